@@ -1,0 +1,5 @@
+import sys
+
+from migcheck.cli import main
+
+sys.exit(main())

@@ -1,0 +1,223 @@
+"""Load and validate ``[tool.migcheck]`` in pyproject.toml or a top-level migcheck.toml."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from . import registry
+
+DEFAULT_HEADER = ("MIGRATION", "Purpose", "Impact", "Rollback", "Testing")
+DEFAULT_NAMING = r"^(?P<date>\d{8})_(?P<seq>\d{3})_(?P<description>[a-z0-9_]+)\.sql$"
+DEFAULT_ROLLBACK = "rollback/{version}_rollback.sql"
+LEVELS = ("error", "warning", "info")
+
+
+class ConfigError(Exception):
+    """A usage or configuration error: exit 2 with this message."""
+
+
+@dataclass
+class Config:
+    root: Path = field(default_factory=Path.cwd)  # directory relative paths in the config refer to
+    source: Path | None = None  # the file it came from
+    migrations: tuple[str, ...] = ("migrations",)
+    rollback: str = DEFAULT_ROLLBACK
+    naming: re.Pattern = field(default_factory=lambda: re.compile(DEFAULT_NAMING))
+    sequence: str = "global"
+    header: tuple[str, ...] = DEFAULT_HEADER
+    changelog: str | bool = True  # True: find CHANGELOG.md walking up; a path; or False
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    severity: dict[str, str] = field(default_factory=dict)
+    fail_on: str = "error"
+    postgres_version: int = 15
+
+    def with_cli(self, *, select=None, ignore=None, fail_on=None) -> "Config":
+        changes: dict[str, Any] = {}
+        if select is not None:
+            changes["select"] = tuple(_rule_list(select, "--select"))
+        if ignore is not None:
+            changes["ignore"] = tuple(self.ignore) + tuple(_rule_list(ignore, "--ignore"))
+        if fail_on is not None:
+            changes["fail_on"] = fail_on
+        return replace(self, **changes)
+
+    def rollback_parts(self) -> tuple[tuple[str, ...], str]:
+        """(directory parts, file-name template) of the rollback pattern."""
+        parts = Path(self.rollback).parts
+        return tuple(parts[:-1]), parts[-1]
+
+    def enabled_rules(self) -> dict[str, registry.Rule]:
+        rules = registry.load()
+        if self.select is None:
+            chosen = {rid for rid, r in rules.items() if r.enabled}
+        else:
+            chosen = set()
+            for name in self.select:
+                if name in registry.GROUPS:
+                    chosen |= {rid for rid, r in rules.items() if r.group == name}
+                else:
+                    chosen.add(registry.resolve(name))
+            chosen |= ALWAYS_ON
+        for name in self.ignore:
+            if name in registry.GROUPS:
+                chosen -= {rid for rid, r in rules.items() if r.group == name}
+            else:
+                chosen.discard(registry.resolve(name))
+        return {rid: rules[rid] for rid in sorted(chosen)}
+
+    def severity_of(self, rule: registry.Rule) -> str:
+        return self.severity.get(rule.id, rule.severity)
+
+
+# Unreadable or unparsable files must never pass silently: these run whatever --select says
+# (an explicit --ignore / ignore still turns them off).
+ALWAYS_ON = frozenset({"parse-error", "encoding-error", "unreadable-file"})
+
+
+def _rule_list(value: Any, where: str) -> list[str]:
+    if isinstance(value, str):
+        items = [v.strip() for v in value.split(",") if v.strip()]
+    elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        items = list(value)
+    else:
+        raise ConfigError(f"{where} must be a list of rule ids")
+    for item in items:
+        if item not in registry.GROUPS and registry.resolve(item) is None:
+            raise ConfigError(f"{where}: unknown rule id '{item}' (see `migcheck rules`)")
+    return items
+
+
+KEYS = {
+    "migrations", "rollback", "naming", "sequence", "header", "changelog", "select", "ignore",
+    "severity", "fail-on", "postgres-version",
+}
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest migcheck.toml, or pyproject.toml with a [tool.migcheck] table, from ``start`` up."""
+    for d in (start, *start.parents):
+        cand = d / "migcheck.toml"
+        if cand.is_file():
+            return cand
+        cand = d / "pyproject.toml"
+        if cand.is_file():
+            try:
+                data = tomllib.loads(cand.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+                raise ConfigError(f"{cand}: not valid TOML") from None
+            if "migcheck" in data.get("tool", {}):
+                return cand
+    return None
+
+
+def load(path: Path | None = None, cwd: Path | None = None) -> Config:
+    """Load the configuration from ``path`` (``--config``) or by walking up from ``cwd``."""
+    cwd = cwd or Path.cwd()
+    if path is None:
+        path = find_config(cwd)
+        if path is None:
+            return Config(root=cwd)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("migcheck", {})
+        where = f"{path} [tool.migcheck]"
+    else:
+        where = str(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: [tool.migcheck] must be a table")
+    return from_dict(data, root=path.parent.resolve(), source=path, where=where)
+
+
+def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "config") -> Config:
+    unknown = sorted(set(data) - KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key '{unknown[0]}' (known keys: {', '.join(sorted(KEYS))})")
+    cfg = Config(root=root, source=source)
+
+    def typed(key, types, desc):
+        value = data[key]
+        if isinstance(value, bool) or not isinstance(value, types):
+            raise ConfigError(f"{where}: '{key}' must be {desc}, not {type(value).__name__}")
+        return value
+
+    if "migrations" in data:
+        value = data["migrations"]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{where}: 'migrations' must be a list of directories")
+        cfg.migrations = tuple(value)
+    if "rollback" in data:
+        value = typed("rollback", str, "a path pattern containing {version}")
+        if "{version}" not in value or not value.endswith(".sql"):
+            raise ConfigError(f"{where}: 'rollback' must contain {{version}} and end in .sql, e.g. \"{DEFAULT_ROLLBACK}\"")
+        cfg.rollback = value
+    if "naming" in data:
+        value = typed("naming", str, "a regular expression")
+        try:
+            pattern = re.compile(value)
+        except re.error as exc:
+            raise ConfigError(f"{where}: 'naming' is not a valid regular expression: {exc}") from None
+        missing = {"date", "seq", "description"} - set(pattern.groupindex)
+        if missing:
+            raise ConfigError(f"{where}: 'naming' needs the named groups date, seq and description (missing: {', '.join(sorted(missing))})")
+        cfg.naming = pattern
+    if "sequence" in data:
+        value = typed("sequence", str, "\"global\" or \"per-day\"")
+        if value not in ("global", "per-day"):
+            raise ConfigError(f"{where}: 'sequence' must be \"global\" or \"per-day\", not \"{value}\"")
+        cfg.sequence = value
+    if "header" in data:
+        value = data["header"]
+        if value is False:
+            cfg.header = ()
+        elif isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+            cfg.header = tuple(v.strip() for v in value)
+        else:
+            raise ConfigError(f"{where}: 'header' must be a list of field names or false")
+    if "changelog" in data:
+        value = data["changelog"]
+        if value is False or value is True:
+            cfg.changelog = value
+        elif isinstance(value, str) and value:
+            cfg.changelog = value
+        else:
+            raise ConfigError(f"{where}: 'changelog' must be a path or false")
+    if "select" in data:
+        cfg.select = tuple(_rule_list(data["select"], f"{where}: 'select'"))
+    if "ignore" in data:
+        cfg.ignore = tuple(_rule_list(data["ignore"], f"{where}: 'ignore'"))
+    if "severity" in data:
+        value = typed("severity", dict, "a table of rule id = level")
+        sev = {}
+        for rid, level in value.items():
+            canon = registry.resolve(rid)
+            if canon is None:
+                raise ConfigError(f"{where}: 'severity': unknown rule id '{rid}' (see `migcheck rules`)")
+            if level not in LEVELS:
+                raise ConfigError(f"{where}: 'severity.{rid}' must be one of {', '.join(LEVELS)}, not {level!r}")
+            sev[canon] = level
+        cfg.severity = sev
+    if "fail-on" in data:
+        value = typed("fail-on", str, "error, warning or info")
+        if value not in LEVELS:
+            raise ConfigError(f"{where}: 'fail-on' must be one of {', '.join(LEVELS)}, not \"{value}\"")
+        cfg.fail_on = value
+    if "postgres-version" in data:
+        value = typed("postgres-version", int, "a major version number such as 15")
+        if not 9 <= value <= 18:
+            raise ConfigError(f"{where}: 'postgres-version' must be a PostgreSQL major version from 9 to 18, not {value}")
+        cfg.postgres_version = value
+    return cfg

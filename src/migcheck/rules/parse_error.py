@@ -1,0 +1,12 @@
+from ..registry import rule
+
+
+@rule("parse-error", severity="error", group="syntax", kinds=("migration", "rollback", "other"),
+      summary="A statement does not parse; the rest of the file is still checked.")
+def check(f, ctx):
+    for p in f.problems:
+        msg = p.message if p.message.startswith(("syntax error", "psql", "unterminated", "statement is")) else f"syntax error: {p.message}"
+        yield f.hit(msg,
+                    "Fix the statement so PostgreSQL can parse it; migcheck checked the statements "
+                    "around it, but this one is unchecked and would fail on deploy.",
+                    line=p.line, column=p.column)
