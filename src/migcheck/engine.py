@@ -13,7 +13,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
-from . import registry, source
+from . import header as header_mod
+from . import plpgsql, registry, source
 from .config import Config, ConfigError
 from .model import SEVERITY_RANK, Comment, Finding, Header, Hit, Statement
 
@@ -105,7 +106,7 @@ class MigrationFile:
         for st in self.statements:
             out.append(st)
             if st.kind == "DoStmt":
-                out.extend(source.inner_statements(st, self.text, self.positions))
+                out.extend(plpgsql.inner_statements(st, self.text, self.positions))
         return out
 
     @cached_property
@@ -119,7 +120,7 @@ class MigrationFile:
             # the first statement may have failed to parse: the header ends at the first problem
             first_problem = self.positions.line_starts[self.problems[0].line - 1]
             first = first_problem if first is None else min(first, first_problem)
-        return source.header(self.text, first, self.positions)
+        return header_mod.header(self.text, first, self.positions)
 
     # --- helpers for rules ---------------------------------------------------------------
     def hit(self, message: str, help: str, stmt: Statement | None = None, *,

@@ -107,3 +107,118 @@ def is_change(stmt: Statement) -> bool:
     """Does the statement change schema or data (everything but transaction control,
     session settings and plain queries)?"""
     return not (stmt.kind == "TransactionStmt" or is_session_setting(stmt) or is_query_only(stmt))
+
+
+# --- object identity: which object a CREATE makes and a DROP removes ----------------------
+
+_DROP_TYPES = {
+    "OBJECT_TABLE": "table", "OBJECT_VIEW": "view", "OBJECT_MATVIEW": "materialized view",
+    "OBJECT_INDEX": "index", "OBJECT_SEQUENCE": "sequence", "OBJECT_TYPE": "type",
+    "OBJECT_DOMAIN": "type", "OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "procedure",
+    "OBJECT_ROUTINE": "function", "OBJECT_AGGREGATE": "aggregate", "OBJECT_TRIGGER": "trigger",
+    "OBJECT_POLICY": "policy", "OBJECT_RULE": "rule", "OBJECT_SCHEMA": "schema",
+    "OBJECT_EXTENSION": "extension", "OBJECT_FOREIGN_TABLE": "foreign table",
+    "OBJECT_FOREIGN_SERVER": "server", "OBJECT_EVENT_TRIGGER": "event trigger",
+    "OBJECT_COLLATION": "collation", "OBJECT_PUBLICATION": "publication",
+}
+
+
+def _last(names: list[str]) -> str:
+    return names[-1] if names else ""
+
+
+def drop_keys(stmt: Statement) -> list[tuple[str, str, str]]:
+    """``(object type, name, table)`` of every object a ``DROP`` statement removes.
+
+    Names are unqualified (``public.x`` and ``x`` are the same object here); ``table`` is set for
+    objects that live on a table (trigger, policy, rule)."""
+    if stmt.kind != "DropStmt":
+        return []
+    otype = _DROP_TYPES.get(stmt.node.get("removeType", ""))
+    if otype is None:
+        return []
+    out = []
+    for obj in stmt.node.get("objects", ()):
+        if "List" in obj:
+            names = strings(obj["List"].get("items"))
+        elif "ObjectWithArgs" in obj:
+            names = strings(obj["ObjectWithArgs"].get("objname"))
+        elif "String" in obj:
+            names = [obj["String"].get("sval", "")]
+        elif "TypeName" in obj:
+            names = strings(obj["TypeName"].get("names"))
+        else:
+            continue
+        if otype in ("trigger", "policy", "rule"):
+            out.append((otype, _last(names), _last(names[:-1])))
+        else:
+            out.append((otype, _last(names), ""))
+    return out
+
+
+def create_key(stmt: Statement) -> tuple[str, str, str] | None:
+    """``(object type, name, table)`` of the object a ``CREATE`` statement makes, else None."""
+    k, n = stmt.kind, stmt.node
+    if k == "CreateStmt":
+        return ("table", n.get("relation", {}).get("relname", ""), "")
+    if k == "ViewStmt":
+        return ("view", n.get("view", {}).get("relname", ""), "")
+    if k == "CreateTableAsStmt" and n.get("objtype") == "OBJECT_MATVIEW":
+        return ("materialized view", n.get("into", {}).get("rel", {}).get("relname", ""), "")
+    if k == "IndexStmt" and n.get("idxname"):
+        return ("index", n["idxname"], "")
+    if k == "CreateSeqStmt":
+        return ("sequence", n.get("sequence", {}).get("relname", ""), "")
+    if k in ("CompositeTypeStmt",):
+        return ("type", n.get("typevar", {}).get("relname", ""), "")
+    if k in ("CreateEnumStmt", "CreateRangeStmt"):
+        return ("type", _last(strings(n.get("typeName"))), "")
+    if k == "CreateDomainStmt":
+        return ("type", _last(strings(n.get("domainname"))), "")
+    if k == "CreateFunctionStmt":
+        return ("procedure" if n.get("is_procedure") else "function", _last(strings(n.get("funcname"))), "")
+    if k == "CreateTrigStmt":
+        return ("trigger", n.get("trigname", ""), n.get("relation", {}).get("relname", ""))
+    if k == "CreatePolicyStmt":
+        return ("policy", n.get("policy_name", ""), n.get("table", {}).get("relname", ""))
+    if k == "RuleStmt":
+        return ("rule", n.get("rulename", ""), n.get("relation", {}).get("relname", ""))
+    if k == "CreateSchemaStmt":
+        return ("schema", n.get("schemaname", ""), "")
+    if k == "CreateExtensionStmt":
+        return ("extension", n.get("extname", ""), "")
+    if k == "CreateForeignTableStmt":
+        return ("foreign table", n.get("base", {}).get("relation", {}).get("relname", ""), "")
+    if k == "CreateForeignServerStmt":
+        return ("server", n.get("servername", ""), "")
+    if k == "CreateEventTrigStmt":
+        return ("event trigger", n.get("trigname", ""), "")
+    return None
+
+
+def _same(drop_type: str, create_type: str) -> bool:
+    if drop_type == create_type:
+        return True
+    routines = {"function", "procedure"}
+    return drop_type in routines and create_type in routines
+
+
+def recreate_pairs(statements: list[Statement]) -> tuple[set[int], set[int]]:
+    """The re-create idiom (CONVENTIONS.md): ``DROP <object> IF EXISTS x`` directly followed by
+    the ``CREATE`` of the same object. Returns (positions of such DROPs, positions of such
+    CREATEs) as indexes into ``statements`` (comments between them do not matter)."""
+    drops: set[int] = set()
+    creates: set[int] = set()
+    for i in range(len(statements) - 1):
+        st, nxt = statements[i], statements[i + 1]
+        if st.kind != "DropStmt" or not st.node.get("missing_ok"):
+            continue
+        key = create_key(nxt)
+        if key is None:
+            continue
+        for dtype, name, table in drop_keys(st):
+            if _same(dtype, key[0]) and name == key[1] and (not table or not key[2] or table == key[2]):
+                drops.add(i)
+                creates.add(i + 1)
+                break
+    return drops, creates
