@@ -160,7 +160,7 @@ def parse(text: str, pos: Positions) -> Parsed:
 
 
 def split(text: str) -> list[tuple[int, int]]:
-    """Split ``text`` into top-level statement pieces (character ranges, ``;`` excluded).
+    """Split ``text`` into top-level statement pieces (character ranges, each with its ``;``).
 
     Uses PostgreSQL's own scanner, so strings, quoted identifiers, dollar quotes and comments are
     understood; ``BEGIN ATOMIC ... END`` bodies are kept whole. An unterminated string, dollar quote
@@ -205,7 +205,7 @@ def split(text: str) -> list[tuple[int, int]]:
         elif name == "ATOMIC" and prev == "BEGIN_P":
             depth = 1
         elif name == "ASCII_59":
-            pieces.append((start, tok.start))
+            pieces.append((start, tok.end + 1))  # the piece keeps its ';', as the parser saw it
             start = tok.end + 1
         prev = name
     end = len(text)
@@ -224,9 +224,7 @@ def _parse_recovering(text: str, pos: Positions) -> Parsed:
         if not piece.strip():
             continue
         lead = _skip_trivia(piece, 0, len(piece))
-        if lead == len(piece):
-            continue  # only comments
-        if piece[lead] == "\\":
+        if lead < len(piece) and piece[lead] == "\\":
             line, col = pos.line_col(p_start + lead)
             meta = piece[lead:].split(None, 1)[0]
             problems.append(ParseProblem(
@@ -236,7 +234,7 @@ def _parse_recovering(text: str, pos: Positions) -> Parsed:
             tree = json.loads(pg.parse_sql_json(piece))
         except pg.ParseError as exc:
             offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else lead
-            offset = min(max(offset, lead), len(piece))
+            offset = min(max(offset, 0), len(piece))
             line, col = pos.line_col(p_start + offset)
             problems.append(ParseProblem(str(exc.args[0]), line, col))
             continue

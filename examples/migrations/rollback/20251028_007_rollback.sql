@@ -1,0 +1,2 @@
+-- Rollback of 20251028_007_backfill_lead_source.sql
+-- Data-only migration: nothing to undo in the schema.
