@@ -132,8 +132,13 @@ class MigrationFile:
 
 
 def rollback_name_regex(config: Config) -> re.Pattern:
+    """The rollback file-name template as a regex. With the default naming a version is
+    ``YYYYMMDD_NNN``; with a custom ``naming`` it is whatever stands where ``{version}`` is."""
+    from .config import DEFAULT_NAMING
+
     _, template = config.rollback_parts()
-    return re.compile("^" + re.escape(template).replace(re.escape("{version}"), r"(?P<version>\d{8}_\d{3})") + "$")
+    version = r"\d{8}_\d{3}" if config.naming.pattern == DEFAULT_NAMING else r"[^/]+?"
+    return re.compile("^" + re.escape(template).replace(re.escape("{version}"), f"(?P<version>{version})") + "$")
 
 
 @dataclass
