@@ -111,7 +111,14 @@ class MigrationFile:
 
     @cached_property
     def comments(self) -> list[Comment]:
-        return source.comments(self.text, self.positions)
+        """Every comment, including those inside DO-block bodies (which the file's scanner
+        sees as part of one string), in file order."""
+        found = source.comments(self.text, self.positions)
+        for st in self.statements:
+            if st.kind == "DoStmt":
+                found.extend(plpgsql.body_comments(st, self.text, self.positions))
+        found.sort(key=lambda c: c.start)
+        return found
 
     @cached_property
     def header(self) -> Header:
@@ -327,8 +334,10 @@ def _suppressions(f: MigrationFile, hits: list[Hit]) -> list[Suppression]:
     if "migcheck:" not in f.text:
         return []
     out = []
-    stmts = f.statements
     for c in f.comments:
+        # inside a DO block, a suppression covers the statements of the body
+        parent = next((s for s in f.statements if s.kind == "DoStmt" and s.start < c.start < s.end), None)
+        stmts = [s for s in f.all_statements if s.parent is parent] if parent else f.statements
         m = _DIRECTIVE.match(c.text)
         if not m:
             continue
