@@ -1,0 +1,44 @@
+from .. import locks, pg, safety
+from ..registry import rule
+from . import _locking as lk
+
+
+def _indexes_of_new_tables(f, st) -> set[str]:
+    """Indexes built earlier in the file on tables created earlier in the file."""
+    ctx = safety.context(f)
+    out = set()
+    for s in f.all_statements:
+        if s is st:
+            break
+        if s.kind == "IndexStmt" and s.node.get("idxname") and ctx.is_new_table(st, lk.table_of(s)):
+            out.add(s.node["idxname"])
+    return out
+
+
+@rule("require-concurrent-index-deletion", severity="warning", group="safety", kinds=("migration",),
+      summary="DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the index's table.")
+def check(f, ctx):
+    version = lk.version(ctx)
+    for st in f.all_statements:
+        if st.kind != "DropStmt" or st.node.get("removeType") != "OBJECT_INDEX" or st.node.get("concurrent"):
+            continue
+        fresh = _indexes_of_new_tables(f, st)
+        names = [pg.strings(o.get("List", {}).get("items")) for o in st.node.get("objects", ())]
+        old = [n for n in names if n and n[-1] not in fresh]
+        if not old:
+            continue
+        predicted = locks.statement_locks(st, version)
+        mode = predicted[0].mode if predicted else locks.ACCESS_EXCLUSIVE
+        shown = ", ".join(lk.names(n) for n in old)
+        limits = ""
+        if len(names) > 1 or st.node.get("behavior") == "DROP_CASCADE":
+            limits = "; it drops one index per statement and takes no CASCADE"
+        table = lk.index_table(f, ctx, st, old[0][-1]) if len(old) == 1 else None
+        on = lk.names(table.split(".")) if table else "the index's table"
+        yield f.hit(
+            f"DROP INDEX {shown}{lk.where(st)} without CONCURRENTLY takes {lk.article(mode)} {mode} lock on "
+            f"{on}, which blocks {locks.BLOCKS[mode]}, from the moment it starts waiting for running "
+            "queries until the end of its transaction",
+            f"Drop it with `DROP INDEX CONCURRENTLY IF EXISTS {lk.names(old[0])};` in a migration of its own without "
+            f"BEGIN/COMMIT (CONCURRENTLY cannot run inside a transaction block{limits}).",
+            st)

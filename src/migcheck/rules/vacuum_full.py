@@ -1,0 +1,27 @@
+from .. import locks
+from ..registry import rule
+from . import _locking as lk
+
+
+@rule("vacuum-full", severity="warning", group="safety", kinds=("migration",),
+      summary="VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock.")
+def check(f, ctx):
+    version = lk.version(ctx)
+    for st in f.all_statements:
+        if st.kind != "VacuumStmt" or not any(
+                o.get("DefElem", {}).get("defname") == "full" for o in st.node.get("options", ())):
+            continue
+        held = [l for l in locks.statement_locks(st, version) if l.relation and lk.is_existing(f, st, l.relation)]
+        if st.node.get("rels") and not held:
+            continue  # only tables created in this file
+        if held:
+            rel = ", ".join(lk.names(l.relation.split(".")) for l in held)
+            what = f"VACUUM FULL {rel}{lk.where(st)} rewrites {rel} and {lk.lock_words(held[0], rel)}, for the whole rewrite"
+        else:
+            what = (f"VACUUM FULL{lk.where(st)} with no table rewrites every table of the database, one after the other, "
+                    f"each under an ACCESS EXCLUSIVE lock, which blocks {locks.BLOCKS[locks.ACCESS_EXCLUSIVE]}")
+        yield f.hit(
+            what,
+            "Plain VACUUM (no lock on reads and writes) is enough to make space reusable; to give space back to the "
+            "operating system without the lock, use pg_repack or pg_squeeze, outside the migrations.",
+            st)
