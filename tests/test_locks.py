@@ -54,6 +54,9 @@ def predict(sql, version=15):
     ("UPDATE t SET a = 1", [("t", locks.ROW_EXCLUSIVE, False, True)]),
     ("UPDATE t SET a = 1 WHERE id = 2", [("t", locks.ROW_EXCLUSIVE, False, False)]),
     ("CREATE TABLE t (id int)", []),
+    ("CREATE TABLE t (id int, o int REFERENCES o (id), FOREIGN KEY (id) REFERENCES p (id))", [("o", SRE, False, False), ("p", SRE, False, False)]),
+    ("ALTER TABLE t ADD COLUMN o int REFERENCES o (id)", [("t", AE, False, False), ("o", SRE, False, False)]),
+    ("ALTER TABLE t ADD COLUMN v int GENERATED ALWAYS AS (a * 2) VIRTUAL", [("t", AE, False, False)]),
     ("COMMENT ON COLUMN s.t.c IS 'x'", [("s.t", SUE, False, False)]),
 ])
 def test_predicted_locks(sql, expected):

@@ -103,6 +103,8 @@ def _column_def_locks(table: str, col: dict, version: int) -> Lock:
     for c in col.get("constraints", ()):
         con = c.get("Constraint", {})
         contype = con.get("contype")
+        if contype == "CONSTR_GENERATED" and con.get("generated_kind") == "v":
+            return Lock(table, ACCESS_EXCLUSIVE, note=f"ADD COLUMN {name} GENERATED ALWAYS AS ... VIRTUAL: catalog-only (PostgreSQL 18)")
         if contype == "CONSTR_GENERATED":
             return Lock(table, ACCESS_EXCLUSIVE, rewrite=True, note=f"ADD COLUMN {name} GENERATED ALWAYS AS ... STORED computes every row")
         if contype == "CONSTR_IDENTITY":
@@ -155,6 +157,9 @@ def _alter_table(stmt: Statement, version: int) -> list[Lock]:
         d = c.get("def") or {}
         if sub == "AT_AddColumn" and "ColumnDef" in d:
             locks.append(_column_def_locks(table, d["ColumnDef"], version))
+            for ref in _references(d["ColumnDef"]):
+                if ref != table:
+                    locks.append(Lock(ref, SHARE_ROW_EXCLUSIVE, note="referenced table of the new column's foreign key"))
         elif sub == "AT_AlterColumnType":
             locks.append(Lock(table, ACCESS_EXCLUSIVE, rewrite=True,
                               note=f"ALTER COLUMN {c.get('name')} TYPE rewrites the table and its indexes unless the change is binary-coercible (e.g. varchar(n) to text)"))
@@ -225,6 +230,11 @@ def _merge(locks: list[Lock]) -> list[Lock]:
     return list(out.values())
 
 
+def _references(coldef: dict) -> list[str]:
+    return [pg.rangevar(c["Constraint"].get("pktable")) for c in coldef.get("constraints", ())
+            if c.get("Constraint", {}).get("contype") == "CONSTR_FOREIGN"]
+
+
 def statement_locks(stmt: Statement, version: int = 15) -> list[Lock]:
     """The table-level locks ``stmt`` takes. Empty when it locks no existing table (for example
     CREATE TABLE, or a statement migcheck has no model for)."""
@@ -234,6 +244,17 @@ def statement_locks(stmt: Statement, version: int = 15) -> list[Lock]:
         if objtype == "OBJECT_INDEX":
             return [Lock(pg.rangevar(n.get("relation")), ACCESS_EXCLUSIVE, note="ALTER INDEX")]
         return _alter_table(stmt, version)
+    if k == "CreateStmt":
+        # a new table locks only the tables its foreign keys reference
+        refs = []
+        for elt in n.get("tableElts", ()):
+            if "ColumnDef" in elt:
+                refs.extend(_references(elt["ColumnDef"]))
+            elif elt.get("Constraint", {}).get("contype") == "CONSTR_FOREIGN":
+                refs.append(pg.rangevar(elt["Constraint"].get("pktable")))
+        own = pg.rangevar(n.get("relation"))
+        return _merge([Lock(r, SHARE_ROW_EXCLUSIVE, note="referenced by a foreign key of the new table")
+                       for r in refs if r and r != own])
     if k == "IndexStmt":
         table = pg.rangevar(n.get("relation"))
         if n.get("concurrent"):
