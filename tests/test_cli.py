@@ -236,3 +236,34 @@ def test_python_dash_m_works(proj):
                        cwd=proj, capture_output=True, text=True)
     assert r.returncode == 1
     assert "error[drop-table]" in r.stdout
+
+
+def test_locks_view_exact(project, capsys):
+    write(project, "migrations/20251022_001_x.sql",
+          "SET lock_timeout = '5s';\nBEGIN;\nCREATE TABLE notes (id int, lead_id int REFERENCES leads (id));\n"
+          "CREATE INDEX i ON notes (id);\nALTER TABLE leads ADD COLUMN u uuid DEFAULT gen_random_uuid();\n"
+          "ALTER TABLE leads ALTER COLUMN email SET NOT NULL;\nCREATE TABLE tags (id int);\nCOMMIT;\n")
+    code, out, err = run(capsys, "locks", "migrations")
+    assert code == 0 and err == ""
+    assert out == textwrap.dedent("""\
+        migrations/20251022_001_x.sql
+          3:1  CREATE TABLE
+            leads: SHARE ROW EXCLUSIVE -- blocks writes (INSERT, UPDATE, DELETE); reads go on
+              referenced by a foreign key of the new table
+          4:1  CREATE INDEX
+            notes: SHARE (scan) -- new table, created earlier in this file: nothing waits
+              CREATE INDEX builds the index while holding the lock
+          5:1  ALTER TABLE
+            leads: ACCESS EXCLUSIVE (rewrite) -- blocks everything: reads and writes queue behind it
+              ADD COLUMN u with a volatile DEFAULT computes it for every row
+          6:1  ALTER TABLE
+            leads: ACCESS EXCLUSIVE (scan) -- blocks everything: reads and writes queue behind it
+              SET NOT NULL on email scans every row (skipped since PostgreSQL 12 when a validated CHECK (... IS NOT NULL) exists)
+          7:1  CREATE TABLE  -- no lock on an existing table
+        """)
+    code, out, _ = run(capsys, "locks", "--format", "json", "migrations")
+    doc = json.loads(out)
+    assert doc[0]["statements"][2]["locks"][0] == {
+        "relation": "leads", "mode": "ACCESS EXCLUSIVE", "rewrite": True, "scan": False, "new_table": False,
+        "blocks": "everything: reads and writes queue behind it",
+        "note": "ADD COLUMN u with a volatile DEFAULT computes it for every row"}

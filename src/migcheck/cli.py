@@ -91,6 +91,36 @@ def rules_cmd(config_path, fmt) -> int:
 
 
 @cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--config", "config_path", type=click.Path(), help="Configuration file to use instead of searching.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def locks(paths, config_path, fmt) -> int:
+    """Show, per statement, the lock it takes, on which tables, and whether it rewrites or scans."""
+    from . import engine, pg, safety
+    from . import locks as lock_model
+    from .report import render
+
+    cfg = _load_config(config_path)
+    project = engine.collect(paths, cfg, Path.cwd())
+    entries = []
+    for f in project.files:
+        if not project.is_reported(f):
+            continue
+        if f.read_problem:
+            _fail(f"{f.display}: {f.read_problem[1]}")
+        ctx = safety.context(f)
+        stmts = []
+        for st in f.statements:
+            if not pg.is_change(st):
+                continue
+            new = ctx.new_before[ctx.index(st)]
+            stmts.append((st, lock_model.statement_locks(st, cfg.postgres_version), new))
+        entries.append((f.display, stmts))
+    sys.stdout.write(render("locks", entries, {"fmt": fmt}))
+    return EXIT_OK
+
+
+@cli.command()
 @click.argument("rule_id")
 def explain(rule_id) -> int:
     """Print a rule's documentation."""
