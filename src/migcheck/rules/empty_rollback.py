@@ -1,0 +1,49 @@
+from .. import pg
+from ..registry import rule
+from . import _relations as rel
+
+
+def _tracking_only(st) -> bool:
+    """A statement that only records the revert in the migration tracking table
+    (`UPDATE _migrations.schema_migrations SET reverted_at = ...`, `CALL _migrations.log_...`)."""
+    n = st.node
+    if st.kind in ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"):
+        rv = n.get("relation") or {}
+        return rv.get("schemaname") in rel.TRACKING_SCHEMAS or rv.get("relname") in rel.TRACKING_TABLES
+    if st.kind == "CallStmt":
+        names = pg.strings(n.get("funccall", {}).get("funcname"))
+        return len(names) > 1 and names[0] in rel.TRACKING_SCHEMAS
+    return False
+
+
+@rule("empty-rollback", severity="error", group="rollback", kinds=("rollback",),
+      summary="The rollback file has no statement that undoes anything.")
+def check(f, ctx):
+    if f.problems:
+        return  # parse-error reports it; what did not parse may be the undo
+    stmts = f.statements
+    if any(pg.is_change(st) and not _tracking_only(st) for st in stmts):
+        return
+    if not stmts:
+        what = "is empty" if not f.text.strip() else "holds only comments"
+    elif any(_tracking_only(st) for st in stmts):
+        what = "only records the revert in the migration tracking table"
+    else:
+        kinds = []
+        if any(st.kind == "TransactionStmt" for st in stmts):
+            kinds.append("BEGIN/COMMIT")
+        if any(pg.is_session_setting(st) for st in stmts):
+            kinds.append("SET")
+        if any(pg.is_query_only(st) for st in stmts):
+            kinds.append("queries")
+        listed = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
+        what = f"holds only {listed}"
+    migration = None
+    if f.version is not None and f.mdir in ctx.project.groups:
+        migration = rel.pairing(ctx.project, f.mdir).versions.get(f.version)
+    undo = f"`{migration.name}`" if migration is not None else "its migration"
+    yield f.hit(f"the rollback file {what}: running it undoes nothing",
+                f"Write the statements that undo {undo} (DROP ... IF EXISTS what it created, in BEGIN/COMMIT). "
+                "If there is truly nothing to undo, record why: "
+                "`-- migcheck: ignore-file empty-rollback -- <why nothing needs undoing>`.",
+                line=1, column=1)

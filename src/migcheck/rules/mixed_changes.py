@@ -1,0 +1,134 @@
+from dataclasses import dataclass, field
+
+from ..registry import rule
+from . import _relations as rel
+
+
+@dataclass
+class Change:
+    """One group of related tables the migration changes."""
+
+    first: object  # its first statement
+    tables: list[str] = field(default_factory=list)
+    kinds: set[str] = field(default_factory=set)
+    lines: list[int] = field(default_factory=list)
+    sigs: set = field(default_factory=set)
+    words: set[str] = field(default_factory=set)
+
+    def describe(self) -> str:
+        names = ", ".join(f"`{t}`" for t in self.tables[:3])
+        if len(self.tables) > 3:
+            names += f" and {len(self.tables) - 3} more"
+        what = "the data of " if self.kinds == {"data"} else ""
+        return f"{what}{names} ({_lines(self.lines)})"
+
+    def absorb(self, other: "Change") -> None:
+        for t in other.tables:
+            if t not in self.tables:
+                self.tables.append(t)
+        self.kinds |= other.kinds
+        self.lines += other.lines
+        self.sigs |= other.sigs
+        self.words |= other.words
+
+
+def _lines(lines: list[int]) -> str:
+    lines = sorted(set(lines))
+    if len(lines) == 1:
+        return f"line {lines[0]}"
+    if len(lines) <= 3:
+        return "lines " + ", ".join(map(str, lines))
+    return f"lines {lines[0]}-{lines[-1]}"
+
+
+def changes(f, ctx) -> list[Change]:
+    """The migration's changes, grouped by relatedness, in the order they first appear.
+
+    Tables are related when one statement names them both (a foreign key, a view's query, an
+    UPDATE ... FROM), through a trigger and the function it runs, through a type or function
+    the file defines, or by a foreign key another migration of the directory declared between them. Two
+    groups are then still one change when they make the same change (the same signatures: an
+    index on each, the same column added to each) or share a word in the names they give or
+    change (`site.require_email_verification` and `email_verification`)."""
+    stmts = [st for st in f.all_statements if st.kind != "DoStmt"]
+    schema = rel.project_schema(ctx.project, f.mdir)
+    fo = rel.file_objects(stmts, schema.indexes)
+    uf = rel.UnionFind()
+    touches = []
+    for st in stmts:
+        t = rel.touch(st, fo)
+        nodes = sorted(t.nodes)
+        for other in nodes[1:]:
+            uf.union(nodes[0], other)
+        touches.append((st, t))
+    changed = {name for _, t in touches if t.kind for name in t.changed}
+    for pair in schema.fks:  # a foreign key declared by a migration of the directory links the two
+        if pair <= changed:
+            a, b = sorted(pair)
+            uf.union((rel.REL, a), (rel.REL, b))
+    groups: dict = {}
+    words: dict = {}
+    for st, t in touches:
+        if not t.nodes:
+            continue
+        root = uf.find(next(iter(t.nodes)))
+        words.setdefault(root, set()).update(t.words)
+        if t.kind is None or not t.changed:
+            continue
+        g = groups.get(root)
+        if g is None:
+            g = groups[root] = Change(st)
+        for name in t.changed:
+            if name not in g.tables:
+                g.tables.append(name)
+        g.kinds.add(t.kind)
+        g.lines.append(st.line)
+        g.sigs |= t.sigs
+    for root, g in groups.items():
+        g.words = words.get(root, set())
+    # the same change on several tables, or changes that share a word: one change
+    found = list(groups.values())
+    uf = rel.UnionFind()
+    for i, a in enumerate(found):
+        uf.find(i)
+        for j in range(i):
+            if _related(a, found[j]):
+                uf.union(j, i)
+    merged: dict = {}
+    for i, g in enumerate(found):
+        root = uf.find(i)
+        if root in merged:
+            merged[root].absorb(g)
+        else:
+            merged[root] = g
+    return sorted(merged.values(), key=lambda g: g.first.start)
+
+
+def _related(a: Change, b: Change) -> bool:
+    """Is ``a`` the same change as ``b`` made to other tables, or about the same thing?"""
+    if a.words & b.words or a.sigs == b.sigs:
+        return True
+    # a clean-up that only removes things, on both sides: one removal of an obsolete feature
+    if a.sigs and b.sigs and all(rel.is_removal(s) for s in a.sigs | b.sigs):
+        return True
+    # a schema change that only does what the other group also does (`DROP CONSTRAINT` on one
+    # table beside a larger rework of another that drops one too)
+    return (a.kinds == {"schema"} and a.sigs <= b.sigs) or (b.kinds == {"schema"} and b.sigs <= a.sigs)
+
+
+@rule("mixed-changes", severity="warning", group="convention", kinds=("migration",),
+      summary="One migration changes unrelated tables (the guidelines: one change at a time).")
+def check(f, ctx):
+    found = changes(f, ctx)
+    if len(found) < 2 or not any("schema" in g.kinds for g in found):
+        return
+    first, second = found[0], found[1]
+    others = ", ".join(g.describe() for g in found[1:])
+    move = ", ".join(f"`{t}`" for g in found[1:] for t in g.tables[:3])
+    yield f.hit(
+        f"this migration mixes unrelated changes: {first.describe()} and {others}; no foreign key, view, "
+        "trigger, function or shared name ties them together, and the guidelines say to keep a migration "
+        "to one change",
+        f"Move the statements on {move} to a migration of their own. If the changes do belong together, "
+        "record why: `-- migcheck: ignore-file mixed-changes -- <why they must ship together>`.",
+        second.first)
