@@ -75,7 +75,9 @@ def materialise(case: Case, root: Path, default_select: list[str] | None) -> Non
 def run_case(case: Case, root: Path, default_select: list[str] | None, paths: list[str] | None = None):
     materialise(case, root, default_select)
     cfg = config_mod.load(root / "migcheck.toml", cwd=root)
-    targets = paths if paths is not None else sorted({rel.split("/")[0] for rel in case.files})
+    # every top-level directory, and top-level .sql files (a root CHANGELOG.md is not a migration)
+    targets = paths if paths is not None else sorted(
+        {rel.split("/")[0] for rel in case.files if "/" in rel or rel.endswith(".sql")})
     return engine.check(targets, cfg, cwd=root)
 
 
