@@ -1,0 +1,356 @@
+"""Authoring: ``migcheck new`` (scaffold the next migration and its rollback) and ``migcheck init``
+(the guidelines' ``_migrations`` tracking-schema migration).
+
+The logic lives here: names (the next free version, per the configured naming and sequence),
+rendering (the guidelines' template, a team's own template), and the writes (atomic, never over an
+existing file). ``authoring_cli`` is the thin click layer.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from . import engine
+from . import header as hdr
+from .config import Config
+from .fsutil import atomic_write
+from .rules import _naming as nm
+
+TRACKING_DESCRIPTION = "migration_tracking_schema"
+TRACKING_TITLE = "Migration tracking schema"
+_SECTION = hdr.RULE_LINE
+
+
+class AuthoringError(Exception):
+    """A usage problem (exit 2): the message says what and how to fix it."""
+
+
+@dataclass
+class Target:
+    """The migration to write: where, its version, title and description."""
+
+    mdir: Path
+    date: str
+    seq: int
+    description: str  # the file name's description (lowercase a-z0-9_)
+    title: str  # the header's MIGRATION title
+    name: str  # the migration's file name
+    version: str  # YYYYMMDD_NNN (what the configured naming makes of date and seq)
+    migration: Path
+    rollback: Path
+
+
+# --- names --------------------------------------------------------------------------------
+
+def migrations_dir(config: Config) -> Path:
+    """The first configured migrations directory, absolute."""
+    d = Path(config.migrations[0])
+    return d if d.is_absolute() else config.root / d
+
+
+def slug(text: str) -> str:
+    """``text`` as a file-name description (lowercase a-z0-9 and ``_``), or AuthoringError."""
+    raw = " ".join(text.split())
+    if not raw:
+        raise AuthoringError("the description is empty: say what the migration changes, "
+                             "e.g. `migcheck new \"add email validation trigger\"`")
+    desc = nm.normalise_description(raw)
+    if not desc:
+        raise AuthoringError(f"the description {text!r} has no letters or digits to name the file with: "
+                             "say what the migration changes, e.g. `migcheck new \"add email validation trigger\"`")
+    if desc in nm.VAGUE:
+        raise AuthoringError(f"the description {text!r} is ambiguous (the guidelines: `fix_bug.sql` says nothing): "
+                             "say what the migration changes, e.g. `add_email_validation_trigger`")
+    return desc
+
+
+def title_of(text: str) -> str:
+    """The header title for a description: words as written, ``_``/``-`` read as spaces when the
+    description is one word, the first letter capitalised."""
+    raw = " ".join(text.split())
+    if " " not in raw:
+        raw = " ".join(re.split(r"[_-]+", raw)).strip()
+    return raw[:1].upper() + raw[1:]
+
+
+def check_date(value: str) -> str:
+    """A ``--date`` value: 8 ASCII digits forming a real date."""
+    if not re.fullmatch(r"[0-9]{8}", value):
+        raise AuthoringError(f"--date {value!r} is not a YYYYMMDD date (8 digits, e.g. {nm.today()})")
+    why = nm.date_problem(value)
+    if why:
+        raise AuthoringError(f"--date {value} is not a real date ({why})")
+    return value
+
+
+def _group(config: Config, mdir: Path) -> engine.Group:
+    if not mdir.is_dir():
+        return engine.Group(mdir)
+    project = engine.collect([str(mdir)], config, mdir)
+    return project.groups.get(Path(os.path.abspath(mdir)), engine.Group(mdir))
+
+
+def plan(config: Config, description: str, date: str | None = None, *, title: str | None = None,
+         first_seq: int | None = None) -> Target:
+    """The next free migration of the first migrations directory for ``description``.
+
+    ``date`` (YYYYMMDD) defaults to today. With a global sequence the number follows the highest
+    one in the directory and the date may not be older than the newest migration's (that would
+    break the sequence order); per day, the number is the next one of that date. ``first_seq``
+    is the number of the directory's first migration (``init`` starts at 000)."""
+    desc = slug(description)
+    if date is not None:
+        date = check_date(date)
+    mdir = migrations_dir(config)
+    if mdir.exists() and not mdir.is_dir():
+        raise AuthoringError(f"{_show(mdir)} is not a directory (the first `migrations` directory of the configuration)")
+    group = _group(config, mdir)
+    numbering = nm.Numbering(group, config)
+    if not numbering.items and first_seq is not None:
+        day, seq = date or nm.today(), first_seq
+    else:
+        day, seq = numbering.next(date)
+        if date is not None and day != date:
+            raise AuthoringError(
+                f"--date {date} is older than the newest migration ({day}); with a global sequence "
+                f"a back-dated migration would break the sequence order (set `sequence = \"per-day\"` "
+                f"to number each day on its own, or use --date {day} or later)")
+    if seq > 999:
+        raise AuthoringError(f"the sequence number {seq} does not fit in 3 digits")
+    name = nm.render(config, day, seq, desc)
+    m = config.naming.match(name) if name else None
+    if m is None:
+        raise AuthoringError(f"cannot make a file name for {day}, {seq:03d} and `{desc}` that matches the "
+                             f"configured naming `{config.naming.pattern}`")
+    version = f"{m.group('date')}_{m.group('seq')}"
+    return Target(mdir=mdir, date=day, seq=seq, description=desc,
+                  title=title if title is not None else title_of(description),
+                  name=name, version=version, migration=mdir / name,
+                  rollback=mdir / config.rollback.format(version=version))
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+def substitute(template: str, values: dict[str, str]) -> str:
+    """Replace the ``{name}`` placeholders of ``values`` and nothing else: other braces (JSON,
+    array literals) stay as they are."""
+    return re.sub(r"\{(" + "|".join(map(re.escape, values)) + r")\}", lambda m: values[m.group(1)], template)
+
+
+def _header(config: Config, title: str) -> str:
+    block = hdr.skeleton(config.header)
+    lines = block.split("\n")
+    for i, line in enumerate(lines):
+        name, sep, _ = line[3:].partition(":")
+        if sep and hdr.normalize(name) == "migration":
+            lines[i] = f"-- {name}: {title}"
+            break
+    return "\n".join(lines)
+
+
+def default_migration(config: Config, t: Target) -> str:
+    """The guidelines' template: filled-in title, the other header fields still ``[...]``."""
+    return f"""\
+{_header(config, t.title)}
+
+BEGIN;
+
+{_SECTION}
+-- CHANGES
+{_SECTION}
+
+-- Step 1: Describe what you're doing
+-- (IF NOT EXISTS / IF EXISTS keep it re-runnable, e.g.
+--  ALTER TABLE leads ADD COLUMN IF NOT EXISTS new_column text;)
+
+
+{_SECTION}
+-- VERIFICATION
+{_SECTION}
+
+-- Verify changes (a query that shows the change took effect)
+
+
+COMMIT;
+
+{_SECTION}
+-- QUERIES TO VERIFY AFTER EXECUTION
+{_SECTION}
+--
+-- SELECT * FROM _migrations.v_applied_migrations ORDER BY installed_on DESC LIMIT 5;
+-- SELECT * FROM _migrations.get_migration_stats();
+--
+{_SECTION}
+"""
+
+
+def default_rollback(config: Config, t: Target) -> str:
+    """The rollback scaffold: a short header and BEGIN/COMMIT around commented-out examples, so
+    that ``empty-rollback`` reminds the author to write the undo."""
+    return f"""\
+{_SECTION}
+-- ROLLBACK: {t.version} {t.title}
+{_SECTION}
+-- Undoes: {t.name}
+{_SECTION}
+
+BEGIN;
+
+-- Undo each change of the migration, last change first, with IF EXISTS, e.g.
+-- ALTER TABLE leads DROP COLUMN IF EXISTS new_column;
+
+-- Then record the revert in the tracking table:
+-- UPDATE _migrations.schema_migrations
+--    SET reverted_at = NOW(), reverted_by = CURRENT_USER
+--  WHERE version = '{t.version}';
+
+COMMIT;
+"""
+
+
+def _package_template(name: str) -> str:
+    return resources.files("migcheck").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def _rel(path: Path, start: Path) -> str:
+    return Path(os.path.relpath(path, start)).as_posix()
+
+
+def tracking_migration(config: Config, t: Target) -> str:
+    return substitute(_package_template("tracking_schema.sql"),
+                      {"version": t.version, "rollback": _rel(t.rollback, t.mdir)})
+
+
+def tracking_rollback(config: Config, t: Target) -> str:
+    return substitute(_package_template("tracking_schema_rollback.sql"),
+                      {"version": t.version, "migration": t.name})
+
+
+def read_template(path: str | Path) -> str:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise AuthoringError(f"template not found: {path}") from None
+    except UnicodeDecodeError:
+        raise AuthoringError(f"template {path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise AuthoringError(f"cannot read the template {path}: {exc.strerror or exc}") from None
+    if not text.strip():
+        raise AuthoringError(f"template {path} is empty")
+    return text
+
+
+def render_template(text: str, t: Target) -> str:
+    """A team's template: ``{title}``, ``{version}`` and ``{description}`` replaced."""
+    out = substitute(text, {"title": t.title, "version": t.version, "description": t.description})
+    return out if out.endswith("\n") else out + "\n"
+
+
+# --- writing ------------------------------------------------------------------------------
+
+def _show(path: Path) -> str:
+    rel = os.path.relpath(path, Path.cwd())
+    return Path(rel if not rel.startswith("..") else path).as_posix()
+
+
+def write_pair(t: Target, migration_text: str, rollback_text: str) -> list[Path]:
+    """Write the migration and its rollback, creating the directories; never over an existing
+    file. When the rollback cannot be written, the migration just written is removed again."""
+    for p in (t.migration, t.rollback):
+        if p.exists() or p.is_symlink():
+            raise AuthoringError(f"{_show(p)} already exists; migcheck never overwrites a file")
+    try:
+        t.migration.parent.mkdir(parents=True, exist_ok=True)
+        t.rollback.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AuthoringError(f"cannot create the directory for {_show(t.migration)}: {exc.strerror or exc}") from None
+    try:
+        atomic_write(t.migration, migration_text)
+    except FileExistsError:
+        raise AuthoringError(f"{_show(t.migration)} already exists; migcheck never overwrites a file") from None
+    except OSError as exc:
+        raise AuthoringError(f"cannot write {_show(t.migration)}: {exc.strerror or exc}") from None
+    try:
+        atomic_write(t.rollback, rollback_text)
+    except (FileExistsError, OSError) as exc:
+        t.migration.unlink(missing_ok=True)
+        if isinstance(exc, FileExistsError):
+            raise AuthoringError(f"{_show(t.rollback)} already exists; migcheck never overwrites a file") from None
+        raise AuthoringError(f"cannot write {_show(t.rollback)}: {exc.strerror or exc}") from None
+    return [t.migration, t.rollback]
+
+
+def changelog_path(config: Config, mdir: Path) -> Path:
+    """The CHANGELOG.md the ``changelog-missing`` rule reads for ``mdir``; when there is none, the
+    one to create beside the migrations directory."""
+    from .rules import changelog_missing as cl
+
+    setting = config.changelog
+    if setting is False:
+        raise AuthoringError("--changelog: the changelog is turned off in the configuration (`changelog = false`)")
+    if setting is not True:
+        p = Path(setting)
+        if not p.is_absolute():
+            p = config.root / p
+        if p.is_dir():
+            p = cl._changelog_in(p) or p / cl.NAME
+        return p
+    found, _, _ = cl._walk_up(Path(os.path.abspath(mdir)), {})
+    return found if found is not None else Path(os.path.abspath(mdir)).parent / cl.NAME
+
+
+def append_changelog(path: Path, version: str, title: str) -> Path:
+    entry = f"- {version}: {title}\n"
+    if path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AuthoringError(f"cannot read {_show(path)}: {exc}") from None
+        if text and not text.endswith("\n"):
+            text += "\n"
+        new = text + entry
+    else:
+        new = "# Changelog\n\n" + entry
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, new, overwrite=True)
+    except OSError as exc:
+        raise AuthoringError(f"cannot write {_show(path)}: {exc.strerror or exc}") from None
+    return path
+
+
+def new(config: Config, description: str, *, date: str | None = None, template: str | Path | None = None,
+        changelog: bool = False) -> list[Path]:
+    """``migcheck new``: the paths written (migration, rollback, and the changelog when asked)."""
+    t = plan(config, description, date)
+    text = render_template(read_template(template), t) if template is not None else default_migration(config, t)
+    log = changelog_path(config, t.mdir) if changelog else None
+    paths = write_pair(t, text, default_rollback(config, t))
+    if log is not None:
+        paths.append(append_changelog(log, t.version, t.title))
+    return paths
+
+
+def init(config: Config, *, date: str | None = None, changelog: bool = False) -> list[Path]:
+    """``migcheck init``: the tracking-schema migration and its rollback (000 in an empty
+    directory, else the next number)."""
+    mdir = migrations_dir(config)
+    for m in _group(config, mdir).migrations:
+        if m.description == TRACKING_DESCRIPTION or m.name.endswith(f"_{TRACKING_DESCRIPTION}.sql"):
+            raise AuthoringError(f"{_show(m.path)} already creates the tracking schema")
+    t = plan(config, TRACKING_DESCRIPTION, date, title=TRACKING_TITLE, first_seq=0)
+    log = changelog_path(config, t.mdir) if changelog else None
+    paths = write_pair(t, tracking_migration(config, t), tracking_rollback(config, t))
+    if log is not None:
+        paths.append(append_changelog(log, t.version, t.title))
+    return paths
+
+
+def show(path: Path) -> str:
+    """A written path as the commands print it: relative to the working directory when below it."""
+    return _show(path)
