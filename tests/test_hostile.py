@@ -219,14 +219,15 @@ def test_psql_meta_commands_are_findings_and_the_rest_is_checked(capsys, proj):
 
 
 def test_psql_variables_are_a_parse_error_and_the_rest_is_checked(capsys, proj):
-    """Today `:var` gives a plain `syntax error at or near ":"` (not yet a psql-specific message)."""
+    """`:var`, `:'var'` and `:"var"` are psql variables: the message says so."""
     p = f"{M}/20250101_001_x.sql"
     put(proj, p, "SELECT :x;\nCREATE TABLE :\"schema\".t (id int);\nSELECT :'v';\nDROP TABLE a;\n")
     code, rep, _ = run(capsys)
     assert code == 1
     assert found(rep) == [(p, 1, 8, "parse-error"), (p, 2, 14, "parse-error"), (p, 3, 8, "parse-error"),
                           (p, 4, 1, "drop-table")]
-    assert all('":"' in f["message"] for f in rep["findings"][:3])
+    assert all(f["message"].startswith("psql variable `:") and "psql script" in f["message"]
+               for f in rep["findings"][:3])
 
 
 @pytest.mark.parametrize("template, col", [("{{ .Schema }}", 14), ("${schema}", 14)], ids=["go", "shell"])
@@ -235,6 +236,7 @@ def test_templating_is_a_parse_error_and_the_rest_is_checked(capsys, proj, templ
     put(proj, p, f"SELECT 1;\nCREATE TABLE {template}.t (id int);\nDROP TABLE a;\n")
     code, rep, _ = run(capsys)
     assert (code, found(rep)) == (1, [(p, 2, col, "parse-error"), (p, 3, 1, "drop-table")])
+    assert rep["findings"][0]["message"].startswith("template placeholder `")
 
 
 # --- the file system ------------------------------------------------------------------------

@@ -216,6 +216,20 @@ def split(text: str) -> list[tuple[int, int]]:
     return pieces
 
 
+_PSQL_VAR = re.compile(r""":(?:[A-Za-z_][A-Za-z0-9_]*|'[A-Za-z_][A-Za-z0-9_]*'|"[A-Za-z_][A-Za-z0-9_]*")""")
+
+
+def _explain(message: str, piece: str, offset: int) -> str:
+    """Name the usual non-SQL causes of a syntax error: psql variables and templating."""
+    m = _PSQL_VAR.match(piece, offset)
+    if m and message.startswith("syntax error"):
+        return (f"psql variable `{m.group(0)}` is not SQL: this file is a psql script and only psql "
+                f"(with the variable set) can run it ({message})")
+    if piece.startswith(("{{", "${", "{%"), offset):
+        return f"template placeholder `{piece[offset:offset + 2]}...` is not SQL: render the template before checking it ({message})"
+    return message
+
+
 def _parse_recovering(text: str, pos: Positions) -> Parsed:
     statements: list[Statement] = []
     problems: list[ParseProblem] = []
@@ -236,7 +250,7 @@ def _parse_recovering(text: str, pos: Positions) -> Parsed:
             offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else lead
             offset = min(max(offset, 0), len(piece))
             line, col = pos.line_col(p_start + offset)
-            problems.append(ParseProblem(str(exc.args[0]), line, col))
+            problems.append(ParseProblem(_explain(str(exc.args[0]), piece, offset), line, col))
             continue
         except RecursionError:
             line, col = pos.line_col(p_start + lead)
