@@ -5,7 +5,7 @@ from ..registry import rule
       summary="A statement does not parse; the rest of the file is still checked.")
 def check(f, ctx):
     for p in f.problems:
-        msg = p.message if p.message.startswith(("syntax error", "psql", "unterminated", "statement is")) else f"syntax error: {p.message}"
+        msg = p.message if p.message.startswith(("syntax error", "psql", "template", "unterminated", "statement is")) else f"syntax error: {p.message}"
         yield f.hit(msg,
                     "Fix the statement so PostgreSQL can parse it; migcheck checked the statements "
                     "around it, but this one is unchecked and would fail on deploy.",
