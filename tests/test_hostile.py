@@ -413,8 +413,6 @@ def test_directory_mixing_all_bad_inputs(capsys, proj, monkeypatch):
     assert rep["summary"]["files"] == len(bad) + len(good)
 
 
-@pytest.mark.xfail(strict=True, reason="no rule flags a migration that has a header but no statements "
-                                       "(needs an `empty-migration`-style rule in rules/*)")
 def test_header_only_migration_is_not_a_silent_pass(capsys, project):
     (project / "migcheck.toml").write_text("changelog = false\n", encoding="utf-8")
     put(project, f"{M}/20250101_001_x.sql",
@@ -422,3 +420,4 @@ def test_header_only_migration_is_not_a_silent_pass(capsys, project):
     put(project, f"{M}/rollback/20250101_001_rollback.sql", "BEGIN;\nDROP TABLE IF EXISTS t;\nCOMMIT;\n")
     code, rep, _ = run(capsys)
     assert code == 1
+    assert [f["rule"] for f in rep["findings"]] == ["empty-migration"]

@@ -1,0 +1,15 @@
+from .. import pg
+from ..registry import rule
+
+
+@rule("empty-migration", severity="error", group="convention", kinds=("migration",),
+      summary="A migration file holds no statement that changes anything.")
+def check(f, ctx):
+    if f.problems:
+        return  # parse-error already speaks for the file
+    if any(pg.is_change(st) for st in f.statements):
+        return
+    what = "no statements at all" if not f.statements else "only transaction control, settings or queries"
+    yield f.hit(f"the migration holds {what}: deploying it changes nothing",
+                "Write the change (or delete the file if it was created by mistake); a data-only "
+                "check belongs in the VERIFICATION section of the migration it verifies.")
