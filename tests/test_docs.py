@@ -12,7 +12,10 @@ REPO = Path(__file__).resolve().parent.parent
 RULES = sorted(registry.load())
 # Rules that a SQL fixture cannot trigger (they need a file system condition), each tested in
 # test_engine.py instead.
-NO_SQL_FIXTURE = {"unreadable-file": "needs an unreadable path; see test_engine.py"}
+NO_SQL_FIXTURE = {
+    "unreadable-file": "needs an unreadable path; see test_engine.py",
+    "modified-migration": "needs a git history and `check --diff REF`; see test_diff.py",
+}
 
 
 def test_rules_are_registered():

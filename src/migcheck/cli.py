@@ -45,17 +45,25 @@ def cli() -> None:
               help="Lowest severity that makes the exit code 1 (default: error).")
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only findings at or above --fail-on, no help lines or summary.")
-def check(paths, fmt, config_path, select, ignore, fail_on, no_color, quiet) -> int:
+@click.option("--diff", "diff_ref", metavar="REF",
+              help="Check only the files added or modified since the merge base with git ref REF "
+                   "(committed, uncommitted and untracked), and report migrations of REF that were edited or deleted.")
+def check(paths, fmt, config_path, select, ignore, fail_on, no_color, quiet, diff_ref) -> int:
     """Lint migration files and directories (directories recursively, *.sql)."""
     from . import engine
     from .report import render
 
     cfg = _load_config(config_path).with_cli(select=select, ignore=ignore, fail_on=fail_on)
-    result = engine.check(paths, cfg)
+    changes = None
+    if diff_ref is not None:
+        from . import gitdiff
+
+        changes = gitdiff.changes(diff_ref, Path.cwd())
+    result = engine.check(paths, cfg, changes=changes)
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     color = (fmt == "text" and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty())
-    out = render(fmt, result, {"color": color, "quiet": quiet, "fail_on": cfg.fail_on})
+    out = render(fmt, result, {"color": color, "quiet": quiet, "fail_on": cfg.fail_on, "config": cfg})
     sys.stdout.write(out)
     sys.stdout.flush()
     for err in result.errors:

@@ -11,7 +11,7 @@ import traceback
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from . import header as header_mod
 from . import plpgsql, registry, source
@@ -157,11 +157,41 @@ class Group:
     rollbacks: list[MigrationFile] = field(default_factory=list)
 
 
+@dataclass
+class Changes:
+    """The files changed since a baseline (``check --diff REF``), as absolute paths. The engine
+    reports only the added and modified files; ``modified-migration`` reads the rest. How the
+    changes were found (git) is not the engine's business."""
+
+    ref: str  # the baseline as the user named it, e.g. ``origin/main``
+    base: str  # the commit compared against (the merge base), short form
+    added: set[Path] = field(default_factory=set)  # added since the base, untracked files included
+    modified: set[Path] = field(default_factory=set)  # existed at the base, content differs now
+    deleted: set[Path] = field(default_factory=set)  # existed at the base, gone now
+    # (first line, last line) of the first change in a modified file; None when the content is
+    # the same after all (a mode change only)
+    locate: Callable[[Path], tuple[int, int] | None] | None = None
+    _modified_keys: set[str] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def is_modified(self, path: Path) -> bool:
+        if self._modified_keys is None:
+            self._modified_keys = {_same_file_key(p) for p in self.modified}
+        return _same_file_key(path) in self._modified_keys
+
+
+def _same_file_key(path: Path) -> str:
+    """Compare paths from different sources (git, the config root, the command line) even when
+    a directory on the way is a symbolic link: resolve the directory, keep the file name."""
+    return os.path.join(os.path.realpath(path.parent), path.name)
+
+
 class Project:
     def __init__(self, config: Config, files: list[MigrationFile], reported: set[Path]):
         self.config = config
         self.files = files
         self.reported = reported
+        self.changes: Changes | None = None  # set by ``check --diff``
+        self.deleted: list[MigrationFile] = []  # files of the checked directories deleted since the base
         self.groups: dict[Path, Group] = {}
         for f in files:
             g = self.groups.setdefault(f.mdir, Group(f.mdir))
@@ -267,8 +297,9 @@ class Layout:
         return out
 
 
-def collect(paths: Iterable[str], config: Config, cwd: Path) -> Project:
-    """Build the project: the files to report on and their sibling files."""
+def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | None = None) -> Project:
+    """Build the project: the files to report on and their sibling files. With ``changes``
+    (``--diff``), only the added and modified files are reported; the siblings are all there."""
     layout = Layout(config)
     targets: list[Path] = []
     given = list(paths)
@@ -280,11 +311,13 @@ def collect(paths: Iterable[str], config: Config, cwd: Path) -> Project:
                 f"no migrations directory found (looked for {', '.join(_display(d, cwd) for d in dirs)}); "
                 "pass paths to check or set `migrations` in the configuration")
         given = [str(d) for d in existing]
+    scope_dirs: list[Path] = []
     for p in given:
         path = Path(p)
         if not path.is_absolute():
             path = cwd / path
         if path.is_dir():
+            scope_dirs.append(path)
             targets.extend(_sql_files_in(path))
         elif path.exists() or path.is_symlink():
             targets.append(path)
@@ -306,7 +339,34 @@ def collect(paths: Iterable[str], config: Config, cwd: Path) -> Project:
         for sib in layout.siblings(mdir):
             add(sib)
     ordered = sorted(files.values(), key=lambda f: f.display)
-    return Project(config, ordered, reported)
+    project = Project(config, ordered, reported)
+    if changes is not None:
+        _restrict(project, changes, scope_dirs, layout, cwd)
+    return project
+
+
+def _restrict(project: Project, changes: Changes, scope_dirs: list[Path], layout: Layout, cwd: Path) -> None:
+    """Report only the files added or modified since the baseline; keep the deleted files of
+    the checked directories for ``modified-migration``."""
+    project.changes = changes
+    changed = {_same_file_key(p) for p in changes.added | changes.modified}
+    project.reported = {p for p in project.reported if _same_file_key(p) in changed}
+    roots = [os.path.realpath(d) for d in scope_dirs]
+    for gone in sorted(changes.deleted):
+        if not gone.name.endswith(".sql") or gone.exists():
+            continue
+        key = _same_file_key(gone)
+        for root in roots:
+            rel = os.path.relpath(key, root)
+            if rel.startswith(os.pardir + os.sep) or rel == os.pardir or os.path.isabs(rel):
+                continue
+            if any(part.startswith(".") or part == "node_modules" for part in Path(rel).parts[:-1]):
+                continue
+            path = Path(os.path.abspath(gone))
+            kind, mdir = layout.classify(path)
+            project.deleted.append(MigrationFile(path, _display(path, cwd), kind, mdir, project.config))
+            project.reported.add(path)
+            break
 
 
 # --- running the rules -------------------------------------------------------------------
@@ -453,7 +513,7 @@ def run(project: Project, config: Config) -> Result:
     return Result(findings, reported, errors)
 
 
-def check(paths: Iterable[str], config: Config, cwd: Path | None = None) -> Result:
+def check(paths: Iterable[str], config: Config, cwd: Path | None = None, changes: Changes | None = None) -> Result:
     cwd = cwd or Path.cwd()
-    project = collect(paths, config, cwd)
+    project = collect(paths, config, cwd, changes)
     return run(project, config)
