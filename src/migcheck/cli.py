@@ -144,6 +144,13 @@ def explain(rule_id) -> int:
     return EXIT_OK
 
 
+from .authoring_cli import init as init_cmd  # noqa: E402  (click commands only; logic loads lazily)
+from .authoring_cli import new as new_cmd  # noqa: E402
+
+cli.add_command(new_cmd)
+cli.add_command(init_cmd)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: returns the exit code (0 clean, 1 findings, 2 usage/config/internal error)."""
     from .config import ConfigError
