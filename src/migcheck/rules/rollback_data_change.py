@@ -1,0 +1,57 @@
+"""rollback-data-change: the migration changes rows of a table its rollback never touches."""
+
+from __future__ import annotations
+
+from .. import effects as fx
+from ..registry import rule
+from . import rollback_incomplete as ri
+
+
+def _created_or_dropped(model: fx.Model, table: fx.Obj) -> bool:
+    """Did the migration create the table (its rows go with it) or drop it (rollback-incomplete
+    reports that)?"""
+    for ent in model.entries:
+        if ent.first_phase != "m" or fx._namespace(ent.orig.kind) != "relation":
+            continue
+        if not (fx.same(ent.orig, table) or fx.same(ent.obj, table)):
+            continue
+        if ent.existed is False or "m" in ent.dropped:
+            return True
+    return False
+
+
+def _catalog(obj: fx.Obj) -> bool:
+    """A system catalog (``UPDATE pg_index SET indisready ...``): not the application's data."""
+    return obj.schema in ("pg_catalog", "information_schema") or (not obj.schema and obj.name.startswith("pg_"))
+
+
+@rule("rollback-data-change", severity="info", group="rollback", scope="project", kinds=("rollback",),
+      summary="The migration changes rows (INSERT/UPDATE/DELETE/TRUNCATE/COPY) of a table its rollback never touches.")
+def check(project, ctx):
+    for m, r in ri.pairs(project):
+        found = ri.comparison(project, m, r)
+        if found is None:
+            continue
+        cmp, m_eff, r_eff = found
+        if cmp.unknown:
+            continue
+        by_table: dict[fx.Obj, list[fx.Effect]] = {}
+        for e in m_eff:
+            if e.op != fx.DATA or ri.is_tracking(e.obj) or _catalog(e.obj):
+                continue
+            key = next((k for k in by_table if fx.same(k, e.obj)), e.obj)
+            by_table.setdefault(key, []).append(e)
+        for table, effs in by_table.items():
+            if _created_or_dropped(cmp.model, table) or fx.touches(r_eff, table, cmp.model):
+                continue
+            verbs = "/".join(dict.fromkeys(e.attr for e in effs))
+            first = effs[0]
+            name = table.qualified()
+            yield ri.where(
+                m, r, project, first,
+                (f"changes rows of {name} ({verbs})",
+                 f"never touches {name}: a data change cannot be inverted statically, so nothing shows it is undone"),
+                "If the old rows or values must come back, write the inverse statement in the rollback, restoring "
+                f"from a copy the migration keeps (for example `CREATE TABLE {table.name}_backup AS SELECT ...` "
+                "before the change); if nothing needs undoing, record why: "
+                "`-- migcheck: ignore-file rollback-data-change -- <why the change can stay>`.")

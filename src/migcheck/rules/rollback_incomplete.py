@@ -1,0 +1,410 @@
+"""rollback-incomplete: the rollback leaves in place something its migration created or changed.
+
+The migration's and the rollback's statements are turned into schema effects (``migcheck.effects``)
+and replayed one after the other; what is still changed afterwards is reported on the rollback file
+(line 1, column 1, the migration's ``file:line`` in the message). When only the migration is being
+checked (pre-commit passes the changed files), the finding goes on the migration's statement
+instead, so that editing a migration without its rollback is still caught.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from .. import effects as fx
+from ..registry import rule
+from . import _relations as rel
+
+_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_HISTORIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def pairs(project):
+    """(migration, rollback) for every migration with a rollback file, when either is reported."""
+    for group in project.groups.values():
+        for m in group.migrations:
+            r = project.rollback_of(m)
+            if r is None or not (project.is_reported(m) or project.is_reported(r)):
+                continue
+            yield m, r
+
+
+def _readable(f) -> bool:
+    return f.read_problem is None and not f.problems
+
+
+def is_tracking(obj: fx.Obj) -> bool:
+    """The migration tracking tables (``_migrations.schema_migrations`` and friends)."""
+    return obj.schema in rel.TRACKING_SCHEMAS or obj.name in rel.TRACKING_TABLES
+
+
+class History:
+    """The migrations of one directory, in order: for a name, the statements that last created,
+    dropped or renamed it, so a pair can be replayed knowing what earlier migrations defined."""
+
+    def __init__(self, project, mdir):
+        self.migrations = list(project.groups[mdir].migrations)
+        self.position = {f.path: i for i, f in enumerate(self.migrations)}
+        self._by_name: dict[str, list[tuple[int, int, fx.Effect]]] | None = None
+
+    def _index(self) -> dict:
+        if self._by_name is None:
+            by_name: dict[str, list[tuple[int, int, fx.Effect]]] = {}
+            for i, f in enumerate(self.migrations):
+                if not _readable(f):
+                    continue
+                for j, e in enumerate(fx.file_effects(f)):
+                    if e.op in (fx.CREATE, fx.DROP, fx.RENAME) and e.obj is not None:
+                        by_name.setdefault(e.obj.name, []).append((i, j, e))
+                        if e.op == fx.RENAME and e.new is not None and e.new.name != e.obj.name:
+                            by_name.setdefault(e.new.name, []).append((i, j, e))
+            self._by_name = by_name
+        return self._by_name
+
+    def last_create(self, obj: fx.Obj, m, depth: int = 0) -> fx.Effect | None:
+        """The CREATE that last defined ``obj`` before migration ``m`` (following a rename into
+        its name), or None when the earlier migrations do not show one."""
+        before = self.position.get(m.path, len(self.migrations))
+        return self._last(obj, (before, -1), depth)
+
+    def _last(self, obj: fx.Obj, before: tuple[int, int], depth: int) -> fx.Effect | None:
+        for i, j, e in reversed(self._index().get(obj.name, ())):
+            if (i, j) >= before:
+                continue
+            if e.op == fx.CREATE and fx.same(e.obj, obj):
+                return e
+            if e.op == fx.DROP and fx.same(e.obj, obj):
+                return None
+            if e.op == fx.RENAME:
+                if e.new is not None and fx.same(e.new, obj):
+                    return self._last(e.obj, (i, j), depth + 1) if depth < 5 else None
+                if fx.same(e.obj, obj):
+                    return None
+        return None
+
+
+def history(project, m) -> History | None:
+    per_project = _HISTORIES.setdefault(project, {})
+    if m.mdir not in project.groups:
+        return None
+    if m.mdir not in per_project:
+        per_project[m.mdir] = History(project, m.mdir)
+    return per_project[m.mdir]
+
+
+def comparison(project, m, r):
+    """``(Comparison, migration effects, rollback effects)`` of a pair, or None when the model has
+    nothing to say: a file that does not parse (parse-error reports it; what did not parse may be
+    the undo), or a rollback that undoes nothing at all (empty-rollback reports it)."""
+    key = (m.path, r.path)
+    cached = _CACHE.get(r)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    result = None
+    if _readable(m) and _readable(r):
+        m_eff = fx.file_effects(m)
+        r_eff = fx.file_effects(r)
+        if any(not (e.op == fx.DATA and is_tracking(e.obj)) for e in r_eff):
+            hist = history(project, m)
+            before = (lambda obj: hist.last_create(obj, m)) if hist is not None else None
+            result = (fx.compare(m_eff, r_eff, before), m_eff, r_eff)
+    _CACHE[r] = (key, result)
+    return result
+
+
+def where(m, r, project, effect, message_tail, help):
+    """The hit: on the rollback at 1:1 when it is reported, else on the migration's statement."""
+    line = effect.line
+    if project.is_reported(r):
+        return r.hit(f"`{m.name}:{line}` {message_tail[0]}, and this rollback {message_tail[1]}", help,
+                     line=1, column=1)
+    message = f"this statement {message_tail[0]}, and its rollback `{r.display}` {message_tail[1]}"
+    if effect.stmt is None:
+        return m.hit(message, help, line=1, column=1)
+    return m.hit(message, help, effect.stmt)
+
+
+@rule("rollback-incomplete", severity="warning", group="rollback", scope="project", kinds=("rollback",),
+      summary="The rollback leaves behind something the migration created or changed (table, column, index, "
+              "function, trigger, type, constraint, ...).")
+def check(project, ctx):
+    for m, r in pairs(project):
+        found = comparison(project, m, r)
+        if found is None:
+            continue
+        cmp, _, _ = found
+        if cmp.unknown:
+            continue  # the rollback runs SQL the model cannot see (dynamic SQL, CALL): stay quiet
+        for left in sorted(_changed(project, m, cmp.leftovers), key=lambda l: (l.effect.line, l.obj.label())):
+            what, miss, help = describe(left)
+            yield where(m, r, project, left.effect, (what, miss), help)
+
+
+def previous_definition(project, m, obj: fx.Obj) -> str | None:
+    """The definition ``obj`` had before migration ``m``, from the earlier migrations of its
+    directory (the last CREATE of it), or None when they do not show it."""
+    hist = history(project, m)
+    e = hist.last_create(obj, m) if hist is not None else None
+    return e.defn if e is not None else None
+
+
+def _changed(project, m, leftovers):
+    """Leave out re-definitions that change nothing: the migration drops and re-creates an
+    object (or CREATE OR REPLACEs it) exactly as an earlier migration defined it (dropping indexes
+    and foreign keys around a bulk update, for example). A plain DROP + CREATE of an object whose
+    earlier definition is not in the project cannot be judged: quiet."""
+    out = []
+    for left in leftovers:
+        if left.what in ("replaced", "created or replaced") and left.now is not None and left.entry is not None:
+            new = left.entry.defined.get("m")
+            before = previous_definition(project, m, left.obj)
+            if before is not None and new is not None and new.defn == before:
+                continue
+            if left.what == "replaced" and before is None:
+                continue
+        out.append(left)
+    return out
+
+
+# --- wording -----------------------------------------------------------------------------------
+
+_DROP_KEYWORD = {
+    fx.TABLE: "TABLE", fx.VIEW: "VIEW", fx.MATVIEW: "MATERIALIZED VIEW", fx.INDEX: "INDEX",
+    fx.SEQUENCE: "SEQUENCE", fx.FOREIGN_TABLE: "FOREIGN TABLE", fx.FUNCTION: "FUNCTION",
+    fx.PROCEDURE: "PROCEDURE", fx.AGGREGATE: "AGGREGATE", fx.TYPE: "TYPE", fx.DOMAIN: "DOMAIN",
+    fx.SCHEMA: "SCHEMA", fx.EXTENSION: "EXTENSION", fx.ROLE: "ROLE", fx.EVENT_TRIGGER: "EVENT TRIGGER",
+    fx.SERVER: "SERVER", fx.PUBLICATION: "PUBLICATION", fx.COLLATION: "COLLATION",
+}
+
+
+def _owner_kw(obj: fx.Obj | None) -> str:
+    """ALTER TABLE / ALTER VIEW / ALTER TYPE ... for what a column or constraint hangs on."""
+    if obj is None:
+        return "TABLE"
+    if obj.kind == fx.DOMAIN:
+        return "DOMAIN"
+    if obj.kind == fx.TYPE:
+        return "TYPE"
+    return "TABLE" if obj.kind in (fx.TABLE, fx.FOREIGN_TABLE) else _DROP_KEYWORD.get(obj.kind, "TABLE")
+
+
+def _column_kw(obj: fx.Obj) -> str:
+    """COLUMN, or ATTRIBUTE for a composite type's."""
+    return "ATTRIBUTE" if obj.parent is not None and obj.parent.kind == fx.TYPE else "COLUMN"
+
+
+def _parent(obj: fx.Obj) -> str:
+    return obj.parent.qualified() if obj.parent is not None else "?"
+
+
+def _privilege_target(obj: fx.Obj | None) -> str:
+    if obj is None:
+        return "?"
+    if obj.kind == fx.ALL_IN_SCHEMA:
+        plural = {fx.TABLE: "TABLES", fx.SEQUENCE: "SEQUENCES", fx.FUNCTION: "FUNCTIONS",
+                  fx.PROCEDURE: "PROCEDURES"}.get(obj.detail, "TABLES")
+        return f"ALL {plural} IN SCHEMA {fx.quote_ident(obj.name)}"
+    kw = {fx.TABLE: "TABLE", fx.VIEW: "TABLE", fx.MATVIEW: "TABLE"}.get(obj.kind) or _DROP_KEYWORD.get(obj.kind, "")
+    return f"{kw} {obj.signature()}".strip()
+
+
+def _grantee(name: str) -> str:
+    return "PUBLIC" if name == "public" else fx.quote_ident(name)
+
+
+def drop_sql(obj: fx.Obj) -> str:
+    """The statement that undoes the creation of ``obj``."""
+    k = obj.kind
+    if k == fx.COLUMN:
+        return f"ALTER {_owner_kw(obj.parent)} {_parent(obj)} DROP {_column_kw(obj)} IF EXISTS {fx.quote_ident(obj.name)};"
+    if k == fx.CONSTRAINT:
+        return f"ALTER {_owner_kw(obj.parent)} {_parent(obj)} DROP CONSTRAINT IF EXISTS {fx.quote_ident(obj.name)};"
+    if k in (fx.TRIGGER, fx.POLICY, fx.RULE):
+        return f"DROP {k.upper()} IF EXISTS {fx.quote_ident(obj.name)} ON {_parent(obj)};"
+    if k == fx.PRIVILEGE:
+        return f"REVOKE {obj.name.upper()} ON {_privilege_target(obj.parent)} FROM {_grantee(obj.detail)};"
+    if k == fx.PARTITION:
+        return f"ALTER TABLE {_parent(obj)} DETACH PARTITION {obj.qualified()};"
+    if k in _DROP_KEYWORD:
+        return f"DROP {_DROP_KEYWORD[k]} IF EXISTS {obj.signature()};"
+    return f"DROP {k.upper()} IF EXISTS {obj.qualified()};"
+
+
+def rename_sql(now: fx.Obj, orig: fx.Obj) -> str:
+    """The statement that gives ``now`` back its name (or schema) ``orig``."""
+    k = now.kind
+    if now.name == orig.name and k in _DROP_KEYWORD:
+        kw = "TABLE" if k == fx.TABLE else _DROP_KEYWORD[k]
+        return f"ALTER {kw} {now.signature()} SET SCHEMA {fx.quote_ident(orig.schema or 'public')};"
+    to = fx.quote_ident(orig.name)
+    if k == fx.COLUMN:
+        return (f"ALTER {_owner_kw(now.parent)} {_parent(now)} RENAME {_column_kw(now)} "
+                f"{fx.quote_ident(now.name)} TO {to};")
+    if k == fx.CONSTRAINT:
+        return f"ALTER {_owner_kw(now.parent)} {_parent(now)} RENAME CONSTRAINT {fx.quote_ident(now.name)} TO {to};"
+    if k in (fx.TRIGGER, fx.POLICY):
+        return f"ALTER {k.upper()} {fx.quote_ident(now.name)} ON {_parent(now)} RENAME TO {to};"
+    if k == fx.RULE:
+        return f"ALTER RULE {fx.quote_ident(now.name)} ON {_parent(now)} RENAME TO {to};"
+    if k == fx.ENUM_VALUE:
+        return f"ALTER TYPE {_parent(now)} RENAME VALUE {now.signature()} TO {orig.signature()};"
+    kw = _DROP_KEYWORD.get(k, k.upper())
+    return f"ALTER {kw} {now.signature()} RENAME TO {to};"
+
+
+def _created_what(obj: fx.Obj) -> str:
+    if obj.kind == fx.COLUMN:
+        return f"adds {obj.label()}"
+    if obj.kind == fx.CONSTRAINT:
+        return f"adds {obj.label()}"
+    if obj.kind == fx.PRIVILEGE:
+        return f"grants {obj.name.upper()} on {_privilege_target(obj.parent)} to {_grantee(obj.detail)}"
+    if obj.kind == fx.PARTITION:
+        return f"attaches partition {obj.qualified()} to {_parent(obj)}"
+    return f"creates {obj.label()}"
+
+
+def _dropped_what(obj: fx.Obj) -> str:
+    if obj.kind == fx.PRIVILEGE:
+        return f"revokes {obj.name.upper()} on {_privilege_target(obj.parent)} from {_grantee(obj.detail)}"
+    if obj.kind == fx.PARTITION:
+        return f"detaches partition {obj.qualified()} from {_parent(obj)}"
+    return f"drops {obj.label()}"
+
+
+_HOLDS_DATA = frozenset({fx.TABLE, fx.COLUMN, fx.FOREIGN_TABLE, fx.SEQUENCE})
+
+
+def _altered(left: fx.Leftover) -> tuple[str, str]:
+    """(what the migration does, the SQL that undoes it) for an attribute change."""
+    obj, e, attr = left.obj, left.effect, left.attr
+    now = left.now or obj
+    v = e.value
+    if obj.kind == fx.COLUMN:
+        head = f"ALTER {_owner_kw(now.parent)} {_parent(now)} ALTER COLUMN {fx.quote_ident(now.name)}"
+        col = obj.label()
+        if attr == "type":
+            return (f"changes the type of {col}{' to ' + fx.sql_type(v) if v else ''}",
+                    f"`{head} TYPE <its previous type>;` (with `USING` when the values need converting)")
+        if attr == "default":
+            if v == "none":
+                return f"drops the default of {col}", f"`{head} SET DEFAULT <its previous default>;`"
+            return (f"sets the default of {col}",
+                    f"`{head} DROP DEFAULT;` (or `SET DEFAULT <its previous default>` if it had one)")
+        if attr == "not null":
+            if v == "on":
+                return f"makes {col} NOT NULL", f"`{head} DROP NOT NULL;`"
+            return f"drops NOT NULL from {col}", f"`{head} SET NOT NULL;` (after fixing any NULLs written since)"
+        if attr == "identity":
+            if v == "on":
+                return f"makes {col} an identity column", f"`{head} DROP IDENTITY IF EXISTS;`"
+            return f"changes the identity of {col}", f"the `{head} ... IDENTITY` clause that restores it"
+        if attr == "generated expression":
+            return f"changes the generation expression of {col}", f"the `{head} ...` statement that restores it"
+        return f"changes the {attr} of {col}", f"`{head} ...` restoring its previous {attr}"
+    label = obj.label()
+    if attr in ("row level security", "force row level security"):
+        on = v == "on"
+        verb = {"row level security": ("enables", "disables"),
+                "force row level security": ("forces", "stops forcing")}[attr][0 if on else 1]
+        undo = {("row level security", True): "DISABLE ROW LEVEL SECURITY",
+                ("row level security", False): "ENABLE ROW LEVEL SECURITY",
+                ("force row level security", True): "NO FORCE ROW LEVEL SECURITY",
+                ("force row level security", False): "FORCE ROW LEVEL SECURITY"}[(attr, on)]
+        return f"{verb} row level security on {label}", f"`ALTER TABLE {now.qualified()} {undo};`"
+    if attr == "logged":
+        return (f"makes {label} {'LOGGED' if v == 'on' else 'UNLOGGED'}",
+                f"`ALTER TABLE {now.qualified()} SET {'UNLOGGED' if v == 'on' else 'LOGGED'};`")
+    if attr == "enabled" and obj.kind == fx.TRIGGER:
+        verb = "disables" if v == "off" else "enables"
+        undo = "ENABLE" if v == "off" else "DISABLE"
+        return (f"{verb} {label}",
+                f"`ALTER TABLE {_parent(now)} {undo} TRIGGER {fx.quote_ident(now.name)};`")
+    if attr == "triggers enabled":
+        verb = "disables" if v == "off" else "enables"
+        undo = "ENABLE" if v == "off" else "DISABLE"
+        return f"{verb} the triggers of {label}", f"`ALTER TABLE {now.qualified()} {undo} TRIGGER ALL;`"
+    if attr == "not null" and obj.kind == fx.DOMAIN:
+        undo = "DROP NOT NULL" if v == "on" else "SET NOT NULL"
+        return (f"{'sets' if v == 'on' else 'drops'} NOT NULL on {label}", f"`ALTER DOMAIN {now.qualified()} {undo};`")
+    if attr == "default" and obj.kind == fx.DOMAIN:
+        return (f"changes the default of {label}",
+                f"`ALTER DOMAIN {now.qualified()} DROP DEFAULT;` (or `SET DEFAULT <its previous default>`)")
+    if attr == "definition" and obj.kind == fx.POLICY:
+        return (f"changes {label}",
+                f"`ALTER POLICY {fx.quote_ident(now.name)} ON {_parent(now)} ...` with its previous roles and expressions")
+    if attr == "options" and obj.kind in fx.ROUTINES:
+        return (f"changes the options of {label}",
+                f"`ALTER {_DROP_KEYWORD[obj.kind]} {now.signature()} ...` restoring its previous options")
+    return f"changes the {attr} of {label}", f"the `ALTER` statement that restores its previous {attr}"
+
+
+def describe(left: fx.Leftover) -> tuple[str, str, str]:
+    """(what the migration does, what the rollback fails to do, help) for one leftover."""
+    obj, now = left.obj, left.now
+    if left.what == "created":
+        cur = now or obj
+        miss = "does not revoke it" if obj.kind == fx.PRIVILEGE else \
+            "does not detach it" if obj.kind == fx.PARTITION else "does not drop it"
+        if now is not None and (now.name, now.schema) != (obj.name, obj.schema):
+            miss += f" (it is still there as {now.qualified()})"
+        help = f"Add `{drop_sql(cur)}` to the rollback"
+        if left.entry is not None and left.entry.guessed:
+            help += ". The name is the one PostgreSQL generates for an unnamed object; name it in the migration to be sure"
+        if obj.kind == fx.EXTENSION:
+            help += ", unless other objects outside this migration use it (then record that with a suppression)"
+        return _created_what(obj), miss, help + "."
+    if left.what == "enum value":
+        values = ", ".join("'" + v.replace("'", "''") + "'" for v in left.values)
+        typ = _parent(obj)
+        many = len(left.values) > 1
+        plural, them, stay = ("values", "them", "stay") if many else ("value", "it", "stays")
+        return (f"adds {plural} {values} to enum {typ}, which PostgreSQL cannot remove",
+                f"leaves {them} in place",
+                f"Nothing short of re-creating the type takes a value out: either accept that the {plural} "
+                f"{stay} (update the rows that use {them} in the rollback) and "
+                "record it with `-- migcheck: ignore-file rollback-incomplete -- <enum value stays: why that is "
+                f"fine>`, or re-create the type in the rollback: `ALTER TYPE {typ} RENAME TO "
+                f"{fx.quote_ident(obj.parent.name + '_old') if obj.parent else 'old'}; CREATE TYPE {typ} AS ENUM (...)`, "
+                "`ALTER TABLE ... ALTER COLUMN ... TYPE ... USING col::text::...` for each column, then drop the old type.")
+    if left.what == "created or replaced":
+        cur = now or obj
+        return (f"creates or replaces {obj.label()}", "neither drops it nor restores its previous definition",
+                f"If the migration created it, add `{drop_sql(cur)}` to the rollback; if it replaced an existing "
+                "definition, put the previous definition back in the rollback (the `CREATE OR REPLACE` it had "
+                "before this migration).")
+    if left.what == "replaced":
+        miss = "does not restore its previous definition" if now is not None else \
+            "drops it without re-creating its previous definition"
+        return (f"drops and re-creates {obj.label()}", miss,
+                "Re-create the previous definition in the rollback (drop the new one, then create it as it was "
+                "before this migration).")
+    if left.what == "dropped":
+        if obj.kind in _HOLDS_DATA:
+            what = {"sequence": "its current value"}.get(obj.kind, "its data")
+            return (_dropped_what(obj),
+                    f"does not re-create it; {what} cannot come back from the migration itself, so the rollback "
+                    "must restore it from somewhere",
+                    f"Re-create {obj.label()} in the rollback and restore {what} from a copy the migration keeps "
+                    "before dropping (for example `CREATE TABLE <name>_backup AS SELECT ...`) or from a backup.")
+        if obj.kind == fx.PRIVILEGE:
+            return (_dropped_what(obj), "does not grant it back",
+                    f"Add `GRANT {obj.name.upper()} ON {_privilege_target(obj.parent)} TO {_grantee(obj.detail)};` "
+                    "to the rollback.")
+        return (_dropped_what(obj), "does not re-create it",
+                f"Add the statement that re-creates {obj.label()} as it was before the migration (its definition "
+                "from the migration that created it) to the rollback.")
+    if left.what == "renamed":
+        if now is None:
+            return (f"renames {obj.label()} to {left.effect.new.qualified() if left.effect.new else '?'}",
+                    "drops it instead of renaming it back",
+                    "Rename it back in the rollback instead of dropping it; its data is lost otherwise.")
+        moved = now.name == obj.name
+        what = f"moves {obj.label()} to schema {now.schema or 'public'}" if moved else \
+            f"renames {obj.label()} to {fx.quote_ident(now.name)}"
+        return (what, "does not rename it back" if not moved else "does not move it back",
+                f"Add `{rename_sql(now, obj)}` to the rollback.")
+    if left.what == "altered":
+        what, undo = _altered(left)
+        return what, "does not change it back", f"Add {undo} to the rollback."
+    return f"changes {obj.label()}", "does not undo it", "Undo the change in the rollback."
