@@ -1,5 +1,4 @@
 -- Rollback of 20251023_002_add_email_validation_trigger.sql
 BEGIN;
 DROP TRIGGER IF EXISTS check_lead_email_unique ON leads;
-DROP FUNCTION IF EXISTS validate_lead_email_unique();
 COMMIT;
