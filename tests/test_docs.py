@@ -7,6 +7,7 @@ import pytest
 
 from harness import parse_case, run_case
 from migcheck import docs, registry
+from migcheck.verify import RULES as VERIFY_RULES
 
 REPO = Path(__file__).resolve().parent.parent
 RULES = sorted(registry.load())
@@ -15,6 +16,9 @@ RULES = sorted(registry.load())
 NO_SQL_FIXTURE = {
     "unreadable-file": "needs an unreadable path; see test_engine.py",
     "modified-migration": "needs a git history and `check --diff REF`; see test_diff.py",
+    **{rid: "reported by `migcheck verify` on a real PostgreSQL, never by `check`; its doc's Example and "
+            "Use instead run through verify in test_verify.py::test_doc_examples_fire_and_use_instead_is_clean"
+       for rid in VERIFY_RULES},
 }
 
 

@@ -147,8 +147,11 @@ def explain(rule_id) -> int:
 from .authoring_cli import init as init_cmd  # noqa: E402  (click commands only; logic loads lazily)
 from .authoring_cli import new as new_cmd  # noqa: E402
 
+from .verify.command import verify as verify_cmd  # noqa: E402  (psycopg is imported only when it runs)
+
 cli.add_command(new_cmd)
 cli.add_command(init_cmd)
+cli.add_command(verify_cmd)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

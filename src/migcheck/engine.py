@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 from . import header as header_mod
 from . import plpgsql, registry, source
 from .config import Config, ConfigError
+from .verify import RULES as VERIFY_RULES
 from .model import SEVERITY_RANK, Comment, Finding, Header, Hit, Statement
 
 
@@ -500,7 +501,8 @@ def run(project: Project, config: Config) -> Result:
     if "unused-suppression" in rules:
         for f in readable:
             for sup in sups_by_file.get(f.path, ()):
-                unused = [r for r in sup.rules if r not in sup.used and r in rules]
+                # verify's rules are never emitted by check: their suppressions are not unused here
+                unused = [r for r in sup.rules if r not in sup.used and r in rules and r not in VERIFY_RULES]
                 if unused:
                     c = sup.comment
                     what = "file" if sup.file_wide else "statement"

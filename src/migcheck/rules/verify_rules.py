@@ -1,0 +1,15 @@
+"""The rules of ``migcheck verify`` (group ``rollback``). ``check`` never emits them: they need a
+database. ``migcheck.verify`` applies each migration, twice, then its rollback, and reports
+these ids; declaring them here gives them a severity, a doc (``migcheck explain``) and a place in
+``migcheck rules``, ``--select``/``--ignore``, ``severity`` and suppression comments."""
+
+from ..registry import declare
+
+declare("verify-apply-failed", severity="error", group="rollback", kinds=("migration",),
+        summary="`migcheck verify`: the migration fails on PostgreSQL after every earlier migration (error mapped to file:line).")
+declare("not-idempotent", severity="error", group="rollback", kinds=("migration",),
+        summary="`migcheck verify`: running the migration a second time fails or changes the schema again.")
+declare("verify-rollback-failed", severity="error", group="rollback", kinds=("migration", "rollback"),
+        summary="`migcheck verify`: the rollback fails right after the migration, or the migration no longer applies after it.")
+declare("rollback-mismatch", severity="error", group="rollback", kinds=("migration", "rollback"),
+        summary="`migcheck verify`: after the rollback the schema differs from before the migration (object left behind, dropped or changed).")

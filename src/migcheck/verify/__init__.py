@@ -1,0 +1,21 @@
+"""``migcheck verify``: run each migration, twice, then its rollback, on a throwaway PostgreSQL.
+
+The static engine stays free of database code; this package only borrows its discovery and
+pairing (``engine.collect``, ``Project.rollback_of``), its parsed statements (for statement-by-
+statement execution and error positions) and its finding model (``model.Finding`` in an
+``engine.Result``), so every reporter renders verify findings like ``check`` findings.
+
+- ``cluster``: where the server comes from: a private temporary cluster (``initdb`` into a temp
+  dir, Unix socket only, stopped and deleted at the end, even on Ctrl-C) or an existing server
+  (``--dsn``), on which a fresh database with a random name is created and dropped.
+- ``runner``: applies files statement by statement and maps PostgreSQL errors to file:line.
+- ``snapshot``: the schema as a dict object-key -> definition, from catalog queries, and its diff.
+- ``verify``: the per-migration procedure (apply, apply again, rollback, diff, re-apply).
+- ``command``: the click command ``migcheck verify``.
+
+psycopg 3 (``pip install 'migcheck[verify]'``) is imported only when a database is used.
+"""
+
+from __future__ import annotations
+
+RULES = ("verify-apply-failed", "not-idempotent", "verify-rollback-failed", "rollback-mismatch")

@@ -1,0 +1,453 @@
+"""The verify procedure: for each migration, in version order, on one scratch database:
+
+1. (every earlier migration is already applied: the loop applies them one by one)
+2. snapshot the schema;
+3. apply the migration; a failure is ``verify-apply-failed`` (and the next steps are skipped);
+4. apply it a second time (unless its header says ``-- Idempotent: no``): a failure, or a second
+   run that changes the schema again (a nameless index or constraint created twice), is
+   ``not-idempotent``;
+5. apply its rollback: a failure is ``verify-rollback-failed``; otherwise snapshot again and diff
+   against step 2: every difference is ``rollback-mismatch``;
+6. apply the migration again (a failure here means the rollback did not restore a state the
+   migration applies to: ``verify-rollback-failed`` on the migration) and go on with the next.
+
+Only the migrations being reported (the paths given, as ``check`` does) get steps 2 to 6; the
+earlier ones are only applied, and a run stops after the last reported migration.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .. import engine, header as header_mod, pg, registry
+from ..config import Config
+from ..engine import MigrationFile, Project, Result
+from ..model import Finding, Statement, walk
+from . import RULES, runner, snapshot
+from .snapshot import Change, Obj
+
+ProgressFn = Callable[[int, int, MigrationFile], None]
+
+
+@dataclass
+class Timings:
+    """Where the time went, for the benchmark (seconds)."""
+
+    database: float = 0.0  # creating and dropping the scratch database
+    prelude: float = 0.0
+    per_migration: dict[str, float] = field(default_factory=dict)
+    snapshots: int = 0
+    snapshot_time: float = 0.0
+    applies: int = 0
+    apply_time: float = 0.0
+
+
+def idempotency_opt_out(f: MigrationFile) -> bool:
+    """``-- Idempotent: no`` (or ``false``) in the header: the file is not meant to be re-run."""
+    found = header_mod.find(f.header, "Idempotent")
+    if not found:
+        return False
+    value = found[1].strip().lower()
+    return bool(re.match(r"^(no|false|off|0)\b", value))
+
+
+def ordered_migrations(project: Project) -> list[MigrationFile]:
+    """Every migration of the project (the paths given and their siblings), in version order
+    (files whose name has no version sort by name, which starts with the date for most)."""
+    migrations = [f for f in project.files if f.kind == "migration"]
+    return sorted(migrations, key=lambda f: (f.version or f.name.rsplit(".", 1)[0], f.name, f.display))
+
+
+def reported_migrations(project: Project) -> set[Path]:
+    """The migrations to verify: those given, and the migration of every rollback given."""
+    out = set()
+    for f in project.files:
+        if not project.is_reported(f):
+            continue
+        if f.kind == "migration":
+            out.add(f.path)
+        elif f.kind == "rollback" and f.version:
+            for m in project.groups[f.mdir].migrations:
+                if m.version == f.version and project.rollback_of(m) is f:
+                    out.add(m.path)
+    return out
+
+
+# --- attributing a schema difference to a statement --------------------------------------
+
+_CREATE_KINDS = {
+    "table": {"table"}, "view": {"view"}, "materialized view": {"materialized view"}, "index": {"index"},
+    "sequence": {"sequence"}, "type": {"type"}, "function": {"function", "procedure"},
+    "procedure": {"function", "procedure"}, "aggregate": {"aggregate", "function"}, "trigger": {"trigger"},
+    "policy": {"policy"}, "rule": {"rule"}, "schema": {"schema"}, "extension": {"extension"},
+    "foreign table": {"foreign table"}, "event trigger": {"event trigger"}, "publication": {"publication"},
+}
+
+
+def _base_name(obj: Obj) -> str:
+    return (obj.name or "").split("(", 1)[0]
+
+
+def _relname(node: dict | None) -> str:
+    return (node or {}).get("relname", "")
+
+
+def _score(st: Statement, obj: Obj, prefer_drop: bool = False) -> int:
+    """3: the statement makes (or, with ``prefer_drop``, drops) this very object; 2: it drops
+    (makes) or alters it; 1: it touches its table; 0: no."""
+    name = _base_name(obj)
+    table = obj.table or (obj.name if obj.kind in ("table", "row level security") else None)
+    kinds = _CREATE_KINDS.get(obj.kind)
+    if kinds:
+        key = pg.create_key(st)
+        if key and key[0] in kinds and key[1] == name and (not key[2] or not obj.table or key[2] == obj.table):
+            return 2 if prefer_drop else 3
+        for dtype, dname, dtable in pg.drop_keys(st):
+            if dtype in kinds and dname == name and (not dtable or not obj.table or dtable == obj.table):
+                return 3 if prefer_drop else 2
+    n = st.node
+    if obj.kind == "index" and st.kind == "IndexStmt" and not n.get("idxname") and _relname(n.get("relation")) == obj.table:
+        return 2
+    if st.kind == "AlterTableStmt" and _relname(n.get("relation")) == table:
+        for cmd in n.get("cmds", ()):
+            c = cmd.get("AlterTableCmd", {})
+            d = c.get("def", {})
+            if obj.kind == "column" and (c.get("name") == name or d.get("ColumnDef", {}).get("colname") == name):
+                return 2
+            if obj.kind == "constraint" and (c.get("name") == name or d.get("Constraint", {}).get("conname") == name):
+                return 2
+            if obj.kind == "row level security" and "RowSecurity" in c.get("subtype", ""):
+                return 2
+        if obj.kind in ("column", "constraint", "table"):
+            return 1
+    if st.kind == "CreateStmt" and _relname(n.get("relation")) == table and obj.kind in ("column", "constraint", "table"):
+        return 2
+    if st.kind == "RenameStmt" and name and name in (n.get("newname"), n.get("subname")):
+        return 2
+    if obj.kind == "role" and st.kind in ("CreateRoleStmt", "DropRoleStmt", "AlterRoleStmt"):
+        if st.kind == "DropRoleStmt":
+            names = [r.get("RoleSpec", {}).get("rolename") for r in n.get("roles", ())]
+        else:
+            names = [n.get("role") if isinstance(n.get("role"), str) else (n.get("role") or {}).get("rolename")]
+        if name in names:
+            return 2
+    if obj.kind == "publication table" and st.kind == "AlterPublicationStmt":
+        return 2 if any(_relname(v) == obj.table for _, v in walk(n) if isinstance(v, dict) and "relname" in v) else 1
+    if obj.kind == "comment" and st.kind == "CommentStmt":
+        return 1
+    if obj.kind in ("privileges", "default privileges") and st.kind in ("GrantStmt", "AlterDefaultPrivilegesStmt"):
+        return 1
+    if table:
+        for ntype, fields in walk(n):
+            if ntype == "RangeVar" and fields.get("relname") == table:
+                return 1
+    return 0
+
+
+def responsible(f: MigrationFile | None, obj: Obj, prefer_drop: bool = False) -> Statement | None:
+    """The first statement of ``f`` that most likely made the difference about ``obj``: the one
+    that creates it (drops it, for ``prefer_drop``), else one that alters it, else the first one
+    that touches its table."""
+    if f is None or f.read_problem:
+        return None
+    best, best_score = None, 0
+    for st in f.all_statements:
+        s = _score(st, obj, prefer_drop)
+        if s > best_score:
+            best, best_score = st, s
+            if s == 3:
+                break
+    return best
+
+
+# --- the SQL that would undo an object ----------------------------------------------------
+
+def _q(name: str | None) -> str:
+    name = name or ""
+    return name if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) else '"' + name.replace('"', '""') + '"'
+
+
+def _qual(schema: str | None, name: str | None) -> str:
+    return f"{_q(schema)}.{_q(name)}" if schema else _q(name)
+
+
+def drop_sql(obj: Obj) -> str | None:
+    """A statement that removes ``obj`` (for a rollback that leaves it behind)."""
+    k, s, n, t = obj.kind, obj.schema, obj.name, obj.table
+    simple = {"table": "TABLE", "view": "VIEW", "materialized view": "MATERIALIZED VIEW", "index": "INDEX",
+              "sequence": "SEQUENCE", "foreign table": "FOREIGN TABLE", "statistics": "STATISTICS"}
+    if k in simple:
+        return f"DROP {simple[k]} IF EXISTS {_qual(s, n)};"
+    if k == "type":
+        return f"DROP {'DOMAIN' if obj.definition.startswith('DOMAIN') else 'TYPE'} IF EXISTS {_qual(s, n)};"
+    if k in ("function", "procedure", "aggregate"):
+        base, _, args = (n or "").partition("(")
+        return f"DROP {k.upper()} IF EXISTS {_qual(s, base)}({args};"
+    if k == "column":
+        return f"ALTER TABLE {_qual(s, t)} DROP COLUMN IF EXISTS {_q(n)};"
+    if k == "constraint":
+        what = "DOMAIN" if obj.parent and obj.parent.startswith("type ") else "TABLE"
+        return f"ALTER {what} {_qual(s, t)} DROP CONSTRAINT IF EXISTS {_q(n)};"
+    if k in ("trigger", "policy", "rule"):
+        return f"DROP {k.upper()} IF EXISTS {_q(n)} ON {_qual(s, t)};"
+    if k in ("schema", "extension", "publication", "role", "event trigger"):
+        return f"DROP {k.upper()} IF EXISTS {_q(n)};"
+    if k == "publication table":
+        pub = obj.key.rsplit(" in publication ", 1)[-1]
+        return f"ALTER PUBLICATION {_q(pub)} DROP TABLE {_qual(s, t)};"
+    if k == "comment":
+        return f"COMMENT ON {obj.key[len('comment on '):]} IS NULL;"
+    if k == "database setting":
+        return f"ALTER DATABASE <database> RESET {n};"
+    return None
+
+
+# --- findings -----------------------------------------------------------------------------
+
+@dataclass
+class _Emitter:
+    config: Config
+    enabled: set[str]
+    findings: list[Finding] = field(default_factory=list)
+
+    def emit(self, rule: str, f: MigrationFile, line: int, column: int, message: str, help: str,
+             end_line: int | None = None, end_column: int | None = None) -> None:
+        if rule not in self.enabled:
+            return
+        rules = registry.load()
+        self.findings.append(Finding(rule, self.config.severity_of(rules[rule]), f.display, line, column,
+                                     message, help, end_line, end_column))
+
+    def at(self, rule: str, f: MigrationFile, st: Statement | None, message: str, help: str) -> None:
+        if st is None:
+            self.emit(rule, f, 1, 1, message, help)
+        else:
+            self.emit(rule, f, st.line, st.column, message, help, st.end_line, st.end_column)
+
+    def failure(self, rule: str, f: MigrationFile, fail: runner.Failure, message: str, help: str) -> None:
+        self.emit(rule, f, fail.line, fail.column, message, help,
+                  fail.end_line if fail.line == fail.statement_line else None,
+                  fail.end_column if fail.line == fail.statement_line else None)
+
+
+def _sentence(*parts: str) -> str:
+    return " ".join(p.strip() for p in parts if p and p.strip())
+
+
+# --- the procedure ------------------------------------------------------------------------
+
+def verify_project(project: Project, config: Config, conninfo: str, *, enabled: Iterable[str] = RULES,
+                   preludes: list[tuple[str, MigrationFile]] = (), progress: ProgressFn | None = None,
+                   timings: Timings | None = None) -> Result:
+    """Run the procedure on the database ``conninfo`` (which should be empty: the caller creates
+    it) and return the findings as an engine ``Result``."""
+    import psycopg
+
+    from .cluster import VerifyError
+
+    timings = timings or Timings()
+    out = _Emitter(config, set(enabled))
+    migrations = ordered_migrations(project)
+    targets = reported_migrations(project)
+    if targets:
+        last = max(i for i, m in enumerate(migrations) if m.path in targets)
+        migrations = migrations[: last + 1]
+    else:
+        migrations = []
+    files: list[MigrationFile] = []
+    for m in migrations:
+        if m.path in targets:
+            files.append(m)
+            rb = project.rollback_of(m)
+            if rb is not None:
+                files.append(rb)
+
+    snap_conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=30)
+    try:
+        def snap() -> snapshot.Snapshot:
+            t = time.perf_counter()
+            s = snapshot.take(snap_conn)
+            timings.snapshots += 1
+            timings.snapshot_time += time.perf_counter() - t
+            return s
+
+        def run(f: MigrationFile) -> runner.Failure | None:
+            t = time.perf_counter()
+            try:
+                return runner.apply(conninfo, f)
+            finally:
+                timings.applies += 1
+                timings.apply_time += time.perf_counter() - t
+
+        t0 = time.perf_counter()
+        for label, pf in preludes:
+            fail = run(pf)
+            if fail is not None:
+                raise VerifyError(f"the prelude {label} fails at line {fail.line}, column {fail.column}: "
+                                  f"{fail.describe()}")
+        timings.prelude = time.perf_counter() - t0
+
+        failed_before: list[MigrationFile] = []  # migrations that failed to apply in this run
+        for i, m in enumerate(migrations):
+            if progress is not None:
+                progress(i + 1, len(migrations), m)
+            t_m = time.perf_counter()
+            try:
+                if m.path not in targets:
+                    if m.read_problem or run(m) is not None:
+                        failed_before.append(m)
+                    continue
+                _verify_one(m, project.rollback_of(m), out, snap, run, failed_before)
+            except psycopg.OperationalError as exc:  # the server went away (a statement crashed it?)
+                raise VerifyError(f"lost the connection to the database while verifying {m.display}: "
+                                  f"{' '.join(str(exc).split())}") from None
+            timings.per_migration[m.display] = time.perf_counter() - t_m
+    finally:
+        snap_conn.close()
+
+    # suppression comments (`-- migcheck: ignore <rule> -- <reason>`) apply as they do for check
+    _apply_suppressions(out.findings, files)
+    out.findings.sort(key=Finding.sort_key)
+    return Result(out.findings, files, [])
+
+
+def _cascade_note(failed_before: list[MigrationFile]) -> str:
+    if not failed_before:
+        return ""
+    more = f" (and {len(failed_before) - 1} more after it)" if len(failed_before) > 1 else ""
+    return (f"Earlier in this run, {failed_before[0].name} failed to apply{more}; this failure may "
+            "follow from that.")
+
+
+def _verify_one(m: MigrationFile, rb: MigrationFile | None, out: _Emitter, snap, run,
+                failed_before: list[MigrationFile]) -> None:
+    if m.read_problem:
+        out.emit("verify-apply-failed", m, *(m.read_problem[2] or (1, 1)),
+                 f"the migration cannot be run: {m.read_problem[1]}",
+                 "Make the file readable UTF-8 SQL; `migcheck check` reports the same problem.")
+        failed_before.append(m)
+        return
+    before = snap()
+
+    # 3. apply
+    fail = run(m)
+    if fail is not None:
+        partial = ("The statements before it were committed one by one (the file has no BEGIN/COMMIT), "
+                   "so a failed run leaves the migration half-applied." if fail.autocommit else "")
+        out.failure("verify-apply-failed", m, fail, f"the migration fails to apply: {fail.describe()}",
+                    _sentence(fail.extra(), "" if fail.sqlstate == "42601" else _cascade_note(failed_before),
+                              "Fix the statement so the migration applies on a database with every earlier "
+                              "migration applied.", partial))
+        failed_before.append(m)
+        return
+
+    # 4. apply again
+    if not idempotency_opt_out(m):
+        applied = snap()
+        fail2 = run(m)
+        if fail2 is not None:
+            out.failure("not-idempotent", m, fail2, f"running the migration a second time fails: {fail2.describe()}",
+                        _sentence(fail2.extra(),
+                                  "The guidelines ask for re-runnable migrations: use IF NOT EXISTS / OR REPLACE, "
+                                  "DROP ... IF EXISTS before a CREATE, or guard the statement; if the migration "
+                                  "cannot be re-run by design, say so in its header with `-- Idempotent: no`."))
+        else:
+            for ch in snapshot.diff(applied, snap()):
+                st = responsible(m, ch.obj)
+                if ch.what == "added":
+                    msg = f"running the migration a second time creates {ch.key} again: {snapshot.compact(ch.obj.definition)}"
+                    hlp = ("A re-run must find what the first run made: name the object and create it with "
+                           "IF NOT EXISTS (an unnamed index or constraint gets a new name on every run).")
+                elif ch.what == "removed":
+                    msg = f"running the migration a second time removes {ch.key}: {snapshot.compact(ch.obj.definition)}"
+                    hlp = "A re-run must leave the schema as the first run left it."
+                else:
+                    msg = (f"running the migration a second time changes {ch.key}: before "
+                           f"`{snapshot.compact(ch.before.definition, 160)}`, after `{snapshot.compact(ch.after.definition, 160)}`")
+                    hlp = "A re-run must leave the schema as the first run left it."
+                out.at("not-idempotent", m, st, msg, hlp + " If the migration cannot be re-run by design, "
+                       "say so in its header with `-- Idempotent: no`.")
+
+    # 5. rollback
+    if rb is None:
+        return  # `check` reports missing-rollback-file
+    fail3 = run(rb)
+    if fail3 is not None:
+        out.failure("verify-rollback-failed", rb, fail3, f"the rollback fails: {fail3.describe()}",
+                    _sentence(fail3.extra(),
+                              f"Run the rollback right after {m.name} on a scratch database and fix the statement; "
+                              "a rollback that fails leaves production half-way at the worst moment.",
+                              "The statements before it were committed one by one (the file has no BEGIN/COMMIT)."
+                              if fail3.autocommit else ""))
+        # the rollback's own transaction is undone: the migration is still applied; without one,
+        # re-apply the migration so the next migrations start from a known state
+        if fail3.autocommit:
+            run(m)
+        return
+    after = snap()
+    for ch in snapshot.diff(before, after):
+        _mismatch(m, rb, ch, out)
+
+    # 6. re-apply, so the next migration starts where production would be
+    fail4 = run(m)
+    if fail4 is not None:
+        out.failure("verify-rollback-failed", m, fail4,
+                    f"after its rollback ({rb.name}), the migration fails to apply again: {fail4.describe()}",
+                    _sentence(fail4.extra(),
+                              "The rollback does not bring the database back to where the migration started; "
+                              "make it undo everything the migration does."))
+        failed_before.append(m)
+
+
+def _mismatch(m: MigrationFile, rb: MigrationFile, ch: Change, out: _Emitter) -> None:
+    obj = ch.obj
+    if ch.what == "added":
+        st = responsible(m, obj)
+        where = m
+        msg = f"the rollback leaves {ch.key} behind: {snapshot.compact(obj.definition)}"
+        sql = drop_sql(obj)
+        hlp = (f"Add `{sql}` to {rb.display}." if sql else
+               f"Make {rb.display} undo it too.") + " Before the migration it did not exist."
+    elif ch.what == "removed":
+        st = responsible(rb, obj, prefer_drop=True)
+        where = rb if st is not None else m
+        if st is None:
+            st = responsible(m, obj)
+        msg = f"the rollback removes {ch.key}, which existed before the migration: {snapshot.compact(obj.definition)}"
+        hlp = ("A rollback restores the state before the migration: it must not drop what the migration did not "
+               f"create. Before the migration: `{snapshot.compact(obj.definition, 400)}`.")
+    else:
+        st = responsible(m, obj)
+        where = m
+        if st is None:
+            st = responsible(rb, obj)
+            where = rb if st is not None else m
+        msg = (f"after the rollback, {ch.key} differs from before the migration: before "
+               f"`{snapshot.compact(ch.before.definition, 160)}`, after `{snapshot.compact(ch.after.definition, 160)}`")
+        hlp = (f"Make {rb.display} restore the previous definition: "
+               f"`{snapshot.compact(ch.before.definition, 400)}`.")
+    out.at("rollback-mismatch", where, st, msg, hlp)
+
+
+def _apply_suppressions(findings: list[Finding], files: list[MigrationFile]) -> None:
+    by_path = {f.display: f for f in files}
+    cache: dict[str, list] = {}
+    for finding in findings:
+        f = by_path.get(finding.path)
+        if f is None or f.read_problem:
+            continue
+        if finding.path not in cache:
+            try:
+                cache[finding.path] = engine._suppressions(f, [])
+            except Exception:  # the engine's suppression parser is not part of verify's contract
+                cache[finding.path] = []
+        for sup in cache[finding.path]:
+            if finding.rule not in sup.rules:
+                continue
+            if sup.file_wide or (sup.statement is not None and sup.statement.line <= finding.line <= sup.statement.end_line):
+                finding.suppressed, finding.reason = True, sup.reason
+                break
