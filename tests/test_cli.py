@@ -267,3 +267,14 @@ def test_locks_view_exact(project, capsys):
         "relation": "leads", "mode": "ACCESS EXCLUSIVE", "rewrite": True, "scan": False, "new_table": False,
         "blocks": "everything: reads and writes queue behind it",
         "note": "ADD COLUMN u with a volatile DEFAULT computes it for every row"}
+
+
+def test_ctrl_c_exits_130(proj, capsys, monkeypatch):
+    from migcheck import engine
+
+    def interrupted(*a, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "check", interrupted)
+    code, out, err = run(capsys, "check", "migrations")
+    assert (code, out) == (130, "") and err.strip() == "migcheck: interrupted"

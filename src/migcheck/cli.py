@@ -171,7 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageFailure) as exc:
         click.echo(f"migcheck: error: {exc}", err=True)
         return EXIT_ERROR
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            click.echo("migcheck: interrupted", err=True)
+            return 130
         click.echo("migcheck: aborted", err=True)
         return EXIT_ERROR
     except click.exceptions.Exit as exc:
