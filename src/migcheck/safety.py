@@ -26,10 +26,10 @@ class FileContext:
 
     def index(self, stmt: Statement) -> int:
         top = stmt.parent or stmt
-        for i, st in enumerate(self.statements):
-            if st is top:
-                return i
-        return len(self.statements)
+        i = top.index  # position in the file's statement list, set by the parser
+        if i < len(self.statements) and self.statements[i] is top:
+            return i
+        return len(self.statements)  # not a statement of this file
 
     def is_new_table(self, stmt: Statement, table: str) -> bool:
         """Was ``table`` created earlier in this file (before ``stmt``)?"""
