@@ -141,16 +141,26 @@ def is_rangevar(d: dict) -> bool:
     return "relname" in d and "relpersistence" in d
 
 
+class Walked(list):
+    """Every dict below a node, walked once; the helpers below accept it in place of the node,
+    so a rule that asks several questions of one statement walks its tree once."""
+
+
+def walked(node) -> Walked:
+    return node if isinstance(node, Walked) else Walked(_iter(node))
+
+
 def cte_names(node) -> set[str]:
-    return {d["CommonTableExpr"].get("ctename", "") for d in _iter(node) if "CommonTableExpr" in d}
+    return {d["CommonTableExpr"].get("ctename", "") for d in walked(node) if "CommonTableExpr" in d}
 
 
 def rangevars(node) -> list[dict]:
     """Every ``RangeVar`` below ``node`` (wrapped in lists, or a typed field such as
     ``relation`` or ``pktable``), in no particular order, CTE references left out."""
-    ctes = cte_names(node)
+    ds = walked(node)
+    ctes = cte_names(ds)
     out = []
-    for d in _iter(node):
+    for d in ds:
         if is_rangevar(d):
             if not d.get("schemaname") and d.get("relname") in ctes:
                 continue
@@ -174,7 +184,7 @@ def is_catalog(rv: dict) -> bool:
 def type_names(node) -> list[str]:
     """The unqualified names of the types a statement mentions (``TypeName`` nodes)."""
     out = []
-    for d in _iter(node):
+    for d in walked(node):
         if "names" in d and "typemod" in d:
             names = pg.strings(d.get("names"))
             if names and names[0] != "pg_catalog":
@@ -184,7 +194,7 @@ def type_names(node) -> list[str]:
 
 def func_calls(node) -> list[str]:
     out = []
-    for d in _iter(node):
+    for d in walked(node):
         if "FuncCall" in d:
             names = pg.strings(d["FuncCall"].get("funcname"))
             if names:
@@ -354,6 +364,7 @@ def touch(st: Statement, fo: FileObjects) -> Touch:
             t.changed.append(name)
 
     def refs(node) -> None:
+        node = walked(node)
         for rv in rangevars(node):
             rel(_name(rv))
         for ty in type_names(node):
