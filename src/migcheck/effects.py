@@ -1343,7 +1343,7 @@ class Model:
                 elif ent.existed is False:
                     ent.created.setdefault(phase, eff)  # created, dropped, created again
                 elif phase in ent.dropped:
-                    drop = ent.dropped.pop(phase)
+                    ent.dropped.pop(phase)
                     ent.direct_drop.pop(phase, None)
                     if (eff.recreate and ent.existed is True and phase not in ent.renamed
                             and phase not in ent.replaced and phase not in ent.altered):

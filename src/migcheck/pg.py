@@ -194,31 +194,3 @@ def create_key(stmt: Statement) -> tuple[str, str, str] | None:
     if k == "CreateEventTrigStmt":
         return ("event trigger", n.get("trigname", ""), "")
     return None
-
-
-def _same(drop_type: str, create_type: str) -> bool:
-    if drop_type == create_type:
-        return True
-    routines = {"function", "procedure"}
-    return drop_type in routines and create_type in routines
-
-
-def recreate_pairs(statements: list[Statement]) -> tuple[set[int], set[int]]:
-    """The re-create idiom (CONVENTIONS.md): ``DROP <object> IF EXISTS x`` directly followed by
-    the ``CREATE`` of the same object. Returns (positions of such DROPs, positions of such
-    CREATEs) as indexes into ``statements`` (comments between them do not matter)."""
-    drops: set[int] = set()
-    creates: set[int] = set()
-    for i in range(len(statements) - 1):
-        st, nxt = statements[i], statements[i + 1]
-        if st.kind != "DropStmt" or not st.node.get("missing_ok"):
-            continue
-        key = create_key(nxt)
-        if key is None:
-            continue
-        for dtype, name, table in drop_keys(st):
-            if _same(dtype, key[0]) and name == key[1] and (not table or not key[2] or table == key[2]):
-                drops.add(i)
-                creates.add(i + 1)
-                break
-    return drops, creates

@@ -67,6 +67,6 @@ def check(f, ctx):
             elif sub == "O":
                 yield f.hit(
                     f"ALTER DOMAIN {name} SET NOT NULL{lk.where(st)} {SCAN}",
-                    f"Put NOT NULL on the columns instead (a validated CHECK (col IS NOT NULL) first lets SET NOT NULL "
+                    "Put NOT NULL on the columns instead (a validated CHECK (col IS NOT NULL) first lets SET NOT NULL "
                     "skip its scan on PostgreSQL 12+), or run it when the tables are quiet.",
                     st)

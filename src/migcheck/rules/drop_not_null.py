@@ -37,6 +37,6 @@ def check(f, ctx):
             "readers, functions, views, reports) may break once a writer stores one",
             "Check that every reader handles NULL before any writer stores it. If this is the first step of "
             "retiring the column (stop writing it, then drop it), that is the safe order: record the review with "
-            f"`-- migcheck: ignore drop-not-null -- <why>`. To keep the guarantee, keep NOT NULL and give new rows "
+            "`-- migcheck: ignore drop-not-null -- <why>`. To keep the guarantee, keep NOT NULL and give new rows "
             "a default or a marker value instead.",
             st)

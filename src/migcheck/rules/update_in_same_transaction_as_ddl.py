@@ -25,7 +25,7 @@ def check(f, ctx):
                         f"{verb} on {t}{lk.where(st)} runs in the same transaction as the DDL on line {prev.line}, "
                         f"which took an ACCESS EXCLUSIVE lock on {t}: the lock, which blocks {lock.blocks}, is held "
                         f"while every row the {verb} touches is changed, until COMMIT",
-                        f"Commit the schema change first, and change the data in a transaction of its own (in batches "
+                        "Commit the schema change first, and change the data in a transaction of its own (in batches "
                         "for a large table): the ROW EXCLUSIVE lock of a plain UPDATE/DELETE lets reads and other writes go on.",
                         st)
                     break
