@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import header as header_mod
-from . import plpgsql, registry, source
+from . import layout, plpgsql, registry, source
 from .config import Config, ConfigError
 from .verify import RULES as VERIFY_RULES
 from .model import SEVERITY_RANK, Comment, Finding, Header, Hit, Statement
@@ -24,27 +24,20 @@ class MigrationFile:
     """One SQL file of the project. Reading and parsing happen on first use, so sibling files
     that only serve cross-file rules cost a directory listing, not a parse."""
 
-    def __init__(self, path: Path, display: str, kind: str, mdir: Path, config: Config):
+    def __init__(self, path: Path, display: str, kind: str, mdir: Path, config: Config,
+                 content: bytes | None = None):
         self.path = path
         self.display = display
         self.kind = kind
         self.mdir = mdir  # the migration directory the file belongs to
         self.name = path.name
         self.config = config
-        self.version: str | None = None
-        self.date: str | None = None
-        self.seq: int | None = None
-        self.description: str | None = None
-        if kind == "migration":
-            m = config.naming.match(self.name)
-            if m:
-                self.date, self.description = m.group("date"), m.group("description")
-                self.seq = int(m.group("seq"))
-                self.version = f"{m.group('date')}_{m.group('seq')}"
-        elif kind == "rollback":
-            m = rollback_name_regex(config).match(self.name)
-            if m:
-                self.version = m.group("version")
+        self.content = content  # in-memory bytes (an editor's unsaved buffer) instead of the disk's
+        ident = layout.identify(path, kind, config)
+        self.version: str | None = ident.version
+        self.date: str | None = ident.date
+        self.seq: int | None = ident.seq
+        self.description: str | None = ident.description
 
     def __repr__(self) -> str:
         return f"MigrationFile({self.display!r}, {self.kind})"
@@ -54,7 +47,7 @@ class MigrationFile:
     def _loaded(self) -> tuple[str | None, str | None, str | None, tuple[int, int] | None]:
         """(text, read problem rule id, message, (line, column) of the problem)."""
         try:
-            data = self.path.read_bytes()
+            data = self.content if self.content is not None else self.path.read_bytes()
         except FileNotFoundError:
             return None, "unreadable-file", "the file disappeared while it was being checked", None
         except PermissionError:
@@ -137,16 +130,6 @@ class MigrationFile:
         if stmt is not None:
             return Hit(self, stmt.line, stmt.column, message, help, stmt.end_line, stmt.end_column)
         return Hit(self, line or 1, column or 1, message, help)
-
-
-def rollback_name_regex(config: Config) -> re.Pattern:
-    """The rollback file-name template as a regex. With the default naming a version is
-    ``YYYYMMDD_NNN``; with a custom ``naming`` it is whatever stands where ``{version}`` is."""
-    from .config import DEFAULT_NAMING
-
-    _, template = config.rollback_parts()
-    version = r"\d{8}_\d{3}" if config.naming.pattern == DEFAULT_NAMING else r"[^/]+?"
-    return re.compile("^" + re.escape(template).replace(re.escape("{version}"), f"(?P<version>{version})") + "$")
 
 
 @dataclass
@@ -250,58 +233,18 @@ class Result:
 
 # --- discovery ---------------------------------------------------------------------------
 
-def _display(path: Path, cwd: Path) -> str:
-    try:
-        return path.relative_to(cwd).as_posix()
-    except ValueError:
-        rel = os.path.relpath(path, cwd)
-        return (rel if not rel.startswith("..") or len(rel) < len(str(path)) else str(path)).replace(os.sep, "/")
+_display = layout.display
+rollback_name_regex = layout.rollback_name_regex
 
 
-def _sql_files_in(directory: Path) -> list[Path]:
-    found = []
-    for root, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "node_modules")
-        for name in files:
-            if name.endswith(".sql"):
-                found.append(Path(root) / name)
-    return found
-
-
-class Layout:
-    """Which files are migrations and which are rollbacks, per the configured rollback pattern."""
-
-    def __init__(self, config: Config):
-        self.config = config
-        self.rb_dirs, _ = config.rollback_parts()
-
-    def classify(self, path: Path) -> tuple[str, Path]:
-        """(kind, migration directory) of a file."""
-        n = len(self.rb_dirs)
-        parent = path.parent
-        if n and parent.parts[-n:] == self.rb_dirs:
-            mdir = parent
-            for _ in range(n):
-                mdir = mdir.parent
-            return "rollback", mdir
-        if not n and rollback_name_regex(self.config).match(path.name):
-            return "rollback", parent
-        return "migration", parent
-
-    def siblings(self, mdir: Path) -> list[Path]:
-        out = []
-        for d in (mdir, mdir.joinpath(*self.rb_dirs)) if self.rb_dirs else (mdir,):
-            try:
-                out.extend(p for p in d.iterdir() if p.name.endswith(".sql") and p.is_file())
-            except OSError:
-                pass
-        return out
-
-
-def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | None = None) -> Project:
+def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | None = None,
+            overlay: dict[Path, bytes] | None = None) -> Project:
     """Build the project: the files to report on and their sibling files. With ``changes``
-    (``--diff``), only the added and modified files are reported; the siblings are all there."""
-    layout = Layout(config)
+    (``--diff``), only the added and modified files are reported; the siblings are all there.
+    ``overlay`` maps absolute paths to in-memory contents that replace the disk's (an editor's
+    unsaved buffers); an overlaid path need not exist on disk."""
+    lay = layout.Layout(config)
+    overlay = {Path(os.path.abspath(p)): data for p, data in (overlay or {}).items()}
     targets: list[Path] = []
     given = list(paths)
     if not given:
@@ -319,8 +262,8 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
             path = cwd / path
         if path.is_dir():
             scope_dirs.append(path)
-            targets.extend(_sql_files_in(path))
-        elif path.exists() or path.is_symlink():
+            targets.extend(lay.files_in(path))
+        elif path.exists() or path.is_symlink() or Path(os.path.abspath(path)) in overlay:
             targets.append(path)
         else:
             raise ConfigError(f"path not found: {p}")
@@ -330,23 +273,26 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
     def add(path: Path) -> None:
         key = Path(os.path.abspath(path))
         if key not in files:
-            kind, mdir = layout.classify(key)
-            files[key] = MigrationFile(key, _display(key, cwd), kind, mdir, config)
+            kind, mdir = lay.classify(key)
+            files[key] = MigrationFile(key, _display(key, cwd), kind, mdir, config, overlay.get(key))
 
     for t in targets:
         add(t)
         reported.add(Path(os.path.abspath(t)))
     for mdir in {f.mdir for f in list(files.values())}:
-        for sib in layout.siblings(mdir):
+        for sib in lay.siblings(mdir):
             add(sib)
+        for extra in overlay:  # unsaved new files of the same directory
+            if extra.name.endswith(".sql") and lay.classify(extra)[1] == mdir:
+                add(extra)
     ordered = sorted(files.values(), key=lambda f: f.display)
     project = Project(config, ordered, reported)
     if changes is not None:
-        _restrict(project, changes, scope_dirs, layout, cwd)
+        _restrict(project, changes, scope_dirs, lay, cwd)
     return project
 
 
-def _restrict(project: Project, changes: Changes, scope_dirs: list[Path], layout: Layout, cwd: Path) -> None:
+def _restrict(project: Project, changes: Changes, scope_dirs: list[Path], lay: layout.Layout, cwd: Path) -> None:
     """Report only the files added or modified since the baseline; keep the deleted files of
     the checked directories for ``modified-migration``."""
     project.changes = changes
@@ -364,7 +310,7 @@ def _restrict(project: Project, changes: Changes, scope_dirs: list[Path], layout
             if any(part.startswith(".") or part == "node_modules" for part in Path(rel).parts[:-1]):
                 continue
             path = Path(os.path.abspath(gone))
-            kind, mdir = layout.classify(path)
+            kind, mdir = lay.classify(path)
             project.deleted.append(MigrationFile(path, _display(path, cwd), kind, mdir, project.config))
             project.reported.add(path)
             break
@@ -515,7 +461,8 @@ def run(project: Project, config: Config) -> Result:
     return Result(findings, reported, errors)
 
 
-def check(paths: Iterable[str], config: Config, cwd: Path | None = None, changes: Changes | None = None) -> Result:
+def check(paths: Iterable[str], config: Config, cwd: Path | None = None, changes: Changes | None = None,
+          overlay: dict[Path, bytes] | None = None) -> Result:
     cwd = cwd or Path.cwd()
-    project = collect(paths, config, cwd, changes)
+    project = collect(paths, config, cwd, changes, overlay)
     return run(project, config)

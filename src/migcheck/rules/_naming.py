@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config as config_mod
-from .. import engine
+from .. import layout
 
 SHAPE = "YYYYMMDD_NNN_description.sql"
 SEPS = "-_. "
@@ -462,4 +462,4 @@ def duplicates(group, config) -> dict[Path, tuple[Versioned, str, Versioned]]:
 
 
 def rollback_regex(config):
-    return engine.rollback_name_regex(config)
+    return layout.rollback_name_regex(config)
