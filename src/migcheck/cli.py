@@ -10,6 +10,7 @@ from typing import Sequence
 import click
 
 from . import __version__
+from .presets import NAMES as PRESET_NAMES
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -48,18 +49,54 @@ def cli() -> None:
 @click.option("--diff", "diff_ref", metavar="REF",
               help="Check only the files added or modified since the merge base with git ref REF "
                    "(committed, uncommitted and untracked), and report migrations of REF that were edited or deleted.")
-def check(paths, fmt, config_path, select, ignore, fail_on, no_color, quiet, diff_ref) -> int:
+@click.option("--fix", "fix", is_flag=True, help="Apply the safe fixes (docs/fixes.md), then check the result.")
+@click.option("--unsafe-fixes", "unsafe_fixes", is_flag=True, help="With --fix: also rename misnamed migrations.")
+@click.option("--dry-run", "dry_run", is_flag=True,
+              help="With --fix: print the changes as a unified diff, write nothing (exit 1 if there are any).")
+@click.option("--preset", type=click.Choice(PRESET_NAMES),
+              help="The migration runner's layout (docs/presets.md); default: the `preset` config key, else detected.")
+@click.option("--jobs", "-j", "jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Check with up to N processes when there are many files (default: one per CPU; capped at the CPU count; 1: this process only).")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Neither read nor update the result cache (.migcheck_cache/ beside the configuration).")
+def check(paths, fmt, config_path, select, ignore, fail_on, no_color, quiet, diff_ref, fix, unsafe_fixes, dry_run,
+          preset, jobs, no_cache) -> int:
     """Lint migration files and directories (directories recursively, *.sql)."""
     from . import engine
     from .report import render
 
-    cfg = _load_config(config_path).with_cli(select=select, ignore=ignore, fail_on=fail_on)
+    cfg = _load_config(config_path).with_cli(select=select, ignore=ignore, fail_on=fail_on, preset=preset)
+    if cfg.preset is None:  # not pinned: recognise a runner's layout from the files (detect.py)
+        from . import detect
+
+        cfg = detect.apply(cfg, paths, Path.cwd(), lambda line: None if quiet else click.echo(line, err=True))
     changes = None
     if diff_ref is not None:
         from . import gitdiff
 
         changes = gitdiff.changes(diff_ref, Path.cwd())
-    result = engine.check(paths, cfg, changes=changes)
+    if (unsafe_fixes or dry_run) and not fix:
+        _fail("--unsafe-fixes and --dry-run go with --fix")
+    if fix:  # fix.py: safe text fixes (and renames with --unsafe-fixes), then the usual check
+        from . import fix as fixer
+
+        paths, would = fixer.run_cli(paths, cfg, Path.cwd(), changes, dry_run=dry_run, unsafe=unsafe_fixes)
+        if dry_run:
+            return EXIT_FINDINGS if would else EXIT_OK
+    cpus = engine.cpu_count()
+    cache = None
+    if not no_cache:
+        from .cache import Cache
+
+        cache = Cache()
+    try:
+        result = engine.check(paths, cfg, changes=changes, cache=cache, jobs=min(jobs or cpus, cpus))
+    except engine.EngineFailure as exc:
+        _fail(f"internal error: {exc}")
+    if cfg.dialect != "postgres" and not quiet:  # one note per run: which rules did not run
+        from .dialects import note
+
+        click.echo(note(cfg.dialect), err=True)
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     color = (fmt == "text" and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty())
@@ -109,6 +146,8 @@ def locks(paths, config_path, fmt) -> int:
     from .report import render
 
     cfg = _load_config(config_path)
+    if cfg.dialect != "postgres":
+        _fail(f"`migcheck locks` models PostgreSQL's locks; the configured dialect is {cfg.dialect} (docs/dialects.md)")
     project = engine.collect(paths, cfg, Path.cwd())
     entries = []
     for f in project.files:
@@ -152,6 +191,11 @@ from .verify.command import verify as verify_cmd  # noqa: E402  (psycopg is impo
 cli.add_command(new_cmd)
 cli.add_command(init_cmd)
 cli.add_command(verify_cmd)
+from .tracking_cli import lock as lock_cmd, status as status_cmd  # noqa: E402  (lockfile.py, status.py)
+cli.add_command(lock_cmd)
+cli.add_command(status_cmd)
+from .lsp import lsp as lsp_cmd  # noqa: E402  (pygls is imported only when it runs)
+cli.add_command(lsp_cmd)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

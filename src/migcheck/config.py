@@ -35,9 +35,14 @@ class Config:
     severity: dict[str, str] = field(default_factory=dict)
     fail_on: str = "error"
     postgres_version: int = 15
+    max_file_size: int | None = 10 << 20  # bytes; a larger file is file-too-large, not read (None: no limit)
+    dialect: str = "postgres"  # or a sqlglot dialect name (migcheck.dialects, docs/dialects.md)
+    preset: str | None = None  # a runner preset (migcheck.presets, docs/presets.md); None: guidelines, not pinned
 
-    def with_cli(self, *, select=None, ignore=None, fail_on=None) -> "Config":
+    def with_cli(self, *, select=None, ignore=None, fail_on=None, preset=None) -> "Config":
         changes: dict[str, Any] = {}
+        if preset is not None:
+            changes.update(_preset_changes(self, preset, "--preset", explicit_dirs=self.migrations != ("migrations",)))
         if select is not None:
             changes["select"] = tuple(_rule_list(select, "--select"))
         if ignore is not None:
@@ -63,11 +68,20 @@ class Config:
                 else:
                     chosen.add(registry.resolve(name))
             chosen |= ALWAYS_ON
+        if self.preset not in (None, "guidelines"):  # rules the runner's ecosystem has no use for
+            from . import presets
+
+            named = {registry.resolve(n) for n in self.select or () if n not in registry.GROUPS} | set(self.severity)
+            chosen -= presets.get(self.preset).off - named
         for name in self.ignore:
             if name in registry.GROUPS:
                 chosen -= {rid for rid, r in rules.items() if r.group == name}
             else:
                 chosen.discard(registry.resolve(name))
+        if self.dialect != "postgres":  # other dialects run the dialect-neutral rules only
+            from . import dialects
+
+            chosen = dialects.restrict(chosen, self.dialect, self.select)
         return {rid: rules[rid] for rid in sorted(chosen)}
 
     def severity_of(self, rule: registry.Rule) -> str:
@@ -76,7 +90,7 @@ class Config:
 
 # Unreadable or unparsable files must never pass silently: these run whatever --select says
 # (an explicit --ignore / ignore still turns them off).
-ALWAYS_ON = frozenset({"parse-error", "encoding-error", "unreadable-file"})
+ALWAYS_ON = frozenset({"parse-error", "encoding-error", "unreadable-file", "file-too-large"})
 
 
 def _rule_list(value: Any, where: str) -> list[str]:
@@ -94,8 +108,38 @@ def _rule_list(value: Any, where: str) -> list[str]:
 
 KEYS = {
     "migrations", "rollback", "naming", "sequence", "header", "changelog", "select", "ignore",
-    "severity", "fail-on", "postgres-version",
+    "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size",
 }
+
+
+def _preset_changes(cfg: "Config", value: Any, where: str, explicit_dirs: bool) -> dict[str, Any]:
+    """The fields a preset sets: its name, and its migration directories unless ``migrations``
+    was configured (``explicit_dirs``)."""
+    from . import presets
+
+    if not isinstance(value, str) or value not in presets.PRESETS:
+        raise ConfigError(f"{where}: unknown preset {value!r} (known presets: {', '.join(presets.NAMES)})")
+    changes: dict[str, Any] = {"preset": value}
+    if not explicit_dirs:
+        changes["migrations"] = presets.get(value).dirs
+    return changes
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*$", re.I)
+
+
+def _size(value: Any, where: str) -> int | None:
+    """``max-file-size``: bytes as an integer, a string such as "10MB" / "512KB", or false (no limit)."""
+    if value is False:
+        return None
+    m = _SIZE.match(value) if isinstance(value, str) else None
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if m and float(m.group(1)) > 0:
+        factor = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}[(m.group(2) or "B").upper()]
+        return int(float(m.group(1)) * factor)
+    raise ConfigError(f"{where}: 'max-file-size' must be a size such as \"10MB\", \"512KB\" or a number of bytes "
+                      f"(or false for no limit), not {value!r}")
 
 
 def find_config(start: Path) -> Path | None:
@@ -215,9 +259,18 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         if value not in LEVELS:
             raise ConfigError(f"{where}: 'fail-on' must be one of {', '.join(LEVELS)}, not \"{value}\"")
         cfg.fail_on = value
+    if "max-file-size" in data:
+        cfg.max_file_size = _size(data["max-file-size"], where)
     if "postgres-version" in data:
         value = typed("postgres-version", int, "a major version number such as 15")
         if not 9 <= value <= 18:
             raise ConfigError(f"{where}: 'postgres-version' must be a PostgreSQL major version from 9 to 18, not {value}")
         cfg.postgres_version = value
+    if "dialect" in data:
+        from . import dialects
+
+        cfg.dialect = dialects.validate(data["dialect"], where)
+    if "preset" in data:
+        for key, value in _preset_changes(cfg, data["preset"], f"{where}: 'preset'", "migrations" in data).items():
+            setattr(cfg, key, value)
     return cfg

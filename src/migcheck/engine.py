@@ -14,10 +14,22 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import header as header_mod
-from . import layout, plpgsql, registry, source
+from . import layout, registry, source
 from .config import Config, ConfigError
 from .verify import RULES as VERIFY_RULES
 from .model import SEVERITY_RANK, Comment, Finding, Header, Hit, Statement
+
+
+def _too_large(size: int, limit: int) -> tuple[str, str]:
+    return ("file-too-large", f"the file is {_human(size)}, above the {_human(limit)} limit (`max-file-size`): "
+                              "migcheck did not check it")
+
+
+def _human(n: int) -> str:
+    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= factor:
+            return f"{n / factor:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{n} bytes"
 
 
 class MigrationFile:
@@ -33,6 +45,7 @@ class MigrationFile:
         self.name = path.name
         self.config = config
         self.content = content  # in-memory bytes (an editor's unsaved buffer) instead of the disk's
+        self._statement_count: int | None = None  # set from a cached or a worker's result
         ident = layout.identify(path, kind, config)
         self.version: str | None = ident.version
         self.date: str | None = ident.date
@@ -44,18 +57,49 @@ class MigrationFile:
 
     # --- reading -------------------------------------------------------------------------
     @cached_property
+    def data(self) -> tuple[bytes | None, tuple[str, str] | None]:
+        """(the file's bytes, None) or (None, (problem rule id, message)). A file larger than
+        the configured ``max-file-size`` is not read at all (``file-too-large``)."""
+        limit = getattr(self.config, "max_file_size", None)
+        try:
+            if self.content is not None:
+                data = self.content
+                if limit is not None and len(data) > limit:
+                    return None, _too_large(len(data), limit)
+                return data, None
+            if limit is not None:
+                size = self.path.stat().st_size
+                if size > limit:  # never read into memory
+                    return None, _too_large(size, limit)
+            data = self.path.read_bytes()
+            if limit is not None and len(data) > limit:  # it grew meanwhile
+                return None, _too_large(len(data), limit)
+            return data, None
+        except FileNotFoundError:
+            return None, ("unreadable-file", "the file disappeared while it was being checked")
+        except PermissionError:
+            if os.path.isdir(self.path):  # a directory we may not list (layout.sql_files_in)
+                return None, ("unreadable-file", ("permission denied: migcheck cannot list this directory, "
+                                                  "so the migrations in it are not checked"))
+            return None, ("unreadable-file", "permission denied: migcheck cannot read this file")
+        except IsADirectoryError:
+            return None, ("unreadable-file", "this is a directory, not a file")
+        except OSError as exc:
+            return None, ("unreadable-file", f"cannot read the file: {exc.strerror or exc}")
+
+    @property
+    def statement_count(self) -> int:
+        """How many top-level statements the file has (known from the cache without a parse)."""
+        if self._statement_count is not None and "_parsed" not in self.__dict__:
+            return self._statement_count
+        return len(self.statements)
+
+    @cached_property
     def _loaded(self) -> tuple[str | None, str | None, str | None, tuple[int, int] | None]:
         """(text, read problem rule id, message, (line, column) of the problem)."""
-        try:
-            data = self.content if self.content is not None else self.path.read_bytes()
-        except FileNotFoundError:
-            return None, "unreadable-file", "the file disappeared while it was being checked", None
-        except PermissionError:
-            return None, "unreadable-file", "permission denied: migcheck cannot read this file", None
-        except IsADirectoryError:
-            return None, "unreadable-file", "this is a directory, not a file", None
-        except OSError as exc:
-            return None, "unreadable-file", f"cannot read the file: {exc.strerror or exc}", None
+        data, problem = self.data
+        if problem is not None:
+            return None, problem[0], problem[1], None
         try:
             return source.decode(data), None, None, None
         except source.DecodeError as exc:
@@ -82,6 +126,11 @@ class MigrationFile:
 
     @cached_property
     def _parsed(self) -> source.Parsed:
+        dialect = getattr(self.config, "dialect", "postgres")
+        if dialect != "postgres":  # another dialect: sqlglot, imported only then (docs/dialects.md)
+            from . import dialects
+
+            return dialects.parse(self.text, self.positions, dialect)
         return source.parse(self.text, self.positions)
 
     @property
@@ -100,6 +149,8 @@ class MigrationFile:
         for st in self.statements:
             out.append(st)
             if st.kind == "DoStmt":
+                from . import plpgsql
+
                 out.extend(plpgsql.inner_statements(st, self.text, self.positions))
         return out
 
@@ -107,9 +158,14 @@ class MigrationFile:
     def comments(self) -> list[Comment]:
         """Every comment, including those inside DO-block bodies (which the file's scanner
         sees as part of one string), in file order."""
-        found = source.comments(self.text, self.positions)
+        if getattr(self.config, "dialect", "postgres") != "postgres":
+            found = list(self._parsed.comments)  # found by the dialect's own tokenizer
+        else:
+            found = source.comments(self.text, self.positions)
         for st in self.statements:
             if st.kind == "DoStmt":
+                from . import plpgsql
+
                 found.extend(plpgsql.body_comments(st, self.text, self.positions))
         found.sort(key=lambda c: c.start)
         return found
@@ -177,6 +233,7 @@ class Project:
         self.changes: Changes | None = None  # set by ``check --diff``
         self.deleted: list[MigrationFile] = []  # files of the checked directories deleted since the base
         self.groups: dict[Path, Group] = {}
+        self._rollback_index: dict[Path, MigrationFile] | None = None
         for f in files:
             g = self.groups.setdefault(f.mdir, Group(f.mdir))
             (g.rollbacks if f.kind == "rollback" else g.migrations if f.kind == "migration" else []).append(f)
@@ -185,7 +242,8 @@ class Project:
             g.rollbacks.sort(key=lambda f: f.name)
 
     def is_reported(self, f: MigrationFile) -> bool:
-        return f.path in self.reported
+        # a runner's down section (layout.SectionsLayout) is reported with the file it is part of
+        return f.path in self.reported or getattr(f, "section_of", None) in self.reported
 
     def rollback_path(self, migration: MigrationFile) -> Path | None:
         if migration.version is None:
@@ -193,13 +251,15 @@ class Project:
         return migration.mdir / self.config.rollback.format(version=migration.version)
 
     def rollback_of(self, migration: MigrationFile) -> MigrationFile | None:
+        if layout.is_preset(self.config):  # a runner's layout pairs by version (docs/presets.md)
+            return layout.rollback_of(self, migration)
         want = self.rollback_path(migration)
         if want is None:
             return None
-        for r in self.groups[migration.mdir].rollbacks:
-            if r.path == want:
-                return r
-        return None
+        if self._rollback_index is None:  # one dict for all lookups: O(1) each, not a scan
+            self._rollback_index = {r.path: r for g in self.groups.values() for r in g.rollbacks}
+        r = self._rollback_index.get(want)
+        return r if r is not None and r.mdir == migration.mdir else None
 
 
 @dataclass
@@ -260,32 +320,45 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
         path = Path(p)
         if not path.is_absolute():
             path = cwd / path
-        if path.is_dir():
+        try:
+            is_dir, exists = path.is_dir(), path.exists() or path.is_symlink()
+        except PermissionError:  # in a directory we may not search: reading it reports unreadable-file
+            is_dir, exists = False, True
+        if is_dir:
             scope_dirs.append(path)
             targets.extend(lay.files_in(path))
-        elif path.exists() or path.is_symlink() or Path(os.path.abspath(path)) in overlay:
+        elif exists or Path(os.path.abspath(path)) in overlay:
             targets.append(path)
         else:
             raise ConfigError(f"path not found: {p}")
     files: dict[Path, MigrationFile] = {}
     reported: set[Path] = set()
 
-    def add(path: Path) -> None:
-        key = Path(os.path.abspath(path))
-        if key not in files:
+    seen: dict[str, Path] = {}  # by absolute path string: a sibling is looked up before a Path is made
+    under_cwd = os.path.join(os.path.abspath(cwd), "")
+
+    def add(path: Path) -> Path:
+        name = os.path.abspath(path)
+        key = seen.get(name)
+        if key is None:
+            key = seen[name] = Path(name)
             kind, mdir = lay.classify(key)
-            files[key] = MigrationFile(key, _display(key, cwd), kind, mdir, config, overlay.get(key))
+            if name.startswith(under_cwd):  # the usual case, as _display would say it, without pathlib
+                shown = name[len(under_cwd):].replace(os.sep, "/")
+            else:
+                shown = _display(key, cwd)
+            files[key] = MigrationFile(key, shown, kind, mdir, config, overlay.get(key))
+        return key
 
     for t in targets:
-        add(t)
-        reported.add(Path(os.path.abspath(t)))
+        reported.add(add(t))
     for mdir in {f.mdir for f in list(files.values())}:
         for sib in lay.siblings(mdir):
             add(sib)
         for extra in overlay:  # unsaved new files of the same directory
             if extra.name.endswith(".sql") and lay.classify(extra)[1] == mdir:
                 add(extra)
-    ordered = sorted(files.values(), key=lambda f: f.display)
+    ordered = sorted(lay.expand(list(files.values())), key=lambda f: f.display)
     project = Project(config, ordered, reported)
     if changes is not None:
         _restrict(project, changes, scope_dirs, lay, cwd)
@@ -318,10 +391,21 @@ def _restrict(project: Project, changes: Changes, scope_dirs: list[Path], lay: l
 
 # --- running the rules -------------------------------------------------------------------
 
-@dataclass
 class Context:
-    config: Config
-    project: Project
+    """What a rule sees besides its target. Reading ``project`` marks the findings of the file
+    being checked as depending on the other files too (the cache then keys them on all files)."""
+
+    __slots__ = ("config", "_project", "touched")
+
+    def __init__(self, config: Config, project: Project):
+        self.config = config
+        self._project = project
+        self.touched = False
+
+    @property
+    def project(self) -> Project:
+        self.touched = True
+        return self._project
 
 
 _DIRECTIVE = re.compile(r"^(?:--|/\*)\s*migcheck:\s*(ignore-file|ignore)\b(.*?)(?:\*/)?\s*$", re.S)
@@ -383,86 +467,207 @@ def _suppressions(f: MigrationFile, hits: list[Hit]) -> list[Suppression]:
     return out
 
 
-def run(project: Project, config: Config) -> Result:
+class EngineFailure(Exception):
+    """The run could not produce a complete result (a worker process died): exit 2, never a
+    partial result that looks clean."""
+
+
+# What one file contributes to a run, in plain data (tuples of str/int/None/bool), so that it
+# can come back from a worker process or from the cache. A hit is
+# (rule, absolute path, line, column, message, help, end_line, end_column); a suppression is
+# (file_wide, rules, reason, statement line, statement end line, comment line, comment column,
+# comment end column); an error is (rule, path, detail).
+@dataclass
+class FileResult:
+    hits: list[tuple]
+    errors: list[tuple]
+    sups: list[tuple]
+    sup_hits: list[tuple]  # unknown-rule / suppression-missing-reason found in the comments
+    statements: int | None  # statement count when the file was parsed
+    contextual: bool = False  # a rule read the project: the result depends on the other files
+
+
+_READ_HELP = {
+    "encoding-error": "Save the file as UTF-8 (most editors: 'Save with encoding'); migcheck cannot check what it cannot read.",
+    "unreadable-file": "Make the file readable by the user running migcheck, or remove it from the migrations directory.",
+    "file-too-large": "Split the file into smaller migrations, or raise `max-file-size` in the configuration if it must stay one file.",
+}
+
+
+def _rec(rid: str, h: Hit) -> tuple:
+    return (rid, str(h.file.path), h.line, h.column, h.message, h.help, h.end_line, h.end_column)
+
+
+def _call(rule: registry.Rule, target, ctx: Context, path: str, hits: list, errors: list) -> None:
+    try:
+        func = registry.impl(rule)
+        for h in func(target, ctx) or ():
+            hits.append(_rec(h.rule_override or rule.id, h))
+    except Exception as exc:  # a broken rule must not hide the other findings
+        tb = traceback.extract_tb(exc.__traceback__)[-1]
+        errors.append((rule.id, path, f"{type(exc).__name__}: {exc} ({Path(tb.filename).name}:{tb.lineno})"))
+
+
+def check_file(f: MigrationFile, file_rules: list[registry.Rule], enabled, ctx: Context) -> FileResult:
+    """Run the file-scope rules on ``f`` and read its suppression comments."""
+    problem = f.read_problem
+    if problem:
+        rid, msg, where = problem
+        line, col = where or (1, 1)
+        hits = [(rid, str(f.path), line, col, msg, _READ_HELP[rid], None, None)] if rid in enabled else []
+        return FileResult(hits, [], [], [], None)
+    hits: list[tuple] = []
+    errors: list[tuple] = []
+    ctx.touched = False
+    for r in file_rules:
+        if f.kind in r.kinds:
+            _call(r, f, ctx, f.display, hits, errors)
+    extra: list[Hit] = []
+    sups = []
+    for sup in _suppressions(f, extra):
+        c = sup.comment
+        st = sup.statement
+        sups.append((sup.file_wide, tuple(sup.rules), sup.reason, st.line if st else None, st.end_line if st else None,
+                     c.line, c.column, c.column + len(c.text.splitlines()[0])))
+    return FileResult(hits, errors, sups, [_rec(h.rule_override, h) for h in extra],
+                      len(f.statements) if "_parsed" in f.__dict__ else None, ctx.touched)
+
+
+def run_project_rules(project: Project, rules: list[registry.Rule], ctx: Context) -> tuple[dict[str, list[tuple]], list[tuple]]:
+    """The hits of each project rule (by rule id), and the rules' internal errors."""
+    hits: dict[str, list[tuple]] = {}
+    errors: list[tuple] = []
+    for r in rules:
+        hits[r.id] = []
+        _call(r, project, ctx, "(project)", hits[r.id], errors)
+    return hits, errors
+
+
+# Project rules whose findings depend only on the project's files (names and contents) and the
+# configuration, so the cache may keep them while no file changes. Any other project rule (one
+# that reads CHANGELOG.md, migcheck.lock, git, the disk beyond the collected files, or a new
+# rule nobody vetted) runs on every run.
+CACHEABLE_PROJECT_RULES = frozenset({
+    "duplicate-version", "sequence-order", "sequence-gap", "orphan-rollback",
+    "rollback-incomplete", "rollback-data-change", "unknown-dependency",
+})
+
+# Below this many files to check, a process pool costs more than it saves.
+POOL_MIN_FILES = 200
+
+
+def cpu_count() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def run(project: Project, config: Config, *, cache=None, jobs: int = 1) -> Result:
+    """Run the enabled rules. ``cache``: a ``migcheck.cache.Cache`` (or None); ``jobs``: the
+    number of processes to use when the batch is large enough (1: this process only)."""
     rules = config.enabled_rules()
     ctx = Context(config, project)
-    hits_by_rule: list[tuple[str, Hit]] = []
-    errors: list[InternalError] = []
     reported = [f for f in project.files if project.is_reported(f)]
-
-    def call(rule: registry.Rule, target, path: str) -> None:
-        try:
-            for h in rule.func(target, ctx) or ():
-                hits_by_rule.append((h.rule_override or rule.id, h))
-        except Exception as exc:  # a broken rule must not hide the other findings
-            tb = traceback.extract_tb(exc.__traceback__)[-1]
-            errors.append(InternalError(rule.id, path, f"{type(exc).__name__}: {exc} ({Path(tb.filename).name}:{tb.lineno})"))
-
+    if project.changes is not None:  # --diff: what rules see depends on git too; a small set anyway
+        cache = None
     file_rules = [r for r in rules.values() if r.scope == "file"]
     project_rules = [r for r in rules.values() if r.scope == "project"]
-    readable = []
-    for f in reported:
-        problem = f.read_problem
-        if problem:
-            rid, msg, where = problem
-            line, col = where or (1, 1)
-            helps = {
-                "encoding-error": "Save the file as UTF-8 (most editors: 'Save with encoding'); migcheck cannot check what it cannot read.",
-                "unreadable-file": "Make the file readable by the user running migcheck, or remove it from the migrations directory.",
-            }
-            if rid in rules:
-                hits_by_rule.append((rid, Hit(f, line, col, msg, helps[rid])))
-            continue
-        readable.append(f)
-        for r in file_rules:
-            if f.kind in r.kinds:
-                call(r, f, f.display)
-    for r in project_rules:
-        call(r, project, "(project)")
 
-    # suppressions and the three rules about them
-    sups_by_file: dict[Path, list[Suppression]] = {}
-    extra: list[Hit] = []
-    for f in readable:
-        sups_by_file[f.path] = _suppressions(f, extra)
-    for h in extra:
-        hits_by_rule.append((h.rule_override, h))
+    results: dict[Path, FileResult] = {}
+    project_hits: dict[str, list[tuple]] = {}
+    if cache is not None:
+        cache.start(project, config, rules)
+        for f in reported:
+            got = cache.get(f)
+            if got is not None:
+                results[f.path] = got
+        project_hits.update(cache.get_project([r.id for r in project_rules if r.id in CACHEABLE_PROJECT_RULES]))
+    todo = [f for f in reported if f.path not in results]
+    todo_project = [r for r in project_rules if r.id not in project_hits]
+    errors: list[tuple] = []
+
+    workers = min(jobs, len(todo) // max(POOL_MIN_FILES // 4, 1) or 1) if len(todo) >= POOL_MIN_FILES else 1
+    if workers > 1 and project.changes is None:
+        from . import parallel
+
+        fresh, p_hits, p_errors = parallel.run(project, config, todo, file_rules, todo_project, rules, workers)
+    else:
+        fresh = {f.path: check_file(f, file_rules, rules, ctx) for f in todo}
+        p_hits, p_errors = run_project_rules(project, todo_project, ctx)
+    results.update(fresh)
+    project_hits.update(p_hits)
+    errors.extend(p_errors)
+    if cache is not None:
+        for f in todo:
+            cache.put(f, fresh[f.path])
+        if not p_errors:
+            cache.put_project({rid: project_hits[rid] for rid in (r.id for r in todo_project)
+                               if rid in CACHEABLE_PROJECT_RULES})
+        cache.save()
+    return assemble(project, config, rules, reported, results, project_rules, project_hits, errors)
+
+
+def assemble(project: Project, config: Config, rules, reported: list[MigrationFile], results: dict[Path, FileResult],
+             project_rules: list[registry.Rule], project_hits: dict[str, list[tuple]], errors: list[tuple]) -> Result:
+    """Turn the per-file and project results into findings: severities, suppressions, order."""
+    by_path = {str(f.path): f for f in project.files}
+    for f in project.deleted:
+        by_path.setdefault(str(f.path), f)
+    hits: list[tuple] = []
+    file_errors: list[tuple] = []
+    for f in reported:
+        fr = results[f.path]
+        hits.extend(fr.hits)
+        file_errors.extend(fr.errors)
+        if fr.statements is not None:
+            f._statement_count = fr.statements
+    for r in project_rules:
+        hits.extend(project_hits.get(r.id, ()))
+    sups_by_file: dict[str, list[list]] = {}
+    for f in reported:
+        fr = results[f.path]
+        if f.read_problem is None:
+            sups_by_file[str(f.path)] = [[*s, set()] for s in fr.sups]
+            hits.extend(fr.sup_hits)
 
     findings: list[Finding] = []
     all_rules = registry.load()
-    for rid, h in hits_by_rule:
-        if rid not in rules or not project.is_reported(h.file):
+    for rid, path, line, col, msg, help, end_line, end_col in hits:
+        f = by_path.get(path)
+        if rid not in rules or f is None or not project.is_reported(f):
             continue
-        finding = Finding(rid, config.severity_of(all_rules[rid]), h.file.display, h.line, h.column,
-                          h.message, h.help, h.end_line, h.end_column)
+        finding = Finding(rid, config.severity_of(all_rules[rid]), f.display, line, col, msg, help, end_line, end_col)
         if rid != "suppression-missing-reason":
-            for sup in sups_by_file.get(h.file.path, ()):
-                if rid not in sup.rules:
+            for sup in sups_by_file.get(path, ()):
+                file_wide, sup_rules, reason, s_line, s_end = sup[:5]
+                if rid not in sup_rules:
                     continue
-                if sup.file_wide or (sup.statement is not None and sup.statement.line <= h.line <= sup.statement.end_line):
-                    finding.suppressed, finding.reason = True, sup.reason
-                    sup.used.add(rid)
+                if file_wide or (s_line is not None and s_line <= line <= s_end):
+                    finding.suppressed, finding.reason = True, reason
+                    sup[8].add(rid)
                     break
         findings.append(finding)
     if "unused-suppression" in rules:
-        for f in readable:
-            for sup in sups_by_file.get(f.path, ()):
+        for f in reported:
+            for file_wide, sup_rules, reason, s_line, s_end, c_line, c_col, c_end, used in sups_by_file.get(str(f.path), ()):
                 # verify's rules are never emitted by check: their suppressions are not unused here
-                unused = [r for r in sup.rules if r not in sup.used and r in rules and r not in VERIFY_RULES]
+                unused = [r for r in sup_rules if r not in used and r in rules and r not in VERIFY_RULES]
                 if unused:
-                    c = sup.comment
-                    what = "file" if sup.file_wide else "statement"
+                    what = "file" if file_wide else "statement"
                     findings.append(Finding(
-                        "unused-suppression", config.severity_of(all_rules["unused-suppression"]), f.display, c.line, c.column,
+                        "unused-suppression", config.severity_of(all_rules["unused-suppression"]), f.display, c_line, c_col,
                         f"suppression of {', '.join(unused)} matches no finding in this {what}",
                         "Remove the stale id from the comment (or the whole comment) so it cannot hide a future finding.",
-                        c.line, c.column + len(c.text.splitlines()[0])))
+                        c_line, c_end))
     findings.sort(key=Finding.sort_key)
-    return Result(findings, reported, errors)
+    errs = [InternalError(*e) for e in file_errors + errors]
+    return Result(findings, reported, errs)
 
 
 def check(paths: Iterable[str], config: Config, cwd: Path | None = None, changes: Changes | None = None,
-          overlay: dict[Path, bytes] | None = None) -> Result:
+          overlay: dict[Path, bytes] | None = None, *, cache=None, jobs: int = 1) -> Result:
     cwd = cwd or Path.cwd()
     project = collect(paths, config, cwd, changes, overlay)
-    return run(project, config)
+    return run(project, config, cache=cache, jobs=jobs)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import os
+import sys
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -24,8 +26,10 @@ class Rule:
     aliases: tuple[str, ...] = ()
 
 
-_RULES: dict[str, Rule] = {}
+_RULES: dict[str, Rule] = {}  # registered by @rule / declare() of the imported modules
 _ALIASES: dict[str, str] = {}
+_MODULE_OF: dict[str, str] = {}  # rule id -> module (under migcheck.rules) that defines it
+_STUBS: set[str] = set()  # ids in _RULES that come from the index: their module is not imported yet
 _loaded = False
 
 
@@ -40,9 +44,13 @@ def rule(id: str, *, severity: str, group: str, summary: str, scope: str = "file
     assert kinds <= KINDS, kinds
 
     def deco(func: Callable | None) -> Callable | None:
-        if id in _RULES:
+        if id in _RULES and id not in _STUBS:
             raise RuntimeError(f"rule {id} registered twice")
+        _STUBS.discard(id)
         _RULES[id] = Rule(id, severity, group, summary, scope, kinds, enabled, func, tuple(aliases))
+        module = func.__module__ if func is not None else sys._getframe(2).f_globals.get("__name__", "")
+        if module.startswith(_RULES_PKG):
+            _MODULE_OF[id] = module[len(_RULES_PKG):]
         for alias in aliases:
             _ALIASES[alias] = id
         return func
@@ -55,17 +63,81 @@ def declare(id: str, **kw) -> None:
     rule(id, scope="engine", **kw)(None)
 
 
-def load() -> dict[str, Rule]:
-    """Import every module of ``migcheck.rules`` once; each registers its rules."""
-    global _loaded
-    if not _loaded:
-        from . import rules as pkg
+# --- loading ------------------------------------------------------------------------------
+# Importing every rule module costs more than parsing a small file, and most runs need only
+# some of them (a warm cache needs almost none). ``rules/_index.py`` is a generated list of
+# every rule's metadata and the module that defines it; ``load()`` reads it and imports a
+# module only when its function is needed (``impl``). A module missing from the index, or
+# whose size differs from the one recorded (it was edited), is imported at load time, so a
+# new or changed rule always works; tests/test_rule_index.py fails until the index is
+# regenerated with `python -m migcheck.registry` (that keeps the fast path fast).
 
-        for mod in sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)):
-            if not mod.startswith("_"):
-                importlib.import_module(f"{pkg.__name__}.{mod}")
-        _loaded = True
+
+def _rule_modules() -> dict[str, int]:
+    """Rule module name -> file size, for every ``migcheck/rules/<name>.py`` (not ``_*``)."""
+    from . import rules as pkg
+
+    out: dict[str, int] = {}
+    for d in pkg.__path__:
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            continue
+        for e in entries:
+            name = e.name
+            if name.endswith(".py") and not name.startswith("_"):
+                try:
+                    out.setdefault(name[:-3], e.stat().st_size)
+                except OSError:
+                    pass
+    return out
+
+
+_RULES_PKG = f"{__package__}.rules."
+
+
+def _import(module: str) -> None:
+    importlib.import_module(_RULES_PKG + module)
+
+
+def load() -> dict[str, Rule]:
+    """Every rule's metadata, by id. A rule whose module is not imported yet has ``func`` None
+    here: get its function with ``impl``."""
+    global _loaded
+    if _loaded:
+        return _RULES
+    try:
+        from .rules import _index
+        indexed: dict[str, int] = dict(_index.MODULES)
+        entries = _index.RULES
+    except Exception:  # no index (or a broken one): import everything
+        indexed, entries = {}, ()
+    present = _rule_modules()
+    fresh = {m for m, size in present.items() if indexed.get(m) == size}
+    for mod in sorted(present):
+        if mod not in fresh:
+            _import(mod)
+    for (rid, severity, group, summary, scope, kinds, enabled, aliases, module) in entries:
+        if module not in fresh or rid in _RULES:
+            continue
+        _RULES[rid] = Rule(rid, severity, group, summary, scope, frozenset(kinds), enabled, None, tuple(aliases))
+        _STUBS.add(rid)
+        _MODULE_OF[rid] = module
+        for alias in aliases:
+            _ALIASES.setdefault(alias, rid)
+    _loaded = True
     return _RULES
+
+
+def impl(r: Rule) -> Callable | None:
+    """The function of rule ``r``, importing its module on first use."""
+    if r.func is not None:
+        return r.func
+    got = _RULES.get(r.id)
+    if (got is None or got.func is None) and r.id in _MODULE_OF:
+        _import(_MODULE_OF[r.id])
+        got = _RULES.get(r.id)
+    return got.func if got is not None else None
 
 
 def resolve(rule_id: str) -> str | None:
@@ -74,3 +146,43 @@ def resolve(rule_id: str) -> str | None:
     if rule_id in rules:
         return rule_id
     return _ALIASES.get(rule_id)
+
+
+def index_source() -> str:
+    """The text of ``rules/_index.py`` for the rule modules as they are now (imports them all)."""
+    load()
+    present = _rule_modules()
+    for mod in sorted(present):
+        _import(mod)
+    rows = []
+    for rid in sorted(set(_RULES) - _STUBS):  # a stub left after importing everything is a removed rule
+        r = _RULES[rid]
+        module = _MODULE_OF.get(rid)
+        if module is None or module not in present:
+            raise RuntimeError(f"rule {rid} is not defined by a module of migcheck.rules")
+        rows.append((r.id, r.severity, r.group, r.summary, r.scope, tuple(sorted(r.kinds)), r.enabled, r.aliases, module))
+    lines = ['"""Generated by `python -m migcheck.registry`: every rule\'s metadata and module, so that a run',
+             'imports only the rule modules it needs. tests/test_rule_index.py fails when this is stale."""',
+             "", "MODULES = {"]
+    lines += [f"    {m!r}: {size}," for m, size in sorted(present.items())]
+    lines += ["}", "", "RULES = ("]
+    lines += [f"    {row!r}," for row in rows]
+    lines += [")", ""]
+    return "\n".join(lines)
+
+
+def write_index() -> Path:
+    from . import rules as pkg
+
+    path = Path(pkg.__path__[0]) / "_index.py"
+    text = index_source()
+    from .fsutil import atomic_write
+
+    atomic_write(path, text, overwrite=True)
+    return path
+
+
+if __name__ == "__main__":  # python -m migcheck.registry: regenerate rules/_index.py
+    from migcheck import registry as _registry  # the package's instance, not this __main__ copy
+
+    print(f"wrote {_registry.write_index()}")

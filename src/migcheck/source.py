@@ -13,9 +13,22 @@ import json
 import re
 from dataclasses import dataclass
 
-from pglast import parser as pg
-
 from .model import Comment, ParseProblem, Statement
+
+
+class _Lazy:
+    """pglast's parser, imported on first use (a run served from the cache never needs it);
+    each attribute is looked up once."""
+
+    def __getattr__(self, name):
+        from pglast import parser
+
+        value = getattr(parser, name)
+        setattr(self, name, value)
+        return value
+
+
+pg = _Lazy()
 
 _LINE_BREAK = re.compile(r"\r\n?|\n")
 
@@ -127,10 +140,34 @@ def _skip_trivia(text: str, pos: int, end: int) -> int:
     return pos
 
 
+# Rules and analyses walk trees recursively (and copy.deepcopy them): a statement nested deeper than
+# this is reported as too deep, not analysed. Real migrations stay under 40 levels; walkers overflow
+# Python's stack near 500 (tests/test_hostile.py::test_deeply_nested_*).
+MAX_DEPTH = 200
+_TOO_DEEP = (f"statement is nested too deeply to analyse (more than {MAX_DEPTH} levels in its parse tree): "
+             "split the expression")
+
+
+def too_deep(node) -> bool:
+    """Whether a JSON parse tree nests deeper than MAX_DEPTH (iteratively: no recursion here)."""
+    stack = [(node, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        cur, d = pop()
+        if d > MAX_DEPTH:
+            return True
+        d += 1
+        for v in (cur.values() if isinstance(cur, dict) else cur):
+            if isinstance(v, (dict, list)):
+                push((v, d))
+    return False
+
+
 def _statements_from_json(tree: dict, text: str, base: int, pos: Positions, out: list[Statement],
-                          local: Positions | None = None) -> None:
+                          local: Positions | None = None, problems: list[ParseProblem] | None = None) -> None:
     """Turn pglast's JSON statements into Statement objects. ``base`` is the character offset of
-    ``text`` in the file; ``local`` converts byte offsets inside ``text`` when ``text`` is a piece."""
+    ``text`` in the file; ``local`` converts byte offsets inside ``text`` when ``text`` is a piece.
+    A statement nested deeper than MAX_DEPTH becomes a problem in ``problems`` instead."""
     conv = local or pos
     for raw in tree.get("stmts", ()):
         stmt = raw["stmt"]
@@ -143,6 +180,9 @@ def _statements_from_json(tree: dict, text: str, base: int, pos: Positions, out:
         start, end = base + c_start, base + c_end
         line, col = pos.line_col(start)
         end_line, end_col = pos.line_col(end)
+        if problems is not None and too_deep(node):
+            problems.append(ParseProblem(_TOO_DEEP, line, col))
+            continue
         out.append(Statement(len(out), kind, node, start, end, line, col, end_line, end_col, text[c_start:c_end]))
 
 
@@ -153,10 +193,11 @@ def parse(text: str, pos: Positions) -> Parsed:
         tree = json.loads(pg.parse_sql_json(text))
     except pg.ParseError:
         return _parse_recovering(text, pos)
-    except RecursionError:
-        return Parsed([], [ParseProblem("statement is nested too deeply to analyse", 1, 1)])
-    _statements_from_json(tree, text, 0, pos, statements)
-    return Parsed(statements, [])
+    except RecursionError:  # too deep for json: find that statement, check the others
+        return _parse_recovering(text, pos)
+    problems: list[ParseProblem] = []
+    _statements_from_json(tree, text, 0, pos, statements, problems=problems)
+    return Parsed(statements, problems)
 
 
 def split(text: str) -> list[tuple[int, int]]:
@@ -227,6 +268,8 @@ def _explain(message: str, piece: str, offset: int) -> str:
                 f"(with the variable set) can run it ({message})")
     if piece.startswith(("{{", "${", "{%"), offset):
         return f"template placeholder `{piece[offset:offset + 2]}...` is not SQL: render the template before checking it ({message})"
+    if "memory exhausted" in message:  # the grammar's stack limit: PostgreSQL rejects it too
+        return f"statement is nested too deeply for the PostgreSQL parser: split the expression ({message})"
     return message
 
 
@@ -254,9 +297,9 @@ def _parse_recovering(text: str, pos: Positions) -> Parsed:
             continue
         except RecursionError:
             line, col = pos.line_col(p_start + lead)
-            problems.append(ParseProblem("statement is nested too deeply to analyse", line, col))
+            problems.append(ParseProblem(_TOO_DEEP, line, col))
             continue
-        _statements_from_json(tree, piece, p_start, pos, statements, Positions(piece))
+        _statements_from_json(tree, piece, p_start, pos, statements, Positions(piece), problems)
     return Parsed(statements, problems)
 
 

@@ -8,7 +8,7 @@ def render(result, **_) -> str:
         "version": 1,
         "findings": [f.to_dict() for f in result.findings],
         "files": [
-            {"path": f.display, "kind": f.kind, "statements": 0 if f.read_problem else len(f.statements)}
+            {"path": f.display, "kind": f.kind, "statements": 0 if f.read_problem else f.statement_count}
             for f in result.files
         ],
         "summary": result.summary(),

@@ -231,18 +231,17 @@ def history(f, ctx, st: Statement) -> list[Statement]:
 
 def _col_types_from_create(n: dict, types: dict) -> None:
     table = n.get("relation", {}).get("relname", "")
-    for key in [k for k in types if k[0] == table]:
-        del types[key]
+    cols = types[table] = {}  # a new table: its columns replace whatever was known under the name
     for el in n.get("tableElts", ()) or ():
         cd = el.get("ColumnDef")
         if cd and cd.get("colname"):
-            types[(table, cd["colname"])] = type_key(cd.get("typeName"))
+            cols[cd["colname"]] = type_key(cd.get("typeName"))
 
 
 def column_type(f, ctx, st: Statement, table: str, column: str):
     """The type the column has just before ``st``, as far as the migrations show (None when
     unknown: created outside the migrations, or changed in a way migcheck does not follow)."""
-    types: dict[tuple[str, str], object] = {}
+    types: dict[str, dict[str, object]] = {}  # table -> column -> type: each step O(1), not a scan of all columns
     for s in history(f, ctx, st):
         k, n = s.kind, s.node
         if k == "CreateStmt":
@@ -253,24 +252,24 @@ def column_type(f, ctx, st: Statement, table: str, column: str):
                 d = c.get("def") or {}
                 if sub == "AT_AddColumn" and "ColumnDef" in d:
                     cd = d["ColumnDef"]
-                    types[(t, cd.get("colname", ""))] = type_key(cd.get("typeName"))
+                    types.setdefault(t, {})[cd.get("colname", "")] = type_key(cd.get("typeName"))
                 elif sub == "AT_AlterColumnType" and "ColumnDef" in d:
-                    types[(t, c.get("name", ""))] = type_key(d["ColumnDef"].get("typeName"))
+                    types.setdefault(t, {})[c.get("name", "")] = type_key(d["ColumnDef"].get("typeName"))
                 elif sub == "AT_DropColumn":
-                    types.pop((t, c.get("name", "")), None)
+                    types.get(t, {}).pop(c.get("name", ""), None)
         elif k == "RenameStmt" and n.get("relation"):
             t = unqualified(pg.rangevar(n.get("relation")))
             if n.get("renameType") == "OBJECT_COLUMN":
-                if (t, n.get("subname")) in types:
-                    types[(t, n.get("newname", ""))] = types.pop((t, n.get("subname")))
-            elif n.get("renameType") == "OBJECT_TABLE":
-                for key in [key for key in types if key[0] == t]:
-                    types[(n.get("newname", ""), key[1])] = types.pop(key)
+                cols = types.get(t)
+                if cols is not None and n.get("subname") in cols:
+                    cols[n.get("newname", "")] = cols.pop(n.get("subname"))
+            elif n.get("renameType") == "OBJECT_TABLE" and t in types:
+                moved = types.pop(t)
+                types.setdefault(n.get("newname", ""), {}).update(moved)
         elif k == "DropStmt" and n.get("removeType") == "OBJECT_TABLE":
             for _, name, _ in pg.drop_keys(s):
-                for key in [key for key in types if key[0] == name]:
-                    del types[key]
-    return types.get((unqualified(table), column))
+                types.pop(name, None)
+    return types.get(unqualified(table), {}).get(column)
 
 
 def not_null_columns(expr: dict | None) -> set[str]:

@@ -15,7 +15,7 @@ import posixpath
 import weakref
 from dataclasses import dataclass, field
 
-from pglast import parser as pgparser
+from ..source import pg as pgparser  # pglast, imported on first use
 
 from .. import pg
 from ..model import Statement
@@ -127,14 +127,22 @@ def last(names: list[str]) -> str:
 
 
 def _iter(node):
+    """Every dict below ``node`` (JSON: exact dict and list types), depth first, as a list."""
+    out = []
     stack = [node]
+    pop, push, emit = stack.pop, stack.append, out.append
     while stack:
-        cur = stack.pop()
-        if isinstance(cur, dict):
-            yield cur
-            stack.extend(v for v in cur.values() if isinstance(v, (dict, list)))
-        elif isinstance(cur, list):
+        cur = pop()
+        t = type(cur)
+        if t is dict:
+            emit(cur)
+            for v in cur.values():
+                tv = type(v)
+                if tv is dict or tv is list:
+                    push(v)
+        elif t is list:
             stack.extend(cur)
+    return out
 
 
 def is_rangevar(d: dict) -> bool:

@@ -1,5 +1,7 @@
+import os
 import posixpath
 
+from .. import layout
 from ..registry import rule
 from . import _relations as rel
 
@@ -13,39 +15,63 @@ def check(project, ctx):
             continue
         p = rel.pairing(project, mdir)
         paired = {m.path for m, v in p.entries if v in p.by_version}
+        looks = None  # computed on the first missing rollback: once per directory, not per migration
         for m, version in p.entries:
             if not project.is_reported(m) or version in p.by_version:
                 continue
+            if layout.is_preset(config):  # the runner's own rollback layout (docs/presets.md)
+                found = layout.runner_layout(config).missing_rollback(m)
+                if found:
+                    yield m.hit(*found, line=1, column=1)
+                continue
             rb = rel.rollback_rel(config, version)
-            if (mdir / rb).is_file():  # there, but not collected (a symlink, another extension case)
+            if os.path.isfile(mdir / rb):  # there, but not collected (a symlink, another extension case); False on EACCES
                 continue
             shown = rel.display_beside(m, rb)
             help = (f"Create `{shown}` with the statements that undo this migration, in BEGIN/COMMIT and with "
                     "IF EXISTS (`migcheck new` writes both files).")
-            hint = _candidate(p, m, version, paired, config)
+            if looks is None:
+                looks = _lookalikes(p, paired)
+            hint = _candidate(looks, m, version, config)
             if hint:
                 help = hint
             yield m.hit(f"migration {version} has no rollback file: `{shown}` does not exist",
                         help, line=1, column=1)
 
 
-def _candidate(p, m, version, paired, config):
-    """A rollback file that looks like this migration's under a wrong name: an orphan whose
-    version is a typo of this one, or a misnamed file that carries this version or description."""
-    rb = rel.rollback_rel(config, version)
-    target = posixpath.basename(rb)
+def _lookalikes(p, paired):
+    """The rollback files that may be a migration's under a wrong name, in file order:
+    (index, rollback, path of the migration its version is a typo of) for an orphan with a
+    version, (index, rollback, None) for a file without one."""
     missing = [(mm, v) for mm, v in p.entries if mm.path not in paired]
-    for r in p.rollbacks:
+    typos: dict = {}  # migration path -> first orphan (index, rollback) whose version is a typo of it
+    unversioned = []
+    for i, r in enumerate(p.rollbacks):
         if r.version is not None:
             if r.version in p.versions:
                 continue
             best = rel.nearest(r.version, missing)
-            if best is not None and best[0].path == m.path:
-                return (f"`{r.display}` has no migration and its version {r.version} looks like a typo of {version}: "
-                        f"if it is this migration's rollback, rename it to `{target}`.")
+            if best is not None:
+                typos.setdefault(best[0].path, (i, r))
         else:
-            stem = r.name.rsplit(".", 1)[0].lower()
-            if stem.startswith(version) or (m.description and len(m.description) > 3 and m.description in stem):
-                return (f"`{r.display}` looks like this migration's rollback but does not follow the pattern "
-                        f"`{config.rollback}`: rename it to `{target}`.")
+            unversioned.append((i, r, r.name.rsplit(".", 1)[0].lower()))
+    return typos, unversioned
+
+
+def _candidate(looks, m, version, config):
+    """A rollback file that looks like this migration's under a wrong name: an orphan whose
+    version is a typo of this one, or a misnamed file that carries this version or description."""
+    typos, unversioned = looks
+    target = posixpath.basename(rel.rollback_rel(config, version))
+    typo = typos.get(m.path)
+    for i, r, stem in unversioned:
+        if typo is not None and typo[0] < i:
+            break
+        if stem.startswith(version) or (m.description and len(m.description) > 3 and m.description in stem):
+            return (f"`{r.display}` looks like this migration's rollback but does not follow the pattern "
+                    f"`{config.rollback}`: rename it to `{target}`.")
+    if typo is not None:
+        r = typo[1]
+        return (f"`{r.display}` has no migration and its version {r.version} looks like a typo of {version}: "
+                f"if it is this migration's rollback, rename it to `{target}`.")
     return None

@@ -1,0 +1,199 @@
+"""migcheck against squawk (Rust), sqlfluff and pgrubic on the same generated corpus (issue 14).
+
+    .venv/bin/python benchmarks/run.py                     # 3,500 migrations + rollbacks, 3 runs each
+    .venv/bin/python benchmarks/run.py --n 10000 --runs 1 --no-peers    # memory at 10,000 migrations
+    .venv/bin/python benchmarks/run.py --peer-sample 500   # sqlfluff/pgrubic on the first 500 files only
+
+What it does:
+
+- generates the corpus with benchmarks/gen_corpus.py (seed 1) under /tmp/migcheck-bench/ unless it
+  exists;
+- installs the peers into benchmark venvs under /tmp, never into the project's venv:
+  /tmp/migcheck-bench/venv311 (``squawk-cli``, ``sqlfluff``) with this interpreter and
+  /tmp/migcheck-bench/venv312 (``pgrubic``, which needs Python 3.12) with the first Python 3.12
+  found (``$BENCH_PY312``, ``python3.12`` on PATH, or pyenv's);
+- runs migcheck from a snapshot of ``src/migcheck`` (copied to /tmp, byte-compiled once, as an
+  installed package is), so other work in the tree cannot change it mid-run and the cache's code
+  key is stable; the project's venv provides pglast and click;
+- runs every tool several times, alternating (A B C A B C ...), and prints min/median wall time,
+  peak RSS (the largest process of the run's process tree) and the ratio to migcheck;
+- the one-file case: ``python -c pass``, ``python -c "import pglast"``, ``migcheck check one.sql``
+  (cold: ``--no-cache``; warm: cached) and squawk on the same file.
+
+Exit codes of the linters are ignored (the corpus has planted flaws); a run that fails to start
+is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH = Path(os.environ.get("MIGCHECK_BENCH_DIR", "/tmp/migcheck-bench"))
+
+# Runs the command given in argv, then prints its wall time and the peak RSS (KB) of the largest
+# process in its tree (RUSAGE_CHILDREN covers every reaped descendant).
+_WRAP = r"""
+import resource, subprocess, sys, time
+t = time.perf_counter()
+r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+dt = time.perf_counter() - t
+if r.returncode not in (0, 1):
+    sys.stderr.write(r.stderr.decode(errors="replace")[-2000:])
+print(dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)
+"""
+
+
+def sh(*cmd, **kw):
+    return subprocess.run([str(c) for c in cmd], check=True, **kw)
+
+
+def venv(path: Path, python: str, packages: list[str]) -> Path:
+    bindir = path / "bin"
+    if not (bindir / "python").exists():
+        sh(python, "-m", "venv", path)
+    missing = [p for p in packages if not (bindir / p.split("-cli")[0].split("==")[0]).exists()]
+    if missing:
+        sh(bindir / "python", "-m", "pip", "install", "-q", *packages, stdout=subprocess.DEVNULL)
+    return bindir
+
+
+def python312() -> str | None:
+    cands = [os.environ.get("BENCH_PY312"), *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python"))),
+             shutil.which("python3.12")]
+    for c in cands:  # a pyenv shim may exist without a configured 3.12: try each
+        if c and subprocess.run([c, "-c", "import sys; assert sys.version_info[:2] == (3, 12)"],
+                                capture_output=True).returncode == 0:
+            return c
+    return None
+
+
+def snapshot() -> tuple[Path, dict]:
+    snap = BENCH / "migcheck-src"
+    if snap.exists():
+        shutil.rmtree(snap)
+    snap.mkdir(parents=True)
+    shutil.copytree(REPO / "src" / "migcheck", snap / "migcheck", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(snap)
+    env["PYTHONPYCACHEPREFIX"] = str(BENCH / "pycache")
+    env["MIGCHECK_CACHE_DIR"] = str(BENCH / "cache")
+    sh(sys.executable, "-m", "compileall", "-q", snap / "migcheck", env=env)
+    return snap, env
+
+
+def measure(cmd: list, env: dict, cwd: Path) -> tuple[float, int]:
+    out = subprocess.run([sys.executable, "-c", _WRAP, *map(str, cmd)], env=env, cwd=cwd,
+                         capture_output=True, text=True)
+    if out.returncode != 0 or not out.stdout.strip():
+        raise RuntimeError(f"{cmd[0]} failed: {out.stderr[-2000:]}")
+    dt, rss, code = out.stdout.split()
+    if int(code) not in (0, 1):
+        print(f"  warning: {' '.join(map(str, cmd))[:80]} exited {code}: {out.stderr.strip()[-300:]}", file=sys.stderr)
+    return float(dt), int(rss)
+
+
+def table(title: str, rows: list[tuple[str, list[tuple[float, int]]]], ref: str) -> str:
+    stats = {name: (min(t for t, _ in s), statistics.median(t for t, _ in s), max(r for _, r in s), len(s))
+             for name, s in rows if s}
+    base = stats[ref][1]
+    lines = [f"### {title}", "", "| tool | runs | min wall | median wall | peak RSS | median / migcheck |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for name, (mn, med, rss, n) in stats.items():
+        lines.append(f"| {name} | {n} | {mn * 1000:.0f} ms | {med * 1000:.0f} ms | {rss / 1024:.0f} MB | {med / base:.2f}x |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=3500, help="migrations in the corpus (default 3500)")
+    ap.add_argument("--runs", type=int, default=3, help="runs of migcheck and squawk (default 3)")
+    ap.add_argument("--peer-runs", type=int, default=1, help="runs of sqlfluff and pgrubic (default 1: they are slow)")
+    ap.add_argument("--peer-sample", type=int, default=0,
+                    help="give sqlfluff and pgrubic only the first N files and scale their time to the corpus (0: all files)")
+    ap.add_argument("--no-peers", action="store_true", help="skip sqlfluff and pgrubic")
+    args = ap.parse_args()
+
+    corpus = BENCH / f"corpus-{args.n}"
+    if not (corpus / "migrations").is_dir():
+        sh(sys.executable, REPO / "benchmarks" / "gen_corpus.py", corpus, "--n", args.n)
+    files = sorted(str(p.relative_to(corpus)) for p in (corpus / "migrations").rglob("*.sql"))
+    snap, env = snapshot()
+    py = sys.executable
+    mig = [py, "-m", "migcheck", "check", "--format", "json"]
+
+    bin311 = venv(BENCH / "venv311", sys.executable, ["squawk-cli", "sqlfluff"])
+    squawk = [bin311 / "squawk", *files]
+    tools: list[tuple[str, list]] = [
+        ("migcheck --no-cache", [*mig, "--no-cache"]),
+        ("migcheck --no-cache --jobs 1", [*mig, "--no-cache", "--jobs", "1"]),
+        ("migcheck (warm cache)", mig),
+        ("squawk", squawk),
+    ]
+    shutil.rmtree(BENCH / "cache", ignore_errors=True)
+    measure(mig, env, corpus)  # fills the cache for the warm runs; compiles nothing (done above)
+    results: dict[str, list] = {name: [] for name, _ in tools}
+    for _ in range(args.runs):
+        for name, cmd in tools:
+            results[name].append(measure(cmd, env, corpus))
+    peers: dict[str, list] = {}
+    scale = 1.0
+    if not args.no_peers:
+        sample = files[: args.peer_sample] if args.peer_sample else files
+        scale = len(files) / len(sample)
+        peer_dir = Path(tempfile.mkdtemp(prefix="peer-", dir=BENCH))
+        for rel in sample:
+            (peer_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(corpus / rel, peer_dir / rel)
+        peer_cmds = [("sqlfluff --processes 2", [bin311 / "sqlfluff", "lint", "--dialect", "postgres", "--processes", "2",
+                                                  "--nofail", "migrations"])]
+        p312 = python312()
+        if p312:
+            bin312 = venv(BENCH / "venv312", p312, ["pgrubic"])
+            peer_cmds.append(("pgrubic", [bin312 / "pgrubic", "lint", "migrations"]))
+        else:
+            print("no Python 3.12 found: pgrubic skipped (set BENCH_PY312)", file=sys.stderr)
+        for _ in range(args.peer_runs):
+            for name, cmd in peer_cmds:
+                dt, rss = measure(cmd, env, peer_dir)
+                peers.setdefault(name, []).append((dt * scale, rss))
+        shutil.rmtree(peer_dir, ignore_errors=True)
+
+    # one file: a ~2 KB migration from the corpus
+    sizes = sorted((abs((corpus / f).stat().st_size - 2048), f) for f in files if "rollback" not in f)
+    one = sizes[0][1]
+    single = [
+        ("python -c pass", [py, "-c", "pass"]),
+        ('python -c "import pglast"', [py, "-c", "import pglast"]),
+        ("migcheck check one.sql --no-cache", [py, "-m", "migcheck", "check", "--no-cache", one]),
+        ("migcheck check one.sql (warm cache)", [py, "-m", "migcheck", "check", one]),
+        ("squawk one.sql", [bin311 / "squawk", one]),
+    ]
+    measure(single[3][1], env, corpus)
+    one_res: dict[str, list] = {name: [] for name, _ in single}
+    for _ in range(max(args.runs * 3, 5)):
+        for name, cmd in single:
+            one_res[name].append(measure(cmd, env, corpus))
+
+    total = sum((corpus / f).stat().st_size for f in files)
+    print(f"## {platform.node()}: {os.cpu_count()} CPUs, {platform.python_implementation()} {platform.python_version()}, "
+          f"load average {os.getloadavg()[0]:.1f} at the end\n")
+    print(f"Corpus: {corpus} ({len(files)} files, {total / 1e6:.1f} MB); one file: {one} "
+          f"({(corpus / one).stat().st_size} bytes)\n")
+    print(table("Many files", [*results.items(), *peers.items()], "migcheck --no-cache"))
+    if scale != 1.0:
+        print(f"(sqlfluff and pgrubic ran on {args.peer_sample} files; their times are scaled by {scale:.1f})\n")
+    print(table("One file", list(one_res.items()), "migcheck check one.sql --no-cache"))
+
+
+if __name__ == "__main__":
+    main()

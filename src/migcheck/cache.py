@@ -1,0 +1,213 @@
+"""The result cache of ``migcheck check``: per-file findings keyed on the file's bytes.
+
+One pack file per (migcheck code, configuration, enabled rules) under ``.migcheck_cache/`` in
+the configuration's root directory (or ``$MIGCHECK_CACHE_DIR``; ``$XDG_CACHE_HOME/migcheck``
+when the root is not writable). It maps each file's absolute path to the key of the bytes it
+was checked with and what the engine found (``engine.FileResult`` as plain lists). A result
+that depended on other files (a rule read the project) is kept with the fingerprint of every
+file of the project and used only while that fingerprint holds. The cacheable project rules
+(``engine.CACHEABLE_PROJECT_RULES``) are kept under the project's fingerprint too.
+
+The key of the code is the migcheck version plus the size and modification time of every
+module of the package, so an edited rule never serves stale results. Writes go to a temporary
+file in the same directory and take the name with ``os.replace``: a reader sees the old pack or
+the new one. A pack that cannot be read or parsed, or that has the wrong shape, is ignored (and
+replaced on the next write), never an error. JSON, not pickle: a pack planted in a repository
+cannot run code. ``--no-cache`` bypasses all of this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+
+FORMAT = 1
+KEEP_PACKS = 8  # packs of other configurations / rule sets kept beside the current one
+
+
+def _code_fingerprint() -> str:
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{FORMAT}\0{__version__}\0{sys.version_info[:2]}".encode())
+    root = Path(__file__).parent
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for name in sorted(filenames):
+            if name.endswith(".py"):
+                try:
+                    st = os.stat(os.path.join(dirpath, name))
+                except OSError:
+                    continue
+                h.update(f"{os.path.relpath(os.path.join(dirpath, name), root)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    return h.hexdigest()
+
+
+def default_dir(config) -> Path:
+    env = os.environ.get("MIGCHECK_CACHE_DIR")
+    if env:
+        return Path(env)
+    return Path(config.root) / ".migcheck_cache"
+
+
+def _fallback_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "migcheck"
+
+
+class Cache:
+    def __init__(self, directory: Path | None = None):
+        self.directory = directory
+        self.pack: Path | None = None
+        self.files: dict[str, list] = {}
+        self.project: dict[str, dict] = {}
+        self.dirty = False
+        self._project = None
+        self._project_fp: str | None = None
+        self._keys: dict[str, str] = {}
+
+    # --- opening -------------------------------------------------------------------------
+    def start(self, project, config, rules) -> None:
+        """Open the pack for this configuration and rule set."""
+        self._project = project
+        settings = hashlib.blake2b(digest_size=16)
+        settings.update(_code_fingerprint().encode())
+        settings.update(repr(config).encode())
+        settings.update("\0".join(sorted(rules)).encode())
+        name = f"v{FORMAT}-{settings.hexdigest()}.json"
+        directory = self.directory or default_dir(config)
+        self.directory = directory
+        self.pack = directory / name
+        for d in (directory, _fallback_dir()):
+            try:
+                data = json.loads((d / name).read_bytes())
+            except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+                continue  # no pack yet, or a corrupt one: start empty
+            if isinstance(data, dict) and isinstance(data.get("files"), dict) and isinstance(data.get("project"), dict):
+                self.files = data["files"]
+                self.project = data["project"]
+                break
+
+    def _key(self, f) -> str | None:
+        """The key of the file's bytes (and identity), or None when it cannot be read."""
+        k = self._keys.get(str(f.path))
+        if k is None:
+            data, problem = f.data
+            if problem is not None:
+                return None
+            h = hashlib.blake2b(data, digest_size=16)
+            h.update(f"\0{f.path}\0{f.kind}\0{f.display}".encode())
+            k = self._keys[str(f.path)] = h.hexdigest()
+        return k
+
+    def _fingerprint(self) -> str:
+        """Every file of the project (path, kind, bytes) and which ones are reported."""
+        if self._project_fp is None:
+            project = self._project
+            h = hashlib.blake2b(digest_size=16)
+            for f in project.files:
+                h.update(f"{f.path}\0{self._key(f) or 'unreadable'}\0{project.is_reported(f)}\n".encode())
+            for f in project.deleted:
+                h.update(f"deleted\0{f.path}\n".encode())
+            self._project_fp = h.hexdigest()
+        return self._project_fp
+
+    # --- files ---------------------------------------------------------------------------
+    def get(self, f):
+        from .engine import FileResult
+
+        entry = self.files.get(str(f.path))
+        key = self._key(f)
+        if key is None or not isinstance(entry, list) or len(entry) != 7 or entry[0] != key:
+            return None
+        try:
+            _, hits, sups, sup_hits, statements, contextual, fp = entry
+            if contextual and fp != self._fingerprint():
+                return None
+            return FileResult([tuple(h) for h in hits], [], [(s[0], tuple(s[1]), *s[2:]) for s in sups],
+                              [tuple(h) for h in sup_hits], statements, bool(contextual))
+        except (TypeError, ValueError, IndexError):
+            return None
+
+    def put(self, f, result) -> None:
+        key = self._key(f)
+        if key is None or result.errors:  # never keep the result of a run where a rule failed
+            return
+        fp = self._fingerprint() if result.contextual else None
+        self.files[str(f.path)] = [key, result.hits, result.sups, result.sup_hits, result.statements,
+                                   result.contextual, fp]
+        self.dirty = True
+
+    # --- project rules -------------------------------------------------------------------
+    def get_project(self, rule_ids: list[str]) -> dict[str, list[tuple]]:
+        if not rule_ids:
+            return {}
+        entry = self.project.get("rules")
+        if not isinstance(entry, dict) or entry.get("fp") != self._fingerprint():
+            return {}
+        hits = entry.get("hits")
+        if not isinstance(hits, dict):
+            return {}
+        try:
+            return {rid: [tuple(h) for h in hits[rid]] for rid in rule_ids if rid in hits}
+        except TypeError:
+            return {}
+
+    def put_project(self, hits: dict[str, list[tuple]]) -> None:
+        if not hits:
+            return
+        fp = self._fingerprint()
+        entry = self.project.get("rules")
+        if not isinstance(entry, dict) or entry.get("fp") != fp or not isinstance(entry.get("hits"), dict):
+            entry = self.project["rules"] = {"fp": fp, "hits": {}}
+        entry["hits"].update(hits)
+        self.dirty = True
+
+    # --- writing -------------------------------------------------------------------------
+    def save(self) -> None:
+        """Write the pack atomically; any failure (read-only directory, full disk) is ignored."""
+        if not self.dirty or self.pack is None:
+            return
+        if self._project is not None and len(self.files) > 4 * len(self._project.files) + 1000:
+            keep = {str(f.path) for f in self._project.files}  # forget files long gone
+            self.files = {k: v for k, v in self.files.items() if k in keep}
+        text = json.dumps({"files": self.files, "project": self.project}, separators=(",", ":"))
+        for directory in (self.pack.parent, _fallback_dir()):
+            try:
+                self._write(directory, self.pack.name, text)
+                return
+            except OSError:
+                continue
+
+    @staticmethod
+    def _write(directory: Path, name: str, text: str) -> None:
+        import tempfile  # only when something changed: a warm run does not pay for it
+
+        new = not directory.is_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        if new:  # never committed by accident, and skipped by backup tools
+            (directory / ".gitignore").write_text("# created by migcheck\n*\n")
+            (directory / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n# migcheck result cache\n")
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, directory / name)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        try:
+            packs = sorted(directory.glob(f"v{FORMAT}-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        except OSError:  # one removed meanwhile by a concurrent run
+            return
+        for old in packs[KEEP_PACKS + 1:]:
+            try:
+                old.unlink()
+            except OSError:
+                pass

@@ -1,0 +1,104 @@
+"""Check many files on several processes (``migcheck check --jobs N``).
+
+The main process builds the project (a directory listing), then starts the pool. Workers check
+large chunks of files (``engine.check_file``) and send back plain data (``engine.FileResult``);
+meanwhile the main process runs the project rules. Where ``fork`` exists the workers inherit the
+project, the configuration and the imported modules; elsewhere each worker collects the project
+again from the same arguments. A worker that dies (killed, out of memory, a rule that calls
+``os._exit``) makes the whole run fail with ``engine.EngineFailure``: never a partial result.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from . import engine
+
+_STATE: tuple | None = None  # (project, config, file rules, enabled rules) in a worker
+
+
+def _init(spawn_args) -> None:
+    global _STATE
+    if spawn_args is None:
+        return  # forked: _STATE was set before the fork
+    paths, config, cwd, overlay, rule_ids = spawn_args
+    project = engine.collect(paths, config, cwd, None, overlay)
+    rules = config.enabled_rules()
+    _STATE = (project, config, [rules[r] for r in rule_ids], rules)
+
+
+_FORGET = ("_parsed", "all_statements", "comments", "header", "positions", "_loaded", "data")
+
+
+def _check_files(indices: list[int]) -> list[tuple[int, engine.FileResult]]:
+    project, config, file_rules, rules = _STATE
+    ctx = engine.Context(config, project)
+    out = []
+    for i in indices:
+        f = project.files[i]
+        out.append((i, engine.check_file(f, file_rules, rules, ctx)))
+        if not ctx.touched:  # nothing else reads this file's tree here: free it
+            for name in _FORGET:
+                f.__dict__.pop(name, None)
+    return out
+
+
+def _chunks(items: list[int], workers: int, sizes: list[int]) -> list[list[int]]:
+    """About four chunks per worker, balanced by bytes, each a run of neighbouring files."""
+    n = max(workers * 4, 1)
+    total = sum(sizes) or 1
+    target = total / n
+    chunks, cur, acc = [], [], 0
+    for i, size in zip(items, sizes):
+        cur.append(i)
+        acc += size
+        if acc >= target and len(chunks) < n - 1:
+            chunks.append(cur)
+            cur, acc = [], 0
+    if cur:
+        chunks.append(cur)
+    return chunks
+
+
+def run(project, config, todo, file_rules, project_rules, rules, workers: int):
+    """(FileResult by path for ``todo``, project hits by rule id, project errors)."""
+    global _STATE
+    index = {f.path: i for i, f in enumerate(project.files)}
+    items = [index[f.path] for f in todo]
+    sizes = []
+    for f in todo:
+        try:
+            sizes.append(len(f.content) if f.content is not None else f.path.stat().st_size)
+        except OSError:
+            sizes.append(0)
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods:
+        mp = multiprocessing.get_context("fork")
+        _STATE = (project, config, file_rules, rules)
+        spawn_args = None
+    else:
+        mp = multiprocessing.get_context("spawn")
+        overlay = {f.path: f.content for f in project.files if f.content is not None}
+        spawn_args = ([str(f.path) for f in project.files if project.is_reported(f)], config, Path.cwd(),
+                      overlay, [r.id for r in file_rules])
+    results: dict = {}
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp, initializer=_init, initargs=(spawn_args,)) as pool:
+            futures = [pool.submit(_check_files, chunk) for chunk in _chunks(items, workers, sizes)]
+            # the project rules run here meanwhile
+            ctx = engine.Context(config, project)
+            p_hits, p_errors = engine.run_project_rules(project, project_rules, ctx)
+            for fut in futures:
+                for i, fr in fut.result():
+                    results[project.files[i].path] = fr
+    except BrokenProcessPool as exc:
+        raise engine.EngineFailure(
+            "a worker process died while checking files (killed, out of memory, or a rule ended the process); "
+            "no result is reported. Run again with `--jobs 1` to check in one process and see which file and rule fail"
+        ) from exc
+    finally:
+        _STATE = None
+    return results, p_hits, p_errors

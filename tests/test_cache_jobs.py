@@ -1,0 +1,260 @@
+"""The result cache, the process pool (`check --jobs N`, `--no-cache`) and engine faults
+(issue 14; issue 7: a failing rule, a dying worker, file-too-large)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import parse_case
+from migcheck import engine, registry
+from migcheck.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = sorted((REPO / "tests" / "fixtures" / "rules").glob("*.sql"))
+
+
+@pytest.fixture
+def realistic(tmp_path, monkeypatch):
+    """examples/ (CHANGELOG, migrations with planted flaws, rollbacks) plus every rule fixture's
+    files, each fixture in a directory of its own (`fixtures/<fixture>/migrations/...`)."""
+    root = tmp_path / "proj"
+    shutil.copytree(REPO / "examples", root)
+    (root / "migcheck.toml").write_text('migrations = ["migrations"]\n')
+    for fx in FIXTURES:
+        case = parse_case(fx.read_bytes())
+        if case.config_lines:  # its own configuration: it belongs to its own project, not this one
+            continue
+        for rel, data in case.files.items():
+            p = root / "fixtures" / fx.stem.replace(".", "_") / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(data)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("MIGCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    return root
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_output_is_identical_with_and_without_cache_and_with_jobs(realistic, capsys, monkeypatch):
+    paths = ["migrations", "fixtures"]
+    for fmt in ("json", "text"):
+        base = run(capsys, "check", "--format", fmt, "--no-cache", "--jobs", "1", *paths)
+        assert base[0] == 1 and base[1] and "internal error" not in base[2]
+        if fmt == "json":
+            rep = json.loads(base[1])
+            assert rep["summary"]["files"] > 200 and len(rep["findings"]) > 300
+        cold = run(capsys, "check", "--format", fmt, *paths)  # fills the cache
+        warm = run(capsys, "check", "--format", fmt, *paths)  # served from it
+        monkeypatch.setattr(engine, "POOL_MIN_FILES", 2)  # the pool even for this small project
+        pool = run(capsys, "check", "--format", fmt, "--no-cache", "--jobs", "2", *paths)
+        pool_cached = run(capsys, "check", "--format", fmt, "--jobs", "2", *paths)
+        monkeypatch.setattr(engine, "POOL_MIN_FILES", 200)
+        assert cold == base
+        assert warm == base
+        assert pool == base
+        assert pool_cached == base
+
+
+def test_the_pool_really_runs_in_other_processes(realistic, capsys, monkeypatch, tmp_path):
+    """So that the identity test above is not comparing the in-process path with itself."""
+    log = tmp_path / "pids"
+
+    def spy(f, ctx):
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return ()
+
+    monkeypatch.setitem(registry._RULES, "pid-spy", registry.Rule("pid-spy", "info", "syntax", "test", "file", func=spy))
+    monkeypatch.setattr(engine, "POOL_MIN_FILES", 2)
+    code, out, err = run(capsys, "check", "--no-cache", "--jobs", "2", "--select", "pid-spy,drop-table", "migrations", "fixtures")
+    assert code == 1 and err == ""
+    pids = log.read_text().split()
+    assert len(pids) > 200 and str(os.getpid()) not in pids  # every file checked in a worker
+    assert len(set(pids)) == 2
+
+
+def test_warm_cache_imports_neither_pglast_nor_file_rules(realistic):
+    env = {**os.environ, "MIGCHECK_CACHE_DIR": os.environ["MIGCHECK_CACHE_DIR"]}
+    probe = ("import sys; from migcheck.cli import main; rc = main(['check', '--format', 'json', 'migrations']); "
+             "print(sorted(m for m in sys.modules if m == 'pglast' or m.startswith('migcheck.rules.drop_table')), file=sys.stderr); "
+             "sys.exit(rc)")
+    first = subprocess.run([sys.executable, "-c", probe], cwd=realistic, env=env, capture_output=True, text=True)
+    second = subprocess.run([sys.executable, "-c", probe], cwd=realistic, env=env, capture_output=True, text=True)
+    assert first.returncode == second.returncode == 1
+    assert "'pglast'" in first.stderr
+    assert second.stdout == first.stdout
+    assert second.stderr.strip().splitlines()[-1] == "[]", second.stderr
+
+
+def test_a_changed_file_is_checked_again(realistic, capsys):
+    p = realistic / "migrations" / "20251022_001_add_lead_status.sql"
+    before = run(capsys, "check", "--format", "json", "migrations")
+    p.write_text(p.read_text() + "\nDROP TABLE leads;\n")
+    after = run(capsys, "check", "--format", "json", "migrations")
+    fresh = run(capsys, "check", "--format", "json", "--no-cache", "migrations")
+    assert after == fresh and after != before
+    assert any(f["rule"] == "drop-table" and f["path"].endswith("20251022_001_add_lead_status.sql")
+               for f in json.loads(after[1])["findings"])
+
+
+@pytest.mark.parametrize("garbage", [b"", b"{", b"\x00\xff" * 50, b'{"files": {"x": 1}, "project": []}',
+                                     b'{"files": {}, "project": {"rules": {"fp": 1, "hits": {"a": [[1]]}}}}'])
+def test_a_corrupt_cache_is_ignored(realistic, capsys, garbage):
+    base = run(capsys, "check", "--format", "json", "--no-cache", "migrations")
+    run(capsys, "check", "--format", "json", "migrations")
+    packs = list((realistic.parent / "cache").glob("v*.json"))
+    assert packs
+    for p in packs:
+        p.write_bytes(garbage)
+    assert run(capsys, "check", "--format", "json", "migrations") == base
+    assert run(capsys, "check", "--format", "json", "migrations") == base  # and rewritten
+
+
+def test_corrupt_entries_of_a_valid_pack_are_ignored(realistic, capsys):
+    base = run(capsys, "check", "--format", "json", "--no-cache", "migrations")
+    run(capsys, "check", "--format", "json", "migrations")
+    (pack,) = (realistic.parent / "cache").glob("v*.json")
+    data = json.loads(pack.read_text())
+    for i, key in enumerate(data["files"]):
+        data["files"][key] = [None, 5, "x"] if i % 2 else "nonsense"
+    data["project"] = {"rules": {"fp": "nope", "hits": []}}
+    pack.write_text(json.dumps(data))
+    assert run(capsys, "check", "--format", "json", "migrations") == base
+
+
+def test_cache_directory_is_ignored_by_git_and_has_no_temp_files(realistic, capsys, monkeypatch):
+    monkeypatch.delenv("MIGCHECK_CACHE_DIR")
+    run(capsys, "check", "migrations")
+    d = realistic / ".migcheck_cache"
+    assert (d / ".gitignore").read_text().strip().endswith("*")
+    assert (d / "CACHEDIR.TAG").is_file()
+    assert [p.name for p in d.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_unwritable_cache_directory_is_not_an_error(realistic, capsys, monkeypatch, tmp_path):
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("x")
+    monkeypatch.setenv("MIGCHECK_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker / "xdg"))
+    base = run(capsys, "check", "--no-cache", "migrations")
+    assert run(capsys, "check", "migrations") == base
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_jobs_must_be_a_positive_number(realistic, capsys, value):
+    code, out, err = run(capsys, "check", "--jobs", value, "migrations")
+    assert code == 2 and out == ""
+    assert err.startswith("migcheck: error:") and "--jobs" in err
+
+
+def test_jobs_above_the_cpu_count_is_accepted(realistic, capsys):
+    base = run(capsys, "check", "--no-cache", "migrations")
+    assert run(capsys, "check", "--no-cache", "--jobs", "512", "migrations") == base
+
+
+def _inject(monkeypatch, rid, func):
+    monkeypatch.setitem(registry._RULES, rid, registry.Rule(rid, "error", "syntax", "test", "file", func=func))
+
+
+def test_a_failing_rule_in_the_pool_is_an_internal_error_and_other_findings_stay(realistic, capsys, monkeypatch):
+    def boom(f, ctx):
+        if f.name == "20251025_004_archive_old_leads.sql":
+            raise ValueError("kaboom")
+        return ()
+
+    _inject(monkeypatch, "exploding-rule", boom)
+    monkeypatch.setattr(engine, "POOL_MIN_FILES", 2)
+    args = ["check", "--select", "drop-table,exploding-rule", "migrations", "fixtures"]
+    one = run(capsys, *args, "--no-cache", "--jobs", "1")
+    two = run(capsys, *args, "--no-cache", "--jobs", "2")
+    assert one == two
+    code, out, err = two
+    assert code == 2
+    assert "migrations/20251025_004_archive_old_leads.sql:" in out and "error[drop-table]" in out
+    assert err.startswith("migcheck: internal error in rule exploding-rule on migrations/20251025_004_archive_old_leads.sql: "
+                          "ValueError: kaboom")
+    # a failed run is never cached: the next run reports the error again
+    assert run(capsys, *args, "--jobs", "2") == two
+    assert run(capsys, *args, "--jobs", "2") == two
+
+
+def test_a_worker_that_dies_fails_the_run_loudly(realistic, capsys, monkeypatch):
+    main_pid = os.getpid()
+
+    def die(f, ctx):
+        if os.getpid() != main_pid:  # only in a worker: this process must survive to report
+            os._exit(7)
+        return ()
+
+    _inject(monkeypatch, "dying-rule", die)
+    monkeypatch.setattr(engine, "POOL_MIN_FILES", 2)
+    code, out, err = run(capsys, "check", "--no-cache", "--jobs", "2", "--select", "drop-table,dying-rule", "migrations", "fixtures")
+    assert code == 2
+    assert out == ""  # no partial result that could look clean
+    assert err.startswith("migcheck: error: internal error: a worker process died")
+    assert "--jobs 1" in err
+
+
+def test_file_too_large_is_a_finding_and_the_file_is_never_read(realistic, capsys, monkeypatch):
+    big = realistic / "migrations" / "20251029_008_huge_dump.sql"
+    with open(big, "wb") as fh:  # a sparse 50 MB file: no disk space, no memory
+        fh.truncate(50 << 20)
+    real = Path.read_bytes
+
+    def guarded(self):
+        assert self.name != big.name, "a file above max-file-size was read"
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", guarded)
+    code, out, err = run(capsys, "check", "--format", "json", "--no-cache", "--select", "drop-table", "migrations")
+    assert code == 1 and err == ""
+    found = [f for f in json.loads(out)["findings"] if f["path"].endswith(big.name)]
+    assert [(f["rule"], f["line"], f["column"]) for f in found] == [("file-too-large", 1, 1)]
+    assert found[0]["message"] == "the file is 50 MB, above the 10 MB limit (`max-file-size`): migcheck did not check it"
+
+
+@pytest.mark.parametrize("value,expect", [('"1KB"', 1024), ('"2.5MB"', int(2.5 * (1 << 20))), ("4096", 4096), ("false", None),
+                                          ('" 10 mb "', 10 << 20)])
+def test_max_file_size_values(tmp_path, value, expect):
+    from migcheck import config
+
+    (tmp_path / "migcheck.toml").write_text(f"max-file-size = {value}\n")
+    assert config.load(tmp_path / "migcheck.toml").max_file_size == expect
+
+
+@pytest.mark.parametrize("value", ['"10 parsecs"', "0", "-5", '""', "true", "[1]"])
+def test_bad_max_file_size_is_a_config_error(realistic, capsys, value):
+    (realistic / "migcheck.toml").write_text(f"max-file-size = {value}\n")
+    code, out, err = run(capsys, "check", "migrations")
+    assert code == 2 and out == ""
+    assert "'max-file-size' must be a size" in err
+
+
+def test_rule_index_is_up_to_date():
+    """rules/_index.py lists every rule so that a run imports only the rule modules it needs.
+    After adding or editing a rule module, regenerate it: `python -m migcheck.registry`."""
+    r = subprocess.run([sys.executable, "-c", "from migcheck import registry; print(registry.index_source(), end='')"],
+                       capture_output=True, text=True, check=True)
+    index = REPO / "src" / "migcheck" / "rules" / "_index.py"
+    assert r.stdout == index.read_text(encoding="utf-8"), \
+        "src/migcheck/rules/_index.py is out of date: run `python -m migcheck.registry`"
+
+
+def test_a_rule_module_missing_from_the_index_still_runs(monkeypatch):
+    """A rule added without regenerating the index is imported at load time (slower, still right)."""
+    probe = ("import sys; from migcheck import registry; from migcheck.rules import _index\n"
+             "_index.MODULES = {k: v for k, v in _index.MODULES.items() if k != 'drop_table'}\n"
+             "rules = registry.load()\n"
+             "print('migcheck.rules.drop_table' in sys.modules, rules['drop-table'].func is not None, "
+             "'migcheck.rules.truncate' in sys.modules, registry.impl(rules['truncate']) is not None)")
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert r.stdout.split() == ["True", "True", "False", "True"]
