@@ -6,6 +6,7 @@ number and description. The engine asks this module; it does not parse file name
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,8 @@ class Identity:
 
 def identify(path: Path, kind: str, config: Config) -> Identity:
     """The version, date, sequence number and description a migration's or rollback's name holds."""
+    if is_preset(config):
+        return runner_layout(config).identify(path, kind)
     name = path.name
     if kind == "migration":
         m = config.naming.match(name)
@@ -60,7 +63,12 @@ def display(path: Path, cwd: Path) -> str:
 def sql_files_in(directory: Path) -> list[Path]:
     """Every ``*.sql`` file under ``directory``, skipping hidden directories and node_modules."""
     found = []
-    for root, dirs, files in os.walk(directory):
+
+    def unlistable(err: OSError) -> None:  # reported (unreadable-file on the directory), never skipped
+        if err.filename:
+            found.append(Path(err.filename))
+
+    for root, dirs, files in os.walk(directory, onerror=unlistable):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "node_modules")
         for name in files:
             if name.endswith(".sql"):
@@ -69,7 +77,13 @@ def sql_files_in(directory: Path) -> list[Path]:
 
 
 class Layout:
-    """Which files are migrations and which are rollbacks, per the configured rollback pattern."""
+    """Which files are migrations and which are rollbacks, per the configured rollback pattern
+    (or, with a runner preset, per the runner's layout: ``RunnerLayout`` below)."""
+
+    def __new__(cls, config: Config):
+        if cls is Layout and is_preset(config):
+            return runner_layout(config)
+        return super().__new__(cls)
 
     def __init__(self, config: Config):
         self.config = config
@@ -78,6 +92,11 @@ class Layout:
     def files_in(self, directory: Path) -> list[Path]:
         """The files of a directory given on the command line (recursively)."""
         return sql_files_in(directory)
+
+    def expand(self, files) -> list:
+        """The files to check, from the collected ones: the same files here; a runner with up and
+        down sections in one file makes two of each (``SectionsLayout``)."""
+        return list(files)
 
     def classify(self, path: Path) -> tuple[str, Path]:
         """(kind, migration directory) of a file."""
@@ -101,3 +120,368 @@ class Layout:
             except OSError:
                 pass
         return out
+
+
+# --- runner presets ----------------------------------------------------------------------
+
+def is_preset(config: Config) -> bool:
+    """Is a runner preset (not the guidelines' layout) in force?"""
+    return getattr(config, "preset", None) not in (None, "guidelines")
+
+
+def runner_layout(config: Config):
+    """The layout object of the configured runner preset (cached on the config object)."""
+    cached = getattr(config, "_runner_layout", None)
+    if cached is not None and cached.config is config:
+        return cached
+    lay = _RUNNER_LAYOUTS[config.preset](config)
+    try:
+        object.__setattr__(config, "_runner_layout", lay)
+    except (AttributeError, TypeError):
+        pass
+    return lay
+
+
+def _blank(text: str, keep: list[tuple[int, int]]) -> str:
+    """``text`` with every character outside the ``keep`` ranges turned into a space, line breaks
+    kept: a section of a file that keeps every line and column where the real file has it."""
+    out = []
+    pos = 0
+    for start, end in sorted(keep):
+        if start > pos:
+            out.append(re.sub(r"[^\r\n]", " ", text[pos:start]))
+        out.append(text[max(start, pos):end])
+        pos = max(pos, end)
+    out.append(re.sub(r"[^\r\n]", " ", text[pos:]))
+    return "".join(out)
+
+
+class RunnerLayout(Layout):
+    """A runner's layout: one ``.sql`` file per migration, named ``<version>_<name>...``,
+    rollbacks (when the runner has them) beside it. Subclasses set the name patterns."""
+
+    # the migration and rollback file-name patterns: groups ``version`` and ``description``
+    migration_re: re.Pattern = re.compile(r"^(?P<version>\d+)_(?P<description>.*)\.sql$")
+    rollback_re: re.Pattern | None = None
+    shape = "<version>_<name>.sql"  # for file-naming's message
+    numeric = True  # the runner parses the version as a number (`001` is `1`); else it is a string
+
+    def __init__(self, config: Config):
+        from . import presets
+
+        self.config = config
+        self.preset = presets.get(config.preset)
+        self.rb_dirs = ()
+
+    # --- names -----------------------------------------------------------------------
+    def match(self, path: Path, kind: str):
+        if kind == "rollback":
+            return self.rollback_re.match(path.name) if self.rollback_re else None
+        return self.migration_re.match(path.name)
+
+    def identify(self, path: Path, kind: str) -> Identity:
+        m = self.match(path, kind)
+        if not m or m.group("version") is None:
+            return Identity()
+        return self.identity(m.group("version"), m.group("description"))
+
+    def identity(self, raw: str, description: str | None) -> Identity:
+        """The version as the runner reads it: a number (golang-migrate, sqlx, goose: ``001`` is
+        ``1``), or the digits as a string (dbmate, diesel, Supabase: ``001`` is not ``1``)."""
+        digits = raw.replace("-", "")
+        if not (digits.isdigit() and digits.isascii()):
+            return Identity(raw, None, None, description)
+        if not self.numeric:
+            return Identity(digits, None, None, description)
+        return Identity(str(int(digits)), None, int(digits), description)
+
+    def naming_problem(self, f) -> tuple[str, str] | None:
+        """(message, help) when a migration's or rollback's name is not one the runner reads."""
+        if f.version is not None:
+            return None
+        return (f"the file name `{f.name}` is not one {self.preset.title} reads as a migration ({self.shape}): "
+                "it will not run",
+                f"Rename it to the {self.shape} form (`migcheck` uses preset \"{self.preset.name}\").")
+
+    def missing_rollback(self, m) -> tuple[str, str] | None:
+        """(message, help) of missing-rollback-file for migration ``m``, or None to say nothing."""
+        want = self.rollback_name(m)
+        if want is None:
+            return None
+        return (f"migration {m.version} has no {self.preset.down_name}: `{want}` does not exist",
+                f"Create `{want}` with the statements that undo this migration (DROP ... IF EXISTS what it creates).")
+
+    def rollback_name(self, m) -> str | None:
+        return None
+
+    # --- files -----------------------------------------------------------------------
+    def classify(self, path: Path) -> tuple[str, Path]:
+        if self.rollback_re is not None and self.rollback_re.match(path.name):
+            return "rollback", path.parent
+        return "migration", path.parent
+
+    def siblings(self, mdir: Path) -> list[Path]:
+        try:
+            return [p for p in mdir.iterdir() if p.name.endswith(".sql") and p.is_file()]
+        except OSError:
+            return []
+
+    def rollback_of(self, project, migration):
+        """The rollback of ``migration``: the rollback of its directory with the same version."""
+        if migration.version is None or migration.mdir not in project.groups:
+            return None
+        for r in project.groups[migration.mdir].rollbacks:
+            if r.version == migration.version:
+                return r
+        return None
+
+
+class SupabaseLayout(RunnerLayout):
+    # the CLI's own pattern: `^([0-9]+)_(.*)\.sql$` (timestamps from `supabase migration new`)
+    shape = "<timestamp>_<name>.sql"
+    numeric = False
+
+
+class PostgresMigrationsLayout(RunnerLayout):
+    # the npm package's names: `<id>_<name>.sql` or `<id>-<name>.sql`, consecutive ids, no down files
+    migration_re = re.compile(r"^(?P<version>\d+)[-_](?P<description>.*)\.sql$")
+    shape = "<id>-<name>.sql"
+
+
+class UpDownLayout(RunnerLayout):
+    """golang-migrate and sqlx: ``<version>_<name>.up.sql`` and ``<version>_<name>.down.sql``."""
+
+    migration_re = re.compile(r"^(?P<version>\d+)_(?P<description>.*)\.up\.sql$")
+    rollback_re = re.compile(r"^(?P<version>\d+)_(?P<description>.*)\.down\.sql$")
+    shape = "<version>_<name>.up.sql / .down.sql"
+
+    def rollback_name(self, m) -> str | None:
+        if not m.name.endswith(".up.sql"):
+            return None  # a sqlx simple migration: irreversible by design
+        return posixpath.join(posixpath.dirname(m.display), m.name[: -len(".up.sql")] + ".down.sql")
+
+
+class SqlxLayout(UpDownLayout):
+    # sqlx also runs simple (irreversible) migrations: `<version>_<name>.sql`
+    migration_re = re.compile(r"^(?P<version>\d+)_(?P<description>.*?)(?:\.up)?\.sql$")
+    shape = "<version>_<name>.sql (or .up.sql / .down.sql)"
+
+    def match(self, path: Path, kind: str):
+        if kind != "rollback" and path.name.endswith(".down.sql"):
+            return None
+        return super().match(path, kind)
+
+
+class FlywayLayout(RunnerLayout):
+    """``V<version>__<desc>.sql`` versioned, ``U<version>__<desc>.sql`` undo, ``R__<desc>.sql``
+    repeatable (no version, no undo), ``B<version>__`` baseline."""
+
+    migration_re = re.compile(r"^(?:[VB](?P<version>\d+(?:[._]\d+)*)|R(?P<rep>))__(?P<description>.+)\.sql$")
+    rollback_re = re.compile(r"^U(?P<version>\d+(?:[._]\d+)*)__(?P<description>.+)\.sql$")
+    shape = "V<version>__<description>.sql (U... undo, R__... repeatable)"
+
+    def identify(self, path: Path, kind: str) -> Identity:
+        m = self.match(path, kind)
+        if not m or m.group("version") is None:
+            return Identity()
+        # Flyway compares versions part by part as numbers: 1.01 is 1.1, and 1.0 is 1
+        parts = [int(x) for x in re.split(r"[._]", m.group("version"))]
+        while len(parts) > 1 and parts[-1] == 0:
+            parts.pop()
+        return Identity(".".join(map(str, parts)), None, parts[0] if len(parts) == 1 else None,
+                        m.group("description"))
+
+    def naming_problem(self, f) -> tuple[str, str] | None:
+        if f.version is not None or (f.kind == "migration" and self.migration_re.match(f.name)):
+            return None  # a repeatable R__ migration has no version by design
+        return super().naming_problem(f)
+
+    def rollback_name(self, m) -> str | None:
+        base = m.name[1:] if m.name.startswith("V") else None
+        return posixpath.join(posixpath.dirname(m.display), "U" + base) if base else None
+
+
+class RefineryLayout(RunnerLayout):
+    r"""``V<version>__<name>.sql`` (versioned) and ``U<version>__<name>.sql`` (unversioned: may be
+    applied out of order); no down files. refinery_core's pattern: ``^[UV](\d+(?:\.\d+)?)__(\w+)``,
+    the version parsed as an ``i32`` (so ``V1.1__`` is an invalid version) and unique across V and U."""
+
+    migration_re = re.compile(r"^[UV](?P<version>\d+)__(?P<description>\w+)\.sql$")
+    shape = "V<version>__<name>.sql (or U<version>__<name>.sql, unversioned)"
+
+
+class DieselLayout(RunnerLayout):
+    """``migrations/<version>_<name>/up.sql`` and ``down.sql`` (``metadata.toml`` beside them)."""
+
+    # diesel's `version_from_string`: the name up to the first `_`, dashes removed, a string
+    dir_re = re.compile(r"^(?P<version>\d[\d-]*)_(?P<description>.+)$")
+    shape = "<version>_<name>/up.sql and down.sql"
+    numeric = False
+
+    def match(self, path: Path, kind: str):
+        if path.name != ("down.sql" if kind == "rollback" else "up.sql"):
+            return None
+        return self.dir_re.match(path.parent.name)
+
+    def classify(self, path: Path) -> tuple[str, Path]:
+        kind = {"up.sql": "migration", "down.sql": "rollback"}.get(path.name, "other")
+        return kind, path.parent.parent
+
+    def files_in(self, directory: Path) -> list[Path]:
+        return [p for p in sql_files_in(directory) if p.name in ("up.sql", "down.sql")]
+
+    def siblings(self, mdir: Path) -> list[Path]:
+        out = []
+        try:
+            subdirs = sorted(d for d in mdir.iterdir() if d.is_dir() and not d.name.startswith("."))
+        except OSError:
+            return out
+        for d in subdirs:
+            for name in ("up.sql", "down.sql"):
+                if (d / name).is_file():
+                    out.append(d / name)
+        return out
+
+    def expand(self, files) -> list:
+        for f in files:  # `2019-02-26-002946_create_user/up.sql`: up.sql alone says nothing
+            if f.kind in ("migration", "rollback"):
+                f.name = f"{f.path.parent.name}/{f.path.name}"
+        return list(files)
+
+    def rollback_name(self, m) -> str | None:
+        return posixpath.join(posixpath.dirname(m.display), "down.sql")
+
+
+class SqitchLayout(RunnerLayout):
+    """``sqitch.plan`` with ``deploy/<change>.sql``, ``revert/<change>.sql`` and
+    ``verify/<change>.sql`` (verify scripts are tests, not migrations)."""
+
+    shape = "deploy/<change>.sql"
+    KINDS = {"deploy": "migration", "revert": "rollback", "verify": "other"}
+
+    @staticmethod
+    def _split(path: Path) -> tuple[Path, str, str] | None:
+        """(project root, deploy/revert/verify, change name) of a script."""
+        parts = path.parts
+        for i in range(len(parts) - 2, -1, -1):
+            if parts[i] in SqitchLayout.KINDS:
+                change = "/".join(parts[i + 1:])
+                if change.endswith(".sql"):
+                    change = change[:-4]
+                return Path(*parts[:i]) if i else Path("."), parts[i], change
+        return None
+
+    def identify(self, path: Path, kind: str) -> Identity:
+        found = self._split(path)
+        return Identity(found[2], None, None, found[2]) if found else Identity()
+
+    def classify(self, path: Path) -> tuple[str, Path]:
+        found = self._split(path)
+        if found is None:
+            return "migration", path.parent
+        return self.KINDS[found[1]], found[0]
+
+    def files_in(self, directory: Path) -> list[Path]:
+        return [p for p in sql_files_in(directory) if self.classify(p)[0] != "other"]
+
+    def siblings(self, mdir: Path) -> list[Path]:
+        out = []
+        for sub in ("deploy", "revert"):
+            if (mdir / sub).is_dir():
+                out.extend(sql_files_in(mdir / sub))
+        return out
+
+    def naming_problem(self, f) -> tuple[str, str] | None:
+        if f.version is not None:
+            return None
+        return (f"`{f.name}` is not under a sqitch `deploy/` or `revert/` directory: sqitch does not run it",
+                "Move it to `deploy/<change>.sql` and add the change to `sqitch.plan` (`sqitch add <change>`).")
+
+    def rollback_name(self, m) -> str | None:
+        return f"revert/{m.version}.sql"
+
+
+class SectionsLayout(RunnerLayout):
+    """dbmate and goose: one file per migration, with an up and a down section. Each file becomes
+    two: the migration (the up section) and its rollback (the down section), each with the other
+    section blanked to spaces, so every line and column is the real file's."""
+
+    up_re: re.Pattern
+    down_re: re.Pattern
+    up_marker = down_marker = ""
+
+    def sections(self, text: str):
+        """(up ranges, down ranges, up marker match, down marker match) of a file's text."""
+        up = self.up_re.search(text)
+        down = self.down_re.search(text, up.end() if up else 0)
+        if down is None:
+            return [(0, len(text))], None, up, None
+        return [(0, down.start())], [(down.start(), len(text))], up, down
+
+    def expand(self, files) -> list:
+        from .engine import MigrationFile
+
+        out = []
+        for f in files:
+            if f.kind != "migration":
+                out.append(f)
+                continue
+            try:
+                data = f.content if f.content is not None else f.path.read_bytes()
+                text = data.decode("utf-8")
+            except (OSError, UnicodeDecodeError):
+                out.append(f)  # the engine reports what it cannot read or decode
+                continue
+            up, down, _, _ = self.sections(text)
+            if down is None:
+                f.content = data
+                out.append(f)
+                continue
+            f.content = _blank(text, up).encode("utf-8")  # the migration: the up section
+            f.section_source = text  # the whole file (goose's NO TRANSACTION covers both sections)
+            out.append(f)
+            # the rollback: the down section, a file of its own for the engine (its results are
+            # keyed by path: this one is `<file>#down`), shown and reported as the real file
+            part = MigrationFile(f.path, f.display, "rollback", f.mdir, f.config, _blank(text, down).encode("utf-8"))
+            part.path = f.path.with_name(f.path.name + "#down")
+            part.section_of = f.path
+            part.section_source = text
+            out.append(part)
+        return out
+
+    def classify(self, path: Path) -> tuple[str, Path]:
+        return "migration", path.parent
+
+    def match(self, path: Path, kind: str):
+        return self.migration_re.match(path.name)  # both sections are named by the one file
+
+    def missing_rollback(self, m) -> tuple[str, str] | None:
+        return (f"migration {m.version} has no `{self.down_marker}` section: {self.preset.title} cannot roll it back",
+                f"Add `{self.down_marker}` after the up statements, with the statements that undo them "
+                "(DROP ... IF EXISTS what the migration creates).")
+
+
+class GooseLayout(SectionsLayout):
+    # annotations are case-insensitive and start their line (pressly.github.io/goose/documentation/annotations)
+    up_re = re.compile(r"^--\s*\+goose\s+up\b.*$", re.I | re.M)
+    down_re = re.compile(r"^--\s*\+goose\s+down\b.*$", re.I | re.M)
+    up_marker, down_marker = "-- +goose Up", "-- +goose Down"
+
+
+class DbmateLayout(SectionsLayout):
+    up_re = re.compile(r"^--\s*migrate:up\b.*$", re.M)
+    down_re = re.compile(r"^--\s*migrate:down\b.*$", re.M)
+    up_marker, down_marker = "-- migrate:up", "-- migrate:down"
+    numeric = False
+
+
+_RUNNER_LAYOUTS = {
+    "supabase": SupabaseLayout, "postgres-migrations": PostgresMigrationsLayout, "golang-migrate": UpDownLayout, "sqlx": SqlxLayout, "diesel": DieselLayout,
+    "dbmate": DbmateLayout, "goose": GooseLayout, "flyway": FlywayLayout, "sqitch": SqitchLayout,
+    "refinery": RefineryLayout,
+}
+
+
+def rollback_of(project, migration):
+    """The rollback file of ``migration`` under a runner preset."""
+    return runner_layout(project.config).rollback_of(project, migration)

@@ -47,3 +47,71 @@ def analyse(statements: list[Statement]) -> Blocks:
             b.inside.append(open_begin is not None)
     b.unclosed = open_begin
     return b
+
+
+# --- how a runner preset runs a file (docs/presets.md) ----------------------------------------
+
+import re  # noqa: E402
+import tomllib  # noqa: E402
+
+_GOOSE_NO_TX = re.compile(r"^--\s*\+goose\s+no\s+transaction\b", re.I | re.M)
+_REFINERY_NO_TX = re.compile(r"^-{2,}\s?refinery:noTransaction\r?$", re.M)
+_DBMATE_NO_TX = re.compile(r"^--\s*migrate:(?:up|down)\b[^\n]*\btransaction:false\b", re.M)
+
+
+@dataclass(frozen=True)
+class Runner:
+    """How the configured runner runs one file with respect to transactions."""
+
+    title: str  # the runner's name, for messages
+    mode: str  # "wrap": in a transaction of the runner's; "solo": atomic, but a statement that cannot
+    #            run in a transaction must be alone in its file
+    opens_tx: bool  # the runner opens the transaction itself (an explicit BEGIN in the file nests)
+    marker: str | None  # the runner's opt-out marker
+    marker_where: str  # where the marker goes
+    opted_out: bool  # this file carries the marker: the runner runs it without a transaction
+    preset: str
+    splits: bool = False  # opted out, the runner runs statement by statement (else: one implicit transaction)
+
+    @property
+    def effective(self) -> str | None:
+        """How the file runs: "wrap" (in the runner's transaction), "solo" (atomic, one query or
+        the runner's all-or-nothing: a non-transactional statement only alone), or None (statement
+        by statement, as the file says)."""
+        if not self.opted_out:
+            return self.mode
+        return None if self.splits else "solo"
+
+
+def _opted_out(f, preset: str) -> bool:
+    text = getattr(f, "section_source", None) or f.text
+    if preset == "goose":  # applies to both sections, wherever it stands
+        return bool(_GOOSE_NO_TX.search(text))
+    if preset == "dbmate":  # per section: this section's marker line
+        return bool(_DBMATE_NO_TX.search(f.text))
+    if preset == "postgres-migrations":  # 5.x: `migration.sql.includes("-- postgres-migrations disable-transaction")`
+        return "-- postgres-migrations disable-transaction" in f.text
+    if preset == "refinery":  # refinery_core util.rs: a line matching `^[-]{2,}[\s]?(refinery:noTransaction)$`
+        return bool(_REFINERY_NO_TX.search(f.text))
+    if preset == "sqlx":  # sqlx: `sql.starts_with("-- no-transaction")`
+        return f.text.startswith("-- no-transaction")
+    if preset == "diesel":
+        meta = f.path.parent / "metadata.toml"
+        try:
+            data = tomllib.loads(meta.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return False
+        return data.get("run_in_transaction") is False
+    return False
+
+
+def runner(f, config) -> Runner | None:
+    """The runner's transaction handling for file ``f``; None when the file manages its own
+    transaction (the guidelines, sqitch: the rules read BEGIN/COMMIT as written)."""
+    from . import presets
+
+    preset = presets.get(getattr(config, "preset", None))
+    if preset.txn == "none":
+        return None
+    return Runner(preset.title, preset.txn, preset.opens_tx, preset.no_tx_marker, preset.marker_where,
+                  preset.txn == "wrap" and _opted_out(f, preset.name), preset.name, preset.splits)

@@ -272,12 +272,23 @@ class Versioned:
         self.date, self.seq, self.description = date, int(seq_text), description
         self.version = f"{date}_{seq_text}"
 
+    @classmethod
+    def runner(cls, f):
+        """A migration of a runner preset: its version as the runner reads it (``seq`` its number,
+        None when it is not one: a sqitch change name, a dotted Flyway version)."""
+        v = cls.__new__(cls)
+        v.file, v.path, v.name = f, f.path, f.name
+        v.date, v.seq, v.description, v.version = None, f.seq, f.description or "", f.version
+        return v
+
     def hit(self, *args, **kw):
         return self.file.hit(*args, **kw)
 
 
 def entries(group, config) -> list[Versioned]:
     """The group's migrations that have a clear version, in path order."""
+    if layout.is_preset(config):
+        return [Versioned.runner(m) for m in group.migrations if m.version is not None]
     out = []
     for m in group.migrations:
         if well_named(m):
@@ -298,7 +309,8 @@ def date_key(f) -> str:
 def versioned(group, config) -> list[Versioned]:
     """``entries`` in version order. A name without a clear version (no date, an impossible date,
     a malformed number) is file-naming's business and orders nothing."""
-    return sorted(entries(group, config), key=lambda m: (date_key(m), m.seq, m.name))
+    found = [m for m in entries(group, config) if m.seq is not None]
+    return sorted(found, key=lambda m: (date_key(m), m.seq, m.name))
 
 
 def fmt_seq(n: int, width: int = 3) -> str:
@@ -391,6 +403,9 @@ def plan(project, mdir: Path) -> dict[Path, Suggestion]:
     per_project = _PLANS.setdefault(project, {})
     if mdir in per_project:
         return per_project[mdir]
+    if layout.is_preset(project.config):  # a runner's names are not the guidelines' to suggest
+        per_project[mdir] = {}
+        return per_project[mdir]
     config = project.config
     group = project.groups[mdir]
     dups = duplicates(group, config)  # their number stays with the first file
@@ -450,11 +465,12 @@ def duplicates(group, config) -> dict[Path, tuple[Versioned, str, Versioned]]:
     first_version: dict = {}
     first_seq: dict = {}
     out = {}
+    preset = layout.is_preset(config)  # a runner: the version is the key, there is no separate sequence
     for m in entries(group, config):  # path order within a directory
-        vkey = (date_key(m), m.seq)
+        vkey = (date_key(m), m.seq) if not preset else (m.seq if m.seq is not None else m.version)
         if vkey in first_version:
             out[m.path] = (first_version[vkey], "version", m)
-        elif config.sequence == "global" and m.seq in first_seq:
+        elif config.sequence == "global" and m.seq in first_seq and not preset:
             out[m.path] = (first_seq[m.seq], "sequence", m)
         first_version.setdefault(vkey, m)
         first_seq.setdefault(m.seq, m)

@@ -21,14 +21,29 @@ def _solo(st) -> str:
 def check(f, ctx):
     version = ctx.config.postgres_version
     blocks = txn.analyse(f.statements)
+    run = txn.runner(f, ctx.config)
     context = None
     for st, inside in zip(f.statements, blocks.inside):
         what = pg.non_transactional(st, version)
+        explicit = inside  # in the file's own BEGIN ... COMMIT
+        mode = run.effective if run is not None else None
+        if mode is not None:
+            if mode == "wrap":
+                inside = True  # the runner's transaction
+            elif len(f.statements) > 1 and not inside:  # "solo": fine only alone in its file
+                if what is not None:
+                    yield _not_alone(f, st, what, run)
+                elif st.kind == "DoStmt":
+                    yield from _in_do(f, st, version, inside)
+                continue
         if what is None:
             if st.kind == "DoStmt":
                 yield from _in_do(f, st, version, inside)
             continue
         if not inside:
+            continue
+        if mode == "wrap" and not explicit:
+            yield _in_runner_tx(f, st, what, run)
             continue
         error = _error_name(st, what)
         help = (f"Move it to a migration file of its own, without BEGIN/COMMIT (SET statements and comments "
@@ -65,3 +80,34 @@ def _in_do(f, do, version, inside):
                     f"PostgreSQL will fail with \"{error} {why}\"",
                     f"Take it out of the DO block and put it in a migration file of its own, without BEGIN/COMMIT: "
                     f"`{_solo(st)}`.", st)
+
+
+def _in_runner_tx(f, st, what, run):
+    error = _error_name(st, what)
+    label = what if what.startswith("ALTER TYPE") else error
+    return f.hit(f"{label} in a migration {run.title} runs in a transaction: PostgreSQL will fail with "
+                 f"\"{error} cannot run inside a transaction block\"",
+                 f"Put it in a migration of its own and add `{run.marker}` {run.marker_where}, so that "
+                 f"{run.title} runs it without a transaction: `{_solo(st)}`.", st)
+
+
+_SOLO_WHY = {
+    "golang-migrate": "golang-migrate sends the whole file as one query, which PostgreSQL runs as one transaction",
+    "flyway": ("Flyway runs such a statement only in a migration without a transaction, and refuses a migration "
+               "that mixes it with other statements (\"Detected both transactional and non-transactional "
+               "statements within the same migration\")"),
+    "supabase": ("the Supabase CLI runs each migration in a transaction: older versions fail, newer ones run this "
+                 "statement on its own, outside the transaction, so the migration is no longer atomic"),
+}
+
+
+def _not_alone(f, st, what, run):
+    error = _error_name(st, what)
+    label = what if what.startswith("ALTER TYPE") else error
+    if run.opted_out:
+        why = (f"without a transaction ({run.marker}), {run.title} sends the whole file as one query, which "
+               "PostgreSQL runs as one implicit transaction")
+    else:
+        why = _SOLO_WHY.get(run.preset, f"{run.title} runs each migration in a transaction")
+    return f.hit(f"{label} shares its migration with other statements: {why}",
+                 f"Move it to a migration file of its own, with no other statement: `{_solo(st)}`.", st)

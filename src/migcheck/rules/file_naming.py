@@ -1,3 +1,4 @@
+from .. import layout
 from ..registry import rule
 from . import _naming as nm
 
@@ -5,7 +6,10 @@ from . import _naming as nm
 @rule("file-naming", severity="error", group="convention", kinds=("migration", "rollback"),
       summary="The file name is not YYYYMMDD_NNN_description.sql (real date, 3-digit sequence, lowercase a-z0-9_ description).")
 def check(f, ctx):
-    found = _rollback(f, ctx) if f.kind == "rollback" else _migration(f, ctx)
+    if layout.is_preset(ctx.config):  # the runner's naming, not the guidelines' (docs/presets.md)
+        found = layout.runner_layout(ctx.config).naming_problem(f)
+    else:
+        found = _rollback(f, ctx) if f.kind == "rollback" else _migration(f, ctx)
     if found:
         yield f.hit(*found)
 

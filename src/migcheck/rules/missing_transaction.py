@@ -13,6 +13,10 @@ def check(f, ctx):
     outside = [st for st, inside in zip(f.statements, blocks.inside) if not inside and pg.is_change(st)]
     if not outside:
         return
+    run = txn.runner(f, ctx.config)
+    if run is not None:
+        yield from _runner(f, run, outside, version)
+        return
     solo = [st for st in outside if pg.non_transactional(st, version)]
     plain = [st for st in outside if not pg.non_transactional(st, version)]
     if not plain:
@@ -41,3 +45,24 @@ def check(f, ctx):
                     "the ones before it stay applied and the database is left half-migrated",
                     "Put `BEGIN;` before the first change and `COMMIT;` after the last "
                     "(SET statements and comments may stay above BEGIN).", first)
+
+
+def _runner(f, run, outside, version):
+    """A runner preset: the runner makes the file atomic (in its transaction, or as one implicit
+    transaction), unless the file opted out with the runner's marker."""
+    if not run.opted_out or not run.splits:
+        return  # in the runner's transaction, or one multi-statement query: atomic either way
+    solo = [st for st in outside if pg.non_transactional(st, version)]
+    plain = [st for st in outside if not pg.non_transactional(st, version)]
+    if not plain or (not solo and len(plain) == 1):
+        return
+    if solo:
+        what = pg.non_transactional(solo[0], version)
+        yield f.hit(f"this file runs without a transaction (`{run.marker}`) for its {what}, so this change and "
+                    "the others are not atomic: if one fails, the ones before it stay applied",
+                    f"Keep only the {what} statement in the file that carries `{run.marker}`; move the other "
+                    f"changes to a migration {run.title} runs in a transaction.", plain[0])
+    else:
+        yield f.hit(f"this file opts out of {run.title}'s transaction (`{run.marker}`), but nothing in it needs to: "
+                    "if one change fails, the ones before it stay applied",
+                    f"Remove `{run.marker}` so that {run.title} runs the migration in a transaction.", plain[0])

@@ -1,5 +1,6 @@
 import posixpath
 
+from .. import layout
 from ..registry import rule
 from . import _relations as rel
 
@@ -16,7 +17,7 @@ def check(project, ctx):
         for r in p.rollbacks:
             if r.version is None or r.version in p.versions or not project.is_reported(r):
                 continue
-            best = rel.nearest(r.version, missing)
+            best = rel.nearest(r.version, missing) if not layout.is_preset(config) else None
             if best is not None:
                 m, v = best
                 target = posixpath.join(posixpath.dirname(r.display), posixpath.basename(rel.rollback_rel(config, v)))

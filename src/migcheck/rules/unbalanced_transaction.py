@@ -1,4 +1,4 @@
-from .. import txn
+from .. import pg, txn
 from ..registry import rule
 
 
@@ -6,6 +6,10 @@ from ..registry import rule
       summary="BEGIN without COMMIT, COMMIT without BEGIN, nested BEGIN, or a ROLLBACK that discards the migration.")
 def check(f, ctx):
     b = txn.analyse(f.statements)
+    run = txn.runner(f, ctx.config)
+    if run is not None and run.opens_tx and not run.opted_out:
+        yield from _nested_in_runner(f, run, b)
+        return
     for st in b.nested_begins:
         yield f.hit("BEGIN inside an already open transaction: PostgreSQL ignores it with a warning, "
                     "so the first COMMIT ends the whole block",
@@ -20,3 +24,24 @@ def check(f, ctx):
         yield f.hit("BEGIN without COMMIT: the transaction is left open and its changes are lost "
                     "when the session ends (or kept open holding its locks)",
                     "Add `COMMIT;` after the last change.", b.unclosed)
+
+
+def _nested_in_runner(f, run, b):
+    """The runner already runs the file in a transaction: its own BEGIN nests, its COMMIT ends the
+    runner's transaction early."""
+    opt_out = (f"; to run a migration without a transaction, use `{run.marker}` {run.marker_where}"
+               if run.marker else "")
+    for st in f.statements:
+        kind = pg.transaction_kind(st)
+        if kind in pg.BEGIN_KINDS:
+            yield f.hit(f"BEGIN inside {run.title}'s transaction: {run.title} already runs each migration in a "
+                        "transaction, so PostgreSQL ignores this BEGIN with a warning and the next COMMIT ends "
+                        f"{run.title}'s transaction early",
+                        f"Remove BEGIN and COMMIT from the file: {run.title} wraps the migration{opt_out}.", st)
+        elif kind in pg.COMMIT_KINDS:
+            yield f.hit(f"COMMIT inside {run.title}'s transaction: it commits what ran so far, and the rest of the "
+                        f"migration, {run.title}'s own bookkeeping included, runs outside any transaction",
+                        f"Remove the COMMIT (and its BEGIN): {run.title} commits the migration itself{opt_out}.", st)
+    for st in b.rollbacks:
+        yield f.hit("ROLLBACK discards every change made since BEGIN: the migration undoes itself",
+                    "End the transaction with COMMIT; put undo steps in the rollback file instead.", st)

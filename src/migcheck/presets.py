@@ -1,0 +1,92 @@
+"""Runner presets: what a migration runner's layout means for migcheck (docs/presets.md).
+
+A preset says which files are migrations and which are rollbacks (``layout.py`` reads the
+``layout`` field), what a version is, which of the guidelines' rules do not apply to that
+ecosystem (``off``; a user turns one back on by naming it in ``select`` or ``severity``), and how
+the runner runs a file with respect to transactions (``txn``, read by ``txn.runner``):
+
+- ``"none"``: the runner sends the file as it is; the file manages its own transaction
+  (the guidelines, sqitch). ``missing-transaction`` applies.
+- ``"wrap"``: the runner wraps each migration in a transaction of its own unless the file carries
+  the runner's opt-out marker (``no_tx_marker``): goose, dbmate, diesel, sqlx, postgres-migrations,
+  refinery.
+- ``"solo"``: the runner makes each file atomic, but a statement that cannot run in a transaction
+  works only alone in its file (flyway runs such a file without a transaction and refuses a mix;
+  golang-migrate sends a file as one multi-statement query, which PostgreSQL runs as one implicit
+  transaction; the Supabase CLI runs each file in a transaction and, since 2.109, sends those
+  statements on their own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Guideline rules that only make sense with the guidelines' own naming, header and changelog, and
+# the idempotency rules: the guidelines make every migration re-runnable by hand, while a runner
+# records what it applied and never runs a migration twice ("Your migrations don't need to be
+# idempotent, as Diesel will ensure no migration is run twice", diesel_migrations' docs); so is
+# `migcheck verify`'s second apply (not-idempotent).
+GUIDELINE_ONLY = frozenset({
+    "missing-header", "header-placeholder", "changelog-missing", "sequence-gap", "sequence-order",
+    "unknown-dependency", "missing-verification", "missing-if-exists", "missing-if-not-exists",
+    "not-idempotent",
+})
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    title: str  # the runner's name as people write it
+    layout: str  # which layout.py layout reads the files
+    dirs: tuple[str, ...]  # default migration directories (when the config sets no `migrations`)
+    txn: str  # "none", "wrap" or "solo" (see the module doc)
+    no_tx_marker: str | None = None  # how a file opts out of the runner's transaction
+    off: frozenset = frozenset()  # rules off by default under this preset
+    rollbacks: bool = True  # does the runner have rollback (down/undo/revert) scripts?
+    down_name: str = "rollback"  # what the runner calls a rollback, for messages
+    opens_tx: bool = True  # with txn "wrap"/"solo": the runner itself opens the transaction (a BEGIN in the file nests)
+    marker_where: str = ""  # where the opt-out marker goes, for help texts
+    # without a transaction, the runner runs the statements one by one (goose); else it sends the
+    # file (section) as one multi-statement query, which PostgreSQL runs as one implicit transaction
+    splits: bool = False
+
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (
+    Preset("guidelines", "the team guidelines", "guidelines", ("migrations",), "none"),
+    Preset("supabase", "the Supabase CLI", "supabase", ("supabase/migrations",), "solo",
+           off=GUIDELINE_ONLY | {"missing-rollback-file", "orphan-rollback"}, rollbacks=False),
+    Preset("golang-migrate", "golang-migrate", "golang-migrate", ("migrations",), "solo",
+           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="down file", opens_tx=False),
+    Preset("sqlx", "sqlx", "sqlx", ("migrations",), "wrap", no_tx_marker="-- no-transaction",
+           marker_where="as the very first line of the file",
+           off=GUIDELINE_ONLY | {"rls-disabled", "missing-rollback-file"}, down_name="down file"),
+    Preset("diesel", "diesel", "diesel", ("migrations",), "wrap",
+           no_tx_marker="run_in_transaction = false",
+           marker_where="in a `metadata.toml` beside the migration's up.sql",
+           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="down.sql"),
+    Preset("dbmate", "dbmate", "dbmate", ("db/migrations",), "wrap",
+           no_tx_marker="transaction:false",
+           marker_where="on the section's marker line (`-- migrate:up transaction:false`)",
+           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="migrate:down section"),
+    Preset("goose", "goose", "goose", ("migrations",), "wrap", no_tx_marker="-- +goose NO TRANSACTION",
+           marker_where="at the top of the file (it applies to the Up and the Down section)", splits=True,
+           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="+goose Down section"),
+    Preset("flyway", "Flyway", "flyway", ("db/migration", "sql"), "solo",
+           off=GUIDELINE_ONLY | {"rls-disabled", "missing-rollback-file"}, down_name="undo migration"),
+    Preset("postgres-migrations", "postgres-migrations", "postgres-migrations", ("migrations",), "wrap",
+           no_tx_marker="-- postgres-migrations disable-transaction",
+           marker_where="in the file (at the top, by convention)",
+           off=(GUIDELINE_ONLY - {"sequence-gap"}) | {"rls-disabled", "missing-rollback-file", "orphan-rollback"},
+           rollbacks=False),
+    Preset("refinery", "refinery", "refinery", ("migrations",), "wrap", no_tx_marker="-- refinery:noTransaction",
+           marker_where="on a comment line of its own, anywhere in the file",
+           off=GUIDELINE_ONLY | {"rls-disabled", "missing-rollback-file", "orphan-rollback"}, rollbacks=False),
+    Preset("sqitch", "sqitch", "sqitch", (".",), "none",
+           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="revert script"),
+)}
+
+NAMES = tuple(PRESETS)
+
+
+def get(name: str | None) -> Preset:
+    return PRESETS[name or "guidelines"]

@@ -1,0 +1,370 @@
+"""Runner presets (docs/presets.md): each runner's layout, rollback pairing, transaction handling
+and auto-detection, on fixture projects laid out as each runner's documentation lays them out
+(tests/fixtures/presets/<preset>/, expected findings in its expect.txt)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from migcheck import cli, config, presets
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "presets"
+PROJECTS = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def findings(out: str) -> set[str]:
+    return {f"{f['rule']} {f['path']}:{f['line']}" for f in json.loads(out)["findings"]}
+
+
+def expected(name: str) -> set[str]:
+    lines = (FIXTURES / name / "expect.txt").read_text(encoding="utf-8").splitlines()
+    return {line for line in lines if line.strip() and not line.startswith("#")}
+
+
+@pytest.fixture
+def copy_of(tmp_path, monkeypatch):
+    """A copy of a fixture project as the working directory (detection must not see the repo)."""
+    def make(name: str) -> Path:
+        dest = tmp_path / name
+        shutil.copytree(FIXTURES / name, dest)
+        monkeypatch.chdir(dest)
+        return dest
+    return make
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def test_every_preset_has_a_fixture_project():
+    assert set(PROJECTS) == set(presets.NAMES) - {"guidelines"}
+
+
+@pytest.mark.parametrize("name", PROJECTS)
+def test_preset_project_is_checked_as_expected(name, copy_of, capsys):
+    copy_of(name)
+    code, out, err = run(capsys, "check", "--preset", name, "--format", "json", ".")
+    assert findings(out) == expected(name)
+    assert code == 1 and err == ""
+
+
+@pytest.mark.parametrize("name", PROJECTS)
+def test_each_fixture_has_a_flaw_a_forgetful_rollback_and_clean_files(name):
+    rules = [line.split()[0] for line in expected(name)]
+    assert "concurrently-in-transaction" in rules or "missing-transaction" in rules
+    if presets.get(name).rollbacks:
+        assert "rollback-incomplete" in rules
+    flagged = {line.split()[1].rsplit(":", 1)[0] for line in expected(name)}
+    sql = [p for p in (FIXTURES / name).rglob("*.sql") if "verify" not in p.parts]
+    clean = [p for p in sql if p.relative_to(FIXTURES / name).as_posix() not in flagged]
+    assert clean, "a clean migration too"
+
+
+@pytest.mark.parametrize("name", PROJECTS)
+def test_layout_is_detected_and_said_once(name, copy_of, capsys):
+    copy_of(name)
+    code, out, err = run(capsys, "check", "--format", "json", ".")
+    title = presets.get(name).title
+    assert err == (f"migcheck: detected {title} layout (set preset = \"{name}\" in the configuration, "
+                   f"or pass --preset {name}, to silence this)\n")
+    assert findings(out) == expected(name)
+
+
+@pytest.mark.parametrize("name", PROJECTS)
+def test_a_pinned_preset_is_silent(name, copy_of, capsys):
+    root = copy_of(name)
+    (root / "migcheck.toml").write_text(f'preset = "{name}"\n', encoding="utf-8")
+    code, out, err = run(capsys, "check", "--format", "json")  # no path: the preset's directories
+    assert err == ""
+    assert findings(out) == expected(name)
+
+
+def test_guidelines_layout_is_not_detected_as_a_runner(tmp_path, monkeypatch, capsys):
+    write(tmp_path, {
+        "migrations/20251022_001_add_leads.sql": "BEGIN;\nCREATE TABLE IF NOT EXISTS leads (id bigint);\nCOMMIT;\n",
+        "migrations/rollback/20251022_001_rollback.sql": "BEGIN;\nDROP TABLE IF EXISTS leads;\nCOMMIT;\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--format", "json", "migrations")
+    assert err == ""
+    assert "missing-header migrations/20251022_001_add_leads.sql:1" in findings(out)
+
+
+def test_diesel_migrations_without_begin_get_no_missing_transaction(tmp_path, monkeypatch, capsys):
+    """Diesel runs each migration in a transaction: the guidelines' BEGIN/COMMIT is not needed
+    (and would nest); today's `missing-transaction` on every diesel file is gone."""
+    write(tmp_path, {
+        "migrations/2024-01-01-000000_create_widgets/up.sql": "CREATE TABLE widgets (id bigint PRIMARY KEY);\nALTER TABLE widgets ADD COLUMN name text;\n",
+        "migrations/2024-01-01-000000_create_widgets/down.sql": "DROP TABLE widgets;\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--format", "json", "migrations")
+    assert not [f for f in findings(out) if f.startswith(("missing-transaction", "missing-header", "file-naming", "drop-table"))]
+    code, out, err = run(capsys, "check", "--preset", "guidelines", "--format", "json", "migrations")
+    assert "missing-transaction migrations/2024-01-01-000000_create_widgets/up.sql:1" in findings(out)
+
+
+def test_rules_a_preset_turns_off_come_back_when_named(copy_of, capsys):
+    root = copy_of("goose")
+    (root / "migcheck.toml").write_text('preset = "goose"\nselect = ["missing-header", "safety"]\n', encoding="utf-8")
+    code, out, err = run(capsys, "check", "--format", "json")
+    got = findings(out)
+    assert "missing-header migrations/20240101000000_create_widgets.sql:1" in got
+    (root / "migcheck.toml").write_text('preset = "goose"\n[severity]\nchangelog-missing = "info"\n', encoding="utf-8")
+    code, out, err = run(capsys, "check", "--format", "json")
+    assert any(f.startswith("changelog-missing ") for f in findings(out))
+
+
+def test_unknown_preset_is_a_usage_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "migcheck.toml").write_text('preset = "rails"\n', encoding="utf-8")
+    code, out, err = run(capsys, "check", ".")
+    assert code == 2 and "unknown preset 'rails'" in err and "golang-migrate" in err
+    (tmp_path / "migcheck.toml").unlink()
+    code, out, err = run(capsys, "check", "--preset", "rails", ".")
+    assert code == 2 and "rails" in err
+
+
+def test_preset_config_key_validation():
+    with pytest.raises(config.ConfigError, match="unknown preset"):
+        config.from_dict({"preset": 3}, root=Path("."))
+    cfg = config.from_dict({"preset": "supabase"}, root=Path("."))
+    assert cfg.migrations == ("supabase/migrations",)
+    cfg = config.from_dict({"preset": "supabase", "migrations": ["db"]}, root=Path("."))
+    assert cfg.migrations == ("db",)
+
+
+# --- single-file runners: sections, positions, suppressions ------------------------------------
+
+def test_goose_down_section_positions_are_the_files(copy_of, capsys):
+    root = copy_of("goose")
+    code, out, err = run(capsys, "check", "--preset", "goose", "--format", "json",
+                         "migrations/20240102000000_index_widgets.sql")
+    doc = json.loads(out)
+    drop = [f for f in doc["findings"] if f["line"] == 7]
+    assert drop and drop[0]["column"] == 1 and "DROP INDEX CONCURRENTLY" in drop[0]["message"]
+    text = (root / "migrations/20240102000000_index_widgets.sql").read_text().splitlines()
+    assert text[6].startswith("DROP INDEX CONCURRENTLY")
+    kinds = sorted(f["kind"] for f in doc["files"])
+    assert kinds == ["migration", "rollback"]
+
+
+def test_a_suppression_in_the_down_section_covers_its_statement(tmp_path, monkeypatch, capsys):
+    write(tmp_path, {"migrations/20240101000000_idx.sql": """\
+        -- +goose Up
+        CREATE TABLE IF NOT EXISTS t (id bigint);
+
+        -- +goose Down
+        -- migcheck: ignore concurrently-in-transaction -- runs by hand, reviewed in #12
+        DROP INDEX CONCURRENTLY IF EXISTS t_idx;
+        DROP TABLE IF EXISTS t;
+        """})
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "goose", "--format", "json", "migrations")
+    doc = json.loads(out)
+    sup = [f for f in doc["findings"] if f["rule"] == "concurrently-in-transaction"]
+    assert len(sup) == 1 and sup[0]["suppressed"] and sup[0]["line"] == 6
+    assert not [f for f in doc["findings"] if f["rule"] == "unused-suppression"]
+
+
+def test_goose_no_transaction_with_several_changes_is_not_atomic(tmp_path, monkeypatch, capsys):
+    write(tmp_path, {"migrations/00001_idx.sql": """\
+        -- +goose NO TRANSACTION
+        -- +goose Up
+        CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);
+        ALTER TABLE t ADD COLUMN IF NOT EXISTS b text;
+
+        -- +goose Down
+        ALTER TABLE t DROP COLUMN IF EXISTS b;
+        DROP INDEX CONCURRENTLY IF EXISTS t_a;
+        """})
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "goose", "--format", "json", "--select",
+                         "missing-transaction,concurrently-in-transaction", "migrations")
+    doc = json.loads(out)
+    assert [(f["rule"], f["line"]) for f in doc["findings"]] == [("missing-transaction", 4), ("missing-transaction", 7)]
+    assert "-- +goose NO TRANSACTION" in doc["findings"][0]["message"]
+
+
+def test_dbmate_transaction_false_is_per_section(tmp_path, monkeypatch, capsys):
+    write(tmp_path, {"db/migrations/20240101000000_idx.sql": """\
+        -- migrate:up transaction:false
+        CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);
+
+        -- migrate:down
+        DROP INDEX CONCURRENTLY IF EXISTS t_a;
+        """})
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "dbmate", "--format", "json", "--select",
+                         "concurrently-in-transaction", "db/migrations")
+    doc = json.loads(out)
+    assert [(f["rule"], f["line"]) for f in doc["findings"]] == [("concurrently-in-transaction", 5)]
+    assert "transaction:false" in doc["findings"][0]["help"]
+
+
+def test_sqlx_marker_must_be_the_first_line(tmp_path, monkeypatch, capsys):
+    write(tmp_path, {
+        "migrations/20240101000000_a.sql": "-- no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);\n",
+        "migrations/20240102000000_b.sql": "-- index b\n-- no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_b ON t (b);\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "sqlx", "--format", "json", "--select",
+                         "concurrently-in-transaction", "migrations")
+    assert findings(out) == {"concurrently-in-transaction migrations/20240102000000_b.sql:3"}
+
+
+def test_golang_migrate_explicit_transaction_is_fine_and_alone_is_fine(tmp_path, monkeypatch, capsys):
+    write(tmp_path, {
+        "migrations/000001_a.up.sql": "BEGIN;\nCREATE TABLE IF NOT EXISTS t (a int);\nCOMMIT;\n",
+        "migrations/000001_a.down.sql": "DROP TABLE IF EXISTS t;\n",
+        "migrations/000002_b.up.sql": "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);\n",
+        "migrations/000002_b.down.sql": "DROP INDEX CONCURRENTLY IF EXISTS t_a;\n",
+        "migrations/2_c.up.sql": "SELECT 1;\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "golang-migrate", "--format", "json", "--select",
+                         "missing-transaction,unbalanced-transaction,concurrently-in-transaction,duplicate-version",
+                         "migrations")
+    # golang-migrate parses versions as numbers: 2 and 000002 are one version
+    assert findings(out) == {"duplicate-version migrations/2_c.up.sql:1"}
+
+
+def test_flyway_versions_compare_as_numbers_and_undo_pairs(tmp_path, monkeypatch, capsys):
+    write(tmp_path, {
+        "sql/V1.1__a.sql": "CREATE TABLE IF NOT EXISTS a (id int);\n",
+        "sql/V1.01__b.sql": "CREATE TABLE IF NOT EXISTS b (id int);\n",
+        "sql/U1.1__a.sql": "DROP TABLE IF EXISTS a;\n",
+        "sql/V2__c.sql": "CREATE TABLE IF NOT EXISTS c (id int);\n",
+        "sql/U3__x.sql": "DROP TABLE IF EXISTS x;\n",
+        "sql/add_d.sql": "CREATE TABLE IF NOT EXISTS d (id int);\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "flyway", "--format", "json", "--select",
+                         "duplicate-version,orphan-rollback,file-naming", "sql")
+    assert findings(out) == {"duplicate-version sql/V1.1__a.sql:1", "orphan-rollback sql/U3__x.sql:1",
+                             "file-naming sql/add_d.sql:1"}
+
+
+def test_sqitch_verify_scripts_are_not_migrations(copy_of, capsys):
+    copy_of("sqitch")
+    code, out, err = run(capsys, "check", "--preset", "sqitch", "--format", "json", ".")
+    paths = {f["path"] for f in json.loads(out)["files"]}
+    assert not [p for p in paths if p.startswith("verify/")]
+    assert {"deploy/widgets.sql", "revert/widgets.sql"} <= paths
+
+
+def test_check_given_one_file_still_pairs_its_rollback(copy_of, capsys):
+    copy_of("diesel")
+    code, out, err = run(capsys, "check", "--preset", "diesel", "--format", "json",
+                         "migrations/2024-01-03-000000_create_gadgets/up.sql")
+    got = findings(out)
+    assert len(got) == 1 and next(iter(got)).startswith("rollback-incomplete migrations/2024-01-03-000000_create_gadgets/up.sql:")
+
+
+# --- verify on a runner's layout (a real PostgreSQL) -------------------------------------------
+
+@pytest.mark.postgres
+def test_verify_golang_migrate_pairs_up_and_down(tmp_path, monkeypatch, capsys):
+    from migcheck.verify import cluster
+
+    if not cluster.binaries_available():
+        pytest.skip("no PostgreSQL server binaries found")
+    write(tmp_path, {
+        "migcheck.toml": 'preset = "golang-migrate"\n',
+        "migrations/000001_create_widgets.up.sql": "CREATE TABLE IF NOT EXISTS widgets (id bigint PRIMARY KEY, name text);\n",
+        "migrations/000001_create_widgets.down.sql": "DROP TABLE IF EXISTS widgets;\n",
+        "migrations/000002_widget_count.up.sql": ("CREATE TABLE IF NOT EXISTS gadgets (id bigint PRIMARY KEY);\n"
+                                                   "CREATE OR REPLACE FUNCTION gadget_count() RETURNS bigint\n"
+                                                   "    LANGUAGE sql AS $$ SELECT count(*) FROM gadgets $$;\n"),
+        "migrations/000002_widget_count.down.sql": "DROP TABLE IF EXISTS gadgets;\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    c = cluster.TempCluster()
+    c.start()
+    try:
+        code, out, err = run(capsys, "verify", "--dsn", c.admin_conninfo(), "--format", "json")
+    finally:
+        c.stop()
+    doc = json.loads(out)
+    got = {(f["rule"], f["path"]) for f in doc["findings"]}
+    assert got == {("rollback-mismatch", "migrations/000002_widget_count.up.sql")}, (out, err)
+    assert "gadget_count" in doc["findings"][0]["message"]
+
+
+def test_string_versions_stay_strings_where_the_runner_keeps_them(tmp_path, monkeypatch, capsys):
+    """diesel and dbmate store the version as text: `1` and `01` are two versions there, while
+    golang-migrate (above) reads both as the number 1."""
+    write(tmp_path, {
+        "migrations/1_a/up.sql": "CREATE TABLE IF NOT EXISTS a (id int);\n",
+        "migrations/1_a/down.sql": "DROP TABLE IF EXISTS a;\n",
+        "migrations/01_b/up.sql": "CREATE TABLE IF NOT EXISTS b (id int);\n",
+        "migrations/01_b/down.sql": "DROP TABLE IF EXISTS b;\n",
+        "migrations/01_c/up.sql": "CREATE TABLE IF NOT EXISTS c (id int);\n",
+        "migrations/01_c/down.sql": "DROP TABLE IF EXISTS c;\n",
+        "migrations/2_d/up.sql": "CREATE TABLE IF NOT EXISTS d (id int);\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "diesel", "--format", "json", "--select",
+                         "duplicate-version,missing-rollback-file", "migrations")
+    assert findings(out) == {"duplicate-version migrations/01_c/up.sql:1", "missing-rollback-file migrations/2_d/up.sql:1"}
+    doc = json.loads(out)
+    assert "`migrations/2_d/down.sql` does not exist" in [f for f in doc["findings"] if f["rule"] == "missing-rollback-file"][0]["message"]
+
+
+def test_opted_out_file_sent_as_one_query_still_runs_in_one_transaction(tmp_path, monkeypatch, capsys):
+    """dbmate (like sqlx, diesel, postgres-migrations) sends an opted-out section as one query:
+    PostgreSQL runs a multi-statement query as one implicit transaction, so CONCURRENTLY must be
+    alone there; goose runs statement by statement instead."""
+    write(tmp_path, {"db/migrations/20240101000000_idx.sql": """\
+        -- migrate:up transaction:false
+        CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);
+        CREATE INDEX CONCURRENTLY IF NOT EXISTS t_b ON t (b);
+
+        -- migrate:down transaction:false
+        DROP INDEX CONCURRENTLY IF EXISTS t_a;
+        """})
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "dbmate", "--format", "json", "--select",
+                         "concurrently-in-transaction,missing-transaction", "db/migrations")
+    doc = json.loads(out)
+    assert [(f["rule"], f["line"]) for f in doc["findings"]] == [("concurrently-in-transaction", 2),
+                                                                 ("concurrently-in-transaction", 3)]
+    assert "one implicit transaction" in doc["findings"][0]["message"]
+
+
+def test_refinery_names_versions_and_detection(tmp_path, monkeypatch, capsys):
+    """refinery (rust-db/refinery, refinery_core util.rs): `[UV]<int>__<\\w+>.sql`, one version
+    space for V and U, no down files; V<n>__ names are refinery in a Rust project, else Flyway."""
+    write(tmp_path, {
+        "Cargo.toml": "[package]\nname = \"x\"\n",
+        "migrations/V1__create_a.sql": "CREATE TABLE a (id int);\n",
+        "migrations/U1__seed_a.sql": "INSERT INTO a VALUES (1);\n",  # the same version as V1
+        "migrations/V1.1__fix_a.sql": "CREATE TABLE c (id int);\n",  # an i32 version only
+        "migrations/V2__more-stuff.sql": "CREATE TABLE d (id int);\n",  # `\w+` names only
+        "migrations/V3__index_a.sql": "--refinery:noTransaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--format", "json", "migrations")
+    assert err.startswith('migcheck: detected refinery layout (set preset = "refinery"')
+    assert findings(out) == {
+        "duplicate-version migrations/V1__create_a.sql:1",
+        "file-naming migrations/V1.1__fix_a.sql:1",
+        "file-naming migrations/V2__more-stuff.sql:1",
+    }
+    (tmp_path / "Cargo.toml").unlink()
+    code, out, err = run(capsys, "check", "--format", "json", "migrations")
+    assert err.startswith('migcheck: detected Flyway layout')
