@@ -2,6 +2,7 @@
 without IF EXISTS (rules/missing-if-exists.md)."""
 
 from .. import pg
+from ..dialects import has_form
 from ..registry import rule
 from . import _idempotency as idem
 from ._destructive import names, relation
@@ -49,9 +50,11 @@ def _report(f, st, gaps):
       summary="A DROP (statement or ALTER TABLE ... DROP) lacks IF EXISTS.")
 def check(f, ctx):
     version = ctx.config.postgres_version
+    dialect = getattr(ctx.config, "dialect", "postgres")
     history = idem.History()
     for st in f.statements:
-        gaps = [g for g in idem.drop_gaps(st.kind, st.node, version) if not history.excuses_drop(g)]
+        gaps = [g for g in idem.drop_gaps(st.kind, st.node, version) if not history.excuses_drop(g)
+                and has_form(dialect, g.clause, g.words)]  # only the forms the dialect has
         history.note(st)
         if gaps:
             yield _report(f, st, gaps)

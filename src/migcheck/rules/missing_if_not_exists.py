@@ -2,6 +2,7 @@
 OR REPLACE form PostgreSQL has for it (rules/missing-if-not-exists.md)."""
 
 from .. import pg
+from ..dialects import has_form
 from ..registry import rule
 from . import _idempotency as idem
 from ._destructive import ident, names, relation
@@ -58,9 +59,11 @@ def _report(f, st, gaps):
       summary="A CREATE or ADD COLUMN that has an IF NOT EXISTS / OR REPLACE form lacks it.")
 def check(f, ctx):
     version = ctx.config.postgres_version
+    dialect = getattr(ctx.config, "dialect", "postgres")
     history = idem.History()
     for st in f.statements:
-        gaps = [g for g in idem.create_gaps(st.kind, st.node, version) if not history.excuses_create(g)]
+        gaps = [g for g in idem.create_gaps(st.kind, st.node, version) if not history.excuses_create(g)
+                and has_form(dialect, g.clause, g.words)]  # only the forms the dialect has
         history.note(st)
         if gaps:
             yield _report(f, st, gaps)

@@ -6,7 +6,8 @@ from ..registry import rule
 def check(f, ctx):
     for p in f.problems:
         msg = p.message if p.message.startswith(("syntax error", "psql", "template", "unterminated", "statement is")) else f"syntax error: {p.message}"
+        dialect = getattr(ctx.config, "dialect", "postgres")
         yield f.hit(msg,
-                    "Fix the statement so PostgreSQL can parse it; migcheck checked the statements "
+                    f"Fix the statement so {'PostgreSQL' if dialect == 'postgres' else dialect} can parse it; migcheck checked the statements "
                     "around it, but this one is unchecked and would fail on deploy.",
                     line=p.line, column=p.column)
