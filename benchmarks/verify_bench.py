@@ -23,6 +23,14 @@ Measured (PostgreSQL 15, 2 shared vCPUs, other jobs running; three runs):
 - synthetic clean pairs, steady state: ~105 ms per migration at 50 migrations (4 snapshots of
   ~12 ms, 4 file runs of ~15 ms each: apply, apply again, rollback, re-apply, each on a new
   connection), ~130 ms at 150 (a snapshot reads the whole schema, ~22 ms at that size).
+
+`verify --trace` against `verify` (the last section; median of 3 alternating runs, load average
+5-9 on the 2 shared vCPUs, so absolute times are about 3x the ones above):
+
+- examples/migrations: 2.51 s -> 2.97 s, x1.18 (24 statements traced, seeding 159 ms);
+- 50 synthetic pairs: 18.4 s -> 26.2 s, x1.42 (400 statements traced, seeding 0.8 s);
+- 150 migrations of benchmarks/gen_corpus.py: 11.6 s -> 16.2 s, x1.40 (most of that corpus fails
+  to apply early, on tables it assumes: only 20 statements traced; the cost there is seeding).
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from migcheck import config as config_mod  # noqa: E402
 from migcheck import engine  # noqa: E402
-from migcheck.verify import cluster, procedure  # noqa: E402
+from migcheck.verify import TRACE_RULES, cluster, procedure  # noqa: E402
 from migcheck.verify.command import PRESETS  # noqa: E402
 
 EXAMPLES_PRELUDE = """\
@@ -95,14 +103,15 @@ def _prelude(path: Path, label: str, cfg) -> tuple[str, engine.MigrationFile]:
     return label, engine.MigrationFile(path, label, "other", path.parent, cfg)
 
 
-def _run(server, paths, root, prelude_paths):
+def _run(server, paths, root, prelude_paths, trace=False):
     cfg, project = _project(paths, root)
     preludes = [_prelude(p, p.name, cfg) for p in prelude_paths]
     timings = procedure.Timings()
     t0 = time.perf_counter()
     with server.database() as conninfo:
         t1 = time.perf_counter()
-        result = procedure.verify_project(project, cfg, conninfo, preludes=preludes, timings=timings)
+        result = procedure.verify_project(project, cfg, conninfo, preludes=preludes, timings=timings,
+                                          trace=trace, server_version=server.server_version() // 10000)
         t2 = time.perf_counter()
     t3 = time.perf_counter()
     timings.database = (t1 - t0) + (t3 - t2)
@@ -117,6 +126,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=50, help="synthetic migration pairs (default 50)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument("--corpus", type=int, default=150,
+                    help="migrations of benchmarks/gen_corpus.py to verify with and without --trace (default 150; 0: skip)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each --trace comparison (default 3, median)")
     args = ap.parse_args(argv)
 
     figures: dict = {}
@@ -177,6 +189,7 @@ def main(argv=None) -> int:
             "applies": tm.applies,
             "apply_mean_s": tm.apply_time / tm.applies,
         }
+        figures["trace"] = _trace_cost(pg, args, [PRESETS["supabase"]])
     finally:
         t = time.perf_counter()
         pg.stop()
@@ -204,7 +217,50 @@ def main(argv=None) -> int:
     print(f"  snapshot, mean            {_fmt(sy['snapshot_mean_s'])}  x {sy['snapshots']}")
     print(f"  file apply, mean          {_fmt(sy['apply_mean_s'])}  x {sy['applies']}")
     print(f"  total                     {_fmt(sy['total_s'])}  ({sy['findings']} findings)")
+    print("verify --trace against verify (median of runs, alternating; trace = first apply statement by statement)")
+    for name, w in figures["trace"].items():
+        print(f"  {name:<26} {_fmt(w['plain_s'])} -> {_fmt(w['trace_s'])}  x{w['ratio']:.2f}  "
+              f"({w['migrations']} migrations, {w['traced_statements']} statements traced, "
+              f"seeding {w['seed_s'] * 1000:.0f} ms)")
     return 0
+
+
+def _trace_cost(pg, args, preset) -> dict:
+    """verify with and without --trace on the examples, the synthetic pairs and a generated corpus."""
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        prelude = tmp / "examples_prelude.sql"
+        prelude.write_text(EXAMPLES_PRELUDE)
+        workloads = {"examples/migrations": (["examples/migrations"], REPO, preset + [prelude])}
+        syn = tmp / "synthetic"
+        (syn / "migrations" / "rollback").mkdir(parents=True)
+        for i in range(1, args.n + 1):
+            v = f"20250101_{i:03d}"
+            (syn / "migrations" / f"{v}_synthetic_{i}.sql").write_text(MIGRATION.format(i=i))
+            (syn / "migrations" / "rollback" / f"{v}_rollback.sql").write_text(ROLLBACK.format(i=i))
+        workloads[f"synthetic ({args.n})"] = (["migrations"], syn, [])
+        gen = REPO / "benchmarks" / "gen_corpus.py"
+        if args.corpus and gen.is_file():
+            import subprocess
+
+            corpus = tmp / "corpus"
+            subprocess.run([sys.executable, str(gen), str(corpus), "--n", str(args.corpus)], check=True,
+                           capture_output=True)
+            workloads[f"gen_corpus ({args.corpus})"] = (["migrations"], corpus, [])
+        for name, (paths, root, preludes) in workloads.items():
+            plain, traced = [], []
+            for _ in range(args.repeat):
+                plain.append(_run(pg, paths, root, preludes)[2])
+                result, tm, total = _run(pg, paths, root, preludes, trace=True)
+                traced.append(total)
+            p, t = statistics.median(plain), statistics.median(traced)
+            traces = getattr(result, "traces", {})
+            out[name] = {"plain_s": p, "trace_s": t, "ratio": t / p, "migrations": len(tm.per_migration),
+                         "traced_statements": sum(len(ft.statements) for ft in traces.values()),
+                         "seed_s": tm.seed_time,
+                         "trace_findings": sum(1 for f in result.findings if f.rule in TRACE_RULES)}
+    return out
 
 
 if __name__ == "__main__":

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from harness import materialise, parse_case
-from migcheck import cli, docs, registry
-from migcheck.verify import RULES, cluster, procedure, runner, snapshot
+from migcheck import cli, docs, presets, registry
+from migcheck.verify import ROLLBACK_RULES, RULES, TRACE_RULES, cluster, procedure, runner, snapshot
 from migcheck.verify.command import enabled_rules, verify
 
 REPO = Path(__file__).resolve().parent.parent
@@ -437,9 +437,9 @@ SUPABASE_PROFILES = {
 
 @postgres
 @needs_server
-def test_supabase_preset_provides_auth_users(pg, project, capsys):
+def test_supabase_prelude_provides_auth_users(pg, project, capsys):
     write(project, SUPABASE_PROFILES)
-    code, findings, _ = verify_json(pg, capsys, "--preset", "supabase", "supabase/migrations")
+    code, findings, _ = verify_json(pg, capsys, "--prelude", "supabase", "supabase/migrations")
     # ALTER PUBLICATION ... ADD TABLE is not re-runnable: that is the only finding
     assert [(f["line"], f["rule"]) for f in findings] == [(21, "not-idempotent")], findings
     assert "already member of publication" in findings[0]["message"]
@@ -447,7 +447,7 @@ def test_supabase_preset_provides_auth_users(pg, project, capsys):
 
 @postgres
 @needs_server
-def test_without_the_preset_auth_users_is_missing(pg, project, capsys):
+def test_without_the_prelude_auth_users_is_missing(pg, project, capsys):
     write(project, SUPABASE_PROFILES)
     code, findings, _ = verify_json(pg, capsys, "supabase/migrations")
     assert [(f["line"], f["rule"]) for f in findings] == [(3, "verify-apply-failed")]  # no position: the statement
@@ -463,12 +463,12 @@ def test_supabase_rollback_forgetting_the_auth_trigger(pg, project, capsys):
     files[rb] = files[rb].replace("DROP FUNCTION IF EXISTS public.handle_new_user();\n",
                                   "DROP FUNCTION IF EXISTS public.handle_new_user() CASCADE;\n")
     write(project, files)
-    code, findings, _ = verify_json(pg, capsys, "--preset", "supabase", "--ignore", "not-idempotent",
+    code, findings, _ = verify_json(pg, capsys, "--prelude", "supabase", "--ignore", "not-idempotent",
                                     "supabase/migrations")
     assert (code, findings) == (0, [])  # CASCADE drops the trigger with its function: the schema is restored
     files[rb] = files[rb].replace(" CASCADE", "").replace("DROP FUNCTION IF EXISTS public.handle_new_user();\n", "")
     write(project, files)
-    code, findings, _ = verify_json(pg, capsys, "--preset", "supabase", "--ignore", "not-idempotent",
+    code, findings, _ = verify_json(pg, capsys, "--prelude", "supabase", "--ignore", "not-idempotent",
                                     "supabase/migrations")
     assert sorted((f["line"], f["message"].split(":")[0]) for f in findings) == [
         (11, "the rollback leaves function public.handle_new_user() behind"),
@@ -511,7 +511,9 @@ def test_doc_examples_fire_and_use_instead_is_clean(pg, rule_id, tmp_path, monke
             materialise(case, root, None)
             monkeypatch.chdir(root)
             targets = sorted({rel.split("/")[0] for rel in case.files})
-            code, out, err = run(capsys, "verify", "--dsn", pg.admin_conninfo(), "--format", "json", *targets)
+            # a trace rule's doc is run with --trace, and judged on its own rule
+            extra = ["--trace", "--select", rule_id] if rule_id in TRACE_RULES else []
+            code, out, err = run(capsys, "verify", "--dsn", pg.admin_conninfo(), "--format", "json", *extra, *targets)
             assert code in (0, 1), err
             findings = json.loads(out)["findings"]
             got = {(f["path"], f["line"], f["rule"]) for f in findings if not f["suppressed"]}
@@ -594,7 +596,8 @@ def test_enabled_rules(project):
 
     cfg = config.Config(root=project)
     assert enabled_rules(cfg, None, None) == set(RULES)
-    assert enabled_rules(cfg, "rollback", "not-idempotent") == set(RULES) - {"not-idempotent"}
+    assert enabled_rules(cfg, "rollback", "not-idempotent") == set(ROLLBACK_RULES) - {"not-idempotent"}
+    assert enabled_rules(cfg, "safety", None) == set(TRACE_RULES)  # reported with --trace only
     # a configuration `select` written for check does not turn verify off
     assert enabled_rules(config.Config(root=project, select=("convention",)), None, None) == set(RULES)
     assert enabled_rules(config.Config(root=project, ignore=("rollback-mismatch",)), None, None) == set(RULES) - {"rollback-mismatch"}
@@ -638,8 +641,11 @@ def test_root_without_postgres_user_is_explained(monkeypatch):
 
 def test_verify_rules_are_declared_in_the_rollback_group():
     rules = registry.load()
-    for rid in RULES:
+    assert set(RULES) == set(ROLLBACK_RULES) | set(TRACE_RULES)
+    for rid in ROLLBACK_RULES:
         assert rules[rid].group == "rollback" and rules[rid].scope == "engine"
+    for rid in TRACE_RULES:  # about locks: group safety (test_trace.py checks each)
+        assert rules[rid].group == "safety" and rules[rid].scope == "engine"
 
 
 # --- pieces of the procedure, without a server --------------------------------------------------
@@ -790,7 +796,269 @@ def test_static_and_dynamic_rollback_checks_agree_on_the_examples(pg, repo_root,
     _, out, _ = run(capsys, "check", "--format", "json", "examples/migrations")
     static = {f["message"].split("`")[1].split(":")[0] for f in json.loads(out)["findings"]
               if f["rule"] == "rollback-incomplete"}
-    _, out, _ = run(capsys, "verify", "--dsn", pg.admin_conninfo(), "--preset", "supabase",
+    _, out, _ = run(capsys, "verify", "--dsn", pg.admin_conninfo(), "--prelude", "supabase",
                     "--prelude", "examples/prelude.sql", "--format", "json", "examples/migrations")
     dynamic = {f["path"].rsplit("/", 1)[-1] for f in json.loads(out)["findings"] if f["rule"] == "rollback-mismatch"}
     assert static == dynamic == {"20251023_002_add_email_validation_trigger.sql"}
+
+
+# --- runner presets: layout, transactions, preludes (docs/presets.md, "migcheck verify") ------
+
+DIESEL = {
+    "migrations/2024-01-01-000000_create_a/up.sql": "CREATE TABLE a (id int PRIMARY KEY, name text);\n",
+    "migrations/2024-01-01-000000_create_a/down.sql": "DROP TABLE a;\n",
+    "migrations/2024-01-02-000000_index_a/up.sql": "CREATE INDEX a_name ON a (name);\nALTER TABLE a ADD COLUMN note text;\n",
+    "migrations/2024-01-02-000000_index_a/down.sql": "ALTER TABLE a DROP COLUMN note;\n",  # forgets the index
+}
+
+
+@postgres
+@needs_server
+def test_preset_pairs_diesel_up_and_down(pg, project, capsys):
+    write(project, DIESEL)
+    code, findings, err = verify_json(pg, capsys, "--preset", "diesel", "migrations")
+    # one rollback gap (and so the up.sql cannot run again after its down.sql); no not-idempotent
+    # (diesel never runs a migration twice); every up.sql applies
+    assert [(f["rule"], f["path"], f["line"]) for f in findings] == [
+        ("rollback-mismatch", "migrations/2024-01-02-000000_index_a/up.sql", 1),
+        ("verify-rollback-failed", "migrations/2024-01-02-000000_index_a/up.sql", 1)], findings
+    assert "index public.a_name" in findings[0]["message"]
+    assert 'relation "a_name" already exists' in findings[1]["message"]
+    assert err == ""
+    # naming the rule by id brings the second apply back (CREATE TABLE / INDEX without IF NOT EXISTS)
+    code, findings, _ = verify_json(pg, capsys, "--preset", "diesel", "--select", "not-idempotent", "migrations")
+    assert sorted(f["path"] for f in findings) == ["migrations/2024-01-01-000000_create_a/up.sql",
+                                                   "migrations/2024-01-02-000000_index_a/up.sql"]
+    assert {f["rule"] for f in findings} == {"not-idempotent"}
+
+
+@postgres
+@needs_server
+def test_preset_is_detected_as_check_detects_it(pg, project, capsys):
+    write(project, DIESEL)
+    code, findings, err = verify_json(pg, capsys, "migrations")
+    assert [f["rule"] for f in findings] == ["rollback-mismatch", "verify-rollback-failed"]
+    _, _, check_err = run(capsys, "check", "--format", "json", "migrations")
+    line = ('migcheck: detected diesel layout (set preset = "diesel" in the configuration, '
+            "or pass --preset diesel, to silence this)\n")
+    assert err == check_err == line
+    code, out, err = run(capsys, "verify", "--dsn", pg.admin_conninfo(), "--quiet", "migrations")
+    assert err == ""  # --quiet: no detection line, as for check
+    (project / "migcheck.toml").write_text('preset = "diesel"\n')
+    code, findings, err = verify_json(pg, capsys, "migrations")
+    assert ([f["rule"] for f in findings], err) == (["rollback-mismatch", "verify-rollback-failed"], "")
+
+
+@postgres
+@needs_server
+def test_diesel_preset_has_the_tracking_table(pg, project, capsys):
+    write(project, {
+        "migrations/2024-01-01-000000_guard/up.sql": """\
+            CREATE FUNCTION guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+            CREATE TRIGGER guard BEFORE DELETE ON __diesel_schema_migrations EXECUTE FUNCTION guard();
+            """,
+        "migrations/2024-01-01-000000_guard/down.sql": """\
+            DROP TRIGGER guard ON __diesel_schema_migrations;
+            DROP FUNCTION guard();
+            """,
+    })
+    code, findings, _ = verify_json(pg, capsys, "--preset", "diesel", "migrations")
+    assert (code, findings) == (0, [])
+
+
+# the runner's transaction around each migration: CREATE INDEX CONCURRENTLY fails in it as it does
+# in production, unless the file carries the runner's marker (and, sent as one query, is alone)
+TXN_CASES = [
+    # (preset, files, expected: None for clean, else a text the verify-apply-failed message holds)
+    ("sqlx", {"migrations/2_idx.up.sql": "CREATE INDEX CONCURRENTLY t_c ON t (c);\n"},
+     "sqlx runs each migration in a transaction unless it is marked `-- no-transaction`"),
+    ("sqlx", {"migrations/2_idx.up.sql": "-- no-transaction\nCREATE INDEX CONCURRENTLY t_c ON t (c);\n"}, None),
+    ("sqlx", {"migrations/2_idx.up.sql": "-- no-transaction\nSET lock_timeout = '1s';\n"
+                                         "CREATE INDEX CONCURRENTLY t_c ON t (c);\n"},
+     "the file is marked `-- no-transaction`, but sqlx sends it as one query"),
+    ("golang-migrate", {"migrations/2_idx.up.sql": "CREATE INDEX CONCURRENTLY t_c ON t (c);\n"}, None),
+    ("golang-migrate", {"migrations/2_idx.up.sql": "SET lock_timeout = '1s';\nCREATE INDEX CONCURRENTLY t_c ON t (c);\n"},
+     "golang-migrate sends the file as one query, which PostgreSQL runs as one transaction"),
+    ("goose", {"migrations/2_idx.sql": "-- +goose Up\nCREATE INDEX CONCURRENTLY t_c ON t (c);\n"
+                                       "-- +goose Down\nDROP INDEX CONCURRENTLY t_c;\n"},
+     "goose runs each migration in a transaction unless it is marked `-- +goose NO TRANSACTION`"),
+    ("goose", {"migrations/2_idx.sql": "-- +goose NO TRANSACTION\n-- +goose Up\nSET lock_timeout = '1s';\n"
+                                       "CREATE INDEX CONCURRENTLY t_c ON t (c);\n"
+                                       "-- +goose Down\nDROP INDEX CONCURRENTLY t_c;\n"}, None),
+    ("dbmate", {"db/migrations/2_idx.sql": "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY t_c ON t (c);\n"
+                                           "-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY t_c;\n"}, None),
+    ("diesel", {"migrations/2024-01-02-000000_idx/up.sql": "CREATE INDEX CONCURRENTLY t_c ON t (c);\n",
+                "migrations/2024-01-02-000000_idx/down.sql": "DROP INDEX CONCURRENTLY t_c;\n"},
+     "diesel runs each migration in a transaction unless it is marked `run_in_transaction = false`"),
+    ("diesel", {"migrations/2024-01-02-000000_idx/up.sql": "CREATE INDEX CONCURRENTLY t_c ON t (c);\n",
+                "migrations/2024-01-02-000000_idx/down.sql": "DROP INDEX CONCURRENTLY t_c;\n",
+                "migrations/2024-01-02-000000_idx/metadata.toml": "run_in_transaction = false\n"}, None),
+    ("flyway", {"db/migration/V2__idx.sql": "CREATE INDEX CONCURRENTLY t_c ON t (c);\n"}, None),
+    ("postgres-migrations", {"migrations/2_idx.sql": "CREATE INDEX CONCURRENTLY t_c ON t (c);\n"},
+     "unless it is marked `-- postgres-migrations disable-transaction`"),
+    ("refinery", {"migrations/V2__idx.sql": "CREATE INDEX CONCURRENTLY t_c ON t (c);\n"},
+     "refinery runs each migration in a transaction unless it is marked `-- refinery:noTransaction`"),
+    ("refinery", {"migrations/V2__idx.sql": "-- refinery:noTransaction\nCREATE INDEX CONCURRENTLY t_c ON t (c);\n"},
+     None),
+]
+
+FIRST = {  # migration 1 of each layout: the table the index goes on
+    "sqlx": {"migrations/1_t.up.sql": "CREATE TABLE t (c int);\n", "migrations/1_t.down.sql": "DROP TABLE t;\n",
+             "migrations/2_idx.down.sql": "DROP INDEX IF EXISTS t_c;\n"},
+    "golang-migrate": {"migrations/1_t.up.sql": "CREATE TABLE t (c int);\n", "migrations/1_t.down.sql": "DROP TABLE t;\n",
+                       "migrations/2_idx.down.sql": "DROP INDEX IF EXISTS t_c;\n"},
+    "goose": {"migrations/1_t.sql": "-- +goose Up\nCREATE TABLE t (c int);\n-- +goose Down\nDROP TABLE t;\n"},
+    "dbmate": {"db/migrations/1_t.sql": "-- migrate:up\nCREATE TABLE t (c int);\n-- migrate:down\nDROP TABLE t;\n"},
+    "diesel": {"migrations/2024-01-01-000000_t/up.sql": "CREATE TABLE t (c int);\n",
+               "migrations/2024-01-01-000000_t/down.sql": "DROP TABLE t;\n"},
+    "flyway": {"db/migration/V1__t.sql": "CREATE TABLE t (c int);\n"},
+    "postgres-migrations": {"migrations/1_t.sql": "CREATE TABLE t (c int);\n"},
+    "refinery": {"migrations/V1__t.sql": "CREATE TABLE t (c int);\n"},
+}
+
+
+@postgres
+@needs_server
+@pytest.mark.parametrize("preset,files,expected", TXN_CASES,
+                         ids=[f"{p}-{i}" for i, (p, _, _) in enumerate(TXN_CASES)])
+@pytest.mark.parametrize("trace", [False, True], ids=["apply", "trace"])
+def test_runner_transaction_semantics(pg, project, capsys, preset, files, expected, trace):
+    write(project, {**FIRST[preset], **files})
+    code, findings, _ = verify_json(pg, capsys, "--preset", preset, *(["--trace"] if trace else []),
+                                    "--select", "rollback", ".")
+    if expected is None:
+        assert (code, findings) == (0, []), findings
+        return
+    assert [f["rule"] for f in findings] == ["verify-apply-failed"], findings
+    assert "cannot run inside a transaction block" in findings[0]["message"]
+    assert expected in findings[0]["message"]
+    if "unless it is marked" in expected:  # the help says where the runner's marker goes
+        assert presets.get(preset).no_tx_marker in findings[0]["help"]
+        assert presets.get(preset).marker_where in findings[0]["help"]
+
+
+@postgres
+@needs_server
+def test_runner_transaction_makes_the_migration_atomic(pg, project, capsys):
+    write(project, {
+        "migrations/1_t.up.sql": "CREATE TABLE t (c int);\nCREATE TABLE t (c int);\n",
+        "migrations/1_t.down.sql": "DROP TABLE t;\n",
+        "migrations/2_u.up.sql": "CREATE TABLE t (c int);\n",  # applies: the failed 1 left nothing behind
+        "migrations/2_u.down.sql": "DROP TABLE t;\n",
+    })
+    code, findings, _ = verify_json(pg, capsys, "--preset", "golang-migrate", "migrations")
+    assert [(f["rule"], f["path"], f["line"]) for f in findings] == [
+        ("verify-apply-failed", "migrations/1_t.up.sql", 2)]
+    assert "committed one by one" not in findings[0]["help"]
+
+
+SUPABASE_CLI = {
+    "supabase/migrations/20240101120000_profiles.sql": """\
+        CREATE TABLE public.profiles (id uuid PRIMARY KEY REFERENCES auth.users (id), name text);
+        ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY "own" ON public.profiles FOR SELECT TO authenticated USING (auth.uid() = id);
+        """,
+}
+
+
+@postgres
+@needs_server
+def test_supabase_preset_is_the_layout_and_the_prelude(pg, project, capsys):
+    write(project, SUPABASE_CLI)
+    code, findings, err = verify_json(pg, capsys, "--preset", "supabase", "supabase/migrations")
+    assert (code, findings, err) == (0, [], "")
+    # detected (the Supabase CLI's layout): the same, with check's detection line
+    code, findings, err = verify_json(pg, capsys, "supabase/migrations")
+    assert (code, findings) == (0, [])
+    assert err.startswith("migcheck: detected the Supabase CLI layout")
+    # --prelude supabase with it loads the prelude once
+    code, findings, _ = verify_json(pg, capsys, "--preset", "supabase", "--prelude", "supabase", "supabase/migrations")
+    assert (code, findings) == (0, [])
+    # another preset: no Supabase stand-ins
+    code, findings, _ = verify_json(pg, capsys, "--preset", "postgres-migrations", "supabase/migrations")
+    assert [f["rule"] for f in findings] == ["verify-apply-failed"]
+    assert 'schema "auth" does not exist' in findings[0]["message"]
+
+
+def test_preset_choices_are_check_s(project, capsys):
+    (project / "migrations").mkdir()
+    code, _, err = run(capsys, "verify", "--preset", "nosuch", "migrations")
+    assert code == 2 and "'nosuch' is not one of" in err
+    for name in presets.NAMES:
+        assert f"'{name}'" in err
+
+
+@pytest.mark.parametrize("trace", [[], ["--trace"]])
+def test_other_dialect_is_refused(project, capsys, trace):
+    pytest.importorskip("sqlglot")
+    (project / "migrations").mkdir()
+    (project / "migcheck.toml").write_text('dialect = "mysql"\n')
+    code, out, err = run(capsys, "verify", *trace, "migrations")
+    assert (code, out) == (2, "")
+    assert err == ("migcheck: error: `migcheck verify` runs the migrations on PostgreSQL; the configured dialect "
+                   "is mysql (docs/dialects.md): use `migcheck check` for mysql migrations\n")
+
+
+def test_enabled_rules_under_a_runner_preset(project):
+    from migcheck import config
+
+    cfg = config.Config(root=project, preset="sqlx")
+    assert enabled_rules(cfg, None, None) == set(RULES) - {"not-idempotent"}
+    assert enabled_rules(cfg, "rollback", None) == set(ROLLBACK_RULES) - {"not-idempotent"}  # a group: no
+    assert enabled_rules(cfg, "not-idempotent", None) == {"not-idempotent"}  # its id: yes
+    assert "not-idempotent" in enabled_rules(config.Config(root=project, preset="sqlx",
+                                                           severity={"not-idempotent": "warning"}), None, None)
+
+
+@postgres
+@needs_server
+def test_syntax_of_a_later_postgresql_is_explained(pg, project, capsys):
+    write(project, {
+        "migrations/1_v.up.sql": "CREATE VIEW v AS SELECT * FROM (SELECT 1 AS one);\n",  # PostgreSQL 16+
+        "migrations/1_v.down.sql": "DROP VIEW v;\n",
+    })
+    code, findings, _ = verify_json(pg, capsys, "--preset", "golang-migrate", "migrations")
+    if pg.server_version() // 10000 >= 16:
+        assert findings == []
+        return
+    assert [f["rule"] for f in findings] == ["verify-apply-failed"]
+    assert f"later PostgreSQL than the {pg.server_version() // 10000} verify ran on" in findings[0]["help"]
+
+
+@postgres
+@needs_server
+def test_rollback_that_does_not_restore_what_the_migration_drops(pg, project, capsys):
+    write(project, {
+        "migrations/1_t.up.sql": "CREATE TABLE t (c int);\nCREATE VIEW tv AS SELECT c FROM t;\n",
+        "migrations/1_t.down.sql": "DROP VIEW tv;\nDROP TABLE t;\n",
+        "migrations/2_drop.up.sql": "DROP VIEW tv;\n",
+        "migrations/2_drop.down.sql": "SELECT 1;\n",  # irreversible, and says nothing
+    })
+    code, findings, _ = verify_json(pg, capsys, "--preset", "golang-migrate", "migrations/2_drop.up.sql")
+    assert [(f["rule"], f["path"], f["line"]) for f in findings] == [
+        ("rollback-mismatch", "migrations/2_drop.up.sql", 1),
+        ("verify-rollback-failed", "migrations/2_drop.up.sql", 1)]  # DROP VIEW tv again: there is none
+    assert findings[0]["message"].startswith("the migration drops view public.tv and the rollback does not restore it")
+
+
+@postgres
+@needs_server
+def test_versions_run_in_the_runner_s_order_and_each_directory_on_its_own_database(pg, project, capsys):
+    write(project, {
+        # numbers: 10 runs after 2 (a string sort would run it first, before table b exists)
+        "migrations/app/2_b.up.sql": "CREATE TABLE b (id int PRIMARY KEY);\n",
+        "migrations/app/2_b.down.sql": "DROP TABLE b;\n",
+        "migrations/app/10_c.up.sql": "CREATE TABLE c (b_id int REFERENCES b (id));\n",
+        "migrations/app/10_c.down.sql": "DROP TABLE c;\n",
+        # another history (another service's database): its own `b`, which would clash in one database
+        "migrations/jobs/1_b.up.sql": "CREATE TABLE b (job text);\n",
+        "migrations/jobs/1_b.down.sql": "DROP TABLE b;\n",
+    })
+    code, findings, _ = verify_json(pg, capsys, "--preset", "golang-migrate", "migrations")
+    assert (code, findings) == (0, [])
+    code, out, _ = run(capsys, "verify", "--dsn", pg.admin_conninfo(), "--preset", "golang-migrate",
+                       "--trace", "--select", "rollback", "--format", "json", "migrations")
+    doc = json.loads(out)
+    assert (code, doc["findings"]) == (0, [])
+    assert {f["path"] for f in doc["files"] if "trace" in f} == {
+        "migrations/app/2_b.up.sql", "migrations/app/10_c.up.sql", "migrations/jobs/1_b.up.sql"}

@@ -123,6 +123,24 @@ def _column_def_locks(table: str, col: dict, version: int) -> Lock:
     return Lock(table, ACCESS_EXCLUSIVE, note=f"ADD COLUMN {name} with a constant DEFAULT: catalog-only since PostgreSQL 11")
 
 
+def _column_def_scans(table: str, col: dict) -> list[Lock]:
+    """ADD COLUMN constraints that read every row (measured with `migcheck verify --trace` on
+    PostgreSQL 15): UNIQUE / PRIMARY KEY build an index; NOT NULL without a DEFAULT is checked."""
+    cons = [c.get("Constraint", {}) for c in col.get("constraints", ())]
+    kinds = {c.get("contype") for c in cons}
+    name = col.get("colname", "?")
+    out = []
+    if kinds & {"CONSTR_UNIQUE", "CONSTR_PRIMARY"}:
+        out.append(Lock(table, ACCESS_EXCLUSIVE, scan=True, note=f"ADD COLUMN {name} UNIQUE/PRIMARY KEY builds an index"))
+    if any(c.get("contype") == "CONSTR_CHECK" and not c.get("skip_validation") for c in cons):
+        out.append(Lock(table, ACCESS_EXCLUSIVE, scan=True, note=f"ADD COLUMN {name} CHECK validates every row"))
+    if "CONSTR_FOREIGN" in kinds and kinds & {"CONSTR_DEFAULT", "CONSTR_GENERATED"}:
+        out.append(Lock(table, ACCESS_EXCLUSIVE, scan=True, note=f"ADD COLUMN {name} REFERENCES with a DEFAULT validates every row"))
+    if "CONSTR_NOTNULL" in kinds and not kinds & {"CONSTR_DEFAULT", "CONSTR_IDENTITY", "CONSTR_GENERATED"}:
+        out.append(Lock(table, ACCESS_EXCLUSIVE, scan=True, note=f"ADD COLUMN {name} NOT NULL without DEFAULT checks every row"))
+    return out
+
+
 # ALTER TABLE subcommands that take less than ACCESS EXCLUSIVE (PostgreSQL 15 documentation).
 _SUBCOMMAND_MODES = {
     "AT_SetStatistics": SHARE_UPDATE_EXCLUSIVE,
@@ -157,6 +175,7 @@ def _alter_table(stmt: Statement, version: int) -> list[Lock]:
         d = c.get("def") or {}
         if sub == "AT_AddColumn" and "ColumnDef" in d:
             locks.append(_column_def_locks(table, d["ColumnDef"], version))
+            locks.extend(_column_def_scans(table, d["ColumnDef"]))
             for ref in _references(d["ColumnDef"]):
                 if ref != table:
                     locks.append(Lock(ref, SHARE_ROW_EXCLUSIVE, note="referenced table of the new column's foreign key"))
@@ -295,8 +314,9 @@ def statement_locks(stmt: Statement, version: int = 15) -> list[Lock]:
         rels = [pg.rangevar(r.get("VacuumRelation", {}).get("relation")) for r in n.get("rels", ())]
         if full:
             return [Lock(r, ACCESS_EXCLUSIVE, rewrite=True, note="VACUUM FULL rewrites the table") for r in rels]
-        what = "VACUUM" if n.get("is_vacuumcmd") else "ANALYZE"
-        return [Lock(r, SHARE_UPDATE_EXCLUSIVE, scan=True, note=what) for r in rels]
+        if not n.get("is_vacuumcmd"):  # a sample of rows, not a sequential scan (verify --trace)
+            return [Lock(r, SHARE_UPDATE_EXCLUSIVE, note="ANALYZE reads a random sample of rows") for r in rels]
+        return [Lock(r, SHARE_UPDATE_EXCLUSIVE, scan=True, note="VACUUM") for r in rels]
     if k == "ClusterStmt":
         rel = pg.rangevar(n.get("relation"))
         return [Lock(rel, ACCESS_EXCLUSIVE, rewrite=True, note="CLUSTER rewrites the table in index order")] if rel else []

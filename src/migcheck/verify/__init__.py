@@ -10,7 +10,9 @@ statement execution and error positions) and its finding model (``model.Finding`
   (``--dsn``), on which a fresh database with a random name is created and dropped.
 - ``runner``: applies files statement by statement and maps PostgreSQL errors to file:line.
 - ``snapshot``: the schema as a dict object-key -> definition, from catalog queries, and its diff.
-- ``verify``: the per-migration procedure (apply, apply again, rollback, diff, re-apply).
+- ``trace``: ``--trace``: the locks, rewrites and scans each statement really takes, held to the
+  static lock model (``migcheck.locks``), with the findings only a measurement can give.
+- ``procedure``: the per-migration procedure (apply, apply again, rollback, diff, re-apply).
 - ``command``: the click command ``migcheck verify``.
 
 psycopg 3 (``pip install 'migcheck[verify]'``) is imported only when a database is used.
@@ -18,4 +20,7 @@ psycopg 3 (``pip install 'migcheck[verify]'``) is imported only when a database 
 
 from __future__ import annotations
 
-RULES = ("verify-apply-failed", "not-idempotent", "verify-rollback-failed", "rollback-mismatch")
+ROLLBACK_RULES = ("verify-apply-failed", "not-idempotent", "verify-rollback-failed", "rollback-mismatch")
+# reported only with `migcheck verify --trace` (group safety: they are about locks, not rollbacks)
+TRACE_RULES = ("lock-model-mismatch", "lock-held-across-statements", "table-rewritten", "lock-without-timeout")
+RULES = ROLLBACK_RULES + TRACE_RULES

@@ -9,9 +9,18 @@ from pathlib import Path
 
 import click
 
-from . import RULES
+from ..presets import NAMES as PRESET_NAMES
+from . import ROLLBACK_RULES, RULES, TRACE_RULES
 
-PRESETS = {"supabase": Path(__file__).resolve().parent / "preludes" / "supabase.sql"}
+# shipped preludes: stand-ins for what a hosted platform has and a bare PostgreSQL lacks. `--prelude
+# supabase` loads one by name; the runner preset `supabase` (--preset, the `preset` key, or
+# detected) loads it too, since a Supabase CLI project's migrations expect it.
+_HERE = Path(__file__).resolve().parent / "preludes"
+PRELUDES = {"supabase": _HERE / "supabase.sql"}
+PRESETS = PRELUDES  # the name benchmarks/verify_bench.py (and older code) imports
+# what a runner preset loads first: its platform's stand-ins, or what the runner itself creates
+# before the first migration (diesel's tracking table, which migrations may refer to)
+PRESET_PRELUDES = {"supabase": PRELUDES["supabase"], "diesel": _HERE / "diesel.sql"}
 INSTALL_HINT = "pip install 'migcheck[verify]'  (or: pip install 'psycopg[binary]>=3.1')"
 
 
@@ -25,7 +34,10 @@ def _rule_set(value: str | None, where: str) -> list[str]:
         if not item:
             continue
         if item == "rollback":
-            out.extend(RULES)
+            out.extend(ROLLBACK_RULES)
+            continue
+        if item == "safety":
+            out.extend(TRACE_RULES)
             continue
         canon = registry.resolve(item)
         if canon is None:
@@ -50,6 +62,14 @@ def enabled_rules(cfg, select: str | None, ignore: str | None) -> set[str]:
     enabled -= {registry.resolve(r) for r in cfg.ignore}
     if select is not None:
         enabled = set(_rule_set(select, "--select"))
+    if getattr(cfg, "preset", None) not in (None, "guidelines"):
+        # the runner's rules off (not-idempotent: a runner never applies a migration twice), unless
+        # named by id (a group does not bring one back, as for `check`)
+        from .. import presets
+
+        named = {registry.resolve(r) for r in (*(cfg.select or ()), *cfg.severity)}
+        named |= {registry.resolve(r.strip()) for r in (select or "").split(",") if r.strip()}
+        enabled -= presets.get(cfg.preset).off - named
     enabled -= set(_rule_set(ignore, "--ignore"))
     return enabled
 
@@ -84,21 +104,28 @@ class _Progress:
               help="Use this existing server: migcheck creates a scratch database there, works only in it, "
                    "and drops it at the end (default: a private temporary cluster).")
 @click.option("--prelude", "preludes", multiple=True, type=click.Path(), metavar="FILE",
-              help="SQL to run before the first migration (roles, schemas, tables the migrations expect). Repeatable.")
-@click.option("--preset", type=click.Choice(sorted(PRESETS)),
-              help="Run a shipped prelude first: 'supabase' creates stand-ins for auth.users, auth.uid(), "
-                   "the anon/authenticated/service_role roles, the extensions schema, storage and realtime.")
+              help="SQL to run before the first migration (roles, schemas, tables the migrations expect), or "
+                   "'supabase': the shipped stand-ins for auth.users, auth.uid(), the anon/authenticated/"
+                   "service_role roles, the extensions schema, storage and realtime. Repeatable.")
+@click.option("--preset", type=click.Choice(PRESET_NAMES),
+              help="The migration runner's layout and transaction handling, as for `check` (docs/presets.md); "
+                   "default: the `preset` config key, else detected. 'supabase' also runs the Supabase prelude.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default=None,
               help="Output format (default: text; github when GITHUB_ACTIONS=true).")
 @click.option("--config", "config_path", type=click.Path(), help="Configuration file to use instead of searching.")
-@click.option("--select", help="Comma-separated verify rule ids to report (replaces the default: all four).")
+@click.option("--select", help="Comma-separated verify rule ids to report (replaces the default: all of them; "
+                                "the trace rules report only with --trace).")
 @click.option("--ignore", help="Comma-separated verify rule ids not to report.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
               help="Lowest severity that makes the exit code 1 (default: error).")
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
 @click.option("--quiet", "-q", is_flag=True,
               help="Print only findings at or above --fail-on: no help lines, no summary, no progress.")
-def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_on, no_color, quiet) -> int:
+@click.option("--trace", "trace", is_flag=True,
+              help="Run each migration's first apply statement by statement and report the locks, rewrites, "
+                   "scans and duration each statement really takes, held to the static lock model "
+                   "(see docs/trace.md).")
+def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_on, no_color, quiet, trace) -> int:
     """Apply each migration, twice, then its rollback, on a throwaway PostgreSQL; report what fails
     to apply, what cannot run twice, and what the rollback fails to undo."""
     from .. import config as config_mod
@@ -107,18 +134,39 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
     from .cluster import DsnServer, TempCluster, VerifyError
 
     cfg = config_mod.load(Path(config_path) if config_path else None)
-    cfg = cfg.with_cli(fail_on=fail_on)
-    enabled = enabled_rules(cfg, select, ignore)
+    if cfg.dialect != "postgres":
+        raise VerifyError(f"`migcheck verify` runs the migrations on PostgreSQL; the configured dialect is "
+                          f"{cfg.dialect} (docs/dialects.md): use `migcheck check` for {cfg.dialect} migrations")
+    cfg = cfg.with_cli(fail_on=fail_on, preset=preset)
     cwd = Path.cwd()
+    if cfg.preset is None:  # not pinned: recognise a runner's layout from the files, as `check` does
+        from .. import detect
+
+        cfg = detect.apply(cfg, paths, cwd, lambda line: None if quiet else click.echo(line, err=True))
+    enabled = enabled_rules(cfg, select, ignore)
     project = engine.collect(paths, cfg, cwd)
 
     prelude_files = []
-    for label, path in ([(f"--preset {preset}", PRESETS[preset])] if preset else []) + \
-            [(p, Path(p)) for p in preludes]:
+    wanted: list[tuple[str, Path]] = []
+    if cfg.preset in PRESET_PRELUDES:  # the runner's platform or own tables first
+        wanted.append((f"--preset {cfg.preset}" if preset else f"the {cfg.preset} preset's prelude",
+                       PRESET_PRELUDES[cfg.preset]))
+    for p in preludes:
+        path = Path(p)
         full = path if path.is_absolute() else cwd / path
+        if p in PRELUDES and not full.is_file():  # a shipped prelude by name (a file of that name wins)
+            wanted.append((f"--prelude {p}", PRELUDES[p]))
+        else:
+            wanted.append((p, path))
+    seen: set[Path] = set()
+    for label, path in wanted:
+        full = path if path.is_absolute() else cwd / path
+        if full.resolve() in seen:  # `--prelude supabase` with the supabase preset: once
+            continue
+        seen.add(full.resolve())
         if not full.is_file():
             raise VerifyError(f"prelude not found: {label}")
-        pf = engine.MigrationFile(full, label if label.startswith("--") else engine._display(full, cwd),
+        pf = engine.MigrationFile(full, label if label.startswith(("--", "the ")) else engine._display(full, cwd),
                                   "other", full.parent, cfg)
         if pf.read_problem:
             raise VerifyError(f"cannot read the prelude {label}: {pf.read_problem[1]}")
@@ -133,23 +181,33 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
     try:
         if dsn:
             server = DsnServer(dsn)
-            result = _run(server, project, cfg, enabled, prelude_files, progress, quiet)
+            result = _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace)
         else:
             progress.message("starting a temporary PostgreSQL cluster...")
             with TempCluster() as server:
-                result = _run(server, project, cfg, enabled, prelude_files, progress, quiet)
+                result = _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace)
     finally:
         progress.clear()
 
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     color = fmt == "text" and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
-    sys.stdout.write(render(fmt, result, {"color": color, "quiet": quiet, "fail_on": cfg.fail_on}))
+    text = render(fmt, result, {"color": color, "quiet": quiet, "fail_on": cfg.fail_on})
+    traces = getattr(result, "traces", None)
+    if traces is not None and fmt == "json":
+        import json
+
+        from .trace import add_to_json
+        text = json.dumps(add_to_json(json.loads(text), traces), indent=2, ensure_ascii=False) + "\n"
+    elif traces is not None and fmt == "text" and not quiet:
+        from .trace import render_text
+        text = render_text(traces) + text
+    sys.stdout.write(text)
     sys.stdout.flush()
     return 1 if result.failed(cfg.fail_on) else 0
 
 
-def _run(server, project, cfg, enabled, prelude_files, progress, quiet):
+def _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace=False):
     from . import procedure
 
     version = server.server_version()
@@ -157,6 +215,15 @@ def _run(server, project, cfg, enabled, prelude_files, progress, quiet):
         progress.clear()
         click.echo(f"migcheck: note: verifying on PostgreSQL {version // 10000}, the configuration says "
                    f"postgres-version = {cfg.postgres_version}", err=True)
-    with server.database() as conninfo:
-        return procedure.verify_project(project, cfg, conninfo, enabled=enabled, preludes=prelude_files,
-                                        progress=progress)
+    dirs = procedure.directories(project)
+    if len(dirs) <= 1:
+        with server.database() as conninfo:
+            return procedure.verify_project(project, cfg, conninfo, enabled=enabled, preludes=prelude_files,
+                                            progress=progress, trace=trace, server_version=version // 10000)
+    results = []
+    for d in dirs:  # one history per migration directory: a scratch database each
+        with server.database() as conninfo:
+            results.append(procedure.verify_project(project, cfg, conninfo, enabled=enabled, preludes=prelude_files,
+                                                    progress=progress, trace=trace, server_version=version // 10000,
+                                                    directory=d))
+    return procedure.merge(results)

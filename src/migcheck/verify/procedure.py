@@ -28,6 +28,7 @@ from ..config import Config
 from ..engine import MigrationFile, Project, Result
 from ..model import Finding, Statement, walk
 from . import RULES, runner, snapshot
+from . import trace as trace_mod
 from .snapshot import Change, Obj
 
 ProgressFn = Callable[[int, int, MigrationFile], None]
@@ -44,6 +45,9 @@ class Timings:
     snapshot_time: float = 0.0
     applies: int = 0
     apply_time: float = 0.0
+    traces: int = 0  # traced first applies (``--trace``)
+    trace_time: float = 0.0  # their time, seeding included
+    seed_time: float = 0.0
 
 
 def idempotency_opt_out(f: MigrationFile) -> bool:
@@ -58,8 +62,21 @@ def idempotency_opt_out(f: MigrationFile) -> bool:
 def ordered_migrations(project: Project) -> list[MigrationFile]:
     """Every migration of the project (the paths given and their siblings), in version order
     (files whose name has no version sort by name, which starts with the date for most)."""
+    from .. import layout
+
     migrations = [f for f in project.files if f.kind == "migration"]
-    return sorted(migrations, key=lambda f: (f.version or f.name.rsplit(".", 1)[0], f.name, f.display))
+    config = getattr(project, "config", None)
+    numeric = config is not None and layout.is_preset(config) and layout.runner_layout(config).numeric
+
+    def key(f):
+        v = f.version
+        if v is not None and numeric and re.fullmatch(r"\d+(?:\.\d+)*", v):
+            # the runner compares versions as numbers (golang-migrate, sqlx, goose, Flyway's parts,
+            # postgres-migrations, refinery): 10 after 9, not between 1 and 2
+            return (0, tuple(int(x) for x in v.split(".")), "", f.name, f.display)
+        return (1, (), v or f.name.rsplit(".", 1)[0], f.name, f.display)
+
+    return sorted(migrations, key=key)
 
 
 def reported_migrations(project: Project) -> set[Path]:
@@ -240,18 +257,40 @@ def _sentence(*parts: str) -> str:
 
 # --- the procedure ------------------------------------------------------------------------
 
+def directories(project: Project) -> list[Path]:
+    """The migration directories that hold a migration to verify, in path order. Each is a
+    history of its own (a service's database, a tenant schema's, ...): verify gives each one a
+    scratch database of its own, so one history's objects cannot change how another's apply."""
+    targets = reported_migrations(project)
+    return sorted({m.mdir for m in ordered_migrations(project) if m.path in targets})
+
+
+def merge(results: list[Result]) -> Result:
+    """One ``Result`` from the results of several directories."""
+    findings = sorted((f for r in results for f in r.findings), key=Finding.sort_key)
+    out = Result(findings, [f for r in results for f in r.files], [])
+    traces = [getattr(r, "traces", None) for r in results]
+    if any(t is not None for t in traces):
+        out.traces = {k: v for t in traces if t for k, v in t.items()}
+    return out
+
+
 def verify_project(project: Project, config: Config, conninfo: str, *, enabled: Iterable[str] = RULES,
                    preludes: list[tuple[str, MigrationFile]] = (), progress: ProgressFn | None = None,
-                   timings: Timings | None = None) -> Result:
+                   timings: Timings | None = None, trace: bool = False, server_version: int = 15,
+                   directory: Path | None = None) -> Result:
     """Run the procedure on the database ``conninfo`` (which should be empty: the caller creates
-    it) and return the findings as an engine ``Result``."""
+    it) and return the findings as an engine ``Result``. With ``trace``, the first apply of each
+    verified migration is traced (``trace.apply``); the result then carries ``traces``: display
+    path -> ``trace.FileTrace``, in verify order. ``directory``: only the migrations of that
+    migration directory (``directories``)."""
     import psycopg
 
     from .cluster import VerifyError
 
     timings = timings or Timings()
     out = _Emitter(config, set(enabled))
-    migrations = ordered_migrations(project)
+    migrations = [m for m in ordered_migrations(project) if directory is None or m.mdir == directory]
     targets = reported_migrations(project)
     if targets:
         last = max(i for i, m in enumerate(migrations) if m.path in targets)
@@ -278,10 +317,34 @@ def verify_project(project: Project, config: Config, conninfo: str, *, enabled: 
         def run(f: MigrationFile) -> runner.Failure | None:
             t = time.perf_counter()
             try:
-                return runner.apply(conninfo, f)
+                return runner.apply(conninfo, f, config=config)
             finally:
                 timings.applies += 1
                 timings.apply_time += time.perf_counter() - t
+
+        traces: dict[str, trace_mod.FileTrace] = {}
+        seeded: dict[int, str] = {}
+
+        def first_apply(f: MigrationFile) -> runner.Failure | None:
+            if not trace:
+                return run(f)
+            t = time.perf_counter()
+            existing = trace_mod.seed(snap_conn, seeded)
+            timings.seed_time += time.perf_counter() - t
+            try:
+                fail, ft = trace_mod.apply(conninfo, f, version=server_version, existing=existing, config=config)
+            finally:
+                timings.traces += 1
+                timings.trace_time += time.perf_counter() - t
+            touched = {lk.relation for st in ft.statements for lk in st.locks}
+            touched |= {r for st in ft.statements for r in st.held}
+            ft.empty = {rel: why.removeprefix("empty: ") for rel, why in existing.items()
+                        if why.startswith("empty") and rel in touched}
+            traces[f.display] = ft
+            if fail is None:
+                trace_mod.findings(ft, f, lambda rule, st, msg, hlp: out.emit(
+                    rule, f, st.line, st.column, msg, hlp, st.end_line, st.end_column))
+            return fail
 
         t0 = time.perf_counter()
         for label, pf in preludes:
@@ -301,7 +364,7 @@ def verify_project(project: Project, config: Config, conninfo: str, *, enabled: 
                     if m.read_problem or run(m) is not None:
                         failed_before.append(m)
                     continue
-                _verify_one(m, project.rollback_of(m), out, snap, run, failed_before)
+                _verify_one(m, project.rollback_of(m), out, snap, run, failed_before, first_apply)
             except psycopg.OperationalError as exc:  # the server went away (a statement crashed it?)
                 raise VerifyError(f"lost the connection to the database while verifying {m.display}: "
                                   f"{' '.join(str(exc).split())}") from None
@@ -312,7 +375,10 @@ def verify_project(project: Project, config: Config, conninfo: str, *, enabled: 
     # suppression comments (`-- migcheck: ignore <rule> -- <reason>`) apply as they do for check
     _apply_suppressions(out.findings, files)
     out.findings.sort(key=Finding.sort_key)
-    return Result(out.findings, files, [])
+    result = Result(out.findings, files, [])
+    if trace:
+        result.traces = traces
+    return result
 
 
 def _cascade_note(failed_before: list[MigrationFile]) -> str:
@@ -324,7 +390,7 @@ def _cascade_note(failed_before: list[MigrationFile]) -> str:
 
 
 def _verify_one(m: MigrationFile, rb: MigrationFile | None, out: _Emitter, snap, run,
-                failed_before: list[MigrationFile]) -> None:
+                failed_before: list[MigrationFile], first_apply=None) -> None:
     if m.read_problem:
         out.emit("verify-apply-failed", m, *(m.read_problem[2] or (1, 1)),
                  f"the migration cannot be run: {m.read_problem[1]}",
@@ -333,20 +399,22 @@ def _verify_one(m: MigrationFile, rb: MigrationFile | None, out: _Emitter, snap,
         return
     before = snap()
 
-    # 3. apply
-    fail = run(m)
+    # 3. apply (traced with --trace)
+    fail = (first_apply or run)(m)
     if fail is not None:
         partial = ("The statements before it were committed one by one (the file has no BEGIN/COMMIT), "
                    "so a failed run leaves the migration half-applied." if fail.autocommit else "")
-        out.failure("verify-apply-failed", m, fail, f"the migration fails to apply: {fail.describe()}",
-                    _sentence(fail.extra(), "" if fail.sqlstate == "42601" else _cascade_note(failed_before),
-                              "Fix the statement so the migration applies on a database with every earlier "
-                              "migration applied.", partial))
+        why, fix = runner.transaction_note(fail.wrapped, fail.sqlstate)
+        out.failure("verify-apply-failed", m, fail,
+                    f"the migration fails to apply: {fail.describe()}" + (f": {why}" if why else ""),
+                    fix or _sentence(fail.extra(), "" if fail.sqlstate == "42601" else _cascade_note(failed_before),
+                                     "Fix the statement so the migration applies on a database with every earlier "
+                                     "migration applied.", partial))
         failed_before.append(m)
         return
 
     # 4. apply again
-    if not idempotency_opt_out(m):
+    if "not-idempotent" in out.enabled and not idempotency_opt_out(m):  # off under a runner preset
         applied = snap()
         fail2 = run(m)
         if fail2 is not None:
@@ -377,8 +445,10 @@ def _verify_one(m: MigrationFile, rb: MigrationFile | None, out: _Emitter, snap,
         return  # `check` reports missing-rollback-file
     fail3 = run(rb)
     if fail3 is not None:
-        out.failure("verify-rollback-failed", rb, fail3, f"the rollback fails: {fail3.describe()}",
-                    _sentence(fail3.extra(),
+        why, fix = runner.transaction_note(fail3.wrapped, fail3.sqlstate)
+        out.failure("verify-rollback-failed", rb, fail3,
+                    f"the rollback fails: {fail3.describe()}" + (f": {why}" if why else ""),
+                    fix or _sentence(fail3.extra(),
                               f"Run the rollback right after {m.name} on a scratch database and fix the statement; "
                               "a rollback that fails leaves production half-way at the worst moment.",
                               "The statements before it were committed one by one (the file has no BEGIN/COMMIT)."
@@ -390,7 +460,7 @@ def _verify_one(m: MigrationFile, rb: MigrationFile | None, out: _Emitter, snap,
         return
     after = snap()
     for ch in snapshot.diff(before, after):
-        _mismatch(m, rb, ch, out)
+        _mismatch(m, rb, ch, out, _cascade_note(failed_before))
 
     # 6. re-apply, so the next migration starts where production would be
     fail4 = run(m)
@@ -403,7 +473,11 @@ def _verify_one(m: MigrationFile, rb: MigrationFile | None, out: _Emitter, snap,
         failed_before.append(m)
 
 
-def _mismatch(m: MigrationFile, rb: MigrationFile, ch: Change, out: _Emitter) -> None:
+def _mismatch(m: MigrationFile, rb: MigrationFile, ch: Change, out: _Emitter, note: str = "") -> None:
+    """One rollback-mismatch finding for the change ``ch``; ``note``: earlier migrations failed
+    in this run (the schema verify started from is not production's)."""
+    if note:
+        out = _Noted(out, note)
     obj = ch.obj
     if ch.what == "added":
         st = responsible(m, obj)
@@ -414,6 +488,17 @@ def _mismatch(m: MigrationFile, rb: MigrationFile, ch: Change, out: _Emitter) ->
                f"Make {rb.display} undo it too.") + " Before the migration it did not exist."
     elif ch.what == "removed":
         st = responsible(rb, obj, prefer_drop=True)
+        dropped_by_rollback = st is not None and _score(st, obj, prefer_drop=True) == 3
+        mst = responsible(m, obj, prefer_drop=True)
+        if not dropped_by_rollback and mst is not None and _score(mst, obj, prefer_drop=True) == 3:
+            # the migration drops it (or a CASCADE does) and the rollback does not bring it back
+            st, where = mst, m
+            msg = (f"the migration drops {ch.key} and the rollback does not restore it: "
+                   f"{snapshot.compact(obj.definition)}")
+            hlp = (f"Make {rb.display} re-create it as it was before the migration: "
+                   f"`{snapshot.compact(obj.definition, 400)}`.")
+            out.at("rollback-mismatch", where, st, msg, hlp)
+            return
         where = rb if st is not None else m
         if st is None:
             st = responsible(m, obj)
@@ -431,6 +516,16 @@ def _mismatch(m: MigrationFile, rb: MigrationFile, ch: Change, out: _Emitter) ->
         hlp = (f"Make {rb.display} restore the previous definition: "
                f"`{snapshot.compact(ch.before.definition, 400)}`.")
     out.at("rollback-mismatch", where, st, msg, hlp)
+
+
+class _Noted:
+    """An emitter that adds a sentence to every help text."""
+
+    def __init__(self, out: _Emitter, note: str):
+        self.out, self.note = out, note
+
+    def at(self, rule, f, st, message, help):
+        self.out.at(rule, f, st, message, _sentence(help, self.note))
 
 
 def _apply_suppressions(findings: list[Finding], files: list[MigrationFile]) -> None:

@@ -9,6 +9,15 @@ Each file runs on a connection of its own, in autocommit mode:
   like every other statement, so the file's transaction is the transaction;
 - a file without runs each statement in its own transaction, as the Supabase SQL editor does.
 
+Under a runner preset (docs/presets.md) the file runs as the runner runs it (``wrapper``): in the
+runner's own transaction (goose, dbmate, diesel, sqlx, postgres-migrations, unless the file opts
+out with the runner's marker), or as one query, which PostgreSQL runs as one implicit transaction
+(golang-migrate; an opted-out dbmate, diesel, sqlx or postgres-migrations file; Flyway and the
+Supabase CLI, which make each file atomic): verify then sends ``BEGIN``, the statements one by one
+(so a failure still has its own line), and ``COMMIT``. A statement that cannot run in a transaction
+block (``CREATE INDEX CONCURRENTLY``, ``VACUUM``) fails there as it fails in production; alone in an
+implicit transaction it runs, as PostgreSQL runs a one-statement query.
+
 The first failing statement ends the run of the file (an open transaction is rolled back). A file
 that leaves a transaction open at its end is a failure too: its session ends, and the server
 rolls the transaction back.
@@ -47,6 +56,8 @@ class Failure:
     end_column: int | None = None
     autocommit: bool = False  # statements before it were committed one by one
     index: int = 0  # which statement failed (0-based)
+    wrapped: object = None  # the ``txn.Runner`` whose transaction verify ran the file in, if any
+    newer_syntax: int = 0  # a syntax error in a statement migcheck's parser reads: the server's major version
 
     def describe(self) -> str:
         code = f" (SQLSTATE {self.sqlstate})" if self.sqlstate else ""
@@ -59,6 +70,10 @@ class Failure:
             parts.append(f"PostgreSQL: {self.detail.rstrip('.')}.")
         if self.hint:
             parts.append(f"Hint: {self.hint.rstrip('.')}.")
+        if self.newer_syntax:
+            parts.append(f"migcheck's own parser (PostgreSQL 17's grammar) reads this statement, so it is likely syntax "
+                         f"of a later PostgreSQL than the {self.newer_syntax} verify ran on: verify on the version "
+                         "production runs (`--dsn URL`, or MIGCHECK_PG_BINDIR for a private cluster).")
         return " ".join(parts)
 
 
@@ -89,6 +104,43 @@ def runs_as_written(ps: list[Piece]) -> bool:
     return False
 
 
+def wrapper(f, config, ps: list[Piece]):
+    """The runner (``txn.Runner``) whose transaction the file runs in, when verify must open one
+    around it; None: the file runs as written (the guidelines, sqitch, goose's NO TRANSACTION)."""
+    if config is None or getattr(f, "kind", None) not in ("migration", "rollback"):
+        return None
+    from .. import txn
+
+    r = txn.runner(f, config)
+    if r is None or r.effective is None:
+        return None
+    if r.effective == "wrap" and r.opens_tx:
+        return r  # the runner's BEGIN ... COMMIT around the file, whatever it holds
+    # one query (or the runner's all-or-nothing file): one implicit transaction when it holds more
+    # than one statement; a single statement runs on its own
+    return r if sum(1 for p in ps if p.text.strip().strip(";").strip()) > 1 else None
+
+
+def transaction_note(r, sqlstate: str | None) -> tuple[str, str]:
+    """(message tail, help) for a statement that failed because the runner's transaction was
+    around it (``sqlstate`` 25001: cannot run inside a transaction block)."""
+    if r is None or sqlstate != "25001":
+        return "", ""
+    if r.effective == "wrap" and r.opens_tx and r.marker:
+        return (f"{r.title} runs each migration in a transaction unless it is marked `{r.marker}`",
+                f"Mark the file with `{r.marker}` {r.marker_where}, and keep this statement alone in it "
+                f"(with the marker, {r.title} " + ("runs the statements one by one)." if r.splits else
+                                                   "sends the file as one query, which PostgreSQL still runs as "
+                                                   "one transaction when it holds more than one statement)."))
+    if r.opted_out:
+        return (f"the file is marked `{r.marker}`, but {r.title} sends it as one query, which PostgreSQL runs as "
+                "one transaction", "Move this statement into a migration of its own, alone.")
+    how = ("sends the file as one query, which PostgreSQL runs as one transaction" if not r.opens_tx
+           else "runs each file in one transaction")
+    return (f"{r.title} {how}", "Move this statement into a migration file of its own, alone "
+            f"({r.title} runs a file that holds only such a statement without a transaction).")
+
+
 _INLINE_LINE = re.compile(r"PL/pgSQL function inline_code_block line (\d+)")
 
 
@@ -117,41 +169,67 @@ def _map_position(f, piece: Piece, diag) -> int:
     return piece.start
 
 
-def apply(conninfo: str, f, *, connect_timeout: int = 30) -> Failure | None:
-    """Run file ``f`` on a fresh connection; None when every statement succeeded."""
+def failure(conn, f, p: Piece, exc, ps: list[Piece], i: int, wrapped=None) -> Failure:
+    """The ``Failure`` for statement ``p`` (index ``i``) rejected with ``exc``; an open transaction
+    is rolled back."""
+    import psycopg
+    from psycopg.pq import TransactionStatus
+
+    diag = exc.diag
+    off = _map_position(f, p, diag)
+    line, col = f.positions.line_col(off)
+    sl, sc = f.positions.line_col(p.start)
+    el, ec = f.positions.line_col(p.end)
+    msg = diag.message_primary or str(exc).strip().splitlines()[0]
+    if not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
+        try:
+            conn.execute("ROLLBACK")
+        except psycopg.Error:
+            pass
+    newer = 0
+    if diag.sqlstate == "42601" and p.stmt is not None and not f.problems and not conn.closed:
+        newer = conn.info.server_version // 10000
+    return Failure(line, col, msg, diag.sqlstate, diag.message_detail, diag.message_hint,
+                   sl, sc, el, ec, autocommit=wrapped is None and not runs_as_written(ps) and i > 0, index=i,
+                   wrapped=wrapped, newer_syntax=newer)
+
+
+def apply_tail(conn, f, ps: list[Piece]) -> Failure:
+    """The file left its transaction open: roll it back and say where it was opened."""
+    opened = next((p for p in reversed(ps) if p.stmt is not None and pg.is_begin(p.stmt)), ps[-1] if ps else None)
+    start = opened.start if opened else 0
+    line, col = f.positions.line_col(start)
+    conn.execute("ROLLBACK")
+    return Failure(line, col, "the transaction opened here is never committed, so the server rolls "
+                   "the migration back when the session ends", None, None,
+                   "End the transaction with COMMIT.", line, col, index=len(ps))
+
+
+def apply(conninfo: str, f, *, connect_timeout: int = 30, config=None) -> Failure | None:
+    """Run file ``f`` on a fresh connection; None when every statement succeeded. With ``config``
+    (a runner preset in it), the file runs in the runner's transaction (``wrapper``)."""
     import psycopg
     from psycopg.pq import TransactionStatus
 
     ps = pieces(f)
-    as_written = runs_as_written(ps)
+    wrapped = wrapper(f, config, ps)
     conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=connect_timeout)
     conn.add_notice_handler(lambda diag: None)  # RAISE NOTICE and friends are not findings
     try:
+        if wrapped is not None:
+            conn.execute("BEGIN")
         for i, p in enumerate(ps):
             try:
                 conn.execute(p.text)
             except psycopg.Error as exc:
-                diag = exc.diag
-                off = _map_position(f, p, diag)
-                line, col = f.positions.line_col(off)
-                sl, sc = f.positions.line_col(p.start)
-                el, ec = f.positions.line_col(p.end)
-                msg = diag.message_primary or str(exc).strip().splitlines()[0]
-                if not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
-                    try:
-                        conn.execute("ROLLBACK")
-                    except psycopg.Error:
-                        pass
-                return Failure(line, col, msg, diag.sqlstate, diag.message_detail, diag.message_hint,
-                               sl, sc, el, ec, autocommit=not as_written and i > 0, index=i)
+                return failure(conn, f, p, exc, ps, i, wrapped)
+        if wrapped is not None:  # the runner commits (a COMMIT in the file may have ended it early)
+            try:
+                conn.execute("COMMIT")
+            except psycopg.Error as exc:  # a deferred constraint, say: the last statement's doing
+                return failure(conn, f, ps[-1], exc, ps, len(ps) - 1, wrapped) if ps else None
         if conn.info.transaction_status != TransactionStatus.IDLE:
-            opened = next((p for p in reversed(ps) if p.stmt is not None and pg.is_begin(p.stmt)), ps[-1] if ps else None)
-            start = opened.start if opened else 0
-            line, col = f.positions.line_col(start)
-            conn.execute("ROLLBACK")
-            return Failure(line, col, "the transaction opened here is never committed, so the server rolls "
-                           "the migration back when the session ends", None, None,
-                           "End the transaction with COMMIT.", line, col, index=len(ps))
+            return apply_tail(conn, f, ps)
     finally:
         conn.close()
     return None
