@@ -308,12 +308,13 @@ def append_changelog(path: Path, version: str, title: str) -> Path:
     entry = f"- {version}: {title}\n"
     if path.exists():
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_bytes().decode("utf-8")  # not read_text: its newline translation made CRLF files LF
         except (OSError, UnicodeDecodeError) as exc:
             raise AuthoringError(f"cannot read {_show(path)}: {exc}") from None
+        nl = "\r\n" if "\r\n" in text else "\n"  # the file's own line endings
         if text and not text.endswith("\n"):
-            text += "\n"
-        new = text + entry
+            text += nl
+        new = text + entry.replace("\n", nl)
     else:
         new = "# Changelog\n\n" + entry
     try:

@@ -172,6 +172,7 @@ $$;
 
 COMMENT ON SCHEMA _migrations IS 'Migration tracking (see the migration guidelines): which migrations ran, when, and how.';
 COMMENT ON TABLE _migrations.schema_migrations IS 'One row per migration version: started, succeeded or failed, reverted.';
+COMMENT ON COLUMN _migrations.schema_migrations.checksum IS 'sha256 (64 hex digits) of the migration file as UTF-8 without BOM, line endings as LF: what migcheck lock and migcheck status compare.';
 
 -- Step 8: Record this migration itself
 INSERT INTO _migrations.schema_migrations (version, description, batch, execution_time_ms, success)
