@@ -174,10 +174,15 @@ def test_deeply_nested_expression(capsys, proj):
 
 
 def test_deeply_nested_parses_but_too_deep_for_json(capsys, proj):
-    """Nesting the parser accepts but that is too deep to walk: a finding, not a crash."""
-    put(proj, f"{M}/20250101_001_x.sql", "SELECT " + "-" * 5000 + "1;\nDROP TABLE a;\n")
+    """Nesting the parser accepts but too deep even to load its tree (json.loads: RecursionError):
+    a finding at that statement, and the other statements still checked (before, the whole file
+    was one finding at 1:1 and the DROP TABLE after it went unchecked). `- ` (not `-`: `--` is a
+    comment) before a column: PostgreSQL folds the minus signs of a constant."""
+    p = f"{M}/20250101_001_x.sql"
+    put(proj, p, "SELECT 1;\nSELECT " + "- " * 5000 + "a FROM t;\nDROP TABLE a;\n")
     code, rep, _ = run(capsys)
-    assert code == 1 and rep["findings"]
+    assert (code, found(rep)) == (1, [(p, 2, 1, "parse-error"), (p, 3, 1, "drop-table")])
+    assert "nested too deeply" in rep["findings"][0]["message"]
 
 
 # --- unterminated constructs, missing semicolon ---------------------------------------------
@@ -273,7 +278,7 @@ def test_directory_named_like_a_sql_file(capsys, proj):
 def test_directory_named_like_a_sql_file_given_explicitly(capsys, proj):
     (proj / M / "x.sql").mkdir()
     code, rep, err = run(capsys, f"{M}/x.sql")
-    assert code in (0, 2) and not (code == 0 and isinstance(rep, dict) and rep["findings"])
+    assert (code, rep["files"], rep["findings"]) == (0, [], [])  # a directory: checked recursively, holds nothing
 
 
 @pytest.mark.parametrize("rel", ["my migrations/20250101_001_x.sql", "migrations/dossier é/20250101_001_x.sql",
@@ -356,61 +361,274 @@ def test_missing_config_file_and_missing_path_are_exit_2(capsys, proj):
 
 # --- done when: one directory mixing everything -----------------------------------------------
 
-def test_directory_mixing_all_bad_inputs(capsys, proj, monkeypatch):
-    bad = {
-        "20250102_001_latin1.sql": ("SELECT 'Zürich';\n".encode("latin-1"), "encoding-error"),
-        "20250102_002_binary.sql": (b"\x00\x01\x02\x03", "encoding-error"),
-        "20250102_003_utf16_garbage.sql": (b"\xff\xfeS\x00\x00\xd8", "encoding-error"),
-        "20250102_004_unterminated.sql": (b"SELECT 'oops;\n", "parse-error"),
-        "20250102_005_dollar.sql": (b"DO $$ BEGIN\n", "parse-error"),
-        "20250102_006_comment.sql": (b"/* open\n", "parse-error"),
-        "20250102_007_psql.sql": (b"\\i other.sql\n", "parse-error"),
-        "20250102_008_var.sql": (b"SELECT :x;\n", "parse-error"),
-        "20250102_009_template.sql": (b"CREATE TABLE {{ .Schema }}.t (id int);\n", "parse-error"),
-        "20250102_010_deep.sql": (("SELECT " + "(" * 50_000 + "1" + ")" * 50_000 + ";\n").encode(), "parse-error"),
-        "20250102_011_gone.sql": (b"SELECT 1;\n", "unreadable-file"),
-    }
-    good = {
-        "20250101_001_empty.sql": b"",
-        "20250101_002_comments.sql": b"-- nothing\n",
-        "20250101_003_ws.sql": b" \n",
-        "20250101_004_bom.sql": b"\xef\xbb\xbfDROP TABLE a;\n",
-        "20250101_005_utf16.sql": "DROP TABLE b;\n".encode("utf-16"),
-        "20250101_006_nosemi.sql": b"SELECT 1;\nDROP TABLE c",
-        "20250101_007_long_line.sql": ("SELECT " + "1, " * 300_000 + "1; DROP TABLE d;").encode(),
-        "sub dir/20250101_008_space é.sql": b"DROP TABLE e;\n",
-    }
-    for name, (data, _) in bad.items():
-        put(proj, f"{M}/{name}", data)
-    for name, data in good.items():
-        put(proj, f"{M}/{name}", data)
-    (proj / M / "dir.sql").mkdir()
-    os.symlink(proj / "nowhere.sql", proj / M / "20250102_012_dangling.sql")
-    os.symlink(proj / M / "20250102_013_loop.sql", proj / M / "20250102_013_loop.sql")
-    bad["20250102_012_dangling.sql"] = (None, "unreadable-file")
-    bad["20250102_013_loop.sql"] = (None, "unreadable-file")
-    real = Path.read_bytes
+MIX_CONFIG = 'select = ["drop-table", "truncate", "delete-without-where"]\nchangelog = false\n'
+DEEP = "SELECT " + "+".join(["1"] * 150) + ";\n"  # parses, 300+ levels deep: reported, not analysed
+# file name -> (content, expected (rule, line, column) and a word of its message); content None: made below
+MIX_BAD = {
+    "20250102_001_latin1.sql": ("SELECT 1;\nSELECT 'Zürich';\n".encode("latin-1"), ("encoding-error", 2, 10, "byte offset 19")),
+    "20250102_002_invalid_utf8.sql": (b"SELECT '\xc3\x28';\n", ("encoding-error", 1, 9, "byte offset 8")),
+    "20250102_003_nul.sql": (b"SELECT 1;\nDROP\x00 TABLE a;\n", ("encoding-error", 2, 5, "NUL")),
+    "20250102_004_png.sql": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ("encoding-error", 3, 1, "binary")),
+    # column not pinned: the engine counts it in UTF-8 bytes-as-text (5), the character is the 2nd
+    "20250102_005_utf16_garbage.sql": (b"\xff\xfeS\x00\x00\xd8", ("encoding-error", 1, None, "UTF-16")),
+    "20250102_006_string.sql": (b"SELECT 1;\nSELECT 'oops;\n", ("parse-error", 2, 8, "unterminated quoted string")),
+    "20250102_007_dollar.sql": (b"SELECT 1;\nDO $$ BEGIN\n", ("parse-error", 2, 4, "unterminated dollar-quoted string")),
+    "20250102_008_comment.sql": (b"SELECT 1;\n/* open\n", ("parse-error", 2, 1, "unterminated /* comment")),
+    "20250102_009_psql_i.sql": (b"\\i other.sql\n", ("parse-error", 1, 1, "`\\i`")),
+    "20250102_010_psql_set.sql": (b"SELECT 1;\n\\set x 1\n", ("parse-error", 2, 1, "`\\set`")),
+    "20250102_011_psql_connect.sql": (b"\\connect db\nSELECT 1;\n", ("parse-error", 1, 1, "`\\connect`")),
+    "20250102_012_psql_var.sql": (b"SELECT 1;\nSELECT :'v';\n", ("parse-error", 2, 8, "psql variable")),
+    "20250102_013_go_template.sql": (b"CREATE TABLE {{ .Schema }}.t (id int);\n", ("parse-error", 1, 14, "template placeholder")),
+    "20250102_014_shell_template.sql": (b"SELECT 1;\nCREATE TABLE ${s}.t (id int);\n", ("parse-error", 2, 14, "template placeholder")),
+    "20250102_015_parser_depth.sql": (("SELECT " + "(" * 50_000 + "1" + ")" * 50_000 + ";\n").encode(), ("parse-error", 1, None, "too deeply")),
+    "20250102_016_tree_depth.sql": (b"SELECT 1;\n" + DEEP.encode(), ("parse-error", 2, 1, "too deeply")),
+    "20250102_017_gone.sql": (b"DROP TABLE gone;\n", ("unreadable-file", 1, 1, "disappeared")),
+    "20250102_018_denied.sql": (b"DROP TABLE denied;\n", ("unreadable-file", 1, 1, "permission denied")),
+    "20250102_019_dangling.sql": (None, ("unreadable-file", 1, 1, "")),
+    "20250102_020_loop.sql": (None, ("unreadable-file", 1, 1, "")),
+}
+MIX_GOOD = {
+    "20250101_001_empty.sql": b"",
+    "20250101_002_comments.sql": b"-- nothing\n/* at all */\n",
+    "20250101_003_ws.sql": b" \n\t\r\n",
+    "20250101_004_bom.sql": b"\xef\xbb\xbfDROP TABLE a;\r\nTRUNCATE b;\r\n",
+    "20250101_005_utf16.sql": "SELECT 'ü';\nDROP TABLE b;\n".encode("utf-16"),
+    "20250101_006_nosemi.sql": b"SELECT 1;\nDELETE FROM c",
+    "20250101_007_long_line.sql": ("SELECT " + "1, " * 35_000 + "1; DROP TABLE d; TRUNCATE e;").encode(),  # 100 KB; 1 MB: test_single_one_megabyte_line
+    "20250101_008_nested_ok.sql": ("SELECT " + "+".join(["1"] * 60) + ";\nDROP TABLE f;\n").encode(),
+    "sub dir/20250101_009_space é.sql": b"DROP TABLE g;\n",
+    "миграции/20250101_010_x.sql": b"TRUNCATE h;\n",
+}
 
-    def vanish(self):
-        if self.name == "20250102_011_gone.sql" and self.exists():
+
+def _mix(root: Path, with_bad: bool) -> None:
+    (root / "migcheck.toml").write_text(MIX_CONFIG, encoding="utf-8")
+    (root / M).mkdir()
+    for name, data in MIX_GOOD.items():
+        put(root, f"{M}/{name}", data)
+    if not with_bad:
+        return
+    for name, (data, _) in MIX_BAD.items():
+        if data is not None:
+            put(root, f"{M}/{name}", data)
+    os.symlink(root / "nowhere.sql", root / M / "20250102_019_dangling.sql")
+    os.symlink(root / M / "20250102_020_loop.sql", root / M / "20250102_020_loop.sql")
+    (root / M / "dir.sql").mkdir()  # a directory named like a migration: not a file, nothing to say
+
+
+def test_directory_mixing_all_bad_inputs(capsys, tmp_path, monkeypatch):
+    """The issue's "done when": exit 1, exactly one clear finding per bad file (rule and position),
+    and the good files' findings exactly as when the good files are checked alone."""
+    alone, mixed = tmp_path / "alone", tmp_path / "mixed"
+    alone.mkdir(), mixed.mkdir()
+    _mix(alone, with_bad=False)
+    _mix(mixed, with_bad=True)
+    monkeypatch.chdir(alone)
+    code, rep_alone, _ = run(capsys)
+    assert code == 1
+    good_alone = rep_alone["findings"]
+    assert {f["path"].split("/", 1)[1] for f in good_alone} == {
+        "20250101_004_bom.sql", "20250101_005_utf16.sql", "20250101_006_nosemi.sql", "20250101_007_long_line.sql",
+        "20250101_008_nested_ok.sql", "sub dir/20250101_009_space é.sql", "миграции/20250101_010_x.sql"}
+
+    # a file deleted between discovery and reading; a file we may not read (we may run as root,
+    # for whom chmod 000 changes nothing: test_permission_denied_* below test it for real)
+    real = Path.read_bytes
+    hooked = set()
+
+    def read_bytes(self):
+        if self.name == "20250102_017_gone.sql" and self.exists():
+            hooked.add(self.name)
             self.unlink()
+        if self.name == "20250102_018_denied.sql":
+            hooked.add(self.name)
+            raise PermissionError(13, "Permission denied", str(self))
         return real(self)
 
-    monkeypatch.setattr(Path, "read_bytes", vanish)
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.chdir(mixed)
     code, rep, _ = run(capsys)
     assert code == 1
-    by_file: dict[str, list[str]] = {}
+    assert hooked == {"20250102_017_gone.sql", "20250102_018_denied.sql"}, "the engine no longer reads with Path.read_bytes"
+    by_file: dict[str, list[dict]] = {}
     for f in rep["findings"]:
-        by_file.setdefault(f["path"].removeprefix(f"{M}/"), []).append(f["rule"])
-    for name, (_, rule) in bad.items():
-        assert by_file.get(name) == [rule], (name, by_file.get(name))
-    assert by_file["20250101_004_bom.sql"] == ["drop-table"]
-    assert by_file["20250101_005_utf16.sql"] == ["drop-table"]
-    assert by_file["20250101_006_nosemi.sql"] == ["drop-table"]
-    assert by_file["20250101_007_long_line.sql"] == ["drop-table"]
-    assert by_file["sub dir/20250101_008_space é.sql"] == ["drop-table"]
-    assert not any(n.startswith(("20250101_001", "20250101_002", "20250101_003")) for n in by_file)
-    assert rep["summary"]["files"] == len(bad) + len(good)
+        by_file.setdefault(f["path"].removeprefix(f"{M}/"), []).append(f)
+    for name, (_, (rule, line, col, word)) in MIX_BAD.items():
+        got = by_file.pop(name, [])
+        assert [(f["rule"], f["line"]) for f in got] == [(rule, line)], (name, got)
+        assert col is None or got[0]["column"] == col, (name, got)
+        assert word in got[0]["message"] and got[0]["help"], (name, got)
+    assert [f for fs in by_file.values() for f in fs] == good_alone
+    assert rep["summary"]["files"] == len(MIX_BAD) + len(MIX_GOOD)
+    assert "dir.sql" not in json.dumps(rep)
+
+
+# --- deep nesting through every rule ----------------------------------------------------------
+
+def _all_rules_config(root: Path) -> None:
+    from migcheck import registry
+
+    ids = ", ".join(f'"{r}"' for r in sorted(registry.load()))
+    (root / "migcheck.toml").write_text(f"select = [{ids}]\nchangelog = false\n", encoding="utf-8")
+
+
+def _nest(shape: str, n: int) -> str:
+    plus = "+".join(["a"] * n)
+    return {
+        "default": f"ALTER TABLE t ADD COLUMN c int DEFAULT ({plus});",
+        "check": f"ALTER TABLE t ADD CONSTRAINT c CHECK ({plus} > 0) NOT VALID;",
+        "view": f"CREATE VIEW v AS SELECT {plus} AS x FROM t;",
+        "trigger": f"CREATE TRIGGER tr BEFORE UPDATE ON t FOR EACH ROW WHEN ({plus} > 0) EXECUTE FUNCTION f();",
+        "index": f"CREATE INDEX CONCURRENTLY i ON t (a) WHERE {plus} > 0;",
+        "atomic": f"CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT {plus}; END;",
+        "update": "UPDATE t SET a = " + "CASE WHEN a THEN 1 ELSE " * n + "0" + " END" * n + ";",
+        "unary": "SELECT " + "- " * n + "a FROM t;",
+        "plpgsql": f"DO $$ BEGIN PERFORM {plus}; ALTER TABLE t ADD COLUMN c int DEFAULT {plus}; END $$;",
+        "sql_body": f"CREATE FUNCTION g() RETURNS int LANGUAGE sql AS $$ SELECT {plus} $$;",
+    }[shape]
+
+
+def _depth(sql: str) -> int:
+    """Nesting depth of the statement's parse tree, as source.MAX_DEPTH counts it."""
+    from pglast import parser as pg
+
+    (raw,) = json.loads(pg.parse_sql_json(sql))["stmts"]
+    best, stack = 0, [(next(iter(raw["stmt"].values())), 1)]
+    while stack:
+        node, d = stack.pop()
+        best = max(best, d)
+        for v in node.values() if isinstance(node, dict) else node:
+            if isinstance(v, (dict, list)):
+                stack.append((v, d + 1))
+    return best
+
+
+SHAPES = ["default", "check", "view", "trigger", "index", "atomic", "update", "unary", "plpgsql", "sql_body"]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_deeply_nested_statement_is_a_finding_through_every_rule(capsys, project, shape):
+    """Nesting the parser accepts but our recursive walkers (copy.deepcopy in missing-if-not-exists,
+    effects.py for the rollback rules) could not follow: one parse-error at the statement, no
+    internal error, and the statements around it still checked. Before source.MAX_DEPTH, 250 levels
+    of `+` gave RecursionError in three rules (exit 2)."""
+    _all_rules_config(project)
+    p = f"{M}/20250101_001_x.sql"
+    put(project, p, "BEGIN;\nSELECT 1;\n" + _nest(shape, 250) + "\nDROP TABLE z;\nCOMMIT;\n")
+    put(project, f"{M}/rollback/20250101_001_rollback.sql", "BEGIN;\nDROP VIEW IF EXISTS v;\nCOMMIT;\n")
+    code, rep, err = run(capsys)
+    assert code == 1, err
+    got = [(f["rule"], f["line"], f["column"]) for f in rep["findings"] if f["path"] == p]
+    deep = [g for g in got if g[0] == "parse-error"]
+    if shape in ("plpgsql", "sql_body"):  # the body is a string to the file's parser: analysed as far as it goes
+        assert deep == []
+    else:
+        assert deep == [("parse-error", 3, 1)]
+    assert ("drop-table", 4, 1) in got
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_nesting_just_under_the_limit_is_analysed_by_every_rule(capsys, project, shape):
+    """The limit leaves room: a statement just under source.MAX_DEPTH runs through every rule
+    (inside pytest's own deep stack) without an internal error and without a parse-error."""
+    from migcheck import source
+
+    _all_rules_config(project)
+    p = f"{M}/20250101_001_x.sql"
+    if shape in ("plpgsql", "sql_body"):  # the depth that counts is the body's
+        sql = _nest(shape, source.MAX_DEPTH // 2 - 10)
+    else:  # the deepest nesting of this shape that is still analysed
+        n = max(n for n in range(1, source.MAX_DEPTH) if _depth(_nest(shape, n)) <= source.MAX_DEPTH)
+        sql = _nest(shape, n)
+        assert source.MAX_DEPTH - 6 <= _depth(sql) <= source.MAX_DEPTH
+    put(project, p, "BEGIN;\n" + sql + "\nDROP TABLE z;\nCOMMIT;\n")
+    put(project, f"{M}/rollback/20250101_001_rollback.sql", "BEGIN;\nDROP VIEW IF EXISTS v;\nCOMMIT;\n")
+    code, rep, err = run(capsys)
+    assert code == 1, err
+    got = [(f["rule"], f["line"], f["column"]) for f in rep["findings"] if f["path"] == p]
+    assert not [g for g in got if g[0] == "parse-error"], got
+    assert ("drop-table", 3, 1) in got
+
+
+# --- permission denied, for real ----------------------------------------------------------------
+
+# Root ignores permission bits (CAP_DAC_OVERRIDE): as root, run migcheck without that capability
+# (util-linux `setpriv`), so a chmod-000 file is as unreadable to it as to any user.
+DROP_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search", "--"]
+
+
+def _unprivileged(args: list[str], setup) -> tuple[int, str, str]:
+    """Run ``migcheck check`` (a real process) in a fresh project where file permissions apply;
+    ``setup(root)`` makes the project and chmods its files."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="migcheck-perm-"))
+    try:
+        (root / "migcheck.toml").write_text(CONFIG, encoding="utf-8")
+        (root / M).mkdir()
+        setup(root)
+        prefix = DROP_DAC if os.geteuid() == 0 else []
+        if prefix and not shutil.which("setpriv"):
+            pytest.skip("running as root without `setpriv`: cannot make permission bits apply")
+        (root / "probe").write_text("x", encoding="utf-8")
+        (root / "probe").chmod(0o000)
+        probe = subprocess.run([*prefix, sys.executable, "-c", "open('probe').read()"], cwd=root, capture_output=True)
+        if probe.returncode == 0:
+            pytest.skip("this user reads chmod-000 files (a capability we could not drop): nothing to test")
+        (root / "probe").unlink()
+        proc = subprocess.run([*prefix, sys.executable, "-m", "migcheck", "check", *args], cwd=root,
+                              capture_output=True, text=True, env=dict(os.environ, NO_COLOR="1"))
+        return proc.returncode, proc.stdout, proc.stderr
+    finally:
+        for d, dirs, _ in os.walk(root):
+            for x in dirs:
+                os.chmod(os.path.join(d, x), 0o755)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _denied_file(root: Path) -> None:
+    put(root, f"{M}/20250101_001_secret.sql", "DROP TABLE a;\n").chmod(0o000)
+    put(root, f"{M}/20250101_002_ok.sql", "DROP TABLE b;\n").chmod(0o644)
+
+
+def test_permission_denied_file_is_a_finding_not_a_pass():
+    code, out, err = _unprivileged([], _denied_file)
+    assert "Traceback" not in out + err and err == ""
+    lines = [line for line in out.splitlines() if ": error[" in line]
+    assert code == 1
+    assert lines == [f"{M}/20250101_001_secret.sql:1:1: error[unreadable-file] permission denied: migcheck cannot read this file",
+                     f"{M}/20250101_002_ok.sql:1:1: error[drop-table] DROP TABLE b deletes the table and every row in it; "
+                     "the guidelines require review of destructive statements"]
+
+
+def _denied_dirs(root: Path) -> None:
+    for d in ("closed", "noexec"):
+        put(root, f"{M}/{d}/20250101_001_x.sql", "DROP TABLE a;\n").chmod(0o644)
+    (root / M / "closed").chmod(0o000)  # cannot list it
+    (root / M / "noexec").chmod(0o644)  # can list it, cannot open what is in it
+    put(root, f"{M}/20250101_002_ok.sql", "SELECT 1;\n").chmod(0o644)
+
+
+def test_directory_we_cannot_list_or_enter_is_a_finding():
+    """Before: os.walk skipped an unreadable directory silently, so its migrations passed unchecked (exit 0)."""
+    code, out, err = _unprivileged([], _denied_dirs)
+    assert "Traceback" not in out + err and err == ""
+    assert code == 1
+    assert [line for line in out.splitlines() if ": error[" in line] == [
+        f"{M}/closed:1:1: error[unreadable-file] permission denied: migcheck cannot list this directory, "
+        "so the migrations in it are not checked",
+        f"{M}/noexec/20250101_001_x.sql:1:1: error[unreadable-file] permission denied: migcheck cannot read this file"]
+
+
+def test_file_given_inside_a_directory_we_cannot_enter():
+    """Before: PermissionError from Path.is_dir in engine.collect, an internal error (exit 2)."""
+    code, out, err = _unprivileged([f"{M}/noexec/20250101_001_x.sql"], _denied_dirs)
+    assert "Traceback" not in out + err and "internal error" not in err
+    assert code == 1
+    assert f"{M}/noexec/20250101_001_x.sql:1:1: error[unreadable-file] permission denied" in out
 
 
 def test_header_only_migration_is_not_a_silent_pass(capsys, project):

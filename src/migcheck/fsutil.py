@@ -22,9 +22,12 @@ def atomic_write(path: Path | str, text: str, overwrite: bool = False) -> Path:
     link, which fails if the name exists, so a file created meanwhile is never clobbered).
 
     Raises ``FileExistsError`` when ``path`` exists and ``overwrite`` is false. The directory must
-    exist. An existing file keeps its permission bits; a new one gets the umask's.
+    exist. An existing file keeps its permission bits; a new one gets the umask's. Overwriting a
+    symlink writes the file it points to (the link stays a link). Returns ``path``.
     """
-    path = Path(path)
+    given = path = Path(path)
+    if overwrite and path.is_symlink():
+        path = Path(os.path.realpath(path))
     if not overwrite and (path.exists() or path.is_symlink()):
         raise FileExistsError(errno.EEXIST, "file exists", str(path))
     try:
@@ -55,7 +58,7 @@ def atomic_write(path: Path | str, text: str, overwrite: bool = False) -> Path:
         except FileNotFoundError:
             pass
     _fsync_dir(path.parent)
-    return path
+    return given
 
 
 def _fsync_dir(d: Path) -> None:

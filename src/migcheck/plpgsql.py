@@ -19,7 +19,7 @@ import re
 from pglast import parser as pg
 
 from .model import Comment, Statement
-from .source import Positions
+from .source import Positions, too_deep
 
 _DOLLAR = re.compile(r"\$([A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*)?\$")
 _OCTAL = re.compile(r"[0-7]{1,3}")
@@ -270,6 +270,8 @@ def inner_statements(stmt: Statement, text: str, pos: Positions) -> list[Stateme
         local = Positions(sql)
         for raw in parsed.get("stmts", ()):
             kind, node = next(iter(raw["stmt"].items()))
+            if too_deep(node):  # like an inner statement that does not parse: our walkers could not follow it
+                continue
             b_start = raw.get("stmt_location", 0)
             b_len = raw.get("stmt_len", 0)
             c_start = local.char_of_byte(b_start)

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import count_example
@@ -158,3 +158,39 @@ def test_mutated_fixtures(migration, rollback):
 def test_arbitrary_bytes(migration):
     count_example("arbitrary")
     check_properties(migration, None)
+
+
+# Deep nesting: the parser accepts far deeper trees than our recursive walkers (and copy.deepcopy)
+# can follow; source.MAX_DEPTH turns those into a parse-error. Depths around and beyond it, in the
+# statement kinds whose trees the rules walk hardest.
+WRAPPERS = ["({})", "-{}", "{} + 1", "1 * {}", "NOT {}", "f({})", "{}::int", "ARRAY[{}]", "CASE WHEN a THEN {} END",
+            "(SELECT {})", "coalesce({}, 1)", "ROW({})", "{} IS NULL", "{} AND b", "a OR {}"]
+CONTEXTS = [
+    "SELECT {};", "ALTER TABLE t ADD COLUMN c int DEFAULT {};", "CREATE VIEW v AS SELECT {} AS x;",
+    "ALTER TABLE t ADD CONSTRAINT k CHECK ({}) NOT VALID;", "CREATE INDEX CONCURRENTLY i ON t (a) WHERE {};",
+    "UPDATE t SET a = {} WHERE id = 1;", "DO $$ BEGIN PERFORM {}; END $$;",
+    "CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT {}; END;",
+    "CREATE FUNCTION h() RETURNS int LANGUAGE sql AS $$ SELECT {} $$;",
+    "CREATE TRIGGER tr BEFORE UPDATE ON t FOR EACH ROW WHEN ({}) EXECUTE FUNCTION f();",
+]
+
+
+@st.composite
+def nested(draw) -> bytes:
+    n = draw(st.integers(0, 260))
+    expr = "a"
+    for w in draw(st.lists(st.sampled_from(WRAPPERS), min_size=n, max_size=n)):
+        expr = w.format(expr)
+    stmt = draw(st.sampled_from(CONTEXTS)).format(expr)
+    return f"BEGIN;\n{stmt}\nDROP TABLE z;\nCOMMIT;\n".encode()
+
+
+# ~0.1 s an example (deep trees through every rule): fewer in the bounded profile, all of them in `long`
+_FEWER = settings(max_examples=30) if settings().max_examples < 1000 else (lambda f: f)
+
+
+@_FEWER
+@given(migration=nested(), rollback=st.none() | nested())
+def test_deep_nesting(migration, rollback):
+    count_example("nested")
+    check_properties(migration, rollback)
