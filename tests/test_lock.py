@@ -153,3 +153,44 @@ def test_duplicate_versions_refused(proj, capsys):
         "migcheck: error: migrations/20251022_001_a.sql and migrations/20251022_001_dup.sql share the version "
         "20251022_001: give one of them a new number (see `migcheck check`, duplicate-version), then lock\n"))
     assert not (proj / "migcheck.lock").exists()
+
+
+GOOSE = "-- +goose Up\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n"
+DETECTED = ('migcheck: detected goose layout (set preset = "goose" in the configuration, '
+            "or pass --preset goose, to silence this)\n")
+
+
+def test_lock_detects_the_runner_layout_like_check(project, capsys):
+    """`lock` and `check` must agree on what a migration and its version are: with no preset
+    configured both detect the goose layout, so an edit of a locked goose file is reported."""
+    (project / "migrations").mkdir()
+    goose = project / "migrations" / "00001_a.sql"
+    goose.write_text(GOOSE)
+    assert run(capsys, "lock") == (0, "migcheck.lock: 1 migration locked (1 added, 0 updated)\n", DETECTED)
+    assert (project / "migcheck.lock").read_text() == (
+        lockfile.HEADER + f"1 {lockfile.checksum_text(GOOSE)} migrations/00001_a.sql\n")
+    goose.write_text(GOOSE + "-- edited\n")
+    code, out, err = run(capsys, "check", "--select", "modified-migration", "--format", "json")
+    assert code == 1 and err == DETECTED
+    assert [(f["rule"], f["path"], f["line"]) for f in json.loads(out)["findings"]] == [
+        ("modified-migration", "migrations/00001_a.sql", 1)]
+
+
+def test_lock_without_a_migrations_directory_says_what_to_configure(project, capsys):
+    code, out, err = run(capsys, "lock")
+    assert (code, out) == (2, "")
+    assert err.startswith("migcheck: error: no migrations directory found (looked for migrations under ")
+    assert "set `migrations` in migcheck.toml or [tool.migcheck] of pyproject.toml" in err
+    assert "pass paths" not in err  # lock takes no paths: never suggest it
+
+
+def test_an_edit_of_a_goose_down_section_is_an_edit(project, capsys):
+    (project / "migrations").mkdir()
+    goose = project / "migrations" / "00001_a.sql"
+    goose.write_text(GOOSE)
+    assert run(capsys, "lock")[0] == 0
+    goose.write_text(GOOSE.replace("DROP TABLE a;", "DROP TABLE IF EXISTS a;"))
+    code, out, err = run(capsys, "lock", "--check")
+    assert (code, out) == (1, "migrations/00001_a.sql: edited since it was locked (locked sha256 "
+                              f"{lockfile.checksum_text(GOOSE)[:12]}, now "
+                              f"{lockfile.checksum_text(GOOSE.replace('DROP TABLE a;', 'DROP TABLE IF EXISTS a;'))[:12]})\n")

@@ -65,7 +65,12 @@ def checksum(data: bytes) -> str:
 
 
 def file_checksum(f) -> str:
-    """The checksum of a ``MigrationFile`` (its in-memory content when it has one)."""
+    """The checksum of a ``MigrationFile`` (its in-memory content when it has one). For a runner
+    file holding both an up and a down section (goose, dbmate) it is the whole file's: an edit of
+    either section is an edit, and the runner's own checksum covers the file too."""
+    whole = getattr(f, "section_source", None)
+    if whole is not None:
+        return checksum_text(whole)
     if f.read_problem is None:
         return checksum_text(f.text)
     data = f.content if f.content is not None else f.path.read_bytes()
@@ -159,11 +164,24 @@ class DuplicateVersion(Exception):
     pass
 
 
+def configured_project(config: Config, cwd: Path):
+    """The configured migration directories as the engine sees them (`lock` and `status` take no
+    paths: the lock file and the tracking table cover the whole project)."""
+    from . import engine
+    from .config import ConfigError
+
+    try:
+        return engine.collect([], config, cwd)
+    except ConfigError:
+        dirs = ", ".join(str(d) for d in config.migrations)
+        raise ConfigError(f"no migrations directory found (looked for {dirs} under {config.root}): `migcheck lock` "
+                          "and `migcheck status` read the configured directories; set `migrations` in migcheck.toml "
+                          "or [tool.migcheck] of pyproject.toml, or run them where that configuration is") from None
+
+
 def current(config: Config, cwd: Path) -> dict[str, Current]:
     """The migrations of the configured directories, by version."""
-    from . import engine
-
-    project = engine.collect([], config, cwd)
+    project = configured_project(config, cwd)
     out: dict[str, Current] = {}
     for f in project.files:
         if f.kind != "migration":

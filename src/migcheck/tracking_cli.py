@@ -14,9 +14,16 @@ class _Usage(click.ClickException):
 
 
 def _config(config_path):
+    """The configuration, with the runner layout detected as `check` detects it when no preset is
+    set, so that `lock`, `status` and `check` agree on what a migration and its version are."""
     from .config import load
 
-    return load(Path(config_path) if config_path else None)
+    cfg = load(Path(config_path) if config_path else None)
+    if cfg.preset is None:
+        from . import detect
+
+        cfg = detect.apply(cfg, [], Path.cwd(), lambda line: click.echo(line, err=True))
+    return cfg
 
 
 @click.command("lock")
