@@ -368,3 +368,19 @@ def test_refinery_names_versions_and_detection(tmp_path, monkeypatch, capsys):
     (tmp_path / "Cargo.toml").unlink()
     code, out, err = run(capsys, "check", "--format", "json", "migrations")
     assert err.startswith('migcheck: detected Flyway layout')
+
+
+def test_summary_counts_a_two_section_file_once(tmp_path, monkeypatch, capsys):
+    """A goose file is checked as its up and its down section, but the user has one file."""
+    from migcheck.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "00001_a.sql").write_text(
+        "-- +goose Up\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n")
+    assert main(["check", "--preset", "goose", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [f["kind"] for f in doc["files"]] == ["migration", "rollback"]
+    assert doc["summary"]["files"] == 1
+    assert main(["check", "--preset", "goose"]) == 0
+    assert capsys.readouterr().out.endswith(" in 1 file\n")

@@ -283,7 +283,9 @@ class Result:
                 suppressed += 1
             else:
                 counts[f.severity] += 1
-        return {"files": len(self.files), "errors": counts["error"], "warnings": counts["warning"],
+        # a goose/dbmate file is two entries (its up and down sections) but one file on disk
+        files = len({f.display for f in self.files})
+        return {"files": files, "errors": counts["error"], "warnings": counts["warning"],
                 "infos": counts["info"], "suppressed": suppressed}
 
     def failed(self, fail_on: str) -> bool:
