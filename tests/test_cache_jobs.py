@@ -290,6 +290,9 @@ def _in_process(root: Path, paths: list[str], fresh: bool = False) -> list[tuple
     ("rollback-incomplete.redefine.sql",
      ["migrations/20250101_003_lead_view_v3.sql", "migrations/rollback/20250101_003_rollback.sql"],
      "migrations/20250101_002_lead_view_v2.sql", "SELECT id, email, score FROM", "SELECT id, score FROM"),
+    # changing-column-type (rules._locking.history): the type an earlier migration gave the column
+    ("changing-column-type.renamed.sql", ["migrations/20250103_001_widen.sql"],
+     "migrations/20250101_001_create_leads.sql", "email varchar(100)", "email integer"),
 ])
 def test_memo_follows_a_sibling_edited_on_disk(tmp_path, fixture, checked, sibling, old, new):
     from migcheck import summaries
