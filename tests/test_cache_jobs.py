@@ -258,3 +258,106 @@ def test_a_rule_module_missing_from_the_index_still_runs(monkeypatch):
              "'migcheck.rules.truncate' in sys.modules, registry.impl(rules['truncate']) is not None)")
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert r.stdout.split() == ["True", "True", "False", "True"]
+
+
+# --- the process-level memo of the cross-file rules' summaries (migcheck.summaries) -----------
+
+def _project_from(tmp_path, fixture: str) -> Path:
+    root = tmp_path / "memo"
+    for rel, data in parse_case((REPO / "tests" / "fixtures" / "rules" / fixture).read_bytes()).files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+    (root / "migcheck.toml").write_text('migrations = ["migrations"]\n')
+    return root
+
+
+def _in_process(root: Path, paths: list[str], fresh: bool = False) -> list[tuple]:
+    """``engine.check`` as `migcheck lsp` runs it: in this process, again and again."""
+    from migcheck import config as cfgmod, summaries
+
+    if fresh:
+        summaries.clear()
+    result = engine.check([str(root / p) for p in paths], cfgmod.load(None, root), root)
+    return [(f.rule, f.path, f.line, f.column, f.message) for f in result.findings]
+
+
+@pytest.mark.parametrize("fixture,checked,sibling,old,new", [
+    # mixed-changes: the foreign key a sibling declares ties the two tables of the checked file
+    ("mixed-changes.clean-project.sql", ["migrations/20251023_002_billing.sql"],
+     "migrations/20251022_001_invoices.sql", "REFERENCES companies (id)", "REFERENCES customers (id)"),
+    # rollback-incomplete: the definition an earlier migration gave the view the checked one re-creates
+    ("rollback-incomplete.redefine.sql",
+     ["migrations/20250101_003_lead_view_v3.sql", "migrations/rollback/20250101_003_rollback.sql"],
+     "migrations/20250101_002_lead_view_v2.sql", "SELECT id, email, score FROM", "SELECT id, score FROM"),
+    # changing-column-type (rules._locking.history): the type an earlier migration gave the column
+    ("changing-column-type.renamed.sql", ["migrations/20250103_001_widen.sql"],
+     "migrations/20250101_001_create_leads.sql", "email varchar(100)", "email integer"),
+])
+def test_memo_follows_a_sibling_edited_on_disk(tmp_path, fixture, checked, sibling, old, new):
+    from migcheck import summaries
+
+    root = _project_from(tmp_path, fixture)
+    before = _in_process(root, checked, fresh=True)
+    assert _in_process(root, checked) == before  # served from the memo
+    hits = summaries.stats["hits"]
+    assert hits > 0
+    p = root / sibling
+    text = p.read_text()
+    assert old in text
+    p.write_text(text.replace(old, new))  # same process, same memo: the edit must be seen
+    after = _in_process(root, checked)
+    assert summaries.stats["hits"] > hits  # the other siblings still come from the memo
+    assert after != before
+    assert after == _in_process(root, checked, fresh=True)  # what a new process finds
+    p.write_text(text)  # put back as it was: the first result again
+    assert _in_process(root, checked) == before
+
+
+def test_memo_is_bounded(tmp_path, monkeypatch):
+    from migcheck import summaries
+
+    monkeypatch.setattr(summaries, "MAX_ENTRIES", 3)
+    summaries.clear()
+    root = _project_from(tmp_path, "rollback-incomplete.redefine.sql")
+    first = _in_process(root, ["migrations/20250101_005_bulk_update.sql"])
+    assert len(summaries._MEMO) == 3
+    assert _in_process(root, ["migrations/20250101_005_bulk_update.sql"]) == first
+    summaries.clear()
+
+
+def test_summaries_persisted_in_the_pack_serve_a_new_process(tmp_path, capsys, monkeypatch):
+    """A one-file `check` with a cache: the siblings' summaries come from the pack (no parse), an
+    edited sibling is summarised again, a corrupt entry is ignored; the output is always what
+    `--no-cache` prints."""
+    from migcheck import summaries
+
+    root = _project_from(tmp_path, "mixed-changes.clean-project.sql")
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("MIGCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    checked = root / "migrations" / "20251023_002_billing.sql"
+    sibling = root / "migrations" / "20251022_001_invoices.sql"
+
+    def once(*extra):
+        summaries.clear()  # a new process
+        out = run(capsys, "check", "--format", "json", *extra, str(checked))
+        return out, dict(summaries.stats)
+
+    first, stats = once()
+    assert stats["disk"] == 0 and stats["misses"] > 0
+    checked.write_text(checked.read_text() + "\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_invoices_due ON invoices (due_on);\n")
+    again, stats = once()
+    assert stats["disk"] > 0 and stats["misses"] == 1  # only the edited file is parsed
+    assert again == once("--no-cache")[0]
+    sibling.write_text(sibling.read_text().replace("REFERENCES companies (id)", "REFERENCES customers (id)"))
+    edited, stats = once()
+    assert stats["misses"] == 1 and edited != again  # the edited sibling, summarised again
+    assert edited == once("--no-cache")[0]
+    for pack in (tmp_path / "cache").glob("v*.json"):
+        data = json.loads(pack.read_text())
+        assert data["summaries"]
+        data["summaries"] = {k: [[1, 2, 3]] for k in data["summaries"]}
+        pack.write_text(json.dumps(data))
+    checked.write_text(checked.read_text() + "\n")
+    assert once()[0][1] == once("--no-cache")[0][1]
+    summaries.clear()

@@ -6,7 +6,9 @@ when the root is not writable). It maps each file's absolute path to the key of 
 was checked with and what the engine found (``engine.FileResult`` as plain lists). A result
 that depended on other files (a rule read the project) is kept with the fingerprint of every
 file of the project and used only while that fingerprint holds. The cacheable project rules
-(``engine.CACHEABLE_PROJECT_RULES``) are kept under the project's fingerprint too.
+(``engine.CACHEABLE_PROJECT_RULES``) are kept under the project's fingerprint too. The pack also
+keeps the cross-file rules' per-file summaries (``migcheck.summaries``), keyed on each file's
+bytes: checking one changed file of a large directory reads its siblings but does not parse them.
 
 The key of the code is the migcheck version plus the size and modification time of every
 module of the package, so an edited rule never serves stale results. Writes go to a temporary
@@ -24,7 +26,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, summaries
 
 FORMAT = 1
 KEEP_PACKS = 8  # packs of other configurations / rule sets kept beside the current one
@@ -81,6 +83,7 @@ class Cache:
         directory = self.directory or default_dir(config)
         self.directory = directory
         self.pack = directory / name
+        found = None
         for d in (directory, _fallback_dir()):
             try:
                 data = json.loads((d / name).read_bytes())
@@ -89,7 +92,9 @@ class Cache:
             if isinstance(data, dict) and isinstance(data.get("files"), dict) and isinstance(data.get("project"), dict):
                 self.files = data["files"]
                 self.project = data["project"]
+                found = data.get("summaries")
                 break
+        summaries.attach(found)  # the cross-file rules' per-file summaries (migcheck.summaries)
 
     def _key(self, f) -> str | None:
         """The key of the file's bytes (and identity), or None when it cannot be read."""
@@ -169,12 +174,16 @@ class Cache:
     # --- writing -------------------------------------------------------------------------
     def save(self) -> None:
         """Write the pack atomically; any failure (read-only directory, full disk) is ignored."""
-        if not self.dirty or self.pack is None:
+        if not (self.dirty or summaries.changed()) or self.pack is None:
+            summaries.detach()
             return
-        if self._project is not None and len(self.files) > 4 * len(self._project.files) + 1000:
+        limit = 4 * len(self._project.files) + 1000 if self._project is not None else 1 << 30
+        if len(self.files) > limit:
             keep = {str(f.path) for f in self._project.files}  # forget files long gone
             self.files = {k: v for k, v in self.files.items() if k in keep}
-        text = json.dumps({"files": self.files, "project": self.project}, separators=(",", ":"))
+        text = json.dumps({"files": self.files, "project": self.project, "summaries": summaries.for_pack(limit)},
+                          separators=(",", ":"))
+        summaries.detach()
         for directory in (self.pack.parent, _fallback_dir()):
             try:
                 self._write(directory, self.pack.name, text)

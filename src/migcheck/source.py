@@ -117,15 +117,18 @@ class Parsed:
     problems: list[ParseProblem]
 
 
+_EOL = re.compile(r"[\r\n]")
+
+
 def _skip_trivia(text: str, pos: int, end: int) -> int:
     """Move ``pos`` past white space and comments (the parser's statement start may include them)."""
     while pos < end:
         ch = text[pos]
         if ch.isspace():
             pos += 1
-        elif text.startswith("--", pos):
-            nl = text.find("\n", pos)
-            pos = end if nl < 0 else nl + 1
+        elif text.startswith("--", pos):  # ends at a line feed or a lone carriage return, as in PostgreSQL
+            eol = _EOL.search(text, pos)
+            pos = end if eol is None else eol.end()
         elif text.startswith("/*", pos):
             depth, pos = 1, pos + 2
             while pos < end and depth:

@@ -7,7 +7,7 @@ Every lock and rewrite claim comes from ``migcheck.locks``; this module only wor
 
 from __future__ import annotations
 
-from .. import locks, pg, safety
+from .. import locks, pg, safety, summaries
 from ..model import Statement, walk
 from ._destructive import ident, names, relation  # noqa: F401  (re-exported for the rules)
 
@@ -214,14 +214,26 @@ def earlier_migrations(f, ctx) -> list:
     return [m for m in group.migrations if m.version and m.version < f.version and m is not f]
 
 
+# The only statement kinds the readers of ``history`` look at (index_table, column_type,
+# validated_not_null_check, prefer_bigint, _types.primary_key): a reader that needs another kind
+# from the earlier migrations adds it here.
+HISTORY_KINDS = frozenset({"CreateStmt", "AlterTableStmt", "RenameStmt", "DropStmt", "IndexStmt"})
+
+
+def _history_statements(m) -> tuple[Statement, ...]:
+    """A migration's statements of ``HISTORY_KINDS`` (DO block bodies included), memoised on its
+    bytes (``migcheck.summaries``): a long-running process parses an unchanged sibling once."""
+    if m.read_problem:
+        return ()
+    return tuple(s for s in m.all_statements if s.kind in HISTORY_KINDS)
+
+
 def history(f, ctx, st: Statement) -> list[Statement]:
-    """Statements that ran before ``st``: earlier migrations of the directory, then ``f`` up to
-    ``st`` (DO block bodies included)."""
+    """Statements that ran before ``st``: earlier migrations of the directory (only their
+    statements of ``HISTORY_KINDS``), then ``f`` up to ``st`` (DO block bodies included)."""
     out: list[Statement] = []
     for m in earlier_migrations(f, ctx):
-        if m.read_problem:
-            continue
-        out.extend(m.all_statements)
+        out.extend(summaries.summary(m, "history-statements", _history_statements))
     for s in f.all_statements:
         if s is st:
             break

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from ..source import pg as pgparser  # pglast, imported on first use
 
-from .. import pg
+from .. import pg, summaries
 from ..model import Statement
 from . import _naming as nm
 
@@ -696,12 +696,24 @@ def project_schema(project, mdir) -> Schema:
     s = Schema()
     group = project.groups.get(mdir)
     for m in (group.migrations if group else ()):
-        if m.read_problem:
-            continue
-        for st in m.all_statements:
-            if st.kind == "IndexStmt" and st.node.get("idxname"):
-                s.indexes.setdefault(st.node["idxname"], st.node.get("relation", {}).get("relname", ""))
-            for child, parent in foreign_keys(st):
-                s.fks.add(frozenset((child, parent)))
+        indexes, fks = summaries.summary(m, "schema", _file_schema)
+        for name, table in indexes:
+            s.indexes.setdefault(name, table)
+        s.fks.update(fks)
     per_project[mdir] = s
     return s
+
+
+def _file_schema(m) -> tuple[tuple[tuple[str, str], ...], frozenset]:
+    """One migration's part of ``project_schema``: its ``(index, table)`` in file order and its
+    foreign keys' ``{child, parent}`` pairs. Memoised on the file's bytes (``migcheck.summaries``)."""
+    if m.read_problem:
+        return (), frozenset()
+    indexes = []
+    fks = set()
+    for st in m.all_statements:
+        if st.kind == "IndexStmt" and st.node.get("idxname"):
+            indexes.append((st.node["idxname"], st.node.get("relation", {}).get("relname", "")))
+        for child, parent in foreign_keys(st):
+            fks.add(frozenset((child, parent)))
+    return tuple(indexes), frozenset(fks)

@@ -10,8 +10,9 @@ instead, so that editing a migration without its rollback is still caught.
 from __future__ import annotations
 
 import weakref
+from dataclasses import replace
 
-from .. import effects as fx
+from .. import effects as fx, summaries
 from ..registry import rule
 from . import _relations as rel
 
@@ -51,13 +52,10 @@ class History:
         if self._by_name is None:
             by_name: dict[str, list[tuple[int, int, fx.Effect]]] = {}
             for i, f in enumerate(self.migrations):
-                if not _readable(f):
-                    continue
-                for j, e in enumerate(fx.file_effects(f)):
-                    if e.op in (fx.CREATE, fx.DROP, fx.RENAME) and e.obj is not None:
-                        by_name.setdefault(e.obj.name, []).append((i, j, e))
-                        if e.op == fx.RENAME and e.new is not None and e.new.name != e.obj.name:
-                            by_name.setdefault(e.new.name, []).append((i, j, e))
+                for j, e in summaries.summary(f, "history", _history_effects):
+                    by_name.setdefault(e.obj.name, []).append((i, j, e))
+                    if e.op == fx.RENAME and e.new is not None and e.new.name != e.obj.name:
+                        by_name.setdefault(e.new.name, []).append((i, j, e))
             self._by_name = by_name
         return self._by_name
 
@@ -81,6 +79,16 @@ class History:
                 if fx.same(e.obj, obj):
                     return None
         return None
+
+
+def _history_effects(f) -> tuple[tuple[int, fx.Effect], ...]:
+    """``(index, effect)`` of the CREATE, DROP and RENAME effects of a readable migration, without
+    their statements (only the schema facts are used; no parse tree is kept). Memoised on the
+    file's bytes (``migcheck.summaries``)."""
+    if not _readable(f):
+        return ()
+    return tuple((j, replace(e, stmt=None)) for j, e in enumerate(fx.file_effects(f))
+                 if e.op in (fx.CREATE, fx.DROP, fx.RENAME) and e.obj is not None)
 
 
 def history(project, m) -> History | None:

@@ -1,0 +1,155 @@
+"""A process-level memo of what the cross-file rules derive from each sibling migration.
+
+``mixed-changes`` needs the indexes and foreign keys every migration of the directory declares
+(``rules._relations.project_schema``); ``rollback-incomplete`` and ``rollback-data-change`` need
+the CREATE/DROP/RENAME effects of every earlier migration (``rules.rollback_incomplete.History``).
+Without a memo each run parses the whole directory, and a long-running process (``migcheck lsp``,
+which runs ``engine.check`` on every change) does so on every keystroke.
+
+Each summary is keyed on what it is (``kind``), the dialect, and a digest of the file's bytes
+(the editor's buffer when the file is open, else the disk's): the bytes are read again on every
+run, which costs little next to a parse, so an edit on disk, an unsaved buffer or a file put back
+as it was is always followed, whatever the file's modification time says. The memo is an LRU
+bounded in entries (``MAX_ENTRIES``); the summaries hold no parse tree, only small values.
+A file that cannot be read or is too large is never memoised (its summary is recomputed: cheap).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from typing import Callable
+
+MAX_ENTRIES = 50_000  # about 7 directories of the 6,635-file benchmark corpus, two kinds each
+
+_MEMO: "OrderedDict[tuple, object]" = OrderedDict()
+stats = {"hits": 0, "misses": 0, "disk": 0}
+
+
+def key(f, kind: str) -> tuple | None:
+    """The memo key of ``f``'s summary ``kind``, or None when the bytes are not available."""
+    data, problem = f.data
+    if problem is not None or data is None:
+        return None
+    dialect = getattr(f.config, "dialect", "postgres")
+    return (kind, dialect, len(data), hashlib.blake2b(data, digest_size=16).digest())
+
+
+def summary(f, kind: str, compute: Callable[[object], object]):
+    """``compute(f)``, memoised on ``f``'s bytes. ``compute`` must depend only on the bytes and
+    the dialect, and return a value nobody mutates."""
+    k = key(f, kind)
+    if k is None:
+        return compute(f)
+    try:
+        value = _MEMO[k]
+    except KeyError:
+        value = _from_disk(k)
+        if value is None:
+            stats["misses"] += 1
+            value = compute(f)
+            _to_disk(k, value)
+        else:
+            stats["disk"] += 1
+        _MEMO[k] = value
+        if len(_MEMO) > MAX_ENTRIES:
+            _MEMO.popitem(last=False)
+        return value
+    stats["hits"] += 1
+    _MEMO.move_to_end(k)
+    _used(k)
+    return value
+
+
+def clear() -> None:
+    _MEMO.clear()
+    detach()
+    stats["hits"] = stats["misses"] = stats["disk"] = 0
+
+
+# --- persisted in the result cache's pack (``migcheck.cache``), for a new process ------------
+# Only the kinds with a JSON form (``_CODECS``) are kept: a one-file ``check`` in a directory of
+# thousands then reads and hashes the siblings instead of parsing them. The pack is keyed on the
+# code and the configuration, so a summary never outlives the code that computed it; an entry of
+# the wrong shape is ignored (recomputed), never an error.
+
+_DISK: dict | None = None  # loaded entries, or None: not attached to a pack
+_DISK_USED: set = set()
+_DISK_NEW: dict = {}
+
+
+def _disk_key(k: tuple) -> str:
+    kind, dialect, _, digest = k
+    return f"{kind}:{dialect}:{digest.hex()}"
+
+
+def _schema_decode(v):
+    indexes, fks = v
+    return (tuple((str(a), str(b)) for a, b in indexes),
+            frozenset(frozenset(map(str, pair)) for pair in fks))
+
+
+def _schema_encode(v):
+    indexes, fks = v
+    return [[list(p) for p in indexes], sorted(sorted(pair) for pair in fks)]
+
+
+_CODECS = {"schema": (_schema_encode, _schema_decode)}
+
+
+def attach(entries) -> None:
+    """Use the summaries a cache pack holds (``entries``: its ``summaries`` member, any shape)."""
+    global _DISK
+    _DISK = entries if isinstance(entries, dict) else {}
+    _DISK_USED.clear()
+    _DISK_NEW.clear()
+
+
+def detach() -> None:
+    global _DISK
+    _DISK = None
+    _DISK_USED.clear()
+    _DISK_NEW.clear()
+
+
+def _from_disk(k: tuple):
+    if _DISK is None or k[0] not in _CODECS:
+        return None
+    name = _disk_key(k)
+    raw = _DISK.get(name)
+    if raw is None:
+        return None
+    try:
+        value = _CODECS[k[0]][1](raw)
+    except (TypeError, ValueError):
+        return None
+    _DISK_USED.add(name)
+    return value
+
+
+def _to_disk(k: tuple, value) -> None:
+    if _DISK is not None and k[0] in _CODECS:
+        _DISK_NEW[_disk_key(k)] = _CODECS[k[0]][0](value)
+
+
+def _used(k: tuple) -> None:
+    if _DISK is not None and k[0] in _CODECS:
+        name = _disk_key(k)
+        if name in _DISK:
+            _DISK_USED.add(name)
+        elif name not in _DISK_NEW:  # memoised before the pack was attached: persist it too
+            _DISK_NEW[name] = _CODECS[k[0]][0](_MEMO[k])
+
+
+def changed() -> bool:
+    """Did this run compute summaries the pack does not hold yet?"""
+    return bool(_DISK_NEW)
+
+
+def for_pack(limit: int) -> dict:
+    """The entries to write back: all of them, or when there are more than ``limit``, those this
+    run used or computed (files long gone are forgotten)."""
+    old = _DISK or {}
+    if len(old) + len(_DISK_NEW) > limit:
+        old = {k: v for k, v in old.items() if k in _DISK_USED}
+    return {**old, **_DISK_NEW}
