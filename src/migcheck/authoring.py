@@ -141,7 +141,8 @@ def substitute(template: str, values: dict[str, str]) -> str:
     return re.sub(r"\{(" + "|".join(map(re.escape, values)) + r")\}", lambda m: values[m.group(1)], template)
 
 
-def _header(config: Config, title: str) -> str:
+def header_block(config: Config, title: str) -> str:
+    """The configured header fields as the template writes them, with the MIGRATION title filled in."""
     block = hdr.skeleton(config.header)
     lines = block.split("\n")
     for i, line in enumerate(lines):
@@ -155,7 +156,7 @@ def _header(config: Config, title: str) -> str:
 def default_migration(config: Config, t: Target) -> str:
     """The guidelines' template: filled-in title, the other header fields still ``[...]``."""
     return f"""\
-{_header(config, t.title)}
+{header_block(config, t.title)}
 
 BEGIN;
 

@@ -246,18 +246,9 @@ def _header(f, config: Config, line: int, column: int) -> tuple[Fix | None, str 
         return None, "the header is there but incomplete: add the missing fields by hand"
     if _late_header(f, config.header):
         return None, "the file has a header below its first statement: move it to the top by hand"
-    from .authoring import title_of
+    from .authoring import header_block, title_of
 
-    block = hdr.skeleton(config.header)
-    if f.description:
-        title = title_of(f.description)
-        lines = block.split("\n")
-        for i, ln in enumerate(lines):
-            name, sep, _ = ln[3:].partition(":")
-            if sep and hdr.normalize(name) == "migration":
-                lines[i] = f"-- {name}: {title}"
-                break
-        block = "\n".join(lines)
+    block = header_block(config, title_of(f.description)) if f.description else hdr.skeleton(config.header)
     nl = newline_of(f.text)
     insert = block.replace("\n", nl) + nl + (nl if f.text.strip() else "")
     return Fix("missing-header", "Insert the header skeleton", line, column, (Edit(0, 0, insert),)), None
