@@ -361,3 +361,17 @@ def test_summaries_persisted_in_the_pack_serve_a_new_process(tmp_path, capsys, m
     checked.write_text(checked.read_text() + "\n")
     assert once()[0][1] == once("--no-cache")[0][1]
     summaries.clear()
+
+
+def test_a_parser_upgrade_invalidates_the_cache(realistic, capsys, monkeypatch, tmp_path):
+    """What pglast parsed is only valid for that pglast: another installed parser opens another pack."""
+    from migcheck import cache
+
+    assert run(capsys, "check", "migrations")[0] == 1
+    packs = {p.name for p in (tmp_path / "cache").glob("v*.json")}
+    assert len(packs) == 1
+    real = cache._library_fingerprint
+    assert real(("pglast",)) == real(("pglast",)) != real(("pglast", "sqlglot"))
+    monkeypatch.setattr(cache, "_library_fingerprint", lambda names: "another pglast")
+    assert run(capsys, "check", "migrations")[0] == 1
+    assert len({p.name for p in (tmp_path / "cache").glob("v*.json")} - packs) == 1

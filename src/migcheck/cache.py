@@ -48,6 +48,30 @@ def _code_fingerprint() -> str:
     return h.hexdigest()
 
 
+def _library_fingerprint(names: tuple[str, ...]) -> str:
+    """The installed parsers' files (name, size, mtime), found without importing them (a warm run
+    must not pay for importing pglast): upgrading a parser invalidates what it parsed."""
+    import importlib.util
+
+    h = hashlib.blake2b(digest_size=16)
+    for name in names:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        h.update(f"{name}\0".encode())
+        for where in (spec.submodule_search_locations or ()) if spec else ():
+            try:
+                entries = sorted(os.scandir(where), key=lambda e: e.name)
+            except OSError:
+                continue
+            for e in entries:
+                if e.is_file():
+                    st = e.stat()
+                    h.update(f"{e.name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    return h.hexdigest()
+
+
 def default_dir(config) -> Path:
     env = os.environ.get("MIGCHECK_CACHE_DIR")
     if env:
@@ -77,6 +101,8 @@ class Cache:
         self._project = project
         settings = hashlib.blake2b(digest_size=16)
         settings.update(_code_fingerprint().encode())
+        parsers = ("pglast",) if getattr(config, "dialect", "postgres") == "postgres" else ("pglast", "sqlglot")
+        settings.update(_library_fingerprint(parsers).encode())
         settings.update(repr(config).encode())
         settings.update("\0".join(sorted(rules)).encode())
         name = f"v{FORMAT}-{settings.hexdigest()}.json"
