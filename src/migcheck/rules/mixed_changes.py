@@ -132,7 +132,9 @@ def _link_related(found: list[Change], uf) -> None:
 
 
 def _related(a: Change, b: Change) -> bool:
-    """Is ``a`` the same change as ``b`` made to other tables, or about the same thing?"""
+    """Is ``a`` the same change as ``b`` made to other tables, or about the same thing? The
+    definition ``_link_related`` implements through indexes; tests/test_mixed_changes_grouping.py
+    holds the two equal."""
     if a.words & b.words or a.sigs == b.sigs:
         return True
     # a clean-up that only removes things, on both sides: one removal of an obsolete feature
