@@ -296,7 +296,6 @@ class Result:
 # --- discovery ---------------------------------------------------------------------------
 
 _display = layout.display
-rollback_name_regex = layout.rollback_name_regex
 
 
 def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | None = None,

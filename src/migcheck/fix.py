@@ -483,7 +483,7 @@ def run_cli(paths, config: Config, cwd: Path, changes=None, dry_run: bool = Fals
     (renamed ones replaced) and whether anything changed (or would)."""
     import sys
 
-    from . import engine
+    from . import engine, layout
     from .fsutil import atomic_write
 
     out = out or sys.stdout
@@ -538,7 +538,7 @@ def run_cli(paths, config: Config, cwd: Path, changes=None, dry_run: bool = Fals
         target = rename_target(project, f)
         if target is None:
             continue
-        shown = engine._display(target, cwd)
+        shown = layout.display(target, cwd)
         if target.exists():
             err.write(f"migcheck: not renamed: {f.display}: {shown} already exists\n")
             continue
