@@ -1173,13 +1173,41 @@ def _set_config_search_path(n: dict) -> list[str]:
 _FILE_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
+@dataclass(frozen=True)
+class Loc:
+    """Where a statement is, without its parse tree: what an ``Effect`` of ``file_effects``
+    carries as ``stmt`` (a finding's position is all the cross-file rules take from it)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
 def file_effects(f) -> list[Effect]:
-    """Effects of every statement of a ``MigrationFile`` (its ``all_statements``), computed once."""
+    """Effects of every statement of a ``MigrationFile`` (its ``all_statements``), computed once
+    per file and memoised on its bytes (``migcheck.summaries``: a pool worker that parsed the file
+    hands them to the main process). Their ``stmt`` is a ``Loc``, not the parse tree."""
     cached = _FILE_CACHE.get(f)
     if cached is None:
-        cached = effects_of(f.all_statements, f.text)
+        from . import summaries
+
+        cached = summaries.summary(f, "effects", _located_effects)
         _FILE_CACHE[f] = cached
     return cached
+
+
+def _located_effects(f) -> list[Effect]:
+    out = effects_of(f.all_statements, f.text)
+    locs: dict[int, Loc] = {}
+    for e in out:  # fresh objects: no one else holds them yet
+        st = e.stmt
+        if st is not None:
+            loc = locs.get(id(st))
+            if loc is None:
+                loc = locs[id(st)] = Loc(st.line, st.column, st.end_line, st.end_column)
+            e.stmt = loc
+    return out
 
 
 def sql_effects(sql: str) -> list[Effect]:

@@ -396,12 +396,15 @@ class Context:
     """What a rule sees besides its target. Reading ``project`` marks the findings of the file
     being checked as depending on the other files too (the cache then keys them on all files)."""
 
-    __slots__ = ("config", "_project", "touched")
+    __slots__ = ("config", "_project", "touched", "partial")
 
-    def __init__(self, config: Config, project: Project):
+    def __init__(self, config: Config, project: Project, partial: bool = False):
         self.config = config
         self._project = project
         self.touched = False
+        # a pool worker: it parses only its share of the files, so a rule that needs what the
+        # others hold raises ``registry.Deferred`` and runs again in the main process
+        self.partial = partial
 
     @property
     def project(self) -> Project:
@@ -486,6 +489,7 @@ class FileResult:
     sup_hits: list[tuple]  # unknown-rule / suppression-missing-reason found in the comments
     statements: int | None  # statement count when the file was parsed
     contextual: bool = False  # a rule read the project: the result depends on the other files
+    deferred: tuple = ()  # ids of the rules that raised ``registry.Deferred`` (a pool worker's result)
 
 
 _READ_HELP = {
@@ -499,11 +503,16 @@ def _rec(rid: str, h: Hit) -> tuple:
     return (rid, str(h.file.path), h.line, h.column, h.message, h.help, h.end_line, h.end_column)
 
 
-def _call(rule: registry.Rule, target, ctx: Context, path: str, hits: list, errors: list) -> None:
+def _call(rule: registry.Rule, target, ctx: Context, path: str, hits: list, errors: list,
+          deferred: list | None = None) -> None:
     try:
         func = registry.impl(rule)
-        for h in func(target, ctx) or ():
-            hits.append(_rec(h.rule_override or rule.id, h))
+        found = [_rec(h.rule_override or rule.id, h) for h in func(target, ctx) or ()]
+        hits.extend(found)
+    except registry.Deferred:
+        if deferred is None:  # only a pool worker's Context is partial
+            raise
+        deferred.append(rule.id)
     except Exception as exc:  # a broken rule must not hide the other findings
         tb = traceback.extract_tb(exc.__traceback__)[-1]
         errors.append((rule.id, path, f"{type(exc).__name__}: {exc} ({Path(tb.filename).name}:{tb.lineno})"))
@@ -519,10 +528,11 @@ def check_file(f: MigrationFile, file_rules: list[registry.Rule], enabled, ctx: 
         return FileResult(hits, [], [], [], None)
     hits: list[tuple] = []
     errors: list[tuple] = []
+    deferred: list[str] = []
     ctx.touched = False
     for r in file_rules:
         if f.kind in r.kinds:
-            _call(r, f, ctx, f.display, hits, errors)
+            _call(r, f, ctx, f.display, hits, errors, deferred)
     extra: list[Hit] = []
     sups = []
     for sup in _suppressions(f, extra):
@@ -531,7 +541,18 @@ def check_file(f: MigrationFile, file_rules: list[registry.Rule], enabled, ctx: 
         sups.append((sup.file_wide, tuple(sup.rules), sup.reason, st.line if st else None, st.end_line if st else None,
                      c.line, c.column, c.column + len(c.text.splitlines()[0])))
     return FileResult(hits, errors, sups, [_rec(h.rule_override, h) for h in extra],
-                      len(f.statements) if "_parsed" in f.__dict__ else None, ctx.touched)
+                      len(f.statements) if "_parsed" in f.__dict__ else None, ctx.touched, tuple(deferred))
+
+
+def run_deferred(f: MigrationFile, fr: FileResult, rules: dict[str, registry.Rule], ctx: Context) -> None:
+    """Run on ``f``, in this (the main) process, the file rules a pool worker deferred, and add
+    their hits and errors to ``fr``."""
+    if not fr.deferred:
+        return
+    for rid in fr.deferred:  # (findings are sorted by a total order later: appending is enough)
+        _call(rules[rid], f, ctx, f.display, fr.hits, fr.errors)
+    fr.deferred = ()
+    fr.contextual = True
 
 
 def run_project_rules(project: Project, rules: list[registry.Rule], ctx: Context) -> tuple[dict[str, list[tuple]], list[tuple]]:

@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from . import engine
+from . import engine, summaries
 
 _STATE: tuple | None = None  # (project, config, file rules, enabled rules) in a worker
 
@@ -33,17 +33,45 @@ def _init(spawn_args) -> None:
 _FORGET = ("_parsed", "all_statements", "comments", "header", "positions", "_loaded", "data")
 
 
-def _check_files(indices: list[int]) -> list[tuple[int, engine.FileResult]]:
+def _check_files(indices: list[int]) -> tuple[list[tuple[int, engine.FileResult]], list]:
+    """Check the files, and compute on the way what the cross-file rules of the main process
+    will need from them (``summaries.SHARED_KINDS``): they come back with the results."""
     project, config, file_rules, rules = _STATE
-    ctx = engine.Context(config, project)
+    ctx = engine.Context(config, project, partial=True)
+    needs = _needs(rules)
+    summaries.record()
     out = []
     for i in indices:
         f = project.files[i]
         out.append((i, engine.check_file(f, file_rules, rules, ctx)))
-        if not ctx.touched:  # nothing else reads this file's tree here: free it
-            for name in _FORGET:
-                f.__dict__.pop(name, None)
-    return out
+        for compute in needs.get(f.kind, ()):
+            compute(f)
+        for name in _FORGET:  # what the main process needs of this file is in the summaries: free the tree
+            f.__dict__.pop(name, None)
+    return out, summaries.recorded()
+
+
+def _needs(rules) -> dict[str, list]:
+    """By file kind, the summaries the enabled cross-file rules read."""
+    needs: dict[str, list] = {}
+    if "rollback-incomplete" in rules or "rollback-data-change" in rules:
+        from . import effects
+        from .rules import rollback_incomplete
+
+        def fx(f):
+            if rollback_incomplete._readable(f):
+                effects.file_effects(f)
+
+        def history(f):
+            summaries.summary(f, "history", rollback_incomplete._history_effects)
+
+        needs.setdefault("migration", []).extend((fx, history))
+        needs.setdefault("rollback", []).append(fx)
+    if "mixed-changes" in rules:
+        from .rules import _relations
+
+        needs.setdefault("migration", []).append(lambda f: summaries.summary(f, "schema", _relations._file_schema))
+    return needs
 
 
 def _chunks(items: list[int], workers: int, sizes: list[int]) -> list[list[int]]:
@@ -88,11 +116,10 @@ def run(project, config, todo, file_rules, project_rules, rules, workers: int):
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp, initializer=_init, initargs=(spawn_args,)) as pool:
             futures = [pool.submit(_check_files, chunk) for chunk in _chunks(items, workers, sizes)]
-            # the project rules run here meanwhile
-            ctx = engine.Context(config, project)
-            p_hits, p_errors = engine.run_project_rules(project, project_rules, ctx)
             for fut in futures:
-                for i, fr in fut.result():
+                checked, computed = fut.result()
+                summaries.absorb(computed)
+                for i, fr in checked:
                     results[project.files[i].path] = fr
     except BrokenProcessPool as exc:
         raise engine.EngineFailure(
@@ -101,4 +128,9 @@ def run(project, config, todo, file_rules, project_rules, rules, workers: int):
         ) from exc
     finally:
         _STATE = None
+    # with every worker's summaries here, the rules that needed the whole directory
+    ctx = engine.Context(config, project)
+    for f in todo:
+        engine.run_deferred(f, results[f.path], rules, ctx)
+    p_hits, p_errors = engine.run_project_rules(project, project_rules, ctx)
     return results, p_hits, p_errors

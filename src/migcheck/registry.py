@@ -26,6 +26,12 @@ class Rule:
     aliases: tuple[str, ...] = ()
 
 
+class Deferred(Exception):
+    """Raised by a file rule that cannot decide on the files at hand: in a pool worker
+    (``Context.partial``), the other files' summaries are not all there yet. The main process
+    runs the rule on that file again once they are (``migcheck.parallel``)."""
+
+
 _RULES: dict[str, Rule] = {}  # registered by @rule / declare() of the imported modules
 _ALIASES: dict[str, str] = {}
 _MODULE_OF: dict[str, str] = {}  # rule id -> module (under migcheck.rules) that defines it

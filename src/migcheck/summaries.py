@@ -49,6 +49,8 @@ def summary(f, kind: str, compute: Callable[[object], object]):
             stats["misses"] += 1
             value = compute(f)
             _to_disk(k, value)
+            if _JOURNAL is not None and kind in SHARED_KINDS:
+                _JOURNAL.append((k, value))
         else:
             stats["disk"] += 1
         _MEMO[k] = value
@@ -59,6 +61,38 @@ def summary(f, kind: str, compute: Callable[[object], object]):
     _MEMO.move_to_end(k)
     _used(k)
     return value
+
+
+# --- handed from pool workers to the main process (``migcheck.parallel``) -----------------
+# A worker parses its share of the files; the summaries it computes on the way (the kinds below:
+# plain values without parse trees) go back with its results, so the main process runs the
+# cross-file rules without parsing the files again.
+
+SHARED_KINDS = frozenset({"effects", "history", "parses", "schema"})
+_JOURNAL: list | None = None
+
+
+def record() -> None:
+    """Start keeping the summaries of ``SHARED_KINDS`` this process computes."""
+    global _JOURNAL
+    _JOURNAL = []
+
+
+def recorded() -> list:
+    """The ``(key, value)`` pairs computed since ``record()`` (or the last call), then forgets them."""
+    global _JOURNAL
+    out, _JOURNAL = (_JOURNAL or []), ([] if _JOURNAL is not None else None)
+    return out
+
+
+def absorb(entries) -> None:
+    """Memoise summaries another process computed (``recorded()`` there)."""
+    for k, value in entries:
+        if k not in _MEMO:
+            _MEMO[k] = value
+            _to_disk(k, value)
+            if len(_MEMO) > MAX_ENTRIES:
+                _MEMO.popitem(last=False)
 
 
 def clear() -> None:

@@ -7,6 +7,8 @@ Every lock and rewrite claim comes from ``migcheck.locks``; this module only wor
 
 from __future__ import annotations
 
+import weakref
+
 from .. import locks, pg, safety, summaries
 from ..model import Statement, walk
 from ._destructive import ident, names, relation  # noqa: F401  (re-exported for the rules)
@@ -228,17 +230,92 @@ def _history_statements(m) -> tuple[Statement, ...]:
     return tuple(s for s in m.all_statements if s.kind in HISTORY_KINDS)
 
 
-def history(f, ctx, st: Statement) -> list[Statement]:
+def history(f, ctx, st: Statement, *, table: str | None = None, index: str | None = None) -> list[Statement]:
     """Statements that ran before ``st``: earlier migrations of the directory (only their
-    statements of ``HISTORY_KINDS``), then ``f`` up to ``st`` (DO block bodies included)."""
+    statements of ``HISTORY_KINDS``), then ``f`` up to ``st`` (DO block bodies included).
+
+    A reader that follows one ``table`` (or one ``index``) says so: then only the earlier
+    migrations whose text names it, or a name it had before a rename, are parsed (``_naming``):
+    the others cannot change what the reader computes, and a directory of thousands of
+    migrations is not parsed for one ALTER COLUMN ... TYPE."""
     out: list[Statement] = []
-    for m in earlier_migrations(f, ctx):
-        out.extend(summaries.summary(m, "history-statements", _history_statements))
+    earlier = earlier_migrations(f, ctx)
+    if index is not None:
+        earlier = _naming_index(earlier, unqualified(index))
+    elif table is not None:
+        earlier = _naming(earlier, {unqualified(table).lower()}, "OBJECT_TABLE")
+    for m in earlier:
+        out.extend(_statements_of(m))
     for s in f.all_statements:
         if s is st:
             break
         out.append(s)
     return out
+
+
+def _statements_of(m) -> tuple[Statement, ...]:
+    return summaries.summary(m, "history-statements", _history_statements)
+
+
+_LOWER: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _lowered(m) -> str:
+    text = _LOWER.get(m)
+    if text is None:
+        text = _LOWER[m] = m.text.lower()
+    return text
+
+
+def _renames(m, kind: str):
+    """``(old name, new name)`` of the renames of ``kind`` (OBJECT_TABLE/OBJECT_INDEX) in ``m``."""
+    for s in _statements_of(m):
+        n = s.node
+        if s.kind == "RenameStmt" and n.get("renameType") == kind and n.get("relation"):
+            yield n["relation"].get("relname", ""), n.get("newname", "")
+
+
+def _naming(migrations: list, names: set[str], kind: str) -> list:
+    """The migrations (in order) whose text names one of ``names`` (lower case) or a name the
+    object had before a rename of ``kind`` into one of them, found walking back from the last.
+    Identifiers are compared in lower case: a superset of the exact matches."""
+    keep = []
+    for m in reversed(migrations):
+        text = _lowered(m)
+        if not any(n in text for n in names):
+            continue
+        keep.append(m)
+        for old, new in _renames(m, kind):
+            if new.lower() in names and old:
+                names.add(old.lower())
+    keep.reverse()
+    return keep
+
+
+def _naming_index(migrations: list, index: str) -> list:
+    """For an index: the migrations naming it (or its names before renames), and, walking
+    forward, those naming the table it was created on or that table's later names."""
+    lineage = _naming(migrations, {index.lower()}, "OBJECT_INDEX")
+    idx_names = {index.lower()}
+    for m in reversed(lineage):
+        for old, new in _renames(m, "OBJECT_INDEX"):
+            if new.lower() in idx_names:
+                idx_names.add(old.lower())
+    tables = {unqualified(pg.rangevar(s.node.get("relation"))).lower()
+              for m in lineage for s in _statements_of(m)
+              if s.kind == "IndexStmt" and (s.node.get("idxname") or "").lower() in idx_names}
+    tables.discard("")
+    keep = set(map(id, lineage))
+    if tables:
+        for m in migrations:
+            text = _lowered(m)
+            if not any(t in text for t in tables):
+                continue
+            keep.add(id(m))
+            for old, new in _renames(m, "OBJECT_TABLE"):
+                if old.lower() in tables and new:
+                    tables.add(new.lower())
+    return [m for m in migrations if id(m) in keep]
 
 
 def _col_types_from_create(n: dict, types: dict) -> None:
@@ -254,7 +331,7 @@ def column_type(f, ctx, st: Statement, table: str, column: str):
     """The type the column has just before ``st``, as far as the migrations show (None when
     unknown: created outside the migrations, or changed in a way migcheck does not follow)."""
     types: dict[str, dict[str, object]] = {}  # table -> column -> type: each step O(1), not a scan of all columns
-    for s in history(f, ctx, st):
+    for s in history(f, ctx, st, table=table):
         k, n = s.kind, s.node
         if k == "CreateStmt":
             _col_types_from_create(n, types)
@@ -310,7 +387,7 @@ def validated_not_null_check(f, ctx, st: Statement, table: str, column: str) -> 
     ``st`` (from earlier migrations of the directory or earlier in the file), else None."""
     t = unqualified(table)
     checks: dict[str, tuple[set[str], bool]] = {}  # constraint name -> (columns, validated)
-    for s in history(f, ctx, st):
+    for s in history(f, ctx, st, table=table):
         k, n = s.kind, s.node
         if k == "CreateStmt" and n.get("relation", {}).get("relname") == t:
             checks = {}
@@ -434,7 +511,7 @@ def created_in_file(f, st: Statement, name: str) -> bool:
 def index_table(f, ctx, st: Statement, index: str) -> str | None:
     """The table of index ``index`` as the migrations before ``st`` show it (None when unknown)."""
     tables: dict[str, str] = {}
-    for s in history(f, ctx, st):
+    for s in history(f, ctx, st, index=index):
         k, n = s.kind, s.node
         if k == "IndexStmt" and n.get("idxname"):
             tables[n["idxname"]] = pg.rangevar(n.get("relation"))

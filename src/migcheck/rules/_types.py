@@ -137,7 +137,7 @@ def primary_key(f, ctx, st: Statement, table: str) -> list[str]:
     (empty when unknown)."""
     want = lk.unqualified(table)
     keys: list[str] = []
-    for s in lk.history(f, ctx, st):
+    for s in lk.history(f, ctx, st, table=table):
         if s.kind == "CreateStmt" and (s.node.get("relation") or {}).get("relname") == want:
             keys = table_primary_key(s)
         elif s.kind == "AlterTableStmt" and lk.unqualified(lk.table_of(s)) == want:

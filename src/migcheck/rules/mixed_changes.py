@@ -1,6 +1,6 @@
 from dataclasses import dataclass, field
 
-from ..registry import rule
+from ..registry import Deferred, rule
 from . import _relations as rel
 
 
@@ -51,8 +51,37 @@ def changes(f, ctx) -> list[Change]:
     index on each, the same column added to each) or share a word in the names they give or
     change (`site.require_email_verification` and `email_verification`)."""
     stmts = [st for st in f.all_statements if st.kind != "DoStmt"]
+    if ctx.partial:  # a pool worker: decide from the file alone when the directory cannot matter
+        return _without_directory(stmts)
     schema = rel.project_schema(ctx.project, f.mdir)
-    fo = rel.file_objects(stmts, schema.indexes)
+    return _grouped(stmts, rel.file_objects(stmts, schema.indexes), schema.fks)
+
+
+class _Misses(dict):
+    """The file's own indexes; remembers a lookup of an index the file does not define."""
+
+    missed = False
+
+    def get(self, key, default=None):
+        if key and key not in self:
+            self.missed = True
+        return super().get(key, default)
+
+
+def _without_directory(stmts) -> list[Change]:
+    """The changes as the file alone shows them, when that is the answer: the directory's
+    indexes only name the table of an index the file does not define, and its foreign keys only
+    join groups, so fewer than two groups (or no schema change) stay so. Otherwise the rule is
+    deferred to the main process, which has every migration's summary (``registry.Deferred``)."""
+    fo = rel.file_objects(stmts)
+    fo.indexes = _Misses(fo.indexes)
+    found = _grouped(stmts, fo, ())
+    if fo.indexes.missed or (len(found) >= 2 and any("schema" in g.kinds for g in found)):
+        raise Deferred("mixed-changes needs the indexes and foreign keys of the whole directory")
+    return found
+
+
+def _grouped(stmts, fo, fks) -> list[Change]:
     uf = rel.UnionFind()
     touches = []
     for st in stmts:
@@ -62,7 +91,7 @@ def changes(f, ctx) -> list[Change]:
             uf.union(nodes[0], other)
         touches.append((st, t))
     changed = {name for _, t in touches if t.kind for name in t.changed}
-    for pair in schema.fks:  # a foreign key declared by a migration of the directory links the two
+    for pair in fks:  # a foreign key declared by a migration of the directory links the two
         if pair <= changed:
             a, b = sorted(pair)
             uf.union((rel.REL, a), (rel.REL, b))

@@ -81,7 +81,7 @@ def _generated_before(f, ctx, st, table: str, column: str) -> str | None:
     """Is the column filled from a sequence just before ``st``, as far as the migrations show?"""
     want = lk.unqualified(table)
     state: dict[str, str | None] = {}
-    for s in lk.history(f, ctx, st):
+    for s in lk.history(f, ctx, st, table=table):
         if s.kind == "CreateStmt" and (s.node.get("relation") or {}).get("relname") == want:
             state = {el["ColumnDef"].get("colname", ""): _generated(el["ColumnDef"])
                      for el in s.node.get("tableElts") or () if "ColumnDef" in el}

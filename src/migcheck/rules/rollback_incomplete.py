@@ -31,7 +31,15 @@ def pairs(project):
 
 
 def _readable(f) -> bool:
-    return f.read_problem is None and not f.problems
+    """Readable and parsed without a problem: memoised on the bytes (``migcheck.summaries``), so
+    the main process knows it from a pool worker's parse."""
+    if f.read_problem is not None:
+        return False
+    return summaries.summary(f, "parses", _parses)
+
+
+def _parses(f) -> bool:
+    return not f.problems
 
 
 def is_tracking(obj: fx.Obj) -> bool:

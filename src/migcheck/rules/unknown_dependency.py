@@ -9,6 +9,14 @@ _VERSION = re.compile(r"(?<![0-9A-Za-z])(\d{8})[_-](\d{3,})(?![0-9])")
 _NOTHING = re.compile(r"^(n/?a|none|nothing|-+)\.?$", re.I)
 
 
+def _may_declare(f) -> bool:
+    """Can the file have a dependency field? Decided on the text, before the header is read
+    (reading it needs the parse): a field name compares without case, spaces, '-' and '_'
+    (``header.normalize``), so it holds "depends" once those are dropped."""
+    text = f.text.lower()
+    return "depends" in text or "depends" in re.sub(r"[\s_-]+", "", text)
+
+
 def _order(version: str) -> tuple[str, int]:
     date, seq = version.split("_")
     return date, int(seq)
@@ -36,7 +44,7 @@ def check(project, ctx):
             if m.version is not None:
                 versions.setdefault(m.version, m)
         for f in group.migrations:
-            if not project.is_reported(f) or f.read_problem:
+            if not project.is_reported(f) or f.read_problem or not _may_declare(f):
                 continue
             found = next((x for x in (hdr.find(f.header, n) for n in FIELDS) if x), None)
             if found is None:
