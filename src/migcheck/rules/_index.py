@@ -36,7 +36,7 @@ MODULES = {
     'missing_rollback_file': 3752,
     'missing_transaction': 3814,
     'missing_verification': 6056,
-    'mixed_changes': 8064,
+    'mixed_changes': 8936,
     'modified_migration': 5702,
     'orphan_rollback': 1590,
     'parse_error': 773,

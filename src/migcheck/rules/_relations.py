@@ -359,8 +359,9 @@ def _list_names(obj: dict) -> list[str]:
     return []
 
 
-def touch(st: Statement, fo: FileObjects) -> Touch:
-    """The tables ``st`` changes and the objects it ties together."""
+def touch(st: Statement, fo: FileObjects, deep: bool = True) -> Touch:
+    """The tables ``st`` changes and the objects it ties together. ``deep=False``: only what it
+    changes (``changed``, ``kind``), without walking its tree for the objects it refers to."""
     k, n = st.kind, st.node
     t = Touch()
 
@@ -372,6 +373,8 @@ def touch(st: Statement, fo: FileObjects) -> Touch:
             t.changed.append(name)
 
     def refs(node) -> None:
+        if not deep:
+            return
         node = walked(node)
         for rv in rangevars(node):
             rel(_name(rv))
@@ -496,7 +499,7 @@ def touch(st: Statement, fo: FileObjects) -> Touch:
     elif k == "CreateFunctionStmt":
         name = last(pg.strings(n.get("funcname")))
         t.nodes.add((FN, name))
-        for tree in function_body_trees(st):
+        for tree in function_body_trees(st) if deep else ():
             refs(tree)
     elif k == "AlterFunctionStmt":
         t.nodes.add((FN, last(pg.strings(n.get("func", {}).get("objname")))))
@@ -517,7 +520,7 @@ def touch(st: Statement, fo: FileObjects) -> Touch:
     # everything else (queries, SET, GRANT, COMMENT, extensions, schemas, maintenance) ties nothing
     t.nodes.discard((FN, ""))
     t.nodes.discard((REL, ""))
-    if t.kind is not None or t.nodes:
+    if deep and (t.kind is not None or t.nodes):
         t.sigs = signatures(st)
         t.words = words(st, t)
     return t
