@@ -10,6 +10,7 @@ again from the same arguments. A worker that dies (killed, out of memory, a rule
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -41,13 +42,15 @@ def _check_files(indices: list[int]) -> tuple[list[tuple[int, engine.FileResult]
     needs = _needs(rules)
     summaries.record()
     out = []
-    for i in indices:
-        f = project.files[i]
-        out.append((i, engine.check_file(f, file_rules, rules, ctx)))
-        for compute in needs.get(f.kind, ()):
-            compute(f)
-        for name in _FORGET:  # what the main process needs of this file is in the summaries: free the tree
-            f.__dict__.pop(name, None)
+    with engine.no_gc():  # see engine.no_gc; one collection per chunk instead
+        for i in indices:
+            f = project.files[i]
+            out.append((i, engine.check_file(f, file_rules, rules, ctx)))
+            for compute in needs.get(f.kind, ()):
+                compute(f)
+            for name in _FORGET:  # what the main process needs of this file is in the summaries: free the tree
+                f.__dict__.pop(name, None)
+    gc.collect()
     return out, summaries.recorded()
 
 
