@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,12 @@ LEVELS = ("error", "warning", "info")
 
 class ConfigError(Exception):
     """A usage or configuration error: exit 2 with this message."""
+
+
+@functools.lru_cache(maxsize=64)
+def _rollback_parts(pattern: str) -> tuple[tuple[str, ...], str]:
+    parts = Path(pattern).parts
+    return tuple(parts[:-1]), parts[-1]
 
 
 @dataclass
@@ -53,8 +60,7 @@ class Config:
 
     def rollback_parts(self) -> tuple[tuple[str, ...], str]:
         """(directory parts, file-name template) of the rollback pattern."""
-        parts = Path(self.rollback).parts
-        return tuple(parts[:-1]), parts[-1]
+        return _rollback_parts(self.rollback)
 
     def enabled_rules(self) -> dict[str, registry.Rule]:
         rules = registry.load()

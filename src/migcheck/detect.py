@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 
 from . import presets
 from .config import DEFAULT_NAMING, Config
-from .layout import DieselLayout, sql_files_in
+from .layout import DieselLayout, sql_paths_in
 
 _GUIDELINES = re.compile(DEFAULT_NAMING)
 _FLYWAY = re.compile(r"^(?:[VUB]\d+(?:[._]\d+)*|R)__.+\.sql$")
@@ -52,13 +52,39 @@ def _peek(paths: list[Path]) -> Counter:
     return found
 
 
+class _Name:
+    """The parts of a file's path that detection reads, from its string."""
+
+    __slots__ = ("path", "name", "parent")
+
+    def __init__(self, path: str):
+        self.path = path
+        head, self.name = os.path.split(path)
+        self.parent = _Dir(head)
+
+
+class _Dir:
+    __slots__ = ("name", "parent")
+
+    def __init__(self, path: str):
+        head, self.name = os.path.split(path)
+        self.parent = _Base(head)
+
+
+class _Base:
+    __slots__ = ("name",)
+
+    def __init__(self, path: str):
+        self.name = os.path.basename(path)
+
+
 def detect_dir(d: Path) -> str | None:
     """The preset whose layout directory ``d`` has, or None."""
     d = d.resolve()
     if any((p / "sqitch.plan").is_file() for p in (d, *d.parents[:2])) and (
             (d / "deploy").is_dir() or d.name in ("deploy", "revert", "verify")):
         return "sqitch"
-    files = sql_files_in(d)
+    files = [_Name(p) for p in sql_paths_in(d)]  # names only: no Path objects for thousands of files
     if not files:
         return None
     half = len(files) / 2
@@ -88,7 +114,7 @@ def detect_dir(d: Path) -> str | None:
     if names["updown"] > half:
         return "sqlx" if rust else "golang-migrate"
     if names["numbered"] + names["updown"] > half:
-        numbered = sorted(p for p in files if _NUMBERED.match(p.name))
+        numbered = sorted((Path(p.path) for p in files if _NUMBERED.match(p.name)))
         seen = _peek(numbered)
         if seen:
             return seen.most_common(1)[0][0]

@@ -344,7 +344,8 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
         name = os.path.abspath(path)
         key = seen.get(name)
         if key is None:
-            key = seen[name] = Path(name)
+            # the Path given when it is already absolute and normal (the walk's), else a new one
+            key = seen[name] = path if isinstance(path, Path) and str(path) == name else Path(name)
             kind, mdir = lay.classify(key)
             if name.startswith(under_cwd):  # the usual case, as _display would say it, without pathlib
                 shown = name[len(under_cwd):].replace(os.sep, "/")
@@ -355,9 +356,15 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
 
     for t in targets:
         reported.add(add(t))
+    walked = [os.path.join(os.path.abspath(d), "") for d in scope_dirs] if lay.within_walk() else []
     for mdir in {f.mdir for f in list(files.values())}:
-        for sib in lay.siblings(mdir):
-            add(sib)
+        here = os.path.join(str(mdir), "")
+        # the walk of a directory above listed them (it does not follow a symlinked rollback directory)
+        covered = any(here.startswith(w) for w in walked) and not (
+            lay.rb_dirs and os.path.islink(mdir.joinpath(*lay.rb_dirs)))
+        if not covered:
+            for sib in lay.siblings(mdir):
+                add(sib)
         for extra in overlay:  # unsaved new files of the same directory
             if extra.name.endswith(".sql") and lay.classify(extra)[1] == mdir:
                 add(extra)
@@ -678,13 +685,15 @@ def assemble(project: Project, config: Config, rules, reported: list[MigrationFi
 
     findings: list[Finding] = []
     all_rules = registry.load()
+    severity = {rid: config.severity_of(all_rules[rid]) for rid in rules}
+    shown = {path: f.display for path, f in by_path.items() if project.is_reported(f)}
     for rid, path, line, col, msg, help, end_line, end_col in hits:
-        f = by_path.get(path)
-        if rid not in rules or f is None or not project.is_reported(f):
+        display = shown.get(path)
+        if display is None or rid not in severity:
             continue
-        finding = Finding(rid, config.severity_of(all_rules[rid]), f.display, line, col, msg, help, end_line, end_col)
-        if rid != "suppression-missing-reason":
-            for sup in sups_by_file.get(path, ()):
+        finding = Finding(rid, severity[rid], display, line, col, msg, help, end_line, end_col)
+        if rid != "suppression-missing-reason" and path in sups_by_file:
+            for sup in sups_by_file[path]:
                 file_wide, sup_rules, reason, s_line, s_end = sup[:5]
                 if rid not in sup_rules:
                     continue

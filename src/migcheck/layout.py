@@ -5,6 +5,7 @@ number and description. The engine asks this module; it does not parse file name
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import re
@@ -47,7 +48,12 @@ def rollback_name_regex(config: Config) -> re.Pattern:
     from .config import DEFAULT_NAMING
 
     _, template = config.rollback_parts()
-    version = r"\d{8}_\d{3}" if config.naming.pattern == DEFAULT_NAMING else r"[^/]+?"
+    return _rollback_regex(template, config.naming.pattern == DEFAULT_NAMING)
+
+
+@functools.lru_cache(maxsize=64)
+def _rollback_regex(template: str, default_naming: bool) -> re.Pattern:
+    version = r"\d{8}_\d{3}" if default_naming else r"[^/]+?"
     return re.compile("^" + re.escape(template).replace(re.escape("{version}"), f"(?P<version>{version})") + "$")
 
 
@@ -62,18 +68,33 @@ def display(path: Path, cwd: Path) -> str:
 
 def sql_files_in(directory: Path) -> list[Path]:
     """Every ``*.sql`` file under ``directory``, skipping hidden directories and node_modules."""
-    found = []
+    found: list[Path] = []
+    for root, names in _sql_walk(directory, lambda err: found.append(Path(err))):
+        here = Path(root)
+        found.extend(here / name for name in names)
+    return found
 
-    def unlistable(err: OSError) -> None:  # reported (unreadable-file on the directory), never skipped
+
+def sql_paths_in(directory: Path | str) -> list[str]:
+    """``sql_files_in`` as strings (a Path each costs more than the walk itself)."""
+    found: list[str] = []
+    for root, names in _sql_walk(directory, lambda err: found.append(os.fspath(err))):
+        found.extend(os.path.join(root, name) for name in names)
+    return found
+
+
+def _sql_walk(directory, on_unlistable):
+    """(directory, its ``*.sql`` names) under ``directory``; ``on_unlistable(path)`` for a
+    directory that cannot be listed: reported (unreadable-file), never skipped."""
+    def unlistable(err: OSError) -> None:
         if err.filename:
-            found.append(Path(err.filename))
+            on_unlistable(err.filename)
 
     for root, dirs, files in os.walk(directory, onerror=unlistable):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "node_modules")
-        for name in files:
-            if name.endswith(".sql"):
-                found.append(Path(root) / name)
-    return found
+        names = [name for name in files if name.endswith(".sql")]
+        if names:
+            yield root, names
 
 
 class Layout:
@@ -110,6 +131,11 @@ class Layout:
         if not n and rollback_name_regex(self.config).match(path.name):
             return "rollback", parent
         return "migration", parent
+
+    def within_walk(self) -> bool:
+        """Does a recursive ``files_in`` of a directory already list every sibling of the
+        migration directories under it? (So ``engine.collect`` need not list them again.)"""
+        return type(self) is Layout and not any(p.startswith(".") or p == "node_modules" for p in self.rb_dirs)
 
     def siblings(self, mdir: Path) -> list[Path]:
         """The other files of a migration directory, which the project rules look at."""
