@@ -37,8 +37,8 @@ import weakref
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
-from pglast import keywords as _kw
-from pglast import parser as _pgparser
+from ._pglast import keywords as _kw
+from ._pglast import parser as _pgparser
 
 from . import pg, plpgsql
 from .model import Statement

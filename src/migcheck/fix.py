@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pglast import parser as pgparser
+from ._pglast import parser as pgparser
 
 from . import header as hdr
 from . import pg

@@ -16,12 +16,12 @@ from __future__ import annotations
 import json
 import re
 
-from pglast import parser as pg
+from ._pglast import parser as pg
 
 from .model import Comment, Statement
 from .source import Positions, too_deep
 
-_DOLLAR = re.compile(r"\$([A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*)?\$")
+_DOLLAR = re.compile(r"\$((?:[A-Za-z_]|[^\x00-\x7f])(?:[A-Za-z0-9_]|[^\x00-\x7f])*)?\$")  # [^\x00-\x7f]: cheaper to compile than \x80-\U0010ffff
 _OCTAL = re.compile(r"[0-7]{1,3}")
 _HEX = re.compile(r"x([0-9A-Fa-f]{1,2})")
 _UNI4 = re.compile(r"u([0-9A-Fa-f]{4})")

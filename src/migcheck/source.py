@@ -21,7 +21,7 @@ class _Lazy:
     each attribute is looked up once."""
 
     def __getattr__(self, name):
-        from pglast import parser
+        from ._pglast import parser
 
         value = getattr(parser, name)
         setattr(self, name, value)

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import re
 
-from pglast.keywords import RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
-
 from .. import pg
+from .._pglast import keywords as _keywords
 from ..model import Statement
 
 _PLAIN_IDENT = re.compile(r"^[a-z_][a-z0-9_$]*$")
@@ -31,7 +30,7 @@ def where(st: Statement) -> str:
 
 def ident(name: str) -> str:
     """``name`` as SQL would spell it: quoted when it is not a plain lower-case identifier."""
-    if _PLAIN_IDENT.match(name) and name not in RESERVED_KEYWORDS and name not in TYPE_FUNC_NAME_KEYWORDS:
+    if _PLAIN_IDENT.match(name) and name not in _keywords.RESERVED_KEYWORDS and name not in _keywords.TYPE_FUNC_NAME_KEYWORDS:
         return name
     return '"' + name.replace('"', '""') + '"'
 

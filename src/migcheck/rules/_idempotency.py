@@ -12,10 +12,11 @@ not offered.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from dataclasses import dataclass, field
 
-from pglast import parser as pgparser
+from .._pglast import parser as pgparser
 
 from .. import pg
 from ..model import Statement
@@ -506,9 +507,11 @@ def _parse_one(text: str) -> dict | None:
     return stmts[0]["stmt"] if len(stmts) == 1 else None
 
 
+@functools.cache
 def _position_fields() -> frozenset:
     """The names of the fields that hold a position in the text (``ParseLoc`` in pglast's AST:
-    ``location``, ``arg_location``, ``list_start``, ...)."""
+    ``location``, ``arg_location``, ``list_start``, ...). Read from pglast's AST classes on first
+    use (importing them costs more than a one-file check's parse: migcheck._pglast)."""
     from pglast import ast
 
     out = {"location", "stmt_location", "stmt_len"}
@@ -519,15 +522,17 @@ def _position_fields() -> frozenset:
     return frozenset(out)
 
 
-_POSITIONS = _position_fields()
-
-
 def _strip(node):
     """The tree without its positions (they move when words are inserted)."""
+    return _strip_fields(node, _position_fields())
+
+
+def _strip_fields(node, positions: frozenset):
     if isinstance(node, dict):
-        return {k: _strip(v) for k, v in node.items() if k not in _POSITIONS and not k.endswith("_location")}
+        return {k: _strip_fields(v, positions) for k, v in node.items()
+                if k not in positions and not k.endswith("_location")}
     if isinstance(node, list):
-        return [_strip(v) for v in node]
+        return [_strip_fields(v, positions) for v in node]
     return node
 
 

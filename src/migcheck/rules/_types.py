@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from pglast import parser as pgparser
+from .._pglast import parser as pgparser
 
 from .. import pg
 from ..model import Statement
