@@ -194,3 +194,11 @@ def test_an_edit_of_a_goose_down_section_is_an_edit(project, capsys):
     assert (code, out) == (1, "migrations/00001_a.sql: edited since it was locked (locked sha256 "
                               f"{lockfile.checksum_text(GOOSE)[:12]}, now "
                               f"{lockfile.checksum_text(GOOSE.replace('DROP TABLE a;', 'DROP TABLE IF EXISTS a;'))[:12]})\n")
+
+
+def test_modified_migration_knows_the_lock_file_name():
+    """modified-migration checks for the lock file before importing lockfile (one-file speed)."""
+    from migcheck import lockfile
+    from migcheck.rules import modified_migration
+
+    assert modified_migration.LOCK_NAME == lockfile.NAME

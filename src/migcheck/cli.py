@@ -29,7 +29,32 @@ def _load_config(config_path: str | None):
     return load(Path(config_path) if config_path else None)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """Subcommands defined in other modules are imported when they run (or when --help lists
+    them), not on every ``migcheck check``: the one-file check is import time (issue 14)."""
+
+    lazy = {
+        "new": "migcheck.authoring_cli:new",
+        "init": "migcheck.authoring_cli:init",
+        "verify": "migcheck.verify.command:verify",  # psycopg is imported only when it runs
+        "lock": "migcheck.tracking_cli:lock",
+        "status": "migcheck.tracking_cli:status",
+        "lsp": "migcheck.lsp:lsp",  # pygls is imported only when it runs
+    }
+
+    def list_commands(self, ctx):
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx, name):
+        if name in self.lazy and name not in self.commands:
+            import importlib
+
+            module, attr = self.lazy[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="migcheck", message="%(prog)s %(version)s")
 def cli() -> None:
     """migcheck: lint PostgreSQL migration files before they reach production."""
@@ -183,19 +208,6 @@ def explain(rule_id) -> int:
     return EXIT_OK
 
 
-from .authoring_cli import init as init_cmd  # noqa: E402  (click commands only; logic loads lazily)
-from .authoring_cli import new as new_cmd  # noqa: E402
-
-from .verify.command import verify as verify_cmd  # noqa: E402  (psycopg is imported only when it runs)
-
-cli.add_command(new_cmd)
-cli.add_command(init_cmd)
-cli.add_command(verify_cmd)
-from .tracking_cli import lock as lock_cmd, status as status_cmd  # noqa: E402  (lockfile.py, status.py)
-cli.add_command(lock_cmd)
-cli.add_command(status_cmd)
-from .lsp import lsp as lsp_cmd  # noqa: E402  (pygls is imported only when it runs)
-cli.add_command(lsp_cmd)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,7 +37,7 @@ MODULES = {
     'missing_transaction': 3814,
     'missing_verification': 6056,
     'mixed_changes': 8936,
-    'modified_migration': 5702,
+    'modified_migration': 5952,
     'orphan_rollback': 1590,
     'parse_error': 773,
     'prefer_bigint': 7409,
