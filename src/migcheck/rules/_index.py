@@ -30,7 +30,7 @@ MODULES = {
     'grant_to_public': 5186,
     'header_placeholder': 2803,
     'lock_table': 1455,
-    'missing_header': 2574,
+    'missing_header': 2910,
     'missing_if_exists': 2739,
     'missing_if_not_exists': 3635,
     'missing_rollback_file': 3752,

@@ -11,6 +11,11 @@ def _late_header(f, required):
     if not f.statements:
         return None
     start = f.statements[0].start
+    # each pattern needs its field name in the text after the first statement: without enough of
+    # them there, skip reading the comments (the scan of the whole file)
+    rest = f.text[start:].lower()
+    if all(n.isascii() for n in required) and sum(n.lower() in rest for n in required) < min(2, len(required)):
+        return None
     patterns = [re.compile(r"^\s*(?:--+|/\*+)?[^\w\n]*" + re.escape(n) + r"\b[^:\n]{0,30}:", re.I | re.M)
                 for n in required]
     seen: dict[int, int] = {}  # field index -> line
