@@ -338,8 +338,20 @@ def test_summaries_persisted_in_the_pack_serve_a_new_process(tmp_path, capsys, m
     checked = root / "migrations" / "20251023_002_billing.sql"
     sibling = root / "migrations" / "20251022_001_invoices.sql"
 
+    from migcheck import source
+
+    parsed: list[str] = []  # the texts parsed in a run
+    real_parse = source.parse
+
+    def spy(text, pos):
+        parsed.append(text)
+        return real_parse(text, pos)
+
+    monkeypatch.setattr(source, "parse", spy)
+
     def once(*extra):
         summaries.clear()  # a new process
+        parsed.clear()
         out = run(capsys, "check", "--format", "json", *extra, str(checked))
         return out, dict(summaries.stats)
 
@@ -347,11 +359,12 @@ def test_summaries_persisted_in_the_pack_serve_a_new_process(tmp_path, capsys, m
     assert stats["disk"] == 0 and stats["misses"] > 0
     checked.write_text(checked.read_text() + "\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_invoices_due ON invoices (due_on);\n")
     again, stats = once()
-    assert stats["disk"] > 0 and stats["misses"] == 1  # only the edited file is parsed
+    assert stats["disk"] > 0 and parsed == [checked.read_text()]  # only the edited file is parsed
     assert again == once("--no-cache")[0]
     sibling.write_text(sibling.read_text().replace("REFERENCES companies (id)", "REFERENCES customers (id)"))
     edited, stats = once()
-    assert stats["misses"] == 1 and edited != again  # the edited sibling, summarised again
+    # the edited sibling, summarised again (and the checked file: its result depends on the sibling)
+    assert sorted(parsed) == sorted([checked.read_text(), sibling.read_text()]) and edited != again
     assert edited == once("--no-cache")[0]
     for pack in (tmp_path / "cache").glob("v*.json"):
         data = json.loads(pack.read_text())
@@ -375,3 +388,26 @@ def test_a_parser_upgrade_invalidates_the_cache(realistic, capsys, monkeypatch, 
     monkeypatch.setattr(cache, "_library_fingerprint", lambda names: "another pglast")
     assert run(capsys, "check", "migrations")[0] == 1
     assert len({p.name for p in (tmp_path / "cache").glob("v*.json")} - packs) == 1
+
+
+def test_a_large_run_keeps_every_summary_it_needs_whatever_the_memo_bound(realistic, capsys, monkeypatch):
+    """summaries.hold: a run over many files must not evict its own files' summaries mid-run
+    (the main process would parse those files again: 16,000 parses at 19,000 files)."""
+    from migcheck import source, summaries
+
+    parses = []
+    real = source.parse
+    monkeypatch.setattr(source, "parse", lambda text, pos: parses.append(1) or real(text, pos))
+
+    def count(bound):
+        monkeypatch.setattr(summaries, "MAX_ENTRIES", bound)
+        summaries.clear()
+        parses.clear()
+        out = run(capsys, "check", "--format", "json", "--no-cache", "--jobs", "1", "migrations", "fixtures")
+        return len(parses), out
+
+    roomy, out = count(1_000_000)
+    tight, out_tight = count(3)
+    assert tight == roomy and out_tight == out
+    assert len(summaries._MEMO) <= 3  # trimmed back to the bound once the run is over
+    summaries.clear()

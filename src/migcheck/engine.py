@@ -57,6 +57,20 @@ class MigrationFile:
     def __repr__(self) -> str:
         return f"MigrationFile({self.display!r}, {self.kind})"
 
+    # What the file is and what was read of it; anything else in its __dict__ was computed from
+    # its text (parse trees, and what rules cached on it: the safety timeline, ...). The layouts
+    # that split a file into sections add ``section_of``/``section_source``.
+    KEEP = frozenset({"path", "display", "kind", "mdir", "name", "config", "content", "version", "date", "seq",
+                      "description", "section_of", "section_source", "_statement_count", "data", "_loaded",
+                      "positions"})
+
+    def release(self) -> None:
+        """Free the parse trees and what was derived from them; a later use computes them again.
+        (A run over thousands of files keeps one file's trees at a time: ``migcheck.parallel``.)"""
+        d = self.__dict__
+        for name in [n for n in d if n not in self.KEEP]:
+            del d[name]
+
     # --- reading -------------------------------------------------------------------------
     @cached_property
     def data(self) -> tuple[bytes | None, tuple[str, str] | None]:
@@ -640,13 +654,21 @@ def _run(project: Project, config: Config, *, cache=None, jobs: int = 1) -> Resu
     errors: list[tuple] = []
 
     workers = min(jobs, len(todo) // max(POOL_MIN_FILES // 4, 1) or 1) if len(todo) >= POOL_MIN_FILES else 1
-    if workers > 1 and project.changes is None:
-        from . import parallel
+    from . import parallel, summaries
 
-        fresh, p_hits, p_errors = parallel.run(project, config, todo, file_rules, todo_project, rules, workers)
-    else:
-        fresh = {f.path: check_file(f, file_rules, rules, ctx) for f in todo}
-        p_hits, p_errors = run_project_rules(project, todo_project, ctx)
+    summaries.after_miss = parallel.sibling_hook(project, rules)
+    summaries.hold(len(project.files) * (len(summaries.SHARED_KINDS) + 1))  # (+1: the lock rules' history)
+    try:
+        if workers > 1 and project.changes is None:
+            fresh, p_hits, p_errors = parallel.run(project, config, todo, file_rules, todo_project, rules, workers)
+        elif len(todo) >= POOL_MIN_FILES and project.changes is None:
+            fresh, p_hits, p_errors = parallel.check_serial(project, config, todo, file_rules, todo_project, rules)
+        else:
+            fresh = {f.path: check_file(f, file_rules, rules, ctx) for f in todo}
+            p_hits, p_errors = run_project_rules(project, todo_project, ctx)
+    finally:
+        summaries.after_miss = None
+        summaries.hold(0)
     results.update(fresh)
     project_hits.update(p_hits)
     errors.extend(p_errors)

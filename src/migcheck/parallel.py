@@ -1,19 +1,20 @@
 """Check many files on several processes (``migcheck check --jobs N``).
 
 The main process builds the project (a directory listing), then starts the pool. Workers check
-large chunks of files (``engine.check_file``) and send back plain data (``engine.FileResult``);
-meanwhile the main process runs the project rules. Where ``fork`` exists the workers inherit the
-project, the configuration and the imported modules; elsewhere each worker collects the project
-again from the same arguments. A worker that dies (killed, out of memory, a rule that calls
-``os._exit``) makes the whole run fail with ``engine.EngineFailure``: never a partial result.
+large chunks of files (``engine.check_file``) and send back plain data (``engine.FileResult``)
+with the summaries the cross-file rules need of those files (``summaries.SHARED_KINDS``: no
+parse trees). A worker's ``Context`` is partial: a file rule that needs the other files'
+summaries raises ``registry.Deferred`` there and runs again here once every worker is done;
+then the project rules run here, from the summaries, without parsing the files again. Where
+``fork`` exists the workers inherit the project, the configuration and the imported modules;
+elsewhere each worker collects the project again from the same arguments. A worker that dies
+(killed, out of memory, a rule that calls ``os._exit``) makes the whole run fail with
+``engine.EngineFailure``: never a partial result.
 """
 
 from __future__ import annotations
 
 import gc
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from . import engine, summaries
@@ -32,6 +33,52 @@ def _init(spawn_args) -> None:
 
 
 _FORGET = ("_parsed", "all_statements", "comments", "header", "positions", "_loaded", "data")
+def release(f) -> None:
+    """Free ``f``'s parse trees and what rules derived from them (``MigrationFile.release``)."""
+    f.release()
+
+
+def check_serial(project, config, todo, file_rules, project_rules, rules):
+    """``--jobs 1`` on a large batch: the pool's flow in this process, so that memory stays that
+    of one file's trees plus the summaries, not every file's trees at once. Same result as
+    ``run``."""
+    ctx = engine.Context(config, project, partial=True)
+    needs = _needs(rules)
+    results = {}
+    for f in todo:
+        results[f.path] = engine.check_file(f, file_rules, rules, ctx)
+        for compute in needs.get(f.kind, ()):
+            compute(f)
+        release(f)
+        gc.collect(0)  # the few cycles of this file (a recursive local function holds its tree)
+    full = engine.Context(config, project)
+    for f in todo:
+        if results[f.path].deferred:
+            engine.run_deferred(f, results[f.path], rules, full)
+            release(f)
+    p_hits, p_errors = engine.run_project_rules(project, project_rules, full)
+    return results, p_hits, p_errors
+
+
+def sibling_hook(project, rules):
+    """For ``summaries.after_miss``: a file that is not reported (a sibling read only for the
+    cross-file rules) gets every summary those rules need at once, then its trees are freed.
+    Checking one file of a directory of thousands then holds one sibling's trees at a time."""
+    needs = _needs(rules)
+    busy: set[int] = set()
+
+    def hook(f) -> None:
+        if id(f) in busy or project.is_reported(f) or not hasattr(f, "release"):
+            return
+        busy.add(id(f))
+        try:
+            for compute in needs.get(f.kind, ()):
+                compute(f)
+        finally:
+            busy.discard(id(f))
+            release(f)
+
+    return hook
 
 
 def _check_files(indices: list[int]) -> tuple[list[tuple[int, engine.FileResult]], list]:
@@ -40,6 +87,7 @@ def _check_files(indices: list[int]) -> tuple[list[tuple[int, engine.FileResult]
     project, config, file_rules, rules = _STATE
     ctx = engine.Context(config, project, partial=True)
     needs = _needs(rules)
+    summaries.after_miss = None  # (inherited from the main process's run)
     summaries.record()
     out = []
     with engine.no_gc():  # see engine.no_gc; one collection per chunk instead
@@ -50,30 +98,38 @@ def _check_files(indices: list[int]) -> tuple[list[tuple[int, engine.FileResult]
                 compute(f)
             for name in _FORGET:  # what the main process needs of this file is in the summaries: free the tree
                 f.__dict__.pop(name, None)
+            f.release()
+            gc.collect(0)  # the few cycles of this file (a recursive local function holds its tree)
     gc.collect()
     return out, summaries.recorded()
 
 
 def _needs(rules) -> dict[str, list]:
-    """By file kind, the summaries the enabled cross-file rules read."""
+    """By file kind, the summaries the enabled cross-file rules read (the modules that compute
+    them are imported when one is computed: a run served from the cache never parses)."""
     needs: dict[str, list] = {}
     if "rollback-incomplete" in rules or "rollback-data-change" in rules:
-        from . import effects
-        from .rules import rollback_incomplete
-
         def fx(f):
+            from . import effects
+            from .rules import rollback_incomplete
+
             if rollback_incomplete._readable(f):
                 effects.file_effects(f)
 
         def history(f):
+            from .rules import rollback_incomplete
+
             summaries.summary(f, "history", rollback_incomplete._history_effects)
 
         needs.setdefault("migration", []).extend((fx, history))
         needs.setdefault("rollback", []).append(fx)
     if "mixed-changes" in rules:
-        from .rules import _relations
+        def schema(f):
+            from .rules import _relations
 
-        needs.setdefault("migration", []).append(lambda f: summaries.summary(f, "schema", _relations._file_schema))
+            summaries.summary(f, "schema", _relations._file_schema)
+
+        needs.setdefault("migration", []).append(schema)
     return needs
 
 
@@ -105,6 +161,10 @@ def run(project, config, todo, file_rules, project_rules, rules, workers: int):
             sizes.append(len(f.content) if f.content is not None else f.path.stat().st_size)
         except OSError:
             sizes.append(0)
+    import multiprocessing  # (here: a small run never pays for importing them)
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods:
         mp = multiprocessing.get_context("fork")
@@ -134,6 +194,8 @@ def run(project, config, todo, file_rules, project_rules, rules, workers: int):
     # with every worker's summaries here, the rules that needed the whole directory
     ctx = engine.Context(config, project)
     for f in todo:
-        engine.run_deferred(f, results[f.path], rules, ctx)
+        if results[f.path].deferred:
+            engine.run_deferred(f, results[f.path], rules, ctx)
+            release(f)
     p_hits, p_errors = engine.run_project_rules(project, project_rules, ctx)
     return results, p_hits, p_errors

@@ -51,10 +51,12 @@ def summary(f, kind: str, compute: Callable[[object], object]):
             _to_disk(k, value)
             if _JOURNAL is not None and kind in SHARED_KINDS:
                 _JOURNAL.append((k, value))
+            if after_miss is not None:
+                after_miss(f)
         else:
             stats["disk"] += 1
         _MEMO[k] = value
-        if len(_MEMO) > MAX_ENTRIES:
+        if len(_MEMO) > max(MAX_ENTRIES, _held):
             _MEMO.popitem(last=False)
         return value
     stats["hits"] += 1
@@ -69,6 +71,10 @@ def summary(f, kind: str, compute: Callable[[object], object]):
 # cross-file rules without parsing the files again.
 
 SHARED_KINDS = frozenset({"effects", "history", "parses", "schema"})
+
+# Called with the file after a summary of it was computed (``parallel.sibling_hook``: the engine
+# sets it for the length of a run so that siblings do not keep their parse trees).
+after_miss = None
 _JOURNAL: list | None = None
 
 
@@ -91,8 +97,21 @@ def absorb(entries) -> None:
         if k not in _MEMO:
             _MEMO[k] = value
             _to_disk(k, value)
-            if len(_MEMO) > MAX_ENTRIES:
+            if len(_MEMO) > max(MAX_ENTRIES, _held):
                 _MEMO.popitem(last=False)
+
+
+_held = 0  # entries a run needs kept, beyond MAX_ENTRIES (``hold``)
+
+
+def hold(entries: int) -> None:
+    """Keep at least ``entries`` summaries while a run lasts (every file of a large run has
+    several: evicting one mid-run means parsing its file again, in the main process); ``hold(0)``
+    at the end trims the memo back to ``MAX_ENTRIES``, least recently used first."""
+    global _held
+    _held = entries
+    while len(_MEMO) > max(MAX_ENTRIES, _held):
+        _MEMO.popitem(last=False)
 
 
 def clear() -> None:

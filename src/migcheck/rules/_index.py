@@ -52,7 +52,7 @@ MODULES = {
     'require_lock_timeout': 3116,
     'rls_disabled': 4141,
     'rollback_data_change': 2675,
-    'rollback_incomplete': 22062,
+    'rollback_incomplete': 22366,
     'sequence_gap': 2738,
     'sequence_order': 2090,
     'set_not_null': 2198,

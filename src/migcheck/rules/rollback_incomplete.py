@@ -9,8 +9,8 @@ instead, so that editing a migration without its rollback is still caught.
 
 from __future__ import annotations
 
+import bisect
 import weakref
-from dataclasses import replace
 
 from .. import effects as fx, summaries
 from ..registry import rule
@@ -74,9 +74,12 @@ class History:
         return self._last(obj, (before, -1), depth)
 
     def _last(self, obj: fx.Obj, before: tuple[int, int], depth: int) -> fx.Effect | None:
-        for i, j, e in reversed(self._index().get(obj.name, ())):
-            if (i, j) >= before:
-                continue
+        found = self._index().get(obj.name, ())
+        # entries are in (migration, statement) order: start just before ``before`` (a bisection,
+        # not a walk over every later migration's entries: that was quadratic in a large directory)
+        stop = bisect.bisect_left(found, before, key=lambda t: (t[0], t[1]))
+        for k in range(stop - 1, -1, -1):
+            i, j, e = found[k]
             if e.op == fx.CREATE and fx.same(e.obj, obj):
                 return e
             if e.op == fx.DROP and fx.same(e.obj, obj):
@@ -90,12 +93,13 @@ class History:
 
 
 def _history_effects(f) -> tuple[tuple[int, fx.Effect], ...]:
-    """``(index, effect)`` of the CREATE, DROP and RENAME effects of a readable migration, without
-    their statements (only the schema facts are used; no parse tree is kept). Memoised on the
-    file's bytes (``migcheck.summaries``)."""
+    """``(index, effect)`` of the CREATE, DROP and RENAME effects of a readable migration (no
+    parse tree is kept: an effect's statement is a ``Loc``). Memoised on the file's bytes
+    (``migcheck.summaries``)."""
     if not _readable(f):
         return ()
-    return tuple((j, replace(e, stmt=None)) for j, e in enumerate(fx.file_effects(f))
+    # the same Effect objects as file_effects' (their stmt is a Loc, not a tree): no copies
+    return tuple((j, e) for j, e in enumerate(fx.file_effects(f))
                  if e.op in (fx.CREATE, fx.DROP, fx.RENAME) and e.obj is not None)
 
 
