@@ -44,19 +44,28 @@ def check_serial(project, config, todo, file_rules, project_rules, rules):
     ``run``."""
     ctx = engine.Context(config, project, partial=True)
     needs = _needs(rules)
-    results = {}
-    for f in todo:
-        results[f.path] = engine.check_file(f, file_rules, rules, ctx)
-        for compute in needs.get(f.kind, ()):
-            compute(f)
-        release(f)
-        gc.collect(0)  # the few cycles of this file (a recursive local function holds its tree)
-    full = engine.Context(config, project)
+    results = {f.path: _check_one(f, file_rules, rules, ctx, needs) for f in todo}
+    return _finish(project, config, todo, results, rules, project_rules)
+
+
+def _check_one(f, file_rules, rules, ctx, needs) -> engine.FileResult:
+    """Check ``f``, compute the summaries the cross-file rules need of it, free its trees."""
+    result = engine.check_file(f, file_rules, rules, ctx)
+    for compute in needs.get(f.kind, ()):
+        compute(f)
+    release(f)
+    gc.collect(0)  # the few cycles of this file (a recursive local function holds its tree)
+    return result
+
+
+def _finish(project, config, todo, results, rules, project_rules):
+    """With every file's summaries here: the deferred file rules, then the project rules."""
+    ctx = engine.Context(config, project)
     for f in todo:
         if results[f.path].deferred:
-            engine.run_deferred(f, results[f.path], rules, full)
+            engine.run_deferred(f, results[f.path], rules, ctx)
             release(f)
-    p_hits, p_errors = engine.run_project_rules(project, project_rules, full)
+    p_hits, p_errors = engine.run_project_rules(project, project_rules, ctx)
     return results, p_hits, p_errors
 
 
@@ -93,13 +102,9 @@ def _check_files(indices: list[int]) -> tuple[list[tuple[int, engine.FileResult]
     with engine.no_gc():  # see engine.no_gc; one collection per chunk instead
         for i in indices:
             f = project.files[i]
-            out.append((i, engine.check_file(f, file_rules, rules, ctx)))
-            for compute in needs.get(f.kind, ()):
-                compute(f)
-            for name in _FORGET:  # what the main process needs of this file is in the summaries: free the tree
+            out.append((i, _check_one(f, file_rules, rules, ctx, needs)))
+            for name in _FORGET:  # this copy of the file is done with: its text and bytes too
                 f.__dict__.pop(name, None)
-            f.release()
-            gc.collect(0)  # the few cycles of this file (a recursive local function holds its tree)
     gc.collect()
     return out, summaries.recorded()
 
@@ -191,11 +196,4 @@ def run(project, config, todo, file_rules, project_rules, rules, workers: int):
         ) from exc
     finally:
         _STATE = None
-    # with every worker's summaries here, the rules that needed the whole directory
-    ctx = engine.Context(config, project)
-    for f in todo:
-        if results[f.path].deferred:
-            engine.run_deferred(f, results[f.path], rules, ctx)
-            release(f)
-    p_hits, p_errors = engine.run_project_rules(project, project_rules, ctx)
-    return results, p_hits, p_errors
+    return _finish(project, config, todo, results, rules, project_rules)
