@@ -31,6 +31,7 @@ Users: the ``rollback-incomplete`` and ``rollback-data-change`` rules; the lock 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import weakref
@@ -209,8 +210,10 @@ _DEFN_SKIP = frozenset({"location", "stmt_location", "stmt_len", "replace", "if_
 
 
 def definition(node) -> str:
-    """A definition as comparable text: no positions, no OR REPLACE / IF NOT EXISTS /
-    CONCURRENTLY, white space in strings (function bodies) collapsed."""
+    """A definition as a comparable digest: no positions, no OR REPLACE / IF NOT EXISTS /
+    CONCURRENTLY, white space in strings (function bodies) collapsed. Only ever compared for
+    equality, so a digest of the normalised JSON, not the text: every migration's effects are
+    kept for a run (a 19,000-file run holds them all)."""
     def clean(n):
         if isinstance(n, dict):
             return {k: (" ".join(v.split()) if k == "sval" and isinstance(v, str) else clean(v))
@@ -218,7 +221,7 @@ def definition(node) -> str:
         if isinstance(n, list):
             return [clean(v) for v in n]
         return n
-    return json.dumps(clean(node), sort_keys=True)
+    return hashlib.blake2b(json.dumps(clean(node), sort_keys=True).encode(), digest_size=16).hexdigest()
 
 
 def type_name(tn: dict | None, with_mods: bool = False) -> str:
