@@ -20,20 +20,20 @@ cannot run code. ``--no-cache`` bypasses all of this.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
 from pathlib import Path
 
 from . import __version__, summaries
+from ._digest import blake2b
 
 FORMAT = 1
 KEEP_PACKS = 8  # packs of other configurations / rule sets kept beside the current one
 
 
 def _code_fingerprint() -> str:
-    h = hashlib.blake2b(digest_size=16)
+    h = blake2b(digest_size=16)
     h.update(f"{FORMAT}\0{__version__}\0{sys.version_info[:2]}".encode())
     root = Path(__file__).parent
     for dirpath, dirnames, filenames in os.walk(root):
@@ -53,7 +53,7 @@ def _library_fingerprint(names: tuple[str, ...]) -> str:
     must not pay for importing pglast): upgrading a parser invalidates what it parsed."""
     import importlib.util
 
-    h = hashlib.blake2b(digest_size=16)
+    h = blake2b(digest_size=16)
     for name in names:
         try:
             spec = importlib.util.find_spec(name)
@@ -99,7 +99,7 @@ class Cache:
     def start(self, project, config, rules) -> None:
         """Open the pack for this configuration and rule set."""
         self._project = project
-        settings = hashlib.blake2b(digest_size=16)
+        settings = blake2b(digest_size=16)
         settings.update(_code_fingerprint().encode())
         parsers = ("pglast",) if getattr(config, "dialect", "postgres") == "postgres" else ("pglast", "sqlglot")
         settings.update(_library_fingerprint(parsers).encode())
@@ -129,7 +129,7 @@ class Cache:
             data, problem = f.data
             if problem is not None:
                 return None
-            h = hashlib.blake2b(data, digest_size=16)
+            h = blake2b(data, digest_size=16)
             h.update(f"\0{f.path}\0{f.kind}\0{f.display}".encode())
             k = self._keys[str(f.path)] = h.hexdigest()
         return k
@@ -138,7 +138,7 @@ class Cache:
         """Every file of the project (path, kind, bytes) and which ones are reported."""
         if self._project_fp is None:
             project = self._project
-            h = hashlib.blake2b(digest_size=16)
+            h = blake2b(digest_size=16)
             for f in project.files:
                 h.update(f"{f.path}\0{self._key(f) or 'unreadable'}\0{project.is_reported(f)}\n".encode())
             for f in project.deleted:

@@ -31,7 +31,6 @@ Users: the ``rollback-incomplete`` and ``rollback-data-change`` rules; the lock 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import weakref
@@ -42,6 +41,7 @@ from ._pglast import keywords as _kw
 from ._pglast import parser as _pgparser
 
 from . import pg, plpgsql
+from ._digest import blake2b
 from .model import Statement
 
 # --- object kinds ------------------------------------------------------------------------------
@@ -221,7 +221,7 @@ def definition(node) -> str:
         if isinstance(n, list):
             return [clean(v) for v in n]
         return n
-    return hashlib.blake2b(json.dumps(clean(node), sort_keys=True).encode(), digest_size=16).hexdigest()
+    return blake2b(json.dumps(clean(node), sort_keys=True).encode(), digest_size=16).hexdigest()
 
 
 def type_name(tn: dict | None, with_mods: bool = False) -> str:

@@ -16,9 +16,10 @@ A file that cannot be read or is too large is never memoised (its summary is rec
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from typing import Callable
+
+from ._digest import blake2b
 
 MAX_ENTRIES = 50_000  # about 7 directories of the 6,635-file benchmark corpus, two kinds each
 
@@ -32,7 +33,7 @@ def key(f, kind: str) -> tuple | None:
     if problem is not None or data is None:
         return None
     dialect = getattr(f.config, "dialect", "postgres")
-    return (kind, dialect, len(data), hashlib.blake2b(data, digest_size=16).digest())
+    return (kind, dialect, len(data), blake2b(data, digest_size=16).digest())
 
 
 def summary(f, kind: str, compute: Callable[[object], object]):
