@@ -63,3 +63,18 @@ def test_pglast_imported_first_is_used_as_it_is():
         print("ok")
     """)
     assert out.strip() == "ok"
+
+
+def test_a_check_does_not_load_openssl_for_its_digests():
+    """migcheck._digest: blake2b from CPython's _blake2 (hashlib would load OpenSSL: ~5 ms)."""
+    out = run("""
+        import contextlib, io, sys
+        from migcheck.cli import main
+        with contextlib.redirect_stdout(io.StringIO()):
+            main(["check", "--no-cache", "migrations/20251022_001_add_lead_status.sql"])
+        print("_hashlib" in sys.modules)
+        import hashlib
+        from migcheck._digest import blake2b
+        print(blake2b(b"x", digest_size=16).hexdigest() == hashlib.blake2b(b"x", digest_size=16).hexdigest())
+    """)
+    assert out.split() == ["False", "True"], out
