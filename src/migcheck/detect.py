@@ -52,48 +52,24 @@ def _peek(paths: list[Path]) -> Counter:
     return found
 
 
-class _Name:
-    """The parts of a file's path that detection reads, from its string."""
-
-    __slots__ = ("path", "name", "parent")
-
-    def __init__(self, path: str):
-        self.path = path
-        head, self.name = os.path.split(path)
-        self.parent = _Dir(head)
-
-
-class _Dir:
-    __slots__ = ("name", "parent")
-
-    def __init__(self, path: str):
-        head, self.name = os.path.split(path)
-        self.parent = _Base(head)
-
-
-class _Base:
-    __slots__ = ("name",)
-
-    def __init__(self, path: str):
-        self.name = os.path.basename(path)
-
-
 def detect_dir(d: Path) -> str | None:
     """The preset whose layout directory ``d`` has, or None."""
     d = d.resolve()
     if any((p / "sqitch.plan").is_file() for p in (d, *d.parents[:2])) and (
             (d / "deploy").is_dir() or d.name in ("deploy", "revert", "verify")):
         return "sqitch"
-    files = [_Name(p) for p in sql_paths_in(d)]  # names only: no Path objects for thousands of files
+    files = sql_paths_in(d)  # strings: a Path each would cost more than the walk
     if not files:
         return None
     half = len(files) / 2
-    diesel = sum(1 for p in files if p.name in ("up.sql", "down.sql") and DieselLayout.dir_re.match(p.parent.name))
+    base = os.path.basename
+    diesel = sum(1 for p in files
+                 if base(p) in ("up.sql", "down.sql") and DieselLayout.dir_re.match(base(os.path.dirname(p))))
     if diesel and diesel >= half:
         return "diesel"
     names = Counter()
     for p in files:
-        n = p.name
+        n = base(p)
         if _GUIDELINES.match(n):
             names["guidelines"] += 1
         elif _FLYWAY.match(n):
@@ -110,11 +86,11 @@ def detect_dir(d: Path) -> str | None:
         return "postgres-migrations"
     rust = _has_ancestor_file(d, "Cargo.toml")
     if names["flyway"] > half:  # refinery reads Flyway's V<n>__ names, in a Rust project
-        return "refinery" if rust and sum(1 for p in files if _REFINERY.match(p.name)) > half else "flyway"
+        return "refinery" if rust and sum(1 for p in files if _REFINERY.match(base(p))) > half else "flyway"
     if names["updown"] > half:
         return "sqlx" if rust else "golang-migrate"
     if names["numbered"] + names["updown"] > half:
-        numbered = sorted((Path(p.path) for p in files if _NUMBERED.match(p.name)))
+        numbered = sorted(Path(p) for p in files if _NUMBERED.match(base(p)))
         seen = _peek(numbered)
         if seen:
             return seen.most_common(1)[0][0]

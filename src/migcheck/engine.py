@@ -528,15 +528,18 @@ def _rec(rid: str, h: Hit) -> tuple:
 
 def _call(rule: registry.Rule, target, ctx: Context, path: str, hits: list, errors: list,
           deferred: list | None = None) -> None:
+    found: list[tuple] = []  # held back until the rule ends: a deferred rule's partial hits are dropped
     try:
         func = registry.impl(rule)
-        found = [_rec(h.rule_override or rule.id, h) for h in func(target, ctx) or ()]
+        for h in func(target, ctx) or ():
+            found.append(_rec(h.rule_override or rule.id, h))
         hits.extend(found)
     except registry.Deferred:
         if deferred is None:  # only a pool worker's Context is partial
             raise
         deferred.append(rule.id)
     except Exception as exc:  # a broken rule must not hide the other findings
+        hits.extend(found)  # (nor what it found before it failed)
         tb = traceback.extract_tb(exc.__traceback__)[-1]
         errors.append((rule.id, path, f"{type(exc).__name__}: {exc} ({Path(tb.filename).name}:{tb.lineno})"))
 

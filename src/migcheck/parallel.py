@@ -32,10 +32,9 @@ def _init(spawn_args) -> None:
     _STATE = (project, config, [rules[r] for r in rule_ids], rules)
 
 
-_FORGET = ("_parsed", "all_statements", "comments", "header", "positions", "_loaded", "data")
-def release(f) -> None:
-    """Free ``f``'s parse trees and what rules derived from them (``MigrationFile.release``)."""
-    f.release()
+# What a worker's copy of a file still holds after ``MigrationFile.release``: the main process
+# has its own copy, so the worker drops the bytes and text too.
+_FORGET = ("positions", "_loaded", "data")
 
 
 def check_serial(project, config, todo, file_rules, project_rules, rules):
@@ -53,7 +52,7 @@ def _check_one(f, file_rules, rules, ctx, needs) -> engine.FileResult:
     result = engine.check_file(f, file_rules, rules, ctx)
     for compute in needs.get(f.kind, ()):
         compute(f)
-    release(f)
+    f.release()
     gc.collect(0)  # the few cycles of this file (a recursive local function holds its tree)
     return result
 
@@ -64,7 +63,7 @@ def _finish(project, config, todo, results, rules, project_rules):
     for f in todo:
         if results[f.path].deferred:
             engine.run_deferred(f, results[f.path], rules, ctx)
-            release(f)
+            f.release()
     p_hits, p_errors = engine.run_project_rules(project, project_rules, ctx)
     return results, p_hits, p_errors
 
@@ -85,7 +84,7 @@ def sibling_hook(project, rules):
                 compute(f)
         finally:
             busy.discard(id(f))
-            release(f)
+            f.release()
 
     return hook
 

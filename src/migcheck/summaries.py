@@ -24,6 +24,7 @@ from ._digest import blake2b
 MAX_ENTRIES = 50_000  # about 7 directories of the 6,635-file benchmark corpus, two kinds each
 
 _MEMO: "OrderedDict[tuple, object]" = OrderedDict()
+_held = 0  # entries a run needs kept, beyond MAX_ENTRIES (``hold``)
 stats = {"hits": 0, "misses": 0, "disk": 0}
 
 
@@ -57,8 +58,7 @@ def summary(f, kind: str, compute: Callable[[object], object]):
         else:
             stats["disk"] += 1
         _MEMO[k] = value
-        if len(_MEMO) > max(MAX_ENTRIES, _held):
-            _MEMO.popitem(last=False)
+        _trim()
         return value
     stats["hits"] += 1
     _MEMO.move_to_end(k)
@@ -98,11 +98,7 @@ def absorb(entries) -> None:
         if k not in _MEMO:
             _MEMO[k] = value
             _to_disk(k, value)
-            if len(_MEMO) > max(MAX_ENTRIES, _held):
-                _MEMO.popitem(last=False)
-
-
-_held = 0  # entries a run needs kept, beyond MAX_ENTRIES (``hold``)
+    _trim()
 
 
 def hold(entries: int) -> None:
@@ -111,6 +107,10 @@ def hold(entries: int) -> None:
     at the end trims the memo back to ``MAX_ENTRIES``, least recently used first."""
     global _held
     _held = entries
+    _trim()
+
+
+def _trim() -> None:
     while len(_MEMO) > max(MAX_ENTRIES, _held):
         _MEMO.popitem(last=False)
 

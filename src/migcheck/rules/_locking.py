@@ -243,7 +243,7 @@ def history(f, ctx, st: Statement, *, table: str | None = None, index: str | Non
     if index is not None:
         earlier = _naming_index(earlier, unqualified(index))
     elif table is not None:
-        earlier = _naming(earlier, {unqualified(table).lower()}, "OBJECT_TABLE")
+        earlier, _ = _naming(earlier, {unqualified(table).lower()}, "OBJECT_TABLE")
     for m in earlier:
         out.extend(_statements_of(m))
     for s in f.all_statements:
@@ -275,10 +275,10 @@ def _renames(m, kind: str):
             yield n["relation"].get("relname", ""), n.get("newname", "")
 
 
-def _naming(migrations: list, names: set[str], kind: str) -> list:
+def _naming(migrations: list, names: set[str], kind: str) -> tuple[list, set[str]]:
     """The migrations (in order) whose text names one of ``names`` (lower case) or a name the
-    object had before a rename of ``kind`` into one of them, found walking back from the last.
-    Identifiers are compared in lower case: a superset of the exact matches."""
+    object had before a rename of ``kind`` into one of them, found walking back from the last;
+    and those names. Identifiers are compared in lower case: a superset of the exact matches."""
     keep = []
     for m in reversed(migrations):
         text = _lowered(m)
@@ -289,18 +289,13 @@ def _naming(migrations: list, names: set[str], kind: str) -> list:
             if new.lower() in names and old:
                 names.add(old.lower())
     keep.reverse()
-    return keep
+    return keep, names
 
 
 def _naming_index(migrations: list, index: str) -> list:
     """For an index: the migrations naming it (or its names before renames), and, walking
     forward, those naming the table it was created on or that table's later names."""
-    lineage = _naming(migrations, {index.lower()}, "OBJECT_INDEX")
-    idx_names = {index.lower()}
-    for m in reversed(lineage):
-        for old, new in _renames(m, "OBJECT_INDEX"):
-            if new.lower() in idx_names:
-                idx_names.add(old.lower())
+    lineage, idx_names = _naming(migrations, {index.lower()}, "OBJECT_INDEX")
     tables = {unqualified(pg.rangevar(s.node.get("relation"))).lower()
               for m in lineage for s in _statements_of(m)
               if s.kind == "IndexStmt" and (s.node.get("idxname") or "").lower() in idx_names}

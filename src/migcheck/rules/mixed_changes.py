@@ -50,11 +50,15 @@ def changes(f, ctx) -> list[Change]:
     groups are then still one change when they make the same change (the same signatures: an
     index on each, the same column added to each) or share a word in the names they give or
     change (`site.require_email_verification` and `email_verification`)."""
-    stmts = [st for st in f.all_statements if st.kind != "DoStmt"]
+    stmts = _statements(f)
     if ctx.partial:  # a pool worker: decide from the file alone when the directory cannot matter
         return _without_directory(stmts)
     schema = rel.project_schema(ctx.project, f.mdir)
     return _grouped(stmts, rel.file_objects(stmts, schema.indexes), schema.fks)
+
+
+def _statements(f) -> list:
+    return [st for st in f.all_statements if st.kind != "DoStmt"]
 
 
 class _Misses(dict):
@@ -68,27 +72,31 @@ class _Misses(dict):
         return super().get(key, default)
 
 
+def _own_objects(stmts) -> rel.FileObjects:
+    """What the file defines, its index lookups watched (``_Misses``)."""
+    fo = rel.file_objects(stmts)
+    fo.indexes = _Misses(fo.indexes)
+    return fo
+
+
 def _without_directory(stmts) -> list[Change]:
     """The changes as the file alone shows them, when that is the answer: the directory's
     indexes only name the table of an index the file does not define, and its foreign keys only
     join groups, so fewer than two groups (or no schema change) stay so. Otherwise the rule is
     deferred to the main process, which has every migration's summary (``registry.Deferred``)."""
-    fo = rel.file_objects(stmts)
-    fo.indexes = _Misses(fo.indexes)
+    fo = _own_objects(stmts)
     found = _grouped(stmts, fo, ())
     if fo.indexes.missed or (len(found) >= 2 and any("schema" in g.kinds for g in found)):
         raise Deferred("mixed-changes needs the indexes and foreign keys of the whole directory")
     return found
 
 
-def _one_table(f) -> bool:
+def _one_table(stmts) -> bool:
     """Do the statements that change something all change one and the same table (so there is
     at most one change, whatever ties the others)? Decided without walking the trees or reading
     the directory: an index the file does not define could belong to another table, so a lookup
     of one means "not known"."""
-    stmts = [st for st in f.all_statements if st.kind != "DoStmt"]
-    fo = rel.file_objects(stmts)
-    fo.indexes = _Misses(fo.indexes)
+    fo = _own_objects(stmts)
     table = None
     for st in stmts:
         t = rel.touch(st, fo, deep=False)
@@ -200,7 +208,7 @@ def _related(a: Change, b: Change) -> bool:
 @rule("mixed-changes", severity="warning", group="convention", kinds=("migration",),
       summary="One migration changes unrelated tables (the guidelines: one change at a time).")
 def check(f, ctx):
-    if _one_table(f):
+    if _one_table(_statements(f)):
         return
     found = changes(f, ctx)
     if len(found) < 2 or not any("schema" in g.kinds for g in found):

@@ -13,8 +13,7 @@ def _may_declare(f) -> bool:
     """Can the file have a dependency field? Decided on the text, before the header is read
     (reading it needs the parse): a field name compares without case, spaces, '-' and '_'
     (``header.normalize``), so it holds "depends" once those are dropped."""
-    text = f.text.lower()
-    return "depends" in text or "depends" in re.sub(r"[\s_-]+", "", text)
+    return "depends" in f.text.lower() or "depends" in hdr.normalize(f.text)
 
 
 def _order(version: str) -> tuple[str, int]:
