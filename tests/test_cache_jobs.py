@@ -131,6 +131,81 @@ def test_corrupt_entries_of_a_valid_pack_are_ignored(realistic, capsys):
     assert run(capsys, "check", "--format", "json", "migrations") == base
 
 
+def _spy_reads(monkeypatch) -> list:
+    """The files whose bytes a run reads (``MigrationFile.data``)."""
+    from functools import cached_property
+
+    reads = []
+    real = engine.MigrationFile.__dict__["data"].func
+
+    def data(self):
+        reads.append(self.display)
+        return real(self)
+
+    prop = cached_property(data)
+    prop.__set_name__(engine.MigrationFile, "data")
+    monkeypatch.setattr(engine.MigrationFile, "data", prop)
+    return reads
+
+
+def test_the_stat_memo_serves_unchanged_files_without_reading_them(realistic, capsys, monkeypatch):
+    from migcheck import cache
+
+    monkeypatch.setattr(cache.Cache, "RACY_NS", 0)  # the files were written a moment ago
+    paths = ["migrations", "fixtures"]
+    base = run(capsys, "check", "--format", "json", "--no-cache", *paths)
+    assert run(capsys, "check", "--format", "json", *paths) == base  # reads every file, keeps their stat
+    reads = _spy_reads(monkeypatch)
+    assert run(capsys, "check", "--format", "json", *paths) == base
+    # only the file that does not decode is read again (to say why, where)
+    assert reads == ["fixtures/encoding-error/migrations/20250101_001_latin1.sql"]
+
+
+def test_the_stat_memo_sees_a_rewrite_that_keeps_size_and_mtime(realistic, capsys, monkeypatch):
+    from migcheck import cache
+
+    monkeypatch.setattr(cache.Cache, "RACY_NS", 0)
+    p = realistic / "migrations" / "20251022_001_add_lead_status.sql"
+    before = run(capsys, "check", "--format", "json", "migrations")
+    run(capsys, "check", "--format", "json", "migrations")  # served from the memo
+    st = p.stat()
+    text = p.read_text()
+    assert "IF NOT EXISTS" in text
+    p.write_text(text.replace("IF NOT EXISTS", "/*         */"))  # same size
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))  # and the same mtime: only the ctime tells
+    assert p.stat().st_size == st.st_size and p.stat().st_mtime_ns == st.st_mtime_ns
+    after = run(capsys, "check", "--format", "json", "migrations")
+    assert after == run(capsys, "check", "--format", "json", "--no-cache", "migrations")
+    assert after != before
+
+
+def test_files_written_during_the_last_seconds_are_not_memoised(realistic, capsys):
+    """Racily clean (git's term): a write in the same clock tick as the read could keep the stat."""
+    run(capsys, "check", "--format", "json", "migrations")
+    (pack,) = (realistic.parent / "cache").glob("v*.json")
+    assert json.loads(pack.read_text())["stat"] == {}
+
+
+def test_corrupt_stat_memo_entries_are_ignored(realistic, capsys, monkeypatch):
+    from migcheck import cache
+
+    monkeypatch.setattr(cache.Cache, "RACY_NS", 0)
+    base = run(capsys, "check", "--format", "json", "--no-cache", "migrations")
+    run(capsys, "check", "--format", "json", "migrations")
+    (pack,) = (realistic.parent / "cache").glob("v*.json")
+    data = json.loads(pack.read_text())
+    assert data["stat"]
+    for i, key in enumerate(data["stat"]):
+        entry = data["stat"][key]
+        data["stat"][key] = [[*entry[:5], "zz", True], [*entry[:5], None, 1], "nonsense", [1, 2]][i % 4]
+    data["files"] = {}  # so that every result is computed again from what the memo says
+    pack.write_text(json.dumps(data))
+    assert run(capsys, "check", "--format", "json", "migrations") == base
+    data["stat"] = ["not", "a", "dict"]
+    pack.write_text(json.dumps(data))
+    assert run(capsys, "check", "--format", "json", "migrations") == base
+
+
 def test_cache_directory_is_ignored_by_git_and_has_no_temp_files(realistic, capsys, monkeypatch):
     monkeypatch.delenv("MIGCHECK_CACHE_DIR")
     run(capsys, "check", "migrations")

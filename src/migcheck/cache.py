@@ -9,6 +9,7 @@ file of the project and used only while that fingerprint holds. The cacheable pr
 (``engine.CACHEABLE_PROJECT_RULES``) are kept under the project's fingerprint too. The pack also
 keeps the cross-file rules' per-file summaries (``migcheck.summaries``), keyed on each file's
 bytes: checking one changed file of a large directory reads its siblings but does not parse them.
+Every file's digest is kept with its stat (the stat memo, below): an untouched file is not read.
 
 The key of the code is the migcheck version plus the size and modification time of every
 module of the package, so an edited rule never serves stale results. Writes go to a temporary
@@ -94,6 +95,7 @@ class Cache:
         self._project = None
         self._project_fp: str | None = None
         self._keys: dict[str, str] = {}
+        self._memo: dict[str, list] = {}  # the stat memo read from the pack (_known)
 
     # --- opening -------------------------------------------------------------------------
     def start(self, project, config, rules) -> None:
@@ -119,18 +121,69 @@ class Cache:
                 self.files = data["files"]
                 self.project = data["project"]
                 found = data.get("summaries")
+                if isinstance(data.get("stat"), dict):
+                    self._known(project, data["stat"])
                 break
         summaries.attach(found)  # the cross-file rules' per-file summaries (migcheck.summaries)
+
+    # --- the stat memo -------------------------------------------------------------------
+    # A file's digest is what every key here is made of, and reading and hashing 6,635 files was
+    # a third of a warm run. Like git's index, the pack remembers each file's digest with its
+    # stat (size, mtime, ctime, inode, device) when the bytes were read, and a later run whose
+    # stat of the file is the same takes the digest without reading it. Any write changes the
+    # ctime (which no tool can set back), so a changed file is read again. A file whose mtime or
+    # ctime was within RACY_NS of the run that read it is not remembered ("racily clean": a
+    # write in the same clock tick could leave the stat as it was), nor a file given as bytes
+    # (an editor's buffer).
+    RACY_NS = 2_000_000_000
+
+    def _known(self, project, memo: dict) -> None:
+        self._memo = memo
+        for f in project.files:
+            entry = memo.get(str(f.path))
+            if f.content is not None or not isinstance(entry, list) or len(entry) != 7 or "data" in f.__dict__:
+                continue
+            try:
+                st = os.stat(f.path)
+                if [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev] != entry[:5]:
+                    continue
+                digest = (entry[0], bytes.fromhex(entry[5]))
+            except (OSError, TypeError, ValueError):
+                continue
+            f.digest = digest
+            f.from_memo = True
+            if entry[6] is True:  # it decoded then: no encoding problem to report (engine.read_problem)
+                f.decodes = True
+
+    def _stat_memo(self) -> tuple[dict, bool]:
+        """The memo of the files of this run, and whether it differs from the one read."""
+        import time
+
+        if self._project is None:
+            return {}, False
+        memo = {}
+        recent = time.time_ns() - self.RACY_NS
+        for f in self._project.files:
+            d = f.__dict__
+            path = str(f.path)
+            if d.get("from_memo"):
+                memo[path] = self._memo[path]
+                continue
+            st, digest = d.get("stat"), d.get("digest")
+            if st is None or digest is None or f.content is not None or max(st[1], st[2]) >= recent:
+                continue
+            memo[path] = [*st, digest[1].hex(), f.read_problem is None]  # (bytes already read: decoding is cheap)
+        return memo, memo != self._memo
 
     def _key(self, f) -> str | None:
         """The key of the file's bytes (and identity), or None when it cannot be read."""
         k = self._keys.get(str(f.path))
         if k is None:
-            data, problem = f.data
-            if problem is not None:
+            digest = f.digest
+            if digest is None:
                 return None
-            h = blake2b(data, digest_size=16)
-            h.update(f"\0{f.path}\0{f.kind}\0{f.display}".encode())
+            h = blake2b(digest[1], digest_size=16)
+            h.update(f"\0{digest[0]}\0{f.path}\0{f.kind}\0{f.display}".encode())
             k = self._keys[str(f.path)] = h.hexdigest()
         return k
 
@@ -200,14 +253,16 @@ class Cache:
     # --- writing -------------------------------------------------------------------------
     def save(self) -> None:
         """Write the pack atomically; any failure (read-only directory, full disk) is ignored."""
-        if not (self.dirty or summaries.changed()) or self.pack is None:
+        memo, memo_changed = self._stat_memo()
+        if not (self.dirty or memo_changed or summaries.changed()) or self.pack is None:
             summaries.detach()
             return
         limit = 4 * len(self._project.files) + 1000 if self._project is not None else 1 << 30
         if len(self.files) > limit:
             keep = {str(f.path) for f in self._project.files}  # forget files long gone
             self.files = {k: v for k, v in self.files.items() if k in keep}
-        text = json.dumps({"files": self.files, "project": self.project, "summaries": summaries.for_pack(limit)},
+        text = json.dumps({"files": self.files, "project": self.project, "summaries": summaries.for_pack(limit),
+                           "stat": memo},
                           separators=(",", ":"))
         summaries.detach()
         for directory in (self.pack.parent, _fallback_dir()):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import header as header_mod
+from ._digest import blake2b
 from . import layout, registry, source
 from .config import Config, ConfigError
 from .verify import RULES as VERIFY_RULES
@@ -62,7 +63,7 @@ class MigrationFile:
     # that split a file into sections add ``section_of``/``section_source``.
     KEEP = frozenset({"path", "display", "kind", "mdir", "name", "config", "content", "version", "date", "seq",
                       "description", "section_of", "section_source", "_statement_count", "data", "_loaded",
-                      "positions"})
+                      "positions", "stat", "digest", "decodes", "from_memo"})
 
     def release(self) -> None:
         """Free the parse trees and what was derived from them; a later use computes them again.
@@ -83,13 +84,13 @@ class MigrationFile:
                 if limit is not None and len(data) > limit:
                     return None, _too_large(len(data), limit)
                 return data, None
-            if limit is not None:
-                size = self.path.stat().st_size
-                if size > limit:  # never read into memory
-                    return None, _too_large(size, limit)
+            st = self.path.stat()  # before reading: migcheck.cache's stat memo pairs it with these bytes
+            if limit is not None and st.st_size > limit:  # never read into memory
+                return None, _too_large(st.st_size, limit)
             data = self.path.read_bytes()
             if limit is not None and len(data) > limit:  # it grew meanwhile
                 return None, _too_large(len(data), limit)
+            self.stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
             return data, None
         except FileNotFoundError:
             return None, ("unreadable-file", "the file disappeared while it was being checked")
@@ -102,6 +103,15 @@ class MigrationFile:
             return None, ("unreadable-file", "this is a directory, not a file")
         except OSError as exc:
             return None, ("unreadable-file", f"cannot read the file: {exc.strerror or exc}")
+
+    @cached_property
+    def digest(self) -> tuple[int, bytes] | None:
+        """(size, 128-bit BLAKE2b digest) of the file's bytes, or None when they cannot be read.
+        ``migcheck.cache`` may set it from its stat memo, without reading the file."""
+        data, problem = self.data
+        if problem is not None or data is None:
+            return None
+        return len(data), blake2b(data, digest_size=16).digest()
 
     @property
     def statement_count(self) -> int:
@@ -133,6 +143,9 @@ class MigrationFile:
 
     @property
     def read_problem(self) -> tuple[str, str, tuple[int, int] | None] | None:
+        d = self.__dict__
+        if "_loaded" not in d and d.get("decodes"):  # unchanged since it decoded (migcheck.cache)
+            return None
         text, rid, msg, where = self._loaded
         return None if rid is None else (rid, msg, where)
 

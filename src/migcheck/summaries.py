@@ -6,10 +6,10 @@ the CREATE/DROP/RENAME effects of every earlier migration (``rules.rollback_inco
 Without a memo each run parses the whole directory, and a long-running process (``migcheck lsp``,
 which runs ``engine.check`` on every change) does so on every keystroke.
 
-Each summary is keyed on what it is (``kind``), the dialect, and a digest of the file's bytes
-(the editor's buffer when the file is open, else the disk's): the bytes are read again on every
-run, which costs little next to a parse, so an edit on disk, an unsaved buffer or a file put back
-as it was is always followed, whatever the file's modification time says. The memo is an LRU
+Each summary is keyed on what it is (``kind``), the dialect, and the digest of the file's bytes
+(``MigrationFile.digest``: the editor's buffer when the file is open, else the disk's, read again
+on every run unless ``migcheck.cache``'s stat memo shows the file untouched, ctime included), so an
+edit on disk, an unsaved buffer or a file put back as it was is always followed. The memo is an LRU
 bounded in entries (``MAX_ENTRIES``); the summaries hold no parse tree, only small values.
 A file that cannot be read or is too large is never memoised (its summary is recomputed: cheap).
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Callable
 
-from ._digest import blake2b
 
 MAX_ENTRIES = 50_000  # about 7 directories of the 6,635-file benchmark corpus, two kinds each
 
@@ -30,11 +29,10 @@ stats = {"hits": 0, "misses": 0, "disk": 0}
 
 def key(f, kind: str) -> tuple | None:
     """The memo key of ``f``'s summary ``kind``, or None when the bytes are not available."""
-    data, problem = f.data
-    if problem is not None or data is None:
+    digest = f.digest
+    if digest is None:
         return None
-    dialect = getattr(f.config, "dialect", "postgres")
-    return (kind, dialect, len(data), blake2b(data, digest_size=16).digest())
+    return (kind, getattr(f.config, "dialect", "postgres"), *digest)
 
 
 def summary(f, kind: str, compute: Callable[[object], object]):
