@@ -7,15 +7,18 @@ from __future__ import annotations
 import json
 
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for every entry (json.dumps makes one per call)
+
+
 def _array(items: list[dict]) -> str:
     if not items:
         return "[]"
-    return "[\n    " + ",\n    ".join(json.dumps(i, ensure_ascii=False) for i in items) + "\n  ]"
+    return "[\n    " + ",\n    ".join(map(_encode, items)) + "\n  ]"
 
 
 def render(result, **_) -> str:
     findings = _array([f.to_dict() for f in result.findings])
     files = _array([{"path": f.display, "kind": f.kind, "statements": 0 if f.read_problem else f.statement_count}
                     for f in result.files])
-    summary = json.dumps(result.summary(), ensure_ascii=False)
+    summary = _encode(result.summary())
     return f'{{\n  "version": 1,\n  "findings": {findings},\n  "files": {files},\n  "summary": {summary}\n}}\n'
