@@ -157,8 +157,7 @@ def test_the_stat_memo_serves_unchanged_files_without_reading_them(realistic, ca
     assert run(capsys, "check", "--format", "json", *paths) == base  # reads every file, keeps their stat
     reads = _spy_reads(monkeypatch)
     assert run(capsys, "check", "--format", "json", *paths) == base
-    # only the file that does not decode is read again (to say why, where)
-    assert reads == ["fixtures/encoding-error/migrations/20250101_001_latin1.sql"]
+    assert reads == []  # (not even the file that does not decode: its finding is cached too)
 
 
 def test_the_stat_memo_sees_a_rewrite_that_keeps_size_and_mtime(realistic, capsys, monkeypatch):
@@ -486,3 +485,27 @@ def test_a_large_run_keeps_every_summary_it_needs_whatever_the_memo_bound(realis
     assert tight == roomy and out_tight == out
     assert len(summaries._MEMO) <= 3  # trimmed back to the bound once the run is over
     summaries.clear()
+
+
+def test_a_large_run_keeps_no_file_s_trees_or_text(realistic, monkeypatch):
+    """Memory (issue 14): once a file is checked, only its digest and summaries stay; an earlier
+    migration parsed again for a later one's history (the lock rules) is freed again too."""
+    from migcheck import config as cfgmod, parallel, summaries
+
+    held = {}
+    real_finish = parallel._finish
+
+    def finish(project, *a, **k):
+        for f in project.files:
+            kept = {"_parsed", "all_statements", "_loaded", "data", "positions"} & f.__dict__.keys()
+            if kept:
+                held[f.display] = sorted(kept)
+        return real_finish(project, *a, **k)
+
+    monkeypatch.setattr(parallel, "_finish", finish)
+    summaries.clear()
+    cfg = cfgmod.load(None, realistic)
+    project = engine.collect(["migrations", "fixtures"], cfg, realistic)
+    assert len(project.files) >= engine.POOL_MIN_FILES  # so that the run takes parallel.check_serial
+    engine.run(project, cfg, jobs=1)
+    assert held == {}

@@ -88,7 +88,7 @@ def check(paths, fmt, config_path, select, ignore, fail_on, no_color, quiet, dif
           preset, jobs, no_cache) -> int:
     """Lint migration files and directories (directories recursively, *.sql)."""
     from . import engine
-    from .report import render
+    from .report import write
 
     cfg = _load_config(config_path).with_cli(select=select, ignore=ignore, fail_on=fail_on, preset=preset)
     if cfg.preset is None:  # not pinned: recognise a runner's layout from the files (detect.py)
@@ -125,8 +125,7 @@ def check(paths, fmt, config_path, select, ignore, fail_on, no_color, quiet, dif
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     color = (fmt == "text" and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty())
-    out = render(fmt, result, {"color": color, "quiet": quiet, "fail_on": cfg.fail_on, "config": cfg})
-    sys.stdout.write(out)
+    write(fmt, result, {"color": color, "quiet": quiet, "fail_on": cfg.fail_on, "config": cfg}, sys.stdout)
     sys.stdout.flush()
     for err in result.errors:
         click.echo(f"migcheck: internal error in rule {err.rule} on {err.path}: {err.detail} "

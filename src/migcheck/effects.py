@@ -76,7 +76,7 @@ def _namespace(kind: str) -> str:
     return kind
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Obj:
     """The identity of a schema object.
 
@@ -165,7 +165,7 @@ def quote_ident(name: str) -> str:
 
 # --- effects -----------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class Effect:
     """One thing a statement does to the schema (or to the rows of a table)."""
 
@@ -1176,7 +1176,7 @@ def _set_config_search_path(n: dict) -> list[str]:
 _FILE_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Loc:
     """Where a statement is, without its parse tree: what an ``Effect`` of ``file_effects``
     carries as ``stmt`` (a finding's position is all the cross-file rules take from it)."""

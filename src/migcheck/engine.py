@@ -564,7 +564,7 @@ def check_file(f: MigrationFile, file_rules: list[registry.Rule], enabled, ctx: 
         rid, msg, where = problem
         line, col = where or (1, 1)
         hits = [(rid, str(f.path), line, col, msg, _READ_HELP[rid], None, None)] if rid in enabled else []
-        return FileResult(hits, [], [], [], None)
+        return FileResult(hits, [], [], [], 0)  # (no statement: nothing was read, or it did not decode)
     hits: list[tuple] = []
     errors: list[tuple] = []
     deferred: list[str] = []
@@ -715,11 +715,10 @@ def assemble(project: Project, config: Config, rules, reported: list[MigrationFi
     for r in project_rules:
         hits.extend(project_hits.get(r.id, ()))
     sups_by_file: dict[str, list[list]] = {}
-    for f in reported:
+    for f in reported:  # (a file that cannot be read has no suppressions: its bytes are not needed here)
         fr = results[f.path]
-        if f.read_problem is None:
-            sups_by_file[str(f.path)] = [[*s, set()] for s in fr.sups]
-            hits.extend(fr.sup_hits)
+        sups_by_file[str(f.path)] = [[*s, set()] for s in fr.sups]
+        hits.extend(fr.sup_hits)
 
     findings: list[Finding] = []
     all_rules = registry.load()

@@ -47,12 +47,13 @@ def summary(f, kind: str, compute: Callable[[object], object]):
         value = _from_disk(k)
         if value is None:
             stats["misses"] += 1
+            parsed = "_parsed" in getattr(f, "__dict__", ())  # its trees were there before: not ours to free
             value = compute(f)
             _to_disk(k, value)
             if _JOURNAL is not None and kind in SHARED_KINDS:
                 _JOURNAL.append((k, value))
             if after_miss is not None:
-                after_miss(f)
+                after_miss(f, parsed)
         else:
             stats["disk"] += 1
         _MEMO[k] = value
@@ -71,8 +72,9 @@ def summary(f, kind: str, compute: Callable[[object], object]):
 
 SHARED_KINDS = frozenset({"effects", "history", "parses", "schema"})
 
-# Called with the file after a summary of it was computed (``parallel.sibling_hook``: the engine
-# sets it for the length of a run so that siblings do not keep their parse trees).
+# Called with the file, and whether it held its parse trees before, after a summary of it was
+# computed (``parallel.sibling_hook``: the engine sets it for the length of a run so that
+# siblings, and checked files parsed again for a later file's history, do not keep their trees).
 after_miss = None
 _JOURNAL: list | None = None
 

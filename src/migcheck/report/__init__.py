@@ -13,3 +13,24 @@ FORMATS = ("text", "json", "sarif", "github")
 def render(fmt: str, result, options: dict) -> str:
     module = importlib.import_module(f"{__name__}.{fmt}_report")
     return module.render(result, **options)
+
+
+def write(fmt: str, result, options: dict, stream, size: int = 1 << 16) -> None:
+    """Write the report to ``stream`` in pieces of about ``size`` characters when the reporter
+    can make it piece by piece (``chunks``): a large report is never held whole, twice (as a str,
+    then as the bytes the stream encodes it to)."""
+    module = importlib.import_module(f"{__name__}.{fmt}_report")
+    chunks = getattr(module, "chunks", None)
+    if chunks is None:
+        stream.write(module.render(result, **options))
+        return
+    buf: list[str] = []
+    held = 0
+    for piece in chunks(result, **options):
+        buf.append(piece)
+        held += len(piece)
+        if held >= size:
+            stream.write("".join(buf))
+            buf.clear()
+            held = 0
+    stream.write("".join(buf))

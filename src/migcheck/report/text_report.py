@@ -10,22 +10,24 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def render(result, color: bool = False, quiet: bool = False, fail_on: str = "error", **_) -> str:
-    lines: list[str] = []
+def chunks(result, color: bool = False, quiet: bool = False, fail_on: str = "error", **_):
+    """The report, a line at a time (``migcheck.report.write``)."""
+    shown = False
     for f in result.findings:
         if f.suppressed:
             continue
         if quiet and SEVERITY_RANK[f.severity] < SEVERITY_RANK[fail_on]:
             continue
         loc = f"{f.path}:{f.line}:{f.column}:"
+        shown = True
         if color:
-            lines.append(f"{_BOLD}{loc}{_RESET} {_COLORS[f.severity]}{f.severity}{_RESET}[{f.rule}] {f.message}")
+            yield f"{_BOLD}{loc}{_RESET} {_COLORS[f.severity]}{f.severity}{_RESET}[{f.rule}] {f.message}\n"
             if not quiet:
-                lines.append(f"  {_DIM}help:{_RESET} {f.help}")
+                yield f"  {_DIM}help:{_RESET} {f.help}\n"
         else:
-            lines.append(f"{loc} {f.severity}[{f.rule}] {f.message}")
+            yield f"{loc} {f.severity}[{f.rule}] {f.message}\n"
             if not quiet:
-                lines.append(f"  help: {f.help}")
+                yield f"  help: {f.help}\n"
     if not quiet:
         s = result.summary()
         summary = f"{_plural(s['errors'], 'error')}, {_plural(s['warnings'], 'warning')} in {_plural(s['files'], 'file')}"
@@ -36,7 +38,10 @@ def render(result, color: bool = False, quiet: bool = False, fail_on: str = "err
             extra.append(f"{s['suppressed']} suppressed")
         if extra:
             summary += f" ({', '.join(extra)})"
-        if lines:
-            lines.append("")
-        lines.append(summary)
-    return "\n".join(lines) + ("\n" if lines else "")
+        if shown:
+            yield "\n"
+        yield summary + "\n"
+
+
+def render(result, **options) -> str:
+    return "".join(chunks(result, **options))

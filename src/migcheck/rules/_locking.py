@@ -263,7 +263,11 @@ _LOWER: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 def _lowered(m) -> str:
     text = _LOWER.get(m)
     if text is None:
+        loaded = "_loaded" in m.__dict__
         text = _LOWER[m] = m.text.lower()
+        if not loaded:  # read for this only (its own check is over): one copy of the text, not three
+            for name in ("_loaded", "data"):
+                m.__dict__.pop(name, None)
     return text
 
 

@@ -28,8 +28,9 @@ def _catalog(obj: fx.Obj) -> bool:
 @rule("rollback-data-change", severity="info", group="rollback", scope="project", kinds=("rollback",),
       summary="The migration changes rows (INSERT/UPDATE/DELETE/TRUNCATE/COPY) of a table its rollback never touches.")
 def check(project, ctx):
+    shared = ri.readers(ctx)
     for m, r in ri.pairs(project):
-        found = ri.comparison(project, m, r)
+        found = ri.comparison(project, m, r, "rollback-data-change", shared)
         if found is None:
             continue
         cmp, m_eff, r_eff = found
