@@ -29,6 +29,8 @@ def _rollback_parts(pattern: str) -> tuple[tuple[str, ...], str]:
 
 @dataclass
 class Config:
+    """The effective configuration: the file's settings, then the command line's (``with_cli``)."""
+
     root: Path = field(default_factory=Path.cwd)  # directory relative paths in the config refer to
     source: Path | None = None  # the file it came from
     migrations: tuple[str, ...] = ("migrations",)

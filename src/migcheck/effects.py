@@ -1534,6 +1534,8 @@ REVERSIBLE_ATTRS = frozenset({
 
 @dataclass
 class Comparison:
+    """What replaying a migration then its rollback left changed (``compare``)."""
+
     leftovers: list[Leftover]
     unknown: list[Effect]  # rollback statements the model cannot see through
     model: Model

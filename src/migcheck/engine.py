@@ -293,6 +293,8 @@ class Project:
 
 @dataclass
 class InternalError:
+    """A rule that raised on a file (or on the project): reported apart from the findings."""
+
     rule: str
     path: str
     detail: str
@@ -300,6 +302,8 @@ class InternalError:
 
 @dataclass
 class Result:
+    """What a check found, on which files, and the rules that failed."""
+
     findings: list[Finding]
     files: list[MigrationFile]
     errors: list[InternalError]
@@ -453,6 +457,8 @@ _DIRECTIVE = re.compile(r"^(?:--|/\*)\s*migcheck:\s*(ignore-file|ignore)\b(.*?)(
 
 @dataclass
 class Suppression:
+    """A ``migcheck: ignore`` / ``ignore-file`` comment and the rules it names."""
+
     comment: Comment
     file_wide: bool
     rules: list[str]  # canonical ids that exist
@@ -519,6 +525,8 @@ class EngineFailure(Exception):
 # comment end column); an error is (rule, path, detail).
 @dataclass
 class FileResult:
+    """The file rules' raw hits on one file and its suppressions: what the cache keeps per file."""
+
     hits: list[tuple]
     errors: list[tuple]
     sups: list[tuple]

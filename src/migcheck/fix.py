@@ -46,6 +46,8 @@ _ALLOWED_NEW = {"missing-header": {"header-placeholder"}}
 
 @dataclass(frozen=True)
 class Edit:
+    """Replace ``text[start:end]`` with ``text``."""
+
     start: int  # character offsets into the decoded text, end exclusive
     end: int
     text: str
@@ -53,6 +55,8 @@ class Edit:
 
 @dataclass(frozen=True)
 class Fix:
+    """One fix a rule offers for one finding: its edits."""
+
     rule: str
     title: str
     line: int  # the finding it fixes (1-based)
@@ -62,6 +66,8 @@ class Fix:
 
 @dataclass
 class Outcome:
+    """The fixes applied to a text, and those left out (overlapping or unsafe)."""
+
     fixes: list[Fix] = field(default_factory=list)
     rejected: list[tuple[str, int, int, str]] = field(default_factory=list)  # (rule, line, column, why)
 
@@ -402,6 +408,8 @@ def compute(text: str, path: Path, config: Config) -> list[Fix]:
 
 @dataclass
 class FileResult:
+    """A file's text before and after ``--fix``."""
+
     path: Path
     old: str  # decoded text (BOM kept as U+FEFF)
     new: str

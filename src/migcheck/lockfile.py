@@ -41,6 +41,8 @@ class LockError(Exception):
 
 @dataclass(frozen=True)
 class Entry:
+    """One migration recorded in ``migcheck.lock``."""
+
     version: str
     sha256: str
     path: str  # relative to the configuration root, / separators
@@ -143,6 +145,8 @@ def render(entries: dict[str, Entry]) -> str:
 
 @dataclass(frozen=True)
 class Current:
+    """A migration as it is on disk now, to compare with its ``Entry``."""
+
     version: str
     sha256: str
     path: str  # relative to the configuration root
@@ -151,6 +155,8 @@ class Current:
 
 @dataclass(frozen=True)
 class Problem:
+    """A recorded migration that was edited, deleted or renamed since it was locked."""
+
     kind: str  # "edited", "deleted", "renamed", "unlocked"
     version: str
     display: str

@@ -60,6 +60,8 @@ SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallser
 
 @dataclass(frozen=True)
 class Lock:
+    """The lock a statement takes on one relation, and whether it rewrites or scans it."""
+
     relation: str  # as written in the statement (schema-qualified when it was)
     mode: str
     rewrite: bool = False  # the table (and its indexes) are rewritten

@@ -15,6 +15,8 @@ SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 @dataclass(slots=True)
 class Finding:
+    """One finding as reported: rule, severity, place, message and help."""
+
     rule: str
     severity: str
     path: str
@@ -95,6 +97,8 @@ class Statement:
 
 @dataclass(slots=True)
 class ParseProblem:
+    """A statement the parser refused: its message and where."""
+
     message: str
     line: int
     column: int
@@ -102,6 +106,8 @@ class ParseProblem:
 
 @dataclass(slots=True)
 class Comment:
+    """A comment of the file and where it is."""
+
     text: str  # the comment's text including its -- or /* */ markers
     start: int  # character offset
     line: int

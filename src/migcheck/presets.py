@@ -35,6 +35,8 @@ GUIDELINE_ONLY = frozenset({
 
 @dataclass(frozen=True)
 class Preset:
+    """A migration runner's conventions: layout, transactions, rollbacks (docs/presets.md)."""
+
     name: str
     title: str  # the runner's name as people write it
     layout: str  # which layout.py layout reads the files

@@ -15,6 +15,8 @@ KINDS = frozenset({"migration", "rollback", "other"})
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule's metadata and, once its module is imported, its function."""
+
     id: str
     severity: str
     group: str

@@ -70,6 +70,8 @@ class _Created:
 
 @dataclass
 class FileContext:
+    """Per statement of a file: tables created earlier, transaction state, SET values in force."""
+
     statements: list[Statement]
     new_before: _Created = field(default_factory=_Created)  # per statement: tables created earlier
     inside: list[bool] = field(default_factory=list)  # per statement: inside BEGIN ... COMMIT

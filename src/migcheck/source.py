@@ -113,6 +113,8 @@ class Positions:
 
 @dataclass(slots=True)
 class Parsed:
+    """A file's top-level statements and the parse problems found on the way."""
+
     statements: list[Statement]
     problems: list[ParseProblem]
 

@@ -41,6 +41,8 @@ class StatusError(Exception):
 
 @dataclass
 class Row:
+    """One migration's line in ``migcheck status``."""
+
     version: str
     state: str
     file: str | None = None
@@ -57,6 +59,8 @@ class Row:
 
 @dataclass
 class Report:
+    """The rows of ``migcheck status``."""
+
     rows: list[Row] = field(default_factory=list)
 
     @property

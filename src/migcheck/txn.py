@@ -14,6 +14,8 @@ from .model import Statement
 
 @dataclass
 class Blocks:
+    """The transaction blocks of a file: which statements are inside one, and the faults."""
+
     inside: list[bool] = field(default_factory=list)  # per top-level statement: in an open block?
     nested_begins: list[Statement] = field(default_factory=list)
     stray_commits: list[Statement] = field(default_factory=list)

@@ -25,6 +25,8 @@ CONFIG_NAMES = ("migcheck.toml", "pyproject.toml")
 
 @dataclass
 class Loaded:
+    """The configuration for a document (or why it could not be loaded)."""
+
     config: Config | None
     error: str | None  # a broken configuration: the message of ``migcheck check``
     source: Path | None  # the configuration file, when there is one
@@ -337,6 +339,8 @@ def rule_hover(rule_id: str) -> str:
 
 @dataclass(frozen=True)
 class TextEdit:
+    """Replace the characters ``start``..``end`` of a document with ``text``."""
+
     start: int  # character offsets into the document's text, end exclusive
     end: int
     text: str
@@ -344,6 +348,8 @@ class TextEdit:
 
 @dataclass
 class Action:
+    """A code action offered for a finding: a fix, or a suppression comment."""
+
     title: str
     rule: str
     finding: Finding

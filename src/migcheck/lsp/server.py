@@ -37,6 +37,8 @@ log = logging.getLogger("migcheck.lsp")
 
 @dataclass
 class DocState:
+    """What the server knows of an open document: its version and when it was last checked."""
+
     version: int | None
     checked: analysis.Checked | None = None
     checked_version: int | None = None

@@ -494,6 +494,8 @@ _COMMENTS = ("SQL_COMMENT", "C_COMMENT")
 
 @dataclass(frozen=True)
 class Rewrite:
+    """A statement with ``IF [NOT] EXISTS`` (or ``OR REPLACE``) inserted: the fix's text."""
+
     text: str  # the statement with the words inserted
     insertions: tuple[tuple[int, str], ...]  # (offset into the original text, inserted text)
 

@@ -388,6 +388,8 @@ class Numbering:
 
 @dataclass
 class Suggestion:
+    """The name a misnamed migration should have, and why."""
+
     name: str | None
     note: str = ""
 

@@ -666,6 +666,8 @@ class UnionFind:
 
 @dataclass
 class Schema:
+    """The indexes and foreign keys the migrations of a directory declare."""
+
     indexes: dict[str, str] = field(default_factory=dict)  # index name -> table
     fks: set[frozenset[str]] = field(default_factory=set)  # {child, parent} table pairs
 

@@ -21,6 +21,8 @@ from . import _locking as lk
 
 @dataclass(frozen=True)
 class Column:
+    """A column as a statement defines or re-types it, with its resolved type."""
+
     name: str
     cd: dict  # the ColumnDef fields
     how: str  # "create" (CREATE TABLE), "add" (ADD COLUMN), "type" (ALTER COLUMN ... TYPE)

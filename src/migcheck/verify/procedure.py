@@ -227,6 +227,8 @@ def drop_sql(obj: Obj) -> str | None:
 
 @dataclass
 class _Emitter:
+    """Collects ``verify``'s findings for the enabled rules."""
+
     config: Config
     enabled: set[str]
     findings: list[Finding] = field(default_factory=list)

@@ -34,6 +34,8 @@ from ..model import Statement
 
 @dataclass
 class Piece:
+    """A statement's text as ``verify`` runs it, with its parse when there is one."""
+
     start: int  # character offsets into the file
     end: int
     text: str

@@ -291,6 +291,8 @@ WHERE rs.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_data
 
 @dataclass(frozen=True, slots=True)
 class Obj:
+    """One catalog object of a schema snapshot and its definition."""
+
     key: str
     kind: str
     schema: str | None
@@ -317,6 +319,8 @@ def take(conn) -> Snapshot:
 
 @dataclass(frozen=True, slots=True)
 class Change:
+    """An object whose definition differs between two snapshots."""
+
     key: str
     before: Obj | None  # None: the object is new
     after: Obj | None  # None: the object is gone

@@ -88,6 +88,8 @@ SELECT current_setting('lock_timeout'),
 
 @dataclass
 class Rel:
+    """A relation the lock trace watches."""
+
     oid: int
     name: str  # schema-qualified
     kind: str  # relkind
@@ -98,6 +100,8 @@ class Rel:
 
 @dataclass
 class Probe:
+    """What one statement's lock probe saw."""
+
     lock_timeout: str
     locks: set[tuple[int, str]]  # (oid, mode)
     rels: dict[int, Rel]
@@ -124,6 +128,8 @@ def probe(conn, names: list[str] = ()) -> Probe:
 
 @dataclass
 class LockSeen:
+    """A lock a statement held when the probe looked."""
+
     relation: str
     mode: str  # the strongest mode the statement newly took
     kind: str  # table, index, view, ...
@@ -178,6 +184,8 @@ class Traced:
 
 @dataclass
 class FileTrace:
+    """The lock trace of one migration file."""
+
     path: str
     statements: list[Traced] = field(default_factory=list)
     empty: dict[str, str] = field(default_factory=dict)  # existing tables it touches that stayed empty -> why
