@@ -252,7 +252,7 @@ def _counterpart(path: Path, cfg: Config, want: str) -> Path | None:
     version = layout.identify(path, kind, cfg).version
     if version is None:
         return None
-    for sib in lay.siblings(mdir):
+    for sib in map(Path, lay.siblings(mdir)):  # (strings from the base layout)
         if lay.classify(sib)[0] == want and layout.identify(sib, want, cfg).version == version:
             return Path(os.path.abspath(sib))
     return None
