@@ -129,6 +129,15 @@ def test_corrupt_entries_of_a_valid_pack_are_ignored(realistic, capsys):
     data["project"] = {"rules": {"fp": "nope", "hits": []}}
     pack.write_text(json.dumps(data))
     assert run(capsys, "check", "--format", "json", "migrations") == base
+    # entries with the right key (the file's bytes) and damaged results
+    run(capsys, "check", "--format", "json", "migrations")
+    data = json.loads(pack.read_text())
+    damage = [lambda e: e.__setitem__(1, [[1, 2]]), lambda e: e.__setitem__(1, [7]),
+              lambda e: e.__setitem__(2, [[0] * 8]), lambda e: e.__setitem__(3, "x")]
+    for i, entry in enumerate(data["files"].values()):
+        damage[i % len(damage)](entry)
+    pack.write_text(json.dumps(data))
+    assert run(capsys, "check", "--format", "json", "migrations") == base
 
 
 def _spy_reads(monkeypatch) -> list:

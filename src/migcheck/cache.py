@@ -73,6 +73,11 @@ def _library_fingerprint(names: tuple[str, ...]) -> str:
     return h.hexdigest()
 
 
+def _rows(value, width: int) -> bool:
+    """Is ``value`` a list of lists of ``width`` items (a result's hits, as JSON keeps them)?"""
+    return type(value) is list and all(type(r) is list and len(r) == width for r in value)
+
+
 def default_dir(config) -> Path:
     env = os.environ.get("MIGCHECK_CACHE_DIR")
     if env:
@@ -191,12 +196,9 @@ class Cache:
         """Every file of the project (path, kind, bytes) and which ones are reported."""
         if self._project_fp is None:
             project = self._project
-            h = blake2b(digest_size=16)
-            for f in project.files:
-                h.update(f"{f.path}\0{self._key(f) or 'unreadable'}\0{project.is_reported(f)}\n".encode())
-            for f in project.deleted:
-                h.update(f"deleted\0{f.path}\n".encode())
-            self._project_fp = h.hexdigest()
+            parts = [f"{f.path}\0{self._key(f) or 'unreadable'}\0{project.is_reported(f)}\n" for f in project.files]
+            parts += [f"deleted\0{f.path}\n" for f in project.deleted]
+            self._project_fp = blake2b("".join(parts).encode(), digest_size=16).hexdigest()
         return self._project_fp
 
     # --- files ---------------------------------------------------------------------------
@@ -211,8 +213,11 @@ class Cache:
             _, hits, sups, sup_hits, statements, contextual, fp = entry
             if contextual and fp != self._fingerprint():
                 return None
-            return FileResult([tuple(h) for h in hits], [], [(s[0], tuple(s[1]), *s[2:]) for s in sups],
-                              [tuple(h) for h in sup_hits], statements, bool(contextual))
+            if not (_rows(hits, 8) and _rows(sups, 8) and _rows(sup_hits, 8)
+                    and all(type(s[1]) is list for s in sups)):
+                return None  # a hand-edited or damaged entry: checked again
+            # the JSON lists as they are: engine.assemble unpacks a list as it does a tuple
+            return FileResult(hits, [], sups, sup_hits, statements, bool(contextual))
         except (TypeError, ValueError, IndexError):
             return None
 
