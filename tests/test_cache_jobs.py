@@ -518,3 +518,23 @@ def test_a_large_run_keeps_no_file_s_trees_or_text(realistic, monkeypatch):
     assert len(project.files) >= engine.POOL_MIN_FILES  # so that the run takes parallel.check_serial
     engine.run(project, cfg, jobs=1)
     assert held == {}
+
+
+def test_one_file_runs_and_directory_runs_share_results_that_read_the_project(realistic, capsys, monkeypatch):
+    """A file rule that read other files (a contextual result) depends on their bytes, not on
+    which of them are reported: the pre-commit run of one file of a directory reuses what a run
+    over that directory found, and says the same as a run without the cache."""
+    directory = "fixtures/changing-column-type/migrations"
+    run(capsys, "check", "--format", "json", directory)
+    (pack,) = (realistic.parent / "cache").glob("v*.json")
+    contextual = sorted(p for p, entry in json.loads(pack.read_text())["files"].items() if entry[5])
+    assert contextual, "no file rule read the project: this test needs one"
+    checked = []
+    real = engine.check_file
+    monkeypatch.setattr(engine, "check_file", lambda f, *a: checked.append(f.display) or real(f, *a))
+    for path in contextual:
+        rel = os.path.relpath(path, realistic)
+        warm = run(capsys, "check", "--format", "json", rel)
+        assert checked == [], rel
+        assert warm == run(capsys, "check", "--format", "json", "--no-cache", rel)
+        checked.clear()

@@ -99,6 +99,7 @@ class Cache:
         self.dirty = False
         self._project = None
         self._project_fp: str | None = None
+        self._content_fp: str | None = None
         self._keys: dict[str, str] = {}
         self._memo: dict[str, list] = {}  # the stat memo read from the pack (_known)
 
@@ -192,14 +193,21 @@ class Cache:
             k = self._keys[str(f.path)] = h.hexdigest()
         return k
 
-    def _fingerprint(self) -> str:
-        """Every file of the project (path, kind, bytes) and which ones are reported."""
+    def _fingerprint(self, reported: bool = True) -> str:
+        """Every file of the project (path, kind, bytes) and, with ``reported``, which ones are
+        reported. The project rules' results depend on both (a rollback finding is placed on the
+        file that is reported); a file rule that read the project depends on the files only, so a
+        one-file run (pre-commit) and a whole-directory run share those results."""
         if self._project_fp is None:
             project = self._project
-            parts = [f"{f.path}\0{self._key(f) or 'unreadable'}\0{project.is_reported(f)}\n" for f in project.files]
-            parts += [f"deleted\0{f.path}\n" for f in project.deleted]
-            self._project_fp = blake2b("".join(parts).encode(), digest_size=16).hexdigest()
-        return self._project_fp
+            files = [f"{f.path}\0{self._key(f) or 'unreadable'}" for f in project.files]
+            files += [f"deleted\0{f.path}" for f in project.deleted]
+            shown = "".join("1" if project.is_reported(f) else "0" for f in project.files)
+            content = blake2b("\n".join(files).encode(), digest_size=16)
+            self._content_fp = content.hexdigest()
+            content.update(shown.encode())
+            self._project_fp = content.hexdigest()
+        return self._project_fp if reported else self._content_fp
 
     # --- files ---------------------------------------------------------------------------
     def get(self, f):
@@ -211,7 +219,7 @@ class Cache:
             return None
         try:
             _, hits, sups, sup_hits, statements, contextual, fp = entry
-            if contextual and fp != self._fingerprint():
+            if contextual and fp != self._fingerprint(reported=False):
                 return None
             if not (_rows(hits, 8) and _rows(sups, 8) and _rows(sup_hits, 8)
                     and all(type(s[1]) is list for s in sups)):
@@ -225,7 +233,7 @@ class Cache:
         key = self._key(f)
         if key is None or result.errors:  # never keep the result of a run where a rule failed
             return
-        fp = self._fingerprint() if result.contextual else None
+        fp = self._fingerprint(reported=False) if result.contextual else None
         self.files[str(f.path)] = [key, result.hits, result.sups, result.sup_hits, result.statements,
                                    result.contextual, fp]
         self.dirty = True
