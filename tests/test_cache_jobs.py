@@ -107,7 +107,9 @@ def test_a_changed_file_is_checked_again(realistic, capsys):
 
 
 @pytest.mark.parametrize("garbage", [b"", b"{", b"\x00\xff" * 50, b'{"files": {"x": 1}, "project": []}',
-                                     b'{"files": {}, "project": {"rules": {"fp": 1, "hits": {"a": [[1]]}}}}'])
+                                     b'{"files": {}, "project": {"rules": {"fp": 1, "hits": {"a": [[1]]}}}}',
+                                     b'{"files": {}, "project": {"runs": [{"fp": 1, "hits": {"a": [[1]]}}, 5, []]}}',
+                                     b'{"files": {}, "project": {"runs": "x"}}'])
 def test_a_corrupt_cache_is_ignored(realistic, capsys, garbage):
     base = run(capsys, "check", "--format", "json", "--no-cache", "migrations")
     run(capsys, "check", "--format", "json", "migrations")
@@ -132,6 +134,9 @@ def test_corrupt_entries_of_a_valid_pack_are_ignored(realistic, capsys):
     # entries with the right key (the file's bytes) and damaged results
     run(capsys, "check", "--format", "json", "migrations")
     data = json.loads(pack.read_text())
+    for entry in data["project"]["runs"]:
+        for rid in entry["hits"]:
+            entry["hits"][rid] = [[1, 2]]
     damage = [lambda e: e.__setitem__(1, [[1, 2]]), lambda e: e.__setitem__(1, [7]),
               lambda e: e.__setitem__(2, [[0] * 8]), lambda e: e.__setitem__(3, "x")]
     for i, entry in enumerate(data["files"].values()):
@@ -538,3 +543,24 @@ def test_one_file_runs_and_directory_runs_share_results_that_read_the_project(re
         assert checked == [], rel
         assert warm == run(capsys, "check", "--format", "json", "--no-cache", rel)
         checked.clear()
+
+
+def test_project_results_of_a_one_file_run_and_a_directory_run_are_both_kept(realistic, capsys, monkeypatch):
+    """Alternating pre-commit (one file) and whole-directory runs must not recompute the project
+    rules each time (that summarises every sibling)."""
+    from migcheck import rules as _  # noqa: F401
+    from migcheck.rules import rollback_incomplete
+
+    one = "migrations/20251022_001_add_lead_status.sql"
+    run(capsys, "check", "--format", "json", "migrations")
+    run(capsys, "check", "--format", "json", one)
+    calls = []
+    real = rollback_incomplete.comparison
+    monkeypatch.setattr(rollback_incomplete, "comparison", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for args in (["migrations"], [one], ["migrations"]):
+        assert run(capsys, "check", "--format", "json", *args) == run(capsys, "check", "--format", "json", "--no-cache", *args)
+    fresh = len(calls)  # the --no-cache runs compare; the cached ones must not
+    calls.clear()
+    for args in (["migrations"], [one], ["migrations"]):
+        run(capsys, "check", "--format", "json", *args)
+    assert calls == [] and fresh > 0
