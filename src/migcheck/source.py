@@ -195,13 +195,17 @@ def parse(text: str, pos: Positions) -> Parsed:
     """Parse the whole file; on a syntax error, recover statement by statement."""
     statements: list[Statement] = []
     try:
-        tree = json.loads(pg.parse_sql_json(text))
+        raw = pg.parse_sql_json(text)
+        tree = json.loads(raw)
     except pg.ParseError:
         return _parse_recovering(text, pos)
     except RecursionError:  # too deep for json: find that statement, check the others
         return _parse_recovering(text, pos)
     problems: list[ParseProblem] = []
-    _statements_from_json(tree, text, 0, pos, statements, problems=problems)
+    # a tree MAX_DEPTH deep needs that many brackets in its JSON: most files have fewer in all,
+    # and then no statement's tree needs walking to know (too_deep was 4% of a cold run)
+    shallow = raw.count("{") + raw.count("[") <= MAX_DEPTH
+    _statements_from_json(tree, text, 0, pos, statements, problems=None if shallow else problems)
     return Parsed(statements, problems)
 
 
