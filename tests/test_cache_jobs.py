@@ -564,3 +564,33 @@ def test_project_results_of_a_one_file_run_and_a_directory_run_are_both_kept(rea
     for args in (["migrations"], [one], ["migrations"]):
         run(capsys, "check", "--format", "json", *args)
     assert calls == [] and fresh > 0
+
+
+def test_after_a_directory_run_a_one_file_run_parses_nothing(realistic, capsys, monkeypatch):
+    """The pre-commit case in a large repository: the cache pack (and the side file of the
+    rollback rules' effects) hold every sibling's summaries, so a one-file run whose reported set
+    is new still parses no file; a damaged or missing side file is ignored."""
+    from migcheck import source, summaries
+
+    parses = []
+    real = source.parse
+    monkeypatch.setattr(source, "parse", lambda text, pos: parses.append(text[:80]) or real(text, pos))
+    one = "migrations/20251022_001_add_lead_status.sql"
+    expected = run(capsys, "check", "--format", "json", "--no-cache", one)
+    for damage in (None, b"{", b'{"effects:postgres:00": 5}', "missing"):
+        for pack in (realistic.parent / "cache").glob("v*"):
+            pack.unlink()  # each round starts from a run over the directory
+        summaries.clear()
+        run(capsys, "check", "--format", "json", "migrations")
+        (side,) = (realistic.parent / "cache").glob("v*.json.side")
+        if damage == "missing":
+            side.unlink()
+        elif damage is not None:
+            side.write_bytes(damage)
+        summaries.clear()  # a new process: nothing in memory
+        parses.clear()
+        assert run(capsys, "check", "--format", "json", one) == expected, damage
+        if damage is None:
+            assert parses == [], f"parsed again: {parses}"
+        else:
+            assert parses, "the damaged side file was used"

@@ -278,3 +278,40 @@ def test_extension_if_not_exists_and_own_function_calls():
 
 def test_drop_schema_public_takes_unqualified_objects():
     assert left("CREATE TABLE t (id int); CREATE INDEX i ON t (id)", "DROP SCHEMA public CASCADE; CREATE SCHEMA public") == []
+
+
+def test_effects_survive_the_cache_pack_json():
+    """The rollback rules' per-file effects are kept in the cache pack (migcheck.summaries): for
+    every fixture and example file, encode -> JSON -> decode gives the same effects."""
+    import dataclasses
+    import json as _json
+    from pathlib import Path as _Path
+
+    from harness import parse_case
+
+    repo = _Path(__file__).resolve().parent.parent
+    texts = [p.read_text() for p in sorted((repo / "examples").rglob("*.sql"))]
+    for fx_file in sorted((repo / "tests" / "fixtures" / "rules").glob("*.sql")):
+        texts += [data.decode("utf-8", "replace") for data in parse_case(fx_file.read_bytes()).files.values()]
+    total = 0
+    for text in texts:
+        try:
+            effs = fx.sql_effects(text)
+        except Exception:  # a fixture that does not parse: parse-error's business
+            continue
+        located = [dataclasses.replace(e, stmt=None if e.stmt is None else
+                                       fx.Loc(e.stmt.line, e.stmt.column, e.stmt.end_line, e.stmt.end_column))
+                   for e in effs]
+        assert fx.decode_effects(_json.loads(_json.dumps(fx.encode_effects(located)))) == located
+        total += len(located)
+    assert total > 500
+
+
+@pytest.mark.parametrize("raw", [5, [5], [{"op": 1, "obj": None}], [{"op": "create", "obj": ["t"]}],
+                                 [{"op": "create", "obj": None, "stmt": [1, 2]}],
+                                 [{"op": "create", "obj": None, "nonsense": 1}],
+                                 [{"op": "create", "obj": None, "columns": [1]}],
+                                 [{"op": "create", "obj": None, "cascade": "yes"}]])
+def test_damaged_effects_from_the_pack_are_refused(raw):
+    with pytest.raises((TypeError, ValueError)):
+        fx.decode_effects(raw)

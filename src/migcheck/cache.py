@@ -8,7 +8,8 @@ that depended on other files (a rule read the project) is kept with the fingerpr
 file of the project and used only while that fingerprint holds. The cacheable project rules
 (``engine.CACHEABLE_PROJECT_RULES``) are kept under the project's fingerprint too. The pack also
 keeps the cross-file rules' per-file summaries (``migcheck.summaries``), keyed on each file's
-bytes: checking one changed file of a large directory reads its siblings but does not parse them.
+bytes (the rollback rules' effects in a side file, ``<pack>.side``, read only when needed):
+checking one changed file of a large directory reads its siblings but does not parse them.
 Every file's digest is kept with its stat (the stat memo, below): an untouched file is not read.
 
 The key of the code is the migcheck version plus the size and modification time of every
@@ -30,6 +31,7 @@ from . import __version__, summaries
 from ._digest import blake2b
 
 FORMAT = 1
+SIDE_SUFFIX = ".side"  # beside a pack: the summaries of ``summaries.SIDE_KINDS``, read only when needed
 KEEP_PACKS = 8  # packs of other configurations / rule sets kept beside the current one
 
 
@@ -118,6 +120,7 @@ class Cache:
         self.directory = directory
         self.pack = directory / name
         found = None
+        side = directory / (name + SIDE_SUFFIX)
         for d in (directory, _fallback_dir()):
             try:
                 data = json.loads((d / name).read_bytes())
@@ -129,8 +132,10 @@ class Cache:
                 found = data.get("summaries")
                 if isinstance(data.get("stat"), dict):
                     self._known(project, data["stat"])
+                side = d / (name + SIDE_SUFFIX)
                 break
-        summaries.attach(found)  # the cross-file rules' per-file summaries (migcheck.summaries)
+        # the cross-file rules' per-file summaries (migcheck.summaries); the side file's only if asked
+        summaries.attach(found, lambda: json.loads(side.read_bytes()))
 
     # --- the stat memo -------------------------------------------------------------------
     # A file's digest is what every key here is made of, and reading and hashing 6,635 files was
@@ -291,9 +296,12 @@ class Cache:
         text = json.dumps({"files": self.files, "project": self.project, "summaries": summaries.for_pack(limit),
                            "stat": memo},
                           separators=(",", ":"))
+        side = summaries.for_side(limit)
         summaries.detach()
         for directory in (self.pack.parent, _fallback_dir()):
             try:
+                if side is not None:  # (first: a pack never names a side file that is not there yet)
+                    self._write(directory, self.pack.name + SIDE_SUFFIX, json.dumps(side, separators=(",", ":")))
                 self._write(directory, self.pack.name, text)
                 return
             except OSError:
@@ -324,7 +332,8 @@ class Cache:
         except OSError:  # one removed meanwhile by a concurrent run
             return
         for old in packs[KEEP_PACKS + 1:]:
-            try:
-                old.unlink()
-            except OSError:
-                pass
+            for path in (old, old.with_name(old.name + SIDE_SUFFIX)):
+                try:
+                    path.unlink()
+                except OSError:
+                    pass

@@ -31,6 +31,7 @@ Users: the ``rollback-incomplete`` and ``rollback-data-change`` rules; the lock 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import weakref
@@ -1210,6 +1211,88 @@ def _located_effects(f) -> list[Effect]:
             if loc is None:
                 loc = locs[id(st)] = Loc(st.line, st.column, st.end_line, st.end_column)
             e.stmt = loc
+    return out
+
+
+# --- as JSON, for the cache pack (``migcheck.summaries``) -----------------------------------
+# An Effect as a dict of the fields that differ from their defaults (an Obj as a list, a Loc
+# as four numbers); decoding checks the types, and anything else raises TypeError/ValueError
+# (the entry is then ignored and computed again).
+
+_EFFECT_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Effect) if f.default is not dataclasses.MISSING}
+
+
+def _obj_encode(o: Obj | None):
+    if o is None:
+        return None
+    return [o.kind, o.name, o.schema, _obj_encode(o.parent), None if o.args is None else list(o.args), o.detail]
+
+
+def _str(v) -> str:
+    if type(v) is not str:
+        raise TypeError("not a string")
+    return v
+
+
+def _obj_decode(v, depth: int = 0) -> Obj | None:
+    if v is None:
+        return None
+    if type(v) is not list or len(v) != 6 or depth > 50:
+        raise ValueError("not an object")
+    kind, name, schema, parent, args, detail = v
+    return Obj(_str(kind), _str(name), _str(schema), _obj_decode(parent, depth + 1),
+               None if args is None else tuple(map(_str, args)), _str(detail))
+
+
+def encode_effects(effects: list[Effect]) -> list[dict]:
+    out = []
+    for e in effects:
+        d: dict = {"op": e.op, "obj": _obj_encode(e.obj)}
+        if e.stmt is not None:
+            s = e.stmt
+            d["stmt"] = [s.line, s.column, s.end_line, s.end_column]
+        for name, default in _EFFECT_DEFAULTS.items():
+            if name in ("stmt",):
+                continue
+            v = getattr(e, name)
+            if v != default:
+                d[name] = (_obj_encode(v) if name in ("new", "on")
+                           else sorted(v) if name in ("columns", "refs") else v)
+        out.append(d)
+    return out
+
+
+def decode_effects(raw) -> list[Effect]:
+    if type(raw) is not list:
+        raise TypeError("not a list")
+    out = []
+    for d in raw:
+        if type(d) is not dict:
+            raise TypeError("not an effect")
+        kw = dict(d)
+        kw["op"] = _str(kw.get("op"))
+        kw["obj"] = _obj_decode(kw.get("obj"))
+        if "stmt" in kw:
+            loc = kw["stmt"]
+            if type(loc) is not list or len(loc) != 4 or any(type(n) is not int for n in loc):
+                raise ValueError("not a location")
+            kw["stmt"] = Loc(*loc)
+        for name in ("new", "on"):
+            if name in kw:
+                kw[name] = _obj_decode(kw[name])
+        for name in ("columns", "refs"):
+            if name in kw:
+                kw[name] = frozenset(map(_str, kw[name]))
+        for name in ("attr", "reason"):
+            if name in kw:
+                _str(kw[name])
+        for name in ("value", "defn"):
+            if kw.get(name) is not None:
+                _str(kw[name])
+        for name in ("replace", "if_not_exists", "missing_ok", "cascade", "guessed", "recreate"):
+            if name in kw and type(kw[name]) is not bool:
+                raise TypeError("not a flag")
+        out.append(Effect(**kw))  # an unknown field: TypeError
     return out
 
 
