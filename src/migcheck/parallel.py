@@ -53,6 +53,7 @@ def _check_one(f, file_rules, rules, ctx, needs) -> engine.FileResult:
     result = engine.check_file(f, file_rules, rules, ctx)
     for compute in needs.get(f.kind, ()):
         compute(f)
+    f.checked = True  # (a later parse of it, for another file's history, is freed at once: _free_fresh)
     _done(f)
     gc.collect(0)  # the few cycles of this file (a recursive local function holds its tree)
     return result
@@ -69,7 +70,9 @@ def _done(f) -> None:
 
 
 def _free_fresh(f, parsed: bool) -> None:
-    if not parsed and hasattr(f, "release"):
+    """Free a file checked earlier in this run and parsed again only for a summary (not one yet
+    to be checked: its trees serve its own check)."""
+    if not parsed and getattr(f, "checked", False):
         _done(f)
 
 
@@ -98,8 +101,7 @@ def sibling_hook(project, rules):
         if id(f) in busy or not hasattr(f, "release"):
             return
         if project.is_reported(f):
-            if not parsed:
-                _done(f)
+            _free_fresh(f, parsed)
             return
         busy.add(id(f))
         try:
@@ -119,8 +121,15 @@ def _check_files(indices: list[int]) -> tuple[list[tuple[int, engine.FileResult]
     ctx = engine.Context(config, project, partial=True)
     needs = _needs(rules)
     # (not the main process's hook, inherited: here a file parsed only for a summary, an earlier
-    # migration whose history a later one reads, is freed, and its other summaries wait)
-    summaries.after_miss = _free_fresh
+    # migration whose history a later one reads, is freed, and its other summaries wait; unless
+    # this chunk is yet to check it)
+    chunk = {id(project.files[i]) for i in indices}
+
+    def free(f, parsed: bool) -> None:
+        if not parsed and hasattr(f, "release") and (getattr(f, "checked", False) or id(f) not in chunk):
+            _done(f)
+
+    summaries.after_miss = free
     summaries.record()
     out = []
     with engine.no_gc():  # see engine.no_gc; one collection per chunk instead
