@@ -31,11 +31,10 @@ Users: the ``rollback-incomplete`` and ``rollback-data-change`` rules; the lock 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import weakref
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Callable, Iterable
 
 from ._pglast import keywords as _kw
@@ -1219,7 +1218,7 @@ def _located_effects(f) -> list[Effect]:
 # as four numbers); decoding checks the types, and anything else raises TypeError/ValueError
 # (the entry is then ignored and computed again).
 
-_EFFECT_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Effect) if f.default is not dataclasses.MISSING}
+_EFFECT_DEFAULTS = {f.name: f.default for f in fields(Effect) if f.default is not MISSING and f.name != "stmt"}
 
 
 def _obj_encode(o: Obj | None):
@@ -1252,8 +1251,6 @@ def encode_effects(effects: list[Effect]) -> list[dict]:
             s = e.stmt
             d["stmt"] = [s.line, s.column, s.end_line, s.end_column]
         for name, default in _EFFECT_DEFAULTS.items():
-            if name in ("stmt",):
-                continue
             v = getattr(e, name)
             if v != default:
                 d[name] = (_obj_encode(v) if name in ("new", "on")

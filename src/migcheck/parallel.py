@@ -69,10 +69,13 @@ def _done(f) -> None:
         f.__dict__.pop(name, None)
 
 
-def _free_fresh(f, parsed: bool) -> None:
-    """Free a file checked earlier in this run and parsed again only for a summary (not one yet
-    to be checked: its trees serve its own check)."""
-    if not parsed and getattr(f, "checked", False):
+def _free_fresh(f, parsed: bool, due=None) -> None:
+    """Free a file parsed only for a summary (``parsed``: its trees were there before), unless
+    its own check is still to come (it is not ``checked`` and, when ``due`` is given, its id is
+    in ``due``): then its trees serve that check."""
+    if parsed or not hasattr(f, "release"):
+        return
+    if getattr(f, "checked", False) or (due is not None and id(f) not in due):
         _done(f)
 
 
@@ -124,12 +127,7 @@ def _check_files(indices: list[int]) -> tuple[list[tuple[int, engine.FileResult]
     # migration whose history a later one reads, is freed, and its other summaries wait; unless
     # this chunk is yet to check it)
     chunk = {id(project.files[i]) for i in indices}
-
-    def free(f, parsed: bool) -> None:
-        if not parsed and hasattr(f, "release") and (getattr(f, "checked", False) or id(f) not in chunk):
-            _done(f)
-
-    summaries.after_miss = free
+    summaries.after_miss = lambda f, parsed: _free_fresh(f, parsed, chunk)
     summaries.record()
     out = []
     with engine.no_gc():  # see engine.no_gc; one collection per chunk instead

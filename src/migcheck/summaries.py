@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Callable
 
-
 MAX_ENTRIES = 50_000  # about 7 directories of the 6,635-file benchmark corpus, two kinds each
 
 _MEMO: "OrderedDict[tuple, object]" = OrderedDict()
@@ -124,9 +123,9 @@ def clear() -> None:
 # --- persisted in the result cache's pack (``migcheck.cache``), for a new process ------------
 # Only the kinds with a JSON form (``_CODECS``) are kept: a one-file ``check`` in a directory of
 # thousands then reads and hashes the siblings instead of parsing them (``history`` is derived
-# from ``effects`` without a parse). The pack is keyed on the
-# code and the configuration, so a summary never outlives the code that computed it; an entry of
-# the wrong shape is ignored (recomputed), never an error.
+# from ``effects`` without a parse). The pack is keyed on the code and the configuration, so a
+# summary never outlives the code that computed it; an entry of the wrong shape is ignored
+# (recomputed), never an error.
 
 _DISK: dict | None = None  # loaded entries, or None: not attached to a pack
 _DISK_USED: set = set()
@@ -204,18 +203,21 @@ def detach() -> None:
     _SIDE_NEW.clear()
 
 
-def _store(kind: str) -> tuple[dict, dict]:
-    """(entries read, entries new) of the store that holds ``kind``."""
+def _side() -> dict:
+    """The side file's entries, read on first use (unreadable or corrupt: none, never an error)."""
     global _SIDE
-    if kind not in SIDE_KINDS:
-        return _DISK, _DISK_NEW
     if _SIDE is None:
         try:
             got = _SIDE_LOAD() if _SIDE_LOAD is not None else None
-        except Exception:  # unreadable or corrupt: recomputed, never an error
+        except Exception:
             got = None
         _SIDE = got if isinstance(got, dict) else {}
-    return _SIDE, _SIDE_NEW
+    return _SIDE
+
+
+def _store(kind: str) -> tuple[dict, dict]:
+    """(entries read, entries new) of the store that holds ``kind``."""
+    return (_side(), _SIDE_NEW) if kind in SIDE_KINDS else (_DISK, _DISK_NEW)
 
 
 def _from_disk(k: tuple):
@@ -269,5 +271,4 @@ def for_side(limit: int) -> dict | None:
     """The side file's entries to write back, or None when it need not be written."""
     if not _SIDE_NEW:
         return None
-    _store(next(iter(SIDE_KINDS)))  # (read it first: its entries are kept)
-    return _merge(_SIDE or {}, _SIDE_NEW, limit)
+    return _merge(_side(), _SIDE_NEW, limit)  # (the entries already there are kept)

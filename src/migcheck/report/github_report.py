@@ -67,5 +67,5 @@ def render(result, quiet: bool = False, fail_on: str = "error", **_) -> str:
     if not quiet:
         # the text format's summary line, worded the same: the text reporter renders a result
         # with no findings as exactly that line
-        out += text_report.render(SimpleNamespace(findings=[], summary=result.summary))
+        out += "".join(text_report.chunks(SimpleNamespace(findings=[], summary=result.summary)))
     return out

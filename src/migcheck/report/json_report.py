@@ -26,7 +26,3 @@ def chunks(result, **_):
     yield ',\n  "files": '
     yield from _array({"path": f.display, "kind": f.kind, "statements": f.statement_count} for f in result.files)
     yield f',\n  "summary": {_encode(result.summary())}\n}}\n'
-
-
-def render(result, **options) -> str:
-    return "".join(chunks(result, **options))

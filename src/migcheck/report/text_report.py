@@ -41,7 +41,3 @@ def chunks(result, color: bool = False, quiet: bool = False, fail_on: str = "err
         if shown:
             yield "\n"
         yield summary + "\n"
-
-
-def render(result, **options) -> str:
-    return "".join(chunks(result, **options))
