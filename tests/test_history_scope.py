@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from migcheck import config as cfgmod, engine, registry
-from migcheck.rules import _locking, mixed_changes
+from migcheck.analysis import locking as _locking
+from migcheck.rules import mixed_changes
 
 HEADER = "-- MIGRATION: {v}\n-- Purpose: test\n-- Impact: none\n-- Rollback: rollback\n-- Testing: staging\n"
 

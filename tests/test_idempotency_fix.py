@@ -8,7 +8,7 @@ import json
 import pytest
 from pglast import parser
 
-from migcheck.rules import _idempotency as idem
+from migcheck.analysis import idempotency as idem
 
 
 def _tree(sql):

@@ -1,5 +1,5 @@
 """`migcheck verify --trace`: the locks, rewrites and scans each statement really takes on a real,
-throwaway PostgreSQL, held to the static lock model (migcheck.locks).
+throwaway PostgreSQL, held to the static lock model (migcheck.analysis.locks).
 
 One temporary cluster for the module (reached with --dsn, like test_verify.py); every test works in
 a scratch database of its own that verify creates and drops.
@@ -423,7 +423,7 @@ def _traced(kind, static):
 
 
 def test_compare_names_a_wrong_mode():
-    from migcheck import locks as lm
+    from migcheck.analysis import locks as lm
 
     leads = trace.Rel(10, "public.leads", "r", 100, 0)
     t = _traced("AlterTableStmt", [lm.Lock("leads", lm.SHARE)])
@@ -433,7 +433,7 @@ def test_compare_names_a_wrong_mode():
 
 
 def test_compare_extra_lock_rewrite_and_hedges():
-    from migcheck import locks as lm
+    from migcheck.analysis import locks as lm
 
     leads = trace.Rel(10, "public.leads", "r", 100, 0)
     other = trace.Rel(11, "app.other", "r", 200, 0)

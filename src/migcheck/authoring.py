@@ -15,10 +15,10 @@ from importlib import resources
 from pathlib import Path
 
 from . import engine
-from . import header as hdr
+from .analysis import header as hdr
 from .config import Config
 from .fsutil import atomic_write
-from .rules import _naming as nm
+from .analysis import naming as nm
 
 TRACKING_DESCRIPTION = "migration_tracking_schema"
 TRACKING_TITLE = "Migration tracking schema"

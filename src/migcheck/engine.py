@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import header as header_mod
+from .analysis import header as header_mod
 from ._digest import blake2b
 from . import layout, registry, source
 from .config import Config, ConfigError
@@ -177,7 +177,7 @@ class MigrationFile:
         for st in self.statements:
             out.append(st)
             if st.kind == "DoStmt":
-                from . import plpgsql
+                from .analysis import plpgsql
 
                 out.extend(plpgsql.inner_statements(st, self.text, self.positions))
         return out
@@ -192,7 +192,7 @@ class MigrationFile:
             found = source.comments(self.text, self.positions)
         for st in self.statements:
             if st.kind == "DoStmt":
-                from . import plpgsql
+                from .analysis import plpgsql
 
                 found.extend(plpgsql.body_comments(st, self.text, self.positions))
         found.sort(key=lambda c: c.start)

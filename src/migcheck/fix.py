@@ -33,8 +33,8 @@ from pathlib import Path
 
 from ._pglast import parser as pgparser
 
-from . import header as hdr
-from . import pg
+from .analysis import header as hdr
+from .analysis import pg
 from .config import Config
 
 # rules with a text fix, in the order their edits are applied at the same offset
@@ -141,7 +141,7 @@ class _Unverifiable(Exception):
 
 def _trees(text: str) -> list | None:
     """The file's statements as position-free parse trees, or None when it does not parse."""
-    from .rules._idempotency import _strip
+    from .analysis.idempotency import _strip
 
     try:
         tree = json.loads(pgparser.parse_sql_json(text))
@@ -154,7 +154,7 @@ def _trees(text: str) -> list | None:
 
 def _idempotency(f, config: Config, rule: str) -> dict[tuple[int, int], Fix]:
     """The IF [NOT] EXISTS / OR REPLACE fix of each statement the rule reports, by position."""
-    from .rules import _idempotency as idem
+    from .analysis import idempotency as idem
 
     out = {}
     history = idem.History()
@@ -193,7 +193,7 @@ def _line_end(text: str, start: int) -> int:
 
 
 def _transaction(f, config: Config, line: int, column: int) -> tuple[Fix | None, str | None]:
-    from . import txn
+    from .analysis import txn
 
     stmts = f.statements
     if not stmts:
@@ -469,7 +469,7 @@ def unified_diff(display: str, old: str, new: str) -> str:
 
 def rename_target(project, f) -> Path | None:
     """The name ``file-naming`` suggests for the migration ``f`` (same directory), or None."""
-    from .rules import _naming as nm
+    from .analysis import naming as nm
 
     if f.kind != "migration" or f.mdir not in project.groups:
         return None

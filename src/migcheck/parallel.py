@@ -144,7 +144,7 @@ def _needs(rules) -> dict[str, list]:
     needs: dict[str, list] = {}
     if "rollback-incomplete" in rules or "rollback-data-change" in rules:
         def fx(f):
-            from . import effects
+            from .analysis import effects
             from .rules import rollback_incomplete
 
             if rollback_incomplete._readable(f):
@@ -159,7 +159,7 @@ def _needs(rules) -> dict[str, list]:
         needs.setdefault("rollback", []).append(fx)
     if "mixed-changes" in rules:
         def schema(f):
-            from .rules import _relations
+            from .analysis import relations as _relations
 
             summaries.summary(f, "schema", _relations._file_schema)
 

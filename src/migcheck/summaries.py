@@ -162,7 +162,7 @@ def _parses_decode(v):
 
 class _Lazy:
     """A codec whose functions live in a module imported only when an entry of its kind is read
-    or written (``effects``: a warm run that needs none does not import migcheck.effects)."""
+    or written (``effects``: a warm run that needs none does not import migcheck.analysis.effects)."""
 
     def __init__(self, module: str, encode: str, decode: str):
         self.names = (module, encode, decode)
@@ -180,7 +180,7 @@ _CODECS = {
     # the rollback rules' per-file effects: with them on disk, a run that reports other files
     # than the last (pre-commit on one file after a run over the directory) does not parse
     # every sibling again (5.3 s on 6,635 files)
-    "effects": _Lazy(".effects", "encode_effects", "decode_effects"),
+    "effects": _Lazy(".analysis.effects", "encode_effects", "decode_effects"),
 }
 
 

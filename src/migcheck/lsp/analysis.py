@@ -291,8 +291,8 @@ def statement_at(f: engine.MigrationFile, offset: int):
 
 def lock_hover(f: engine.MigrationFile, stmt, cfg: Config) -> str | None:
     """Markdown: the locks ``stmt`` takes, per the static lock model (``migcheck locks``)."""
-    from .. import locks as lock_model
-    from .. import pg, safety
+    from ..analysis import locks as lock_model
+    from ..analysis import pg, safety
     from ..report.locks_report import label
 
     if not pg.is_change(stmt) or getattr(cfg, "dialect", "postgres") != "postgres":

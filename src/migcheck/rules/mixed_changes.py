@@ -1,7 +1,7 @@
 from dataclasses import dataclass, field
 
 from ..registry import Deferred, rule
-from . import _relations as rel
+from ..analysis import relations as rel
 
 
 @dataclass

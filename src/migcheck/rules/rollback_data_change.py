@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import effects as fx
+from ..analysis import effects as fx
 from ..registry import rule
 from . import rollback_incomplete as ri
 

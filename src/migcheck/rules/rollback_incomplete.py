@@ -1,6 +1,6 @@
 """rollback-incomplete: the rollback leaves in place something its migration created or changed.
 
-The migration's and the rollback's statements are turned into schema effects (``migcheck.effects``)
+The migration's and the rollback's statements are turned into schema effects (``migcheck.analysis.effects``)
 and replayed one after the other; what is still changed afterwards is reported on the rollback file
 (line 1, column 1, the migration's ``file:line`` in the message). When only the migration is being
 checked (pre-commit passes the changed files), the finding goes on the migration's statement
@@ -12,9 +12,10 @@ from __future__ import annotations
 import bisect
 import weakref
 
-from .. import effects as fx, summaries
+from ..analysis import effects as fx
+from .. import summaries
 from ..registry import rule
-from . import _relations as rel
+from ..analysis import relations as rel
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _HISTORIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

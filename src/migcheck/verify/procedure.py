@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .. import engine, header as header_mod, pg, registry
+from .. import engine, registry
+from ..analysis import header as header_mod, pg
 from ..config import Config
 from ..engine import MigrationFile, Project, Result
 from ..model import Finding, Statement, walk

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 
 from ..source import pg as pgparser  # pglast, imported on first use
 
-from .. import pg, summaries
+from . import pg
+from .. import summaries
 from ..model import Statement
-from . import _naming as nm
+from . import naming as nm
 
 # --- rollback pairing ----------------------------------------------------------------------
 
@@ -266,7 +267,7 @@ def plpgsql_trees(tree) -> list:
 
 def do_tree(stmt: Statement, text: str):
     """The PL/pgSQL parse tree of a ``DO`` block's body, or None."""
-    from .. import plpgsql
+    from . import plpgsql
 
     body = plpgsql.do_body(stmt, text)
     if body is None:

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import re
 
-from .model import Header
-from .source import _LINE_BREAK, Positions
+from ..model import Header
+from ..source import _LINE_BREAK, Positions
 
 # The template's fields and their placeholder text, exactly as the guidelines write them.
 TEMPLATE: dict[str, str] = {
