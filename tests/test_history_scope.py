@@ -1,4 +1,4 @@
-"""What a rule reads of the other migrations (issue 14): the history readers of rules/_locking
+"""What a rule reads of the other migrations (issue 14): the history readers of analysis/locking
 parse only the earlier migrations that name the table or index they follow (renames included),
 and mixed-changes in a pool worker defers to the main process only when the directory matters."""
 

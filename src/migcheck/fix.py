@@ -7,7 +7,7 @@ into ``text``, end exclusive). It never writes and never renames. Which fixes ex
 
 - ``missing-if-not-exists`` / ``missing-if-exists``: insert ``IF NOT EXISTS`` / ``IF EXISTS`` /
   ``OR REPLACE`` (and the name PostgreSQL would give an unnamed index) with the rewrite of
-  ``rules/_idempotency.py``, which proves each edit by parsing the result;
+  ``analysis/idempotency.py``, which proves each edit by parsing the result;
 - ``missing-transaction``: ``BEGIN;`` before the first change and ``COMMIT;`` after the last
   statement, only when the file has no transaction command at all and no statement that cannot
   run in a transaction;
@@ -244,13 +244,12 @@ def _transaction(f, config: Config, line: int, column: int) -> tuple[Fix | None,
 
 
 def _header(f, config: Config, line: int, column: int) -> tuple[Fix | None, str | None]:
-    from .rules.missing_header import _late_header
 
     if not config.header:
         return None, None
     if any(hdr.find(f.header, name) is not None for name in config.header):
         return None, "the header is there but incomplete: add the missing fields by hand"
-    if _late_header(f, config.header):
+    if hdr.late_header(f, config.header):
         return None, "the file has a header below its first statement: move it to the top by hand"
     from .authoring import header_block, title_of
 

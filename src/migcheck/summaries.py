@@ -1,8 +1,8 @@
 """A process-level memo of what the cross-file rules derive from each sibling migration.
 
 ``mixed-changes`` needs the indexes and foreign keys every migration of the directory declares
-(``rules._relations.project_schema``); ``rollback-incomplete`` and ``rollback-data-change`` need
-the CREATE/DROP/RENAME effects of every earlier migration (``rules.rollback_incomplete.History``).
+(``analysis.relations.project_schema``); ``rollback-incomplete`` and ``rollback-data-change`` need
+the CREATE/DROP/RENAME effects of every earlier migration (``analysis.rollback.History``).
 Without a memo each run parses the whole directory, and a long-running process (``migcheck lsp``,
 which runs ``engine.check`` on every change) does so on every keystroke.
 

@@ -702,7 +702,7 @@ def project_schema(project, mdir) -> Schema:
     s = Schema()
     group = project.groups.get(mdir)
     for m in (group.migrations if group else ()):
-        indexes, fks = summaries.summary(m, "schema", _file_schema)
+        indexes, fks = summaries.summary(m, "schema", file_schema)
         for name, table in indexes:
             s.indexes.setdefault(name, table)
         s.fks.update(fks)
@@ -710,7 +710,7 @@ def project_schema(project, mdir) -> Schema:
     return s
 
 
-def _file_schema(m) -> tuple[tuple[tuple[str, str], ...], frozenset]:
+def file_schema(m) -> tuple[tuple[tuple[str, str], ...], frozenset]:
     """One migration's part of ``project_schema``: its ``(index, table)`` in file order and its
     foreign keys' ``{child, parent}`` pairs. Memoised on the file's bytes (``migcheck.summaries``)."""
     if m.read_problem:

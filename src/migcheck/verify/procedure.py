@@ -26,7 +26,8 @@ from typing import Callable, Iterable
 from .. import engine, registry
 from ..analysis import header as header_mod, pg
 from ..config import Config
-from ..engine import MigrationFile, Project, Result
+from ..engine import Project, Result
+from ..files import MigrationFile
 from ..model import Finding, Statement, walk
 from . import RULES, runner, snapshot
 from . import trace as trace_mod
