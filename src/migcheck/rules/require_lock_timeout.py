@@ -40,6 +40,22 @@ def _set_config_lock_timeout(st) -> str | None:
     return None
 
 
+def _locked(f, ctx, st, version: int):
+    """``(lock, table name as shown)`` of each queueing lock ``st`` takes on an existing table. A
+    DROP INDEX lock is on the index's table: the one the history shows ("the index's table" when
+    unknown, taken as existing); an index built earlier in the file on a table created in it locks
+    nothing anyone else holds."""
+    drop_index = st.kind == "DropStmt" and st.node.get("removeType") == "OBJECT_INDEX"
+    for lock in locks.statement_locks(st, version):
+        if lock.mode not in _QUEUEING or not lock.relation:
+            continue
+        table = lk.index_table(f, ctx, st, lock.relation.split(".")[-1]) if drop_index else lock.relation
+        if table is None:
+            yield lock, "the index's table"
+        elif lk.is_existing(f, st, table):
+            yield lock, lk.names(table.split("."))
+
+
 @rule("require-lock-timeout", severity="warning", group="safety", kinds=("migration",),
       summary="A statement that locks an existing table runs with no lock_timeout: while it waits, every query on the table queues.")
 def check(f, ctx):
@@ -53,14 +69,12 @@ def check(f, ctx):
         if value is not None:
             by_function = value
             continue
-        held = [lock for lock in locks.statement_locks(st, version)
-                if lock.mode in _QUEUEING and lock.relation and lk.is_existing(f, st, lock.relation)]
+        held = list(_locked(f, ctx, st, version))
         if not held:
             continue
         if not _disabled(sctx.setting(st, "lock_timeout")) or not _disabled(by_function):
             continue
-        lock = max(held, key=lambda x: locks.STRENGTH[x.mode])
-        rel = lk.names(lock.relation.split("."))
+        lock, rel = max(held, key=lambda x: locks.STRENGTH[x[0].mode])
         yield f.hit(
             f"`{st.first_line(60)}`{lk.where(st)} {lk.lock_words(lock, rel)}, and no lock_timeout is set before it: "
             f"while it waits for transactions already running on {rel}, every later query on {rel} queues behind it",
