@@ -56,6 +56,26 @@ ANCESTOR_MAX = 1 << 20  # files above the migration directories larger than this
 EXCERPT_LINES = 14
 LABELS = ("true", "false", "debatable")
 
+# Patterns of findings read as false in the labelled sample, counted over all findings with
+# --categories: (name, repositories ("*" for all), rules (empty for all), path regex, message regex).
+# Read in order; a finding counts in the first category it matches.
+CATEGORIES = [
+    ("popx: a file of another database (.cockroach/.mysql/.sqlite)", ("ory/hydra", "ory/keto", "ory/kratos"), (),
+     r"\.(cockroach|mysql|sqlite3?)(\.autocommit)?\.(up|down)\.sql$", ""),
+    ("popx: duplicate-version of a dialect-neutral file and its .postgres. variant",
+     ("ory/hydra", "ory/keto", "ory/kratos"), ("duplicate-version",), "", ""),
+    ("pop: Go template placeholders (parse-error)", ("supabase/auth",), ("parse-error",), "", ""),
+    ("optional downs: one finding per file in a directory without any", ("supabase/auth", "goharbor/harbor",
+     "supabase/postgres"), ("missing-rollback-file", "empty-rollback"), "", ""),
+    ("sqitch: SQL files outside deploy/ and revert/ (test/, queries/, perf/)", ("BeeeOn/server-db",), (),
+     r"^pgsql/(?!deploy/|revert/)", ""),
+    ("Prisma: guideline rules", ("documenso/documenso",), ("file-naming", "missing-header", "missing-transaction",
+     "missing-if-exists", "missing-if-not-exists", "changelog-missing", "rls-disabled", "mixed-changes"), "", ""),
+    ("mixed-changes under a runner's layout", ("*",), ("mixed-changes",), "", ""),
+    ("maragudk read as golang-migrate: `_up.sql`/`_down.sql` names, several files per number",
+     ("harness/harness",), ("file-naming", "duplicate-version"), "", ""),
+]
+
 
 def load_table(path: Path, only: list[str] | None) -> list[dict]:
     repos = tomllib.loads(path.read_text())["repo"]
@@ -312,6 +332,33 @@ def md_sample(picked: list[dict], labels: dict[tuple, dict]) -> list[str]:
     return out
 
 
+def categories(results: list[dict]) -> collections.Counter:
+    """How many findings fall in each of CATEGORIES (first match wins)."""
+    import re
+    pats = [(name, repos, set(rules), re.compile(path) if path else None, re.compile(msg) if msg else None)
+            for name, repos, rules, path, msg in CATEGORIES]
+    out: collections.Counter = collections.Counter()
+    for res in results:
+        for f in res["findings"]:
+            for name, repos, rules, path, msg in pats:
+                if ("*" in repos or res["name"] in repos) and (not rules or f["rule"] in rules) \
+                        and (not path or path.search(f["path"])) and (not msg or msg.search(f["message"])):
+                    out[name] += 1
+                    break
+    return out
+
+
+def md_categories(results: list[dict], baseline: list[dict] | None) -> list[str]:
+    now, old = categories(results), categories(baseline) if baseline else None
+    total = sum(len(r["findings"]) for r in results)
+    out = ["| category (read as false in the sample) | findings |", "| --- | ---: |"]
+    for name, *_ in CATEGORIES:
+        cell = f"{old[name]} → {now[name]}" if old is not None and old[name] != now[name] else str(now[name])
+        out.append(f"| {name} | {cell} |")
+    out.append(f"| all findings in these categories, of {total} | {sum(now.values())} |")
+    return out
+
+
 def gone_labels(results: list[dict], labels: dict[tuple, dict]) -> list[dict]:
     """Labelled findings of the checked repositories that the results no longer report."""
     present = {fid(f) for res in results for f in res["findings"]}
@@ -326,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=WORK, help="where the exports go")
     ap.add_argument("--migcheck", help="the migcheck command to run (default: beside this Python, else PATH)")
     ap.add_argument("--with-preset", action="store_true", help="name the expected preset instead of detecting")
+    ap.add_argument("--build", default="", help="which build this is (e.g. main@4d1f3ad), kept with the results")
     ap.add_argument("--out", type=Path, help="write the results (every finding) as JSON")
     ap.add_argument("--results", type=Path, help="read results written by --out instead of running")
     ap.add_argument("--baseline", type=Path, help="earlier results: show counts that changed")
@@ -333,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=21)
     ap.add_argument("--labels", type=Path, help="labels (TOML) to show with the sample")
     ap.add_argument("--markdown", action="store_true", help="print the tables of docs/real-world.md")
+    ap.add_argument("--categories", action="store_true", help="count the findings of the known-false categories")
     a = ap.parse_args(argv)
 
     repos = load_table(a.table, a.only.split(",") if a.only else None)
@@ -344,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         cmd = migcheck_command(a.migcheck)
         meta = subprocess.run([*cmd, "--version"], capture_output=True, text=True).stdout.strip()
+        meta += f" ({a.build})" if a.build else ""
         results = []
         for repo in repos:
             try:
@@ -370,12 +420,18 @@ def main(argv: list[str] | None = None) -> int:
     if a.markdown:
         print(f"migcheck: {meta}\n")
         print("\n".join(md_tables(results, baseline)))
+        if a.categories:
+            print()
+            print("\n".join(md_categories(results, baseline)))
         if picked:
             print()
             print("\n".join(md_sample(picked, labels)))
     else:
         if not a.sample:
             print_text(results)
+        if a.categories:
+            for name, n in categories(results).items():
+                print(f"{n:6d}  {name}")
         print_sample(picked, roots, labels)
     if labels:
         gone = gone_labels(results, labels)
