@@ -4,6 +4,7 @@
     python benchmarks/realworld.py --only ory/kratos,LemmyNet/lemmy  # some of them
     python benchmarks/realworld.py --out /tmp/rw.json                # keep every finding for later
     python benchmarks/realworld.py --results /tmp/rw.json --sample 160 --seed 21
+    python benchmarks/realworld.py --results /tmp/rw.json --sample 50 --rules require-concurrent-reindex
     python benchmarks/realworld.py --results /tmp/rw.json --markdown --labels benchmarks/realworld-labels.toml
     python benchmarks/realworld.py --results /tmp/new.json --baseline /tmp/old.json   # what changed
     python benchmarks/realworld.py --migcheck /other/worktree/.venv/bin/migcheck     # another build
@@ -380,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample", type=int, default=0, help="print N sampled findings for labelling")
     ap.add_argument("--seed", type=int, default=21)
     ap.add_argument("--labels", type=Path, help="labels (TOML) to show with the sample")
+    ap.add_argument("--rules", help="comma-separated rule ids: sample only their findings (e.g. a new rule's)")
     ap.add_argument("--markdown", action="store_true", help="print the tables of docs/real-world.md")
     ap.add_argument("--categories", action="store_true", help="count the findings of the known-false categories")
     a = ap.parse_args(argv)
@@ -415,7 +417,11 @@ def main(argv: list[str] | None = None) -> int:
             roots[repo["name"]] = dest
     baseline = json.loads(a.baseline.read_text())["results"] if a.baseline else None
     labels = load_labels(a.labels)
-    picked = sample(results, a.sample, a.seed) if a.sample else []
+    pool = results
+    if a.rules:
+        keep = set(a.rules.split(","))
+        pool = [{**r, "findings": [f for f in r["findings"] if f["rule"] in keep]} for r in results]
+    picked = sample(pool, a.sample, a.seed) if a.sample else []
 
     if a.markdown:
         print(f"migcheck: {meta}\n")
