@@ -341,9 +341,9 @@ def rules_cmd(config_path, fmt) -> int:
 @click.option("--format", "fmt", type=Choice(["text", "json"]), default="text")
 def locks(paths, config_path, fmt) -> int:
     """Show, per statement, the lock it takes, on which tables, and whether it rewrites or scans."""
-    from . import engine, pg, safety
-    from . import locks as lock_model
+    from . import engine
     from .report import render
+    from .report.locks_report import rows
 
     cfg = _load_config(config_path)
     if cfg.dialect != "postgres":
@@ -355,14 +355,7 @@ def locks(paths, config_path, fmt) -> int:
             continue
         if f.read_problem:
             _fail(f"{f.display}: {f.read_problem[1]}")
-        ctx = safety.context(f)
-        stmts = []
-        for st in f.statements:
-            if not pg.is_change(st):
-                continue
-            new = ctx.new_before[ctx.index(st)]
-            stmts.append((st, lock_model.statement_locks(st, cfg.postgres_version), new))
-        entries.append((f.display, stmts))
+        entries.append((f.display, rows(f, cfg.postgres_version)))
     sys.stdout.write(render("locks", entries, {"fmt": fmt}))
     return EXIT_OK
 
