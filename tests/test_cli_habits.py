@@ -185,8 +185,16 @@ def test_did_you_mean(project, capsys, argv, message):
     assert message in err and err.count("\n") == 1
 
 
-def test_help_lists_every_new_option(capsys):
+NEW = ("--output-file", "--statistics", "--exit-zero", "--show-source", "--color", "--stdin-filename",
+       "--write-baseline", "--no-baseline", "gitlab", "markdown")
+
+
+def test_help_and_readme_list_every_new_option(capsys):
     code, out, _ = run(capsys, "check", "--help")
-    for opt in ("--output-file", "--statistics", "--exit-zero", "--show-source", "--color", "--stdin-filename",
-                "--write-baseline", "--no-baseline", "gitlab", "markdown"):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for opt in NEW:
         assert opt in out, opt
+        assert f"`{opt}" in readme or f"|{opt}" in readme, opt
+    for key in ("exclude", "extend-exclude", "per-file-ignores", "baseline"):
+        assert f"\n{key} = " in readme or f"`{key}`" in readme, key
+    assert "## Adopting migcheck on an existing repository" in readme
