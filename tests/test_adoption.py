@@ -151,7 +151,7 @@ def test_a_fixed_finding_is_stale_then_drops_out_on_rewrite(project, capsys):
 
 
 def test_rewriting_for_some_files_or_rules_keeps_the_other_entries(project, capsys):
-    mig = legacy_repo(project, count=6)
+    legacy_repo(project, count=6)
     run(capsys, "check", "--write-baseline")
     entries = json.loads((project / "migcheck-baseline.json").read_text())["findings"]
     one = "migrations/20230101_001_legacy_change_1.sql"

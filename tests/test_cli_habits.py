@@ -7,12 +7,11 @@ from __future__ import annotations
 import io
 import json
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from migcheck.cli import main
+from test_cli import run, write
 
 BAD = """\
 BEGIN;
@@ -24,25 +23,12 @@ COMMIT;
 """
 
 
-def write(root: Path, rel: str, text: str) -> Path:
-    p = root / rel
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(text, encoding="utf-8")
-    return p
-
-
 @pytest.fixture
 def proj(project):
     (project / "migcheck.toml").write_text(
         'select = ["drop-table", "missing-if-exists", "missing-transaction", "missing-header"]\nchangelog = false\n')
     write(project, "migrations/20251022_001_bad.sql", BAD)
     return project
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_output_file(proj, capsys):

@@ -6,12 +6,12 @@ location.path and location.lines.begin."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
 
 from migcheck.cli import main
+from test_cli import write
 
 # the required subset of the Code Climate issue format that GitLab reads, as a JSON schema
 CODE_QUALITY = {
@@ -36,13 +36,6 @@ CODE_QUALITY = {
         },
     },
 }
-
-
-def write(root: Path, rel: str, text: str) -> Path:
-    p = root / rel
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(text, encoding="utf-8")
-    return p
 
 
 @pytest.fixture

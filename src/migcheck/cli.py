@@ -170,9 +170,6 @@ def check(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_ze
           color_choice, no_color, quiet, diff_ref, stdin_filename, write_baseline, no_baseline, fix, unsafe_fixes,
           dry_run, preset, jobs, no_cache) -> int:
     """Lint migration files and directories (directories recursively, *.sql); `-` reads stdin."""
-    from . import engine
-    from .report import write
-
     if (unsafe_fixes or dry_run) and not fix:
         _fail("--unsafe-fixes and --dry-run go with --fix")
     overlay = None
