@@ -24,8 +24,8 @@ def label(stmt) -> str:
 def rows(f, version: int) -> list[tuple]:
     """(statement, [Lock], tables created earlier in the file) for each statement of the file
     ``f`` that changes schema or data: what ``migcheck locks`` and the markdown report show."""
-    from .. import pg, safety
-    from .. import locks as lock_model
+    from ..analysis import pg, safety
+    from ..analysis import locks as lock_model
 
     ctx = safety.context(f)
     return [(st, lock_model.statement_locks(st, version), ctx.new_before[ctx.index(st)])

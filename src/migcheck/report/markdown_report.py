@@ -152,7 +152,7 @@ def _rollback(sec: _Section, config) -> str:
 
 
 def _tables(sec: _Section) -> list[str]:
-    from .. import pg
+    from ..analysis import pg
 
     names: list[str] = []
     for st, locks, _ in sec.rows:
