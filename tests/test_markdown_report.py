@@ -89,11 +89,19 @@ def test_examples_structure(capsys, monkeypatch):
     findings = [f for f in doc["findings"] if not f["suppressed"]]
     s = structure(out)
     assert s["h2"] == ["migcheck: 9 errors, 20 warnings in 7 migrations (1 suppressed)"]
-    # one section per migration, in path order, then the files that belong to none
-    assert [h.split(" ", 1)[1].strip("`") for h in s["h3"]] == migrations + ["Other files"]
+    # one section per migration and one for the files that belong to none: those with errors first,
+    # then warnings, then the clean ones, each group in path order
+    heads = [h.split(" ", 1) for h in s["h3"]]
+    assert sorted(t.strip("`") for _, t in heads) == sorted(migrations + ["Other files"])
+    order = ["❌", "⚠️", "ℹ️", "✅"]
+    assert [order.index(icon) for icon, _ in heads] == sorted(order.index(icon) for icon, _ in heads)
+    for icon in order:
+        group = [t for i, t in heads if i == icon and t != "Other files"]
+        assert group == sorted(group)
+    assert [t.strip("`") for _, t in heads][-1] == "examples/migrations/20251022_000_migration_tracking_schema.sql"
     # the overview (one row per migration), then each migration's statements
     assert s["tables"][0] == len(migrations)
-    assert s["tables"][1:] == [3, 3, 3, 3, 5, 3, 1]
+    assert sorted(s["tables"][1:]) == [1, 3, 3, 3, 3, 3, 5]
     # every unsuppressed finding is one list item, led by its rule id, in its section
     assert sorted(s["items"]) == sorted(f["rule"] for f in findings)
     assert s["details"] == 0 and s["html"] == []

@@ -239,11 +239,22 @@ def _title(result, sections: list[_Section]) -> list[str]:
     return lines
 
 
-def _overview(sections: list[_Section], config) -> list[str]:
+def _size(lines: list[str]) -> int:
+    return sum(len(x) + 1 for x in lines)
+
+
+def _overview(sections: list[_Section], config, room: int) -> list[str]:
+    """A row per migration, in report order, as many as ``room`` characters hold."""
     rows = ["| | migration | statements | rollback | findings |", "| --- | --- | ---: | --- | --- |"]
-    for sec in sections:
-        rows.append(f"| {_ICON.get(sec.worst() or '', '✅')} | {code(sec.title)} | {len(sec.rows)} | "
-                    f"{_rollback(sec, config)} | {sec.counts()} |")
+    used = _size(rows) + 100  # (and the <details> around it)
+    for n, sec in enumerate(sections):
+        row = (f"| {_ICON.get(sec.worst() or '', '✅')} | {code(sec.title)} | {len(sec.rows)} | "
+               f"{_rollback(sec, config)} | {sec.counts()} |")
+        if used + len(row) + 1 > room:
+            rows.append(f"| | and {_plural(len(sections) - n, 'more migration')} | | | |")
+            break
+        rows.append(row)
+        used += len(row) + 1
     return (_details(f"{len(sections)} migrations", rows) if len(sections) > FOLD else rows) + [""]
 
 
@@ -253,12 +264,13 @@ def render(result, config=None, estimate=None, limit: int = LIMIT, **_) -> str:
     size = sum(len(x) + 1 for x in out)
     shown_findings = 0
     cut_at = None
+    # what a reviewer must see first: the migrations with errors, then warnings, then infos, then
+    # the clean ones (each group in path order); the files that belong to none with their peers
     parts = sections + ([other] if other.findings else [])
-    if len(sections) > 1:
-        overview = _overview(sections, config)
-        if size + sum(len(x) + 1 for x in overview) <= limit - _NOTE_ROOM:
-            out += overview
-            size += sum(len(x) + 1 for x in overview)
+    parts.sort(key=lambda sec: -SEVERITY_RANK[sec.worst()] if sec.worst() else 1)
+    if len(sections) > 1:  # (a quarter of the room at most: the findings come below it)
+        out += _overview([sec for sec in parts if sec.migration is not None], config, limit // 4)
+        size = _size(out)
     for i, sec in enumerate(parts):
         lines = _render_section(sec, config, estimate)
         need = sum(len(x) + 1 for x in lines)
