@@ -275,13 +275,15 @@ def _baseline(result, cfg, write_to, off: bool, quiet: bool):
     """Write the baseline (``--write-baseline``), or take the findings it has out of ``result``."""
     if write_to is None and off:
         return result
-    from . import baseline
-
     path = Path(write_to) if write_to else cfg.baseline_path()
     if path is None:
         if write_to is not None:
             _fail("`baseline = false` in the configuration: name the file to write, --write-baseline=FILE.json")
         return result
+    if write_to is None and not path.exists():  # (the usual case: nothing to import or read)
+        return result
+    from . import baseline
+
     shown = _display(path)
     try:
         if write_to is not None:
