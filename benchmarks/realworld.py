@@ -21,7 +21,8 @@ What it does:
 - runs ``migcheck check --format json --no-cache <dirs>`` from the export's root with no
   configuration of ours, as a new user would (``--with-preset`` names the expected preset instead);
 - prints per repository: files, the preset detected (the stderr detection line), findings per
-  rule and severity, parse errors, the exit code and the wall time; ``--out`` writes all of it,
+  rule and severity, parse errors, the exit code, the wall time and the CPU time of migcheck's
+  processes (steadier than wall time on a shared machine); ``--out`` writes all of it,
   every finding included, as JSON;
 - ``--sample N --seed S`` prints a reproducible sample of findings for labelling by hand: spread
   over the repositories (round robin, in a seeded order) and within each over its rules (round
@@ -41,6 +42,7 @@ import collections
 import json
 import os
 import random
+import resource
 import shlex
 import shutil
 import subprocess
@@ -155,13 +157,16 @@ def run(repo: dict, root: Path, cmd: list[str], with_preset: bool) -> dict:
     args += repo["paths"]
     env = {**os.environ, "NO_COLOR": "1"}
     env.pop("MIGCHECK_CACHE_DIR", None)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     proc = subprocess.run(args, cwd=root, capture_output=True, env=env)
     wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     stderr = proc.stderr.decode(errors="replace")
     res = {"name": repo["name"], "commit": repo["commit"], "runner": repo["runner"],
            "preset": repo.get("preset", ""), "paths": repo["paths"], "note": repo.get("note", ""),
-           "exit": proc.returncode, "wall": round(wall, 2), "stderr": stderr.strip(),
+           "exit": proc.returncode, "wall": round(wall, 2), "cpu": round(cpu, 2), "stderr": stderr.strip(),
            "detected": detected_preset(stderr), "named_preset": bool(with_preset and repo.get("preset"))}
     try:
         doc = json.loads(proc.stdout)
@@ -213,15 +218,19 @@ def print_text(results: list[dict]) -> None:
             continue
         print(f"   files {s.get('files')} {res['kinds']}  errors {s.get('errors')}  warnings {s.get('warnings')}"
               f"  infos {s.get('infos')}  parse errors {pe} in {pe_files} files  exit {res['exit']}"
-              f"  wall {res['wall']:.2f} s")
+              f"  wall {res['wall']:.2f} s  cpu {res.get('cpu', 0):.2f} s")
         for rule, c in sorted(counts(res).items(), key=lambda kv: (-sum(kv[1].values()), kv[0])):
             print(f"   {sum(c.values()):6d}  {rule}  " + " ".join(f"{k}={v}" for k, v in sorted(c.items())))
 
 
+def cpu_cell(res: dict) -> str:
+    return f"{res['cpu']:.1f}" if "cpu" in res else "-"
+
+
 def md_tables(results: list[dict], baseline: list[dict] | None) -> list[str]:
     base = {r["name"]: r for r in baseline or []}
-    out = ["| repository | commit | runner | preset (detected) | files | errors | warnings | infos | parse errors (files) | exit | wall s |",
-           "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    out = ["| repository | commit | runner | preset (detected) | files | errors | warnings | infos | parse errors (files) | exit | wall s | cpu s |",
+           "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for res in results:
         s = res["summary"]
         pe, pe_files = parse_errors(res)
@@ -231,7 +240,7 @@ def md_tables(results: list[dict], baseline: list[dict] | None) -> list[str]:
             return f"{old} → {now}" if old is not None and old != now else str(now)
         out.append(f"| {res['name']} | `{res['commit'][:12]}` | {res['runner']} | {preset_cell(res)} | "
                    f"{s.get('files', '-')} | {cell('errors')} | {cell('warnings')} | {cell('infos')} | "
-                   f"{pe} ({pe_files}) | {res['exit']} | {res['wall']:.1f} |")
+                   f"{pe} ({pe_files}) | {res['exit']} | {res['wall']:.1f} | {cpu_cell(res)} |")
     out += ["", "Findings per rule (not suppressed; `rule n`, the baseline's count first where it changed):", ""]
     for res in results:
         now = {r: sum(c.values()) for r, c in counts(res).items()}
