@@ -118,6 +118,9 @@ def check(paths, fmt, config_path, select, ignore, fail_on, no_color, quiet, dif
         result = engine.check(paths, cfg, changes=changes, cache=cache, jobs=min(jobs or cpus, cpus))
     except engine.EngineFailure as exc:
         _fail(f"internal error: {exc}")
+    note = result.skipped_note()
+    if note and not quiet:  # other databases' files (pop's `.mysql.`, ...): never a silent skip
+        click.echo(note, err=True)
     if cfg.dialect != "postgres" and not quiet:  # one note per run: which rules did not run
         from .dialects import note
 

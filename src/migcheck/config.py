@@ -47,6 +47,9 @@ class Config:
     max_file_size: int | None = 10 << 20  # bytes; a larger file is file-too-large, not read (None: no limit)
     dialect: str = "postgres"  # or a sqlglot dialect name (migcheck.dialects, docs/dialects.md)
     preset: str | None = None  # a runner preset (migcheck.presets, docs/presets.md); None: guidelines, not pinned
+    # every migration needs its rollback (missing-rollback-file on each); False: said once per
+    # directory; None: as the preset has it (required by the guidelines, diesel, sqitch, popx)
+    require_rollback: bool | None = None
 
     def with_cli(self, *, select=None, ignore=None, fail_on=None, preset=None) -> "Config":
         changes: dict[str, Any] = {}
@@ -92,13 +95,21 @@ class Config:
             chosen = dialects.restrict(chosen, self.dialect, self.select)
         return {rid: rules[rid] for rid in sorted(chosen)}
 
+    def rollback_required(self) -> bool:
+        """Does every migration need its rollback (``require-rollback``, else the preset's rule)?"""
+        if self.require_rollback is not None:
+            return self.require_rollback
+        from . import presets
+
+        return presets.get(self.preset if self.preset in presets.PRESETS else None).downs == "required"
+
     def severity_of(self, rule: registry.Rule) -> str:
         return self.severity.get(rule.id, rule.severity)
 
 
 # Unreadable or unparsable files must never pass silently: these run whatever --select says
 # (an explicit --ignore / ignore still turns them off).
-ALWAYS_ON = frozenset({"parse-error", "encoding-error", "unreadable-file", "file-too-large"})
+ALWAYS_ON = frozenset({"parse-error", "encoding-error", "unreadable-file", "file-too-large", "unrendered-template"})
 
 
 def _rule_list(value: Any, where: str) -> list[str]:
@@ -116,7 +127,7 @@ def _rule_list(value: Any, where: str) -> list[str]:
 
 KEYS = {
     "migrations", "rollback", "naming", "sequence", "header", "changelog", "select", "ignore",
-    "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size",
+    "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size", "require-rollback",
 }
 
 
@@ -125,7 +136,7 @@ def _preset_changes(cfg: "Config", value: Any, where: str, explicit_dirs: bool) 
     was configured (``explicit_dirs``)."""
     from . import presets
 
-    if not isinstance(value, str) or value not in presets.PRESETS:
+    if not isinstance(value, str) or value not in presets.NAMES:
         raise ConfigError(f"{where}: unknown preset {value!r} (known presets: {', '.join(presets.NAMES)})")
     changes: dict[str, Any] = {"preset": value}
     if not explicit_dirs:
@@ -267,6 +278,11 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         if value not in LEVELS:
             raise ConfigError(f"{where}: 'fail-on' must be one of {', '.join(LEVELS)}, not \"{value}\"")
         cfg.fail_on = value
+    if "require-rollback" in data:
+        value = data["require-rollback"]
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: 'require-rollback' must be true or false, not {value!r}")
+        cfg.require_rollback = value
     if "max-file-size" in data:
         cfg.max_file_size = _size(data["max-file-size"], where)
     if "postgres-version" in data:

@@ -62,6 +62,9 @@ class Project:
         self.reported = reported
         self.changes: Changes | None = None  # set by ``check --diff``
         self.deleted: list[MigrationFile] = []  # files of the checked directories deleted since the base
+        # the .sql files the layout knows the runner never runs on PostgreSQL (another database's
+        # version of a migration), by the reason it gave: not checked, and the run says so once
+        self.skipped: dict[str, int] = {}
         self.groups: dict[Path, Group] = {}
         self._rollback_index: dict[Path, MigrationFile] | None = None
         for f in files:
@@ -108,6 +111,7 @@ class Result:
     findings: list[Finding]
     files: list[MigrationFile]
     errors: list[InternalError]
+    skipped: dict[str, int] = field(default_factory=dict)  # Project.skipped: files not checked, by reason
 
     def summary(self) -> dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0}
@@ -121,6 +125,15 @@ class Result:
         files = len({f.display for f in self.files})
         return {"files": files, "errors": counts["error"], "warnings": counts["warning"],
                 "infos": counts["info"], "suppressed": suppressed}
+
+    def skipped_note(self) -> str | None:
+        """One line that says which files were left out as another database's, or None."""
+        if not self.skipped:
+            return None
+        total = sum(self.skipped.values())
+        parts = [f"{n} {reason}" for reason, n in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0]))]
+        return (f"migcheck: not checked as PostgreSQL: {total} file{'s' if total != 1 else ''} the runner never runs "
+                f"on PostgreSQL ({'; '.join(parts)})")
 
     def failed(self, fail_on: str) -> bool:
         threshold = SEVERITY_RANK[fail_on]
@@ -168,6 +181,19 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
             raise ConfigError(f"path not found: {p}")
     files: dict[Path, MigrationFile] = {}
     reported: set[Path] = set()
+    skipped: dict[str, int] = {}
+    skipped_paths: set[str] = set()
+
+    def skip(path) -> bool:
+        """Another database's file (``Layout.skip_reason``): counted once, never checked."""
+        reason = lay.skip_reason(path)
+        if reason is None:
+            return False
+        name = os.path.abspath(path)
+        if name not in skipped_paths:
+            skipped_paths.add(name)
+            skipped[reason] = skipped.get(reason, 0) + 1
+        return True
 
     seen: dict[str, Path] = {}  # by absolute path string: a sibling is looked up before a Path is made
     under_cwd = os.path.join(os.path.abspath(cwd), "")
@@ -187,7 +213,8 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
         return key
 
     for t in targets:
-        reported.add(add(t))
+        if not skip(t):
+            reported.add(add(t))
     walked = [os.path.join(os.path.abspath(d), "") for d in scope_dirs] if lay.within_walk() else []
     for mdir in {f.mdir for f in list(files.values())}:
         here = os.path.join(str(mdir), "")
@@ -196,12 +223,14 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
             lay.rb_dirs and os.path.islink(mdir.joinpath(*lay.rb_dirs)))
         if not covered:
             for sib in lay.siblings(mdir):
-                add(sib)
+                if not skip(sib):
+                    add(sib)
         for extra in overlay:  # unsaved new files of the same directory
             if extra.name.endswith(".sql") and lay.classify(extra)[1] == mdir:
                 add(extra)
     ordered = sorted(lay.expand(list(files.values())), key=lambda f: f.display)
     project = Project(config, ordered, reported)
+    project.skipped = skipped
     if changes is not None:
         _restrict(project, changes, scope_dirs, lay, cwd)
     return project
@@ -280,6 +309,9 @@ _READ_HELP = {
     "encoding-error": "Save the file as UTF-8 (most editors: 'Save with encoding'); migcheck cannot check what it cannot read.",
     "unreadable-file": "Make the file readable by the user running migcheck, or remove it from the migrations directory.",
     "file-too-large": "Split the file into smaller migrations, or raise `max-file-size` in the configuration if it must stay one file.",
+    "unrendered-template": ("migcheck renders template values and `if`/`else`/`end` on the database dialect as the "
+                            "runner does for PostgreSQL, and did not check this file: write it with those only, or "
+                            "review its SQL by hand (rules/unrendered-template.md)."),
 }
 
 
@@ -484,7 +516,7 @@ def assemble(project: Project, config: Config, rules, reported: list[MigrationFi
             findings.extend(sups.unused(str(f.path), f.display, rules, level, verify_only))
     findings.sort(key=Finding.sort_key)
     errs = [InternalError(*e) for e in file_errors + errors]
-    return Result(findings, reported, errs)
+    return Result(findings, reported, errs, dict(project.skipped))
 
 
 def configured_project(config: Config, cwd: Path):
