@@ -644,3 +644,42 @@ def test_the_guidelines_still_require_every_rollback(tmp_path, monkeypatch, caps
 def test_require_rollback_must_be_a_boolean():
     with pytest.raises(config.ConfigError, match="'require-rollback' must be true or false"):
         config.from_dict({"require-rollback": "yes"}, root=Path("."))
+
+
+# --- configuration found from the path being checked (issue 21) -------------------------------
+
+def _app(root: Path, ignore: str) -> None:
+    write(root, {
+        "migcheck.toml": f'ignore = ["{ignore}"]\nchangelog = false\n',
+        "migrations/20251022_001_drop_legacy.sql": (
+            "-- MIGRATION: Drop legacy\n-- Purpose: x\n-- Impact: x\n-- Rollback: x\n-- Testing: x\n"
+            "BEGIN;\nDROP TABLE IF EXISTS legacy;\nDELETE FROM leads WHERE id = 1;\nCOMMIT;\n"),
+        "migrations/rollback/20251022_001_rollback.sql": "BEGIN;\nSELECT 1;\nCOMMIT;\n",
+    })
+
+
+def test_configuration_is_found_from_the_path_not_the_working_directory(tmp_path, monkeypatch, capsys):
+    _app(tmp_path / "app", "drop-table")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    code, out, err = run(capsys, "check", "--format", "json", "--select", "drop-table,delete-statement",
+                         "../app/migrations")
+    assert findings(out) == {"delete-statement ../app/migrations/20251022_001_drop_legacy.sql:8"}, out
+    code, out, err = run(capsys, "check", "--format", "json", "--select", "drop-table,delete-statement",
+                         str(tmp_path / "app/migrations/20251022_001_drop_legacy.sql"))
+    assert [f["rule"] for f in json.loads(out)["findings"]] == ["delete-statement"]
+
+
+def test_paths_under_different_configurations_are_checked_each_with_its_own(tmp_path, monkeypatch, capsys):
+    _app(tmp_path / "one", "drop-table")
+    _app(tmp_path / "two", "delete-statement")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--format", "json", "--select", "drop-table,delete-statement",
+                         "one/migrations", "two/migrations")
+    assert findings(out) == {"delete-statement one/migrations/20251022_001_drop_legacy.sql:8",
+                             "drop-table two/migrations/20251022_001_drop_legacy.sql:7"}
+    assert json.loads(out)["summary"]["files"] == 4
+    # --config applies to every path
+    code, out, err = run(capsys, "check", "--format", "json", "--select", "drop-table,delete-statement",
+                         "--config", "one/migcheck.toml", "one/migrations", "two/migrations")
+    assert {f.split()[0] for f in findings(out)} == {"delete-statement"}

@@ -90,11 +90,9 @@ def check(paths, fmt, config_path, select, ignore, fail_on, no_color, quiet, dif
     from . import engine
     from .report import write
 
-    cfg = _load_config(config_path).with_cli(select=select, ignore=ignore, fail_on=fail_on, preset=preset)
-    if cfg.preset is None:  # not pinned: recognise a runner's layout from the files (detect.py)
-        from . import detect
+    from .config import for_paths
 
-        cfg = detect.apply(cfg, paths, Path.cwd(), lambda line: None if quiet else click.echo(line, err=True))
+    echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
     changes = None
     if diff_ref is not None:
         from . import gitdiff
@@ -102,29 +100,42 @@ def check(paths, fmt, config_path, select, ignore, fail_on, no_color, quiet, dif
         changes = gitdiff.changes(diff_ref, Path.cwd())
     if (unsafe_fixes or dry_run) and not fix:
         _fail("--unsafe-fixes and --dry-run go with --fix")
-    if fix:  # fix.py: safe text fixes (and renames with --unsafe-fixes), then the usual check
-        from . import fix as fixer
-
-        paths, would = fixer.run_cli(paths, cfg, Path.cwd(), changes, dry_run=dry_run, unsafe=unsafe_fixes)
-        if dry_run:
-            return EXIT_FINDINGS if would else EXIT_OK
     cpus = engine.cpu_count()
-    cache = None
-    if not no_cache:
-        from .cache import Cache
+    runs, would = [], False
+    # each path with the configuration found up from it (ruff's way): one run per configuration
+    for base, group in for_paths(paths, Path.cwd(), Path(config_path) if config_path else None):
+        cfg = base.with_cli(select=select, ignore=ignore, fail_on=fail_on, preset=preset)
+        if cfg.preset is None:  # not pinned: recognise a runner's layout from the files (detect.py)
+            from . import detect
 
-        cache = Cache()
-    try:
-        result = engine.check(paths, cfg, changes=changes, cache=cache, jobs=min(jobs or cpus, cpus))
-    except engine.EngineFailure as exc:
-        _fail(f"internal error: {exc}")
+            cfg = detect.apply(cfg, group, Path.cwd(), echo)
+        if fix:  # fix.py: safe text fixes (and renames with --unsafe-fixes), then the usual check
+            from . import fix as fixer
+
+            group, changed = fixer.run_cli(group, cfg, Path.cwd(), changes, dry_run=dry_run, unsafe=unsafe_fixes)
+            would = would or changed
+            if dry_run:
+                continue
+        cache = None
+        if not no_cache:
+            from .cache import Cache
+
+            cache = Cache()
+        try:
+            runs.append((cfg, engine.check(group, cfg, changes=changes, cache=cache, jobs=min(jobs or cpus, cpus))))
+        except engine.EngineFailure as exc:
+            _fail(f"internal error: {exc}")
+    if fix and dry_run:
+        return EXIT_FINDINGS if would else EXIT_OK
+    result = engine.merge([r for _, r in runs])
+    cfg = runs[0][0]
     note = result.skipped_note()
-    if note and not quiet:  # other databases' files (pop's `.mysql.`, ...): never a silent skip
-        click.echo(note, err=True)
-    if cfg.dialect != "postgres" and not quiet:  # one note per run: which rules did not run
-        from .dialects import note
+    if note:  # other databases' files (pop's `.mysql.`, ...): never a silent skip
+        echo(note)
+    for dialect in dict.fromkeys(c.dialect for c, _ in runs if c.dialect != "postgres"):
+        from .dialects import note as dialect_note  # one note per run: which rules did not run
 
-        click.echo(note(cfg.dialect), err=True)
+        echo(dialect_note(dialect))
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     color = (fmt == "text" and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty())
@@ -135,7 +146,7 @@ def check(paths, fmt, config_path, select, ignore, fail_on, no_color, quiet, dif
                    "(please report this; the other findings above are complete)", err=True)
     if result.errors:
         return EXIT_ERROR
-    return EXIT_FINDINGS if result.failed(cfg.fail_on) else EXIT_OK
+    return EXIT_FINDINGS if any(r.failed(c.fail_on) for c, r in runs) else EXIT_OK
 
 
 @cli.command("rules")
@@ -173,7 +184,9 @@ def locks(paths, config_path, fmt) -> int:
     from .analysis import locks as lock_model
     from .report import render
 
-    cfg = _load_config(config_path)
+    from .config import for_paths
+
+    cfg = for_paths(paths[:1], Path.cwd(), Path(config_path) if config_path else None)[0][0]
     if cfg.dialect != "postgres":
         _fail(f"`migcheck locks` models PostgreSQL's locks; the configured dialect is {cfg.dialect} (docs/dialects.md)")
     project = engine.collect(paths, cfg, Path.cwd())

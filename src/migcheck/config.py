@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -176,6 +177,28 @@ def find_config(start: Path) -> Path | None:
             if "migcheck" in data.get("tool", {}):
                 return cand
     return None
+
+
+def for_paths(paths, cwd: Path | None = None, explicit: Path | None = None) -> list[tuple[Config, list[str]]]:
+    """The configuration of each path, as ruff finds it: the nearest migcheck.toml or pyproject.toml
+    with [tool.migcheck] up from the path itself (a file: from its directory), not from the working
+    directory; a path with none above it takes the working directory's. Paths under the same
+    configuration form one group, in the order given: ``[(config, paths)]``. ``explicit``
+    (``--config``) applies to every path; no path: the working directory's configuration."""
+    cwd = cwd or Path.cwd()
+    paths = list(paths)
+    if explicit is not None or not paths:
+        return [(load(explicit, cwd), paths)]
+    groups: dict[Path | None, list[str]] = {}
+    for p in paths:
+        start = Path(p) if Path(p).is_absolute() else cwd / p
+        try:
+            if not start.is_dir():
+                start = start.parent
+        except OSError:
+            start = start.parent
+        groups.setdefault(find_config(Path(os.path.abspath(start))), []).append(p)
+    return [(load(source, cwd) if source is not None else load(None, cwd), group) for source, group in groups.items()]
 
 
 def load(path: Path | None = None, cwd: Path | None = None) -> Config:

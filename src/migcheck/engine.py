@@ -519,6 +519,19 @@ def assemble(project: Project, config: Config, rules, reported: list[MigrationFi
     return Result(findings, reported, errs, dict(project.skipped))
 
 
+def merge(results: list[Result]) -> Result:
+    """One result from the runs of several configurations (``check`` groups the paths by the
+    configuration found up from each): findings in the usual order, files in run order."""
+    if len(results) == 1:
+        return results[0]
+    findings = sorted((f for r in results for f in r.findings), key=Finding.sort_key)
+    skipped: dict[str, int] = {}
+    for r in results:
+        for reason, n in r.skipped.items():
+            skipped[reason] = skipped.get(reason, 0) + n
+    return Result(findings, [f for r in results for f in r.files], [e for r in results for e in r.errors], skipped)
+
+
 def configured_project(config: Config, cwd: Path):
     """The configured migration directories as the engine sees them (`lock` and `status` take no
     paths: the lock file and the tracking table cover the whole project)."""
