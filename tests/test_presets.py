@@ -683,3 +683,56 @@ def test_paths_under_different_configurations_are_checked_each_with_its_own(tmp_
     code, out, err = run(capsys, "check", "--format", "json", "--select", "drop-table,delete-statement",
                          "--config", "one/migcheck.toml", "one/migrations", "two/migrations")
     assert {f.split()[0] for f in findings(out)} == {"delete-statement"}
+
+
+# --- `migcheck rules` and help texts in the runner's words (issue 21) -----------------------
+
+def _enabled(out: str) -> set[str]:
+    return {r["id"] for r in json.loads(out) if r["enabled"]}
+
+
+def test_rules_shows_what_the_detected_or_given_preset_enables(copy_of, capsys):
+    copy_of("diesel")
+    code, out, err = run(capsys, "rules", "--format", "json")
+    assert code == 0 and err.startswith('migcheck: detected diesel layout')
+    enabled = _enabled(out)
+    assert "require-concurrent-index" in enabled and not {"missing-header", "mixed-changes", "missing-if-not-exists"} & enabled
+    code, out, err = run(capsys, "rules", "--format", "json", "--preset", "guidelines")
+    assert {"missing-header", "mixed-changes", "missing-if-not-exists"} <= _enabled(out) and err == ""
+    code, out, err = run(capsys, "rules", "--preset", "prisma")
+    line = next(l for l in out.splitlines() if l.startswith("missing-rollback-file "))
+    assert " no " in line
+
+
+def test_mixed_changes_is_a_guideline_rule_off_under_runners_unless_selected(copy_of, capsys):
+    root = copy_of("golang-migrate")
+    (root / "migrations/000006_two_things.up.sql").write_text(
+        "ALTER TABLE widgets ADD COLUMN colour text;\nALTER TABLE gadgets ADD COLUMN weight integer;\n")
+    (root / "migrations/000006_two_things.down.sql").write_text(
+        "ALTER TABLE widgets DROP COLUMN colour;\nALTER TABLE gadgets DROP COLUMN weight;\n")
+    code, out, err = run(capsys, "check", "--preset", "golang-migrate", "--format", "json", "migrations")
+    assert not [f for f in findings(out) if f.startswith("mixed-changes")]
+    code, out, err = run(capsys, "check", "--preset", "golang-migrate", "--format", "json", "--select",
+                         "mixed-changes", "migrations")
+    assert findings(out) == {"mixed-changes migrations/000006_two_things.up.sql:2"}
+
+
+@pytest.mark.parametrize("preset, words", [
+    ("diesel", "`run_in_transaction = false` in a `metadata.toml` beside the migration's up.sql"),
+    ("goose", "`-- +goose NO TRANSACTION`"),
+    ("popx", "`.autocommit.` in the file name"),
+    ("golang-migrate", "alone in a migration file of its own"),
+    ("maragudk", "no way to opt out"),
+    ("guidelines", "without BEGIN/COMMIT"),
+])
+def test_concurrent_index_help_speaks_the_runners_language(preset, words, tmp_path, monkeypatch, capsys):
+    name = {"diesel": "migrations/2024-01-01-000000_idx/up.sql", "popx": "migrations/20240101000000_idx.up.sql",
+            "golang-migrate": "migrations/000001_idx.up.sql", "maragudk": "migrations/0001_idx.up.sql",
+            "goose": "migrations/00001_idx.sql", "guidelines": "migrations/20251022_001_idx.sql"}[preset]
+    body = "CREATE INDEX w_name ON widgets (name);\nDROP INDEX w_old;\n"
+    write(tmp_path, {name: ("-- +goose Up\n" + body) if preset == "goose" else body})
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", preset, "--format", "json", "--select",
+                         "require-concurrent-index,require-concurrent-index-deletion", "migrations")
+    helps = [f["help"] for f in json.loads(out)["findings"]]
+    assert len(helps) == 2 and all(words in h for h in helps), helps

@@ -152,13 +152,23 @@ def check(paths, fmt, config_path, select, ignore, fail_on, no_color, quiet, dif
 @cli.command("rules")
 @click.option("--config", "config_path", type=click.Path(), help="Configuration file to use instead of searching.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def rules_cmd(config_path, fmt) -> int:
-    """List every rule: id, default severity, group, enabled, summary."""
+@click.option("--preset", type=click.Choice(PRESET_NAMES),
+              help="Show what is enabled under this runner's layout (docs/presets.md); default: the `preset` "
+                   "config key, else detected from the migrations as `check` detects it.")
+def rules_cmd(config_path, fmt, preset) -> int:
+    """List every rule: id, default severity, group, enabled (for the project's preset), summary."""
     import json
 
     from . import registry
 
-    cfg = _load_config(config_path)
+    cfg = _load_config(config_path).with_cli(preset=preset)
+    if cfg.preset is None:  # what `check` would run here: the layout detected from the migrations
+        from . import detect, presets
+
+        cfg = detect.apply(cfg, [], Path.cwd(), lambda line: click.echo(line, err=True))
+        if cfg.preset == presets.UNRECOGNISED:
+            click.echo("migcheck: no migration layout recognised: the rules that depend on it are held back "
+                       "(unknown-layout; set `preset` or `naming` in the configuration)", err=True)
     enabled = cfg.enabled_rules()
     rules = sorted(registry.load().values(), key=lambda r: (r.group, r.id))
     if fmt == "json":

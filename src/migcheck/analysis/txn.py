@@ -160,3 +160,22 @@ def early_commits(statements: list[Statement]) -> EarlyCommits:
     if not open_tx:
         out.unreopened = last_commit
     return out
+
+
+def outside_transaction(f, config) -> str:
+    """How a statement that cannot run in a transaction block runs outside one in this project, in
+    its runner's words, to follow "so ..." in a help text: the guidelines' file without
+    BEGIN/COMMIT, the runner's opt-out marker (diesel's `metadata.toml`, goose's annotation,
+    popx's `.autocommit.` name, ...), a file of its own where the runner then sends the statement
+    alone, or outside a runner that has no way to opt out."""
+    run = runner(f, config)
+    if run is None:
+        return "put it in a migration of its own without BEGIN/COMMIT"
+    if run.mode == "wrap" and run.marker:
+        return (f"put it alone in a migration of its own and add `{run.marker}` {run.marker_where}, so that "
+                f"{run.title} runs it without a transaction")
+    if run.mode == "wrap":
+        return (f"run it outside {run.title}, which runs every migration in a transaction and has no way to opt "
+                "out (by hand, or from the application's code)")
+    return (f"put it alone in a migration file of its own, with no other statement: {run.title} then runs it "
+            "outside a transaction")

@@ -45,7 +45,7 @@ def check(f, ctx):
         if not inside:
             continue
         if mode == "wrap" and not explicit:
-            yield _in_runner_tx(f, st, what, run, between)
+            yield _in_runner_tx(f, st, what, run, ctx.config, between)
             continue
         error = _error_name(st, what)
         help = (f"Move it to a migration file of its own, without BEGIN/COMMIT (SET statements and comments "
@@ -84,7 +84,7 @@ def _in_do(f, do, version, inside):
                     f"`{_solo(st)}`.", st)
 
 
-def _in_runner_tx(f, st, what, run, between=False):
+def _in_runner_tx(f, st, what, run, config, between=False):
     error = _error_name(st, what)
     label = what if what.startswith("ALTER TYPE") else error
     if between:  # after `COMMIT;` in a pop migration: still one query, one implicit transaction
@@ -94,13 +94,8 @@ def _in_runner_tx(f, st, what, run, between=False):
     else:
         message = (f"{label} in a migration {run.title} runs in a transaction: PostgreSQL will fail with "
                    f"\"{error} cannot run inside a transaction block\"")
-    if run.marker:
-        help = (f"Put it in a migration of its own and add `{run.marker}` {run.marker_where}, so that "
-                f"{run.title} runs it without a transaction: `{_solo(st)}`.")
-    else:
-        help = (f"{run.title} runs every migration in a transaction and has no way to opt out: run "
-                f"`{_solo(st)}` outside {run.title} (by hand, or from the application's code).")
-    return f.hit(message, help, st)
+    how = txn.outside_transaction(f, config)
+    return f.hit(message, f"{how[0].upper()}{how[1:]}: `{_solo(st)}`.", st)
 
 
 _SOLO_WHY = {
