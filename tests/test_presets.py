@@ -736,3 +736,66 @@ def test_concurrent_index_help_speaks_the_runners_language(preset, words, tmp_pa
                          "require-concurrent-index,require-concurrent-index-deletion", "migrations")
     helps = [f["help"] for f in json.loads(out)["findings"]]
     assert len(helps) == 2 and all(words in h for h in helps), helps
+
+
+# --- `migcheck new` in the project's layout (issue 21) ------------------------------------------
+
+NOW = (2024, 5, 6, 7, 8, 9)
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    import datetime
+
+    from migcheck import authoring
+
+    monkeypatch.setattr(authoring, "_now", lambda: datetime.datetime(*NOW, tzinfo=datetime.timezone.utc))
+
+
+@pytest.mark.parametrize("name, written", [
+    ("diesel", ["migrations/2024-05-06-070809_add_widget_colour/up.sql",
+                "migrations/2024-05-06-070809_add_widget_colour/down.sql"]),
+    ("golang-migrate", ["migrations/000006_add_widget_colour.up.sql", "migrations/000006_add_widget_colour.down.sql"]),
+    ("sqlx", ["migrations/20240506070809_add_widget_colour.up.sql", "migrations/20240506070809_add_widget_colour.down.sql"]),
+    ("goose", ["migrations/20240506070809_add_widget_colour.sql"]),
+    ("dbmate", ["db/migrations/20240506070809_add_widget_colour.sql"]),
+    ("flyway", ["db/migration/V5__add_widget_colour.sql", "db/migration/U5__add_widget_colour.sql"]),
+    ("refinery", ["migrations/V6__add_widget_colour.sql"]),
+    ("postgres-migrations", ["migrations/0006-add-widget-colour.sql"]),
+    ("supabase", ["supabase/migrations/20240506070809_add_widget_colour.sql"]),
+    ("prisma", ["prisma/migrations/20240506070809_add_widget_colour/migration.sql"]),
+    ("pop", ["migrations/20240506070809_add_widget_colour.up.sql", "migrations/20240506070809_add_widget_colour.down.sql"]),
+    ("popx", ["persistence/sql/migrations/20240506070809000000_add_widget_colour.up.sql",
+              "persistence/sql/migrations/20240506070809000000_add_widget_colour.down.sql"]),
+    ("maragudk", ["migrations/0004_add_widget_colour.up.sql", "migrations/0004_add_widget_colour.down.sql"]),
+])
+def test_new_writes_the_next_migration_in_the_runners_layout(name, written, copy_of, capsys, frozen):
+    root = copy_of(name)
+    code, out, err = run(capsys, "new", "Add widget colour")
+    assert code == 0, err
+    assert out.splitlines() == written
+    assert err.startswith(f"migcheck: detected {presets.get(name).title} layout")
+    # the runner reads it as one of its migrations: no file-naming, nothing but the documented scaffold findings
+    code, out, err = run(capsys, "check", "--preset", name, "--format", "json", *written)
+    got = {f["rule"] for f in json.loads(out)["findings"]}
+    assert got <= {"empty-migration", "empty-rollback"}, out
+    assert all(json.loads(out)["files"]), out
+
+
+def test_new_under_sqitch_says_to_use_sqitch_add(copy_of, capsys):
+    copy_of("sqitch")
+    code, out, err = run(capsys, "new", "add widget colour")
+    assert code == 2 and "sqitch add" in err
+
+
+def test_init_refuses_a_runners_layout(copy_of, capsys):
+    copy_of("diesel")
+    code, out, err = run(capsys, "init")
+    assert code == 2 and "diesel" in err and "tracking" in err
+
+
+def test_new_in_an_empty_project_of_a_pinned_preset(tmp_path, monkeypatch, capsys, frozen):
+    (tmp_path / "migcheck.toml").write_text('preset = "prisma"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "new", "create widgets")
+    assert (code, out, err) == (0, "prisma/migrations/20240506070809_create_widgets/migration.sql\n", "")
