@@ -799,3 +799,17 @@ def test_new_in_an_empty_project_of_a_pinned_preset(tmp_path, monkeypatch, capsy
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, "new", "create widgets")
     assert (code, out, err) == (0, "prisma/migrations/20240506070809_create_widgets/migration.sql\n", "")
+
+
+def test_maragudk_down_with_a_typo_in_its_name_is_a_near_miss(tmp_path, monkeypatch, capsys):
+    """harness 0026: `0026_alter_repo_drop_job_id.up.sql` and `0026_alter_repo_drop_join_id.down.sql`."""
+    write(tmp_path, {
+        "migrations/0026_alter_repo_drop_job_id.up.sql": "ALTER TABLE repos DROP COLUMN repo_job_id;\n",
+        "migrations/0026_alter_repo_drop_join_id.down.sql": "ALTER TABLE repos ADD COLUMN repo_job_id int;\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "maragudk", "--format", "json", "--select", "orphan-rollback",
+                         "migrations")
+    (f,) = json.loads(out)["findings"]
+    assert "did you mean 0026_alter_repo_drop_job_id" in f["message"]
+    assert "rename it to `migrations/0026_alter_repo_drop_job_id.down.sql`" in f["help"]

@@ -259,6 +259,7 @@ class RunnerLayout(Layout):
     rollback_re: re.Pattern | None = None
     shape = "<version>_<name>.sql"  # for file-naming's message
     numeric = True  # the runner parses the version as a number (`001` is `1`); else it is a string
+    named = False  # the version is the migration's name (a typo in it is a near miss, not another version)
 
     def __init__(self, config: Config):
         from . import presets
@@ -777,6 +778,7 @@ class MaragudkLayout(RunnerLayout):
     rollback_re = re.compile(r"^(?P<version>[0-9A-Za-z_-]+).down.sql")
     shape = "<version>.up.sql / <version>.down.sql"
     numeric = False
+    named = True
 
     def identity(self, raw: str, description: str | None) -> Identity:
         lead = re.match(r"^\d+[-_.]?", raw)
