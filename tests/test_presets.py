@@ -451,6 +451,8 @@ def test_templates_render_in_place_and_findings_keep_the_files_positions(tmp_pat
     assert [len(l) for l in rendered.split("\n")] == [len(l) for l in text.split("\n")]
     assert rendered.startswith("CREATE TABLE namespace") and ".widgets" in rendered and "not sql" not in rendered
     assert "ON t_" in rendered  # an identifier goes on: padded with underscores, one name
+    quoted, _ = gotemplate.render('ALTER TABLE "{{ index .Options "Namespace" }}"."users" ADD COLUMN a int;')
+    assert quoted.startswith('ALTER TABLE "namespace"') and '"."users"' not in quoted and '"users"' in quoted
     write(tmp_path, {
         "go.mod": "module x\nrequire github.com/gobuffalo/pop/v6 v6.1.1\n",
         "migrations/20240101000000_a.up.sql": ('CREATE TABLE IF NOT EXISTS {{ index .Options "Namespace" }}.t (a int);\n'

@@ -161,11 +161,17 @@ def placeholder_name(body: str) -> str:
     return words[-1].lower() if words else "tmpl"
 
 
-def _placeholder(text: str, a: _Action) -> str:
+def _placeholder(text: str, a: _Action) -> tuple[str, int]:
+    """The identifier that stands for a value action, and where the text goes on after it. A
+    value that is a whole quoted identifier (`"{{ index .Options "Namespace" }}".users`) keeps its
+    quotes around the name alone, the padding after the closing quote (`"namespace"    .users`),
+    so that it names the same object as the unquoted `namespace.users` elsewhere."""
     width = a.end - a.start
     name = placeholder_name(a.body)[:width]
+    if a.start > 0 and text[a.start - 1] == '"' and text.startswith('"', a.end):
+        return name + '"' + " " * (width - len(name)), a.end + 1
     follows = a.end < len(text) and _IDENT_CHAR.match(text[a.end])
-    return name + ("_" if follows else " ") * (width - len(name))
+    return name + ("_" if follows else " ") * (width - len(name)), a.end
 
 
 def _blank(chunk: str) -> str:
@@ -228,8 +234,12 @@ def render(text: str) -> tuple[str, Problem | None]:
                                  "`if`/`else`/`end` on the database dialect are)", a.start)
         elif not a.body:
             return text, Problem("an empty template action `{{ }}`", a.start)
+        elif live():
+            value, pos = _placeholder(text, a)
+            out.append(value)
+            continue
         else:
-            out.append(_placeholder(text, a) if live() else _blank(text[a.start:a.end]))
+            out.append(_blank(text[a.start:a.end]))
             continue
         out.append(_blank(text[a.start:a.end]))
     if stack:
