@@ -815,3 +815,20 @@ def test_maragudk_down_with_a_typo_in_its_name_is_a_near_miss(tmp_path, monkeypa
     (f,) = json.loads(out)["findings"]
     assert "did you mean 0026_alter_repo_drop_job_id" in f["message"]
     assert "rename it to `migrations/0026_alter_repo_drop_job_id.down.sql`" in f["help"]
+
+
+def test_a_pop_placeholder_follows_its_siblings_through_the_cache(tmp_path, monkeypatch, capsys):
+    """An empty dialect-neutral file is pop's no-op only beside other databases' files of its
+    version: adding one changes the finding, with the cache on."""
+    write(tmp_path, {
+        "migrations/20240101000000_a.up.sql": "-- only for MySQL\n",
+        "migrations/20240101000000_a.down.sql": "-- nothing\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    args = ("check", "--preset", "popx", "--format", "json", "--select", "empty-migration,empty-rollback", "migrations")
+    code, out, err = run(capsys, *args)
+    assert {f.split()[0] for f in findings(out)} == {"empty-migration", "empty-rollback"}
+    write(tmp_path, {"migrations/20240101000000_a.mysql.up.sql": "CREATE TABLE a (id int);\n",
+                     "migrations/20240101000000_a.mysql.down.sql": "DROP TABLE a;\n"})
+    code, out, err = run(capsys, *args)
+    assert findings(out) == set(), out

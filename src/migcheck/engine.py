@@ -65,6 +65,7 @@ class Project:
         # the .sql files the layout knows the runner never runs on PostgreSQL (another database's
         # version of a migration), by the reason it gave: not checked, and the run says so once
         self.skipped: dict[str, int] = {}
+        self.skipped_files: list[str] = []  # their paths (the cache keys results on them too)
         self.groups: dict[Path, Group] = {}
         self._rollback_index: dict[Path, MigrationFile] | None = None
         for f in files:
@@ -231,6 +232,7 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
     ordered = sorted(lay.expand(list(files.values())), key=lambda f: f.display)
     project = Project(config, ordered, reported)
     project.skipped = skipped
+    project.skipped_files = sorted(skipped_paths)
     if changes is not None:
         _restrict(project, changes, scope_dirs, lay, cwd)
     return project

@@ -30,7 +30,7 @@ def check(f, ctx):
     stmts = f.statements
     if _undoes(f):
         return
-    if layout.is_preset(ctx.config) and layout.runner_layout(ctx.config).placeholder(f):
+    if layout.is_preset(ctx.config) and ctx.project is not None and layout.runner_layout(ctx.config).placeholder(f):
         return  # pop/popx: the no-op that keeps a version to other databases (docs/presets.md)
     u = ri.unit(ctx.project, f) if f.version is not None else None
     if u is not None:  # one part of a migration made of several files: the parts' rollbacks together
