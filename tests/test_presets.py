@@ -832,3 +832,18 @@ def test_a_pop_placeholder_follows_its_siblings_through_the_cache(tmp_path, monk
                      "migrations/20240101000000_a.mysql.down.sql": "DROP TABLE a;\n"})
     code, out, err = run(capsys, *args)
     assert findings(out) == set(), out
+
+
+def test_a_baseline_is_written_per_configuration(tmp_path, monkeypatch, capsys):
+    _app(tmp_path / "one", "drop-table")
+    _app(tmp_path / "two", "delete-statement")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "one/migrations", "two/migrations", "--write-baseline")
+    assert code == 2 and "different configurations" in err
+    code, out, err = run(capsys, "check", "one/migrations", "--write-baseline")
+    assert (tmp_path / "one/migcheck-baseline.json").is_file(), err
+    code, out, err = run(capsys, "check", "--format", "json", "--select", "drop-table,delete-statement",
+                         "one/migrations", "two/migrations")
+    doc = json.loads(out)
+    assert findings(out) == {"drop-table two/migrations/20251022_001_drop_legacy.sql:7"}
+    assert doc["summary"]["baselined"] == 1
