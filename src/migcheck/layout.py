@@ -250,6 +250,25 @@ def _blank(text: str, keep: list[tuple[int, int]]) -> str:
     return "".join(out)
 
 
+def _one_level_down(mdir: Path, pick) -> list[Path]:
+    """The ``.sql`` files of a directory of migration directories (diesel, Prisma): ``pick(d)`` of
+    each subdirectory, and the ``.sql`` files beside them (reported by file-naming, never skipped)."""
+    out: list[Path] = []
+    try:
+        entries = sorted(mdir.iterdir())
+    except OSError:
+        return out
+    for d in entries:
+        try:
+            if d.is_dir() and not d.name.startswith("."):
+                out.extend(pick(d))
+            elif d.name.endswith(".sql") and d.is_file():
+                out.append(d)
+        except OSError:
+            continue
+    return out
+
+
 class RunnerLayout(Layout):
     """A runner's layout: one ``.sql`` file per migration, named ``<version>_<name>...``,
     rollbacks (when the runner has them) beside it. Subclasses set the name patterns."""
@@ -424,19 +443,7 @@ class DieselLayout(RunnerLayout):
         return "migration", path.parent  # not a diesel migration: file-naming says so, the rest still checks it
 
     def siblings(self, mdir: Path) -> list[Path]:
-        out = []
-        try:
-            entries = sorted(mdir.iterdir())
-        except OSError:
-            return out
-        for d in entries:
-            if d.is_dir() and not d.name.startswith("."):
-                for name in ("up.sql", "down.sql"):
-                    if (d / name).is_file():
-                        out.append(d / name)
-            elif d.name.endswith(".sql") and d.is_file():
-                out.append(d)
-        return out
+        return _one_level_down(mdir, lambda d: [d / n for n in ("up.sql", "down.sql") if (d / n).is_file()])
 
     def expand(self, files) -> list:
         for f in files:  # `2019-02-26-002946_create_user/up.sql`: up.sql alone says nothing
@@ -604,17 +611,7 @@ class PrismaLayout(RunnerLayout):
         return "migration", path.parent
 
     def siblings(self, mdir: Path) -> list[Path]:
-        out = []
-        try:
-            entries = sorted(mdir.iterdir())
-        except OSError:
-            return out
-        for d in entries:
-            if d.is_dir() and not d.name.startswith("."):
-                out.extend(p for p in sorted(d.iterdir()) if p.name.endswith(".sql") and p.is_file())
-            elif d.name.endswith(".sql") and d.is_file():
-                out.append(d)
-        return out
+        return _one_level_down(mdir, lambda d: [p for p in sorted(d.iterdir()) if p.name.endswith(".sql") and p.is_file()])
 
     def expand(self, files) -> list:
         for f in files:

@@ -147,11 +147,15 @@ def _grouped(stmts, fo, fks) -> list[Change]:
     for root, g in groups.items():
         g.words = words.get(root, set())
     # the same change on several tables, or changes that share a word: one change
-    found = list(groups.values())
+    return _merged(list(groups.values()), _link_related)
+
+
+def _merged(found: list[Change], link) -> list[Change]:
+    """The changes ``link(found, union_find)`` joins, merged into one each, in file order."""
     uf = rel.UnionFind()
     for i in range(len(found)):
         uf.find(i)
-    _link_related(found, uf)
+    link(found, uf)
     merged: dict = {}
     for i, g in enumerate(found):
         root = uf.find(i)
@@ -225,27 +229,20 @@ def _tied_by_comments(f, found: list[Change]) -> list[Change]:
     notes = [c for c in f.comments if c.line > first]
     if not notes:
         return found
-    uf = rel.UnionFind()
-    for i in range(len(found)):
-        uf.find(i)
-    owner = {line: i for i, g in enumerate(found) for line in g.lines}
-    lines = sorted(owner)
-    for k, c in enumerate(notes):
-        ws = _comment_words(c.text)
-        named = [i for i, g in enumerate(found) if ws & g.words]
-        end = notes[k + 1].line if k + 1 < len(notes) else None
-        headed = [owner[line] for line in lines if line > c.line and (end is None or line < end)]
-        tied = named + headed if len(named) > 1 else headed
-        for j in tied[1:]:
-            uf.union(tied[0], j)
-    merged: dict = {}
-    for i, g in enumerate(found):
-        root = uf.find(i)
-        if root in merged:
-            merged[root].absorb(g)
-        else:
-            merged[root] = g
-    return sorted(merged.values(), key=lambda g: g.first.start)
+
+    def link(found, uf):
+        owner = {line: i for i, g in enumerate(found) for line in g.lines}
+        lines = sorted(owner)
+        for k, c in enumerate(notes):
+            ws = _comment_words(c.text)
+            named = [i for i, g in enumerate(found) if ws & g.words]
+            end = notes[k + 1].line if k + 1 < len(notes) else None
+            headed = [owner[line] for line in lines if line > c.line and (end is None or line < end)]
+            tied = named + headed if len(named) > 1 else headed
+            for j in tied[1:]:
+                uf.union(tied[0], j)
+
+    return _merged(found, link)
 
 
 @rule("mixed-changes", severity="warning", group="convention", kinds=("migration",), needs=("schema",),
