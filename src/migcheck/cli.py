@@ -40,6 +40,8 @@ class LazyGroup(click.Group):
         "lock": "migcheck.tracking_cli:lock",
         "status": "migcheck.tracking_cli:status",
         "lsp": "migcheck.lsp:lsp",  # pygls is imported only when it runs
+        "stats": "migcheck.stats_cli:stats",  # psycopg too
+        "calibrate": "migcheck.stats_cli:calibrate",
     }
 
     def list_commands(self, ctx):
@@ -122,6 +124,8 @@ def check(paths, fmt, config_path, select, ignore, fail_on, no_color, quiet, dif
         from .dialects import note
 
         click.echo(note(cfg.dialect), err=True)
+    if result.risk is not None and not quiet:  # the production snapshot's age (docs/stats.md)
+        click.echo(f"migcheck: {result.risk.note()}", err=True)
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     color = (fmt == "text" and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty())
@@ -165,11 +169,12 @@ def rules_cmd(config_path, fmt) -> int:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def locks(paths, config_path, fmt) -> int:
     """Show, per statement, the lock it takes, on which tables, and whether it rewrites or scans."""
-    from . import engine, pg, safety
+    from . import engine, pg, risk, safety
     from . import locks as lock_model
     from .report import render
 
     cfg = _load_config(config_path)
+    risky = risk.for_config(cfg)  # figures and estimates with a production snapshot (docs/stats.md)
     if cfg.dialect != "postgres":
         _fail(f"`migcheck locks` models PostgreSQL's locks; the configured dialect is {cfg.dialect} (docs/dialects.md)")
     project = engine.collect(paths, cfg, Path.cwd())
@@ -187,7 +192,7 @@ def locks(paths, config_path, fmt) -> int:
             new = ctx.new_before[ctx.index(st)]
             stmts.append((st, lock_model.statement_locks(st, cfg.postgres_version), new))
         entries.append((f.display, stmts))
-    sys.stdout.write(render("locks", entries, {"fmt": fmt}))
+    sys.stdout.write(render("locks", entries, {"fmt": fmt, "risk": risky}))
     return EXIT_OK
 
 

@@ -74,26 +74,50 @@ class Report:
         return out
 
 
-def _connect(dsn: str):
+def connect(dsn: str, command: str = "`migcheck status`", error: type[Exception] = StatusError):
+    """(psycopg, a connection to ``dsn``); any problem is ``error`` with one line that never
+    holds the password (``redact``)."""
     try:
         import psycopg
     except ImportError:
         from .verify.command import INSTALL_HINT
 
-        raise StatusError(f"`migcheck status` needs the PostgreSQL driver psycopg: {INSTALL_HINT}") from None
+        raise error(f"{command} needs the PostgreSQL driver psycopg: {INSTALL_HINT}") from None
     try:
         conn = psycopg.connect(dsn, connect_timeout=10)
     except psycopg.Error as exc:
-        msg = " ".join(str(exc).split()) or type(exc).__name__
-        raise StatusError(f"cannot connect to the database given by --dsn: {msg}") from None
+        msg = redact(" ".join(str(exc).split()), dsn) or type(exc).__name__
+        raise error(f"cannot connect to the database given by --dsn: {msg}") from None
     except Exception as exc:  # a malformed DSN raises ProgrammingError or ValueError-like errors
-        raise StatusError(f"cannot use the --dsn value: {' '.join(str(exc).split())}") from None
+        raise error(f"cannot use the --dsn value: {redact(' '.join(str(exc).split()), dsn)}") from None
     return psycopg, conn
+
+
+_URI_PASSWORD = re.compile(r"://[^:/@?#]*:([^@/?#]*)@")
+_KV_PASSWORD = re.compile(r"""\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|[^\s]+)""", re.I)
+
+
+def redact(text: str, dsn: str) -> str:
+    """``text`` without the password of ``dsn`` (an error message may quote the connection
+    string, for example a malformed one)."""
+    from urllib.parse import unquote
+
+    secrets = set()
+    for m in _URI_PASSWORD.finditer(dsn):
+        secrets |= {m.group(1), unquote(m.group(1))}
+    for m in _KV_PASSWORD.finditer(dsn):
+        v = m.group(1)
+        secrets |= {v, v.strip("'"), unquote(v)}
+    for m in re.finditer(r"[?&]password=([^&#]*)", dsn, re.I):
+        secrets |= {m.group(1), unquote(m.group(1))}
+    for secret in sorted((x for x in secrets if x), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def fetch(dsn: str) -> list[dict]:
     """The rows of ``_migrations.schema_migrations`` (the columns it has of COLUMNS)."""
-    psycopg, conn = _connect(dsn)
+    psycopg, conn = connect(dsn)
     try:
         conn.read_only = True
         with conn.cursor() as cur:
