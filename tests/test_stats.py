@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 
 from migcheck import config as config_mod
-from migcheck import engine, registry, risk
-from migcheck import stats as stats_mod
+from migcheck import registry
+from migcheck.analysis import risk
+from migcheck.analysis import stats as stats_mod
 from migcheck.cli import main
+from migcheck.files import MigrationFile
 
 postgres = pytest.mark.postgres
 
@@ -399,7 +401,7 @@ def test_hover_shows_the_same_figures(shop):
 
     rel = migration(shop, "ALTER TABLE orders ALTER COLUMN total TYPE numeric(14,2);\n")
     cfg = config_mod.load(shop / "migcheck.toml")
-    f = engine.MigrationFile(shop / rel, rel, "migration", shop / "migrations", cfg)
+    f = MigrationFile(shop / rel, rel, "migration", shop / "migrations", cfg)
     stmt = next(s for s in f.statements if s.kind == "AlterTableStmt")
     text = analysis.lock_hover(f, stmt, cfg)
     assert "41 M rows, 12 GB, ~380 writes/s, ~960 reads/s" in text

@@ -169,8 +169,9 @@ def rules_cmd(config_path, fmt) -> int:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def locks(paths, config_path, fmt) -> int:
     """Show, per statement, the lock it takes, on which tables, and whether it rewrites or scans."""
-    from . import engine, pg, risk, safety
-    from . import locks as lock_model
+    from . import engine
+    from .analysis import pg, risk, safety
+    from .analysis import locks as lock_model
     from .report import render
 
     cfg = _load_config(config_path)

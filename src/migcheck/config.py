@@ -124,7 +124,7 @@ KEYS = {
     "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size", "stats", "risk",
 }
 
-# [risk] (docs/stats.md): key -> kind of value. The defaults live with the logic (migcheck.risk).
+# [risk] (docs/stats.md): key -> kind of value. The defaults live with the logic (migcheck.analysis.risk).
 RISK_KEYS = {
     "large-rows": "count", "large-size": "size", "busy-writes": "rate", "busy-reads": "rate",
     "small-rows": "count", "small-size": "size", "idle-writes": "rate", "idle-reads": "rate",

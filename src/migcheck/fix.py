@@ -7,7 +7,7 @@ into ``text``, end exclusive). It never writes and never renames. Which fixes ex
 
 - ``missing-if-not-exists`` / ``missing-if-exists``: insert ``IF NOT EXISTS`` / ``IF EXISTS`` /
   ``OR REPLACE`` (and the name PostgreSQL would give an unnamed index) with the rewrite of
-  ``rules/_idempotency.py``, which proves each edit by parsing the result;
+  ``analysis/idempotency.py``, which proves each edit by parsing the result;
 - ``missing-transaction``: ``BEGIN;`` before the first change and ``COMMIT;`` after the last
   statement, only when the file has no transaction command at all and no statement that cannot
   run in a transaction;
@@ -33,8 +33,8 @@ from pathlib import Path
 
 from ._pglast import parser as pgparser
 
-from . import header as hdr
-from . import pg
+from .analysis import header as hdr
+from .analysis import pg
 from .config import Config
 
 # rules with a text fix, in the order their edits are applied at the same offset
@@ -141,7 +141,7 @@ class _Unverifiable(Exception):
 
 def _trees(text: str) -> list | None:
     """The file's statements as position-free parse trees, or None when it does not parse."""
-    from .rules._idempotency import _strip
+    from .analysis.idempotency import _strip
 
     try:
         tree = json.loads(pgparser.parse_sql_json(text))
@@ -154,7 +154,7 @@ def _trees(text: str) -> list | None:
 
 def _idempotency(f, config: Config, rule: str) -> dict[tuple[int, int], Fix]:
     """The IF [NOT] EXISTS / OR REPLACE fix of each statement the rule reports, by position."""
-    from .rules import _idempotency as idem
+    from .analysis import idempotency as idem
 
     out = {}
     history = idem.History()
@@ -193,7 +193,7 @@ def _line_end(text: str, start: int) -> int:
 
 
 def _transaction(f, config: Config, line: int, column: int) -> tuple[Fix | None, str | None]:
-    from . import txn
+    from .analysis import txn
 
     stmts = f.statements
     if not stmts:
@@ -244,13 +244,12 @@ def _transaction(f, config: Config, line: int, column: int) -> tuple[Fix | None,
 
 
 def _header(f, config: Config, line: int, column: int) -> tuple[Fix | None, str | None]:
-    from .rules.missing_header import _late_header
 
     if not config.header:
         return None, None
     if any(hdr.find(f.header, name) is not None for name in config.header):
         return None, "the header is there but incomplete: add the missing fields by hand"
-    if _late_header(f, config.header):
+    if hdr.late_header(f, config.header):
         return None, "the file has a header below its first statement: move it to the top by hand"
     from .authoring import header_block, title_of
 
@@ -469,7 +468,7 @@ def unified_diff(display: str, old: str, new: str) -> str:
 
 def rename_target(project, f) -> Path | None:
     """The name ``file-naming`` suggests for the migration ``f`` (same directory), or None."""
-    from .rules import _naming as nm
+    from .analysis import naming as nm
 
     if f.kind != "migration" or f.mdir not in project.groups:
         return None

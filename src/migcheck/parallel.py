@@ -64,7 +64,7 @@ def _done(f) -> None:
     f.release()
     f.digest  # (the summaries' key) before the bytes go: they are read again only if a rule asks
     if f.read_problem is None:
-        f.decodes = True  # (engine.MigrationFile.read_problem without the text)
+        f.decodes = True  # (files.MigrationFile.read_problem without the text)
     for name in _FORGET:
         f.__dict__.pop(name, None)
 
@@ -139,32 +139,12 @@ def _check_files(indices: list[int]) -> tuple[list[tuple[int, engine.FileResult]
 
 
 def _needs(rules) -> dict[str, list]:
-    """By file kind, the summaries the enabled cross-file rules read (the modules that compute
-    them are imported when one is computed: a run served from the cache never parses)."""
-    needs: dict[str, list] = {}
-    if "rollback-incomplete" in rules or "rollback-data-change" in rules:
-        def fx(f):
-            from . import effects
-            from .rules import rollback_incomplete
+    """By file kind, the summaries the enabled cross-file rules read (declared with ``needs=``;
+    the modules that compute them are imported when one is computed: a run served from the cache
+    never parses)."""
+    from .analysis import perfile
 
-            if rollback_incomplete._readable(f):
-                effects.file_effects(f)
-
-        def history(f):
-            from .rules import rollback_incomplete
-
-            summaries.summary(f, "history", rollback_incomplete._history_effects)
-
-        needs.setdefault("migration", []).extend((fx, history))
-        needs.setdefault("rollback", []).append(fx)
-    if "mixed-changes" in rules:
-        def schema(f):
-            from .rules import _relations
-
-            summaries.summary(f, "schema", _relations._file_schema)
-
-        needs.setdefault("migration", []).append(schema)
-    return needs
+    return perfile.computers({name for r in rules.values() for name in r.needs})
 
 
 def _chunks(items: list[int], workers: int, sizes: list[int]) -> list[list[int]]:

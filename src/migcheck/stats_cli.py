@@ -15,7 +15,7 @@ class _Usage(click.ClickException):
 
 
 def _snapshot_path(config_path, output) -> Path:
-    from . import risk
+    from .analysis import risk
     from .config import load
 
     if output:
@@ -49,7 +49,7 @@ def stats(dsn, output, timeout, config_path) -> int:
     statistics were reset; per index its size and scans; the server version and the time. Names
     and counters only, never a row. Commit the file or hand it to CI: checks stay offline.
     """
-    from . import stats as st
+    from .analysis import stats as st
     from . import stats_db
 
     path = _snapshot_path(config_path, output)
@@ -81,7 +81,7 @@ def stats(dsn, output, timeout, config_path) -> int:
 def calibrate(dsn, output, rows, config_path) -> int:
     """Measure how fast the server rewrites, scans, builds indexes and validates foreign keys, and
     write the rates `check` and `locks` use for their duration estimates."""
-    from . import stats as st
+    from .analysis import stats as st
     from .verify import calibrate as cal
     from .verify.cluster import DsnServer, TempCluster, VerifyError
     from .verify.command import INSTALL_HINT

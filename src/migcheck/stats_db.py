@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import timezone
 
 from . import status
-from .stats import IndexStats, Snapshot, StatsError, TableStats
+from .analysis.stats import IndexStats, Snapshot, StatsError, TableStats
 
 _INFO = """
 SELECT current_setting('server_version'), current_setting('server_version_num')::int, current_database(),

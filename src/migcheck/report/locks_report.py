@@ -22,10 +22,10 @@ def label(stmt) -> str:
 
 
 def _view(risk, st, lk, new):
-    """The lock read against the production snapshot (``migcheck.risk``), or None without one."""
+    """The lock read against the production snapshot (``migcheck.analysis.risk``), or None without one."""
     if risk is None:
         return None
-    from ..risk import is_index, lock_context
+    from ..analysis.risk import is_index, lock_context
 
     fresh = lk.relation.rsplit(".", 1)[-1] in new
     return risk.view(*lock_context(st, lk, fresh))
@@ -43,7 +43,7 @@ def _production(v) -> dict:
 
 def render(entries, fmt: str = "text", risk=None, **_) -> str:
     """``entries``: list of (file display path, [(statement, [Lock], new_tables: set)]); ``risk``:
-    a ``migcheck.risk.Risk`` (a production snapshot) adds each table's figures and estimates."""
+    a ``migcheck.analysis.risk.Risk`` (a production snapshot) adds each table's figures and estimates."""
     if fmt == "json":
         doc = [{"path": path, "statements": [
             {"line": st.line, "column": st.column, "statement": label(st),

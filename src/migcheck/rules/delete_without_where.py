@@ -1,5 +1,5 @@
 from ..registry import rule
-from . import _destructive as d
+from ..analysis import destructive as d
 
 
 @rule("delete-without-where", severity="error", group="safety", kinds=("migration",),

@@ -1,5 +1,5 @@
 from ..registry import rule
-from . import _destructive as d
+from ..analysis import destructive as d
 
 
 @rule("drop-column", severity="error", group="safety", kinds=("migration",),

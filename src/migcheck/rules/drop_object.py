@@ -1,6 +1,6 @@
 from ..registry import rule
-from .. import pg
-from . import _destructive as d
+from ..analysis import pg
+from ..analysis import destructive as d
 
 _NOT_HERE = {"OBJECT_TABLE": "drop-table", "OBJECT_SCHEMA": "drop-schema"}
 

@@ -1,6 +1,6 @@
 import re
 
-from .. import header as hdr
+from ..analysis import header as hdr
 from ..registry import rule
 
 # Answers that say "nothing": fine for Impact, Rollback and Testing (no impact, nothing to roll

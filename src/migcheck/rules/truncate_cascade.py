@@ -1,5 +1,5 @@
 from ..registry import rule
-from . import _locking as lk
+from ..analysis import locking as lk
 
 
 @rule("truncate-cascade", severity="error", group="safety", kinds=("migration", "rollback"),

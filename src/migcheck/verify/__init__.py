@@ -11,7 +11,7 @@ statement execution and error positions) and its finding model (``model.Finding`
 - ``runner``: applies files statement by statement and maps PostgreSQL errors to file:line.
 - ``snapshot``: the schema as a dict object-key -> definition, from catalog queries, and its diff.
 - ``trace``: ``--trace``: the locks, rewrites and scans each statement really takes, held to the
-  static lock model (``migcheck.locks``), with the findings only a measurement can give.
+  static lock model (``migcheck.analysis.locks``), with the findings only a measurement can give.
 - ``procedure``: the per-migration procedure (apply, apply again, rollback, diff, re-apply).
 - ``command``: the click command ``migcheck verify``.
 

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from ..stats import CLASSES, Rate, Rates
+from ..analysis.stats import CLASSES, Rate, Rates
 
 SHAPES = {
     "narrow": ("id bigint NOT NULL, ref_id bigint NOT NULL, n integer NOT NULL, amount numeric(12,2) NOT NULL, "

@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .. import engine, header as header_mod, pg, registry
+from .. import registry, suppress
+from ..analysis import header as header_mod, pg
 from ..config import Config
-from ..engine import MigrationFile, Project, Result
+from ..engine import Project, Result
+from ..files import MigrationFile
 from ..model import Finding, Statement, walk
 from . import RULES, runner, snapshot
 from . import trace as trace_mod
@@ -539,7 +541,7 @@ def _apply_suppressions(findings: list[Finding], files: list[MigrationFile]) -> 
             continue
         if finding.path not in cache:
             try:
-                cache[finding.path] = engine._suppressions(f, [])
+                cache[finding.path] = suppress.suppressions(f, [])
             except Exception:  # the engine's suppression parser is not part of verify's contract
                 cache[finding.path] = []
         for sup in cache[finding.path]:

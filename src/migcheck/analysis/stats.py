@@ -1,7 +1,7 @@
 """The production snapshot (``migcheck stats``) and the calibrated rates (``migcheck calibrate``):
 their file formats, loading, lookups and the figures shown to the user. Pure data: no database
 access here (``stats_db`` captures a snapshot, ``verify.calibrate`` measures rates), so the
-analysis layer (``migcheck.risk``) can read both. Formats: docs/stats.md.
+risk model (``analysis.risk``) can read both. Formats: docs/stats.md.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .config import ConfigError
+from ..config import ConfigError
 
 FORMAT = "migcheck-stats"
 VERSION = 1
@@ -287,7 +287,7 @@ def load(path: Path) -> Snapshot:
 
 
 def write(path: Path, snap: Snapshot) -> None:
-    from .fsutil import atomic_write
+    from ..fsutil import atomic_write
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     atomic_write(Path(path), _dump(snap.to_dict()), overwrite=True)
@@ -382,7 +382,7 @@ def load_rates(path: Path | None) -> Rates:
 
 
 def write_rates(path: Path, rates: Rates) -> None:
-    from .fsutil import atomic_write
+    from ..fsutil import atomic_write
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     atomic_write(Path(path), _dump(rates.to_dict()), overwrite=True)

@@ -8,7 +8,7 @@ Two halves, so that refreshing the snapshot never needs a new check:
   relation, a referenced one or an index, and whether the file created it earlier. Plain lists,
   kept in the cache with the findings;
 - when the report is assembled, ``Risk.assess`` reads that context against the snapshot
-  (``migcheck.stats``): it states each table's size and traffic in the message, estimates how
+  (``migcheck.analysis.stats``): it states each table's size and traffic in the message, estimates how
   long rewrites, scans and index builds hold their lock, and, for the rules whose harm is a lock
   held or waited for (``LOCK_RULES``), sets the severity by the configured thresholds.
 
