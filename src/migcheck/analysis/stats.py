@@ -306,14 +306,15 @@ class Rate:
         return self.per_byte * nbytes + self.per_row * rows
 
 
-# Measured with `migcheck calibrate` (default sizes) on the throwaway cluster of a 2-vCPU VM,
-# PostgreSQL 15 (benchmarks/RESULTS.md, "Duration estimates"). A production server differs:
-# calibrating on hardware like it replaces these.
+# The mean of three `migcheck calibrate` runs (default sizes) on the throwaway cluster of a
+# 2-vCPU VM, PostgreSQL 15 (benchmarks/RESULTS.md, "Duration estimates"): in seconds per GB of
+# table and per million rows, rewrite 3.65 / 0.26, scan 0.38 / 0.08, index 0.73 / 0.45,
+# fk 0.70 / 0.12. A production server differs: calibrating on hardware like it replaces these.
 DEFAULT_RATES = {
-    "rewrite": Rate(1.9e-09, 3.1e-07),
-    "scan": Rate(1.0e-09, 6.0e-08),
-    "index": Rate(1.6e-09, 4.4e-07),
-    "fk": Rate(2.0e-09, 2.5e-07),
+    "rewrite": Rate(3.65 / (1 << 30), 0.26e-6),
+    "scan": Rate(0.38 / (1 << 30), 0.08e-6),
+    "index": Rate(0.73 / (1 << 30), 0.45e-6),
+    "fk": Rate(0.70 / (1 << 30), 0.12e-6),
 }
 
 
