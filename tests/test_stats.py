@@ -562,7 +562,7 @@ def test_unreachable_or_malformed_dsn_is_one_line_exit_2(project, capsys, dsn):
 
 @postgres
 def test_calibrate_fits_rates_beside_the_snapshot(pg, project, capsys):
-    code, out, err = run(capsys, "calibrate", "--dsn", pg.admin_conninfo(), "--rows", "20000")
+    code, out, err = run(capsys, "calibrate", "--dsn", pg.admin_conninfo(), "--rows", "4000")
     assert code == 0, err
     doc = json.loads((project / ".migcheck/calibration.json").read_text())
     assert doc["format"] == "migcheck-calibration" and doc["version"] == 1

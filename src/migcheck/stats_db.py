@@ -51,29 +51,20 @@ _KINDS = {"r": "table", "p": "partitioned table", "m": "materialized view"}
 
 def capture(dsn: str, timeout: float = 10.0) -> Snapshot:
     """The snapshot of the database ``dsn`` names. StatsError (exit 2) on any problem."""
-    psycopg, conn = status.connect(dsn, "`migcheck stats`", StatsError)
-    try:
-        conn.read_only = True  # BEGIN READ ONLY: the server refuses any write
-        with conn.cursor() as cur:
-            cur.execute("SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)",
-                        (f"{int(timeout * 1000)}ms", f"{int(min(timeout, 2) * 1000)}ms"))
-            version, version_num, database, now, reset, started = cur.execute(_INFO).fetchone()
-            tables = cur.execute(_TABLES).fetchall()
-            indexes = cur.execute(_INDEXES, ([t[0] for t in tables],)).fetchall()
-            edges = cur.execute(_PARTITIONS).fetchall()
-    except psycopg.Error as exc:
-        msg = status.redact(" ".join(str(exc).split()), dsn)
-        hint = ""
-        if getattr(exc, "sqlstate", None) == "55P03":
-            hint = " (a table is locked, a migration may be running: try again)"
-        elif getattr(exc, "sqlstate", None) == "57014":
-            hint = " (raise --timeout on a very large catalog)"
-        raise StatsError(f"cannot read the statistics of the database given by --dsn: {msg}{hint}") from None
-    finally:
+    with status.read_only(dsn, "`migcheck stats`", StatsError) as (psycopg, conn):
         try:
-            conn.rollback()
-        finally:
-            conn.close()
+            with conn.cursor() as cur:
+                cur.execute("SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)",
+                            (f"{int(timeout * 1000)}ms", f"{int(min(timeout, 2) * 1000)}ms"))
+                version, version_num, database, now, reset, started = cur.execute(_INFO).fetchone()
+                tables = cur.execute(_TABLES).fetchall()
+                indexes = cur.execute(_INDEXES, ([t[0] for t in tables],)).fetchall()
+                edges = cur.execute(_PARTITIONS).fetchall()
+        except psycopg.Error as exc:
+            msg = status.redact(" ".join(str(exc).split()), dsn)
+            hint = {"55P03": " (a table is locked, a migration may be running: try again)",
+                    "57014": " (raise --timeout on a very large catalog)"}.get(getattr(exc, "sqlstate", None), "")
+            raise StatsError(f"cannot read the statistics of the database given by --dsn: {msg}{hint}") from None
     return _build(version, version_num, database, now, reset, started, tables, indexes, edges)
 
 

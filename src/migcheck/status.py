@@ -20,6 +20,7 @@ the raw bytes also matches (tools that hash the file as is). Any other value is 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -93,6 +94,20 @@ def connect(dsn: str, command: str = "`migcheck status`", error: type[Exception]
     return psycopg, conn
 
 
+@contextlib.contextmanager
+def read_only(dsn: str, command: str = "`migcheck status`", error: type[Exception] = StatusError):
+    """``connect``, in a READ ONLY transaction that is rolled back and closed at the end."""
+    psycopg, conn = connect(dsn, command, error)
+    try:
+        conn.read_only = True  # BEGIN READ ONLY: the server refuses any write
+        yield psycopg, conn
+    finally:
+        try:
+            conn.rollback()
+        finally:
+            conn.close()
+
+
 _URI_PASSWORD = re.compile(r"://[^:/@?#]*:([^@/?#]*)@")
 _KV_PASSWORD = re.compile(r"""\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|[^\s]+)""", re.I)
 
@@ -117,34 +132,28 @@ def redact(text: str, dsn: str) -> str:
 
 def fetch(dsn: str) -> list[dict]:
     """The rows of ``_migrations.schema_migrations`` (the columns it has of COLUMNS)."""
-    psycopg, conn = connect(dsn)
-    try:
-        conn.read_only = True
-        with conn.cursor() as cur:
-            cur.execute("SELECT to_regclass('_migrations.schema_migrations') IS NOT NULL")
-            if not cur.fetchone()[0]:
-                raise StatusError(
-                    "the database has no _migrations.schema_migrations table (the guidelines' tracking schema): "
-                    "run `migcheck init` to write the migration that creates it, apply that migration, then "
-                    "record each migration with _migrations.log_migration_start / log_migration_complete")
-            cur.execute("SELECT column_name FROM information_schema.columns "
-                        "WHERE table_schema = '_migrations' AND table_name = 'schema_migrations'")
-            have = {r[0] for r in cur.fetchall()}
-            if "version" not in have:
-                raise StatusError("_migrations.schema_migrations has no `version` column: it is not the "
-                                  "guidelines' tracking table (see `migcheck init`)")
-            cols = [c for c in COLUMNS if c in have]
-            cur.execute("SELECT " + ", ".join(f"{c}::text" if c in ("installed_on", "reverted_at") else c
-                                              for c in cols) +
-                        " FROM _migrations.schema_migrations ORDER BY version")
-            return [dict(zip(cols, r)) for r in cur.fetchall()]
-    except psycopg.Error as exc:
-        raise StatusError(f"cannot read _migrations.schema_migrations: {' '.join(str(exc).split())}") from None
-    finally:
+    with read_only(dsn) as (psycopg, conn):
         try:
-            conn.rollback()
-        finally:
-            conn.close()
+            with conn.cursor() as cur:
+                cur.execute("SELECT to_regclass('_migrations.schema_migrations') IS NOT NULL")
+                if not cur.fetchone()[0]:
+                    raise StatusError(
+                        "the database has no _migrations.schema_migrations table (the guidelines' tracking schema): "
+                        "run `migcheck init` to write the migration that creates it, apply that migration, then "
+                        "record each migration with _migrations.log_migration_start / log_migration_complete")
+                cur.execute("SELECT column_name FROM information_schema.columns "
+                            "WHERE table_schema = '_migrations' AND table_name = 'schema_migrations'")
+                have = {r[0] for r in cur.fetchall()}
+                if "version" not in have:
+                    raise StatusError("_migrations.schema_migrations has no `version` column: it is not the "
+                                      "guidelines' tracking table (see `migcheck init`)")
+                cols = [c for c in COLUMNS if c in have]
+                cur.execute("SELECT " + ", ".join(f"{c}::text" if c in ("installed_on", "reverted_at") else c
+                                                  for c in cols) +
+                            " FROM _migrations.schema_migrations ORDER BY version")
+                return [dict(zip(cols, r)) for r in cur.fetchall()]
+        except psycopg.Error as exc:
+            raise StatusError(f"cannot read _migrations.schema_migrations: {' '.join(str(exc).split())}") from None
 
 
 def _files(config: Config, cwd: Path) -> dict[str, tuple[str, str, str]]:
