@@ -306,15 +306,16 @@ class Rate:
         return self.per_byte * nbytes + self.per_row * rows
 
 
-# The mean of three `migcheck calibrate` runs (default sizes) on the throwaway cluster of a
-# 2-vCPU VM, PostgreSQL 15 (benchmarks/RESULTS.md, "Duration estimates"): in seconds per GB of
-# table and per million rows, rewrite 3.65 / 0.26, scan 0.38 / 0.08, index 0.73 / 0.45,
-# fk 0.70 / 0.12. A production server differs: calibrating on hardware like it replaces these.
+# The mean of three `migcheck calibrate` runs (default sizes) on the throwaway cluster of a busy
+# 2-vCPU VM (load average 5.6), PostgreSQL 15 (benchmarks/RESULTS.md, "Duration estimates"): in
+# seconds per GB of table and per million rows, rewrite 5.13 / 0.45, scan 0.05 / 0.17, index
+# 0.75 / 0.75, fk 0.40 / 0.22. Slower than most servers, so the estimates err long. A production
+# server differs either way: calibrating on hardware like it replaces these.
 DEFAULT_RATES = {
-    "rewrite": Rate(3.65 / (1 << 30), 0.26e-6),
-    "scan": Rate(0.38 / (1 << 30), 0.08e-6),
-    "index": Rate(0.73 / (1 << 30), 0.45e-6),
-    "fk": Rate(0.70 / (1 << 30), 0.12e-6),
+    "rewrite": Rate(5.13 / (1 << 30), 0.45e-6),
+    "scan": Rate(0.05 / (1 << 30), 0.17e-6),
+    "index": Rate(0.75 / (1 << 30), 0.75e-6),
+    "fk": Rate(0.40 / (1 << 30), 0.22e-6),
 }
 
 

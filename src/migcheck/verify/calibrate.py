@@ -6,7 +6,8 @@ On a scratch database of the server ``verify`` uses (its private temporary clust
 ``--dsn``), for two table shapes (a narrow one of keys and timestamps, a wide one that adds text,
 numeric, jsonb and boolean columns: the usual mix of an application table) at two sizes, it
 builds the table with generated rows (no index), freezes and analyzes it (as an old production table is),
-then times each class of work three times and keeps the fastest run:
+then times each class of work three times and keeps the median run (the fastest would be a
+best case: a migration on a busy server does not get it):
 
 - ``scan``: ``ADD CONSTRAINT ... CHECK`` on a numeric column (validates every row under ACCESS
   EXCLUSIVE);
@@ -22,6 +23,7 @@ terms, of seconds = per_byte x table bytes + per_row x rows over the four tables
 
 from __future__ import annotations
 
+import statistics
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -40,7 +42,7 @@ SHAPES = {
              "jsonb_build_object('id', g, 'tag', 'tag-' || (g % 13), 'score', g % 101), g % 2 = 0"),
 }
 DEFAULT_ROWS = 400_000  # the larger size; the smaller one is a quarter of it
-REPEAT = 3  # runs of each timing; the fastest counts (a shared machine is noisy)
+REPEAT = 3  # runs of each timing; the median counts
 
 # (class, [(the timed statement, the statement that undoes it), ...]): a class with several
 # statements is sampled as their mean (a rewrite's cost per row depends on the conversion: a
@@ -124,7 +126,7 @@ def measure(conninfo: str, rows: int = DEFAULT_ROWS, progress=None) -> tuple[lis
                     "SELECT pg_relation_size(c.oid), coalesce(pg_total_relation_size(nullif(c.reltoastrelid, 0)), 0) "
                     "FROM pg_class c WHERE c.oid = 'cal_t'::regclass").fetchone()
                 for cls, statements in _OPERATIONS:
-                    fastest = []
+                    typical = []
                     for do, undo in statements:
                         runs = []
                         for _ in range(REPEAT):
@@ -132,9 +134,9 @@ def measure(conninfo: str, rows: int = DEFAULT_ROWS, progress=None) -> tuple[lis
                             undo_t = _timed(conn, undo)
                             if cls in _UNDO_IS_A_RUN:
                                 runs.append(undo_t)
-                        fastest.append(min(runs))
+                        typical.append(statistics.median(runs))
                     nbytes = heap + toast if cls == "rewrite" else heap
-                    samples.append(Sample(cls, shape, n, int(nbytes), sum(fastest) / len(fastest)))
+                    samples.append(Sample(cls, shape, n, int(nbytes), sum(typical) / len(typical)))
                 conn.execute("DROP TABLE cal_t")
     return samples, version
 
