@@ -575,3 +575,31 @@ def test_calibrate_fits_rates_beside_the_snapshot(pg, project, capsys):
     assert "rewrite" in out and "wrote .migcheck/calibration.json" in out
     rates = stats_mod.load_rates(project / ".migcheck/calibration.json")
     assert rates.source == "calibrated" and rates.where.startswith("the server at")
+
+
+def test_capture_sums_partitions_and_never_reads_a_table_as_empty():
+    """A partitioned table has no storage of its own: its figures are its leaf partitions'. A
+    table never analyzed (reltuples -1, or 0 before PostgreSQL 14) takes the statistics' count;
+    an analyzed one keeps the planner's, even when n_live_tup is off."""
+    from migcheck import stats_db
+
+    # oid, schema, name, kind, reltuples, heap, toast, indexes, total, live, ins, upd, del, seq, idx
+    tables = [
+        (1, "public", "events", "p", -1.0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        # n_live_tup twice the rows: an ANALYZE reported before the insert's counters (PostgreSQL 15)
+        (2, "public", "events_2025", "r", 1000.0, 8192 * 10, 0, 8192, 8192 * 11, 2000, 1000, 5, 0, 2, 7),
+        (3, "public", "events_2026", "r", -1.0, 8192 * 20, 0, 8192 * 2, 8192 * 22, 400, 400, 0, 1, 1, 3),
+        (4, "public", "fresh", "r", 0.0, 8192, 0, 0, 8192, 250, 250, 0, 0, 0, 0),
+    ]
+    # indexrelid, indrelid, name, relkind, bytes, scans, unique, primary
+    indexes = [(10, 1, "events_pkey", "I", 0, 0, True, True), (11, 2, "events_2025_pkey", "i", 8192, 4, True, True),
+               (12, 3, "events_2026_pkey", "i", 16384, 6, True, True)]
+    edges = [(2, 1), (3, 1), (11, 10), (12, 10)]
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
+    snap = stats_db._build("15.8 (Debian)", 150008, "app", now, None, now - timedelta(days=1), tables, indexes, edges)
+    events = snap.table("events")
+    assert (events.kind, events.rows, events.heap_bytes, events.index_bytes, events.inserts, events.reads) == (
+        "partitioned table", 1400, 8192 * 30, 8192 * 3, 1400, 13)
+    assert [(i.name, i.bytes, i.scans) for i in events.indexes] == [("events_pkey", 24576, 10)]
+    assert snap.table("events_2026").rows == 400 and snap.table("fresh").rows == 250
+    assert (snap.server_version, snap.counters_since_source) == ("15.8", "server_start")

@@ -68,6 +68,16 @@ def capture(dsn: str, timeout: float = 10.0) -> Snapshot:
     return _build(version, version_num, database, now, reset, started, tables, indexes, edges)
 
 
+def _rows(reltuples, live) -> int:
+    """The planner's estimate; the statistics' live rows when there is none: a table never
+    analyzed has reltuples -1 (PostgreSQL 14+) or 0 (before), and must not look empty, hence
+    small. (Not the larger of the two: n_live_tup can count a bulk insert twice when an ANALYZE
+    reports before the insert's counters are flushed; seen on PostgreSQL 15.)"""
+    if reltuples is not None and reltuples > 0:
+        return int(reltuples)
+    return int(live or 0)
+
+
 def _build(version, version_num, database, now, reset, started, tables, indexes, edges) -> Snapshot:
     children: dict[int, list[int]] = {}
     for child, parent in edges:
@@ -98,11 +108,11 @@ def _build(version, version_num, database, now, reset, started, tables, indexes,
 
     out = []
     for oid, schema, name, kind, reltuples, heap, toast, idx, total, live, ins, upd, dele, seq, iscan in tables:
-        rows = int(reltuples) if reltuples is not None and reltuples >= 0 else int(live)
+        rows = _rows(reltuples, live)
         figures = [heap, toast, idx, total, ins, upd, dele, seq, iscan]
         if kind == "p":  # a partitioned table: the sum of its leaf partitions
             parts = [rows_of[x] for x in leaves(oid) if x in rows_of and x != oid]
-            rows = sum(int(p[4]) if p[4] is not None and p[4] >= 0 else int(p[9]) for p in parts)
+            rows = sum(_rows(p[4], p[9]) for p in parts)
             figures = [sum(int(p[k]) for p in parts) for k in (5, 6, 7, 8, 10, 11, 12, 13, 14)]
         heap, toast, idx, total, ins, upd, dele, seq, iscan = (int(x) for x in figures)
         idx_stats = []
