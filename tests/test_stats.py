@@ -603,3 +603,24 @@ def test_capture_sums_partitions_and_never_reads_a_table_as_empty():
     assert [(i.name, i.bytes, i.scans) for i in events.indexes] == [("events_pkey", 24576, 10)]
     assert snap.table("events_2026").rows == 400 and snap.table("fresh").rows == 250
     assert (snap.server_version, snap.counters_since_source) == ("15.8", "server_start")
+
+
+def test_markdown_report_shows_the_snapshot_and_the_estimates(shop, capsys):
+    rel = migration(shop, "ALTER TABLE orders ALTER COLUMN total TYPE numeric(14,2);\n"
+                          "ALTER TABLE invoices ADD COLUMN note text;\n")
+    code, out, err = run(capsys, "check", "--no-cache", "--format", "markdown", rel)
+    assert "_production stats from .migcheck/stats.json, taken 2 days ago (" in out
+    assert "| line | statement | lock | rewrite / scan | estimate |" in out
+    row = next(line for line in out.splitlines() if line.startswith("| 9 |"))
+    assert row.endswith("| rewrite | ACCESS EXCLUSIVE on `orders` for up to ≈ "
+                        f"{stats_mod.human.duration(risk.estimate('rewrite', stats_mod.load(shop / '.migcheck/stats.json').table('orders'), stats_mod.Rates.default()))}"
+                        " (default rates) |")
+    assert next(line for line in out.splitlines() if line.startswith("| 10 |")).endswith("|  |  |")
+
+
+def test_the_snapshot_survives_the_baseline(shop, capsys):
+    rel = migration(shop, "ALTER TABLE orders ALTER COLUMN total TYPE numeric(14,2);\n")
+    assert run(capsys, "check", "--no-cache", rel, "--write-baseline")[0] == 0
+    doc, err = findings(capsys, rel)
+    assert doc["findings"] == [] and doc["summary"]["baselined"] >= 1
+    assert doc["stats"]["path"] == ".migcheck/stats.json" and "production stats from" in err
