@@ -624,3 +624,22 @@ def test_the_snapshot_survives_the_baseline(shop, capsys):
     doc, err = findings(capsys, rel)
     assert doc["findings"] == [] and doc["summary"]["baselined"] >= 1
     assert doc["stats"]["path"] == ".migcheck/stats.json" and "production stats from" in err
+
+
+@pytest.mark.parametrize("argv", [["stats", "--dsn", "dbname=x"], ["calibrate"]])
+def test_without_psycopg_stats_and_calibrate_say_how_to_install_it(project, capsys, monkeypatch, argv):
+    import builtins
+    import sys
+
+    real = builtins.__import__
+
+    def fake(name, *a, **k):
+        if name == "psycopg" or name.startswith("psycopg."):
+            raise ImportError("no psycopg")
+        return real(name, *a, **k)
+
+    monkeypatch.delitem(sys.modules, "psycopg", raising=False)
+    monkeypatch.setattr(builtins, "__import__", fake)
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "") and err.count("\n") == 1
+    assert f"migcheck {argv[0]}" in err and "needs the PostgreSQL driver psycopg" in err and "pip install" in err
