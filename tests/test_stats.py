@@ -19,8 +19,9 @@ from migcheck import config as config_mod
 from migcheck import registry
 from migcheck.analysis import risk
 from migcheck.analysis import stats as stats_mod
-from migcheck.cli import main
 from migcheck.files import MigrationFile
+from test_cli import run
+from test_verify import write
 
 postgres = pytest.mark.postgres
 
@@ -64,19 +65,6 @@ SHOP = snapshot(
     table("events", 5, 8 << 10, schema="audit"),
     table("events", 7, 8 << 10, schema="archive"),
 )
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(textwrap.dedent(text), encoding="utf-8")
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -415,18 +403,19 @@ def test_hover_shows_the_same_figures(shop):
 # --- on a real server ----------------------------------------------------------------------
 
 # Enough rows that rewriting `orders` takes seconds on the throwaway cluster of a 2-vCPU machine
-# (benchmarks/calibrate_bench.py measures it); built once for the module.
+# (benchmarks/calibrate_bench.py measures it); built once for the module, in one CREATE TABLE AS
+# (under wal_level=minimal it writes no WAL) with its indexes built afterwards.
 BIG_ROWS = 2_000_000
 SHOP_SQL = f"""
-CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL, status text NOT NULL,
-                     total numeric(12,2) NOT NULL, created_at timestamptz NOT NULL);
-INSERT INTO orders SELECT g, g % 5000, CASE WHEN g % 3 = 0 THEN 'paid' ELSE 'open' END, (g % 997) * 1.5,
-       timestamptz '2026-01-01' + g * interval '1 second' FROM generate_series(1, {BIG_ROWS}) AS g;
+CREATE TABLE orders AS SELECT g::bigint AS id, (g % 5000)::bigint AS customer_id,
+       CASE WHEN g % 3 = 0 THEN 'paid' ELSE 'open' END AS status, ((g % 997) * 1.5)::numeric(12,2) AS total,
+       timestamptz '2026-01-01' + g * interval '1 second' AS created_at FROM generate_series(1, {BIG_ROWS}) AS g;
+ALTER TABLE orders ADD PRIMARY KEY (id);
+CREATE INDEX orders_customer_idx ON orders (customer_id);
 CREATE TABLE settings (key text PRIMARY KEY, value varchar(200));
 INSERT INTO settings SELECT 'k' || g, 'v' || g FROM generate_series(1, 10) AS g;
-CREATE INDEX orders_customer_idx ON orders (customer_id);
-VACUUM (FREEZE, ANALYZE) orders;
-VACUUM (FREEZE, ANALYZE) settings;
+ANALYZE orders;
+ANALYZE settings;
 """
 
 
@@ -628,18 +617,9 @@ def test_the_snapshot_survives_the_baseline(shop, capsys):
 
 @pytest.mark.parametrize("argv", [["stats", "--dsn", "dbname=x"], ["calibrate"]])
 def test_without_psycopg_stats_and_calibrate_say_how_to_install_it(project, capsys, monkeypatch, argv):
-    import builtins
     import sys
 
-    real = builtins.__import__
-
-    def fake(name, *a, **k):
-        if name == "psycopg" or name.startswith("psycopg."):
-            raise ImportError("no psycopg")
-        return real(name, *a, **k)
-
-    monkeypatch.delitem(sys.modules, "psycopg", raising=False)
-    monkeypatch.setattr(builtins, "__import__", fake)
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # `import psycopg` raises ImportError
     code, out, err = run(capsys, *argv)
     assert (code, out) == (2, "") and err.count("\n") == 1
     assert f"migcheck {argv[0]}" in err and "needs the PostgreSQL driver psycopg" in err and "pip install" in err
