@@ -40,6 +40,8 @@ class LazyGroup(click.Group):
         "lock": "migcheck.tracking_cli:lock",
         "status": "migcheck.tracking_cli:status",
         "lsp": "migcheck.lsp:lsp",  # pygls is imported only when it runs
+        "stats": "migcheck.stats_cli:stats",  # psycopg too
+        "calibrate": "migcheck.stats_cli:calibrate",
     }
 
     def list_commands(self, ctx):
@@ -264,7 +266,7 @@ def _check(runs, fmt, out, overlay, changes, quiet, statistics, show_source, col
     if len(results) > 1 and any(hasattr(r, "baselined") for _, r in results):
         from .baseline import Baselined
 
-        result = Baselined(result.findings, result.files, result.errors, None, result.skipped,
+        result = Baselined(result.findings, result.files, result.errors, None, result.risk, result.skipped,
                            baselined=sum(getattr(r, "baselined", 0) for _, r in results),
                            stale=sum(getattr(r, "stale", 0) for _, r in results))
     if not quiet:
@@ -275,6 +277,8 @@ def _check(runs, fmt, out, overlay, changes, quiet, statistics, show_source, col
             from .dialects import note as dialect_note  # one note per run: which rules did not run
 
             click.echo(dialect_note(dialect), err=True)
+        for risky in dict.fromkeys(r.risk for _, r in results if r.risk is not None):
+            click.echo(f"migcheck: {risky.note()}", err=True)  # the production snapshot's age (docs/stats.md)
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     options = {"color": color and fmt == "text", "quiet": quiet, "fail_on": cfg.fail_on, "config": cfg,
@@ -376,12 +380,14 @@ def rules_cmd(config_path, fmt, preset) -> int:
 def locks(paths, config_path, fmt) -> int:
     """Show, per statement, the lock it takes, on which tables, and whether it rewrites or scans."""
     from . import engine
+    from .analysis import risk
     from .report import render
     from .report.locks_report import rows
 
     from .config import for_paths
 
     cfg = for_paths(paths[:1], Path.cwd(), Path(config_path) if config_path else None)[0][0]
+    risky = risk.for_config(cfg)  # figures and estimates with a production snapshot (docs/stats.md)
     if cfg.dialect != "postgres":
         _fail(f"`migcheck locks` models PostgreSQL's locks; the configured dialect is {cfg.dialect} (docs/dialects.md)")
     project = engine.collect(paths, cfg, Path.cwd())
@@ -392,7 +398,7 @@ def locks(paths, config_path, fmt) -> int:
         if f.read_problem:
             _fail(f"{f.display}: {f.read_problem[1]}")
         entries.append((f.display, rows(f, cfg.postgres_version)))
-    sys.stdout.write(render("locks", entries, {"fmt": fmt}))
+    sys.stdout.write(render("locks", entries, {"fmt": fmt, "risk": risky}))
     return EXIT_OK
 
 

@@ -36,7 +36,7 @@ MODULES = {
     'missing_rollback_file': 5735,
     'missing_transaction': 3822,
     'missing_verification': 6072,
-    'mixed_changes': 10978,
+    'mixed_changes': 10916,
     'modified_migration': 5951,
     'orphan_rollback': 1962,
     'parse_error': 773,
