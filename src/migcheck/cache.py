@@ -207,6 +207,8 @@ class Cache:
             project = self._project
             files = [f"{f.path}\0{self._key(f) or 'unreadable'}" for f in project.files]
             files += [f"deleted\0{f.path}" for f in project.deleted]
+            # other databases' files the layout left out: whether a pop file is a placeholder reads them
+            files += [f"skipped\0{p}" for p in getattr(project, "skipped_files", ())]
             shown = "".join("1" if project.is_reported(f) else "0" for f in project.files)
             content = blake2b("\n".join(files).encode(), digest_size=16)
             self._content_fp = content.hexdigest()

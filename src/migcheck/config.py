@@ -49,6 +49,9 @@ class Config:
     max_file_size: int | None = 10 << 20  # bytes; a larger file is file-too-large, not read (None: no limit)
     dialect: str = "postgres"  # or a sqlglot dialect name (migcheck.dialects, docs/dialects.md)
     preset: str | None = None  # a runner preset (migcheck.presets, docs/presets.md); None: guidelines, not pinned
+    # every migration needs its rollback (missing-rollback-file on each); False: said once per
+    # directory; None: as the preset has it (required by the guidelines, diesel, sqitch, popx)
+    require_rollback: bool | None = None
     # files not checked (globs, as ruff's ``exclude`` + ``extend-exclude``): still read by the
     # cross-file rules, never reported on
     exclude: tuple[str, ...] = ()
@@ -107,6 +110,14 @@ class Config:
             chosen = dialects.restrict(chosen, self.dialect, self.select)
         return {rid: rules[rid] for rid in sorted(chosen)}
 
+    def rollback_required(self) -> bool:
+        """Does every migration need its rollback (``require-rollback``, else the preset's rule)?"""
+        if self.require_rollback is not None:
+            return self.require_rollback
+        from . import presets
+
+        return presets.get(self.preset if self.preset in presets.PRESETS else None).downs == "required"
+
     def severity_of(self, rule: registry.Rule) -> str:
         return self.severity.get(rule.id, rule.severity)
 
@@ -163,7 +174,7 @@ def _matcher(patterns: tuple[str, ...], root: str):
 
 # Unreadable or unparsable files must never pass silently: these run whatever --select says
 # (an explicit --ignore / ignore still turns them off).
-ALWAYS_ON = frozenset({"parse-error", "encoding-error", "unreadable-file", "file-too-large"})
+ALWAYS_ON = frozenset({"parse-error", "encoding-error", "unreadable-file", "file-too-large", "unrendered-template"})
 
 
 def _rule_list(value: Any, where: str) -> list[str]:
@@ -203,7 +214,8 @@ def _expand_groups(names: list[str]) -> set[str]:
 
 KEYS = {
     "migrations", "rollback", "naming", "sequence", "header", "changelog", "select", "ignore",
-    "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size", "stats", "risk",
+    "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size", "require-rollback", "stats",
+    "risk",
     "exclude", "extend-exclude", "per-file-ignores", "baseline",
 }
 
@@ -243,7 +255,7 @@ def _preset_changes(cfg: "Config", value: Any, where: str, explicit_dirs: bool) 
     was configured (``explicit_dirs``)."""
     from . import presets
 
-    if not isinstance(value, str) or value not in presets.PRESETS:
+    if not isinstance(value, str) or value not in presets.NAMES:
         raise ConfigError(f"{where}: unknown preset {value!r} (known presets: {', '.join(presets.NAMES)})")
     changes: dict[str, Any] = {"preset": value}
     if not explicit_dirs:
@@ -271,11 +283,15 @@ def _size(value: Any, where: str, name: str = "'max-file-size'", allow_false: bo
 def find_config(start: Path) -> Path | None:
     """The nearest migcheck.toml, or pyproject.toml with a [tool.migcheck] table, from ``start`` up."""
     for d in (start, *start.parents):
+        try:  # a directory we may not search (check reports its files as unreadable-file): look above
+            here = (d / "migcheck.toml").is_file(), (d / "pyproject.toml").is_file()
+        except OSError:
+            continue
         cand = d / "migcheck.toml"
-        if cand.is_file():
+        if here[0]:
             return cand
         cand = d / "pyproject.toml"
-        if cand.is_file():
+        if here[1]:
             try:
                 data = tomllib.loads(cand.read_text(encoding="utf-8"))
             except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
@@ -283,6 +299,28 @@ def find_config(start: Path) -> Path | None:
             if "migcheck" in data.get("tool", {}):
                 return cand
     return None
+
+
+def for_paths(paths, cwd: Path | None = None, explicit: Path | None = None) -> list[tuple[Config, list[str]]]:
+    """The configuration of each path, as ruff finds it: the nearest migcheck.toml or pyproject.toml
+    with [tool.migcheck] up from the path itself (a file: from its directory), not from the working
+    directory; a path with none above it takes the working directory's. Paths under the same
+    configuration form one group, in the order given: ``[(config, paths)]``. ``explicit``
+    (``--config``) applies to every path; no path: the working directory's configuration."""
+    cwd = cwd or Path.cwd()
+    paths = list(paths)
+    if explicit is not None or not paths:
+        return [(load(explicit, cwd), paths)]
+    groups: dict[Path | None, list[str]] = {}
+    for p in paths:
+        start = Path(p) if Path(p).is_absolute() else cwd / p
+        try:
+            if not start.is_dir():
+                start = start.parent
+        except OSError:
+            start = start.parent
+        groups.setdefault(find_config(Path(os.path.abspath(start))), []).append(p)
+    return [(load(source, cwd) if source is not None else load(None, cwd), group) for source, group in groups.items()]
 
 
 def load(path: Path | None = None, cwd: Path | None = None) -> Config:
@@ -385,6 +423,11 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         if value not in LEVELS:
             raise ConfigError(f"{where}: 'fail-on' must be one of {', '.join(LEVELS)}, not \"{value}\"")
         cfg.fail_on = value
+    if "require-rollback" in data:
+        value = data["require-rollback"]
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: 'require-rollback' must be true or false, not {value!r}")
+        cfg.require_rollback = value
     if "max-file-size" in data:
         cfg.max_file_size = _size(data["max-file-size"], where)
     if "stats" in data:

@@ -133,7 +133,8 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
     from ..report import render
     from .cluster import DsnServer, TempCluster, VerifyError
 
-    cfg = config_mod.load(Path(config_path) if config_path else None)
+    # the configuration found up from the (first) path, as `check` finds it (config.for_paths)
+    cfg = config_mod.for_paths(paths[:1], Path.cwd(), Path(config_path) if config_path else None)[0][0]
     if cfg.dialect != "postgres":
         raise VerifyError(f"`migcheck verify` runs the migrations on PostgreSQL; the configured dialect is "
                           f"{cfg.dialect} (docs/dialects.md): use `migcheck check` for {cfg.dialect} migrations")
