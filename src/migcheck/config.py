@@ -108,10 +108,16 @@ def _rule_list(value: Any, where: str) -> list[str]:
         items = list(value)
     else:
         raise ConfigError(f"{where} must be a list of rule ids")
+    out: list[str] = []
     for item in items:
-        if item not in registry.GROUPS and registry.resolve(item) is None:
-            raise ConfigError(f"{where}: unknown rule id '{item}' (see `migcheck rules`)")
-    return items
+        if item in registry.GROUPS:
+            out.append(item)
+            continue
+        canon = registry.expand(item)  # an alias or another tool's id: the rules it stands for
+        if not canon:
+            raise ConfigError(f"{where}: {registry.unknown(item, registry.GROUPS)}")
+        out.extend(c for c in canon if c not in out)
+    return out
 
 
 KEYS = {
@@ -255,12 +261,12 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         value = typed("severity", dict, "a table of rule id = level")
         sev = {}
         for rid, level in value.items():
-            canon = registry.resolve(rid)
-            if canon is None:
-                raise ConfigError(f"{where}: 'severity': unknown rule id '{rid}' (see `migcheck rules`)")
+            canon = registry.expand(rid)
+            if not canon:
+                raise ConfigError(f"{where}: 'severity': {registry.unknown(rid)}")
             if level not in LEVELS:
                 raise ConfigError(f"{where}: 'severity.{rid}' must be one of {', '.join(LEVELS)}, not {level!r}")
-            sev[canon] = level
+            sev.update(dict.fromkeys(canon, level))
         cfg.severity = sev
     if "fail-on" in data:
         value = typed("fail-on", str, "error, warning or info")
