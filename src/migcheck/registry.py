@@ -199,6 +199,7 @@ SQUAWK: dict[str, tuple[str, ...]] = {
     "renaming-table": ("rename-table",),
     "require-concurrent-index-creation": ("require-concurrent-index",),
     "require-concurrent-index-deletion": ("require-concurrent-index-deletion",),
+    "require-concurrent-reindex": ("require-concurrent-reindex",),
     "require-lock-timeout": ("require-lock-timeout",),
     "require-timeout-settings": ("require-lock-timeout",),
     "syntax-error": ("parse-error",),
