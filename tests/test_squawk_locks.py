@@ -198,3 +198,36 @@ def test_reindex_schema_cannot_run_in_a_transaction_block(pg):
     with pg.database() as dsn, psycopg.connect(dsn) as conn:
         with pytest.raises(psycopg.errors.ActiveSqlTransaction, match="REINDEX SCHEMA cannot run inside a transaction block"):
             conn.execute("REINDEX SCHEMA public")
+
+
+@postgres
+@needs_server
+def test_create_table_partition_of_and_inherits_lock_the_parent(pg, project, capsys):
+    """Found by the trace of require-concurrent-partition-detach's fixture: creating a partition
+    locks the partitioned table ACCESS EXCLUSIVE; a child with INHERITS, its parent SHARE UPDATE
+    EXCLUSIVE."""
+    t = traced(pg, project, capsys, """\
+        SET lock_timeout = '5s';
+        CREATE TABLE IF NOT EXISTS events_2022 PARTITION OF events FOR VALUES FROM ('2022-01-01') TO ('2023-01-01');
+        CREATE TABLE IF NOT EXISTS leads_archive (archived_at timestamptz) INHERITS (leads);
+        """)
+    assert seen(t[2]) == {"public.events": "ACCESS EXCLUSIVE"} and t[2]["model"] == "agrees", t[2]["differences"]
+    assert seen(t[3]) == {"public.leads": "SHARE UPDATE EXCLUSIVE"} and t[3]["model"] == "agrees", t[3]["differences"]
+
+
+def test_migcheck_locks_shows_the_new_rules_statements(project, capsys):
+    """`migcheck locks` prints the static model for REINDEX, DETACH PARTITION and CREATE TABLE ...
+    PARTITION OF as the trace measured them."""
+    (project / "m.sql").write_text(
+        "REINDEX INDEX leads_email_idx;\nREINDEX TABLE leads;\n"
+        "ALTER TABLE events DETACH PARTITION events_2020 CONCURRENTLY;\n"
+        "CREATE TABLE IF NOT EXISTS events_2022 PARTITION OF events FOR VALUES FROM ('2022-01-01') TO ('2023-01-01');\n")
+    assert cli.main(["locks", "--format", "json", "m.sql"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)
+    got = [[(lk["relation"], lk["mode"], lk["rewrite"], lk["scan"]) for lk in st["locks"]] for st in entry["statements"]]
+    assert got == [
+        [("leads_email_idx", "ACCESS EXCLUSIVE", True, False)],
+        [("leads", "SHARE", False, True)],
+        [("events", "SHARE UPDATE EXCLUSIVE", False, False), ("events_2020", "ACCESS EXCLUSIVE", False, False)],
+        [("events", "ACCESS EXCLUSIVE", False, False)],
+    ]

@@ -274,8 +274,16 @@ def statement_locks(stmt: Statement, version: int = 15) -> list[Lock]:
             elif elt.get("Constraint", {}).get("contype") == "CONSTR_FOREIGN":
                 refs.append(pg.rangevar(elt["Constraint"].get("pktable")))
         own = pg.rangevar(n.get("relation"))
-        return _merge([Lock(r, SHARE_ROW_EXCLUSIVE, note="referenced by a foreign key of the new table")
-                       for r in refs if r and r != own])
+        # measured on PostgreSQL 15: PARTITION OF locks the partitioned table ACCESS EXCLUSIVE
+        # (ATTACH PARTITION takes less); INHERITS locks each parent SHARE UPDATE EXCLUSIVE
+        parents = [pg.rangevar(r.get("RangeVar", r)) for r in n.get("inhRelations", ())]
+        if n.get("partbound"):
+            inherit = [Lock(r, ACCESS_EXCLUSIVE, note="CREATE TABLE ... PARTITION OF locks the partitioned table "
+                                                      "(ATTACH PARTITION takes only SHARE UPDATE EXCLUSIVE)") for r in parents]
+        else:
+            inherit = [Lock(r, SHARE_UPDATE_EXCLUSIVE, note="CREATE TABLE ... INHERITS (parent)") for r in parents]
+        return _merge(inherit + [Lock(r, SHARE_ROW_EXCLUSIVE, note="referenced by a foreign key of the new table")
+                                 for r in refs if r and r != own])
     if k == "IndexStmt":
         table = pg.rangevar(n.get("relation"))
         if n.get("concurrent"):
