@@ -4,7 +4,8 @@ the timeout off. The top-level ``SET``s in force before each statement are in ``
 
 from __future__ import annotations
 
-from . import pg
+from . import locks, pg, safety
+from . import locking as lk
 from ..model import Statement, walk
 
 
@@ -48,3 +49,24 @@ def setting(st: Statement, name: str) -> str | None:
     if st.inner and st.kind == "VariableSetStmt" and st.node.get("name") == name:
         value = set_value(st.node)
     return value
+
+
+def first_unbounded(f, version: int, name: str, modes=None) -> tuple[Statement, locks.Lock] | None:
+    """The first statement of file ``f`` that takes a lock (of ``modes``, or any) on an existing
+    table while no ``name`` timeout is in force, with its strongest such lock; None when there is
+    none. A timeout set to 0 / DEFAULT / RESET is not in force."""
+    sctx = safety.context(f)
+    by_function: str | None = None  # set with set_config() in a SELECT, or SET in a DO block
+    for st in f.all_statements:
+        value = setting(st, name)
+        if value is not None:
+            by_function = value
+            continue
+        held = [lock for lock in locks.statement_locks(st, version)
+                if (modes is None or lock.mode in modes) and lock.relation and lk.is_existing(f, st, lock.relation)]
+        if not held:
+            continue
+        if not disabled(sctx.setting(st, name)) or not disabled(by_function):
+            continue
+        return st, max(held, key=lambda x: locks.STRENGTH[x.mode])
+    return None

@@ -1,4 +1,4 @@
-from ..analysis import locks, safety
+from ..analysis import locks
 from ..registry import rule
 from ..analysis import locking as lk
 
@@ -8,17 +8,6 @@ _ON = {"REINDEX_OBJECT_TABLE": "TABLE", "REINDEX_OBJECT_INDEX": "INDEX", "REINDE
 
 def _concurrent(st) -> bool:
     return any(p.get("DefElem", {}).get("defname") == "concurrently" for p in st.node.get("params", ()))
-
-
-def _new_index(f, st, name: str) -> bool:
-    """Was index ``name`` built earlier in the file, on a table created earlier in the file?"""
-    sctx = safety.context(f)
-    for s in f.all_statements:
-        if s is st:
-            return False
-        if s.kind == "IndexStmt" and s.node.get("idxname") == name and sctx.is_new_table(st, lk.table_of(s)):
-            return True
-    return False
 
 
 @rule("require-concurrent-reindex", severity="warning", group="safety", kinds=("migration",),
@@ -37,7 +26,7 @@ def check(f, ctx):
             name = lk.relation(rel)
             if what == "TABLE" and not lk.is_existing(f, st, lk.table_of(st)):
                 continue  # a table created earlier in this file: empty, nothing waits
-            if what == "INDEX" and _new_index(f, st, rel.get("relname", "")):
+            if what == "INDEX" and rel.get("relname", "") in lk.indexes_of_new_tables(f, st):
                 continue
             target = f"{what} {name}"
         else:
