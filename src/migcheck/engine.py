@@ -62,6 +62,7 @@ class Project:
         self.reported = reported
         self.changes: Changes | None = None  # set by ``check --diff``
         self.deleted: list[MigrationFile] = []  # files of the checked directories deleted since the base
+        self.excluded: list[Path] = []  # files under the given paths that ``exclude`` keeps out of the report
         self.groups: dict[Path, Group] = {}
         self._rollback_index: dict[Path, MigrationFile] | None = None
         for f in files:
@@ -108,6 +109,8 @@ class Result:
     findings: list[Finding]
     files: list[MigrationFile]
     errors: list[InternalError]
+    # the checked project (which rollback belongs to which migration: the markdown report)
+    project: Project | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0}
@@ -186,8 +189,13 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
             files[key] = MigrationFile(key, shown, kind, mdir, config, overlay.get(key))
         return key
 
+    excluded: list[Path] = []
     for t in targets:
-        reported.add(add(t))
+        key = add(t)
+        if config.exclude and config.excluded(key):  # read as a sibling, never reported
+            excluded.append(key)
+        else:
+            reported.add(key)
     walked = [os.path.join(os.path.abspath(d), "") for d in scope_dirs] if lay.within_walk() else []
     for mdir in {f.mdir for f in list(files.values())}:
         here = os.path.join(str(mdir), "")
@@ -202,6 +210,7 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
                 add(extra)
     ordered = sorted(lay.expand(list(files.values())), key=lambda f: f.display)
     project = Project(config, ordered, reported)
+    project.excluded = excluded
     if changes is not None:
         _restrict(project, changes, scope_dirs, lay, cwd)
     return project
@@ -223,6 +232,8 @@ def _restrict(project: Project, changes: Changes, scope_dirs: list[Path], lay: l
             if rel.startswith(os.pardir + os.sep) or rel == os.pardir or os.path.isabs(rel):
                 continue
             if any(part.startswith(".") or part == "node_modules" for part in Path(rel).parts[:-1]):
+                continue
+            if project.config.exclude and project.config.excluded(gone):
                 continue
             path = Path(os.path.abspath(gone))
             kind, mdir = lay.classify(path)
@@ -385,14 +396,15 @@ def no_gc():
             gc.enable()
 
 
-def run(project: Project, config: Config, *, cache=None, jobs: int = 1) -> Result:
+def run(project: Project, config: Config, *, cache=None, jobs: int = 1, progress=None) -> Result:
     """Run the enabled rules. ``cache``: a ``migcheck.cache.Cache`` (or None); ``jobs``: the
-    number of processes to use when the batch is large enough (1: this process only)."""
+    number of processes to use when the batch is large enough (1: this process only);
+    ``progress``: called with (files checked, files to check) as a large batch goes."""
     with no_gc():
-        return _run(project, config, cache=cache, jobs=jobs)
+        return _run(project, config, cache=cache, jobs=jobs, progress=progress)
 
 
-def _run(project: Project, config: Config, *, cache=None, jobs: int = 1) -> Result:
+def _run(project: Project, config: Config, *, cache=None, jobs: int = 1, progress=None) -> Result:
     rules = config.enabled_rules()
     ctx = Context(config, project)
     reported = [f for f in project.files if project.is_reported(f)]
@@ -421,9 +433,11 @@ def _run(project: Project, config: Config, *, cache=None, jobs: int = 1) -> Resu
     summaries.hold(len(project.files) * (len(summaries.SHARED_KINDS) + 1))  # (+1: the lock rules' history)
     try:
         if workers > 1 and project.changes is None:
-            fresh, p_hits, p_errors = parallel.run(project, config, todo, file_rules, todo_project, rules, workers)
+            fresh, p_hits, p_errors = parallel.run(project, config, todo, file_rules, todo_project, rules, workers,
+                                                   progress)
         elif len(todo) >= POOL_MIN_FILES and project.changes is None:
-            fresh, p_hits, p_errors = parallel.check_serial(project, config, todo, file_rules, todo_project, rules)
+            fresh, p_hits, p_errors = parallel.check_serial(project, config, todo, file_rules, todo_project, rules,
+                                                            progress)
         else:
             fresh = {f.path: check_file(f, file_rules, rules, ctx) for f in todo}
             p_hits, p_errors = run_project_rules(project, todo_project, ctx)
@@ -469,9 +483,10 @@ def assemble(project: Project, config: Config, rules, reported: list[MigrationFi
     all_rules = registry.load()
     severity = {rid: config.severity_of(all_rules[rid]) for rid in rules}
     shown = {path: f.display for path, f in by_path.items() if project.is_reported(f)}
+    off = _per_file_ignores(config, shown)
     for rid, path, line, col, msg, help, end_line, end_col in hits:
         display = shown.get(path)
-        if display is None or rid not in severity:
+        if display is None or rid not in severity or rid in off.get(path, ()):
             continue
         finding = Finding(rid, severity[rid], display, line, col, msg, help, end_line, end_col)
         sups.apply(finding, rid, path)
@@ -480,11 +495,25 @@ def assemble(project: Project, config: Config, rules, reported: list[MigrationFi
         level = config.severity_of(all_rules["unused-suppression"])
         verify_only = {rid for rid, r in all_rules.items() if r.scope == "verify"}
         for f in reported:
-            # verify's rules are never emitted by check: their suppressions are not unused here
-            findings.extend(sups.unused(str(f.path), f.display, rules, level, verify_only))
+            # verify's rules are never emitted by check: their suppressions are not unused here; nor
+            # are those of rules per-file-ignores turns off for the file
+            ignored = verify_only | off.get(str(f.path), frozenset())
+            findings.extend(sups.unused(str(f.path), f.display, rules, level, ignored))
     findings.sort(key=Finding.sort_key)
     errs = [InternalError(*e) for e in file_errors + errors]
-    return Result(findings, reported, errs)
+    return Result(findings, reported, errs, project)
+
+
+def _per_file_ignores(config: Config, paths) -> dict[str, frozenset[str]]:
+    """The rules ``per-file-ignores`` turns off, by absolute path (only paths with some)."""
+    if not config.per_file_ignores:
+        return {}
+    out = {}
+    for path in paths:
+        off = config.ignored_rules(path.removesuffix("#down"))  # (a runner's down section: its file's)
+        if off:
+            out[path] = off
+    return out
 
 
 def configured_project(config: Config, cwd: Path):
@@ -500,7 +529,7 @@ def configured_project(config: Config, cwd: Path):
 
 
 def check(paths: Iterable[str], config: Config, cwd: Path | None = None, changes: Changes | None = None,
-          overlay: dict[Path, bytes] | None = None, *, cache=None, jobs: int = 1) -> Result:
+          overlay: dict[Path, bytes] | None = None, *, cache=None, jobs: int = 1, progress=None) -> Result:
     cwd = cwd or Path.cwd()
     project = collect(paths, config, cwd, changes, overlay)
-    return run(project, config, cache=cache, jobs=jobs)
+    return run(project, config, cache=cache, jobs=jobs, progress=progress)

@@ -29,7 +29,7 @@ MODULES = {
     'file_naming': 6737,
     'file_too_large': 422,
     'grant_to_public': 5202,
-    'header_placeholder': 2811,
+    'header_placeholder': 3669,
     'identifier_too_long': 8625,
     'lock_table': 1471,
     'missing_header': 1694,
