@@ -154,3 +154,11 @@ def test_a_suppression_with_a_squawk_id_covers_all_its_rules_and_is_used_once(pr
     doc = json.loads(out)
     assert [(f["rule"], f["suppressed"]) for f in doc["findings"]] == [("missing-if-not-exists", True)], err
     assert code == 0
+
+
+def test_per_file_ignores_expand_a_squawk_id(robust, capsys):
+    (robust / "migcheck.toml").write_text(
+        'changelog = false\nselect = ["missing-if-exists", "missing-if-not-exists", "drop-object"]\n'
+        '[per-file-ignores]\n"migrations/*" = ["prefer-robust-stmts"]\n')
+    code, out, err = run(capsys, "check", "--format", "json", "migrations")
+    assert rules_of(out) == ["drop-object"], err
