@@ -3,12 +3,11 @@
 comments (registry.SQUAWK, registry.expand, registry.unknown)."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from migcheck import registry
-from migcheck.cli import main
+from test_cli import run, write
 
 ROBUST = """\
 BEGIN;
@@ -17,19 +16,6 @@ CREATE TABLE leads_archive (id bigint PRIMARY KEY);
 ALTER TABLE leads DROP CONSTRAINT leads_email_key;
 COMMIT;
 """
-
-
-def write(root: Path, rel: str, text: str) -> Path:
-    p = root / rel
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(text, encoding="utf-8")
-    return p
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def rules_of(out: str, suppressed: bool = False) -> list[str]:

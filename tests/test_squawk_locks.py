@@ -19,11 +19,7 @@ import pytest
 
 from migcheck import cli, files, config
 from migcheck.analysis import locks as lock_model
-from migcheck.verify import cluster
-
-postgres = pytest.mark.postgres
-needs_server = pytest.mark.skipif(not cluster.binaries_available(),
-                                  reason="no PostgreSQL server binaries (initdb, postgres) found")
+from test_trace import needs_server, pg, postgres  # noqa: F401  (pg: the module's temporary cluster)
 
 BASE = """\
 BEGIN;
@@ -41,18 +37,6 @@ _MODE = {"AccessShareLock": lock_model.ACCESS_SHARE, "RowShareLock": lock_model.
          "RowExclusiveLock": lock_model.ROW_EXCLUSIVE, "ShareUpdateExclusiveLock": lock_model.SHARE_UPDATE_EXCLUSIVE,
          "ShareLock": lock_model.SHARE, "ShareRowExclusiveLock": lock_model.SHARE_ROW_EXCLUSIVE,
          "ExclusiveLock": lock_model.EXCLUSIVE, "AccessExclusiveLock": lock_model.ACCESS_EXCLUSIVE}
-
-
-@pytest.fixture(scope="module")
-def pg():
-    if not cluster.binaries_available():
-        pytest.skip("no PostgreSQL server binaries found")
-    c = cluster.TempCluster()
-    c.start()
-    try:
-        yield c
-    finally:
-        c.stop()
 
 
 def static(sql: str, version: int = 15) -> dict[str, tuple[str, bool, bool]]:
