@@ -220,17 +220,18 @@ class Cache:
 
         entry = self.files.get(str(f.path))
         key = self._key(f)
-        if key is None or not isinstance(entry, list) or len(entry) != 7 or entry[0] != key:
+        if key is None or not isinstance(entry, list) or len(entry) != 8 or entry[0] != key:
             return None
         try:
-            _, hits, sups, sup_hits, statements, contextual, fp = entry
+            _, hits, sups, sup_hits, statements, contextual, fp, locks = entry
             if contextual and fp != self._fingerprint(reported=False):
                 return None
             if not (_rows(hits, 8) and _rows(sups, suppress.WIDTH) and _rows(sup_hits, 8)
-                    and all(type(s[1]) is list for s in sups)):
+                    and all(type(s[1]) is list for s in sups) and type(locks) is dict
+                    and all(_rows(c, 6) for c in locks.values())):
                 return None  # a hand-edited or damaged entry: checked again
             # the JSON lists as they are: engine.assemble unpacks a list as it does a tuple
-            return FileResult(hits, [], sups, sup_hits, statements, bool(contextual))
+            return FileResult(hits, [], sups, sup_hits, statements, bool(contextual), locks=locks)
         except (TypeError, ValueError, IndexError):
             return None
 
@@ -240,7 +241,7 @@ class Cache:
             return
         fp = self._fingerprint(reported=False) if result.contextual else None
         self.files[str(f.path)] = [key, result.hits, result.sups, result.sup_hits, result.statements,
-                                   result.contextual, fp]
+                                   result.contextual, fp, result.locks]
         self.dirty = True
 
     # --- project rules -------------------------------------------------------------------
