@@ -19,6 +19,7 @@ import pytest
 
 from migcheck import cli, files, config
 from migcheck.analysis import locks as lock_model
+from test_stats import shop  # noqa: F401  (a project with a statistics snapshot)
 from test_trace import needs_server, pg, postgres  # noqa: F401  (pg: the module's temporary cluster)
 
 BASE = """\
@@ -215,3 +216,19 @@ def test_migcheck_locks_shows_the_new_rules_statements(project, capsys):
         [("events", "SHARE UPDATE EXCLUSIVE", False, False), ("events_2020", "ACCESS EXCLUSIVE", False, False)],
         [("events", "ACCESS EXCLUSIVE", False, False)],
     ]
+
+
+def test_reindex_and_detach_follow_the_production_risk(shop, capsys):
+    """With a statistics snapshot (docs/stats.md), the two new lock rules take the table's risk:
+    an error on a large, busy table, info on a small idle one, like the other lock rules."""
+    from test_stats import by_rule, findings, migration
+
+    big = migration(shop, "REINDEX TABLE orders;\n", "20251022_001_big.sql")
+    small = migration(shop, "REINDEX TABLE settings;\n", "20251022_002_small.sql")
+    (f,) = by_rule(findings(capsys, big)[0], "require-concurrent-reindex")
+    assert f["severity"] == "error" and "(`orders`: 41 M rows, 12 GB" in f["message"]
+    (f,) = by_rule(findings(capsys, small)[0], "require-concurrent-reindex")
+    assert f["severity"] == "info"
+    detach = migration(shop, "ALTER TABLE orders DETACH PARTITION orders_2020;\n", "20251022_003_detach.sql")
+    (f,) = by_rule(findings(capsys, detach)[0], "require-concurrent-partition-detach")
+    assert f["severity"] == "error"
