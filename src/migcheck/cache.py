@@ -27,7 +27,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__, summaries
+from . import __version__, summaries, suppress
 from ._digest import blake2b
 
 FORMAT = 1
@@ -228,7 +228,7 @@ class Cache:
             _, hits, sups, sup_hits, statements, contextual, fp, locks = entry
             if contextual and fp != self._fingerprint(reported=False):
                 return None
-            if not (_rows(hits, 8) and _rows(sups, 8) and _rows(sup_hits, 8)
+            if not (_rows(hits, 8) and _rows(sups, suppress.WIDTH) and _rows(sup_hits, 8)
                     and all(type(s[1]) is list for s in sups) and type(locks) is dict
                     and all(_rows(c, 6) for c in locks.values())):
                 return None  # a hand-edited or damaged entry: checked again

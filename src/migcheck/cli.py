@@ -408,13 +408,20 @@ def explain(rule_id) -> int:
     """Print a rule's documentation."""
     from . import docs, registry
 
-    canon = registry.resolve(rule_id)
-    if canon is None:
-        _fail(f"unknown rule id '{rule_id}' (see `migcheck rules`)")
-    text = docs.read(canon)
-    if text is None:
-        _fail(f"no documentation found for rule '{canon}' (broken installation?)")
-    click.echo(text, nl=not text.endswith("\n"))
+    ids = registry.expand(rule_id)
+    if not ids:
+        _fail(registry.unknown(rule_id))
+    texts = []
+    for canon in ids:
+        text = docs.read(canon)
+        if text is None:
+            _fail(f"no documentation found for rule '{canon}' (broken installation?)")
+        texts.append(text if text.endswith("\n") else text + "\n")
+    if ids != (rule_id,):  # an alias or another tool's id: say which rules it stands for
+        rules = ", ".join(f"`{c}`" for c in ids)
+        tool = "squawk's " if rule_id in registry.SQUAWK else ""
+        click.echo(f"{tool}`{rule_id}` is covered by migcheck's {rules}.\n")
+    click.echo("\n".join(texts), nl=False)
     return EXIT_OK
 
 

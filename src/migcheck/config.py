@@ -184,10 +184,16 @@ def _rule_list(value: Any, where: str) -> list[str]:
         items = list(value)
     else:
         raise ConfigError(f"{where} must be a list of rule ids")
+    out: list[str] = []
     for item in items:
-        if item not in registry.GROUPS and registry.resolve(item) is None:
-            raise ConfigError(f"{where}: unknown rule id '{item}' (see `migcheck rules`)")
-    return items
+        if item in registry.GROUPS:
+            out.append(item)
+            continue
+        canon = registry.expand(item)  # an alias or another tool's id: the rules it stands for
+        if not canon:
+            raise ConfigError(f"{where}: {registry.unknown(item, registry.GROUPS)}")
+        out.extend(c for c in canon if c not in out)
+    return out
 
 
 def _globs(value: Any, where: str) -> list[str]:
@@ -208,9 +214,13 @@ def _expand_groups(names: list[str]) -> set[str]:
         if name in registry.GROUPS:
             out |= {rid for rid, r in registry.load().items() if r.group == name}
         else:
-            out.add(registry.resolve(name))
+            out.update(registry.expand(name))
     return out
 
+
+# The newest `postgres-version`: 19 for what a rule advises there (REPACK ... CONCURRENTLY); the
+# parser is PostgreSQL 18's (pglast 8), so syntax new in 19 is still a parse-error.
+MAX_POSTGRES_VERSION = 19
 
 KEYS = {
     "migrations", "rollback", "naming", "sequence", "header", "changelog", "select", "ignore",
@@ -411,12 +421,12 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         value = typed("severity", dict, "a table of rule id = level")
         sev = {}
         for rid, level in value.items():
-            canon = registry.resolve(rid)
-            if canon is None:
-                raise ConfigError(f"{where}: 'severity': unknown rule id '{rid}' (see `migcheck rules`)")
+            canon = registry.expand(rid)
+            if not canon:
+                raise ConfigError(f"{where}: 'severity': {registry.unknown(rid)}")
             if level not in LEVELS:
                 raise ConfigError(f"{where}: 'severity.{rid}' must be one of {', '.join(LEVELS)}, not {level!r}")
-            sev[canon] = level
+            sev.update(dict.fromkeys(canon, level))
         cfg.severity = sev
     if "fail-on" in data:
         value = typed("fail-on", str, "error, warning or info")
@@ -440,8 +450,9 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         cfg.risk = _risk(data["risk"], where)
     if "postgres-version" in data:
         value = typed("postgres-version", int, "a major version number such as 15")
-        if not 9 <= value <= 18:
-            raise ConfigError(f"{where}: 'postgres-version' must be a PostgreSQL major version from 9 to 18, not {value}")
+        if not 9 <= value <= MAX_POSTGRES_VERSION:
+            raise ConfigError(f"{where}: 'postgres-version' must be a PostgreSQL major version from 9 to "
+                              f"{MAX_POSTGRES_VERSION}, not {value}")
         cfg.postgres_version = value
     if "dialect" in data:
         from . import dialects

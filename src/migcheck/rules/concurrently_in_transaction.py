@@ -6,8 +6,8 @@ _ERROR_NAME = {"ALTER TYPE ... ADD VALUE (before PostgreSQL 12)": "ALTER TYPE ..
 
 
 def _error_name(st, what: str) -> str:
-    if what == "REINDEX SYSTEM/DATABASE":
-        return "REINDEX SYSTEM" if st.node.get("kind") == "REINDEX_OBJECT_SYSTEM" else "REINDEX DATABASE"
+    if what == "REINDEX SCHEMA/DATABASE/SYSTEM":
+        return "REINDEX " + st.node.get("kind", "REINDEX_OBJECT_DATABASE").removeprefix("REINDEX_OBJECT_")
     return _ERROR_NAME.get(what) or what
 
 

@@ -41,7 +41,9 @@ def _rule_set(value: str | None, where: str) -> list[str]:
             continue
         canon = registry.resolve(item)
         if canon is None:
-            raise VerifyError(f"{where}: unknown rule id '{item}' (see `migcheck rules`)")
+            if not registry.expand(item):
+                raise VerifyError(f"{where}: {registry.unknown(item, ('rollback', 'safety'))}")
+            canon = item  # another tool's id for several rules, none of them a verify rule
         if canon not in RULES:
             raise VerifyError(f"{where}: '{item}' is not a verify rule (verify reports {', '.join(RULES)}; "
                               "the other rules run with `migcheck check`)")
