@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Callable, Iterable
 
 from . import header as header_mod
 from ._digest import blake2b
-from . import layout, registry, source
+from . import layout, registry, source, suppress
 from .config import Config, ConfigError
 from .verify import RULES as VERIFY_RULES
 from .model import SEVERITY_RANK, Comment, Finding, Header, Hit, Statement
@@ -451,67 +450,6 @@ class Context:
         return self._project
 
 
-_DIRECTIVE = re.compile(r"^(?:--|/\*)\s*migcheck:\s*(ignore-file|ignore)\b(.*?)(?:\*/)?\s*$", re.S)
-
-
-@dataclass
-class Suppression:
-    """A ``migcheck: ignore`` / ``ignore-file`` comment and the rules it names."""
-
-    comment: Comment
-    file_wide: bool
-    rules: list[str]  # canonical ids that exist
-    reason: str
-    used: set[str] = field(default_factory=set)
-    statement: Statement | None = None
-
-
-def _suppressions(f: MigrationFile, hits: list[Hit]) -> list[Suppression]:
-    if "migcheck:" not in f.text:
-        return []
-    out = []
-    for c in f.comments:
-        # inside a DO block, a suppression covers the statements of the body
-        parent = next((s for s in f.statements if s.kind == "DoStmt" and s.start < c.start < s.end), None)
-        stmts = [s for s in f.all_statements if s.parent is parent] if parent else f.statements
-        m = _DIRECTIVE.match(c.text)
-        if not m:
-            continue
-        directive, rest = m.group(1), m.group(2)
-        ids_part, sep, reason = rest.partition("--")
-        names = [n for n in re.split(r"[\s,]+", ids_part.strip()) if n]
-        known = []
-        for name in names:
-            canon = registry.resolve(name)
-            if canon is None:
-                hits.append(Hit(f, c.line, c.column,
-                                f"suppression comment names unknown rule '{name}'",
-                                "Check the id with `migcheck rules`; the comment's other ids still apply.",
-                                rule_override="unknown-rule"))
-            else:
-                known.append(canon)
-        reason = reason.strip()
-        if not names:
-            hits.append(Hit(f, c.line, c.column, "suppression comment names no rule",
-                            "Name the rules to suppress: `-- migcheck: ignore <rule-id> -- <reason>`.",
-                            rule_override="unknown-rule"))
-            continue
-        if not reason:
-            hits.append(Hit(f, c.line, c.column,
-                            f"suppression of {', '.join(names)} has no reason, so it suppresses nothing",
-                            f"Add the review record after `--`: `-- migcheck: {directive} {', '.join(names)} -- <why this is safe, who approved>`.",
-                            rule_override="suppression-missing-reason"))
-            continue
-        sup = Suppression(c, directive == "ignore-file", known, reason)
-        if not sup.file_wide:
-            if c.own_line:
-                sup.statement = next((s for s in stmts if s.start > c.start), None)
-            else:
-                sup.statement = next((s for s in reversed(stmts) if s.start < c.start and s.end_line >= c.line), None)
-        out.append(sup)
-    return out
-
-
 class EngineFailure(Exception):
     """The run could not produce a complete result (a worker process died): exit 2, never a
     partial result that looks clean."""
@@ -582,12 +520,7 @@ def check_file(f: MigrationFile, file_rules: list[registry.Rule], enabled, ctx: 
         if f.kind in r.kinds:
             _call(r, f, ctx, f.display, hits, errors, deferred)
     extra: list[Hit] = []
-    sups = []
-    for sup in _suppressions(f, extra):
-        c = sup.comment
-        st = sup.statement
-        sups.append((sup.file_wide, tuple(sup.rules), sup.reason, st.line if st else None, st.end_line if st else None,
-                     c.line, c.column, c.column + len(c.text.splitlines()[0])))
+    sups = suppress.records(f, extra)
     return FileResult(hits, errors, sups, [_rec(h.rule_override, h) for h in extra],
                       len(f.statements) if "_parsed" in f.__dict__ else None, ctx.touched, tuple(deferred))
 
@@ -723,10 +656,10 @@ def assemble(project: Project, config: Config, rules, reported: list[MigrationFi
             f._statement_count = fr.statements
     for r in project_rules:
         hits.extend(project_hits.get(r.id, ()))
-    sups_by_file: dict[str, list[list]] = {}
+    sups = suppress.Table()
     for f in reported:  # (a file that cannot be read has no suppressions: its bytes are not needed here)
         fr = results[f.path]
-        sups_by_file[str(f.path)] = [[*s, set()] for s in fr.sups]
+        sups.add(str(f.path), fr.sups)
         hits.extend(fr.sup_hits)
 
     findings: list[Finding] = []
@@ -738,28 +671,13 @@ def assemble(project: Project, config: Config, rules, reported: list[MigrationFi
         if display is None or rid not in severity:
             continue
         finding = Finding(rid, severity[rid], display, line, col, msg, help, end_line, end_col)
-        if rid != "suppression-missing-reason" and path in sups_by_file:
-            for sup in sups_by_file[path]:
-                file_wide, sup_rules, reason, s_line, s_end = sup[:5]
-                if rid not in sup_rules:
-                    continue
-                if file_wide or (s_line is not None and s_line <= line <= s_end):
-                    finding.suppressed, finding.reason = True, reason
-                    sup[8].add(rid)
-                    break
+        sups.apply(finding, rid, path)
         findings.append(finding)
     if "unused-suppression" in rules:
+        level = config.severity_of(all_rules["unused-suppression"])
         for f in reported:
-            for file_wide, sup_rules, reason, s_line, s_end, c_line, c_col, c_end, used in sups_by_file.get(str(f.path), ()):
-                # verify's rules are never emitted by check: their suppressions are not unused here
-                unused = [r for r in sup_rules if r not in used and r in rules and r not in VERIFY_RULES]
-                if unused:
-                    what = "file" if file_wide else "statement"
-                    findings.append(Finding(
-                        "unused-suppression", config.severity_of(all_rules["unused-suppression"]), f.display, c_line, c_col,
-                        f"suppression of {', '.join(unused)} matches no finding in this {what}",
-                        "Remove the stale id from the comment (or the whole comment) so it cannot hide a future finding.",
-                        c_line, c_end))
+            # verify's rules are never emitted by check: their suppressions are not unused here
+            findings.extend(sups.unused(str(f.path), f.display, rules, level, VERIFY_RULES))
     findings.sort(key=Finding.sort_key)
     errs = [InternalError(*e) for e in file_errors + errors]
     return Result(findings, reported, errs)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .. import engine, header as header_mod, pg, registry
+from .. import header as header_mod, pg, registry, suppress
 from ..config import Config
 from ..engine import MigrationFile, Project, Result
 from ..model import Finding, Statement, walk
@@ -539,7 +539,7 @@ def _apply_suppressions(findings: list[Finding], files: list[MigrationFile]) -> 
             continue
         if finding.path not in cache:
             try:
-                cache[finding.path] = engine._suppressions(f, [])
+                cache[finding.path] = suppress.suppressions(f, [])
             except Exception:  # the engine's suppression parser is not part of verify's contract
                 cache[finding.path] = []
         for sup in cache[finding.path]:
