@@ -27,7 +27,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__, summaries
+from . import __version__, summaries, suppress
 from ._digest import blake2b
 
 FORMAT = 1
@@ -226,7 +226,7 @@ class Cache:
             _, hits, sups, sup_hits, statements, contextual, fp = entry
             if contextual and fp != self._fingerprint(reported=False):
                 return None
-            if not (_rows(hits, 8) and _rows(sups, 8) and _rows(sup_hits, 8)
+            if not (_rows(hits, 8) and _rows(sups, suppress.WIDTH) and _rows(sup_hits, 8)
                     and all(type(s[1]) is list for s in sups)):
                 return None  # a hand-edited or damaged entry: checked again
             # the JSON lists as they are: engine.assemble unpacks a list as it does a tuple

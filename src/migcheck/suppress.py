@@ -3,9 +3,15 @@
 Engine layer: reads a file's comments, says which statement each suppression covers, and marks
 the findings it covers as suppressed. It never imports a rule module.
 
+A suppression covers one statement: the next one when the comment is on a line of its own,
+the one it ends otherwise (CONVENTIONS.md). A finding is covered when its position lies in that
+statement, from its first token up to (not including) the position just past it: never the rest
+of the line, so ``BEGIN; DROP TABLE x;`` after the comment covers the BEGIN only.
+
 A suppression travels as plain data (it is cached per file and comes back from pool workers):
-``(file_wide, rules, reason, statement line, statement end line, comment line, comment column,
-comment end column)``.
+``(file_wide, rules, reason, statement line, statement column, statement end line, statement
+end column, comment line, comment column, comment end column)``; the statement's four are None
+for a file-wide one or one that covers no statement.
 """
 
 from __future__ import annotations
@@ -89,9 +95,19 @@ def records(f: MigrationFile, hits: list[Hit]) -> list[tuple]:
     for sup in suppressions(f, hits):
         c = sup.comment
         st = sup.statement
-        out.append((sup.file_wide, tuple(sup.rules), sup.reason, st.line if st else None, st.end_line if st else None,
+        where = (st.line, st.column, st.end_line, st.end_column) if st else (None, None, None, None)
+        out.append((sup.file_wide, tuple(sup.rules), sup.reason, *where,
                     c.line, c.column, c.column + len(c.text.splitlines()[0])))
     return out
+
+
+WIDTH = 10  # items of a record
+
+
+def covers(start: tuple[int, int], end: tuple[int, int], line: int, column: int) -> bool:
+    """Is the position ``line``:``column`` in the statement from ``start`` (its first token) to
+    ``end`` (just past it)?"""
+    return start <= (line, column) < end
 
 
 class Table:
@@ -108,21 +124,21 @@ class Table:
         suppression covers it."""
         if rid == "suppression-missing-reason" or path not in self.by_file:
             return
-        line = finding.line
+        line, column = finding.line, finding.column
         for sup in self.by_file[path]:
-            file_wide, sup_rules, reason, s_line, s_end = sup[:5]
+            file_wide, sup_rules, reason, s_line, s_col, e_line, e_col = sup[:7]
             if rid not in sup_rules:
                 continue
-            if file_wide or (s_line is not None and s_line <= line <= s_end):
+            if file_wide or (s_line is not None and covers((s_line, s_col), (e_line, e_col), line, column)):
                 finding.suppressed, finding.reason = True, reason
-                sup[8].add(rid)
+                sup[WIDTH].add(rid)
                 break
 
     def unused(self, path: str, display: str, enabled, severity: str, ignored=frozenset()) -> list[Finding]:
         """``unused-suppression`` findings of the file at ``path``: ids of enabled rules (other
         than ``ignored``, rules this run never emits) that suppressed nothing."""
         out = []
-        for file_wide, sup_rules, reason, s_line, s_end, c_line, c_col, c_end, used in self.by_file.get(path, ()):
+        for file_wide, sup_rules, reason, *_, c_line, c_col, c_end, used in self.by_file.get(path, ()):
             unused = [r for r in sup_rules if r not in used and r in enabled and r not in ignored]
             if unused:
                 what = "file" if file_wide else "statement"

@@ -545,6 +545,8 @@ def _apply_suppressions(findings: list[Finding], files: list[MigrationFile]) -> 
         for sup in cache[finding.path]:
             if finding.rule not in sup.rules:
                 continue
-            if sup.file_wide or (sup.statement is not None and sup.statement.line <= finding.line <= sup.statement.end_line):
+            st = sup.statement
+            if sup.file_wide or (st is not None and suppress.covers((st.line, st.column), (st.end_line, st.end_column),
+                                                                    finding.line, finding.column)):
                 finding.suppressed, finding.reason = True, sup.reason
                 break
