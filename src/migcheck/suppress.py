@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import registry
+from . import registry, routines
 from .model import Comment, Finding, Hit, Statement
 
 if TYPE_CHECKING:  # (the file type lives with the engine)
@@ -49,11 +49,15 @@ def suppressions(f: MigrationFile, hits: list[Hit]) -> list[Suppression]:
     out = []
     for c in f.comments:
         # inside a DO block, a suppression covers the statements of the body
-        parent = next((s for s in f.statements if s.kind == "DoStmt" and s.start < c.start < s.end), None)
-        stmts = [s for s in f.all_statements if s.parent is parent] if parent else f.statements
         m = DIRECTIVE.match(c.text)
         if not m:
             continue
+        parent = next((s for s in f.statements if s.kind == "DoStmt" and s.start < c.start < s.end), None)
+        if parent:  # its SQL statements, and its lines that call a routine or run dynamic SQL
+            stmts = [s for s in f.all_statements if s.parent is parent] + routines.do_lines(f, parent)
+            stmts.sort(key=lambda s: s.start)
+        else:
+            stmts = f.statements
         directive, rest = m.group(1), m.group(2)
         ids_part, sep, reason = rest.partition("--")
         names = [n for n in re.split(r"[\s,]+", ids_part.strip()) if n]

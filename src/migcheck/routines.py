@@ -1,0 +1,374 @@
+"""What a migration runs through the functions and procedures it defines and then calls.
+
+A ``CREATE FUNCTION`` only stores a body; the body runs when the function is called. When the
+same migration calls it (``SELECT f()``, ``SELECT * FROM f()``, ``INSERT ... VALUES (f())``,
+``CALL p()``, or ``PERFORM f()`` / ``CALL p()`` / any expression in a ``DO`` block), what the body
+runs is part of the migration. ``executed(f)`` gives the file's statements (``all_statements``)
+plus, for each such call, the statements of the called body, positioned at the call and marked
+with ``via`` (the routine's name); calls inside the body are followed too. A routine the
+migration only defines, and calls of routines defined in other files, add nothing.
+
+What cannot be read statically is listed by ``dynamic(f)``: an ``EXECUTE`` whose SQL is built at
+run time (``'DR' || 'OP TABLE x'``, ``format(...)``, a variable), in a ``DO`` block or in a body
+the migration calls. An ``EXECUTE`` of one constant string is read as the statement it holds.
+
+Bodies read: ``LANGUAGE plpgsql``, ``LANGUAGE sql`` (``AS '...'`` and ``BEGIN ATOMIC``). Not
+followed (and not reported as calls): triggers (they run on later writes), defaults, views,
+policies and index expressions, which name a function without running it now.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from . import pg as pgtree, plpgsql
+from ._pglast import parser as pg
+from .model import Statement, walk
+from .source import too_deep
+
+# Statements whose expressions run when the statement runs (a function named in them is called)
+RUNS_EXPRESSIONS = frozenset({"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CallStmt",
+                              "CreateTableAsStmt", "CopyStmt"})
+MAX_DEPTH = 20  # calls followed from one call site
+
+
+@dataclass
+class Routine:
+    """A function or procedure the file defines, and what its body does."""
+
+    name: str  # as written (schema.name)
+    key: tuple[str | None, str]
+    st: Statement  # its CREATE
+    runs: list[tuple[str, dict, str]] = field(default_factory=list)  # (kind, node, text) of the body's statements
+    calls: list[tuple[str | None, str]] = field(default_factory=list)  # routines the body calls
+    dynamic: list[str] = field(default_factory=list)  # EXECUTE expressions built at run time
+
+
+# --- names ----------------------------------------------------------------------------------
+
+def _key(parts: list[str]) -> tuple[str | None, str] | None:
+    if not parts:
+        return None
+    return (parts[-2] if len(parts) >= 2 else None, parts[-1])
+
+
+def _matches(call: tuple[str | None, str], defined: tuple[str | None, str]) -> bool:
+    return call[1] == defined[1] and (call[0] is None or defined[0] is None or call[0] == defined[0])
+
+
+def called(kind: str, node: dict) -> list[tuple[str | None, str]]:
+    """Names of the routines a statement calls when it runs."""
+    if kind not in RUNS_EXPRESSIONS:
+        return []
+    out = []
+    if kind == "CallStmt":
+        k = _key(pgtree.strings((node.get("funccall") or {}).get("funcname")))
+        if k:
+            out.append(k)
+    for t, fields in walk(node):
+        if t == "FuncCall":
+            k = _key(pgtree.strings(fields.get("funcname")))
+            if k:
+                out.append(k)
+    return out
+
+
+# --- PL/pgSQL -------------------------------------------------------------------------------
+
+def _parse(sql: str) -> list[tuple[str, dict, str]]:
+    """(kind, node, text) of the statements of ``sql``, [] when it does not parse."""
+    try:
+        tree = json.loads(pg.parse_sql_json(sql))
+    except (pg.ParseError, RecursionError, ValueError):
+        return []
+    out = []
+    data = sql.encode("utf-8")
+    for raw in tree.get("stmts", ()):
+        kind, node = next(iter(raw["stmt"].items()))
+        if too_deep(node):
+            continue
+        start = raw.get("stmt_location", 0)
+        length = raw.get("stmt_len", 0)
+        piece = data[start: start + length] if length else data[start:]
+        out.append((kind, node, piece.decode("utf-8", "replace").strip()))
+    return out
+
+
+def _expression_calls(query: str, mode: int) -> list[tuple[str | None, str]]:
+    """Routines a PL/pgSQL expression calls (``parseMode`` 0: a statement, 2: an expression,
+    3: an assignment ``target := expr``)."""
+    if mode == 0:
+        candidates = [query]
+    elif mode == 3:
+        target, sep, expr = query.partition(":=")
+        if not sep:
+            target, sep, expr = query.partition("=")
+        candidates = ["SELECT " + expr] if sep else []
+    else:
+        candidates = ["SELECT " + query]
+    out = []
+    for sql in candidates:
+        for kind, node, _ in _parse(sql):
+            out.extend(called(kind, node))
+    return out
+
+
+def _pl_events(tree, names: frozenset[str]) -> tuple[list[tuple[int, tuple]], list[tuple[int, str]]]:
+    """``([(line, routine called)], [(line, dynamic EXECUTE expression)])`` of a PL/pgSQL tree,
+    lines counted in the body from 1. Only expressions that mention one of ``names`` (lower-case
+    routine names) are parsed for calls."""
+    calls: list[tuple[int, tuple]] = []
+    dynamic: list[tuple[int, str]] = []
+
+    def look(query: str, mode: int, line: int) -> None:
+        low = query.lower()
+        if names and any(n in low for n in names):
+            calls.extend((line, k) for k in _expression_calls(query, mode))
+
+    stack = [(tree, 1)]
+    while stack:
+        cur, line = stack.pop()
+        if isinstance(cur, list):
+            stack.extend((item, line) for item in reversed(cur))
+            continue
+        if not isinstance(cur, dict):
+            continue
+        if len(cur) == 1:
+            key, val = next(iter(cur.items()))
+            if key == "PLpgSQL_expr" and isinstance(val, dict):
+                look(val.get("query") or "", val.get("parseMode", 2), line)
+                continue
+            if isinstance(val, dict) and key.startswith("PLpgSQL_"):
+                line = val.get("lineno", line)
+                dyn = None
+                if key in ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors"):
+                    dyn = val.get("query")
+                elif key in ("PLpgSQL_stmt_open", "PLpgSQL_stmt_return_query"):
+                    dyn = val.get("dynquery")
+                if dyn:
+                    text = (dyn.get("PLpgSQL_expr") or {}).get("query", "")
+                    decoded = plpgsql.decode_literal(text)
+                    if decoded is None:
+                        dynamic.append((line, text.strip()))
+                    else:  # one constant string: the statement it holds runs here
+                        look(decoded[0], 0, line)
+        stack.extend((v, line) for v in reversed(list(cur.values())))
+    calls.sort(key=lambda c: c[0])
+    dynamic.sort(key=lambda d: d[0])
+    return calls, dynamic
+
+
+def _plpgsql_statements(tree) -> list[tuple[str, dict, str]]:
+    out = []
+    for query, _line, is_literal in plpgsql._queries(tree):
+        if is_literal:
+            decoded = plpgsql.decode_literal(query)
+            if decoded is None:
+                continue  # built at run time: _pl_events lists it
+            query = decoded[0]
+        out.extend(_parse(query))
+    return out
+
+
+# --- definitions ----------------------------------------------------------------------------
+
+def _option(node: dict, name: str):
+    for opt in node.get("options") or ():
+        d = opt.get("DefElem", {})
+        if d.get("defname") == name:
+            return d.get("arg")
+    return None
+
+
+def _routine(st: Statement, names: frozenset[str]) -> Routine | None:
+    n = st.node
+    parts = pgtree.strings(n.get("funcname"))
+    key = _key(parts)
+    if key is None:
+        return None
+    r = Routine(".".join(parts), key, st)
+    body = n.get("sql_body")
+    if body:  # BEGIN ATOMIC ... END (or RETURN expr): already parsed
+        items = (body.get("List") or {}).get("items") or []
+        for item in items:
+            inner = (item.get("List") or {}).get("items") if isinstance(item, dict) and "List" in item else [item]
+            for stmt in inner or ():
+                if isinstance(stmt, dict) and stmt:
+                    kind, node = next(iter(stmt.items()))
+                    r.runs.append((kind, node, ""))
+        if "ReturnStmt" in body:  # RETURN expr
+            r.runs.append(("SelectStmt", {"targetList": [{"ResTarget": {"val": body["ReturnStmt"].get("returnval")}}]}, ""))
+    lang = ((_option(n, "language") or {}).get("String") or {}).get("sval", "sql").lower()
+    as_ = _option(n, "as")
+    text = None
+    if as_:
+        items = pgtree.strings((as_.get("List") or {}).get("items"))
+        text = items[0] if len(items) == 1 else None  # (two items: a C function's library and symbol)
+    if text is not None and lang == "sql":
+        r.runs.extend(_parse(text))
+    elif text is not None and lang == "plpgsql":
+        try:
+            tree = json.loads(pg.parse_plpgsql_json(st.text))
+        except (pg.ParseError, RecursionError, ValueError):
+            tree = None
+        if tree is not None:
+            r.runs.extend(_plpgsql_statements(tree))
+            calls, dynamic = _pl_events(tree, names)
+            r.calls.extend(k for _, k in calls)
+            r.dynamic.extend(q for _, q in dynamic)
+    for kind, node, _ in r.runs:
+        r.calls.extend(called(kind, node))
+    return r
+
+
+class _Defined:
+    """The routines a file defines, in file order; the one a call reaches is the last one
+    defined before the call."""
+
+    def __init__(self, statements: list[Statement]):
+        creates = [st for st in statements if st.kind == "CreateFunctionStmt"]
+        self.names = frozenset(k[1].lower() for k in (_key(pgtree.strings(st.node.get("funcname"))) for st in creates) if k)
+        self.routines: list[Routine] = []
+        for st in creates:
+            r = _routine(st, self.names)
+            if r is not None:
+                self.routines.append(r)
+
+    def at(self, key: tuple[str | None, str], offset: int) -> Routine | None:
+        found = None
+        for r in self.routines:
+            if r.st.start < offset and _matches(key, r.key):
+                found = r
+        return found
+
+
+# --- call sites -----------------------------------------------------------------------------
+
+def _line_site(do: Statement, body: plpgsql.Body, lineno: int, text: str, positions) -> Statement:
+    """A stand-in statement at the start of line ``lineno`` of a DO block's body."""
+    if body.offsets is None:
+        return do
+    i = plpgsql._skip_space_and_comments(body.text, body.line_start(lineno), len(body.text))
+    end_i = body.text.find("\n", i)
+    end_i = len(body.text) if end_i < 0 else end_i
+    start = body.file_offset(i)
+    end = body.file_offset(end_i)
+    line, col = positions.line_col(start)
+    end_line, end_col = positions.line_col(end)
+    return Statement(do.index, "PLpgSQL", {}, start, end, line, col, end_line, end_col, text[start:end].rstrip(),
+                     parent=do)
+
+
+def _scan(f) -> tuple[_Defined, list[tuple[Statement, list[tuple]]], list[tuple[Statement, str]]]:
+    """The routines the file defines; (where, routines called there) of every call the file
+    makes to one of them (a statement, or a line of a DO block); (where, expression) of every
+    dynamic EXECUTE of its DO blocks."""
+    if "_routines" in f.__dict__:
+        return f.__dict__["_routines"]
+    defined = _Defined(f.all_statements)
+    sites: list[tuple[Statement, list[tuple]]] = []
+    dynamic: list[tuple[Statement, str]] = []
+    for st in f.statements:
+        if st.kind == "DoStmt":
+            body = plpgsql.do_body(st, f.text)
+            if body is None:
+                continue
+            tag = "migcheck"
+            while f"${tag}$" in body.text:
+                tag += "_"
+            wrapper = f"CREATE FUNCTION migcheck_do() RETURNS void LANGUAGE plpgsql AS ${tag}${body.text}${tag}$"
+            try:
+                tree = json.loads(pg.parse_plpgsql_json(wrapper))
+            except (pg.ParseError, RecursionError, ValueError):
+                continue
+            calls, dyn = _pl_events(tree, defined.names)
+            by_line: dict[int, list[tuple]] = {}
+            for line, k in calls:
+                by_line.setdefault(line, []).append(k)
+            for line, keys in by_line.items():
+                sites.append((_line_site(st, body, line, f.text, f.positions), keys))
+            for line, q in dyn:
+                dynamic.append((_line_site(st, body, line, f.text, f.positions), q))
+        elif defined.routines:
+            keys = called(st.kind, st.node)
+            if keys:
+                sites.append((st, keys))
+    f.__dict__["_routines"] = found = (defined, sites, dynamic)
+    return found
+
+
+def _follow(defined: _Defined, key: tuple, offset: int, seen: set, chain: tuple = ()):
+    """Yield (routine, the routines that called it, outermost first) for ``key`` and what it
+    calls, each routine once."""
+    r = defined.at(key, offset)
+    if r is None or id(r) in seen or len(chain) > MAX_DEPTH:
+        return
+    seen.add(id(r))
+    yield r, chain
+    for k in r.calls:
+        yield from _follow(defined, k, offset, seen, chain + (r,))
+
+
+def _postgres(f) -> bool:
+    return getattr(f.config, "dialect", "postgres") == "postgres"
+
+
+def executed(f) -> list[Statement]:
+    """``f.all_statements`` plus the statements run by the routines the file defines and calls,
+    each positioned at the call (``parent``: the calling statement, ``via``: the routine)."""
+    if "_executed" in f.__dict__:
+        return f.__dict__["_executed"]
+    statements = f.all_statements
+    if not _postgres(f) or not any(s.kind == "CreateFunctionStmt" for s in statements):
+        f.__dict__["_executed"] = statements
+        return statements
+    defined, sites, _ = _scan(f)
+    extra: list[Statement] = []
+    for site, keys in sites:
+        seen: set = set()
+        for key in keys:
+            for r, chain in _follow(defined, key, site.start, seen):
+                for kind, node, text in r.runs:
+                    extra.append(Statement(site.index, kind, node, site.start, site.end, site.line, site.column,
+                                           site.end_line, site.end_column, text or site.text, parent=site,
+                                           via=_shown(r, chain)))
+    out = sorted(statements + extra, key=lambda s: s.start) if extra else statements
+    f.__dict__["_executed"] = out
+    return out
+
+
+def _shown(r: Routine, chain: tuple = ()) -> str:
+    """``function f() defined at line 4, called here``, or with the routines that call it
+    ``function f() defined at line 4, through g() called here``."""
+    word = "procedure" if r.st.node.get("is_procedure") else "function"
+    if chain:
+        return f"{word} {r.name}() defined at line {r.st.line}, through {' and '.join(c.name + '()' for c in chain)} called here"
+    return f"{word} {r.name}() defined at line {r.st.line}, called here"
+
+
+def dynamic(f) -> list[tuple[Statement, str | None, str]]:
+    """(where, the routine it runs in or None, the expression) of every EXECUTE of SQL built at
+    run time that the file runs: in a DO block, or in a routine it defines and calls."""
+    if not _postgres(f) or not any(s.kind in ("DoStmt", "CreateFunctionStmt") for s in f.statements):
+        return []
+    defined, sites, dyn = _scan(f)
+    out: list[tuple[Statement, str | None, str]] = [(st, None, q) for st, q in dyn]
+    for site, keys in sites:
+        seen: set = set()
+        for key in keys:
+            for r, chain in _follow(defined, key, site.start, seen):
+                out.extend((site, _shown(r, chain), q) for q in r.dynamic)
+    out.sort(key=lambda x: x[0].start)
+    return out
+
+
+def do_lines(f, do: Statement) -> list[Statement]:
+    """The lines of the DO block ``do`` that call a routine of the file or run dynamic SQL, as
+    statements (a suppression comment in the body covers the line that follows it)."""
+    if not _postgres(f):
+        return []
+    _, sites, dyn = _scan(f)
+    found = {id(st): st for st, _ in sites if st.parent is do}
+    found.update((id(st), st) for st, _ in dyn if st.parent is do)
+    return list(found.values())
