@@ -95,37 +95,35 @@ def _parse(sql: str) -> list[tuple[str, dict, str]]:
     return out
 
 
-def _expression_calls(query: str, mode: int) -> list[tuple[str | None, str]]:
-    """Routines a PL/pgSQL expression calls (``parseMode`` 0: a statement, 2: an expression,
-    3: an assignment ``target := expr``)."""
+def _expression(query: str, mode: int) -> list[tuple[str, dict, str]]:
+    """A PL/pgSQL expression as statements (``parseMode`` 0: a statement, 2: an expression,
+    3: an assignment ``target := expr``), [] when it calls nothing (no parenthesis) or does not
+    parse."""
+    if "(" not in query:
+        return []
     if mode == 0:
-        candidates = [query]
-    elif mode == 3:
+        return _parse(query)
+    if mode == 3:
         target, sep, expr = query.partition(":=")
         if not sep:
             target, sep, expr = query.partition("=")
-        candidates = ["SELECT " + expr] if sep else []
-    else:
-        candidates = ["SELECT " + query]
-    out = []
-    for sql in candidates:
-        for kind, node, _ in _parse(sql):
-            out.extend(called(kind, node))
-    return out
+        return _parse("SELECT " + expr) if sep else []
+    return _parse("SELECT " + query)
 
 
-def _pl_events(tree, names: frozenset[str]) -> tuple[list[tuple[int, tuple]], list[tuple[int, str]]]:
-    """``([(line, routine called)], [(line, dynamic EXECUTE expression)])`` of a PL/pgSQL tree,
-    lines counted in the body from 1. Only expressions that mention one of ``names`` (lower-case
-    routine names) are parsed for calls."""
-    calls: list[tuple[int, tuple]] = []
+# PL/pgSQL statements whose SQL plpgsql._queries already lists (the DO block's inner statements)
+_LISTED = {"PLpgSQL_stmt_execsql": "sqlstmt", "PLpgSQL_stmt_call": "expr", "PLpgSQL_stmt_fors": "query",
+           "PLpgSQL_stmt_open": "query", "PLpgSQL_stmt_return_query": "query"}
+
+
+def _pl_events(tree) -> tuple[list[tuple[int, str, dict, str]], list[tuple[int, str]]]:
+    """``([(line, kind, node, text)], [(line, dynamic EXECUTE expression)])`` of a PL/pgSQL tree,
+    lines counted in the body from 1: the expressions it evaluates (``PERFORM``, conditions,
+    assignments, ``RETURN``, ``RAISE`` arguments, ...; not the SQL statements
+    ``plpgsql._queries`` lists) as statements, and the ``EXECUTE``s of SQL built at run time."""
+    exprs: list[tuple[int, str, dict, str]] = []
     dynamic: list[tuple[int, str]] = []
-
-    def look(query: str, mode: int, line: int) -> None:
-        low = query.lower()
-        if names and any(n in low for n in names):
-            calls.extend((line, k) for k in _expression_calls(query, mode))
-
+    listed: set[int] = set()
     stack = [(tree, 1)]
     while stack:
         cur, line = stack.pop()
@@ -137,10 +135,13 @@ def _pl_events(tree, names: frozenset[str]) -> tuple[list[tuple[int, tuple]], li
         if len(cur) == 1:
             key, val = next(iter(cur.items()))
             if key == "PLpgSQL_expr" and isinstance(val, dict):
-                look(val.get("query") or "", val.get("parseMode", 2), line)
+                if id(val) not in listed:
+                    exprs.extend((line, *st) for st in _expression(val.get("query") or "", val.get("parseMode", 2)))
                 continue
             if isinstance(val, dict) and key.startswith("PLpgSQL_"):
                 line = val.get("lineno", line)
+                if key in _LISTED and isinstance(val.get(_LISTED[key]), dict):
+                    listed.add(id(val[_LISTED[key]].get("PLpgSQL_expr")))
                 dyn = None
                 if key in ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors"):
                     dyn = val.get("query")
@@ -148,15 +149,15 @@ def _pl_events(tree, names: frozenset[str]) -> tuple[list[tuple[int, tuple]], li
                     dyn = val.get("dynquery")
                 if dyn:
                     text = (dyn.get("PLpgSQL_expr") or {}).get("query", "")
-                    decoded = plpgsql.decode_literal(text)
-                    if decoded is None:
+                    listed.add(id(dyn.get("PLpgSQL_expr")))
+                    if plpgsql.decode_literal(text) is None:
                         dynamic.append((line, text.strip()))
-                    else:  # one constant string: the statement it holds runs here
-                        look(decoded[0], 0, line)
+                        # (a function called to build it still runs)
+                        exprs.extend((line, *st) for st in _expression(text, 2))
         stack.extend((v, line) for v in reversed(list(cur.values())))
-    calls.sort(key=lambda c: c[0])
+    exprs.sort(key=lambda e: e[0])
     dynamic.sort(key=lambda d: d[0])
-    return calls, dynamic
+    return exprs, dynamic
 
 
 def _plpgsql_statements(tree) -> list[tuple[str, dict, str]]:
@@ -181,7 +182,7 @@ def _option(node: dict, name: str):
     return None
 
 
-def _routine(st: Statement, names: frozenset[str]) -> Routine | None:
+def _routine(st: Statement) -> Routine | None:
     n = st.node
     parts = pgtree.strings(n.get("funcname"))
     key = _key(parts)
@@ -214,8 +215,8 @@ def _routine(st: Statement, names: frozenset[str]) -> Routine | None:
             tree = None
         if tree is not None:
             r.runs.extend(_plpgsql_statements(tree))
-            calls, dynamic = _pl_events(tree, names)
-            r.calls.extend(k for _, k in calls)
+            exprs, dynamic = _pl_events(tree)
+            r.runs.extend((kind, node, text) for _, kind, node, text in exprs)
             r.dynamic.extend(q for _, q in dynamic)
     for kind, node, _ in r.runs:
         r.calls.extend(called(kind, node))
@@ -227,11 +228,11 @@ class _Defined:
     defined before the call."""
 
     def __init__(self, statements: list[Statement]):
-        creates = [st for st in statements if st.kind == "CreateFunctionStmt"]
-        self.names = frozenset(k[1].lower() for k in (_key(pgtree.strings(st.node.get("funcname"))) for st in creates) if k)
         self.routines: list[Routine] = []
-        for st in creates:
-            r = _routine(st, self.names)
+        for st in statements:
+            if st.kind != "CreateFunctionStmt":
+                continue
+            r = _routine(st)
             if r is not None:
                 self.routines.append(r)
 
@@ -260,42 +261,47 @@ def _line_site(do: Statement, body: plpgsql.Body, lineno: int, text: str, positi
                      parent=do)
 
 
-def _scan(f) -> tuple[_Defined, list[tuple[Statement, list[tuple]]], list[tuple[Statement, str]]]:
-    """The routines the file defines; (where, routines called there) of every call the file
-    makes to one of them (a statement, or a line of a DO block); (where, expression) of every
-    dynamic EXECUTE of its DO blocks."""
+def _scan(f) -> tuple[_Defined, list[Statement], list[tuple[Statement, list[tuple]]], list[tuple[Statement, str]]]:
+    """What the file's DO blocks and calls run: the routines the file defines; the expressions
+    its DO blocks evaluate, as statements at their line; (where, routines called there) of every
+    call of one of those routines (a statement, an inner statement of a DO block, or a line of
+    one); (where, expression) of every dynamic EXECUTE of its DO blocks."""
     if "_routines" in f.__dict__:
         return f.__dict__["_routines"]
     defined = _Defined(f.all_statements)
+    exprs: list[Statement] = []
     sites: list[tuple[Statement, list[tuple]]] = []
     dynamic: list[tuple[Statement, str]] = []
     for st in f.statements:
-        if st.kind == "DoStmt":
-            body = plpgsql.do_body(st, f.text)
-            if body is None:
-                continue
-            tag = "migcheck"
-            while f"${tag}$" in body.text:
-                tag += "_"
-            wrapper = f"CREATE FUNCTION migcheck_do() RETURNS void LANGUAGE plpgsql AS ${tag}${body.text}${tag}$"
-            try:
-                tree = json.loads(pg.parse_plpgsql_json(wrapper))
-            except (pg.ParseError, RecursionError, ValueError):
-                continue
-            calls, dyn = _pl_events(tree, defined.names)
-            by_line: dict[int, list[tuple]] = {}
-            for line, k in calls:
-                by_line.setdefault(line, []).append(k)
-            for line, keys in by_line.items():
-                sites.append((_line_site(st, body, line, f.text, f.positions), keys))
-            for line, q in dyn:
-                dynamic.append((_line_site(st, body, line, f.text, f.positions), q))
-        elif defined.routines:
+        if st.kind != "DoStmt":
+            continue
+        body = plpgsql.do_body(st, f.text)
+        if body is None:
+            continue
+        tag = "migcheck"
+        while f"${tag}$" in body.text:
+            tag += "_"
+        wrapper = f"CREATE FUNCTION migcheck_do() RETURNS void LANGUAGE plpgsql AS ${tag}${body.text}${tag}$"
+        try:
+            tree = json.loads(pg.parse_plpgsql_json(wrapper))
+        except (pg.ParseError, RecursionError, ValueError):
+            continue
+        found, dyn = _pl_events(tree)
+        lines: dict[int, Statement] = {}
+        for line, kind, node, text in found:
+            site = lines.get(line) or lines.setdefault(line, _line_site(st, body, line, f.text, f.positions))
+            exprs.append(Statement(site.index, kind, node, site.start, site.end, site.line, site.column,
+                                   site.end_line, site.end_column, text, parent=st))
+        for line, q in dyn:
+            site = lines.get(line) or lines.setdefault(line, _line_site(st, body, line, f.text, f.positions))
+            dynamic.append((site, q))
+    if defined.routines:
+        for st in [*f.all_statements, *exprs]:
             keys = called(st.kind, st.node)
             if keys:
                 sites.append((st, keys))
-    f.__dict__["_routines"] = found = (defined, sites, dynamic)
-    return found
+    f.__dict__["_routines"] = found_ = (defined, exprs, sites, dynamic)
+    return found_
 
 
 def _follow(defined: _Defined, key: tuple, offset: int, seen: set, chain: tuple = ()):
@@ -315,16 +321,18 @@ def _postgres(f) -> bool:
 
 
 def executed(f) -> list[Statement]:
-    """``f.all_statements`` plus the statements run by the routines the file defines and calls,
-    each positioned at the call (``parent``: the calling statement, ``via``: the routine)."""
+    """``f.all_statements`` plus what else the file runs: the expressions its DO blocks evaluate
+    (``PERFORM f()``, ``IF``, assignments, ...: ``parent`` the DO, at their line), and the
+    statements of the routines the file defines and calls, positioned at the call (``parent``:
+    the calling statement, ``via``: the routine)."""
     if "_executed" in f.__dict__:
         return f.__dict__["_executed"]
     statements = f.all_statements
-    if not _postgres(f) or not any(s.kind == "CreateFunctionStmt" for s in statements):
+    if not _postgres(f) or not any(s.kind in ("DoStmt", "CreateFunctionStmt") for s in f.statements):
         f.__dict__["_executed"] = statements
         return statements
-    defined, sites, _ = _scan(f)
-    extra: list[Statement] = []
+    defined, exprs, sites, _ = _scan(f)
+    extra: list[Statement] = list(exprs)
     for site, keys in sites:
         seen: set = set()
         for key in keys:
@@ -352,7 +360,7 @@ def dynamic(f) -> list[tuple[Statement, str | None, str]]:
     run time that the file runs: in a DO block, or in a routine it defines and calls."""
     if not _postgres(f) or not any(s.kind in ("DoStmt", "CreateFunctionStmt") for s in f.statements):
         return []
-    defined, sites, dyn = _scan(f)
+    defined, _, sites, dyn = _scan(f)
     out: list[tuple[Statement, str | None, str]] = [(st, None, q) for st, q in dyn]
     for site, keys in sites:
         seen: set = set()
@@ -364,11 +372,11 @@ def dynamic(f) -> list[tuple[Statement, str | None, str]]:
 
 
 def do_lines(f, do: Statement) -> list[Statement]:
-    """The lines of the DO block ``do`` that call a routine of the file or run dynamic SQL, as
+    """The lines of the DO block ``do`` that evaluate an expression or run dynamic SQL, as
     statements (a suppression comment in the body covers the line that follows it)."""
     if not _postgres(f):
         return []
-    _, sites, dyn = _scan(f)
-    found = {id(st): st for st, _ in sites if st.parent is do}
-    found.update((id(st), st) for st, _ in dyn if st.parent is do)
+    _, exprs, _, dyn = _scan(f)
+    found = {(st.start, st.end): st for st in exprs if st.parent is do}
+    found.update(((st.start, st.end), st) for st, _ in dyn if st.parent is do)
     return list(found.values())

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import registry, routines
+from . import registry
 from .model import Comment, Finding, Hit, Statement
 
 if TYPE_CHECKING:  # (the file type lives with the engine)
@@ -53,7 +53,9 @@ def suppressions(f: MigrationFile, hits: list[Hit]) -> list[Suppression]:
         if not m:
             continue
         parent = next((s for s in f.statements if s.kind == "DoStmt" and s.start < c.start < s.end), None)
-        if parent:  # its SQL statements, and its lines that call a routine or run dynamic SQL
+        if parent:  # its SQL statements, and its lines that evaluate an expression or run dynamic SQL
+            from . import routines  # (it needs the parser: a warm run does not load it)
+
             stmts = [s for s in f.all_statements if s.parent is parent] + routines.do_lines(f, parent)
             stmts.sort(key=lambda s: s.start)
         else:
