@@ -47,6 +47,9 @@ class Config:
     max_file_size: int | None = 10 << 20  # bytes; a larger file is file-too-large, not read (None: no limit)
     dialect: str = "postgres"  # or a sqlglot dialect name (migcheck.dialects, docs/dialects.md)
     preset: str | None = None  # a runner preset (migcheck.presets, docs/presets.md); None: guidelines, not pinned
+    # `migcheck verify`: seconds one statement / one run of a file may take (None: no limit; verify/limits.py)
+    verify_statement_timeout: float | None = 60.0
+    verify_timeout: float | None = 300.0
 
     def with_cli(self, *, select=None, ignore=None, fail_on=None, preset=None) -> "Config":
         changes: dict[str, Any] = {}
@@ -117,6 +120,7 @@ def _rule_list(value: Any, where: str) -> list[str]:
 KEYS = {
     "migrations", "rollback", "naming", "sequence", "header", "changelog", "select", "ignore",
     "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size",
+    "verify-statement-timeout", "verify-timeout",
 }
 
 
@@ -148,6 +152,23 @@ def _size(value: Any, where: str) -> int | None:
         return int(float(m.group(1)) * factor)
     raise ConfigError(f"{where}: 'max-file-size' must be a size such as \"10MB\", \"512KB\" or a number of bytes "
                       f"(or false for no limit), not {value!r}")
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$", re.I)
+
+
+def _seconds(value: Any, key: str, where: str) -> float | None:
+    """A duration: seconds as a number, a string such as "500ms", "30s", "5min", "1h", or false
+    (no limit)."""
+    if value is False:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1e9:
+        return float(value)
+    m = _DURATION.match(value) if isinstance(value, str) else None
+    if m and 0 < float(m.group(1)) < 1e9:
+        return float(m.group(1)) * {"ms": 0.001, "s": 1, "min": 60, "h": 3600}[(m.group(2) or "s").lower()]
+    raise ConfigError(f"{where}: '{key}' must be a duration such as \"30s\", \"5min\", \"500ms\" or a number of "
+                      f"seconds (or false for no limit), not {value!r}")
 
 
 def find_config(start: Path) -> Path | None:
@@ -269,6 +290,10 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         cfg.fail_on = value
     if "max-file-size" in data:
         cfg.max_file_size = _size(data["max-file-size"], where)
+    if "verify-statement-timeout" in data:
+        cfg.verify_statement_timeout = _seconds(data["verify-statement-timeout"], "verify-statement-timeout", where)
+    if "verify-timeout" in data:
+        cfg.verify_timeout = _seconds(data["verify-timeout"], "verify-timeout", where)
     if "postgres-version" in data:
         value = typed("postgres-version", int, "a major version number such as 15")
         if not 9 <= value <= 18:

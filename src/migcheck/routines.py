@@ -380,3 +380,10 @@ def do_lines(f, do: Statement) -> list[Statement]:
     found = {(st.start, st.end): st for st in exprs if st.parent is do}
     found.update(((st.start, st.end), st) for st, _ in dyn if st.parent is do)
     return list(found.values())
+
+
+def defined(f) -> list[Routine]:
+    """The functions and procedures the file defines (called or not), with what their bodies run."""
+    if not _postgres(f) or not any(s.kind == "CreateFunctionStmt" for s in f.all_statements):
+        return []
+    return _scan(f)[0].routines

@@ -69,7 +69,7 @@ MODULES = {
     'update_in_same_transaction_as_ddl': 2224,
     'update_without_where': 1393,
     'vacuum_full': 1449,
-    'verify_rules': 1297,
+    'verify_rules': 1527,
     'volatile_default': 2685,
 }
 
@@ -149,6 +149,7 @@ RULES = (
     ('update-without-where', 'error', 'safety', 'UPDATE with no WHERE clause rewrites every row of the table.', 'file', ('migration',), True, (), 'update_without_where'),
     ('vacuum-full', 'warning', 'safety', 'VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock.', 'file', ('migration',), True, (), 'vacuum_full'),
     ('verify-apply-failed', 'error', 'rollback', '`migcheck verify`: the migration fails on PostgreSQL after every earlier migration (error mapped to file:line).', 'engine', ('migration',), True, (), 'verify_rules'),
+    ('verify-refused', 'error', 'safety', '`migcheck verify`: a statement verify must not run (host access; with --dsn, cluster-wide); nothing was run.', 'engine', ('migration', 'other', 'rollback'), True, (), 'verify_rules'),
     ('verify-rollback-failed', 'error', 'rollback', '`migcheck verify`: the rollback fails right after the migration, or the migration no longer applies after it.', 'engine', ('migration', 'rollback'), True, (), 'verify_rules'),
     ('volatile-default', 'warning', 'safety', 'ADD COLUMN with a volatile DEFAULT (or a stored generated column) rewrites the table under ACCESS EXCLUSIVE.', 'file', ('migration',), True, (), 'volatile_default'),
 )

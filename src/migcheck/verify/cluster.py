@@ -237,6 +237,7 @@ class Server:
             version = admin.info.server_version
             strategy = sql.SQL(" STRATEGY = FILE_COPY") if version >= 150000 else sql.SQL("")
             roles_before = {r for (r,) in admin.execute("SELECT rolname FROM pg_roles")}
+            members_before = _memberships(admin)
             try:
                 admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'{}").format(
                     sql.Identifier(name), strategy))
@@ -254,6 +255,7 @@ class Server:
                 try:
                     force = sql.SQL(" WITH (FORCE)") if version >= 130000 else sql.SQL("")
                     admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}{}").format(sql.Identifier(name), force))
+                    self._revoke_new_memberships(admin, members_before)
                     self._drop_new_roles(admin, roles_before)
                 except psycopg.Error:
                     pass
@@ -261,14 +263,33 @@ class Server:
                     admin.close()
                     _Cleanup.leave()
 
+    # Roles and memberships are cluster-wide. On a cluster migcheck owns, the ones a run created
+    # (preludes, migrations) are dropped again once the database that used them is gone. On a
+    # shared server (``DsnServer``), only those the preludes create (``owned``): roles and
+    # memberships others create meanwhile are theirs (migrations that would create some are
+    # refused there before anything runs: ``guard``).
+    owned = None  # guard.Owned, or None: every new role and membership is the run's
+
+    def _mine(self, new: set, names) -> list:
+        return sorted(new if self.owned is None else {x for x in new if x in names})
+
+    def _revoke_new_memberships(self, admin, before: set[tuple[str, str]]) -> None:
+        import psycopg
+        from psycopg import sql
+
+        new = _memberships(admin) - before
+        for role, member in self._mine(new, self.owned.grants if self.owned is not None else ()):
+            try:
+                admin.execute(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(role), sql.Identifier(member)))
+            except psycopg.Error:
+                pass
+
     def _drop_new_roles(self, admin, before: set[str]) -> None:
-        """Roles are cluster-wide: the ones a run created (prelude, migrations) are dropped again,
-        once the database that used them is gone."""
         import psycopg
         from psycopg import sql
 
         after = {r for (r,) in admin.execute("SELECT rolname FROM pg_roles")}
-        for role in sorted(after - before):
+        for role in self._mine(after - before, self.owned.roles if self.owned is not None else ()):
             try:
                 admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
             except psycopg.Error:
@@ -467,10 +488,14 @@ class TempCluster(Server):
 
 
 class DsnServer(Server):
-    """An existing server: migcheck only creates, uses and drops its own database there."""
+    """An existing server: migcheck only creates, uses and drops its own database there (and the
+    roles and memberships its preludes create: ``owned``, set by the caller)."""
 
     def __init__(self, dsn: str):
         self.dsn = dsn
+        from .guard import Owned
+
+        self.owned = Owned()
         try:
             from psycopg.conninfo import conninfo_to_dict
 
@@ -486,10 +511,23 @@ class DsnServer(Server):
         return self.dsn
 
 
+# What initdb and the server need from the environment; nothing else of migcheck's (a CI job's
+# tokens and secrets) reaches them, nor a program a migration might make the server run.
+_ENV_KEEP = frozenset({"PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH"})
+
+
 def _server_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP or k.startswith("LC_")}
+    env.setdefault("PATH", os.defpath)
     env.setdefault("LC_ALL", "C")
     return env
+
+
+def _memberships(admin) -> set[tuple[str, str]]:
+    """(role, member) of every role membership of the server."""
+    return {(r, m) for r, m in admin.execute(
+        "SELECT g.rolname, u.rolname FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid "
+        "JOIN pg_roles u ON u.oid = a.member")}
 
 
 def _reachable_by_others(path: Path) -> bool:

@@ -280,12 +280,14 @@ def merge(results: list[Result]) -> Result:
 def verify_project(project: Project, config: Config, conninfo: str, *, enabled: Iterable[str] = RULES,
                    preludes: list[tuple[str, MigrationFile]] = (), progress: ProgressFn | None = None,
                    timings: Timings | None = None, trace: bool = False, server_version: int = 15,
-                   directory: Path | None = None) -> Result:
+                   directory: Path | None = None, shared_server: bool = False) -> Result:
     """Run the procedure on the database ``conninfo`` (which should be empty: the caller creates
     it) and return the findings as an engine ``Result``. With ``trace``, the first apply of each
     verified migration is traced (``trace.apply``); the result then carries ``traces``: display
     path -> ``trace.FileTrace``, in verify order. ``directory``: only the migrations of that
-    migration directory (``directories``)."""
+    migration directory (``directories``). ``shared_server``: the database is on a server others
+    use (``--dsn``): roles, which are cluster-wide, are left out of the comparisons (others may
+    create some meanwhile; migrations that change roles are refused there, ``guard``)."""
     import psycopg
 
     from .cluster import VerifyError
@@ -312,6 +314,8 @@ def verify_project(project: Project, config: Config, conninfo: str, *, enabled: 
         def snap() -> snapshot.Snapshot:
             t = time.perf_counter()
             s = snapshot.take(snap_conn)
+            if shared_server:
+                s = {k: o for k, o in s.items() if o.kind != "role"}
             timings.snapshots += 1
             timings.snapshot_time += time.perf_counter() - t
             return s
