@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import engine
 from . import header as hdr
-from .config import Config
+from .config import Config, inside
 from .fsutil import atomic_write
 from .rules import _naming as nm
 
@@ -105,6 +105,12 @@ def plan(config: Config, description: str, date: str | None = None, *, title: st
     desc = slug(description)
     if date is not None:
         date = check_date(date)
+    from . import layout
+
+    if layout.is_preset(config):
+        raise AuthoringError(f"`migcheck new` writes the guidelines' layout (YYYYMMDD_NNN_description.sql and a rollback "
+                             f"file); this project uses the {config.preset} preset, whose layout it does not write yet: "
+                             "create the migration with the runner's own tool")
     mdir = migrations_dir(config)
     if mdir.exists() and not mdir.is_dir():
         raise AuthoringError(f"{_show(mdir)} is not a directory (the first `migrations` directory of the configuration)")
@@ -127,10 +133,24 @@ def plan(config: Config, description: str, date: str | None = None, *, title: st
         raise AuthoringError(f"cannot make a file name for {day}, {seq:03d} and `{desc}` that matches the "
                              f"configured naming `{config.naming.pattern}`")
     version = f"{m.group('date')}_{m.group('seq')}"
+    longest = _name_max(mdir)
+    if len(name.encode("utf-8")) > longest:
+        raise AuthoringError(f"the description makes a file name of {len(name.encode('utf-8'))} bytes, longer than "
+                             f"the file system allows ({longest}): say it in fewer words (the header's title can be longer)")
     return Target(mdir=mdir, date=day, seq=seq, description=desc,
                   title=title if title is not None else title_of(description),
                   name=name, version=version, migration=mdir / name,
                   rollback=mdir / config.rollback.format(version=version))
+
+
+def _name_max(d: Path) -> int:
+    """The longest file name the file system of ``d`` (or its nearest existing parent) takes."""
+    for p in (d, *d.parents):
+        try:
+            return os.pathconf(p, "PC_NAME_MAX")
+        except (OSError, ValueError, AttributeError):
+            continue
+    return 255
 
 
 # --- rendering ----------------------------------------------------------------------------
@@ -259,11 +279,28 @@ def _show(path: Path) -> str:
     return Path(rel if not rel.startswith("..") else path).as_posix()
 
 
-def write_pair(t: Target, migration_text: str, rollback_text: str) -> list[Path]:
+def _inside_project(config: Config, path: Path, what: str, mdir: Path | None = None) -> None:
+    """Nothing is written outside the project root (the configuration's directory), whatever the
+    paths are made of (``config`` validates the keys; this is the last word). A migrations
+    directory configured outside the project may be written below itself."""
+    if inside(path, config.root) or (mdir is not None and not inside(mdir, config.root) and inside(path, mdir)):
+        return
+    raise AuthoringError(f"{what} {_show(path)} is outside the project ({_show(Path(config.root))}): migcheck writes "
+                         "only inside it; check `migrations`, `rollback` and `changelog` in the configuration")
+
+
+def write_pair(t: Target, migration_text: str, rollback_text: str, config: Config | None = None) -> list[Path]:
     """Write the migration and its rollback, creating the directories; never over an existing
-    file. When the rollback cannot be written, the migration just written is removed again."""
-    for p in (t.migration, t.rollback):
-        if p.exists() or p.is_symlink():
+    file, never outside the project (with ``config``). When the rollback cannot be written, the
+    migration just written is removed again."""
+    for p, what in ((t.migration, "the migration"), (t.rollback, "the rollback file")):
+        if config is not None:
+            _inside_project(config, p, what, t.mdir)
+        try:
+            exists = p.exists() or p.is_symlink()
+        except OSError as exc:
+            raise AuthoringError(f"cannot write {_show(p)}: {exc.strerror or exc}") from None
+        if exists:
             raise AuthoringError(f"{_show(p)} already exists; migcheck never overwrites a file")
     try:
         t.migration.parent.mkdir(parents=True, exist_ok=True)
@@ -300,6 +337,7 @@ def changelog_path(config: Config, mdir: Path) -> Path:
             p = config.root / p
         if p.is_dir():
             p = cl._changelog_in(p) or p / cl.NAME
+        _inside_project(config, p, "the changelog")
         return p
     found, _, _ = cl._walk_up(Path(os.path.abspath(mdir)), {})
     return found if found is not None else Path(os.path.abspath(mdir)).parent / cl.NAME
@@ -332,7 +370,7 @@ def new(config: Config, description: str, *, date: str | None = None, template: 
     t = plan(config, description, date)
     text = render_template(read_template(template), t) if template is not None else default_migration(config, t)
     log = changelog_path(config, t.mdir) if changelog else None
-    paths = write_pair(t, text, default_rollback(config, t))
+    paths = write_pair(t, text, default_rollback(config, t), config)
     if log is not None:
         paths.append(append_changelog(log, t.version, t.title))
     return paths
@@ -347,7 +385,7 @@ def init(config: Config, *, date: str | None = None, changelog: bool = False) ->
             raise AuthoringError(f"{_show(m.path)} already creates the tracking schema")
     t = plan(config, TRACKING_DESCRIPTION, date, title=TRACKING_TITLE, first_seq=0)
     log = changelog_path(config, t.mdir) if changelog else None
-    paths = write_pair(t, tracking_migration(config, t), tracking_rollback(config, t))
+    paths = write_pair(t, tracking_migration(config, t), tracking_rollback(config, t), config)
     if log is not None:
         paths.append(append_changelog(log, t.version, t.title))
     return paths

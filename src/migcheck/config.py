@@ -183,7 +183,8 @@ def find_config(start: Path) -> Path | None:
                 data = tomllib.loads(cand.read_text(encoding="utf-8"))
             except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
                 raise ConfigError(f"{cand}: not valid TOML") from None
-            if "migcheck" in data.get("tool", {}):
+            tool = data.get("tool")
+            if isinstance(tool, dict) and "migcheck" in tool:
                 return cand
     return None
 
@@ -204,7 +205,10 @@ def load(path: Path | None = None, cwd: Path | None = None) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("migcheck", {})
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{path}: 'tool' must be a table ([tool.migcheck]), not {type(tool).__name__}")
+        data = tool.get("migcheck", {})
         where = f"{path} [tool.migcheck]"
     else:
         where = str(path)
@@ -236,7 +240,7 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         value = typed("rollback", str, "a path pattern containing {version}")
         if "{version}" not in value or not value.endswith(".sql"):
             raise ConfigError(f"{where}: 'rollback' must contain {{version}} and end in .sql, e.g. \"{DEFAULT_ROLLBACK}\"")
-        cfg.rollback = value
+        cfg.rollback = _rollback_pattern(value, where)
     if "naming" in data:
         value = typed("naming", str, "a regular expression")
         try:
@@ -265,7 +269,7 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         if value is False or value is True:
             cfg.changelog = value
         elif isinstance(value, str) and value:
-            cfg.changelog = value
+            cfg.changelog = _inside_root(value, root, "changelog", where)
         else:
             raise ConfigError(f"{where}: 'changelog' must be a path or false")
     if "select" in data:
@@ -306,4 +310,59 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
     if "preset" in data:
         for key, value in _preset_changes(cfg, data["preset"], f"{where}: 'preset'", "migrations" in data).items():
             setattr(cfg, key, value)
+    if "rollback" in data:
+        check_rollback_location(cfg, where)
     return cfg
+
+
+def _rollback_pattern(value: str, where: str) -> str:
+    """``rollback``: a relative path whose only placeholder is ``{version}`` (Python's format
+    syntax: ``{{``/``}}`` for a literal brace), no format spec or conversion."""
+    import string
+
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(value) if name is not None]
+    except ValueError as exc:
+        raise ConfigError(f"{where}: 'rollback' is not a valid pattern ({exc}): write a literal brace as {{{{ or }}}}") from None
+    bad = [name for name, spec, conv in fields if name != "version" or spec or conv]
+    if bad:
+        shown = "{" + bad[0] + "}" if bad[0] != "version" else "{version} with a format or conversion"
+        raise ConfigError(f"{where}: 'rollback' may contain only the placeholder {{version}}, not {shown}")
+    if Path(value).is_absolute() or value.startswith(("/", "\\")):
+        raise ConfigError(f"{where}: 'rollback' must stay inside the project: a path relative to the migration's "
+                          f"directory, not the absolute {value!r}")
+    return value
+
+
+def inside(path: str | Path, root: str | Path) -> bool:
+    """Is ``path`` (relative to ``root``, or absolute) ``root`` or below it, as written (``..``
+    resolved lexically, symlinks not followed)?"""
+    import os
+
+    full = os.path.normpath(os.path.join(os.path.abspath(str(root)), str(path)))
+    base = os.path.normpath(os.path.abspath(str(root)))
+    return full == base or full.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def _inside_root(value: str, root: Path, key: str, where: str) -> str:
+    """A path key whose file migcheck may write: relative, and inside the project root (the
+    configuration file's directory)."""
+    if Path(value).is_absolute() or not inside(value, root):
+        raise ConfigError(f"{where}: '{key}' must stay inside the project (the directory of the configuration file, "
+                          f"{root}): {value!r} leaves it")
+    return value
+
+
+def check_rollback_location(cfg: "Config", where: str = "config") -> None:
+    """The rollback pattern must not lead out of the project from any migrations directory
+    (``migcheck new`` writes the rollback there); a migrations directory configured outside the
+    project may keep its rollbacks below itself."""
+    import os
+
+    rb_dir = os.path.dirname(cfg.rollback.format(version="0"))
+    for m in cfg.migrations:
+        mdir = m if os.path.isabs(m) else os.path.join(str(cfg.root), m)
+        target = os.path.join(mdir, rb_dir)
+        if not (inside(target, cfg.root) or inside(rb_dir, mdir)):
+            raise ConfigError(f"{where}: 'rollback' must stay inside the project: {cfg.rollback!r} leads from "
+                              f"{m!r} to {os.path.normpath(target)}")

@@ -32,9 +32,9 @@ def identify(path: Path, kind: str, config: Config) -> Identity:
     name = path.name
     if kind == "migration":
         m = config.naming.match(name)
-        if m:
-            return Identity(f"{m.group('date')}_{m.group('seq')}", m.group("date"), int(m.group("seq")),
-                            m.group("description"))
+        seq = m.group("seq") if m else None
+        if seq and seq.isascii() and seq.isdigit():  # (a `seq` group that matched nothing, or letters: no match)
+            return Identity(f"{m.group('date')}_{seq}", m.group("date"), int(seq), m.group("description"))
     elif kind == "rollback":
         m = rollback_name_regex(config).match(name)
         if m:

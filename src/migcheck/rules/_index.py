@@ -26,7 +26,7 @@ MODULES = {
     'empty_migration': 747,
     'empty_rollback': 2367,
     'encoding_error': 294,
-    'file_naming': 6729,
+    'file_naming': 7081,
     'file_too_large': 422,
     'grant_to_public': 5186,
     'header_placeholder': 2803,
