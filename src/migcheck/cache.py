@@ -80,6 +80,41 @@ def _rows(value, width: int) -> bool:
     return type(value) is list and all(type(r) is list and len(r) == width for r in value)
 
 
+def _int(v) -> bool:
+    return type(v) is int  # (not a bool, not a string of digits)
+
+
+def _hits(value, rules, path: str | None = None) -> bool:
+    """Is ``value`` a list of hits (``engine.FileResult``: rule, path, line, column, message, help,
+    end line, end column) of the rules ``rules``, on ``path`` when given? A hit of another type
+    (a line number as a string) would crash the report, and one of an unknown rule or another
+    file would be dropped silently: the entry is damaged."""
+    if not _rows(value, 8):
+        return False
+    for rid, where, line, col, msg, hlp, end_line, end_col in value:
+        if not (type(rid) is str and rid in rules and type(where) is str and (path is None or where == path)
+                and _int(line) and _int(col) and type(msg) is str and type(hlp) is str
+                and (end_line is None or _int(end_line)) and (end_col is None or _int(end_col))):
+            return False
+    return True
+
+
+def _sups(value) -> bool:
+    """Is ``value`` a list of suppressions as ``suppress.records`` makes them?"""
+    if not _rows(value, suppress.WIDTH):
+        return False
+    for s in value:
+        file_wide, rules, reason, *where, c_line, c_col, c_end = s
+        if not (type(file_wide) is bool and type(rules) is list and all(type(r) is str for r in rules)
+                and type(reason) is str and all(w is None or _int(w) for w in where)
+                and _int(c_line) and _int(c_col) and _int(c_end)):
+            return False
+    return True
+
+
+_SUPPRESSION_PROBLEMS = frozenset({"unknown-rule", "suppression-missing-reason"})
+
+
 def default_dir(config) -> Path:
     env = os.environ.get("MIGCHECK_CACHE_DIR")
     if env:
@@ -104,11 +139,13 @@ class Cache:
         self._content_fp: str | None = None
         self._keys: dict[str, str] = {}
         self._memo: dict[str, list] = {}  # the stat memo read from the pack (_known)
+        self._rules: frozenset = frozenset()  # the enabled rules (a cached hit of another is damage)
 
     # --- opening -------------------------------------------------------------------------
     def start(self, project, config, rules) -> None:
         """Open the pack for this configuration and rule set."""
         self._project = project
+        self._rules = frozenset(rules)
         settings = blake2b(digest_size=16)
         settings.update(_code_fingerprint().encode())
         parsers = ("pglast",) if getattr(config, "dialect", "postgres") == "postgres" else ("pglast", "sqlglot")
@@ -226,8 +263,9 @@ class Cache:
             _, hits, sups, sup_hits, statements, contextual, fp = entry
             if contextual and fp != self._fingerprint(reported=False):
                 return None
-            if not (_rows(hits, 8) and _rows(sups, suppress.WIDTH) and _rows(sup_hits, 8)
-                    and all(type(s[1]) is list for s in sups)):
+            if not (_hits(hits, self._rules, str(f.path)) and _sups(sups)
+                    and _hits(sup_hits, _SUPPRESSION_PROBLEMS, str(f.path))
+                    and (statements is None or _int(statements)) and type(contextual) is bool):
                 return None  # a hand-edited or damaged entry: checked again
             # the JSON lists as they are: engine.assemble unpacks a list as it does a tuple
             return FileResult(hits, [], sups, sup_hits, statements, bool(contextual))
@@ -263,7 +301,7 @@ class Cache:
         hits = entry.get("hits") if entry is not None else None
         if not isinstance(hits, dict):
             return {}
-        if not all(_rows(hits[rid], 8) for rid in rule_ids if rid in hits):
+        if not all(_hits(hits[rid], {rid}) for rid in rule_ids if rid in hits):
             return {}  # a damaged entry: computed again
         return {rid: [tuple(h) for h in hits[rid]] for rid in rule_ids if rid in hits}
 

@@ -1259,6 +1259,9 @@ def encode_effects(effects: list[Effect]) -> list[dict]:
     return out
 
 
+_OPS = frozenset({CREATE, DROP, ALTER, RENAME, DATA, COMMENT, UNKNOWN})
+
+
 def decode_effects(raw) -> list[Effect]:
     if type(raw) is not list:
         raise TypeError("not a list")
@@ -1269,6 +1272,8 @@ def decode_effects(raw) -> list[Effect]:
         kw = dict(d)
         kw["op"] = _str(kw.get("op"))
         kw["obj"] = _obj_decode(kw.get("obj"))
+        if kw["op"] not in _OPS or (kw["obj"] is None and kw["op"] != UNKNOWN):
+            raise ValueError("not an effect")  # (the rules read obj of every effect but UNKNOWN)
         if "stmt" in kw:
             loc = kw["stmt"]
             if type(loc) is not list or len(loc) != 4 or any(type(n) is not int for n in loc):
@@ -1289,6 +1294,8 @@ def decode_effects(raw) -> list[Effect]:
         for name in ("replace", "if_not_exists", "missing_ok", "cascade", "guessed", "recreate"):
             if name in kw and type(kw[name]) is not bool:
                 raise TypeError("not a flag")
+        if kw["op"] == RENAME and kw.get("new") is None:
+            raise ValueError("a rename without its new name")
         out.append(Effect(**kw))  # an unknown field: TypeError
     return out
 
