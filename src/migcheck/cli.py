@@ -167,7 +167,7 @@ def locks(paths, config_path, fmt) -> int:
     """Show, per statement, the lock it takes, on which tables, and whether it rewrites or scans."""
     from . import engine, pg, safety
     from . import locks as lock_model
-    from .report import render
+    from .report import fit, render
 
     cfg = _load_config(config_path)
     if cfg.dialect != "postgres":
@@ -187,7 +187,7 @@ def locks(paths, config_path, fmt) -> int:
             new = ctx.new_before[ctx.index(st)]
             stmts.append((st, lock_model.statement_locks(st, cfg.postgres_version), new))
         entries.append((f.display, stmts))
-    sys.stdout.write(render("locks", entries, {"fmt": fmt}))
+    sys.stdout.write(fit(render("locks", entries, {"fmt": fmt}), sys.stdout, fmt == "json"))
     return EXIT_OK
 
 

@@ -130,7 +130,7 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
     to apply, what cannot run twice, and what the rollback fails to undo."""
     from .. import config as config_mod
     from .. import engine, layout
-    from ..report import render
+    from ..report import fit, render
     from . import guard
     from .cluster import DsnServer, TempCluster, VerifyError
 
@@ -206,7 +206,7 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
     elif traces is not None and fmt == "text" and not quiet:
         from .trace import render_text
         text = render_text(traces) + text
-    sys.stdout.write(text)
+    sys.stdout.write(fit(text, sys.stdout, fmt in ("json", "sarif")))
     sys.stdout.flush()
     return 1 if result.failed(cfg.fail_on) else 0
 
