@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from migcheck import fsutil
+from migcheck import fsutil, summaries
 from migcheck.cli import main
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -122,3 +122,212 @@ def test_a_killed_write_leaves_a_temp_file_that_the_next_write_removes(tmp_path)
     os.utime(tmp_path / left[0], (old, old))
     fsutil.atomic_write(tmp_path / "20251022_002_y.sql", "new\n")
     assert sorted(n for n in os.listdir(tmp_path) if n.endswith(".tmp")) == [".notes.tmp", fresh.name]
+
+
+# --- writes outside the project ------------------------------------------------------------------
+
+@pytest.mark.parametrize("key,value", [
+    ("rollback", "../../outside/{version}_rollback.sql"),
+    ("rollback", "/tmp/elsewhere/{version}_rollback.sql"),
+    ("changelog", "../outside/CHANGELOG.md"),
+    ("changelog", "/tmp/CHANGELOG.md"),
+])
+def test_config_paths_that_leave_the_project_are_a_config_error(project, capsys, key, value):
+    (project / "migcheck.toml").write_text(f'{key} = "{value}"\n')
+    (project / "migrations").mkdir()
+    for argv in (["check"], ["new", "add leads", "--changelog"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and err.startswith("migcheck: error:") and "must stay inside the project" in err, err
+        assert len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in project.rglob("*") if p.is_file()) == ["migcheck.toml"]
+    assert not (project.parent / "outside").exists()
+
+
+def test_rollback_beside_the_migrations_directory_is_fine(project, capsys):
+    (project / "migcheck.toml").write_text('rollback = "../rollbacks/{version}_rollback.sql"\nchangelog = false\n')
+    (project / "migrations").mkdir()
+    code, out, err = run(capsys, "new", "add leads", "--date", "20250101")
+    assert code == 0, err
+    assert (project / "rollbacks" / "20250101_001_rollback.sql").is_file()
+
+
+def test_lock_does_not_write_through_a_symlinked_lock_file(project, capsys, tmp_path):
+    outside = tmp_path.parent / f"{tmp_path.name}-outside-lock"
+    outside.write_text("")  # (read as an empty lock: then `lock` would write the migrations into it)
+    try:
+        (project / "migcheck.toml").write_text("changelog = false\n")
+        (project / "migrations").mkdir()
+        (project / "migrations" / "20250101_001_a.sql").write_text("SELECT 1;\n")
+        (project / "migcheck.lock").symlink_to(outside)
+        code, out, err = run(capsys, "lock")
+        assert code == 2 and "symbolic link" in err and len(err.strip().splitlines()) == 1, err
+        assert outside.read_text() == "" and (project / "migcheck.lock").is_symlink()
+    finally:
+        outside.unlink()
+
+
+# --- clear errors instead of crashes -------------------------------------------------------------
+
+@pytest.mark.parametrize("pattern,why", [
+    ("rollback/{version}{x}.sql", "not {x}"),
+    ("rollback/{version}_{0}.sql", "not {0}"),
+    ("rollback/{version}}.sql", "literal brace"),
+    ("rollback/{version}{version:>99999999999}.sql", "with a format"),
+    ("rollback/{version}_{version!r}.sql", "with a format or conversion"),
+])
+def test_rollback_pattern_with_other_fields_is_a_config_error(project, capsys, pattern, why):
+    (project / "migcheck.toml").write_text(f'rollback = "{pattern}"\n')
+    (project / "migrations").mkdir()
+    (project / "migrations" / "20250101_001_a.sql").write_text("SELECT 1;\n")
+    for argv in (["check", "--no-cache"], ["new", "add leads"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and err.startswith("migcheck: error:") and "'rollback'" in err and why in err, err
+        assert "internal error" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_naming_whose_seq_can_match_empty_is_a_finding_not_a_crash(project, capsys):
+    (project / "migcheck.toml").write_text(
+        "naming = '^(?P<date>\\d{8})_(?P<seq>\\d*)_(?P<description>[a-z0-9_]+)\\.sql$'\n"
+        'select = ["file-naming", "duplicate-version", "sequence-order", "sequence-gap"]\n')
+    (project / "migrations").mkdir()
+    (project / "migrations" / "20250101__a.sql").write_text("SELECT 1;\n")
+    (project / "migrations" / "20250101_002_b.sql").write_text("SELECT 1;\n")
+    code, out, err = run(capsys, "check", "--no-cache")
+    assert code == 1 and "internal error" not in err, err
+    assert "20250101__a.sql:1:1: error[file-naming]" in out and "is not a sequence number" in out
+
+
+def test_pyproject_with_a_tool_key_that_is_not_a_table(project, capsys):
+    (project / "pyproject.toml").write_text("tool = 5\n")
+    (project / "migrations").mkdir()
+    (project / "migrations" / "20250101_001_a.sql").write_text("SELECT 1;\n")
+    code, out, err = run(capsys, "check", "--no-cache", "--config", "pyproject.toml")
+    assert code == 2 and err.startswith("migcheck: error:") and "'tool' must be a table" in err, err
+    code, out, err = run(capsys, "check", "--no-cache")  # found walking up: not a migcheck config
+    assert "internal error" not in err and code in (0, 1)
+
+
+def test_new_with_a_description_too_long_for_a_file_name(proj, capsys):
+    code, out, err = run(capsys, "new", "word " * 60)
+    assert code == 2 and err.startswith("migcheck: error: the description makes a file name of") \
+        and "internal error" not in err, err
+    assert list((proj / "migrations").iterdir()) == []
+
+
+def test_new_in_a_diesel_project_says_what_it_cannot_do(project, capsys):
+    (project / "migcheck.toml").write_text('preset = "diesel"\n')
+    d = project / "migrations" / "2024-01-01-000000_create_users"
+    d.mkdir(parents=True)
+    (d / "up.sql").write_text("CREATE TABLE users (id int);\n")
+    (d / "down.sql").write_text("DROP TABLE users;\n")
+    code, out, err = run(capsys, "new", "add things")
+    assert code == 2 and "diesel preset" in err and "internal error" not in err, err
+
+
+# --- a damaged cache is ignored --------------------------------------------------------------------
+
+def _damage(pack: Path, how) -> None:
+    import json
+
+    data = json.loads(pack.read_text())
+    how(data)
+    pack.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize("name,how", [
+    ("a line number as a string", lambda d: [h.__setitem__(2, str(h[2])) for v in d["files"].values() for h in v[1]]),
+    ("a rule id as a number", lambda d: [h.__setitem__(0, 5) for v in d["files"].values() for h in v[1]]),
+    ("a hit on another file", lambda d: [h.__setitem__(1, "/elsewhere.sql") for v in d["files"].values() for h in v[1]]),
+    ("a line number as true", lambda d: [h.__setitem__(2, True) for v in d["files"].values() for h in v[1]]),
+    ("a suppression line as a string", lambda d: [s.__setitem__(3, "x") for v in d["files"].values() for s in v[2]]),
+    ("a statement count as a string", lambda d: [v.__setitem__(4, "7") for v in d["files"].values()]),
+    ("a project hit line as a string", lambda d: [h.__setitem__(2, "3") for r in d["project"]["runs"]
+                                                  for hs in r["hits"].values() for h in hs]),
+])
+def test_a_cache_entry_with_wrong_element_types_is_ignored(project, capsys, name, how):
+    (project / "migcheck.toml").write_text("changelog = false\n")
+    m = project / "migrations"
+    (m / "rollback").mkdir(parents=True)
+    (m / "20250101_001_a.sql").write_text("BEGIN;\nCREATE TABLE t (id int);\nDROP TABLE x;\nCOMMIT;\n")
+    (m / "20250101_002_b.sql").write_text(
+        "BEGIN;\n-- migcheck: ignore drop-table -- reviewed\nDROP TABLE y;\nCOMMIT;\n")
+    (m / "rollback" / "20250101_001_rollback.sql").write_text("BEGIN;\nDROP TABLE IF EXISTS t;\nCOMMIT;\n")
+    first = run(capsys, "check", "--format", "json")
+    (pack,) = [p for p in (project / ".migcheck_cache").glob("v*.json")]
+    _damage(pack, how)
+    again = run(capsys, "check", "--format", "json")
+    assert again == first, name
+
+
+def test_a_side_file_with_wrong_element_types_is_ignored(project, capsys):
+    import json
+
+    (project / "migcheck.toml").write_text("changelog = false\n")
+    m = project / "migrations"
+    (m / "rollback").mkdir(parents=True)
+    (m / "20250101_001_a.sql").write_text("BEGIN;\nCREATE TABLE t (id int);\nCOMMIT;\n")
+    (m / "20250101_002_b.sql").write_text("BEGIN;\nCREATE TABLE u (id int);\nCOMMIT;\n")
+    for v in ("001", "002"):
+        (m / "rollback" / f"20250101_{v}_rollback.sql").write_text("BEGIN;\nCOMMIT;\n")
+    run(capsys, "check")
+    first = run(capsys, "check", "--format", "json", "migrations/20250101_002_b.sql")
+    (side,) = list((project / ".migcheck_cache").glob("*.side"))
+    kept = side.read_text()
+    for junk in ([{}], [{"op": "create"}], [{"op": "create", "obj": None}], [{"op": "drop", "obj": None}],
+                 [{"op": "rename", "obj": None, "new": None}], [{"op": 5, "obj": None}], ["x"], [{"op": "create", "obj": [1, 2]}],
+                 [{"op": "create", "obj": None, "stmt": [1, 2, 3, "4"]}], {"a": 1}, 7):
+        entries = json.loads(kept)
+        side.write_text(json.dumps({k: junk for k in entries} if isinstance(entries, dict) else junk))
+        (pack,) = list((project / ".migcheck_cache").glob("v*.json"))
+        _damage(pack, lambda d: d.__setitem__("project", {}))  # the project rules read the summaries again
+        summaries.clear()  # (as in a new process: from the disk, not this one's memo)
+        assert run(capsys, "check", "--format", "json", "migrations/20250101_002_b.sql") == first, junk
+
+
+# --- output encodings ---------------------------------------------------------------------------
+
+NON_UTF8 = os.fsdecode(b"20250101_002_caf\xe9.sql")
+
+
+@pytest.fixture
+def odd_names(project):
+    (project / "migcheck.toml").write_text('changelog = false\nselect = ["drop-table", "file-naming"]\n')
+    (project / "migrations").mkdir()
+    (project / "migrations" / "20250101_001_a.sql").write_text('DROP TABLE "t😀";\n', encoding="utf-8")
+    try:
+        (project / "migrations" / NON_UTF8).write_text("DROP TABLE x;\n")
+    except (UnicodeEncodeError, OSError):
+        pytest.skip("the file system does not take a non-UTF-8 name")
+    return project
+
+
+def test_a_non_utf8_file_name_in_json_and_sarif(odd_names, capsys):
+    import json
+
+    code, out, err = run(capsys, "check", "--no-cache", "--format", "json")
+    assert code == 1 and "internal error" not in err
+    doc = json.loads(out.encode("utf-8", "strict"))  # valid UTF-8 and valid JSON
+    assert "migrations/20250101_002_caf\\xe9.sql" in {f["path"] for f in doc["findings"]}
+    code, out, err = run(capsys, "check", "--no-cache", "--format", "sarif")
+    assert code == 1 and "internal error" not in err, err
+    doc = json.loads(out.encode("utf-8", "strict"))
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]}
+    assert "migrations/20250101_002_caf%E9.sql" in uris
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github"])
+def test_a_stdout_that_is_not_utf8(odd_names, fmt):
+    import json
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+    proc = subprocess.run([sys.executable, "-m", "migcheck", "check", "--no-cache", "--format", fmt],
+                          capture_output=True, env=env, cwd=odd_names)
+    assert proc.returncode == 1 and b"internal error" not in proc.stderr, proc.stderr
+    text = proc.stdout.decode("cp1252")
+    if fmt == "json":
+        messages = [f["message"] for f in json.loads(text)["findings"]]
+        assert any('"t😀"' in m or "t😀" in m for m in messages)
+    else:
+        assert "t\\U0001f600" in text
