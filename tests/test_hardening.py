@@ -331,3 +331,77 @@ def test_a_stdout_that_is_not_utf8(odd_names, fmt):
         assert any('"t😀"' in m or "t😀" in m for m in messages)
     else:
         assert "t\\U0001f600" in text
+
+
+# --- the cache key and pruning ------------------------------------------------------------------
+
+def test_cache_key_covers_every_configuration_field_by_value(tmp_path):
+    """Each field of Config, changed, changes the key (a new field fails here until it is listed);
+    a naming regex that differs after its 200th character too (the key was a truncated repr)."""
+    import dataclasses
+    import re
+
+    from migcheck import cache
+    from migcheck.config import DEFAULT_NAMING, Config
+
+    base = Config(root=tmp_path)
+    other = {
+        "root": tmp_path / "elsewhere", "source": tmp_path / "migcheck.toml", "migrations": ("db",),
+        "rollback": "down/{version}.sql", "naming": re.compile(DEFAULT_NAMING.replace("{3}", "{4}")),
+        "sequence": "per-day", "header": ("MIGRATION",), "changelog": False, "select": ("safety",),
+        "ignore": ("drop-table",), "severity": {"drop-object": "error"}, "fail_on": "warning",
+        "postgres_version": 16, "max_file_size": 1 << 20, "dialect": "mysql", "preset": "goose",
+        "verify_statement_timeout": 5.0, "verify_timeout": 50.0,
+    }
+    assert set(other) == {f.name for f in dataclasses.fields(Config)}
+    key = cache.config_key(base)
+    for name, value in other.items():
+        assert cache.config_key(dataclasses.replace(base, **{name: value})) != key, name
+    long = "^(?P<date>\\d{8})_(?P<seq>\\d{3})_(?P<description>" + "(?:ab|cd)" * 30 + "%s)\\.sql$"
+    a, b = (dataclasses.replace(base, naming=re.compile(long % c)) for c in "xy")
+    assert repr(a.naming) == repr(b.naming)  # what the old key saw
+    assert cache.config_key(a) != cache.config_key(b)
+
+
+def _runner_files():
+    from migcheck import txn
+
+    return [(p, n) for p, names in getattr(txn, "RUNNER_FILES", {"diesel": ("metadata.toml",)}).items() for n in names]
+
+
+@pytest.mark.parametrize("preset,name", _runner_files())
+def test_cache_key_covers_the_runner_files_that_decide_behaviour(project, capsys, preset, name):
+    """diesel's metadata.toml (`run_in_transaction = false`) lets a CREATE INDEX CONCURRENTLY run:
+    removing it must not leave the cached exit 0 (the real result is exit 1)."""
+    assert (preset, name) == ("diesel", "metadata.toml")  # the runner files the layouts read today
+    (project / "migcheck.toml").write_text('preset = "diesel"\nselect = ["concurrently-in-transaction"]\n')
+    d = project / "migrations" / "2024-01-01-000000_add_index"
+    d.mkdir(parents=True)
+    (d / "up.sql").write_text("CREATE INDEX CONCURRENTLY IF NOT EXISTS idx ON t (a);\n")
+    (d / "down.sql").write_text("DROP INDEX IF EXISTS idx;\n")
+    (d / name).write_text("run_in_transaction = false\n")
+    assert run(capsys, "check")[0] == 0
+    (d / name).unlink()
+    code, out, err = run(capsys, "check")
+    assert code == 1 and "error[concurrently-in-transaction]" in out
+    (d / name).write_text("run_in_transaction = false\n")
+    assert run(capsys, "check")[0] == 0
+
+
+def test_cache_pruning_leaves_the_user_s_files_alone(project, capsys, monkeypatch, tmp_path):
+    user = tmp_path.parent / f"{tmp_path.name}-usercache"
+    user.mkdir()
+    theirs = [f"v1-{n:032x}.json" for n in range(12)] + ["v1-report.json"]
+    for i, n in enumerate(theirs):
+        (user / n).write_text("{}")
+        os.utime(user / n, (1_000_000 + i, 1_000_000 + i))  # older than any pack migcheck writes
+    monkeypatch.setenv("MIGCHECK_CACHE_DIR", str(user))
+    (project / "migrations").mkdir()
+    (project / "migrations" / "20250101_001_a.sql").write_text("SELECT 1;\n")
+    for i in range(12):  # a different configuration each time: a pack each, then pruning
+        (project / "migcheck.toml").write_text(f"changelog = false\nmax-file-size = {1000 + i}\n")
+        run(capsys, "check")
+    assert sorted(p.name for p in user.iterdir() if p.is_file()) == sorted(theirs)
+    ours = [p.name for p in (user / "migcheck").glob("v1-*.json")]
+    assert 1 <= len(ours) <= 9  # its own packs, in its own subdirectory, pruned there
+    assert "migcheck result cache" in (user / "migcheck" / "CACHEDIR.TAG").read_text()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -115,11 +116,69 @@ def _sups(value) -> bool:
 _SUPPRESSION_PROBLEMS = frozenset({"unknown-rule", "suppression-missing-reason"})
 
 
+def _inputs(f) -> list:
+    from . import txn
+
+    return txn.inputs(f, f.config)
+
+
+def _plain(value):
+    """A configuration value as plain JSON data, whole (a regex by its full pattern and flags:
+    ``repr`` of a pattern stops at 200 characters)."""
+    import dataclasses
+    import re
+
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, re.Pattern):
+        return {"pattern": value.pattern, "flags": value.flags}
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (set, frozenset)):
+        return sorted((_plain(v) for v in value), key=repr)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    raise TypeError(f"cache: no key for a configuration value of type {type(value).__name__}")
+
+
+def config_key(config) -> str:
+    """Every field of the configuration, by value: a result depends on any of them."""
+    return json.dumps(_plain(config), sort_keys=True, separators=(",", ":"))
+
+
 def default_dir(config) -> Path:
     env = os.environ.get("MIGCHECK_CACHE_DIR")
     if env:
         return Path(env)
     return Path(config.root) / ".migcheck_cache"
+
+
+# Where the packs go. migcheck prunes old packs, so it must never do that among files it did
+# not write: a directory it creates gets its marker (CACHEDIR.TAG, with migcheck's line); a
+# directory that exists without it (MIGCHECK_CACHE_DIR pointing at one of the user's) gets the
+# packs in a `migcheck` subdirectory of its own. Only names of the pack shape are pruned.
+MARKER = "CACHEDIR.TAG"
+MARKER_TEXT = "Signature: 8a477f597d28d172789f06886806bc55\n# migcheck result cache\n"
+_PACK = re.compile(rf"^v{FORMAT}-[0-9a-f]{{32}}\.json$")
+
+
+def _marked(directory: Path) -> bool:
+    try:
+        return "# migcheck result cache" in (directory / MARKER).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
+def own_dir(directory: Path) -> Path:
+    """The directory migcheck keeps its packs in for ``directory``: itself when migcheck made it
+    (or it does not exist yet), else its ``migcheck`` subdirectory."""
+    if not directory.exists() or _marked(directory):
+        return directory
+    return directory / "migcheck"
 
 
 def _fallback_dir() -> Path:
@@ -150,10 +209,10 @@ class Cache:
         settings.update(_code_fingerprint().encode())
         parsers = ("pglast",) if getattr(config, "dialect", "postgres") == "postgres" else ("pglast", "sqlglot")
         settings.update(_library_fingerprint(parsers).encode())
-        settings.update(repr(config).encode())
+        settings.update(config_key(config).encode())
         settings.update("\0".join(sorted(rules)).encode())
         name = f"v{FORMAT}-{settings.hexdigest()}.json"
-        directory = self.directory or default_dir(config)
+        directory = own_dir(self.directory or default_dir(config))
         self.directory = directory
         self.pack = directory / name
         found = None
@@ -224,7 +283,8 @@ class Cache:
         return memo, memo != self._memo
 
     def _key(self, f) -> str | None:
-        """The key of the file's bytes (and identity), or None when it cannot be read."""
+        """The key of the file's bytes (and identity, and the runner's files beside it that decide
+        how it runs: ``txn.inputs``), or None when it cannot be read."""
         k = self._keys.get(str(f.path))
         if k is None:
             digest = f.digest
@@ -232,6 +292,12 @@ class Cache:
                 return None
             h = blake2b(digest[1], digest_size=16)
             h.update(f"\0{digest[0]}\0{f.path}\0{f.kind}\0{f.display}".encode())
+            for side in _inputs(f):
+                h.update(f"\0{side}\0".encode())
+                try:
+                    h.update(side.read_bytes())
+                except OSError as exc:  # absent (or unreadable): that decides too
+                    h.update(f"\0{type(exc).__name__}".encode())
             k = self._keys[str(f.path)] = h.hexdigest()
         return k
 
@@ -349,11 +415,12 @@ class Cache:
     def _write(directory: Path, name: str, text: str) -> None:
         import tempfile  # only when something changed: a warm run does not pay for it
 
+        directory = own_dir(directory)
         new = not directory.is_dir()
         directory.mkdir(parents=True, exist_ok=True)
-        if new:  # never committed by accident, and skipped by backup tools
+        if new:  # never committed by accident, and skipped by backup tools; and marked as migcheck's
             (directory / ".gitignore").write_text("# created by migcheck\n*\n")
-            (directory / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n# migcheck result cache\n")
+            (directory / MARKER).write_text(MARKER_TEXT)
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -365,8 +432,11 @@ class Cache:
             except OSError:
                 pass
             raise
+        if not _marked(directory):
+            return  # not a directory migcheck made: it deletes nothing there
         try:
-            packs = sorted(directory.glob(f"v{FORMAT}-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+            packs = sorted((p for p in directory.glob(f"v{FORMAT}-*.json") if _PACK.match(p.name)),
+                           key=lambda p: p.stat().st_mtime, reverse=True)
         except OSError:  # one removed meanwhile by a concurrent run
             return
         for old in packs[KEEP_PACKS + 1:]:

@@ -85,6 +85,17 @@ class Runner:
         return None if self.splits else "solo"
 
 
+# Files beside a migration that decide how its runner runs it, by preset: what the rules read
+# besides the file itself (so the result cache keys a file's results on them too: cache.py).
+RUNNER_FILES = {"diesel": ("metadata.toml",)}
+
+
+def inputs(f, config) -> list:
+    """The paths of the files besides ``f`` whose content its results depend on (``RUNNER_FILES``)."""
+    names = RUNNER_FILES.get(getattr(config, "preset", None) or "", ())
+    return [f.path.parent / name for name in names]
+
+
 def _opted_out(f, preset: str) -> bool:
     text = getattr(f, "section_source", None) or f.text
     if preset == "goose":  # applies to both sections, wherever it stands
@@ -98,7 +109,7 @@ def _opted_out(f, preset: str) -> bool:
     if preset == "sqlx":  # sqlx: `sql.starts_with("-- no-transaction")`
         return f.text.startswith("-- no-transaction")
     if preset == "diesel":
-        meta = f.path.parent / "metadata.toml"
+        meta = f.path.parent / RUNNER_FILES["diesel"][0]
         try:
             data = tomllib.loads(meta.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
