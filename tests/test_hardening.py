@@ -405,3 +405,49 @@ def test_cache_pruning_leaves_the_user_s_files_alone(project, capsys, monkeypatc
     ours = [p.name for p in (user / "migcheck").glob("v1-*.json")]
     assert 1 <= len(ours) <= 9  # its own packs, in its own subdirectory, pruned there
     assert "migcheck result cache" in (user / "migcheck" / "CACHEDIR.TAG").read_text()
+
+
+# --- device files -------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="needs FIFOs and /dev/zero")
+@pytest.mark.parametrize("given", [[], ["migrations/20250101_002_zero.sql", "migrations/20250101_003_fifo.sql"]],
+                         ids=["walked", "given"])
+def test_only_regular_files_are_read(project, given):
+    """A symlink to /dev/zero exhausted memory and a FIFO hung: each is an unreadable-file
+    finding, at once."""
+    import json
+    import subprocess
+    import sys
+
+    (project / "migcheck.toml").write_text('changelog = false\nselect = ["drop-table"]\n')
+    m = project / "migrations"
+    m.mkdir()
+    (m / "20250101_001_ok.sql").write_text("DROP TABLE a;\n")
+    (m / "20250101_002_zero.sql").symlink_to("/dev/zero")
+    os.mkfifo(m / "20250101_003_fifo.sql")
+    proc = subprocess.run([sys.executable, "-m", "migcheck", "check", "--no-cache", "--format", "json", *given],
+                          cwd=project, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    found = {(f["path"], f["rule"]): f["message"] for f in json.loads(proc.stdout)["findings"]}
+    assert found[("migrations/20250101_002_zero.sql", "unreadable-file")].startswith(
+        "it is a character device, not a regular file: migcheck reads only regular files")
+    assert found[("migrations/20250101_003_fifo.sql", "unreadable-file")].startswith("it is a named pipe (FIFO)")
+    if not given:
+        assert ("migrations/20250101_001_ok.sql", "drop-table") in found
+
+
+def test_max_file_size_is_counted_while_reading(project, capsys, monkeypatch):
+    """A file larger than its stat says (it grew after it, or the file system lies) is still
+    stopped at the limit."""
+    (project / "migcheck.toml").write_text('changelog = false\nselect = ["drop-table"]\nmax-file-size = "1KB"\n')
+    (project / "migrations").mkdir()
+    (project / "migrations" / "20250101_001_big.sql").write_text("SELECT 1;\n" * 1000)
+    real = fsutil.os.fstat
+
+    def fstat(fd):
+        st = real(fd)
+        return os.stat_result((*st[:6], 10, *st[7:])) if stat.S_ISREG(st.st_mode) else st  # st_size: 10
+
+    monkeypatch.setattr(fsutil.os, "fstat", fstat)
+    code, out, err = run(capsys, "check", "--no-cache")
+    assert code == 1 and "error[file-too-large]" in out and "above the 1 KB limit" in out, out + err

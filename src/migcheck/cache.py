@@ -28,7 +28,7 @@ import re
 import sys
 from pathlib import Path
 
-from . import __version__, summaries, suppress
+from . import __version__, fsutil, summaries, suppress
 from ._digest import blake2b
 
 FORMAT = 1
@@ -295,7 +295,7 @@ class Cache:
             for side in _inputs(f):
                 h.update(f"\0{side}\0".encode())
                 try:
-                    h.update(side.read_bytes())
+                    h.update(fsutil.read_regular(side, 1 << 20)[0])
                 except OSError as exc:  # absent (or unreadable): that decides too
                     h.update(f"\0{type(exc).__name__}".encode())
             k = self._keys[str(f.path)] = h.hexdigest()

@@ -171,6 +171,13 @@ def _seconds(value: Any, key: str, where: str) -> float | None:
                       f"seconds (or false for no limit), not {value!r}")
 
 
+def _read(path: Path) -> str:
+    """A configuration file's text: a regular file only (a FIFO named migcheck.toml would hang)."""
+    from .fsutil import read_regular
+
+    return read_regular(path, 16 << 20)[0].decode("utf-8")
+
+
 def find_config(start: Path) -> Path | None:
     """The nearest migcheck.toml, or pyproject.toml with a [tool.migcheck] table, from ``start`` up."""
     for d in (start, *start.parents):
@@ -180,7 +187,7 @@ def find_config(start: Path) -> Path | None:
         cand = d / "pyproject.toml"
         if cand.is_file():
             try:
-                data = tomllib.loads(cand.read_text(encoding="utf-8"))
+                data = tomllib.loads(_read(cand))
             except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
                 raise ConfigError(f"{cand}: not valid TOML") from None
             tool = data.get("tool")
@@ -199,7 +206,7 @@ def load(path: Path | None = None, cwd: Path | None = None) -> Config:
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(_read(path))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:

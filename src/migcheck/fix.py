@@ -492,7 +492,7 @@ def run_cli(paths, config: Config, cwd: Path, changes=None, dry_run: bool = Fals
     import sys
 
     from . import engine, layout
-    from .fsutil import ChangedError, atomic_write
+    from .fsutil import ChangedError, atomic_write, read_regular
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -510,7 +510,7 @@ def run_cli(paths, config: Config, cwd: Path, changes=None, dry_run: bool = Fals
         if not project.is_reported(f) or f.kind not in ("migration", "rollback") or f.display not in todo:
             continue
         try:
-            data = f.path.read_bytes()
+            data = read_regular(f.path, getattr(config, "max_file_size", None))[0]
         except OSError:
             continue  # unreadable-file reports it
         text = decode(data)

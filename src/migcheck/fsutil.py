@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 import time
 from pathlib import Path
 
@@ -17,8 +16,71 @@ TEMP_TAG = ".migcheck-"
 STALE_SECONDS = 60
 
 
+def __getattr__(name: str):
+    if name == "tempfile":  # imported when first written with (40 ms: a check only reads)
+        import tempfile
+
+        return tempfile
+    raise AttributeError(name)
+
+
 class ChangedError(Exception):
     """The file changed (an editor saved it) since the caller read it: not written."""
+
+
+class NotRegularFile(OSError):
+    """A path that is not a regular file (a device, a FIFO, a socket, a directory): migcheck
+    never reads one (``/dev/zero`` never ends, a FIFO blocks until someone writes)."""
+
+
+class TooLarge(OSError):
+    """A file above the size limit, counted while reading (it may grow after its stat)."""
+
+    def __init__(self, path, size: int, limit: int):
+        super().__init__(errno.EFBIG, f"larger than {limit} bytes", str(path))
+        self.size = size
+        self.limit = limit
+
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"))
+
+
+def _what(mode: int) -> str:
+    return next((what for test, what in _KINDS if test(mode)), "not a regular file")
+
+
+def read_regular(path: Path | str, limit: int | None = None, head: int | None = None) -> tuple[bytes, os.stat_result]:
+    """The bytes of the regular file at ``path`` (symlinks followed) and its stat. Raises
+    ``NotRegularFile`` for anything else, checked before opening it (opening a device can have
+    effects) and again on what was opened (it may have been swapped meanwhile; opened without
+    blocking, so a FIFO cannot hang), and ``TooLarge`` when it holds more than ``limit`` bytes,
+    counted while reading. ``head``: read only that many bytes."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise NotRegularFile(errno.EINVAL, f"it is {_what(st.st_mode)}, not a regular file", str(path))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(errno.EINVAL, f"it is {_what(st.st_mode)}, not a regular file", str(path))
+        if limit is not None and st.st_size > limit:
+            raise TooLarge(path, st.st_size, limit)
+        want = head if head is not None else (limit + 1 if limit is not None else None)
+        chunks = []
+        got = 0
+        while want is None or got < want:
+            chunk = os.read(fd, 1 << 20 if want is None else min(1 << 20, want - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        data = b"".join(chunks)
+        if head is None and limit is not None and len(data) > limit:
+            raise TooLarge(path, len(data), limit)  # it grew since its stat
+        return data, st
+    finally:
+        os.close(fd)
 
 
 def _default_mode() -> int:
@@ -86,6 +148,8 @@ def atomic_write(path: Path | str, text: str, overwrite: bool = False, expect: b
     st = writable(path) if overwrite else None
     mode = stat.S_IMODE(st.st_mode) if st is not None else _default_mode()
     clean_stale(path.parent)
+    import tempfile  # (only when writing: every check imports this module to read)
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{TEMP_TAG}", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:

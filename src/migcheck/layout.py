@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .config import Config
+from . import fsutil
 
 
 class Identity(NamedTuple):
@@ -465,7 +466,8 @@ class SectionsLayout(RunnerLayout):
                 out.append(f)
                 continue
             try:
-                data = f.content if f.content is not None else f.path.read_bytes()
+                data = f.content if f.content is not None else \
+                    fsutil.read_regular(f.path, getattr(f.config, "max_file_size", None))[0]
                 text = data.decode("utf-8")
             except (OSError, UnicodeDecodeError):
                 out.append(f)  # the engine reports what it cannot read or decode

@@ -26,6 +26,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from . import fsutil
 from .config import Config
 
 BAD = ("failed", "missing", "drifted")
@@ -135,7 +136,7 @@ def _files(config: Config, cwd: Path) -> dict[str, tuple[str, str, str]]:
         if key in out:
             continue
         try:
-            data = f.path.read_bytes()
+            data = fsutil.read_regular(f.path)[0]
         except OSError:
             data = b""
         out[key] = (f.display, lockfile.checksum(data), hashlib.sha256(data).hexdigest())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import pg
+from . import fsutil, pg
 from .model import Statement
 
 
@@ -111,7 +111,7 @@ def _opted_out(f, preset: str) -> bool:
     if preset == "diesel":
         meta = f.path.parent / RUNNER_FILES["diesel"][0]
         try:
-            data = tomllib.loads(meta.read_text(encoding="utf-8"))
+            data = tomllib.loads(fsutil.read_regular(meta, 1 << 20)[0].decode("utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             return False
         return data.get("run_in_transaction") is False

@@ -7,7 +7,7 @@ MODULES = {
     'adding_serial_column': 1643,
     'alter_enum_in_transaction': 2902,
     'ban_char_field': 1320,
-    'changelog_missing': 6279,
+    'changelog_missing': 6323,
     'changing_column_type': 4211,
     'cluster': 1243,
     'concurrently_in_transaction': 5818,
