@@ -451,3 +451,29 @@ def test_max_file_size_is_counted_while_reading(project, capsys, monkeypatch):
     monkeypatch.setattr(fsutil.os, "fstat", fstat)
     code, out, err = run(capsys, "check", "--no-cache")
     assert code == 1 and "error[file-too-large]" in out and "above the 1 KB limit" in out, out + err
+
+
+# --- status ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dsn", ["postgresql://app:s3cr3t-pw@[::1/db", "host=x password=s3cr3t-pw nonsense",
+                                 "postgresql://app:s3cr3t-pw@h:notaport/db", "host=x password='s3cr3t-pw"])
+@pytest.mark.parametrize("command", ["status", "verify"])
+def test_a_malformed_dsn_is_never_echoed_with_its_password(project, capsys, dsn, command):
+    pytest.importorskip("psycopg")
+    (project / "migrations").mkdir()
+    (project / "migrations" / "20250101_001_a.sql").write_text("SELECT 1;\n")
+    code, out, err = run(capsys, command, "--dsn", dsn, *(["migrations"] if command == "verify" else []))
+    assert code == 2 and err.startswith("migcheck: error:"), err
+    assert "s3cr3t" not in out + err and len(err.strip().splitlines()) == 1, err
+
+
+def test_status_shows_terminal_escapes_from_the_tracking_table_escaped():
+    from migcheck import status as st
+
+    rows = [{"version": "20250101_001\x1b]0;pwned\x07", "success": False,
+             "error_message": "boom \x1b[2J\x1b[1;1Hall good \u202egnp.exe", "checksum": None}]
+    report = st.compare(rows, {})
+    text = st.render_text(report, tty=True)
+    assert "\x1b]" not in text and "\x1b[2J" not in text and "\u202e" not in text and "\x07" not in text
+    assert "\\x1b]0;pwned\\x07" in text and "\\x1b[2J" in text and "\\u202e" in text
+    assert "\x1b[" in st.render_text(report, tty=True).split("\n")[1]  # (its own colours stay)

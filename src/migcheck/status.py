@@ -28,6 +28,7 @@ from pathlib import Path
 
 from . import fsutil
 from .config import Config
+from .dsnutil import redact
 
 BAD = ("failed", "missing", "drifted")
 STATES = ("applied", "drifted", "missing", "failed", "running", "reverted", "pending")
@@ -85,10 +86,10 @@ def _connect(dsn: str):
     try:
         conn = psycopg.connect(dsn, connect_timeout=10)
     except psycopg.Error as exc:
-        msg = " ".join(str(exc).split()) or type(exc).__name__
+        msg = redact(exc, dsn) or type(exc).__name__
         raise StatusError(f"cannot connect to the database given by --dsn: {msg}") from None
     except Exception as exc:  # a malformed DSN raises ProgrammingError or ValueError-like errors
-        raise StatusError(f"cannot use the --dsn value: {' '.join(str(exc).split())}") from None
+        raise StatusError(f"cannot use the --dsn value: {redact(exc, dsn)}") from None
     return psycopg, conn
 
 
@@ -116,7 +117,7 @@ def fetch(dsn: str) -> list[dict]:
                         " FROM _migrations.schema_migrations ORDER BY version")
             return [dict(zip(cols, r)) for r in cur.fetchall()]
     except psycopg.Error as exc:
-        raise StatusError(f"cannot read _migrations.schema_migrations: {' '.join(str(exc).split())}") from None
+        raise StatusError(f"cannot read _migrations.schema_migrations: {escape(redact(exc, dsn))}") from None
     finally:
         try:
             conn.rollback()
@@ -209,6 +210,19 @@ def _detail(r: Row) -> str:
     return ""
 
 
+# What the tracking table holds is data anyone who can write to the database chose: shown on a
+# terminal, an escape sequence in it would be run by the terminal (retitle it, hide lines, fake
+# output). Control characters and the bidirectional overrides (which reorder what is shown)
+# are shown escaped, as \x1b or \u202e.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape(text: str) -> str:
+    """``text`` with the characters a terminal would act on shown escaped."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                       text)
+
+
 _COLOURS = {"applied": "green", "pending": "cyan", "reverted": "yellow", "running": "yellow",
             "failed": "red", "missing": "red", "drifted": "red"}
 
@@ -218,7 +232,7 @@ def render_text(report: Report, tty: bool = False) -> str:
 
     if not report.rows:
         return "no migrations on disk and none recorded in _migrations.schema_migrations\n"
-    rows = [(r.version, r.state, r.file or "-", _detail(r)) for r in report.rows]
+    rows = [(escape(r.version), r.state, escape(r.file or "-"), escape(_detail(r))) for r in report.rows]
     widths = [max(len(x[i]) for x in rows + [("version", "state", "file", "")]) for i in range(3)]
     lines = [f"{'version':<{widths[0]}}  {'state':<{widths[1]}}  {'file':<{widths[2]}}  detail".rstrip()]
     for version, state, file, detail in rows:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..config import ConfigError
+from ..dsnutil import redact
 
 SERVER_USER = "postgres"  # the unprivileged user the server runs as when migcheck runs as root
 _SOCKET_NAME = ".s.PGSQL.5432"
@@ -207,6 +208,10 @@ class Server:
     def admin_conninfo(self) -> str:
         raise NotImplementedError
 
+    def _said(self, exc: BaseException) -> str:
+        """The server's or the driver's message, on one line, without the connection's password."""
+        return redact(exc, self.admin_conninfo())
+
     def conninfo(self, dbname: str) -> str:
         from psycopg.conninfo import make_conninfo
 
@@ -219,7 +224,7 @@ class Server:
             with psycopg.connect(self.admin_conninfo(), autocommit=True, connect_timeout=10) as conn:
                 return conn.info.server_version
         except psycopg.Error as exc:
-            raise VerifyError(f"cannot connect to {self.description}: {_one_line(exc)}") from None
+            raise VerifyError(f"cannot connect to {self.description}: {self._said(exc)}") from None
 
     @contextlib.contextmanager
     def database(self) -> Iterator[str]:
@@ -231,7 +236,7 @@ class Server:
         try:
             admin = psycopg.connect(self.admin_conninfo(), autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
-            raise VerifyError(f"cannot connect to {self.description}: {_one_line(exc)}") from None
+            raise VerifyError(f"cannot connect to {self.description}: {self._said(exc)}") from None
         _Cleanup.enter()
         try:
             version = admin.info.server_version
@@ -242,7 +247,7 @@ class Server:
                 admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'{}").format(
                     sql.Identifier(name), strategy))
             except psycopg.Error as exc:
-                raise VerifyError(f"cannot create a scratch database on {self.description}: {_one_line(exc)} "
+                raise VerifyError(f"cannot create a scratch database on {self.description}: {self._said(exc)} "
                                   "(the user needs the CREATEDB privilege)") from None
         except BaseException:
             admin.close()
@@ -503,7 +508,7 @@ class DsnServer(Server):
         except ImportError:
             params = {}
         except Exception as exc:  # psycopg.ProgrammingError: a malformed connection string
-            raise VerifyError(f"--dsn: not a valid connection string: {exc}") from None
+            raise VerifyError(f"--dsn: not a valid connection string: {redact(exc, dsn)}") from None
         where = params.get("host") or "the local socket"
         self.description = f"the server at {where}" + (f":{params['port']}" if params.get("port") else "")
 
@@ -540,7 +545,3 @@ def _reachable_by_others(path: Path) -> bool:
         except OSError:
             return False
     return True
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
