@@ -477,3 +477,78 @@ def test_status_shows_terminal_escapes_from_the_tracking_table_escaped():
     assert "\x1b]" not in text and "\x1b[2J" not in text and "\u202e" not in text and "\x07" not in text
     assert "\\x1b]0;pwned\\x07" in text and "\\x1b[2J" in text and "\\u202e" in text
     assert "\x1b[" in st.render_text(report, tty=True).split("\n")[1]  # (its own colours stay)
+
+
+# --- the language server ----------------------------------------------------------------------
+
+class _RawClient:
+    """JSON-RPC over the server's stdio, bytes as written: params of any shape can be sent."""
+
+    def __init__(self):
+        import subprocess
+        import sys
+
+        self.proc = subprocess.Popen([sys.executable, "-m", "migcheck", "lsp"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.buf = b""
+
+    def send(self, obj) -> None:
+        import json
+
+        body = json.dumps(obj).encode()
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.proc.stdin.flush()
+
+    def answer(self, msg_id, timeout: float = 20.0) -> dict:
+        """The response to request ``msg_id`` (notifications on the way are skipped)."""
+        import json
+        import select
+        import time
+
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            while b"\r\n\r\n" in self.buf:
+                head, rest = self.buf.split(b"\r\n\r\n", 1)
+                n = next(int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length"))
+                if len(rest) < n:
+                    break
+                msg, self.buf = json.loads(rest[:n]), rest[n:]
+                if msg.get("id") == msg_id and "method" not in msg:
+                    return msg
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0.2)
+            if ready:
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                self.buf += chunk
+        raise AssertionError(f"no answer to request {msg_id!r}")
+
+    def close(self) -> None:
+        try:
+            self.send({"jsonrpc": "2.0", "id": "bye", "method": "shutdown"})
+            self.answer("bye", 10)
+            self.send({"jsonrpc": "2.0", "method": "exit"})
+            self.proc.wait(10)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+
+
+def test_lsp_answers_a_request_with_invalid_params_with_an_error():
+    pytest.importorskip("pygls")
+    client = _RawClient()
+    try:
+        client.send({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                     "params": {"capabilities": {}, "processId": None, "rootUri": None}})
+        assert "result" in client.answer(1)
+        client.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        for i, params in enumerate(["nope", {"textDocument": 5}, None, [1, 2]], start=2):
+            client.send({"jsonrpc": "2.0", "id": i, "method": "textDocument/hover", "params": params})
+            got = client.answer(i)
+            assert got["error"]["code"] == -32602, got  # InvalidParams
+        # and it keeps serving
+        client.send({"jsonrpc": "2.0", "id": 9, "method": "textDocument/hover",
+                     "params": {"textDocument": {"uri": "file:///nowhere.sql"}, "position": {"line": 0, "character": 0}}})
+        assert "error" not in client.answer(9)
+    finally:
+        client.close()
