@@ -35,14 +35,33 @@ MAX_DEPTH = 20  # calls followed from one call site
 
 @dataclass
 class Routine:
-    """A function or procedure the file defines, and what its body does."""
+    """A function or procedure the file defines, and what its body does (read on first use:
+    most functions a migration defines are not called by it)."""
 
     name: str  # as written (schema.name)
     key: tuple[str | None, str]
     st: Statement  # its CREATE
-    runs: list[tuple[str, dict, str]] = field(default_factory=list)  # (kind, node, text) of the body's statements
-    calls: list[tuple[str | None, str]] = field(default_factory=list)  # routines the body calls
-    dynamic: list[str] = field(default_factory=list)  # EXECUTE expressions built at run time
+    _body: tuple | None = field(default=None, repr=False)
+
+    def _read(self) -> tuple:
+        if self._body is None:
+            self._body = _read_body(self.st)
+        return self._body
+
+    @property
+    def runs(self) -> list[tuple[str, dict, str]]:
+        """(kind, node, text) of the statements the body runs, its expressions included."""
+        return self._read()[0]
+
+    @property
+    def calls(self) -> list[tuple[str | None, str]]:
+        """The routines the body calls."""
+        return self._read()[1]
+
+    @property
+    def dynamic(self) -> list[str]:
+        """The body's EXECUTE expressions built at run time."""
+        return self._read()[2]
 
 
 # --- names ----------------------------------------------------------------------------------
@@ -183,12 +202,15 @@ def _option(node: dict, name: str):
 
 
 def _routine(st: Statement) -> Routine | None:
-    n = st.node
-    parts = pgtree.strings(n.get("funcname"))
+    parts = pgtree.strings(st.node.get("funcname"))
     key = _key(parts)
-    if key is None:
-        return None
-    r = Routine(".".join(parts), key, st)
+    return Routine(".".join(parts), key, st) if key is not None else None
+
+
+def _read_body(st: Statement) -> tuple[list, list, list]:
+    """(runs, calls, dynamic) of a CREATE FUNCTION / PROCEDURE (see ``Routine``)."""
+    n = st.node
+    r = _Body()
     body = n.get("sql_body")
     if body:  # BEGIN ATOMIC ... END (or RETURN expr): already parsed
         items = (body.get("List") or {}).get("items") or []
@@ -220,7 +242,14 @@ def _routine(st: Statement) -> Routine | None:
             r.dynamic.extend(q for _, q in dynamic)
     for kind, node, _ in r.runs:
         r.calls.extend(called(kind, node))
-    return r
+    return r.runs, r.calls, r.dynamic
+
+
+@dataclass
+class _Body:
+    runs: list = field(default_factory=list)
+    calls: list = field(default_factory=list)
+    dynamic: list = field(default_factory=list)
 
 
 class _Defined:
@@ -296,10 +325,13 @@ def _scan(f) -> tuple[_Defined, list[Statement], list[tuple[Statement, list[tupl
             site = lines.get(line) or lines.setdefault(line, _line_site(st, body, line, f.text, f.positions))
             dynamic.append((site, q))
     if defined.routines:
+        names = {r.key[1].lower() for r in defined.routines}
         for st in [*f.all_statements, *exprs]:
-            keys = called(st.kind, st.node)
-            if keys:
-                sites.append((st, keys))
+            low = st.text.lower()
+            if st.kind in RUNS_EXPRESSIONS and any(n in low for n in names):  # (a call names it: skip the walk)
+                keys = called(st.kind, st.node)
+                if keys:
+                    sites.append((st, keys))
     f.__dict__["_routines"] = found_ = (defined, exprs, sites, dynamic)
     return found_
 
