@@ -4,7 +4,6 @@ them with the promise each keeps."""
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 from pathlib import Path

@@ -5,51 +5,16 @@ a real database and a role, `SELECT pg_sleep(100000)` ran until killed)."""
 from __future__ import annotations
 
 import json
-import os
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
-from migcheck import cli, config
+from migcheck import config
 from migcheck.verify import cluster, procedure
 
-NO_SERVER = not cluster.binaries_available()
-needs_server = pytest.mark.skipif(NO_SERVER, reason="no PostgreSQL server binaries (initdb, postgres) found")
-postgres = pytest.mark.postgres
-
-
-@pytest.fixture(scope="module")
-def pg():
-    """A cluster the tests treat as "the user's server", reached with --dsn."""
-    if NO_SERVER:
-        pytest.skip("no PostgreSQL server binaries found")
-    c = cluster.TempCluster()
-    c.start()
-    try:
-        yield c
-    finally:
-        c.stop()
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(textwrap.dedent(text), encoding="utf-8")
-
-
-def run(capsys, *argv):
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+# the shared cluster (module scope), acting here as "the user's server", and the helpers
+from test_verify import needs_server, pg, postgres, run, write  # noqa: E402,F401  (pg: a fixture)
 
 
 def _nothing_runs(monkeypatch):

@@ -1072,13 +1072,8 @@ def _do_unknown(st: Statement, text: str) -> str | None:
     body = plpgsql.do_body(st, text)
     if body is None:
         return "a DO block in a language other than PL/pgSQL"
-    tag = "migcheck"
-    while f"${tag}$" in body.text:
-        tag += "_"
-    wrapper = f"CREATE FUNCTION migcheck_do() RETURNS void LANGUAGE plpgsql AS ${tag}${body.text}${tag}$"
-    try:
-        tree = json.loads(_pgparser.parse_plpgsql_json(wrapper))
-    except (_pgparser.ParseError, RecursionError, ValueError):
+    tree = plpgsql.parse_body(body)
+    if tree is None:
         return "a DO block whose body does not parse"
     stack = [tree]
     while stack:

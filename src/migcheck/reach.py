@@ -99,14 +99,15 @@ def _functions(node: dict, table: dict, prefixes: dict | None = None) -> str | N
     return None
 
 
-def _roles(items) -> list[str]:
+def role_names(items) -> list[str]:
+    """The role names of a GRANT/REVOKE role's ``granted_roles`` or ``grantee_roles``."""
     out = []
     for item in items or ():
         if "AccessPriv" in item:
             out.append(item["AccessPriv"].get("priv_name", ""))
         elif "RoleSpec" in item:
-            out.append(item["RoleSpec"].get("rolename", ""))
-    return out
+            out.append(item["RoleSpec"].get("rolename") or "")
+    return [n for n in out if n]
 
 
 def _setting(node: dict) -> str:
@@ -153,7 +154,7 @@ def host(kind: str, node: dict) -> str | None:
     elif kind in ("CreateSubscriptionStmt", "AlterSubscriptionStmt") and node.get("conninfo"):
         return "a subscription connects from the database server to another server"
     elif kind == "GrantRoleStmt" and node.get("is_grant", False):
-        granted = [r for r in _roles(node.get("granted_roles")) if r in HOST_ROLES]
+        granted = [r for r in role_names(node.get("granted_roles")) if r in HOST_ROLES]
         if granted:
             return f"GRANT {granted[0]} gives its members the server's {'programs' if 'program' in granted[0] else 'files'}"
     elif kind in ("AlterSystemStmt", "AlterDatabaseSetStmt", "AlterRoleSetStmt"):

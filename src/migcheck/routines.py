@@ -305,15 +305,8 @@ def _scan(f) -> tuple[_Defined, list[Statement], list[tuple[Statement, list[tupl
         if st.kind != "DoStmt":
             continue
         body = plpgsql.do_body(st, f.text)
-        if body is None:
-            continue
-        tag = "migcheck"
-        while f"${tag}$" in body.text:
-            tag += "_"
-        wrapper = f"CREATE FUNCTION migcheck_do() RETURNS void LANGUAGE plpgsql AS ${tag}${body.text}${tag}$"
-        try:
-            tree = json.loads(pg.parse_plpgsql_json(wrapper))
-        except (pg.ParseError, RecursionError, ValueError):
+        tree = plpgsql.parse_body(body) if body is not None else None
+        if tree is None:
             continue
         found, dyn = _pl_events(tree)
         lines: dict[int, Statement] = {}

@@ -127,16 +127,6 @@ class Owned:
     grants: set[tuple[str, str]] = field(default_factory=set)
 
 
-def _role_names(items) -> list[str]:
-    out = []
-    for item in items or ():
-        if "AccessPriv" in item:
-            out.append(item["AccessPriv"].get("priv_name", ""))
-        elif "RoleSpec" in item:
-            out.append(item["RoleSpec"].get("rolename") or "")
-    return [n for n in out if n]
-
-
 def owned(preludes) -> Owned:
     out = Owned()
     for _, f in preludes:
@@ -146,8 +136,8 @@ def owned(preludes) -> Owned:
             if st.kind == "CreateRoleStmt" and st.node.get("role"):
                 out.roles.add(st.node["role"])
             elif st.kind == "GrantRoleStmt" and st.node.get("is_grant"):
-                for role in _role_names(st.node.get("granted_roles")):
-                    for member in _role_names(st.node.get("grantee_roles")):
+                for role in reach.role_names(st.node.get("granted_roles")):
+                    for member in reach.role_names(st.node.get("grantee_roles")):
                         out.grants.add((role, member))
     return out
 
