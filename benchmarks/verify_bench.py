@@ -47,7 +47,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from migcheck import config as config_mod  # noqa: E402
-from migcheck import engine  # noqa: E402
+from migcheck import engine, files  # noqa: E402
 from migcheck.verify import TRACE_RULES, cluster, procedure  # noqa: E402
 from migcheck.verify.command import PRESETS  # noqa: E402
 
@@ -99,8 +99,8 @@ def _project(paths: list[str], root: Path):
     return cfg, engine.collect(paths, cfg, root)
 
 
-def _prelude(path: Path, label: str, cfg) -> tuple[str, engine.MigrationFile]:
-    return label, engine.MigrationFile(path, label, "other", path.parent, cfg)
+def _prelude(path: Path, label: str, cfg) -> tuple[str, files.MigrationFile]:
+    return label, files.MigrationFile(path, label, "other", path.parent, cfg)
 
 
 def _run(server, paths, root, prelude_paths, trace=False):

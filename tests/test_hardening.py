@@ -350,7 +350,8 @@ def test_cache_key_covers_every_configuration_field_by_value(tmp_path):
         "sequence": "per-day", "header": ("MIGRATION",), "changelog": False, "select": ("safety",),
         "ignore": ("drop-table",), "severity": {"drop-object": "error"}, "fail_on": "warning",
         "postgres_version": 16, "max_file_size": 1 << 20, "dialect": "mysql", "preset": "goose",
-        "verify_statement_timeout": 5.0, "verify_timeout": 50.0,
+        "verify_statement_timeout": 5.0, "verify_timeout": 50.0, "exclude": ("legacy",),
+        "per_file_ignores": (("seed_*.sql", ("truncate",)),), "baseline": False,
     }
     assert set(other) == {f.name for f in dataclasses.fields(Config)}
     key = cache.config_key(base)
@@ -363,7 +364,7 @@ def test_cache_key_covers_every_configuration_field_by_value(tmp_path):
 
 
 def _runner_files():
-    from migcheck import txn
+    from migcheck.analysis import txn
 
     return [(p, n) for p, names in getattr(txn, "RUNNER_FILES", {"diesel": ("metadata.toml",)}).items() for n in names]
 

@@ -143,7 +143,7 @@ STMT = "INSERT INTO t (id, name) VALUES (1, 'x');\n"
 
 def test_large_file_is_checked_in_bounded_time(capsys, project):
     """~256 KB / 6,000 statements with the default rule set. Measured (2 CPUs, loaded): 1 MB ~ 13 s
-    and 250 MB RSS, 20 MB ~ 250 s and 5 GB RSS, dominated by mixed-changes (rules/_relations.py),
+    and 250 MB RSS, 20 MB ~ 250 s and 5 GB RSS, dominated by mixed-changes (analysis/relations.py),
     json.loads of pglast's tree and the scanner tokens in source.comments; see the report."""
     (project / "migcheck.toml").write_text("changelog = false\n", encoding="utf-8")
     n = 256 * 1024 // len(STMT)

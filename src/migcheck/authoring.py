@@ -15,10 +15,10 @@ from importlib import resources
 from pathlib import Path
 
 from . import engine
-from . import header as hdr
+from .analysis import header as hdr
 from .config import Config, inside
 from .fsutil import atomic_write
-from .rules import _naming as nm
+from .analysis import naming as nm
 
 TRACKING_DESCRIPTION = "migration_tracking_schema"
 TRACKING_TITLE = "Migration tracking schema"
@@ -326,7 +326,7 @@ def write_pair(t: Target, migration_text: str, rollback_text: str, config: Confi
 def changelog_path(config: Config, mdir: Path) -> Path:
     """The CHANGELOG.md the ``changelog-missing`` rule reads for ``mdir``; when there is none, the
     one to create beside the migrations directory."""
-    from .rules import changelog_missing as cl
+    from .analysis import changelog as cl
 
     setting = config.changelog
     if setting is False:
@@ -336,10 +336,10 @@ def changelog_path(config: Config, mdir: Path) -> Path:
         if not p.is_absolute():
             p = config.root / p
         if p.is_dir():
-            p = cl._changelog_in(p) or p / cl.NAME
+            p = cl.changelog_in(p) or p / cl.NAME
         _inside_project(config, p, "the changelog")
         return p
-    found, _, _ = cl._walk_up(Path(os.path.abspath(mdir)), {})
+    found, _, _ = cl.walk_up(Path(os.path.abspath(mdir)), {})
     return found if found is not None else Path(os.path.abspath(mdir)).parent / cl.NAME
 
 

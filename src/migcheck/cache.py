@@ -117,7 +117,7 @@ _SUPPRESSION_PROBLEMS = frozenset({"unknown-rule", "suppression-missing-reason"}
 
 
 def _inputs(f) -> list:
-    from . import txn
+    from .analysis import txn
 
     return txn.inputs(f, f.config)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import functools
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -47,6 +49,14 @@ class Config:
     max_file_size: int | None = 10 << 20  # bytes; a larger file is file-too-large, not read (None: no limit)
     dialect: str = "postgres"  # or a sqlglot dialect name (migcheck.dialects, docs/dialects.md)
     preset: str | None = None  # a runner preset (migcheck.presets, docs/presets.md); None: guidelines, not pinned
+    # files not checked (globs, as ruff's ``exclude`` + ``extend-exclude``): still read by the
+    # cross-file rules, never reported on
+    exclude: tuple[str, ...] = ()
+    # (glob, rule ids) pairs: those rules' findings are dropped on the matching files
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # the baseline file (migcheck.baseline): None, ``migcheck-baseline.json`` beside the
+    # configuration; a path relative to it; False: none
+    baseline: str | bool | None = None
     # `migcheck verify`: seconds one statement / one run of a file may take (None: no limit; verify/limits.py)
     verify_statement_timeout: float | None = 60.0
     verify_timeout: float | None = 300.0
@@ -98,6 +108,56 @@ class Config:
     def severity_of(self, rule: registry.Rule) -> str:
         return self.severity.get(rule.id, rule.severity)
 
+    def excluded(self, path: Path | str) -> bool:
+        """Is the file at ``path`` (absolute) excluded from the check (``exclude``/``extend-exclude``)?"""
+        return bool(self.exclude) and _matcher(self.exclude, str(self.root))(os.fspath(path))
+
+    def ignored_rules(self, path: Path | str) -> frozenset[str]:
+        """The rule ids ``per-file-ignores`` turns off for the file at ``path`` (absolute)."""
+        if not self.per_file_ignores:
+            return frozenset()
+        out: set[str] = set()
+        for pattern, ids in self.per_file_ignores:
+            if _matcher((pattern,), str(self.root))(os.fspath(path)):
+                out.update(ids)
+        return frozenset(out)
+
+    def baseline_path(self) -> Path | None:
+        """Where the baseline file is (it need not exist), or None when ``baseline = false``."""
+        if self.baseline is False:
+            return None
+        return self.root / (self.baseline if isinstance(self.baseline, str) else DEFAULT_BASELINE)
+
+
+DEFAULT_BASELINE = "migcheck-baseline.json"
+
+
+@functools.lru_cache(maxsize=256)
+def _matcher(patterns: tuple[str, ...], root: str):
+    """A predicate on absolute paths for ruff-style globs: a pattern without ``/`` matches any one
+    part of the path (a directory or the file name: ``legacy``, ``2019*.sql``); one with ``/``
+    matches the path relative to ``root`` or one of its directories (``migrations/2019*``,
+    ``db/legacy/**``). ``*`` also matches ``/``, as in ruff (globset)."""
+    names = [fnmatch.translate(p) for p in patterns if "/" not in p.strip("/")]
+    paths = [fnmatch.translate(p.strip("/").removeprefix("./")) for p in patterns if "/" in p.strip("/")]
+    name_re = re.compile("|".join(names)) if names else None
+    path_re = re.compile("|".join(paths)) if paths else None
+    root_dir = os.path.join(root, "")
+
+    def match(path: str) -> bool:
+        path = os.path.abspath(path)
+        rel = path[len(root_dir):] if path.startswith(root_dir) else path.lstrip(os.sep)
+        parts = rel.split(os.sep)
+        if name_re is not None and any(name_re.match(part) for part in parts):
+            return True
+        if path_re is not None:
+            for i in range(1, len(parts) + 1):
+                if path_re.match("/".join(parts[:i])):
+                    return True
+        return False
+
+    return match
+
 
 # Unreadable or unparsable files must never pass silently: these run whatever --select says
 # (an explicit --ignore / ignore still turns them off).
@@ -117,9 +177,32 @@ def _rule_list(value: Any, where: str) -> list[str]:
     return items
 
 
+def _globs(value: Any, where: str) -> list[str]:
+    """A list of glob patterns (``exclude``, ``extend-exclude``, the keys of ``per-file-ignores``)."""
+    if isinstance(value, str) or not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where} must be a list of glob patterns such as [\"migrations/2019*\", \"legacy\"]")
+    for v in value:
+        if os.path.isabs(v) or v.startswith(".."):
+            raise ConfigError(f"{where}: {v!r}: write the pattern relative to the configuration file "
+                              "(absolute paths and .. are not matched)")
+    return [v.strip() for v in value]
+
+
+def _expand_groups(names: list[str]) -> set[str]:
+    """Rule ids and group names -> canonical rule ids."""
+    out: set[str] = set()
+    for name in names:
+        if name in registry.GROUPS:
+            out |= {rid for rid, r in registry.load().items() if r.group == name}
+        else:
+            out.add(registry.resolve(name))
+    return out
+
+
 KEYS = {
     "migrations", "rollback", "naming", "sequence", "header", "changelog", "select", "ignore",
     "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size",
+    "exclude", "extend-exclude", "per-file-ignores", "baseline",
     "verify-statement-timeout", "verify-timeout",
 }
 
@@ -314,6 +397,25 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         from . import dialects
 
         cfg.dialect = dialects.validate(data["dialect"], where)
+    excludes: list[str] = []
+    for key in ("exclude", "extend-exclude"):
+        if key in data:
+            excludes.extend(_globs(data[key], f"{where}: '{key}'"))
+    cfg.exclude = tuple(excludes)
+    if "per-file-ignores" in data:
+        value = typed("per-file-ignores", dict, "a table of glob = [rule ids]")
+        pairs = []
+        for pattern, ids in value.items():
+            _globs([pattern], f"{where}: 'per-file-ignores'")
+            names = _rule_list(ids, f"{where}: 'per-file-ignores.\"{pattern}\"'")
+            pairs.append((pattern, tuple(sorted(_expand_groups(names)))))
+        cfg.per_file_ignores = tuple(pairs)
+    if "baseline" in data:
+        value = data["baseline"]
+        if value is not False and not (isinstance(value, str) and value.strip()):
+            raise ConfigError(f"{where}: 'baseline' must be the path of the baseline file (relative to the "
+                              f"configuration) or false, not {value!r}")
+        cfg.baseline = value if value is False else _inside_root(value, root, "baseline", where)  # (migcheck writes it)
     if "preset" in data:
         for key, value in _preset_changes(cfg, data["preset"], f"{where}: 'preset'", "migrations" in data).items():
             setattr(cfg, key, value)

@@ -9,216 +9,13 @@ import contextlib
 import gc
 import os
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import header as header_mod
-from ._digest import blake2b
-from . import fsutil, layout, registry, source, suppress
+from . import layout, registry, suppress
 from .config import Config, ConfigError
-from .verify import RULES as VERIFY_RULES
-from .model import SEVERITY_RANK, Comment, Finding, Header, Hit, Statement
-
-
-def _too_large(size: int, limit: int) -> tuple[str, str]:
-    return ("file-too-large", f"the file is {_human(size)}, above the {_human(limit)} limit (`max-file-size`): "
-                              "migcheck did not check it")
-
-
-def _human(n: int) -> str:
-    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
-        if n >= factor:
-            return f"{n / factor:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{n} bytes"
-
-
-class MigrationFile:
-    """One SQL file of the project. Reading and parsing happen on first use, so sibling files
-    that only serve cross-file rules cost a directory listing, not a parse."""
-
-    def __init__(self, path: Path, display: str, kind: str, mdir: Path, config: Config,
-                 content: bytes | None = None):
-        self.path = path
-        self.display = display
-        self.kind = kind
-        self.mdir = mdir  # the migration directory the file belongs to
-        self.name = path.name
-        self.config = config
-        self.content = content  # in-memory bytes (an editor's unsaved buffer) instead of the disk's
-        self._statement_count: int | None = None  # set from a cached or a worker's result
-        ident = layout.identify(path, kind, config)
-        self.version: str | None = ident.version
-        self.date: str | None = ident.date
-        self.seq: int | None = ident.seq
-        self.description: str | None = ident.description
-
-    def __repr__(self) -> str:
-        return f"MigrationFile({self.display!r}, {self.kind})"
-
-    # What the file is and what was read of it; anything else in its __dict__ was computed from
-    # its text (parse trees, and what rules cached on it: the safety timeline, ...). The layouts
-    # that split a file into sections add ``section_of``/``section_source``.
-    KEEP = frozenset({"path", "display", "kind", "mdir", "name", "config", "content", "version", "date", "seq",
-                      "description", "section_of", "section_source", "_statement_count", "data", "_loaded",
-                      "positions", "stat", "digest", "decodes", "from_memo", "checked"})
-
-    def release(self) -> None:
-        """Free the parse trees and what was derived from them; a later use computes them again.
-        (A run over thousands of files keeps one file's trees at a time: ``migcheck.parallel``.)"""
-        d = self.__dict__
-        for name in [n for n in d if n not in self.KEEP]:
-            del d[name]
-
-    # --- reading -------------------------------------------------------------------------
-    @cached_property
-    def data(self) -> tuple[bytes | None, tuple[str, str] | None]:
-        """(the file's bytes, None) or (None, (problem rule id, message)). A file larger than
-        the configured ``max-file-size`` is not read at all (``file-too-large``)."""
-        limit = getattr(self.config, "max_file_size", None)
-        try:
-            if self.content is not None:
-                data = self.content
-                if limit is not None and len(data) > limit:
-                    return None, _too_large(len(data), limit)
-                return data, None
-            # only a regular file, never more than the limit (counted while reading: a file that
-            # grows, /dev/zero); the stat of what was read: migcheck.cache's stat memo pairs them
-            data, st = fsutil.read_regular(self.path, limit)
-            self.stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
-            return data, None
-        except fsutil.TooLarge as exc:
-            return None, _too_large(exc.size, limit)
-        except fsutil.NotRegularFile as exc:
-            if os.path.isdir(self.path):
-                if not os.access(self.path, os.R_OK | os.X_OK):  # a directory we may not list (layout.sql_files_in)
-                    return None, ("unreadable-file", ("permission denied: migcheck cannot list this directory, "
-                                                      "so the migrations in it are not checked"))
-                return None, ("unreadable-file", "this is a directory, not a file")
-            return None, ("unreadable-file", f"{exc.strerror}: migcheck reads only regular files")
-        except FileNotFoundError:
-            return None, ("unreadable-file", "the file disappeared while it was being checked")
-        except PermissionError:
-            if os.path.isdir(self.path):  # a directory we may not list (layout.sql_files_in)
-                return None, ("unreadable-file", ("permission denied: migcheck cannot list this directory, "
-                                                  "so the migrations in it are not checked"))
-            return None, ("unreadable-file", "permission denied: migcheck cannot read this file")
-        except IsADirectoryError:
-            return None, ("unreadable-file", "this is a directory, not a file")
-        except OSError as exc:
-            return None, ("unreadable-file", f"cannot read the file: {exc.strerror or exc}")
-
-    @cached_property
-    def digest(self) -> tuple[int, bytes] | None:
-        """(size, 128-bit BLAKE2b digest) of the file's bytes, or None when they cannot be read.
-        ``migcheck.cache`` may set it from its stat memo, without reading the file."""
-        data, problem = self.data
-        if problem is not None or data is None:
-            return None
-        return len(data), blake2b(data, digest_size=16).digest()
-
-    @property
-    def statement_count(self) -> int:
-        """How many top-level statements the file has (known from the cache without a parse)."""
-        if self._statement_count is not None and "_parsed" not in self.__dict__:
-            return self._statement_count
-        return len(self.statements)
-
-    @cached_property
-    def _loaded(self) -> tuple[str | None, str | None, str | None, tuple[int, int] | None]:
-        """(text, read problem rule id, message, (line, column) of the problem)."""
-        data, problem = self.data
-        if problem is not None:
-            return None, problem[0], problem[1], None
-        try:
-            return source.decode(data), None, None, None
-        except source.DecodeError as exc:
-            where = None
-            if exc.offset is not None:
-                before = data[: exc.offset]
-                line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
-                where = (before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1,
-                         len(before[line_start:].decode("utf-8", errors="replace")) + 1)
-            return None, "encoding-error", str(exc), where
-
-    @property
-    def text(self) -> str:
-        return self._loaded[0] or ""
-
-    @property
-    def read_problem(self) -> tuple[str, str, tuple[int, int] | None] | None:
-        d = self.__dict__
-        if "_loaded" not in d and d.get("decodes"):  # unchanged since it decoded (migcheck.cache)
-            return None
-        text, rid, msg, where = self._loaded
-        return None if rid is None else (rid, msg, where)
-
-    @cached_property
-    def positions(self) -> source.Positions:
-        return source.Positions(self.text)
-
-    @cached_property
-    def _parsed(self) -> source.Parsed:
-        dialect = getattr(self.config, "dialect", "postgres")
-        if dialect != "postgres":  # another dialect: sqlglot, imported only then (docs/dialects.md)
-            from . import dialects
-
-            return dialects.parse(self.text, self.positions, dialect)
-        return source.parse(self.text, self.positions)
-
-    @property
-    def statements(self) -> list[Statement]:
-        """Top-level statements, in file order."""
-        return self._parsed.statements
-
-    @property
-    def problems(self):
-        return self._parsed.problems
-
-    @cached_property
-    def all_statements(self) -> list[Statement]:
-        """Top-level statements and, after each ``DO`` block, the statements its body runs."""
-        out: list[Statement] = []
-        for st in self.statements:
-            out.append(st)
-            if st.kind == "DoStmt":
-                from . import plpgsql
-
-                out.extend(plpgsql.inner_statements(st, self.text, self.positions))
-        return out
-
-    @cached_property
-    def comments(self) -> list[Comment]:
-        """Every comment, including those inside DO-block bodies (which the file's scanner
-        sees as part of one string), in file order."""
-        if getattr(self.config, "dialect", "postgres") != "postgres":
-            found = list(self._parsed.comments)  # found by the dialect's own tokenizer
-        else:
-            found = source.comments(self.text, self.positions)
-        for st in self.statements:
-            if st.kind == "DoStmt":
-                from . import plpgsql
-
-                found.extend(plpgsql.body_comments(st, self.text, self.positions))
-        found.sort(key=lambda c: c.start)
-        return found
-
-    @cached_property
-    def header(self) -> Header:
-        first = self.statements[0].start if self.statements else None
-        if self.problems:
-            # the first statement may have failed to parse: the header ends at the first problem
-            first_problem = self.positions.line_starts[self.problems[0].line - 1]
-            first = first_problem if first is None else min(first, first_problem)
-        return header_mod.header(self.text, first, self.positions)
-
-    # --- helpers for rules ---------------------------------------------------------------
-    def hit(self, message: str, help: str, stmt: Statement | None = None, *,
-            line: int | None = None, column: int | None = None) -> Hit:
-        """A finding at ``stmt`` (its first token), at ``line``/``column``, or at 1:1."""
-        if stmt is not None:
-            return Hit(self, stmt.line, stmt.column, message, help, stmt.end_line, stmt.end_column)
-        return Hit(self, line or 1, column or 1, message, help)
+from .files import MigrationFile
+from .model import SEVERITY_RANK, Finding, Hit
 
 
 @dataclass
@@ -265,6 +62,7 @@ class Project:
         self.reported = reported
         self.changes: Changes | None = None  # set by ``check --diff``
         self.deleted: list[MigrationFile] = []  # files of the checked directories deleted since the base
+        self.excluded: list[Path] = []  # files under the given paths that ``exclude`` keeps out of the report
         self.groups: dict[Path, Group] = {}
         self._rollback_index: dict[Path, MigrationFile] | None = None
         for f in files:
@@ -311,6 +109,8 @@ class Result:
     findings: list[Finding]
     files: list[MigrationFile]
     errors: list[InternalError]
+    # the checked project (which rollback belongs to which migration: the markdown report)
+    project: Project | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0}
@@ -389,8 +189,13 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
             files[key] = MigrationFile(key, shown, kind, mdir, config, overlay.get(key))
         return key
 
+    excluded: list[Path] = []
     for t in targets:
-        reported.add(add(t))
+        key = add(t)
+        if config.exclude and config.excluded(key):  # read as a sibling, never reported
+            excluded.append(key)
+        else:
+            reported.add(key)
     walked = [os.path.join(os.path.abspath(d), "") for d in scope_dirs] if lay.within_walk() else []
     for mdir in {f.mdir for f in list(files.values())}:
         here = os.path.join(str(mdir), "")
@@ -405,6 +210,7 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
                 add(extra)
     ordered = sorted(lay.expand(list(files.values())), key=lambda f: f.display)
     project = Project(config, ordered, reported)
+    project.excluded = excluded
     if changes is not None:
         _restrict(project, changes, scope_dirs, lay, cwd)
     return project
@@ -426,6 +232,8 @@ def _restrict(project: Project, changes: Changes, scope_dirs: list[Path], lay: l
             if rel.startswith(os.pardir + os.sep) or rel == os.pardir or os.path.isabs(rel):
                 continue
             if any(part.startswith(".") or part == "node_modules" for part in Path(rel).parts[:-1]):
+                continue
+            if project.config.exclude and project.config.excluded(gone):
                 continue
             path = Path(os.path.abspath(gone))
             kind, mdir = lay.classify(path)
@@ -588,14 +396,15 @@ def no_gc():
             gc.enable()
 
 
-def run(project: Project, config: Config, *, cache=None, jobs: int = 1) -> Result:
+def run(project: Project, config: Config, *, cache=None, jobs: int = 1, progress=None) -> Result:
     """Run the enabled rules. ``cache``: a ``migcheck.cache.Cache`` (or None); ``jobs``: the
-    number of processes to use when the batch is large enough (1: this process only)."""
+    number of processes to use when the batch is large enough (1: this process only);
+    ``progress``: called with (files checked, files to check) as a large batch goes."""
     with no_gc():
-        return _run(project, config, cache=cache, jobs=jobs)
+        return _run(project, config, cache=cache, jobs=jobs, progress=progress)
 
 
-def _run(project: Project, config: Config, *, cache=None, jobs: int = 1) -> Result:
+def _run(project: Project, config: Config, *, cache=None, jobs: int = 1, progress=None) -> Result:
     rules = config.enabled_rules()
     ctx = Context(config, project)
     reported = [f for f in project.files if project.is_reported(f)]
@@ -624,9 +433,11 @@ def _run(project: Project, config: Config, *, cache=None, jobs: int = 1) -> Resu
     summaries.hold(len(project.files) * (len(summaries.SHARED_KINDS) + 1))  # (+1: the lock rules' history)
     try:
         if workers > 1 and project.changes is None:
-            fresh, p_hits, p_errors = parallel.run(project, config, todo, file_rules, todo_project, rules, workers)
+            fresh, p_hits, p_errors = parallel.run(project, config, todo, file_rules, todo_project, rules, workers,
+                                                   progress)
         elif len(todo) >= POOL_MIN_FILES and project.changes is None:
-            fresh, p_hits, p_errors = parallel.check_serial(project, config, todo, file_rules, todo_project, rules)
+            fresh, p_hits, p_errors = parallel.check_serial(project, config, todo, file_rules, todo_project, rules,
+                                                            progress)
         else:
             fresh = {f.path: check_file(f, file_rules, rules, ctx) for f in todo}
             p_hits, p_errors = run_project_rules(project, todo_project, ctx)
@@ -672,25 +483,53 @@ def assemble(project: Project, config: Config, rules, reported: list[MigrationFi
     all_rules = registry.load()
     severity = {rid: config.severity_of(all_rules[rid]) for rid in rules}
     shown = {path: f.display for path, f in by_path.items() if project.is_reported(f)}
+    off = _per_file_ignores(config, shown)
     for rid, path, line, col, msg, help, end_line, end_col in hits:
         display = shown.get(path)
-        if display is None or rid not in severity:
+        if display is None or rid not in severity or rid in off.get(path, ()):
             continue
         finding = Finding(rid, severity[rid], display, line, col, msg, help, end_line, end_col)
         sups.apply(finding, rid, path)
         findings.append(finding)
     if "unused-suppression" in rules:
         level = config.severity_of(all_rules["unused-suppression"])
+        verify_only = {rid for rid, r in all_rules.items() if r.scope == "verify"}
         for f in reported:
-            # verify's rules are never emitted by check: their suppressions are not unused here
-            findings.extend(sups.unused(str(f.path), f.display, rules, level, VERIFY_RULES))
+            # verify's rules are never emitted by check: their suppressions are not unused here; nor
+            # are those of rules per-file-ignores turns off for the file
+            ignored = verify_only | off.get(str(f.path), frozenset())
+            findings.extend(sups.unused(str(f.path), f.display, rules, level, ignored))
     findings.sort(key=Finding.sort_key)
     errs = [InternalError(*e) for e in file_errors + errors]
-    return Result(findings, reported, errs)
+    return Result(findings, reported, errs, project)
+
+
+def _per_file_ignores(config: Config, paths) -> dict[str, frozenset[str]]:
+    """The rules ``per-file-ignores`` turns off, by absolute path (only paths with some)."""
+    if not config.per_file_ignores:
+        return {}
+    out = {}
+    for path in paths:
+        off = config.ignored_rules(path.removesuffix("#down"))  # (a runner's down section: its file's)
+        if off:
+            out[path] = off
+    return out
+
+
+def configured_project(config: Config, cwd: Path):
+    """The configured migration directories as the engine sees them (`lock` and `status` take no
+    paths: the lock file and the tracking table cover the whole project)."""
+    try:
+        return collect([], config, cwd)
+    except ConfigError:
+        dirs = ", ".join(str(d) for d in config.migrations)
+        raise ConfigError(f"no migrations directory found (looked for {dirs} under {config.root}): `migcheck lock` "
+                          "and `migcheck status` read the configured directories; set `migrations` in migcheck.toml "
+                          "or [tool.migcheck] of pyproject.toml, or run them where that configuration is") from None
 
 
 def check(paths: Iterable[str], config: Config, cwd: Path | None = None, changes: Changes | None = None,
-          overlay: dict[Path, bytes] | None = None, *, cache=None, jobs: int = 1) -> Result:
+          overlay: dict[Path, bytes] | None = None, *, cache=None, jobs: int = 1, progress=None) -> Result:
     cwd = cwd or Path.cwd()
     project = collect(paths, config, cwd, changes, overlay)
-    return run(project, config, cache=cache, jobs=jobs)
+    return run(project, config, cache=cache, jobs=jobs, progress=progress)

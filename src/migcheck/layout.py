@@ -458,7 +458,7 @@ class SectionsLayout(RunnerLayout):
         return [(0, down.start())], [(down.start(), len(text))], up, down
 
     def expand(self, files) -> list:
-        from .engine import MigrationFile
+        from .files import MigrationFile
 
         out = []
         for f in files:

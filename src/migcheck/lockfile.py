@@ -170,24 +170,8 @@ class DuplicateVersion(Exception):
     pass
 
 
-def configured_project(config: Config, cwd: Path):
-    """The configured migration directories as the engine sees them (`lock` and `status` take no
-    paths: the lock file and the tracking table cover the whole project)."""
-    from . import engine
-    from .config import ConfigError
-
-    try:
-        return engine.collect([], config, cwd)
-    except ConfigError:
-        dirs = ", ".join(str(d) for d in config.migrations)
-        raise ConfigError(f"no migrations directory found (looked for {dirs} under {config.root}): `migcheck lock` "
-                          "and `migcheck status` read the configured directories; set `migrations` in migcheck.toml "
-                          "or [tool.migcheck] of pyproject.toml, or run them where that configuration is") from None
-
-
-def current(config: Config, cwd: Path) -> dict[str, Current]:
-    """The migrations of the configured directories, by version."""
-    project = configured_project(config, cwd)
+def current(project, config: Config) -> dict[str, Current]:
+    """The migrations of ``project`` (the configured directories: ``engine.configured_project``), by version."""
     out: dict[str, Current] = {}
     for f in project.files:
         if f.kind != "migration":

@@ -21,11 +21,15 @@ class Rule:
     severity: str
     group: str
     summary: str
-    scope: str  # "file": func(file, ctx); "project": func(project, ctx); "engine": emitted by the engine
+    # "file": func(file, ctx); "project": func(project, ctx); "engine": emitted by the engine;
+    # "verify": emitted by `migcheck verify` only (it needs a database; `check` never reports it)
+    scope: str
     kinds: frozenset = field(default=frozenset({"migration", "rollback"}))
     enabled: bool = True
     func: Callable | None = None
     aliases: tuple[str, ...] = ()
+    # the per-file summaries of the other files the rule reads (``migcheck.analysis.perfile``)
+    needs: tuple[str, ...] = ()
 
 
 class Deferred(Exception):
@@ -43,11 +47,11 @@ _loaded = False
 
 def rule(id: str, *, severity: str, group: str, summary: str, scope: str = "file",
          kinds: Iterable[str] = ("migration", "rollback"), enabled: bool = True,
-         aliases: Iterable[str] = ()):
+         aliases: Iterable[str] = (), needs: Iterable[str] = ()):
     """Register the decorated function as rule ``id``."""
     assert severity in ("error", "warning", "info"), severity
     assert group in GROUPS, group
-    assert scope in ("file", "project", "engine"), scope
+    assert scope in ("file", "project", "engine", "verify"), scope
     kinds = frozenset(kinds)
     assert kinds <= KINDS, kinds
 
@@ -55,7 +59,7 @@ def rule(id: str, *, severity: str, group: str, summary: str, scope: str = "file
         if id in _RULES and id not in _STUBS:
             raise RuntimeError(f"rule {id} registered twice")
         _STUBS.discard(id)
-        _RULES[id] = Rule(id, severity, group, summary, scope, kinds, enabled, func, tuple(aliases))
+        _RULES[id] = Rule(id, severity, group, summary, scope, kinds, enabled, func, tuple(aliases), tuple(needs))
         module = func.__module__ if func is not None else sys._getframe(2).f_globals.get("__name__", "")
         if module.startswith(_RULES_PKG):
             _MODULE_OF[id] = module[len(_RULES_PKG):]
@@ -66,9 +70,10 @@ def rule(id: str, *, severity: str, group: str, summary: str, scope: str = "file
     return deco
 
 
-def declare(id: str, **kw) -> None:
-    """Register a rule whose findings the engine itself emits (no function)."""
-    rule(id, scope="engine", **kw)(None)
+def declare(id: str, *, by: str = "engine", **kw) -> None:
+    """Register a rule whose findings the engine (``by="engine"``) or ``migcheck verify``
+    (``by="verify"``) emits itself: no function."""
+    rule(id, scope=by, **kw)(None)
 
 
 # --- loading ------------------------------------------------------------------------------
@@ -81,9 +86,15 @@ def declare(id: str, **kw) -> None:
 # regenerated with `python -m migcheck.registry` (that keeps the fast path fast).
 
 
+def _rules_package():
+    """The package that holds the rule modules. Imported by name: the catalog loads rules, it does
+    not depend on them (the layers contract in pyproject.toml: nothing below the rules imports one)."""
+    return importlib.import_module(_RULES_PKG[:-1])
+
+
 def _rule_modules() -> dict[str, int]:
     """Rule module name -> file size, for every ``migcheck/rules/<name>.py`` (not ``_*``)."""
-    from . import rules as pkg
+    pkg = _rules_package()
 
     out: dict[str, int] = {}
     for d in pkg.__path__:
@@ -115,9 +126,11 @@ def load() -> dict[str, Rule]:
     if _loaded:
         return _RULES
     try:
-        from .rules import _index
+        _index = importlib.import_module(_RULES_PKG + "_index")
         indexed: dict[str, int] = dict(_index.MODULES)
         entries = _index.RULES
+        if any(len(row) != 10 for row in entries):  # written by another version of this module
+            raise ValueError("stale index")
     except Exception:  # no index (or a broken one): import everything
         indexed, entries = {}, ()
     present = _rule_modules()
@@ -125,10 +138,11 @@ def load() -> dict[str, Rule]:
     for mod in sorted(present):
         if mod not in fresh:
             _import(mod)
-    for (rid, severity, group, summary, scope, kinds, enabled, aliases, module) in entries:
+    for (rid, severity, group, summary, scope, kinds, enabled, aliases, needs, module) in entries:
         if module not in fresh or rid in _RULES:
             continue
-        _RULES[rid] = Rule(rid, severity, group, summary, scope, frozenset(kinds), enabled, None, tuple(aliases))
+        _RULES[rid] = Rule(rid, severity, group, summary, scope, frozenset(kinds), enabled, None, tuple(aliases),
+                          tuple(needs))
         _STUBS.add(rid)
         _MODULE_OF[rid] = module
         for alias in aliases:
@@ -168,7 +182,8 @@ def index_source() -> str:
         module = _MODULE_OF.get(rid)
         if module is None or module not in present:
             raise RuntimeError(f"rule {rid} is not defined by a module of migcheck.rules")
-        rows.append((r.id, r.severity, r.group, r.summary, r.scope, tuple(sorted(r.kinds)), r.enabled, r.aliases, module))
+        rows.append((r.id, r.severity, r.group, r.summary, r.scope, tuple(sorted(r.kinds)), r.enabled, r.aliases,
+                     r.needs, module))
     lines = ['"""Generated by `python -m migcheck.registry`: every rule\'s metadata and module, so that a run',
              'imports only the rule modules it needs. tests/test_rule_index.py fails when this is stale."""',
              "", "MODULES = {"]
@@ -180,9 +195,7 @@ def index_source() -> str:
 
 
 def write_index() -> Path:
-    from . import rules as pkg
-
-    path = Path(pkg.__path__[0]) / "_index.py"
+    path = Path(_rules_package().__path__[0]) / "_index.py"
     text = index_source()
     from .fsutil import atomic_write
 

@@ -127,10 +127,10 @@ def fetch(dsn: str) -> list[dict]:
 
 def _files(config: Config, cwd: Path) -> dict[str, tuple[str, str, str]]:
     """version -> (display path, normalised checksum, raw-bytes checksum) of the migration files."""
-    from . import lockfile
+    from . import engine, lockfile
 
     out = {}
-    for f in lockfile.configured_project(config, cwd).files:
+    for f in engine.configured_project(config, cwd).files:
         if f.kind != "migration":
             continue
         key = lockfile.key_of(f)

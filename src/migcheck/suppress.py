@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 from . import registry
 from .model import Comment, Finding, Hit, Statement
 
-if TYPE_CHECKING:  # (the file type lives with the engine)
-    from .engine import MigrationFile
+if TYPE_CHECKING:
+    from .files import MigrationFile
 
 DIRECTIVE = re.compile(r"^(?:--|/\*)\s*migcheck:\s*(ignore-file|ignore)\b(.*?)(?:\*/)?\s*$", re.S)
 
@@ -54,7 +54,7 @@ def suppressions(f: MigrationFile, hits: list[Hit]) -> list[Suppression]:
             continue
         parent = next((s for s in f.statements if s.kind == "DoStmt" and s.start < c.start < s.end), None)
         if parent:  # its SQL statements, and its lines that evaluate an expression or run dynamic SQL
-            from . import routines  # (it needs the parser: a warm run does not load it)
+            from .analysis import routines  # (it needs the parser: a warm run does not load it)
 
             stmts = [s for s in f.all_statements if s.parent is parent] + routines.do_lines(f, parent)
             stmts.sort(key=lambda s: s.start)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import codecs
 import importlib
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "gitlab", "markdown")
 
 
 def _pieces(fmt: str, result, options: dict):
@@ -47,7 +47,7 @@ def write(fmt: str, result, options: dict, stream, size: int = 1 << 16) -> None:
 # JSON, where that is the character itself) or `\U0001f600` (in text).
 
 def _machine(fmt: str, options: dict) -> bool:
-    return fmt in ("json", "sarif") or options.get("fmt") == "json"
+    return fmt in ("json", "sarif", "gitlab") or options.get("fmt") == "json"
 
 
 def _json_escape(exc: UnicodeEncodeError):

@@ -1,5 +1,5 @@
 """Per-statement lock view (``migcheck locks``): what each statement locks, how, and what that
-blocks. It renders the static lock model; it knows nothing about rules."""
+blocks. It renders the static lock model (``rows`` reads it for a file); it knows nothing about rules."""
 
 from __future__ import annotations
 
@@ -19,6 +19,17 @@ def label(stmt) -> str:
     if stmt.kind == "DropStmt":
         return "DROP " + stmt.node.get("removeType", "OBJECT_?").removeprefix("OBJECT_").replace("_", " ")
     return _LABELS.get(stmt.kind, stmt.kind.removesuffix("Stmt"))
+
+
+def rows(f, version: int) -> list[tuple]:
+    """(statement, [Lock], tables created earlier in the file) for each statement of the file
+    ``f`` that changes schema or data: what ``migcheck locks`` and the markdown report show."""
+    from ..analysis import pg, safety
+    from ..analysis import locks as lock_model
+
+    ctx = safety.context(f)
+    return [(st, lock_model.statement_locks(st, version), ctx.new_before[ctx.index(st)])
+            for st in f.statements if pg.is_change(st)]
 
 
 def render(entries, fmt: str = "text", **_) -> str:

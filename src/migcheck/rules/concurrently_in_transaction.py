@@ -1,4 +1,4 @@
-from .. import pg, safety, txn
+from ..analysis import pg, safety, txn
 from ..registry import rule
 
 # The command name PostgreSQL puts in its error ("<command> cannot run inside a transaction block").

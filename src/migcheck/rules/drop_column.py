@@ -1,6 +1,6 @@
 from ..registry import rule
-from . import _destructive as d
-from .. import routines
+from ..analysis import destructive as d
+from ..analysis import routines
 
 
 @rule("drop-column", severity="error", group="safety", kinds=("migration",),

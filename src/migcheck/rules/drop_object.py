@@ -1,6 +1,7 @@
 from ..registry import rule
-from .. import pg, routines
-from . import _destructive as d
+from ..analysis import pg
+from ..analysis import destructive as d
+from ..analysis import routines
 
 _NOT_HERE = {"OBJECT_TABLE": "drop-table", "OBJECT_SCHEMA": "drop-schema"}
 

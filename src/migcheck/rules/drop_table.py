@@ -1,4 +1,5 @@
-from .. import pg, routines
+from ..analysis import pg
+from ..analysis import routines
 from ..registry import rule
 
 

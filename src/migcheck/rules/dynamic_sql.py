@@ -1,4 +1,4 @@
-from .. import routines
+from ..analysis import routines
 from ..registry import rule
 
 

@@ -1,4 +1,4 @@
-from .. import pg
+from ..analysis import pg
 from ..registry import rule
 
 

@@ -1,6 +1,6 @@
-from .. import pg
+from ..analysis import pg
 from ..registry import rule
-from . import _relations as rel
+from ..analysis import relations as rel
 
 
 def _tracking_only(st) -> bool:

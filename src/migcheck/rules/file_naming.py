@@ -1,6 +1,6 @@
 from .. import layout
 from ..registry import rule
-from . import _naming as nm
+from ..analysis import naming as nm
 
 
 @rule("file-naming", severity="error", group="convention", kinds=("migration", "rollback"),

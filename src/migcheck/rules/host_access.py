@@ -1,4 +1,4 @@
-from .. import reach, routines
+from ..analysis import reach, routines
 from ..registry import rule
 
 

@@ -3,7 +3,7 @@ import posixpath
 
 from .. import layout
 from ..registry import rule
-from . import _relations as rel
+from ..analysis import relations as rel
 
 
 @rule("missing-rollback-file", severity="error", group="rollback", scope="project", kinds=("migration",),

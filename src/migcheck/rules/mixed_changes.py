@@ -1,7 +1,7 @@
 from dataclasses import dataclass, field
 
 from ..registry import Deferred, rule
-from . import _relations as rel
+from ..analysis import relations as rel
 
 
 @dataclass
@@ -205,7 +205,7 @@ def _related(a: Change, b: Change) -> bool:
     return (a.kinds == {"schema"} and a.sigs <= b.sigs) or (b.kinds == {"schema"} and b.sigs <= a.sigs)
 
 
-@rule("mixed-changes", severity="warning", group="convention", kinds=("migration",),
+@rule("mixed-changes", severity="warning", group="convention", kinds=("migration",), needs=("schema",),
       summary="One migration changes unrelated tables (the guidelines: one change at a time).")
 def check(f, ctx):
     if _one_table(_statements(f)):

@@ -2,7 +2,7 @@ import posixpath
 
 from .. import layout
 from ..registry import rule
-from . import _relations as rel
+from ..analysis import relations as rel
 
 
 @rule("orphan-rollback", severity="warning", group="rollback", scope="project", kinds=("rollback",),

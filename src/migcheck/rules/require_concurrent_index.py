@@ -1,5 +1,5 @@
 from ..registry import rule
-from . import _locking as lk
+from ..analysis import locking as lk
 
 
 @rule("require-concurrent-index", severity="warning", group="safety", kinds=("migration",),

@@ -1,6 +1,6 @@
-from .. import locks, pg, safety
+from ..analysis import locks, pg, safety
 from ..registry import rule
-from . import _locking as lk
+from ..analysis import locking as lk
 
 
 def _indexes_of_new_tables(f, st) -> set[str]:

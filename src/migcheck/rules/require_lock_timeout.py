@@ -1,7 +1,7 @@
-from .. import locks, pg, safety
+from ..analysis import locks, pg, safety
 from ..model import walk
 from ..registry import rule
-from . import _locking as lk
+from ..analysis import locking as lk
 
 # Locks that make every later query on the table queue behind the migration while it waits.
 _QUEUEING = {m for m in locks.MODES if locks.STRENGTH[m] >= locks.STRENGTH[locks.SHARE]}

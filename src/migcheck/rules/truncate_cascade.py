@@ -1,6 +1,6 @@
 from ..registry import rule
-from . import _locking as lk
-from .. import routines
+from ..analysis import locking as lk
+from ..analysis import routines
 
 
 @rule("truncate-cascade", severity="error", group="safety", kinds=("migration", "rollback"),

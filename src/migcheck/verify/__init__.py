@@ -11,7 +11,7 @@ statement execution and error positions) and its finding model (``model.Finding`
 - ``runner``: applies files statement by statement and maps PostgreSQL errors to file:line.
 - ``snapshot``: the schema as a dict object-key -> definition, from catalog queries, and its diff.
 - ``trace``: ``--trace``: the locks, rewrites and scans each statement really takes, held to the
-  static lock model (``migcheck.locks``), with the findings only a measurement can give.
+  static lock model (``migcheck.analysis.locks``), with the findings only a measurement can give.
 - ``guard``: what verify refuses to run (host access; with ``--dsn``, cluster-wide statements),
   decided before anything runs.
 - ``limits``: the per-statement and per-file timeouts (a watchdog that cancels the query).

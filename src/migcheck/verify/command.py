@@ -129,7 +129,7 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
     """Apply each migration, twice, then its rollback, on a throwaway PostgreSQL; report what fails
     to apply, what cannot run twice, and what the rollback fails to undo."""
     from .. import config as config_mod
-    from .. import engine, layout
+    from .. import engine, files, layout
     from ..report import fit, render
     from . import guard
     from .cluster import DsnServer, TempCluster, VerifyError
@@ -167,7 +167,7 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
         seen.add(full.resolve())
         if not full.is_file():
             raise VerifyError(f"prelude not found: {label}")
-        pf = engine.MigrationFile(full, label if label.startswith(("--", "the ")) else layout.display(full, cwd),
+        pf = files.MigrationFile(full, label if label.startswith(("--", "the ")) else layout.display(full, cwd),
                                   "other", full.parent, cfg)
         if pf.read_problem:
             raise VerifyError(f"cannot read the prelude {label}: {pf.read_problem[1]}")

@@ -27,7 +27,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .. import reach, registry, routines
+from .. import registry
+from ..analysis import reach, routines
 from ..model import Finding, Statement
 
 RULE = "verify-refused"

@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .. import header as header_mod, pg, registry, suppress
+from .. import registry, suppress
+from ..analysis import header as header_mod, pg
 from ..config import Config
-from ..engine import MigrationFile, Project, Result
+from ..engine import Project, Result
+from ..files import MigrationFile
 from ..model import Finding, Statement, walk
 from . import RULES, runner, snapshot
 from . import trace as trace_mod

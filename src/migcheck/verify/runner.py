@@ -28,7 +28,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .. import pg, plpgsql, source
+from ..analysis import pg, plpgsql
+from .. import source
 from . import limits
 from ..model import Statement
 
@@ -112,7 +113,7 @@ def wrapper(f, config, ps: list[Piece]):
     around it; None: the file runs as written (the guidelines, sqitch, goose's NO TRANSACTION)."""
     if config is None or getattr(f, "kind", None) not in ("migration", "rollback"):
         return None
-    from .. import txn
+    from ..analysis import txn
 
     r = txn.runner(f, config)
     if r is None or r.effective is None:

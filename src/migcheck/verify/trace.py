@@ -17,7 +17,7 @@ that the trace opens and commits around it. A statement that cannot run in a tra
 (``CREATE INDEX CONCURRENTLY``, ``VACUUM``, ...) runs as written and is reported as not traced, with
 the static model's prediction beside it.
 
-``compare`` holds each traced statement to the static model (``migcheck.locks``); ``findings``
+``compare`` holds each traced statement to the static model (``migcheck.analysis.locks``); ``findings``
 turns a file's trace into ``lock-model-mismatch``, ``lock-held-across-statements``,
 ``table-rewritten`` and ``lock-without-timeout``. ``seed`` fills empty tables with a few rows
 first (some operations skip work on an empty table). The JSON shape is documented in docs/trace.md.
@@ -29,8 +29,8 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from .. import locks as lock_model
-from .. import pg
+from ..analysis import locks as lock_model
+from ..analysis import pg
 from ..model import Statement
 from . import limits, runner
 

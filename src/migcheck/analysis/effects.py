@@ -37,12 +37,12 @@ import weakref
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Callable, Iterable
 
-from ._pglast import keywords as _kw
-from ._pglast import parser as _pgparser
+from .._pglast import keywords as _kw
+from .._pglast import parser as _pgparser
 
 from . import pg, plpgsql
-from ._digest import blake2b
-from .model import Statement
+from .._digest import blake2b
+from ..model import Statement
 
 # --- object kinds ------------------------------------------------------------------------------
 
@@ -1188,7 +1188,7 @@ def file_effects(f) -> list[Effect]:
     hands them to the main process). Their ``stmt`` is a ``Loc``, not the parse tree."""
     cached = _FILE_CACHE.get(f)
     if cached is None:
-        from . import summaries
+        from .. import summaries
 
         cached = summaries.summary(f, "effects", _located_effects)
         _FILE_CACHE[f] = cached
@@ -1297,7 +1297,7 @@ def decode_effects(raw) -> list[Effect]:
 
 def sql_effects(sql: str) -> list[Effect]:
     """Effects of a SQL text (for tests and tools): parsed like a file, DO blocks included."""
-    from . import source
+    from .. import source
 
     pos = source.Positions(sql)
     parsed = source.parse(sql, pos)

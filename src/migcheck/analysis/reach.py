@@ -16,7 +16,7 @@ to run such statements (``migcheck.verify.guard``).
 from __future__ import annotations
 
 from . import pg
-from .model import walk
+from ..model import walk
 
 # Procedural languages that can do anything the server's operating-system user can (PostgreSQL
 # marks them untrusted: only a superuser may use them), and C, which loads a shared library.

@@ -2,16 +2,17 @@
 set-not-null, ...): names for messages, the wording of a lock, explicit transaction blocks, and
 what earlier migrations of the same directory say about a table (column types, NOT NULL checks).
 
-Every lock and rewrite claim comes from ``migcheck.locks``; this module only words it.
+Every lock and rewrite claim comes from ``migcheck.analysis.locks``; this module only words it.
 """
 
 from __future__ import annotations
 
 import weakref
 
-from .. import locks, pg, safety, summaries
+from . import locks, pg, safety
+from .. import summaries
 from ..model import Statement, walk
-from ._destructive import ident, names, relation  # noqa: F401  (re-exported for the rules)
+from .destructive import ident, names, relation  # noqa: F401  (re-exported for the rules)
 
 
 def version(ctx) -> int:

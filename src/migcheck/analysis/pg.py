@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import Statement
+from ..model import Statement
 
 BEGIN_KINDS = frozenset({"TRANS_STMT_BEGIN", "TRANS_STMT_START"})
 COMMIT_KINDS = frozenset({"TRANS_STMT_COMMIT"})

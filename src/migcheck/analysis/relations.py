@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 
 from ..source import pg as pgparser  # pglast, imported on first use
 
-from .. import pg, summaries
+from . import pg
+from .. import summaries
 from ..model import Statement
-from . import _naming as nm
+from . import naming as nm
 
 # --- rollback pairing ----------------------------------------------------------------------
 
@@ -266,7 +267,7 @@ def plpgsql_trees(tree) -> list:
 
 def do_tree(stmt: Statement, text: str):
     """The PL/pgSQL parse tree of a ``DO`` block's body, or None."""
-    from .. import plpgsql
+    from . import plpgsql
 
     body = plpgsql.do_body(stmt, text)
     if body is None:
@@ -701,7 +702,7 @@ def project_schema(project, mdir) -> Schema:
     s = Schema()
     group = project.groups.get(mdir)
     for m in (group.migrations if group else ()):
-        indexes, fks = summaries.summary(m, "schema", _file_schema)
+        indexes, fks = summaries.summary(m, "schema", file_schema)
         for name, table in indexes:
             s.indexes.setdefault(name, table)
         s.fks.update(fks)
@@ -709,7 +710,7 @@ def project_schema(project, mdir) -> Schema:
     return s
 
 
-def _file_schema(m) -> tuple[tuple[tuple[str, str], ...], frozenset]:
+def file_schema(m) -> tuple[tuple[tuple[str, str], ...], frozenset]:
     """One migration's part of ``project_schema``: its ``(index, table)`` in file order and its
     foreign keys' ``{child, parent}`` pairs. Memoised on the file's bytes (``migcheck.summaries``)."""
     if m.read_problem:

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 from .._pglast import parser as pgparser
 
-from .. import pg
+from . import pg
 from ..model import Statement
-from ._destructive import OBJECT_WORDS, constraint_name, dropped_names, ident, names, relation
+from .destructive import OBJECT_WORDS, constraint_name, dropped_names, ident, names, relation
 
 NOT_EXISTS = "IF NOT EXISTS"
 EXISTS = "IF EXISTS"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import pg
-from .model import Statement
+from ..model import Statement
 
 ACCESS_SHARE = "ACCESS SHARE"
 ROW_SHARE = "ROW SHARE"

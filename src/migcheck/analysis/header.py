@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import re
 
-from .model import Header
-from .source import _LINE_BREAK, Positions
+from ..model import Header
+from ..source import _LINE_BREAK, Positions
 
 # The template's fields and their placeholder text, exactly as the guidelines write them.
 TEMPLATE: dict[str, str] = {
@@ -41,6 +41,9 @@ TEMPLATE: dict[str, str] = {
     "Testing": "[How was this tested?]",
 }
 RULE_LINE = "-- " + "=" * 53
+# What ``migcheck check --fix`` writes in the header fields it cannot fill in: one to-do for the
+# author, which ``header-placeholder`` reports once for all the fields that hold it.
+FIX_TODO = "TODO(migcheck --fix)"
 
 # Names whose first word makes a line a new field even where it would otherwise continue a value.
 _KNOWN_FIRST_WORDS = {"migration", "purpose", "impact", "rollback", "testing", "depends"}
@@ -188,3 +191,30 @@ def skeleton(fields, indent: str = "") -> str:
             lines.append(RULE_LINE)
     lines.append(RULE_LINE)
     return "\n".join(indent + line for line in lines)
+
+
+def late_header(f, required):
+    """The line of a header written after the first statement: the first of its comments naming
+    a required field (``-- Purpose: ...``), when at least two of the fields (or the only one) are
+    there; else None."""
+    if not f.statements:
+        return None
+    start = f.statements[0].start
+    # each pattern needs its field name in the text after the first statement: without enough of
+    # them there, skip reading the comments (the scan of the whole file)
+    rest = f.text[start:].lower()
+    if all(n.isascii() for n in required) and sum(n.lower() in rest for n in required) < min(2, len(required)):
+        return None
+    patterns = [re.compile(r"^\s*(?:--+|/\*+)?[^\w\n]*" + re.escape(n) + r"\b[^:\n]{0,30}:", re.I | re.M)
+                for n in required]
+    seen: dict[int, int] = {}  # field index -> line
+    for c in f.comments:
+        if c.start <= start:
+            continue
+        for i, p in enumerate(patterns):
+            m = p.search(c.text) if i not in seen else None
+            if m:
+                seen[i] = c.line + c.text.count("\n", 0, m.start())
+    if len(seen) >= min(2, len(required)):
+        return min(seen.values())
+    return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from .. import pg
+from . import pg
 from .._pglast import keywords as _keywords
 from ..model import Statement
 

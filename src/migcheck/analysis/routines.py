@@ -23,9 +23,9 @@ import json
 from dataclasses import dataclass, field
 
 from . import pg as pgtree, plpgsql
-from ._pglast import parser as pg
-from .model import Statement, walk
-from .source import too_deep
+from .._pglast import parser as pg
+from ..model import Statement, walk
+from ..source import too_deep
 
 # Statements whose expressions run when the statement runs (a function named in them is called)
 RUNS_EXPRESSIONS = frozenset({"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CallStmt",

@@ -11,7 +11,7 @@ import bisect
 from dataclasses import dataclass, field
 
 from . import pg, txn
-from .model import Statement
+from ..model import Statement
 
 
 def _unqualified(name: str) -> str:

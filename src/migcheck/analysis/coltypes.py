@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from .._pglast import parser as pgparser
 
-from .. import pg
+from . import pg
 from ..model import Statement
-from . import _locking as lk
+from . import locking as lk
 
 
 @dataclass(frozen=True)

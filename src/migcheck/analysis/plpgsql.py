@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 import re
 
-from ._pglast import parser as pg
+from .._pglast import parser as pg
 
-from .model import Comment, Statement
-from .source import Positions, too_deep
+from ..model import Comment, Statement
+from ..source import Positions, too_deep
 
 _DOLLAR = re.compile(r"\$((?:[A-Za-z_]|[^\x00-\x7f])(?:[A-Za-z0-9_]|[^\x00-\x7f])*)?\$")  # [^\x00-\x7f]: cheaper to compile than \x80-\U0010ffff
 _OCTAL = re.compile(r"[0-7]{1,3}")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import fsutil, pg
-from .model import Statement
+from .. import fsutil
+from ..model import Statement
+from . import pg
 
 
 @dataclass
@@ -121,7 +122,7 @@ def _opted_out(f, preset: str) -> bool:
 def runner(f, config) -> Runner | None:
     """The runner's transaction handling for file ``f``; None when the file manages its own
     transaction (the guidelines, sqitch: the rules read BEGIN/COMMIT as written)."""
-    from . import presets
+    from .. import presets
 
     preset = presets.get(getattr(config, "preset", None))
     if preset.txn == "none":
