@@ -130,6 +130,8 @@ def test_a_killed_write_leaves_a_temp_file_that_the_next_write_removes(tmp_path)
     ("rollback", "/tmp/elsewhere/{version}_rollback.sql"),
     ("changelog", "../outside/CHANGELOG.md"),
     ("changelog", "/tmp/CHANGELOG.md"),
+    ("baseline", "../outside/baseline.json"),
+    ("stats", "/tmp/stats.json"),
 ])
 def test_config_paths_that_leave_the_project_are_a_config_error(project, capsys, key, value):
     (project / "migcheck.toml").write_text(f'{key} = "{value}"\n')
@@ -353,10 +355,14 @@ def test_cache_key_covers_every_configuration_field_by_value(tmp_path):
         "verify_statement_timeout": 5.0, "verify_timeout": 50.0, "exclude": ("legacy",),
         "per_file_ignores": (("seed_*.sql", ("truncate",)),), "baseline": False,
     }
-    assert set(other) == {f.name for f in dataclasses.fields(Config)}
+    after_the_cache = {"stats": "snapshot.json", "risk": {"high": "error"}}  # repr=False: applied when assembled
+    assert set(other) | set(after_the_cache) == {f.name for f in dataclasses.fields(Config)}
+    assert set(after_the_cache) == {f.name for f in dataclasses.fields(Config) if not f.repr}
     key = cache.config_key(base)
     for name, value in other.items():
         assert cache.config_key(dataclasses.replace(base, **{name: value})) != key, name
+    for name, value in after_the_cache.items():
+        assert cache.config_key(dataclasses.replace(base, **{name: value})) == key, name
     long = "^(?P<date>\\d{8})_(?P<seq>\\d{3})_(?P<description>" + "(?:ab|cd)" * 30 + "%s)\\.sql$"
     a, b = (dataclasses.replace(base, naming=re.compile(long % c)) for c in "xy")
     assert repr(a.naming) == repr(b.naming)  # what the old key saw

@@ -140,13 +140,15 @@ def _plain(value):
         return sorted((_plain(v) for v in value), key=repr)
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if dataclasses.is_dataclass(value):  # (a field with repr=False is applied after the cache: config.py)
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.repr}
     raise TypeError(f"cache: no key for a configuration value of type {type(value).__name__}")
 
 
 def config_key(config) -> str:
-    """Every field of the configuration, by value: a result depends on any of them."""
+    """Every field of the configuration, by value: a result depends on any of them (but those
+    declared ``repr=False``, which config.py applies when the findings are assembled, after the
+    cache: the production snapshot and the risk thresholds)."""
     return json.dumps(_plain(config), sort_keys=True, separators=(",", ":"))
 
 
@@ -323,18 +325,19 @@ class Cache:
 
         entry = self.files.get(str(f.path))
         key = self._key(f)
-        if key is None or not isinstance(entry, list) or len(entry) != 7 or entry[0] != key:
+        if key is None or not isinstance(entry, list) or len(entry) != 8 or entry[0] != key:
             return None
         try:
-            _, hits, sups, sup_hits, statements, contextual, fp = entry
+            _, hits, sups, sup_hits, statements, contextual, fp, locks = entry
             if contextual and fp != self._fingerprint(reported=False):
                 return None
             if not (_hits(hits, self._rules, str(f.path)) and _sups(sups)
                     and _hits(sup_hits, _SUPPRESSION_PROBLEMS, str(f.path))
-                    and (statements is None or _int(statements)) and type(contextual) is bool):
+                    and (statements is None or _int(statements)) and type(contextual) is bool
+                    and type(locks) is dict and all(type(k) is str and _rows(c, 6) for k, c in locks.items())):
                 return None  # a hand-edited or damaged entry: checked again
             # the JSON lists as they are: engine.assemble unpacks a list as it does a tuple
-            return FileResult(hits, [], sups, sup_hits, statements, bool(contextual))
+            return FileResult(hits, [], sups, sup_hits, statements, bool(contextual), locks=locks)
         except (TypeError, ValueError, IndexError):
             return None
 
@@ -344,7 +347,7 @@ class Cache:
             return
         fp = self._fingerprint(reported=False) if result.contextual else None
         self.files[str(f.path)] = [key, result.hits, result.sups, result.sup_hits, result.statements,
-                                   result.contextual, fp]
+                                   result.contextual, fp, result.locks]
         self.dirty = True
 
     # --- project rules -------------------------------------------------------------------

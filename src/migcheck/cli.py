@@ -40,6 +40,8 @@ class LazyGroup(click.Group):
         "lock": "migcheck.tracking_cli:lock",
         "status": "migcheck.tracking_cli:status",
         "lsp": "migcheck.lsp:lsp",  # pygls is imported only when it runs
+        "stats": "migcheck.stats_cli:stats",  # psycopg too
+        "calibrate": "migcheck.stats_cli:calibrate",
     }
 
     def list_commands(self, ctx):
@@ -243,6 +245,8 @@ def _check(paths, cfg, fmt, out, overlay, changes, quiet, statistics, show_sourc
         from .dialects import note
 
         click.echo(note(cfg.dialect), err=True)
+    if result.risk is not None and not quiet:  # the production snapshot's age (docs/stats.md)
+        click.echo(f"migcheck: {result.risk.note()}", err=True)
     if result.project is not None and result.project.excluded and not quiet:
         excluded = {str(p) for p in result.project.excluded}
         for p in paths:  # a file named on the command line (a directory's excluded files go unsaid)
@@ -341,10 +345,12 @@ def rules_cmd(config_path, fmt) -> int:
 def locks(paths, config_path, fmt) -> int:
     """Show, per statement, the lock it takes, on which tables, and whether it rewrites or scans."""
     from . import engine
+    from .analysis import risk
     from .report import fit, render
     from .report.locks_report import rows
 
     cfg = _load_config(config_path)
+    risky = risk.for_config(cfg)  # figures and estimates with a production snapshot (docs/stats.md)
     if cfg.dialect != "postgres":
         _fail(f"`migcheck locks` models PostgreSQL's locks; the configured dialect is {cfg.dialect} (docs/dialects.md)")
     project = engine.collect(paths, cfg, Path.cwd())
@@ -355,7 +361,7 @@ def locks(paths, config_path, fmt) -> int:
         if f.read_problem:
             _fail(f"{f.display}: {f.read_problem[1]}")
         entries.append((f.display, rows(f, cfg.postgres_version)))
-    sys.stdout.write(fit(render("locks", entries, {"fmt": fmt}), sys.stdout, fmt == "json"))
+    sys.stdout.write(fit(render("locks", entries, {"fmt": fmt, "risk": risky}), sys.stdout, fmt == "json"))
     return EXIT_OK
 
 

@@ -60,6 +60,11 @@ class Config:
     # `migcheck verify`: seconds one statement / one run of a file may take (None: no limit; verify/limits.py)
     verify_statement_timeout: float | None = 60.0
     verify_timeout: float | None = 300.0
+    # The production snapshot (docs/stats.md): None: the default path, used when it exists; a
+    # path: it must exist; False: none. Applied when findings are assembled, so (like ``risk``,
+    # the thresholds, field names as in RISK_KEYS) it is no part of the cache key: not in repr.
+    stats: str | bool | None = field(default=None, repr=False)
+    risk: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def with_cli(self, *, select=None, ignore=None, fail_on=None, preset=None) -> "Config":
         changes: dict[str, Any] = {}
@@ -201,10 +206,40 @@ def _expand_groups(names: list[str]) -> set[str]:
 
 KEYS = {
     "migrations", "rollback", "naming", "sequence", "header", "changelog", "select", "ignore",
-    "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size",
+    "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size", "stats", "risk",
     "exclude", "extend-exclude", "per-file-ignores", "baseline",
     "verify-statement-timeout", "verify-timeout",
 }
+
+# [risk] (docs/stats.md): key -> kind of value. The defaults live with the logic (migcheck.analysis.risk).
+RISK_KEYS = {
+    "large-rows": "count", "large-size": "size", "busy-writes": "rate", "busy-reads": "rate",
+    "small-rows": "count", "small-size": "size", "idle-writes": "rate", "idle-reads": "rate",
+    "max-lock-seconds": "rate", "high": "level", "low": "level",
+}
+
+
+def _risk(value: Any, where: str) -> dict[str, Any]:
+    """``[risk]``: thresholds as ``{"large_rows": 1000000, ...}`` (only the keys given)."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: 'risk' must be a table of thresholds (docs/stats.md)")
+    out: dict[str, Any] = {}
+    for key, v in value.items():
+        kind = RISK_KEYS.get(key)
+        if kind is None:
+            raise ConfigError(f"{where}: unknown key 'risk.{key}' (known keys: {', '.join(sorted(RISK_KEYS))})")
+        name = f"'risk.{key}'"
+        if kind == "size":
+            out[key.replace("-", "_").replace("size", "bytes")] = _size(v, where, name, allow_false=False)
+            continue
+        if kind == "level":
+            if v not in LEVELS:
+                raise ConfigError(f"{where}: {name} must be one of {', '.join(LEVELS)}, not {v!r}")
+        elif isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or (kind == "count" and not isinstance(v, int)):
+            what = "a whole number >= 0" if kind == "count" else "a number >= 0"
+            raise ConfigError(f"{where}: {name} must be {what}, not {v!r}")
+        out[key.replace("-", "_")] = float(v) if kind == "rate" else v
+    return out
 
 
 def _preset_changes(cfg: "Config", value: Any, where: str, explicit_dirs: bool) -> dict[str, Any]:
@@ -220,21 +255,21 @@ def _preset_changes(cfg: "Config", value: Any, where: str, explicit_dirs: bool) 
     return changes
 
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*$", re.I)
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB)?\s*$", re.I)
 
 
-def _size(value: Any, where: str) -> int | None:
+def _size(value: Any, where: str, name: str = "'max-file-size'", allow_false: bool = True) -> int | None:
     """``max-file-size``: bytes as an integer, a string such as "10MB" / "512KB", or false (no limit)."""
-    if value is False:
+    if value is False and allow_false:
         return None
     m = _SIZE.match(value) if isinstance(value, str) else None
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
     if m and float(m.group(1)) > 0:
-        factor = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}[(m.group(2) or "B").upper()]
+        factor = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}[(m.group(2) or "B").upper()]
         return int(float(m.group(1)) * factor)
-    raise ConfigError(f"{where}: 'max-file-size' must be a size such as \"10MB\", \"512KB\" or a number of bytes "
-                      f"(or false for no limit), not {value!r}")
+    raise ConfigError(f"{where}: {name} must be a size such as \"10MB\", \"512KB\" or a number of bytes"
+                      + (" (or false for no limit)" if allow_false else "") + f", not {value!r}")
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$", re.I)
@@ -388,6 +423,14 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         cfg.verify_statement_timeout = _seconds(data["verify-statement-timeout"], "verify-statement-timeout", where)
     if "verify-timeout" in data:
         cfg.verify_timeout = _seconds(data["verify-timeout"], "verify-timeout", where)
+    if "stats" in data:
+        value = data["stats"]
+        if value is not False and not (isinstance(value, str) and value):
+            raise ConfigError(f"{where}: 'stats' must be the path of the production snapshot (docs/stats.md) or false, "
+                              f"not {value!r}")
+        cfg.stats = value if value is False else _inside_root(value, root, "stats", where)  # (`migcheck stats` writes it)
+    if "risk" in data:
+        cfg.risk = _risk(data["risk"], where)
     if "postgres-version" in data:
         value = typed("postgres-version", int, "a major version number such as 15")
         if not 9 <= value <= 18:

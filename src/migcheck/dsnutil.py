@@ -12,7 +12,7 @@ import re
 from urllib.parse import unquote
 
 _URI_PASSWORD = re.compile(r"(://[^:/@\s\"']*:)([^@\s\"']*)(@)")
-_KW_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s\"']+)", re.I)
+_KW_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s\"'&#]+)", re.I)  # (also ?password= in a URI)
 
 
 def _passwords(dsn: str) -> set[str]:

@@ -111,6 +111,8 @@ class Result:
     errors: list[InternalError]
     # the checked project (which rollback belongs to which migration: the markdown report)
     project: Project | None = field(default=None, repr=False, compare=False)
+    # the ``migcheck.analysis.risk.Risk`` applied (a production snapshot: docs/stats.md), or None
+    risk: object = field(default=None, repr=False, compare=False)
 
     def summary(self) -> dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0}
@@ -285,6 +287,9 @@ class FileResult:
     statements: int | None  # statement count when the file was parsed
     contextual: bool = False  # a rule read the project: the result depends on the other files
     deferred: tuple = ()  # ids of the rules that raised ``registry.Deferred`` (a pool worker's result)
+    # "line:column" of a safety hit -> its statement's lock context (``risk.hit_contexts``), read
+    # against the production snapshot when the findings are assembled
+    locks: dict = field(default_factory=dict)
 
 
 _READ_HELP = {
@@ -336,7 +341,19 @@ def check_file(f: MigrationFile, file_rules: list[registry.Rule], enabled, ctx: 
     extra: list[Hit] = []
     sups = suppress.records(f, extra)
     return FileResult(hits, errors, sups, [_rec(h.rule_override, h) for h in extra],
-                      len(f.statements) if "_parsed" in f.__dict__ else None, ctx.touched, tuple(deferred))
+                      len(f.statements) if "_parsed" in f.__dict__ else None, ctx.touched, tuple(deferred),
+                      _lock_contexts(f, hits, ctx.config))
+
+
+def _lock_contexts(f: MigrationFile, hits: list[tuple], config: Config) -> dict:
+    """The lock context of the statement of each safety hit (``migcheck.analysis.risk``)."""
+    rules = registry.load()
+    at = [(h[2], h[3]) for h in hits if (r := rules.get(h[0])) is not None and r.group == "safety"]
+    if not at:
+        return {}
+    from .analysis import risk
+
+    return risk.hit_contexts(f, at, config.postgres_version)
 
 
 def run_deferred(f: MigrationFile, fr: FileResult, rules: dict[str, registry.Rule], ctx: Context) -> None:
@@ -344,9 +361,11 @@ def run_deferred(f: MigrationFile, fr: FileResult, rules: dict[str, registry.Rul
     their hits and errors to ``fr``."""
     if not fr.deferred:
         return
+    before = len(fr.hits)
     for rid in fr.deferred:  # (findings are sorted by a total order later: appending is enough)
         _call(rules[rid], f, ctx, f.display, fr.hits, fr.errors)
     fr.deferred = ()
+    fr.locks.update(_lock_contexts(f, fr.hits[before:], ctx.config))
     fr.contextual = True
 
 
@@ -483,12 +502,19 @@ def assemble(project: Project, config: Config, rules, reported: list[MigrationFi
     all_rules = registry.load()
     severity = {rid: config.severity_of(all_rules[rid]) for rid in rules}
     shown = {path: f.display for path, f in by_path.items() if project.is_reported(f)}
+    from .analysis import risk  # production stats (docs/stats.md): applied here, so no part of the cache key
+
+    risky = risk.for_config(config)
+    lock_ctx = {str(f.path): results[f.path].locks for f in reported} if risky is not None else {}
     off = _per_file_ignores(config, shown)
     for rid, path, line, col, msg, help, end_line, end_col in hits:
         display = shown.get(path)
         if display is None or rid not in severity or rid in off.get(path, ()):
             continue
-        finding = Finding(rid, severity[rid], display, line, col, msg, help, end_line, end_col)
+        sev = severity[rid]
+        if risky is not None and (ctx := lock_ctx.get(path, {}).get(f"{line}:{col}")):
+            sev, msg = risky.assess(rid, sev, msg, ctx)
+        finding = Finding(rid, sev, display, line, col, msg, help, end_line, end_col)
         sups.apply(finding, rid, path)
         findings.append(finding)
     if "unused-suppression" in rules:
@@ -501,7 +527,7 @@ def assemble(project: Project, config: Config, rules, reported: list[MigrationFi
             findings.extend(sups.unused(str(f.path), f.display, rules, level, ignored))
     findings.sort(key=Finding.sort_key)
     errs = [InternalError(*e) for e in file_errors + errors]
-    return Result(findings, reported, errs, project)
+    return Result(findings, reported, errs, project, risky)
 
 
 def _per_file_ignores(config: Config, paths) -> dict[str, frozenset[str]]:

@@ -305,6 +305,12 @@ def lock_hover(f: files.MigrationFile, stmt, cfg: Config) -> str | None:
     if not locks:
         return f"{head}\n\nNo lock on an existing table."
     lines = [head, ""]
+    from ..analysis import risk as risk_mod
+
+    try:
+        risky = risk_mod.for_config(cfg)  # figures and estimates with a production snapshot (docs/stats.md)
+    except ConfigError:
+        risky = None  # (a broken snapshot is reported with the diagnostics)
     for lk in locks:
         fresh = lk.relation.rsplit(".", 1)[-1] in new
         what = []
@@ -319,6 +325,11 @@ def lock_hover(f: files.MigrationFile, stmt, cfg: Config) -> str | None:
             lines.append(f"  - blocks {lk.blocks}")
         if lk.note:
             lines.append(f"  - {lk.note}")
+        if risky is not None and not fresh:
+            v = risky.view(*risk_mod.lock_context(stmt, lk, False))
+            lines.append(f"  - {v.line()}")
+    if risky is not None:
+        lines += ["", f"_{risky.hover_note()}_"]
     return "\n".join(lines)
 
 

@@ -258,9 +258,27 @@ def _overview(sections: list[_Section], config, room: int) -> list[str]:
     return (_details(f"{len(sections)} migrations", rows) if len(sections) > FOLD else rows) + [""]
 
 
+def _production(result):
+    """With a production snapshot (docs/stats.md): the ``estimate`` of each statement's locks, and
+    the line that says which snapshot and rates were used."""
+    risk = getattr(result, "risk", None)
+    if risk is None:
+        return None, []
+    from ..analysis.risk import lock_context
+
+    def estimate(st, locks) -> str | None:
+        views = [risk.view(*lock_context(st, lk, False)) for lk in locks]
+        return "; ".join(f"{v.lock_text} ({v.rates_label})" for v in views if v.lock_text) or None
+
+    return estimate, [f"_{text(risk.note())}_", ""]
+
+
 def render(result, config=None, estimate=None, limit: int = LIMIT, **_) -> str:
     sections, other = _sections(result, config)
     out: list[str] = _title(result, sections)
+    production, note = _production(result)
+    estimate = estimate or production
+    out += note
     size = sum(len(x) + 1 for x in out)
     shown_findings = 0
     cut_at = None

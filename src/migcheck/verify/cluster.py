@@ -545,3 +545,7 @@ def _reachable_by_others(path: Path) -> bool:
         except OSError:
             return False
     return True
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())

@@ -36,8 +36,11 @@ RULE = "verify-refused"
 # words in the text of dynamic SQL (EXECUTE 'COPY ... ' || x) that make verify refuse it
 _HOST_WORDS = re.compile(r"(?i)program|pg_read|pg_ls_|pg_stat_file|lo_import|lo_export|dblink|pg_file_|"
                          r"\bcopy\b|\bload\b|\blanguage\b|_command|_preload_libraries|alter\s+system|server_files")
-_CLUSTER_WORDS = re.compile(r"(?i)\b(database|role|user|tablespace|system|grant|revoke|owned|subscription)\b|"
+_CLUSTER_WORDS = re.compile(r"(?i)\b(database|role|user|tablespace|system|owned|subscription)\b|\bgroup\b(?!\s+by\b)|"
                             r"pg_terminate_backend|pg_cancel_backend|pg_reload_conf")
+# GRANT/REVOKE of a role (cluster-wide) has no ON: `'grant ' || r || ' to authenticator'`; one of
+# privileges on an object (`'GRANT SELECT ON TABLE t TO ' || r`) stays in the database
+_ROLE_GRANT = re.compile(r"(?is)^(?!.*\bon\b).*\b(grant|revoke)\b")
 
 
 def files_to_run(project) -> list:
@@ -112,7 +115,7 @@ def refusals(files, config, *, shared_server: bool, preludes=()) -> list[Finding
             if _HOST_WORDS.search(expr):
                 refuse(f, st, f"dynamic SQL (`EXECUTE {shown}`){where} may reach the server's host, and cannot be "
                               "read before it runs", host_help)
-            elif shared_server and not host_only and _CLUSTER_WORDS.search(expr):
+            elif shared_server and not host_only and (_CLUSTER_WORDS.search(expr) or _ROLE_GRANT.search(expr)):
                 refuse(f, st, f"dynamic SQL (`EXECUTE {shown}`){where} may change the whole cluster, and cannot be "
                               "read before it runs", cluster_help)
     found.sort(key=Finding.sort_key)
