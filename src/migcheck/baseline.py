@@ -125,4 +125,5 @@ def apply(result: Result, path: Path, baseline: list[dict], enabled) -> Baseline
     stale = sum(1 for e in baseline if e["fingerprint"] not in matched and e["rule"] in rules
                 and (e["path"] in files or not (base / e["path"]).exists()))
     kept = [f for f in result.findings if id(f) not in drop]
-    return Baselined(kept, result.files, result.errors, result.project, result.risk, baselined=len(drop), stale=stale)
+    return Baselined(kept, result.files, result.errors, result.project, result.risk, result.skipped,
+                     baselined=len(drop), stale=stale)

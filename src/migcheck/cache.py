@@ -105,10 +105,12 @@ def _sups(value) -> bool:
     if not _rows(value, suppress.WIDTH):
         return False
     for s in value:
-        file_wide, rules, reason, *where, c_line, c_col, c_end = s
+        file_wide, rules, reason, *where, c_line, c_col, c_end, names = s
         if not (type(file_wide) is bool and type(rules) is list and all(type(r) is str for r in rules)
                 and type(reason) is str and all(w is None or _int(w) for w in where)
-                and _int(c_line) and _int(c_col) and _int(c_end)):
+                and _int(c_line) and _int(c_col) and _int(c_end) and type(names) is list
+                and all(type(n) is list and len(n) == 2 and type(n[0]) is str and type(n[1]) is list
+                        and all(type(r) is str for r in n[1]) for n in names)):
             return False
     return True
 
@@ -312,6 +314,8 @@ class Cache:
             project = self._project
             files = [f"{f.path}\0{self._key(f) or 'unreadable'}" for f in project.files]
             files += [f"deleted\0{f.path}" for f in project.deleted]
+            # other databases' files the layout left out: whether a pop file is a placeholder reads them
+            files += [f"skipped\0{p}" for p in getattr(project, "skipped_files", ())]
             shown = "".join("1" if project.is_reported(f) else "0" for f in project.files)
             content = blake2b("\n".join(files).encode(), digest_size=16)
             self._content_fp = content.hexdigest()

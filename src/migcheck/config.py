@@ -49,6 +49,9 @@ class Config:
     max_file_size: int | None = 10 << 20  # bytes; a larger file is file-too-large, not read (None: no limit)
     dialect: str = "postgres"  # or a sqlglot dialect name (migcheck.dialects, docs/dialects.md)
     preset: str | None = None  # a runner preset (migcheck.presets, docs/presets.md); None: guidelines, not pinned
+    # every migration needs its rollback (missing-rollback-file on each); False: said once per
+    # directory; None: as the preset has it (required by the guidelines, diesel, sqitch, popx)
+    require_rollback: bool | None = None
     # files not checked (globs, as ruff's ``exclude`` + ``extend-exclude``): still read by the
     # cross-file rules, never reported on
     exclude: tuple[str, ...] = ()
@@ -110,6 +113,14 @@ class Config:
             chosen = dialects.restrict(chosen, self.dialect, self.select)
         return {rid: rules[rid] for rid in sorted(chosen)}
 
+    def rollback_required(self) -> bool:
+        """Does every migration need its rollback (``require-rollback``, else the preset's rule)?"""
+        if self.require_rollback is not None:
+            return self.require_rollback
+        from . import presets
+
+        return presets.get(self.preset if self.preset in presets.PRESETS else None).downs == "required"
+
     def severity_of(self, rule: registry.Rule) -> str:
         return self.severity.get(rule.id, rule.severity)
 
@@ -166,7 +177,7 @@ def _matcher(patterns: tuple[str, ...], root: str):
 
 # Unreadable or unparsable files must never pass silently: these run whatever --select says
 # (an explicit --ignore / ignore still turns them off).
-ALWAYS_ON = frozenset({"parse-error", "encoding-error", "unreadable-file", "file-too-large"})
+ALWAYS_ON = frozenset({"parse-error", "encoding-error", "unreadable-file", "file-too-large", "unrendered-template"})
 
 
 def _rule_list(value: Any, where: str) -> list[str]:
@@ -176,10 +187,16 @@ def _rule_list(value: Any, where: str) -> list[str]:
         items = list(value)
     else:
         raise ConfigError(f"{where} must be a list of rule ids")
+    out: list[str] = []
     for item in items:
-        if item not in registry.GROUPS and registry.resolve(item) is None:
-            raise ConfigError(f"{where}: unknown rule id '{item}' (see `migcheck rules`)")
-    return items
+        if item in registry.GROUPS:
+            out.append(item)
+            continue
+        canon = registry.expand(item)  # an alias or another tool's id: the rules it stands for
+        if not canon:
+            raise ConfigError(f"{where}: {registry.unknown(item, registry.GROUPS)}")
+        out.extend(c for c in canon if c not in out)
+    return out
 
 
 def _globs(value: Any, where: str) -> list[str]:
@@ -200,13 +217,18 @@ def _expand_groups(names: list[str]) -> set[str]:
         if name in registry.GROUPS:
             out |= {rid for rid, r in registry.load().items() if r.group == name}
         else:
-            out.add(registry.resolve(name))
+            out.update(registry.expand(name))
     return out
 
 
+# The newest `postgres-version`: 19 for what a rule advises there (REPACK ... CONCURRENTLY); the
+# parser is PostgreSQL 18's (pglast 8), so syntax new in 19 is still a parse-error.
+MAX_POSTGRES_VERSION = 19
+
 KEYS = {
     "migrations", "rollback", "naming", "sequence", "header", "changelog", "select", "ignore",
-    "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size", "stats", "risk",
+    "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size", "require-rollback", "stats",
+    "risk",
     "exclude", "extend-exclude", "per-file-ignores", "baseline",
     "verify-statement-timeout", "verify-timeout",
 }
@@ -247,7 +269,7 @@ def _preset_changes(cfg: "Config", value: Any, where: str, explicit_dirs: bool) 
     was configured (``explicit_dirs``)."""
     from . import presets
 
-    if not isinstance(value, str) or value not in presets.PRESETS:
+    if not isinstance(value, str) or value not in presets.NAMES:
         raise ConfigError(f"{where}: unknown preset {value!r} (known presets: {', '.join(presets.NAMES)})")
     changes: dict[str, Any] = {"preset": value}
     if not explicit_dirs:
@@ -299,11 +321,15 @@ def _read(path: Path) -> str:
 def find_config(start: Path) -> Path | None:
     """The nearest migcheck.toml, or pyproject.toml with a [tool.migcheck] table, from ``start`` up."""
     for d in (start, *start.parents):
+        try:  # a directory we may not search (check reports its files as unreadable-file): look above
+            here = (d / "migcheck.toml").is_file(), (d / "pyproject.toml").is_file()
+        except OSError:
+            continue
         cand = d / "migcheck.toml"
-        if cand.is_file():
+        if here[0]:
             return cand
         cand = d / "pyproject.toml"
-        if cand.is_file():
+        if here[1]:
             try:
                 data = tomllib.loads(_read(cand))
             except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
@@ -312,6 +338,28 @@ def find_config(start: Path) -> Path | None:
             if isinstance(tool, dict) and "migcheck" in tool:
                 return cand
     return None
+
+
+def for_paths(paths, cwd: Path | None = None, explicit: Path | None = None) -> list[tuple[Config, list[str]]]:
+    """The configuration of each path, as ruff finds it: the nearest migcheck.toml or pyproject.toml
+    with [tool.migcheck] up from the path itself (a file: from its directory), not from the working
+    directory; a path with none above it takes the working directory's. Paths under the same
+    configuration form one group, in the order given: ``[(config, paths)]``. ``explicit``
+    (``--config``) applies to every path; no path: the working directory's configuration."""
+    cwd = cwd or Path.cwd()
+    paths = list(paths)
+    if explicit is not None or not paths:
+        return [(load(explicit, cwd), paths)]
+    groups: dict[Path | None, list[str]] = {}
+    for p in paths:
+        start = Path(p) if Path(p).is_absolute() else cwd / p
+        try:
+            if not start.is_dir():
+                start = start.parent
+        except OSError:
+            start = start.parent
+        groups.setdefault(find_config(Path(os.path.abspath(start))), []).append(p)
+    return [(load(source, cwd) if source is not None else load(None, cwd), group) for source, group in groups.items()]
 
 
 def load(path: Path | None = None, cwd: Path | None = None) -> Config:
@@ -405,18 +453,23 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         value = typed("severity", dict, "a table of rule id = level")
         sev = {}
         for rid, level in value.items():
-            canon = registry.resolve(rid)
-            if canon is None:
-                raise ConfigError(f"{where}: 'severity': unknown rule id '{rid}' (see `migcheck rules`)")
+            canon = registry.expand(rid)
+            if not canon:
+                raise ConfigError(f"{where}: 'severity': {registry.unknown(rid)}")
             if level not in LEVELS:
                 raise ConfigError(f"{where}: 'severity.{rid}' must be one of {', '.join(LEVELS)}, not {level!r}")
-            sev[canon] = level
+            sev.update(dict.fromkeys(canon, level))
         cfg.severity = sev
     if "fail-on" in data:
         value = typed("fail-on", str, "error, warning or info")
         if value not in LEVELS:
             raise ConfigError(f"{where}: 'fail-on' must be one of {', '.join(LEVELS)}, not \"{value}\"")
         cfg.fail_on = value
+    if "require-rollback" in data:
+        value = data["require-rollback"]
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: 'require-rollback' must be true or false, not {value!r}")
+        cfg.require_rollback = value
     if "max-file-size" in data:
         cfg.max_file_size = _size(data["max-file-size"], where)
     if "verify-statement-timeout" in data:
@@ -433,8 +486,9 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         cfg.risk = _risk(data["risk"], where)
     if "postgres-version" in data:
         value = typed("postgres-version", int, "a major version number such as 15")
-        if not 9 <= value <= 18:
-            raise ConfigError(f"{where}: 'postgres-version' must be a PostgreSQL major version from 9 to 18, not {value}")
+        if not 9 <= value <= MAX_POSTGRES_VERSION:
+            raise ConfigError(f"{where}: 'postgres-version' must be a PostgreSQL major version from 9 to "
+                              f"{MAX_POSTGRES_VERSION}, not {value}")
         cfg.postgres_version = value
     if "dialect" in data:
         from . import dialects

@@ -510,6 +510,19 @@ def created_in_file(f, st: Statement, name: str) -> bool:
     return False
 
 
+def indexes_of_new_tables(f, st: Statement) -> set[str]:
+    """Indexes built earlier in the file (before ``st``) on tables created earlier in the file:
+    new and small, nothing waits for them."""
+    ctx = safety.context(f)
+    out = set()
+    for s in f.all_statements:
+        if s is st:
+            break
+        if s.kind == "IndexStmt" and s.node.get("idxname") and ctx.is_new_table(st, table_of(s)):
+            out.add(s.node["idxname"])
+    return out
+
+
 def index_table(f, ctx, st: Statement, index: str) -> str | None:
     """The table of index ``index`` as the migrations before ``st`` show it (None when unknown)."""
     tables: dict[str, str] = {}
