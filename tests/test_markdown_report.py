@@ -122,11 +122,8 @@ def test_statement_lock_rows(capsys, monkeypatch):
 
 @pytest.fixture
 def proj(project):
-    # the tests count findings: the group "safety" also brings its rules that are off by default,
-    # and require-statement-timeout (issue 27) would add one finding per file
     (project / "migcheck.toml").write_text('changelog = false\nselect = ["safety", "missing-if-exists", '
-                                           '"missing-rollback-file", "rollback-incomplete"]\n'
-                                           'ignore = ["require-statement-timeout"]\n')
+                                           '"missing-rollback-file", "rollback-incomplete"]\n')
     return project
 
 

@@ -92,8 +92,8 @@ class Config:
         else:
             chosen = set()
             for name in self.select:
-                if name in registry.GROUPS:
-                    chosen |= {rid for rid, r in rules.items() if r.group == name}
+                if name in registry.GROUPS:  # its rules that are on by default: one that is off is named
+                    chosen |= {rid for rid, r in rules.items() if r.group == name and r.enabled}
                 else:
                     chosen.add(registry.resolve(name))
             chosen |= ALWAYS_ON
