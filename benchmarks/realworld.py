@@ -339,6 +339,28 @@ def md_sample(picked: list[dict], labels: dict[tuple, dict]) -> list[str]:
     total = len(picked)
     out += ["", "Sample: " + ", ".join(f"{k} {tally[k]} ({100 * tally[k] / total:.1f}%)"
                                        for k in (*LABELS, "unlabelled") if tally[k]) + f", of {total}."]
+    areas: collections.Counter = collections.Counter()
+    for f in picked:
+        lab = labels.get(fid(f))
+        if lab and lab["label"] == "false":
+            areas[lab.get("area", "?")] += 1
+    if areas:
+        out += ["", "False findings of the sample by the area that should fix them:", "",
+                "| area | false findings |", "| --- | ---: |"]
+        out += [f"| {area} | {n} |" for area, n in areas.most_common()]
+    return out
+
+
+def md_survival(results: list[dict], labels: dict[tuple, dict], first_pass: str) -> list[str]:
+    """What became of the findings labelled in pass ``first_pass``: still reported or gone, by label."""
+    present = {fid(f) for res in results for f in res["findings"]}
+    names = {res["name"] for res in results}
+    tally: collections.Counter = collections.Counter()
+    for key, lab in labels.items():
+        if lab.get("pass") == first_pass and key[0] in names:
+            tally[(lab["label"], key in present)] += 1
+    out = [f"| labelled in `{first_pass}` | still reported | gone |", "| --- | ---: | ---: |"]
+    out += [f"| {k} | {tally[(k, True)]} | {tally[(k, False)]} |" for k in LABELS]
     return out
 
 
@@ -393,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rules", help="comma-separated rule ids: sample only their findings (e.g. a new rule's)")
     ap.add_argument("--markdown", action="store_true", help="print the tables of docs/real-world.md")
     ap.add_argument("--categories", action="store_true", help="count the findings of the known-false categories")
+    ap.add_argument("--survival", metavar="PASS", help="with --labels: what became of the findings labelled in PASS")
     a = ap.parse_args(argv)
 
     repos = load_table(a.table, a.only.split(",") if a.only else None)
@@ -441,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
         if picked:
             print()
             print("\n".join(md_sample(picked, labels)))
+        if a.survival:
+            print()
+            print("\n".join(md_survival(results, labels, a.survival)))
     else:
         if not a.sample:
             print_text(results)
