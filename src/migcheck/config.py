@@ -47,6 +47,7 @@ class Config:
     max_file_size: int | None = 10 << 20  # bytes; a larger file is file-too-large, not read (None: no limit)
     dialect: str = "postgres"  # or a sqlglot dialect name (migcheck.dialects, docs/dialects.md)
     preset: str | None = None  # a runner preset (migcheck.presets, docs/presets.md); None: guidelines, not pinned
+    verify_data: bool = False  # `migcheck verify` runs with --data unless --no-data (docs/verify-data.md)
 
     def with_cli(self, *, select=None, ignore=None, fail_on=None, preset=None) -> "Config":
         changes: dict[str, Any] = {}
@@ -116,7 +117,7 @@ def _rule_list(value: Any, where: str) -> list[str]:
 
 KEYS = {
     "migrations", "rollback", "naming", "sequence", "header", "changelog", "select", "ignore",
-    "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size",
+    "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size", "verify-data",
 }
 
 
@@ -274,6 +275,11 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         if not 9 <= value <= 18:
             raise ConfigError(f"{where}: 'postgres-version' must be a PostgreSQL major version from 9 to 18, not {value}")
         cfg.postgres_version = value
+    if "verify-data" in data:
+        value = data["verify-data"]
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: 'verify-data' must be true or false, not {type(value).__name__}")
+        cfg.verify_data = value
     if "dialect" in data:
         from . import dialects
 

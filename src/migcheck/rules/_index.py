@@ -67,7 +67,7 @@ MODULES = {
     'update_in_same_transaction_as_ddl': 2224,
     'update_without_where': 1365,
     'vacuum_full': 1449,
-    'verify_rules': 1297,
+    'verify_rules': 1957,
     'volatile_default': 2685,
 }
 
@@ -126,7 +126,10 @@ RULES = (
     ('require-lock-timeout', 'warning', 'safety', 'A statement that locks an existing table runs with no lock_timeout: while it waits, every query on the table queues.', 'file', ('migration',), True, (), 'require_lock_timeout'),
     ('rls-disabled', 'warning', 'safety', 'A table created in the public schema without ALTER TABLE ... ENABLE ROW LEVEL SECURITY in the same file (Supabase).', 'file', ('migration', 'rollback'), True, (), 'rls_disabled'),
     ('rollback-data-change', 'info', 'rollback', 'The migration changes rows (INSERT/UPDATE/DELETE/TRUNCATE/COPY) of a table its rollback never touches.', 'project', ('rollback',), True, (), 'rollback_data_change'),
+    ('rollback-discards-new-data', 'info', 'rollback', '`migcheck verify --data`: the rollback drops a column or table holding data written after the migration.', 'engine', ('migration', 'rollback'), True, (), 'verify_rules'),
+    ('rollback-fails-with-data', 'error', 'rollback', '`migcheck verify --data`: the rollback fails once the tables hold rows (it runs on empty tables).', 'engine', ('rollback',), True, (), 'verify_rules'),
     ('rollback-incomplete', 'warning', 'rollback', 'The rollback leaves behind something the migration created or changed (table, column, index, function, trigger, type, constraint, ...).', 'project', ('rollback',), True, (), 'rollback_incomplete'),
+    ('rollback-loses-rows', 'error', 'rollback', '`migcheck verify --data`: after the rollback, rows from before the migration are missing or changed.', 'engine', ('migration', 'rollback'), True, (), 'verify_rules'),
     ('rollback-mismatch', 'error', 'rollback', '`migcheck verify`: after the rollback the schema differs from before the migration (object left behind, dropped or changed).', 'engine', ('migration', 'rollback'), True, (), 'verify_rules'),
     ('sequence-gap', 'warning', 'project', 'A sequence number is skipped.', 'project', ('migration',), True, (), 'sequence_gap'),
     ('sequence-order', 'error', 'project', 'A sequence number is not greater than the one of an earlier-dated migration.', 'project', ('migration',), True, (), 'sequence_order'),

@@ -13,3 +13,9 @@ declare("verify-rollback-failed", severity="error", group="rollback", kinds=("mi
         summary="`migcheck verify`: the rollback fails right after the migration, or the migration no longer applies after it.")
 declare("rollback-mismatch", severity="error", group="rollback", kinds=("migration", "rollback"),
         summary="`migcheck verify`: after the rollback the schema differs from before the migration (object left behind, dropped or changed).")
+declare("rollback-fails-with-data", severity="error", group="rollback", kinds=("rollback",),
+        summary="`migcheck verify --data`: the rollback fails once the tables hold rows (it runs on empty tables).")
+declare("rollback-loses-rows", severity="error", group="rollback", kinds=("migration", "rollback"),
+        summary="`migcheck verify --data`: after the rollback, rows from before the migration are missing or changed.")
+declare("rollback-discards-new-data", severity="info", group="rollback", kinds=("migration", "rollback"),
+        summary="`migcheck verify --data`: the rollback drops a column or table holding data written after the migration.")

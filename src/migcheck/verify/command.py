@@ -114,7 +114,7 @@ class _Progress:
               help="Output format (default: text; github when GITHUB_ACTIONS=true).")
 @click.option("--config", "config_path", type=click.Path(), help="Configuration file to use instead of searching.")
 @click.option("--select", help="Comma-separated verify rule ids to report (replaces the default: all of them; "
-                                "the trace rules report only with --trace).")
+                                "the trace rules report only with --trace, the data rules only with --data).")
 @click.option("--ignore", help="Comma-separated verify rule ids not to report.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
               help="Lowest severity that makes the exit code 1 (default: error).")
@@ -125,7 +125,12 @@ class _Progress:
               help="Run each migration's first apply statement by statement and report the locks, rewrites, "
                    "scans and duration each statement really takes, held to the static lock model "
                    "(see docs/trace.md).")
-def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_on, no_color, quiet, trace) -> int:
+@click.option("--data/--no-data", "data", default=None,
+              help="Run each rollback again with rows in the tables: generated rows before the migration, more "
+                   "after it, then compare (rollback-fails-with-data, rollback-loses-rows, rollback-discards-new-data; "
+                   "see docs/verify-data.md). Default: the `verify-data` config key, else off.")
+def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_on, no_color, quiet, trace,
+           data) -> int:
     """Apply each migration, twice, then its rollback, on a throwaway PostgreSQL; report what fails
     to apply, what cannot run twice, and what the rollback fails to undo."""
     from .. import config as config_mod
@@ -144,6 +149,8 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
 
         cfg = detect.apply(cfg, paths, cwd, lambda line: None if quiet else click.echo(line, err=True))
     enabled = enabled_rules(cfg, select, ignore)
+    if data is None:
+        data = cfg.verify_data
     project = engine.collect(paths, cfg, cwd)
 
     prelude_files = []
@@ -181,11 +188,11 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
     try:
         if dsn:
             server = DsnServer(dsn)
-            result = _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace)
+            result = _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace, data)
         else:
             progress.message("starting a temporary PostgreSQL cluster...")
             with TempCluster() as server:
-                result = _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace)
+                result = _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace, data)
     finally:
         progress.clear()
 
@@ -194,20 +201,32 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
     color = fmt == "text" and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
     text = render(fmt, result, {"color": color, "quiet": quiet, "fail_on": cfg.fail_on})
     traces = getattr(result, "traces", None)
-    if traces is not None and fmt == "json":
+    data_files = getattr(result, "data", None)
+    if (traces is not None or data_files is not None) and fmt == "json":
         import json
 
         from .trace import add_to_json
-        text = json.dumps(add_to_json(json.loads(text), traces), indent=2, ensure_ascii=False) + "\n"
+        doc = json.loads(text)
+        if traces is not None:
+            doc = add_to_json(doc, traces)
+        if data_files is not None:
+            from .data import add_to_json as add_data
+            doc = add_data(doc, data_files)
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     elif traces is not None and fmt == "text" and not quiet:
         from .trace import render_text
         text = render_text(traces) + text
     sys.stdout.write(text)
     sys.stdout.flush()
+    if data_files is not None and not quiet:
+        from .data import coverage_note
+        note = coverage_note(data_files, json_hint=fmt != "json")
+        if note:
+            click.echo(f"migcheck: note: {note}", err=True)
     return 1 if result.failed(cfg.fail_on) else 0
 
 
-def _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace=False):
+def _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace=False, data=False):
     from . import procedure
 
     version = server.server_version()
@@ -219,11 +238,12 @@ def _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace=Fa
     if len(dirs) <= 1:
         with server.database() as conninfo:
             return procedure.verify_project(project, cfg, conninfo, enabled=enabled, preludes=prelude_files,
-                                            progress=progress, trace=trace, server_version=version // 10000)
+                                            progress=progress, trace=trace, server_version=version // 10000,
+                                            data=data)
     results = []
     for d in dirs:  # one history per migration directory: a scratch database each
         with server.database() as conninfo:
             results.append(procedure.verify_project(project, cfg, conninfo, enabled=enabled, preludes=prelude_files,
                                                     progress=progress, trace=trace, server_version=version // 10000,
-                                                    directory=d))
+                                                    directory=d, data=data))
     return procedure.merge(results)

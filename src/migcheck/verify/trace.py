@@ -503,7 +503,7 @@ def seed(conn, known: dict[int, str]) -> dict[str, str]:
         written = rows.fill(conn, list(found.values()), SEED_ROWS, prefer_defaults=True, empty=empty)
         for t in found.values():
             w = written[t.display]
-            known[t.oid] = out[t.display] = "seeded" if w.rows else f"empty: {w.why}"
+            known[t.oid] = out[t.display] = "seeded" if w.rows or w.already else f"empty: {w.why}"
         for oid, schema, name in tables:
             if oid in todo and oid not in known:  # a member of an extension: its rows are the extension's
                 known[oid] = out[f"{schema}.{name}"] = "empty: a table of an extension"
