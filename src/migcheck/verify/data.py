@@ -462,6 +462,8 @@ class Round:
 
     # the procedure calls this after the plain rollback passed
     def __call__(self, m, rb) -> None:
+        import psycopg
+
         t0 = time.perf_counter()
         fd = self.files[m.display] = FileData()
         if not rows_matter(m, rb):
@@ -472,6 +474,10 @@ class Round:
                 self._run(m, rb, fd, seed=True)
             except NotChecked as exc:
                 fd.checked, fd.note = False, f"not checked with rows: {exc}"
+            except psycopg.OperationalError:
+                raise  # the server went away: the procedure says so
+            except psycopg.Error as exc:  # a query of the round itself failed (a privilege, say): say so, go on
+                fd.checked, fd.note = False, f"not checked with rows: {_message(exc)}"
             if self.timings is not None:
                 self.timings.data_rounds += 1
                 self.timings.data_time += time.perf_counter() - t0
@@ -593,9 +599,15 @@ class Round:
         list1 = rows_mod.listing(conn)
         fresh1 = {t for t, oid in list1.items() if list0.get(t) != oid}
         cat1 = rows_mod.catalog(conn, [list1[t] for t in sorted((named & list1.keys()) | fresh1)])
-        written_after = self._write_after(cat0, cat1, fd)
+        alive = [cat0[t] for t in before if t in list1]
+        mid = read(conn, alive)
+        written_after = self._write_after(m, cat0, cat1, fd)
+        touched: dict[str, set] = {}
         if written_after:
             _settle(conn)
+            # what the writes themselves changed in the earlier rows (a trigger keeping a count or
+            # a "newest comment" time): the application would have changed it too; not the rollback's doing
+            touched = _changes(mid, read(conn, alive), {t.display: t.pk for t in alive})
         if not any(t.before for t in fd.tables.values()) and not written_after:
             fd.checked = True  # no row anywhere: the rollback would run as it ran on the empty tables
             return
@@ -613,9 +625,9 @@ class Round:
         wanted = (set(before) | set(written_after) | fresh2) & list2.keys()
         cat2 = rows_mod.catalog(conn, [list2[t] for t in sorted(wanted)])
         remade = {t for t in before if t in list2 and list2[t] != list0.get(t)}  # dropped and made again
-        self._compare(m, rb, cat0, cat1, cat2, before, written_after, fd, fresh2, remade)
+        self._compare(m, rb, cat0, cat1, cat2, before, written_after, fd, fresh2, remade, named, touched)
 
-    def _write_after(self, cat0: dict[str, Table], cat1: dict[str, Table], fd: FileData) -> dict[str, list[dict]]:
+    def _write_after(self, m, cat0: dict[str, Table], cat1: dict[str, Table], fd: FileData) -> dict[str, list[dict]]:
         """Rows ``ROWS+1 .. 2*ROWS`` in every table the migration created (empty) or changed."""
         changed = [t for name, t in cat1.items() if _changed(cat0.get(name), t)]
         if not changed:
@@ -629,8 +641,8 @@ class Round:
         out: dict[str, list[dict]] = {}
         for t in rows_mod.order(changed):
             old = cat0.get(t.display)
-            if old is None and t.display in have:
-                continue  # a table the migration creates and fills (a copy, a lookup): its own data, not the application's
+            if (old is None and t.display in have) or _refilled(m, t):
+                continue  # a table the migration fills (a copy, a cache, a lookup): its data, not the application's
             override, lost = relaxations(old, t)
             extra = [fk for fk in (old.fks if old else ()) if fk.parent in cat1
                      and all(t.column(c) is not None for c in fk.columns)
@@ -664,7 +676,7 @@ class Round:
         return w
 
     def _compare(self, m, rb, cat0, cat1, cat2, before, written_after, fd: FileData, fresh2: set[str],
-                 remade: set[str]) -> None:
+                 remade: set[str], named: set[str], touched: dict[str, set]) -> None:
         names = [n for n in before if n in cat2]
         names += [n for n in written_after if n in cat2 and n not in names]
         names += [n for n in sorted(fresh2) if n in cat2 and n not in names]  # what the rollback created (or renamed back)
@@ -676,15 +688,10 @@ class Round:
             if name not in cat2 or not old_rows or after.get(name) is None:
                 continue  # a table the rollback drops is a rollback-mismatch already
             t0 = cat0[name]
-            if name in remade:
-                cols = []  # its rows are whatever made it again (a cache rebuilt from a query): compared by key only
-            else:
-                # a column that survives the migration and that the rollback re-derives with an UPDATE (an
-                # aggregate, a rank) holds what generated rows cannot make consistent: not compared
-                t1 = cat1.get(name)
-                derived = _updated(rb, t0) if t1 is not None else set()
-                cols = [c.name for c in t0.columns if not (c.name in derived and t1.column(c.name) is not None)]
-            lost = _lost(old_rows, after[name], t0.pk, cols, stamps)
+            if name in remade and _refilled(rb, t0):
+                continue  # made again from a query (a cache): its rows are what the query gives today
+            lost = _lost(old_rows, after[name], t0.pk, _compared(m, rb, t0, cat1.get(name), name in named), stamps,
+                         touched.get(name, set()))
             if lost is not None:
                 _emit_loses(self.out, m, rb, t0, len(old_rows), *lost)
 
@@ -747,10 +754,16 @@ def _key(row: dict, pk: tuple[str, ...]) -> str:
     return _canon([row.get(k) for k in pk])
 
 
+_HEX = re.compile(r"\\x(?:[0-9a-f]{2})+")
+
+
 def _add(values, text: list[str], exact: set[str]) -> None:
     for v in values:
         parts: list[str] = []
         _strings(v, parts)
+        for p in list(parts):
+            if _HEX.fullmatch(p):  # bytea: the text it holds (a text column converted USING col::bytea)
+                parts.append(bytes.fromhex(p[2:]).decode("utf-8", "replace"))
         text.extend(parts)
         exact.update(parts)
 
@@ -784,10 +797,29 @@ def _row_found(row: dict, text: list[str], exact: set[str]) -> bool:
     return bool(vals) and all(_found(v, text, exact) for v in vals)
 
 
-def _lost(old_rows: list[dict], new_rows: list[dict], pk: tuple[str, ...], cols: list[str], stamps: set[str]):
+def _changes(a: dict[str, list[dict] | None], b: dict[str, list[dict] | None], pks: dict) -> dict[str, set]:
+    """table -> {(primary key, column)} whose value differs from ``a`` to ``b`` (tables with a
+    primary key only)."""
+    out: dict[str, set] = {}
+    for name, rows in a.items():
+        pk = pks.get(name)
+        if not pk or rows is None or b.get(name) is None:
+            continue
+        later = {_key(r, pk): r for r in b[name]}
+        for r in rows:
+            k = _key(r, pk)
+            r2 = later.get(k)
+            if r2 is not None:
+                out.setdefault(name, set()).update((k, c) for c in r if _canon(r.get(c)) != _canon(r2.get(c)))
+    return out
+
+
+def _lost(old_rows: list[dict], new_rows: list[dict], pk: tuple[str, ...], cols: list[str], stamps: set[str],
+          touched: set = frozenset()):
     """(missing, changed, column -> rows that differ in it) of the rows from before the
     migration, or None when every one is back as it was. Rows match by primary key, else as whole
-    rows; a value the round's clock wrote (a trigger's ``updated_at = now()``) is not a difference."""
+    rows; a value the round's clock wrote (a trigger's ``updated_at = now()``), or one the rows written
+    after the migration changed (``touched``: (key, column)), is not a difference."""
     def same(a, b) -> bool:
         return _canon(a) == _canon(b) or _canon(b) in stamps
 
@@ -800,7 +832,8 @@ def _lost(old_rows: list[dict], new_rows: list[dict], pk: tuple[str, ...], cols:
             if a is None:
                 missing += 1
                 continue
-            cs = [c for c in cols if not same(r.get(c), a.get(c))]
+            key = _key(r, pk)
+            cs = [c for c in cols if not same(r.get(c), a.get(c)) and (key, c) not in touched]
             if cs:
                 changed += 1
                 diff.update(cs)
@@ -874,6 +907,38 @@ def _update_of(f, table: Table, column: str):
                 if target.get("ResTarget", {}).get("name") == column:
                     return st
     return None
+
+
+def _compared(m, rb, t0: Table, t1: Table | None, named: bool) -> list[str]:
+    """The columns whose values must come back: those the migration drops or changes (their data
+    is what a rollback has to give back), and those it rewrites with an ``UPDATE`` that the
+    rollback does not rewrite in turn. A column that survives the migration as it was is not
+    compared otherwise: a trigger or an ``UPDATE`` of the rollback that re-derives it (an aggregate,
+    a count, a rank) gives what the generated rows, which hold none of the relations between
+    tables, cannot match. Rows themselves are always compared (by key)."""
+    if t1 is None:
+        return [c.name for c in t0.columns] if named else []  # dropped (or renamed) by the migration
+    up, down = _updated(m, t0), _updated(rb, t0)
+    out = []
+    for c in t0.columns:
+        c1 = t1.column(c.name)
+        if c1 is None or _column_key(c1) != _column_key(c) or (c.name in up and c.name not in down):
+            out.append(c.name)
+    return out
+
+
+def _refilled(f, table: Table) -> bool:
+    """Does ``f`` fill ``table`` from a query (``CREATE TABLE ... AS``, ``INSERT ... SELECT ... FROM``)?"""
+    if f is None or f.read_problem:
+        return False
+    for st in f.all_statements:
+        n = st.node
+        if st.kind == "CreateTableAsStmt" and ((n.get("into") or {}).get("rel") or {}).get("relname") == table.name:
+            return True
+        if st.kind == "InsertStmt" and (n.get("relation") or {}).get("relname") == table.name \
+                and (n.get("selectStmt") or {}).get("SelectStmt", {}).get("fromClause"):
+            return True
+    return False
 
 
 def _updated(f, table: Table) -> set[str]:

@@ -10,7 +10,8 @@ Values are deterministic: row ``i`` of a column is a function of the column and 
 ``random()``, no ``now()``, no ``gen_random_uuid()``), so two runs write the same rows. They are
 unique per row for every type that has enough values (numbers, text, uuid, dates, ...), which
 satisfies primary keys and unique constraints; a foreign key takes the key of the referenced
-table's row ``i`` (cycling when that table has fewer rows: referenced tables are filled first).
+table's first row (referenced tables are filled first), or of its row ``i`` when the foreign key is
+part of a unique key (one profile per user), cycling when that table has fewer rows.
 CHECK constraints are not solved: a text column whose CHECK lists literals (``status IN ('new',
 'won')``) cycles through those literals, and otherwise a batch the server rejects is tried again
 with the columns' own defaults, then row by row, and the rows the server rejects are left out.
@@ -304,8 +305,12 @@ def insert_sql(table: Table, first: int, last: int, *, defaults: bool, override:
             continue
         alias = f"f{n}"
         keys = ", ".join(f"p.{ident(c)}" for c in fk.parent_columns)
+        # the first referenced row (a site, an owner: what a real table mostly points at), or row i
+        # when the reference is part of a unique key (one profile per user, one vote per post and user)
+        cycle = any(set(fk.columns) <= set(u) for u in table.unique_sets())
+        offset = f"(g.i - 1) % greatest((SELECT count(*) FROM {parent}), 1)" if cycle else "0"
         joins.append(f"LEFT JOIN LATERAL (SELECT {keys} FROM {parent} p ORDER BY {keys} "
-                     f"OFFSET (g.i - 1) % greatest((SELECT count(*) FROM {parent}), 1) LIMIT 1) AS {alias} ON true")
+                     f"OFFSET {offset} LIMIT 1) AS {alias} ON true")
         for c, pc in zip(fk.columns, fk.parent_columns):
             fk_of[c] = f"{alias}.{ident(pc)}"
     for col in table.columns:
