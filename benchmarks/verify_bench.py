@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 import statistics
 import sys
 import tempfile
@@ -48,8 +49,8 @@ sys.path.insert(0, str(REPO / "src"))
 
 from migcheck import config as config_mod  # noqa: E402
 from migcheck import engine  # noqa: E402
-from migcheck.verify import TRACE_RULES, cluster, procedure  # noqa: E402
-from migcheck.verify.command import PRESETS  # noqa: E402
+from migcheck.verify import DATA_RULES, TRACE_RULES, cluster, procedure  # noqa: E402
+from migcheck.verify.command import PRESET_PRELUDES, PRESETS, enabled_rules  # noqa: E402
 
 EXAMPLES_PRELUDE = """\
 -- The tables the example migrations build on (they predate the migration history).
@@ -94,8 +95,10 @@ COMMIT;
 """
 
 
-def _project(paths: list[str], root: Path):
+def _project(paths: list[str], root: Path, preset: str | None = None):
     cfg = config_mod.Config(root=root, changelog=False)
+    if preset:
+        cfg = cfg.with_cli(preset=preset)
     return cfg, engine.collect(paths, cfg, root)
 
 
@@ -103,15 +106,16 @@ def _prelude(path: Path, label: str, cfg) -> tuple[str, engine.MigrationFile]:
     return label, engine.MigrationFile(path, label, "other", path.parent, cfg)
 
 
-def _run(server, paths, root, prelude_paths, trace=False):
-    cfg, project = _project(paths, root)
+def _run(server, paths, root, prelude_paths, trace=False, data=False, preset=None):
+    cfg, project = _project(paths, root, preset)
     preludes = [_prelude(p, p.name, cfg) for p in prelude_paths]
     timings = procedure.Timings()
+    enabled = enabled_rules(cfg, None, None)
     t0 = time.perf_counter()
     with server.database() as conninfo:
         t1 = time.perf_counter()
-        result = procedure.verify_project(project, cfg, conninfo, preludes=preludes, timings=timings,
-                                          trace=trace, server_version=server.server_version() // 10000)
+        result = procedure.verify_project(project, cfg, conninfo, preludes=preludes, timings=timings, enabled=enabled,
+                                          trace=trace, server_version=server.server_version() // 10000, data=data)
         t2 = time.perf_counter()
     t3 = time.perf_counter()
     timings.database = (t1 - t0) + (t3 - t2)
@@ -128,10 +132,24 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--corpus", type=int, default=150,
                     help="migrations of benchmarks/gen_corpus.py to verify with and without --trace (default 150; 0: skip)")
-    ap.add_argument("--repeat", type=int, default=3, help="runs of each --trace comparison (default 3, median)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each --trace/--data comparison (default 3, median)")
+    ap.add_argument("--data-only", action="store_true", help="measure only verify --data against verify")
+    ap.add_argument("--repo", type=Path, metavar="DIR",
+                    help="also compare verify --data with verify on this project (its migration directory as "
+                         "the preset says), e.g. an export of a real repository's migrations")
+    ap.add_argument("--repo-preset", default=None, help="the runner preset of --repo (e.g. diesel)")
     args = ap.parse_args(argv)
 
     figures: dict = {}
+    if args.data_only:
+        pg = cluster.TempCluster()
+        pg.start()
+        try:
+            figures["data"] = _data_cost(pg, args, [PRESETS["supabase"]])
+        finally:
+            pg.stop()
+        _print_data(figures["data"]) if not args.json else print(json.dumps(figures, indent=2))
+        return 0
     t = time.perf_counter()
     bindir = cluster.find_bindir()
     figures["find_binaries_s"] = time.perf_counter() - t
@@ -190,6 +208,7 @@ def main(argv=None) -> int:
             "apply_mean_s": tm.apply_time / tm.applies,
         }
         figures["trace"] = _trace_cost(pg, args, [PRESETS["supabase"]])
+        figures["data"] = _data_cost(pg, args, [PRESETS["supabase"]])
     finally:
         t = time.perf_counter()
         pg.stop()
@@ -222,7 +241,50 @@ def main(argv=None) -> int:
         print(f"  {name:<26} {_fmt(w['plain_s'])} -> {_fmt(w['trace_s'])}  x{w['ratio']:.2f}  "
               f"({w['migrations']} migrations, {w['traced_statements']} statements traced, "
               f"seeding {w['seed_s'] * 1000:.0f} ms)")
+    _print_data(figures["data"])
     return 0
+
+
+def _print_data(data: dict) -> None:
+    print("verify --data against verify (median of runs, alternating)")
+    for name, w in data.items():
+        print(f"  {name:<26} {_fmt(w['plain_s'])} -> {_fmt(w['data_s'])}  x{w['ratio']:.2f}  "
+              f"({w['migrations']} migrations, {w['rounds']} rounds with rows, {w['round_s']:.1f} s in them; "
+              f"findings {w['data_findings']})")
+
+
+def _data_cost(pg, args, preset) -> dict:
+    """verify with and without --data on the examples, the synthetic pairs and --repo."""
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        prelude = tmp / "examples_prelude.sql"
+        prelude.write_text(EXAMPLES_PRELUDE)
+        workloads = {"examples/migrations": (["examples/migrations"], REPO, preset + [prelude], None)}
+        syn = tmp / "synthetic"
+        (syn / "migrations" / "rollback").mkdir(parents=True)
+        for i in range(1, args.n + 1):
+            v = f"20250101_{i:03d}"
+            (syn / "migrations" / f"{v}_synthetic_{i}.sql").write_text(MIGRATION.format(i=i))
+            (syn / "migrations" / "rollback" / f"{v}_rollback.sql").write_text(ROLLBACK.format(i=i))
+        workloads[f"synthetic ({args.n})"] = (["migrations"], syn, [], None)
+        if args.repo:
+            repo = args.repo.resolve()
+            pre = [PRESET_PRELUDES[args.repo_preset]] if args.repo_preset in PRESET_PRELUDES else []
+            cfg, _ = _project(["."], repo, args.repo_preset)
+            workloads[f"{repo.name} ({args.repo_preset or 'guidelines'})"] = (list(cfg.migrations), repo, pre,
+                                                                           args.repo_preset)
+        for name, (paths, root, preludes, repo_preset) in workloads.items():
+            plain, data = [], []
+            for _ in range(args.repeat):
+                plain.append(_run(pg, paths, root, preludes, preset=repo_preset)[2])
+                result, tm, total = _run(pg, paths, root, preludes, data=True, preset=repo_preset)
+                data.append(total)
+            p, d = statistics.median(plain), statistics.median(data)
+            out[name] = {"plain_s": p, "data_s": d, "ratio": d / p, "plain_runs": plain, "data_runs": data,
+                         "migrations": len(tm.per_migration), "rounds": tm.data_rounds, "round_s": tm.data_time,
+                         "data_findings": dict(Counter(f.rule for f in result.findings if f.rule in DATA_RULES))}
+    return out
 
 
 def _trace_cost(pg, args, preset) -> dict:

@@ -169,16 +169,24 @@ def resolve(conn, names: set[tuple[str | None, str]], tables) -> set[str]:
     return out
 
 
+_CLOSURE = """
+WITH RECURSIVE t(oid) AS (
+  SELECT unnest(%s::oid[])
+  UNION
+  SELECT k.confrelid FROM pg_constraint k JOIN t ON k.conrelid = t.oid WHERE k.contype = 'f'
+)
+SELECT array_agg(oid::bigint) FROM t
+"""
+
+
 def with_parents(conn, listing: dict[str, int], start: set[str]) -> dict[str, Table]:
     """The catalog of ``start`` and of every table it references through foreign keys,
-    transitively (one catalog query per level)."""
-    out: dict[str, Table] = {}
-    todo = {t for t in start if t in listing}
-    while todo:
-        got = rows_mod.catalog(conn, [listing[t] for t in sorted(todo)])
-        out.update(got)
-        todo = {fk.parent for t in got.values() for fk in t.fks if fk.parent not in out and fk.parent in listing}
-    return out
+    transitively."""
+    oids = [listing[t] for t in sorted(start) if t in listing]
+    if not oids:
+        return {}
+    closure = conn.execute(_CLOSURE, (oids,)).fetchone()[0] or []
+    return rows_mod.catalog(conn, closure)
 
 
 # statement kinds that neither read nor write rows, nor change what a row may hold: a pair made of
@@ -595,6 +603,7 @@ class Round:
                 return
             raise NotChecked(f"the migration fails in the data round: {fail.describe()} (line {fail.line})")
 
+        _settle(conn)  # the migration's commit: its deferred triggers fire, as they do in production
         # after the migration: the tables it names (it may have changed them) and the ones it created
         list1 = rows_mod.listing(conn)
         fresh1 = {t for t, oid in list1.items() if list0.get(t) != oid}
@@ -810,7 +819,9 @@ def _changes(a: dict[str, list[dict] | None], b: dict[str, list[dict] | None], p
             k = _key(r, pk)
             r2 = later.get(k)
             if r2 is not None:
-                out.setdefault(name, set()).update((k, c) for c in r if _canon(r.get(c)) != _canon(r2.get(c)))
+                out.setdefault(name, set()).update(
+                    (k, c) for c in r if not (r.get(c) == r2.get(c) and type(r.get(c)) is type(r2.get(c)))
+                    and _canon(r.get(c)) != _canon(r2.get(c)))
     return out
 
 
@@ -821,7 +832,7 @@ def _lost(old_rows: list[dict], new_rows: list[dict], pk: tuple[str, ...], cols:
     rows; a value the round's clock wrote (a trigger's ``updated_at = now()``), or one the rows written
     after the migration changed (``touched``: (key, column)), is not a difference."""
     def same(a, b) -> bool:
-        return _canon(a) == _canon(b) or _canon(b) in stamps
+        return (a == b and type(a) is type(b)) or _canon(a) == _canon(b) or _canon(b) in stamps
 
     if pk:
         after = {_key(r, pk): r for r in new_rows}
