@@ -48,7 +48,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from migcheck import config as config_mod  # noqa: E402
-from migcheck import engine  # noqa: E402
+from migcheck import engine, files  # noqa: E402
 from migcheck.verify import DATA_RULES, TRACE_RULES, cluster, procedure  # noqa: E402
 from migcheck.verify.command import PRESET_PRELUDES, PRESETS, enabled_rules  # noqa: E402
 
@@ -102,8 +102,8 @@ def _project(paths: list[str], root: Path, preset: str | None = None):
     return cfg, engine.collect(paths, cfg, root)
 
 
-def _prelude(path: Path, label: str, cfg) -> tuple[str, engine.MigrationFile]:
-    return label, engine.MigrationFile(path, label, "other", path.parent, cfg)
+def _prelude(path: Path, label: str, cfg) -> tuple[str, files.MigrationFile]:
+    return label, files.MigrationFile(path, label, "other", path.parent, cfg)
 
 
 def _run(server, paths, root, prelude_paths, trace=False, data=False, preset=None):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness import parse_case
-from migcheck import engine, registry
+from migcheck import engine, files, registry
 from migcheck.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -150,15 +150,15 @@ def _spy_reads(monkeypatch) -> list:
     from functools import cached_property
 
     reads = []
-    real = engine.MigrationFile.__dict__["data"].func
+    real = files.MigrationFile.__dict__["data"].func
 
     def data(self):
         reads.append(self.display)
         return real(self)
 
     prop = cached_property(data)
-    prop.__set_name__(engine.MigrationFile, "data")
-    monkeypatch.setattr(engine.MigrationFile, "data", prop)
+    prop.__set_name__(files.MigrationFile, "data")
+    monkeypatch.setattr(files.MigrationFile, "data", prop)
     return reads
 
 
@@ -378,7 +378,7 @@ def _in_process(root: Path, paths: list[str], fresh: bool = False) -> list[tuple
     ("rollback-incomplete.redefine.sql",
      ["migrations/20250101_003_lead_view_v3.sql", "migrations/rollback/20250101_003_rollback.sql"],
      "migrations/20250101_002_lead_view_v2.sql", "SELECT id, email, score FROM", "SELECT id, score FROM"),
-    # changing-column-type (rules._locking.history): the type an earlier migration gave the column
+    # changing-column-type (analysis.locking.history): the type an earlier migration gave the column
     ("changing-column-type.renamed.sql", ["migrations/20250103_001_widen.sql"],
      "migrations/20250101_001_create_leads.sql", "email varchar(100)", "email integer"),
 ])
@@ -549,7 +549,7 @@ def test_project_results_of_a_one_file_run_and_a_directory_run_are_both_kept(rea
     """Alternating pre-commit (one file) and whole-directory runs must not recompute the project
     rules each time (that summarises every sibling)."""
     from migcheck import rules as _  # noqa: F401
-    from migcheck.rules import rollback_incomplete
+    from migcheck.analysis import rollback as rollback_incomplete
 
     one = "migrations/20251022_001_add_lead_status.sql"
     run(capsys, "check", "--format", "json", "migrations")

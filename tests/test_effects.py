@@ -1,10 +1,10 @@
-"""The schema-effect model (migcheck.effects) and the rules built on it (rollback-incomplete,
+"""The schema-effect model (migcheck.analysis.effects) and the rules built on it (rollback-incomplete,
 rollback-data-change): what statements do, what a rollback leaves behind, where findings go."""
 
 import pytest
 
 from harness import parse_case, run_case
-from migcheck import effects as fx
+from migcheck.analysis import effects as fx
 
 
 def effects(sql, op=None):

@@ -1,4 +1,4 @@
-"""Unit tests of migcheck.header, and the changelog layouts a fixture cannot express."""
+"""Unit tests of migcheck.analysis.header, and the changelog layouts a fixture cannot express."""
 
 import time
 
@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness import actual, parse_case, run_case
-from migcheck import header as hdr
+from migcheck.analysis import header as hdr
 from migcheck.source import Positions
 
 

@@ -1,4 +1,4 @@
-"""What a rule reads of the other migrations (issue 14): the history readers of rules/_locking
+"""What a rule reads of the other migrations (issue 14): the history readers of analysis/locking
 parse only the earlier migrations that name the table or index they follow (renames included),
 and mixed-changes in a pool worker defers to the main process only when the directory matters."""
 
@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from migcheck import config as cfgmod, engine, registry
-from migcheck.rules import _locking, mixed_changes
+from migcheck.analysis import locking as _locking
+from migcheck.rules import mixed_changes
 
 HEADER = "-- MIGRATION: {v}\n-- Purpose: test\n-- Impact: none\n-- Rollback: rollback\n-- Testing: staging\n"
 

@@ -1,4 +1,4 @@
-"""The minimal edit that makes a statement idempotent (rules/_idempotency.py; the future --fix).
+"""The minimal edit that makes a statement idempotent (analysis/idempotency.py; the future --fix).
 
 Every rewrite must parse, and its parse tree must differ from the original's only in the
 ``if_not_exists`` / ``missing_ok`` / ``replace`` flag (and the name of an unnamed index)."""
@@ -8,7 +8,7 @@ import json
 import pytest
 from pglast import parser
 
-from migcheck.rules import _idempotency as idem
+from migcheck.analysis import idempotency as idem
 
 
 def _tree(sql):

@@ -2,7 +2,8 @@
 
 import pytest
 
-from migcheck import locks, source
+from migcheck.analysis import locks
+from migcheck import source
 
 AE, SRE, SUE, SH, EX = locks.ACCESS_EXCLUSIVE, locks.SHARE_ROW_EXCLUSIVE, locks.SHARE_UPDATE_EXCLUSIVE, locks.SHARE, locks.EXCLUSIVE
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from migcheck.rules import _relations as rel
+from migcheck.analysis import relations as rel
 from migcheck.rules import mixed_changes as mc
 
 SIGS = st.sampled_from([("drop", "t"), ("drop column", "c"), ("drop constraint", "k"), ("index", "i"), ("add column", "c"),

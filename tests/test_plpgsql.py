@@ -2,7 +2,8 @@
 
 import pytest
 
-from migcheck import plpgsql, source
+from migcheck.analysis import plpgsql
+from migcheck import source
 from migcheck.source import Positions
 
 

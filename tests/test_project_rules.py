@@ -5,7 +5,7 @@ wording of messages and suggested names."""
 import pytest
 
 from harness import parse_case, run_case
-from migcheck.rules import _naming
+from migcheck.analysis import naming as _naming
 
 RULES = ["file-naming", "duplicate-version", "sequence-order", "sequence-gap"]
 

@@ -1,4 +1,5 @@
-from migcheck import safety, source
+from migcheck.analysis import safety
+from migcheck import source
 
 
 def ctx_of(sql):

@@ -462,7 +462,7 @@ def test_data_rules_are_rollback_rules():
     assert set(DATA_RULES) <= set(ROLLBACK_RULES)
     assert {r: rules[r].severity for r in DATA_RULES} == {
         "rollback-fails-with-data": "error", "rollback-loses-rows": "error", "rollback-discards-new-data": "info"}
-    assert all(rules[r].group == "rollback" and rules[r].scope == "engine" for r in DATA_RULES)
+    assert all(rules[r].group == "rollback" and rules[r].scope == "verify" for r in DATA_RULES)
 
 
 def test_config_key_parses():

@@ -8,212 +8,14 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import header as header_mod
-from ._digest import blake2b
-from . import layout, registry, source
+from . import layout, registry, suppress
 from .config import Config, ConfigError
-from .verify import RULES as VERIFY_RULES
-from .model import SEVERITY_RANK, Comment, Finding, Header, Hit, Statement
-
-
-def _too_large(size: int, limit: int) -> tuple[str, str]:
-    return ("file-too-large", f"the file is {_human(size)}, above the {_human(limit)} limit (`max-file-size`): "
-                              "migcheck did not check it")
-
-
-def _human(n: int) -> str:
-    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
-        if n >= factor:
-            return f"{n / factor:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{n} bytes"
-
-
-class MigrationFile:
-    """One SQL file of the project. Reading and parsing happen on first use, so sibling files
-    that only serve cross-file rules cost a directory listing, not a parse."""
-
-    def __init__(self, path: Path, display: str, kind: str, mdir: Path, config: Config,
-                 content: bytes | None = None):
-        self.path = path
-        self.display = display
-        self.kind = kind
-        self.mdir = mdir  # the migration directory the file belongs to
-        self.name = path.name
-        self.config = config
-        self.content = content  # in-memory bytes (an editor's unsaved buffer) instead of the disk's
-        self._statement_count: int | None = None  # set from a cached or a worker's result
-        ident = layout.identify(path, kind, config)
-        self.version: str | None = ident.version
-        self.date: str | None = ident.date
-        self.seq: int | None = ident.seq
-        self.description: str | None = ident.description
-
-    def __repr__(self) -> str:
-        return f"MigrationFile({self.display!r}, {self.kind})"
-
-    # What the file is and what was read of it; anything else in its __dict__ was computed from
-    # its text (parse trees, and what rules cached on it: the safety timeline, ...). The layouts
-    # that split a file into sections add ``section_of``/``section_source``.
-    KEEP = frozenset({"path", "display", "kind", "mdir", "name", "config", "content", "version", "date", "seq",
-                      "description", "section_of", "section_source", "_statement_count", "data", "_loaded",
-                      "positions", "stat", "digest", "decodes", "from_memo", "checked"})
-
-    def release(self) -> None:
-        """Free the parse trees and what was derived from them; a later use computes them again.
-        (A run over thousands of files keeps one file's trees at a time: ``migcheck.parallel``.)"""
-        d = self.__dict__
-        for name in [n for n in d if n not in self.KEEP]:
-            del d[name]
-
-    # --- reading -------------------------------------------------------------------------
-    @cached_property
-    def data(self) -> tuple[bytes | None, tuple[str, str] | None]:
-        """(the file's bytes, None) or (None, (problem rule id, message)). A file larger than
-        the configured ``max-file-size`` is not read at all (``file-too-large``)."""
-        limit = getattr(self.config, "max_file_size", None)
-        try:
-            if self.content is not None:
-                data = self.content
-                if limit is not None and len(data) > limit:
-                    return None, _too_large(len(data), limit)
-                return data, None
-            st = self.path.stat()  # before reading: migcheck.cache's stat memo pairs it with these bytes
-            if limit is not None and st.st_size > limit:  # never read into memory
-                return None, _too_large(st.st_size, limit)
-            data = self.path.read_bytes()
-            if limit is not None and len(data) > limit:  # it grew meanwhile
-                return None, _too_large(len(data), limit)
-            self.stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
-            return data, None
-        except FileNotFoundError:
-            return None, ("unreadable-file", "the file disappeared while it was being checked")
-        except PermissionError:
-            if os.path.isdir(self.path):  # a directory we may not list (layout.sql_files_in)
-                return None, ("unreadable-file", ("permission denied: migcheck cannot list this directory, "
-                                                  "so the migrations in it are not checked"))
-            return None, ("unreadable-file", "permission denied: migcheck cannot read this file")
-        except IsADirectoryError:
-            return None, ("unreadable-file", "this is a directory, not a file")
-        except OSError as exc:
-            return None, ("unreadable-file", f"cannot read the file: {exc.strerror or exc}")
-
-    @cached_property
-    def digest(self) -> tuple[int, bytes] | None:
-        """(size, 128-bit BLAKE2b digest) of the file's bytes, or None when they cannot be read.
-        ``migcheck.cache`` may set it from its stat memo, without reading the file."""
-        data, problem = self.data
-        if problem is not None or data is None:
-            return None
-        return len(data), blake2b(data, digest_size=16).digest()
-
-    @property
-    def statement_count(self) -> int:
-        """How many top-level statements the file has (known from the cache without a parse)."""
-        if self._statement_count is not None and "_parsed" not in self.__dict__:
-            return self._statement_count
-        return len(self.statements)
-
-    @cached_property
-    def _loaded(self) -> tuple[str | None, str | None, str | None, tuple[int, int] | None]:
-        """(text, read problem rule id, message, (line, column) of the problem)."""
-        data, problem = self.data
-        if problem is not None:
-            return None, problem[0], problem[1], None
-        try:
-            return source.decode(data), None, None, None
-        except source.DecodeError as exc:
-            where = None
-            if exc.offset is not None:
-                before = data[: exc.offset]
-                line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
-                where = (before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1,
-                         len(before[line_start:].decode("utf-8", errors="replace")) + 1)
-            return None, "encoding-error", str(exc), where
-
-    @property
-    def text(self) -> str:
-        return self._loaded[0] or ""
-
-    @property
-    def read_problem(self) -> tuple[str, str, tuple[int, int] | None] | None:
-        d = self.__dict__
-        if "_loaded" not in d and d.get("decodes"):  # unchanged since it decoded (migcheck.cache)
-            return None
-        text, rid, msg, where = self._loaded
-        return None if rid is None else (rid, msg, where)
-
-    @cached_property
-    def positions(self) -> source.Positions:
-        return source.Positions(self.text)
-
-    @cached_property
-    def _parsed(self) -> source.Parsed:
-        dialect = getattr(self.config, "dialect", "postgres")
-        if dialect != "postgres":  # another dialect: sqlglot, imported only then (docs/dialects.md)
-            from . import dialects
-
-            return dialects.parse(self.text, self.positions, dialect)
-        return source.parse(self.text, self.positions)
-
-    @property
-    def statements(self) -> list[Statement]:
-        """Top-level statements, in file order."""
-        return self._parsed.statements
-
-    @property
-    def problems(self):
-        return self._parsed.problems
-
-    @cached_property
-    def all_statements(self) -> list[Statement]:
-        """Top-level statements and, after each ``DO`` block, the statements its body runs."""
-        out: list[Statement] = []
-        for st in self.statements:
-            out.append(st)
-            if st.kind == "DoStmt":
-                from . import plpgsql
-
-                out.extend(plpgsql.inner_statements(st, self.text, self.positions))
-        return out
-
-    @cached_property
-    def comments(self) -> list[Comment]:
-        """Every comment, including those inside DO-block bodies (which the file's scanner
-        sees as part of one string), in file order."""
-        if getattr(self.config, "dialect", "postgres") != "postgres":
-            found = list(self._parsed.comments)  # found by the dialect's own tokenizer
-        else:
-            found = source.comments(self.text, self.positions)
-        for st in self.statements:
-            if st.kind == "DoStmt":
-                from . import plpgsql
-
-                found.extend(plpgsql.body_comments(st, self.text, self.positions))
-        found.sort(key=lambda c: c.start)
-        return found
-
-    @cached_property
-    def header(self) -> Header:
-        first = self.statements[0].start if self.statements else None
-        if self.problems:
-            # the first statement may have failed to parse: the header ends at the first problem
-            first_problem = self.positions.line_starts[self.problems[0].line - 1]
-            first = first_problem if first is None else min(first, first_problem)
-        return header_mod.header(self.text, first, self.positions)
-
-    # --- helpers for rules ---------------------------------------------------------------
-    def hit(self, message: str, help: str, stmt: Statement | None = None, *,
-            line: int | None = None, column: int | None = None) -> Hit:
-        """A finding at ``stmt`` (its first token), at ``line``/``column``, or at 1:1."""
-        if stmt is not None:
-            return Hit(self, stmt.line, stmt.column, message, help, stmt.end_line, stmt.end_column)
-        return Hit(self, line or 1, column or 1, message, help)
+from .files import MigrationFile
+from .model import SEVERITY_RANK, Finding, Hit
 
 
 @dataclass
@@ -260,6 +62,11 @@ class Project:
         self.reported = reported
         self.changes: Changes | None = None  # set by ``check --diff``
         self.deleted: list[MigrationFile] = []  # files of the checked directories deleted since the base
+        self.excluded: list[Path] = []  # files under the given paths that ``exclude`` keeps out of the report
+        # the .sql files the layout knows the runner never runs on PostgreSQL (another database's
+        # version of a migration), by the reason it gave: not checked, and the run says so once
+        self.skipped: dict[str, int] = {}
+        self.skipped_files: list[str] = []  # their paths (the cache keys results on them too)
         self.groups: dict[Path, Group] = {}
         self._rollback_index: dict[Path, MigrationFile] | None = None
         for f in files:
@@ -306,6 +113,11 @@ class Result:
     findings: list[Finding]
     files: list[MigrationFile]
     errors: list[InternalError]
+    # the checked project (which rollback belongs to which migration: the markdown report)
+    project: Project | None = field(default=None, repr=False, compare=False)
+    # the ``migcheck.analysis.risk.Risk`` applied (a production snapshot: docs/stats.md), or None
+    risk: object = field(default=None, repr=False, compare=False)
+    skipped: dict[str, int] = field(default_factory=dict)  # Project.skipped: files not checked, by reason
 
     def summary(self) -> dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0}
@@ -319,6 +131,15 @@ class Result:
         files = len({f.display for f in self.files})
         return {"files": files, "errors": counts["error"], "warnings": counts["warning"],
                 "infos": counts["info"], "suppressed": suppressed}
+
+    def skipped_note(self) -> str | None:
+        """One line that says which files were left out as another database's, or None."""
+        if not self.skipped:
+            return None
+        total = sum(self.skipped.values())
+        parts = [f"{n} {reason}" for reason, n in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0]))]
+        return (f"migcheck: not checked as PostgreSQL: {total} file{'s' if total != 1 else ''} the runner never runs "
+                f"on PostgreSQL ({'; '.join(parts)})")
 
     def failed(self, fail_on: str) -> bool:
         threshold = SEVERITY_RANK[fail_on]
@@ -366,6 +187,19 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
             raise ConfigError(f"path not found: {p}")
     files: dict[Path, MigrationFile] = {}
     reported: set[Path] = set()
+    skipped: dict[str, int] = {}
+    skipped_paths: set[str] = set()
+
+    def skip(path) -> bool:
+        """Another database's file (``Layout.skip_reason``): counted once, never checked."""
+        reason = lay.skip_reason(path)
+        if reason is None:
+            return False
+        name = os.path.abspath(path)
+        if name not in skipped_paths:
+            skipped_paths.add(name)
+            skipped[reason] = skipped.get(reason, 0) + 1
+        return True
 
     seen: dict[str, Path] = {}  # by absolute path string: a sibling is looked up before a Path is made
     under_cwd = os.path.join(os.path.abspath(cwd), "")
@@ -384,8 +218,15 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
             files[key] = MigrationFile(key, shown, kind, mdir, config, overlay.get(key))
         return key
 
+    excluded: list[Path] = []
     for t in targets:
-        reported.add(add(t))
+        if skip(t):
+            continue
+        key = add(t)
+        if config.exclude and config.excluded(key):  # read as a sibling, never reported
+            excluded.append(key)
+        else:
+            reported.add(key)
     walked = [os.path.join(os.path.abspath(d), "") for d in scope_dirs] if lay.within_walk() else []
     for mdir in {f.mdir for f in list(files.values())}:
         here = os.path.join(str(mdir), "")
@@ -394,12 +235,16 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
             lay.rb_dirs and os.path.islink(mdir.joinpath(*lay.rb_dirs)))
         if not covered:
             for sib in lay.siblings(mdir):
-                add(sib)
+                if not skip(sib):
+                    add(sib)
         for extra in overlay:  # unsaved new files of the same directory
             if extra.name.endswith(".sql") and lay.classify(extra)[1] == mdir:
                 add(extra)
     ordered = sorted(lay.expand(list(files.values())), key=lambda f: f.display)
     project = Project(config, ordered, reported)
+    project.excluded = excluded
+    project.skipped = skipped
+    project.skipped_files = sorted(skipped_paths)
     if changes is not None:
         _restrict(project, changes, scope_dirs, lay, cwd)
     return project
@@ -421,6 +266,8 @@ def _restrict(project: Project, changes: Changes, scope_dirs: list[Path], lay: l
             if rel.startswith(os.pardir + os.sep) or rel == os.pardir or os.path.isabs(rel):
                 continue
             if any(part.startswith(".") or part == "node_modules" for part in Path(rel).parts[:-1]):
+                continue
+            if project.config.exclude and project.config.excluded(gone):
                 continue
             path = Path(os.path.abspath(gone))
             kind, mdir = lay.classify(path)
@@ -451,67 +298,6 @@ class Context:
         return self._project
 
 
-_DIRECTIVE = re.compile(r"^(?:--|/\*)\s*migcheck:\s*(ignore-file|ignore)\b(.*?)(?:\*/)?\s*$", re.S)
-
-
-@dataclass
-class Suppression:
-    """A ``migcheck: ignore`` / ``ignore-file`` comment and the rules it names."""
-
-    comment: Comment
-    file_wide: bool
-    rules: list[str]  # canonical ids that exist
-    reason: str
-    used: set[str] = field(default_factory=set)
-    statement: Statement | None = None
-
-
-def _suppressions(f: MigrationFile, hits: list[Hit]) -> list[Suppression]:
-    if "migcheck:" not in f.text:
-        return []
-    out = []
-    for c in f.comments:
-        # inside a DO block, a suppression covers the statements of the body
-        parent = next((s for s in f.statements if s.kind == "DoStmt" and s.start < c.start < s.end), None)
-        stmts = [s for s in f.all_statements if s.parent is parent] if parent else f.statements
-        m = _DIRECTIVE.match(c.text)
-        if not m:
-            continue
-        directive, rest = m.group(1), m.group(2)
-        ids_part, sep, reason = rest.partition("--")
-        names = [n for n in re.split(r"[\s,]+", ids_part.strip()) if n]
-        known = []
-        for name in names:
-            canon = registry.resolve(name)
-            if canon is None:
-                hits.append(Hit(f, c.line, c.column,
-                                f"suppression comment names unknown rule '{name}'",
-                                "Check the id with `migcheck rules`; the comment's other ids still apply.",
-                                rule_override="unknown-rule"))
-            else:
-                known.append(canon)
-        reason = reason.strip()
-        if not names:
-            hits.append(Hit(f, c.line, c.column, "suppression comment names no rule",
-                            "Name the rules to suppress: `-- migcheck: ignore <rule-id> -- <reason>`.",
-                            rule_override="unknown-rule"))
-            continue
-        if not reason:
-            hits.append(Hit(f, c.line, c.column,
-                            f"suppression of {', '.join(names)} has no reason, so it suppresses nothing",
-                            f"Add the review record after `--`: `-- migcheck: {directive} {', '.join(names)} -- <why this is safe, who approved>`.",
-                            rule_override="suppression-missing-reason"))
-            continue
-        sup = Suppression(c, directive == "ignore-file", known, reason)
-        if not sup.file_wide:
-            if c.own_line:
-                sup.statement = next((s for s in stmts if s.start > c.start), None)
-            else:
-                sup.statement = next((s for s in reversed(stmts) if s.start < c.start and s.end_line >= c.line), None)
-        out.append(sup)
-    return out
-
-
 class EngineFailure(Exception):
     """The run could not produce a complete result (a worker process died): exit 2, never a
     partial result that looks clean."""
@@ -520,8 +306,8 @@ class EngineFailure(Exception):
 # What one file contributes to a run, in plain data (tuples of str/int/None/bool), so that it
 # can come back from a worker process or from the cache. A hit is
 # (rule, absolute path, line, column, message, help, end_line, end_column); a suppression is
-# (file_wide, rules, reason, statement line, statement end line, comment line, comment column,
-# comment end column); an error is (rule, path, detail).
+# ``suppress.records``'s (the statement it covers, from its first token to just past it, and the
+# comment); an error is (rule, path, detail).
 @dataclass
 class FileResult:
     """The file rules' raw hits on one file and its suppressions: what the cache keeps per file."""
@@ -533,12 +319,18 @@ class FileResult:
     statements: int | None  # statement count when the file was parsed
     contextual: bool = False  # a rule read the project: the result depends on the other files
     deferred: tuple = ()  # ids of the rules that raised ``registry.Deferred`` (a pool worker's result)
+    # "line:column" of a safety hit -> its statement's lock context (``risk.hit_contexts``), read
+    # against the production snapshot when the findings are assembled
+    locks: dict = field(default_factory=dict)
 
 
 _READ_HELP = {
     "encoding-error": "Save the file as UTF-8 (most editors: 'Save with encoding'); migcheck cannot check what it cannot read.",
     "unreadable-file": "Make the file readable by the user running migcheck, or remove it from the migrations directory.",
     "file-too-large": "Split the file into smaller migrations, or raise `max-file-size` in the configuration if it must stay one file.",
+    "unrendered-template": ("migcheck renders template values and `if`/`else`/`end` on the database dialect as the "
+                            "runner does for PostgreSQL, and did not check this file: write it with those only, or "
+                            "review its SQL by hand (rules/unrendered-template.md)."),
 }
 
 
@@ -582,14 +374,21 @@ def check_file(f: MigrationFile, file_rules: list[registry.Rule], enabled, ctx: 
         if f.kind in r.kinds:
             _call(r, f, ctx, f.display, hits, errors, deferred)
     extra: list[Hit] = []
-    sups = []
-    for sup in _suppressions(f, extra):
-        c = sup.comment
-        st = sup.statement
-        sups.append((sup.file_wide, tuple(sup.rules), sup.reason, st.line if st else None, st.end_line if st else None,
-                     c.line, c.column, c.column + len(c.text.splitlines()[0])))
+    sups = suppress.records(f, extra)
     return FileResult(hits, errors, sups, [_rec(h.rule_override, h) for h in extra],
-                      len(f.statements) if "_parsed" in f.__dict__ else None, ctx.touched, tuple(deferred))
+                      len(f.statements) if "_parsed" in f.__dict__ else None, ctx.touched, tuple(deferred),
+                      _lock_contexts(f, hits, ctx.config))
+
+
+def _lock_contexts(f: MigrationFile, hits: list[tuple], config: Config) -> dict:
+    """The lock context of the statement of each safety hit (``migcheck.analysis.risk``)."""
+    rules = registry.load()
+    at = [(h[2], h[3]) for h in hits if (r := rules.get(h[0])) is not None and r.group == "safety"]
+    if not at:
+        return {}
+    from .analysis import risk
+
+    return risk.hit_contexts(f, at, config.postgres_version)
 
 
 def run_deferred(f: MigrationFile, fr: FileResult, rules: dict[str, registry.Rule], ctx: Context) -> None:
@@ -597,9 +396,11 @@ def run_deferred(f: MigrationFile, fr: FileResult, rules: dict[str, registry.Rul
     their hits and errors to ``fr``."""
     if not fr.deferred:
         return
+    before = len(fr.hits)
     for rid in fr.deferred:  # (findings are sorted by a total order later: appending is enough)
         _call(rules[rid], f, ctx, f.display, fr.hits, fr.errors)
     fr.deferred = ()
+    fr.locks.update(_lock_contexts(f, fr.hits[before:], ctx.config))
     fr.contextual = True
 
 
@@ -649,14 +450,15 @@ def no_gc():
             gc.enable()
 
 
-def run(project: Project, config: Config, *, cache=None, jobs: int = 1) -> Result:
+def run(project: Project, config: Config, *, cache=None, jobs: int = 1, progress=None) -> Result:
     """Run the enabled rules. ``cache``: a ``migcheck.cache.Cache`` (or None); ``jobs``: the
-    number of processes to use when the batch is large enough (1: this process only)."""
+    number of processes to use when the batch is large enough (1: this process only);
+    ``progress``: called with (files checked, files to check) as a large batch goes."""
     with no_gc():
-        return _run(project, config, cache=cache, jobs=jobs)
+        return _run(project, config, cache=cache, jobs=jobs, progress=progress)
 
 
-def _run(project: Project, config: Config, *, cache=None, jobs: int = 1) -> Result:
+def _run(project: Project, config: Config, *, cache=None, jobs: int = 1, progress=None) -> Result:
     rules = config.enabled_rules()
     ctx = Context(config, project)
     reported = [f for f in project.files if project.is_reported(f)]
@@ -685,9 +487,11 @@ def _run(project: Project, config: Config, *, cache=None, jobs: int = 1) -> Resu
     summaries.hold(len(project.files) * (len(summaries.SHARED_KINDS) + 1))  # (+1: the lock rules' history)
     try:
         if workers > 1 and project.changes is None:
-            fresh, p_hits, p_errors = parallel.run(project, config, todo, file_rules, todo_project, rules, workers)
+            fresh, p_hits, p_errors = parallel.run(project, config, todo, file_rules, todo_project, rules, workers,
+                                                   progress)
         elif len(todo) >= POOL_MIN_FILES and project.changes is None:
-            fresh, p_hits, p_errors = parallel.check_serial(project, config, todo, file_rules, todo_project, rules)
+            fresh, p_hits, p_errors = parallel.check_serial(project, config, todo, file_rules, todo_project, rules,
+                                                            progress)
         else:
             fresh = {f.path: check_file(f, file_rules, rules, ctx) for f in todo}
             p_hits, p_errors = run_project_rules(project, todo_project, ctx)
@@ -723,50 +527,85 @@ def assemble(project: Project, config: Config, rules, reported: list[MigrationFi
             f._statement_count = fr.statements
     for r in project_rules:
         hits.extend(project_hits.get(r.id, ()))
-    sups_by_file: dict[str, list[list]] = {}
+    sups = suppress.Table()
     for f in reported:  # (a file that cannot be read has no suppressions: its bytes are not needed here)
         fr = results[f.path]
-        sups_by_file[str(f.path)] = [[*s, set()] for s in fr.sups]
+        sups.add(str(f.path), fr.sups)
         hits.extend(fr.sup_hits)
 
     findings: list[Finding] = []
     all_rules = registry.load()
     severity = {rid: config.severity_of(all_rules[rid]) for rid in rules}
     shown = {path: f.display for path, f in by_path.items() if project.is_reported(f)}
+    from .analysis import risk  # production stats (docs/stats.md): applied here, so no part of the cache key
+
+    risky = risk.for_config(config)
+    lock_ctx = {str(f.path): results[f.path].locks for f in reported} if risky is not None else {}
+    off = _per_file_ignores(config, shown)
     for rid, path, line, col, msg, help, end_line, end_col in hits:
         display = shown.get(path)
-        if display is None or rid not in severity:
+        if display is None or rid not in severity or rid in off.get(path, ()):
             continue
-        finding = Finding(rid, severity[rid], display, line, col, msg, help, end_line, end_col)
-        if rid != "suppression-missing-reason" and path in sups_by_file:
-            for sup in sups_by_file[path]:
-                file_wide, sup_rules, reason, s_line, s_end = sup[:5]
-                if rid not in sup_rules:
-                    continue
-                if file_wide or (s_line is not None and s_line <= line <= s_end):
-                    finding.suppressed, finding.reason = True, reason
-                    sup[8].add(rid)
-                    break
+        sev = severity[rid]
+        if risky is not None and (ctx := lock_ctx.get(path, {}).get(f"{line}:{col}")):
+            sev, msg = risky.assess(rid, sev, msg, ctx)
+        finding = Finding(rid, sev, display, line, col, msg, help, end_line, end_col)
+        sups.apply(finding, rid, path)
         findings.append(finding)
     if "unused-suppression" in rules:
+        level = config.severity_of(all_rules["unused-suppression"])
+        verify_only = {rid for rid, r in all_rules.items() if r.scope == "verify"}
         for f in reported:
-            for file_wide, sup_rules, reason, s_line, s_end, c_line, c_col, c_end, used in sups_by_file.get(str(f.path), ()):
-                # verify's rules are never emitted by check: their suppressions are not unused here
-                unused = [r for r in sup_rules if r not in used and r in rules and r not in VERIFY_RULES]
-                if unused:
-                    what = "file" if file_wide else "statement"
-                    findings.append(Finding(
-                        "unused-suppression", config.severity_of(all_rules["unused-suppression"]), f.display, c_line, c_col,
-                        f"suppression of {', '.join(unused)} matches no finding in this {what}",
-                        "Remove the stale id from the comment (or the whole comment) so it cannot hide a future finding.",
-                        c_line, c_end))
+            # verify's rules are never emitted by check: their suppressions are not unused here; nor
+            # are those of rules per-file-ignores turns off for the file
+            ignored = verify_only | off.get(str(f.path), frozenset())
+            findings.extend(sups.unused(str(f.path), f.display, rules, level, ignored))
     findings.sort(key=Finding.sort_key)
     errs = [InternalError(*e) for e in file_errors + errors]
-    return Result(findings, reported, errs)
+    return Result(findings, reported, errs, project, risky, dict(project.skipped))
+
+
+def merge(results: list[Result]) -> Result:
+    """One result from the runs of several configurations (``check`` groups the paths by the
+    configuration found up from each): findings in the usual order, files in run order."""
+    if len(results) == 1:
+        return results[0]
+    findings = sorted((f for r in results for f in r.findings), key=Finding.sort_key)
+    skipped: dict[str, int] = {}
+    for r in results:
+        for reason, n in r.skipped.items():
+            skipped[reason] = skipped.get(reason, 0) + n
+    risky = next((r.risk for r in results if r.risk is not None), None)
+    return Result(findings, [f for r in results for f in r.files], [e for r in results for e in r.errors],
+                  None, risky, skipped)
+
+
+def _per_file_ignores(config: Config, paths) -> dict[str, frozenset[str]]:
+    """The rules ``per-file-ignores`` turns off, by absolute path (only paths with some)."""
+    if not config.per_file_ignores:
+        return {}
+    out = {}
+    for path in paths:
+        off = config.ignored_rules(path.removesuffix("#down"))  # (a runner's down section: its file's)
+        if off:
+            out[path] = off
+    return out
+
+
+def configured_project(config: Config, cwd: Path):
+    """The configured migration directories as the engine sees them (`lock` and `status` take no
+    paths: the lock file and the tracking table cover the whole project)."""
+    try:
+        return collect([], config, cwd)
+    except ConfigError:
+        dirs = ", ".join(str(d) for d in config.migrations)
+        raise ConfigError(f"no migrations directory found (looked for {dirs} under {config.root}): `migcheck lock` "
+                          "and `migcheck status` read the configured directories; set `migrations` in migcheck.toml "
+                          "or [tool.migcheck] of pyproject.toml, or run them where that configuration is") from None
 
 
 def check(paths: Iterable[str], config: Config, cwd: Path | None = None, changes: Changes | None = None,
-          overlay: dict[Path, bytes] | None = None, *, cache=None, jobs: int = 1) -> Result:
+          overlay: dict[Path, bytes] | None = None, *, cache=None, jobs: int = 1, progress=None) -> Result:
     cwd = cwd or Path.cwd()
     project = collect(paths, config, cwd, changes, overlay)
-    return run(project, config, cache=cache, jobs=jobs)
+    return run(project, config, cache=cache, jobs=jobs, progress=progress)

@@ -7,12 +7,13 @@ into ``text``, end exclusive). It never writes and never renames. Which fixes ex
 
 - ``missing-if-not-exists`` / ``missing-if-exists``: insert ``IF NOT EXISTS`` / ``IF EXISTS`` /
   ``OR REPLACE`` (and the name PostgreSQL would give an unnamed index) with the rewrite of
-  ``rules/_idempotency.py``, which proves each edit by parsing the result;
+  ``analysis/idempotency.py``, which proves each edit by parsing the result;
 - ``missing-transaction``: ``BEGIN;`` before the first change and ``COMMIT;`` after the last
   statement, only when the file has no transaction command at all and no statement that cannot
   run in a transaction;
-- ``missing-header``: the guidelines' header skeleton at the top of a file that has none (its
-  ``[...]`` fields are for the author: ``header-placeholder`` reports them next).
+- ``missing-header``: the guidelines' header skeleton at the top of a file that has none, its
+  title from the file name; the fields only the author can fill in hold ``header.FIX_TODO``,
+  which ``header-placeholder`` reports once for all of them.
 
 Every fix is checked before it is offered: the edited text must parse, its parse tree must be the
 old one changed only as intended, the finding must be gone, and no new finding may appear (other
@@ -33,8 +34,8 @@ from pathlib import Path
 
 from ._pglast import parser as pgparser
 
-from . import header as hdr
-from . import pg
+from .analysis import header as hdr
+from .analysis import pg
 from .config import Config
 
 # rules with a text fix, in the order their edits are applied at the same offset
@@ -141,7 +142,7 @@ class _Unverifiable(Exception):
 
 def _trees(text: str) -> list | None:
     """The file's statements as position-free parse trees, or None when it does not parse."""
-    from .rules._idempotency import _strip
+    from .analysis.idempotency import _strip
 
     try:
         tree = json.loads(pgparser.parse_sql_json(text))
@@ -154,7 +155,7 @@ def _trees(text: str) -> list | None:
 
 def _idempotency(f, config: Config, rule: str) -> dict[tuple[int, int], Fix]:
     """The IF [NOT] EXISTS / OR REPLACE fix of each statement the rule reports, by position."""
-    from .rules import _idempotency as idem
+    from .analysis import idempotency as idem
 
     out = {}
     history = idem.History()
@@ -193,7 +194,7 @@ def _line_end(text: str, start: int) -> int:
 
 
 def _transaction(f, config: Config, line: int, column: int) -> tuple[Fix | None, str | None]:
-    from . import txn
+    from .analysis import txn
 
     stmts = f.statements
     if not stmts:
@@ -244,20 +245,33 @@ def _transaction(f, config: Config, line: int, column: int) -> tuple[Fix | None,
 
 
 def _header(f, config: Config, line: int, column: int) -> tuple[Fix | None, str | None]:
-    from .rules.missing_header import _late_header
 
     if not config.header:
         return None, None
     if any(hdr.find(f.header, name) is not None for name in config.header):
         return None, "the header is there but incomplete: add the missing fields by hand"
-    if _late_header(f, config.header):
+    if hdr.late_header(f, config.header):
         return None, "the file has a header below its first statement: move it to the top by hand"
-    from .authoring import header_block, title_of
-
-    block = header_block(config, title_of(f.description)) if f.description else hdr.skeleton(config.header)
+    title = _title(f)
+    lines = []
+    for line in hdr.skeleton(config.header).split("\n"):  # the template, its [...] replaced
+        name, sep, _ = line[3:].partition(":")
+        if sep:
+            line = f"-- {name}: {title if title and hdr.normalize(name) == 'migration' else hdr.FIX_TODO}"
+        lines.append(line)
+    block = "\n".join(lines)
     nl = newline_of(f.text)
     insert = block.replace("\n", nl) + nl + (nl if f.text.strip() else "")
     return Fix("missing-header", "Insert the header skeleton", line, column, (Edit(0, 0, insert),)), None
+
+
+def _title(f) -> str | None:
+    """A migration title from the file's name: its description (``add_lead_score``, or
+    ``Add-Lead-Score`` in a name the naming rule rejects) without the version in front."""
+    from .authoring import title_of
+
+    raw = f.description or re.sub(r"^[Vv]?\d[\d._-]*", "", f.name.removesuffix(".sql")).strip("_-. ")
+    return title_of(raw) if re.search(r"[A-Za-z]", raw or "") else None
 
 
 def _candidates(text: str, path: Path, config: Config, out: Outcome):
@@ -434,11 +448,15 @@ def fix_text(text: str, path: Path, config: Config, rounds: int = 3) -> FileResu
     current = text
     applied: list[Fix] = []
     rejected: list = []
+    said: set[tuple[str, str]] = set()  # (rule, why) said in an earlier round
     for _ in range(rounds):
         outcome = compute_all(current, path, config)
-        for r in outcome.rejected:
+        # a later round sees the text of the earlier fixes: the same refusal at moved lines is not new
+        fresh = [r for r in outcome.rejected if (r[0], r[3]) not in said]
+        for r in fresh:
             if r not in rejected:
                 rejected.append(r)
+        said.update((r[0], r[3]) for r in fresh)
         if not outcome.fixes:
             break
         edits = [e for fx in sorted(outcome.fixes, key=lambda fx: FIXABLE.index(fx.rule)) for e in fx.edits]
@@ -469,7 +487,7 @@ def unified_diff(display: str, old: str, new: str) -> str:
 
 def rename_target(project, f) -> Path | None:
     """The name ``file-naming`` suggests for the migration ``f`` (same directory), or None."""
-    from .rules import _naming as nm
+    from .analysis import naming as nm
 
     if f.kind != "migration" or f.mdir not in project.groups:
         return None
@@ -492,7 +510,7 @@ def run_cli(paths, config: Config, cwd: Path, changes=None, dry_run: bool = Fals
     import sys
 
     from . import engine, layout
-    from .fsutil import atomic_write
+    from .fsutil import ChangedError, atomic_write, read_regular
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -510,7 +528,7 @@ def run_cli(paths, config: Config, cwd: Path, changes=None, dry_run: bool = Fals
         if not project.is_reported(f) or f.kind not in ("migration", "rollback") or f.display not in todo:
             continue
         try:
-            data = f.path.read_bytes()
+            data = read_regular(f.path, getattr(config, "max_file_size", None))[0]
         except OSError:
             continue  # unreadable-file reports it
         text = decode(data)
@@ -530,11 +548,11 @@ def run_cli(paths, config: Config, cwd: Path, changes=None, dry_run: bool = Fals
                 out.write(unified_diff(f.display, text, result.new))
                 err.write(f"migcheck: would fix {f.display}: {what}\n")
             else:
-                try:
-                    if f.path.read_bytes() != data:
-                        err.write(f"migcheck: not fixed: {f.display} changed while it was being fixed\n")
-                        continue
-                    atomic_write(f.path, result.new, overwrite=True)
+                try:  # (compared with what was read right before the new text takes the name)
+                    atomic_write(f.path, result.new, overwrite=True, expect=data)
+                except ChangedError:
+                    err.write(f"migcheck: not fixed: {f.display} changed while it was being fixed\n")
+                    continue
                 except OSError as exc:
                     err.write(f"migcheck: not fixed: cannot write {f.display}: {exc.strerror or exc}\n")
                     continue
@@ -550,10 +568,13 @@ def run_cli(paths, config: Config, cwd: Path, changes=None, dry_run: bool = Fals
         if target.exists():
             err.write(f"migcheck: not renamed: {f.display}: {shown} already exists\n")
             continue
-        if dry_run or not unsafe:
-            why = "" if dry_run else " (renaming needs --unsafe-fixes: other tooling may refer to the old name)"
-            err.write(f"migcheck: would rename {f.display} -> {shown}{why}\n")
-            changed = changed or dry_run
+        if not unsafe:  # (what --fix would leave, --dry-run included: it previews --fix as given)
+            err.write(f"migcheck: would rename {f.display} -> {shown} "
+                      "(renaming needs --unsafe-fixes: other tooling may refer to the old name)\n")
+            continue
+        if dry_run:
+            err.write(f"migcheck: would rename {f.display} -> {shown}\n")
+            changed = True
             continue
         try:
             os.rename(f.path, target)  # same directory: atomic

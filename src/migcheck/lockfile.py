@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import source
+from . import fsutil, source
 from .config import Config
 
 NAME = "migcheck.lock"
@@ -75,7 +75,7 @@ def file_checksum(f) -> str:
         return checksum_text(whole)
     if f.read_problem is None:
         return checksum_text(f.text)
-    data = f.content if f.content is not None else f.path.read_bytes()
+    data = f.content if f.content is not None else fsutil.read_regular(f.path)[0]
     return checksum(data)
 
 
@@ -119,11 +119,11 @@ def read(path: Path) -> dict[str, Entry] | None:
     """The entries of the lock file at ``path``; None when there is none; LockError when it is
     unreadable or corrupt."""
     try:
-        data = path.read_bytes()
+        data = fsutil.read_regular(path)[0]
     except FileNotFoundError:
         return None
-    except IsADirectoryError:
-        raise LockError(f"{path.name} is a directory, not a lock file") from None
+    except fsutil.NotRegularFile as exc:
+        raise LockError(f"{path.name}: {exc.strerror}, not a lock file") from None
     except OSError as exc:
         raise LockError(f"cannot read {path.name}: {exc.strerror or exc}") from None
     try:
@@ -170,24 +170,8 @@ class DuplicateVersion(Exception):
     pass
 
 
-def configured_project(config: Config, cwd: Path):
-    """The configured migration directories as the engine sees them (`lock` and `status` take no
-    paths: the lock file and the tracking table cover the whole project)."""
-    from . import engine
-    from .config import ConfigError
-
-    try:
-        return engine.collect([], config, cwd)
-    except ConfigError:
-        dirs = ", ".join(str(d) for d in config.migrations)
-        raise ConfigError(f"no migrations directory found (looked for {dirs} under {config.root}): `migcheck lock` "
-                          "and `migcheck status` read the configured directories; set `migrations` in migcheck.toml "
-                          "or [tool.migcheck] of pyproject.toml, or run them where that configuration is") from None
-
-
-def current(config: Config, cwd: Path) -> dict[str, Current]:
-    """The migrations of the configured directories, by version."""
-    project = configured_project(config, cwd)
+def current(project, config: Config) -> dict[str, Current]:
+    """The migrations of ``project`` (the configured directories: ``engine.configured_project``), by version."""
     out: dict[str, Current] = {}
     for f in project.files:
         if f.kind != "migration":

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import engine, summaries
 
+PROGRESS_EVERY = 50  # files between two progress reports of ``check_serial``
 _STATE: tuple | None = None  # (project, config, file rules, enabled rules) in a worker
 
 
@@ -38,13 +39,17 @@ def _init(spawn_args) -> None:
 _FORGET = ("positions", "_loaded", "data")
 
 
-def check_serial(project, config, todo, file_rules, project_rules, rules):
+def check_serial(project, config, todo, file_rules, project_rules, rules, progress=None):
     """``--jobs 1`` on a large batch: the pool's flow in this process, so that memory stays that
     of one file's trees plus the summaries, not every file's trees at once. Same result as
     ``run``."""
     ctx = engine.Context(config, project, partial=True)
     needs = _needs(rules)
-    results = {f.path: _check_one(f, file_rules, rules, ctx, needs) for f in todo}
+    results = {}
+    for i, f in enumerate(todo, 1):
+        results[f.path] = _check_one(f, file_rules, rules, ctx, needs)
+        if progress is not None and (i % PROGRESS_EVERY == 0 or i == len(todo)):
+            progress(i, len(todo))
     return _finish(project, config, todo, results, rules, project_rules)
 
 
@@ -64,7 +69,7 @@ def _done(f) -> None:
     f.release()
     f.digest  # (the summaries' key) before the bytes go: they are read again only if a rule asks
     if f.read_problem is None:
-        f.decodes = True  # (engine.MigrationFile.read_problem without the text)
+        f.decodes = True  # (files.MigrationFile.read_problem without the text)
     for name in _FORGET:
         f.__dict__.pop(name, None)
 
@@ -139,32 +144,12 @@ def _check_files(indices: list[int]) -> tuple[list[tuple[int, engine.FileResult]
 
 
 def _needs(rules) -> dict[str, list]:
-    """By file kind, the summaries the enabled cross-file rules read (the modules that compute
-    them are imported when one is computed: a run served from the cache never parses)."""
-    needs: dict[str, list] = {}
-    if "rollback-incomplete" in rules or "rollback-data-change" in rules:
-        def fx(f):
-            from . import effects
-            from .rules import rollback_incomplete
+    """By file kind, the summaries the enabled cross-file rules read (declared with ``needs=``;
+    the modules that compute them are imported when one is computed: a run served from the cache
+    never parses)."""
+    from .analysis import perfile
 
-            if rollback_incomplete._readable(f):
-                effects.file_effects(f)
-
-        def history(f):
-            from .rules import rollback_incomplete
-
-            summaries.summary(f, "history", rollback_incomplete._history_effects)
-
-        needs.setdefault("migration", []).extend((fx, history))
-        needs.setdefault("rollback", []).append(fx)
-    if "mixed-changes" in rules:
-        def schema(f):
-            from .rules import _relations
-
-            summaries.summary(f, "schema", _relations._file_schema)
-
-        needs.setdefault("migration", []).append(schema)
-    return needs
+    return perfile.computers({name for r in rules.values() for name in r.needs})
 
 
 def _chunks(items: list[int], workers: int, sizes: list[int]) -> list[list[int]]:
@@ -184,7 +169,7 @@ def _chunks(items: list[int], workers: int, sizes: list[int]) -> list[list[int]]
     return chunks
 
 
-def run(project, config, todo, file_rules, project_rules, rules, workers: int):
+def run(project, config, todo, file_rules, project_rules, rules, workers: int, progress=None):
     """(FileResult by path for ``todo``, project hits by rule id, project errors)."""
     global _STATE
     index = {f.path: i for i, f in enumerate(project.files)}
@@ -218,6 +203,8 @@ def run(project, config, todo, file_rules, project_rules, rules, workers: int):
                 summaries.absorb(computed)
                 for i, fr in checked:
                     results[project.files[i].path] = fr
+                if progress is not None:
+                    progress(len(results), len(items))
     except BrokenProcessPool as exc:
         raise engine.EngineFailure(
             "a worker process died while checking files (killed, out of memory, or a rule ended the process); "

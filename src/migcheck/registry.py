@@ -21,11 +21,15 @@ class Rule:
     severity: str
     group: str
     summary: str
-    scope: str  # "file": func(file, ctx); "project": func(project, ctx); "engine": emitted by the engine
+    # "file": func(file, ctx); "project": func(project, ctx); "engine": emitted by the engine;
+    # "verify": emitted by `migcheck verify` only (it needs a database; `check` never reports it)
+    scope: str
     kinds: frozenset = field(default=frozenset({"migration", "rollback"}))
     enabled: bool = True
     func: Callable | None = None
     aliases: tuple[str, ...] = ()
+    # the per-file summaries of the other files the rule reads (``migcheck.analysis.perfile``)
+    needs: tuple[str, ...] = ()
 
 
 class Deferred(Exception):
@@ -43,11 +47,11 @@ _loaded = False
 
 def rule(id: str, *, severity: str, group: str, summary: str, scope: str = "file",
          kinds: Iterable[str] = ("migration", "rollback"), enabled: bool = True,
-         aliases: Iterable[str] = ()):
+         aliases: Iterable[str] = (), needs: Iterable[str] = ()):
     """Register the decorated function as rule ``id``."""
     assert severity in ("error", "warning", "info"), severity
     assert group in GROUPS, group
-    assert scope in ("file", "project", "engine"), scope
+    assert scope in ("file", "project", "engine", "verify"), scope
     kinds = frozenset(kinds)
     assert kinds <= KINDS, kinds
 
@@ -55,7 +59,7 @@ def rule(id: str, *, severity: str, group: str, summary: str, scope: str = "file
         if id in _RULES and id not in _STUBS:
             raise RuntimeError(f"rule {id} registered twice")
         _STUBS.discard(id)
-        _RULES[id] = Rule(id, severity, group, summary, scope, kinds, enabled, func, tuple(aliases))
+        _RULES[id] = Rule(id, severity, group, summary, scope, kinds, enabled, func, tuple(aliases), tuple(needs))
         module = func.__module__ if func is not None else sys._getframe(2).f_globals.get("__name__", "")
         if module.startswith(_RULES_PKG):
             _MODULE_OF[id] = module[len(_RULES_PKG):]
@@ -66,9 +70,10 @@ def rule(id: str, *, severity: str, group: str, summary: str, scope: str = "file
     return deco
 
 
-def declare(id: str, **kw) -> None:
-    """Register a rule whose findings the engine itself emits (no function)."""
-    rule(id, scope="engine", **kw)(None)
+def declare(id: str, *, by: str = "engine", **kw) -> None:
+    """Register a rule whose findings the engine (``by="engine"``) or ``migcheck verify``
+    (``by="verify"``) emits itself: no function."""
+    rule(id, scope=by, **kw)(None)
 
 
 # --- loading ------------------------------------------------------------------------------
@@ -81,9 +86,15 @@ def declare(id: str, **kw) -> None:
 # regenerated with `python -m migcheck.registry` (that keeps the fast path fast).
 
 
+def _rules_package():
+    """The package that holds the rule modules. Imported by name: the catalog loads rules, it does
+    not depend on them (the layers contract in pyproject.toml: nothing below the rules imports one)."""
+    return importlib.import_module(_RULES_PKG[:-1])
+
+
 def _rule_modules() -> dict[str, int]:
     """Rule module name -> file size, for every ``migcheck/rules/<name>.py`` (not ``_*``)."""
-    from . import rules as pkg
+    pkg = _rules_package()
 
     out: dict[str, int] = {}
     for d in pkg.__path__:
@@ -115,9 +126,11 @@ def load() -> dict[str, Rule]:
     if _loaded:
         return _RULES
     try:
-        from .rules import _index
+        _index = importlib.import_module(_RULES_PKG + "_index")
         indexed: dict[str, int] = dict(_index.MODULES)
         entries = _index.RULES
+        if any(len(row) != 10 for row in entries):  # written by another version of this module
+            raise ValueError("stale index")
     except Exception:  # no index (or a broken one): import everything
         indexed, entries = {}, ()
     present = _rule_modules()
@@ -125,10 +138,11 @@ def load() -> dict[str, Rule]:
     for mod in sorted(present):
         if mod not in fresh:
             _import(mod)
-    for (rid, severity, group, summary, scope, kinds, enabled, aliases, module) in entries:
+    for (rid, severity, group, summary, scope, kinds, enabled, aliases, needs, module) in entries:
         if module not in fresh or rid in _RULES:
             continue
-        _RULES[rid] = Rule(rid, severity, group, summary, scope, frozenset(kinds), enabled, None, tuple(aliases))
+        _RULES[rid] = Rule(rid, severity, group, summary, scope, frozenset(kinds), enabled, None, tuple(aliases),
+                          tuple(needs))
         _STUBS.add(rid)
         _MODULE_OF[rid] = module
         for alias in aliases:
@@ -148,12 +162,90 @@ def impl(r: Rule) -> Callable | None:
     return got.func if got is not None else None
 
 
-def resolve(rule_id: str) -> str | None:
-    """The canonical id of ``rule_id`` (or an alias of it), or None when unknown."""
+# --- other tools' rule ids --------------------------------------------------------------
+# squawk's rule ids and the migcheck rules that cover each (docs/squawk-parity.md says what differs;
+# tests/test_squawk_parity.py holds this table to tests/fixtures/squawk_parity.toml and to squawk's
+# rule list). One squawk id may stand for several migcheck rules: `--select`, `--ignore`, the
+# configuration's `select` / `ignore` / `severity`, `explain` and suppression comments expand it
+# to all of them.
+SQUAWK: dict[str, tuple[str, ...]] = {
+    "adding-field-with-default": ("volatile-default",),
+    "adding-foreign-key-constraint": ("constraint-missing-not-valid",),
+    "adding-not-nullable-field": ("set-not-null",),
+    "adding-required-field": ("adding-not-null-column",),
+    "adding-serial-primary-key-field": ("add-unique-constraint", "adding-serial-column"),
+    "ban-alter-domain-with-add-constraint": ("domain-check-constraint",),
+    "ban-char-field": ("ban-char-field",),
+    "ban-concurrent-index-creation-in-transaction": ("concurrently-in-transaction",),
+    "ban-create-domain-with-constraint": ("domain-check-constraint",),
+    "ban-drop-column": ("drop-column",),
+    "ban-drop-database": ("drop-schema",),
+    "ban-drop-not-null": ("drop-not-null",),
+    "ban-drop-table": ("drop-table",),
+    "ban-duplicate-column-assignments": ("ban-duplicate-column-assignments",),
+    "ban-truncate-cascade": ("truncate-cascade",),
+    "ban-uncommitted-transaction": ("unbalanced-transaction",),
+    "changing-column-type": ("changing-column-type",),
+    "constraint-missing-not-valid": ("constraint-missing-not-valid",),
+    "disallowed-unique-constraint": ("add-unique-constraint",),
+    "identifier-too-long": ("identifier-too-long",),
+    "prefer-bigint-over-int": ("prefer-bigint",),
+    "prefer-bigint-over-smallint": ("prefer-bigint",),
+    "prefer-identity": ("prefer-identity",),
+    "prefer-repack": ("vacuum-full", "cluster"),
+    "prefer-robust-stmts": ("missing-if-not-exists", "missing-if-exists"),
+    "prefer-text-field": ("prefer-text",),
+    "prefer-timestamp-tz": ("prefer-timestamptz",),  # squawk accepts both spellings
+    "prefer-timestamptz": ("prefer-timestamptz",),
+    "renaming-column": ("rename-column",),
+    "renaming-table": ("rename-table",),
+    "require-concurrent-index-creation": ("require-concurrent-index",),
+    "require-concurrent-index-deletion": ("require-concurrent-index-deletion",),
+    "require-concurrent-partition-detach": ("require-concurrent-partition-detach",),
+    "require-concurrent-reindex": ("require-concurrent-reindex",),
+    "require-enum-value-ordering": ("require-enum-value-ordering",),
+    "require-lock-timeout": ("require-lock-timeout",),
+    "require-statement-timeout": ("require-statement-timeout",),
+    "require-table-schema": ("require-table-schema",),
+    "require-timeout-settings": ("require-lock-timeout", "require-statement-timeout"),
+    "syntax-error": ("parse-error",),
+    "transaction-nesting": ("unbalanced-transaction",),
+    "unused-ignore": ("unknown-rule",),
+}
+
+
+def expand(name: str) -> tuple[str, ...]:
+    """The canonical ids ``name`` stands for: itself (a rule id), the rule it is an alias of,
+    or every migcheck rule that covers another tool's rule id (``SQUAWK``). Empty when unknown."""
     rules = load()
-    if rule_id in rules:
-        return rule_id
-    return _ALIASES.get(rule_id)
+    if name in rules:
+        return (name,)
+    if name in _ALIASES:
+        return (_ALIASES[name],)
+    return SQUAWK.get(name, ())
+
+
+def resolve(rule_id: str) -> str | None:
+    """The canonical id of ``rule_id`` when it names exactly one rule (a rule id or an alias of
+    one), else None. A name that may stand for several rules needs ``expand``."""
+    got = expand(rule_id)
+    return got[0] if len(got) == 1 else None
+
+
+def suggest(name: str, extra: Iterable[str] = ()) -> str | None:
+    """The known name closest to a mistyped ``name`` (rule ids, aliases, squawk ids and ``extra``),
+    or None when nothing is close."""
+    import difflib
+
+    known = [*load(), *_ALIASES, *SQUAWK, *extra]
+    got = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return got[0] if got else None
+
+
+def unknown(name: str, extra: Iterable[str] = ()) -> str:
+    """The words for an unknown rule id: ``unknown rule id 'x' (see `migcheck rules`); did you mean `y`?``"""
+    close = suggest(name, extra)
+    return f"unknown rule id '{name}' (see `migcheck rules`)" + (f"; did you mean `{close}`?" if close else "")
 
 
 def index_source() -> str:
@@ -168,7 +260,8 @@ def index_source() -> str:
         module = _MODULE_OF.get(rid)
         if module is None or module not in present:
             raise RuntimeError(f"rule {rid} is not defined by a module of migcheck.rules")
-        rows.append((r.id, r.severity, r.group, r.summary, r.scope, tuple(sorted(r.kinds)), r.enabled, r.aliases, module))
+        rows.append((r.id, r.severity, r.group, r.summary, r.scope, tuple(sorted(r.kinds)), r.enabled, r.aliases,
+                     r.needs, module))
     lines = ['"""Generated by `python -m migcheck.registry`: every rule\'s metadata and module, so that a run',
              'imports only the rule modules it needs. tests/test_rule_index.py fails when this is stale."""',
              "", "MODULES = {"]
@@ -180,9 +273,7 @@ def index_source() -> str:
 
 
 def write_index() -> Path:
-    from . import rules as pkg
-
-    path = Path(pkg.__path__[0]) / "_index.py"
+    path = Path(_rules_package().__path__[0]) / "_index.py"
     text = index_source()
     from .fsutil import atomic_write
 

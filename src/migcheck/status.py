@@ -20,12 +20,14 @@ the raw bytes also matches (tools that hash the file as is). Any other value is 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from . import dsnutil, fsutil
 from .config import Config
 
 BAD = ("failed", "missing", "drifted")
@@ -74,48 +76,32 @@ class Report:
         return out
 
 
-def _connect(dsn: str):
+def connect(dsn: str, command: str = "`migcheck status`", error: type[Exception] = StatusError):
+    """(psycopg, a connection to ``dsn``); any problem is ``error`` with one line that never
+    holds the password (``redact``)."""
     try:
         import psycopg
     except ImportError:
         from .verify.command import INSTALL_HINT
 
-        raise StatusError(f"`migcheck status` needs the PostgreSQL driver psycopg: {INSTALL_HINT}") from None
+        raise error(f"{command} needs the PostgreSQL driver psycopg: {INSTALL_HINT}") from None
     try:
         conn = psycopg.connect(dsn, connect_timeout=10)
     except psycopg.Error as exc:
-        msg = " ".join(str(exc).split()) or type(exc).__name__
-        raise StatusError(f"cannot connect to the database given by --dsn: {msg}") from None
+        msg = redact(" ".join(str(exc).split()), dsn) or type(exc).__name__
+        raise error(f"cannot connect to the database given by --dsn: {msg}") from None
     except Exception as exc:  # a malformed DSN raises ProgrammingError or ValueError-like errors
-        raise StatusError(f"cannot use the --dsn value: {' '.join(str(exc).split())}") from None
+        raise error(f"cannot use the --dsn value: {redact(' '.join(str(exc).split()), dsn)}") from None
     return psycopg, conn
 
 
-def fetch(dsn: str) -> list[dict]:
-    """The rows of ``_migrations.schema_migrations`` (the columns it has of COLUMNS)."""
-    psycopg, conn = _connect(dsn)
+@contextlib.contextmanager
+def read_only(dsn: str, command: str = "`migcheck status`", error: type[Exception] = StatusError):
+    """``connect``, in a READ ONLY transaction that is rolled back and closed at the end."""
+    psycopg, conn = connect(dsn, command, error)
     try:
-        conn.read_only = True
-        with conn.cursor() as cur:
-            cur.execute("SELECT to_regclass('_migrations.schema_migrations') IS NOT NULL")
-            if not cur.fetchone()[0]:
-                raise StatusError(
-                    "the database has no _migrations.schema_migrations table (the guidelines' tracking schema): "
-                    "run `migcheck init` to write the migration that creates it, apply that migration, then "
-                    "record each migration with _migrations.log_migration_start / log_migration_complete")
-            cur.execute("SELECT column_name FROM information_schema.columns "
-                        "WHERE table_schema = '_migrations' AND table_name = 'schema_migrations'")
-            have = {r[0] for r in cur.fetchall()}
-            if "version" not in have:
-                raise StatusError("_migrations.schema_migrations has no `version` column: it is not the "
-                                  "guidelines' tracking table (see `migcheck init`)")
-            cols = [c for c in COLUMNS if c in have]
-            cur.execute("SELECT " + ", ".join(f"{c}::text" if c in ("installed_on", "reverted_at") else c
-                                              for c in cols) +
-                        " FROM _migrations.schema_migrations ORDER BY version")
-            return [dict(zip(cols, r)) for r in cur.fetchall()]
-    except psycopg.Error as exc:
-        raise StatusError(f"cannot read _migrations.schema_migrations: {' '.join(str(exc).split())}") from None
+        conn.read_only = True  # BEGIN READ ONLY: the server refuses any write
+        yield psycopg, conn
     finally:
         try:
             conn.rollback()
@@ -123,19 +109,51 @@ def fetch(dsn: str) -> list[dict]:
             conn.close()
 
 
+def redact(text: str, dsn: str) -> str:
+    """``text`` without the password of ``dsn`` (an error message may quote the connection
+    string, for example a malformed one): ``dsnutil.redact``."""
+    return dsnutil.redact(text, dsn)
+
+
+def fetch(dsn: str) -> list[dict]:
+    """The rows of ``_migrations.schema_migrations`` (the columns it has of COLUMNS)."""
+    with read_only(dsn) as (psycopg, conn):
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT to_regclass('_migrations.schema_migrations') IS NOT NULL")
+                if not cur.fetchone()[0]:
+                    raise StatusError(
+                        "the database has no _migrations.schema_migrations table (the guidelines' tracking schema): "
+                        "run `migcheck init` to write the migration that creates it, apply that migration, then "
+                        "record each migration with _migrations.log_migration_start / log_migration_complete")
+                cur.execute("SELECT column_name FROM information_schema.columns "
+                            "WHERE table_schema = '_migrations' AND table_name = 'schema_migrations'")
+                have = {r[0] for r in cur.fetchall()}
+                if "version" not in have:
+                    raise StatusError("_migrations.schema_migrations has no `version` column: it is not the "
+                                      "guidelines' tracking table (see `migcheck init`)")
+                cols = [c for c in COLUMNS if c in have]
+                cur.execute("SELECT " + ", ".join(f"{c}::text" if c in ("installed_on", "reverted_at") else c
+                                                  for c in cols) +
+                            " FROM _migrations.schema_migrations ORDER BY version")
+                return [dict(zip(cols, r)) for r in cur.fetchall()]
+        except psycopg.Error as exc:
+            raise StatusError(f"cannot read _migrations.schema_migrations: {escape(redact(str(exc), dsn))}") from None
+
+
 def _files(config: Config, cwd: Path) -> dict[str, tuple[str, str, str]]:
     """version -> (display path, normalised checksum, raw-bytes checksum) of the migration files."""
-    from . import lockfile
+    from . import engine, lockfile
 
     out = {}
-    for f in lockfile.configured_project(config, cwd).files:
+    for f in engine.configured_project(config, cwd).files:
         if f.kind != "migration":
             continue
         key = lockfile.key_of(f)
         if key in out:
             continue
         try:
-            data = f.path.read_bytes()
+            data = fsutil.read_regular(f.path)[0]
         except OSError:
             data = b""
         out[key] = (f.display, lockfile.checksum(data), hashlib.sha256(data).hexdigest())
@@ -208,6 +226,19 @@ def _detail(r: Row) -> str:
     return ""
 
 
+# What the tracking table holds is data anyone who can write to the database chose: shown on a
+# terminal, an escape sequence in it would be run by the terminal (retitle it, hide lines, fake
+# output). Control characters and the bidirectional overrides (which reorder what is shown)
+# are shown escaped, as \x1b or \u202e.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape(text: str) -> str:
+    """``text`` with the characters a terminal would act on shown escaped."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                       text)
+
+
 _COLOURS = {"applied": "green", "pending": "cyan", "reverted": "yellow", "running": "yellow",
             "failed": "red", "missing": "red", "drifted": "red"}
 
@@ -217,7 +248,7 @@ def render_text(report: Report, tty: bool = False) -> str:
 
     if not report.rows:
         return "no migrations on disk and none recorded in _migrations.schema_migrations\n"
-    rows = [(r.version, r.state, r.file or "-", _detail(r)) for r in report.rows]
+    rows = [(escape(r.version), r.state, escape(r.file or "-"), escape(_detail(r))) for r in report.rows]
     widths = [max(len(x[i]) for x in rows + [("version", "state", "file", "")]) for i in range(3)]
     lines = [f"{'version':<{widths[0]}}  {'state':<{widths[1]}}  {'file':<{widths[2]}}  detail".rstrip()]
     for version, state, file, detail in rows:

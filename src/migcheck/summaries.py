@@ -1,8 +1,8 @@
 """A process-level memo of what the cross-file rules derive from each sibling migration.
 
 ``mixed-changes`` needs the indexes and foreign keys every migration of the directory declares
-(``rules._relations.project_schema``); ``rollback-incomplete`` and ``rollback-data-change`` need
-the CREATE/DROP/RENAME effects of every earlier migration (``rules.rollback_incomplete.History``).
+(``analysis.relations.project_schema``); ``rollback-incomplete`` and ``rollback-data-change`` need
+the CREATE/DROP/RENAME effects of every earlier migration (``analysis.rollback.History``).
 Without a memo each run parses the whole directory, and a long-running process (``migcheck lsp``,
 which runs ``engine.check`` on every change) does so on every keystroke.
 
@@ -162,7 +162,7 @@ def _parses_decode(v):
 
 class _Lazy:
     """A codec whose functions live in a module imported only when an entry of its kind is read
-    or written (``effects``: a warm run that needs none does not import migcheck.effects)."""
+    or written (``effects``: a warm run that needs none does not import migcheck.analysis.effects)."""
 
     def __init__(self, module: str, encode: str, decode: str):
         self.names = (module, encode, decode)
@@ -180,7 +180,7 @@ _CODECS = {
     # the rollback rules' per-file effects: with them on disk, a run that reports other files
     # than the last (pre-commit on one file after a run over the directory) does not parse
     # every sibling again (5.3 s on 6,635 files)
-    "effects": _Lazy(".effects", "encode_effects", "decode_effects"),
+    "effects": _Lazy(".analysis.effects", "encode_effects", "decode_effects"),
 }
 
 
@@ -229,8 +229,8 @@ def _from_disk(k: tuple):
         return None
     try:
         value = _CODECS[k[0]][1](raw)
-    except (TypeError, ValueError):
-        return None
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, RecursionError):
+        return None  # any shape the codec does not take: computed again
     _DISK_USED.add(name)
     return value
 

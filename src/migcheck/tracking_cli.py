@@ -40,7 +40,7 @@ def lock(check_only, updates, config_path) -> int:
     New migrations are added; a locked migration keeps its checksum, so that `migcheck check`
     reports it (modified-migration) when it is edited or deleted.
     """
-    from . import lockfile
+    from . import engine, lockfile
     from .fsutil import atomic_write
 
     cfg = _config(config_path)
@@ -53,7 +53,7 @@ def lock(check_only, updates, config_path) -> int:
         raise _Usage(f"{exc}; restore it from version control, or delete it and run `migcheck lock` "
                      "if every locked migration is known to be unchanged") from None
     try:
-        now = lockfile.current(cfg, cwd)
+        now = lockfile.current(engine.configured_project(cfg, cwd), cfg)
     except lockfile.DuplicateVersion as exc:
         raise _Usage(str(exc)) from None
     if check_only:

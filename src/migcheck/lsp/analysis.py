@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config as config_mod
-from .. import engine, layout, registry
+from .. import engine, files, layout, registry
 from ..config import Config, ConfigError
 from ..model import Finding
 
@@ -205,7 +205,7 @@ class Checked:
     text: str  # the text that was checked
     scope: Scope
     findings: list[Finding] = field(default_factory=list)  # reported, unsuppressed, for this file
-    file: engine.MigrationFile | None = None  # the (first) MigrationFile of this path
+    file: files.MigrationFile | None = None  # the (first) MigrationFile of this path
     # all of them: a runner whose files hold up and down sections makes one per section
     files: list = field(default_factory=list)
     errors: list[engine.InternalError] = field(default_factory=list)
@@ -280,7 +280,7 @@ def group_key(path: Path, cfg: Config) -> Path:
 
 # --- hover ---------------------------------------------------------------------------------
 
-def statement_at(f: engine.MigrationFile, offset: int):
+def statement_at(f: files.MigrationFile, offset: int):
     """The innermost statement (top level, or inside a DO body) that holds ``offset``."""
     best = None
     for st in f.all_statements:
@@ -289,10 +289,10 @@ def statement_at(f: engine.MigrationFile, offset: int):
     return best
 
 
-def lock_hover(f: engine.MigrationFile, stmt, cfg: Config) -> str | None:
+def lock_hover(f: files.MigrationFile, stmt, cfg: Config) -> str | None:
     """Markdown: the locks ``stmt`` takes, per the static lock model (``migcheck locks``)."""
-    from .. import locks as lock_model
-    from .. import pg, safety
+    from ..analysis import locks as lock_model
+    from ..analysis import pg, safety
     from ..report.locks_report import label
 
     if not pg.is_change(stmt) or getattr(cfg, "dialect", "postgres") != "postgres":
@@ -305,6 +305,12 @@ def lock_hover(f: engine.MigrationFile, stmt, cfg: Config) -> str | None:
     if not locks:
         return f"{head}\n\nNo lock on an existing table."
     lines = [head, ""]
+    from ..analysis import risk as risk_mod
+
+    try:
+        risky = risk_mod.for_config(cfg)  # figures and estimates with a production snapshot (docs/stats.md)
+    except ConfigError:
+        risky = None  # (a broken snapshot is reported with the diagnostics)
     for lk in locks:
         fresh = lk.relation.rsplit(".", 1)[-1] in new
         what = []
@@ -319,6 +325,11 @@ def lock_hover(f: engine.MigrationFile, stmt, cfg: Config) -> str | None:
             lines.append(f"  - blocks {lk.blocks}")
         if lk.note:
             lines.append(f"  - {lk.note}")
+        if risky is not None and not fresh:
+            v = risky.view(*risk_mod.lock_context(stmt, lk, False))
+            lines.append(f"  - {v.line()}")
+    if risky is not None:
+        lines += ["", f"_{risky.hover_note()}_"]
     return "\n".join(lines)
 
 

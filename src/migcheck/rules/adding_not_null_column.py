@@ -1,6 +1,6 @@
-from .. import pg
+from ..analysis import pg
 from ..registry import rule
-from . import _locking as lk
+from ..analysis import locking as lk
 
 
 def _emptied(f, st, table: str) -> bool:

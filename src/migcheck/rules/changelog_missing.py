@@ -5,57 +5,12 @@ import os
 import re
 from pathlib import Path
 
+from .. import fsutil
+from ..analysis.changelog import NAME, changelog_in, walk_up
 from ..registry import rule
 
-NAME = "CHANGELOG.md"
 _LOOSE_VERSION = re.compile(r"^(\d{8})_(\d{3})")
 _MENTION = re.compile(r"(?<![0-9])(\d{8})[_-](\d+)(?![0-9])")
-
-
-def _changelog_in(d: Path) -> Path | None:
-    """CHANGELOG.md in directory ``d`` (any letter case), or None."""
-    exact = d / NAME
-    if exact.is_file():
-        return exact
-    try:
-        names = os.listdir(d)
-    except OSError:
-        return None
-    for n in sorted(names):
-        if n.lower() == NAME.lower() and (d / n).is_file():
-            return d / n
-    return None
-
-
-def _walk_up(start: Path, cache: dict[Path, tuple[Path | None, list[Path], str]]):
-    """(changelog, directories looked in, where the walk stopped) for a migration directory.
-
-    Walks up from ``start`` to the first directory holding a CHANGELOG.md, stopping after the
-    repository root (a directory containing ``.git``) or the file-system root. Every directory on
-    the way is cached, so sibling directories share the walk."""
-    visited: list[Path] = []
-    d = start
-    while True:
-        if d in cache:
-            found, looked, stop = cache[d]
-            result = (found, visited + looked, stop)
-            break
-        visited.append(d)
-        found = _changelog_in(d)
-        if found is not None:
-            result = (found, visited, "found")
-            break
-        if (d / ".git").exists():
-            result = (None, visited, "the repository root")
-            break
-        if d.parent == d:
-            result = (None, visited, "the file-system root")
-            break
-        d = d.parent
-    found, looked, stop = result
-    for i, v in enumerate(visited):
-        cache[v] = (found, looked[i:], stop)
-    return result
 
 
 def _version(f) -> str | None:
@@ -72,7 +27,7 @@ class _Changelog:
     def __init__(self, path: Path):
         self.path = path
         try:
-            self.text = path.read_text(encoding="utf-8", errors="replace")
+            self.text = fsutil.read_regular(path, 64 << 20)[0].decode("utf-8", errors="replace")
         except OSError:
             self.text = ""
         self.versions = {f"{m.group(1)}_{m.group(2)}" for m in _MENTION.finditer(self.text)}
@@ -125,7 +80,7 @@ def check(project, ctx):
         if not configured.is_absolute():
             configured = ctx.config.root / configured
         if configured.is_dir():
-            configured = _changelog_in(configured) or configured / NAME
+            configured = changelog_in(configured) or configured / NAME
     for f in migrations:
         if configured is not None:
             path = configured if configured.is_file() else None
@@ -133,7 +88,7 @@ def check(project, ctx):
                 not_found.append((f, None, None))
                 continue
         else:
-            path, looked, stop = _walk_up(f.mdir, walks)
+            path, looked, stop = walk_up(f.mdir, walks)
             if path is None:
                 not_found.append((f, looked, stop))
                 continue

@@ -1,6 +1,6 @@
-from .. import locks, pg, safety
+from ..analysis import locks, pg, safety
 from ..registry import rule
-from . import _locking as lk
+from ..analysis import locking as lk
 
 # New types that are a catalog-only change from some old types (varchar(n) -> text, ...).
 _MAYBE_COERCIBLE = {"text", "varchar", "numeric", "varbit", "inet"}

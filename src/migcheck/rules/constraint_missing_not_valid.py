@@ -1,6 +1,6 @@
-from .. import locks, pg
+from ..analysis import locks, pg
 from ..registry import rule
-from . import _locking as lk
+from ..analysis import locking as lk
 
 _KIND = {"CONSTR_FOREIGN": "FOREIGN KEY", "CONSTR_CHECK": "CHECK"}
 

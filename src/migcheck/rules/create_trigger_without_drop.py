@@ -4,9 +4,9 @@ for constraint triggers (which have no OR REPLACE form) (rules/create-trigger-wi
 
 from __future__ import annotations
 
-from .. import pg
+from ..analysis import pg
 from ..registry import rule
-from . import _locking as lk
+from ..analysis import locking as lk
 
 _RELATIONS = ("table", "view", "materialized view", "foreign table")
 

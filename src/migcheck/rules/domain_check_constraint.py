@@ -3,10 +3,10 @@ column using the domain (rules/domain-check-constraint.md)."""
 
 from __future__ import annotations
 
-from .. import pg
+from ..analysis import pg
 from ..registry import rule
-from . import _locking as lk
-from . import _types as ty
+from ..analysis import locking as lk
+from ..analysis import coltypes as ty
 
 
 def _created_in_file(f, st, domain: str) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..registry import rule
-from . import _locking as lk
+from ..analysis import locking as lk
 
 
 def _added_earlier(f, st, table: str, column: str) -> bool:

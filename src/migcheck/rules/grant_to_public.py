@@ -3,9 +3,9 @@ no access to by default (rules/grant-to-public.md)."""
 
 from __future__ import annotations
 
-from .. import pg
+from ..analysis import pg
 from ..registry import rule
-from . import _locking as lk
+from ..analysis import locking as lk
 
 # Objects whose privileges PUBLIC does not hold by default (the PostgreSQL documentation,
 # "Privileges", table of default access privileges). Functions, procedures, types, domains and

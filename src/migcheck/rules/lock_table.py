@@ -1,6 +1,6 @@
-from .. import locks
+from ..analysis import locks
 from ..registry import rule
-from . import _locking as lk
+from ..analysis import locking as lk
 
 # Modes that block the application's writes (or everything) for the rest of the transaction.
 _BLOCKING = {m for m in locks.MODES if locks.STRENGTH[m] >= locks.STRENGTH[locks.SHARE]}

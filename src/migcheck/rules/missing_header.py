@@ -1,34 +1,5 @@
-import re
-
-from .. import header as hdr
+from ..analysis import header as hdr
 from ..registry import rule
-
-
-def _late_header(f, required):
-    """The line of a header written after the first statement: the first of its comments naming
-    a required field (``-- Purpose: ...``), when at least two of the fields (or the only one) are
-    there; else None."""
-    if not f.statements:
-        return None
-    start = f.statements[0].start
-    # each pattern needs its field name in the text after the first statement: without enough of
-    # them there, skip reading the comments (the scan of the whole file)
-    rest = f.text[start:].lower()
-    if all(n.isascii() for n in required) and sum(n.lower() in rest for n in required) < min(2, len(required)):
-        return None
-    patterns = [re.compile(r"^\s*(?:--+|/\*+)?[^\w\n]*" + re.escape(n) + r"\b[^:\n]{0,30}:", re.I | re.M)
-                for n in required]
-    seen: dict[int, int] = {}  # field index -> line
-    for c in f.comments:
-        if c.start <= start:
-            continue
-        for i, p in enumerate(patterns):
-            m = p.search(c.text) if i not in seen else None
-            if m:
-                seen[i] = c.line + c.text.count("\n", 0, m.start())
-    if len(seen) >= min(2, len(required)):
-        return min(seen.values())
-    return None
 
 
 @rule("missing-header", severity="error", group="convention", kinds=("migration",),
@@ -42,7 +13,7 @@ def check(f, ctx):
     if not missing:
         return
     if len(missing) == len(required):
-        late = _late_header(f, required)
+        late = hdr.late_header(f, required)
         if late:
             message = (f"the header block must come before the first statement (line {f.statements[0].line}); "
                        f"the one at line {late} is not read as the header")

@@ -1,11 +1,11 @@
 """missing-if-exists: a DROP, or a drop inside ALTER TABLE / ALTER TYPE / ALTER DOMAIN, written
 without IF EXISTS (rules/missing-if-exists.md)."""
 
-from .. import pg
+from ..analysis import pg
 from ..dialects import has_form
 from ..registry import rule
-from . import _idempotency as idem
-from ._destructive import names, relation
+from ..analysis import idempotency as idem
+from ..analysis.destructive import names, relation
 
 _SUFFIX = "so the file can run again (the guidelines: use IF EXISTS / IF NOT EXISTS)"
 

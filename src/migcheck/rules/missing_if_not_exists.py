@@ -1,11 +1,11 @@
 """missing-if-not-exists: a CREATE / ADD COLUMN / ADD VALUE written without the IF NOT EXISTS or
 OR REPLACE form PostgreSQL has for it (rules/missing-if-not-exists.md)."""
 
-from .. import pg
+from ..analysis import pg
 from ..dialects import has_form
 from ..registry import rule
-from . import _idempotency as idem
-from ._destructive import ident, names, relation
+from ..analysis import idempotency as idem
+from ..analysis.destructive import ident, names, relation
 
 _SUFFIX = "so the file can run again (the guidelines: use IF EXISTS / IF NOT EXISTS)"
 

@@ -1,4 +1,4 @@
-from .. import pg, txn
+from ..analysis import pg, txn
 from ..registry import rule
 
 

@@ -1,6 +1,6 @@
-from .. import pg
+from ..analysis import pg
 from ..registry import rule
-from . import _relations as rel
+from ..analysis import relations as rel
 
 # Changes that are not schema changes: data, maintenance, session and bookkeeping statements.
 _NOT_SCHEMA = frozenset({

@@ -76,7 +76,7 @@ def _from_lock(project, config, seen):
         gone = Path(os.path.abspath(config.root / entry.path))
         if gone in seen or gone.exists():
             continue
-        from ..engine import MigrationFile
+        from ..files import MigrationFile
 
         kind, mdir = layout.Layout(config).classify(gone)
         if kind != "migration" or mdir not in checked_dirs:

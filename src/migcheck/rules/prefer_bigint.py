@@ -3,11 +3,11 @@ reference to a bigint key, declared as a 16- or 32-bit integer (rules/prefer-big
 
 from __future__ import annotations
 
-from .. import pg
+from ..analysis import pg
 from ..model import walk
 from ..registry import rule
-from . import _locking as lk
-from . import _types as ty
+from ..analysis import locking as lk
+from ..analysis import coltypes as ty
 
 SMALL = {"int4": 32, "serial": 32, "serial4": 32, "int2": 16, "smallserial": 16, "serial2": 16}
 BIG = {"int8", "bigserial", "serial8"}

@@ -4,8 +4,8 @@ same job without a separately owned sequence (rules/prefer-identity.md)."""
 from __future__ import annotations
 
 from ..registry import rule
-from . import _locking as lk
-from . import _types as ty
+from ..analysis import locking as lk
+from ..analysis import coltypes as ty
 
 SERIALS = {"serial": "integer", "serial4": "integer", "bigserial": "bigint", "serial8": "bigint",
            "smallserial": "smallint", "serial2": "smallint"}

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from ..registry import rule
-from . import _locking as lk
-from . import _types as ty
+from ..analysis import locking as lk
+from ..analysis import coltypes as ty
 
 
 @rule("prefer-text", severity="info", group="safety", kinds=("migration",), enabled=False,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..registry import rule
-from . import _locking as lk
-from . import _types as ty
+from ..analysis import locking as lk
+from ..analysis import coltypes as ty
 
 
 @rule("prefer-timestamptz", severity="warning", group="safety", kinds=("migration",),

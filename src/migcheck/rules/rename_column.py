@@ -1,5 +1,5 @@
 from ..registry import rule
-from . import _locking as lk
+from ..analysis import locking as lk
 
 _RELATIONS = {"OBJECT_TABLE": "table", "OBJECT_VIEW": "view", "OBJECT_MATVIEW": "materialized view",
               "OBJECT_FOREIGN_TABLE": "foreign table"}

@@ -1,5 +1,5 @@
 from ..registry import rule
-from . import _locking as lk
+from ..analysis import locking as lk
 
 _RELATIONS = {"OBJECT_TABLE": "TABLE", "OBJECT_VIEW": "VIEW", "OBJECT_MATVIEW": "MATERIALIZED VIEW",
               "OBJECT_FOREIGN_TABLE": "FOREIGN TABLE"}

@@ -3,9 +3,9 @@ under row level security (rules/rls-disabled.md)."""
 
 from __future__ import annotations
 
-from .. import pg, safety
+from ..analysis import pg, safety
 from ..registry import rule
-from . import _locking as lk
+from ..analysis import locking as lk
 
 EXPOSED = frozenset({"public"})
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .. import effects as fx
+from ..analysis import effects as fx
+from ..analysis import rollback as ri
 from ..registry import rule
-from . import rollback_incomplete as ri
 
 
 def _created_or_dropped(model: fx.Model, table: fx.Obj) -> bool:
@@ -26,6 +26,7 @@ def _catalog(obj: fx.Obj) -> bool:
 
 
 @rule("rollback-data-change", severity="info", group="rollback", scope="project", kinds=("rollback",),
+      needs=("effects", "history"),
       summary="The migration changes rows (INSERT/UPDATE/DELETE/TRUNCATE/COPY) of a table its rollback never touches.")
 def check(project, ctx):
     shared = ri.readers(ctx)

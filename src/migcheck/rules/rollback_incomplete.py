@@ -1,6 +1,6 @@
 """rollback-incomplete: the rollback leaves in place something its migration created or changed.
 
-The migration's and the rollback's statements are turned into schema effects (``migcheck.effects``)
+The migration's and the rollback's statements are turned into schema effects (``migcheck.analysis.effects``)
 and replayed one after the other; what is still changed afterwards is reported on the rollback file
 (line 1, column 1, the migration's ``file:line`` in the message). When only the migration is being
 checked (pre-commit passes the changed files), the finding goes on the migration's statement
@@ -9,167 +9,19 @@ instead, so that editing a migration without its rollback is still caught.
 
 from __future__ import annotations
 
-import bisect
-import weakref
-
-from .. import effects as fx, summaries
+from ..analysis import effects as fx
+from ..analysis import rollback as ri
 from ..registry import rule
-from . import _relations as rel
-
-_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-_HISTORIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def pairs(project):
-    """(migration, rollback) for every migration with a rollback file, when either is reported."""
-    for group in project.groups.values():
-        for m in group.migrations:
-            r = project.rollback_of(m)
-            if r is None or not (project.is_reported(m) or project.is_reported(r)):
-                continue
-            yield m, r
-
-
-def _readable(f) -> bool:
-    """Readable and parsed without a problem: memoised on the bytes (``migcheck.summaries``), so
-    the main process knows it from a pool worker's parse without decoding the file again."""
-    return summaries.summary(f, "parses", _parses)
-
-
-def _parses(f) -> bool:
-    return f.read_problem is None and not f.problems
-
-
-def is_tracking(obj: fx.Obj) -> bool:
-    """The migration tracking tables (``_migrations.schema_migrations`` and friends)."""
-    return obj.schema in rel.TRACKING_SCHEMAS or obj.name in rel.TRACKING_TABLES
-
-
-class History:
-    """The migrations of one directory, in order: for a name, the statements that last created,
-    dropped or renamed it, so a pair can be replayed knowing what earlier migrations defined."""
-
-    def __init__(self, project, mdir):
-        self.migrations = list(project.groups[mdir].migrations)
-        self.position = {f.path: i for i, f in enumerate(self.migrations)}
-        self._by_name: dict[str, list[tuple[int, int, fx.Effect]]] | None = None
-
-    def _index(self) -> dict:
-        if self._by_name is None:
-            by_name: dict[str, list[tuple[int, int, fx.Effect]]] = {}
-            for i, f in enumerate(self.migrations):
-                for j, e in summaries.summary(f, "history", _history_effects):
-                    by_name.setdefault(e.obj.name, []).append((i, j, e))
-                    if e.op == fx.RENAME and e.new is not None and e.new.name != e.obj.name:
-                        by_name.setdefault(e.new.name, []).append((i, j, e))
-            self._by_name = by_name
-        return self._by_name
-
-    def last_create(self, obj: fx.Obj, m, depth: int = 0) -> fx.Effect | None:
-        """The CREATE that last defined ``obj`` before migration ``m`` (following a rename into
-        its name), or None when the earlier migrations do not show one."""
-        before = self.position.get(m.path, len(self.migrations))
-        return self._last(obj, (before, -1), depth)
-
-    def _last(self, obj: fx.Obj, before: tuple[int, int], depth: int) -> fx.Effect | None:
-        found = self._index().get(obj.name, ())
-        # entries are in (migration, statement) order: start just before ``before`` (a bisection,
-        # not a walk over every later migration's entries: that was quadratic in a large directory)
-        stop = bisect.bisect_left(found, before, key=lambda t: (t[0], t[1]))
-        for k in range(stop - 1, -1, -1):
-            i, j, e = found[k]
-            if e.op == fx.CREATE and fx.same(e.obj, obj):
-                return e
-            if e.op == fx.DROP and fx.same(e.obj, obj):
-                return None
-            if e.op == fx.RENAME:
-                if e.new is not None and fx.same(e.new, obj):
-                    return self._last(e.obj, (i, j), depth + 1) if depth < 5 else None
-                if fx.same(e.obj, obj):
-                    return None
-        return None
-
-
-def _history_effects(f) -> tuple[tuple[int, fx.Effect], ...]:
-    """``(index, effect)`` of the CREATE, DROP and RENAME effects of a readable migration (no
-    parse tree is kept: an effect's statement is a ``Loc``). Memoised on the file's bytes
-    (``migcheck.summaries``)."""
-    if not _readable(f):
-        return ()
-    # the same Effect objects as file_effects' (their stmt is a Loc, not a tree): no copies
-    return tuple((j, e) for j, e in enumerate(fx.file_effects(f))
-                 if e.op in (fx.CREATE, fx.DROP, fx.RENAME) and e.obj is not None)
-
-
-def history(project, m) -> History | None:
-    per_project = _HISTORIES.setdefault(project, {})
-    if m.mdir not in project.groups:
-        return None
-    if m.mdir not in per_project:
-        per_project[m.mdir] = History(project, m.mdir)
-    return per_project[m.mdir]
-
-
-# The rules that compare a migration with its rollback. Each pair's comparison is computed once
-# for both and dropped once both have read it; only rollback-data-change reads the object model
-# (about 9 KB a pair), which is not kept for the others: 88 MB of a 19,005-file run otherwise.
-COMPARING = frozenset({"rollback-incomplete", "rollback-data-change"})
-
-
-def readers(ctx) -> frozenset:
-    """The enabled rules of ``COMPARING``: the comparisons ``comparison`` keeps for them."""
-    return COMPARING & ctx.config.enabled_rules().keys()
-
-
-def comparison(project, m, r, reader: str | None = None, readers: frozenset = frozenset()):
-    """``(Comparison, migration effects, rollback effects)`` of a pair, or None when the model has
-    nothing to say: a file that does not parse (parse-error reports it; what did not parse may be
-    the undo), or a rollback that undoes nothing at all (empty-rollback reports it). Rule
-    ``reader`` reads it; it is kept until every rule of ``readers`` has."""
-    key = (m.path, r.path)
-    cached = _CACHE.get(r)
-    if cached is not None and cached[0] == key:
-        pending = cached[2]
-        pending.discard(reader)
-        if not pending:
-            del _CACHE[r]
-        return cached[1]
-    result = None
-    if _readable(m) and _readable(r):
-        m_eff = fx.file_effects(m)
-        r_eff = fx.file_effects(r)
-        if any(not (e.op == fx.DATA and is_tracking(e.obj)) for e in r_eff):
-            hist = history(project, m)
-            before = (lambda obj: hist.last_create(obj, m)) if hist is not None else None
-            result = (fx.compare(m_eff, r_eff, before), m_eff, r_eff)
-    pending = set(readers) - {reader}
-    if pending:
-        kept = result
-        if result is not None and "rollback-data-change" not in pending:  # the others read no model
-            kept = (fx.Comparison(result[0].leftovers, result[0].unknown, None), result[1], result[2])
-        _CACHE[r] = (key, kept, pending)
-    return result
-
-
-def where(m, r, project, effect, message_tail, help):
-    """The hit: on the rollback at 1:1 when it is reported, else on the migration's statement."""
-    line = effect.line
-    if project.is_reported(r):
-        return r.hit(f"`{m.name}:{line}` {message_tail[0]}, and this rollback {message_tail[1]}", help,
-                     line=1, column=1)
-    message = f"this statement {message_tail[0]}, and its rollback `{r.display}` {message_tail[1]}"
-    if effect.stmt is None:
-        return m.hit(message, help, line=1, column=1)
-    return m.hit(message, help, effect.stmt)
 
 
 @rule("rollback-incomplete", severity="warning", group="rollback", scope="project", kinds=("rollback",),
+      needs=("effects", "history"),
       summary="The rollback leaves behind something the migration created or changed (table, column, index, "
               "function, trigger, type, constraint, ...).")
 def check(project, ctx):
-    shared = readers(ctx)
-    for m, r in pairs(project):
-        found = comparison(project, m, r, "rollback-incomplete", shared)
+    shared = ri.readers(ctx)
+    for m, r in ri.pairs(project):
+        found = ri.comparison(project, m, r, "rollback-incomplete", shared)
         if found is None:
             continue
         cmp, _, _ = found
@@ -177,15 +29,7 @@ def check(project, ctx):
             continue  # the rollback runs SQL the model cannot see (dynamic SQL, CALL): stay quiet
         for left in sorted(_changed(project, m, cmp.leftovers), key=lambda l: (l.effect.line, l.obj.label())):
             what, miss, help = describe(left)
-            yield where(m, r, project, left.effect, (what, miss), help)
-
-
-def previous_definition(project, m, obj: fx.Obj) -> str | None:
-    """The definition ``obj`` had before migration ``m``, from the earlier migrations of its
-    directory (the last CREATE of it), or None when they do not show it."""
-    hist = history(project, m)
-    e = hist.last_create(obj, m) if hist is not None else None
-    return e.defn if e is not None else None
+            yield ri.where(m, r, project, left.effect, (what, miss), help)
 
 
 def _changed(project, m, leftovers):
@@ -197,7 +41,7 @@ def _changed(project, m, leftovers):
     for left in leftovers:
         if left.what in ("replaced", "created or replaced") and left.now is not None and left.entry is not None:
             new = left.entry.defined.get("m")
-            before = previous_definition(project, m, left.obj)
+            before = ri.previous_definition(project, m, left.obj)
             if before is not None and new is not None and new.defn == before:
                 continue
             if left.what == "replaced" and before is None:

@@ -1,5 +1,5 @@
 from ..registry import rule
-from . import _naming as nm
+from ..analysis import naming as nm
 
 
 @rule("sequence-gap", severity="warning", group="project", scope="project", kinds=("migration",),

@@ -1,7 +1,7 @@
 from itertools import groupby
 
 from ..registry import rule
-from . import _naming as nm
+from ..analysis import naming as nm
 
 
 @rule("sequence-order", severity="error", group="project", scope="project", kinds=("migration",),

@@ -1,6 +1,6 @@
 import re
 
-from .. import header as hdr
+from ..analysis import header as hdr
 from ..registry import rule
 
 # Field names read as the dependency list (compared without case, spaces, '-' and '_').

@@ -1,6 +1,6 @@
-from .. import locks
+from ..analysis import locks
 from ..registry import rule
-from . import _locking as lk
+from ..analysis import locking as lk
 
 
 def _reason(cd: dict, version: int) -> str | None:

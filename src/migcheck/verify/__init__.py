@@ -13,7 +13,10 @@ statement execution and error positions) and its finding model (``model.Finding`
 - ``rows``: the generator of rows that meet the tables' constraints (``--trace``, ``--data``).
 - ``data``: ``--data``: each rollback run again with rows in the tables, the rows compared.
 - ``trace``: ``--trace``: the locks, rewrites and scans each statement really takes, held to the
-  static lock model (``migcheck.locks``), with the findings only a measurement can give.
+  static lock model (``migcheck.analysis.locks``), with the findings only a measurement can give.
+- ``guard``: what verify refuses to run (host access; with ``--dsn``, cluster-wide statements),
+  decided before anything runs.
+- ``limits``: the per-statement and per-file timeouts (a watchdog that cancels the query).
 - ``procedure``: the per-migration procedure (apply, apply again, rollback, diff, re-apply).
 - ``command``: the click command ``migcheck verify``.
 
@@ -27,4 +30,6 @@ DATA_RULES = ("rollback-fails-with-data", "rollback-loses-rows", "rollback-disca
 ROLLBACK_RULES = ("verify-apply-failed", "not-idempotent", "verify-rollback-failed", "rollback-mismatch") + DATA_RULES
 # reported only with `migcheck verify --trace` (group safety: they are about locks, not rollbacks)
 TRACE_RULES = ("lock-model-mismatch", "lock-held-across-statements", "table-rewritten", "lock-without-timeout")
-RULES = ROLLBACK_RULES + TRACE_RULES
+# reported instead of running anything, whatever --select says: what verify must never run (guard)
+GUARD_RULES = ("verify-refused",)
+RULES = ROLLBACK_RULES + TRACE_RULES + GUARD_RULES

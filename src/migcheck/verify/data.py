@@ -38,9 +38,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .. import pg, source
+from .. import source
+from ..analysis import pg
 from . import rows as rows_mod
-from . import runner
+from . import limits, runner
 from .rows import Table, ident
 from .snapshot import Obj
 
@@ -288,20 +289,26 @@ def _plan(p: runner.Piece, open_: bool) -> tuple[list[str], bool]:
     return [p.text], open_
 
 
-def replay(conn, f) -> runner.Failure | None:
-    """Run file ``f`` inside the open transaction of ``conn``; on a failure the transaction is
-    rolled back (``runner.failure``) and the failure returned."""
+def replay(conn, f, config=None) -> runner.Failure | None:
+    """Run file ``f`` inside the open transaction of ``conn``, under verify's time limits
+    (``limits``: a statement stopped there is a failure like any other); on a failure the
+    transaction is rolled back (``runner.failure``) and the failure returned."""
     import psycopg
 
     ps = runner.pieces(f)
     open_ = False
-    for i, p in enumerate(ps):
-        sqls, open_ = _plan(p, open_)
-        for sql in sqls:
-            try:
-                conn.execute(sql)
-            except psycopg.Error as exc:
-                return runner.failure(conn, f, p, exc, ps, i)
+    dog = limits.watch(conn, config)
+    try:
+        for i, p in enumerate(ps):
+            sqls, open_ = _plan(p, open_)
+            for sql in sqls:
+                dog.statement()
+                try:
+                    conn.execute(sql)
+                except psycopg.Error as exc:
+                    return runner.failure(conn, f, p, exc, ps, i)
+    finally:
+        dog.close()
     if open_:
         conn.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
     # the next file starts on a fresh session, as the runner gives it one
@@ -448,8 +455,10 @@ class Round:
     own, opened when it starts, as the runner gives each file one (settings an earlier migration
     made with ``ALTER DATABASE ... SET`` apply)."""
 
-    def __init__(self, conninfo: str, emitter, timings=None, trace_seeded: dict[int, str] | None = None):
+    def __init__(self, conninfo: str, emitter, timings=None, trace_seeded: dict[int, str] | None = None,
+                 config=None):
         self.conninfo = conninfo
+        self.config = config
         self.conn = None
         self.out = emitter
         self.timings = timings
@@ -549,7 +558,7 @@ class Round:
             counts = {t.display: n for t, n in zip(seeded.values(), self._counts(list(seeded.values())))}
             if seeded:
                 self.conn.execute("TRUNCATE " + ", ".join(t.sql for t in seeded.values()) + " CASCADE")
-            again = replay(self.conn, rb) if seeded else fail
+            again = replay(self.conn, rb, self.config) if seeded else fail
         if again is not None:
             return False
         fd = self.files[m.display] = FileData(checked=True, note="the rollback failed on the rows --trace generated")
@@ -590,7 +599,7 @@ class Round:
         for name, rs in before.items():
             fd.table(name).before = len(rs) if rs is not None else MAX_COMPARED + 1
 
-        fail = replay(conn, m)
+        fail = replay(conn, m, self.config)
         if fail is not None:
             if seed and data_error(fail.sqlstate) and any(t.seeded for t in fd.tables.values()):
                 # the generated rows are not what production holds: try again with the rows
@@ -621,7 +630,7 @@ class Round:
             fd.checked = True  # no row anywhere: the rollback would run as it ran on the empty tables
             return
 
-        fail = replay(conn, rb)
+        fail = replay(conn, rb, self.config)
         if fail is not None:
             if fail.sqlstate not in SCHEMA_REJECTS:
                 raise NotChecked(f"the rollback fails in the data round: {fail.describe()} (line {fail.line})")

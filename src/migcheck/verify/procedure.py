@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .. import engine, header as header_mod, pg, registry
+from .. import registry, suppress
+from ..analysis import header as header_mod, pg
 from ..config import Config
-from ..engine import MigrationFile, Project, Result
+from ..engine import Project, Result
+from ..files import MigrationFile
 from ..model import Finding, Statement, walk
 from . import RULES, runner, snapshot
 from . import trace as trace_mod
@@ -285,14 +287,16 @@ def merge(results: list[Result]) -> Result:
 def verify_project(project: Project, config: Config, conninfo: str, *, enabled: Iterable[str] = RULES,
                    preludes: list[tuple[str, MigrationFile]] = (), progress: ProgressFn | None = None,
                    timings: Timings | None = None, trace: bool = False, server_version: int = 15,
-                   directory: Path | None = None, data: bool = False) -> Result:
+                   directory: Path | None = None, shared_server: bool = False, data: bool = False) -> Result:
     """Run the procedure on the database ``conninfo`` (which should be empty: the caller creates
     it) and return the findings as an engine ``Result``. With ``trace``, the first apply of each
     verified migration is traced (``trace.apply``); the result then carries ``traces``: display
     path -> ``trace.FileTrace``, in verify order. ``directory``: only the migrations of that
-    migration directory (``directories``). With ``data``, each rollback that passes is run again
-    with rows in the tables (``data.Round``); the result then carries ``data``: display path ->
-    ``data.FileData``."""
+    migration directory (``directories``). ``shared_server``: the database is on a server others
+    use (``--dsn``): roles, which are cluster-wide, are left out of the comparisons (others may
+    create some meanwhile; migrations that change roles are refused there, ``guard``). With
+    ``data``, each rollback that passes is run again with rows in the tables (``data.Round``); the
+    result then carries ``data``: display path -> ``data.FileData``."""
     import psycopg
 
     from .cluster import VerifyError
@@ -321,10 +325,13 @@ def verify_project(project: Project, config: Config, conninfo: str, *, enabled: 
         if data:
             from .data import Round
 
-            data_round = Round(conninfo, out, timings, trace_seeded=seeded)
+            data_round = Round(conninfo, out, timings, trace_seeded=seeded, config=config)
+
         def snap() -> snapshot.Snapshot:
             t = time.perf_counter()
             s = snapshot.take(snap_conn)
+            if shared_server:
+                s = {k: o for k, o in s.items() if o.kind != "role"}
             timings.snapshots += 1
             timings.snapshot_time += time.perf_counter() - t
             return s
@@ -560,12 +567,14 @@ def _apply_suppressions(findings: list[Finding], files: list[MigrationFile]) -> 
             continue
         if finding.path not in cache:
             try:
-                cache[finding.path] = engine._suppressions(f, [])
+                cache[finding.path] = suppress.suppressions(f, [])
             except Exception:  # the engine's suppression parser is not part of verify's contract
                 cache[finding.path] = []
         for sup in cache[finding.path]:
             if finding.rule not in sup.rules:
                 continue
-            if sup.file_wide or (sup.statement is not None and sup.statement.line <= finding.line <= sup.statement.end_line):
+            st = sup.statement
+            if sup.file_wide or (st is not None and suppress.covers((st.line, st.column), (st.end_line, st.end_column),
+                                                                    finding.line, finding.column)):
                 finding.suppressed, finding.reason = True, sup.reason
                 break

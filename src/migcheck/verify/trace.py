@@ -17,7 +17,7 @@ that the trace opens and commits around it. A statement that cannot run in a tra
 (``CREATE INDEX CONCURRENTLY``, ``VACUUM``, ...) runs as written and is reported as not traced, with
 the static model's prediction beside it.
 
-``compare`` holds each traced statement to the static model (``migcheck.locks``); ``findings``
+``compare`` holds each traced statement to the static model (``migcheck.analysis.locks``); ``findings``
 turns a file's trace into ``lock-model-mismatch``, ``lock-held-across-statements``,
 ``table-rewritten`` and ``lock-without-timeout``. ``seed`` fills empty tables with a few rows
 first (some operations skip work on an empty table). The JSON shape is documented in docs/trace.md.
@@ -29,10 +29,10 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from .. import locks as lock_model
-from .. import pg
+from ..analysis import locks as lock_model
+from ..analysis import pg
 from ..model import Statement
-from . import runner
+from . import limits, runner
 
 TRACE_RULES = ("lock-model-mismatch", "lock-held-across-statements", "table-rewritten", "lock-without-timeout")
 
@@ -331,12 +331,14 @@ def apply(conninfo: str, f, *, version: int = 15, existing: dict[str, str] | Non
     conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=connect_timeout)
     notices: list[str] = []
     conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
+    dog = limits.watch(conn, config)
     txn = 0
     try:
         if wrapped is not None:
             conn.execute("BEGIN")
             txn += 1
         for i, p in enumerate(ps):
+            dog.statement()
             if _is_control(p):
                 txn += 1
                 if keep_going:
@@ -421,6 +423,7 @@ def apply(conninfo: str, f, *, version: int = 15, existing: dict[str, str] | Non
                 trace.failed = True
                 return runner.apply_tail(conn, f, ps), trace
     finally:
+        dog.close()
         conn.close()
     return None, trace
 

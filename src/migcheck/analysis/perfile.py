@@ -1,0 +1,50 @@
+"""The per-file summaries the cross-file analyses read, declared by name.
+
+A rule that reads other files' summaries names them (``@rule(..., needs=("effects",))``); the
+engine and the process pool compute the summaries the enabled rules need of each file while its
+parse trees are there, and ship them between processes (``migcheck.summaries``), without knowing
+what they are. Each summary is memoised on the file's bytes; none holds a parse tree.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .. import summaries
+
+
+def _effects(f) -> None:
+    from . import effects, rollback
+
+    if rollback.readable(f):
+        effects.file_effects(f)
+
+
+def _history(f) -> None:
+    from . import rollback
+
+    summaries.summary(f, "history", rollback.history_effects)
+
+
+def _schema(f) -> None:
+    from . import relations
+
+    summaries.summary(f, "schema", relations.file_schema)
+
+
+# name -> (the file kinds it is computed for, the function that computes and memoises it)
+KINDS: dict[str, tuple[frozenset[str], Callable[[object], None]]] = {
+    "effects": (frozenset({"migration", "rollback"}), _effects),  # the schema effects of each statement
+    "history": (frozenset({"migration"}), _history),  # CREATE/DROP/RENAME effects, for the history index
+    "schema": (frozenset({"migration"}), _schema),  # indexes and foreign keys each migration declares
+}
+
+
+def computers(names) -> dict[str, list[Callable[[object], None]]]:
+    """By file kind, the functions that compute the summaries ``names`` (in declaration order)."""
+    out: dict[str, list[Callable[[object], None]]] = {}
+    for name, (kinds, compute) in KINDS.items():
+        if name in names:
+            for kind in sorted(kinds):
+                out.setdefault(kind, []).append(compute)
+    return out
