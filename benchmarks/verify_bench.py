@@ -188,11 +188,7 @@ def main(argv=None) -> int:
         # synthetic clean pairs: the steady-state cost
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
-            (root / "migrations" / "rollback").mkdir(parents=True)
-            for i in range(1, args.n + 1):
-                v = f"20250101_{i:03d}"
-                (root / "migrations" / f"{v}_synthetic_{i}.sql").write_text(MIGRATION.format(i=i))
-                (root / "migrations" / "rollback" / f"{v}_rollback.sql").write_text(ROLLBACK.format(i=i))
+            _synthetic(root, args.n)
             result, tm, total = _run(pg, ["migrations"], root, [])
         per = list(tm.per_migration.values())
         figures["synthetic"] = {
@@ -253,33 +249,49 @@ def _print_data(data: dict) -> None:
               f"findings {w['data_findings']})")
 
 
+def _synthetic(root: Path, n: int) -> None:
+    """``n`` synthetic migration/rollback pairs under ``root/migrations``."""
+    (root / "migrations" / "rollback").mkdir(parents=True)
+    for i in range(1, n + 1):
+        v = f"20250101_{i:03d}"
+        (root / "migrations" / f"{v}_synthetic_{i}.sql").write_text(MIGRATION.format(i=i))
+        (root / "migrations" / "rollback" / f"{v}_rollback.sql").write_text(ROLLBACK.format(i=i))
+
+
+def _workloads(tmp: Path, args, preset) -> dict:
+    """name -> (paths, root, preludes, runner preset): the examples and the synthetic pairs."""
+    prelude = tmp / "examples_prelude.sql"
+    prelude.write_text(EXAMPLES_PRELUDE)
+    _synthetic(tmp / "synthetic", args.n)
+    return {"examples/migrations": (["examples/migrations"], REPO, preset + [prelude], None),
+            f"synthetic ({args.n})": (["migrations"], tmp / "synthetic", [], None)}
+
+
+def _alternate(pg, workload, repeat: int, **variant):
+    """Plain verify and verify with ``variant`` (trace=True, data=True), alternating, ``repeat``
+    times each: (plain times, variant times, the last variant's result and timings)."""
+    paths, root, preludes, preset = workload
+    plain, other = [], []
+    for _ in range(repeat):
+        plain.append(_run(pg, paths, root, preludes, preset=preset)[2])
+        result, tm, total = _run(pg, paths, root, preludes, preset=preset, **variant)
+        other.append(total)
+    return plain, other, result, tm
+
+
 def _data_cost(pg, args, preset) -> dict:
     """verify with and without --data on the examples, the synthetic pairs and --repo."""
     out: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        prelude = tmp / "examples_prelude.sql"
-        prelude.write_text(EXAMPLES_PRELUDE)
-        workloads = {"examples/migrations": (["examples/migrations"], REPO, preset + [prelude], None)}
-        syn = tmp / "synthetic"
-        (syn / "migrations" / "rollback").mkdir(parents=True)
-        for i in range(1, args.n + 1):
-            v = f"20250101_{i:03d}"
-            (syn / "migrations" / f"{v}_synthetic_{i}.sql").write_text(MIGRATION.format(i=i))
-            (syn / "migrations" / "rollback" / f"{v}_rollback.sql").write_text(ROLLBACK.format(i=i))
-        workloads[f"synthetic ({args.n})"] = (["migrations"], syn, [], None)
+        workloads = _workloads(Path(tmp), args, preset)
         if args.repo:
             repo = args.repo.resolve()
             pre = [PRESET_PRELUDES[args.repo_preset]] if args.repo_preset in PRESET_PRELUDES else []
             cfg, _ = _project(["."], repo, args.repo_preset)
             workloads[f"{repo.name} ({args.repo_preset or 'guidelines'})"] = (list(cfg.migrations), repo, pre,
                                                                            args.repo_preset)
-        for name, (paths, root, preludes, repo_preset) in workloads.items():
-            plain, data = [], []
-            for _ in range(args.repeat):
-                plain.append(_run(pg, paths, root, preludes, preset=repo_preset)[2])
-                result, tm, total = _run(pg, paths, root, preludes, data=True, preset=repo_preset)
-                data.append(total)
+        for name, workload in workloads.items():
+            plain, data, result, tm = _alternate(pg, workload, args.repeat, data=True)
             p, d = statistics.median(plain), statistics.median(data)
             out[name] = {"plain_s": p, "data_s": d, "ratio": d / p, "plain_runs": plain, "data_runs": data,
                          "migrations": len(tm.per_migration), "rounds": tm.data_rounds, "round_s": tm.data_time,
@@ -292,16 +304,7 @@ def _trace_cost(pg, args, preset) -> dict:
     out: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        prelude = tmp / "examples_prelude.sql"
-        prelude.write_text(EXAMPLES_PRELUDE)
-        workloads = {"examples/migrations": (["examples/migrations"], REPO, preset + [prelude])}
-        syn = tmp / "synthetic"
-        (syn / "migrations" / "rollback").mkdir(parents=True)
-        for i in range(1, args.n + 1):
-            v = f"20250101_{i:03d}"
-            (syn / "migrations" / f"{v}_synthetic_{i}.sql").write_text(MIGRATION.format(i=i))
-            (syn / "migrations" / "rollback" / f"{v}_rollback.sql").write_text(ROLLBACK.format(i=i))
-        workloads[f"synthetic ({args.n})"] = (["migrations"], syn, [])
+        workloads = _workloads(tmp, args, preset)
         gen = REPO / "benchmarks" / "gen_corpus.py"
         if args.corpus and gen.is_file():
             import subprocess
@@ -309,13 +312,9 @@ def _trace_cost(pg, args, preset) -> dict:
             corpus = tmp / "corpus"
             subprocess.run([sys.executable, str(gen), str(corpus), "--n", str(args.corpus)], check=True,
                            capture_output=True)
-            workloads[f"gen_corpus ({args.corpus})"] = (["migrations"], corpus, [])
-        for name, (paths, root, preludes) in workloads.items():
-            plain, traced = [], []
-            for _ in range(args.repeat):
-                plain.append(_run(pg, paths, root, preludes)[2])
-                result, tm, total = _run(pg, paths, root, preludes, trace=True)
-                traced.append(total)
+            workloads[f"gen_corpus ({args.corpus})"] = (["migrations"], corpus, [], None)
+        for name, workload in workloads.items():
+            plain, traced, result, tm = _alternate(pg, workload, args.repeat, trace=True)
             p, t = statistics.median(plain), statistics.median(traced)
             traces = getattr(result, "traces", {})
             out[name] = {"plain_s": p, "trace_s": t, "ratio": t / p, "migrations": len(tm.per_migration),

@@ -6,42 +6,13 @@ One test per finding, each with the correct rollback beside it, which draws noth
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from migcheck import cli, config
-from migcheck.verify import DATA_RULES, ROLLBACK_RULES, cluster, data, rows
-
-postgres = pytest.mark.postgres
-NO_SERVER = not cluster.binaries_available()
-needs_server = pytest.mark.skipif(NO_SERVER, reason="no PostgreSQL server binaries (initdb, postgres) found")
-
-
-@pytest.fixture(scope="module")
-def pg():
-    if NO_SERVER:
-        pytest.skip("no PostgreSQL server binaries found")
-    c = cluster.TempCluster()
-    c.start()
-    try:
-        yield c
-    finally:
-        c.stop()
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(textwrap.dedent(text), encoding="utf-8")
-
-
-def run(capsys, *argv):
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from migcheck import config
+from migcheck.verify import DATA_RULES, ROLLBACK_RULES
+from test_verify import needs_server, pg, postgres, run, write  # noqa: F401  (pg: the module's temporary cluster)
 
 
 def verify(pg, capsys, *args):

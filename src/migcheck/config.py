@@ -63,9 +63,8 @@ class Config:
     # `migcheck verify`: seconds one statement / one run of a file may take (None: no limit; verify/limits.py)
     verify_statement_timeout: float | None = 60.0
     verify_timeout: float | None = 300.0
-    # `migcheck verify` runs with --data unless --no-data (docs/verify-data.md); not check's business,
-    # so no part of the cache key
-    verify_data: bool = field(default=False, repr=False)
+    # `migcheck verify` runs with --data unless --no-data (docs/verify-data.md)
+    verify_data: bool = False
     # The production snapshot (docs/stats.md): None: the default path, used when it exists; a
     # path: it must exist; False: none. Applied when findings are assembled, so (like ``risk``,
     # the thresholds, field names as in RISK_KEYS) it is no part of the cache key: not in repr.

@@ -4,11 +4,11 @@ After ``verify`` has applied a migration and rolled it back on the (empty) table
 schema, the data round runs the same pair again, with rows, in one transaction that is rolled back
 at the end (so the plain procedure and every later migration see the database as before):
 
-1. the tables the migration or its rollback names (``RangeVar``s, ``DROP`` targets, an index's
-   table), and the tables they reference, get ``ROWS`` generated rows each when empty
-   (``rows.fill``: deterministic values that meet NOT NULL, UNIQUE, foreign keys and, by trying,
-   CHECK constraints); the rows of the named tables are read (``to_jsonb``: by column name, so
-   column order does not count);
+1. the tables a statement of the migration or of its rollback writes or alters
+   (``changed_relations``), and the tables they reference, get ``ROWS`` generated rows each when
+   empty (``rows.fill``: deterministic values that meet NOT NULL, UNIQUE, foreign keys and, by
+   trying, CHECK constraints); their rows are read (``to_jsonb``: by column name, so column order
+   does not count);
 2. the migration runs, statement by statement, in that transaction (its own ``BEGIN``/``COMMIT``
    become a savepoint, ``CONCURRENTLY`` is dropped, ``VACUUM`` and ``REINDEX`` are skipped);
 3. ``ROWS`` more rows go into every table the migration created or changed, using the new
@@ -17,10 +17,11 @@ at the end (so the plain procedure and every later migration see the database as
    where it widened one;
 4. the rollback runs the same way, then the rows are read again and compared:
 
-- the rollback fails with a data error (SQLSTATE class 22 or 23, 21000, or an exception raised by
-  PL/pgSQL) although it ran on the empty tables: ``rollback-fails-with-data``;
-- rows from step 1 are missing or differ (by primary key, or by whole row when there is none):
-  ``rollback-loses-rows``;
+- the rollback fails with an error the schema it restores raises (``SCHEMA_REJECTS``: NOT NULL,
+  unique, foreign key, CHECK, exclusion, length, range) although it ran on the empty tables:
+  ``rollback-fails-with-data``;
+- rows from step 1 are missing or differ (by primary key, or by whole row when there is none) in
+  the columns whose data the rollback has to give back (``_compared``): ``rollback-loses-rows``;
 - values written in step 3 into a column or table the rollback removes are found nowhere in what
   the rollback wrote: ``rollback-discards-new-data``.
 
@@ -42,12 +43,12 @@ from .. import source
 from ..analysis import pg
 from . import rows as rows_mod
 from . import limits, runner
-from .rows import Table, ident
+from .rows import Table, ident, message
 from .snapshot import Obj
 
 ROWS = 20  # generated rows per table, before the migration and again after it
-MAX_COMPARED = 5000
-DISTINCT_ROW = "(g.i * 100 + 17)"  # row i of a new column after the migration: no id or count looks like it  # a table with more rows (a migration's own data) is not compared row by row
+MAX_COMPARED = 5000  # a table with more rows (a migration's own data) is not compared row by row
+DISTINCT_ROW = "(g.i * 100 + 17)"  # row i of a new column after the migration: no id or count looks like it
 
 
 def data_error(sqlstate: str | None) -> bool:
@@ -334,15 +335,10 @@ def _settle(conn) -> None:
         with conn.transaction():
             conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
     except psycopg.Error as exc:
-        raise NotChecked(f"the generated rows fail a deferred constraint ({_message(exc)})") from None
+        raise NotChecked(f"the generated rows fail a deferred constraint ({message(exc)})") from None
     names = [n for (n,) in conn.execute(_DEFERRED).fetchall()]
     if names:
         conn.execute("SET CONSTRAINTS " + ", ".join(names) + " DEFERRED")
-
-
-def _message(exc) -> str:
-    diag = getattr(exc, "diag", None)
-    return " ".join(((diag.message_primary if diag else None) or str(exc)).split())
 
 
 # --- reading rows -------------------------------------------------------------------------
@@ -494,7 +490,7 @@ class Round:
             except psycopg.OperationalError:
                 raise  # the server went away: the procedure says so
             except psycopg.Error as exc:  # a query of the round itself failed (a privilege, say): say so, go on
-                fd.checked, fd.note = False, f"not checked with rows: {_message(exc)}"
+                fd.checked, fd.note = False, f"not checked with rows: {message(exc)}"
             if self.timings is not None:
                 self.timings.data_rounds += 1
                 self.timings.data_time += time.perf_counter() - t0
@@ -715,12 +711,12 @@ class Round:
 
         # rollback-discards-new-data: values written after the migration into a column or table the
         # rollback removes, found nowhere in what the rollback wrote
-        known = {_content(r) for rows in list(before.values()) + list(written_after.values()) for r in rows or ()}
+        known = {_canon(r) for rows in list(before.values()) + list(written_after.values()) for r in rows or ()}
         pool_text: list[str] = []
         pool_exact: set[str] = set()
         for name, rows in after.items():
             for r in rows or ():
-                if _content(r) not in known:  # a row the rollback (or the migration) wrote or changed
+                if _canon(r) not in known:  # a row the rollback (or the migration) wrote or changed
                     _add(r.values(), pool_text, pool_exact)
         for name, rows in written_after.items():
             t1 = cat1[name]
@@ -762,10 +758,6 @@ class Round:
 
 def _canon(v) -> str:
     return json.dumps(v, default=str, sort_keys=True)
-
-
-def _content(r: dict) -> str:
-    return _canon(r)
 
 
 def _key(row: dict, pk: tuple[str, ...]) -> str:
@@ -915,18 +907,21 @@ def _where(m, rb, obj: Obj, prefer_drop: bool = False):
     return (m, st) if st is not None else (rb, None)
 
 
-def _update_of(f, table: Table, column: str):
-    """The first ``UPDATE`` of ``f`` that sets ``column`` of ``table``: where the rollback writes
-    the values that do not come back."""
+def _updates(f, table: Table):
+    """(statement, column) for each column of ``table`` an ``UPDATE`` of ``f`` sets."""
     if f is None or f.read_problem:
-        return None
+        return
     for st in f.all_statements:
         n = st.node
         if st.kind == "UpdateStmt" and (n.get("relation") or {}).get("relname") == table.name:
             for target in n.get("targetList", ()):
-                if target.get("ResTarget", {}).get("name") == column:
-                    return st
-    return None
+                yield st, target.get("ResTarget", {}).get("name")
+
+
+def _update_of(f, table: Table, column: str):
+    """The first ``UPDATE`` of ``f`` that sets ``column`` of ``table``: where the rollback writes
+    the values that do not come back."""
+    return next((st for st, c in _updates(f, table) if c == column), None)
 
 
 def _compared(m, rb, t0: Table, t1: Table | None, named: bool) -> list[str]:
@@ -963,14 +958,7 @@ def _refilled(f, table: Table) -> bool:
 
 def _updated(f, table: Table) -> set[str]:
     """The columns of ``table`` an ``UPDATE`` of ``f`` sets."""
-    out: set[str] = set()
-    if f is None or f.read_problem:
-        return out
-    for st in f.all_statements:
-        n = st.node
-        if st.kind == "UpdateStmt" and (n.get("relation") or {}).get("relname") == table.name:
-            out.update(t.get("ResTarget", {}).get("name") for t in n.get("targetList", ()))
-    return out
+    return {c for _, c in _updates(f, table)}
 
 
 def _plural(n: int, word: str) -> str:

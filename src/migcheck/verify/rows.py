@@ -358,7 +358,8 @@ class Written:
 _ROW_BY_ROW = ("23505", "23514", "23P01")
 
 
-def _message(exc) -> str:
+def message(exc) -> str:
+    """PostgreSQL's primary message of ``exc``, on one line."""
     diag = getattr(exc, "diag", None)
     return " ".join(((diag.message_primary if diag else None) or str(exc)).split())
 
@@ -390,7 +391,7 @@ def write(conn, table: Table, first: int, last: int, *, prefer_defaults: bool = 
                 out.rows = [json.loads(r[0]) for r in conn.execute(p.sql).fetchall()]
             return out
         except psycopg.Error as exc:
-            out.why = f"generated rows were rejected ({_message(exc)})"
+            out.why = f"generated rows were rejected ({message(exc)})"
             state = getattr(exc, "sqlstate", None) or ""
             if state in _ROW_BY_ROW or state.startswith("22"):
                 retry.append(p)
