@@ -154,16 +154,19 @@ SPLIT = """\
     """
 
 
+MERGE_ONE_HALF = """\
+    BEGIN;
+    ALTER TABLE leads ADD COLUMN IF NOT EXISTS full_name text;
+    UPDATE leads SET full_name = first_name;
+    ALTER TABLE leads DROP COLUMN IF EXISTS first_name, DROP COLUMN IF EXISTS last_name;
+    COMMIT;
+    """
+
+
 @postgres
 @needs_server
 def test_split_column_merged_back_from_one_half(pg, project, capsys):
-    write(project, pair(SPLIT, """\
-        BEGIN;
-        ALTER TABLE leads ADD COLUMN IF NOT EXISTS full_name text;
-        UPDATE leads SET full_name = first_name;
-        ALTER TABLE leads DROP COLUMN IF EXISTS first_name, DROP COLUMN IF EXISTS last_name;
-        COMMIT;
-        """, NAME_BASE))
+    write(project, pair(SPLIT, MERGE_ONE_HALF, NAME_BASE))
     code, got, doc = verify(pg, capsys)
     assert (code, got) == (1, {(DOWN, 3, "rollback-loses-rows"), (DOWN, 4, "rollback-discards-new-data")})
     by_rule = {f["rule"]: f for f in doc["findings"]}
@@ -416,13 +419,7 @@ def test_config_key_makes_data_the_default_and_no_data_turns_it_off(pg, project,
 @postgres
 @needs_server
 def test_text_output_sample(pg, project, capsys):
-    write(project, pair(SPLIT, """\
-        BEGIN;
-        ALTER TABLE leads ADD COLUMN IF NOT EXISTS full_name text;
-        UPDATE leads SET full_name = first_name;
-        ALTER TABLE leads DROP COLUMN IF EXISTS first_name, DROP COLUMN IF EXISTS last_name;
-        COMMIT;
-        """, NAME_BASE))
+    write(project, pair(SPLIT, MERGE_ONE_HALF, NAME_BASE))
     code, out, err = run(capsys, "verify", "--dsn", pg.admin_conninfo(), "--data", UP)
     assert code == 1 and err == ""
     assert out.splitlines()[0] == (
