@@ -69,7 +69,7 @@ CATEGORIES = [
      ("ory/hydra", "ory/keto", "ory/kratos"), ("duplicate-version",), "", ""),
     ("pop: Go template placeholders (parse-error)", ("supabase/auth",), ("parse-error",), "", ""),
     ("optional downs: one finding per file in a directory without any", ("supabase/auth", "goharbor/harbor",
-     "supabase/postgres"), ("missing-rollback-file", "empty-rollback"), "", ""),
+     "supabase/postgres"), ("missing-rollback-file", "empty-rollback"), "", r"^(?!.*once for the directory)"),
     ("sqitch: SQL files outside deploy/ and revert/ (test/, queries/, perf/)", ("BeeeOn/server-db",), (),
      r"^pgsql/(?!deploy/|revert/)", ""),
     ("Prisma: guideline rules", ("documenso/documenso",), ("file-naming", "missing-header", "missing-transaction",
