@@ -248,16 +248,16 @@ def test_locks_view_exact(project, capsys):
     assert out == textwrap.dedent("""\
         migrations/20251022_001_x.sql
           3:1  CREATE TABLE
-            leads: SHARE ROW EXCLUSIVE -- blocks writes (INSERT, UPDATE, DELETE); reads go on
+            leads: SHARE ROW EXCLUSIVE -- existing table: blocks writes (INSERT, UPDATE, DELETE); reads go on
               referenced by a foreign key of the new table
           4:1  CREATE INDEX
-            notes: SHARE (scan) -- new table, created earlier in this file: nothing waits
+            notes: SHARE (scan) -- table created in this file (line 3): no one else can hold it
               CREATE INDEX builds the index while holding the lock
           5:1  ALTER TABLE
-            leads: ACCESS EXCLUSIVE (rewrite) -- blocks everything: reads and writes queue behind it
+            leads: ACCESS EXCLUSIVE (rewrite) -- existing table: blocks everything: reads and writes queue behind it
               ADD COLUMN u with a volatile DEFAULT computes it for every row
           6:1  ALTER TABLE
-            leads: ACCESS EXCLUSIVE (scan) -- blocks everything: reads and writes queue behind it
+            leads: ACCESS EXCLUSIVE (scan) -- existing table: blocks everything: reads and writes queue behind it
               SET NOT NULL on email scans every row (skipped since PostgreSQL 12 when a validated CHECK (... IS NOT NULL) exists)
           7:1  CREATE TABLE  -- no lock on an existing table
         """)
@@ -265,7 +265,7 @@ def test_locks_view_exact(project, capsys):
     doc = json.loads(out)
     assert doc[0]["statements"][2]["locks"][0] == {
         "relation": "leads", "mode": "ACCESS EXCLUSIVE", "rewrite": True, "scan": False, "new_table": False,
-        "blocks": "everything: reads and writes queue behind it",
+        "origin": "existing", "empty": None, "blocks": "everything: reads and writes queue behind it",
         "note": "ADD COLUMN u with a volatile DEFAULT computes it for every row"}
 
 

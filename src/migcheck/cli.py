@@ -166,8 +166,7 @@ def rules_cmd(config_path, fmt) -> int:
 def locks(paths, config_path, fmt) -> int:
     """Show, per statement, the lock it takes, on which tables, and whether it rewrites or scans."""
     from . import engine
-    from .analysis import pg, safety
-    from .analysis import locks as lock_model
+    from .analysis import pg, schema
     from .report import render
 
     cfg = _load_config(config_path)
@@ -180,13 +179,11 @@ def locks(paths, config_path, fmt) -> int:
             continue
         if f.read_problem:
             _fail(f"{f.display}: {f.read_problem[1]}")
-        ctx = safety.context(f)
         stmts = []
         for st in f.statements:
             if not pg.is_change(st):
                 continue
-            new = ctx.new_before[ctx.index(st)]
-            stmts.append((st, lock_model.statement_locks(st, cfg.postgres_version), new))
+            stmts.append((st, schema.statement_locks(f, st, cfg.postgres_version)))
         entries.append((f.display, stmts))
     sys.stdout.write(render("locks", entries, {"fmt": fmt}))
     return EXIT_OK

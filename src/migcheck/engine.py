@@ -56,20 +56,51 @@ def _same_file_key(path: Path) -> str:
 
 
 class Project:
-    def __init__(self, config: Config, files: list[MigrationFile], reported: set[Path]):
+    def __init__(self, config: Config, files: list[MigrationFile], reported: set[Path],
+                 change_set: Iterable[Path] = ()):
         self.config = config
         self.files = files
         self.reported = reported
         self.changes: Changes | None = None  # set by ``check --diff``
         self.deleted: list[MigrationFile] = []  # files of the checked directories deleted since the base
         self.groups: dict[Path, Group] = {}
+        # The change set: the files of this change, whose tables are new to the running application
+        # (the schema model, ``analysis.schema``): the files changed since the ``--diff`` base, or
+        # the files given one by one (pre-commit passes the staged files). Empty when directories
+        # are checked: the whole history is then being checked, and a table an earlier migration
+        # created is an existing table. Set by ``collect``; read through ``changes_before``.
+        self.change_set: frozenset[Path] = frozenset(change_set)
+        self._before: dict[Path, tuple[dict[int, int], list[MigrationFile]]] = {}  # (changes_before)
         self._rollback_index: dict[Path, MigrationFile] | None = None
         for f in files:
+            f.project = self
             g = self.groups.setdefault(f.mdir, Group(f.mdir))
             (g.rollbacks if f.kind == "rollback" else g.migrations if f.kind == "migration" else []).append(f)
         for g in self.groups.values():
             g.migrations.sort(key=lambda f: f.name)
             g.rollbacks.sort(key=lambda f: f.name)
+
+    def changes_before(self, f: MigrationFile) -> list[MigrationFile]:
+        """The migrations of the change set that run before migration ``f`` in its directory (in
+        the runner's order, ``groups[mdir].migrations``). Empty when every migration of the
+        directory is in the change set (a shell glob, ``pre-commit run --all-files``): that is
+        the whole history being checked too."""
+        if not self.change_set or f.kind != "migration":
+            return []
+        cached = self._before.get(f.mdir)
+        if cached is None:
+            group = self.groups.get(f.mdir)
+            migrations = group.migrations if group is not None else []
+            members = [m for m in migrations if m.path in self.change_set]
+            if len(members) == len(migrations):
+                members = []
+            where = {id(m): i for i, m in enumerate(migrations)} if members else {}
+            cached = self._before[f.mdir] = (where, members)
+        where, members = cached
+        pos = where.get(id(f))
+        if pos is None:
+            return []
+        return [m for m in members if where[id(m)] < pos]
 
     def is_reported(self, f: MigrationFile) -> bool:
         # a runner's down section (layout.SectionsLayout) is reported with the file it is part of
@@ -201,7 +232,11 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
             if extra.name.endswith(".sql") and lay.classify(extra)[1] == mdir:
                 add(extra)
     ordered = sorted(lay.expand(list(files.values())), key=lambda f: f.display)
-    project = Project(config, ordered, reported)
+    # the files given one by one are the change set (pre-commit passes the staged ones); a
+    # directory given is history, its files are not
+    explicit = {Path(os.path.abspath(t)) for t in targets if not any(
+        os.path.abspath(t).startswith(os.path.join(os.path.abspath(d), "")) for d in scope_dirs)}
+    project = Project(config, ordered, reported, explicit)
     if changes is not None:
         _restrict(project, changes, scope_dirs, lay, cwd)
     return project
@@ -213,6 +248,7 @@ def _restrict(project: Project, changes: Changes, scope_dirs: list[Path], lay: l
     project.changes = changes
     changed = {_same_file_key(p) for p in changes.added | changes.modified}
     project.reported = {p for p in project.reported if _same_file_key(p) in changed}
+    project.change_set = frozenset(f.path for f in project.files if _same_file_key(f.path) in changed)
     roots = [os.path.realpath(d) for d in scope_dirs]
     for gone in sorted(changes.deleted):
         if not gone.name.endswith(".sql") or gone.exists():

@@ -55,7 +55,10 @@ class MigrationFile:
     # that split a file into sections add ``section_of``/``section_source``.
     KEEP = frozenset({"path", "display", "kind", "mdir", "name", "config", "content", "version", "date", "seq",
                       "description", "section_of", "section_source", "_statement_count", "data", "_loaded",
-                      "positions", "stat", "digest", "decodes", "from_memo", "checked"})
+                      "positions", "stat", "digest", "decodes", "from_memo", "checked", "project"})
+
+    # the ``engine.Project`` it was collected into (the schema model reads its change set), or None
+    project = None
 
     def release(self) -> None:
         """Free the parse trees and what was derived from them; a later use computes them again.

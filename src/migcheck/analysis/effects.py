@@ -40,7 +40,7 @@ from typing import Callable, Iterable
 from .._pglast import keywords as _kw
 from .._pglast import parser as _pgparser
 
-from . import pg, plpgsql
+from . import pg, plpgsql, specs
 from .._digest import blake2b
 from ..model import Statement
 
@@ -56,6 +56,9 @@ EVENT_TRIGGER, SERVER, PUBLICATION, COLLATION = "event trigger", "server", "publ
 DEFAULT_PRIVILEGES, ALL_IN_SCHEMA = "default privileges", "all in schema"
 
 RELATIONS = frozenset({TABLE, VIEW, MATVIEW, INDEX, SEQUENCE, FOREIGN_TABLE})
+# what every database has before any migration runs
+BUILTIN = frozenset({(SCHEMA, "public"), (SCHEMA, "pg_catalog"), (SCHEMA, "information_schema"),
+                     (EXTENSION, "plpgsql")})
 ROUTINES = frozenset({FUNCTION, PROCEDURE, AGGREGATE})
 TYPES = frozenset({TYPE, DOMAIN})
 # what hangs on a relation (identified by its table)
@@ -186,6 +189,7 @@ class Effect:
     recreate: bool = False  # CREATE right after a DROP ... IF EXISTS of the same object (re-create idiom)
     defn: str | None = None  # CREATE: the definition, normalised (no positions, flags or layout)
     reason: str = ""  # UNKNOWN: why
+    spec: tuple | None = None  # what the schema model needs beyond the identity (``analysis.specs``)
 
     @property
     def line(self) -> int:
@@ -556,7 +560,8 @@ def _column_extras(b: _Builder, table: Obj, cd: dict, if_not_exists: bool = Fals
 
 def _add_constraint(b: _Builder, table: Obj, con: dict, column: str | None = None, **kw) -> None:
     obj, used, guessed, refs = _constraint(con, table, column)
-    b.add(CREATE, obj, columns=used, guessed=guessed, refs=refs | {table.name}, defn=definition(con), **kw)
+    b.add(CREATE, obj, columns=used, guessed=guessed, refs=refs | {table.name}, defn=definition(con),
+          spec=specs.constraint(con, column), **kw)
 
 
 def _create_table(b: _Builder, n: dict) -> None:
@@ -570,7 +575,8 @@ def _create_table(b: _Builder, n: dict) -> None:
     refs |= {p.get("RangeVar", {}).get("relname", "") for p in parents}
     refs.discard(table.name)
     ine = bool(n.get("if_not_exists"))
-    b.add(CREATE, table, if_not_exists=ine, on=on, columns=frozenset(cols), refs=frozenset(refs))
+    b.add(CREATE, table, if_not_exists=ine, on=on, columns=frozenset(cols), refs=frozenset(refs),
+          spec=specs.table(n.get("tableElts")))
     for elt in n.get("tableElts", ()):
         if "ColumnDef" in elt:
             _column_extras(b, table, elt["ColumnDef"], ine)
@@ -581,15 +587,19 @@ def _create_table(b: _Builder, n: dict) -> None:
 def _create_table_as(b: _Builder, n: dict) -> None:
     kind = MATVIEW if n.get("objtype") == "OBJECT_MATVIEW" else TABLE
     obj = rel_obj(n.get("into", {}).get("rel"), kind, b.sp)
+    rows = not n.get("into", {}).get("skipData")
     # a materialized view depends on what its query reads; a table made AS SELECT does not
     b.add(CREATE, obj, if_not_exists=bool(n.get("if_not_exists")),
-          refs=_refs(n.get("query")) if kind == MATVIEW else frozenset())
+          refs=_refs(n.get("query")) if kind == MATVIEW else frozenset(), spec=("table", rows, ()))
+    if kind == TABLE and rows:  # its rows are copied from what the query reads
+        b.add(DATA, obj, attr="CREATE TABLE AS", spec=("data", False, specs.copied("CreateTableAsStmt", n)))
 
 
 def _select(b: _Builder, n: dict) -> None:
     if n.get("intoClause"):
         obj = rel_obj(n["intoClause"].get("rel"), TABLE, b.sp)
-        b.add(CREATE, obj)
+        b.add(CREATE, obj, spec=("table", True, ()))
+        b.add(DATA, obj, attr="SELECT INTO", spec=("data", False, specs.copied("SelectStmt", n)))
     _data(b, n)
 
 
@@ -615,7 +625,8 @@ def _index(b: _Builder, n: dict) -> None:
     shape = {k: n.get(k) for k in ("accessMethod", "indexParams", "indexIncludingParams", "whereClause",
                                    "unique", "nulls_not_distinct", "primary", "options")}
     b.add(CREATE, obj, if_not_exists=bool(n.get("if_not_exists")), on=table, columns=frozenset(used),
-          guessed=guessed, refs=_refs(n.get("indexParams")) | {table.name}, defn=definition(shape))
+          guessed=guessed, refs=_refs(n.get("indexParams")) | {table.name}, defn=definition(shape),
+          spec=specs.index(n))
 
 
 def _sequence(b: _Builder, n: dict) -> None:
@@ -799,20 +810,24 @@ def _alter_table(b: _Builder, n: dict) -> None:
             colobj = Obj(COLUMN, cd.get("colname", ""), parent=rel)
             # a column goes with its type (DROP TYPE ... CASCADE), not with what its constraints name
             b.add(CREATE, colobj, if_not_exists=bool(c.get("missing_ok")), defn=definition(cd),
-                  refs=frozenset({type_name(cd.get("typeName")).removesuffix("[]")} - {""}))
+                  refs=frozenset({type_name(cd.get("typeName")).removesuffix("[]")} - {""}),
+                  spec=specs.column(cd))
             _column_extras(b, rel, cd, bool(c.get("missing_ok")))
         elif sub == "AT_DropColumn":
             b.add(DROP, Obj(COLUMN, col, parent=rel), missing_ok=bool(c.get("missing_ok")), cascade=cascade)
         elif sub in _ALTER_COLUMN_ATTRS:
             attr = _ALTER_COLUMN_ATTRS[sub]
             value: str | None = None
+            spec: tuple | None = None
             if sub == "AT_AlterColumnType":
                 cd = (c.get("def") or {}).get("ColumnDef", {})
                 value = type_name(cd.get("typeName"), with_mods=True)
                 if _type_schema(cd.get("typeName")):
                     value = _type_schema(cd.get("typeName")) + "." + value
+                spec = ("type", specs.type_key(cd.get("typeName")))
             elif sub == "AT_ColumnDefault":
                 value = _value(c["def"]) if c.get("def") else "none"
+                spec = ("default", specs.SEQUENCE_NEXTVAL if c.get("def") and specs.calls_nextval(c["def"]) else "")
             elif sub in ("AT_SetNotNull", "AT_DropNotNull"):
                 value = "on" if sub == "AT_SetNotNull" else "off"
             elif sub in ("AT_AddIdentity", "AT_DropIdentity"):
@@ -820,7 +835,7 @@ def _alter_table(b: _Builder, n: dict) -> None:
             elif sub in ("AT_SetExpression", "AT_DropExpression"):
                 value = _value(c.get("def")) if sub == "AT_SetExpression" else "none"
             target = Obj(COLUMN, col, parent=rel) if col else rel
-            b.add(ALTER, target, attr=attr, value=value, missing_ok=table_missing_ok)
+            b.add(ALTER, target, attr=attr, value=value, missing_ok=table_missing_ok, spec=spec)
         elif sub == "AT_AddConstraint":
             con = (c.get("def") or {}).get("Constraint", {})
             if con.get("contype") == "CONSTR_NOTNULL":
@@ -833,7 +848,8 @@ def _alter_table(b: _Builder, n: dict) -> None:
                 # ADD CONSTRAINT ... USING INDEX renames the index to the constraint's name
                 idx = Obj(INDEX, con["indexname"], rel.schema)
                 b.add(RENAME, idx, new=replace(idx, name=obj.name))
-            b.add(CREATE, obj, columns=used, guessed=guessed, refs=refs | {rel.name}, defn=definition(con))
+            b.add(CREATE, obj, columns=used, guessed=guessed, refs=refs | {rel.name}, defn=definition(con),
+                  spec=specs.constraint(con))
         elif sub == "AT_DropConstraint":
             b.add(DROP, Obj(CONSTRAINT, col, parent=rel), missing_ok=bool(c.get("missing_ok")), cascade=cascade)
         elif sub == "AT_AlterConstraint":
@@ -841,7 +857,8 @@ def _alter_table(b: _Builder, n: dict) -> None:
             b.add(ALTER, Obj(CONSTRAINT, d.get("conname", ""), parent=rel), attr="deferrable",
                   value=_value({k: d.get(k) for k in ("deferrable", "initdeferred")}))
         elif sub == "AT_ValidateConstraint":
-            pass  # validating changes no definition, and cannot be undone
+            # changes no definition, and cannot be undone: an attribute the rollback need not restore
+            b.add(ALTER, Obj(CONSTRAINT, col, parent=rel), attr="validated", value="on")
         elif sub in _TRIGGER_STATE:
             b.add(ALTER, Obj(TRIGGER, col, parent=rel), attr="enabled", value=_TRIGGER_STATE[sub])
         elif sub in ("AT_AttachPartition", "AT_DetachPartition"):
@@ -1007,7 +1024,7 @@ def _data(b: _Builder, n: dict, kind: str | None = None) -> None:
                 key = (rv.get("schemaname"), rv.get("relname"), k)
                 if key not in seen:
                     seen.add(key)
-                    b.add(DATA, rel_obj(rv, TABLE, b.sp), attr=_DML[k])
+                    b.add(DATA, rel_obj(rv, TABLE, b.sp), attr=_DML[k], spec=specs.data(k, cur))
             for kk, v in cur.items():
                 if isinstance(v, (dict, list)):
                     stack.append((kk, v))
@@ -1017,12 +1034,13 @@ def _data(b: _Builder, n: dict, kind: str | None = None) -> None:
 
 def _truncate(b: _Builder, n: dict) -> None:
     for r in n.get("relations", ()):
-        b.add(DATA, rel_obj(r.get("RangeVar"), TABLE, b.sp), attr="TRUNCATE", cascade=n.get("behavior") == "DROP_CASCADE")
+        b.add(DATA, rel_obj(r.get("RangeVar"), TABLE, b.sp), attr="TRUNCATE", cascade=n.get("behavior") == "DROP_CASCADE",
+              spec=("data", True, ()))
 
 
 def _copy(b: _Builder, n: dict) -> None:
     if n.get("is_from") and n.get("relation"):
-        b.add(DATA, rel_obj(n["relation"], TABLE, b.sp), attr="COPY")
+        b.add(DATA, rel_obj(n["relation"], TABLE, b.sp), attr="COPY", spec=("data", False, ()))
 
 
 _HANDLERS = {
@@ -1243,6 +1261,15 @@ def _obj_decode(v, depth: int = 0) -> Obj | None:
                None if args is None else tuple(map(_str, args)), _str(detail))
 
 
+def _tuples(v, depth: int = 0):
+    """A spec back from JSON: lists as tuples (``analysis.specs``)."""
+    if type(v) is list:
+        if depth > 8:
+            raise ValueError("too deep")
+        return tuple(_tuples(x, depth + 1) for x in v)
+    return v
+
+
 def encode_effects(effects: list[Effect]) -> list[dict]:
     out = []
     for e in effects:
@@ -1289,6 +1316,10 @@ def decode_effects(raw) -> list[Effect]:
         for name in ("replace", "if_not_exists", "missing_ok", "cascade", "guessed", "recreate"):
             if name in kw and type(kw[name]) is not bool:
                 raise TypeError("not a flag")
+        if "spec" in kw:
+            kw["spec"] = _tuples(kw["spec"])
+            if not specs.valid(kw["spec"]):
+                raise ValueError("not a spec")
         out.append(Effect(**kw))  # an unknown field: TypeError
     return out
 
@@ -1338,12 +1369,19 @@ class Model:
 
     ``history``, when given, tells what the model cannot see: the CREATE that last defined an
     object before the first phase (from the earlier migrations), so that an index, sequence or
-    constraint the migration only renames is known to go with its table."""
+    constraint the migration only renames is known to go with its table. ``existed``, when given,
+    tells whether an object was there before the first phase (the schema model over the earlier
+    migrations): a ``CREATE ... IF NOT EXISTS`` of such an object does nothing, and nothing is
+    left for a rollback to drop. The schemas every database has (``public``) count as there."""
 
-    def __init__(self, history: Callable[[Obj], "Effect | None"] | None = None) -> None:
+    def __init__(self, history: Callable[[Obj], "Effect | None"] | None = None,
+                 existed: Callable[[Obj], bool] | None = None) -> None:
         self.entries: list[Entry] = []
         self.unknown: list[Effect] = []
         self.history = history
+        self.existed = existed
+        self._noop: set[tuple[str, int, int]] = set()  # (phase, line, column) of statements whose
+        # CREATE ... IF NOT EXISTS did nothing
 
     # lookups
     def live(self, obj: Obj) -> list[Entry]:
@@ -1465,10 +1503,26 @@ class Model:
                 else:
                     ent.replaced.setdefault(phase, eff)
             return
+        if eff.if_not_exists and not eff.replace and self._there_before(eff, phase):
+            # IF NOT EXISTS of what was already there: nothing is created (nor is anything
+            # else the same statement would have created with it: a table's constraints)
+            ent = self._new(eff.obj, True, True, phase)
+            ent.touched.add(phase)
+            if eff.stmt is not None:
+                self._noop.add((phase, eff.stmt.line, eff.stmt.column))
+            return
         ent = self._new(eff.obj, None if eff.replace else False, True, phase, eff)
         ent.created[phase] = eff
         ent.defined[phase] = eff
         ent.touched.add(phase)
+
+    def _there_before(self, eff: Effect, phase: str) -> bool:
+        obj = eff.obj
+        if (obj.kind, obj.name) in BUILTIN:
+            return True
+        if eff.stmt is not None and (phase, eff.stmt.line, eff.stmt.column) in self._noop:
+            return True
+        return self.existed is not None and self.existed(obj)
 
     @staticmethod
     def _refresh(ent: Entry, eff: Effect) -> None:
@@ -1622,10 +1676,11 @@ class Comparison:
 
 
 def compare(migration: list[Effect], rollback: list[Effect],
-            history: Callable[[Obj], "Effect | None"] | None = None) -> Comparison:
-    """Replay the migration, then the rollback: what the rollback leaves changed. ``history``:
-    see ``Model``."""
-    model = Model(history)
+            history: Callable[[Obj], "Effect | None"] | None = None,
+            existed: Callable[[Obj], bool] | None = None) -> Comparison:
+    """Replay the migration, then the rollback: what the rollback leaves changed. ``history``
+    and ``existed``: see ``Model``."""
+    model = Model(history, existed)
     model.apply(migration, "m")
     seen = len(model.unknown)
     model.apply(rollback, "r")

@@ -66,9 +66,25 @@ class History:
         """The CREATE that last defined ``obj`` before migration ``m`` (following a rename into
         its name), or None when the earlier migrations do not show one."""
         before = self.position.get(m.path, len(self.migrations))
-        return self._last(obj, (before, -1), depth)
+        found = self._last(obj, (before, -1), depth)
+        return found[1] if found is not None else None
 
-    def _last(self, obj: fx.Obj, before: tuple[int, int], depth: int) -> fx.Effect | None:
+    def existed(self, obj: fx.Obj, m) -> bool:
+        """Was ``obj`` there just before migration ``m``, as the earlier migrations show (created,
+        not dropped since)? A column counts when the table's last CREATE had it and nothing
+        dropped or added it since."""
+        before = (self.position.get(m.path, len(self.migrations)), -1)
+        found = self._last(obj, before, 0)
+        if obj.kind == fx.COLUMN and obj.parent is not None:
+            table = self._last(obj.parent, before, 0)
+            if table is not None and table[1] is not None and obj.name in table[1].columns and (
+                    found is None or found[0] < table[0]):
+                return True
+        return found is not None and found[1] is not None
+
+    def _last(self, obj: fx.Obj, before: tuple[int, int], depth: int) -> tuple[tuple[int, int], fx.Effect | None] | None:
+        """The last event before ``before`` that decides whether ``obj`` is there: ``(place, its
+        CREATE)``, or ``(place, None)`` for a DROP (or a rename away); None when there is none."""
         found = self._index().get(obj.name, ())
         # entries are in (migration, statement) order: start just before ``before`` (a bisection,
         # not a walk over every later migration's entries: that was quadratic in a large directory)
@@ -76,14 +92,17 @@ class History:
         for k in range(stop - 1, -1, -1):
             i, j, e = found[k]
             if e.op == fx.CREATE and fx.same(e.obj, obj):
-                return e
+                return (i, j), e
             if e.op == fx.DROP and fx.same(e.obj, obj):
-                return None
+                return (i, j), None
             if e.op == fx.RENAME:
                 if e.new is not None and fx.same(e.new, obj):
-                    return self._last(e.obj, (i, j), depth + 1) if depth < 5 else None
+                    if depth >= 5:
+                        return None
+                    inner = self._last(e.obj, (i, j), depth + 1)
+                    return ((i, j), inner[1]) if inner is not None else None
                 if fx.same(e.obj, obj):
-                    return None
+                    return (i, j), None
         return None
 
 
@@ -138,7 +157,8 @@ def comparison(project, m, r, reader: str | None = None, readers: frozenset = fr
         if any(not (e.op == fx.DATA and is_tracking(e.obj)) for e in r_eff):
             hist = history(project, m)
             before = (lambda obj: hist.last_create(obj, m)) if hist is not None else None
-            result = (fx.compare(m_eff, r_eff, before), m_eff, r_eff)
+            there = (lambda obj: hist.existed(obj, m)) if hist is not None else None
+            result = (fx.compare(m_eff, r_eff, before, there), m_eff, r_eff)
     pending = set(readers) - {reader}
     if pending:
         kept = result

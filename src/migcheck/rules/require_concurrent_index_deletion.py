@@ -1,18 +1,6 @@
-from ..analysis import locks, pg, safety
+from ..analysis import locks, pg, schema
 from ..registry import rule
 from ..analysis import locking as lk
-
-
-def _indexes_of_new_tables(f, st) -> set[str]:
-    """Indexes built earlier in the file on tables created earlier in the file."""
-    ctx = safety.context(f)
-    out = set()
-    for s in f.all_statements:
-        if s is st:
-            break
-        if s.kind == "IndexStmt" and s.node.get("idxname") and ctx.is_new_table(st, lk.table_of(s)):
-            out.add(s.node["idxname"])
-    return out
 
 
 @rule("require-concurrent-index-deletion", severity="warning", group="safety", kinds=("migration",),
@@ -22,9 +10,9 @@ def check(f, ctx):
     for st in f.all_statements:
         if st.kind != "DropStmt" or st.node.get("removeType") != "OBJECT_INDEX" or st.node.get("concurrent"):
             continue
-        fresh = _indexes_of_new_tables(f, st)
         names = [pg.strings(o.get("List", {}).get("items")) for o in st.node.get("objects", ())]
-        old = [n for n in names if n and n[-1] not in fresh]
+        # an index built on a table this file or change set created: no one else uses that table yet
+        old = [n for n in names if n and not schema.index_on_new_table(f, st, n[-1])]
         if not old:
             continue
         predicted = locks.statement_locks(st, version)
