@@ -12,7 +12,7 @@ from __future__ import annotations
 from . import locks, pg, safety, schema
 from ..model import Statement, walk
 from .destructive import ident, names, relation  # noqa: F401  (re-exported for the rules)
-from .specs import TypeKey, type_key  # noqa: F401  (re-exported for the rules)
+from .specs import TypeKey, binary_coercible, type_key  # noqa: F401  (re-exported for the rules)
 
 
 def version(ctx) -> int:
@@ -137,30 +137,6 @@ def type_sql(key: TypeKey | None) -> str:
     return text + ("[]" if array else "")
 
 
-def binary_coercible(old, new) -> bool:
-    """Is changing a column from type ``old`` to ``new`` a catalog-only change in PostgreSQL
-    (no rewrite, no index rebuild)? Only the well-known cases: varchar(n) to text, to varchar(m)
-    with m >= n or to unbounded varchar; text to unbounded varchar; numeric(p,s) to numeric(q,s)
-    with q >= p or unconstrained numeric; varbit(n) to a larger varbit; cidr to inet."""
-    if old is None or new is None or old[2] != new[2]:
-        return False
-    (o, om, _), (n, nm, _) = old, new
-    if old == new:
-        return True
-    if o == "varchar" and n == "text":
-        return True
-    if o in ("varchar", "text") and n == "varchar" and not nm:
-        return True
-    if o == n and o in ("varchar", "varbit") and om and nm and nm[0] >= om[0]:
-        return True
-    if o == n == "numeric":
-        if not nm:
-            return True
-        if om and len(om) == len(nm) and nm[0] >= om[0] and om[1:] == nm[1:]:
-            return True
-    return o == "cidr" and n == "inet"
-
-
 # --- what earlier migrations of the directory said -----------------------------------------
 
 def earlier_migrations(f, ctx) -> list:
@@ -197,6 +173,12 @@ def column_type(f, ctx, st: Statement, table: str, column: str) -> TypeKey | Non
     t = before(f, ctx, st, table).table(table)
     col = t.columns.get(column) if t is not None else None
     return col.type if col is not None else None
+
+
+def rewriting_type_changes(f, ctx, st: Statement) -> list[tuple[str, TypeKey | None, TypeKey | None, bool]]:
+    """``(column, old type, new type, has USING)`` of each ALTER COLUMN ... TYPE of ``st`` that
+    rewrites the table (``schema.rewriting_type_changes``; reads the project for the old types)."""
+    return schema.rewriting_type_changes(ctx.project, f, st, version(ctx))
 
 
 def validated_not_null_check(f, ctx, st: Statement, table: str, column: str) -> str | None:

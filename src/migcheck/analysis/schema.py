@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Protocol
 
 from . import effects as fx
-from . import locks, specs
+from . import locks, pg, specs
 from .specs import TypeKey
 
 FILE, CHANGE, EXISTING = "file", "change set", "existing"
@@ -106,6 +106,7 @@ class Index:
     line: int = 0
     display: str = ""
     shown: str = ""  # its table as the CREATE INDEX wrote it (schema-qualified when it was), for messages
+    claimed: str = ""  # the origin of the constraint that adopted it (ADD CONSTRAINT ... USING INDEX)
 
 
 @dataclass(slots=True)
@@ -276,6 +277,7 @@ class Catalog:
                     keys = idx.keys
                     idx.constraint = True
                     idx.primary = kind == "primary key"
+                    idx.claimed = origin
             elif kind in ("unique", "primary key", "exclude"):
                 self.indexes[obj.name] = Index(obj.name, t.name, keys, kind != "exclude", False,
                                                kind == "primary key", True, origin, line, display)
@@ -414,15 +416,15 @@ class Catalog:
                 self.objects[_key(new)] = origin
 
     def _data(self, e: fx.Effect, obj: fx.Obj, spec: Any, line: int) -> None:
-        t = self.tables.get(obj.name)
-        if t is None:
-            return
-        if e.attr in _DATA_IN:
-            if t.empty is not None:
-                t.empty = None
+        if spec is not None and spec[0] == "data" and spec[1]:  # TRUNCATE, DELETE without WHERE
+            t = self._holder(obj, EXISTING)
+            if t is not None:
+                t.empty = f"every row was deleted on line {line} ({e.attr})"
                 self.changed.add(t.name)
-        elif spec is not None and spec[0] == "data" and spec[1]:
-            t.empty = f"every row was deleted on line {line} ({e.attr})"
+            return
+        t = self.tables.get(obj.name)
+        if t is not None and e.attr in _DATA_IN and t.empty is not None:
+            t.empty = None
             self.changed.add(t.name)
 
 
@@ -630,11 +632,12 @@ def relevant(migrations: list, names: set[str], own: Iterable[fx.Effect] = ()) -
 
 
 def before(project: Any, f: Any, st: Any, names: Iterable[str]) -> Catalog:
-    """The catalog just before ``st`` for the objects ``names`` (tables, indexes: the others
-    the replay meets are there too, but not necessarily complete): the earlier migrations that
-    name them (``relevant``), then ``f`` up to ``st``. A table created by an earlier migration is
-    ``CHANGE`` when that migration is in the change set, else ``EXISTING``."""
-    own = [e for e in _effects(f) if e.stmt is not None and _pos(e.stmt) < _pos(st)]
+    """The catalog just before ``st`` (None: after the whole file) for the objects ``names``
+    (tables, indexes: the others the replay meets are there too, but not necessarily complete):
+    the earlier migrations that name them (``relevant``), then ``f`` up to ``st``. A table
+    created by an earlier migration is ``CHANGE`` when that migration is in the change set, else
+    ``EXISTING``."""
+    own = [e for e in _effects(f) if st is None or (e.stmt is not None and _pos(e.stmt) < _pos(st))]
     wanted = {unqualified(n).lower() for n in names if n}
     history = relevant(earlier(project, f), wanted, own)
     changes = {id(m) for m in project.changes_before(f)} if project is not None else set()
@@ -689,18 +692,6 @@ def copied_before(f: Any, st: Any, table: str, column: str) -> int | None:
     return None
 
 
-def guarantees_uniqueness(cat: Catalog, table: str, keys: tuple[str, ...], primary: bool = False) -> Index | None:
-    """An index of ``cat`` that makes ``keys`` of ``table`` unique (not partial, no expression):
-    a unique index, a UNIQUE or PRIMARY KEY constraint's; with ``primary``, only a primary key."""
-    want = frozenset(keys)
-    if not want or "expr" in want:
-        return None
-    for idx in cat.indexes_on(unqualified(table)):
-        if idx.unique and not idx.partial and frozenset(idx.keys) == want and (idx.primary or not primary):
-            return idx
-    return None
-
-
 # --- locks, as the model sees them ---------------------------------------------------------------
 
 def set_not_null_columns(st: Any) -> list[str]:
@@ -711,20 +702,72 @@ def set_not_null_columns(st: Any) -> list[str]:
             if c.get("AlterTableCmd", {}).get("subtype") == "AT_SetNotNull"]
 
 
-def rewrites_in_same_statement(st: Any) -> bool:
-    """Does this ALTER TABLE change a column's type (which rewrites the table unless the change is
-    binary-coercible)? Then PostgreSQL checks a SET NOT NULL of the same statement while it
-    rewrites: no scan of its own."""
-    return st.kind == "AlterTableStmt" and any(
-        c.get("AlterTableCmd", {}).get("subtype") == "AT_AlterColumnType" for c in st.node.get("cmds", ()))
+TIMESTAMPS = frozenset({"timestamp", "timestamptz"})
+# Session time zones with a fixed zero offset: timestamp <-> timestamptz is then catalog-only (12+).
+UTC = frozenset({"utc", "etc/utc", "gmt", "etc/gmt", "uct", "etc/uct", "universal", "etc/universal", "zulu",
+                 "etc/zulu", "z", "greenwich", "etc/greenwich", "gmt0", "etc/gmt0", "0", "+0", "-0", "00:00",
+                 "+00:00"})
+
+
+def _plain_using(expr: Any, column: str, new: TypeKey | None) -> bool:
+    """``USING col`` or ``USING col::newtype``: the same as no USING clause."""
+    if not expr:
+        return True
+    cast = expr.get("TypeCast")
+    if cast is not None:
+        if specs.type_key(cast.get("typeName")) != new:
+            return False
+        expr = cast.get("arg") or {}
+    ref = expr.get("ColumnRef")
+    return ref is not None and pg.strings(ref.get("fields")) == [column]
+
+
+def _utc_session(f: Any, st: Any) -> bool:
+    from . import safety
+
+    value = safety.context(f).setting(st, "timezone")
+    return value is not None and value.strip().strip("'").lower() in UTC
+
+
+def rewriting_type_changes(project: Any, f: Any, st: Any, version: int) -> list[tuple[str, TypeKey | None, TypeKey | None, bool]]:
+    """``(column, old type, new type, has USING)`` of each ALTER COLUMN ... TYPE of an ALTER
+    TABLE that rewrites the table: not a binary-coercible change of a type the migrations show
+    (varchar(n) to text, ...), nor timestamp <-> timestamptz in a UTC session (12+). An old type
+    the migrations do not show counts as rewriting."""
+    if st.kind != "AlterTableStmt":
+        return []
+    changes = [c.get("AlterTableCmd", {}) for c in st.node.get("cmds", ())
+               if c.get("AlterTableCmd", {}).get("subtype") == "AT_AlterColumnType"]
+    if not changes:
+        return []
+    table = st.node.get("relation", {}).get("relname", "")
+    t = before(project, f, st, [table]).table(table) if project is not None else None
+    out = []
+    for c in changes:
+        cd = (c.get("def") or {}).get("ColumnDef", {})
+        column = c.get("name", "")
+        new = specs.type_key(cd.get("typeName"))
+        using = not _plain_using(cd.get("raw_default"), column, new)
+        col = t.columns.get(column) if t is not None else None
+        old = col.type if col is not None else None
+        if not using and not cd.get("collClause"):
+            if specs.binary_coercible(old, new):
+                continue
+            if (version >= 12 and new and new[0] in TIMESTAMPS and not new[2] and _utc_session(f, st)
+                    and (old is None or (old[0] in TIMESTAMPS and not old[2]))):
+                continue
+        out.append((column or "?", old, new, using))
+    return out
 
 
 def proven_not_null(project: Any, f: Any, st: Any, version: int) -> dict[str, str]:
-    """The columns of this ALTER TABLE's SET NOT NULL that need no scan of their own, with why."""
+    """The columns of this ALTER TABLE's SET NOT NULL that need no scan of their own, with why:
+    the same statement rewrites the table (PostgreSQL checks NOT NULL as it writes each row), or
+    a validated CHECK proves it (12+)."""
     cols = set_not_null_columns(st)
     if not cols:
         return {}
-    if rewrites_in_same_statement(st):
+    if rewriting_type_changes(project, f, st, version):
         return {c: "checked while the same statement rewrites the table: no scan of its own" for c in cols}
     if version < 12 or project is None:
         return {}
@@ -753,3 +796,55 @@ def relation_state(f: Any, st: Any, name: str) -> State | None:
     if s is not None and s.kind == fx.INDEX:
         return provenance(f, st, s.table) if s.table else None
     return s
+
+
+# --- drops that lose nothing -------------------------------------------------------------------
+
+def _set_not_null_here(st: Any) -> set[str]:
+    return set(set_not_null_columns(st))
+
+
+def drop_loses_nothing(project: Any, f: Any, st: Any, table: str, name: str, index: bool = False) -> str | None:
+    """Why dropping constraint ``name`` of ``table`` (or, with ``index``, index ``name``) by
+    ``st`` loses no guarantee, or None when it may:
+
+    - a CHECK that only proves columns NOT NULL, once they are NOT NULL themselves (the
+      validated-CHECK route to SET NOT NULL ends with dropping it);
+    - a UNIQUE constraint, a unique index or a PRIMARY KEY the same file replaces with another
+      on the same columns (a unique index for a constraint or the reverse; a primary key only
+      by a primary key), created before or after the drop and still there at the end."""
+    cat = before(project, f, st, [table, name])
+    if index:
+        idx = cat.index(name)
+        if idx is None or not idx.unique or idx.partial:
+            return None
+        table, keys, primary = idx.table, idx.keys, idx.primary
+    else:
+        t = cat.table(table)
+        c = t.constraints.get(name) if t is not None else None
+        if t is None or c is None:
+            return None
+        if c.kind == "check":
+            if not (c.only_not_null and c.not_null):
+                return None
+            not_null = {col for col, column in t.columns.items() if column.not_null} | _set_not_null_here(st)
+            if c.not_null <= not_null:
+                cols = ", ".join(sorted(c.not_null))
+                return f"it only proved {cols} NOT NULL, which {'it is' if len(c.not_null) == 1 else 'they are'} now"
+            return None
+        if c.kind not in ("unique", "primary key"):
+            return None
+        keys, primary = c.keys, c.kind == "primary key"
+        if not keys:
+            behind = cat.index(name)
+            keys = behind.keys if behind is not None else ()
+    want = frozenset(keys)
+    if not want or "expr" in want:
+        return None
+    end = before(project, f, None, [table])
+    for idx in end.indexes_on(unqualified(table)):
+        if (idx.name != name and FILE in (idx.origin, idx.claimed) and idx.unique and not idx.partial
+                and frozenset(idx.keys) == want and (idx.primary or not primary)):
+            what = "primary key" if idx.primary else "unique constraint" if idx.constraint else "unique index"
+            return f"the {what} {idx.name} on the same columns, which this file creates, keeps them unique"
+    return None

@@ -63,6 +63,31 @@ def type_key(type_name: dict | None) -> TypeKey | None:
     return parts[-1], tuple(mods), bool(type_name.get("arrayBounds"))
 
 
+def binary_coercible(old: TypeKey | None, new: TypeKey | None) -> bool:
+    """Is changing a column from type ``old`` to ``new`` a catalog-only change in PostgreSQL
+    (no rewrite, no index rebuild)? Only the well-known cases: varchar(n) to text, to varchar(m)
+    with m >= n or to unbounded varchar; text to unbounded varchar; numeric(p,s) to numeric(q,s)
+    with q >= p or unconstrained numeric; varbit(n) to a larger varbit; cidr to inet."""
+    if old is None or new is None or old[2] != new[2]:
+        return False
+    (o, om, _), (n, nm, _) = old, new
+    if old == new:
+        return True
+    if o == "varchar" and n == "text":
+        return True
+    if o in ("varchar", "text") and n == "varchar" and not nm:
+        return True
+    if o == n and o in ("varchar", "varbit") and om and nm and nm[0] >= om[0]:
+        return True
+    if o == n == "numeric":
+        if not nm:
+            return True
+        if om and len(om) == len(nm) and nm[0] >= om[0] and om[1:] == nm[1:]:
+            return True
+    return o == "cidr" and n == "inet"
+
+
+
 def _constraints(cd: dict) -> list[dict]:
     return [c["Constraint"] for c in cd.get("constraints", ()) or () if "Constraint" in c]
 

@@ -16,6 +16,24 @@ def _tracking_only(st) -> bool:
     return False
 
 
+def _tracking_writes(statements) -> set[str]:
+    """The tracking tables (``relname``) the INSERT/UPDATE/DELETE/MERGE statements write."""
+    return {(st.node.get("relation") or {}).get("relname", "") for st in statements
+            if st.kind in ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt") and _tracking_only(st)}
+
+
+def _nothing_to_undo(migration, rollback) -> bool:
+    """The migration changed nothing (comments, queries, settings, tracking bookkeeping only), or
+    the rollback's DML on the tracking table undoes the migration's own writes to that table."""
+    if migration.read_problem or migration.problems:
+        return False  # what did not parse may be the change
+    stmts = migration.all_statements
+    if not any(pg.is_change(st) and not _tracking_only(st) for st in stmts):
+        return True
+    undone = _tracking_writes(rollback.statements)
+    return bool(undone) and undone <= _tracking_writes(stmts)
+
+
 @rule("empty-rollback", severity="error", group="rollback", kinds=("rollback",),
       summary="The rollback file has no statement that undoes anything.")
 def check(f, ctx):
@@ -41,6 +59,8 @@ def check(f, ctx):
     migration = None
     if f.version is not None and f.mdir in ctx.project.groups:
         migration = rel.pairing(ctx.project, f.mdir).versions.get(f.version)
+    if migration is not None and _nothing_to_undo(migration, f):
+        return
     undo = f"`{migration.name}`" if migration is not None else "its migration"
     yield f.hit(f"the rollback file {what}: running it undoes nothing",
                 f"Write the statements that undo {undo} (DROP ... IF EXISTS what it created, in BEGIN/COMMIT). "
