@@ -18,7 +18,7 @@ MODULES = {
     'domain_check_constraint': 4084,
     'drop_column': 3262,
     'drop_not_null': 2059,
-    'drop_object': 10484,
+    'drop_object': 10530,
     'drop_schema': 1639,
     'drop_table': 914,
     'duplicate_version': 1567,

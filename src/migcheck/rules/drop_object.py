@@ -1,4 +1,5 @@
 from ..registry import rule
+from ..analysis import idempotency as idem
 from ..analysis import pg, schema
 from ..analysis import destructive as d
 
@@ -153,7 +154,7 @@ def _alter_table(f, ctx, st, recreated):
       summary="A DROP of an index, view, function, trigger, type, constraint, sequence, policy, ... in a migration.")
 def check(f, ctx):
     statements = f.all_statements
-    recreated = d.Recreated(statements)
+    recreated = idem.Recreated(statements)
     for st in statements:
         if st.kind == "DropStmt":
             h = _drop_stmt(f, ctx, st, recreated)
