@@ -10,7 +10,7 @@ import gc
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, cast
 
 from . import layout, registry, suppress
 from .config import Config, ConfigError
@@ -203,7 +203,7 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
     seen: dict[str, Path] = {}  # by absolute path string: a sibling is looked up before a Path is made
     under_cwd = os.path.join(os.path.abspath(cwd), "")
 
-    def add(path: Path) -> Path:
+    def add(path: Path | str) -> Path:
         name = os.path.abspath(path)
         key = seen.get(name)
         if key is None:
@@ -328,6 +328,7 @@ def _call(rule: registry.Rule, target, ctx: Context, path: str, hits: list, erro
     found: list[tuple] = []  # held back until the rule ends: a deferred rule's partial hits are dropped
     try:
         func = registry.impl(rule)
+        assert func is not None  # (registry.load found every rule's function)
         for h in func(target, ctx) or ():
             found.append(_rec(h.rule_override or rule.id, h))
         hits.extend(found)
@@ -349,8 +350,8 @@ def check_file(f: MigrationFile, file_rules: list[registry.Rule], enabled, ctx: 
     if problem:
         rid, msg, where = problem
         line, col = where or (1, 1)
-        hits = [(rid, str(f.path), line, col, msg, _READ_HELP[rid], None, None)] if rid in enabled else []
-        return FileResult(hits, [], [], [], 0)  # (no statement: nothing was read, or it did not decode)
+        read_hits: list[tuple] = [(rid, str(f.path), line, col, msg, _READ_HELP[rid], None, None)] if rid in enabled else []
+        return FileResult(read_hits, [], [], [], 0)  # (no statement: nothing was read, or it did not decode)
     hits: list[tuple] = []
     errors: list[tuple] = []
     deferred: list[str] = []
@@ -360,7 +361,7 @@ def check_file(f: MigrationFile, file_rules: list[registry.Rule], enabled, ctx: 
             _call(r, f, ctx, f.display, hits, errors, deferred)
     extra: list[Hit] = []
     sups = suppress.records(f, extra)
-    return FileResult(hits, errors, sups, [_rec(h.rule_override, h) for h in extra],
+    return FileResult(hits, errors, sups, [_rec(cast(str, h.rule_override), h) for h in extra],
                       len(f.statements) if "_parsed" in f.__dict__ else None, ctx.touched, tuple(deferred))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from . import layout, source
 from ._digest import blake2b
@@ -58,7 +59,7 @@ class MigrationFile:
                       "positions", "stat", "digest", "decodes", "from_memo", "checked", "project"})
 
     # the ``engine.Project`` it was collected into (the schema model reads its change set), or None
-    project = None
+    project: Any = None
 
     def release(self) -> None:
         """Free the parse trees and what was derived from them; a later use computes them again.

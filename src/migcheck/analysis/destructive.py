@@ -5,6 +5,7 @@ messages, and the re-create idiom."""
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
 from . import pg
 from .._pglast import keywords as _keywords
@@ -35,7 +36,7 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def names(parts: list[str]) -> str:
+def names(parts: Iterable[str | None]) -> str:
     return ".".join(ident(p) for p in parts if p)
 
 

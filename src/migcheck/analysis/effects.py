@@ -174,7 +174,7 @@ class Effect:
 
     op: str  # CREATE, DROP, ALTER, RENAME, DATA, COMMENT, UNKNOWN
     obj: Obj | None  # None only for UNKNOWN
-    stmt: Statement | None = None
+    stmt: "Statement | Loc | None" = None  # a ``Loc`` in the per-file summary
     attr: str = ""  # ALTER: what changed ("type", "default", "not null", ...); DATA: the verb
     value: str | None = None  # ALTER: the new value, comparable as text (None: not comparable)
     new: Obj | None = None  # RENAME (and SET SCHEMA): the new identity
@@ -449,7 +449,7 @@ def _constraint(c: dict, table: Obj, column: str | None = None) -> tuple[Obj, fr
     used = set(cols)
     if ctype == "CONSTR_CHECK":
         used |= _expr_columns(c.get("raw_expr"))
-    refs = frozenset()
+    refs: frozenset[str] = frozenset()
     if ctype == "CONSTR_FOREIGN" and c.get("pktable"):
         refs = frozenset({c["pktable"].get("relname", "")})
     name = c.get("conname")
@@ -907,13 +907,14 @@ def _rename(b: _Builder, n: dict) -> None:
         old = Obj(ROLE, n.get("subname", ""))
         b.add(RENAME, old, new=Obj(ROLE, new))
     else:
-        old = object_of(rtype, n.get("object"), b.sp)
-        if old is not None:
-            b.add(RENAME, old, new=replace(old, name=new), missing_ok=bool(n.get("missing_ok")))
+        other = object_of(rtype, n.get("object"), b.sp)
+        if other is not None:
+            b.add(RENAME, other, new=replace(other, name=new), missing_ok=bool(n.get("missing_ok")))
 
 
 def _set_schema(b: _Builder, n: dict) -> None:
     otype = n.get("objectType", "")
+    old: Obj | None
     if n.get("relation"):
         old = rel_obj(n["relation"], _REL_KIND.get(otype, TABLE), b.sp)
     else:
@@ -1072,7 +1073,7 @@ def _search_path(st: Statement) -> str | None:
     if st.kind == "VariableSetStmt" and n.get("name") == "search_path":
         if n.get("kind") != "VAR_SET_VALUE":
             return ""
-        vals = []
+        vals: list[str] = []
         for a in n.get("args", ()):
             c = a.get("A_Const", {})
             v = c.get("sval", {}).get("sval") if "sval" in c else None
@@ -1107,10 +1108,11 @@ def _do_unknown(st: Statement, text: str) -> str | None:
                         key in ("PLpgSQL_stmt_open", "PLpgSQL_stmt_return_query") and isinstance(val, dict)
                         and val.get("dynquery")):
                     q = (val.get("query") or val.get("dynquery") or {}).get("PLpgSQL_expr", {}).get("query", "")
-                    if plpgsql.decode_literal(q) is None:
+                    literal = plpgsql.decode_literal(q)
+                    if literal is None:
                         return "dynamic SQL (EXECUTE of a string built at run time) in a DO block"
                     try:
-                        _pgparser.parse_sql_json(plpgsql.decode_literal(q)[0])
+                        _pgparser.parse_sql_json(literal[0])
                     except (_pgparser.ParseError, RecursionError, ValueError):
                         return "an EXECUTE in a DO block whose SQL does not parse"
                 if key == "PLpgSQL_stmt_call":
@@ -1454,6 +1456,8 @@ class Model:
 
     def apply(self, effects: Iterable[Effect], phase: str) -> None:
         for eff in effects:
+            if eff.obj is None and eff.op != UNKNOWN:
+                continue
             if eff.op == CREATE:
                 self._create(eff, phase)
             elif eff.op == DROP:
@@ -1466,7 +1470,9 @@ class Model:
                 self.unknown.append(eff)
 
     def _create(self, eff: Effect, phase: str) -> None:
-        live = self.live(eff.obj)
+        obj = eff.obj
+        assert obj is not None  # (only UNKNOWN has none: apply)
+        live = self.live(obj)
         if live:
             for ent in live:
                 ent.touched.add(phase)
@@ -1480,7 +1486,7 @@ class Model:
                 ent.replaced.setdefault(phase, eff)
                 self._refresh(ent, eff)
             return
-        dead = self.dead(eff.obj)
+        dead = self.dead(obj)
         if dead:
             for ent in dead:
                 ent.exists = True
@@ -1506,18 +1512,19 @@ class Model:
         if eff.if_not_exists and not eff.replace and self._there_before(eff, phase):
             # IF NOT EXISTS of what was already there: nothing is created (nor is anything
             # else the same statement would have created with it: a table's constraints)
-            ent = self._new(eff.obj, True, True, phase)
+            ent = self._new(obj, True, True, phase)
             ent.touched.add(phase)
             if eff.stmt is not None:
                 self._noop.add((phase, eff.stmt.line, eff.stmt.column))
             return
-        ent = self._new(eff.obj, None if eff.replace else False, True, phase, eff)
+        ent = self._new(obj, None if eff.replace else False, True, phase, eff)
         ent.created[phase] = eff
         ent.defined[phase] = eff
         ent.touched.add(phase)
 
     def _there_before(self, eff: Effect, phase: str) -> bool:
         obj = eff.obj
+        assert obj is not None  # (only UNKNOWN has none: apply)
         if (obj.kind, obj.name) in BUILTIN:
             return True
         if eff.stmt is not None and (phase, eff.stmt.line, eff.stmt.column) in self._noop:
@@ -1529,13 +1536,15 @@ class Model:
         ent.on, ent.columns, ent.refs, ent.guessed = eff.on, eff.columns, eff.refs, eff.guessed
 
     def _drop(self, eff: Effect, phase: str) -> None:
-        live = self.live(eff.obj)
-        if eff.obj.kind in ROUTINES and eff.obj.args is None and len(live) > 1:
+        obj = eff.obj
+        assert obj is not None  # (only UNKNOWN has none: apply)
+        live = self.live(obj)
+        if obj.kind in ROUTINES and obj.args is None and len(live) > 1:
             return  # "function name is not unique": the statement fails, nothing is dropped
         if not live:
-            if self.dead(eff.obj):
+            if self.dead(obj):
                 return  # dropped already: fails, or IF EXISTS skips it
-            live = [self._new(eff.obj, True, True, phase)]  # there before: the model had not met it
+            live = [self._new(obj, True, True, phase)]  # there before: the model had not met it
         for ent in live:
             self._kill(ent, eff, phase, direct=True)
 
@@ -1579,13 +1588,15 @@ class Model:
         return False
 
     def _alter(self, eff: Effect, phase: str) -> None:
-        live = self.live(eff.obj)
+        obj = eff.obj
+        assert obj is not None  # (only UNKNOWN has none: apply)
+        live = self.live(obj)
         if not live:
-            if self.dead(eff.obj):
+            if self.dead(obj):
                 return  # altering what is gone: fails, or IF EXISTS skips it
-            if self.created_in(eff.obj, phase):
+            if self.created_in(obj, phase):
                 return
-            live = [self._new(eff.obj, True, True, phase)]
+            live = [self._new(obj, True, True, phase)]
         for ent in live:
             ent.touched.add(phase)
             if eff.attr == "owned by":
@@ -1602,13 +1613,17 @@ class Model:
                 attrs[eff.attr] = (eff, eff.value, eff.value)
 
     def _rename(self, eff: Effect, phase: str) -> None:
-        live = self.live(eff.obj)
+        obj = eff.obj
+        assert obj is not None  # (only UNKNOWN has none: apply)
+        live = self.live(obj)
         if not live:
-            if self.dead(eff.obj):
+            if self.dead(obj):
                 return  # renaming what is gone: fails, or IF EXISTS skips it
-            live = [self._new(eff.obj, True, True, phase)]
+            live = [self._new(obj, True, True, phase)]
         new = eff.new
-        moved_schema = new.schema != eff.obj.schema
+        if new is None:
+            return
+        moved_schema = new.schema != obj.schema
         for ent in live:
             old = ent.obj
             ent.touched.add(phase)
@@ -1672,7 +1687,7 @@ class Comparison:
 
     leftovers: list[Leftover]
     unknown: list[Effect]  # rollback statements the model cannot see through
-    model: Model
+    model: Model | None  # None once the rules that read it are done with it (``rollback.comparison``)
 
 
 def compare(migration: list[Effect], rollback: list[Effect],
@@ -1773,7 +1788,7 @@ def _prune(leftovers: list[Leftover], rollback: list[Effect]) -> list[Leftover]:
             continue  # a constraint, index or sequence on a column that is itself left behind
         if l.entry is not None and l.entry.guessed and any(touches(rollback, h) for h in hs):
             continue
-        if l.what == "enum value":
+        if l.what == "enum value" and l.obj.parent is not None:
             key = l.obj.parent
             if key in enums:
                 enums[key].values += (l.obj.name,)

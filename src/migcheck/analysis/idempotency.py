@@ -197,8 +197,8 @@ def create_gaps(kind: str, node: dict, postgres_version: int = 15) -> list[Gap]:
         return [Gap(REPLACE, "CREATE LANGUAGE", "language", ident(name), _AFTER_CREATE, _REPLACE,
                     (("language", name, ""),))]
     if kind == "CreateTransformStmt" and not n.get("replace"):
-        typ = names([p for p in pg.strings((n.get("type_name") or {}).get("names")) if p != "pg_catalog"])
-        return [Gap(REPLACE, "CREATE TRANSFORM", "transform", f"FOR {typ} LANGUAGE {ident(n.get('lang', ''))}",
+        typ_name = names([p for p in pg.strings((n.get("type_name") or {}).get("names")) if p != "pg_catalog"])
+        return [Gap(REPLACE, "CREATE TRANSFORM", "transform", f"FOR {typ_name} LANGUAGE {ident(n.get('lang', ''))}",
                     _AFTER_CREATE, _REPLACE)]
     return []
 

@@ -326,7 +326,7 @@ def statement_locks(stmt: Statement, version: int = 15, proven: Mapping[str, str
     if k == "TruncateStmt":
         return [Lock(pg.rangevar(r.get("RangeVar")), ACCESS_EXCLUSIVE, note="TRUNCATE") for r in n.get("relations", ())]
     if k == "LockStmt":
-        mode = _LOCK_STMT_MODES.get(n.get("mode"), ACCESS_EXCLUSIVE)
+        mode = _LOCK_STMT_MODES.get(n.get("mode", 8), ACCESS_EXCLUSIVE)
         return [Lock(pg.rangevar(r.get("RangeVar")), mode, note="LOCK TABLE") for r in n.get("relations", ())]
     if k == "VacuumStmt":
         full = any(o.get("DefElem", {}).get("defname") == "full" for o in n.get("options", ()))

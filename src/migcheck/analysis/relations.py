@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import posixpath
 import weakref
+from typing import Any
 from dataclasses import dataclass, field
 
 from ..source import pg as pgparser  # pglast, imported on first use
@@ -29,10 +30,10 @@ from . import naming as nm
 class Pairing:
     """One migration directory: each versioned migration, the rollback files, who matches whom."""
 
-    versions: dict[str, object] = field(default_factory=dict)  # version -> first migration with it
-    entries: list[tuple[object, str]] = field(default_factory=list)  # (migration, version), path order
-    rollbacks: list[object] = field(default_factory=list)
-    by_version: dict[str, object] = field(default_factory=dict)  # rollback version -> rollback file
+    versions: dict[str, Any] = field(default_factory=dict)  # version -> first migration with it
+    entries: list[tuple[Any, str]] = field(default_factory=list)  # (migration, version), path order
+    rollbacks: list[Any] = field(default_factory=list)
+    by_version: dict[str, Any] = field(default_factory=dict)  # rollback version -> rollback file
 
 
 _PAIRINGS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -559,7 +560,7 @@ def signatures(st: Statement) -> set[tuple]:
     column of the same name. Creating a table is specific to that table."""
     k, n = st.kind, st.node
     if k == "AlterTableStmt":
-        out = set()
+        out: set[tuple] = set()
         for c in n.get("cmds", ()):
             cmd = c.get("AlterTableCmd", {})
             sub = cmd.get("subtype", "")

@@ -37,9 +37,9 @@ def _parses(f) -> bool:
     return f.read_problem is None and not f.problems
 
 
-def is_tracking(obj: fx.Obj) -> bool:
+def is_tracking(obj: fx.Obj | None) -> bool:
     """The migration tracking tables (``_migrations.schema_migrations`` and friends)."""
-    return obj.schema in rel.TRACKING_SCHEMAS or obj.name in rel.TRACKING_TABLES
+    return obj is not None and (obj.schema in rel.TRACKING_SCHEMAS or obj.name in rel.TRACKING_TABLES)
 
 
 class History:

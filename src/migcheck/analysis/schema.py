@@ -221,6 +221,7 @@ class Catalog:
 
     def _create(self, e: fx.Effect, obj: fx.Obj, spec: Any, origin: str, display: str, line: int) -> None:
         k = obj.kind
+        t: Table | None
         if k in RELATION_KINDS:
             if obj.name in self.tables and (e.if_not_exists or e.replace):
                 return  # already there: IF NOT EXISTS does nothing, OR REPLACE keeps what it is
@@ -355,6 +356,7 @@ class Catalog:
 
     def _rename(self, obj: fx.Obj, new: fx.Obj) -> None:
         k = obj.kind
+        idx: Index | None
         if k in RELATION_KINDS:
             t = self.tables.pop(obj.name, None)
             if t is None:
@@ -510,7 +512,7 @@ def replay(stream: Iterable[tuple[Iterable[fx.Effect], str, str]]) -> Timeline:
 def _timeline(f: Any) -> tuple[Timeline, int]:
     """The file's timeline and its own place (the number of change-set files before it),
     computed once per file (kept on it: ``MigrationFile.release`` drops it with its trees)."""
-    cached = f.__dict__.get("_schema_timeline")
+    cached: tuple[Timeline, int] | None = f.__dict__.get("_schema_timeline")
     if cached is not None:
         return cached
     project = getattr(f, "project", None)
@@ -562,7 +564,7 @@ def origin_words(s: State | None) -> str:
 
 # --- the full view: the catalog from the earlier migrations ----------------------------------------
 
-def earlier(project: Any, f: Any) -> list:
+def earlier(project: Any, f: Any) -> list[Any]:
     """The migrations of ``f``'s directory that run before it, in the runner's order. Only for
     migrations with a version (the naming orders them; otherwise the order is not known): those
     with an earlier version (a duplicate version is not "before")."""
@@ -610,7 +612,7 @@ def _related(effs: Iterable[fx.Effect], names: set[str]) -> set[str]:
     return out - names
 
 
-def relevant(migrations: list, names: set[str], own: Iterable[fx.Effect] = ()) -> list:
+def relevant(migrations: list[Any], names: set[str], own: Iterable[fx.Effect] = ()) -> list[Any]:
     """The migrations (in order) whose text names one of ``names`` (lower case), or a name tied to
     one (renamed into or out of it, the table of an index), found until nothing new turns up.
     Identifiers are compared in lower case in the raw text: a superset of the exact matches."""

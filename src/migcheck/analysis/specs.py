@@ -36,6 +36,7 @@ from . import pg
 # is not a constant)
 TypeKey = tuple[str, tuple[int, ...], bool]
 Spec = tuple[Any, ...]
+Node = dict[str, Any]  # a parse tree node's fields, as pglast's JSON gives them
 
 CONTYPES = {"CONSTR_PRIMARY": "primary key", "CONSTR_UNIQUE": "unique", "CONSTR_FOREIGN": "foreign key",
             "CONSTR_CHECK": "check", "CONSTR_EXCLUSION": "exclude"}
@@ -43,7 +44,7 @@ SERIALS = frozenset({"serial", "serial4", "smallserial", "serial2"})  # prefer-b
 SEQUENCE_SERIAL, SEQUENCE_IDENTITY, SEQUENCE_NEXTVAL = "filled from a sequence", "identity", "DEFAULT nextval()"
 
 
-def type_key(type_name: dict | None) -> TypeKey | None:
+def type_key(type_name: Node | None) -> TypeKey | None:
     """``(base name, type modifiers, is array)`` of a TypeName, or None when it is not plain
     (``%TYPE``, a modifier that is not a constant)."""
     if not type_name:
@@ -88,7 +89,7 @@ def binary_coercible(old: TypeKey | None, new: TypeKey | None) -> bool:
 
 
 
-def _constraints(cd: dict) -> list[dict]:
+def _constraints(cd: Node) -> list[Node]:
     return [c["Constraint"] for c in cd.get("constraints", ()) or () if "Constraint" in c]
 
 
@@ -106,7 +107,7 @@ def calls_nextval(expr: Any) -> bool:
     return False
 
 
-def sequence_fill(cd: dict) -> str:
+def sequence_fill(cd: Node) -> str:
     """How a column definition fills itself from a sequence ("" when it does not)."""
     names = [p.lower() for p in pg.strings((cd.get("typeName") or {}).get("names"))]
     if names and names[-1] in SERIALS:
@@ -123,7 +124,7 @@ _FILLS = frozenset({"CONSTR_IDENTITY", "CONSTR_GENERATED"})
 _SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
 
 
-def column(cd: dict) -> Spec:
+def column(cd: Node) -> Spec:
     """The ``("column", ...)`` spec of a ``ColumnDef``."""
     cons = _constraints(cd)
     types = {c.get("contype") for c in cons}
@@ -135,12 +136,12 @@ def column(cd: dict) -> Spec:
     return ("column", cd.get("colname", ""), key, not_null, default, sequence_fill(cd))
 
 
-def table(elts: list | None, has_rows: bool = False) -> Spec:
+def table(elts: list[Any] | None, has_rows: bool = False) -> Spec:
     cols = tuple(column(e["ColumnDef"]) for e in elts or () if "ColumnDef" in e)
     return ("table", has_rows, cols)
 
 
-def not_null_columns(expr: dict | None) -> tuple[set[str], bool]:
+def not_null_columns(expr: Node | None) -> tuple[set[str], bool]:
     """Columns a CHECK expression proves NOT NULL (``col IS NOT NULL``, alone or AND-ed), and
     whether the expression checks nothing else."""
     out: set[str] = set()
@@ -159,14 +160,14 @@ def not_null_columns(expr: dict | None) -> tuple[set[str], bool]:
     if b is not None and b.get("boolop") == "AND_EXPR":
         only = True
         for arg in b.get("args", ()):
-            cols, alone = not_null_columns(arg)
-            out |= cols
+            inner, alone = not_null_columns(arg)
+            out |= inner
             only = only and alone
         return out, only
     return out, False
 
 
-def constraint(con: dict, column: str | None = None) -> Spec:
+def constraint(con: Node, column: str | None = None) -> Spec:
     """The ``("constraint", ...)`` spec of a ``Constraint`` (``column``: the column it is
     declared on, for a column constraint)."""
     contype = CONTYPES.get(con.get("contype", ""), con.get("contype", ""))
@@ -184,7 +185,7 @@ def constraint(con: dict, column: str | None = None) -> Spec:
     return ("constraint", contype, not con.get("skip_validation"), keys, nn, only, ref, con.get("indexname") or "")
 
 
-def index(n: dict) -> Spec:
+def index(n: Node) -> Spec:
     keys = []
     for p in n.get("indexParams") or ():
         e = p.get("IndexElem", {})
@@ -242,7 +243,7 @@ def _refs(expr: Any, scope: dict[str, str], tables: list[str]) -> set[str]:
     return out
 
 
-def _select_copies(sel: dict) -> set[str]:
+def _select_copies(sel: Node) -> set[str]:
     """The columns a SELECT's target list reads, resolved against its FROM clause."""
     scope = _scope(sel.get("fromClause"))
     tables = sorted(set(scope.values()))
@@ -253,7 +254,7 @@ def _select_copies(sel: dict) -> set[str]:
     return out
 
 
-def copied(kind: str, n: dict) -> tuple[str, ...]:
+def copied(kind: str, n: Node) -> tuple[str, ...]:
     """``table.column`` (``table.*``) of the values a row change writes into another column or
     table (see the module's doc)."""
     out: set[str] = set()
@@ -282,7 +283,7 @@ def copied(kind: str, n: dict) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
-def data(kind: str, n: dict) -> Spec:
+def data(kind: str, n: Node) -> Spec:
     all_rows = kind == "TruncateStmt" or (kind == "DeleteStmt" and not n.get("whereClause")
                                           and not n.get("usingClause"))
     return ("data", all_rows, copied(kind, n) if kind in ("UpdateStmt", "InsertStmt") else ())
