@@ -172,6 +172,7 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
     lay = layout.Layout(config)
     overlay = {Path(os.path.abspath(p)): data for p, data in (overlay or {}).items()}
     targets: list[Path] = []
+    one_by_one: list[Path] = []  # files given as files, not found in a directory: the change set
     given = list(paths)
     if not given:
         dirs = [config.root / d for d in config.migrations]
@@ -195,6 +196,7 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
             targets.extend(lay.files_in(path))
         elif exists or Path(os.path.abspath(path)) in overlay:
             targets.append(path)
+            one_by_one.append(Path(os.path.abspath(path)))
         else:
             raise ConfigError(f"path not found: {p}")
     files: dict[Path, MigrationFile] = {}
@@ -234,9 +236,7 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
     ordered = sorted(lay.expand(list(files.values())), key=lambda f: f.display)
     # the files given one by one are the change set (pre-commit passes the staged ones); a
     # directory given is history, its files are not
-    explicit = {Path(os.path.abspath(t)) for t in targets if not any(
-        os.path.abspath(t).startswith(os.path.join(os.path.abspath(d), "")) for d in scope_dirs)}
-    project = Project(config, ordered, reported, explicit)
+    project = Project(config, ordered, reported, one_by_one)
     if changes is not None:
         _restrict(project, changes, scope_dirs, lay, cwd)
     return project
@@ -455,7 +455,7 @@ def _run(project: Project, config: Config, *, cache=None, jobs: int = 1) -> Resu
     from . import parallel, summaries
 
     summaries.after_miss = parallel.sibling_hook(project, rules)
-    summaries.hold(len(project.files) * (len(summaries.SHARED_KINDS) + 1))  # (+1: the lock rules' history)
+    summaries.hold(len(project.files) * (len(summaries.SHARED_KINDS) + 1))  # (+1: empty-rollback's, spare)
     try:
         if workers > 1 and project.changes is None:
             fresh, p_hits, p_errors = parallel.run(project, config, todo, file_rules, todo_project, rules, workers)

@@ -1364,6 +1364,7 @@ class Entry:
     renamed: dict = field(default_factory=dict)  # phase -> the last RENAME effect
     altered: dict = field(default_factory=dict)  # phase -> {attr: (first effect, first value, last value)}
     touched: set = field(default_factory=set)  # phases that did something to it
+    if_not_exists: bool = False  # first met as a CREATE ... IF NOT EXISTS (``Model.there_before``)
 
 
 class Model:
@@ -1382,8 +1383,6 @@ class Model:
         self.unknown: list[Effect] = []
         self.history = history
         self.existed = existed
-        self._noop: set[tuple[str, int, int]] = set()  # (phase, line, column) of statements whose
-        # CREATE ... IF NOT EXISTS did nothing
 
     # lookups
     def live(self, obj: Obj) -> list[Entry]:
@@ -1437,11 +1436,25 @@ class Model:
         """Did another object carry ``obj``'s name before the first phase?"""
         return any(e is not besides and e.existed is True and same(e.orig, obj) for e in self.entries)
 
+    def holders(self, ent: Entry) -> list[Entry]:
+        """The entries of the tables ``ent`` hangs on that its own statement created with
+        ``IF NOT EXISTS`` (a table's constraints go with the table: a no-op takes them too)."""
+        out = []
+        for h in (ent.obj.parent, ent.on):
+            if h is None:
+                continue
+            for e in self.entries:
+                if e is not ent and e.if_not_exists and e.existed is False and same(e.obj, h) and ent.created.get("m") \
+                        and e.created.get("m") and _loc(e.created["m"]) == _loc(ent.created["m"]):
+                    out.append(e)
+        return out
+
     def created_holder(self, ent: Entry) -> bool:
-        """Does ``ent`` hang on a table the first phase created, which still exists?"""
+        """Does ``ent`` hang on a table the first phase created, which still exists? (Not one its
+        ``CREATE ... IF NOT EXISTS`` found there: what hangs on that is judged on its own.)"""
         for h in (ent.obj.parent, ent.on):
             if h is not None and any(e is not ent and e.exists and e.existed is False and e.first_phase == "m"
-                                     and same(e.obj, h) for e in self.entries):
+                                     and same(e.obj, h) and not self.there_before(e) for e in self.entries):
                 return True
         return False
 
@@ -1509,27 +1522,21 @@ class Model:
                 else:
                     ent.replaced.setdefault(phase, eff)
             return
-        if eff.if_not_exists and not eff.replace and self._there_before(eff, phase):
-            # IF NOT EXISTS of what was already there: nothing is created (nor is anything
-            # else the same statement would have created with it: a table's constraints)
-            ent = self._new(obj, True, True, phase)
+        if eff.if_not_exists and not eff.replace and (obj.kind, obj.name) in BUILTIN:
+            ent = self._new(obj, True, True, phase)  # every database has it: nothing is created
             ent.touched.add(phase)
-            if eff.stmt is not None:
-                self._noop.add((phase, eff.stmt.line, eff.stmt.column))
             return
         ent = self._new(obj, None if eff.replace else False, True, phase, eff)
         ent.created[phase] = eff
         ent.defined[phase] = eff
         ent.touched.add(phase)
+        ent.if_not_exists = eff.if_not_exists and not eff.replace
 
-    def _there_before(self, eff: Effect, phase: str) -> bool:
-        obj = eff.obj
-        assert obj is not None  # (only UNKNOWN has none: apply)
-        if (obj.kind, obj.name) in BUILTIN:
-            return True
-        if eff.stmt is not None and (phase, eff.stmt.line, eff.stmt.column) in self._noop:
-            return True
-        return self.existed is not None and self.existed(obj)
+    def there_before(self, ent: Entry) -> bool:
+        """Did the object ``ent`` names exist before the first phase (``existed``, the schema
+        model over the earlier migrations)? Asked only of a ``CREATE ... IF NOT EXISTS`` that
+        would be a finding: then it created nothing."""
+        return ent.if_not_exists and self.existed is not None and self.existed(ent.orig)
 
     @staticmethod
     def _refresh(ent: Entry, eff: Effect) -> None:
@@ -1707,6 +1714,10 @@ def compare(migration: list[Effect], rollback: list[Effect],
     return Comparison(_prune(out, rollback), r_unknown, model)
 
 
+def _loc(e: Effect) -> tuple[int, int] | None:
+    return (e.stmt.line, e.stmt.column) if e.stmt is not None else None
+
+
 def _leftovers(ent: Entry, model: Model) -> list[Leftover]:
     restored = "r" in ent.created or "r" in ent.replaced
     now = ent.obj if ent.exists else None
@@ -1720,6 +1731,8 @@ def _leftovers(ent: Entry, model: Model) -> list[Leftover]:
             return []  # renamed by the rollback to the name of an object the migration dropped: its stand-in
         if model.created_holder(ent):
             return []  # hangs on a table the migration created: that table is reported, or a stand-in
+        if model.there_before(ent) or any(model.there_before(h) for h in model.holders(ent)):
+            return []  # IF NOT EXISTS of what was there before (or on a table that was): created nothing
         return [Leftover("enum value" if ent.obj.kind == ENUM_VALUE else "created", ent.orig, eff, now=now, entry=ent)]
     if restored or model.rebuilt_holder(ent):
         return []  # the rollback defines it (or the table it hangs on) anew: its definition is the rollback's

@@ -321,6 +321,11 @@ def _same_type(a: str, b: str) -> bool:
 # (``Recreated``: a DROP whose object the file creates again loses nothing).
 
 Key = tuple[str, str, str]
+# the statements create_gaps knows a key of that pg.create_key may not (ALTER TABLE: ``events``)
+_GAP_CREATES = frozenset({"AlterEnumStmt", "CreateExtensionStmt", "CreateForeignServerStmt", "CreateForeignTableStmt",
+                          "CreateFunctionStmt", "CreatePLangStmt", "CreateSchemaStmt", "CreateSeqStmt",
+                          "CreateStatsStmt", "CreateStmt", "CreateTableAsStmt", "CreateTransformStmt",
+                          "CreateTrigStmt", "CreateUserMappingStmt", "DefineStmt", "IndexStmt", "RuleStmt", "ViewStmt"})
 _EXTRA_CREATES = {"CreatePublicationStmt": lambda n: ("publication", n.get("pubname", ""), "")}
 
 
@@ -338,13 +343,16 @@ def events(st: Statement) -> list[tuple[str, Key, bool]]:
             created.add(key)
             out.append(("create", key, False))
 
-    create(pg.create_key(st))
+    key = pg.create_key(st)
+    create(key)
     if kind in _EXTRA_CREATES:
         create(_EXTRA_CREATES[kind](node))
-    # the keys create_gaps knows (collation, aggregate, statistics, ...), whatever the flags say
-    for gap in create_gaps(kind, {k: v for k, v in node.items() if k not in ("if_not_exists", "replace")}):
-        for key in gap.keys:
-            create(key)
+    if key is None and kind in _GAP_CREATES:
+        # the keys create_gaps knows (collation, aggregate, statistics, ...), whatever the flags say
+        # (where pg.create_key has one, create_gaps has no other; ALTER TABLE's are below)
+        for gap in create_gaps(kind, {k: v for k, v in node.items() if k not in ("if_not_exists", "replace")}):
+            for k in gap.keys:
+                create(k)
     if kind == "CreateStmt":
         table = _relname(node.get("relation"))
         for elt in node.get("tableElts") or ():
@@ -431,6 +439,10 @@ class Recreated:
 
     def __init__(self, statements: list[Statement]):
         self._state: dict[int, dict[int, str]] = {}  # id(stmt) -> {object index: "idiom" | "later"}
+        if not any(s.kind == "DropStmt" or (s.kind == "AlterTableStmt" and any(
+                c.get("AlterTableCmd", {}).get("subtype") == "AT_DropConstraint" for c in s.node.get("cmds") or ()))
+                for s in statements):
+            return  # nothing dropped: nothing to re-create (most files)
         steps = [events(s) for s in statements]
         creates: dict[str, list[tuple[int, Key]]] = {}  # name -> (position, key)
         for j, evs in enumerate(steps):

@@ -196,7 +196,7 @@ class Catalog:
     def apply(self, e: fx.Effect, origin: str = EXISTING, display: str = "") -> None:
         """Replay one effect. ``origin`` says where the statement runs (``FILE``, ``CHANGE`` or
         ``EXISTING``, for what it creates); ``display`` names its file (for messages)."""
-        self.changed = set()
+        self.changed.clear()
         op, obj = e.op, e.obj
         if op == fx.UNKNOWN:  # dynamic SQL, CALL, ...: it may have written any table
             for t in self.tables.values():
@@ -223,8 +223,15 @@ class Catalog:
         k = obj.kind
         t: Table | None
         if k in RELATION_KINDS:
-            if obj.name in self.tables and (e.if_not_exists or e.replace):
-                return  # already there: IF NOT EXISTS does nothing, OR REPLACE keeps what it is
+            there = self.tables.get(obj.name)
+            if there is not None and (e.if_not_exists or e.replace):
+                # already there: IF NOT EXISTS does nothing, OR REPLACE keeps what it is. Of a table
+                # met only through what altered it, this is the best account of its columns there is
+                if not there.known and not there.display and spec is not None and spec[0] == "table":
+                    for c in spec[2]:
+                        there.columns[c[1]] = Column(c[1], c[2], c[3], c[4], c[5])
+                    self.changed.add(obj.name)
+                return
             t = Table(obj.name, obj.schema, k, origin, display, line)
             if spec is not None and spec[0] == "table":
                 for c in spec[2]:
@@ -582,10 +589,10 @@ def earlier(project: Any, f: Any) -> list[Any]:
     return out
 
 
-_LOWER: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
+_LOWER: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()  # (lowered)
 
 
-def _lowered(m: Any) -> str:
+def lowered(m: Any) -> str:
     text = _LOWER.get(m)
     if text is None:
         loaded = "_loaded" in m.__dict__
@@ -624,7 +631,7 @@ def relevant(migrations: list[Any], names: set[str], own: Iterable[fx.Effect] = 
         for m in migrations:
             if id(m) in keep or m.read_problem:
                 continue
-            text = _lowered(m)
+            text = lowered(m)
             if any(n in text for n in todo):
                 keep[id(m)] = m
                 found |= _related(_effects(m), names)

@@ -107,12 +107,12 @@ def calls_nextval(expr: Any) -> bool:
     return False
 
 
-def sequence_fill(cd: Node) -> str:
+def sequence_fill(cd: Node, cons: list[Node] | None = None) -> str:
     """How a column definition fills itself from a sequence ("" when it does not)."""
     names = [p.lower() for p in pg.strings((cd.get("typeName") or {}).get("names"))]
     if names and names[-1] in SERIALS:
         return SEQUENCE_SERIAL
-    for con in _constraints(cd):
+    for con in _constraints(cd) if cons is None else cons:
         if con.get("contype") == "CONSTR_IDENTITY":
             return SEQUENCE_IDENTITY
         if con.get("contype") == "CONSTR_DEFAULT" and calls_nextval(con.get("raw_expr")):
@@ -133,7 +133,7 @@ def column(cd: Node) -> Spec:
     default = bool(types & _FILLS) or (key is not None and key[0] in _SERIAL_TYPES) or any(
         c.get("contype") == "CONSTR_DEFAULT" and not (c.get("raw_expr") or {}).get("A_Const", {}).get("isnull")
         for c in cons)
-    return ("column", cd.get("colname", ""), key, not_null, default, sequence_fill(cd))
+    return ("column", cd.get("colname", ""), key, not_null, default, sequence_fill(cd, cons))
 
 
 def table(elts: list[Any] | None, has_rows: bool = False) -> Spec:

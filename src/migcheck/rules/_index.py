@@ -23,7 +23,7 @@ MODULES = {
     'drop_table': 914,
     'duplicate_version': 1567,
     'empty_migration': 755,
-    'empty_rollback': 3403,
+    'empty_rollback': 3805,
     'encoding_error': 294,
     'file_naming': 6953,
     'file_too_large': 422,

@@ -1,3 +1,4 @@
+from .. import summaries
 from ..analysis import pg
 from ..registry import rule
 from ..analysis import relations as rel
@@ -22,16 +23,24 @@ def _tracking_writes(statements) -> set[str]:
             if st.kind in ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt") and _tracking_only(st)}
 
 
+def _what_it_changes(m) -> tuple[bool, frozenset[str]]:
+    """(does migration ``m`` change anything beyond the tracking bookkeeping, the tracking tables
+    it writes); memoised on its bytes (``migcheck.summaries``: a pool frees the trees it parsed)."""
+    if m.read_problem or m.problems:
+        return True, frozenset()  # what did not parse may be the change
+    stmts = m.all_statements
+    return (any(pg.is_change(st) and not _tracking_only(st) for st in stmts),
+            frozenset(_tracking_writes(stmts)))
+
+
 def _nothing_to_undo(migration, rollback) -> bool:
     """The migration changed nothing (comments, queries, settings, tracking bookkeeping only), or
     the rollback's DML on the tracking table undoes the migration's own writes to that table."""
-    if migration.read_problem or migration.problems:
-        return False  # what did not parse may be the change
-    stmts = migration.all_statements
-    if not any(pg.is_change(st) and not _tracking_only(st) for st in stmts):
+    changes, writes = summaries.summary(migration, "changes", _what_it_changes)
+    if not changes:
         return True
     undone = _tracking_writes(rollback.statements)
-    return bool(undone) and undone <= _tracking_writes(stmts)
+    return bool(undone) and undone <= writes
 
 
 @rule("empty-rollback", severity="error", group="rollback", kinds=("rollback",),
