@@ -133,7 +133,7 @@ class History:
                 return (i, j), None
             if e.op == fx.RENAME:
                 if e.new is not None and fx.same(e.new, obj):
-                    if depth >= 5:
+                    if depth >= 5 or e.obj is None:
                         return None
                     inner = self._last(e.obj, (i, j), depth + 1, also)
                     return ((i, j), inner[1]) if inner is not None else None

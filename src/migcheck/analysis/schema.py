@@ -149,6 +149,14 @@ class Table:
         return None
 
 
+def _rename_in(items: dict[str, Any], old: str, new: str) -> Any:
+    """Move ``items[old]`` (a Table, Index, Column or Constraint) to its new name."""
+    item = items.pop(old)
+    item.name = new
+    items[new] = item
+    return item
+
+
 def _key(obj: fx.Obj) -> tuple[str, str, str]:
     """The catalog key of any other object: (namespace, the table it hangs on, name)."""
     parent = obj.parent.name if obj.parent is not None else ""
@@ -365,11 +373,10 @@ class Catalog:
         k = obj.kind
         idx: Index | None
         if k in RELATION_KINDS:
-            t = self.tables.pop(obj.name, None)
-            if t is None:
+            if obj.name not in self.tables:
                 return
-            t.name, t.schema = new.name, new.schema or t.schema
-            self.tables[t.name] = t
+            t = _rename_in(self.tables, obj.name, new.name)
+            t.schema = new.schema or t.schema
             for idx in self.indexes.values():
                 if idx.table == obj.name:
                     idx.table = t.name
@@ -378,24 +385,18 @@ class Catalog:
                     self.changed.add(idx.name)
             self.changed |= {obj.name, t.name}
         elif k == fx.INDEX:
-            idx = self.indexes.pop(obj.name, None)
-            if idx is None:
+            if obj.name not in self.indexes:
                 return
-            idx.name = new.name
-            self.indexes[new.name] = idx
+            idx = _rename_in(self.indexes, obj.name, new.name)
             t = self.tables.get(idx.table)
             if idx.constraint and t is not None and obj.name in t.constraints:
-                c = t.constraints.pop(obj.name)
-                c.name = new.name
-                t.constraints[new.name] = c
+                _rename_in(t.constraints, obj.name, new.name)
             self.changed |= {obj.name, new.name}
         elif k == fx.COLUMN and obj.parent is not None:
             t = self.tables.get(obj.parent.name)
             if t is None or obj.name not in t.columns:
                 return
-            col = t.columns.pop(obj.name)
-            col.name = new.name
-            t.columns[new.name] = col
+            _rename_in(t.columns, obj.name, new.name)
 
             def swap(names: Iterable[str]) -> tuple[str, ...]:
                 return tuple(new.name if n == obj.name else n for n in names)
@@ -411,13 +412,9 @@ class Catalog:
             t = self.tables.get(obj.parent.name)
             if t is None or obj.name not in t.constraints:
                 return
-            c = t.constraints.pop(obj.name)
-            c.name = new.name
-            t.constraints[new.name] = c
-            idx = self.indexes.pop(obj.name, None)
-            if idx is not None:
-                idx.name = new.name
-                self.indexes[new.name] = idx
+            _rename_in(t.constraints, obj.name, new.name)
+            if obj.name in self.indexes:
+                _rename_in(self.indexes, obj.name, new.name)
             self.changed.add(t.name)
         else:
             origin = self.objects.pop(_key(obj), None)

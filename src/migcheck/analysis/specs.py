@@ -31,6 +31,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import pg
+from ..model import walk
+from .relations import rangevars
 
 # (base type name, integer type modifiers, is an array); None: not plain (%TYPE, a modifier that
 # is not a constant)
@@ -94,17 +96,8 @@ def _constraints(cd: Node) -> list[Node]:
 
 
 def calls_nextval(expr: Any) -> bool:
-    stack = [expr]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, dict):
-            call = cur.get("FuncCall")
-            if call is not None and (pg.strings(call.get("funcname"))[-1:] or [""])[0].lower() == "nextval":
-                return True
-            stack.extend(v for v in cur.values() if isinstance(v, (dict, list)))
-        elif isinstance(cur, list):
-            stack.extend(cur)
-    return False
+    return any(kind == "FuncCall" and (pg.strings(fields.get("funcname"))[-1:] or [""])[0].lower() == "nextval"
+               for kind, fields in walk({"e": expr}))
 
 
 def sequence_fill(cd: Node, cons: list[Node] | None = None) -> str:
@@ -199,19 +192,12 @@ def index(n: Node) -> Spec:
 def _scope(node: Any) -> dict[str, str]:
     """Alias (or name) -> table name of every relation a statement reads (``RangeVar``s)."""
     out: dict[str, str] = {}
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, dict):
-            if "relname" in cur and "relpersistence" in cur:
-                name = cur["relname"]
-                out[name] = name
-                alias = (cur.get("alias") or {}).get("aliasname")
-                if alias:
-                    out[alias] = name
-            stack.extend(v for v in cur.values() if isinstance(v, (dict, list)))
-        elif isinstance(cur, list):
-            stack.extend(cur)
+    for rv in rangevars(node):
+        name = rv["relname"]
+        out[name] = name
+        alias = (rv.get("alias") or {}).get("aliasname")
+        if alias:
+            out[alias] = name
     return out
 
 
@@ -219,27 +205,21 @@ def _refs(expr: Any, scope: dict[str, str], tables: list[str]) -> set[str]:
     """``table.column`` of the column references in ``expr``: a qualified one by its alias, an
     unqualified one once per table in ``tables`` (any of them may hold it)."""
     out: set[str] = set()
-    stack = [expr]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, dict):
-            ref = cur.get("ColumnRef")
-            if ref is not None:
-                fields = ref.get("fields") or []
-                star = bool(fields) and isinstance(fields[-1], dict) and "A_Star" in fields[-1]
-                names = pg.strings(fields)
-                if star:
-                    col, qual = "*", (names[-1] if names else None)
-                else:
-                    col, qual = (names[-1] if names else ""), (names[-2] if len(names) >= 2 else None)
-                if qual is not None:
-                    if qual in scope:
-                        out.add(f"{scope[qual]}.{col}")
-                elif col:
-                    out.update(f"{t}.{col}" for t in tables)
-            stack.extend(v for v in cur.values() if isinstance(v, (dict, list)))
-        elif isinstance(cur, list):
-            stack.extend(cur)
+    for kind, ref in walk({"e": expr}):
+        if kind != "ColumnRef":
+            continue
+        fields = ref.get("fields") or []
+        star = bool(fields) and isinstance(fields[-1], dict) and "A_Star" in fields[-1]
+        names = pg.strings(fields)
+        if star:
+            col, qual = "*", (names[-1] if names else None)
+        else:
+            col, qual = (names[-1] if names else ""), (names[-2] if len(names) >= 2 else None)
+        if qual is not None:
+            if qual in scope:
+                out.add(f"{scope[qual]}.{col}")
+        elif col:
+            out.update(f"{t}.{col}" for t in tables)
     return out
 
 
