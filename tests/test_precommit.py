@@ -144,7 +144,7 @@ def test_hook_definition():
     assert hook["entry"] == "migcheck check"
     assert hook["language"] == "python"
     assert hook["types"] == ["sql"]
-    assert hook["require_serial"] is False
+    assert hook["require_serial"] is True  # one process: one detection line, one summary (migcheck has its own pool)
 
 
 def test_try_repo_fails_on_a_bad_migration(tmp_path, hook_repo):
@@ -219,3 +219,28 @@ def test_run_on_named_files(project, pre_commit_home):
     out = output(proc)
     assert proc.returncode == 1, out
     assert f"{rel}:1:1: error[missing-rollback-file]" in out
+
+
+def test_all_files_gives_one_detection_line_and_one_summary(tmp_path, hook_repo, pre_commit_home):
+    """`pre-commit run --all-files` on a large diesel repository: pre-commit would start one hook
+    process per slice of the files (one per CPU), each printing its own detection line and its own
+    partial summary; with require_serial there is one of each."""
+    import yaml
+
+    root = tmp_path / "diesel"
+    root.mkdir()
+    git(root, "init", "-q")
+    for i in range(1, 41):
+        d = f"migrations/2024-01-01-{i:06d}_create_t{i}"
+        write(root, f"{d}/up.sql", f"CREATE TABLE t{i} (id bigint PRIMARY KEY);\n")
+        write(root, f"{d}/down.sql", f"DROP TABLE t{i};\n")
+    path, rev = hook_repo
+    config = {"repos": [{"repo": str(path), "rev": rev, "hooks": [{"id": "migcheck"}]}]}
+    (root / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "migrations")
+    proc = pre_commit(root, pre_commit_home, "run", "--all-files", "--color", "never", "--verbose")
+    out = output(proc)
+    assert proc.returncode == 0, out
+    assert out.count("migcheck: detected diesel layout") == 1, out
+    assert out.count(" in 80 files") == 1 and out.count(" files\n") == 1, out

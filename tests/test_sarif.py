@@ -207,3 +207,21 @@ def test_diff_findings_validate(project, capsys):
     (r,) = doc["runs"][0]["results"]
     assert r["ruleId"] == "modified-migration"
     assert r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "migrations/20250101_001_a.sql"
+
+
+def test_partial_fingerprints_survive_moved_lines_and_stay_valid(proj, capsys):
+    _, doc = sarif(capsys, "migrations")
+    validate(doc)
+    results = doc["runs"][0]["results"]
+    prints = [r["partialFingerprints"]["migcheck/v1"] for r in results]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", p) for p in prints) and len(set(prints)) == len(prints)
+    # lines inserted above every finding of a file: the same fingerprints, at other lines
+    p = proj / "migrations/20251022_001_bad.sql"
+    p.write_text("-- a note\n\n" + p.read_text())
+    _, moved = sarif(capsys, "migrations")
+    validate(moved)
+    key = lambda r: (r["ruleId"], r["partialFingerprints"]["migcheck/v1"])  # noqa: E731
+    assert sorted(map(key, moved["runs"][0]["results"])) == sorted(map(key, results))
+    lines = {r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in moved["runs"][0]["results"]
+             if "bad" in r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]}
+    assert min(lines) >= 3

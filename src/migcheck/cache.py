@@ -27,7 +27,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__, summaries
+from . import __version__, summaries, suppress
 from ._digest import blake2b
 
 FORMAT = 1
@@ -212,6 +212,8 @@ class Cache:
             project = self._project
             files = [f"{f.path}\0{self._key(f) or 'unreadable'}" for f in project.files]
             files += [f"deleted\0{f.path}" for f in project.deleted]
+            # other databases' files the layout left out: whether a pop file is a placeholder reads them
+            files += [f"skipped\0{p}" for p in getattr(project, "skipped_files", ())]
             shown = "".join("1" if project.is_reported(f) else "0" for f in project.files)
             content = blake2b("\n".join(files).encode(), digest_size=16)
             self._content_fp = content.hexdigest()
@@ -225,17 +227,18 @@ class Cache:
 
         entry = self.files.get(str(f.path))
         key = self._key(f)
-        if key is None or not isinstance(entry, list) or len(entry) != 7 or entry[0] != key:
+        if key is None or not isinstance(entry, list) or len(entry) != 8 or entry[0] != key:
             return None
         try:
-            _, hits, sups, sup_hits, statements, contextual, fp = entry
+            _, hits, sups, sup_hits, statements, contextual, fp, locks = entry
             if contextual and fp != self._fingerprint(reported=False):
                 return None
-            if not (_rows(hits, 8) and _rows(sups, 8) and _rows(sup_hits, 8)
-                    and all(type(s[1]) is list for s in sups)):
+            if not (_rows(hits, 8) and _rows(sups, suppress.WIDTH) and _rows(sup_hits, 8)
+                    and all(type(s[1]) is list for s in sups) and type(locks) is dict
+                    and all(_rows(c, 6) for c in locks.values())):
                 return None  # a hand-edited or damaged entry: checked again
             # the JSON lists as they are: engine.assemble unpacks a list as it does a tuple
-            return FileResult(hits, [], sups, sup_hits, statements, bool(contextual))
+            return FileResult(hits, [], sups, sup_hits, statements, bool(contextual), locks=locks)
         except (TypeError, ValueError, IndexError):
             return None
 
@@ -245,7 +248,7 @@ class Cache:
             return
         fp = self._fingerprint(reported=False) if result.contextual else None
         self.files[str(f.path)] = [key, result.hits, result.sups, result.sup_hits, result.statements,
-                                   result.contextual, fp]
+                                   result.contextual, fp, result.locks]
         self.dirty = True
 
     # --- project rules -------------------------------------------------------------------

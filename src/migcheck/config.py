@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import functools
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -47,6 +49,22 @@ class Config:
     max_file_size: int | None = 10 << 20  # bytes; a larger file is file-too-large, not read (None: no limit)
     dialect: str = "postgres"  # or a sqlglot dialect name (migcheck.dialects, docs/dialects.md)
     preset: str | None = None  # a runner preset (migcheck.presets, docs/presets.md); None: guidelines, not pinned
+    # every migration needs its rollback (missing-rollback-file on each); False: said once per
+    # directory; None: as the preset has it (required by the guidelines, diesel, sqitch, popx)
+    require_rollback: bool | None = None
+    # files not checked (globs, as ruff's ``exclude`` + ``extend-exclude``): still read by the
+    # cross-file rules, never reported on
+    exclude: tuple[str, ...] = ()
+    # (glob, rule ids) pairs: those rules' findings are dropped on the matching files
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # the baseline file (migcheck.baseline): None, ``migcheck-baseline.json`` beside the
+    # configuration; a path relative to it; False: none
+    baseline: str | bool | None = None
+    # The production snapshot (docs/stats.md): None: the default path, used when it exists; a
+    # path: it must exist; False: none. Applied when findings are assembled, so (like ``risk``,
+    # the thresholds, field names as in RISK_KEYS) it is no part of the cache key: not in repr.
+    stats: str | bool | None = field(default=None, repr=False)
+    risk: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def with_cli(self, *, select=None, ignore=None, fail_on=None, preset=None) -> "Config":
         changes: dict[str, Any] = {}
@@ -71,8 +89,8 @@ class Config:
         else:
             chosen = set()
             for name in self.select:
-                if name in registry.GROUPS:
-                    chosen |= {rid for rid, r in rules.items() if r.group == name}
+                if name in registry.GROUPS:  # its rules that are on by default: one that is off is named
+                    chosen |= {rid for rid, r in rules.items() if r.group == name and r.enabled}
                 else:
                     chosen.add(registry.resolve(name))
             chosen |= ALWAYS_ON
@@ -92,13 +110,71 @@ class Config:
             chosen = dialects.restrict(chosen, self.dialect, self.select)
         return {rid: rules[rid] for rid in sorted(chosen)}
 
+    def rollback_required(self) -> bool:
+        """Does every migration need its rollback (``require-rollback``, else the preset's rule)?"""
+        if self.require_rollback is not None:
+            return self.require_rollback
+        from . import presets
+
+        return presets.get(self.preset if self.preset in presets.PRESETS else None).downs == "required"
+
     def severity_of(self, rule: registry.Rule) -> str:
         return self.severity.get(rule.id, rule.severity)
+
+    def excluded(self, path: Path | str) -> bool:
+        """Is the file at ``path`` (absolute) excluded from the check (``exclude``/``extend-exclude``)?"""
+        return bool(self.exclude) and _matcher(self.exclude, str(self.root))(os.fspath(path))
+
+    def ignored_rules(self, path: Path | str) -> frozenset[str]:
+        """The rule ids ``per-file-ignores`` turns off for the file at ``path`` (absolute)."""
+        if not self.per_file_ignores:
+            return frozenset()
+        out: set[str] = set()
+        for pattern, ids in self.per_file_ignores:
+            if _matcher((pattern,), str(self.root))(os.fspath(path)):
+                out.update(ids)
+        return frozenset(out)
+
+    def baseline_path(self) -> Path | None:
+        """Where the baseline file is (it need not exist), or None when ``baseline = false``."""
+        if self.baseline is False:
+            return None
+        return self.root / (self.baseline if isinstance(self.baseline, str) else DEFAULT_BASELINE)
+
+
+DEFAULT_BASELINE = "migcheck-baseline.json"
+
+
+@functools.lru_cache(maxsize=256)
+def _matcher(patterns: tuple[str, ...], root: str):
+    """A predicate on absolute paths for ruff-style globs: a pattern without ``/`` matches any one
+    part of the path (a directory or the file name: ``legacy``, ``2019*.sql``); one with ``/``
+    matches the path relative to ``root`` or one of its directories (``migrations/2019*``,
+    ``db/legacy/**``). ``*`` also matches ``/``, as in ruff (globset)."""
+    names = [fnmatch.translate(p) for p in patterns if "/" not in p.strip("/")]
+    paths = [fnmatch.translate(p.strip("/").removeprefix("./")) for p in patterns if "/" in p.strip("/")]
+    name_re = re.compile("|".join(names)) if names else None
+    path_re = re.compile("|".join(paths)) if paths else None
+    root_dir = os.path.join(root, "")
+
+    def match(path: str) -> bool:
+        path = os.path.abspath(path)
+        rel = path[len(root_dir):] if path.startswith(root_dir) else path.lstrip(os.sep)
+        parts = rel.split(os.sep)
+        if name_re is not None and any(name_re.match(part) for part in parts):
+            return True
+        if path_re is not None:
+            for i in range(1, len(parts) + 1):
+                if path_re.match("/".join(parts[:i])):
+                    return True
+        return False
+
+    return match
 
 
 # Unreadable or unparsable files must never pass silently: these run whatever --select says
 # (an explicit --ignore / ignore still turns them off).
-ALWAYS_ON = frozenset({"parse-error", "encoding-error", "unreadable-file", "file-too-large"})
+ALWAYS_ON = frozenset({"parse-error", "encoding-error", "unreadable-file", "file-too-large", "unrendered-template"})
 
 
 def _rule_list(value: Any, where: str) -> list[str]:
@@ -108,16 +184,80 @@ def _rule_list(value: Any, where: str) -> list[str]:
         items = list(value)
     else:
         raise ConfigError(f"{where} must be a list of rule ids")
+    out: list[str] = []
     for item in items:
-        if item not in registry.GROUPS and registry.resolve(item) is None:
-            raise ConfigError(f"{where}: unknown rule id '{item}' (see `migcheck rules`)")
-    return items
+        if item in registry.GROUPS:
+            out.append(item)
+            continue
+        canon = registry.expand(item)  # an alias or another tool's id: the rules it stands for
+        if not canon:
+            raise ConfigError(f"{where}: {registry.unknown(item, registry.GROUPS)}")
+        out.extend(c for c in canon if c not in out)
+    return out
 
+
+def _globs(value: Any, where: str) -> list[str]:
+    """A list of glob patterns (``exclude``, ``extend-exclude``, the keys of ``per-file-ignores``)."""
+    if isinstance(value, str) or not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where} must be a list of glob patterns such as [\"migrations/2019*\", \"legacy\"]")
+    for v in value:
+        if os.path.isabs(v) or v.startswith(".."):
+            raise ConfigError(f"{where}: {v!r}: write the pattern relative to the configuration file "
+                              "(absolute paths and .. are not matched)")
+    return [v.strip() for v in value]
+
+
+def _expand_groups(names: list[str]) -> set[str]:
+    """Rule ids and group names -> canonical rule ids."""
+    out: set[str] = set()
+    for name in names:
+        if name in registry.GROUPS:
+            out |= {rid for rid, r in registry.load().items() if r.group == name}
+        else:
+            out.update(registry.expand(name))
+    return out
+
+
+# The newest `postgres-version`: 19 for what a rule advises there (REPACK ... CONCURRENTLY); the
+# parser is PostgreSQL 18's (pglast 8), so syntax new in 19 is still a parse-error.
+MAX_POSTGRES_VERSION = 19
 
 KEYS = {
     "migrations", "rollback", "naming", "sequence", "header", "changelog", "select", "ignore",
-    "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size",
+    "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size", "require-rollback", "stats",
+    "risk",
+    "exclude", "extend-exclude", "per-file-ignores", "baseline",
 }
+
+# [risk] (docs/stats.md): key -> kind of value. The defaults live with the logic (migcheck.analysis.risk).
+RISK_KEYS = {
+    "large-rows": "count", "large-size": "size", "busy-writes": "rate", "busy-reads": "rate",
+    "small-rows": "count", "small-size": "size", "idle-writes": "rate", "idle-reads": "rate",
+    "max-lock-seconds": "rate", "high": "level", "low": "level",
+}
+
+
+def _risk(value: Any, where: str) -> dict[str, Any]:
+    """``[risk]``: thresholds as ``{"large_rows": 1000000, ...}`` (only the keys given)."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: 'risk' must be a table of thresholds (docs/stats.md)")
+    out: dict[str, Any] = {}
+    for key, v in value.items():
+        kind = RISK_KEYS.get(key)
+        if kind is None:
+            raise ConfigError(f"{where}: unknown key 'risk.{key}' (known keys: {', '.join(sorted(RISK_KEYS))})")
+        name = f"'risk.{key}'"
+        if kind == "size":
+            out[key.replace("-", "_").replace("size", "bytes")] = _size(v, where, name, allow_false=False)
+            continue
+        if kind == "level":
+            if v not in LEVELS:
+                raise ConfigError(f"{where}: {name} must be one of {', '.join(LEVELS)}, not {v!r}")
+        elif isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or (kind == "count" and not isinstance(v, int)):
+            what = "a whole number >= 0" if kind == "count" else "a number >= 0"
+            raise ConfigError(f"{where}: {name} must be {what}, not {v!r}")
+        out[key.replace("-", "_")] = float(v) if kind == "rate" else v
+    return out
 
 
 def _preset_changes(cfg: "Config", value: Any, where: str, explicit_dirs: bool) -> dict[str, Any]:
@@ -125,7 +265,7 @@ def _preset_changes(cfg: "Config", value: Any, where: str, explicit_dirs: bool) 
     was configured (``explicit_dirs``)."""
     from . import presets
 
-    if not isinstance(value, str) or value not in presets.PRESETS:
+    if not isinstance(value, str) or value not in presets.NAMES:
         raise ConfigError(f"{where}: unknown preset {value!r} (known presets: {', '.join(presets.NAMES)})")
     changes: dict[str, Any] = {"preset": value}
     if not explicit_dirs:
@@ -133,31 +273,35 @@ def _preset_changes(cfg: "Config", value: Any, where: str, explicit_dirs: bool) 
     return changes
 
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*$", re.I)
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB)?\s*$", re.I)
 
 
-def _size(value: Any, where: str) -> int | None:
+def _size(value: Any, where: str, name: str = "'max-file-size'", allow_false: bool = True) -> int | None:
     """``max-file-size``: bytes as an integer, a string such as "10MB" / "512KB", or false (no limit)."""
-    if value is False:
+    if value is False and allow_false:
         return None
     m = _SIZE.match(value) if isinstance(value, str) else None
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
     if m and float(m.group(1)) > 0:
-        factor = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}[(m.group(2) or "B").upper()]
+        factor = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}[(m.group(2) or "B").upper()]
         return int(float(m.group(1)) * factor)
-    raise ConfigError(f"{where}: 'max-file-size' must be a size such as \"10MB\", \"512KB\" or a number of bytes "
-                      f"(or false for no limit), not {value!r}")
+    raise ConfigError(f"{where}: {name} must be a size such as \"10MB\", \"512KB\" or a number of bytes"
+                      + (" (or false for no limit)" if allow_false else "") + f", not {value!r}")
 
 
 def find_config(start: Path) -> Path | None:
     """The nearest migcheck.toml, or pyproject.toml with a [tool.migcheck] table, from ``start`` up."""
     for d in (start, *start.parents):
+        try:  # a directory we may not search (check reports its files as unreadable-file): look above
+            here = (d / "migcheck.toml").is_file(), (d / "pyproject.toml").is_file()
+        except OSError:
+            continue
         cand = d / "migcheck.toml"
-        if cand.is_file():
+        if here[0]:
             return cand
         cand = d / "pyproject.toml"
-        if cand.is_file():
+        if here[1]:
             try:
                 data = tomllib.loads(cand.read_text(encoding="utf-8"))
             except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
@@ -165,6 +309,28 @@ def find_config(start: Path) -> Path | None:
             if "migcheck" in data.get("tool", {}):
                 return cand
     return None
+
+
+def for_paths(paths, cwd: Path | None = None, explicit: Path | None = None) -> list[tuple[Config, list[str]]]:
+    """The configuration of each path, as ruff finds it: the nearest migcheck.toml or pyproject.toml
+    with [tool.migcheck] up from the path itself (a file: from its directory), not from the working
+    directory; a path with none above it takes the working directory's. Paths under the same
+    configuration form one group, in the order given: ``[(config, paths)]``. ``explicit``
+    (``--config``) applies to every path; no path: the working directory's configuration."""
+    cwd = cwd or Path.cwd()
+    paths = list(paths)
+    if explicit is not None or not paths:
+        return [(load(explicit, cwd), paths)]
+    groups: dict[Path | None, list[str]] = {}
+    for p in paths:
+        start = Path(p) if Path(p).is_absolute() else cwd / p
+        try:
+            if not start.is_dir():
+                start = start.parent
+        except OSError:
+            start = start.parent
+        groups.setdefault(find_config(Path(os.path.abspath(start))), []).append(p)
+    return [(load(source, cwd) if source is not None else load(None, cwd), group) for source, group in groups.items()]
 
 
 def load(path: Path | None = None, cwd: Path | None = None) -> Config:
@@ -255,29 +421,62 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         value = typed("severity", dict, "a table of rule id = level")
         sev = {}
         for rid, level in value.items():
-            canon = registry.resolve(rid)
-            if canon is None:
-                raise ConfigError(f"{where}: 'severity': unknown rule id '{rid}' (see `migcheck rules`)")
+            canon = registry.expand(rid)
+            if not canon:
+                raise ConfigError(f"{where}: 'severity': {registry.unknown(rid)}")
             if level not in LEVELS:
                 raise ConfigError(f"{where}: 'severity.{rid}' must be one of {', '.join(LEVELS)}, not {level!r}")
-            sev[canon] = level
+            sev.update(dict.fromkeys(canon, level))
         cfg.severity = sev
     if "fail-on" in data:
         value = typed("fail-on", str, "error, warning or info")
         if value not in LEVELS:
             raise ConfigError(f"{where}: 'fail-on' must be one of {', '.join(LEVELS)}, not \"{value}\"")
         cfg.fail_on = value
+    if "require-rollback" in data:
+        value = data["require-rollback"]
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: 'require-rollback' must be true or false, not {value!r}")
+        cfg.require_rollback = value
     if "max-file-size" in data:
         cfg.max_file_size = _size(data["max-file-size"], where)
+    if "stats" in data:
+        value = data["stats"]
+        if value is not False and not (isinstance(value, str) and value):
+            raise ConfigError(f"{where}: 'stats' must be the path of the production snapshot (docs/stats.md) or false, "
+                              f"not {value!r}")
+        cfg.stats = value
+    if "risk" in data:
+        cfg.risk = _risk(data["risk"], where)
     if "postgres-version" in data:
         value = typed("postgres-version", int, "a major version number such as 15")
-        if not 9 <= value <= 18:
-            raise ConfigError(f"{where}: 'postgres-version' must be a PostgreSQL major version from 9 to 18, not {value}")
+        if not 9 <= value <= MAX_POSTGRES_VERSION:
+            raise ConfigError(f"{where}: 'postgres-version' must be a PostgreSQL major version from 9 to "
+                              f"{MAX_POSTGRES_VERSION}, not {value}")
         cfg.postgres_version = value
     if "dialect" in data:
         from . import dialects
 
         cfg.dialect = dialects.validate(data["dialect"], where)
+    excludes: list[str] = []
+    for key in ("exclude", "extend-exclude"):
+        if key in data:
+            excludes.extend(_globs(data[key], f"{where}: '{key}'"))
+    cfg.exclude = tuple(excludes)
+    if "per-file-ignores" in data:
+        value = typed("per-file-ignores", dict, "a table of glob = [rule ids]")
+        pairs = []
+        for pattern, ids in value.items():
+            _globs([pattern], f"{where}: 'per-file-ignores'")
+            names = _rule_list(ids, f"{where}: 'per-file-ignores.\"{pattern}\"'")
+            pairs.append((pattern, tuple(sorted(_expand_groups(names)))))
+        cfg.per_file_ignores = tuple(pairs)
+    if "baseline" in data:
+        value = data["baseline"]
+        if value is not False and not (isinstance(value, str) and value.strip()):
+            raise ConfigError(f"{where}: 'baseline' must be the path of the baseline file (relative to the "
+                              f"configuration) or false, not {value!r}")
+        cfg.baseline = value
     if "preset" in data:
         for key, value in _preset_changes(cfg, data["preset"], f"{where}: 'preset'", "migrations" in data).items():
             setattr(cfg, key, value)

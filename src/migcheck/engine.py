@@ -63,6 +63,11 @@ class Project:
         self.reported = reported
         self.changes: Changes | None = None  # set by ``check --diff``
         self.deleted: list[MigrationFile] = []  # files of the checked directories deleted since the base
+        self.excluded: list[Path] = []  # files under the given paths that ``exclude`` keeps out of the report
+        # the .sql files the layout knows the runner never runs on PostgreSQL (another database's
+        # version of a migration), by the reason it gave: not checked, and the run says so once
+        self.skipped: dict[str, int] = {}
+        self.skipped_files: list[str] = []  # their paths (the cache keys results on them too)
         self.groups: dict[Path, Group] = {}
         # The change set: the files of this change, whose tables are new to the running application
         # (the schema model, ``analysis.schema``): the files changed since the ``--diff`` base, or
@@ -139,6 +144,11 @@ class Result:
     findings: list[Finding]
     files: list[MigrationFile]
     errors: list[InternalError]
+    # the checked project (which rollback belongs to which migration: the markdown report)
+    project: Project | None = field(default=None, repr=False, compare=False)
+    # the ``migcheck.analysis.risk.Risk`` applied (a production snapshot: docs/stats.md), or None
+    risk: object = field(default=None, repr=False, compare=False)
+    skipped: dict[str, int] = field(default_factory=dict)  # Project.skipped: files not checked, by reason
 
     def summary(self) -> dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0}
@@ -152,6 +162,15 @@ class Result:
         files = len({f.display for f in self.files})
         return {"files": files, "errors": counts["error"], "warnings": counts["warning"],
                 "infos": counts["info"], "suppressed": suppressed}
+
+    def skipped_note(self) -> str | None:
+        """One line that says which files were left out as another database's, or None."""
+        if not self.skipped:
+            return None
+        total = sum(self.skipped.values())
+        parts = [f"{n} {reason}" for reason, n in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0]))]
+        return (f"migcheck: not checked as PostgreSQL: {total} file{'s' if total != 1 else ''} the runner never runs "
+                f"on PostgreSQL ({'; '.join(parts)})")
 
     def failed(self, fail_on: str) -> bool:
         threshold = SEVERITY_RANK[fail_on]
@@ -201,6 +220,19 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
             raise ConfigError(f"path not found: {p}")
     files: dict[Path, MigrationFile] = {}
     reported: set[Path] = set()
+    skipped: dict[str, int] = {}
+    skipped_paths: set[str] = set()
+
+    def skip(path) -> bool:
+        """Another database's file (``Layout.skip_reason``): counted once, never checked."""
+        reason = lay.skip_reason(path)
+        if reason is None:
+            return False
+        name = os.path.abspath(path)
+        if name not in skipped_paths:
+            skipped_paths.add(name)
+            skipped[reason] = skipped.get(reason, 0) + 1
+        return True
 
     seen: dict[str, Path] = {}  # by absolute path string: a sibling is looked up before a Path is made
     under_cwd = os.path.join(os.path.abspath(cwd), "")
@@ -219,8 +251,15 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
             files[key] = MigrationFile(key, shown, kind, mdir, config, overlay.get(key))
         return key
 
+    excluded: list[Path] = []
     for t in targets:
-        reported.add(add(t))
+        if skip(t):
+            continue
+        key = add(t)
+        if config.exclude and config.excluded(key):  # read as a sibling, never reported
+            excluded.append(key)
+        else:
+            reported.add(key)
     walked = [os.path.join(os.path.abspath(d), "") for d in scope_dirs] if lay.within_walk() else []
     for mdir in {f.mdir for f in list(files.values())}:
         here = os.path.join(str(mdir), "")
@@ -229,7 +268,8 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
             lay.rb_dirs and os.path.islink(mdir.joinpath(*lay.rb_dirs)))
         if not covered:
             for sib in lay.siblings(mdir):
-                add(sib)
+                if not skip(sib):
+                    add(sib)
         for extra in overlay:  # unsaved new files of the same directory
             if extra.name.endswith(".sql") and lay.classify(extra)[1] == mdir:
                 add(extra)
@@ -237,6 +277,9 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
     # the files given one by one are the change set (pre-commit passes the staged ones); a
     # directory given is history, its files are not
     project = Project(config, ordered, reported, one_by_one)
+    project.excluded = excluded
+    project.skipped = skipped
+    project.skipped_files = sorted(skipped_paths)
     if changes is not None:
         _restrict(project, changes, scope_dirs, lay, cwd)
     return project
@@ -259,6 +302,8 @@ def _restrict(project: Project, changes: Changes, scope_dirs: list[Path], lay: l
             if rel.startswith(os.pardir + os.sep) or rel == os.pardir or os.path.isabs(rel):
                 continue
             if any(part.startswith(".") or part == "node_modules" for part in Path(rel).parts[:-1]):
+                continue
+            if project.config.exclude and project.config.excluded(gone):
                 continue
             path = Path(os.path.abspath(gone))
             kind, mdir = lay.classify(path)
@@ -310,12 +355,18 @@ class FileResult:
     statements: int | None  # statement count when the file was parsed
     contextual: bool = False  # a rule read the project: the result depends on the other files
     deferred: tuple = ()  # ids of the rules that raised ``registry.Deferred`` (a pool worker's result)
+    # "line:column" of a safety hit -> its statement's lock context (``risk.hit_contexts``), read
+    # against the production snapshot when the findings are assembled
+    locks: dict = field(default_factory=dict)
 
 
 _READ_HELP = {
     "encoding-error": "Save the file as UTF-8 (most editors: 'Save with encoding'); migcheck cannot check what it cannot read.",
     "unreadable-file": "Make the file readable by the user running migcheck, or remove it from the migrations directory.",
     "file-too-large": "Split the file into smaller migrations, or raise `max-file-size` in the configuration if it must stay one file.",
+    "unrendered-template": ("migcheck renders template values and `if`/`else`/`end` on the database dialect as the "
+                            "runner does for PostgreSQL, and did not check this file: write it with those only, or "
+                            "review its SQL by hand (rules/unrendered-template.md)."),
 }
 
 
@@ -362,7 +413,19 @@ def check_file(f: MigrationFile, file_rules: list[registry.Rule], enabled, ctx: 
     extra: list[Hit] = []
     sups = suppress.records(f, extra)
     return FileResult(hits, errors, sups, [_rec(cast(str, h.rule_override), h) for h in extra],
-                      len(f.statements) if "_parsed" in f.__dict__ else None, ctx.touched, tuple(deferred))
+                      len(f.statements) if "_parsed" in f.__dict__ else None, ctx.touched, tuple(deferred),
+                      _lock_contexts(f, hits, ctx.config))
+
+
+def _lock_contexts(f: MigrationFile, hits: list[tuple], config: Config) -> dict:
+    """The lock context of the statement of each safety hit (``migcheck.analysis.risk``)."""
+    rules = registry.load()
+    at = [(h[2], h[3]) for h in hits if (r := rules.get(h[0])) is not None and r.group == "safety"]
+    if not at:
+        return {}
+    from .analysis import risk
+
+    return risk.hit_contexts(f, at, config.postgres_version)
 
 
 def run_deferred(f: MigrationFile, fr: FileResult, rules: dict[str, registry.Rule], ctx: Context) -> None:
@@ -370,9 +433,11 @@ def run_deferred(f: MigrationFile, fr: FileResult, rules: dict[str, registry.Rul
     their hits and errors to ``fr``."""
     if not fr.deferred:
         return
+    before = len(fr.hits)
     for rid in fr.deferred:  # (findings are sorted by a total order later: appending is enough)
         _call(rules[rid], f, ctx, f.display, fr.hits, fr.errors)
     fr.deferred = ()
+    fr.locks.update(_lock_contexts(f, fr.hits[before:], ctx.config))
     fr.contextual = True
 
 
@@ -422,14 +487,15 @@ def no_gc():
             gc.enable()
 
 
-def run(project: Project, config: Config, *, cache=None, jobs: int = 1) -> Result:
+def run(project: Project, config: Config, *, cache=None, jobs: int = 1, progress=None) -> Result:
     """Run the enabled rules. ``cache``: a ``migcheck.cache.Cache`` (or None); ``jobs``: the
-    number of processes to use when the batch is large enough (1: this process only)."""
+    number of processes to use when the batch is large enough (1: this process only);
+    ``progress``: called with (files checked, files to check) as a large batch goes."""
     with no_gc():
-        return _run(project, config, cache=cache, jobs=jobs)
+        return _run(project, config, cache=cache, jobs=jobs, progress=progress)
 
 
-def _run(project: Project, config: Config, *, cache=None, jobs: int = 1) -> Result:
+def _run(project: Project, config: Config, *, cache=None, jobs: int = 1, progress=None) -> Result:
     rules = config.enabled_rules()
     ctx = Context(config, project)
     reported = [f for f in project.files if project.is_reported(f)]
@@ -458,9 +524,11 @@ def _run(project: Project, config: Config, *, cache=None, jobs: int = 1) -> Resu
     summaries.hold(len(project.files) * (len(summaries.SHARED_KINDS) + 1))  # (+1: empty-rollback's, spare)
     try:
         if workers > 1 and project.changes is None:
-            fresh, p_hits, p_errors = parallel.run(project, config, todo, file_rules, todo_project, rules, workers)
+            fresh, p_hits, p_errors = parallel.run(project, config, todo, file_rules, todo_project, rules, workers,
+                                                   progress)
         elif len(todo) >= POOL_MIN_FILES and project.changes is None:
-            fresh, p_hits, p_errors = parallel.check_serial(project, config, todo, file_rules, todo_project, rules)
+            fresh, p_hits, p_errors = parallel.check_serial(project, config, todo, file_rules, todo_project, rules,
+                                                            progress)
         else:
             fresh = {f.path: check_file(f, file_rules, rules, ctx) for f in todo}
             p_hits, p_errors = run_project_rules(project, todo_project, ctx)
@@ -506,22 +574,59 @@ def assemble(project: Project, config: Config, rules, reported: list[MigrationFi
     all_rules = registry.load()
     severity = {rid: config.severity_of(all_rules[rid]) for rid in rules}
     shown = {path: f.display for path, f in by_path.items() if project.is_reported(f)}
+    from .analysis import risk  # production stats (docs/stats.md): applied here, so no part of the cache key
+
+    risky = risk.for_config(config)
+    lock_ctx = {str(f.path): results[f.path].locks for f in reported} if risky is not None else {}
+    off = _per_file_ignores(config, shown)
     for rid, path, line, col, msg, help, end_line, end_col in hits:
         display = shown.get(path)
-        if display is None or rid not in severity:
+        if display is None or rid not in severity or rid in off.get(path, ()):
             continue
-        finding = Finding(rid, severity[rid], display, line, col, msg, help, end_line, end_col)
+        sev = severity[rid]
+        if risky is not None and (ctx := lock_ctx.get(path, {}).get(f"{line}:{col}")):
+            sev, msg = risky.assess(rid, sev, msg, ctx)
+        finding = Finding(rid, sev, display, line, col, msg, help, end_line, end_col)
         sups.apply(finding, rid, path)
         findings.append(finding)
     if "unused-suppression" in rules:
         level = config.severity_of(all_rules["unused-suppression"])
         verify_only = {rid for rid, r in all_rules.items() if r.scope == "verify"}
         for f in reported:
-            # verify's rules are never emitted by check: their suppressions are not unused here
-            findings.extend(sups.unused(str(f.path), f.display, rules, level, verify_only))
+            # verify's rules are never emitted by check: their suppressions are not unused here; nor
+            # are those of rules per-file-ignores turns off for the file
+            ignored = verify_only | off.get(str(f.path), frozenset())
+            findings.extend(sups.unused(str(f.path), f.display, rules, level, ignored))
     findings.sort(key=Finding.sort_key)
     errs = [InternalError(*e) for e in file_errors + errors]
-    return Result(findings, reported, errs)
+    return Result(findings, reported, errs, project, risky, dict(project.skipped))
+
+
+def merge(results: list[Result]) -> Result:
+    """One result from the runs of several configurations (``check`` groups the paths by the
+    configuration found up from each): findings in the usual order, files in run order."""
+    if len(results) == 1:
+        return results[0]
+    findings = sorted((f for r in results for f in r.findings), key=Finding.sort_key)
+    skipped: dict[str, int] = {}
+    for r in results:
+        for reason, n in r.skipped.items():
+            skipped[reason] = skipped.get(reason, 0) + n
+    risky = next((r.risk for r in results if r.risk is not None), None)
+    return Result(findings, [f for r in results for f in r.files], [e for r in results for e in r.errors],
+                  None, risky, skipped)
+
+
+def _per_file_ignores(config: Config, paths) -> dict[str, frozenset[str]]:
+    """The rules ``per-file-ignores`` turns off, by absolute path (only paths with some)."""
+    if not config.per_file_ignores:
+        return {}
+    out = {}
+    for path in paths:
+        off = config.ignored_rules(path.removesuffix("#down"))  # (a runner's down section: its file's)
+        if off:
+            out[path] = off
+    return out
 
 
 def configured_project(config: Config, cwd: Path):
@@ -537,7 +642,7 @@ def configured_project(config: Config, cwd: Path):
 
 
 def check(paths: Iterable[str], config: Config, cwd: Path | None = None, changes: Changes | None = None,
-          overlay: dict[Path, bytes] | None = None, *, cache=None, jobs: int = 1) -> Result:
+          overlay: dict[Path, bytes] | None = None, *, cache=None, jobs: int = 1, progress=None) -> Result:
     cwd = cwd or Path.cwd()
     project = collect(paths, config, cwd, changes, overlay)
-    return run(project, config, cache=cache, jobs=jobs)
+    return run(project, config, cache=cache, jobs=jobs, progress=progress)

@@ -123,7 +123,7 @@ class MigrationFile:
         if problem is not None:
             return None, problem[0], problem[1], None
         try:
-            return source.decode(data), None, None, None
+            text = source.decode(data)
         except source.DecodeError as exc:
             where = None
             if exc.offset is not None:
@@ -132,6 +132,13 @@ class MigrationFile:
                 where = (before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1,
                          len(before[line_start:].decode("utf-8", errors="replace")) + 1)
             return None, "encoding-error", str(exc), where
+        # a runner that renders its files (Go templates: pop, popx) runs the rendered text; it
+        # keeps every position (layout.PopLayout, gotemplate)
+        rendered, problem = layout.render(self.config, text)
+        if problem is not None:
+            message, offset = problem
+            return None, "unrendered-template", message, source.Positions(text).line_col(offset)
+        return rendered, None, None, None
 
     @property
     def text(self) -> str:

@@ -11,8 +11,9 @@ into ``text``, end exclusive). It never writes and never renames. Which fixes ex
 - ``missing-transaction``: ``BEGIN;`` before the first change and ``COMMIT;`` after the last
   statement, only when the file has no transaction command at all and no statement that cannot
   run in a transaction;
-- ``missing-header``: the guidelines' header skeleton at the top of a file that has none (its
-  ``[...]`` fields are for the author: ``header-placeholder`` reports them next).
+- ``missing-header``: the guidelines' header skeleton at the top of a file that has none, its
+  title from the file name; the fields only the author can fill in hold ``header.FIX_TODO``,
+  which ``header-placeholder`` reports once for all of them.
 
 Every fix is checked before it is offered: the edited text must parse, its parse tree must be the
 old one changed only as intended, the finding must be gone, and no new finding may appear (other
@@ -251,12 +252,26 @@ def _header(f, config: Config, line: int, column: int) -> tuple[Fix | None, str 
         return None, "the header is there but incomplete: add the missing fields by hand"
     if hdr.late_header(f, config.header):
         return None, "the file has a header below its first statement: move it to the top by hand"
-    from .authoring import header_block, title_of
-
-    block = header_block(config, title_of(f.description)) if f.description else hdr.skeleton(config.header)
+    title = _title(f)
+    lines = []
+    for line in hdr.skeleton(config.header).split("\n"):  # the template, its [...] replaced
+        name, sep, _ = line[3:].partition(":")
+        if sep:
+            line = f"-- {name}: {title if title and hdr.normalize(name) == 'migration' else hdr.FIX_TODO}"
+        lines.append(line)
+    block = "\n".join(lines)
     nl = newline_of(f.text)
     insert = block.replace("\n", nl) + nl + (nl if f.text.strip() else "")
     return Fix("missing-header", "Insert the header skeleton", line, column, (Edit(0, 0, insert),)), None
+
+
+def _title(f) -> str | None:
+    """A migration title from the file's name: its description (``add_lead_score``, or
+    ``Add-Lead-Score`` in a name the naming rule rejects) without the version in front."""
+    from .authoring import title_of
+
+    raw = f.description or re.sub(r"^[Vv]?\d[\d._-]*", "", f.name.removesuffix(".sql")).strip("_-. ")
+    return title_of(raw) if re.search(r"[A-Za-z]", raw or "") else None
 
 
 def _candidates(text: str, path: Path, config: Config, out: Outcome):
@@ -433,11 +448,15 @@ def fix_text(text: str, path: Path, config: Config, rounds: int = 3) -> FileResu
     current = text
     applied: list[Fix] = []
     rejected: list = []
+    said: set[tuple[str, str]] = set()  # (rule, why) said in an earlier round
     for _ in range(rounds):
         outcome = compute_all(current, path, config)
-        for r in outcome.rejected:
+        # a later round sees the text of the earlier fixes: the same refusal at moved lines is not new
+        fresh = [r for r in outcome.rejected if (r[0], r[3]) not in said]
+        for r in fresh:
             if r not in rejected:
                 rejected.append(r)
+        said.update((r[0], r[3]) for r in fresh)
         if not outcome.fixes:
             break
         edits = [e for fx in sorted(outcome.fixes, key=lambda fx: FIXABLE.index(fx.rule)) for e in fx.edits]
@@ -549,10 +568,13 @@ def run_cli(paths, config: Config, cwd: Path, changes=None, dry_run: bool = Fals
         if target.exists():
             err.write(f"migcheck: not renamed: {f.display}: {shown} already exists\n")
             continue
-        if dry_run or not unsafe:
-            why = "" if dry_run else " (renaming needs --unsafe-fixes: other tooling may refer to the old name)"
-            err.write(f"migcheck: would rename {f.display} -> {shown}{why}\n")
-            changed = changed or dry_run
+        if not unsafe:  # (what --fix would leave, --dry-run included: it previews --fix as given)
+            err.write(f"migcheck: would rename {f.display} -> {shown} "
+                      "(renaming needs --unsafe-fixes: other tooling may refer to the old name)\n")
+            continue
+        if dry_run:
+            err.write(f"migcheck: would rename {f.display} -> {shown}\n")
+            changed = True
             continue
         try:
             os.rename(f.path, target)  # same directory: atomic

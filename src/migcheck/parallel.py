@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import engine, summaries
 
+PROGRESS_EVERY = 50  # files between two progress reports of ``check_serial``
 _STATE: tuple | None = None  # (project, config, file rules, enabled rules) in a worker
 
 
@@ -38,13 +39,17 @@ def _init(spawn_args) -> None:
 _FORGET = ("positions", "_loaded", "data")
 
 
-def check_serial(project, config, todo, file_rules, project_rules, rules):
+def check_serial(project, config, todo, file_rules, project_rules, rules, progress=None):
     """``--jobs 1`` on a large batch: the pool's flow in this process, so that memory stays that
     of one file's trees plus the summaries, not every file's trees at once. Same result as
     ``run``."""
     ctx = engine.Context(config, project, partial=True)
     needs = _needs(rules)
-    results = {f.path: _check_one(f, file_rules, rules, ctx, needs) for f in todo}
+    results = {}
+    for i, f in enumerate(todo, 1):
+        results[f.path] = _check_one(f, file_rules, rules, ctx, needs)
+        if progress is not None and (i % PROGRESS_EVERY == 0 or i == len(todo)):
+            progress(i, len(todo))
     return _finish(project, config, todo, results, rules, project_rules)
 
 
@@ -164,7 +169,7 @@ def _chunks(items: list[int], workers: int, sizes: list[int]) -> list[list[int]]
     return chunks
 
 
-def run(project, config, todo, file_rules, project_rules, rules, workers: int):
+def run(project, config, todo, file_rules, project_rules, rules, workers: int, progress=None):
     """(FileResult by path for ``todo``, project hits by rule id, project errors)."""
     global _STATE
     index = {f.path: i for i, f in enumerate(project.files)}
@@ -198,6 +203,8 @@ def run(project, config, todo, file_rules, project_rules, rules, workers: int):
                 summaries.absorb(computed)
                 for i, fr in checked:
                     results[project.files[i].path] = fr
+                if progress is not None:
+                    progress(len(results), len(items))
     except BrokenProcessPool as exc:
         raise engine.EngineFailure(
             "a worker process died while checking files (killed, out of memory, or a rule ended the process); "

@@ -20,6 +20,7 @@ the raw bytes also matches (tools that hash the file as is). Any other value is 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -74,53 +75,85 @@ class Report:
         return out
 
 
-def _connect(dsn: str):
+def connect(dsn: str, command: str = "`migcheck status`", error: type[Exception] = StatusError):
+    """(psycopg, a connection to ``dsn``); any problem is ``error`` with one line that never
+    holds the password (``redact``)."""
     try:
         import psycopg
     except ImportError:
         from .verify.command import INSTALL_HINT
 
-        raise StatusError(f"`migcheck status` needs the PostgreSQL driver psycopg: {INSTALL_HINT}") from None
+        raise error(f"{command} needs the PostgreSQL driver psycopg: {INSTALL_HINT}") from None
     try:
         conn = psycopg.connect(dsn, connect_timeout=10)
     except psycopg.Error as exc:
-        msg = " ".join(str(exc).split()) or type(exc).__name__
-        raise StatusError(f"cannot connect to the database given by --dsn: {msg}") from None
+        msg = redact(" ".join(str(exc).split()), dsn) or type(exc).__name__
+        raise error(f"cannot connect to the database given by --dsn: {msg}") from None
     except Exception as exc:  # a malformed DSN raises ProgrammingError or ValueError-like errors
-        raise StatusError(f"cannot use the --dsn value: {' '.join(str(exc).split())}") from None
+        raise error(f"cannot use the --dsn value: {redact(' '.join(str(exc).split()), dsn)}") from None
     return psycopg, conn
 
 
-def fetch(dsn: str) -> list[dict]:
-    """The rows of ``_migrations.schema_migrations`` (the columns it has of COLUMNS)."""
-    psycopg, conn = _connect(dsn)
+@contextlib.contextmanager
+def read_only(dsn: str, command: str = "`migcheck status`", error: type[Exception] = StatusError):
+    """``connect``, in a READ ONLY transaction that is rolled back and closed at the end."""
+    psycopg, conn = connect(dsn, command, error)
     try:
-        conn.read_only = True
-        with conn.cursor() as cur:
-            cur.execute("SELECT to_regclass('_migrations.schema_migrations') IS NOT NULL")
-            if not cur.fetchone()[0]:
-                raise StatusError(
-                    "the database has no _migrations.schema_migrations table (the guidelines' tracking schema): "
-                    "run `migcheck init` to write the migration that creates it, apply that migration, then "
-                    "record each migration with _migrations.log_migration_start / log_migration_complete")
-            cur.execute("SELECT column_name FROM information_schema.columns "
-                        "WHERE table_schema = '_migrations' AND table_name = 'schema_migrations'")
-            have = {r[0] for r in cur.fetchall()}
-            if "version" not in have:
-                raise StatusError("_migrations.schema_migrations has no `version` column: it is not the "
-                                  "guidelines' tracking table (see `migcheck init`)")
-            cols = [c for c in COLUMNS if c in have]
-            cur.execute("SELECT " + ", ".join(f"{c}::text" if c in ("installed_on", "reverted_at") else c
-                                              for c in cols) +
-                        " FROM _migrations.schema_migrations ORDER BY version")
-            return [dict(zip(cols, r)) for r in cur.fetchall()]
-    except psycopg.Error as exc:
-        raise StatusError(f"cannot read _migrations.schema_migrations: {' '.join(str(exc).split())}") from None
+        conn.read_only = True  # BEGIN READ ONLY: the server refuses any write
+        yield psycopg, conn
     finally:
         try:
             conn.rollback()
         finally:
             conn.close()
+
+
+_URI_PASSWORD = re.compile(r"://[^:/@?#]*:([^@/?#]*)@")
+_KV_PASSWORD = re.compile(r"""\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|[^\s]+)""", re.I)
+
+
+def redact(text: str, dsn: str) -> str:
+    """``text`` without the password of ``dsn`` (an error message may quote the connection
+    string, for example a malformed one)."""
+    from urllib.parse import unquote
+
+    secrets = set()
+    for m in _URI_PASSWORD.finditer(dsn):
+        secrets |= {m.group(1), unquote(m.group(1))}
+    for m in _KV_PASSWORD.finditer(dsn):
+        v = m.group(1)
+        secrets |= {v, v.strip("'"), unquote(v)}
+    for m in re.finditer(r"[?&]password=([^&#]*)", dsn, re.I):
+        secrets |= {m.group(1), unquote(m.group(1))}
+    for secret in sorted((x for x in secrets if x), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def fetch(dsn: str) -> list[dict]:
+    """The rows of ``_migrations.schema_migrations`` (the columns it has of COLUMNS)."""
+    with read_only(dsn) as (psycopg, conn):
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT to_regclass('_migrations.schema_migrations') IS NOT NULL")
+                if not cur.fetchone()[0]:
+                    raise StatusError(
+                        "the database has no _migrations.schema_migrations table (the guidelines' tracking schema): "
+                        "run `migcheck init` to write the migration that creates it, apply that migration, then "
+                        "record each migration with _migrations.log_migration_start / log_migration_complete")
+                cur.execute("SELECT column_name FROM information_schema.columns "
+                            "WHERE table_schema = '_migrations' AND table_name = 'schema_migrations'")
+                have = {r[0] for r in cur.fetchall()}
+                if "version" not in have:
+                    raise StatusError("_migrations.schema_migrations has no `version` column: it is not the "
+                                      "guidelines' tracking table (see `migcheck init`)")
+                cols = [c for c in COLUMNS if c in have]
+                cur.execute("SELECT " + ", ".join(f"{c}::text" if c in ("installed_on", "reverted_at") else c
+                                                  for c in cols) +
+                            " FROM _migrations.schema_migrations ORDER BY version")
+                return [dict(zip(cols, r)) for r in cur.fetchall()]
+        except psycopg.Error as exc:
+            raise StatusError(f"cannot read _migrations.schema_migrations: {' '.join(str(exc).split())}") from None
 
 
 def _files(config: Config, cwd: Path) -> dict[str, tuple[str, str, str]]:

@@ -267,6 +267,25 @@ def created_in_file(f, st: Statement, name: str) -> bool:
     return schema.is_new(f, st, name, schema.RELATION_KINDS)
 
 
+class _OnNewTables:
+    """``name in ...``: was index ``name`` built on a table this file or change set created (the
+    schema model, ``schema.index_on_new_table``)?"""
+
+    __slots__ = ("f", "st")
+
+    def __init__(self, f, st: Statement):
+        self.f, self.st = f, st
+
+    def __contains__(self, name: object) -> bool:
+        return schema.index_on_new_table(self.f, self.st, str(name))
+
+
+def indexes_of_new_tables(f, st: Statement) -> _OnNewTables:
+    """The indexes built earlier (before ``st``) on tables created earlier in the file or the
+    change set: new and small, nothing waits for them (``in`` asks the schema model)."""
+    return _OnNewTables(f, st)
+
+
 def index_table(f, ctx, st: Statement, index: str) -> str | None:
     """The table of index ``index`` as the migrations before ``st`` show it (None when unknown)."""
     idx = before(f, ctx, st, index).index(index)

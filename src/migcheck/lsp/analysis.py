@@ -301,7 +301,14 @@ def lock_hover(f: files.MigrationFile, stmt, cfg: Config) -> str | None:
     if not locks:
         return f"{head}\n\nNo lock on an existing table."
     lines = [head, ""]
+    from ..analysis import risk as risk_mod
+
+    try:
+        risky = risk_mod.for_config(cfg)  # figures and estimates with a production snapshot (docs/stats.md)
+    except ConfigError:
+        risky = None  # (a broken snapshot is reported with the diagnostics)
     for lk, state in locks:
+        fresh = state is not None and state.origin != "existing"
         what = []
         if lk.rewrite:
             what.append("rewrites the table and its indexes")
@@ -311,6 +318,11 @@ def lock_hover(f: files.MigrationFile, stmt, cfg: Config) -> str | None:
         lines.append(f"  - {describe(lk, state)}")
         if lk.note:
             lines.append(f"  - {lk.note}")
+        if risky is not None and not fresh:
+            v = risky.view(*risk_mod.lock_context(stmt, lk, False))
+            lines.append(f"  - {v.line()}")
+    if risky is not None:
+        lines += ["", f"_{risky.hover_note()}_"]
     return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "gitlab", "markdown")
 
 
 def _pieces(fmt: str, result, options: dict):

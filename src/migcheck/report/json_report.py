@@ -25,4 +25,8 @@ def chunks(result, **_):
     yield from _array(f.to_dict() for f in result.findings)
     yield ',\n  "files": '
     yield from _array({"path": f.display, "kind": f.kind, "statements": f.statement_count} for f in result.files)
-    yield f',\n  "summary": {_encode(result.summary())}\n}}\n'
+    yield f',\n  "summary": {_encode(result.summary())}'
+    risk = getattr(result, "risk", None)  # a production snapshot was applied (docs/stats.md)
+    if risk is not None:
+        yield f',\n  "stats": {_encode(risk.summary())}'
+    yield "\n}\n"

@@ -4,6 +4,8 @@ One run; one ``reportingDescriptor`` per registered rule, with its doc as help; 
 finding. Paths are relative URIs against ``%SRCROOT%``: the working directory, or
 ``$GITHUB_WORKSPACE`` when migcheck runs inside it (code scanning resolves relative URIs against
 the repository root). Suppressed findings carry an ``inSource`` suppression with the reason.
+Each result has ``partialFingerprints`` (``migcheck/v1``: rule, path, the text the finding points at,
+occurrence; see ``migcheck.snippets``), so code scanning keeps an alert's identity when lines move.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ INFO_URI = "https://github.com/migcheck/migcheck"
 DOC_URI = "https://github.com/migcheck/migcheck/blob/main/rules/{id}.md"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 SRCROOT = "%SRCROOT%"
+# the partialFingerprints key (versioned: a change of how it is computed gets a new key)
+FINGERPRINT = "migcheck/v1"
 # GitHub code scanning shows at most this much of shortDescription / fullDescription
 _DESCRIPTION_LIMIT = 1024
 
@@ -109,12 +113,21 @@ def render(result, config=None, **_) -> str:
     enabled_ids = set(config.enabled_rules()) if config is not None else None
     root = _source_root()
     results = []
+    from ..snippets import Sources, fingerprints
+
+    uris = {}
     for f in result.findings:
+        if f.path not in uris:
+            uris[f.path] = _location(f.path, root)
+    # code scanning matches an alert across runs by its fingerprints: ours survives moved lines
+    prints = fingerprints(result.findings, Sources(result.files), lambda p: uris[p]["uri"])
+    for f, fp in zip(result.findings, prints):
         res: dict = {
             "ruleId": f.rule,
             "level": LEVELS[f.severity],
             "message": {"text": f"{f.message}\nhelp: {f.help}" if f.help else f.message},
-            "locations": [{"physicalLocation": {"artifactLocation": _location(f.path, root), "region": _region(f)}}],
+            "locations": [{"physicalLocation": {"artifactLocation": uris[f.path], "region": _region(f)}}],
+            "partialFingerprints": {FINGERPRINT: fp},
         }
         if f.rule in index:
             res["ruleIndex"] = index[f.rule]

@@ -46,14 +46,27 @@ def problem(name: str, value: str) -> str | None:
       summary="A header field is empty or still holds the template's [...] text.")
 def check(f, ctx):
     h = f.header
+    todo = []  # fields that still hold what --fix wrote: one finding for all of them
     for name in ctx.config.header:
         found = hdr.find(h, name)
         if found is None:
             continue  # missing-header reports it
         key, value, line = found
+        if value.strip() == hdr.FIX_TODO:
+            todo.append((name, key, line))
+            continue
         why = problem(name, value)
         if why is None:
             continue
         help = _HELP.get(hdr.normalize(name), f"Fill in the {name} field.")
         yield f.hit(f"the {name} header field {why}", help,
+                    line=line, column=hdr.name_column(f.positions, line, key.split()[0]))
+    if todo:
+        names = [name for name, _, _ in todo]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        _, key, line = todo[0]
+        yield f.hit(f"the {listed} header field{'s' if len(names) > 1 else ''} still hold{'' if len(names) > 1 else 's'} "
+                    f"the TODO that `migcheck check --fix` wrote",
+                    "Replace each TODO with the answer: " + " ".join(_HELP.get(hdr.normalize(n), f"Fill in the {n} field.")
+                                                             for n in names),
                     line=line, column=hdr.name_column(f.positions, line, key.split()[0]))

@@ -1,4 +1,4 @@
-from ..analysis import locks, pg, schema
+from ..analysis import locks, pg, schema, txn
 from ..registry import rule
 from ..analysis import locking as lk
 
@@ -27,6 +27,6 @@ def check(f, ctx):
             f"DROP INDEX {shown}{lk.where(st)} without CONCURRENTLY takes {lk.article(mode)} {mode} lock on "
             f"{on}, which blocks {locks.BLOCKS[mode]}, from the moment it starts waiting for running "
             "queries until the end of its transaction",
-            f"Drop it with `DROP INDEX CONCURRENTLY IF EXISTS {lk.names(old[0])};` in a migration of its own without "
-            f"BEGIN/COMMIT (CONCURRENTLY cannot run inside a transaction block{limits}).",
+            f"Drop it with `DROP INDEX CONCURRENTLY IF EXISTS {lk.names(old[0])};`: CONCURRENTLY cannot run inside a "
+            f"transaction block{limits}, so {txn.outside_transaction(f, ctx.config)}.",
             st)

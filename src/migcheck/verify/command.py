@@ -41,7 +41,9 @@ def _rule_set(value: str | None, where: str) -> list[str]:
             continue
         canon = registry.resolve(item)
         if canon is None:
-            raise VerifyError(f"{where}: unknown rule id '{item}' (see `migcheck rules`)")
+            if not registry.expand(item):
+                raise VerifyError(f"{where}: {registry.unknown(item, ('rollback', 'safety'))}")
+            canon = item  # another tool's id for several rules, none of them a verify rule
         if canon not in RULES:
             raise VerifyError(f"{where}: '{item}' is not a verify rule (verify reports {', '.join(RULES)}; "
                               "the other rules run with `migcheck check`)")
@@ -133,7 +135,8 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
     from ..report import render
     from .cluster import DsnServer, TempCluster, VerifyError
 
-    cfg = config_mod.load(Path(config_path) if config_path else None)
+    # the configuration found up from the (first) path, as `check` finds it (config.for_paths)
+    cfg = config_mod.for_paths(paths[:1], Path.cwd(), Path(config_path) if config_path else None)[0][0]
     if cfg.dialect != "postgres":
         raise VerifyError(f"`migcheck verify` runs the migrations on PostgreSQL; the configured dialect is "
                           f"{cfg.dialect} (docs/dialects.md): use `migcheck check` for {cfg.dialect} migrations")
