@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import engine, layout
 from .analysis import header as hdr
-from .config import Config
+from .config import Config, inside
 from .fsutil import atomic_write
 from .analysis import naming as nm
 
@@ -127,10 +127,24 @@ def plan(config: Config, description: str, date: str | None = None, *, title: st
         raise AuthoringError(f"cannot make a file name for {day}, {seq:03d} and `{desc}` that matches the "
                              f"configured naming `{config.naming.pattern}`")
     version = f"{m.group('date')}_{m.group('seq')}"
+    longest = _name_max(mdir)
+    if len(name.encode("utf-8")) > longest:
+        raise AuthoringError(f"the description makes a file name of {len(name.encode('utf-8'))} bytes, longer than "
+                             f"the file system allows ({longest}): say it in fewer words (the header's title can be longer)")
     return Target(mdir=mdir, date=day, seq=seq, description=desc,
                   title=title if title is not None else title_of(description),
                   name=name, version=version, migration=mdir / name,
                   rollback=mdir / config.rollback.format(version=version))
+
+
+def _name_max(d: Path) -> int:
+    """The longest file name the file system of ``d`` (or its nearest existing parent) takes."""
+    for p in (d, *d.parents):
+        try:
+            return os.pathconf(p, "PC_NAME_MAX")
+        except (OSError, ValueError, AttributeError):
+            continue
+    return 255
 
 
 # --- rendering ----------------------------------------------------------------------------
@@ -259,17 +273,36 @@ def _show(path: Path) -> str:
     return Path(rel if not rel.startswith("..") else path).as_posix()
 
 
-def write_pair(t: Target, migration_text: str, rollback_text: str) -> list[Path]:
+def _inside_project(config: Config, path: Path, what: str, mdir: Path | None = None) -> None:
+    """Nothing is written outside the project root (the configuration's directory), whatever the
+    paths are made of (``config`` validates the keys; this is the last word). A migrations
+    directory configured outside the project may be written below itself."""
+    if inside(path, config.root) or (mdir is not None and not inside(mdir, config.root) and inside(path, mdir)):
+        return
+    raise AuthoringError(f"{what} {_show(path)} is outside the project ({_show(Path(config.root))}): migcheck writes "
+                         "only inside it; check `migrations`, `rollback` and `changelog` in the configuration")
+
+
+def write_pair(t: Target, migration_text: str, rollback_text: str, config: Config | None = None) -> list[Path]:
     """Write the migration and its rollback, creating the directories; never over an existing
-    file. When the rollback cannot be written, the migration just written is removed again."""
-    return write_files([(t.migration, migration_text), (t.rollback, rollback_text)])
+    file, never outside the project (with ``config``). When the rollback cannot be written, the
+    migration just written is removed again."""
+    return write_files([(t.migration, migration_text), (t.rollback, rollback_text)], config, t.mdir)
 
 
-def write_files(files: list[tuple[Path, str]]) -> list[Path]:
-    """Write ``(path, text)`` in order, creating the directories; never over an existing file.
-    When one cannot be written, the ones written before it are removed again."""
+def write_files(files: list[tuple[Path, str]], config: Config | None = None, mdir: Path | None = None) -> list[Path]:
+    """Write ``(path, text)`` in order, creating the directories; never over an existing file,
+    never outside the project (with ``config``; ``mdir``: the migrations directory, which may be
+    configured outside it). When one cannot be written, the ones written before it are removed
+    again."""
     for p, _ in files:
-        if p.exists() or p.is_symlink():
+        if config is not None:
+            _inside_project(config, p, "the file", mdir)
+        try:
+            exists = p.exists() or p.is_symlink()
+        except OSError as exc:  # (a name too long for the file system, ...)
+            raise AuthoringError(f"cannot write {_show(p)}: {exc.strerror or exc}") from None
+        if exists:
             raise AuthoringError(f"{_show(p)} already exists; migcheck never overwrites a file")
     for p, _ in files:
         try:
@@ -304,6 +337,7 @@ def changelog_path(config: Config, mdir: Path) -> Path:
             p = config.root / p
         if p.is_dir():
             p = cl.changelog_in(p) or p / cl.NAME
+        _inside_project(config, p, "the changelog")
         return p
     found, _, _ = cl.walk_up(Path(os.path.abspath(mdir)), {})
     return found if found is not None else Path(os.path.abspath(mdir)).parent / cl.NAME
@@ -341,14 +375,14 @@ def new(config: Config, description: str, *, date: str | None = None, template: 
             text = substitute(read_template(template), values)
             files[0] = (files[0][0], text if text.endswith("\n") else text + "\n")
         log = changelog_path(config, migrations_dir(config)) if changelog else None
-        paths = write_files(files)
+        paths = write_files(files, config, migrations_dir(config))
         if log is not None:
             paths.append(append_changelog(log, version, title))
         return paths
     t = plan(config, description, date)
     text = render_template(read_template(template), t) if template is not None else default_migration(config, t)
     log = changelog_path(config, t.mdir) if changelog else None
-    paths = write_pair(t, text, default_rollback(config, t))
+    paths = write_pair(t, text, default_rollback(config, t), config)
     if log is not None:
         paths.append(append_changelog(log, t.version, t.title))
     return paths
@@ -368,7 +402,7 @@ def init(config: Config, *, date: str | None = None, changelog: bool = False) ->
             raise AuthoringError(f"{_show(m.path)} already creates the tracking schema")
     t = plan(config, TRACKING_DESCRIPTION, date, title=TRACKING_TITLE, first_seq=0)
     log = changelog_path(config, t.mdir) if changelog else None
-    paths = write_pair(t, tracking_migration(config, t), tracking_rollback(config, t))
+    paths = write_pair(t, tracking_migration(config, t), tracking_rollback(config, t), config)
     if log is not None:
         paths.append(append_changelog(log, t.version, t.title))
     return paths

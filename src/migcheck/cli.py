@@ -381,7 +381,7 @@ def locks(paths, config_path, fmt) -> int:
     """Show, per statement, the lock it takes, on which tables, and whether it rewrites or scans."""
     from . import engine
     from .analysis import risk
-    from .report import render
+    from .report import fit, render
     from .report.locks_report import rows
 
     from .config import for_paths
@@ -398,7 +398,7 @@ def locks(paths, config_path, fmt) -> int:
         if f.read_problem:
             _fail(f"{f.display}: {f.read_problem[1]}")
         entries.append((f.display, rows(f, cfg.postgres_version)))
-    sys.stdout.write(render("locks", entries, {"fmt": fmt, "risk": risky}))
+    sys.stdout.write(fit(render("locks", entries, {"fmt": fmt, "risk": risky}), sys.stdout, fmt == "json"))
     return EXIT_OK
 
 

@@ -60,6 +60,9 @@ class Config:
     # the baseline file (migcheck.baseline): None, ``migcheck-baseline.json`` beside the
     # configuration; a path relative to it; False: none
     baseline: str | bool | None = None
+    # `migcheck verify`: seconds one statement / one run of a file may take (None: no limit; verify/limits.py)
+    verify_statement_timeout: float | None = 60.0
+    verify_timeout: float | None = 300.0
     # The production snapshot (docs/stats.md): None: the default path, used when it exists; a
     # path: it must exist; False: none. Applied when findings are assembled, so (like ``risk``,
     # the thresholds, field names as in RISK_KEYS) it is no part of the cache key: not in repr.
@@ -227,6 +230,7 @@ KEYS = {
     "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size", "require-rollback", "stats",
     "risk",
     "exclude", "extend-exclude", "per-file-ignores", "baseline",
+    "verify-statement-timeout", "verify-timeout",
 }
 
 # [risk] (docs/stats.md): key -> kind of value. The defaults live with the logic (migcheck.analysis.risk).
@@ -290,6 +294,30 @@ def _size(value: Any, where: str, name: str = "'max-file-size'", allow_false: bo
                       + (" (or false for no limit)" if allow_false else "") + f", not {value!r}")
 
 
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$", re.I)
+
+
+def _seconds(value: Any, key: str, where: str) -> float | None:
+    """A duration: seconds as a number, a string such as "500ms", "30s", "5min", "1h", or false
+    (no limit)."""
+    if value is False:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1e9:
+        return float(value)
+    m = _DURATION.match(value) if isinstance(value, str) else None
+    if m and 0 < float(m.group(1)) < 1e9:
+        return float(m.group(1)) * {"ms": 0.001, "s": 1, "min": 60, "h": 3600}[(m.group(2) or "s").lower()]
+    raise ConfigError(f"{where}: '{key}' must be a duration such as \"30s\", \"5min\", \"500ms\" or a number of "
+                      f"seconds (or false for no limit), not {value!r}")
+
+
+def _read(path: Path) -> str:
+    """A configuration file's text: a regular file only (a FIFO named migcheck.toml would hang)."""
+    from .fsutil import read_regular
+
+    return read_regular(path, 16 << 20)[0].decode("utf-8")
+
+
 def find_config(start: Path) -> Path | None:
     """The nearest migcheck.toml, or pyproject.toml with a [tool.migcheck] table, from ``start`` up."""
     for d in (start, *start.parents):
@@ -303,10 +331,11 @@ def find_config(start: Path) -> Path | None:
         cand = d / "pyproject.toml"
         if here[1]:
             try:
-                data = tomllib.loads(cand.read_text(encoding="utf-8"))
+                data = tomllib.loads(_read(cand))
             except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
                 raise ConfigError(f"{cand}: not valid TOML") from None
-            if "migcheck" in data.get("tool", {}):
+            tool = data.get("tool")
+            if isinstance(tool, dict) and "migcheck" in tool:
                 return cand
     return None
 
@@ -343,13 +372,16 @@ def load(path: Path | None = None, cwd: Path | None = None) -> Config:
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(_read(path))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("migcheck", {})
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{path}: 'tool' must be a table ([tool.migcheck]), not {type(tool).__name__}")
+        data = tool.get("migcheck", {})
         where = f"{path} [tool.migcheck]"
     else:
         where = str(path)
@@ -381,7 +413,7 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         value = typed("rollback", str, "a path pattern containing {version}")
         if "{version}" not in value or not value.endswith(".sql"):
             raise ConfigError(f"{where}: 'rollback' must contain {{version}} and end in .sql, e.g. \"{DEFAULT_ROLLBACK}\"")
-        cfg.rollback = value
+        cfg.rollback = _rollback_pattern(value, where)
     if "naming" in data:
         value = typed("naming", str, "a regular expression")
         try:
@@ -410,7 +442,7 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         if value is False or value is True:
             cfg.changelog = value
         elif isinstance(value, str) and value:
-            cfg.changelog = value
+            cfg.changelog = _inside_root(value, root, "changelog", where)
         else:
             raise ConfigError(f"{where}: 'changelog' must be a path or false")
     if "select" in data:
@@ -440,12 +472,16 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         cfg.require_rollback = value
     if "max-file-size" in data:
         cfg.max_file_size = _size(data["max-file-size"], where)
+    if "verify-statement-timeout" in data:
+        cfg.verify_statement_timeout = _seconds(data["verify-statement-timeout"], "verify-statement-timeout", where)
+    if "verify-timeout" in data:
+        cfg.verify_timeout = _seconds(data["verify-timeout"], "verify-timeout", where)
     if "stats" in data:
         value = data["stats"]
         if value is not False and not (isinstance(value, str) and value):
             raise ConfigError(f"{where}: 'stats' must be the path of the production snapshot (docs/stats.md) or false, "
                               f"not {value!r}")
-        cfg.stats = value
+        cfg.stats = value if value is False else _inside_root(value, root, "stats", where)  # (`migcheck stats` writes it)
     if "risk" in data:
         cfg.risk = _risk(data["risk"], where)
     if "postgres-version" in data:
@@ -476,8 +512,63 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         if value is not False and not (isinstance(value, str) and value.strip()):
             raise ConfigError(f"{where}: 'baseline' must be the path of the baseline file (relative to the "
                               f"configuration) or false, not {value!r}")
-        cfg.baseline = value
+        cfg.baseline = value if value is False else _inside_root(value, root, "baseline", where)  # (migcheck writes it)
     if "preset" in data:
         for key, value in _preset_changes(cfg, data["preset"], f"{where}: 'preset'", "migrations" in data).items():
             setattr(cfg, key, value)
+    if "rollback" in data:
+        check_rollback_location(cfg, where)
     return cfg
+
+
+def _rollback_pattern(value: str, where: str) -> str:
+    """``rollback``: a relative path whose only placeholder is ``{version}`` (Python's format
+    syntax: ``{{``/``}}`` for a literal brace), no format spec or conversion."""
+    import string
+
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(value) if name is not None]
+    except ValueError as exc:
+        raise ConfigError(f"{where}: 'rollback' is not a valid pattern ({exc}): write a literal brace as {{{{ or }}}}") from None
+    bad = [name for name, spec, conv in fields if name != "version" or spec or conv]
+    if bad:
+        shown = "{" + bad[0] + "}" if bad[0] != "version" else "{version} with a format or conversion"
+        raise ConfigError(f"{where}: 'rollback' may contain only the placeholder {{version}}, not {shown}")
+    if Path(value).is_absolute() or value.startswith(("/", "\\")):
+        raise ConfigError(f"{where}: 'rollback' must stay inside the project: a path relative to the migration's "
+                          f"directory, not the absolute {value!r}")
+    return value
+
+
+def inside(path: str | Path, root: str | Path) -> bool:
+    """Is ``path`` (relative to ``root``, or absolute) ``root`` or below it, as written (``..``
+    resolved lexically, symlinks not followed)?"""
+    import os
+
+    full = os.path.normpath(os.path.join(os.path.abspath(str(root)), str(path)))
+    base = os.path.normpath(os.path.abspath(str(root)))
+    return full == base or full.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def _inside_root(value: str, root: Path, key: str, where: str) -> str:
+    """A path key whose file migcheck may write: relative, and inside the project root (the
+    configuration file's directory)."""
+    if Path(value).is_absolute() or not inside(value, root):
+        raise ConfigError(f"{where}: '{key}' must stay inside the project (the directory of the configuration file, "
+                          f"{root}): {value!r} leaves it")
+    return value
+
+
+def check_rollback_location(cfg: "Config", where: str = "config") -> None:
+    """The rollback pattern must not lead out of the project from any migrations directory
+    (``migcheck new`` writes the rollback there); a migrations directory configured outside the
+    project may keep its rollbacks below itself."""
+    import os
+
+    rb_dir = os.path.dirname(cfg.rollback.format(version="0"))
+    for m in cfg.migrations:
+        mdir = m if os.path.isabs(m) else os.path.join(str(cfg.root), m)
+        target = os.path.join(mdir, rb_dir)
+        if not (inside(target, cfg.root) or inside(rb_dir, mdir)):
+            raise ConfigError(f"{where}: 'rollback' must stay inside the project: {cfg.rollback!r} leads from "
+                              f"{m!r} to {os.path.normpath(target)}")

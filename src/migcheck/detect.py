@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import presets
+from . import fsutil, presets
 from .config import DEFAULT_NAMING, Config
 from .layout import DieselLayout, sql_paths_in
 
@@ -45,8 +45,7 @@ def _peek(paths: list[Path]) -> Counter:
     found: Counter = Counter()
     for p in paths[:_PEEK_FILES]:
         try:
-            with open(p, "rb") as fh:
-                head = fh.read(_PEEK_BYTES).decode("utf-8", errors="replace")
+            head = fsutil.read_regular(p, head=_PEEK_BYTES)[0].decode("utf-8", errors="replace")
         except OSError:
             continue
         if _GOOSE.search(head):

@@ -342,8 +342,8 @@ class EngineFailure(Exception):
 # What one file contributes to a run, in plain data (tuples of str/int/None/bool), so that it
 # can come back from a worker process or from the cache. A hit is
 # (rule, absolute path, line, column, message, help, end_line, end_column); a suppression is
-# (file_wide, rules, reason, statement line, statement end line, comment line, comment column,
-# comment end column); an error is (rule, path, detail).
+# ``suppress.records``'s (the statement it covers, from its first token to just past it, and the
+# comment); an error is (rule, path, detail).
 @dataclass
 class FileResult:
     """The file rules' raw hits on one file and its suppressions: what the cache keeps per file."""

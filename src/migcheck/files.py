@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from . import layout, source
+from . import fsutil, layout, source
 from ._digest import blake2b
 from .analysis import header as header_mod
 from .config import Config
@@ -80,14 +80,20 @@ class MigrationFile:
                 if limit is not None and len(data) > limit:
                     return None, _too_large(len(data), limit)
                 return data, None
-            st = self.path.stat()  # before reading: migcheck.cache's stat memo pairs it with these bytes
-            if limit is not None and st.st_size > limit:  # never read into memory
-                return None, _too_large(st.st_size, limit)
-            data = self.path.read_bytes()
-            if limit is not None and len(data) > limit:  # it grew meanwhile
-                return None, _too_large(len(data), limit)
+            # only a regular file, never more than the limit (counted while reading: a file that
+            # grows, /dev/zero); the stat of what was read: migcheck.cache's stat memo pairs them
+            data, st = fsutil.read_regular(self.path, limit)
             self.stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
             return data, None
+        except fsutil.TooLarge as exc:
+            return None, _too_large(exc.size, limit)
+        except fsutil.NotRegularFile as exc:
+            if os.path.isdir(self.path):
+                if not os.access(self.path, os.R_OK | os.X_OK):  # a directory we may not list (layout.sql_files_in)
+                    return None, ("unreadable-file", ("permission denied: migcheck cannot list this directory, "
+                                                      "so the migrations in it are not checked"))
+                return None, ("unreadable-file", "this is a directory, not a file")
+            return None, ("unreadable-file", f"{exc.strerror}: migcheck reads only regular files")
         except FileNotFoundError:
             return None, ("unreadable-file", "the file disappeared while it was being checked")
         except PermissionError:

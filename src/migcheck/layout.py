@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .config import Config
+from . import fsutil
 
 
 class Identity(NamedTuple):
@@ -32,9 +33,9 @@ def identify(path: Path, kind: str, config: Config) -> Identity:
     name = path.name
     if kind == "migration":
         m = config.naming.match(name)
-        if m:
-            return Identity(f"{m.group('date')}_{m.group('seq')}", m.group("date"), int(m.group("seq")),
-                            m.group("description"))
+        seq = m.group("seq") if m else None
+        if seq and seq.isascii() and seq.isdigit():  # (a `seq` group that matched nothing, or letters: no match)
+            return Identity(f"{m.group('date')}_{seq}", m.group("date"), int(seq), m.group("description"))
     elif kind == "rollback":
         m = rollback_name_regex(config).match(name)
         if m:
@@ -540,7 +541,8 @@ class SectionsLayout(RunnerLayout):
                 out.append(f)
                 continue
             try:
-                data = f.content if f.content is not None else f.path.read_bytes()
+                data = f.content if f.content is not None else \
+                    fsutil.read_regular(f.path, getattr(f.config, "max_file_size", None))[0]
                 text = data.decode("utf-8")
             except (OSError, UnicodeDecodeError):
                 out.append(f)  # the engine reports what it cannot read or decode

@@ -71,7 +71,8 @@ class Statement:
     ``kind`` is the PostgreSQL parse node name (``CreateStmt``, ``DropStmt``, ...) and ``node``
     the node's fields as plain dicts/lists from pglast's JSON parse tree. ``start``/``end`` are
     character offsets into the decoded text. Statements found inside a ``DO`` block's PL/pgSQL
-    body have ``parent`` set to the ``DO`` statement.
+    body have ``parent`` set to the ``DO`` statement; those a called routine's body runs
+    (``migcheck.routines``) are positioned at the call, with ``via`` naming the routine.
     """
 
     index: int
@@ -85,6 +86,7 @@ class Statement:
     end_column: int
     text: str
     parent: Statement | None = None
+    via: str | None = None  # run by a routine the file defines and calls (migcheck.routines): which one
 
     @property
     def inner(self) -> bool:

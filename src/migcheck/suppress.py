@@ -18,10 +18,16 @@ tool's name as the reason (docs/squawk-parity.md, "Other tools' markers"):
 A marker of another tool never draws ``unused-suppression``: it serves that tool too, whose rules
 reach further than the migcheck rules they map to.
 
+A suppression covers one statement: the next one when the comment is on a line of its own,
+the one it ends otherwise (CONVENTIONS.md). A finding is covered when its position lies in that
+statement, from its first token up to (not including) the position just past it: never the rest
+of the line, so ``BEGIN; DROP TABLE x;`` after the comment covers the BEGIN only.
+
 A suppression travels as plain data (it is cached per file and comes back from pool workers):
-``(file_wide, rules, reason, statement line, statement end line, comment line, comment column,
-comment end column, names)``; ``names`` pairs each id as written with the rules it stands for,
-for ``unused-suppression`` (empty for another tool's marker).
+``(file_wide, rules, reason, statement line, statement column, statement end line, statement
+end column, comment line, comment column, comment end column, names)``; the statement's four are
+None for a file-wide one or one that covers no statement; ``names`` pairs each id as written
+with the rules it stands for, for ``unused-suppression`` (empty for another tool's marker).
 """
 
 from __future__ import annotations
@@ -106,9 +112,16 @@ def suppressions(f: MigrationFile, hits: list[Hit]) -> list[Suppression]:
             elif (m := SQUAWK_DIRECTIVE.match(c.text)) is not None:
                 out.extend(_squawk(f, c, m, hits))
             continue
-        # inside a DO block, a suppression covers the statements of the body
+        # inside a DO block, a suppression covers the statements of the body, and its lines that
+        # evaluate an expression or run dynamic SQL
         parent = next((s for s in f.statements if s.kind == "DoStmt" and s.start < c.start < s.end), None)
-        stmts = [s for s in f.all_statements if s.parent is parent] if parent else f.statements
+        if parent:
+            from .analysis import routines  # (it needs the parser: a warm run does not load it)
+
+            stmts = [s for s in f.all_statements if s.parent is parent] + routines.do_lines(f, parent)
+            stmts.sort(key=lambda s: s.start)
+        else:
+            stmts = f.statements
         directive, rest = m.group(1), m.group(2)
         ids_part, sep, reason = rest.partition("--")
         names = [n for n in re.split(r"[\s,]+", ids_part.strip()) if n]
@@ -199,12 +212,19 @@ def records(f: MigrationFile, hits: list[Hit]) -> list[tuple]:
     for sup in suppressions(f, hits):
         c = sup.comment
         st = sup.statement
-        out.append((sup.file_wide, tuple(sup.rules), sup.reason, st.line if st else None, st.end_line if st else None,
+        where = (st.line, st.column, st.end_line, st.end_column) if st else (None, None, None, None)
+        out.append((sup.file_wide, tuple(sup.rules), sup.reason, *where,
                     c.line, c.column, c.column + len(c.text.splitlines()[0]), sup.names))
     return out
 
 
-WIDTH = 9  # items of a record
+WIDTH = 11  # items of a record
+
+
+def covers(start: tuple[int, int], end: tuple[int, int], line: int, column: int) -> bool:
+    """Is the position ``line``:``column`` in the statement from ``start`` (its first token) to
+    ``end`` (just past it)?"""
+    return start <= (line, column) < end
 
 
 class Table:
@@ -221,12 +241,12 @@ class Table:
         suppression covers it."""
         if rid == "suppression-missing-reason" or path not in self.by_file:
             return
-        line = finding.line
+        line, column = finding.line, finding.column
         for sup in self.by_file[path]:
-            file_wide, sup_rules, reason, s_line, s_end = sup[:5]
+            file_wide, sup_rules, reason, s_line, s_col, e_line, e_col = sup[:7]
             if rid not in sup_rules:
                 continue
-            if file_wide or (s_line is not None and s_line <= line <= s_end):
+            if file_wide or (s_line is not None and covers((s_line, s_col), (e_line, e_col), line, column)):
                 finding.suppressed, finding.reason = True, reason
                 sup[WIDTH].add(rid)
                 break
@@ -235,7 +255,7 @@ class Table:
         """``unused-suppression`` findings of the file at ``path``: ids of enabled rules (other
         than ``ignored``, rules this run never emits) that suppressed nothing."""
         out = []
-        for file_wide, sup_rules, reason, s_line, s_end, c_line, c_col, c_end, names, used in self.by_file.get(path, ()):
+        for file_wide, sup_rules, reason, *_, c_line, c_col, c_end, names, used in self.by_file.get(path, ()):
             # an id as written is unused when none of the rules it stands for suppressed anything
             unused = [name for name, canon in names
                       if not used.intersection(canon) and any(r in enabled and r not in ignored for r in canon)]

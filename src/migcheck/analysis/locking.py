@@ -24,6 +24,8 @@ def unqualified(name: str) -> str:
 
 
 def where(st: Statement) -> str:
+    if st.via:
+        return f" (run by {st.via})"
     return " (inside a DO block)" if st.inner else ""
 
 

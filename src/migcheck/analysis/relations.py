@@ -272,16 +272,7 @@ def do_tree(stmt: Statement, text: str):
     from . import plpgsql
 
     body = plpgsql.do_body(stmt, text)
-    if body is None:
-        return None
-    tag = "migcheck"
-    while f"${tag}$" in body.text:
-        tag += "_"
-    wrapper = f"CREATE FUNCTION migcheck_do() RETURNS void LANGUAGE plpgsql AS ${tag}${body.text}${tag}$"
-    try:
-        return json.loads(pgparser.parse_plpgsql_json(wrapper))
-    except (pgparser.ParseError, RecursionError, ValueError):
-        return None
+    return plpgsql.parse_body(body) if body is not None else None
 
 
 def plpgsql_kinds(tree) -> set[str]:

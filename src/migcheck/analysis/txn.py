@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import pg
+from .. import fsutil
 from ..model import Statement
+from . import pg
 
 
 @dataclass
@@ -86,6 +87,17 @@ class Runner:
         return None if self.splits else "solo"
 
 
+# Files beside a migration that decide how its runner runs it, by preset: what the rules read
+# besides the file itself (so the result cache keys a file's results on them too: cache.py).
+RUNNER_FILES = {"diesel": ("metadata.toml",)}
+
+
+def inputs(f, config) -> list:
+    """The paths of the files besides ``f`` whose content its results depend on (``RUNNER_FILES``)."""
+    names = RUNNER_FILES.get(getattr(config, "preset", None) or "", ())
+    return [f.path.parent / name for name in names]
+
+
 def _opted_out(f, preset: str) -> bool:
     text = getattr(f, "section_source", None) or f.text
     if preset == "goose":  # applies to both sections, wherever it stands
@@ -102,9 +114,9 @@ def _opted_out(f, preset: str) -> bool:
     if preset == "sqlx":  # sqlx: `sql.starts_with("-- no-transaction")`
         return f.text.startswith("-- no-transaction")
     if preset == "diesel":
-        meta = f.path.parent / "metadata.toml"
+        meta = f.path.parent / RUNNER_FILES["diesel"][0]
         try:
-            data = tomllib.loads(meta.read_text(encoding="utf-8"))
+            data = tomllib.loads(fsutil.read_regular(meta, 1 << 20)[0].decode("utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             return False
         return data.get("run_in_transaction") is False

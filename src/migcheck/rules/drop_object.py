@@ -2,6 +2,7 @@ from ..registry import rule
 from ..analysis import idempotency as idem
 from ..analysis import pg, schema
 from ..analysis import destructive as d
+from ..analysis import routines
 
 _NOT_HERE = {"OBJECT_TABLE": "drop-table", "OBJECT_SCHEMA": "drop-schema"}
 
@@ -153,7 +154,7 @@ def _alter_table(f, ctx, st, recreated):
 @rule("drop-object", severity="warning", group="safety", kinds=("migration",),
       summary="A DROP of an index, view, function, trigger, type, constraint, sequence, policy, ... in a migration.")
 def check(f, ctx):
-    statements = f.all_statements
+    statements = routines.executed(f)
     recreated = idem.Recreated(statements)
     for st in statements:
         if st.kind == "DropStmt":
