@@ -692,31 +692,37 @@ def project_schema(project, mdir) -> Schema:
 
 def file_schema(m) -> tuple[tuple[tuple[str, str], ...], frozenset]:
     """One migration's part of ``project_schema``: its ``(index, table)`` in file order and its
-    foreign keys' ``{child, parent}`` pairs, read from the file's schema effects (the one walk of
-    its statements: ``analysis.effects``, with their ``analysis.specs`` facts). Memoised on the
-    file's bytes (``migcheck.summaries``)."""
-    from . import effects as fx
+    foreign keys' ``{child, parent}`` pairs. Memoised on the file's bytes (``migcheck.summaries``).
 
+    A light walk of its own, not a view of the effects summary: a one-file check whose file
+    touches several tables needs it of every sibling, and computing every sibling's effects for
+    it made that check 1.6x slower on 6,635 files (``benchmarks/ab.py``); the walk costs 0.08 s
+    for all of them in a run over the directory."""
     if m.read_problem:
         return (), frozenset()
     indexes = []
     fks = set()
-    for e in fx.file_effects(m):
-        if e.op != fx.CREATE or e.obj is None:
-            continue
-        if e.obj.kind == fx.INDEX and not e.guessed and e.on is not None:
-            indexes.append((e.obj.name, e.on.name))
-        elif (e.obj.kind == fx.CONSTRAINT and e.spec is not None and e.spec[0] == "constraint"
-              and e.spec[1] == "foreign key" and e.obj.parent is not None):
-            child = e.obj.parent
-            schema, _, parent = e.spec[6].rpartition(".")
-            if _system(child.schema, child.name) or not parent or _system(schema, parent):
-                continue
-            if parent != child.name:
-                fks.add(frozenset((child.name, parent)))
+    for st in m.all_statements:
+        if st.kind == "IndexStmt" and st.node.get("idxname"):
+            indexes.append((st.node["idxname"], st.node.get("relation", {}).get("relname", "")))
+        for child, parent in foreign_keys(st):
+            fks.add(frozenset((child, parent)))
     return tuple(indexes), frozenset(fks)
 
 
-def _system(schema: str, name: str) -> bool:
-    """``is_system`` of a relation known by its schema and name."""
-    return is_system({"schemaname": schema or None, "relname": name})
+def foreign_keys(st: Statement) -> list[tuple[str, str]]:
+    """``(table, referenced table)`` of every foreign key a CREATE/ALTER TABLE declares."""
+    k, n = st.kind, st.node
+    if k == "CreateStmt":
+        table = _name(n.get("relation"))
+    elif k == "AlterTableStmt":
+        table = _name(n.get("relation"))
+    else:
+        return []
+    out = []
+    for d in _iter(n):
+        if "Constraint" in d and d["Constraint"].get("contype") == "CONSTR_FOREIGN":
+            parent = _name(d["Constraint"].get("pktable"))
+            if table and parent and parent != table:
+                out.append((table, parent))
+    return out
