@@ -49,12 +49,12 @@ def test_specs_survive_the_summary_codec():
     assert [e.spec for e in back] == [e.spec for e in effs]
     assert all(e.spec is None or specs.valid(e.spec) for e in effs)
     table = effs[0].spec
-    assert table[2][1] == ("column", "a", ("varchar", (10,), False), True, True, "")
+    assert table[2][1] == ("column", "a", ("varchar", (10,), False), True, True, "", False)
     assert table[2][0][5] == specs.SEQUENCE_SERIAL
-    assert next(e.spec for e in effs if e.obj.kind == fx.INDEX) == ("index", True, True, ("a", "expr"), False)
+    assert next(e.spec for e in effs if e.obj.kind == fx.INDEX) == ("index", True, True, ("a", "lower(a)"), False, True)
     update = next(e for e in effs if e.op == fx.DATA and e.attr == "UPDATE")
-    assert update.spec == ("data", False, ("u.name",))
-    assert next(e for e in effs if e.attr == "DELETE").spec == ("data", True, ())
+    assert update.spec == ("data", False, ("u.name",), (("a", "u.name"),))
+    assert next(e for e in effs if e.attr == "DELETE").spec == ("data", True, (), ())
 
 
 def test_a_damaged_spec_is_refused_by_the_codec():
