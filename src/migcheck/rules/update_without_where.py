@@ -1,13 +1,24 @@
 from ..registry import rule
 from ..analysis import destructive as d
-from ..analysis import routines
+from ..analysis import routines, schema
+
+
+def _backfill(f, ctx, st, node) -> bool:
+    """Does this UPDATE only fill columns added earlier in the file or change set, which nothing
+    wrote since (the schema model)? Then it overwrites nothing. Not with a FROM list: each row
+    would still get an arbitrary match."""
+    if node.get("fromClause"):
+        return False
+    targets = [t.get("ResTarget", {}).get("name", "") for t in node.get("targetList") or ()]
+    table = (node.get("relation") or {}).get("relname", "")
+    return all(targets) and schema.unwritten_new_columns(ctx.project, f, st, table, targets) is not None
 
 
 @rule("update-without-where", severity="error", group="safety", kinds=("migration",),
       summary="UPDATE with no WHERE clause rewrites every row of the table.")
 def check(f, ctx):
     for st in routines.executed(f):
-        found = [(n, w) for n, w in d.updates(st) if d.without_where(n)]
+        found = [(n, w) for n, w in d.updates(st) if d.without_where(n) and not _backfill(f, ctx, st, n)]
         if not found:
             continue
         nodes = [n for n, _ in found]
