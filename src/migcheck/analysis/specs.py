@@ -282,22 +282,30 @@ def _select_copies(sel: Node) -> set[str]:
     return out
 
 
+def _update_targets(n: Node) -> list[tuple[str, set[str]]]:
+    """Each column an UPDATE sets, with the ``table.column`` its value reads."""
+    target = (n.get("relation") or {}).get("relname", "")
+    scope = _scope(n.get("fromClause"))
+    scope[target] = target
+    alias = ((n.get("relation") or {}).get("alias") or {}).get("aliasname")
+    if alias:
+        scope[alias] = target
+    tables = sorted(set(scope.values()))
+    out = []
+    for t in n.get("targetList") or ():
+        rt = t.get("ResTarget", {})
+        out.append((rt.get("name", ""), _refs(rt.get("val"), scope, tables)))
+    return out
+
+
 def copied(kind: str, n: Node) -> tuple[str, ...]:
     """``table.column`` (``table.*``) of the values a row change writes into another column or
     table (see the module's doc)."""
     out: set[str] = set()
     if kind == "UpdateStmt":
         target = (n.get("relation") or {}).get("relname", "")
-        scope = _scope(n.get("fromClause"))
-        scope[target] = target
-        alias = ((n.get("relation") or {}).get("alias") or {}).get("aliasname")
-        if alias:
-            scope[alias] = target
-        tables = sorted(set(scope.values()))
-        for t in n.get("targetList") or ():
-            rt = t.get("ResTarget", {})
-            dest = rt.get("name", "")
-            for src in _refs(rt.get("val"), scope, tables):
+        for dest, sources in _update_targets(n):
+            for src in sources:
                 if src != f"{target}.{dest}":  # SET a = lower(a): the same column, changed in place
                     out.add(src)
     elif kind == "InsertStmt":
@@ -320,19 +328,7 @@ def writes(kind: str, n: Node) -> tuple[tuple[str, ...], ...]:
         return (ANY_COLUMN,)
     if kind != "UpdateStmt":
         return ()
-    target = (n.get("relation") or {}).get("relname", "")
-    scope = _scope(n.get("fromClause"))
-    scope[target] = target
-    alias = ((n.get("relation") or {}).get("alias") or {}).get("aliasname")
-    if alias:
-        scope[alias] = target
-    tables = sorted(set(scope.values()))
-    out = []
-    for t in n.get("targetList") or ():
-        rt = t.get("ResTarget", {})
-        if rt.get("name"):
-            out.append((rt["name"], *sorted(_refs(rt.get("val"), scope, tables))))
-    return tuple(out)
+    return tuple((dest, *sorted(sources)) for dest, sources in _update_targets(n) if dest)
 
 
 def data(kind: str, n: Node) -> Spec:
