@@ -848,3 +848,31 @@ def test_a_baseline_is_written_per_configuration(tmp_path, monkeypatch, capsys):
     doc = json.loads(out)
     assert findings(out) == {"drop-table two/migrations/20251022_001_drop_legacy.sql:7"}
     assert doc["summary"]["baselined"] == 1
+
+
+# --- layout fixes from the real-world evaluation (issue 21, docs/real-world.md R2-R4) --------
+
+def test_a_popx_migration_group_is_one_change_set(tmp_path, monkeypatch, capsys):
+    """ory/keto `20210623162417000002_relationtuple.postgres.up.sql:2` (R4): popx runs the files whose
+    versions share their first 14 digits as one migration; a table an earlier part created is new and
+    empty for the later parts, so their index builds and locks are on a new table. A later migration
+    (another 14-digit version) still sees it as existing."""
+    write(tmp_path, {
+        "migrations/20240101000000000000_rt.postgres.up.sql": "CREATE TABLE rt (nid uuid NOT NULL, obj text, sid text);\n",
+        "migrations/20240101000000000000_rt.postgres.down.sql": "DROP TABLE rt;\n",
+        "migrations/20240101000000000001_rt.postgres.up.sql": "CREATE INDEX rt_obj_idx ON rt (nid, obj);\n",
+        "migrations/20240101000000000001_rt.postgres.down.sql": "DROP INDEX rt_obj_idx;\n",
+        "migrations/20240101000000000002_rt.postgres.up.sql": "ALTER TABLE rt ADD CONSTRAINT rt_sid_len CHECK (length(sid) < 64);\n",
+        "migrations/20240101000000000002_rt.postgres.down.sql": "ALTER TABLE rt DROP CONSTRAINT rt_sid_len;\n",
+        "migrations/20240102000000000000_rt_sid.postgres.up.sql": "CREATE INDEX rt_sid_idx ON rt (sid);\n",
+        "migrations/20240102000000000000_rt_sid.postgres.down.sql": "DROP INDEX rt_sid_idx;\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    args = ("check", "--preset", "popx", "--format", "json", "--select",
+            "require-concurrent-index,require-lock-timeout,constraint-missing-not-valid")
+    code, out, err = run(capsys, *args, "migrations")
+    assert findings(out) == {"require-concurrent-index migrations/20240102000000000000_rt_sid.postgres.up.sql:1",
+                             "require-lock-timeout migrations/20240102000000000000_rt_sid.postgres.up.sql:1"}, out
+    # pre-commit passes one part: the earlier parts of its migration are still its change set
+    code, out, err = run(capsys, *args, "migrations/20240101000000000001_rt.postgres.up.sql")
+    assert findings(out) == set(), out
