@@ -876,3 +876,38 @@ def test_a_popx_migration_group_is_one_change_set(tmp_path, monkeypatch, capsys)
     # pre-commit passes one part: the earlier parts of its migration are still its change set
     code, out, err = run(capsys, *args, "migrations/20240101000000000001_rt.postgres.up.sql")
     assert findings(out) == set(), out
+
+
+def test_sqitch_files_outside_its_script_directories_are_not_migrations(copy_of, capsys):
+    """BeeeOn/server-db (R3): a sqitch project's pgTAP tests, saved queries and benchmarks are .sql
+    files sqitch never runs; they are left out and counted once, never checked as migrations. A
+    deploy script whose change sqitch.plan does not name never runs either: file-naming says so."""
+    root = copy_of("sqitch")
+    write(root, {
+        "test/t001-widgets.sql": "BEGIN;\nSELECT plan(1);\nSELECT has_table('widgets');\nSELECT * FROM finish();\nROLLBACK;\n",
+        "queries/widgets/delete.sql": "DELETE FROM widgets WHERE id = $1;\n",
+        "perf/bulk.sql": "\\set n 1000\nINSERT INTO widgets SELECT g FROM generate_series(1, :n) g;\n",
+        "deploy/sprockets.sql": "BEGIN;\nCREATE TABLE sprockets (id bigint);\nCOMMIT;\n",
+        "revert/sprockets.sql": "BEGIN;\nDROP TABLE sprockets;\nCOMMIT;\n",
+    })
+    code, out, err = run(capsys, "check", "--preset", "sqitch", "--format", "json", ".")
+    doc = json.loads(out)
+    assert findings(out) == expected("sqitch") | {"file-naming deploy/sprockets.sql:1"}, out
+    naming = next(f for f in doc["findings"] if f["rule"] == "file-naming")
+    assert "sqitch.plan" in naming["message"] and "sqitch add sprockets" in naming["help"]
+    assert not [f["path"] for f in doc["files"] if f["path"].split("/")[0] in ("test", "queries", "perf")]
+    assert [line for line in err.splitlines() if line.startswith(SKIP_NOTE)] == [
+        f"{SKIP_NOTE} 3 files the runner never runs on PostgreSQL (3 in a sqitch project but outside its "
+        "deploy/, revert/ and verify/ directories: not sqitch scripts)"]
+    # named on the command line: not checked either, and said (never a silent exit 0)
+    code, out, err = run(capsys, "check", "--preset", "sqitch", "--format", "json", "queries/widgets/delete.sql")
+    assert code == 0 and json.loads(out)["findings"] == []
+    assert "1 in a sqitch project but outside its deploy/, revert/ and verify/ directories" in err
+    # detected without a preset: the same
+    code, out, err = run(capsys, "check", "--format", "json", ".")
+    assert findings(out) == expected("sqitch") | {"file-naming deploy/sprockets.sql:1"}, out
+    # the change added to the plan: the script runs now (the cache keys it on the plan too)
+    with open(root / "sqitch.plan", "a", encoding="utf-8") as plan:
+        plan.write("sprockets 2024-01-04T00:00:00Z Ann <ann@example.com> # Add sprockets.\n")
+    code, out, err = run(capsys, "check", "--preset", "sqitch", "--format", "json", ".")
+    assert findings(out) == expected("sqitch"), out
