@@ -911,3 +911,71 @@ def test_sqitch_files_outside_its_script_directories_are_not_migrations(copy_of,
         plan.write("sprockets 2024-01-04T00:00:00Z Ann <ann@example.com> # Add sprockets.\n")
     code, out, err = run(capsys, "check", "--preset", "sqitch", "--format", "json", ".")
     assert findings(out) == expected("sqitch"), out
+
+
+DBMATE_EMPTY_DOWNS = {
+    "db/migrations/20240101000000_a.sql": "-- migrate:up\nCREATE TABLE a (id int);\n\n-- migrate:down\n",
+    "db/migrations/20240102000000_b.sql": "-- migrate:up\nCREATE TABLE b (id int);\n\n-- migrate:down\n\n",
+    "db/migrations/20240103000000_c.sql": "-- migrate:up\nCREATE TABLE c (id int);\n\n-- migrate:down\n-- nothing\n",
+}
+
+
+def test_dbmate_down_sections_left_empty_everywhere_are_said_once(tmp_path, monkeypatch, capsys):
+    """supabase/postgres (R2): every file leaves `-- migrate:down` empty; dbmate runs (and rolls back)
+    without one, as golang-migrate does without down files: one finding for the directory, a warning,
+    with the key that requires them; `require-rollback = true` reports each file as an error."""
+    write(tmp_path, DBMATE_EMPTY_DOWNS)
+    monkeypatch.chdir(tmp_path)
+    args = ("check", "--preset", "dbmate", "--format", "json", "--select", "empty-rollback,missing-rollback-file",
+            "db/migrations")
+    code, out, err = run(capsys, *args)
+    doc = json.loads(out)
+    assert [(f["rule"], f["path"], f["line"], f["severity"]) for f in doc["findings"]] == [
+        ("empty-rollback", "db/migrations/20240101000000_a.sql", 1, "warning")], out
+    message, help = doc["findings"][0]["message"], doc["findings"][0]["help"]
+    assert "and so are the 2 other migrate:down sections of `db/migrations/` (all 3)" in message, message
+    assert "once for the directory" in message and "`require-rollback = true`" in help
+    assert code == 0
+    # pre-commit passes one file: the finding goes on it
+    code, out, err = run(capsys, *args[:-1], "db/migrations/20240102000000_b.sql")
+    assert findings(out) == {"empty-rollback db/migrations/20240102000000_b.sql:1"}
+    # a directory where the others have downs: the empty one is reported on its own
+    write(tmp_path, {"db/migrations/20240102000000_b.sql": "-- migrate:up\nCREATE TABLE b (id int);\n"
+                     "-- migrate:down\nDROP TABLE b;\n",
+                     "db/migrations/20240103000000_c.sql": "-- migrate:up\nCREATE TABLE c (id int);\n"
+                     "-- migrate:down\nDROP TABLE c;\n"})
+    code, out, err = run(capsys, *args)
+    doc = json.loads(out)
+    assert [(f["rule"], f["path"]) for f in doc["findings"]] == [("empty-rollback", "db/migrations/20240101000000_a.sql")]
+    assert doc["findings"][0]["message"] == "the `-- migrate:down` section is empty: running it undoes nothing"
+    write(tmp_path, DBMATE_EMPTY_DOWNS)
+    (tmp_path / "migcheck.toml").write_text("require-rollback = true\n", encoding="utf-8")
+    code, out, err = run(capsys, *args)
+    doc = json.loads(out)
+    assert {(f["path"], f["severity"]) for f in doc["findings"]} == {
+        (p, "error") for p in DBMATE_EMPTY_DOWNS}, out
+    assert code == 1
+
+
+def test_optional_rollbacks_are_warnings_unless_required(tmp_path, monkeypatch, capsys):
+    """golang-migrate, goose, dbmate, pop, maragudk run and roll back without a down (golang-migrate
+    reads a missing down file as an empty migration): a migration without one is a warning there;
+    `require-rollback = true` makes each one an error, as the guidelines, diesel, sqitch and popx
+    (which refuse an up without its down) have it."""
+    write(tmp_path, UPDOWN_NO_DOWNS)
+    monkeypatch.chdir(tmp_path)
+    args = ("check", "--preset", "golang-migrate", "--format", "json", "--select", "missing-rollback-file", "migrations")
+    code, out, err = run(capsys, *args)
+    doc = json.loads(out)
+    assert [(f["path"], f["severity"]) for f in doc["findings"]] == [("migrations/000001_a.up.sql", "warning")]
+    assert code == 0
+    code, out, err = run(capsys, "rules", "--preset", "golang-migrate")
+    assert [line.split()[1] for line in out.splitlines() if line.startswith("missing-rollback-file ")] == ["warning"]
+    (tmp_path / "migcheck.toml").write_text("require-rollback = true\n", encoding="utf-8")
+    code, out, err = run(capsys, *args)
+    assert {f["severity"] for f in json.loads(out)["findings"]} == {"error"} and code == 1
+    # the guidelines and the runners that require downs: an error, as before
+    (tmp_path / "migcheck.toml").unlink()
+    write(tmp_path, {"m/20240101000000000000_a.up.sql": "CREATE TABLE a (id int);\n"})
+    code, out, err = run(capsys, "check", "--preset", "popx", "--format", "json", "--select", "missing-rollback-file", "m")
+    assert [f["severity"] for f in json.loads(out)["findings"]] == ["error"]
