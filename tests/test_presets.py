@@ -979,3 +979,27 @@ def test_optional_rollbacks_are_warnings_unless_required(tmp_path, monkeypatch, 
     write(tmp_path, {"m/20240101000000000000_a.up.sql": "CREATE TABLE a (id int);\n"})
     code, out, err = run(capsys, "check", "--preset", "popx", "--format", "json", "--select", "missing-rollback-file", "m")
     assert [f["severity"] for f in json.loads(out)["findings"]] == ["error"]
+
+
+def test_goose_no_transaction_down_section_names_what_needs_the_marker(tmp_path, monkeypatch, capsys):
+    """hatchet `20260216000002_v1_0_79_b_add_slot_indexes.sql:11`: `-- +goose NO TRANSACTION` covers
+    both sections; the Up needs it (CONCURRENTLY), so the Down's message must not say that nothing
+    in the file needs it: its changes are not atomic because of the Up's statement."""
+    write(tmp_path, {"migrations/00001_slots.sql": """\
+        -- +goose NO TRANSACTION
+        -- +goose Up
+        CREATE INDEX CONCURRENTLY IF NOT EXISTS slots_a_idx ON slots (a);
+
+        -- +goose Down
+        DROP INDEX IF EXISTS slots_a_idx;
+        ALTER TABLE slots DROP COLUMN IF EXISTS b;
+        """})
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "goose", "--format", "json", "--select", "missing-transaction",
+                         "migrations")
+    got = json.loads(out)["findings"]
+    assert [(f["path"], f["line"]) for f in got] == [("migrations/00001_slots.sql", 6)], out
+    message, help = got[0]["message"], got[0]["help"]
+    assert "nothing in it needs to" not in message and "Remove `-- +goose NO TRANSACTION`" not in help
+    assert message.startswith("this `-- +goose Down` section runs without a transaction")
+    assert "the `-- +goose Up` section's CREATE INDEX CONCURRENTLY" in message, message
