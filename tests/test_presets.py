@@ -1003,3 +1003,29 @@ def test_goose_no_transaction_down_section_names_what_needs_the_marker(tmp_path,
     assert "nothing in it needs to" not in message and "Remove `-- +goose NO TRANSACTION`" not in help
     assert message.startswith("this `-- +goose Down` section runs without a transaction")
     assert "the `-- +goose Up` section's CREATE INDEX CONCURRENTLY" in message, message
+
+
+def test_goose_no_transaction_for_a_validate_is_not_called_needless(tmp_path, monkeypatch, capsys):
+    """hatchet `20260511174313_v1_0_108.sql:4`: the file opts out so that VALIDATE CONSTRAINT runs
+    after the NOT VALID constraint's lock is released; the changes are still not atomic (a finding),
+    but the marker is not one that 'nothing needs', in either section."""
+    write(tmp_path, {"migrations/00001_payload.sql": """\
+        -- +goose NO TRANSACTION
+        -- +goose Up
+        ALTER TABLE payload ADD CONSTRAINT payload_eid_nn CHECK (eid IS NOT NULL) NOT VALID;
+        ALTER TABLE payload VALIDATE CONSTRAINT payload_eid_nn;
+
+        -- +goose Down
+        ALTER TABLE payload DROP CONSTRAINT IF EXISTS payload_eid_nn;
+        ALTER TABLE payload DROP COLUMN IF EXISTS eid2;
+        """})
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "goose", "--format", "json", "--select", "missing-transaction",
+                         "migrations")
+    got = json.loads(out)["findings"]
+    assert [(f["path"], f["line"]) for f in got] == [("migrations/00001_payload.sql", 3),
+                                                     ("migrations/00001_payload.sql", 7)], out
+    for f in got:
+        assert "nothing in it needs to" not in f["message"] and "not atomic" in f["message"], f["message"]
+        assert "VALIDATE CONSTRAINT (line 4)" in f["message"], f["message"]
+        assert "ignore-file missing-transaction" in f["help"], f["help"]
