@@ -1,4 +1,5 @@
 import posixpath
+import weakref
 
 from .. import layout, summaries
 from ..analysis import pg
@@ -68,10 +69,15 @@ def _without_downs(ctx, f):
         return None
     if presets.get(config.preset).downs != "optional" or f.mdir not in project.groups:
         return None
-    rollbacks = project.groups[f.mdir].rollbacks
-    if len(rollbacks) < 2 or any(summaries.summary(r, "may-undo", _may_undo) for r in rollbacks):
-        return None
-    return rollbacks
+    per_project = _WITHOUT_DOWNS.setdefault(project, {})  # one answer per directory and run, not per file
+    if f.mdir not in per_project:
+        rollbacks = project.groups[f.mdir].rollbacks
+        empty = len(rollbacks) >= 2 and not any(summaries.summary(r, "may-undo", _may_undo) for r in rollbacks)
+        per_project[f.mdir] = rollbacks if empty else None
+    return per_project[f.mdir]
+
+
+_WITHOUT_DOWNS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 @rule("empty-rollback", severity="error", group="rollback", kinds=("rollback",),
@@ -126,8 +132,8 @@ def check(f, ctx):
 
 
 def _once(ctx, f, rollbacks):
-    """One finding for a directory whose rollbacks are all empty, on its first reported one that
-    has something to undo (``f`` or nothing: each file's check asks the same)."""
+    """One finding for a directory whose rollbacks are all empty, on its first reported one whose
+    migration changes something (``f`` or nothing: each file's check asks the same)."""
     from .. import presets
 
     project = ctx.project
