@@ -772,7 +772,7 @@ def frozen(monkeypatch):
     ("maragudk", ["migrations/0004_add_widget_colour.up.sql", "migrations/0004_add_widget_colour.down.sql"]),
 ])
 def test_new_writes_the_next_migration_in_the_runners_layout(name, written, copy_of, capsys, frozen):
-    root = copy_of(name)
+    copy_of(name)
     code, out, err = run(capsys, "new", "Add widget colour")
     assert code == 0, err
     assert out.splitlines() == written
