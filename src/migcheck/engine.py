@@ -75,7 +75,8 @@ class Project:
         # are checked: the whole history is then being checked, and a table an earlier migration
         # created is an existing table. Set by ``collect``; read through ``changes_before``.
         self.change_set: frozenset[Path] = frozenset(change_set)
-        self._before: dict[Path, tuple[dict[int, int], list[MigrationFile]]] = {}  # (changes_before)
+        # (changes_before) per directory: position by id, change-set members, popx unit by id, migrations
+        self._before: dict[Path, tuple[dict[int, int], list[MigrationFile], dict[int, str], list[MigrationFile]]] = {}
         self._rollback_index: dict[Path, MigrationFile] | None = None
         for f in files:
             f.project = self
