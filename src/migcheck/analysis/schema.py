@@ -980,19 +980,22 @@ def dropped_column_kept(project: Any, f: Any, st: Any, table: str, column: str) 
         return None
     if col.origin in (FILE, CHANGE):
         return f"it was added {_added(col, f)} (line {col.line}{'' if col.origin == FILE else ' of that file'})"
-    after = [e for e in _effects(f) if e.stmt is not None and _pos(e.stmt) >= _pos(st) and e.obj is not None
-             and e.obj.kind == fx.COLUMN and e.obj.parent is not None and unqualified(e.obj.parent.name) == name]
+    here = _pos(st)
+    after: list[tuple[fx.Effect, fx.Obj, tuple[int, int]]] = []  # this table's column effects from ``st`` on
+    for e in _effects(f):
+        obj, loc = e.obj, e.stmt
+        if (loc is not None and obj is not None and obj.kind == fx.COLUMN and obj.parent is not None
+                and unqualified(obj.parent.name) == name and _pos(loc) >= here):
+            after.append((e, obj, _pos(loc)))
     if col.generated:
-        for e in after:
-            if (e.op == fx.CREATE and e.obj.name == column and e.spec is not None and e.spec[0] == "column"
+        for e, obj, _ in after:
+            if (e.op == fx.CREATE and obj.name == column and e.spec is not None and e.spec[0] == "column"
                     and e.spec[6]):
                 return (f"it is a generated column, added again as one on line {e.line}: its values are computed "
                         "from each row's other columns")
     copies = {c.name for c in t.columns.values() if column in c.copy_of and c.origin in (FILE, CHANGE)}
-    for e in after:
-        if (e.op == fx.RENAME and e.new is not None and e.obj.name in copies and e.new.name == column
-                and _pos(e.stmt) > _pos(st)):  # type: ignore[arg-type]
-            return (f"its values were copied into {e.obj.name}, added in this "
-                    f"{'file' if t.columns[e.obj.name].origin == FILE else 'change set'}, which takes its name on "
-                    f"line {e.line}")
+    for e, obj, pos in after:
+        if e.op == fx.RENAME and e.new is not None and obj.name in copies and e.new.name == column and pos > here:
+            where = "file" if t.columns[obj.name].origin == FILE else "change set"
+            return f"its values were copied into {obj.name}, added in this {where}, which takes its name on line {e.line}"
     return None
