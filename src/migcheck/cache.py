@@ -309,7 +309,10 @@ class Cache:
                 continue
 
     @staticmethod
-    def _write(directory: Path, name: str, text: str) -> None:
+    def _write(directory: Path, name: str, text: str | bytes, prune: str = f"v{FORMAT}-*.json",
+               keep: int = KEEP_PACKS) -> None:
+        """Write ``text`` to ``directory/name`` atomically, then remove all but the ``keep`` most
+        recent other files matching ``prune`` (and their side files)."""
         import tempfile  # only when something changed: a warm run does not pay for it
 
         new = not directory.is_dir()
@@ -319,8 +322,8 @@ class Cache:
             (directory / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n# migcheck result cache\n")
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(text.encode("utf-8") if isinstance(text, str) else text)
             os.replace(tmp, directory / name)
         except BaseException:
             try:
@@ -329,10 +332,10 @@ class Cache:
                 pass
             raise
         try:
-            packs = sorted(directory.glob(f"v{FORMAT}-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+            packs = sorted(directory.glob(prune), key=lambda p: p.stat().st_mtime, reverse=True)
         except OSError:  # one removed meanwhile by a concurrent run
             return
-        for old in packs[KEEP_PACKS + 1:]:
+        for old in packs[keep + 1:]:
             for path in (old, old.with_name(old.name + SIDE_SUFFIX)):
                 try:
                     path.unlink()

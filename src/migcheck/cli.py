@@ -190,12 +190,49 @@ def check(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_ze
                                                                       if r.scope == "project")]))
     if statistics and (fmt or "text") not in ("text", "json"):
         _fail("--statistics prints text or JSON: use it with --format text or --format json")
+    if no_cache or fix or write_baseline is not None or diff_ref is not None or overlay is not None or output_file:
+        return _check_command(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_zero, statistics,
+                              show_source, color_choice, no_color, quiet, diff_ref, overlay, write_baseline,
+                              no_baseline, fix, unsafe_fixes, dry_run, preset, jobs, no_cache, None)
+    # the same request with the same inputs as a run before: its answer (migcheck.runcache)
+    from . import runcache
 
+    key = runcache.key({"paths": list(paths), "format": fmt, "config": config_path and os.path.abspath(config_path),
+                        "select": select, "ignore": ignore, "fail_on": fail_on, "exit_zero": exit_zero,
+                        "statistics": statistics, "show_source": show_source,
+                        "color": _use_color(color_choice, no_color, sys.stdout), "quiet": quiet,
+                        "preset": preset, "no_baseline": no_baseline})
+    answer = runcache.lookup(key, config_path)
+    if answer is not None:
+        sys.stdout.write(answer.out)
+        sys.stdout.flush()
+        if answer.err:
+            sys.stderr.write(answer.err)
+        return answer.code
+    with runcache.Recorder() as rec:
+        code = _check_command(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_zero, statistics,
+                              show_source, color_choice, no_color, quiet, diff_ref, overlay, write_baseline,
+                              no_baseline, fix, unsafe_fixes, dry_run, preset, jobs, no_cache, rec)
+    if rec.result is not None:
+        rec.store(key, code, rec.result[0], rec.result[1])
+    return code
+
+
+def _note(rec, line: str) -> None:
+    """A line on stderr (kept with the run's answer when ``rec`` records it)."""
+    click.echo(line, err=True)
+    if rec is not None:
+        rec.note(line)
+
+
+def _check_command(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_zero, statistics, show_source,
+                   color_choice, no_color, quiet, diff_ref, overlay, write_baseline, no_baseline, fix, unsafe_fixes,
+                   dry_run, preset, jobs, no_cache, rec) -> int:
     cfg = _load_config(config_path).with_cli(select=select, ignore=ignore, fail_on=fail_on, preset=preset)
     if cfg.preset is None:  # not pinned: recognise a runner's layout from the files (detect.py)
         from . import detect
 
-        cfg = detect.apply(cfg, paths, Path.cwd(), lambda line: None if quiet else click.echo(line, err=True))
+        cfg = detect.apply(cfg, paths, Path.cwd(), lambda line: None if quiet else _note(rec, line))
     changes = None
     if diff_ref is not None:
         from . import gitdiff
@@ -213,16 +250,17 @@ def check(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_ze
             out = open(output_file, "w", encoding="utf-8", newline="")
         except OSError as exc:
             _fail(f"cannot write the report to {output_file}: {exc.strerror or exc}")
+    color = _use_color(color_choice, no_color, out)
     try:
-        return _check(paths, cfg, fmt, out, overlay, changes, quiet, statistics, show_source,
-                      _use_color(color_choice, no_color, out), exit_zero, write_baseline, no_baseline, jobs, no_cache)
+        return _check(paths, cfg, fmt, out if rec is None else rec.tee(out), overlay, changes, quiet, statistics,
+                      show_source, color, exit_zero, write_baseline, no_baseline, jobs, no_cache, rec)
     finally:
         if out is not sys.stdout:
             out.close()
 
 
 def _check(paths, cfg, fmt, out, overlay, changes, quiet, statistics, show_source, color, exit_zero,
-           write_baseline, no_baseline, jobs, no_cache) -> int:
+           write_baseline, no_baseline, jobs, no_cache, rec=None) -> int:
     from . import engine
     from .report import write
 
@@ -244,16 +282,15 @@ def _check(paths, cfg, fmt, out, overlay, changes, quiet, statistics, show_sourc
     if cfg.dialect != "postgres" and not quiet:  # one note per run: which rules did not run
         from .dialects import note
 
-        click.echo(note(cfg.dialect), err=True)
+        _note(rec, note(cfg.dialect))
     if result.risk is not None and not quiet:  # the production snapshot's age (docs/stats.md)
         click.echo(f"migcheck: {result.risk.note()}", err=True)
     if result.project is not None and result.project.excluded and not quiet:
         excluded = {str(p) for p in result.project.excluded}
         for p in paths:  # a file named on the command line (a directory's excluded files go unsaid)
             if os.path.abspath(p) in excluded:
-                click.echo(f"migcheck: {p}: excluded by `exclude`/`extend-exclude` in the configuration, "
-                           "not checked", err=True)
-    result = _baseline(result, cfg, write_baseline, no_baseline, quiet)
+                _note(rec, f"migcheck: {p}: excluded by `exclude`/`extend-exclude` in the configuration, not checked")
+    result = _baseline(result, cfg, write_baseline, no_baseline, quiet, rec)
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     options = {"color": color and fmt == "text", "quiet": quiet, "fail_on": cfg.fail_on, "config": cfg,
@@ -270,12 +307,15 @@ def _check(paths, cfg, fmt, out, overlay, changes, quiet, statistics, show_sourc
                    "(please report this; the other findings above are complete)", err=True)
     if result.errors:
         return EXIT_ERROR
+    if rec is not None and cache is not None and result.risk is None and result.project is not None:
+        # (the snapshot's note tells its age: a run with it is not kept)
+        rec.result = (cache.directory, [f.path for f in result.project.files])
     if exit_zero:
         return EXIT_OK
     return EXIT_FINDINGS if result.failed(cfg.fail_on) else EXIT_OK
 
 
-def _baseline(result, cfg, write_to, off: bool, quiet: bool):
+def _baseline(result, cfg, write_to, off: bool, quiet: bool, rec=None):
     """Write the baseline (``--write-baseline``), or take the findings it has out of ``result``."""
     if write_to is None and off:
         return result
@@ -293,7 +333,7 @@ def _baseline(result, cfg, write_to, off: bool, quiet: bool):
         if write_to is not None:
             written, kept = baseline.write(path, result, cfg.enabled_rules())
             more = f" (and kept {kept} of files or rules this run did not check)" if kept else ""
-            click.echo(f"migcheck: wrote {written} finding{'' if written == 1 else 's'} to {shown}{more}", err=True)
+            _note(rec, f"migcheck: wrote {written} finding{'' if written == 1 else 's'} to {shown}{more}")
         entries = baseline.load(path)
     except baseline.BaselineError as exc:
         _fail(str(exc))
@@ -303,8 +343,8 @@ def _baseline(result, cfg, write_to, off: bool, quiet: bool):
         return result
     result = baseline.apply(result, path, entries, cfg.enabled_rules())
     if result.stale and not quiet:
-        click.echo(f"migcheck: {result.stale} {'entry' if result.stale == 1 else 'entries'} of {shown} "
-                   f"{'matches' if result.stale == 1 else 'match'} no finding any more (fixed, or the statement changed): `migcheck check --write-baseline` drops them", err=True)
+        _note(rec, f"migcheck: {result.stale} {'entry' if result.stale == 1 else 'entries'} of {shown} "
+                   f"{'matches' if result.stale == 1 else 'match'} no finding any more (fixed, or the statement changed): `migcheck check --write-baseline` drops them")
     return result
 
 
@@ -385,8 +425,6 @@ def explain(rule_id) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: returns the exit code (0 clean, 1 findings, 2 usage/config/internal error)."""
-    from .config import ConfigError
-
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         rv = cli.main(args=args, prog_name="migcheck", standalone_mode=False)
@@ -397,7 +435,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
         click.echo(f"migcheck: error: {exc.format_message()}{hint}", err=True)
         return EXIT_ERROR
-    except (ConfigError, UsageFailure) as exc:
+    except UsageFailure as exc:
         click.echo(f"migcheck: error: {exc}", err=True)
         return EXIT_ERROR
     except click.exceptions.Abort as exc:
@@ -417,6 +455,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo("migcheck: interrupted", err=True)
         return 130
     except Exception as exc:  # last line of defence: never a traceback for the user
+        config = sys.modules.get("migcheck.config")  # (not imported by a run the run cache answers)
+        if config is not None and isinstance(exc, config.ConfigError):
+            click.echo(f"migcheck: error: {exc}", err=True)
+            return EXIT_ERROR
         import traceback
 
         tb = traceback.extract_tb(exc.__traceback__)[-1]
