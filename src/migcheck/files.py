@@ -164,6 +164,19 @@ class MigrationFile:
         return self._parsed.problems
 
     @cached_property
+    def node_kinds(self) -> frozenset[str] | None:
+        """The kinds of every node in the file's parse trees, the statements a ``DO`` block runs
+        included (None when not known: another dialect's parser). The engine calls a rule that
+        declares the kinds it reads (``@rule(reads=...)``) only when one of them is here."""
+        kinds = self._parsed.kinds
+        if kinds is None or "DoStmt" not in kinds:
+            return kinds
+        from .model import walk
+
+        inner = {k for st in self.all_statements if st.inner for k in (st.kind, *(k for k, _ in walk(st.node)))}
+        return kinds | inner
+
+    @cached_property
     def all_statements(self) -> list[Statement]:
         """Top-level statements and, after each ``DO`` block, the statements its body runs."""
         out: list[Statement] = []

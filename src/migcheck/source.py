@@ -11,9 +11,8 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from dataclasses import dataclass
 
-from .model import Comment, ParseProblem, Statement
+from .model import Comment, ParseProblem, Record, Statement
 
 
 class _Lazy:
@@ -111,12 +110,27 @@ class Positions:
         return chars
 
 
-@dataclass(slots=True)
-class Parsed:
-    """A file's top-level statements and the parse problems found on the way."""
+class Parsed(Record):
+    """A file's top-level statements and the parse problems found on the way, and the kinds of
+    every node of their parse trees (``node_kinds``; None when not known: another dialect)."""
 
-    statements: list[Statement]
-    problems: list[ParseProblem]
+    __slots__ = ("statements", "problems", "kinds")
+
+    def __init__(self, statements: list[Statement], problems: list[ParseProblem], kinds: frozenset[str] | None = None):
+        self.statements = statements
+        self.problems = problems
+        self.kinds = kinds
+
+
+# A node of pglast's JSON tree is an object under its kind's name: ``{"DropStmt":{...}}``, and
+# only kinds start with a capital letter (fields do not; a string's quotes are escaped). So one
+# pass of this pattern over the parser's output finds every node kind of the file, in C.
+_NODE_KIND = re.compile(r'"([A-Z][A-Za-z0-9_]*)":\{')
+
+
+def node_kinds(raw: str) -> set[str]:
+    """The node kinds in a parse tree's JSON text."""
+    return set(_NODE_KIND.findall(raw))
 
 
 _EOL = re.compile(r"[\r\n]")
@@ -206,7 +220,7 @@ def parse(text: str, pos: Positions) -> Parsed:
     # and then no statement's tree needs walking to know (too_deep was 4% of a cold run)
     shallow = raw.count("{") + raw.count("[") <= MAX_DEPTH
     _statements_from_json(tree, text, 0, pos, statements, problems=None if shallow else problems)
-    return Parsed(statements, problems)
+    return Parsed(statements, problems, frozenset(node_kinds(raw)))
 
 
 def split(text: str) -> list[tuple[int, int]]:
@@ -285,6 +299,7 @@ def _explain(message: str, piece: str, offset: int) -> str:
 def _parse_recovering(text: str, pos: Positions) -> Parsed:
     statements: list[Statement] = []
     problems: list[ParseProblem] = []
+    kinds: set[str] = set()
     for p_start, p_end in split(text):
         piece = text[p_start:p_end]
         if not piece.strip():
@@ -297,7 +312,8 @@ def _parse_recovering(text: str, pos: Positions) -> Parsed:
                 f"psql meta-command `{meta}` is not SQL: this file is a psql script and only psql can run it", line, col))
             continue
         try:
-            tree = json.loads(pg.parse_sql_json(piece))
+            raw = pg.parse_sql_json(piece)
+            tree = json.loads(raw)
         except pg.ParseError as exc:
             offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else lead
             offset = min(max(offset, 0), len(piece))
@@ -309,7 +325,8 @@ def _parse_recovering(text: str, pos: Positions) -> Parsed:
             problems.append(ParseProblem(_TOO_DEEP, line, col))
             continue
         _statements_from_json(tree, piece, p_start, pos, statements, Positions(piece), problems)
-    return Parsed(statements, problems)
+        kinds |= node_kinds(raw)
+    return Parsed(statements, problems, frozenset(kinds))
 
 
 def comments(text: str, pos: Positions) -> list[Comment]:

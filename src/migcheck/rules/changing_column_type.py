@@ -29,6 +29,7 @@ def _utc_session(f, st) -> bool:
 
 
 @rule("changing-column-type", severity="warning", group="safety", kinds=("migration",),
+      reads=("AlterTableStmt",),
       summary="ALTER COLUMN ... TYPE rewrites an existing table and rebuilds its indexes under ACCESS EXCLUSIVE.")
 def check(f, ctx):
     version = lk.version(ctx)

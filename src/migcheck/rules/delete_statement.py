@@ -3,6 +3,7 @@ from ..analysis import destructive as d
 
 
 @rule("delete-statement", severity="warning", group="safety", kinds=("migration",),
+      reads=("DeleteStmt", "MergeStmt"),
       summary="DELETE in a migration removes rows that no rollback can bring back.")
 def check(f, ctx):
     # One finding per statement: a DELETE without WHERE is delete-without-where's (an error),

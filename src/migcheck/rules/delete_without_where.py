@@ -3,6 +3,7 @@ from ..analysis import destructive as d
 
 
 @rule("delete-without-where", severity="error", group="safety", kinds=("migration",),
+      reads=("DeleteStmt",),
       summary="DELETE with no WHERE clause deletes every row of the table.")
 def check(f, ctx):
     for st in f.all_statements:

@@ -3,6 +3,7 @@ from ..analysis import destructive as d
 
 
 @rule("drop-column", severity="error", group="safety", kinds=("migration",),
+      reads=("AlterTableStmt",),
       summary="ALTER TABLE ... DROP COLUMN in a migration deletes the column's data in every row.")
 def check(f, ctx):
     for st in f.all_statements:

@@ -135,6 +135,8 @@ def _alter_table(f, st, recreated):
 
 
 @rule("drop-object", severity="warning", group="safety", kinds=("migration",),
+      reads=("DropStmt", "AlterTableStmt", "AlterDomainStmt", "DropRoleStmt", "DropOwnedStmt", "DropTableSpaceStmt",
+             "DropSubscriptionStmt", "DropUserMappingStmt"),
       summary="A DROP of an index, view, function, trigger, type, constraint, sequence, policy, ... in a migration.")
 def check(f, ctx):
     statements = f.all_statements

@@ -3,6 +3,7 @@ from ..analysis import destructive as d
 
 
 @rule("drop-schema", severity="error", group="safety", kinds=("migration",),
+      reads=("DropStmt", "DropdbStmt"),
       summary="DROP SCHEMA / DROP DATABASE in a migration deletes everything in it.")
 def check(f, ctx):
     for st in f.all_statements:

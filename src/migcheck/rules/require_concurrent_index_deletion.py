@@ -16,6 +16,7 @@ def _indexes_of_new_tables(f, st) -> set[str]:
 
 
 @rule("require-concurrent-index-deletion", severity="warning", group="safety", kinds=("migration",),
+      reads=("DropStmt",),
       summary="DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the index's table.")
 def check(f, ctx):
     version = lk.version(ctx)

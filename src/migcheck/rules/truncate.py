@@ -3,6 +3,7 @@ from ..analysis import destructive as d
 
 
 @rule("truncate", severity="error", group="safety", kinds=("migration",),
+      reads=("TruncateStmt",),
       summary="TRUNCATE in a migration deletes every row of the tables.")
 def check(f, ctx):
     for st in f.all_statements:

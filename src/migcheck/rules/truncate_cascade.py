@@ -3,6 +3,7 @@ from ..analysis import locking as lk
 
 
 @rule("truncate-cascade", severity="error", group="safety", kinds=("migration", "rollback"),
+      reads=("TruncateStmt",),
       summary="TRUNCATE ... CASCADE also empties every table with a foreign key to the truncated tables, recursively.")
 def check(f, ctx):
     for st in f.all_statements:

@@ -3,6 +3,7 @@ from ..analysis import destructive as d
 
 
 @rule("update-without-where", severity="error", group="safety", kinds=("migration",),
+      reads=("UpdateStmt",),
       summary="UPDATE with no WHERE clause rewrites every row of the table.")
 def check(f, ctx):
     for st in f.all_statements:
