@@ -278,3 +278,19 @@ def test_ctrl_c_exits_130(proj, capsys, monkeypatch):
     monkeypatch.setattr(engine, "check", interrupted)
     code, out, err = run(capsys, "check", "migrations")
     assert (code, out) == (130, "") and err.strip() == "migcheck: interrupted"
+
+
+def test_a_group_in_select_brings_its_default_rules_and_an_off_rule_needs_its_id(project, capsys):
+    """`select = ["safety"]` (as the README's example spells the default set) must not switch on the
+    safety rules that are off by default (require-statement-timeout would fire on every migration);
+    naming one by id does."""
+    write(project, "migrations/20251022_001_x.sql", "BEGIN;\nSET lock_timeout = '2s';\nALTER TABLE leads DROP COLUMN IF EXISTS a;\nCOMMIT;\n")
+    (project / "migcheck.toml").write_text('select = ["safety"]\nchangelog = false\n')
+    code, out, err = run(capsys, "rules", "--format", "json")
+    enabled = {r["id"] for r in json.loads(out) if r["enabled"]}
+    assert "drop-column" in enabled and "require-statement-timeout" not in enabled
+    assert not registry.load()["require-statement-timeout"].enabled
+    (project / "migcheck.toml").write_text('select = ["safety", "require-statement-timeout"]\nchangelog = false\n')
+    code, out, err = run(capsys, "rules", "--format", "json")
+    enabled = {r["id"] for r in json.loads(out) if r["enabled"]}
+    assert {"drop-column", "require-statement-timeout"} <= enabled

@@ -16,6 +16,7 @@ RULES = sorted(registry.load())
 NO_SQL_FIXTURE = {
     "unreadable-file": "needs an unreadable path; see test_engine.py",
     "modified-migration": "needs a git history and `check --diff REF`; see test_diff.py",
+    "unknown-layout": "needs layout detection, which a rule fixture does not run; see test_presets.py",
     **{rid: "reported by `migcheck verify` on a real PostgreSQL, never by `check`; its doc's Example and "
             "Use instead run through verify in test_verify.py::test_doc_examples_fire_and_use_instead_is_clean"
        for rid in VERIFY_RULES},

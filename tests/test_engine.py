@@ -130,14 +130,16 @@ def test_output_is_deterministic(tmp_path):
 def test_permission_denied_is_a_finding(tmp_path, monkeypatch):
     """Root reads everything, so the refusal is simulated where the engine reads the file."""
     write(tmp_path, "migrations/20251022_001_x.sql", "DROP TABLE a;")
-    real = Path.read_bytes
+    from migcheck import fsutil
 
-    def deny(self):
-        if self.name == "20251022_001_x.sql":
+    real = fsutil.read_regular  # (where the engine reads a file)
+
+    def deny(path, *a, **kw):
+        if Path(path).name == "20251022_001_x.sql":
             raise PermissionError(13, "Permission denied")
-        return real(self)
+        return real(path, *a, **kw)
 
-    monkeypatch.setattr(Path, "read_bytes", deny)
+    monkeypatch.setattr(fsutil, "read_regular", deny)
     r = check(tmp_path, ["migrations"])
     assert [(f.rule, f.message) for f in r.findings] == [
         ("unreadable-file", "permission denied: migcheck cannot read this file")]

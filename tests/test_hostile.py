@@ -295,14 +295,16 @@ def test_paths_with_spaces_and_non_ascii(capsys, proj, rel):
 def test_file_deleted_between_discovery_and_reading(capsys, proj, monkeypatch):
     put(proj, f"{M}/20250101_001_gone.sql", "DROP TABLE a;\n")
     put(proj, f"{M}/20250101_002_ok.sql", "DROP TABLE b;\n")
-    real = Path.read_bytes
+    from migcheck import fsutil
 
-    def vanish(self):
-        if self.name == "20250101_001_gone.sql":
-            self.unlink()
-        return real(self)
+    real = fsutil.read_regular  # (where the engine reads a file)
 
-    monkeypatch.setattr(Path, "read_bytes", vanish)
+    def vanish(path, *a, **kw):
+        if Path(path).name == "20250101_001_gone.sql":
+            Path(path).unlink()
+        return real(path, *a, **kw)
+
+    monkeypatch.setattr(fsutil, "read_regular", vanish)
     code, rep, _ = run(capsys)
     assert (code, found(rep)) == (1, [(f"{M}/20250101_001_gone.sql", 1, 1, "unreadable-file"),
                                       (f"{M}/20250101_002_ok.sql", 1, 1, "drop-table")])
@@ -433,23 +435,26 @@ def test_directory_mixing_all_bad_inputs(capsys, tmp_path, monkeypatch):
 
     # a file deleted between discovery and reading; a file we may not read (we may run as root,
     # for whom chmod 000 changes nothing: test_permission_denied_* below test it for real)
-    real = Path.read_bytes
+    from migcheck import fsutil
+
+    real = fsutil.read_regular  # (where the engine reads a file)
     hooked = set()
 
-    def read_bytes(self):
+    def read_regular(path, *a, **kw):
+        self = Path(path)
         if self.name == "20250102_017_gone.sql" and self.exists():
             hooked.add(self.name)
             self.unlink()
         if self.name == "20250102_018_denied.sql":
             hooked.add(self.name)
             raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+        return real(path, *a, **kw)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(fsutil, "read_regular", read_regular)
     monkeypatch.chdir(mixed)
     code, rep, _ = run(capsys)
     assert code == 1
-    assert hooked == {"20250102_017_gone.sql", "20250102_018_denied.sql"}, "the engine no longer reads with Path.read_bytes"
+    assert hooked == {"20250102_017_gone.sql", "20250102_018_denied.sql"}, "the engine no longer reads with fsutil.read_regular"
     by_file: dict[str, list[dict]] = {}
     for f in rep["findings"]:
         by_file.setdefault(f["path"].removeprefix(f"{M}/"), []).append(f)

@@ -141,10 +141,10 @@ def test_hook_definition():
 
     (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hook["id"] == "migcheck"
-    assert hook["entry"] == "migcheck check"
+    assert hook["entry"] == "migcheck check --"  # file names are never options (issue 26)
     assert hook["language"] == "python"
     assert hook["types"] == ["sql"]
-    assert hook["require_serial"] is False
+    assert hook["require_serial"] is True  # one process: one detection line, one summary (migcheck has its own pool)
 
 
 def test_try_repo_fails_on_a_bad_migration(tmp_path, hook_repo):
@@ -219,3 +219,64 @@ def test_run_on_named_files(project, pre_commit_home):
     out = output(proc)
     assert proc.returncode == 1, out
     assert f"{rel}:1:1: error[missing-rollback-file]" in out
+
+
+def test_a_file_name_that_looks_like_an_option_stays_a_file_name(project, pre_commit_home):
+    """A staged `--config=evil.sql` beside a staged `evil.sql` holding TOML that turns every rule
+    off: before, click read the name as `--config evil.sql` and the bad migration passed. (The
+    hook without `files:`, as a project that keeps its migrations at the root has it.)"""
+    import yaml
+
+    cfg = yaml.safe_load((project / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    del cfg["repos"][0]["hooks"][0]["files"]
+    (project / ".pre-commit-config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    write(project, "evil.sql", 'select = ["sequence-gap"]\nignore = ["parse-error"]\n')
+    write(project, "--config=evil.sql", "SELECT 1;\n")
+    bad = add_migration(project, "20250102_002", "drop_old", BAD)
+    git(project, "add", "-A")
+    proc = pre_commit(project, pre_commit_home, "run", "--color", "never")
+    out = output(proc)
+    assert proc.returncode == 1, out
+    assert f"{bad}:11:1: error[drop-table] DROP TABLE leads_old" in out
+    assert "--config=evil.sql:1:1:" in out  # checked as a file
+
+
+def test_options_in_the_entry_before_the_double_dash(project, pre_commit_home):
+    """The documented way to pass options: the user's own `entry:` ending in `--`."""
+    import yaml
+
+    cfg = yaml.safe_load((project / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    cfg["repos"][0]["hooks"][0]["entry"] = "migcheck check --fail-on warning --"
+    (project / ".pre-commit-config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    write(project, "migcheck.toml", CONFIG.replace('"drop-table"]', '"drop-table", "sequence-gap"]'))
+    add_migration(project, "20250102_005", "add_score")  # skips 002-004: sequence-gap, a warning
+    git(project, "add", "-A")
+    proc = pre_commit(project, pre_commit_home, "run", "--color", "never")
+    out = output(proc)
+    assert proc.returncode == 1, out
+    assert "warning[sequence-gap]" in out
+
+
+def test_all_files_gives_one_detection_line_and_one_summary(tmp_path, hook_repo, pre_commit_home):
+    """`pre-commit run --all-files` on a large diesel repository: pre-commit would start one hook
+    process per slice of the files (one per CPU), each printing its own detection line and its own
+    partial summary; with require_serial there is one of each."""
+    import yaml
+
+    root = tmp_path / "diesel"
+    root.mkdir()
+    git(root, "init", "-q")
+    for i in range(1, 41):
+        d = f"migrations/2024-01-01-{i:06d}_create_t{i}"
+        write(root, f"{d}/up.sql", f"CREATE TABLE t{i} (id bigint PRIMARY KEY);\n")
+        write(root, f"{d}/down.sql", f"DROP TABLE t{i};\n")
+    path, rev = hook_repo
+    config = {"repos": [{"repo": str(path), "rev": rev, "hooks": [{"id": "migcheck"}]}]}
+    (root / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "migrations")
+    proc = pre_commit(root, pre_commit_home, "run", "--all-files", "--color", "never", "--verbose")
+    out = output(proc)
+    assert proc.returncode == 0, out
+    assert out.count("migcheck: detected diesel layout") == 1, out
+    assert out.count(" in 80 files") == 1 and out.count(" files\n") == 1, out

@@ -27,6 +27,14 @@ def findings(out: str) -> set[str]:
     return {f"{f['rule']} {f['path']}:{f['line']}" for f in json.loads(out)["findings"]}
 
 
+SKIP_NOTE = "migcheck: not checked as PostgreSQL:"
+
+
+def stderr_lines(err: str) -> list[str]:
+    """stderr without the note on other databases' files (tested on its own below)."""
+    return [line for line in err.splitlines() if not line.startswith(SKIP_NOTE)]
+
+
 def expected(name: str) -> set[str]:
     lines = (FIXTURES / name / "expect.txt").read_text(encoding="utf-8").splitlines()
     return {line for line in lines if line.strip() and not line.startswith("#")}
@@ -59,7 +67,7 @@ def test_preset_project_is_checked_as_expected(name, copy_of, capsys):
     copy_of(name)
     code, out, err = run(capsys, "check", "--preset", name, "--format", "json", ".")
     assert findings(out) == expected(name)
-    assert code == 1 and err == ""
+    assert code == 1 and stderr_lines(err) == []
 
 
 @pytest.mark.parametrize("name", PROJECTS)
@@ -78,9 +86,9 @@ def test_each_fixture_has_a_flaw_a_forgetful_rollback_and_clean_files(name):
 def test_layout_is_detected_and_said_once(name, copy_of, capsys):
     copy_of(name)
     code, out, err = run(capsys, "check", "--format", "json", ".")
-    title = presets.get(name).title
-    assert err == (f"migcheck: detected {title} layout (set preset = \"{name}\" in the configuration, "
-                   f"or pass --preset {name}, to silence this)\n")
+    title, note = presets.get(name).title, presets.get(name).note
+    assert stderr_lines(err) == [f"migcheck: detected {title} layout (set preset = \"{name}\" in the configuration, "
+                                 f"or pass --preset {name}, to silence this)" + (f"; {note}" if note else "")]
     assert findings(out) == expected(name)
 
 
@@ -89,7 +97,7 @@ def test_a_pinned_preset_is_silent(name, copy_of, capsys):
     root = copy_of(name)
     (root / "migcheck.toml").write_text(f'preset = "{name}"\n', encoding="utf-8")
     code, out, err = run(capsys, "check", "--format", "json")  # no path: the preset's directories
-    assert err == ""
+    assert stderr_lines(err) == []
     assert findings(out) == expected(name)
 
 
@@ -384,3 +392,458 @@ def test_summary_counts_a_two_section_file_once(tmp_path, monkeypatch, capsys):
     assert doc["summary"]["files"] == 1
     assert main(["check", "--preset", "goose"]) == 0
     assert capsys.readouterr().out.endswith(" in 1 file\n")
+
+
+# --- a preset that does not match the files: never a silent pass (issue 21) --------------------
+
+GUIDELINE_FILES = {
+    "migrations/20251022_001_add_leads.sql": "BEGIN;\nCREATE TABLE IF NOT EXISTS leads (id bigint);\nCOMMIT;\n",
+    "migrations/20251022_002_drop_legacy.sql": "BEGIN;\nDROP TABLE legacy_leads;\nCOMMIT;\n",
+    "migrations/rollback/20251022_001_rollback.sql": "BEGIN;\nDROP TABLE IF EXISTS leads;\nCOMMIT;\n",
+}
+
+
+def test_a_preset_that_does_not_match_the_files_reports_them(tmp_path, monkeypatch, capsys):
+    """`--preset diesel` on guideline-named files: each file is one diesel never runs (file-naming),
+    and the safety rules still read it; never `0 errors in 0 files`."""
+    write(tmp_path, GUIDELINE_FILES)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "diesel", "--format", "json", "migrations")
+    got = findings(out)
+    assert code == 1, (out, err)
+    assert {"file-naming migrations/20251022_001_add_leads.sql:1", "file-naming migrations/20251022_002_drop_legacy.sql:1",
+            "file-naming migrations/rollback/20251022_001_rollback.sql:1",
+            "drop-table migrations/20251022_002_drop_legacy.sql:2"} <= got
+    doc = json.loads(out)
+    assert doc["summary"]["files"] == 3
+    naming = next(f for f in doc["findings"] if f["rule"] == "file-naming")
+    assert "diesel never runs it" in naming["message"] and "`preset`" in naming["help"]
+
+
+def test_a_file_named_on_the_command_line_is_always_checked(tmp_path, monkeypatch, capsys):
+    write(tmp_path, GUIDELINE_FILES)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "diesel", "--format", "json",
+                         "migrations/20251022_002_drop_legacy.sql")
+    assert code == 1, (out, err)
+    assert "drop-table migrations/20251022_002_drop_legacy.sql:2" in findings(out)
+
+
+@pytest.mark.parametrize("name", [n for n in presets.NAMES if n != "guidelines"])
+def test_no_preset_skips_a_file_it_does_not_recognise(name, tmp_path, monkeypatch, capsys):
+    write(tmp_path, GUIDELINE_FILES)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", name, "--format", "json", "migrations")
+    assert code == 1 and "drop-table migrations/20251022_002_drop_legacy.sql:2" in findings(out), (name, out, err)
+    assert json.loads(out)["summary"]["files"] == 3
+
+
+# --- pop and popx: Go templates, dialects, autocommit, early COMMIT, fizz migrations -------------
+
+def test_templates_render_in_place_and_findings_keep_the_files_positions(tmp_path, monkeypatch, capsys):
+    from migcheck import gotemplate
+
+    text = ('CREATE TABLE {{ index .Options "Namespace" }}.widgets (id bigint);\n'
+            "{{ if .IsPostgreSQL }}CREATE INDEX w_id ON {{ identifier .Parameters.t }}_x (id);"
+            "{{ else }}not sql{{ end }}\n{{- /* note */ -}}\n")
+    rendered, problem = gotemplate.render(text)
+    assert problem is None and len(rendered) == len(text)
+    assert [len(l) for l in rendered.split("\n")] == [len(l) for l in text.split("\n")]
+    assert rendered.startswith("CREATE TABLE namespace") and ".widgets" in rendered and "not sql" not in rendered
+    assert "ON t_" in rendered  # an identifier goes on: padded with underscores, one name
+    quoted, _ = gotemplate.render('ALTER TABLE "{{ index .Options "Namespace" }}"."users" ADD COLUMN a int;')
+    assert quoted.startswith('ALTER TABLE "namespace"') and '"."users"' not in quoted and '"users"' in quoted
+    write(tmp_path, {
+        "go.mod": "module x\nrequire github.com/gobuffalo/pop/v6 v6.1.1\n",
+        "migrations/20240101000000_a.up.sql": ('CREATE TABLE IF NOT EXISTS {{ index .Options "Namespace" }}.t (a int);\n'
+                                                '  CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON '
+                                                '{{ index .Options "Namespace" }}.t (a);\n'),
+    })
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--format", "json", "--select", "concurrently-in-transaction,parse-error",
+                         "migrations")
+    assert err.startswith('migcheck: detected gobuffalo pop layout')
+    doc = json.loads(out)
+    assert [(f["rule"], f["line"], f["column"]) for f in doc["findings"]] == [("concurrently-in-transaction", 2, 3)]
+    assert "namespace.t" in doc["findings"][0]["message"] or "namespace .t" in doc["findings"][0]["help"]
+
+
+def test_a_template_migcheck_cannot_render_is_one_finding_not_parse_errors(tmp_path, monkeypatch, capsys):
+    write(tmp_path, {"migrations/20240101000000_a.up.sql": (
+        "CREATE TABLE a (id int);\n{{ range .Options }}\nCREATE TABLE {{ . }} (id int);\n{{ end }}\n"
+        "ALTER TABLE a ADD COLUMN b int;\n")})
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "pop", "--format", "json", "--ignore", "missing-rollback-file",
+                         "migrations")
+    doc = json.loads(out)
+    assert code == 1
+    assert [(f["rule"], f["line"], f["column"]) for f in doc["findings"]] == [("unrendered-template", 2, 1)]
+    assert "range" in doc["findings"][0]["message"]
+
+
+def test_pop_early_commit_balances_and_what_does_not(tmp_path, monkeypatch, capsys):
+    write(tmp_path, {
+        "migrations/20240101000000_ok.up.sql": "CREATE TYPE s AS ENUM ('a');\nCOMMIT;\nALTER TYPE s ADD VALUE 'b';\nBEGIN;\n",
+        "migrations/20240102000000_nested.up.sql": "BEGIN;\nCREATE TABLE t (id int);\nCOMMIT;\n",
+        "migrations/20240103000000_open_end.up.sql": "UPDATE t SET id = 1 WHERE id = 0;\nCOMMIT;\nVACUUM t;\n",
+        "migrations/20240104000000_between.up.sql": "COMMIT;\nCREATE INDEX CONCURRENTLY t_id ON t (id);\nBEGIN;\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "pop", "--format", "json", "--select",
+                         "unbalanced-transaction,concurrently-in-transaction", "migrations")
+    doc = json.loads(out)
+    got = [(f["rule"], f["path"].split("/")[-1][:14] + ":" + str(f["line"])) for f in doc["findings"]]
+    assert got == [("unbalanced-transaction", "20240102000000:1"), ("unbalanced-transaction", "20240102000000:3"),
+                   ("unbalanced-transaction", "20240103000000:2"), ("concurrently-in-transaction", "20240103000000:3"),
+                   ("concurrently-in-transaction", "20240104000000:2")]
+    between = doc["findings"][-1]
+    assert "one implicit transaction" in between["message"] and "no way to opt out" in between["help"]
+
+
+def test_other_databases_files_are_not_checked_and_said_once(tmp_path, monkeypatch, capsys):
+    write(tmp_path, {
+        "migrations/20240101000000_a.up.sql": "CREATE TABLE a (id int) ENGINE=InnoDB;\n",  # MySQL: replaced
+        "migrations/20240101000000_a.postgres.up.sql": "CREATE TABLE a (id int);\n",
+        "migrations/20240101000000_a.mysql.up.sql": "CREATE TABLE a (id int) ENGINE=InnoDB;\n",
+        "migrations/20240101000000_a.sqlite3.up.sql": "CREATE TABLE a (id INTEGER) STRICT;\n",
+        "migrations/20240101000000_a.down.sql": "DROP TABLE a;\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "popx", "--format", "json", "migrations")
+    doc = json.loads(out)
+    assert code == 0 and doc["findings"] == [], out
+    assert sorted(f["path"] for f in doc["files"]) == ["migrations/20240101000000_a.down.sql",
+                                                       "migrations/20240101000000_a.postgres.up.sql"]
+    assert err.splitlines() == [
+        "migcheck: not checked as PostgreSQL: 3 files the runner never runs on PostgreSQL (1 dialect-neutral, "
+        "replaced on PostgreSQL by a `.postgres.` file of the same version; 1 for MySQL; 1 for SQLite)"]
+    # pre-commit passes the staged files one by one: another database's file is not read as PostgreSQL
+    code, out, err = run(capsys, "check", "--preset", "popx", "--format", "json", "-q",
+                         "migrations/20240101000000_a.mysql.up.sql")
+    assert code == 0 and json.loads(out)["findings"] == [] and err == ""
+
+
+def test_a_fizz_migration_split_in_parts_is_judged_as_one(copy_of, capsys):
+    root = copy_of("popx")
+    mdir = root / "persistence/sql/migrations"
+    args = ("check", "--preset", "popx", "--format", "json", "--select", "rollback-incomplete,empty-rollback",
+            "persistence/sql/migrations")
+    code, out, err = run(capsys, *args)
+    assert not [f for f in findings(out) if "credentials" in f], out
+    # the parts' downs together forget a table: one finding, on the unit's first reported down file
+    (mdir / "20240102000000000002_credentials.down.sql").write_text("DROP TABLE identity_credential_notes;\n")
+    code, out, err = run(capsys, *args)
+    got = [f for f in json.loads(out)["findings"] if "credentials" in f["path"]]
+    assert [(f["rule"], f["path"].rsplit("/", 1)[-1]) for f in got] == [
+        ("rollback-incomplete", "20240102000000000003_credentials.down.sql")]
+    assert "`20240102000000000001_credentials.up.sql:1` creates table identity_credentials" in got[0]["message"]
+    assert "4 rollback files of its migration (4 parts" in got[0]["message"]
+
+
+def test_maragudk_is_told_from_golang_migrate_without_go_mod(tmp_path, monkeypatch, capsys):
+    """harness/gitness: `0002_create_index_a.up.sql` and `0002_create_index_b.up.sql` are two
+    versions (the whole name), which golang-migrate would refuse as duplicates."""
+    write(tmp_path, {
+        "migrate/postgres/0001_create_table_a.up.sql": "CREATE TABLE a (id int);\n",
+        "migrate/postgres/0001_create_table_b.up.sql": "CREATE TABLE b (id int);\n",
+        "migrate/postgres/0002_create_index_a.up.sql": "CREATE INDEX a_id ON a (id);\n",
+        "migrate/postgres/0002_create_index_b.up.sql": "CREATE INDEX b_id ON b (id);\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--format", "json", "--select", "duplicate-version", "migrate/postgres")
+    assert err.startswith("migcheck: detected maragudk/migrate layout")
+    assert findings(out) == set()
+    code, out, err = run(capsys, "check", "--preset", "golang-migrate", "--format", "json", "--select",
+                         "duplicate-version", "migrate/postgres")
+    assert len(findings(out)) == 2
+
+
+# --- no layout recognised: one finding, the layout's rules held back (issue 21) -----------------
+
+NUMBERED_FILES = {  # a team's own runner: names no layout migcheck knows
+    "db/changes/create_users.sql": "CREATE TABLE users (id bigint);\n",
+    "db/changes/users_add_email.sql": "ALTER TABLE users ADD COLUMN email text;\n",
+    "db/changes/users_drop_legacy.sql": "DROP TABLE legacy;\n",
+    "db/changes/seed.v2.sql": "INSERT INTO users VALUES (1);\n",
+}
+
+
+def test_no_layout_recognised_is_said_once_and_the_layout_rules_wait(tmp_path, monkeypatch, capsys):
+    write(tmp_path, NUMBERED_FILES)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--format", "json", "db/changes")
+    doc = json.loads(out)
+    rules = [f["rule"] for f in doc["findings"]]
+    assert err == ""
+    assert rules.count("unknown-layout") == 1
+    layout_rules = {"file-naming", "missing-header", "missing-transaction", "missing-if-not-exists",
+                    "missing-if-exists", "changelog-missing", "duplicate-version", "missing-rollback-file"}
+    assert not layout_rules & set(rules), rules
+    assert "drop-table db/changes/users_drop_legacy.sql:1" in findings(out)  # safety and destructive rules run
+    unknown = next(f for f in doc["findings"] if f["rule"] == "unknown-layout")
+    assert unknown["path"] == "db/changes/create_users.sql" and unknown["line"] == 1
+    assert "`<name>.sql` (3), `<name>.v2.sql` (1)" in unknown["message"]
+    assert "`preset" in unknown["help"] and "`naming" in unknown["help"]
+    # naming the layout brings the rules back, and the finding goes
+    (tmp_path / "migcheck.toml").write_text('preset = "guidelines"\n', encoding="utf-8")
+    code, out, err = run(capsys, "check", "--format", "json", "db/changes")
+    rules = [f["rule"] for f in json.loads(out)["findings"]]
+    assert "unknown-layout" not in rules and "file-naming" in rules and "missing-header" in rules
+
+
+def test_a_few_misnamed_files_are_still_the_guidelines(tmp_path, monkeypatch, capsys):
+    """Fewer than three files, or most of them named the guidelines' way: file-naming says what
+    is wrong with each name, as before."""
+    write(tmp_path, {"migrations/add_users.sql": "BEGIN;\nCREATE TABLE IF NOT EXISTS users (id bigint);\nCOMMIT;\n"})
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--format", "json", "--select", "file-naming,unknown-layout", "migrations")
+    assert findings(out) == {"file-naming migrations/add_users.sql:1"}
+
+
+# --- rollbacks a runner does not require: said once per directory (issue 21) ---------------------
+
+UPDOWN_NO_DOWNS = {
+    "migrations/000001_a.up.sql": "CREATE TABLE IF NOT EXISTS a (id int);\n",
+    "migrations/000002_b.up.sql": "CREATE TABLE IF NOT EXISTS b (id int);\n",
+    "migrations/000003_c.up.sql": "CREATE TABLE IF NOT EXISTS c (id int);\n",
+    "migrations/000003_c.down.sql": "DROP TABLE IF EXISTS c;\n",
+}
+
+
+def test_optional_rollbacks_are_reported_once_per_directory(tmp_path, monkeypatch, capsys):
+    write(tmp_path, UPDOWN_NO_DOWNS)
+    monkeypatch.chdir(tmp_path)
+    args = ("check", "--preset", "golang-migrate", "--format", "json", "--select", "missing-rollback-file", "migrations")
+    code, out, err = run(capsys, *args)
+    doc = json.loads(out)
+    assert [(f["path"], f["line"]) for f in doc["findings"]] == [("migrations/000001_a.up.sql", 1)]
+    assert "nor does 1 other migration" in doc["findings"][0]["message"] and "(2 of 3)" in doc["findings"][0]["message"]
+    assert "`require-rollback = true`" in doc["findings"][0]["help"]
+    # pre-commit passes one file: the finding goes on the first reported migration without a down
+    code, out, err = run(capsys, *args[:-1], "migrations/000002_b.up.sql")
+    assert findings(out) == {"missing-rollback-file migrations/000002_b.up.sql:1"}
+    (tmp_path / "migcheck.toml").write_text("require-rollback = true\n", encoding="utf-8")
+    code, out, err = run(capsys, *args)
+    assert findings(out) == {"missing-rollback-file migrations/000001_a.up.sql:1",
+                             "missing-rollback-file migrations/000002_b.up.sql:1"}
+
+
+def test_the_guidelines_still_require_every_rollback(tmp_path, monkeypatch, capsys):
+    write(tmp_path, {
+        "migrations/20251022_001_a.sql": "BEGIN;\nCREATE TABLE IF NOT EXISTS a (id int);\nCOMMIT;\n",
+        "migrations/20251022_002_b.sql": "BEGIN;\nCREATE TABLE IF NOT EXISTS b (id int);\nCOMMIT;\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    args = ("check", "--format", "json", "--select", "missing-rollback-file", "migrations")
+    code, out, err = run(capsys, *args)
+    assert findings(out) == {"missing-rollback-file migrations/20251022_001_a.sql:1",
+                             "missing-rollback-file migrations/20251022_002_b.sql:1"}
+    (tmp_path / "migcheck.toml").write_text("require-rollback = false\n", encoding="utf-8")
+    code, out, err = run(capsys, *args)
+    assert findings(out) == {"missing-rollback-file migrations/20251022_001_a.sql:1"}
+
+
+def test_require_rollback_must_be_a_boolean():
+    with pytest.raises(config.ConfigError, match="'require-rollback' must be true or false"):
+        config.from_dict({"require-rollback": "yes"}, root=Path("."))
+
+
+# --- configuration found from the path being checked (issue 21) -------------------------------
+
+def _app(root: Path, ignore: str) -> None:
+    write(root, {
+        "migcheck.toml": f'ignore = ["{ignore}"]\nchangelog = false\n',
+        "migrations/20251022_001_drop_legacy.sql": (
+            "-- MIGRATION: Drop legacy\n-- Purpose: x\n-- Impact: x\n-- Rollback: x\n-- Testing: x\n"
+            "BEGIN;\nDROP TABLE IF EXISTS legacy;\nDELETE FROM leads WHERE id = 1;\nCOMMIT;\n"),
+        "migrations/rollback/20251022_001_rollback.sql": "BEGIN;\nSELECT 1;\nCOMMIT;\n",
+    })
+
+
+def test_configuration_is_found_from_the_path_not_the_working_directory(tmp_path, monkeypatch, capsys):
+    _app(tmp_path / "app", "drop-table")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    code, out, err = run(capsys, "check", "--format", "json", "--select", "drop-table,delete-statement",
+                         "../app/migrations")
+    assert findings(out) == {"delete-statement ../app/migrations/20251022_001_drop_legacy.sql:8"}, out
+    code, out, err = run(capsys, "check", "--format", "json", "--select", "drop-table,delete-statement",
+                         str(tmp_path / "app/migrations/20251022_001_drop_legacy.sql"))
+    assert [f["rule"] for f in json.loads(out)["findings"]] == ["delete-statement"]
+
+
+def test_paths_under_different_configurations_are_checked_each_with_its_own(tmp_path, monkeypatch, capsys):
+    _app(tmp_path / "one", "drop-table")
+    _app(tmp_path / "two", "delete-statement")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--format", "json", "--select", "drop-table,delete-statement",
+                         "one/migrations", "two/migrations")
+    assert findings(out) == {"delete-statement one/migrations/20251022_001_drop_legacy.sql:8",
+                             "drop-table two/migrations/20251022_001_drop_legacy.sql:7"}
+    assert json.loads(out)["summary"]["files"] == 4
+    # --config applies to every path
+    code, out, err = run(capsys, "check", "--format", "json", "--select", "drop-table,delete-statement",
+                         "--config", "one/migcheck.toml", "one/migrations", "two/migrations")
+    assert {f.split()[0] for f in findings(out)} == {"delete-statement"}
+
+
+# --- `migcheck rules` and help texts in the runner's words (issue 21) -----------------------
+
+def _enabled(out: str) -> set[str]:
+    return {r["id"] for r in json.loads(out) if r["enabled"]}
+
+
+def test_rules_shows_what_the_detected_or_given_preset_enables(copy_of, capsys):
+    copy_of("diesel")
+    code, out, err = run(capsys, "rules", "--format", "json")
+    assert code == 0 and err.startswith('migcheck: detected diesel layout')
+    enabled = _enabled(out)
+    assert "require-concurrent-index" in enabled and not {"missing-header", "mixed-changes", "missing-if-not-exists"} & enabled
+    code, out, err = run(capsys, "rules", "--format", "json", "--preset", "guidelines")
+    assert {"missing-header", "mixed-changes", "missing-if-not-exists"} <= _enabled(out) and err == ""
+    code, out, err = run(capsys, "rules", "--preset", "prisma")
+    line = next(l for l in out.splitlines() if l.startswith("missing-rollback-file "))
+    assert " no " in line
+
+
+def test_mixed_changes_is_a_guideline_rule_off_under_runners_unless_selected(copy_of, capsys):
+    root = copy_of("golang-migrate")
+    (root / "migrations/000006_two_things.up.sql").write_text(
+        "ALTER TABLE widgets ADD COLUMN colour text;\nALTER TABLE gadgets ADD COLUMN weight integer;\n")
+    (root / "migrations/000006_two_things.down.sql").write_text(
+        "ALTER TABLE widgets DROP COLUMN colour;\nALTER TABLE gadgets DROP COLUMN weight;\n")
+    code, out, err = run(capsys, "check", "--preset", "golang-migrate", "--format", "json", "migrations")
+    assert not [f for f in findings(out) if f.startswith("mixed-changes")]
+    code, out, err = run(capsys, "check", "--preset", "golang-migrate", "--format", "json", "--select",
+                         "mixed-changes", "migrations")
+    assert findings(out) == {"mixed-changes migrations/000006_two_things.up.sql:2"}
+
+
+@pytest.mark.parametrize("preset, words", [
+    ("diesel", "`run_in_transaction = false` in a `metadata.toml` beside the migration's up.sql"),
+    ("goose", "`-- +goose NO TRANSACTION`"),
+    ("popx", "`.autocommit.` in the file name"),
+    ("golang-migrate", "alone in a migration file of its own"),
+    ("maragudk", "no way to opt out"),
+    ("guidelines", "without BEGIN/COMMIT"),
+])
+def test_concurrent_index_help_speaks_the_runners_language(preset, words, tmp_path, monkeypatch, capsys):
+    name = {"diesel": "migrations/2024-01-01-000000_idx/up.sql", "popx": "migrations/20240101000000_idx.up.sql",
+            "golang-migrate": "migrations/000001_idx.up.sql", "maragudk": "migrations/0001_idx.up.sql",
+            "goose": "migrations/00001_idx.sql", "guidelines": "migrations/20251022_001_idx.sql"}[preset]
+    body = "CREATE INDEX w_name ON widgets (name);\nDROP INDEX w_old;\n"
+    write(tmp_path, {name: ("-- +goose Up\n" + body) if preset == "goose" else body})
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", preset, "--format", "json", "--select",
+                         "require-concurrent-index,require-concurrent-index-deletion", "migrations")
+    helps = [f["help"] for f in json.loads(out)["findings"]]
+    assert len(helps) == 2 and all(words in h for h in helps), helps
+
+
+# --- `migcheck new` in the project's layout (issue 21) ------------------------------------------
+
+NOW = (2024, 5, 6, 7, 8, 9)
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    import datetime
+
+    from migcheck import authoring
+
+    monkeypatch.setattr(authoring, "_now", lambda: datetime.datetime(*NOW, tzinfo=datetime.timezone.utc))
+
+
+@pytest.mark.parametrize("name, written", [
+    ("diesel", ["migrations/2024-05-06-070809_add_widget_colour/up.sql",
+                "migrations/2024-05-06-070809_add_widget_colour/down.sql"]),
+    ("golang-migrate", ["migrations/000006_add_widget_colour.up.sql", "migrations/000006_add_widget_colour.down.sql"]),
+    ("sqlx", ["migrations/20240506070809_add_widget_colour.up.sql", "migrations/20240506070809_add_widget_colour.down.sql"]),
+    ("goose", ["migrations/20240506070809_add_widget_colour.sql"]),
+    ("dbmate", ["db/migrations/20240506070809_add_widget_colour.sql"]),
+    ("flyway", ["db/migration/V5__add_widget_colour.sql", "db/migration/U5__add_widget_colour.sql"]),
+    ("refinery", ["migrations/V6__add_widget_colour.sql"]),
+    ("postgres-migrations", ["migrations/0006-add-widget-colour.sql"]),
+    ("supabase", ["supabase/migrations/20240506070809_add_widget_colour.sql"]),
+    ("prisma", ["prisma/migrations/20240506070809_add_widget_colour/migration.sql"]),
+    ("pop", ["migrations/20240506070809_add_widget_colour.up.sql", "migrations/20240506070809_add_widget_colour.down.sql"]),
+    ("popx", ["persistence/sql/migrations/20240506070809000000_add_widget_colour.up.sql",
+              "persistence/sql/migrations/20240506070809000000_add_widget_colour.down.sql"]),
+    ("maragudk", ["migrations/0004_add_widget_colour.up.sql", "migrations/0004_add_widget_colour.down.sql"]),
+])
+def test_new_writes_the_next_migration_in_the_runners_layout(name, written, copy_of, capsys, frozen):
+    root = copy_of(name)
+    code, out, err = run(capsys, "new", "Add widget colour")
+    assert code == 0, err
+    assert out.splitlines() == written
+    assert err.startswith(f"migcheck: detected {presets.get(name).title} layout")
+    # the runner reads it as one of its migrations: no file-naming, nothing but the documented scaffold findings
+    code, out, err = run(capsys, "check", "--preset", name, "--format", "json", *written)
+    got = {f["rule"] for f in json.loads(out)["findings"]}
+    assert got <= {"empty-migration", "empty-rollback"}, out
+    assert all(json.loads(out)["files"]), out
+
+
+def test_new_under_sqitch_says_to_use_sqitch_add(copy_of, capsys):
+    copy_of("sqitch")
+    code, out, err = run(capsys, "new", "add widget colour")
+    assert code == 2 and "sqitch add" in err
+
+
+def test_init_refuses_a_runners_layout(copy_of, capsys):
+    copy_of("diesel")
+    code, out, err = run(capsys, "init")
+    assert code == 2 and "diesel" in err and "tracking" in err
+
+
+def test_new_in_an_empty_project_of_a_pinned_preset(tmp_path, monkeypatch, capsys, frozen):
+    (tmp_path / "migcheck.toml").write_text('preset = "prisma"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "new", "create widgets")
+    assert (code, out, err) == (0, "prisma/migrations/20240506070809_create_widgets/migration.sql\n", "")
+
+
+def test_maragudk_down_with_a_typo_in_its_name_is_a_near_miss(tmp_path, monkeypatch, capsys):
+    """harness 0026: `0026_alter_repo_drop_job_id.up.sql` and `0026_alter_repo_drop_join_id.down.sql`."""
+    write(tmp_path, {
+        "migrations/0026_alter_repo_drop_job_id.up.sql": "ALTER TABLE repos DROP COLUMN repo_job_id;\n",
+        "migrations/0026_alter_repo_drop_join_id.down.sql": "ALTER TABLE repos ADD COLUMN repo_job_id int;\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "maragudk", "--format", "json", "--select", "orphan-rollback",
+                         "migrations")
+    (f,) = json.loads(out)["findings"]
+    assert "did you mean 0026_alter_repo_drop_job_id" in f["message"]
+    assert "rename it to `migrations/0026_alter_repo_drop_job_id.down.sql`" in f["help"]
+
+
+def test_a_pop_placeholder_follows_its_siblings_through_the_cache(tmp_path, monkeypatch, capsys):
+    """An empty dialect-neutral file is pop's no-op only beside other databases' files of its
+    version: adding one changes the finding, with the cache on."""
+    write(tmp_path, {
+        "migrations/20240101000000_a.up.sql": "-- only for MySQL\n",
+        "migrations/20240101000000_a.down.sql": "-- nothing\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    args = ("check", "--preset", "popx", "--format", "json", "--select", "empty-migration,empty-rollback", "migrations")
+    code, out, err = run(capsys, *args)
+    assert {f.split()[0] for f in findings(out)} == {"empty-migration", "empty-rollback"}
+    write(tmp_path, {"migrations/20240101000000_a.mysql.up.sql": "CREATE TABLE a (id int);\n",
+                     "migrations/20240101000000_a.mysql.down.sql": "DROP TABLE a;\n"})
+    code, out, err = run(capsys, *args)
+    assert findings(out) == set(), out
+
+
+def test_a_baseline_is_written_per_configuration(tmp_path, monkeypatch, capsys):
+    _app(tmp_path / "one", "drop-table")
+    _app(tmp_path / "two", "delete-statement")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "one/migrations", "two/migrations", "--write-baseline")
+    assert code == 2 and "different configurations" in err
+    code, out, err = run(capsys, "check", "one/migrations", "--write-baseline")
+    assert (tmp_path / "one/migcheck-baseline.json").is_file(), err
+    code, out, err = run(capsys, "check", "--format", "json", "--select", "drop-table,delete-statement",
+                         "one/migrations", "two/migrations")
+    doc = json.loads(out)
+    assert findings(out) == {"drop-table two/migrations/20251022_001_drop_legacy.sql:7"}
+    assert doc["summary"]["baselined"] == 1

@@ -101,17 +101,21 @@ def test_without_hard_links_the_new_name_is_still_not_clobbered(tmp_path, monkey
     assert leftovers(tmp_path) == []
 
 
-def test_overwriting_through_a_symlink_writes_the_target(tmp_path):
-    """A symlinked file (a shared config, a migration linked from elsewhere) stays a symlink: the
-    target gets the new content, the link is not replaced by a regular file."""
+def test_a_symlink_is_never_written_through(tmp_path):
+    """A symlinked file (a shared config, a migration linked from elsewhere) is not written: its
+    target may be anywhere, outside the project too (issue 26: `--fix` on a symlinked migration
+    rewrote the file it pointed to; before, this test asserted that the target was written). The
+    link stays a link and the target keeps its content."""
     real = tmp_path / "real" / "file.sql"
     real.parent.mkdir()
     real.write_text("old", encoding="utf-8")
     link = tmp_path / "link.sql"
     link.symlink_to(real)
-    atomic_write(link, "new", overwrite=True)
+    with pytest.raises(OSError) as exc:
+        atomic_write(link, "new", overwrite=True)
+    assert exc.value.errno == errno.ELOOP and "symbolic link" in exc.value.strerror
     assert link.is_symlink() and os.readlink(link) == str(real)
-    assert real.read_text(encoding="utf-8") == "new"
+    assert real.read_text(encoding="utf-8") == "old"
     assert leftovers(tmp_path) == [] and leftovers(real.parent) == []
 
 

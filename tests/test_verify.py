@@ -21,7 +21,7 @@ import pytest
 
 from harness import materialise, parse_case
 from migcheck import cli, docs, presets, registry
-from migcheck.verify import ROLLBACK_RULES, RULES, TRACE_RULES, cluster, procedure, runner, snapshot
+from migcheck.verify import GUARD_RULES, ROLLBACK_RULES, RULES, TRACE_RULES, cluster, procedure, runner, snapshot
 from migcheck.verify.command import enabled_rules, verify
 
 REPO = Path(__file__).resolve().parent.parent
@@ -641,10 +641,12 @@ def test_root_without_postgres_user_is_explained(monkeypatch):
 
 def test_verify_rules_are_declared_in_the_rollback_group():
     rules = registry.load()
-    assert set(RULES) == set(ROLLBACK_RULES) | set(TRACE_RULES)
+    assert set(RULES) == set(ROLLBACK_RULES) | set(TRACE_RULES) | set(GUARD_RULES)
     for rid in ROLLBACK_RULES:
         assert rules[rid].group == "rollback" and rules[rid].scope == "verify"  # emitted by `verify` only
     for rid in TRACE_RULES:  # about locks: group safety (test_trace.py checks each)
+        assert rules[rid].group == "safety" and rules[rid].scope == "verify"
+    for rid in GUARD_RULES:  # what verify refuses to run (test_verify_safety.py)
         assert rules[rid].group == "safety" and rules[rid].scope == "verify"
 
 

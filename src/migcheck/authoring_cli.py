@@ -12,9 +12,16 @@ class _Usage(click.ClickException):
 
 
 def _config(config_path):
+    """The configuration, and the runner's layout detected from the migrations as `check` does
+    when it pins no preset (`new` writes the next migration in that layout)."""
     from .config import load
 
-    return load(Path(config_path) if config_path else None)
+    cfg = load(Path(config_path) if config_path else None)
+    if cfg.preset is None:
+        from . import detect
+
+        cfg = detect.apply(cfg, [], Path.cwd(), lambda line: click.echo(line, err=True))
+    return cfg
 
 
 def _run(func, *args, **kwargs) -> int:
@@ -44,7 +51,11 @@ def new(description, template, changelog, date, config_path) -> int:
     """Scaffold the next migration and its rollback file.
 
     Writes <migrations>/YYYYMMDD_NNN_description.sql (the guidelines' template, the title filled
-    in from DESCRIPTION) and its rollback file, then prints their paths. Never overwrites a file.
+    in from DESCRIPTION) and its rollback file, then prints their paths. Under a runner's layout
+    (the `preset` key, else detected) it writes the runner's files instead: diesel's
+    <version>_<name>/up.sql and down.sql, golang-migrate's .up.sql/.down.sql pair, a goose or dbmate
+    file with both sections, Flyway's V and U scripts, Prisma's <timestamp>_<name>/migration.sql,
+    ... (docs/presets.md). Never overwrites a file.
     """
     from . import authoring
 

@@ -40,8 +40,9 @@ class Baselined(Result):
     __slots__ = ("baselined", "stale")
     SHOWN = (*Result.SHOWN, "baselined", "stale")
 
-    def __init__(self, findings, files, errors, project=None, risk=None, baselined: int = 0, stale: int = 0):
-        super().__init__(findings, files, errors, project, risk)
+    def __init__(self, findings, files, errors, project=None, risk=None, skipped=None, baselined: int = 0,
+                 stale: int = 0):
+        super().__init__(findings, files, errors, project, risk, skipped)
         self.baselined = baselined  # findings left out because the baseline has them
         self.stale = stale  # baseline entries of checked files and rules that matched no finding
 
@@ -128,4 +129,5 @@ def apply(result: Result, path: Path, baseline: list[dict], enabled) -> Baseline
     stale = sum(1 for e in baseline if e["fingerprint"] not in matched and e["rule"] in rules
                 and (e["path"] in files or not (base / e["path"]).exists()))
     kept = [f for f in result.findings if id(f) not in drop]
-    return Baselined(kept, result.files, result.errors, result.project, result.risk, baselined=len(drop), stale=stale)
+    return Baselined(kept, result.files, result.errors, result.project, result.risk, result.skipped,
+                     baselined=len(drop), stale=stale)

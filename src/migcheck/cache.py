@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
-from . import __version__, summaries
+from . import __version__, fsutil, summaries, suppress
 from ._digest import blake2b
 
 FORMAT = 1
@@ -80,11 +81,108 @@ def _rows(value, width: int) -> bool:
     return type(value) is list and all(type(r) is list and len(r) == width for r in value)
 
 
+def _int(v) -> bool:
+    return type(v) is int  # (not a bool, not a string of digits)
+
+
+def _hits(value, rules, path: str | None = None) -> bool:
+    """Is ``value`` a list of hits (``engine.FileResult``: rule, path, line, column, message, help,
+    end line, end column) of the rules ``rules``, on ``path`` when given? A hit of another type
+    (a line number as a string) would crash the report, and one of an unknown rule or another
+    file would be dropped silently: the entry is damaged."""
+    if not _rows(value, 8):
+        return False
+    for rid, where, line, col, msg, hlp, end_line, end_col in value:
+        if not (type(rid) is str and rid in rules and type(where) is str and (path is None or where == path)
+                and _int(line) and _int(col) and type(msg) is str and type(hlp) is str
+                and (end_line is None or _int(end_line)) and (end_col is None or _int(end_col))):
+            return False
+    return True
+
+
+def _sups(value) -> bool:
+    """Is ``value`` a list of suppressions as ``suppress.records`` makes them?"""
+    if not _rows(value, suppress.WIDTH):
+        return False
+    for s in value:
+        file_wide, rules, reason, *where, c_line, c_col, c_end, names = s
+        if not (type(file_wide) is bool and type(rules) is list and all(type(r) is str for r in rules)
+                and type(reason) is str and all(w is None or _int(w) for w in where)
+                and _int(c_line) and _int(c_col) and _int(c_end) and type(names) is list
+                and all(type(n) is list and len(n) == 2 and type(n[0]) is str and type(n[1]) is list
+                        and all(type(r) is str for r in n[1]) for n in names)):
+            return False
+    return True
+
+
+_SUPPRESSION_PROBLEMS = frozenset({"unknown-rule", "suppression-missing-reason"})
+
+
+def _inputs(f) -> list:
+    from .analysis import txn
+
+    return txn.inputs(f, f.config)
+
+
+def _plain(value):
+    """A configuration value as plain JSON data, whole (a regex by its full pattern and flags:
+    ``repr`` of a pattern stops at 200 characters)."""
+    import dataclasses
+    import re
+
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, re.Pattern):
+        return {"pattern": value.pattern, "flags": value.flags}
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (set, frozenset)):
+        return sorted((_plain(v) for v in value), key=repr)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if dataclasses.is_dataclass(value):  # (a field with repr=False is applied after the cache: config.py)
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.repr}
+    raise TypeError(f"cache: no key for a configuration value of type {type(value).__name__}")
+
+
+def config_key(config) -> str:
+    """Every field of the configuration, by value: a result depends on any of them (but those
+    declared ``repr=False``, which config.py applies when the findings are assembled, after the
+    cache: the production snapshot and the risk thresholds)."""
+    return json.dumps(_plain(config), sort_keys=True, separators=(",", ":"))
+
+
 def default_dir(config) -> Path:
     env = os.environ.get("MIGCHECK_CACHE_DIR")
     if env:
         return Path(env)
     return Path(config.root) / ".migcheck_cache"
+
+
+# Where the packs go. migcheck prunes old packs, so it must never do that among files it did
+# not write: a directory it creates gets its marker (CACHEDIR.TAG, with migcheck's line); a
+# directory that exists without it (MIGCHECK_CACHE_DIR pointing at one of the user's) gets the
+# packs in a `migcheck` subdirectory of its own. Only names of the pack shape are pruned.
+MARKER = "CACHEDIR.TAG"
+MARKER_TEXT = "Signature: 8a477f597d28d172789f06886806bc55\n# migcheck result cache\n"
+_PACK = re.compile(rf"^v{FORMAT}-[0-9a-f]{{32}}\.json$")
+
+
+def _marked(directory: Path) -> bool:
+    try:
+        return "# migcheck result cache" in (directory / MARKER).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
+def own_dir(directory: Path) -> Path:
+    """The directory migcheck keeps its packs in for ``directory``: itself when migcheck made it
+    (or it does not exist yet), else its ``migcheck`` subdirectory."""
+    if not directory.exists() or _marked(directory):
+        return directory
+    return directory / "migcheck"
 
 
 def _fallback_dir() -> Path:
@@ -104,19 +202,21 @@ class Cache:
         self._content_fp: str | None = None
         self._keys: dict[str, str] = {}
         self._memo: dict[str, list] = {}  # the stat memo read from the pack (_known)
+        self._rules: frozenset = frozenset()  # the enabled rules (a cached hit of another is damage)
 
     # --- opening -------------------------------------------------------------------------
     def start(self, project, config, rules) -> None:
         """Open the pack for this configuration and rule set."""
         self._project = project
+        self._rules = frozenset(rules)
         settings = blake2b(digest_size=16)
         settings.update(_code_fingerprint().encode())
         parsers = ("pglast",) if getattr(config, "dialect", "postgres") == "postgres" else ("pglast", "sqlglot")
         settings.update(_library_fingerprint(parsers).encode())
-        settings.update(repr(config).encode())
+        settings.update(config_key(config).encode())
         settings.update("\0".join(sorted(rules)).encode())
         name = f"v{FORMAT}-{settings.hexdigest()}.json"
-        directory = self.directory or default_dir(config)
+        directory = own_dir(self.directory or default_dir(config))
         self.directory = directory
         self.pack = directory / name
         found = None
@@ -187,7 +287,8 @@ class Cache:
         return memo, memo != self._memo
 
     def _key(self, f) -> str | None:
-        """The key of the file's bytes (and identity), or None when it cannot be read."""
+        """The key of the file's bytes (and identity, and the runner's files beside it that decide
+        how it runs: ``txn.inputs``), or None when it cannot be read."""
         k = self._keys.get(str(f.path))
         if k is None:
             digest = f.digest
@@ -195,6 +296,12 @@ class Cache:
                 return None
             h = blake2b(digest[1], digest_size=16)
             h.update(f"\0{digest[0]}\0{f.path}\0{f.kind}\0{f.display}".encode())
+            for side in _inputs(f):
+                h.update(f"\0{side}\0".encode())
+                try:
+                    h.update(fsutil.read_regular(side, 1 << 20)[0])
+                except OSError as exc:  # absent (or unreadable): that decides too
+                    h.update(f"\0{type(exc).__name__}".encode())
             k = self._keys[str(f.path)] = h.hexdigest()
         return k
 
@@ -207,6 +314,8 @@ class Cache:
             project = self._project
             files = [f"{f.path}\0{self._key(f) or 'unreadable'}" for f in project.files]
             files += [f"deleted\0{f.path}" for f in project.deleted]
+            # other databases' files the layout left out: whether a pop file is a placeholder reads them
+            files += [f"skipped\0{p}" for p in getattr(project, "skipped_files", ())]
             shown = "".join("1" if project.is_reported(f) else "0" for f in project.files)
             content = blake2b("\n".join(files).encode(), digest_size=16)
             self._content_fp = content.hexdigest()
@@ -226,9 +335,10 @@ class Cache:
             _, hits, sups, sup_hits, statements, contextual, fp, locks = entry
             if contextual and fp != self._fingerprint(reported=False):
                 return None
-            if not (_rows(hits, 8) and _rows(sups, 8) and _rows(sup_hits, 8)
-                    and all(type(s[1]) is list for s in sups) and type(locks) is dict
-                    and all(_rows(c, 6) for c in locks.values())):
+            if not (_hits(hits, self._rules, str(f.path)) and _sups(sups)
+                    and _hits(sup_hits, _SUPPRESSION_PROBLEMS, str(f.path))
+                    and (statements is None or _int(statements)) and type(contextual) is bool
+                    and type(locks) is dict and all(type(k) is str and _rows(c, 6) for k, c in locks.items())):
                 return None  # a hand-edited or damaged entry: checked again
             # the JSON lists as they are: engine.assemble unpacks a list as it does a tuple
             return FileResult(hits, [], sups, sup_hits, statements, bool(contextual), locks=locks)
@@ -264,7 +374,7 @@ class Cache:
         hits = entry.get("hits") if entry is not None else None
         if not isinstance(hits, dict):
             return {}
-        if not all(_rows(hits[rid], 8) for rid in rule_ids if rid in hits):
+        if not all(_hits(hits[rid], {rid}) for rid in rule_ids if rid in hits):
             return {}  # a damaged entry: computed again
         return {rid: [tuple(h) for h in hits[rid]] for rid in rule_ids if rid in hits}
 
@@ -309,17 +419,18 @@ class Cache:
                 continue
 
     @staticmethod
-    def _write(directory: Path, name: str, text: str | bytes, prune: str = f"v{FORMAT}-*.json",
+    def _write(directory: Path, name: str, text: str | bytes, prune: re.Pattern = _PACK,
                keep: int = KEEP_PACKS) -> None:
         """Write ``text`` to ``directory/name`` atomically, then remove all but the ``keep`` most
-        recent other files matching ``prune`` (and their side files)."""
+        recent other files whose names match ``prune`` (and their side files)."""
         import tempfile  # only when something changed: a warm run does not pay for it
 
+        directory = own_dir(directory)
         new = not directory.is_dir()
         directory.mkdir(parents=True, exist_ok=True)
-        if new:  # never committed by accident, and skipped by backup tools
+        if new:  # never committed by accident, and skipped by backup tools; and marked as migcheck's
             (directory / ".gitignore").write_text("# created by migcheck\n*\n")
-            (directory / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n# migcheck result cache\n")
+            (directory / MARKER).write_text(MARKER_TEXT)
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -331,8 +442,11 @@ class Cache:
             except OSError:
                 pass
             raise
+        if not _marked(directory):
+            return  # not a directory migcheck made: it deletes nothing there
         try:
-            packs = sorted(directory.glob(prune), key=lambda p: p.stat().st_mtime, reverse=True)
+            packs = sorted((p for p in directory.iterdir() if prune.match(p.name)),
+                           key=lambda p: p.stat().st_mtime, reverse=True)
         except OSError:  # one removed meanwhile by a concurrent run
             return
         for old in packs[keep + 1:]:

@@ -213,8 +213,7 @@ def check(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_ze
         code = _check_command(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_zero, statistics,
                               show_source, color_choice, no_color, quiet, diff_ref, overlay, write_baseline,
                               no_baseline, fix, unsafe_fixes, dry_run, preset, jobs, no_cache, rec)
-    if rec.result is not None:
-        rec.store(key, code, rec.result[0], rec.result[1])
+    rec.store(key, code, config_path)
     return code
 
 
@@ -228,11 +227,21 @@ def _note(rec, line: str) -> None:
 def _check_command(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_zero, statistics, show_source,
                    color_choice, no_color, quiet, diff_ref, overlay, write_baseline, no_baseline, fix, unsafe_fixes,
                    dry_run, preset, jobs, no_cache, rec) -> int:
-    cfg = _load_config(config_path).with_cli(select=select, ignore=ignore, fail_on=fail_on, preset=preset)
-    if cfg.preset is None:  # not pinned: recognise a runner's layout from the files (detect.py)
-        from . import detect
+    from .config import for_paths
 
-        cfg = detect.apply(cfg, paths, Path.cwd(), lambda line: None if quiet else _note(rec, line))
+    echo = (lambda line: None) if quiet else (lambda line: _note(rec, line))
+    # each path with the configuration found up from it (ruff's way): one run per configuration
+    runs = []
+    for base, group in for_paths(paths, Path.cwd(), Path(config_path) if config_path else None):
+        cfg = base.with_cli(select=select, ignore=ignore, fail_on=fail_on, preset=preset)
+        if cfg.preset is None:  # not pinned: recognise a runner's layout from the files (detect.py)
+            from . import detect
+
+            cfg = detect.apply(cfg, group, Path.cwd(), echo)
+        runs.append((cfg, list(group)))
+    if write_baseline is not None and len(runs) > 1:
+        _fail("the paths are under different configurations: write the baseline of each one on its own "
+              "(`migcheck check --write-baseline` in each project)")
     changes = None
     if diff_ref is not None:
         from . import gitdiff
@@ -241,7 +250,10 @@ def _check_command(paths, fmt, output_file, config_path, select, ignore, fail_on
     if fix:  # fix.py: safe text fixes (and renames with --unsafe-fixes), then the usual check
         from . import fix as fixer
 
-        paths, would = fixer.run_cli(paths, cfg, Path.cwd(), changes, dry_run=dry_run, unsafe=unsafe_fixes)
+        would = False
+        for i, (cfg, group) in enumerate(runs):
+            group, changed = fixer.run_cli(group, cfg, Path.cwd(), changes, dry_run=dry_run, unsafe=unsafe_fixes)
+            runs[i], would = (cfg, group), would or changed
         if dry_run:
             return EXIT_FINDINGS if would else EXIT_OK
     out = sys.stdout
@@ -250,47 +262,62 @@ def _check_command(paths, fmt, output_file, config_path, select, ignore, fail_on
             out = open(output_file, "w", encoding="utf-8", newline="")
         except OSError as exc:
             _fail(f"cannot write the report to {output_file}: {exc.strerror or exc}")
-    color = _use_color(color_choice, no_color, out)
     try:
-        return _check(paths, cfg, fmt, out if rec is None else rec.tee(out), overlay, changes, quiet, statistics,
-                      show_source, color, exit_zero, write_baseline, no_baseline, jobs, no_cache, rec)
+        return _check(runs, fmt, out if rec is None else rec.tee(out), overlay, changes, quiet, statistics, show_source,
+                      _use_color(color_choice, no_color, out), exit_zero, write_baseline, no_baseline, jobs, no_cache,
+                      rec)
     finally:
         if out is not sys.stdout:
             out.close()
 
 
-def _check(paths, cfg, fmt, out, overlay, changes, quiet, statistics, show_source, color, exit_zero,
+def _check(runs, fmt, out, overlay, changes, quiet, statistics, show_source, color, exit_zero,
            write_baseline, no_baseline, jobs, no_cache, rec=None) -> int:
     from . import engine
     from .report import write
 
     cpus = engine.cpu_count()
-    cache = None
-    if not no_cache:
-        from .cache import Cache
+    results = []
+    for cfg, paths in runs:
+        cache = None
+        if not no_cache:
+            from .cache import Cache
 
-        cache = Cache()
-    progress = _Progress() if not quiet and sys.stderr.isatty() else None
-    try:
-        result = engine.check(paths, cfg, changes=changes, overlay=overlay, cache=cache, jobs=min(jobs or cpus, cpus),
-                              progress=progress)
-    except engine.EngineFailure as exc:
-        _fail(f"internal error: {exc}")
-    finally:
-        if progress is not None:
-            progress.clear()
-    if cfg.dialect != "postgres" and not quiet:  # one note per run: which rules did not run
-        from .dialects import note
+            cache = Cache()
+        progress = _Progress() if not quiet and sys.stderr.isatty() else None
+        try:
+            result = engine.check(paths, cfg, changes=changes, overlay=overlay, cache=cache,
+                                  jobs=min(jobs or cpus, cpus), progress=progress)
+        except engine.EngineFailure as exc:
+            _fail(f"internal error: {exc}")
+        finally:
+            if progress is not None:
+                progress.clear()
+        if result.project is not None and result.project.excluded and not quiet:
+            excluded = {str(p) for p in result.project.excluded}
+            for p in paths:  # a file named on the command line (a directory's excluded files go unsaid)
+                if os.path.abspath(p) in excluded:
+                    _note(rec, f"migcheck: {p}: excluded by `exclude`/`extend-exclude` in the configuration, not checked")
+        results.append((cfg, _baseline(result, cfg, write_baseline, no_baseline, quiet, rec)))
+        if rec is not None and cache is not None and result.project is not None:
+            rec.kept(cache.directory, [f.path for f in result.project.files])
+    cfg, result = results[0][0], engine.merge([r for _, r in results])
+    if len(results) > 1 and any(hasattr(r, "baselined") for _, r in results):
+        from .baseline import Baselined
 
-        _note(rec, note(cfg.dialect))
-    if result.risk is not None and not quiet:  # the production snapshot's age (docs/stats.md)
-        click.echo(f"migcheck: {result.risk.note()}", err=True)
-    if result.project is not None and result.project.excluded and not quiet:
-        excluded = {str(p) for p in result.project.excluded}
-        for p in paths:  # a file named on the command line (a directory's excluded files go unsaid)
-            if os.path.abspath(p) in excluded:
-                _note(rec, f"migcheck: {p}: excluded by `exclude`/`extend-exclude` in the configuration, not checked")
-    result = _baseline(result, cfg, write_baseline, no_baseline, quiet, rec)
+        result = Baselined(result.findings, result.files, result.errors, None, result.risk, result.skipped,
+                           baselined=sum(getattr(r, "baselined", 0) for _, r in results),
+                           stale=sum(getattr(r, "stale", 0) for _, r in results))
+    if not quiet:
+        note = result.skipped_note()
+        if note:  # other databases' files (pop's `.mysql.`, ...): never a silent skip
+            _note(rec, note)
+        for dialect in dict.fromkeys(c.dialect for c, _ in results if c.dialect != "postgres"):
+            from .dialects import note as dialect_note  # one note per run: which rules did not run
+
+            _note(rec, dialect_note(dialect))
+        for risky in dict.fromkeys(r.risk for _, r in results if r.risk is not None):
+            click.echo(f"migcheck: {risky.note()}", err=True)  # the production snapshot's age (docs/stats.md)
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     options = {"color": color and fmt == "text", "quiet": quiet, "fail_on": cfg.fail_on, "config": cfg,
@@ -307,12 +334,11 @@ def _check(paths, cfg, fmt, out, overlay, changes, quiet, statistics, show_sourc
                    "(please report this; the other findings above are complete)", err=True)
     if result.errors:
         return EXIT_ERROR
-    if rec is not None and cache is not None and result.risk is None and result.project is not None:
-        # (the snapshot's note tells its age: a run with it is not kept)
-        rec.result = (cache.directory, [f.path for f in result.project.files])
+    if rec is not None and all(r.risk is None for _, r in results):
+        rec.answered()  # (with a production snapshot, the note tells its age: such a run is not kept)
     if exit_zero:
         return EXIT_OK
-    return EXIT_FINDINGS if result.failed(cfg.fail_on) else EXIT_OK
+    return EXIT_FINDINGS if any(r.failed(c.fail_on) for c, r in results) else EXIT_OK
 
 
 def _baseline(result, cfg, write_to, off: bool, quiet: bool, rec=None):
@@ -357,13 +383,23 @@ def _display(path: Path) -> str:
 @cli.command("rules")
 @click.option("--config", "config_path", type=click.Path(), help="Configuration file to use instead of searching.")
 @click.option("--format", "fmt", type=Choice(["text", "json"]), default="text")
-def rules_cmd(config_path, fmt) -> int:
-    """List every rule: id, default severity, group, enabled, summary."""
+@click.option("--preset", type=Choice(PRESET_NAMES),
+              help="Show what is enabled under this runner's layout (docs/presets.md); default: the `preset` "
+                   "config key, else detected from the migrations as `check` detects it.")
+def rules_cmd(config_path, fmt, preset) -> int:
+    """List every rule: id, default severity, group, enabled (for the project's preset), summary."""
     import json
 
     from . import registry
 
-    cfg = _load_config(config_path)
+    cfg = _load_config(config_path).with_cli(preset=preset)
+    if cfg.preset is None:  # what `check` would run here: the layout detected from the migrations
+        from . import detect, presets
+
+        cfg = detect.apply(cfg, [], Path.cwd(), lambda line: click.echo(line, err=True))
+        if cfg.preset == presets.UNRECOGNISED:
+            click.echo("migcheck: no migration layout recognised: the rules that depend on it are held back "
+                       "(unknown-layout; set `preset` or `naming` in the configuration)", err=True)
     enabled = cfg.enabled_rules()
     rules = sorted(registry.load().values(), key=lambda r: (r.group, r.id))
     if fmt == "json":
@@ -386,10 +422,12 @@ def locks(paths, config_path, fmt) -> int:
     """Show, per statement, the lock it takes, on which tables, and whether it rewrites or scans."""
     from . import engine
     from .analysis import risk
-    from .report import render
+    from .report import fit, render
     from .report.locks_report import rows
 
-    cfg = _load_config(config_path)
+    from .config import for_paths
+
+    cfg = for_paths(paths[:1], Path.cwd(), Path(config_path) if config_path else None)[0][0]
     risky = risk.for_config(cfg)  # figures and estimates with a production snapshot (docs/stats.md)
     if cfg.dialect != "postgres":
         _fail(f"`migcheck locks` models PostgreSQL's locks; the configured dialect is {cfg.dialect} (docs/dialects.md)")
@@ -401,7 +439,7 @@ def locks(paths, config_path, fmt) -> int:
         if f.read_problem:
             _fail(f"{f.display}: {f.read_problem[1]}")
         entries.append((f.display, rows(f, cfg.postgres_version)))
-    sys.stdout.write(render("locks", entries, {"fmt": fmt, "risk": risky}))
+    sys.stdout.write(fit(render("locks", entries, {"fmt": fmt, "risk": risky}), sys.stdout, fmt == "json"))
     return EXIT_OK
 
 
@@ -411,13 +449,20 @@ def explain(rule_id) -> int:
     """Print a rule's documentation."""
     from . import docs, registry
 
-    canon = registry.resolve(rule_id)
-    if canon is None:
-        _fail(f"unknown rule id '{rule_id}' (see `migcheck rules`)")
-    text = docs.read(canon)
-    if text is None:
-        _fail(f"no documentation found for rule '{canon}' (broken installation?)")
-    click.echo(text, nl=not text.endswith("\n"))
+    ids = registry.expand(rule_id)
+    if not ids:
+        _fail(registry.unknown(rule_id))
+    texts = []
+    for canon in ids:
+        text = docs.read(canon)
+        if text is None:
+            _fail(f"no documentation found for rule '{canon}' (broken installation?)")
+        texts.append(text if text.endswith("\n") else text + "\n")
+    if ids != (rule_id,):  # an alias or another tool's id: say which rules it stands for
+        rules = ", ".join(f"`{c}`" for c in ids)
+        tool = "squawk's " if rule_id in registry.SQUAWK else ""
+        click.echo(f"{tool}`{rule_id}` is covered by migcheck's {rules}.\n")
+    click.echo("\n".join(texts), nl=False)
     return EXIT_OK
 
 

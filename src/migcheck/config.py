@@ -62,6 +62,9 @@ class Config:
     max_file_size: int | None = 10 << 20  # bytes; a larger file is file-too-large, not read (None: no limit)
     dialect: str = "postgres"  # or a sqlglot dialect name (migcheck.dialects, docs/dialects.md)
     preset: str | None = None  # a runner preset (migcheck.presets, docs/presets.md); None: guidelines, not pinned
+    # every migration needs its rollback (missing-rollback-file on each); False: said once per
+    # directory; None: as the preset has it (required by the guidelines, diesel, sqitch, popx)
+    require_rollback: bool | None = None
     # files not checked (globs, as ruff's ``exclude`` + ``extend-exclude``): still read by the
     # cross-file rules, never reported on
     exclude: tuple[str, ...] = ()
@@ -70,6 +73,9 @@ class Config:
     # the baseline file (migcheck.baseline): None, ``migcheck-baseline.json`` beside the
     # configuration; a path relative to it; False: none
     baseline: str | bool | None = None
+    # `migcheck verify`: seconds one statement / one run of a file may take (None: no limit; verify/limits.py)
+    verify_statement_timeout: float | None = 60.0
+    verify_timeout: float | None = 300.0
     # The production snapshot (docs/stats.md): None: the default path, used when it exists; a
     # path: it must exist; False: none. Applied when findings are assembled, so (like ``risk``,
     # the thresholds, field names as in RISK_KEYS) it is no part of the cache key: not in repr.
@@ -99,8 +105,8 @@ class Config:
         else:
             chosen = set()
             for name in self.select:
-                if name in registry.GROUPS:
-                    chosen |= {rid for rid, r in rules.items() if r.group == name}
+                if name in registry.GROUPS:  # its rules that are on by default: one that is off is named
+                    chosen |= {rid for rid, r in rules.items() if r.group == name and r.enabled}
                 else:
                     chosen.add(registry.resolve(name))
             chosen |= ALWAYS_ON
@@ -119,6 +125,14 @@ class Config:
 
             chosen = dialects.restrict(chosen, self.dialect, self.select)
         return {rid: rules[rid] for rid in sorted(chosen)}
+
+    def rollback_required(self) -> bool:
+        """Does every migration need its rollback (``require-rollback``, else the preset's rule)?"""
+        if self.require_rollback is not None:
+            return self.require_rollback
+        from . import presets
+
+        return presets.get(self.preset if self.preset in presets.PRESETS else None).downs == "required"
 
     def severity_of(self, rule: registry.Rule) -> str:
         return self.severity.get(rule.id, rule.severity)
@@ -176,7 +190,7 @@ def _matcher(patterns: tuple[str, ...], root: str):
 
 # Unreadable or unparsable files must never pass silently: these run whatever --select says
 # (an explicit --ignore / ignore still turns them off).
-ALWAYS_ON = frozenset({"parse-error", "encoding-error", "unreadable-file", "file-too-large"})
+ALWAYS_ON = frozenset({"parse-error", "encoding-error", "unreadable-file", "file-too-large", "unrendered-template"})
 
 
 def _rule_list(value: Any, where: str) -> list[str]:
@@ -186,10 +200,16 @@ def _rule_list(value: Any, where: str) -> list[str]:
         items = list(value)
     else:
         raise ConfigError(f"{where} must be a list of rule ids")
+    out: list[str] = []
     for item in items:
-        if item not in registry.GROUPS and registry.resolve(item) is None:
-            raise ConfigError(f"{where}: unknown rule id '{item}' (see `migcheck rules`)")
-    return items
+        if item in registry.GROUPS:
+            out.append(item)
+            continue
+        canon = registry.expand(item)  # an alias or another tool's id: the rules it stands for
+        if not canon:
+            raise ConfigError(f"{where}: {registry.unknown(item, registry.GROUPS)}")
+        out.extend(c for c in canon if c not in out)
+    return out
 
 
 def _globs(value: Any, where: str) -> list[str]:
@@ -210,14 +230,20 @@ def _expand_groups(names: list[str]) -> set[str]:
         if name in registry.GROUPS:
             out |= {rid for rid, r in registry.load().items() if r.group == name}
         else:
-            out.add(registry.resolve(name))
+            out.update(registry.expand(name))
     return out
 
 
+# The newest `postgres-version`: 19 for what a rule advises there (REPACK ... CONCURRENTLY); the
+# parser is PostgreSQL 18's (pglast 8), so syntax new in 19 is still a parse-error.
+MAX_POSTGRES_VERSION = 19
+
 KEYS = {
     "migrations", "rollback", "naming", "sequence", "header", "changelog", "select", "ignore",
-    "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size", "stats", "risk",
+    "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size", "require-rollback", "stats",
+    "risk",
     "exclude", "extend-exclude", "per-file-ignores", "baseline",
+    "verify-statement-timeout", "verify-timeout",
 }
 
 # [risk] (docs/stats.md): key -> kind of value. The defaults live with the logic (migcheck.analysis.risk).
@@ -256,7 +282,7 @@ def _preset_changes(cfg: "Config", value: Any, where: str, explicit_dirs: bool) 
     was configured (``explicit_dirs``)."""
     from . import presets
 
-    if not isinstance(value, str) or value not in presets.PRESETS:
+    if not isinstance(value, str) or value not in presets.NAMES:
         raise ConfigError(f"{where}: unknown preset {value!r} (known presets: {', '.join(presets.NAMES)})")
     changes: dict[str, Any] = {"preset": value}
     if not explicit_dirs:
@@ -281,21 +307,72 @@ def _size(value: Any, where: str, name: str = "'max-file-size'", allow_false: bo
                       + (" (or false for no limit)" if allow_false else "") + f", not {value!r}")
 
 
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$", re.I)
+
+
+def _seconds(value: Any, key: str, where: str) -> float | None:
+    """A duration: seconds as a number, a string such as "500ms", "30s", "5min", "1h", or false
+    (no limit)."""
+    if value is False:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1e9:
+        return float(value)
+    m = _DURATION.match(value) if isinstance(value, str) else None
+    if m and 0 < float(m.group(1)) < 1e9:
+        return float(m.group(1)) * {"ms": 0.001, "s": 1, "min": 60, "h": 3600}[(m.group(2) or "s").lower()]
+    raise ConfigError(f"{where}: '{key}' must be a duration such as \"30s\", \"5min\", \"500ms\" or a number of "
+                      f"seconds (or false for no limit), not {value!r}")
+
+
+def _read(path: Path) -> str:
+    """A configuration file's text: a regular file only (a FIFO named migcheck.toml would hang)."""
+    from .fsutil import read_regular
+
+    return read_regular(path, 16 << 20)[0].decode("utf-8")
+
+
 def find_config(start: Path) -> Path | None:
     """The nearest migcheck.toml, or pyproject.toml with a [tool.migcheck] table, from ``start`` up."""
     for d in (start, *start.parents):
+        try:  # a directory we may not search (check reports its files as unreadable-file): look above
+            here = (d / "migcheck.toml").is_file(), (d / "pyproject.toml").is_file()
+        except OSError:
+            continue
         cand = d / "migcheck.toml"
-        if cand.is_file():
+        if here[0]:
             return cand
         cand = d / "pyproject.toml"
-        if cand.is_file():
+        if here[1]:
             try:
-                data = tomllib.loads(cand.read_text(encoding="utf-8"))
+                data = tomllib.loads(_read(cand))
             except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
                 raise ConfigError(f"{cand}: not valid TOML") from None
-            if "migcheck" in data.get("tool", {}):
+            tool = data.get("tool")
+            if isinstance(tool, dict) and "migcheck" in tool:
                 return cand
     return None
+
+
+def for_paths(paths, cwd: Path | None = None, explicit: Path | None = None) -> list[tuple[Config, list[str]]]:
+    """The configuration of each path, as ruff finds it: the nearest migcheck.toml or pyproject.toml
+    with [tool.migcheck] up from the path itself (a file: from its directory), not from the working
+    directory; a path with none above it takes the working directory's. Paths under the same
+    configuration form one group, in the order given: ``[(config, paths)]``. ``explicit``
+    (``--config``) applies to every path; no path: the working directory's configuration."""
+    cwd = cwd or Path.cwd()
+    paths = list(paths)
+    if explicit is not None or not paths:
+        return [(load(explicit, cwd), paths)]
+    groups: dict[Path | None, list[str]] = {}
+    for p in paths:
+        start = Path(p) if Path(p).is_absolute() else cwd / p
+        try:
+            if not start.is_dir():
+                start = start.parent
+        except OSError:
+            start = start.parent
+        groups.setdefault(find_config(Path(os.path.abspath(start))), []).append(p)
+    return [(load(source, cwd) if source is not None else load(None, cwd), group) for source, group in groups.items()]
 
 
 def load(path: Path | None = None, cwd: Path | None = None) -> Config:
@@ -308,13 +385,16 @@ def load(path: Path | None = None, cwd: Path | None = None) -> Config:
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(_read(path))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("migcheck", {})
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{path}: 'tool' must be a table ([tool.migcheck]), not {type(tool).__name__}")
+        data = tool.get("migcheck", {})
         where = f"{path} [tool.migcheck]"
     else:
         where = str(path)
@@ -346,7 +426,7 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         value = typed("rollback", str, "a path pattern containing {version}")
         if "{version}" not in value or not value.endswith(".sql"):
             raise ConfigError(f"{where}: 'rollback' must contain {{version}} and end in .sql, e.g. \"{DEFAULT_ROLLBACK}\"")
-        cfg.rollback = value
+        cfg.rollback = _rollback_pattern(value, where)
     if "naming" in data:
         value = typed("naming", str, "a regular expression")
         try:
@@ -375,7 +455,7 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         if value is False or value is True:
             cfg.changelog = value
         elif isinstance(value, str) and value:
-            cfg.changelog = value
+            cfg.changelog = _inside_root(value, root, "changelog", where)
         else:
             raise ConfigError(f"{where}: 'changelog' must be a path or false")
     if "select" in data:
@@ -386,32 +466,42 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         value = typed("severity", dict, "a table of rule id = level")
         sev = {}
         for rid, level in value.items():
-            canon = registry.resolve(rid)
-            if canon is None:
-                raise ConfigError(f"{where}: 'severity': unknown rule id '{rid}' (see `migcheck rules`)")
+            canon = registry.expand(rid)
+            if not canon:
+                raise ConfigError(f"{where}: 'severity': {registry.unknown(rid)}")
             if level not in LEVELS:
                 raise ConfigError(f"{where}: 'severity.{rid}' must be one of {', '.join(LEVELS)}, not {level!r}")
-            sev[canon] = level
+            sev.update(dict.fromkeys(canon, level))
         cfg.severity = sev
     if "fail-on" in data:
         value = typed("fail-on", str, "error, warning or info")
         if value not in LEVELS:
             raise ConfigError(f"{where}: 'fail-on' must be one of {', '.join(LEVELS)}, not \"{value}\"")
         cfg.fail_on = value
+    if "require-rollback" in data:
+        value = data["require-rollback"]
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: 'require-rollback' must be true or false, not {value!r}")
+        cfg.require_rollback = value
     if "max-file-size" in data:
         cfg.max_file_size = _size(data["max-file-size"], where)
+    if "verify-statement-timeout" in data:
+        cfg.verify_statement_timeout = _seconds(data["verify-statement-timeout"], "verify-statement-timeout", where)
+    if "verify-timeout" in data:
+        cfg.verify_timeout = _seconds(data["verify-timeout"], "verify-timeout", where)
     if "stats" in data:
         value = data["stats"]
         if value is not False and not (isinstance(value, str) and value):
             raise ConfigError(f"{where}: 'stats' must be the path of the production snapshot (docs/stats.md) or false, "
                               f"not {value!r}")
-        cfg.stats = value
+        cfg.stats = value if value is False else _inside_root(value, root, "stats", where)  # (`migcheck stats` writes it)
     if "risk" in data:
         cfg.risk = _risk(data["risk"], where)
     if "postgres-version" in data:
         value = typed("postgres-version", int, "a major version number such as 15")
-        if not 9 <= value <= 18:
-            raise ConfigError(f"{where}: 'postgres-version' must be a PostgreSQL major version from 9 to 18, not {value}")
+        if not 9 <= value <= MAX_POSTGRES_VERSION:
+            raise ConfigError(f"{where}: 'postgres-version' must be a PostgreSQL major version from 9 to "
+                              f"{MAX_POSTGRES_VERSION}, not {value}")
         cfg.postgres_version = value
     if "dialect" in data:
         from . import dialects
@@ -435,8 +525,63 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         if value is not False and not (isinstance(value, str) and value.strip()):
             raise ConfigError(f"{where}: 'baseline' must be the path of the baseline file (relative to the "
                               f"configuration) or false, not {value!r}")
-        cfg.baseline = value
+        cfg.baseline = value if value is False else _inside_root(value, root, "baseline", where)  # (migcheck writes it)
     if "preset" in data:
         for key, value in _preset_changes(cfg, data["preset"], f"{where}: 'preset'", "migrations" in data).items():
             setattr(cfg, key, value)
+    if "rollback" in data:
+        check_rollback_location(cfg, where)
     return cfg
+
+
+def _rollback_pattern(value: str, where: str) -> str:
+    """``rollback``: a relative path whose only placeholder is ``{version}`` (Python's format
+    syntax: ``{{``/``}}`` for a literal brace), no format spec or conversion."""
+    import string
+
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(value) if name is not None]
+    except ValueError as exc:
+        raise ConfigError(f"{where}: 'rollback' is not a valid pattern ({exc}): write a literal brace as {{{{ or }}}}") from None
+    bad = [name for name, spec, conv in fields if name != "version" or spec or conv]
+    if bad:
+        shown = "{" + bad[0] + "}" if bad[0] != "version" else "{version} with a format or conversion"
+        raise ConfigError(f"{where}: 'rollback' may contain only the placeholder {{version}}, not {shown}")
+    if Path(value).is_absolute() or value.startswith(("/", "\\")):
+        raise ConfigError(f"{where}: 'rollback' must stay inside the project: a path relative to the migration's "
+                          f"directory, not the absolute {value!r}")
+    return value
+
+
+def inside(path: str | Path, root: str | Path) -> bool:
+    """Is ``path`` (relative to ``root``, or absolute) ``root`` or below it, as written (``..``
+    resolved lexically, symlinks not followed)?"""
+    import os
+
+    full = os.path.normpath(os.path.join(os.path.abspath(str(root)), str(path)))
+    base = os.path.normpath(os.path.abspath(str(root)))
+    return full == base or full.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def _inside_root(value: str, root: Path, key: str, where: str) -> str:
+    """A path key whose file migcheck may write: relative, and inside the project root (the
+    configuration file's directory)."""
+    if Path(value).is_absolute() or not inside(value, root):
+        raise ConfigError(f"{where}: '{key}' must stay inside the project (the directory of the configuration file, "
+                          f"{root}): {value!r} leaves it")
+    return value
+
+
+def check_rollback_location(cfg: "Config", where: str = "config") -> None:
+    """The rollback pattern must not lead out of the project from any migrations directory
+    (``migcheck new`` writes the rollback there); a migrations directory configured outside the
+    project may keep its rollbacks below itself."""
+    import os
+
+    rb_dir = os.path.dirname(cfg.rollback.format(version="0"))
+    for m in cfg.migrations:
+        mdir = m if os.path.isabs(m) else os.path.join(str(cfg.root), m)
+        target = os.path.join(mdir, rb_dir)
+        if not (inside(target, cfg.root) or inside(rb_dir, mdir)):
+            raise ConfigError(f"{where}: 'rollback' must stay inside the project: {cfg.rollback!r} leads from "
+                              f"{m!r} to {os.path.normpath(target)}")

@@ -72,6 +72,10 @@ class Project:
         self.lock_contexts = True
         self.deleted: list[MigrationFile] = []  # files of the checked directories deleted since the base
         self.excluded: list[Path] = []  # files under the given paths that ``exclude`` keeps out of the report
+        # the .sql files the layout knows the runner never runs on PostgreSQL (another database's
+        # version of a migration), by the reason it gave: not checked, and the run says so once
+        self.skipped: dict[str, int] = {}
+        self.skipped_files: list[str] = []  # their paths (the cache keys results on them too)
         self.groups: dict[Path, Group] = {}
         self._rollback_index: dict[Path, MigrationFile] | None = None
         for f in files:
@@ -116,11 +120,11 @@ class InternalError(Record):
 class Result(Record):
     """What a check found, on which files, and the rules that failed."""
 
-    __slots__ = ("findings", "files", "errors", "project", "risk")
-    SHOWN = ("findings", "files", "errors")
+    __slots__ = ("findings", "files", "errors", "project", "risk", "skipped")
+    SHOWN = ("findings", "files", "errors", "skipped")
 
     def __init__(self, findings: list[Finding], files: list[MigrationFile], errors: list[InternalError],
-                 project: Project | None = None, risk: object = None):
+                 project: Project | None = None, risk: object = None, skipped: dict[str, int] | None = None):
         self.findings = findings
         self.files = files
         self.errors = errors
@@ -128,6 +132,7 @@ class Result(Record):
         self.project = project
         # the ``migcheck.analysis.risk.Risk`` applied (a production snapshot: docs/stats.md), or None
         self.risk = risk
+        self.skipped = {} if skipped is None else skipped  # Project.skipped: files not checked, by reason
 
     def summary(self) -> dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0}
@@ -141,6 +146,15 @@ class Result(Record):
         files = len({f.display for f in self.files})
         return {"files": files, "errors": counts["error"], "warnings": counts["warning"],
                 "infos": counts["info"], "suppressed": suppressed}
+
+    def skipped_note(self) -> str | None:
+        """One line that says which files were left out as another database's, or None."""
+        if not self.skipped:
+            return None
+        total = sum(self.skipped.values())
+        parts = [f"{n} {reason}" for reason, n in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0]))]
+        return (f"migcheck: not checked as PostgreSQL: {total} file{'s' if total != 1 else ''} the runner never runs "
+                f"on PostgreSQL ({'; '.join(parts)})")
 
     def failed(self, fail_on: str) -> bool:
         threshold = SEVERITY_RANK[fail_on]
@@ -188,6 +202,19 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
             raise ConfigError(f"path not found: {p}")
     files: dict[Path, MigrationFile] = {}
     reported: set[Path] = set()
+    skipped: dict[str, int] = {}
+    skipped_paths: set[str] = set()
+
+    def skip(path) -> bool:
+        """Another database's file (``Layout.skip_reason``): counted once, never checked."""
+        reason = lay.skip_reason(path)
+        if reason is None:
+            return False
+        name = os.path.abspath(path)
+        if name not in skipped_paths:
+            skipped_paths.add(name)
+            skipped[reason] = skipped.get(reason, 0) + 1
+        return True
 
     seen: dict[str, Path] = {}  # by absolute path string: a sibling is looked up before a Path is made
     under_cwd = os.path.join(os.path.abspath(cwd), "")
@@ -208,6 +235,8 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
 
     excluded: list[Path] = []
     for t in targets:
+        if skip(t):
+            continue
         key = add(t)
         if config.exclude and config.excluded(key):  # read as a sibling, never reported
             excluded.append(key)
@@ -221,13 +250,16 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
             lay.rb_dirs and os.path.islink(mdir.joinpath(*lay.rb_dirs)))
         if not covered:
             for sib in lay.siblings(mdir):
-                add(sib)
+                if not skip(sib):
+                    add(sib)
         for extra in overlay:  # unsaved new files of the same directory
             if extra.name.endswith(".sql") and lay.classify(extra)[1] == mdir:
                 add(extra)
     ordered = sorted(lay.expand(list(files.values())), key=lambda f: f.display)
     project = Project(config, ordered, reported)
     project.excluded = excluded
+    project.skipped = skipped
+    project.skipped_files = sorted(skipped_paths)
     if changes is not None:
         _restrict(project, changes, scope_dirs, lay, cwd)
     return project
@@ -289,8 +321,8 @@ class EngineFailure(Exception):
 # What one file contributes to a run, in plain data (tuples of str/int/None/bool), so that it
 # can come back from a worker process or from the cache. A hit is
 # (rule, absolute path, line, column, message, help, end_line, end_column); a suppression is
-# (file_wide, rules, reason, statement line, statement end line, comment line, comment column,
-# comment end column); an error is (rule, path, detail).
+# ``suppress.records``'s (the statement it covers, from its first token to just past it, and the
+# comment); an error is (rule, path, detail).
 class FileResult(Record):
     """The file rules' raw hits on one file and its suppressions: what the cache keeps per file."""
 
@@ -314,6 +346,9 @@ _READ_HELP = {
     "encoding-error": "Save the file as UTF-8 (most editors: 'Save with encoding'); migcheck cannot check what it cannot read.",
     "unreadable-file": "Make the file readable by the user running migcheck, or remove it from the migrations directory.",
     "file-too-large": "Split the file into smaller migrations, or raise `max-file-size` in the configuration if it must stay one file.",
+    "unrendered-template": ("migcheck renders template values and `if`/`else`/`end` on the database dialect as the "
+                            "runner does for PostgreSQL, and did not check this file: write it with those only, or "
+                            "review its SQL by hand (rules/unrendered-template.md)."),
 }
 
 
@@ -563,7 +598,22 @@ def assemble(project: Project, config: Config, rules, reported: list[MigrationFi
             findings.extend(sups.unused(str(f.path), f.display, rules, level, ignored))
     findings.sort(key=Finding.sort_key)
     errs = [InternalError(*e) for e in file_errors + errors]
-    return Result(findings, reported, errs, project, risky)
+    return Result(findings, reported, errs, project, risky, dict(project.skipped))
+
+
+def merge(results: list[Result]) -> Result:
+    """One result from the runs of several configurations (``check`` groups the paths by the
+    configuration found up from each): findings in the usual order, files in run order."""
+    if len(results) == 1:
+        return results[0]
+    findings = sorted((f for r in results for f in r.findings), key=Finding.sort_key)
+    skipped: dict[str, int] = {}
+    for r in results:
+        for reason, n in r.skipped.items():
+            skipped[reason] = skipped.get(reason, 0) + n
+    risky = next((r.risk for r in results if r.risk is not None), None)
+    return Result(findings, [f for r in results for f in r.files], [e for r in results for e in r.errors],
+                  None, risky, skipped)
 
 
 def _per_file_ignores(config: Config, paths) -> dict[str, frozenset[str]]:

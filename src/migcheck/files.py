@@ -8,7 +8,7 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from . import layout, source
+from . import fsutil, layout, source
 from ._digest import blake2b
 from .analysis import header as header_mod
 from .config import Config
@@ -76,14 +76,20 @@ class MigrationFile:
                 if limit is not None and len(data) > limit:
                     return None, _too_large(len(data), limit)
                 return data, None
-            st = self.path.stat()  # before reading: migcheck.cache's stat memo pairs it with these bytes
-            if limit is not None and st.st_size > limit:  # never read into memory
-                return None, _too_large(st.st_size, limit)
-            data = self.path.read_bytes()
-            if limit is not None and len(data) > limit:  # it grew meanwhile
-                return None, _too_large(len(data), limit)
+            # only a regular file, never more than the limit (counted while reading: a file that
+            # grows, /dev/zero); the stat of what was read: migcheck.cache's stat memo pairs them
+            data, st = fsutil.read_regular(self.path, limit)
             self.stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
             return data, None
+        except fsutil.TooLarge as exc:
+            return None, _too_large(exc.size, limit)
+        except fsutil.NotRegularFile as exc:
+            if os.path.isdir(self.path):
+                if not os.access(self.path, os.R_OK | os.X_OK):  # a directory we may not list (layout.sql_files_in)
+                    return None, ("unreadable-file", ("permission denied: migcheck cannot list this directory, "
+                                                      "so the migrations in it are not checked"))
+                return None, ("unreadable-file", "this is a directory, not a file")
+            return None, ("unreadable-file", f"{exc.strerror}: migcheck reads only regular files")
         except FileNotFoundError:
             return None, ("unreadable-file", "the file disappeared while it was being checked")
         except PermissionError:
@@ -119,7 +125,7 @@ class MigrationFile:
         if problem is not None:
             return None, problem[0], problem[1], None
         try:
-            return source.decode(data), None, None, None
+            text = source.decode(data)
         except source.DecodeError as exc:
             where = None
             if exc.offset is not None:
@@ -128,6 +134,13 @@ class MigrationFile:
                 where = (before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1,
                          len(before[line_start:].decode("utf-8", errors="replace")) + 1)
             return None, "encoding-error", str(exc), where
+        # a runner that renders its files (Go templates: pop, popx) runs the rendered text; it
+        # keeps every position (layout.PopLayout, gotemplate)
+        rendered, problem = layout.render(self.config, text)
+        if problem is not None:
+            message, offset = problem
+            return None, "unrendered-template", message, source.Positions(text).line_col(offset)
+        return rendered, None, None, None
 
     @property
     def text(self) -> str:
@@ -165,15 +178,18 @@ class MigrationFile:
 
     @cached_property
     def node_kinds(self) -> frozenset[str] | None:
-        """The kinds of every node in the file's parse trees, the statements a ``DO`` block runs
-        included (None when not known: another dialect's parser). The engine calls a rule that
-        declares the kinds it reads (``@rule(reads=...)``) only when one of them is here."""
+        """The kinds of every node in the parse trees of what the file runs: its statements, those
+        a ``DO`` block runs and those of the routines it defines and calls (``analysis.routines``);
+        None when not known (another dialect's parser). The engine calls a rule that declares the
+        kinds it reads (``@rule(reads=...)``) only when one of them is here."""
         kinds = self._parsed.kinds
-        if kinds is None or "DoStmt" not in kinds:
+        if kinds is None or not ("DoStmt" in kinds or "CreateFunctionStmt" in kinds):
             return kinds
+        from .analysis import routines
         from .model import walk
 
-        inner = {k for st in self.all_statements if st.inner for k in (st.kind, *(k for k, _ in walk(st.node)))}
+        inner = {k for st in routines.executed(self) if st.parent is not None
+                 for k in (st.kind, *(k for k, _ in walk(st.node)))}
         return kinds | inner
 
     @cached_property

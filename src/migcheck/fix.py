@@ -510,7 +510,7 @@ def run_cli(paths, config: Config, cwd: Path, changes=None, dry_run: bool = Fals
     import sys
 
     from . import engine, layout
-    from .fsutil import atomic_write
+    from .fsutil import ChangedError, atomic_write, read_regular
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -528,7 +528,7 @@ def run_cli(paths, config: Config, cwd: Path, changes=None, dry_run: bool = Fals
         if not project.is_reported(f) or f.kind not in ("migration", "rollback") or f.display not in todo:
             continue
         try:
-            data = f.path.read_bytes()
+            data = read_regular(f.path, getattr(config, "max_file_size", None))[0]
         except OSError:
             continue  # unreadable-file reports it
         text = decode(data)
@@ -548,11 +548,11 @@ def run_cli(paths, config: Config, cwd: Path, changes=None, dry_run: bool = Fals
                 out.write(unified_diff(f.display, text, result.new))
                 err.write(f"migcheck: would fix {f.display}: {what}\n")
             else:
-                try:
-                    if f.path.read_bytes() != data:
-                        err.write(f"migcheck: not fixed: {f.display} changed while it was being fixed\n")
-                        continue
-                    atomic_write(f.path, result.new, overwrite=True)
+                try:  # (compared with what was read right before the new text takes the name)
+                    atomic_write(f.path, result.new, overwrite=True, expect=data)
+                except ChangedError:
+                    err.write(f"migcheck: not fixed: {f.display} changed while it was being fixed\n")
+                    continue
                 except OSError as exc:
                     err.write(f"migcheck: not fixed: cannot write {f.display}: {exc.strerror or exc}\n")
                     continue

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .config import Config
+from . import fsutil
 
 
 class Identity(NamedTuple):
@@ -32,9 +33,9 @@ def identify(path: Path, kind: str, config: Config) -> Identity:
     name = path.name
     if kind == "migration":
         m = config.naming.match(name)
-        if m:
-            return Identity(f"{m.group('date')}_{m.group('seq')}", m.group("date"), int(m.group("seq")),
-                            m.group("description"))
+        seq = m.group("seq") if m else None
+        if seq and seq.isascii() and seq.isdigit():  # (a `seq` group that matched nothing, or letters: no match)
+            return Identity(f"{m.group('date')}_{seq}", m.group("date"), int(seq), m.group("description"))
     elif kind == "rollback":
         m = rollback_name_regex(config).match(name)
         if m:
@@ -97,6 +98,29 @@ def _sql_walk(directory, on_unlistable):
             yield root, names
 
 
+def name_shape(name: str) -> str:
+    """A file name's shape, for saying which names a directory holds: numbers become ``<number>``,
+    words ``<name>`` (``0001-create-buckets.sql`` -> ``<number>-<name>.sql``, ``V1__init.sql`` ->
+    ``V<number>__<name>.sql``)."""
+    stem, dot, ext = name.partition(".")
+    s = re.sub(r"\d+", "#", stem)
+    # a word (letters, digits, single separators inside); a lone capital before a number (Flyway's
+    # `V1__`) stays as it is
+    s = re.sub(r"[A-Za-z][A-Za-z#]*(?:[_\- ][A-Za-z#]+)*",
+               lambda m: m.group(0) if re.fullmatch(r"[A-Z]#", m.group(0)[:2]) and len(m.group(0)) == 2
+               else ("\0" if not re.fullmatch(r"[A-Z]", m.group(0)) else m.group(0)), s)
+    return s.replace("#", "<number>").replace("\0", "<name>") + dot + ext
+
+
+def name_shapes(names) -> list[tuple[str, int]]:
+    """The shapes of ``names`` (``name_shape``), the most frequent first."""
+    counts: dict[str, int] = {}
+    for n in names:
+        shape = name_shape(n)
+        counts[shape] = counts.get(shape, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 class Layout:
     """Which files are migrations and which are rollbacks, per the configured rollback pattern
     (or, with a runner preset, per the runner's layout: ``RunnerLayout`` below)."""
@@ -142,6 +166,28 @@ class Layout:
             d = self._dirs[text] = Path(text)
         return d
 
+    def skip_reason(self, path: Path | str) -> str | None:
+        """Why the runner never runs this ``.sql`` file on PostgreSQL, for a file the layout knows
+        is not PostgreSQL's (another database's version of a migration): such a file is not
+        checked, and the run says how many it left out. None for every file to check."""
+        return None
+
+    def render(self, text: str):
+        """The text the runner runs, from the file's text: the same text here; a runner that
+        renders its files as templates first (``PopLayout``) renders it, keeping every position.
+        Returns ``(text, None)`` or ``(text, (message, offset))`` when it cannot be rendered."""
+        return text, None
+
+    def unit_of(self, m) -> str | None:
+        """The migration a file is part of, when the runner's files are parts of one (popx's fizz
+        conversions: one statement per file, the versions sharing a prefix); None otherwise."""
+        return None
+
+    def placeholder(self, f) -> bool:
+        """Is ``f`` a file the runner's layout keeps empty on purpose (pop: the dialect-neutral file
+        of a version whose real statements are in other databases' files)?"""
+        return False
+
     def within_walk(self) -> bool:
         """Does a recursive ``files_in`` of a directory already list every sibling of the
         migration directories under it? (So ``engine.collect`` need not list them again.)"""
@@ -163,8 +209,12 @@ class Layout:
 # --- runner presets ----------------------------------------------------------------------
 
 def is_preset(config: Config) -> bool:
-    """Is a runner preset (not the guidelines' layout) in force?"""
-    return getattr(config, "preset", None) not in (None, "guidelines")
+    """Is a runner preset (not the guidelines' layout) in force? (``unrecognised``, the state of a
+    directory whose layout detection could not name, reads files the guidelines' way.)"""
+    return getattr(config, "preset", None) not in (None, "guidelines", UNRECOGNISED)
+
+
+UNRECOGNISED = "unrecognised"  # presets.UNRECOGNISED
 
 
 def runner_layout(config: Config):
@@ -178,6 +228,13 @@ def runner_layout(config: Config):
     except (AttributeError, TypeError):
         pass
     return lay
+
+
+def render(config: Config, text: str):
+    """``(text, None)``, or the text the configured runner runs after rendering it (``Layout.render``)."""
+    if is_preset(config):
+        return runner_layout(config).render(text)
+    return text, None
 
 
 def _blank(text: str, keep: list[tuple[int, int]]) -> str:
@@ -194,6 +251,25 @@ def _blank(text: str, keep: list[tuple[int, int]]) -> str:
     return "".join(out)
 
 
+def _one_level_down(mdir: Path, pick) -> list[Path]:
+    """The ``.sql`` files of a directory of migration directories (diesel, Prisma): ``pick(d)`` of
+    each subdirectory, and the ``.sql`` files beside them (reported by file-naming, never skipped)."""
+    out: list[Path] = []
+    try:
+        entries = sorted(mdir.iterdir())
+    except OSError:
+        return out
+    for d in entries:
+        try:
+            if d.is_dir() and not d.name.startswith("."):
+                out.extend(pick(d))
+            elif d.name.endswith(".sql") and d.is_file():
+                out.append(d)
+        except OSError:
+            continue
+    return out
+
+
 class RunnerLayout(Layout):
     """A runner's layout: one ``.sql`` file per migration, named ``<version>_<name>...``,
     rollbacks (when the runner has them) beside it. Subclasses set the name patterns."""
@@ -203,6 +279,7 @@ class RunnerLayout(Layout):
     rollback_re: re.Pattern | None = None
     shape = "<version>_<name>.sql"  # for file-naming's message
     numeric = True  # the runner parses the version as a number (`001` is `1`); else it is a string
+    named = False  # the version is the migration's name (a typo in it is a near miss, not another version)
 
     def __init__(self, config: Config):
         from . import presets
@@ -362,29 +439,28 @@ class DieselLayout(RunnerLayout):
         return self.dir_re.match(path.parent.name)
 
     def classify(self, path: Path) -> tuple[str, Path]:
-        kind = {"up.sql": "migration", "down.sql": "rollback"}.get(path.name, "other")
-        return kind, path.parent.parent
-
-    def files_in(self, directory: Path) -> list[Path]:
-        return [p for p in sql_files_in(directory) if p.name in ("up.sql", "down.sql")]
+        if path.name in ("up.sql", "down.sql"):
+            return ("migration" if path.name == "up.sql" else "rollback"), path.parent.parent
+        return "migration", path.parent  # not a diesel migration: file-naming says so, the rest still checks it
 
     def siblings(self, mdir: Path) -> list[Path]:
-        out = []
-        try:
-            subdirs = sorted(d for d in mdir.iterdir() if d.is_dir() and not d.name.startswith("."))
-        except OSError:
-            return out
-        for d in subdirs:
-            for name in ("up.sql", "down.sql"):
-                if (d / name).is_file():
-                    out.append(d / name)
-        return out
+        return _one_level_down(mdir, lambda d: [d / n for n in ("up.sql", "down.sql") if (d / n).is_file()])
 
     def expand(self, files) -> list:
         for f in files:  # `2019-02-26-002946_create_user/up.sql`: up.sql alone says nothing
-            if f.kind in ("migration", "rollback"):
+            if f.kind in ("migration", "rollback") and f.path.name in ("up.sql", "down.sql"):
                 f.name = f"{f.path.parent.name}/{f.path.name}"
         return list(files)
+
+    def naming_problem(self, f) -> tuple[str, str] | None:
+        if f.version is not None:
+            return None
+        if f.path.name in ("up.sql", "down.sql"):
+            return super().naming_problem(f)
+        return (f"`{f.path.name}` is not a diesel migration (diesel runs `<version>_<name>/up.sql` and its "
+                "`down.sql`): diesel never runs it",
+                "Move it to `<version>_<name>/up.sql` (`diesel migration generate <name>` makes the directory), "
+                "or set the `preset` that matches these files (docs/presets.md).")
 
     def rollback_name(self, m) -> str | None:
         return posixpath.join(posixpath.dirname(m.display), "down.sql")
@@ -465,7 +541,8 @@ class SectionsLayout(RunnerLayout):
                 out.append(f)
                 continue
             try:
-                data = f.content if f.content is not None else f.path.read_bytes()
+                data = f.content if f.content is not None else \
+                    fsutil.read_regular(f.path, getattr(f.config, "max_file_size", None))[0]
                 text = data.decode("utf-8")
             except (OSError, UnicodeDecodeError):
                 out.append(f)  # the engine reports what it cannot read or decode
@@ -513,10 +590,214 @@ class DbmateLayout(SectionsLayout):
     numeric = False
 
 
+class PrismaLayout(RunnerLayout):
+    """Prisma Migrate: ``prisma/migrations/<timestamp>_<name>/migration.sql`` (``migration_lock.toml``
+    beside the directories). The migration is named by its directory: ``_prisma_migrations``
+    records the directory name, and the directories run in name order."""
+
+    shape = "<timestamp>_<name>/migration.sql"
+    numeric = False
+    NAME = "migration.sql"
+
+    def match(self, path: Path, kind: str):
+        if kind == "rollback" or path.name != self.NAME:
+            return None
+        return re.match(r"^(?P<version>(?:\d+_)?(?P<description>.+))$", path.parent.name)
+
+    def identity(self, raw: str, description: str | None) -> Identity:
+        return Identity(raw, None, None, description)
+
+    def classify(self, path: Path) -> tuple[str, Path]:
+        if path.name == self.NAME or (path.parent / self.NAME).is_file():
+            return "migration", path.parent.parent
+        return "migration", path.parent
+
+    def siblings(self, mdir: Path) -> list[Path]:
+        return _one_level_down(mdir, lambda d: [p for p in sorted(d.iterdir()) if p.name.endswith(".sql") and p.is_file()])
+
+    def expand(self, files) -> list:
+        for f in files:
+            if f.path.name == self.NAME:
+                f.name = f"{f.path.parent.name}/{f.path.name}"
+        return list(files)
+
+    def naming_problem(self, f) -> tuple[str, str] | None:
+        if f.version is not None:
+            return None
+        return (f"`{f.name}` is not a migration Prisma Migrate runs (it runs `migration.sql` in each "
+                "`<timestamp>_<name>/` directory of prisma/migrations): it never runs",
+                "Move the statements into a migration directory's `migration.sql` "
+                "(`prisma migrate dev --create-only` makes one), or delete the file.")
+
+
+# pop's dialect names and synonyms (pop `CanonicalDialect`, dialect_*.go)
+POP_DIALECTS = {"postgres": "postgres", "postgresql": "postgres", "pg": "postgres", "pgx": "postgres",
+                "cockroach": "cockroach", "cockroachdb": "cockroach", "crdb": "cockroach", "mysql": "mysql",
+                "mariadb": "mariadb", "sqlite": "sqlite3", "sqlite3": "sqlite3"}
+DATABASE_TITLES = {"cockroach": "CockroachDB", "mysql": "MySQL", "mariadb": "MariaDB", "sqlite3": "SQLite"}
+
+
+class PopName(NamedTuple):
+    version: str
+    description: str
+    dialect: str | None  # canonical dialect; "all" for a dialect-neutral file; None: one pop does not know
+    raw_dialect: str
+    autocommit: bool
+    direction: str
+
+
+class PopLayout(RunnerLayout):
+    """gobuffalo pop and ory popx: ``<version>_<name>[.<dialect>][.autocommit].(up|down).sql``, each
+    file a Go template (``gotemplate``). A ``.postgres.`` file replaces the dialect-neutral file of
+    its version and direction on PostgreSQL; ``.mysql.``, ``.sqlite3.``, ``.cockroach.`` files are
+    other databases' (not checked). Versions are strings (``strings.Compare``); popx reads a
+    version longer than 14 digits as part of the migration its first 14 digits name (the fizz
+    migrations it converted to one statement per file)."""
+
+    # popx match.go `MigrationFileRegexp`; pop's is the same without `.autocommit` (and with .fizz)
+    name_re = re.compile(r"^(?P<version>\d+)_(?P<description>[^.]+)(?P<dialect>\.[a-z0-9]+)?"
+                         r"(?P<autocommit>\.autocommit)?\.(?P<direction>up|down)\.sql$")
+    shape = "<version>_<name>[.<dialect>].up.sql / .down.sql"
+    numeric = False
+    LEGACY_DIGITS = 14  # popx migrator.go: `legacyVersion = mi.Version[:14]`
+
+    def __init__(self, config: Config):
+        super().__init__(config)
+        self.popx = self.preset.name == "popx"
+        self._listings: dict[str, frozenset] = {}
+
+    def parse(self, name: str) -> PopName | None:
+        m = self.name_re.match(name)
+        if m is None:
+            return None
+        raw = (m.group("dialect") or "")[1:]
+        autocommit = bool(m.group("autocommit"))
+        if not self.popx and autocommit:
+            return None  # two infixes: not pop's pattern
+        if self.popx and raw == "autocommit":
+            raw, autocommit = "", True
+        dialect = "all" if not raw else POP_DIALECTS.get(raw)
+        return PopName(m.group("version"), m.group("description"), dialect, raw, autocommit, m.group("direction"))
+
+    def _listing(self, directory: str) -> frozenset:
+        got = self._listings.get(directory)
+        if got is None:
+            try:
+                got = frozenset(e.name for e in os.scandir(directory) if e.name.endswith(".sql"))
+            except OSError:
+                got = frozenset()
+            self._listings[directory] = got
+        return got
+
+    def specific(self, directory: str, version: str, direction: str) -> str | None:
+        """The PostgreSQL-specific file of ``version`` and ``direction`` in the directory, if any."""
+        for name in sorted(self._listing(directory)):
+            if name.startswith(version + "_"):
+                p = self.parse(name)
+                if p is not None and p.version == version and p.direction == direction and p.dialect == "postgres":
+                    return name
+        return None
+
+    def skip_reason(self, path: Path | str) -> str | None:
+        path = os.fspath(path)
+        p = self.parse(os.path.basename(path))
+        if p is None or p.dialect is None:
+            return None
+        if p.dialect not in ("all", "postgres"):
+            return f"for {DATABASE_TITLES[p.dialect]}"
+        if p.dialect == "all" and self.specific(os.path.dirname(path), p.version, p.direction):
+            return "dialect-neutral, replaced on PostgreSQL by a `.postgres.` file of the same version"
+        return None
+
+    def match(self, path: Path, kind: str):
+        p = self.parse(path.name)
+        if p is None or p.dialect not in ("all", "postgres") or (p.direction == "down") != (kind == "rollback"):
+            return None
+        return p
+
+    def identify(self, path: Path, kind: str) -> Identity:
+        p = self.match(path, kind)
+        return Identity(p.version, None, None, p.description) if p else Identity()
+
+    def classify(self, path: Path) -> tuple[str, Path]:
+        p = self.parse(path.name)
+        return ("rollback" if p is not None and p.direction == "down" else "migration"), path.parent
+
+    def render(self, text: str):
+        from . import gotemplate
+
+        rendered, problem = gotemplate.render(text)
+        return rendered, (None if problem is None else (problem.message, problem.offset))
+
+    def placeholder(self, f) -> bool:
+        """popx and pop run an empty file as nothing ("ignoring migration because content is empty"):
+        an empty file (dialect-neutral or `.postgres.`) beside other files of its version and
+        direction is the no-op that keeps that version's statements to the other databases."""
+        p = self.parse(f.path.name)
+        if p is None or p.dialect not in ("all", "postgres"):
+            return False
+        for name in self._listing(os.fspath(f.path.parent)):
+            q = self.parse(name) if name.startswith(p.version + "_") else None
+            if q is not None and q.version == p.version and q.direction == p.direction and q.dialect not in (p.dialect, None):
+                return True
+        return False
+
+    def unit_of(self, m) -> str | None:
+        v = m.version
+        return v[:self.LEGACY_DIGITS] if v is not None and len(v) > self.LEGACY_DIGITS and v.isdigit() else None
+
+    def naming_problem(self, f) -> tuple[str, str] | None:
+        if f.version is not None:
+            return None
+        p = self.parse(f.name)
+        if not self.popx and ".autocommit." in f.name:
+            return (f"`{f.name}`: gobuffalo pop has no `.autocommit.` migrations (ory popx has): pop reads "
+                    "`autocommit` as a database it does not know and ignores the file, so it never runs",
+                    "Remove `.autocommit` from the name (pop runs every migration in a transaction), or use ory popx.")
+        if p is not None and p.dialect is None:
+            return (f"`{f.name}` names the database `{p.raw_dialect}`, which {self.preset.title} does not know: "
+                    "it ignores the file (\"unsupported dialect\"), so it never runs",
+                    "Use one of `postgres`, `cockroach`, `mysql`, `mariadb`, `sqlite3` (or no dialect for every "
+                    "database) between the name and `.up.sql`.")
+        return super().naming_problem(f)
+
+    def rollback_name(self, m) -> str | None:
+        if not m.name.endswith(".up.sql"):
+            return None
+        return posixpath.join(posixpath.dirname(m.display), m.name[: -len(".up.sql")] + ".down.sql")
+
+
+class MaragudkLayout(RunnerLayout):
+    r"""maragudk/migrate (``maragu.dev/migrate``): ``<version>.up.sql`` and ``<version>.down.sql``
+    at the top of the directory, the version being the whole name before ``.up.sql``, compared
+    as a string. migrate.go's patterns are ``^([\w-]+).up.sql$`` and ``^([\w-]+).down.sql``,
+    whose unescaped dots match any character: ``0021_x_up.sql`` is the up migration ``0021_x``."""
+
+    migration_re = re.compile(r"^(?P<version>[0-9A-Za-z_-]+).up.sql$")
+    rollback_re = re.compile(r"^(?P<version>[0-9A-Za-z_-]+).down.sql")
+    shape = "<version>.up.sql / <version>.down.sql"
+    numeric = False
+    named = True
+
+    def identity(self, raw: str, description: str | None) -> Identity:
+        lead = re.match(r"^\d+[-_.]?", raw)
+        return Identity(raw, None, None, raw[lead.end():] if lead else raw)
+
+    def identify(self, path: Path, kind: str) -> Identity:
+        m = self.match(path, kind)
+        return self.identity(m.group("version"), None) if m else Identity()
+
+    def rollback_name(self, m) -> str | None:
+        if not m.name.endswith("up.sql"):
+            return None
+        return posixpath.join(posixpath.dirname(m.display), m.name[: -len("up.sql")] + "down.sql")
+
+
 _RUNNER_LAYOUTS = {
     "supabase": SupabaseLayout, "postgres-migrations": PostgresMigrationsLayout, "golang-migrate": UpDownLayout, "sqlx": SqlxLayout, "diesel": DieselLayout,
     "dbmate": DbmateLayout, "goose": GooseLayout, "flyway": FlywayLayout, "sqitch": SqitchLayout,
-    "refinery": RefineryLayout,
+    "refinery": RefineryLayout, "prisma": PrismaLayout, "pop": PopLayout, "popx": PopLayout,
+    "maragudk": MaragudkLayout,
 }
 
 

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import source
+from . import fsutil, source
 from .config import Config
 
 NAME = "migcheck.lock"
@@ -75,7 +75,7 @@ def file_checksum(f) -> str:
         return checksum_text(whole)
     if f.read_problem is None:
         return checksum_text(f.text)
-    data = f.content if f.content is not None else f.path.read_bytes()
+    data = f.content if f.content is not None else fsutil.read_regular(f.path)[0]
     return checksum(data)
 
 
@@ -119,11 +119,11 @@ def read(path: Path) -> dict[str, Entry] | None:
     """The entries of the lock file at ``path``; None when there is none; LockError when it is
     unreadable or corrupt."""
     try:
-        data = path.read_bytes()
+        data = fsutil.read_regular(path)[0]
     except FileNotFoundError:
         return None
-    except IsADirectoryError:
-        raise LockError(f"{path.name} is a directory, not a lock file") from None
+    except fsutil.NotRegularFile as exc:
+        raise LockError(f"{path.name}: {exc.strerror}, not a lock file") from None
     except OSError as exc:
         raise LockError(f"cannot read {path.name}: {exc.strerror or exc}") from None
     try:

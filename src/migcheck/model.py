@@ -99,14 +99,15 @@ class Statement(Record):
     ``kind`` is the PostgreSQL parse node name (``CreateStmt``, ``DropStmt``, ...) and ``node``
     the node's fields as plain dicts/lists from pglast's JSON parse tree. ``start``/``end`` are
     character offsets into the decoded text. Statements found inside a ``DO`` block's PL/pgSQL
-    body have ``parent`` set to the ``DO`` statement.
+    body have ``parent`` set to the ``DO`` statement; those a called routine's body runs
+    (``migcheck.routines``) are positioned at the call, with ``via`` naming the routine.
     """
 
     __slots__ = ("index", "kind", "node", "start", "end", "line", "column", "end_line", "end_column", "text",
-                 "parent")
+                 "parent", "via")
 
     def __init__(self, index: int, kind: str, node: dict, start: int, end: int, line: int, column: int,
-                 end_line: int, end_column: int, text: str, parent: Statement | None = None):
+                 end_line: int, end_column: int, text: str, parent: Statement | None = None, via: str | None = None):
         self.index = index
         self.kind = kind
         self.node = node
@@ -118,6 +119,7 @@ class Statement(Record):
         self.end_column = end_column
         self.text = text
         self.parent = parent
+        self.via = via  # run by a routine the file defines and calls (migcheck.routines): which one
 
     @property
     def inner(self) -> bool:

@@ -12,9 +12,14 @@ the runner runs a file with respect to transactions (``txn``, read by ``txn.runn
   refinery.
 - ``"solo"``: the runner makes each file atomic, but a statement that cannot run in a transaction
   works only alone in its file (flyway runs such a file without a transaction and refuses a mix;
-  golang-migrate sends a file as one multi-statement query, which PostgreSQL runs as one implicit
-  transaction; the Supabase CLI runs each file in a transaction and, since 2.109, sends those
-  statements on their own).
+  golang-migrate and Prisma send a file as one multi-statement query, which PostgreSQL runs as one
+  implicit transaction; the Supabase CLI runs each file in a transaction and, since 2.109, sends
+  those statements on their own).
+
+``downs`` says whether the runner has down migrations and whether it requires one per migration:
+``"required"`` (a migration without one is reported on its own), ``"optional"`` (the runner runs
+without them: ``missing-rollback-file`` says so once per directory unless ``require-rollback``
+is set), ``"none"`` (no down migrations at all).
 """
 
 from __future__ import annotations
@@ -30,7 +35,15 @@ GUIDELINE_ONLY = frozenset({
     "missing-header", "header-placeholder", "changelog-missing", "sequence-gap", "sequence-order",
     "unknown-dependency", "missing-verification", "missing-if-exists", "missing-if-not-exists",
     "not-idempotent",
+    # "keep migrations focused (one change at a time)": the guidelines' review convention, not a
+    # runner's; a runner project's migrations are what its ORM generates or its team reviewed
+    "mixed-changes",
 })
+
+# No layout recognised (detect.py): the rules that read a name, a header or the guidelines'
+# re-runnability are held back there; safety, destructive and syntax rules keep running.
+UNRECOGNISED_OFF = GUIDELINE_ONLY | {"file-naming", "duplicate-version", "missing-rollback-file",
+                                     "orphan-rollback", "rls-disabled", "missing-transaction"}
 
 
 @dataclass(frozen=True)
@@ -44,19 +57,29 @@ class Preset:
     txn: str  # "none", "wrap" or "solo" (see the module doc)
     no_tx_marker: str | None = None  # how a file opts out of the runner's transaction
     off: frozenset = frozenset()  # rules off by default under this preset
-    rollbacks: bool = True  # does the runner have rollback (down/undo/revert) scripts?
+    downs: str = "optional"  # "required", "optional" or "none" (see the module doc)
     down_name: str = "rollback"  # what the runner calls a rollback, for messages
     opens_tx: bool = True  # with txn "wrap"/"solo": the runner itself opens the transaction (a BEGIN in the file nests)
     marker_where: str = ""  # where the opt-out marker goes, for help texts
     # without a transaction, the runner runs the statements one by one (goose); else it sends the
     # file (section) as one multi-statement query, which PostgreSQL runs as one implicit transaction
     splits: bool = False
+    # the file may end the runner's transaction early with COMMIT and open a new one with BEGIN
+    # before its end (pop: the file runs in the runner's transaction, there is no opt-out marker)
+    early_commit: bool = False
+    templated: bool = False  # the runner renders each file as a Go template before it runs it (pop, popx)
+    note: str = ""  # said once when the layout is detected
+
+    @property
+    def rollbacks(self) -> bool:
+        """Does the runner have rollback (down/undo/revert) scripts?"""
+        return self.downs != "none"
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (
-    Preset("guidelines", "the team guidelines", "guidelines", ("migrations",), "none"),
+    Preset("guidelines", "the team guidelines", "guidelines", ("migrations",), "none", downs="required"),
     Preset("supabase", "the Supabase CLI", "supabase", ("supabase/migrations",), "solo",
-           off=GUIDELINE_ONLY | {"missing-rollback-file", "orphan-rollback"}, rollbacks=False),
+           off=GUIDELINE_ONLY | {"missing-rollback-file", "orphan-rollback"}, downs="none"),
     Preset("golang-migrate", "golang-migrate", "golang-migrate", ("migrations",), "solo",
            off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="down file", opens_tx=False),
     Preset("sqlx", "sqlx", "sqlx", ("migrations",), "wrap", no_tx_marker="-- no-transaction",
@@ -65,7 +88,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
     Preset("diesel", "diesel", "diesel", ("migrations",), "wrap",
            no_tx_marker="run_in_transaction = false",
            marker_where="in a `metadata.toml` beside the migration's up.sql",
-           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="down.sql"),
+           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="down.sql", downs="required"),
     Preset("dbmate", "dbmate", "dbmate", ("db/migrations",), "wrap",
            no_tx_marker="transaction:false",
            marker_where="on the section's marker line (`-- migrate:up transaction:false`)",
@@ -79,15 +102,39 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            no_tx_marker="-- postgres-migrations disable-transaction",
            marker_where="in the file (at the top, by convention)",
            off=(GUIDELINE_ONLY - {"sequence-gap"}) | {"rls-disabled", "missing-rollback-file", "orphan-rollback"},
-           rollbacks=False),
+           downs="none"),
     Preset("refinery", "refinery", "refinery", ("migrations",), "wrap", no_tx_marker="-- refinery:noTransaction",
            marker_where="on a comment line of its own, anywhere in the file",
-           off=GUIDELINE_ONLY | {"rls-disabled", "missing-rollback-file", "orphan-rollback"}, rollbacks=False),
+           off=GUIDELINE_ONLY | {"rls-disabled", "missing-rollback-file", "orphan-rollback"}, downs="none"),
     Preset("sqitch", "sqitch", "sqitch", (".",), "none",
-           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="revert script"),
+           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="revert script", downs="required"),
+    # prisma-engines (schema-engine, postgres flavour): `apply_migration_script` sends the whole
+    # migration.sql with `client.simple_query(script)`: one multi-statement query, which PostgreSQL
+    # runs as one implicit transaction; Prisma Migrate has no down migrations
+    Preset("prisma", "Prisma Migrate", "prisma", ("prisma/migrations",), "solo", opens_tx=False,
+           off=GUIDELINE_ONLY | {"rls-disabled", "missing-rollback-file", "orphan-rollback"}, downs="none",
+           note="Prisma Migrate has no down migrations: the rollback rules have nothing to compare"),
+    # gobuffalo pop (migrator.go): each file in `c.Transaction`, rendered as a Go template first
+    Preset("pop", "gobuffalo pop", "pop", ("migrations",), "wrap", early_commit=True, templated=True,
+           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="down file"),
+    # ory popx (ory/x popx/migrator.go): as pop, `.autocommit.` files outside a transaction, and
+    # NewMigrationBox refuses an up migration without a down one ("has no corresponding down migration")
+    Preset("popx", "ory popx", "pop", ("persistence/sql/migrations", "migrations"), "wrap",
+           no_tx_marker=".autocommit.", marker_where="in the file name (`<version>_<name>.autocommit.up.sql`, "
+           "and its down file)", early_commit=True, templated=True,
+           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="down file", downs="required"),
+    # maragudk/migrate (maragu.dev/migrate, migrate.go): each file's content in one transaction
+    Preset("maragudk", "maragudk/migrate", "maragudk", ("migrations",), "wrap",
+           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="down file"),
 )}
 
+# No layout recognised (detect.py): not a preset a user chooses; files are read the guidelines'
+# way (no names match, so no versions), with UNRECOGNISED_OFF held back and one unknown-layout
+# finding per directory instead.
+UNRECOGNISED = "unrecognised"
 NAMES = tuple(PRESETS)
+PRESETS[UNRECOGNISED] = Preset(UNRECOGNISED, "no recognised layout", "guidelines", ("migrations",), "none",
+                               off=UNRECOGNISED_OFF, downs="required")
 
 
 def get(name: str | None) -> Preset:

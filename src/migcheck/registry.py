@@ -181,12 +181,90 @@ def impl(r: Rule) -> Callable | None:
     return got.func if got is not None else None
 
 
-def resolve(rule_id: str) -> str | None:
-    """The canonical id of ``rule_id`` (or an alias of it), or None when unknown."""
+# --- other tools' rule ids --------------------------------------------------------------
+# squawk's rule ids and the migcheck rules that cover each (docs/squawk-parity.md says what differs;
+# tests/test_squawk_parity.py holds this table to tests/fixtures/squawk_parity.toml and to squawk's
+# rule list). One squawk id may stand for several migcheck rules: `--select`, `--ignore`, the
+# configuration's `select` / `ignore` / `severity`, `explain` and suppression comments expand it
+# to all of them.
+SQUAWK: dict[str, tuple[str, ...]] = {
+    "adding-field-with-default": ("volatile-default",),
+    "adding-foreign-key-constraint": ("constraint-missing-not-valid",),
+    "adding-not-nullable-field": ("set-not-null",),
+    "adding-required-field": ("adding-not-null-column",),
+    "adding-serial-primary-key-field": ("add-unique-constraint", "adding-serial-column"),
+    "ban-alter-domain-with-add-constraint": ("domain-check-constraint",),
+    "ban-char-field": ("ban-char-field",),
+    "ban-concurrent-index-creation-in-transaction": ("concurrently-in-transaction",),
+    "ban-create-domain-with-constraint": ("domain-check-constraint",),
+    "ban-drop-column": ("drop-column",),
+    "ban-drop-database": ("drop-schema",),
+    "ban-drop-not-null": ("drop-not-null",),
+    "ban-drop-table": ("drop-table",),
+    "ban-duplicate-column-assignments": ("ban-duplicate-column-assignments",),
+    "ban-truncate-cascade": ("truncate-cascade",),
+    "ban-uncommitted-transaction": ("unbalanced-transaction",),
+    "changing-column-type": ("changing-column-type",),
+    "constraint-missing-not-valid": ("constraint-missing-not-valid",),
+    "disallowed-unique-constraint": ("add-unique-constraint",),
+    "identifier-too-long": ("identifier-too-long",),
+    "prefer-bigint-over-int": ("prefer-bigint",),
+    "prefer-bigint-over-smallint": ("prefer-bigint",),
+    "prefer-identity": ("prefer-identity",),
+    "prefer-repack": ("vacuum-full", "cluster"),
+    "prefer-robust-stmts": ("missing-if-not-exists", "missing-if-exists"),
+    "prefer-text-field": ("prefer-text",),
+    "prefer-timestamp-tz": ("prefer-timestamptz",),  # squawk accepts both spellings
+    "prefer-timestamptz": ("prefer-timestamptz",),
+    "renaming-column": ("rename-column",),
+    "renaming-table": ("rename-table",),
+    "require-concurrent-index-creation": ("require-concurrent-index",),
+    "require-concurrent-index-deletion": ("require-concurrent-index-deletion",),
+    "require-concurrent-partition-detach": ("require-concurrent-partition-detach",),
+    "require-concurrent-reindex": ("require-concurrent-reindex",),
+    "require-enum-value-ordering": ("require-enum-value-ordering",),
+    "require-lock-timeout": ("require-lock-timeout",),
+    "require-statement-timeout": ("require-statement-timeout",),
+    "require-table-schema": ("require-table-schema",),
+    "require-timeout-settings": ("require-lock-timeout", "require-statement-timeout"),
+    "syntax-error": ("parse-error",),
+    "transaction-nesting": ("unbalanced-transaction",),
+    "unused-ignore": ("unknown-rule",),
+}
+
+
+def expand(name: str) -> tuple[str, ...]:
+    """The canonical ids ``name`` stands for: itself (a rule id), the rule it is an alias of,
+    or every migcheck rule that covers another tool's rule id (``SQUAWK``). Empty when unknown."""
     rules = load()
-    if rule_id in rules:
-        return rule_id
-    return _ALIASES.get(rule_id)
+    if name in rules:
+        return (name,)
+    if name in _ALIASES:
+        return (_ALIASES[name],)
+    return SQUAWK.get(name, ())
+
+
+def resolve(rule_id: str) -> str | None:
+    """The canonical id of ``rule_id`` when it names exactly one rule (a rule id or an alias of
+    one), else None. A name that may stand for several rules needs ``expand``."""
+    got = expand(rule_id)
+    return got[0] if len(got) == 1 else None
+
+
+def suggest(name: str, extra: Iterable[str] = ()) -> str | None:
+    """The known name closest to a mistyped ``name`` (rule ids, aliases, squawk ids and ``extra``),
+    or None when nothing is close."""
+    import difflib
+
+    known = [*load(), *_ALIASES, *SQUAWK, *extra]
+    got = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return got[0] if got else None
+
+
+def unknown(name: str, extra: Iterable[str] = ()) -> str:
+    """The words for an unknown rule id: ``unknown rule id 'x' (see `migcheck rules`); did you mean `y`?``"""
+    close = suggest(name, extra)
+    return f"unknown rule id '{name}' (see `migcheck rules`)" + (f"; did you mean `{close}`?" if close else "")
 
 
 def index_source() -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -36,6 +37,7 @@ PREFIX = "run-"
 KEEP = 4  # answers kept per cache directory, the most recent (a large project's is its whole report)
 RACY_NS = 2_000_000_000
 DIR_NAME = ".migcheck_cache"
+_ANSWER = re.compile(rf"^{PREFIX}[0-9a-f]{{32}}$")  # (only files of this shape are ever pruned)
 
 # The environment variables migcheck reads (tests/test_runcache.py greps the sources for any other).
 ENV = ("MIGCHECK_CACHE_DIR", "XDG_CACHE_HOME", "HOME", "NO_COLOR", "FORCE_COLOR", "GITHUB_ACTIONS",
@@ -83,11 +85,11 @@ def _places(start: Path, config_path: str | None) -> list[Path]:
     """Where an answer may be kept: ``$MIGCHECK_CACHE_DIR``, else the cache directory of the
     configuration's root (found walking up from the working directory, or beside ``--config``),
     and the per-user fallback."""
-    from .cache import _fallback_dir
+    from .cache import _fallback_dir, own_dir
 
     env = os.environ.get("MIGCHECK_CACHE_DIR")
     if env:
-        places = [Path(env)]
+        places = [own_dir(Path(env))]
     else:
         base = Path(os.path.abspath(config_path)).parent if config_path else start
         places = [d / DIR_NAME for d in (base, *base.parents)]
@@ -174,8 +176,9 @@ class Recorder:
         self.err: list[str] = []
         self.start_ns = 0
         self._saved = None
-        # (cache directory, the project's files) once the run has an answer that may be kept
-        self.result: tuple | None = None
+        self.dirs: list[Path] = []  # the result caches of the run's configurations
+        self.files: list = []  # their projects' files (a pool's workers read them: inputs too)
+        self.done = False  # the run reached an answer that may be kept (``answered``)
 
     def __enter__(self) -> "Recorder":
         global _ACTIVE, _HOOKED
@@ -203,6 +206,15 @@ class Recorder:
             name = os.path.abspath(os.fsdecode(path))
             self.seen[name] = self.seen.get(name, 0) | how
 
+    def kept(self, directory: Path | None, files) -> None:
+        """One configuration's part of the run: its result cache's directory and its files."""
+        if directory is not None:
+            self.dirs.append(directory)
+        self.files.extend(files)
+
+    def answered(self) -> None:
+        self.done = True
+
     def note(self, line: str) -> None:
         """A line printed on stderr."""
         self.err.append(line + "\n")
@@ -211,18 +223,19 @@ class Recorder:
         """``stream``, keeping a copy of what is written to it."""
         return _Tee(stream, self.out)
 
-    def store(self, request_key: str, code: int, directory: Path | None, files=()) -> bool:
-        """Keep the answer in ``directory`` (else the per-user fallback), with the status of every
-        input and of ``files`` (the project's files: a pool's workers read them). False when the
-        answer cannot be kept (see the module's docstring)."""
+    def store(self, request_key: str, code: int, config_path: str | None = None) -> bool:
+        """Keep the answer where ``lookup`` looks first among the run's cache directories (else in
+        the per-user fallback), with the status of every input and of every project file. False
+        when the answer cannot be kept (see the module's docstring)."""
         import time
 
-        if not self.complete or code not in (0, 1):
+        if not (self.done and self.complete) or code not in (0, 1):
             return False
-        from .cache import _fallback_dir
-
-        ignored = _ignored([d for d in (directory, _fallback_dir()) if d is not None])
-        inputs: dict[str, int] = {str(f): READ for f in files}
+        places = _places(Path.cwd(), config_path)
+        own = [p for p in places if p in self.dirs]
+        where = own[0] if own else places[-1]
+        ignored = _ignored([*self.dirs, *places])
+        inputs: dict[str, int] = {str(f): READ for f in self.files}
         for path, how in self.seen.items():
             if not os.path.join(path, "").startswith(ignored):
                 inputs[path] = inputs.get(path, 0) | how
@@ -240,11 +253,9 @@ class Recorder:
         data = head.encode() + b"\n" + (out + err).encode("utf-8", "surrogateescape")
         from .cache import Cache
 
-        for d in (directory, _fallback_dir()):
-            if d is None:
-                continue
+        for d in dict.fromkeys((where, places[-1])):
             try:
-                Cache._write(d, PREFIX + request_key, data, prune=f"{PREFIX}*", keep=KEEP)
+                Cache._write(d, PREFIX + request_key, data, prune=_ANSWER, keep=KEEP)
                 return True
             except OSError:
                 continue

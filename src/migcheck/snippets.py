@@ -84,5 +84,5 @@ def fingerprints(findings, sources: Sources, path=lambda display: display) -> li
         key = (f.rule, path(f.path), context(f, sources))
         n = seen.get(key, 0)
         seen[key] = n + 1
-        out.append(blake2b("\0".join((*key, str(n))).encode("utf-8"), digest_size=16).hexdigest())
+        out.append(blake2b("\0".join((*key, str(n))).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest())  # (a non-UTF-8 file name: its bytes)
     return out

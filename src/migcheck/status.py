@@ -27,6 +27,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from . import dsnutil, fsutil
 from .config import Config
 
 BAD = ("failed", "missing", "drifted")
@@ -108,26 +109,10 @@ def read_only(dsn: str, command: str = "`migcheck status`", error: type[Exceptio
             conn.close()
 
 
-_URI_PASSWORD = re.compile(r"://[^:/@?#]*:([^@/?#]*)@")
-_KV_PASSWORD = re.compile(r"""\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|[^\s]+)""", re.I)
-
-
 def redact(text: str, dsn: str) -> str:
     """``text`` without the password of ``dsn`` (an error message may quote the connection
-    string, for example a malformed one)."""
-    from urllib.parse import unquote
-
-    secrets = set()
-    for m in _URI_PASSWORD.finditer(dsn):
-        secrets |= {m.group(1), unquote(m.group(1))}
-    for m in _KV_PASSWORD.finditer(dsn):
-        v = m.group(1)
-        secrets |= {v, v.strip("'"), unquote(v)}
-    for m in re.finditer(r"[?&]password=([^&#]*)", dsn, re.I):
-        secrets |= {m.group(1), unquote(m.group(1))}
-    for secret in sorted((x for x in secrets if x), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
+    string, for example a malformed one): ``dsnutil.redact``."""
+    return dsnutil.redact(text, dsn)
 
 
 def fetch(dsn: str) -> list[dict]:
@@ -153,7 +138,7 @@ def fetch(dsn: str) -> list[dict]:
                             " FROM _migrations.schema_migrations ORDER BY version")
                 return [dict(zip(cols, r)) for r in cur.fetchall()]
         except psycopg.Error as exc:
-            raise StatusError(f"cannot read _migrations.schema_migrations: {' '.join(str(exc).split())}") from None
+            raise StatusError(f"cannot read _migrations.schema_migrations: {escape(redact(str(exc), dsn))}") from None
 
 
 def _files(config: Config, cwd: Path) -> dict[str, tuple[str, str, str]]:
@@ -168,7 +153,7 @@ def _files(config: Config, cwd: Path) -> dict[str, tuple[str, str, str]]:
         if key in out:
             continue
         try:
-            data = f.path.read_bytes()
+            data = fsutil.read_regular(f.path)[0]
         except OSError:
             data = b""
         out[key] = (f.display, lockfile.checksum(data), hashlib.sha256(data).hexdigest())
@@ -241,6 +226,19 @@ def _detail(r: Row) -> str:
     return ""
 
 
+# What the tracking table holds is data anyone who can write to the database chose: shown on a
+# terminal, an escape sequence in it would be run by the terminal (retitle it, hide lines, fake
+# output). Control characters and the bidirectional overrides (which reorder what is shown)
+# are shown escaped, as \x1b or \u202e.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape(text: str) -> str:
+    """``text`` with the characters a terminal would act on shown escaped."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                       text)
+
+
 _COLOURS = {"applied": "green", "pending": "cyan", "reverted": "yellow", "running": "yellow",
             "failed": "red", "missing": "red", "drifted": "red"}
 
@@ -250,7 +248,7 @@ def render_text(report: Report, tty: bool = False) -> str:
 
     if not report.rows:
         return "no migrations on disk and none recorded in _migrations.schema_migrations\n"
-    rows = [(r.version, r.state, r.file or "-", _detail(r)) for r in report.rows]
+    rows = [(escape(r.version), r.state, escape(r.file or "-"), escape(_detail(r))) for r in report.rows]
     widths = [max(len(x[i]) for x in rows + [("version", "state", "file", "")]) for i in range(3)]
     lines = [f"{'version':<{widths[0]}}  {'state':<{widths[1]}}  {'file':<{widths[2]}}  detail".rstrip()]
     for version, state, file, detail in rows:

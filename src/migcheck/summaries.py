@@ -229,8 +229,8 @@ def _from_disk(k: tuple):
         return None
     try:
         value = _CODECS[k[0]][1](raw)
-    except (TypeError, ValueError):
-        return None
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, RecursionError):
+        return None  # any shape the codec does not take: computed again
     _DISK_USED.add(name)
     return value
 

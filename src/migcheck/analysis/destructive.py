@@ -15,8 +15,12 @@ _PLAIN_IDENT = re.compile(r"^[a-z_][a-z0-9_$]*$")
 
 def review(rule_id: str, st: Statement | None = None) -> str:
     """The way the guidelines' review is recorded: a suppression comment with its reason (above
-    the DO block for a statement inside one: comments in the body are not read)."""
-    where_ = "the DO block" if st is not None and st.inner else "the statement"
+    the DO block for a statement inside one: comments in the body are not read; above the call
+    for a statement a called routine runs)."""
+    if st is not None and st.via:
+        where_ = "the call"
+    else:
+        where_ = "the DO block" if st is not None and st.inner else "the statement"
     return (f"once reviewed, record the approval on the line above {where_}: "
             f"`-- migcheck: ignore {rule_id} -- <who approved, why>`")
 
@@ -25,6 +29,8 @@ REVIEW_REQUIRED = "the guidelines require review of destructive statements"
 
 
 def where(st: Statement) -> str:
+    if st.via:
+        return f" (run by {st.via})"
     return " (inside a DO block)" if st.inner else ""
 
 

@@ -1072,13 +1072,8 @@ def _do_unknown(st: Statement, text: str) -> str | None:
     body = plpgsql.do_body(st, text)
     if body is None:
         return "a DO block in a language other than PL/pgSQL"
-    tag = "migcheck"
-    while f"${tag}$" in body.text:
-        tag += "_"
-    wrapper = f"CREATE FUNCTION migcheck_do() RETURNS void LANGUAGE plpgsql AS ${tag}${body.text}${tag}$"
-    try:
-        tree = json.loads(_pgparser.parse_plpgsql_json(wrapper))
-    except (_pgparser.ParseError, RecursionError, ValueError):
+    tree = plpgsql.parse_body(body)
+    if tree is None:
         return "a DO block whose body does not parse"
     stack = [tree]
     while stack:
@@ -1259,6 +1254,9 @@ def encode_effects(effects: list[Effect]) -> list[dict]:
     return out
 
 
+_OPS = frozenset({CREATE, DROP, ALTER, RENAME, DATA, COMMENT, UNKNOWN})
+
+
 def decode_effects(raw) -> list[Effect]:
     if type(raw) is not list:
         raise TypeError("not a list")
@@ -1269,6 +1267,8 @@ def decode_effects(raw) -> list[Effect]:
         kw = dict(d)
         kw["op"] = _str(kw.get("op"))
         kw["obj"] = _obj_decode(kw.get("obj"))
+        if kw["op"] not in _OPS or (kw["obj"] is None and kw["op"] != UNKNOWN):
+            raise ValueError("not an effect")  # (the rules read obj of every effect but UNKNOWN)
         if "stmt" in kw:
             loc = kw["stmt"]
             if type(loc) is not list or len(loc) != 4 or any(type(n) is not int for n in loc):
@@ -1289,6 +1289,8 @@ def decode_effects(raw) -> list[Effect]:
         for name in ("replace", "if_not_exists", "missing_ok", "cascade", "guessed", "recreate"):
             if name in kw and type(kw[name]) is not bool:
                 raise TypeError("not a flag")
+        if kw["op"] == RENAME and kw.get("new") is None:
+            raise ValueError("a rename without its new name")
         out.append(Effect(**kw))  # an unknown field: TypeError
     return out
 

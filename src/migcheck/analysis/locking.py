@@ -24,6 +24,8 @@ def unqualified(name: str) -> str:
 
 
 def where(st: Statement) -> str:
+    if st.via:
+        return f" (run by {st.via})"
     return " (inside a DO block)" if st.inner else ""
 
 
@@ -506,6 +508,19 @@ def created_in_file(f, st: Statement, name: str) -> bool:
         if key and key[0] in ("view", "materialized view") and key[1] == want:
             return True
     return False
+
+
+def indexes_of_new_tables(f, st: Statement) -> set[str]:
+    """Indexes built earlier in the file (before ``st``) on tables created earlier in the file:
+    new and small, nothing waits for them."""
+    ctx = safety.context(f)
+    out = set()
+    for s in f.all_statements:
+        if s is st:
+            break
+        if s.kind == "IndexStmt" and s.node.get("idxname") and ctx.is_new_table(st, table_of(s)):
+            out.add(s.node["idxname"])
+    return out
 
 
 def index_table(f, ctx, st: Statement, index: str) -> str | None:

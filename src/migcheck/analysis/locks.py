@@ -274,8 +274,16 @@ def statement_locks(stmt: Statement, version: int = 15) -> list[Lock]:
             elif elt.get("Constraint", {}).get("contype") == "CONSTR_FOREIGN":
                 refs.append(pg.rangevar(elt["Constraint"].get("pktable")))
         own = pg.rangevar(n.get("relation"))
-        return _merge([Lock(r, SHARE_ROW_EXCLUSIVE, note="referenced by a foreign key of the new table")
-                       for r in refs if r and r != own])
+        # measured on PostgreSQL 15: PARTITION OF locks the partitioned table ACCESS EXCLUSIVE
+        # (ATTACH PARTITION takes less); INHERITS locks each parent SHARE UPDATE EXCLUSIVE
+        parents = [pg.rangevar(r.get("RangeVar", r)) for r in n.get("inhRelations", ())]
+        if n.get("partbound"):
+            inherit = [Lock(r, ACCESS_EXCLUSIVE, note="CREATE TABLE ... PARTITION OF locks the partitioned table "
+                                                      "(ATTACH PARTITION takes only SHARE UPDATE EXCLUSIVE)") for r in parents]
+        else:
+            inherit = [Lock(r, SHARE_UPDATE_EXCLUSIVE, note="CREATE TABLE ... INHERITS (parent)") for r in parents]
+        return _merge(inherit + [Lock(r, SHARE_ROW_EXCLUSIVE, note="referenced by a foreign key of the new table")
+                                 for r in refs if r and r != own])
     if k == "IndexStmt":
         table = pg.rangevar(n.get("relation"))
         if n.get("concurrent"):
@@ -346,9 +354,13 @@ def statement_locks(stmt: Statement, version: int = 15) -> list[Lock]:
             return []
         if conc:
             return [Lock(rel, SHARE_UPDATE_EXCLUSIVE, note="REINDEX CONCURRENTLY")]
+        # measured on PostgreSQL 15 (verify --trace, tests/test_squawk_locks.py): the rebuilt index gets
+        # a new file under ACCESS EXCLUSIVE, the table SHARE, and the build reads the whole table
         if n.get("kind") == "REINDEX_OBJECT_INDEX":
-            return [Lock(rel, ACCESS_EXCLUSIVE, note="REINDEX INDEX (its table gets SHARE)")]
-        return [Lock(rel, SHARE, note="REINDEX TABLE blocks writes; each index gets ACCESS EXCLUSIVE while rebuilt")]
+            return [Lock(rel, ACCESS_EXCLUSIVE, rewrite=True,
+                         note="REINDEX INDEX rebuilds the index into a new file (its table gets SHARE)")]
+        return [Lock(rel, SHARE, scan=True,
+                     note="REINDEX TABLE blocks writes and reads the table; each index gets ACCESS EXCLUSIVE while rebuilt")]
     if k == "CommentStmt" and n.get("objtype") in ("OBJECT_TABLE", "OBJECT_COLUMN"):
         items = pg.strings(n.get("object", {}).get("List", {}).get("items"))
         rel = ".".join(items if n.get("objtype") == "OBJECT_TABLE" else items[:-1])

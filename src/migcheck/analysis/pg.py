@@ -59,8 +59,8 @@ def non_transactional(stmt: Statement, postgres_version: int = 15) -> str | None
         for p in n.get("params", ()):
             if p.get("DefElem", {}).get("defname") == "concurrently":
                 return "REINDEX CONCURRENTLY"
-        if n.get("kind") in ("REINDEX_OBJECT_SYSTEM", "REINDEX_OBJECT_DATABASE"):
-            return "REINDEX SYSTEM/DATABASE"
+        if n.get("kind") in ("REINDEX_OBJECT_SYSTEM", "REINDEX_OBJECT_DATABASE", "REINDEX_OBJECT_SCHEMA"):
+            return "REINDEX SCHEMA/DATABASE/SYSTEM"
     if k == "VacuumStmt" and n.get("is_vacuumcmd"):
         return "VACUUM"
     if k == "CreatedbStmt":

@@ -225,19 +225,30 @@ def _skip_space_and_comments(text: str, i: int, end: int) -> int:
     return min(i, end)
 
 
-def inner_statements(stmt: Statement, text: str, pos: Positions) -> list[Statement]:
-    """Statements run by a ``DO`` block, positioned where they start inside the body."""
-    body = do_body(stmt, text)
-    if body is None:
-        return []
+def parse_body(body: Body):
+    """The PL/pgSQL parse tree of a ``DO`` block's body (as the body of a function), or None
+    when it does not parse."""
     tag = "migcheck"
     while f"${tag}$" in body.text:
         tag += "_"
     wrapper = f"CREATE FUNCTION migcheck_do() RETURNS void LANGUAGE plpgsql AS ${tag}${body.text}${tag}$"
     try:
-        tree = json.loads(pg.parse_plpgsql_json(wrapper))
-        queries = _queries(tree)
+        return json.loads(pg.parse_plpgsql_json(wrapper))
     except (pg.ParseError, RecursionError, ValueError):
+        return None
+
+
+def inner_statements(stmt: Statement, text: str, pos: Positions) -> list[Statement]:
+    """Statements run by a ``DO`` block, positioned where they start inside the body."""
+    body = do_body(stmt, text)
+    if body is None:
+        return []
+    tree = parse_body(body)
+    if tree is None:
+        return []
+    try:
+        queries = _queries(tree)
+    except RecursionError:
         return []
     out: list[Statement] = []
     cursor = 0

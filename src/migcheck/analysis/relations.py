@@ -11,6 +11,7 @@ Two parts:
 from __future__ import annotations
 
 import json
+import re
 import posixpath
 import weakref
 from dataclasses import dataclass, field
@@ -270,16 +271,7 @@ def do_tree(stmt: Statement, text: str):
     from . import plpgsql
 
     body = plpgsql.do_body(stmt, text)
-    if body is None:
-        return None
-    tag = "migcheck"
-    while f"${tag}$" in body.text:
-        tag += "_"
-    wrapper = f"CREATE FUNCTION migcheck_do() RETURNS void LANGUAGE plpgsql AS ${tag}${body.text}${tag}$"
-    try:
-        return json.loads(pgparser.parse_plpgsql_json(wrapper))
-    except (pgparser.ParseError, RecursionError, ValueError):
-        return None
+    return plpgsql.parse_body(body) if body is not None else None
 
 
 def plpgsql_kinds(tree) -> set[str]:
@@ -601,9 +593,14 @@ public uuid num number total flag enabled disabled is v1 v2 v3 cache info meta
 """.split())
 
 
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
 def name_words(name: str) -> set[str]:
+    """The words of a name: split at `_`, `-` and camelCase (`envelopeExpirationPeriod`, Prisma's
+    style: envelope, expiration, period), plurals made singular, short and stop words left out."""
     out = set()
-    for w in name.lower().replace("-", "_").split("_"):
+    for w in _CAMEL.sub("_", name).lower().replace("-", "_").split("_"):
         if w.endswith("ies") and len(w) > 4:
             w = w[:-3] + "y"
         elif w.endswith(("xes", "ses", "ches", "shes")) and len(w) > 4:

@@ -38,6 +38,7 @@ LOCK_RULES = frozenset({
     "changing-column-type", "adding-serial-column", "volatile-default", "set-not-null",
     "constraint-missing-not-valid", "add-unique-constraint", "cluster", "vacuum-full", "lock-table",
     "refresh-materialized-view", "update-in-same-transaction-as-ddl", "domain-check-constraint",
+    "require-concurrent-reindex", "require-concurrent-partition-detach",
 })
 
 CLASSES = ("rewrite", "scan", "index", "fk")

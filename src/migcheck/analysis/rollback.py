@@ -17,10 +17,60 @@ _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _HISTORIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
+_UNITS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def unit(project, f):
+    """``(ups in version order, downs in the order the runner runs them)`` of the migration ``f``
+    is part of, when the runner reads several files as parts of one migration (popx's conversions
+    of fizz migrations: one statement per file, versions sharing their first 14 digits, downs run
+    in reverse); None for a migration of its own."""
+    from .. import layout
+
+    config = project.config
+    if not layout.is_preset(config) or f.mdir not in project.groups:
+        return None
+    lay = layout.runner_layout(config)
+    key = lay.unit_of(f)
+    if key is None:
+        return None
+    per_project = _UNITS.setdefault(project, {})
+    per_dir = per_project.get(f.mdir)
+    if per_dir is None:
+        per_dir = {}
+        group = project.groups[f.mdir]
+        for m in group.migrations:
+            k = lay.unit_of(m)
+            if k is not None:
+                per_dir.setdefault(k, ([], []))[0].append(m)
+        for r in group.rollbacks:
+            k = lay.unit_of(r)
+            if k is not None and k in per_dir:
+                per_dir[k][1].append(r)
+        for ups, downs in per_dir.values():
+            ups.sort(key=lambda x: x.version)
+            downs.sort(key=lambda x: x.version, reverse=True)
+        per_project[f.mdir] = per_dir
+    found = per_dir.get(key)
+    return found if found is not None and len(found[0]) > 1 else None
+
+
 def pairs(project):
-    """(migration, rollback) for every migration with a rollback file, when either is reported."""
+    """(migration, rollback) for every migration with a rollback file, when either is reported.
+    A migration made of several files (``unit``) is one pair: its first part and that part's
+    rollback (or the first rollback of the unit) stand for all of them."""
     for group in project.groups.values():
         for m in group.migrations:
+            u = unit(project, m)
+            if u is not None:
+                ups, downs = u
+                if m is not ups[0] or not downs:
+                    continue
+                r = project.rollback_of(m) or downs[-1]
+                if not any(project.is_reported(x) for x in (*ups, *downs)):
+                    continue
+                yield m, r
+                continue
             r = project.rollback_of(m)
             if r is None or not (project.is_reported(m) or project.is_reported(r)):
                 continue
@@ -132,9 +182,11 @@ def comparison(project, m, r, reader: str | None = None, readers: frozenset = fr
             del _CACHE[r]
         return cached[1]
     result = None
-    if readable(m) and readable(r):
-        m_eff = fx.file_effects(m)
-        r_eff = fx.file_effects(r)
+    u = unit(project, m)
+    ups, downs = u if u is not None else ([m], [r])
+    if all(readable(x) for x in (*ups, *downs)):
+        m_eff = [e for x in ups for e in fx.file_effects(x)]
+        r_eff = [e for x in downs for e in fx.file_effects(x)]
         if any(not (e.op == fx.DATA and is_tracking(e.obj)) for e in r_eff):
             hist = history(project, m)
             before = (lambda obj: hist.last_create(obj, m)) if hist is not None else None
@@ -149,8 +201,19 @@ def comparison(project, m, r, reader: str | None = None, readers: frozenset = fr
 
 
 def where(m, r, project, effect, message_tail, help):
-    """The hit: on the rollback at 1:1 when it is reported, else on the migration's statement."""
+    """The hit: on the rollback at 1:1 when it is reported, else on the migration's statement.
+    For a migration made of several files (``unit``): on the part that holds the statement, and
+    on the first of its rollback files that is reported."""
     line = effect.line
+    u = unit(project, m)
+    if u is not None:
+        ups, downs = u
+        m = next((x for x in ups if any(e is effect for e in fx.file_effects(x))), m)
+        r = next((x for x in downs if project.is_reported(x)), r)
+        if project.is_reported(r):
+            return r.hit(f"`{m.name}:{line}` {message_tail[0]}, and the {len(downs)} rollback files of its "
+                         f"migration ({len(ups)} parts, versions {ups[0].version}-{ups[-1].version[-6:]}, run in "
+                         f"reverse) {message_tail[1]}", help, line=1, column=1)
     if project.is_reported(r):
         return r.hit(f"`{m.name}:{line}` {message_tail[0]}, and this rollback {message_tail[1]}", help,
                      line=1, column=1)

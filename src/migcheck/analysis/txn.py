@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import pg
+from .. import fsutil
 from ..model import Statement
+from . import pg
 
 
 @dataclass
@@ -74,6 +75,7 @@ class Runner:
     opted_out: bool  # this file carries the marker: the runner runs it without a transaction
     preset: str
     splits: bool = False  # opted out, the runner runs statement by statement (else: one implicit transaction)
+    early_commit: bool = False  # COMMIT ... BEGIN in the file ends the runner's transaction early (pop)
 
     @property
     def effective(self) -> str | None:
@@ -83,6 +85,17 @@ class Runner:
         if not self.opted_out:
             return self.mode
         return None if self.splits else "solo"
+
+
+# Files beside a migration that decide how its runner runs it, by preset: what the rules read
+# besides the file itself (so the result cache keys a file's results on them too: cache.py).
+RUNNER_FILES = {"diesel": ("metadata.toml",)}
+
+
+def inputs(f, config) -> list:
+    """The paths of the files besides ``f`` whose content its results depend on (``RUNNER_FILES``)."""
+    names = RUNNER_FILES.get(getattr(config, "preset", None) or "", ())
+    return [f.path.parent / name for name in names]
 
 
 def _opted_out(f, preset: str) -> bool:
@@ -95,12 +108,15 @@ def _opted_out(f, preset: str) -> bool:
         return "-- postgres-migrations disable-transaction" in f.text
     if preset == "refinery":  # refinery_core util.rs: a line matching `^[-]{2,}[\s]?(refinery:noTransaction)$`
         return bool(_REFINERY_NO_TX.search(f.text))
+    if preset == "popx":  # popx match.go: `<version>_<name>[.<dialect>].autocommit.(up|down).sql`
+        name = getattr(f, "path", None)
+        return ".autocommit." in (name.name if name is not None else f.name)
     if preset == "sqlx":  # sqlx: `sql.starts_with("-- no-transaction")`
         return f.text.startswith("-- no-transaction")
     if preset == "diesel":
-        meta = f.path.parent / "metadata.toml"
+        meta = f.path.parent / RUNNER_FILES["diesel"][0]
         try:
-            data = tomllib.loads(meta.read_text(encoding="utf-8"))
+            data = tomllib.loads(fsutil.read_regular(meta, 1 << 20)[0].decode("utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             return False
         return data.get("run_in_transaction") is False
@@ -116,4 +132,62 @@ def runner(f, config) -> Runner | None:
     if preset.txn == "none":
         return None
     return Runner(preset.title, preset.txn, preset.opens_tx, preset.no_tx_marker, preset.marker_where,
-                  preset.txn == "wrap" and _opted_out(f, preset.name), preset.name, preset.splits)
+                  preset.txn == "wrap" and _opted_out(f, preset.name), preset.name, preset.splits,
+                  preset.early_commit)
+
+
+@dataclass
+class EarlyCommits:
+    """A file the runner runs in its transaction, read as pop reads it: a ``COMMIT`` ends the
+    runner's transaction early, a later ``BEGIN`` opens the one the runner commits at the end. The
+    statements in between still go to PostgreSQL in the same query as the rest of the file, which
+    it runs as one implicit transaction."""
+
+    between: list[bool] = field(default_factory=list)  # per top-level statement: after a COMMIT, before its BEGIN
+    nested_begins: list[Statement] = field(default_factory=list)  # BEGIN while the runner's transaction is open
+    stray_commits: list[Statement] = field(default_factory=list)  # COMMIT with no transaction open
+    unreopened: Statement | None = None  # the COMMIT no BEGIN follows: the file ends outside a transaction
+
+
+def early_commits(statements: list[Statement]) -> EarlyCommits:
+    out = EarlyCommits()
+    open_tx = True  # the runner's
+    last_commit: Statement | None = None
+    for st in statements:
+        kind = pg.transaction_kind(st)
+        if kind in pg.BEGIN_KINDS:
+            if open_tx:
+                out.nested_begins.append(st)
+            open_tx = True
+            out.between.append(False)
+        elif kind in pg.COMMIT_KINDS or kind in pg.ROLLBACK_KINDS:
+            if not open_tx and kind in pg.COMMIT_KINDS:
+                out.stray_commits.append(st)
+            if open_tx:
+                last_commit = st
+            open_tx = False
+            out.between.append(False)
+        else:
+            out.between.append(not open_tx)
+    if not open_tx:
+        out.unreopened = last_commit
+    return out
+
+
+def outside_transaction(f, config) -> str:
+    """How a statement that cannot run in a transaction block runs outside one in this project, in
+    its runner's words, to follow "so ..." in a help text: the guidelines' file without
+    BEGIN/COMMIT, the runner's opt-out marker (diesel's `metadata.toml`, goose's annotation,
+    popx's `.autocommit.` name, ...), a file of its own where the runner then sends the statement
+    alone, or outside a runner that has no way to opt out."""
+    run = runner(f, config)
+    if run is None:
+        return "put it in a migration of its own without BEGIN/COMMIT"
+    if run.mode == "wrap" and run.marker:
+        return (f"put it alone in a migration of its own and add `{run.marker}` {run.marker_where}, so that "
+                f"{run.title} runs it without a transaction")
+    if run.mode == "wrap":
+        return (f"run it outside {run.title}, which runs every migration in a transaction and has no way to opt "
+                "out (by hand, or from the application's code)")
+    return (f"put it alone in a migration file of its own, with no other statement: {run.title} then runs it "
+            "outside a transaction")

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
@@ -45,9 +47,38 @@ class DocState:
     seconds: float = 0.0  # the CPU time its last check took
 
 
+class _Answered:
+    """A request already answered with an error while it was being read."""
+
+
+class Protocol(LanguageServerProtocol):
+    """pygls's protocol, but a request whose params do not have the method's shape (``hover``
+    with ``"params": "nope"``) gets the JSON-RPC error reply the specification requires
+    (InvalidParams, -32602; anything else unreadable: InternalError) instead of only a log line,
+    so the client does not wait for an answer forever."""
+
+    def structure_message(self, data):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            msg_id = data.get("id") if isinstance(data, dict) else None
+            if isinstance(data, dict) and "method" in data and "error" not in data \
+                    and isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool):
+                self._send_response(msg_id, error=exc.to_response_error())
+                log.warning("answered %s request %r with %s", data.get("method"), msg_id, exc.message)
+                return _Answered()
+            raise
+
+    def handle_message(self, message):
+        if isinstance(message, _Answered):
+            return
+        super().handle_message(message)
+
+
 class MigcheckServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("migcheck", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Full)
+        super().__init__("migcheck", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Full,
+                         protocol_cls=Protocol)
         self.configs = analysis.ConfigCache()
         self.docs: dict[str, DocState] = {}
         self.timers: dict[str, asyncio.TimerHandle] = {}

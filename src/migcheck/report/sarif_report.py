@@ -50,7 +50,7 @@ def _location(path: str, root: str) -> dict:
     rel = os.path.relpath(absolute, root)
     if rel == os.pardir or rel.startswith(os.pardir + os.sep) or os.path.isabs(rel):
         return {"uri": Path(absolute).as_uri()}  # outside the source root: an absolute file URI
-    return {"uri": quote(rel.replace(os.sep, "/")), "uriBaseId": SRCROOT}
+    return {"uri": quote(os.fsencode(rel.replace(os.sep, "/"))), "uriBaseId": SRCROOT}  # (a non-UTF-8 name: its bytes)
 
 
 def _region(f) -> dict:

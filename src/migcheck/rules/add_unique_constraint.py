@@ -1,4 +1,4 @@
-from ..analysis import locks, pg
+from ..analysis import locks, pg, txn
 from ..registry import rule
 from ..analysis import locking as lk
 
@@ -48,7 +48,8 @@ def check(f, ctx):
             collist = ", ".join(lk.ident(x) for x in cols)
             lead = (f"Add the column without {kind}, then build the index" if cd is not None
                     else "Build the index first")
-            fix = (f"{lead}, in a migration of its own without BEGIN/COMMIT: "
+            fix = (f"{lead} (CONCURRENTLY cannot run inside a transaction block, so "
+                   f"{txn.outside_transaction(f, ctx.config)}): "
                    f"`CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {idx} ON {t} ({collist});`, "
                    f"then `ALTER TABLE {t} ADD CONSTRAINT {cname} {kind} USING INDEX {idx};` (catalog-only)"
                    + ("; for a PRIMARY KEY the columns must already be NOT NULL, or it scans the table to set that"

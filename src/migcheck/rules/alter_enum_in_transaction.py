@@ -1,4 +1,4 @@
-from ..analysis import pg
+from ..analysis import pg, txn
 from ..registry import rule
 from ..analysis import locking as lk
 
@@ -37,8 +37,8 @@ def check(f, ctx):
                 f"ALTER TYPE {type_name} ADD VALUE '{value}'{lk.where(st)} runs inside a transaction block"
                 f"{' (a DO block is one)' if st.inner else ''}, which "
                 f"PostgreSQL {version} refuses (ADD VALUE can run in a transaction block only since PostgreSQL 12)",
-                f"Put `ALTER TYPE {type_name} ADD VALUE IF NOT EXISTS '{value}';` in a migration of its own without "
-                "BEGIN/COMMIT.",
+                f"Run `ALTER TYPE {type_name} ADD VALUE IF NOT EXISTS '{value}';` outside a transaction block: "
+                f"{txn.outside_transaction(f, ctx.config)}.",
                 st)
             continue
         if type_parts[-1:] and type_parts[-1] in _enums_created(f, st):

@@ -5,6 +5,7 @@ import os
 import re
 from pathlib import Path
 
+from .. import fsutil
 from ..analysis.changelog import NAME, changelog_in, walk_up
 from ..registry import rule
 
@@ -26,7 +27,7 @@ class _Changelog:
     def __init__(self, path: Path):
         self.path = path
         try:
-            self.text = path.read_text(encoding="utf-8", errors="replace")
+            self.text = fsutil.read_regular(path, 64 << 20)[0].decode("utf-8", errors="replace")
         except OSError:
             self.text = ""
         self.versions = {f"{m.group(1)}_{m.group(2)}" for m in _MENTION.finditer(self.text)}

@@ -6,8 +6,8 @@ _ERROR_NAME = {"ALTER TYPE ... ADD VALUE (before PostgreSQL 12)": "ALTER TYPE ..
 
 
 def _error_name(st, what: str) -> str:
-    if what == "REINDEX SYSTEM/DATABASE":
-        return "REINDEX SYSTEM" if st.node.get("kind") == "REINDEX_OBJECT_SYSTEM" else "REINDEX DATABASE"
+    if what == "REINDEX SCHEMA/DATABASE/SYSTEM":
+        return "REINDEX " + st.node.get("kind", "REINDEX_OBJECT_DATABASE").removeprefix("REINDEX_OBJECT_")
     return _ERROR_NAME.get(what) or what
 
 
@@ -23,7 +23,9 @@ def check(f, ctx):
     blocks = txn.analyse(f.statements)
     run = txn.runner(f, ctx.config)
     context = None
-    for st, inside in zip(f.statements, blocks.inside):
+    gaps = txn.early_commits(f.statements).between if run is not None and run.early_commit else None
+    for i, (st, inside) in enumerate(zip(f.statements, blocks.inside)):
+        between = gaps is not None and gaps[i]
         what = pg.non_transactional(st, version)
         explicit = inside  # in the file's own BEGIN ... COMMIT
         mode = run.effective if run is not None else None
@@ -43,7 +45,7 @@ def check(f, ctx):
         if not inside:
             continue
         if mode == "wrap" and not explicit:
-            yield _in_runner_tx(f, st, what, run)
+            yield _in_runner_tx(f, st, what, run, ctx.config, between)
             continue
         error = _error_name(st, what)
         help = (f"Move it to a migration file of its own, without BEGIN/COMMIT (SET statements and comments "
@@ -82,13 +84,18 @@ def _in_do(f, do, version, inside):
                     f"`{_solo(st)}`.", st)
 
 
-def _in_runner_tx(f, st, what, run):
+def _in_runner_tx(f, st, what, run, config, between=False):
     error = _error_name(st, what)
     label = what if what.startswith("ALTER TYPE") else error
-    return f.hit(f"{label} in a migration {run.title} runs in a transaction: PostgreSQL will fail with "
-                 f"\"{error} cannot run inside a transaction block\"",
-                 f"Put it in a migration of its own and add `{run.marker}` {run.marker_where}, so that "
-                 f"{run.title} runs it without a transaction: `{_solo(st)}`.", st)
+    if between:  # after `COMMIT;` in a pop migration: still one query, one implicit transaction
+        message = (f"{label} after the COMMIT that ends {run.title}'s transaction: {run.title} still sends the "
+                   "whole file as one query, which PostgreSQL runs as one implicit transaction, so it fails with "
+                   f"\"{error} cannot run inside a transaction block\"")
+    else:
+        message = (f"{label} in a migration {run.title} runs in a transaction: PostgreSQL will fail with "
+                   f"\"{error} cannot run inside a transaction block\"")
+    how = txn.outside_transaction(f, config)
+    return f.hit(message, f"{how[0].upper()}{how[1:]}: `{_solo(st)}`.", st)
 
 
 _SOLO_WHY = {
@@ -96,6 +103,8 @@ _SOLO_WHY = {
     "flyway": ("Flyway runs such a statement only in a migration without a transaction, and refuses a migration "
                "that mixes it with other statements (\"Detected both transactional and non-transactional "
                "statements within the same migration\")"),
+    "prisma": ("Prisma Migrate sends the whole migration.sql as one query, which PostgreSQL runs as one implicit "
+               "transaction"),
     "supabase": ("the Supabase CLI runs each migration in a transaction: older versions fail, newer ones run this "
                  "statement on its own, outside the transaction, so the migration is no longer atomic"),
 }

@@ -1,5 +1,6 @@
 from ..registry import rule
 from ..analysis import destructive as d
+from ..analysis import routines
 
 
 @rule("delete-statement", severity="warning", group="safety", kinds=("migration",),
@@ -9,7 +10,7 @@ def check(f, ctx):
     # One finding per statement: a DELETE without WHERE is delete-without-where's (an error),
     # unless that rule is turned off.
     stronger = "delete-without-where" in ctx.config.enabled_rules()
-    for st in f.all_statements:
+    for st in routines.executed(f):
         found = d.deletes(st)
         if not found:
             continue

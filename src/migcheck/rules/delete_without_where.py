@@ -1,12 +1,13 @@
 from ..registry import rule
 from ..analysis import destructive as d
+from ..analysis import routines
 
 
 @rule("delete-without-where", severity="error", group="safety", kinds=("migration",),
       reads=("DeleteStmt",),
       summary="DELETE with no WHERE clause deletes every row of the table.")
 def check(f, ctx):
-    for st in f.all_statements:
+    for st in routines.executed(f):
         found = d.unbounded_deletes(st)
         if not found:
             continue

@@ -1,12 +1,13 @@
 from ..registry import rule
 from ..analysis import destructive as d
+from ..analysis import routines
 
 
 @rule("drop-column", severity="error", group="safety", kinds=("migration",),
       reads=("AlterTableStmt",),
       summary="ALTER TABLE ... DROP COLUMN in a migration deletes the column's data in every row.")
 def check(f, ctx):
-    for st in f.all_statements:
+    for st in routines.executed(f):
         if st.kind != "AlterTableStmt" or st.node.get("objtype") != "OBJECT_TABLE":
             continue  # ALTER TYPE ... DROP ATTRIBUTE, ALTER FOREIGN TABLE: drop-object
         cmds = [c.get("AlterTableCmd", {}) for c in st.node.get("cmds") or ()]

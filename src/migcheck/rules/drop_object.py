@@ -1,6 +1,7 @@
 from ..registry import rule
 from ..analysis import pg
 from ..analysis import destructive as d
+from ..analysis import routines
 
 _NOT_HERE = {"OBJECT_TABLE": "drop-table", "OBJECT_SCHEMA": "drop-schema"}
 
@@ -139,7 +140,7 @@ def _alter_table(f, st, recreated):
              "DropSubscriptionStmt", "DropUserMappingStmt"),
       summary="A DROP of an index, view, function, trigger, type, constraint, sequence, policy, ... in a migration.")
 def check(f, ctx):
-    statements = f.all_statements
+    statements = routines.executed(f)
     recreated = d.Recreated(statements)
     for st in statements:
         if st.kind == "DropStmt":

@@ -1,12 +1,13 @@
 from ..registry import rule
 from ..analysis import destructive as d
+from ..analysis import routines
 
 
 @rule("drop-schema", severity="error", group="safety", kinds=("migration",),
       reads=("DropStmt", "DropdbStmt"),
       summary="DROP SCHEMA / DROP DATABASE in a migration deletes everything in it.")
 def check(f, ctx):
-    for st in f.all_statements:
+    for st in routines.executed(f):
         if st.kind == "DropStmt" and st.node.get("removeType") == "OBJECT_SCHEMA":
             dropped = d.dropped_names(st.node)
             schemas = d.listing(dropped)

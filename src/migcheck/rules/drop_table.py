@@ -1,4 +1,5 @@
 from ..analysis import pg
+from ..analysis import routines
 from ..registry import rule
 
 
@@ -6,10 +7,10 @@ from ..registry import rule
       reads=("DropStmt",),
       summary="DROP TABLE in a migration deletes the table and all its rows.")
 def check(f, ctx):
-    for st in f.all_statements:
+    for st in routines.executed(f):
         if st.kind == "DropStmt" and st.node.get("removeType") == "OBJECT_TABLE":
             names = ", ".join(pg.qualified(o.get("List", {}).get("items")) for o in st.node.get("objects", ()))
-            where = " (inside a DO block)" if st.inner else ""
+            where = f" (run by {st.via})" if st.via else " (inside a DO block)" if st.inner else ""
             yield f.hit(
                 f"DROP TABLE {names}{where} deletes the table and every row in it; the guidelines require review of destructive statements",
                 "Make sure no code still uses the table and a backup exists; once reviewed, record the approval "

@@ -1,4 +1,6 @@
+from .. import layout
 from ..analysis import pg
+from ..analysis import rollback as ri
 from ..registry import rule
 from ..analysis import relations as rel
 
@@ -16,14 +18,26 @@ def _tracking_only(st) -> bool:
     return False
 
 
+def _undoes(f) -> bool:
+    return any(pg.is_change(st) and not _tracking_only(st) for st in f.statements)
+
+
 @rule("empty-rollback", severity="error", group="rollback", kinds=("rollback",),
       summary="The rollback file has no statement that undoes anything.")
 def check(f, ctx):
     if f.problems:
         return  # parse-error reports it; what did not parse may be the undo
     stmts = f.statements
-    if any(pg.is_change(st) and not _tracking_only(st) for st in stmts):
+    if _undoes(f):
         return
+    if layout.is_preset(ctx.config) and ctx.project is not None and layout.runner_layout(ctx.config).placeholder(f):
+        return  # pop/popx: the no-op that keeps a version to other databases (docs/presets.md)
+    u = ri.unit(ctx.project, f) if f.version is not None else None
+    if u is not None:  # one part of a migration made of several files: the parts' rollbacks together
+        if any(_undoes(r) for r in u[1] if not r.problems):
+            return
+        if f is not next((r for r in sorted(u[1], key=lambda r: r.name) if ctx.project.is_reported(r)), f):
+            return  # said once, on the unit's first rollback file
     if not stmts:
         what = "is empty" if not f.text.strip() else "holds only comments"
     elif any(_tracking_only(st) for st in stmts):

@@ -38,6 +38,10 @@ def _migration(f, ctx):
             alt = nm.swapped(d8)
             message = (f"the date `{f.date}` in the file name `{f.name}` is not a real date ({why}"
                        + (f"; did you mean `{alt}`?)" if alt else ")"))
+        elif config.naming.match(f.name):  # (the `seq` group matched no number: layout.identify)
+            seq = config.naming.match(f.name).group("seq")
+            message = (f"the file name `{f.name}` matches the configured naming pattern `{pattern}`, but its `seq` "
+                       f"part `{seq}` is not a sequence number (digits 0-9)")
         else:
             message = f"the file name `{f.name}` does not match the configured naming pattern `{pattern}`"
         desc = f.description or nm.read_stem(nm.split_extension(f.name)[0]).desc

@@ -10,11 +10,15 @@ from ..analysis import relations as rel
       summary="The migration has no rollback file at the configured pattern (rollback/{version}_rollback.sql).")
 def check(project, ctx):
     config = ctx.config
+    required = config.rollback_required()
     for mdir, group in project.groups.items():
         if not any(project.is_reported(m) for m in group.migrations):
             continue
         p = rel.pairing(project, mdir)
         paired = {m.path for m, v in p.entries if v in p.by_version}
+        if not required:
+            yield from _once(project, config, p, mdir)
+            continue
         looks = None  # computed on the first missing rollback: once per directory, not per migration
         for m, version in p.entries:
             if not project.is_reported(m) or version in p.by_version:
@@ -75,3 +79,39 @@ def _candidate(looks, m, version, config):
         return (f"`{r.display}` has no migration and its version {r.version} looks like a typo of {version}: "
                 f"if it is this migration's rollback, rename it to `{target}`.")
     return None
+
+
+def _once(project, config, p, mdir):
+    """Rollbacks the runner does not require: one finding per directory, on its first reported
+    migration without one, with the count and the key that reports each of them."""
+    missing = [m for m, v in p.entries if v not in p.by_version and _expects(config, m)]
+    shown = [m for m in missing if project.is_reported(m)]
+    if not shown:
+        return
+    first = shown[0]
+    if layout.is_preset(config):
+        from .. import presets
+
+        preset = presets.get(config.preset)
+        who, what = preset.title, preset.down_name
+        why = f"{who} runs migrations without one"
+    else:
+        who, what = "the guidelines", "rollback file"
+        why = "`require-rollback = false` in the configuration"
+    where = posixpath.dirname(first.display) or "."
+    others = len(missing) - 1
+    message = (f"migration {first.version} has no {what}"
+               + (f", nor {'does' if others == 1 else 'do'} {others} other migration{'s' if others != 1 else ''} "
+                  f"of `{where}/`" if others else "")
+               + f" ({len(missing)} of {len(p.entries)}): {why}, so migcheck says it once for the directory")
+    return_to = ("Write the rollbacks that can undo their migration; to have every migration without one "
+                 "reported on its own, set `require-rollback = true` in the configuration (migcheck.toml or "
+                 "[tool.migcheck]); to accept migrations without rollbacks, add `missing-rollback-file` to `ignore`.")
+    yield first.hit(message, return_to, line=1, column=1)
+
+
+def _expects(config, m) -> bool:
+    """Would the runner have a rollback for this migration at all (not a sqlx simple migration)?"""
+    if layout.is_preset(config):
+        return layout.runner_layout(config).missing_rollback(m) is not None
+    return True

@@ -147,11 +147,15 @@ def _grouped(stmts, fo, fks) -> list[Change]:
     for root, g in groups.items():
         g.words = words.get(root, set())
     # the same change on several tables, or changes that share a word: one change
-    found = list(groups.values())
+    return _merged(list(groups.values()), _link_related)
+
+
+def _merged(found: list[Change], link) -> list[Change]:
+    """The changes ``link(found, union_find)`` joins, merged into one each, in file order."""
     uf = rel.UnionFind()
     for i in range(len(found)):
         uf.find(i)
-    _link_related(found, uf)
+    link(found, uf)
     merged: dict = {}
     for i, g in enumerate(found):
         root = uf.find(i)
@@ -205,12 +209,48 @@ def _related(a: Change, b: Change) -> bool:
     return (a.kinds == {"schema"} and a.sigs <= b.sigs) or (b.kinds == {"schema"} and b.sigs <= a.sigs)
 
 
+def _comment_words(text: str) -> set[str]:
+    """The words of a comment as ``relations.name_words`` reads names (camelCase split)."""
+    import re
+
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text)
+    return rel.name_words("_".join(re.findall(r"[A-Za-z0-9]+", spaced)))
+
+
+def _tied_by_comments(f, found: list[Change]) -> list[Change]:
+    """Changes a comment among the statements ties together are one change: a comment that names
+    words of two changes ("-- Enable signed fetch, necessary to fetch content in private
+    communities" between a change of `community_follower` and one of `local_site`), or a comment
+    that heads statements of two changes (up to the next comment). Comments before the first
+    statement (the guidelines' header, a file's preamble) describe the file, not a step of it."""
+    if len(found) < 2:
+        return found
+    first = f.statements[0].line if f.statements else 0
+    notes = [c for c in f.comments if c.line > first]
+    if not notes:
+        return found
+
+    def link(found, uf):
+        owner = {line: i for i, g in enumerate(found) for line in g.lines}
+        lines = sorted(owner)
+        for k, c in enumerate(notes):
+            ws = _comment_words(c.text)
+            named = [i for i, g in enumerate(found) if ws & g.words]
+            end = notes[k + 1].line if k + 1 < len(notes) else None
+            headed = [owner[line] for line in lines if line > c.line and (end is None or line < end)]
+            tied = named + headed if len(named) > 1 else headed
+            for j in tied[1:]:
+                uf.union(tied[0], j)
+
+    return _merged(found, link)
+
+
 @rule("mixed-changes", severity="warning", group="convention", kinds=("migration",), needs=("schema",),
       summary="One migration changes unrelated tables (the guidelines: one change at a time).")
 def check(f, ctx):
     if _one_table(_statements(f)):
         return
-    found = changes(f, ctx)
+    found = _tied_by_comments(f, changes(f, ctx))
     if len(found) < 2 or not any("schema" in g.kinds for g in found):
         return
     first, second = found[0], found[1]
@@ -218,7 +258,7 @@ def check(f, ctx):
     move = ", ".join(f"`{t}`" for g in found[1:] for t in g.tables[:3])
     yield f.hit(
         f"this migration mixes unrelated changes: {first.describe()} and {others}; no foreign key, view, "
-        "trigger, function or shared name ties them together, and the guidelines say to keep a migration "
+        "trigger, function, shared name or comment ties them together, and the guidelines say to keep a migration "
         "to one change",
         f"Move the statements on {move} to a migration of their own. If the changes do belong together, "
         "record why: `-- migcheck: ignore-file mixed-changes -- <why they must ship together>`.",

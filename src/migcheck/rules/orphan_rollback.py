@@ -17,10 +17,14 @@ def check(project, ctx):
         for r in p.rollbacks:
             if r.version is None or r.version in p.versions or not project.is_reported(r):
                 continue
-            best = rel.nearest(r.version, missing) if not layout.is_preset(config) else None
+            runner = layout.runner_layout(config) if layout.is_preset(config) else None
+            # a near miss where a version is a name (the guidelines' date and number, maragudk's whole
+            # name); a runner's numbers and timestamps are all one digit apart from another
+            best = rel.nearest(r.version, missing) if runner is None or runner.named else None
             if best is not None:
                 m, v = best
-                target = posixpath.join(posixpath.dirname(r.display), posixpath.basename(rel.rollback_rel(config, v)))
+                want = runner.rollback_name(m) if runner is not None else rel.rollback_rel(config, v)
+                target = posixpath.join(posixpath.dirname(r.display), posixpath.basename(want))
                 yield r.hit(f"no migration has the version {r.version}; did you mean {v} "
                             f"(`{m.name}`, which has no rollback file)?",
                             f"If this file undoes `{m.name}`, rename it to `{target}`.", line=1, column=1)

@@ -1,4 +1,5 @@
 from ..registry import rule
+from ..analysis import txn
 from ..analysis import locking as lk
 
 
@@ -28,6 +29,6 @@ def check(f, ctx):
             f"{what} on {lk.table_sql(st)}{lk.where(st)} without CONCURRENTLY {lk.lock_words(lock, lk.table_sql(st))}, "
             "for as long as the index takes to build",
             f"Build it with `{concurrent}`: writes go on during the build. CONCURRENTLY cannot "
-            "run inside a transaction block, so put it in a migration of its own without BEGIN/COMMIT (and check "
+            f"run inside a transaction block, so {txn.outside_transaction(f, ctx.config)} (and check "
             "afterwards that the index is valid: a failed concurrent build leaves an INVALID index to drop and retry).",
             st)

@@ -1,18 +1,6 @@
-from ..analysis import locks, pg, safety
+from ..analysis import locks, pg, txn
 from ..registry import rule
 from ..analysis import locking as lk
-
-
-def _indexes_of_new_tables(f, st) -> set[str]:
-    """Indexes built earlier in the file on tables created earlier in the file."""
-    ctx = safety.context(f)
-    out = set()
-    for s in f.all_statements:
-        if s is st:
-            break
-        if s.kind == "IndexStmt" and s.node.get("idxname") and ctx.is_new_table(st, lk.table_of(s)):
-            out.add(s.node["idxname"])
-    return out
 
 
 @rule("require-concurrent-index-deletion", severity="warning", group="safety", kinds=("migration",),
@@ -23,7 +11,7 @@ def check(f, ctx):
     for st in f.all_statements:
         if st.kind != "DropStmt" or st.node.get("removeType") != "OBJECT_INDEX" or st.node.get("concurrent"):
             continue
-        fresh = _indexes_of_new_tables(f, st)
+        fresh = lk.indexes_of_new_tables(f, st)
         names = [pg.strings(o.get("List", {}).get("items")) for o in st.node.get("objects", ())]
         old = [n for n in names if n and n[-1] not in fresh]
         if not old:
@@ -40,6 +28,6 @@ def check(f, ctx):
             f"DROP INDEX {shown}{lk.where(st)} without CONCURRENTLY takes {lk.article(mode)} {mode} lock on "
             f"{on}, which blocks {locks.BLOCKS[mode]}, from the moment it starts waiting for running "
             "queries until the end of its transaction",
-            f"Drop it with `DROP INDEX CONCURRENTLY IF EXISTS {lk.names(old[0])};` in a migration of its own without "
-            f"BEGIN/COMMIT (CONCURRENTLY cannot run inside a transaction block{limits}).",
+            f"Drop it with `DROP INDEX CONCURRENTLY IF EXISTS {lk.names(old[0])};`: CONCURRENTLY cannot run inside a "
+            f"transaction block{limits}, so {txn.outside_transaction(f, ctx.config)}.",
             st)

@@ -1,12 +1,13 @@
 from ..registry import rule
 from ..analysis import destructive as d
+from ..analysis import routines
 
 
 @rule("truncate", severity="error", group="safety", kinds=("migration",),
       reads=("TruncateStmt",),
       summary="TRUNCATE in a migration deletes every row of the tables.")
 def check(f, ctx):
-    for st in f.all_statements:
+    for st in routines.executed(f):
         if st.kind != "TruncateStmt":
             continue
         rels = st.node.get("relations") or []

@@ -1,12 +1,13 @@
 from ..registry import rule
 from ..analysis import locking as lk
+from ..analysis import routines
 
 
 @rule("truncate-cascade", severity="error", group="safety", kinds=("migration", "rollback"),
       reads=("TruncateStmt",),
       summary="TRUNCATE ... CASCADE also empties every table with a foreign key to the truncated tables, recursively.")
 def check(f, ctx):
-    for st in f.all_statements:
+    for st in routines.executed(f):
         if st.kind != "TruncateStmt" or st.node.get("behavior") != "DROP_CASCADE":
             continue
         rels = [lk.relation(r) for r in st.node.get("relations") or ()]

@@ -26,9 +26,39 @@ def check(f, ctx):
                     "Add `COMMIT;` after the last change.", b.unclosed)
 
 
+def _early_commits(f, run, b):
+    """pop runs the file in its transaction and has no opt-out marker: `COMMIT;` ... `BEGIN;` in the
+    file is the way to end that transaction early and open the one pop commits; only what does
+    not balance that way is a fault."""
+    e = txn.early_commits(f.statements)
+    for st in e.nested_begins:
+        yield f.hit(f"BEGIN inside {run.title}'s transaction: {run.title} already runs each migration in a "
+                    "transaction, so PostgreSQL ignores this BEGIN with a warning and the next COMMIT ends "
+                    f"{run.title}'s transaction early",
+                    f"Remove this BEGIN; `COMMIT;` ... `BEGIN;` (in that order) is how a {run.title} migration "
+                    "ends the transaction early and opens the one it commits.", st)
+    for st in e.stray_commits:
+        yield f.hit("COMMIT with no transaction open: an earlier COMMIT already ended "
+                    f"{run.title}'s transaction, so the statements since ran outside any transaction block",
+                    "Remove this COMMIT, or put `BEGIN;` before the statements it should commit.", st)
+    if e.unreopened is not None:
+        word = e.unreopened.text.split()[0].upper() if e.unreopened.text.split() else "COMMIT"
+        yield f.hit(f"{word} ends {run.title}'s transaction and no BEGIN follows: the rest of the file and "
+                    f"{run.title}'s own record of the migration run outside a transaction, so a failure "
+                    "there leaves the migration half applied and unrecorded",
+                    f"Add `BEGIN;` after the statements that must run outside {run.title}'s transaction: "
+                    f"{run.title} commits the transaction it opens at the end of the file.", e.unreopened)
+    for st in b.rollbacks:
+        yield f.hit("ROLLBACK discards every change made since BEGIN: the migration undoes itself",
+                    "End the transaction with COMMIT; put undo steps in the rollback file instead.", st)
+
+
 def _nested_in_runner(f, run, b):
     """The runner already runs the file in a transaction: its own BEGIN nests, its COMMIT ends the
     runner's transaction early."""
+    if run.early_commit:
+        yield from _early_commits(f, run, b)
+        return
     opt_out = (f"; to run a migration without a transaction, use `{run.marker}` {run.marker_where}"
                if run.marker else "")
     for st in f.statements:

@@ -1,12 +1,13 @@
 from ..registry import rule
 from ..analysis import destructive as d
+from ..analysis import routines
 
 
 @rule("update-without-where", severity="error", group="safety", kinds=("migration",),
       reads=("UpdateStmt",),
       summary="UPDATE with no WHERE clause rewrites every row of the table.")
 def check(f, ctx):
-    for st in f.all_statements:
+    for st in routines.executed(f):
         found = [(n, w) for n, w in d.updates(st) if d.without_where(n)]
         if not found:
             continue

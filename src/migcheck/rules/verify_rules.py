@@ -13,3 +13,5 @@ declare("verify-rollback-failed", by="verify", severity="error", group="rollback
         summary="`migcheck verify`: the rollback fails right after the migration, or the migration no longer applies after it.")
 declare("rollback-mismatch", by="verify", severity="error", group="rollback", kinds=("migration", "rollback"),
         summary="`migcheck verify`: after the rollback the schema differs from before the migration (object left behind, dropped or changed).")
+declare("verify-refused", by="verify", severity="error", group="safety", kinds=("migration", "rollback", "other"),
+        summary="`migcheck verify`: a statement verify must not run (host access; with --dsn, cluster-wide); nothing was run.")

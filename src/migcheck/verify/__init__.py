@@ -12,6 +12,9 @@ statement execution and error positions) and its finding model (``model.Finding`
 - ``snapshot``: the schema as a dict object-key -> definition, from catalog queries, and its diff.
 - ``trace``: ``--trace``: the locks, rewrites and scans each statement really takes, held to the
   static lock model (``migcheck.analysis.locks``), with the findings only a measurement can give.
+- ``guard``: what verify refuses to run (host access; with ``--dsn``, cluster-wide statements),
+  decided before anything runs.
+- ``limits``: the per-statement and per-file timeouts (a watchdog that cancels the query).
 - ``procedure``: the per-migration procedure (apply, apply again, rollback, diff, re-apply).
 - ``command``: the click command ``migcheck verify``.
 
@@ -23,4 +26,6 @@ from __future__ import annotations
 ROLLBACK_RULES = ("verify-apply-failed", "not-idempotent", "verify-rollback-failed", "rollback-mismatch")
 # reported only with `migcheck verify --trace` (group safety: they are about locks, not rollbacks)
 TRACE_RULES = ("lock-model-mismatch", "lock-held-across-statements", "table-rewritten", "lock-without-timeout")
-RULES = ROLLBACK_RULES + TRACE_RULES
+# reported instead of running anything, whatever --select says: what verify must never run (guard)
+GUARD_RULES = ("verify-refused",)
+RULES = ROLLBACK_RULES + TRACE_RULES + GUARD_RULES

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..config import ConfigError
+from ..dsnutil import redact
 
 SERVER_USER = "postgres"  # the unprivileged user the server runs as when migcheck runs as root
 _SOCKET_NAME = ".s.PGSQL.5432"
@@ -207,6 +208,10 @@ class Server:
     def admin_conninfo(self) -> str:
         raise NotImplementedError
 
+    def _said(self, exc: BaseException) -> str:
+        """The server's or the driver's message, on one line, without the connection's password."""
+        return redact(exc, self.admin_conninfo())
+
     def conninfo(self, dbname: str) -> str:
         from psycopg.conninfo import make_conninfo
 
@@ -219,7 +224,7 @@ class Server:
             with psycopg.connect(self.admin_conninfo(), autocommit=True, connect_timeout=10) as conn:
                 return conn.info.server_version
         except psycopg.Error as exc:
-            raise VerifyError(f"cannot connect to {self.description}: {_one_line(exc)}") from None
+            raise VerifyError(f"cannot connect to {self.description}: {self._said(exc)}") from None
 
     @contextlib.contextmanager
     def database(self) -> Iterator[str]:
@@ -231,17 +236,18 @@ class Server:
         try:
             admin = psycopg.connect(self.admin_conninfo(), autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
-            raise VerifyError(f"cannot connect to {self.description}: {_one_line(exc)}") from None
+            raise VerifyError(f"cannot connect to {self.description}: {self._said(exc)}") from None
         _Cleanup.enter()
         try:
             version = admin.info.server_version
             strategy = sql.SQL(" STRATEGY = FILE_COPY") if version >= 150000 else sql.SQL("")
             roles_before = {r for (r,) in admin.execute("SELECT rolname FROM pg_roles")}
+            members_before = _memberships(admin)
             try:
                 admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'{}").format(
                     sql.Identifier(name), strategy))
             except psycopg.Error as exc:
-                raise VerifyError(f"cannot create a scratch database on {self.description}: {_one_line(exc)} "
+                raise VerifyError(f"cannot create a scratch database on {self.description}: {self._said(exc)} "
                                   "(the user needs the CREATEDB privilege)") from None
         except BaseException:
             admin.close()
@@ -254,6 +260,7 @@ class Server:
                 try:
                     force = sql.SQL(" WITH (FORCE)") if version >= 130000 else sql.SQL("")
                     admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}{}").format(sql.Identifier(name), force))
+                    self._revoke_new_memberships(admin, members_before)
                     self._drop_new_roles(admin, roles_before)
                 except psycopg.Error:
                     pass
@@ -261,14 +268,33 @@ class Server:
                     admin.close()
                     _Cleanup.leave()
 
+    # Roles and memberships are cluster-wide. On a cluster migcheck owns, the ones a run created
+    # (preludes, migrations) are dropped again once the database that used them is gone. On a
+    # shared server (``DsnServer``), only those the preludes create (``owned``): roles and
+    # memberships others create meanwhile are theirs (migrations that would create some are
+    # refused there before anything runs: ``guard``).
+    owned = None  # guard.Owned, or None: every new role and membership is the run's
+
+    def _mine(self, new: set, names) -> list:
+        return sorted(new if self.owned is None else {x for x in new if x in names})
+
+    def _revoke_new_memberships(self, admin, before: set[tuple[str, str]]) -> None:
+        import psycopg
+        from psycopg import sql
+
+        new = _memberships(admin) - before
+        for role, member in self._mine(new, self.owned.grants if self.owned is not None else ()):
+            try:
+                admin.execute(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(role), sql.Identifier(member)))
+            except psycopg.Error:
+                pass
+
     def _drop_new_roles(self, admin, before: set[str]) -> None:
-        """Roles are cluster-wide: the ones a run created (prelude, migrations) are dropped again,
-        once the database that used them is gone."""
         import psycopg
         from psycopg import sql
 
         after = {r for (r,) in admin.execute("SELECT rolname FROM pg_roles")}
-        for role in sorted(after - before):
+        for role in self._mine(after - before, self.owned.roles if self.owned is not None else ()):
             try:
                 admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
             except psycopg.Error:
@@ -467,10 +493,14 @@ class TempCluster(Server):
 
 
 class DsnServer(Server):
-    """An existing server: migcheck only creates, uses and drops its own database there."""
+    """An existing server: migcheck only creates, uses and drops its own database there (and the
+    roles and memberships its preludes create: ``owned``, set by the caller)."""
 
     def __init__(self, dsn: str):
         self.dsn = dsn
+        from .guard import Owned
+
+        self.owned = Owned()
         try:
             from psycopg.conninfo import conninfo_to_dict
 
@@ -478,7 +508,7 @@ class DsnServer(Server):
         except ImportError:
             params = {}
         except Exception as exc:  # psycopg.ProgrammingError: a malformed connection string
-            raise VerifyError(f"--dsn: not a valid connection string: {exc}") from None
+            raise VerifyError(f"--dsn: not a valid connection string: {redact(exc, dsn)}") from None
         where = params.get("host") or "the local socket"
         self.description = f"the server at {where}" + (f":{params['port']}" if params.get("port") else "")
 
@@ -486,10 +516,23 @@ class DsnServer(Server):
         return self.dsn
 
 
+# What initdb and the server need from the environment; nothing else of migcheck's (a CI job's
+# tokens and secrets) reaches them, nor a program a migration might make the server run.
+_ENV_KEEP = frozenset({"PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH"})
+
+
 def _server_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP or k.startswith("LC_")}
+    env.setdefault("PATH", os.defpath)
     env.setdefault("LC_ALL", "C")
     return env
+
+
+def _memberships(admin) -> set[tuple[str, str]]:
+    """(role, member) of every role membership of the server."""
+    return {(r, m) for r, m in admin.execute(
+        "SELECT g.rolname, u.rolname FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid "
+        "JOIN pg_roles u ON u.oid = a.member")}
 
 
 def _reachable_by_others(path: Path) -> bool:

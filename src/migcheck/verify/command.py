@@ -41,7 +41,9 @@ def _rule_set(value: str | None, where: str) -> list[str]:
             continue
         canon = registry.resolve(item)
         if canon is None:
-            raise VerifyError(f"{where}: unknown rule id '{item}' (see `migcheck rules`)")
+            if not registry.expand(item):
+                raise VerifyError(f"{where}: {registry.unknown(item, ('rollback', 'safety'))}")
+            canon = item  # another tool's id for several rules, none of them a verify rule
         if canon not in RULES:
             raise VerifyError(f"{where}: '{item}' is not a verify rule (verify reports {', '.join(RULES)}; "
                               "the other rules run with `migcheck check`)")
@@ -130,10 +132,12 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
     to apply, what cannot run twice, and what the rollback fails to undo."""
     from .. import config as config_mod
     from .. import engine, files, layout
-    from ..report import render
+    from ..report import fit, render
+    from . import guard
     from .cluster import DsnServer, TempCluster, VerifyError
 
-    cfg = config_mod.load(Path(config_path) if config_path else None)
+    # the configuration found up from the (first) path, as `check` finds it (config.for_paths)
+    cfg = config_mod.for_paths(paths[:1], Path.cwd(), Path(config_path) if config_path else None)[0][0]
     if cfg.dialect != "postgres":
         raise VerifyError(f"`migcheck verify` runs the migrations on PostgreSQL; the configured dialect is "
                           f"{cfg.dialect} (docs/dialects.md): use `migcheck check` for {cfg.dialect} migrations")
@@ -172,22 +176,25 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
             raise VerifyError(f"cannot read the prelude {label}: {pf.read_problem[1]}")
         prelude_files.append((label, pf))
 
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        raise VerifyError(f"migcheck verify needs the PostgreSQL driver psycopg 3: {INSTALL_HINT}") from None
+    result = _refused(project, cfg, prelude_files, shared_server=bool(dsn))  # before any server is touched
+    if result is None:
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            raise VerifyError(f"migcheck verify needs the PostgreSQL driver psycopg 3: {INSTALL_HINT}") from None
 
-    progress = _Progress(enabled=not quiet and sys.stderr.isatty())
-    try:
-        if dsn:
-            server = DsnServer(dsn)
-            result = _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace)
-        else:
-            progress.message("starting a temporary PostgreSQL cluster...")
-            with TempCluster() as server:
+        progress = _Progress(enabled=not quiet and sys.stderr.isatty())
+        try:
+            if dsn:
+                server = DsnServer(dsn)
+                server.owned = guard.owned(prelude_files)
                 result = _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace)
-    finally:
-        progress.clear()
+            else:
+                progress.message("starting a temporary PostgreSQL cluster...")
+                with TempCluster() as server:
+                    result = _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace)
+        finally:
+            progress.clear()
 
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
@@ -202,13 +209,27 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
     elif traces is not None and fmt == "text" and not quiet:
         from .trace import render_text
         text = render_text(traces) + text
-    sys.stdout.write(text)
+    sys.stdout.write(fit(text, sys.stdout, fmt in ("json", "sarif")))
     sys.stdout.flush()
     return 1 if result.failed(cfg.fail_on) else 0
 
 
+def _refused(project, cfg, prelude_files, shared_server: bool):
+    """A result holding only ``verify-refused`` findings when a file verify would run holds a
+    statement it must not run (``guard``); None when there is none."""
+    from .. import engine
+    from . import guard
+
+    files = guard.files_to_run(project)
+    refused = guard.refusals(files, cfg, shared_server=shared_server, preludes=prelude_files)
+    return engine.Result(refused, files, []) if refused else None
+
+
 def _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace=False):
     from . import procedure
+    from .cluster import DsnServer
+
+    shared = isinstance(server, DsnServer)
 
     version = server.server_version()
     if not quiet and version // 10000 != cfg.postgres_version:
@@ -219,11 +240,12 @@ def _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace=Fa
     if len(dirs) <= 1:
         with server.database() as conninfo:
             return procedure.verify_project(project, cfg, conninfo, enabled=enabled, preludes=prelude_files,
-                                            progress=progress, trace=trace, server_version=version // 10000)
+                                            progress=progress, trace=trace, server_version=version // 10000,
+                                            shared_server=shared)
     results = []
     for d in dirs:  # one history per migration directory: a scratch database each
         with server.database() as conninfo:
             results.append(procedure.verify_project(project, cfg, conninfo, enabled=enabled, preludes=prelude_files,
                                                     progress=progress, trace=trace, server_version=version // 10000,
-                                                    directory=d))
+                                                    directory=d, shared_server=shared))
     return procedure.merge(results)

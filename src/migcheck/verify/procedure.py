@@ -282,12 +282,14 @@ def merge(results: list[Result]) -> Result:
 def verify_project(project: Project, config: Config, conninfo: str, *, enabled: Iterable[str] = RULES,
                    preludes: list[tuple[str, MigrationFile]] = (), progress: ProgressFn | None = None,
                    timings: Timings | None = None, trace: bool = False, server_version: int = 15,
-                   directory: Path | None = None) -> Result:
+                   directory: Path | None = None, shared_server: bool = False) -> Result:
     """Run the procedure on the database ``conninfo`` (which should be empty: the caller creates
     it) and return the findings as an engine ``Result``. With ``trace``, the first apply of each
     verified migration is traced (``trace.apply``); the result then carries ``traces``: display
     path -> ``trace.FileTrace``, in verify order. ``directory``: only the migrations of that
-    migration directory (``directories``)."""
+    migration directory (``directories``). ``shared_server``: the database is on a server others
+    use (``--dsn``): roles, which are cluster-wide, are left out of the comparisons (others may
+    create some meanwhile; migrations that change roles are refused there, ``guard``)."""
     import psycopg
 
     from .cluster import VerifyError
@@ -314,6 +316,8 @@ def verify_project(project: Project, config: Config, conninfo: str, *, enabled: 
         def snap() -> snapshot.Snapshot:
             t = time.perf_counter()
             s = snapshot.take(snap_conn)
+            if shared_server:
+                s = {k: o for k, o in s.items() if o.kind != "role"}
             timings.snapshots += 1
             timings.snapshot_time += time.perf_counter() - t
             return s
@@ -547,6 +551,8 @@ def _apply_suppressions(findings: list[Finding], files: list[MigrationFile]) -> 
         for sup in cache[finding.path]:
             if finding.rule not in sup.rules:
                 continue
-            if sup.file_wide or (sup.statement is not None and sup.statement.line <= finding.line <= sup.statement.end_line):
+            st = sup.statement
+            if sup.file_wide or (st is not None and suppress.covers((st.line, st.column), (st.end_line, st.end_column),
+                                                                    finding.line, finding.column)):
                 finding.suppressed, finding.reason = True, sup.reason
                 break

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from ..analysis import pg, plpgsql
 from .. import source
+from . import limits
 from ..model import Statement
 
 
@@ -192,9 +193,9 @@ def failure(conn, f, p: Piece, exc, ps: list[Piece], i: int, wrapped=None) -> Fa
     newer = 0
     if diag.sqlstate == "42601" and p.stmt is not None and not f.problems and not conn.closed:
         newer = conn.info.server_version // 10000
-    return Failure(line, col, msg, diag.sqlstate, diag.message_detail, diag.message_hint,
-                   sl, sc, el, ec, autocommit=wrapped is None and not runs_as_written(ps) and i > 0, index=i,
-                   wrapped=wrapped, newer_syntax=newer)
+    return limits.explain(conn, Failure(line, col, msg, diag.sqlstate, diag.message_detail, diag.message_hint,
+                                        sl, sc, el, ec, autocommit=wrapped is None and not runs_as_written(ps) and i > 0,
+                                        index=i, wrapped=wrapped, newer_syntax=newer))
 
 
 def apply_tail(conn, f, ps: list[Piece]) -> Failure:
@@ -218,10 +219,12 @@ def apply(conninfo: str, f, *, connect_timeout: int = 30, config=None) -> Failur
     wrapped = wrapper(f, config, ps)
     conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=connect_timeout)
     conn.add_notice_handler(lambda diag: None)  # RAISE NOTICE and friends are not findings
+    dog = limits.watch(conn, config)
     try:
         if wrapped is not None:
             conn.execute("BEGIN")
         for i, p in enumerate(ps):
+            dog.statement()
             try:
                 conn.execute(p.text)
             except psycopg.Error as exc:
@@ -234,5 +237,6 @@ def apply(conninfo: str, f, *, connect_timeout: int = 30, config=None) -> Failur
         if conn.info.transaction_status != TransactionStatus.IDLE:
             return apply_tail(conn, f, ps)
     finally:
+        dog.close()
         conn.close()
     return None

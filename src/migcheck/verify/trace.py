@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from ..analysis import locks as lock_model
 from ..analysis import pg
 from ..model import Statement
-from . import runner
+from . import limits, runner
 
 TRACE_RULES = ("lock-model-mismatch", "lock-held-across-statements", "table-rewritten", "lock-without-timeout")
 
@@ -331,12 +331,14 @@ def apply(conninfo: str, f, *, version: int = 15, existing: dict[str, str] | Non
     conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=connect_timeout)
     notices: list[str] = []
     conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
+    dog = limits.watch(conn, config)
     txn = 0
     try:
         if wrapped is not None:
             conn.execute("BEGIN")
             txn += 1
         for i, p in enumerate(ps):
+            dog.statement()
             if _is_control(p):
                 txn += 1
                 if keep_going:
@@ -421,6 +423,7 @@ def apply(conninfo: str, f, *, version: int = 15, existing: dict[str, str] | Non
                 trace.failed = True
                 return runner.apply_tail(conn, f, ps), trace
     finally:
+        dog.close()
         conn.close()
     return None, trace
 
