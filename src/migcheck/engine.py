@@ -20,7 +20,7 @@ from .model import SEVERITY_RANK, Finding, Hit, Record
 class Group(Record):
     """One migration directory and its rollback files."""
 
-    __slots__ = ("mdir", "migrations", "rollbacks")
+    __slots__ = ("mdir", "migrations", "rollbacks", "__dict__")
 
     def __init__(self, mdir: Path, migrations: list[MigrationFile] | None = None,
                  rollbacks: list[MigrationFile] | None = None):
@@ -34,7 +34,7 @@ class Changes(Record):
     reports only the added and modified files; ``modified-migration`` reads the rest. How the
     changes were found (git) is not the engine's business."""
 
-    __slots__ = ("ref", "base", "added", "modified", "deleted", "locate", "_modified_keys")
+    __slots__ = ("ref", "base", "added", "modified", "deleted", "locate", "_modified_keys", "__dict__")
     SHOWN = ("ref", "base", "added", "modified", "deleted", "locate")
 
     def __init__(self, ref: str, base: str, added: set[Path] | None = None, modified: set[Path] | None = None,
@@ -109,7 +109,7 @@ class Project:
 class InternalError(Record):
     """A rule that raised on a file (or on the project): reported apart from the findings."""
 
-    __slots__ = ("rule", "path", "detail")
+    __slots__ = ("rule", "path", "detail", "__dict__")
 
     def __init__(self, rule: str, path: str, detail: str):
         self.rule = rule
@@ -120,7 +120,7 @@ class InternalError(Record):
 class Result(Record):
     """What a check found, on which files, and the rules that failed."""
 
-    __slots__ = ("findings", "files", "errors", "project", "risk", "skipped")
+    __slots__ = ("findings", "files", "errors", "project", "risk", "skipped", "__dict__")
     SHOWN = ("findings", "files", "errors", "skipped")
 
     def __init__(self, findings: list[Finding], files: list[MigrationFile], errors: list[InternalError],
@@ -326,7 +326,7 @@ class EngineFailure(Exception):
 class FileResult(Record):
     """The file rules' raw hits on one file and its suppressions: what the cache keeps per file."""
 
-    __slots__ = ("hits", "errors", "sups", "sup_hits", "statements", "contextual", "deferred", "locks")
+    __slots__ = ("hits", "errors", "sups", "sup_hits", "statements", "contextual", "deferred", "locks", "__dict__")
 
     def __init__(self, hits: list[tuple], errors: list[tuple], sups: list[tuple], sup_hits: list[tuple],
                  statements: int | None, contextual: bool = False, deferred: tuple = (), locks: dict | None = None):

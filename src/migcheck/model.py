@@ -18,18 +18,23 @@ class Record:
     ``@dataclass`` compiles its methods when its module is imported, about 0.5 ms a class, a fifth
     of a one-file check's time (issue 22). A subclass lists its fields in ``__slots__`` and writes
     its ``__init__``; use it for the types every run imports. ``SHOWN``: the fields the repr shows
-    and equality compares, when not all of them (a dataclass's ``field(repr=False, compare=False)``)."""
+    and equality compares, when not all of them (a dataclass's ``field(repr=False, compare=False)``).
+    A type whose instances callers give other attributes too (as a dataclass without slots lets
+    them) adds ``"__dict__"`` to its slots."""
 
     __slots__ = ()
     SHOWN: tuple[str, ...] = ()
 
+    def _fields(self) -> tuple[str, ...]:
+        return self.SHOWN or tuple(n for n in self.__slots__ if n != "__dict__")
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self.SHOWN or self.__slots__)})"
+        return f"{type(self).__name__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self._fields())})"
 
     def __eq__(self, other) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in self.SHOWN or self.__slots__)
+        return all(getattr(self, n) == getattr(other, n) for n in self._fields())
 
     __hash__ = None  # type: ignore[assignment]  (mutable, compared by value: as a dataclass)
 
@@ -157,7 +162,7 @@ class Comment(Record):
 class Header(Record):
     """The comment block before the first statement: ``-- Field: value`` lines."""
 
-    __slots__ = ("fields", "present")
+    __slots__ = ("fields", "present", "__dict__")
 
     def __init__(self, fields: dict[str, tuple[str, int]] | None = None, present: bool = False):
         self.fields = {} if fields is None else fields  # lower name -> (value, line)
