@@ -200,6 +200,7 @@ class Cache:
         self._project = None
         self._project_fp: str | None = None
         self._content_fp: str | None = None
+        self._semantic: dict[bool, str] = {}  # (semantic_fp) reported -> fingerprint
         self._keys: dict[str, str] = {}
         self._memo: dict[str, list] = {}  # the stat memo read from the pack (_known)
         self._rules: frozenset = frozenset()  # the enabled rules (a cached hit of another is damage)
@@ -219,7 +220,7 @@ class Cache:
         directory = own_dir(self.directory or default_dir(config))
         self.directory = directory
         self.pack = directory / name
-        found = None
+        found = hashes = None
         side = directory / (name + SIDE_SUFFIX)
         for d in (directory, _fallback_dir()):
             try:
@@ -229,13 +230,13 @@ class Cache:
             if isinstance(data, dict) and isinstance(data.get("files"), dict) and isinstance(data.get("project"), dict):
                 self.files = data["files"]
                 self.project = data["project"]
-                found = data.get("summaries")
+                found, hashes = data.get("summaries"), data.get("hashes")
                 if isinstance(data.get("stat"), dict):
                     self._known(project, data["stat"])
                 side = d / (name + SIDE_SUFFIX)
                 break
         # the cross-file rules' per-file summaries (migcheck.summaries); the side file's only if asked
-        summaries.attach(found, lambda: json.loads(side.read_bytes()))
+        summaries.attach(found, lambda: json.loads(side.read_bytes()), hashes)
 
     # --- the stat memo -------------------------------------------------------------------
     # A file's digest is what every key here is made of, and reading and hashing 6,635 files was
@@ -296,12 +297,7 @@ class Cache:
                 return None
             h = blake2b(digest[1], digest_size=16)
             h.update(f"\0{digest[0]}\0{f.path}\0{f.kind}\0{f.display}".encode())
-            for side in _inputs(f):
-                h.update(f"\0{side}\0".encode())
-                try:
-                    h.update(fsutil.read_regular(side, 1 << 20)[0])
-                except OSError as exc:  # absent (or unreadable): that decides too
-                    h.update(f"\0{type(exc).__name__}".encode())
+            _runner_files(f, h)
             k = self._keys[str(f.path)] = h.hexdigest()
         return k
 
@@ -323,25 +319,69 @@ class Cache:
             self._project_fp = content.hexdigest()
         return self._project_fp if reported else self._content_fp
 
+    # Results that read the other files only through their summaries and the project's shape
+    # (engine.SUMMARY_ONLY_RULES) depend on those, not on the files' bytes: the semantic
+    # fingerprint is every file's identity and the hashes of its summaries (``summaries.value_hash``:
+    # effects, with statement positions, indexes and foreign keys, whether it parses). A comment
+    # added at the end of one migration changes the content fingerprint, not this one; a new
+    # column, or a line added above a statement, changes both. A file without its hashes (never
+    # summarised) counts by its bytes.
+    SEMANTIC_KINDS = {"migration": ("effects", "schema", "parses"), "rollback": ("effects", "parses")}
+
+    def semantic_fp(self, reported: bool = True) -> str:
+        fp = self._semantic.get(reported)
+        if fp is None:
+            project = self._project
+            h = blake2b(digest_size=16)
+            for f in project.files:
+                hashes = [summaries.value_hash(f, kind) for kind in self.SEMANTIC_KINDS.get(f.kind, ())]
+                if hashes and None in hashes and self._changed(f):  # (its summaries, for its hashes)
+                    _summarise(f)
+                    hashes = [summaries.value_hash(f, kind) for kind in self.SEMANTIC_KINDS.get(f.kind, ())]
+                token = ",".join(hashes) if hashes and None not in hashes else f"bytes:{self._key(f) or 'unreadable'}"
+                h.update(f"{f.path}\0{f.kind}\0{f.display}\0{self._runner_key(f)}\0{token}\n".encode())
+            for f in project.deleted:
+                h.update(f"deleted\0{f.path}\n".encode())
+            for p in getattr(project, "skipped_files", ()):
+                h.update(f"skipped\0{p}\n".encode())
+            if reported:
+                h.update("".join("1" if project.is_reported(f) else "0" for f in project.files).encode())
+            fp = self._semantic[reported] = h.hexdigest()
+        return fp
+
+    def _changed(self, f) -> bool:
+        """Is ``f`` new or changed since the result kept for it (or has it none)?"""
+        entry = self.files.get(str(f.path))
+        return not (isinstance(entry, list) and entry and entry[0] == self._key(f))
+
+    @staticmethod
+    def _runner_key(f) -> str:
+        h = blake2b(digest_size=8)
+        return h.hexdigest() if _runner_files(f, h) else ""
+
     # --- files ---------------------------------------------------------------------------
     def get(self, f):
         from .engine import FileResult
 
         entry = self.files.get(str(f.path))
         key = self._key(f)
-        if key is None or not isinstance(entry, list) or len(entry) != 8 or entry[0] != key:
+        if key is None or not isinstance(entry, list) or len(entry) != 9 or entry[0] != key:
             return None
         try:
-            _, hits, sups, sup_hits, statements, contextual, fp, locks = entry
+            _, hits, sups, sup_hits, statements, contextual, fp, locks, sfp = entry
             if contextual and fp != self._fingerprint(reported=False):
-                return None
+                if sfp is None or sfp != self.semantic_fp(reported=False):
+                    return None
+                entry[6] = self._fingerprint(reported=False)  # (valid for these files' bytes too, from now on)
+                self.dirty = True
             if not (_hits(hits, self._rules, str(f.path)) and _sups(sups)
                     and _hits(sup_hits, _SUPPRESSION_PROBLEMS, str(f.path))
                     and (statements is None or _int(statements)) and type(contextual) is bool
                     and type(locks) is dict and all(type(k) is str and _rows(c, 6) for k, c in locks.items())):
                 return None  # a hand-edited or damaged entry: checked again
             # the JSON lists as they are: engine.assemble unpacks a list as it does a tuple
-            return FileResult(hits, [], sups, sup_hits, statements, bool(contextual), locks=locks)
+            return FileResult(hits, [], sups, sup_hits, statements, bool(contextual), locks=locks,
+                              semantic=sfp is not None)
         except (TypeError, ValueError, IndexError):
             return None
 
@@ -350,8 +390,9 @@ class Cache:
         if key is None or result.errors:  # never keep the result of a run where a rule failed
             return
         fp = self._fingerprint(reported=False) if result.contextual else None
+        sfp = self.semantic_fp(reported=False) if result.contextual and result.semantic else None
         self.files[str(f.path)] = [key, result.hits, result.sups, result.sup_hits, result.statements,
-                                   result.contextual, fp, result.locks]
+                                   result.contextual, fp, result.locks, sfp]
         self.dirty = True
 
     # --- project rules -------------------------------------------------------------------
@@ -366,28 +407,40 @@ class Cache:
             runs = self.project["runs"] = []
         return runs
 
-    def get_project(self, rule_ids: list[str]) -> dict[str, list[tuple]]:
+    def get_project(self, rule_ids: list[str], semantic: frozenset = frozenset()) -> dict[str, list[tuple]]:
+        """The kept hits of the project rules ``rule_ids`` for this project; those of ``semantic``
+        (rules that read the files only through their summaries) also from a run whose files
+        differ only where their summaries do not (``semantic_fp``)."""
         if not rule_ids:
             return {}
         fp = self._fingerprint()
-        entry = next((e for e in self._runs() if isinstance(e, dict) and e.get("fp") == fp), None)
+        runs = [e for e in self._runs() if isinstance(e, dict)]
+        entry = next((e for e in runs if e.get("fp") == fp), None)
+        wanted = list(rule_ids)
+        if entry is None and any(rid in semantic for rid in rule_ids):
+            sfp = self.semantic_fp()
+            entry = next((e for e in runs if e.get("sfp") == sfp), None)
+            wanted = [rid for rid in rule_ids if rid in semantic]
         hits = entry.get("hits") if entry is not None else None
         if not isinstance(hits, dict):
             return {}
-        if not all(_hits(hits[rid], {rid}) for rid in rule_ids if rid in hits):
+        if not all(_hits(hits[rid], {rid}) for rid in wanted if rid in hits):
             return {}  # a damaged entry: computed again
-        return {rid: [tuple(h) for h in hits[rid]] for rid in rule_ids if rid in hits}
+        return {rid: [tuple(h) for h in hits[rid]] for rid in wanted if rid in hits}
 
-    def put_project(self, hits: dict[str, list[tuple]]) -> None:
+    def put_project(self, hits: dict[str, list[tuple]], semantic: frozenset = frozenset()) -> None:
         if not hits:
             return
         fp = self._fingerprint()
+        sfp = self.semantic_fp() if any(rid in semantic for rid in hits) else None
         runs = self._runs()
         entry = next((e for e in runs if isinstance(e, dict) and e.get("fp") == fp), None)
         if entry is None or not isinstance(entry.get("hits"), dict):
             entry = {"fp": fp, "hits": {}}
         else:
             runs.remove(entry)
+        if sfp is not None:
+            entry["sfp"] = sfp
         runs.insert(0, entry)  # the most recent first
         del runs[self.KEEP_RUNS:]
         entry["hits"].update(hits)
@@ -405,7 +458,7 @@ class Cache:
             keep = {str(f.path) for f in self._project.files}  # forget files long gone
             self.files = {k: v for k, v in self.files.items() if k in keep}
         text = json.dumps({"files": self.files, "project": self.project, "summaries": summaries.for_pack(limit),
-                           "stat": memo},
+                           "hashes": summaries.hashes_for_pack(limit), "stat": memo},
                           separators=(",", ":"))
         side = summaries.for_side(limit)
         summaries.detach()
@@ -455,3 +508,25 @@ class Cache:
                     path.unlink()
                 except OSError:
                     pass
+
+
+def _runner_files(f, h) -> bool:
+    """Add to ``h`` the runner's files beside ``f`` that decide how it runs (``txn.inputs``), by
+    value; False when there are none."""
+    inputs = _inputs(f)
+    for side in inputs:
+        h.update(f"\0{side}\0".encode())
+        try:
+            h.update(fsutil.read_regular(side, 1 << 20)[0])
+        except OSError as exc:  # absent (or unreadable): that decides too
+            h.update(f"\0{type(exc).__name__}".encode())
+    return bool(inputs)
+
+
+def _summarise(f) -> None:
+    """Compute the summaries of ``f`` the semantic fingerprint reads (its hashes follow)."""
+    from .analysis import perfile, rollback
+
+    rollback.readable(f)
+    for compute in perfile.computers({"effects", "schema"}).get(f.kind, ()):
+        compute(f)

@@ -297,12 +297,13 @@ class Context:
     """What a rule sees besides its target. Reading ``project`` marks the findings of the file
     being checked as depending on the other files too (the cache then keys them on all files)."""
 
-    __slots__ = ("config", "_project", "touched", "partial")
+    __slots__ = ("config", "_project", "touched", "partial", "touched_by")
 
     def __init__(self, config: Config, project: Project, partial: bool = False):
         self.config = config
         self._project = project
         self.touched = False
+        self.touched_by: set[str] = set()  # the rules that read the project (in the current check)
         # a pool worker: it parses only its share of the files, so a rule that needs what the
         # others hold raises ``registry.Deferred`` and runs again in the main process
         self.partial = partial
@@ -326,10 +327,12 @@ class EngineFailure(Exception):
 class FileResult(Record):
     """The file rules' raw hits on one file and its suppressions: what the cache keeps per file."""
 
-    __slots__ = ("hits", "errors", "sups", "sup_hits", "statements", "contextual", "deferred", "locks", "__dict__")
+    __slots__ = ("hits", "errors", "sups", "sup_hits", "statements", "contextual", "deferred", "locks", "semantic",
+                 "__dict__")
 
     def __init__(self, hits: list[tuple], errors: list[tuple], sups: list[tuple], sup_hits: list[tuple],
-                 statements: int | None, contextual: bool = False, deferred: tuple = (), locks: dict | None = None):
+                 statements: int | None, contextual: bool = False, deferred: tuple = (), locks: dict | None = None,
+                 semantic: bool = False):
         self.hits = hits
         self.errors = errors
         self.sups = sups
@@ -340,6 +343,9 @@ class FileResult(Record):
         # "line:column" of a safety hit -> its statement's lock context (``risk.hit_contexts``), read
         # against the production snapshot when the findings are assembled
         self.locks = {} if locks is None else locks
+        # contextual, but every rule that read the project is one of SUMMARY_ONLY_RULES: the
+        # result depends on the other files' summaries, not their bytes (cache.semantic_fp)
+        self.semantic = semantic
 
 
 _READ_HELP = {
@@ -359,6 +365,8 @@ def _rec(rid: str, h: Hit) -> tuple:
 def _call(rule: registry.Rule, target, ctx: Context, path: str, hits: list, errors: list,
           deferred: list | None = None) -> None:
     found: list[tuple] = []  # held back until the rule ends: a deferred rule's partial hits are dropped
+    touched = ctx.touched
+    ctx.touched = False
     try:
         func = registry.impl(rule)
         for h in func(target, ctx) or ():
@@ -374,6 +382,10 @@ def _call(rule: registry.Rule, target, ctx: Context, path: str, hits: list, erro
 
         tb = traceback.extract_tb(exc.__traceback__)[-1]
         errors.append((rule.id, path, f"{type(exc).__name__}: {exc} ({Path(tb.filename).name}:{tb.lineno})"))
+    finally:
+        if ctx.touched:
+            ctx.touched_by.add(rule.id)
+        ctx.touched = touched or ctx.touched
 
 
 # Call a file rule only on files that hold a node kind it reads (``registry.Rule.reads``); off:
@@ -393,6 +405,7 @@ def check_file(f: MigrationFile, file_rules: list[registry.Rule], enabled, ctx: 
     errors: list[tuple] = []
     deferred: list[str] = []
     ctx.touched = False
+    ctx.touched_by = set()
     present = f.node_kinds if DISPATCH else None  # (a rule that reads none of them finds nothing here)
     for r in file_rules:
         if f.kind in r.kinds and (r.reads is None or present is None or not r.reads.isdisjoint(present)):
@@ -401,7 +414,8 @@ def check_file(f: MigrationFile, file_rules: list[registry.Rule], enabled, ctx: 
     sups = suppress.records(f, extra)
     return FileResult(hits, errors, sups, [_rec(h.rule_override, h) for h in extra],
                       len(f.statements) if "_parsed" in f.__dict__ else None, ctx.touched, tuple(deferred),
-                      _lock_contexts(f, hits, ctx.config) if ctx._project.lock_contexts else {})
+                      _lock_contexts(f, hits, ctx.config) if ctx._project.lock_contexts else {},
+                      ctx.touched and ctx.touched_by <= SUMMARY_ONLY_RULES)
 
 
 def _lock_contexts(f: MigrationFile, hits: list[tuple], config: Config) -> dict:
@@ -423,9 +437,10 @@ def run_deferred(f: MigrationFile, fr: FileResult, rules: dict[str, registry.Rul
     before = len(fr.hits)
     for rid in fr.deferred:  # (findings are sorted by a total order later: appending is enough)
         _call(rules[rid], f, ctx, f.display, fr.hits, fr.errors)
-    fr.deferred = ()
     if ctx._project.lock_contexts:
         fr.locks.update(_lock_contexts(f, fr.hits[before:], ctx.config))
+    fr.semantic = (fr.semantic or not fr.contextual) and set(fr.deferred) <= SUMMARY_ONLY_RULES
+    fr.deferred = ()
     fr.contextual = True
 
 
@@ -446,6 +461,18 @@ def run_project_rules(project: Project, rules: list[registry.Rule], ctx: Context
 CACHEABLE_PROJECT_RULES = frozenset({
     "duplicate-version", "sequence-order", "sequence-gap", "orphan-rollback",
     "rollback-incomplete", "rollback-data-change", "unknown-dependency",
+})
+
+# The rules that read the other files of the project only through the project's shape (the files'
+# paths, kinds, versions, which rollback is whose) and the summaries they declare (``needs``:
+# ``migcheck.analysis.perfile``, and whether a file parses): their results depend on the other
+# files' summaries, not on their bytes, so the cache keeps them while the summaries are the same
+# (``cache.semantic_fp``: an edit that changes a migration's comments or data changes only its own
+# results). tests/test_semantic.py holds each of them to it: with every other file sealed, a
+# check reads nothing of them but their summaries.
+SUMMARY_ONLY_RULES = frozenset({
+    "mixed-changes", "file-naming", "empty-rollback", "duplicate-version", "sequence-order", "sequence-gap",
+    "orphan-rollback", "rollback-incomplete", "rollback-data-change",
 })
 
 # Below this many files to check, a process pool costs more than it saves.
@@ -509,7 +536,8 @@ def _run(project: Project, config: Config, *, cache=None, jobs: int = 1, progres
             got = cache.get(f)
             if got is not None:
                 results[f.path] = got
-        project_hits.update(cache.get_project([r.id for r in project_rules if r.id in CACHEABLE_PROJECT_RULES]))
+        project_hits.update(cache.get_project([r.id for r in project_rules if r.id in CACHEABLE_PROJECT_RULES],
+                                              SUMMARY_ONLY_RULES))
     todo = [f for f in reported if f.path not in results]
     todo_project = [r for r in project_rules if r.id not in project_hits]
     errors: list[tuple] = []
@@ -539,8 +567,9 @@ def _run(project: Project, config: Config, *, cache=None, jobs: int = 1, progres
         for f in todo:
             cache.put(f, fresh[f.path])
         if not p_errors:
-            cache.put_project({rid: project_hits[rid] for rid in (r.id for r in todo_project)
-                               if rid in CACHEABLE_PROJECT_RULES})
+            # (those reused by their summaries too: kept under this run's fingerprint from now on)
+            cache.put_project({rid: hits for rid, hits in project_hits.items() if rid in CACHEABLE_PROJECT_RULES},
+                              SUMMARY_ONLY_RULES)
         cache.save()
     return assemble(project, config, rules, reported, results, project_rules, project_hits, errors)
 

@@ -136,6 +136,12 @@ SIDE_KINDS = frozenset({"effects"})
 _SIDE: dict | None = None
 _SIDE_LOAD = None  # () -> dict: reads the side file (``attach``)
 _SIDE_NEW: dict = {}
+# A hash of each persisted summary's encoded value, by its disk key (kept in the pack): a result
+# that read only other files' summaries depends on these, not on their bytes (``value_hash``,
+# ``migcheck.cache``'s semantic fingerprint): a comment added to a migration changes its bytes,
+# not its effects.
+_HASHES: dict = {}
+_HASHES_NEW: dict = {}
 
 
 def _disk_key(k: tuple) -> str:
@@ -184,23 +190,51 @@ _CODECS = {
 }
 
 
-def attach(entries, side=None) -> None:
+def attach(entries, side=None, hashes=None) -> None:
     """Use the summaries a cache pack holds (``entries``: its ``summaries`` member, any shape);
-    ``side()`` reads the entries of ``SIDE_KINDS`` when one is first needed."""
-    global _DISK, _SIDE, _SIDE_LOAD
+    ``side()`` reads the entries of ``SIDE_KINDS`` when one is first needed; ``hashes``: the
+    pack's ``hashes`` member (``value_hash``)."""
+    global _DISK, _SIDE, _SIDE_LOAD, _HASHES
     _DISK = entries if isinstance(entries, dict) else {}
     _SIDE, _SIDE_LOAD = None, side
+    _HASHES = hashes if isinstance(hashes, dict) else {}
     _DISK_USED.clear()
     _DISK_NEW.clear()
     _SIDE_NEW.clear()
+    _HASHES_NEW.clear()
 
 
 def detach() -> None:
-    global _DISK, _SIDE, _SIDE_LOAD
+    global _DISK, _SIDE, _SIDE_LOAD, _HASHES
     _DISK = _SIDE = _SIDE_LOAD = None
+    _HASHES = {}
     _DISK_USED.clear()
     _DISK_NEW.clear()
     _SIDE_NEW.clear()
+    _HASHES_NEW.clear()
+
+
+def _hash(encoded) -> str:
+    import json
+
+    from ._digest import blake2b
+
+    return blake2b(json.dumps(encoded, separators=(",", ":")).encode(), digest_size=8).hexdigest()
+
+
+def value_hash(f, kind: str) -> str | None:
+    """A hash of ``f``'s summary ``kind`` (a kind with a JSON form, ``_CODECS``), or None when it
+    was not computed (nor kept in the pack) for the file's bytes: then it is not known."""
+    k = key(f, kind)
+    if k is None or kind not in _CODECS:
+        return None
+    name = _disk_key(k)
+    h = _HASHES_NEW.get(name) or _HASHES.get(name)
+    if h is None and k in _MEMO:
+        h = _HASHES_NEW[name] = _hash(_CODECS[kind][0](_MEMO[k]))
+    if h is not None:
+        _DISK_USED.add(name)
+    return h
 
 
 def _side() -> dict:
@@ -237,7 +271,10 @@ def _from_disk(k: tuple):
 
 def _to_disk(k: tuple, value) -> None:
     if _DISK is not None and k[0] in _CODECS:
-        _store(k[0])[1][_disk_key(k)] = _CODECS[k[0]][0](value)
+        name = _disk_key(k)
+        encoded = _store(k[0])[1][name] = _CODECS[k[0]][0](value)
+        if name not in _HASHES:
+            _HASHES_NEW[name] = _hash(encoded)
 
 
 def _used(k: tuple) -> None:
@@ -247,12 +284,14 @@ def _used(k: tuple) -> None:
         if name in old:
             _DISK_USED.add(name)
         elif name not in new:  # memoised before the pack was attached: persist it too
-            new[name] = _CODECS[k[0]][0](_MEMO[k])
+            encoded = new[name] = _CODECS[k[0]][0](_MEMO[k])
+            if name not in _HASHES:
+                _HASHES_NEW[name] = _hash(encoded)
 
 
 def changed() -> bool:
     """Did this run compute summaries the pack (or its side file) does not hold yet?"""
-    return bool(_DISK_NEW or _SIDE_NEW)
+    return bool(_DISK_NEW or _SIDE_NEW or _HASHES_NEW)
 
 
 def _merge(old: dict, new: dict, limit: int) -> dict:
@@ -265,6 +304,11 @@ def for_pack(limit: int) -> dict:
     """The entries to write back: all of them, or when there are more than ``limit``, those this
     run used or computed (files long gone are forgotten)."""
     return _merge(_DISK or {}, _DISK_NEW, limit)
+
+
+def hashes_for_pack(limit: int) -> dict:
+    """The value hashes to write back (as ``for_pack``)."""
+    return _merge(_HASHES, _HASHES_NEW, limit)
 
 
 def for_side(limit: int) -> dict | None:
