@@ -19,11 +19,9 @@ policies and index expressions, which name a function without running it now.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from . import pg as pgtree, plpgsql
-from .._pglast import parser as pg
 from ..model import Statement, walk
 from ..source import too_deep
 
@@ -97,9 +95,8 @@ def called(kind: str, node: dict) -> list[tuple[str | None, str]]:
 
 def _parse(sql: str) -> list[tuple[str, dict, str]]:
     """(kind, node, text) of the statements of ``sql``, [] when it does not parse."""
-    try:
-        tree = json.loads(pg.parse_sql_json(sql))
-    except (pg.ParseError, RecursionError, ValueError):
+    tree = plpgsql.sql_tree(sql)
+    if tree is None:
         return []
     out = []
     data = sql.encode("utf-8")
@@ -231,10 +228,7 @@ def _read_body(st: Statement) -> tuple[list, list, list]:
     if text is not None and lang == "sql":
         r.runs.extend(_parse(text))
     elif text is not None and lang == "plpgsql":
-        try:
-            tree = json.loads(pg.parse_plpgsql_json(st.text))
-        except (pg.ParseError, RecursionError, ValueError):
-            tree = None
+        tree = plpgsql.plpgsql_tree(st.text)
         if tree is not None:
             r.runs.extend(_plpgsql_statements(tree))
             exprs, dynamic = _pl_events(tree)
