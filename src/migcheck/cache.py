@@ -321,7 +321,7 @@ class Cache:
 
     # Results that read the other files only through their summaries and the project's shape
     # (engine.SUMMARY_ONLY_RULES) depend on those, not on the files' bytes: the semantic
-    # fingerprint is every file's identity and the hashes of its summaries (``summaries.value_hash``:
+    # fingerprint is every file's identity and the hashes of its summaries (``summaries.value_hashes``:
     # effects, with statement positions, indexes and foreign keys, whether it parses). A comment
     # added at the end of one migration changes the content fingerprint, not this one; a new
     # column, or a line added above a statement, changes both. A file without its hashes (never
@@ -334,10 +334,11 @@ class Cache:
             project = self._project
             h = blake2b(digest_size=16)
             for f in project.files:
-                hashes = [summaries.value_hash(f, kind) for kind in self.SEMANTIC_KINDS.get(f.kind, ())]
+                kinds = self.SEMANTIC_KINDS.get(f.kind, ())
+                hashes = summaries.value_hashes(f, kinds)
                 if hashes and None in hashes and self._changed(f):  # (its summaries, for its hashes)
                     _summarise(f)
-                    hashes = [summaries.value_hash(f, kind) for kind in self.SEMANTIC_KINDS.get(f.kind, ())]
+                    hashes = summaries.value_hashes(f, kinds)
                 token = ",".join(hashes) if hashes and None not in hashes else f"bytes:{self._key(f) or 'unreadable'}"
                 h.update(f"{f.path}\0{f.kind}\0{f.display}\0{self._runner_key(f)}\0{token}\n".encode())
             for f in project.deleted:

@@ -137,7 +137,7 @@ _SIDE: dict | None = None
 _SIDE_LOAD = None  # () -> dict: reads the side file (``attach``)
 _SIDE_NEW: dict = {}
 # A hash of each persisted summary's encoded value, by its disk key (kept in the pack): a result
-# that read only other files' summaries depends on these, not on their bytes (``value_hash``,
+# that read only other files' summaries depends on these, not on their bytes (``value_hashes``,
 # ``migcheck.cache``'s semantic fingerprint): a comment added to a migration changes its bytes,
 # not its effects.
 _HASHES: dict = {}
@@ -193,7 +193,7 @@ _CODECS = {
 def attach(entries, side=None, hashes=None) -> None:
     """Use the summaries a cache pack holds (``entries``: its ``summaries`` member, any shape);
     ``side()`` reads the entries of ``SIDE_KINDS`` when one is first needed; ``hashes``: the
-    pack's ``hashes`` member (``value_hash``)."""
+    pack's ``hashes`` member (``value_hashes``)."""
     global _DISK, _SIDE, _SIDE_LOAD, _HASHES
     _DISK = entries if isinstance(entries, dict) else {}
     _SIDE, _SIDE_LOAD = None, side
@@ -222,19 +222,25 @@ def _hash(encoded) -> str:
     return blake2b(json.dumps(encoded, separators=(",", ":")).encode(), digest_size=8).hexdigest()
 
 
-def value_hash(f, kind: str) -> str | None:
-    """A hash of ``f``'s summary ``kind`` (a kind with a JSON form, ``_CODECS``), or None when it
-    was not computed (nor kept in the pack) for the file's bytes: then it is not known."""
-    k = key(f, kind)
-    if k is None or kind not in _CODECS:
-        return None
-    name = _disk_key(k)
-    h = _HASHES_NEW.get(name) or _HASHES.get(name)
-    if h is None and k in _MEMO:
-        h = _HASHES_NEW[name] = _hash(_CODECS[kind][0](_MEMO[k]))
-    if h is not None:
-        _DISK_USED.add(name)
-    return h
+def value_hashes(f, kinds) -> list[str | None]:
+    """A hash of each of ``f``'s summaries ``kinds`` (kinds with a JSON form, ``_CODECS``); None
+    for one not computed (nor kept in the pack) for the file's bytes: then it is not known."""
+    digest = f.digest
+    if digest is None:
+        return [None for _ in kinds]
+    dialect, hexed = getattr(f.config, "dialect", "postgres"), digest[1].hex()
+    out: list[str | None] = []
+    for kind in kinds:
+        name = f"{kind}:{dialect}:{hexed}"
+        h = _HASHES_NEW.get(name) or _HASHES.get(name)
+        if h is None and kind in _CODECS:
+            k = (kind, dialect, *digest)
+            if k in _MEMO:
+                h = _HASHES_NEW[name] = _hash(_CODECS[kind][0](_MEMO[k]))
+        if h is not None:
+            _DISK_USED.add(name)
+        out.append(h)
+    return out
 
 
 def _side() -> dict:
