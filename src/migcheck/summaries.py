@@ -69,7 +69,7 @@ def summary(f, kind: str, compute: Callable[[object], object]):
 # plain values without parse trees) go back with its results, so the main process runs the
 # cross-file rules without parsing the files again.
 
-SHARED_KINDS = frozenset({"effects", "history", "parses", "schema"})
+SHARED_KINDS = frozenset({"effects", "history", "parses", "schema", "words"})
 
 # Called with the file, and whether it held its parse trees before, after a summary of it was
 # computed (``parallel.sibling_hook``: the engine sets it for the length of a run so that
@@ -132,7 +132,7 @@ _DISK_USED: set = set()
 _DISK_NEW: dict = {}
 # The kinds kept beside the pack, in a file read only when one of them is asked for: the effects
 # are twice the size of everything else, and a warm run over a directory needs none of them.
-SIDE_KINDS = frozenset({"effects"})
+SIDE_KINDS = frozenset({"effects", "words"})
 _SIDE: dict | None = None
 _SIDE_LOAD = None  # () -> dict: reads the side file (``attach``)
 _SIDE_NEW: dict = {}
@@ -158,6 +158,12 @@ def _schema_decode(v):
 def _schema_encode(v):
     indexes, fks = v
     return [[list(p) for p in indexes], sorted(sorted(pair) for pair in fks)]
+
+
+def _words_decode(v):
+    if type(v) is not str:
+        raise TypeError("not a str")
+    return v
 
 
 def _parses_decode(v):
@@ -187,6 +193,9 @@ _CODECS = {
     # than the last (pre-commit on one file after a run over the directory) does not parse
     # every sibling again (5.3 s on 6,635 files)
     "effects": _Lazy(".analysis.effects", "encode_effects", "decode_effects"),
+    # the words of each file's text (``analysis.perfile.mentions``): which earlier migrations name
+    # a table is answered without reading them
+    "words": (str, _words_decode),
 }
 
 

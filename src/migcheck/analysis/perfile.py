@@ -8,7 +8,8 @@ what they are. Each summary is memoised on the file's bytes; none holds a parse 
 
 from __future__ import annotations
 
-from typing import Callable
+import re
+from typing import Callable, Iterable
 
 from .. import summaries
 
@@ -48,3 +49,32 @@ def computers(names) -> dict[str, list[Callable[[object], None]]]:
             for kind in sorted(kinds):
                 out.setdefault(kind, []).append(compute)
     return out
+
+
+# --- which files name a table, by their words ----------------------------------------------------
+# The readers of a migration's history (the lock rules, the rollback rules' index) look only at
+# the earlier migrations whose text names the object, as a lower-case substring (a superset of
+# the exact matches). A name made of word characters can only occur inside one run of them, so
+# the file's distinct runs, joined by line feeds, answer that question exactly: the ``words``
+# summary, kept in the cache beside the pack, so a one-file check of a directory of thousands
+# reads none of the other files' text.
+
+_RUN = re.compile(r"[\w$]+")
+_WORDLIKE = re.compile(r"[\w$]+\Z")
+
+
+def words(f) -> str:
+    """The distinct runs of word characters (and ``$``) of ``f``'s lower-case text, one a line."""
+    return "\n".join(sorted(set(_RUN.findall(f.text.lower()))))
+
+
+def mentions(f, names: Iterable[str]) -> bool:
+    """Does ``f``'s lower-case text hold one of ``names`` (lower case) as a substring?"""
+    names = [n for n in names if n]
+    if not names:
+        return False
+    if all(_WORDLIKE.match(n) for n in names):
+        held = summaries.summary(f, "words", words)
+    else:  # (a quoted name with other characters: the text itself)
+        held = f.text.lower()
+    return any(n in held for n in names)
