@@ -39,6 +39,29 @@ class Record:
     __hash__ = None  # type: ignore[assignment]  (mutable, compared by value: as a dataclass)
 
 
+class FrozenRecord(Record):
+    """``Record`` for ``@dataclass(frozen=True)``: immutable and hashable. Its ``__init__`` sets the
+    fields with ``_init`` (in ``__slots__`` order)."""
+
+    __slots__ = ()
+
+    def _init(self, *values) -> None:
+        for name, value in zip(self.__slots__, values):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot set {name}")
+
+    __delattr__ = __setattr__
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, n) for n in self._fields()))
+
+    def replace(self, **changes):
+        """A copy with ``changes`` (``dataclasses.replace``)."""
+        return type(self)(**{n: changes.get(n, getattr(self, n)) for n in self._fields()})
+
+
 class Finding(Record):
     """One finding as reported: rule, severity, place, message and help."""
 

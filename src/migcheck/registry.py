@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .model import Record
+from .model import FrozenRecord
 
 GROUPS = ("convention", "safety", "rollback", "project", "syntax")
 KINDS = frozenset({"migration", "rollback", "other"})
 
 
-class Rule(Record):
+class Rule(FrozenRecord):
     """A rule's metadata and, once its module is imported, its function (immutable, hashable).
 
     ``scope``: "file": func(file, ctx); "project": func(project, ctx); "engine": emitted by the
@@ -33,19 +33,7 @@ class Rule(Record):
                  kinds: frozenset = frozenset({"migration", "rollback"}), enabled: bool = True,
                  func: Callable | None = None, aliases: tuple[str, ...] = (), needs: tuple[str, ...] = (),
                  reads: frozenset | None = None):
-        for name, value in zip(self.__slots__, (id, severity, group, summary, scope, kinds, enabled, func, aliases,
-                                                needs, reads)):
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name, value):
-        raise AttributeError(f"Rule is immutable: cannot set {name}")
-
-    def __hash__(self) -> int:
-        return hash(tuple(getattr(self, n) for n in self.__slots__))
-
-    def replace(self, **changes) -> "Rule":
-        """A copy with ``changes`` (``dataclasses.replace``)."""
-        return Rule(**{n: changes.get(n, getattr(self, n)) for n in self.__slots__})
+        self._init(id, severity, group, summary, scope, kinds, enabled, func, aliases, needs, reads)
 
 
 class Deferred(Exception):

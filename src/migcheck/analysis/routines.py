@@ -19,10 +19,8 @@ policies and index expressions, which name a function without running it now.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from . import pg as pgtree, plpgsql
-from ..model import Statement, walk
+from ..model import Record, Statement, walk
 from ..source import too_deep
 
 # Statements whose expressions run when the statement runs (a function named in them is called)
@@ -31,15 +29,18 @@ RUNS_EXPRESSIONS = frozenset({"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteS
 MAX_DEPTH = 20  # calls followed from one call site
 
 
-@dataclass
-class Routine:
+class Routine(Record):
     """A function or procedure the file defines, and what its body does (read on first use:
     most functions a migration defines are not called by it)."""
 
-    name: str  # as written (schema.name)
-    key: tuple[str | None, str]
-    st: Statement  # its CREATE
-    _body: tuple | None = field(default=None, repr=False)
+    __slots__ = ("name", "key", "st", "_body", "__dict__")
+    SHOWN = ("name", "key", "st")
+
+    def __init__(self, name: str, key: tuple[str | None, str], st: Statement, _body: tuple | None = None):
+        self.name = name  # as written (schema.name)
+        self.key = key
+        self.st = st  # its CREATE
+        self._body = _body
 
     def _read(self) -> tuple:
         if self._body is None:
@@ -239,11 +240,13 @@ def _read_body(st: Statement) -> tuple[list, list, list]:
     return r.runs, r.calls, r.dynamic
 
 
-@dataclass
 class _Body:
-    runs: list = field(default_factory=list)
-    calls: list = field(default_factory=list)
-    dynamic: list = field(default_factory=list)
+    __slots__ = ("runs", "calls", "dynamic")
+
+    def __init__(self):
+        self.runs: list = []
+        self.calls: list = []
+        self.dynamic: list = []
 
 
 class _Defined:
