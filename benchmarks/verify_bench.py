@@ -31,12 +31,21 @@ Measured (PostgreSQL 15, 2 shared vCPUs, other jobs running; three runs):
 - 50 synthetic pairs: 18.4 s -> 26.2 s, x1.42 (400 statements traced, seeding 0.8 s);
 - 150 migrations of benchmarks/gen_corpus.py: 11.6 s -> 16.2 s, x1.40 (most of that corpus fails
   to apply early, on tables it assumes: only 20 statements traced; the cost there is seeding).
+
+`verify --data` against `verify` (the last section, or alone with `--data-only`; `--repo DIR
+--repo-preset P` adds a real project; median of 3 alternating runs, load about 3):
+
+- examples/migrations: 0.88 s -> 1.12 s, x1.26 (4 rounds with rows);
+- 50 synthetic pairs: 6.40 s -> 8.61 s, x1.35;
+- Lemmy's 342 diesel pairs (LemmyNet/lemmy 439734dd, `migrations/` exported): 43.6 s -> 66.4 s,
+  x1.52 (236 rounds with rows, 26 s in them; 70 pairs skipped: no statement reads or writes rows).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 import statistics
 import sys
 import tempfile
@@ -48,8 +57,8 @@ sys.path.insert(0, str(REPO / "src"))
 
 from migcheck import config as config_mod  # noqa: E402
 from migcheck import engine, files  # noqa: E402
-from migcheck.verify import TRACE_RULES, cluster, procedure  # noqa: E402
-from migcheck.verify.command import PRESETS  # noqa: E402
+from migcheck.verify import DATA_RULES, TRACE_RULES, cluster, procedure  # noqa: E402
+from migcheck.verify.command import PRESET_PRELUDES, PRESETS, enabled_rules  # noqa: E402
 
 EXAMPLES_PRELUDE = """\
 -- The tables the example migrations build on (they predate the migration history).
@@ -94,8 +103,10 @@ COMMIT;
 """
 
 
-def _project(paths: list[str], root: Path):
+def _project(paths: list[str], root: Path, preset: str | None = None):
     cfg = config_mod.Config(root=root, changelog=False)
+    if preset:
+        cfg = cfg.with_cli(preset=preset)
     return cfg, engine.collect(paths, cfg, root)
 
 
@@ -103,15 +114,16 @@ def _prelude(path: Path, label: str, cfg) -> tuple[str, files.MigrationFile]:
     return label, files.MigrationFile(path, label, "other", path.parent, cfg)
 
 
-def _run(server, paths, root, prelude_paths, trace=False):
-    cfg, project = _project(paths, root)
+def _run(server, paths, root, prelude_paths, trace=False, data=False, preset=None):
+    cfg, project = _project(paths, root, preset)
     preludes = [_prelude(p, p.name, cfg) for p in prelude_paths]
     timings = procedure.Timings()
+    enabled = enabled_rules(cfg, None, None)
     t0 = time.perf_counter()
     with server.database() as conninfo:
         t1 = time.perf_counter()
-        result = procedure.verify_project(project, cfg, conninfo, preludes=preludes, timings=timings,
-                                          trace=trace, server_version=server.server_version() // 10000)
+        result = procedure.verify_project(project, cfg, conninfo, preludes=preludes, timings=timings, enabled=enabled,
+                                          trace=trace, server_version=server.server_version() // 10000, data=data)
         t2 = time.perf_counter()
     t3 = time.perf_counter()
     timings.database = (t1 - t0) + (t3 - t2)
@@ -128,10 +140,24 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--corpus", type=int, default=150,
                     help="migrations of benchmarks/gen_corpus.py to verify with and without --trace (default 150; 0: skip)")
-    ap.add_argument("--repeat", type=int, default=3, help="runs of each --trace comparison (default 3, median)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each --trace/--data comparison (default 3, median)")
+    ap.add_argument("--data-only", action="store_true", help="measure only verify --data against verify")
+    ap.add_argument("--repo", type=Path, metavar="DIR",
+                    help="also compare verify --data with verify on this project (its migration directory as "
+                         "the preset says), e.g. an export of a real repository's migrations")
+    ap.add_argument("--repo-preset", default=None, help="the runner preset of --repo (e.g. diesel)")
     args = ap.parse_args(argv)
 
     figures: dict = {}
+    if args.data_only:
+        pg = cluster.TempCluster()
+        pg.start()
+        try:
+            figures["data"] = _data_cost(pg, args, [PRESETS["supabase"]])
+        finally:
+            pg.stop()
+        _print_data(figures["data"]) if not args.json else print(json.dumps(figures, indent=2))
+        return 0
     t = time.perf_counter()
     bindir = cluster.find_bindir()
     figures["find_binaries_s"] = time.perf_counter() - t
@@ -170,11 +196,7 @@ def main(argv=None) -> int:
         # synthetic clean pairs: the steady-state cost
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
-            (root / "migrations" / "rollback").mkdir(parents=True)
-            for i in range(1, args.n + 1):
-                v = f"20250101_{i:03d}"
-                (root / "migrations" / f"{v}_synthetic_{i}.sql").write_text(MIGRATION.format(i=i))
-                (root / "migrations" / "rollback" / f"{v}_rollback.sql").write_text(ROLLBACK.format(i=i))
+            _synthetic(root, args.n)
             result, tm, total = _run(pg, ["migrations"], root, [])
         per = list(tm.per_migration.values())
         figures["synthetic"] = {
@@ -190,6 +212,7 @@ def main(argv=None) -> int:
             "apply_mean_s": tm.apply_time / tm.applies,
         }
         figures["trace"] = _trace_cost(pg, args, [PRESETS["supabase"]])
+        figures["data"] = _data_cost(pg, args, [PRESETS["supabase"]])
     finally:
         t = time.perf_counter()
         pg.stop()
@@ -222,7 +245,66 @@ def main(argv=None) -> int:
         print(f"  {name:<26} {_fmt(w['plain_s'])} -> {_fmt(w['trace_s'])}  x{w['ratio']:.2f}  "
               f"({w['migrations']} migrations, {w['traced_statements']} statements traced, "
               f"seeding {w['seed_s'] * 1000:.0f} ms)")
+    _print_data(figures["data"])
     return 0
+
+
+def _print_data(data: dict) -> None:
+    print("verify --data against verify (median of runs, alternating)")
+    for name, w in data.items():
+        print(f"  {name:<26} {_fmt(w['plain_s'])} -> {_fmt(w['data_s'])}  x{w['ratio']:.2f}  "
+              f"({w['migrations']} migrations, {w['rounds']} rounds with rows, {w['round_s']:.1f} s in them; "
+              f"findings {w['data_findings']})")
+
+
+def _synthetic(root: Path, n: int) -> None:
+    """``n`` synthetic migration/rollback pairs under ``root/migrations``."""
+    (root / "migrations" / "rollback").mkdir(parents=True)
+    for i in range(1, n + 1):
+        v = f"20250101_{i:03d}"
+        (root / "migrations" / f"{v}_synthetic_{i}.sql").write_text(MIGRATION.format(i=i))
+        (root / "migrations" / "rollback" / f"{v}_rollback.sql").write_text(ROLLBACK.format(i=i))
+
+
+def _workloads(tmp: Path, args, preset) -> dict:
+    """name -> (paths, root, preludes, runner preset): the examples and the synthetic pairs."""
+    prelude = tmp / "examples_prelude.sql"
+    prelude.write_text(EXAMPLES_PRELUDE)
+    _synthetic(tmp / "synthetic", args.n)
+    return {"examples/migrations": (["examples/migrations"], REPO, preset + [prelude], None),
+            f"synthetic ({args.n})": (["migrations"], tmp / "synthetic", [], None)}
+
+
+def _alternate(pg, workload, repeat: int, **variant):
+    """Plain verify and verify with ``variant`` (trace=True, data=True), alternating, ``repeat``
+    times each: (plain times, variant times, the last variant's result and timings)."""
+    paths, root, preludes, preset = workload
+    plain, other = [], []
+    for _ in range(repeat):
+        plain.append(_run(pg, paths, root, preludes, preset=preset)[2])
+        result, tm, total = _run(pg, paths, root, preludes, preset=preset, **variant)
+        other.append(total)
+    return plain, other, result, tm
+
+
+def _data_cost(pg, args, preset) -> dict:
+    """verify with and without --data on the examples, the synthetic pairs and --repo."""
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        workloads = _workloads(Path(tmp), args, preset)
+        if args.repo:
+            repo = args.repo.resolve()
+            pre = [PRESET_PRELUDES[args.repo_preset]] if args.repo_preset in PRESET_PRELUDES else []
+            cfg, _ = _project(["."], repo, args.repo_preset)
+            workloads[f"{repo.name} ({args.repo_preset or 'guidelines'})"] = (list(cfg.migrations), repo, pre,
+                                                                           args.repo_preset)
+        for name, workload in workloads.items():
+            plain, data, result, tm = _alternate(pg, workload, args.repeat, data=True)
+            p, d = statistics.median(plain), statistics.median(data)
+            out[name] = {"plain_s": p, "data_s": d, "ratio": d / p, "plain_runs": plain, "data_runs": data,
+                         "migrations": len(tm.per_migration), "rounds": tm.data_rounds, "round_s": tm.data_time,
+                         "data_findings": dict(Counter(f.rule for f in result.findings if f.rule in DATA_RULES))}
+    return out
 
 
 def _trace_cost(pg, args, preset) -> dict:
@@ -230,16 +312,7 @@ def _trace_cost(pg, args, preset) -> dict:
     out: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        prelude = tmp / "examples_prelude.sql"
-        prelude.write_text(EXAMPLES_PRELUDE)
-        workloads = {"examples/migrations": (["examples/migrations"], REPO, preset + [prelude])}
-        syn = tmp / "synthetic"
-        (syn / "migrations" / "rollback").mkdir(parents=True)
-        for i in range(1, args.n + 1):
-            v = f"20250101_{i:03d}"
-            (syn / "migrations" / f"{v}_synthetic_{i}.sql").write_text(MIGRATION.format(i=i))
-            (syn / "migrations" / "rollback" / f"{v}_rollback.sql").write_text(ROLLBACK.format(i=i))
-        workloads[f"synthetic ({args.n})"] = (["migrations"], syn, [])
+        workloads = _workloads(tmp, args, preset)
         gen = REPO / "benchmarks" / "gen_corpus.py"
         if args.corpus and gen.is_file():
             import subprocess
@@ -247,13 +320,9 @@ def _trace_cost(pg, args, preset) -> dict:
             corpus = tmp / "corpus"
             subprocess.run([sys.executable, str(gen), str(corpus), "--n", str(args.corpus)], check=True,
                            capture_output=True)
-            workloads[f"gen_corpus ({args.corpus})"] = (["migrations"], corpus, [])
-        for name, (paths, root, preludes) in workloads.items():
-            plain, traced = [], []
-            for _ in range(args.repeat):
-                plain.append(_run(pg, paths, root, preludes)[2])
-                result, tm, total = _run(pg, paths, root, preludes, trace=True)
-                traced.append(total)
+            workloads[f"gen_corpus ({args.corpus})"] = (["migrations"], corpus, [], None)
+        for name, workload in workloads.items():
+            plain, traced, result, tm = _alternate(pg, workload, args.repeat, trace=True)
             p, t = statistics.median(plain), statistics.median(traced)
             traces = getattr(result, "traces", {})
             out[name] = {"plain_s": p, "trace_s": t, "ratio": t / p, "migrations": len(tm.per_migration),

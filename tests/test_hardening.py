@@ -354,7 +354,7 @@ def test_cache_key_covers_every_configuration_field_by_value(tmp_path):
         "sequence": "per-day", "header": ("MIGRATION",), "changelog": False, "select": ("safety",),
         "ignore": ("drop-table",), "severity": {"drop-object": "error"}, "fail_on": "warning",
         "postgres_version": 16, "max_file_size": 1 << 20, "dialect": "mysql", "preset": "goose",
-        "verify_statement_timeout": 5.0, "verify_timeout": 50.0, "exclude": ("legacy",),
+        "verify_statement_timeout": 5.0, "verify_timeout": 50.0, "verify_data": True, "exclude": ("legacy",),
         "per_file_ignores": (("seed_*.sql", ("truncate",)),), "baseline": False, "require_rollback": False,
     }
     after_the_cache = {"stats": "snapshot.json", "risk": {"high": "error"}}  # repr=False: applied when assembled

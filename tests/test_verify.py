@@ -21,7 +21,7 @@ import pytest
 
 from harness import materialise, parse_case
 from migcheck import cli, docs, presets, registry
-from migcheck.verify import GUARD_RULES, ROLLBACK_RULES, RULES, TRACE_RULES, cluster, procedure, runner, snapshot
+from migcheck.verify import DATA_RULES, GUARD_RULES, ROLLBACK_RULES, RULES, TRACE_RULES, cluster, procedure, runner, snapshot
 from migcheck.verify.command import enabled_rules, verify
 
 REPO = Path(__file__).resolve().parent.parent
@@ -511,8 +511,9 @@ def test_doc_examples_fire_and_use_instead_is_clean(pg, rule_id, tmp_path, monke
             materialise(case, root, None)
             monkeypatch.chdir(root)
             targets = sorted({rel.split("/")[0] for rel in case.files})
-            # a trace rule's doc is run with --trace, and judged on its own rule
+            # a trace rule's doc is run with --trace, and judged on its own rule; a data rule's with --data
             extra = ["--trace", "--select", rule_id] if rule_id in TRACE_RULES else []
+            extra += ["--data"] if rule_id in DATA_RULES else []
             code, out, err = run(capsys, "verify", "--dsn", pg.admin_conninfo(), "--format", "json", *extra, *targets)
             assert code in (0, 1), err
             findings = json.loads(out)["findings"]

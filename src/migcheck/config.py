@@ -76,6 +76,8 @@ class Config:
     # `migcheck verify`: seconds one statement / one run of a file may take (None: no limit; verify/limits.py)
     verify_statement_timeout: float | None = 60.0
     verify_timeout: float | None = 300.0
+    # `migcheck verify` runs with --data unless --no-data (docs/verify-data.md)
+    verify_data: bool = False
     # The production snapshot (docs/stats.md): None: the default path, used when it exists; a
     # path: it must exist; False: none. Applied when findings are assembled, so (like ``risk``,
     # the thresholds, field names as in RISK_KEYS) it is no part of the cache key: not in repr.
@@ -243,7 +245,7 @@ KEYS = {
     "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size", "require-rollback", "stats",
     "risk",
     "exclude", "extend-exclude", "per-file-ignores", "baseline",
-    "verify-statement-timeout", "verify-timeout",
+    "verify-statement-timeout", "verify-timeout", "verify-data",
 }
 
 # [risk] (docs/stats.md): key -> kind of value. The defaults live with the logic (migcheck.analysis.risk).
@@ -489,6 +491,11 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
         cfg.verify_statement_timeout = _seconds(data["verify-statement-timeout"], "verify-statement-timeout", where)
     if "verify-timeout" in data:
         cfg.verify_timeout = _seconds(data["verify-timeout"], "verify-timeout", where)
+    if "verify-data" in data:
+        value = data["verify-data"]
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: 'verify-data' must be true or false, not {type(value).__name__}")
+        cfg.verify_data = value
     if "stats" in data:
         value = data["stats"]
         if value is not False and not (isinstance(value, str) and value):

@@ -78,7 +78,7 @@ MODULES = {
     'update_in_same_transaction_as_ddl': 2295,
     'update_without_where': 1438,
     'vacuum_full': 2273,
-    'verify_rules': 1592,
+    'verify_rules': 2291,
     'volatile_default': 2734,
 }
 
@@ -146,7 +146,10 @@ RULES = (
     ('require-table-schema', 'warning', 'convention', 'CREATE / ALTER / DROP TABLE names a table without its schema, so search_path decides which table it is.', 'file', ('migration', 'rollback'), False, (), (), None, 'require_table_schema'),
     ('rls-disabled', 'warning', 'safety', 'A table created in the public schema without ALTER TABLE ... ENABLE ROW LEVEL SECURITY in the same file (Supabase).', 'file', ('migration', 'rollback'), True, (), (), ('CreateStmt', 'CreateTableAsStmt'), 'rls_disabled'),
     ('rollback-data-change', 'info', 'rollback', 'The migration changes rows (INSERT/UPDATE/DELETE/TRUNCATE/COPY) of a table its rollback never touches.', 'project', ('rollback',), True, (), ('effects', 'history'), None, 'rollback_data_change'),
+    ('rollback-discards-new-data', 'info', 'rollback', '`migcheck verify --data`: the rollback drops a column or table holding data written after the migration.', 'verify', ('migration', 'rollback'), True, (), (), None, 'verify_rules'),
+    ('rollback-fails-with-data', 'error', 'rollback', '`migcheck verify --data`: the rollback fails once the tables hold rows (it runs on empty tables).', 'verify', ('rollback',), True, (), (), None, 'verify_rules'),
     ('rollback-incomplete', 'warning', 'rollback', 'The rollback leaves behind something the migration created or changed (table, column, index, function, trigger, type, constraint, ...).', 'project', ('rollback',), True, (), ('effects', 'history'), None, 'rollback_incomplete'),
+    ('rollback-loses-rows', 'error', 'rollback', '`migcheck verify --data`: after the rollback, rows from before the migration are missing or changed.', 'verify', ('migration', 'rollback'), True, (), (), None, 'verify_rules'),
     ('rollback-mismatch', 'error', 'rollback', '`migcheck verify`: after the rollback the schema differs from before the migration (object left behind, dropped or changed).', 'verify', ('migration', 'rollback'), True, (), (), None, 'verify_rules'),
     ('sequence-gap', 'warning', 'project', 'A sequence number is skipped.', 'project', ('migration',), True, (), (), None, 'sequence_gap'),
     ('sequence-order', 'error', 'project', 'A sequence number is not greater than the one of an earlier-dated migration.', 'project', ('migration',), True, (), (), None, 'sequence_order'),

@@ -10,6 +10,8 @@ statement execution and error positions) and its finding model (``model.Finding`
   (``--dsn``), on which a fresh database with a random name is created and dropped.
 - ``runner``: applies files statement by statement and maps PostgreSQL errors to file:line.
 - ``snapshot``: the schema as a dict object-key -> definition, from catalog queries, and its diff.
+- ``rows``: the generator of rows that meet the tables' constraints (``--trace``, ``--data``).
+- ``data``: ``--data``: each rollback run again with rows in the tables, the rows compared.
 - ``trace``: ``--trace``: the locks, rewrites and scans each statement really takes, held to the
   static lock model (``migcheck.analysis.locks``), with the findings only a measurement can give.
 - ``guard``: what verify refuses to run (host access; with ``--dsn``, cluster-wide statements),
@@ -23,7 +25,9 @@ psycopg 3 (``pip install 'migcheck[verify]'``) is imported only when a database 
 
 from __future__ import annotations
 
-ROLLBACK_RULES = ("verify-apply-failed", "not-idempotent", "verify-rollback-failed", "rollback-mismatch")
+# reported only with `migcheck verify --data` (the rollback run again with rows in the tables)
+DATA_RULES = ("rollback-fails-with-data", "rollback-loses-rows", "rollback-discards-new-data")
+ROLLBACK_RULES = ("verify-apply-failed", "not-idempotent", "verify-rollback-failed", "rollback-mismatch") + DATA_RULES
 # reported only with `migcheck verify --trace` (group safety: they are about locks, not rollbacks)
 TRACE_RULES = ("lock-model-mismatch", "lock-held-across-statements", "table-rewritten", "lock-without-timeout")
 # reported instead of running anything, whatever --select says: what verify must never run (guard)

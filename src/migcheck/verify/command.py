@@ -116,7 +116,7 @@ class _Progress:
               help="Output format (default: text; github when GITHUB_ACTIONS=true).")
 @click.option("--config", "config_path", type=click.Path(), help="Configuration file to use instead of searching.")
 @click.option("--select", help="Comma-separated verify rule ids to report (replaces the default: all of them; "
-                                "the trace rules report only with --trace).")
+                                "the trace rules report only with --trace, the data rules only with --data).")
 @click.option("--ignore", help="Comma-separated verify rule ids not to report.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
               help="Lowest severity that makes the exit code 1 (default: error).")
@@ -127,7 +127,12 @@ class _Progress:
               help="Run each migration's first apply statement by statement and report the locks, rewrites, "
                    "scans and duration each statement really takes, held to the static lock model "
                    "(see docs/trace.md).")
-def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_on, no_color, quiet, trace) -> int:
+@click.option("--data/--no-data", "data", default=None,
+              help="Run each rollback again with rows in the tables: generated rows before the migration, more "
+                   "after it, then compare (rollback-fails-with-data, rollback-loses-rows, rollback-discards-new-data; "
+                   "see docs/verify-data.md). Default: the `verify-data` config key, else off.")
+def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_on, no_color, quiet, trace,
+           data) -> int:
     """Apply each migration, twice, then its rollback, on a throwaway PostgreSQL; report what fails
     to apply, what cannot run twice, and what the rollback fails to undo."""
     from .. import config as config_mod
@@ -148,6 +153,8 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
 
         cfg = detect.apply(cfg, paths, cwd, lambda line: None if quiet else click.echo(line, err=True))
     enabled = enabled_rules(cfg, select, ignore)
+    if data is None:
+        data = cfg.verify_data
     project = engine.collect(paths, cfg, cwd)
 
     prelude_files = []
@@ -188,11 +195,11 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
             if dsn:
                 server = DsnServer(dsn)
                 server.owned = guard.owned(prelude_files)
-                result = _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace)
+                result = _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace, data)
             else:
                 progress.message("starting a temporary PostgreSQL cluster...")
                 with TempCluster() as server:
-                    result = _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace)
+                    result = _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace, data)
         finally:
             progress.clear()
 
@@ -201,16 +208,28 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
     color = fmt == "text" and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
     text = render(fmt, result, {"color": color, "quiet": quiet, "fail_on": cfg.fail_on})
     traces = getattr(result, "traces", None)
-    if traces is not None and fmt == "json":
+    data_files = getattr(result, "data", None)
+    if (traces is not None or data_files is not None) and fmt == "json":
         import json
 
         from .trace import add_to_json
-        text = json.dumps(add_to_json(json.loads(text), traces), indent=2, ensure_ascii=False) + "\n"
+        doc = json.loads(text)
+        if traces is not None:
+            doc = add_to_json(doc, traces)
+        if data_files is not None:
+            from .data import add_to_json as add_data
+            doc = add_data(doc, data_files)
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     elif traces is not None and fmt == "text" and not quiet:
         from .trace import render_text
         text = render_text(traces) + text
     sys.stdout.write(fit(text, sys.stdout, fmt in ("json", "sarif")))
     sys.stdout.flush()
+    if data_files is not None and not quiet:
+        from .data import coverage_note
+        note = coverage_note(data_files, json_hint=fmt != "json")
+        if note:
+            click.echo(f"migcheck: note: {note}", err=True)
     return 1 if result.failed(cfg.fail_on) else 0
 
 
@@ -225,7 +244,7 @@ def _refused(project, cfg, prelude_files, shared_server: bool):
     return engine.Result(refused, files, []) if refused else None
 
 
-def _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace=False):
+def _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace=False, data=False):
     from . import procedure
     from .cluster import DsnServer
 
@@ -241,11 +260,11 @@ def _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace=Fa
         with server.database() as conninfo:
             return procedure.verify_project(project, cfg, conninfo, enabled=enabled, preludes=prelude_files,
                                             progress=progress, trace=trace, server_version=version // 10000,
-                                            shared_server=shared)
+                                            shared_server=shared, data=data)
     results = []
     for d in dirs:  # one history per migration directory: a scratch database each
         with server.database() as conninfo:
             results.append(procedure.verify_project(project, cfg, conninfo, enabled=enabled, preludes=prelude_files,
                                                     progress=progress, trace=trace, server_version=version // 10000,
-                                                    directory=d, shared_server=shared))
+                                                    directory=d, shared_server=shared, data=data))
     return procedure.merge(results)

@@ -50,6 +50,8 @@ class Timings:
     traces: int = 0  # traced first applies (``--trace``)
     trace_time: float = 0.0  # their time, seeding included
     seed_time: float = 0.0
+    data_rounds: int = 0  # ``--data``: rounds with rows (``data.Round``)
+    data_time: float = 0.0
 
 
 def idempotency_opt_out(f: MigrationFile) -> bool:
@@ -276,20 +278,25 @@ def merge(results: list[Result]) -> Result:
     traces = [getattr(r, "traces", None) for r in results]
     if any(t is not None for t in traces):
         out.traces = {k: v for t in traces if t for k, v in t.items()}
+    data = [getattr(r, "data", None) for r in results]
+    if any(d is not None for d in data):
+        out.data = {k: v for d in data if d for k, v in d.items()}
     return out
 
 
 def verify_project(project: Project, config: Config, conninfo: str, *, enabled: Iterable[str] = RULES,
                    preludes: list[tuple[str, MigrationFile]] = (), progress: ProgressFn | None = None,
                    timings: Timings | None = None, trace: bool = False, server_version: int = 15,
-                   directory: Path | None = None, shared_server: bool = False) -> Result:
+                   directory: Path | None = None, shared_server: bool = False, data: bool = False) -> Result:
     """Run the procedure on the database ``conninfo`` (which should be empty: the caller creates
     it) and return the findings as an engine ``Result``. With ``trace``, the first apply of each
     verified migration is traced (``trace.apply``); the result then carries ``traces``: display
     path -> ``trace.FileTrace``, in verify order. ``directory``: only the migrations of that
     migration directory (``directories``). ``shared_server``: the database is on a server others
     use (``--dsn``): roles, which are cluster-wide, are left out of the comparisons (others may
-    create some meanwhile; migrations that change roles are refused there, ``guard``)."""
+    create some meanwhile; migrations that change roles are refused there, ``guard``). With
+    ``data``, each rollback that passes is run again with rows in the tables (``data.Round``); the
+    result then carries ``data``: display path -> ``data.FileData``."""
     import psycopg
 
     from .cluster import VerifyError
@@ -312,7 +319,14 @@ def verify_project(project: Project, config: Config, conninfo: str, *, enabled: 
                 files.append(rb)
 
     snap_conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=30)
+    data_round = None
+    seeded: dict[int, str] = {}
     try:
+        if data:
+            from .data import Round
+
+            data_round = Round(conninfo, out, timings, trace_seeded=seeded, config=config)
+
         def snap() -> snapshot.Snapshot:
             t = time.perf_counter()
             s = snapshot.take(snap_conn)
@@ -331,7 +345,6 @@ def verify_project(project: Project, config: Config, conninfo: str, *, enabled: 
                 timings.apply_time += time.perf_counter() - t
 
         traces: dict[str, trace_mod.FileTrace] = {}
-        seeded: dict[int, str] = {}
 
         def first_apply(f: MigrationFile) -> runner.Failure | None:
             if not trace:
@@ -372,13 +385,15 @@ def verify_project(project: Project, config: Config, conninfo: str, *, enabled: 
                     if m.read_problem or run(m) is not None:
                         failed_before.append(m)
                     continue
-                _verify_one(m, project.rollback_of(m), out, snap, run, failed_before, first_apply)
+                _verify_one(m, project.rollback_of(m), out, snap, run, failed_before, first_apply, data_round)
             except psycopg.OperationalError as exc:  # the server went away (a statement crashed it?)
                 raise VerifyError(f"lost the connection to the database while verifying {m.display}: "
                                   f"{' '.join(str(exc).split())}") from None
             timings.per_migration[m.display] = time.perf_counter() - t_m
     finally:
         snap_conn.close()
+        if data_round is not None:
+            data_round.close()
 
     # suppression comments (`-- migcheck: ignore <rule> -- <reason>`) apply as they do for check
     _apply_suppressions(out.findings, files)
@@ -386,6 +401,8 @@ def verify_project(project: Project, config: Config, conninfo: str, *, enabled: 
     result = Result(out.findings, files, [])
     if trace:
         result.traces = traces
+    if data_round is not None:
+        result.data = data_round.files
     return result
 
 
@@ -398,7 +415,7 @@ def _cascade_note(failed_before: list[MigrationFile]) -> str:
 
 
 def _verify_one(m: MigrationFile, rb: MigrationFile | None, out: _Emitter, snap, run,
-                failed_before: list[MigrationFile], first_apply=None) -> None:
+                failed_before: list[MigrationFile], first_apply=None, data_round=None) -> None:
     if m.read_problem:
         out.emit("verify-apply-failed", m, *(m.read_problem[2] or (1, 1)),
                  f"the migration cannot be run: {m.read_problem[1]}",
@@ -452,7 +469,9 @@ def _verify_one(m: MigrationFile, rb: MigrationFile | None, out: _Emitter, snap,
     if rb is None:
         return  # `check` reports missing-rollback-file
     fail3 = run(rb)
-    if fail3 is not None:
+    if fail3 is not None and data_round is not None and data_round.only_with_rows(m, rb, fail3):
+        pass  # the rows --trace generated made it fail: rollback-fails-with-data (reported by the round)
+    elif fail3 is not None:
         why, fix = runner.transaction_note(fail3.wrapped, fail3.sqlstate)
         out.failure("verify-rollback-failed", rb, fail3,
                     f"the rollback fails: {fail3.describe()}" + (f": {why}" if why else ""),
@@ -461,6 +480,7 @@ def _verify_one(m: MigrationFile, rb: MigrationFile | None, out: _Emitter, snap,
                               "a rollback that fails leaves production half-way at the worst moment.",
                               "The statements before it were committed one by one (the file has no BEGIN/COMMIT)."
                               if fail3.autocommit else ""))
+    if fail3 is not None:
         # the rollback's own transaction is undone: the migration is still applied; without one,
         # re-apply the migration so the next migrations start from a known state
         if fail3.autocommit:
@@ -469,6 +489,8 @@ def _verify_one(m: MigrationFile, rb: MigrationFile | None, out: _Emitter, snap,
     after = snap()
     for ch in snapshot.diff(before, after):
         _mismatch(m, rb, ch, out, _cascade_note(failed_before))
+    if data_round is not None:  # --data: the same pair again, with rows in the tables
+        data_round(m, rb)
 
     # 6. re-apply, so the next migration starts where production would be
     fail4 = run(m)

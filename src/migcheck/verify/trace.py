@@ -465,21 +465,6 @@ def _measure(t: Traced, before: Probe, after: Probe, existing: dict[str, str]) -
 
 SEED_ROWS = 3
 
-_COLUMNS = """
-SELECT a.attrelid::bigint, a.attname, a.attnotnull, a.atthasdef, a.attidentity <> '' OR a.attgenerated <> '',
-       format_type(a.atttypid, a.atttypmod), coalesce(bt.typcategory, t.typcategory)::text,
-       coalesce(bt.typname, t.typname)::text, t.typtype::text,
-       (SELECT json_build_array(fn.nspname, fc.relname, fa.attname)
-          FROM pg_constraint k
-          JOIN pg_class fc ON fc.oid = k.confrelid JOIN pg_namespace fn ON fn.oid = fc.relnamespace
-          JOIN pg_attribute fa ON fa.attrelid = k.confrelid AND fa.attnum = k.confkey[1]
-         WHERE k.conrelid = a.attrelid AND k.contype = 'f' AND k.conkey = ARRAY[a.attnum] LIMIT 1)
-  FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-  LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
- WHERE a.attrelid = ANY(%s::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
- ORDER BY a.attrelid, a.attnum
-"""
-
 _TABLES = """
 SELECT c.oid, n.nspname, c.relname
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -489,46 +474,12 @@ SELECT c.oid, n.nspname, c.relname
 """
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _value(col: str, typ: str, category: str, typname: str, typtype: str, fk) -> str | None:
-    """An SQL expression for row ``g.i`` of a column, or None when migcheck cannot make one."""
-    if fk:
-        s, t, c = fk
-        return f"(SELECT {_ident(c)} FROM {_ident(s)}.{_ident(t)} ORDER BY 1 LIMIT 1)"
-    if typtype == "e":
-        return f"enum_first(NULL::{typ})"
-    if typname == "uuid":
-        return f"gen_random_uuid()::{typ}"
-    if typname in ("json", "jsonb"):
-        return f"'{{}}'::{typ}"
-    if typname == "bytea":
-        return f"'\\x00'::{typ}"
-    if category == "N":
-        return f"g.i::{typ}"
-    if category == "S":
-        text = "'seed' || g.i || '@example.com'" if "mail" in col.lower() else "'seed ' || g.i"
-        return f"({text})::{typ}"
-    if category == "B":
-        return f"(g.i % 2 = 0)::{typ}"
-    if category == "D":
-        return f"(now() - g.i * interval '1 day')::{typ}"
-    if category == "T":
-        return f"(g.i || ' days')::{typ}"
-    if category == "A":
-        return f"'{{}}'::{typ}"
-    if category == "I":
-        return f"('10.0.0.' || g.i)::{typ}"
-    return None
-
-
 def seed(conn, known: dict[int, str]) -> dict[str, str]:
     """Give every user table that is empty (and not tried before: ``known`` maps oid -> status,
-    updated in place) ``SEED_ROWS`` generated rows. Returns schema-qualified name -> status for
+    updated in place) ``SEED_ROWS`` generated rows (``rows.fill``, the generator ``verify --data``
+    uses too; a column's default is preferred here). Returns schema-qualified name -> status for
     every table: "had rows", "seeded", or "empty: <why>"."""
-    import psycopg
+    from . import rows
 
     tables = conn.execute(_TABLES).fetchall()
     out: dict[str, str] = {}
@@ -541,61 +492,24 @@ def seed(conn, known: dict[int, str]) -> dict[str, str]:
     todo = []
     for start in range(0, len(fresh), 200):  # one round trip for up to 200 tables
         chunk = fresh[start:start + 200]
-        sql = " UNION ALL ".join(f"SELECT {oid}::bigint, EXISTS (SELECT 1 FROM {_ident(s)}.{_ident(n)})"
+        sql = " UNION ALL ".join(f"SELECT {oid}::bigint, EXISTS (SELECT 1 FROM {rows.ident(s)}.{rows.ident(n)})"
                                  for oid, s, n in chunk)
         has = dict(conn.execute(sql).fetchall())
         for oid, schema, name in chunk:
             if has.get(oid):
                 known[oid] = out[f"{schema}.{name}"] = "had rows"
             else:
-                todo.append((oid, schema, name))
-    columns: dict[int, list] = {}
+                todo.append(oid)
     if todo:
-        for row in conn.execute(_COLUMNS, ([oid for oid, _, _ in todo],)).fetchall():
-            columns.setdefault(row[0], []).append(row[1:])
-    for _ in range(3):  # referenced tables first: a table whose FK target is still empty waits a pass
-        left = []
-        for oid, schema, name in todo:
-            qual = f"{schema}.{name}"
-            cols, exprs, why = [], [], ""
-            for col, notnull, hasdef, auto, typ, cat, typname, typtype, fk in columns.get(oid, ()):
-                if auto or hasdef:
-                    continue
-                if isinstance(fk, str):
-                    fk = json.loads(fk)
-                # a nullable column named like a reference stays NULL: a foreign key added later
-                # accepts NULL, and no generated value can match the table it will reference
-                ref_like = not fk and (col.lower().endswith("_id") or col.lower().endswith("id") and col.lower() != "id")
-                expr = None if (not notnull and ref_like) else _value(col, typ, cat, typname, typtype, fk)
-                if expr is None:
-                    if notnull:
-                        why = f"no value generated for column {col} of type {typ}"
-                        break
-                    continue
-                cols.append(_ident(col))
-                exprs.append(expr)
-            if why:
-                known[oid] = out[qual] = f"empty: {why}"
-                continue
-            target = f"{_ident(schema)}.{_ident(name)}"
-            if cols:
-                sqls = [f"INSERT INTO {target} ({', '.join(cols)}) SELECT {', '.join(exprs)} "
-                        f"FROM generate_series(1, {SEED_ROWS}) AS g(i)"]
-            else:
-                sqls = [f"INSERT INTO {target} DEFAULT VALUES"] * SEED_ROWS
-            try:
-                with conn.transaction():
-                    for sql in sqls:
-                        conn.execute(sql)
-                known[oid] = out[qual] = "seeded"
-            except psycopg.Error as exc:
-                msg = (exc.diag.message_primary or str(exc)).strip()
-                left.append((oid, schema, name, msg))
-        if len(left) == len(todo) or not left:
-            for oid, schema, name, msg in left:
-                known[oid] = out[f"{schema}.{name}"] = f"empty: generated rows were rejected ({msg})"
-            break
-        todo = [x[:3] for x in left]
+        empty = {f"{s}.{n}" for oid, s, n in tables if known.get(oid, "").startswith("empty") or oid in todo}
+        found = rows.catalog(conn, todo)
+        written = rows.fill(conn, list(found.values()), SEED_ROWS, prefer_defaults=True, empty=empty)
+        for t in found.values():
+            w = written[t.display]
+            known[t.oid] = out[t.display] = "seeded" if w.rows or w.already else f"empty: {w.why}"
+        for oid, schema, name in tables:
+            if oid in todo and oid not in known:  # a member of an extension: its rows are the extension's
+                known[oid] = out[f"{schema}.{name}"] = "empty: a table of an extension"
     for schema, name, kind in conn.execute(_OTHER_RELATIONS).fetchall():
         out[f"{schema}.{name}"] = {"m": "materialized view", "v": "view", "f": "foreign table"}[kind]
     return out
