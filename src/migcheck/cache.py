@@ -201,6 +201,9 @@ class Cache:
         self._project_fp: str | None = None
         self._content_fp: str | None = None
         self._semantic: dict[bool, str] = {}  # (semantic_fp) reported -> fingerprint
+        # the summary kinds the rules that read other files only through summaries read (set by
+        # the engine: the ``needs`` of the enabled ones)
+        self.semantic_kinds: frozenset = frozenset(("effects", "schema", "parses"))
         self._keys: dict[str, str] = {}
         self._memo: dict[str, list] = {}  # the stat memo read from the pack (_known)
         self._rules: frozenset = frozenset()  # the enabled rules (a cached hit of another is damage)
@@ -328,32 +331,35 @@ class Cache:
     # summarised) counts by its bytes.
     SEMANTIC_KINDS = {"migration": ("effects", "schema", "parses"), "rollback": ("effects", "parses")}
 
+    def _semantic_kinds(self, kind: str) -> tuple[str, ...]:
+        return tuple(k for k in self.SEMANTIC_KINDS.get(kind, ()) if k in self.semantic_kinds)
+
     def semantic_fp(self, reported: bool = True) -> str:
         fp = self._semantic.get(reported)
         if fp is None:
             project = self._project
             h = blake2b(digest_size=16)
+            runner: dict = {}
             for f in project.files:
-                kinds = self.SEMANTIC_KINDS.get(f.kind, ())
+                kinds = self._semantic_kinds(f.kind)
                 hashes = summaries.value_hashes(f, kinds)
-                if hashes and None in hashes and self._changed(f):  # (its summaries, for its hashes)
-                    _summarise(f)
+                if hashes and None in hashes and not f.__dict__.get("from_memo"):
+                    _summarise(f, kinds)  # (read this run, changed or new: its summaries, for its hashes)
                     hashes = summaries.value_hashes(f, kinds)
                 token = ",".join(hashes) if hashes and None not in hashes else f"bytes:{self._key(f) or 'unreadable'}"
-                h.update(f"{f.path}\0{f.kind}\0{f.display}\0{self._runner_key(f)}\0{token}\n".encode())
+                where = runner.get(f.path.parent)
+                if where is None:  # (txn.inputs: files beside it, the same for its directory)
+                    where = runner[f.path.parent] = self._runner_key(f)
+                h.update(f"{f.path}\0{f.kind}\0{f.display}\0{where}\0{token}\n".encode())
             for f in project.deleted:
                 h.update(f"deleted\0{f.path}\n".encode())
             for p in getattr(project, "skipped_files", ()):
                 h.update(f"skipped\0{p}\n".encode())
-            if reported:
-                h.update("".join("1" if project.is_reported(f) else "0" for f in project.files).encode())
-            fp = self._semantic[reported] = h.hexdigest()
+            self._semantic[False] = h.hexdigest()
+            h.update("".join("1" if project.is_reported(f) else "0" for f in project.files).encode())
+            self._semantic[True] = h.hexdigest()
+            fp = self._semantic[reported]
         return fp
-
-    def _changed(self, f) -> bool:
-        """Is ``f`` new or changed since the result kept for it (or has it none)?"""
-        entry = self.files.get(str(f.path))
-        return not (isinstance(entry, list) and entry and entry[0] == self._key(f))
 
     @staticmethod
     def _runner_key(f) -> str:
@@ -524,10 +530,11 @@ def _runner_files(f, h) -> bool:
     return bool(inputs)
 
 
-def _summarise(f) -> None:
-    """Compute the summaries of ``f`` the semantic fingerprint reads (its hashes follow)."""
+def _summarise(f, kinds) -> None:
+    """Compute the summaries ``kinds`` of ``f`` (their hashes follow)."""
     from .analysis import perfile, rollback
 
-    rollback.readable(f)
-    for compute in perfile.computers({"effects", "schema"}).get(f.kind, ()):
+    if "parses" in kinds:
+        rollback.readable(f)
+    for compute in perfile.computers(set(kinds)).get(f.kind, ()):
         compute(f)

@@ -532,6 +532,10 @@ def _run(project: Project, config: Config, *, cache=None, jobs: int = 1, progres
     project_hits: dict[str, list[tuple]] = {}
     if cache is not None:
         cache.start(project, config, rules)
+        # what the rules that read other files only through summaries read of them (cache.semantic_fp)
+        needs = {n for r in rules.values() if r.id in SUMMARY_ONLY_RULES for n in r.needs}
+        cache.semantic_kinds = frozenset(
+            ({"effects", "parses"} if needs & {"effects", "history"} else set()) | ({"schema"} & needs))
         for f in reported:
             got = cache.get(f)
             if got is not None:

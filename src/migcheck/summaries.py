@@ -273,6 +273,8 @@ def _from_disk(k: tuple):
     if _DISK is None or k[0] not in _CODECS:
         return None
     name = _disk_key(k)
+    if k[0] in SIDE_KINDS and name not in _HASHES:
+        return None  # (every entry kept is hashed: without a hash it is not there, no need to read the side file)
     raw = _store(k[0])[0].get(name)
     if raw is None:
         return None
@@ -287,7 +289,8 @@ def _from_disk(k: tuple):
 def _to_disk(k: tuple, value) -> None:
     if _DISK is not None and k[0] in _CODECS:
         name = _disk_key(k)
-        encoded = _store(k[0])[1][name] = _CODECS[k[0]][0](value)
+        new = _SIDE_NEW if k[0] in SIDE_KINDS else _DISK_NEW  # (no need to read the side file to add to it)
+        encoded = new[name] = _CODECS[k[0]][0](value)
         if name not in _HASHES:
             _HASHES_NEW[name] = _hash(encoded)
 
