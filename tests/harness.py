@@ -13,6 +13,7 @@ DEFAULT_FILE = "migrations/20250101_001_fixture.sql"
 _FILE = re.compile(rb"^--[ \t]*file:[ \t]*(\S+)(?:[ \t]*\((empty|latin-1|utf-16|bom|crlf)\))?[ \t]*\r?$", re.M)
 _EXPECT = re.compile(rb"--[ \t]*expect(-suppressed)?(?:@(\d+))?:[ \t]*([a-z0-9, \t-]+?)[ \t]*(?=\r?$)", re.M)
 _CONFIG = re.compile(rb"^--[ \t]*config:[ \t]*(.*?)\r?$", re.M)
+_CHECK = re.compile(rb"^--[ \t]*check:[ \t]*(.*?)\r?$", re.M)
 
 
 @dataclass
@@ -20,11 +21,16 @@ class Case:
     files: dict[str, bytes] = field(default_factory=dict)
     expected: set[tuple[str, int, str, bool]] = field(default_factory=set)
     config_lines: list[str] = field(default_factory=list)
+    paths: list[str] | None = None  # ``-- check:``: the paths given to ``migcheck check``
 
 
 def parse_case(data: bytes) -> Case:
     case = Case()
     case.config_lines = [m.group(1).decode() for m in _CONFIG.finditer(data)]
+    first_file = _FILE.search(data)
+    checks = [m for m in _CHECK.finditer(data) if first_file is None or m.start() < first_file.start()]
+    if checks:
+        case.paths = [p for m in checks for p in m.group(1).decode().split()]
     data = _CONFIG.sub(lambda m: b"", data) if not _FILE.search(data) else data
     sections: list[tuple[str, bytes, str | None]] = []
     matches = list(_FILE.finditer(data))
@@ -75,8 +81,9 @@ def materialise(case: Case, root: Path, default_select: list[str] | None) -> Non
 def run_case(case: Case, root: Path, default_select: list[str] | None, paths: list[str] | None = None):
     materialise(case, root, default_select)
     cfg = config_mod.load(root / "migcheck.toml", cwd=root)
-    # every top-level directory, and top-level .sql files (a root CHANGELOG.md is not a migration)
-    targets = paths if paths is not None else sorted(
+    # every top-level directory, and top-level .sql files (a root CHANGELOG.md is not a migration);
+    # ``-- check:`` names the files instead (as pre-commit passes the staged ones)
+    targets = paths if paths is not None else case.paths if case.paths is not None else sorted(
         {rel.split("/")[0] for rel in case.files if "/" in rel or rel.endswith(".sql")})
     return engine.check(targets, cfg, cwd=root)
 

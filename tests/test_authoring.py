@@ -144,8 +144,9 @@ def test_new_description_words_without_quotes_and_underscores(proj, capsys):
 
 def test_fresh_pair_findings_are_the_documented_ones(proj, capsys):
     """A fresh pair: header-placeholder on the four fields the author fills in, empty-migration
-    and empty-rollback (the scaffold's examples are commented out: both files still change
-    nothing) and changelog-missing; nothing else."""
+    (the scaffold's examples are commented out: the file changes nothing) and changelog-missing;
+    nothing else. The empty rollback of a migration that changes nothing has nothing to undo
+    (issue 20); once the migration changes something, empty-rollback asks for its undo."""
     assert run(capsys, "new", "add lead notes", "--date", "20251022")[0] == 0
     code, found = findings(capsys)
     m = "migrations/20251022_001_add_lead_notes.sql"
@@ -153,10 +154,14 @@ def test_fresh_pair_findings_are_the_documented_ones(proj, capsys):
     assert found == [
         ("changelog-missing", m, 1),
         ("empty-migration", m, 1),
-        ("empty-rollback", "migrations/rollback/20251022_001_rollback.sql", 1),
         ("header-placeholder", m, 4), ("header-placeholder", m, 5),
         ("header-placeholder", m, 6), ("header-placeholder", m, 7),
     ]
+    path = proj / m
+    path.write_text(path.read_text().replace("COMMIT;", "ALTER TABLE leads ADD COLUMN IF NOT EXISTS notes text;\nCOMMIT;", 1))
+    _, found = findings(capsys)
+    assert ("empty-rollback", "migrations/rollback/20251022_001_rollback.sql", 1) in found
+    assert ("empty-migration", m, 1) not in found
 
 
 def test_new_with_changelog_creates_it_beside_the_migrations_dir(proj, capsys):
@@ -230,7 +235,7 @@ def test_new_custom_rollback_pattern_and_dirs(proj, capsys):
     assert code == 0
     assert out == "db/sql/20251022_001_add_lead_notes.sql\ndb/sql/down/20251022_001.down.sql\n"
     _, found = findings(capsys, "db/sql")
-    assert {r for r, _, _ in found} == {"changelog-missing", "empty-migration", "empty-rollback", "header-placeholder"}
+    assert {r for r, _, _ in found} == {"changelog-missing", "empty-migration", "header-placeholder"}
 
 
 @pytest.mark.parametrize("desc, message", [

@@ -248,16 +248,16 @@ def test_locks_view_exact(project, capsys):
     assert out == textwrap.dedent("""\
         migrations/20251022_001_x.sql
           3:1  CREATE TABLE
-            leads: SHARE ROW EXCLUSIVE -- blocks writes (INSERT, UPDATE, DELETE); reads go on
+            leads: SHARE ROW EXCLUSIVE -- existing table: blocks writes (INSERT, UPDATE, DELETE); reads go on
               referenced by a foreign key of the new table
           4:1  CREATE INDEX
-            notes: SHARE (scan) -- new table, created earlier in this file: nothing waits
+            notes: SHARE (scan) -- table created in this file (line 3): no one else can hold it
               CREATE INDEX builds the index while holding the lock
           5:1  ALTER TABLE
-            leads: ACCESS EXCLUSIVE (rewrite) -- blocks everything: reads and writes queue behind it
+            leads: ACCESS EXCLUSIVE (rewrite) -- existing table: blocks everything: reads and writes queue behind it
               ADD COLUMN u with a volatile DEFAULT computes it for every row
           6:1  ALTER TABLE
-            leads: ACCESS EXCLUSIVE (scan) -- blocks everything: reads and writes queue behind it
+            leads: ACCESS EXCLUSIVE (scan) -- existing table: blocks everything: reads and writes queue behind it
               SET NOT NULL on email scans every row (skipped since PostgreSQL 12 when a validated CHECK (... IS NOT NULL) exists)
           7:1  CREATE TABLE  -- no lock on an existing table
         """)
@@ -265,8 +265,51 @@ def test_locks_view_exact(project, capsys):
     doc = json.loads(out)
     assert doc[0]["statements"][2]["locks"][0] == {
         "relation": "leads", "mode": "ACCESS EXCLUSIVE", "rewrite": True, "scan": False, "new_table": False,
-        "blocks": "everything: reads and writes queue behind it",
+        "origin": "existing", "empty": None, "blocks": "everything: reads and writes queue behind it",
         "note": "ADD COLUMN u with a volatile DEFAULT computes it for every row"}
+
+
+def test_locks_view_shows_the_schema_model(project, capsys):
+    write(project, "migrations/20251020_001_history.sql",
+          "BEGIN;\nCREATE TABLE IF NOT EXISTS leads (id int PRIMARY KEY, email text, score int);\n"
+          "ALTER TABLE leads ADD CONSTRAINT leads_email_nn CHECK (email IS NOT NULL);\nCOMMIT;\n")
+    write(project, "migrations/20251021_001_notes.sql",
+          "BEGIN;\nCREATE TABLE IF NOT EXISTS notes (id int, body text);\nCOMMIT;\n")
+    write(project, "migrations/20251022_001_x.sql",
+          "BEGIN;\nCREATE INDEX i ON notes (body);\nALTER TABLE leads ALTER COLUMN email SET NOT NULL;\n"
+          "ALTER TABLE leads ALTER COLUMN score TYPE bigint, ALTER COLUMN score SET NOT NULL;\n"
+          "TRUNCATE audit;\nCREATE INDEX j ON audit (at);\nCOMMIT;\n")
+    # the two newest files given one by one: the change set (as pre-commit passes them)
+    code, out, err = run(capsys, "locks", "migrations/20251021_001_notes.sql", "migrations/20251022_001_x.sql")
+    assert code == 0 and err == ""
+    x = out.split("migrations/20251022_001_x.sql\n")[1]
+    assert textwrap.dedent(x) == textwrap.dedent("""\
+          2:1  CREATE INDEX
+            notes: SHARE (scan) -- table created in this change set (migrations/20251021_001_notes.sql:2): the running application does not use it yet
+              CREATE INDEX builds the index while holding the lock
+          3:1  ALTER TABLE
+            leads: ACCESS EXCLUSIVE -- existing table: blocks everything: reads and writes queue behind it
+              SET NOT NULL on email: the validated CHECK leads_email_nn proves it, so PostgreSQL skips the scan (12+)
+          4:1  ALTER TABLE
+            leads: ACCESS EXCLUSIVE (rewrite) -- existing table: blocks everything: reads and writes queue behind it
+              ALTER COLUMN score TYPE rewrites the table and its indexes unless the change is binary-coercible (e.g. varchar(n) to text); SET NOT NULL on score: checked while the same statement rewrites the table: no scan of its own
+          5:1  TRUNCATE
+            audit: ACCESS EXCLUSIVE -- existing table: blocks everything: reads and writes queue behind it
+              TRUNCATE
+          6:1  CREATE INDEX
+            audit: SHARE (scan) -- existing table, provably empty (every row was deleted on line 5 (TRUNCATE)): blocks writes (INSERT, UPDATE, DELETE); reads go on
+              CREATE INDEX builds the index while holding the lock
+        """)
+    code, out, _ = run(capsys, "locks", "--format", "json", "migrations/20251021_001_notes.sql",
+                       "migrations/20251022_001_x.sql")
+    doc = json.loads(out)
+    first = doc[1]["statements"][0]["locks"][0]
+    assert (first["origin"], first["new_table"]) == ("change set", True)
+    assert first["empty"] == "created in this change set (migrations/20251021_001_notes.sql:2) and nothing inserted since"
+    assert doc[1]["statements"][4]["locks"][0]["empty"] == "every row was deleted on line 5 (TRUNCATE)"
+    # the whole directory: the history is checked, notes is an existing table
+    code, out, _ = run(capsys, "locks", "migrations")
+    assert "notes: SHARE (scan) -- existing table: blocks writes" in out
 
 
 def test_ctrl_c_exits_130(proj, capsys, monkeypatch):

@@ -1,13 +1,14 @@
-"""What a rule reads of the other migrations (issue 14): the history readers of analysis/locking
-parse only the earlier migrations that name the table or index they follow (renames included),
-and mixed-changes in a pool worker defers to the main process only when the directory matters."""
+"""What a rule reads of the other migrations (issue 14): the schema model (analysis/schema) reads
+the effects of only the earlier migrations that name the table or index a rule asks about (renames
+included), and mixed-changes in a pool worker defers to the main process only when the directory
+matters."""
 
 from pathlib import Path
 
 import pytest
 
 from migcheck import config as cfgmod, engine, registry
-from migcheck.analysis import locking as _locking
+from migcheck.analysis import schema as _schema
 from migcheck.rules import mixed_changes
 
 HEADER = "-- MIGRATION: {v}\n-- Purpose: test\n-- Impact: none\n-- Rollback: rollback\n-- Testing: staging\n"
@@ -29,15 +30,15 @@ def check(root: Path, *paths: str, select: str):
 
 @pytest.fixture
 def parsed_for_history(monkeypatch):
-    """The migrations whose statements a history reader asked for."""
+    """The migrations whose effects the schema model read."""
     seen: list[str] = []
-    real = _locking._history_statements
+    real = _schema._effects
 
     def spy(m):
         seen.append(m.name)
         return real(m)
 
-    monkeypatch.setattr(_locking, "_history_statements", spy)
+    monkeypatch.setattr(_schema, "_effects", spy)
     return seen
 
 

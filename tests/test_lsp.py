@@ -309,8 +309,25 @@ async def test_hover_shows_lock_and_rule(client, tmp_path):
     hover = await client.text_document_hover_async(lsp.HoverParams(
         text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line, 3)))
     value = hover.contents.value
-    assert "`accounts`: **SHARE**" in value and "blocks writes" in value
+    assert "`accounts`: **SHARE**" in value and "existing table: blocks writes" in value
     assert "require-concurrent-index" in value and "CONCURRENTLY" in value.split("Use instead:")[1]
+    await _close(client, path)
+
+
+@aio
+async def test_hover_shows_the_schema_models_view_of_a_new_table(client, tmp_path):
+    mdir = _project(tmp_path)
+    path = mdir / "20250101_001_add_notes.sql"
+    text = HEADER + "\nBEGIN;\nCREATE TABLE IF NOT EXISTS notes (id int);\nCREATE INDEX notes_id ON notes (id);\nCOMMIT;\n"
+    path.write_text(text)
+    uri = from_fs_path(str(path))
+    await _open(client, path, text)
+    line = text.splitlines().index("CREATE INDEX notes_id ON notes (id);")
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line, 3)))
+    value = hover.contents.value
+    assert "`notes`: **SHARE**" in value
+    assert f"table created in this file (line {line}): no one else can hold it" in value
     await _close(client, path)
 
 

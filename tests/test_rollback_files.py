@@ -182,7 +182,8 @@ def test_empty_rollback_says_what_it_holds(tmp_path, body, phrase):
     rb = tmp_path / "migrations" / "rollback"
     rb.mkdir(parents=True)
     (rb / "20251022_001_rollback.sql").write_text(body)
-    r = run(tmp_path, "-- file: migrations/20251022_001_add_score.sql\nSELECT 1;\n")
+    # (a migration that changes something: one that changes nothing needs no undo)
+    r = run(tmp_path, "-- file: migrations/20251022_001_add_score.sql\nALTER TABLE leads ADD COLUMN score int;\n")
     f = one(r, "empty-rollback")
     assert phrase in f.message, f.message
     assert "`20251022_001_add_score.sql`" in f.help

@@ -353,10 +353,10 @@ def test_locks_shows_figures_and_estimates(shop, capsys):
                           "ALTER TABLE invoices ADD COLUMN note text;\n")
     code, out, err = run(capsys, "locks", rel)
     assert code == 0, err
-    assert "orders: ACCESS EXCLUSIVE (rewrite) -- blocks everything" in out
+    assert "orders: ACCESS EXCLUSIVE (rewrite) -- existing table: blocks everything" in out
     assert "      41 M rows, 12 GB, ~380 writes/s, ~960 reads/s: ACCESS EXCLUSIVE on `orders` for up to ≈ " in out
     assert "default rates" in out
-    assert "invoices: ACCESS EXCLUSIVE -- blocks" in out and "      new table, not in the production stats" in out
+    assert "invoices: ACCESS EXCLUSIVE -- existing table: blocks" in out and "      new table, not in the production stats" in out
     code, out, err = run(capsys, "locks", "--format", "json", rel)
     doc = json.loads(out)
     lk = doc[0]["statements"][0]["locks"][0]

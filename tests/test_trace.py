@@ -512,3 +512,46 @@ def test_a_runner_s_transaction_holds_the_lock_across_statements(pg, project, ca
     assert [f["line"] for f in held] == [3]
     assert f"this statement runs before {preset} commits the migration" in held[0]["message"]
     assert "into a migration of its own" in held[0]["help"]
+
+
+# --- the schema model's flow-sensitive claims, held to the real server (issue 20) ----------------
+
+@postgres
+@needs_server
+def test_set_not_null_after_a_validated_check_scans_nothing(pg, project, capsys):
+    _, entry, findings = traced(pg, project, capsys, """\
+        BEGIN;
+        SET LOCAL lock_timeout = '5s';
+        ALTER TABLE leads ADD CONSTRAINT leads_email_nn CHECK (email IS NOT NULL) NOT VALID;
+        COMMIT;
+        BEGIN;
+        ALTER TABLE leads VALIDATE CONSTRAINT leads_email_nn;
+        COMMIT;
+        BEGIN;
+        SET LOCAL lock_timeout = '5s';
+        ALTER TABLE leads ALTER COLUMN email SET NOT NULL;
+        ALTER TABLE leads DROP CONSTRAINT leads_email_nn;
+        ALTER TABLE leads ALTER COLUMN source SET NOT NULL;
+        COMMIT;
+        """, "--ignore", "not-idempotent")
+    proven, unproven = at(entry, 10), at(entry, 12)
+    assert proven["static"][0]["scan"] is False and "validated CHECK leads_email_nn" in proven["static"][0]["note"]
+    assert proven["scans"] == [] and proven["rewrites"] == [] and proven["model"] == "agrees"
+    assert unproven["static"][0]["scan"] is True
+    assert unproven["scans"] == ["public.leads"] and unproven["model"] == "agrees"
+    assert "public.leads" in at(entry, 6)["scans"]
+
+
+@postgres
+@needs_server
+def test_set_not_null_in_a_rewriting_alter_table_claims_no_scan_of_its_own(pg, project, capsys):
+    _, entry, _ = traced(pg, project, capsys, """\
+        BEGIN;
+        SET LOCAL lock_timeout = '5s';
+        ALTER TABLE leads ALTER COLUMN email TYPE varchar(300) USING email::varchar(300), ALTER COLUMN email SET NOT NULL;
+        COMMIT;
+        """, "--ignore", "not-idempotent")
+    t = at(entry, 3)
+    assert t["static"][0]["rewrite"] is True and t["static"][0]["scan"] is False
+    assert "checked while the same statement rewrites the table" in t["static"][0]["note"]
+    assert "public.leads" in t["rewrites"] and t["model"] == "agrees"

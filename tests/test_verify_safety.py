@@ -119,7 +119,7 @@ def test_private_cluster_runs_with_a_scrubbed_environment(monkeypatch, tmp_path)
         # directly: verify itself refuses to run one)
         out = c.tmp / "env.txt"
         with psycopg.connect(c.admin_conninfo(), autocommit=True) as conn:
-            conn.execute(f"COPY (SELECT 1) TO PROGRAM 'env > {out}'")
+            conn.execute(f"COPY (SELECT 1) TO PROGRAM 'cat > /dev/null; env > {out}'")
         seen = out.read_text()
         assert "PATH=" in seen and "s3cr3t" not in seen and "GITHUB_TOKEN" not in seen
     finally:

@@ -300,6 +300,11 @@ class Cache:
                 return None
             h = blake2b(digest[1], digest_size=16)
             h.update(f"\0{digest[0]}\0{f.path}\0{f.kind}\0{f.display}".encode())
+            # the schema model: a table an earlier migration of the change set created is new, so a
+            # migration's findings depend on those files too (none when directories are checked)
+            for m in self._project.changes_before(f) if self._project is not None else ():
+                d = m.digest
+                h.update(f"\0{m.path}\0{d[1].hex() if d is not None else '-'}".encode())
             _runner_files(f, h)
             k = self._keys[str(f.path)] = h.hexdigest()
         return k

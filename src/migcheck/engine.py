@@ -9,7 +9,7 @@ import contextlib
 import gc
 import os
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, cast
 
 from . import layout, registry, suppress
 from .config import Config, ConfigError
@@ -62,7 +62,8 @@ def _same_file_key(path: Path) -> str:
 
 
 class Project:
-    def __init__(self, config: Config, files: list[MigrationFile], reported: set[Path]):
+    def __init__(self, config: Config, files: list[MigrationFile], reported: set[Path],
+                 change_set: Iterable[Path] = ()):
         self.config = config
         self.files = files
         self.reported = reported
@@ -77,13 +78,43 @@ class Project:
         self.skipped: dict[str, int] = {}
         self.skipped_files: list[str] = []  # their paths (the cache keys results on them too)
         self.groups: dict[Path, Group] = {}
+        # The change set: the files of this change, whose tables are new to the running application
+        # (the schema model, ``analysis.schema``): the files changed since the ``--diff`` base, or
+        # the files given one by one (pre-commit passes the staged files). Empty when directories
+        # are checked: the whole history is then being checked, and a table an earlier migration
+        # created is an existing table. Set by ``collect``; read through ``changes_before``.
+        self.change_set: frozenset[Path] = frozenset(change_set)
+        self._before: dict[Path, tuple[dict[int, int], list[MigrationFile]]] = {}  # (changes_before)
         self._rollback_index: dict[Path, MigrationFile] | None = None
         for f in files:
+            f.project = self
             g = self.groups.setdefault(f.mdir, Group(f.mdir))
             (g.rollbacks if f.kind == "rollback" else g.migrations if f.kind == "migration" else []).append(f)
         for g in self.groups.values():
             g.migrations.sort(key=lambda f: f.name)
             g.rollbacks.sort(key=lambda f: f.name)
+
+    def changes_before(self, f: MigrationFile) -> list[MigrationFile]:
+        """The migrations of the change set that run before migration ``f`` in its directory (in
+        the runner's order, ``groups[mdir].migrations``). Empty when every migration of the
+        directory is in the change set (a shell glob, ``pre-commit run --all-files``): that is
+        the whole history being checked too."""
+        if not self.change_set or f.kind != "migration":
+            return []
+        cached = self._before.get(f.mdir)
+        if cached is None:
+            group = self.groups.get(f.mdir)
+            migrations = group.migrations if group is not None else []
+            members = [m for m in migrations if m.path in self.change_set]
+            if len(members) == len(migrations):
+                members = []
+            where = {id(m): i for i, m in enumerate(migrations)} if members else {}
+            cached = self._before[f.mdir] = (where, members)
+        where, members = cached
+        pos = where.get(id(f))
+        if pos is None:
+            return []
+        return [m for m in members if where[id(m)] < pos]
 
     def is_reported(self, f: MigrationFile) -> bool:
         # a runner's down section (layout.SectionsLayout) is reported with the file it is part of
@@ -175,6 +206,7 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
     lay = layout.Layout(config)
     overlay = {Path(os.path.abspath(p)): data for p, data in (overlay or {}).items()}
     targets: list[Path] = []
+    one_by_one: list[Path] = []  # files given as files, not found in a directory: the change set
     given = list(paths)
     if not given:
         dirs = [config.root / d for d in config.migrations]
@@ -198,6 +230,7 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
             targets.extend(lay.files_in(path))
         elif exists or Path(os.path.abspath(path)) in overlay:
             targets.append(path)
+            one_by_one.append(Path(os.path.abspath(path)))
         else:
             raise ConfigError(f"path not found: {p}")
     files: dict[Path, MigrationFile] = {}
@@ -219,7 +252,7 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
     seen: dict[str, Path] = {}  # by absolute path string: a sibling is looked up before a Path is made
     under_cwd = os.path.join(os.path.abspath(cwd), "")
 
-    def add(path: Path) -> Path:
+    def add(path: Path | str) -> Path:
         name = os.path.abspath(path)
         key = seen.get(name)
         if key is None:
@@ -256,7 +289,9 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
             if extra.name.endswith(".sql") and lay.classify(extra)[1] == mdir:
                 add(extra)
     ordered = sorted(lay.expand(list(files.values())), key=lambda f: f.display)
-    project = Project(config, ordered, reported)
+    # the files given one by one are the change set (pre-commit passes the staged ones); a
+    # directory given is history, its files are not
+    project = Project(config, ordered, reported, one_by_one)
     project.excluded = excluded
     project.skipped = skipped
     project.skipped_files = sorted(skipped_paths)
@@ -271,6 +306,7 @@ def _restrict(project: Project, changes: Changes, scope_dirs: list[Path], lay: l
     project.changes = changes
     changed = {_same_file_key(p) for p in changes.added | changes.modified}
     project.reported = {p for p in project.reported if _same_file_key(p) in changed}
+    project.change_set = frozenset(f.path for f in project.files if _same_file_key(f.path) in changed)
     roots = [os.path.realpath(d) for d in scope_dirs]
     for gone in sorted(changes.deleted):
         if not gone.name.endswith(".sql") or gone.exists():
@@ -369,6 +405,7 @@ def _call(rule: registry.Rule, target, ctx: Context, path: str, hits: list, erro
     ctx.touched = False
     try:
         func = registry.impl(rule)
+        assert func is not None  # (registry.load found every rule's function)
         for h in func(target, ctx) or ():
             found.append(_rec(h.rule_override or rule.id, h))
         hits.extend(found)
@@ -399,8 +436,8 @@ def check_file(f: MigrationFile, file_rules: list[registry.Rule], enabled, ctx: 
     if problem:
         rid, msg, where = problem
         line, col = where or (1, 1)
-        hits = [(rid, str(f.path), line, col, msg, _READ_HELP[rid], None, None)] if rid in enabled else []
-        return FileResult(hits, [], [], [], 0)  # (no statement: nothing was read, or it did not decode)
+        read_hits: list[tuple] = [(rid, str(f.path), line, col, msg, _READ_HELP[rid], None, None)] if rid in enabled else []
+        return FileResult(read_hits, [], [], [], 0)  # (no statement: nothing was read, or it did not decode)
     hits: list[tuple] = []
     errors: list[tuple] = []
     deferred: list[str] = []
@@ -412,7 +449,7 @@ def check_file(f: MigrationFile, file_rules: list[registry.Rule], enabled, ctx: 
             _call(r, f, ctx, f.display, hits, errors, deferred)
     extra: list[Hit] = []
     sups = suppress.records(f, extra)
-    return FileResult(hits, errors, sups, [_rec(h.rule_override, h) for h in extra],
+    return FileResult(hits, errors, sups, [_rec(cast(str, h.rule_override), h) for h in extra],
                       len(f.statements) if "_parsed" in f.__dict__ else None, ctx.touched, tuple(deferred),
                       _lock_contexts(f, hits, ctx.config) if ctx._project.lock_contexts else {},
                       ctx.touched and ctx.touched_by <= SUMMARY_ONLY_RULES)
@@ -550,7 +587,7 @@ def _run(project: Project, config: Config, *, cache=None, jobs: int = 1, progres
     from . import parallel, summaries
 
     summaries.after_miss = parallel.sibling_hook(project, rules)
-    summaries.hold(len(project.files) * (len(summaries.SHARED_KINDS) + 1))  # (+1: the lock rules' history)
+    summaries.hold(len(project.files) * (len(summaries.SHARED_KINDS) + 1))  # (+1: empty-rollback's, spare)
     try:
         if workers > 1 and project.changes is None:
             fresh, p_hits, p_errors = parallel.run(project, config, todo, file_rules, todo_project, rules, workers,

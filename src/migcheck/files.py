@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from . import fsutil, layout, source
 from ._digest import blake2b
@@ -55,7 +56,10 @@ class MigrationFile:
     # that split a file into sections add ``section_of``/``section_source``.
     KEEP = frozenset({"path", "display", "kind", "mdir", "name", "config", "content", "version", "date", "seq",
                       "description", "section_of", "section_source", "_statement_count", "data", "_loaded",
-                      "positions", "stat", "digest", "decodes", "from_memo", "checked"})
+                      "positions", "stat", "digest", "decodes", "from_memo", "checked", "project"})
+
+    # the ``engine.Project`` it was collected into (the schema model reads its change set), or None
+    project: Any = None
 
     def release(self) -> None:
         """Free the parse trees and what was derived from them; a later use computes them again.

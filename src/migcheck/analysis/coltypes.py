@@ -136,23 +136,9 @@ def table_primary_key(st: Statement) -> list[str]:
 
 def primary_key(f, ctx, st: Statement, table: str) -> list[str]:
     """The primary key columns of ``table`` just before ``st``, as far as the migrations show
-    (empty when unknown)."""
-    want = lk.unqualified(table)
-    keys: list[str] = []
-    for s in lk.history(f, ctx, st, table=table):
-        if s.kind == "CreateStmt" and (s.node.get("relation") or {}).get("relname") == want:
-            keys = table_primary_key(s)
-        elif s.kind == "AlterTableStmt" and lk.unqualified(lk.table_of(s)) == want:
-            for sub, c in lk.alter_table_cmds(s):
-                con = (c.get("def") or {}).get("Constraint") or {}
-                if sub == "AT_AddConstraint" and con.get("contype") == "CONSTR_PRIMARY" and con.get("keys"):
-                    keys = pg.strings(con.get("keys"))
-                elif sub == "AT_AddColumn" and "CONSTR_PRIMARY" in lk.contypes((c.get("def") or {}).get("ColumnDef", {})):
-                    keys = [(c.get("def") or {}).get("ColumnDef", {}).get("colname", "")]
-        elif s.kind == "DropStmt" and s.node.get("removeType") == "OBJECT_TABLE":
-            if any(name == want for _, name, _ in pg.drop_keys(s)):
-                keys = []
-    return keys
+    (empty when unknown): the schema model."""
+    t = lk.before(f, ctx, st, table).table(table)
+    return list(t.primary_key()) if t is not None else []
 
 
 # --- positions inside a statement ------------------------------------------------------------

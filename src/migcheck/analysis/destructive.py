@@ -5,6 +5,7 @@ messages, and the re-create idiom."""
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
 from . import pg
 from .._pglast import keywords as _keywords
@@ -41,7 +42,7 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def names(parts: list[str]) -> str:
+def names(parts: Iterable[str | None]) -> str:
     return ".".join(ident(p) for p in parts if p)
 
 
@@ -178,49 +179,8 @@ def cascade(node: dict) -> bool:
     return node.get("behavior") == "DROP_CASCADE"
 
 
-# --- the re-create idiom ----------------------------------------------------------------------
-
-def _create_key(st: Statement) -> tuple[str, str, str] | None:
-    key = pg.create_key(st)
-    if key is not None:
-        return key
-    n = st.node
-    if st.kind == "DefineStmt":  # CREATE AGGREGATE / COLLATION / OPERATOR / TEXT SEARCH ...
-        word = {"OBJECT_AGGREGATE": "aggregate", "OBJECT_COLLATION": "collation"}.get(n.get("kind", ""))
-        if word:
-            parts = pg.strings(n.get("defnames"))
-            return (word, parts[-1] if parts else "", "")
-    if st.kind == "CreatePublicationStmt":
-        return ("publication", n.get("pubname", ""), "")
-    return None
-
-
-def _constraint_drops(st: Statement) -> list[tuple[str, str, bool]]:
-    """``(table, constraint, if_exists)`` of the ``ALTER TABLE ... DROP CONSTRAINT``s of ``st``."""
-    if st.kind != "AlterTableStmt":
-        return []
-    table = (st.node.get("relation") or {}).get("relname", "")
-    out = []
-    for cmd in st.node.get("cmds") or ():
-        c = cmd.get("AlterTableCmd", {})
-        if c.get("subtype") == "AT_DropConstraint":
-            out.append((table, c.get("name", ""), bool(c.get("missing_ok"))))
-    return out
-
-
-def _constraint_adds(st: Statement) -> set[tuple[str, str]]:
-    if st.kind != "AlterTableStmt":
-        return set()
-    table = (st.node.get("relation") or {}).get("relname", "")
-    out = set()
-    for cmd in st.node.get("cmds") or ():
-        c = cmd.get("AlterTableCmd", {})
-        if c.get("subtype") == "AT_AddConstraint":
-            name = constraint_name(table, c.get("def", {}).get("Constraint", {}))
-            if name:
-                out.add((table, name))
-    return out
-
+# --- the re-create idiom: ``analysis.idempotency.Recreated`` (one account of what a file drops and
+# creates, shared with the idempotency rules) -------------------------------------------------------
 
 def constraint_name(table: str, con: dict) -> str | None:
     """The constraint's name, or the one PostgreSQL gives an unnamed primary key, unique or
@@ -237,82 +197,6 @@ def constraint_name(table: str, con: dict) -> str | None:
     else:
         return None
     return name if len(name.encode()) <= 63 else None  # longer ones are truncated: unknown
-
-
-def _matches(dkey: tuple[str, str, str], ckey: tuple[str, str, str]) -> bool:
-    dtype, name, table = dkey
-    ctype, cname, ctable = ckey
-    same_type = dtype == ctype or {dtype, ctype} <= {"function", "procedure"}
-    return same_type and name == cname and (not table or not ctable or table == ctable)
-
-
-def _added_after_drop(st: Statement, name: str) -> bool:
-    dropped = False
-    for cmd in st.node.get("cmds") or ():
-        c = cmd.get("AlterTableCmd", {})
-        if c.get("subtype") == "AT_DropConstraint" and c.get("name") == name:
-            dropped = True
-        elif dropped and c.get("subtype") == "AT_AddConstraint":
-            table = (st.node.get("relation") or {}).get("relname", "")
-            if constraint_name(table, c.get("def", {}).get("Constraint", {})) == name:
-                return True
-    return False
-
-
-class Recreated:
-    """Which dropped objects the migration creates again.
-
-    ``idiom(st, i)``: the i-th object dropped by ``st`` is dropped with ``IF EXISTS`` and created
-    again by the next statement (CONVENTIONS.md, the re-create idiom; statements of a DO block
-    pair among themselves); ``ALTER TABLE t DROP CONSTRAINT IF EXISTS c`` followed by ``ADD
-    CONSTRAINT c`` in the same ALTER TABLE or the next statement is the same idiom.
-    ``later(st, i)``: the object is created again by a later statement of the file (drop the
-    views that depend on a column, change the column, re-create the views): nothing is lost
-    either; a missing ``IF EXISTS`` is ``missing-if-exists``'s business."""
-
-    def __init__(self, statements: list[Statement]):
-        self._state: dict[int, dict[int, str]] = {}  # id(stmt) -> {object index: "idiom" | "later"}
-        creates: dict[str, list[tuple[int, tuple[str, str, str]]]] = {}  # name -> (position, key)
-        adds: dict[tuple[str, str], list[int]] = {}  # (table, constraint) -> positions
-        for j, s in enumerate(statements):
-            key = _create_key(s)
-            if key is not None:
-                creates.setdefault(key[1], []).append((j, key))
-            for tc in _constraint_adds(s):
-                adds.setdefault(tc, []).append(j)
-        nxt: dict[int, int] = {}  # position -> position of the next statement of its sequence
-        last: dict[int | None, int] = {}
-        for j, s in enumerate(statements):
-            seq = id(s.parent) if s.parent is not None else None
-            if seq in last:
-                nxt[last[seq]] = j
-            last[seq] = j
-        for i, st in enumerate(statements):
-            state: dict[int, str] = {}
-            if st.kind == "DropStmt":
-                for n, key in enumerate(pg.drop_keys(st)):
-                    after = [j for j, c in creates.get(key[1], ()) if j > i and _matches(key, c)]
-                    if after and st.node.get("missing_ok") and nxt.get(i) in after:
-                        state[n] = "idiom"
-                    elif after:
-                        state[n] = "later"
-            elif st.kind == "AlterTableStmt":
-                for n, (table, name, if_exists) in enumerate(_constraint_drops(st)):
-                    # re-added in the same ALTER TABLE (after the DROP) or by a following statement
-                    where_ = adds.get((table, name), ())
-                    same = i in where_ and _added_after_drop(st, name)
-                    if if_exists and (same or nxt.get(i) in where_):
-                        state[n] = "idiom"
-                    elif same or any(j > i for j in where_):
-                        state[n] = "later"
-            if state:
-                self._state[id(st)] = state
-
-    def idiom(self, st: Statement, n: int) -> bool:
-        return self._state.get(id(st), {}).get(n) == "idiom"
-
-    def later(self, st: Statement, n: int) -> bool:
-        return self._state.get(id(st), {}).get(n) == "later"
 
 
 def backup_table(rv: dict | None) -> str:

@@ -40,7 +40,7 @@ from typing import Callable, Iterable
 from .._pglast import keywords as _kw
 from .._pglast import parser as _pgparser
 
-from . import pg, plpgsql
+from . import pg, plpgsql, specs
 from .._digest import blake2b
 from ..model import Statement
 
@@ -56,6 +56,9 @@ EVENT_TRIGGER, SERVER, PUBLICATION, COLLATION = "event trigger", "server", "publ
 DEFAULT_PRIVILEGES, ALL_IN_SCHEMA = "default privileges", "all in schema"
 
 RELATIONS = frozenset({TABLE, VIEW, MATVIEW, INDEX, SEQUENCE, FOREIGN_TABLE})
+# what every database has before any migration runs
+BUILTIN = frozenset({(SCHEMA, "public"), (SCHEMA, "pg_catalog"), (SCHEMA, "information_schema"),
+                     (EXTENSION, "plpgsql")})
 ROUTINES = frozenset({FUNCTION, PROCEDURE, AGGREGATE})
 TYPES = frozenset({TYPE, DOMAIN})
 # what hangs on a relation (identified by its table)
@@ -171,7 +174,7 @@ class Effect:
 
     op: str  # CREATE, DROP, ALTER, RENAME, DATA, COMMENT, UNKNOWN
     obj: Obj | None  # None only for UNKNOWN
-    stmt: Statement | None = None
+    stmt: "Statement | Loc | None" = None  # a ``Loc`` in the per-file summary
     attr: str = ""  # ALTER: what changed ("type", "default", "not null", ...); DATA: the verb
     value: str | None = None  # ALTER: the new value, comparable as text (None: not comparable)
     new: Obj | None = None  # RENAME (and SET SCHEMA): the new identity
@@ -186,6 +189,7 @@ class Effect:
     recreate: bool = False  # CREATE right after a DROP ... IF EXISTS of the same object (re-create idiom)
     defn: str | None = None  # CREATE: the definition, normalised (no positions, flags or layout)
     reason: str = ""  # UNKNOWN: why
+    spec: tuple | None = None  # what the schema model needs beyond the identity (``analysis.specs``)
 
     @property
     def line(self) -> int:
@@ -445,7 +449,7 @@ def _constraint(c: dict, table: Obj, column: str | None = None) -> tuple[Obj, fr
     used = set(cols)
     if ctype == "CONSTR_CHECK":
         used |= _expr_columns(c.get("raw_expr"))
-    refs = frozenset()
+    refs: frozenset[str] = frozenset()
     if ctype == "CONSTR_FOREIGN" and c.get("pktable"):
         refs = frozenset({c["pktable"].get("relname", "")})
     name = c.get("conname")
@@ -556,7 +560,8 @@ def _column_extras(b: _Builder, table: Obj, cd: dict, if_not_exists: bool = Fals
 
 def _add_constraint(b: _Builder, table: Obj, con: dict, column: str | None = None, **kw) -> None:
     obj, used, guessed, refs = _constraint(con, table, column)
-    b.add(CREATE, obj, columns=used, guessed=guessed, refs=refs | {table.name}, defn=definition(con), **kw)
+    b.add(CREATE, obj, columns=used, guessed=guessed, refs=refs | {table.name}, defn=definition(con),
+          spec=specs.constraint(con, column), **kw)
 
 
 def _create_table(b: _Builder, n: dict) -> None:
@@ -570,7 +575,8 @@ def _create_table(b: _Builder, n: dict) -> None:
     refs |= {p.get("RangeVar", {}).get("relname", "") for p in parents}
     refs.discard(table.name)
     ine = bool(n.get("if_not_exists"))
-    b.add(CREATE, table, if_not_exists=ine, on=on, columns=frozenset(cols), refs=frozenset(refs))
+    b.add(CREATE, table, if_not_exists=ine, on=on, columns=frozenset(cols), refs=frozenset(refs),
+          spec=specs.table(n.get("tableElts")))
     for elt in n.get("tableElts", ()):
         if "ColumnDef" in elt:
             _column_extras(b, table, elt["ColumnDef"], ine)
@@ -581,15 +587,19 @@ def _create_table(b: _Builder, n: dict) -> None:
 def _create_table_as(b: _Builder, n: dict) -> None:
     kind = MATVIEW if n.get("objtype") == "OBJECT_MATVIEW" else TABLE
     obj = rel_obj(n.get("into", {}).get("rel"), kind, b.sp)
+    rows = not n.get("into", {}).get("skipData")
     # a materialized view depends on what its query reads; a table made AS SELECT does not
     b.add(CREATE, obj, if_not_exists=bool(n.get("if_not_exists")),
-          refs=_refs(n.get("query")) if kind == MATVIEW else frozenset())
+          refs=_refs(n.get("query")) if kind == MATVIEW else frozenset(), spec=("table", rows, ()))
+    if kind == TABLE and rows:  # its rows are copied from what the query reads
+        b.add(DATA, obj, attr="CREATE TABLE AS", spec=("data", False, specs.copied("CreateTableAsStmt", n)))
 
 
 def _select(b: _Builder, n: dict) -> None:
     if n.get("intoClause"):
         obj = rel_obj(n["intoClause"].get("rel"), TABLE, b.sp)
-        b.add(CREATE, obj)
+        b.add(CREATE, obj, spec=("table", True, ()))
+        b.add(DATA, obj, attr="SELECT INTO", spec=("data", False, specs.copied("SelectStmt", n)))
     _data(b, n)
 
 
@@ -615,7 +625,8 @@ def _index(b: _Builder, n: dict) -> None:
     shape = {k: n.get(k) for k in ("accessMethod", "indexParams", "indexIncludingParams", "whereClause",
                                    "unique", "nulls_not_distinct", "primary", "options")}
     b.add(CREATE, obj, if_not_exists=bool(n.get("if_not_exists")), on=table, columns=frozenset(used),
-          guessed=guessed, refs=_refs(n.get("indexParams")) | {table.name}, defn=definition(shape))
+          guessed=guessed, refs=_refs(n.get("indexParams")) | {table.name}, defn=definition(shape),
+          spec=specs.index(n))
 
 
 def _sequence(b: _Builder, n: dict) -> None:
@@ -799,20 +810,24 @@ def _alter_table(b: _Builder, n: dict) -> None:
             colobj = Obj(COLUMN, cd.get("colname", ""), parent=rel)
             # a column goes with its type (DROP TYPE ... CASCADE), not with what its constraints name
             b.add(CREATE, colobj, if_not_exists=bool(c.get("missing_ok")), defn=definition(cd),
-                  refs=frozenset({type_name(cd.get("typeName")).removesuffix("[]")} - {""}))
+                  refs=frozenset({type_name(cd.get("typeName")).removesuffix("[]")} - {""}),
+                  spec=specs.column(cd))
             _column_extras(b, rel, cd, bool(c.get("missing_ok")))
         elif sub == "AT_DropColumn":
             b.add(DROP, Obj(COLUMN, col, parent=rel), missing_ok=bool(c.get("missing_ok")), cascade=cascade)
         elif sub in _ALTER_COLUMN_ATTRS:
             attr = _ALTER_COLUMN_ATTRS[sub]
             value: str | None = None
+            spec: tuple | None = None
             if sub == "AT_AlterColumnType":
                 cd = (c.get("def") or {}).get("ColumnDef", {})
                 value = type_name(cd.get("typeName"), with_mods=True)
                 if _type_schema(cd.get("typeName")):
                     value = _type_schema(cd.get("typeName")) + "." + value
+                spec = ("type", specs.type_key(cd.get("typeName")))
             elif sub == "AT_ColumnDefault":
                 value = _value(c["def"]) if c.get("def") else "none"
+                spec = ("default", specs.SEQUENCE_NEXTVAL if c.get("def") and specs.calls_nextval(c["def"]) else "")
             elif sub in ("AT_SetNotNull", "AT_DropNotNull"):
                 value = "on" if sub == "AT_SetNotNull" else "off"
             elif sub in ("AT_AddIdentity", "AT_DropIdentity"):
@@ -820,7 +835,7 @@ def _alter_table(b: _Builder, n: dict) -> None:
             elif sub in ("AT_SetExpression", "AT_DropExpression"):
                 value = _value(c.get("def")) if sub == "AT_SetExpression" else "none"
             target = Obj(COLUMN, col, parent=rel) if col else rel
-            b.add(ALTER, target, attr=attr, value=value, missing_ok=table_missing_ok)
+            b.add(ALTER, target, attr=attr, value=value, missing_ok=table_missing_ok, spec=spec)
         elif sub == "AT_AddConstraint":
             con = (c.get("def") or {}).get("Constraint", {})
             if con.get("contype") == "CONSTR_NOTNULL":
@@ -833,7 +848,8 @@ def _alter_table(b: _Builder, n: dict) -> None:
                 # ADD CONSTRAINT ... USING INDEX renames the index to the constraint's name
                 idx = Obj(INDEX, con["indexname"], rel.schema)
                 b.add(RENAME, idx, new=replace(idx, name=obj.name))
-            b.add(CREATE, obj, columns=used, guessed=guessed, refs=refs | {rel.name}, defn=definition(con))
+            b.add(CREATE, obj, columns=used, guessed=guessed, refs=refs | {rel.name}, defn=definition(con),
+                  spec=specs.constraint(con))
         elif sub == "AT_DropConstraint":
             b.add(DROP, Obj(CONSTRAINT, col, parent=rel), missing_ok=bool(c.get("missing_ok")), cascade=cascade)
         elif sub == "AT_AlterConstraint":
@@ -841,7 +857,8 @@ def _alter_table(b: _Builder, n: dict) -> None:
             b.add(ALTER, Obj(CONSTRAINT, d.get("conname", ""), parent=rel), attr="deferrable",
                   value=_value({k: d.get(k) for k in ("deferrable", "initdeferred")}))
         elif sub == "AT_ValidateConstraint":
-            pass  # validating changes no definition, and cannot be undone
+            # changes no definition, and cannot be undone: an attribute the rollback need not restore
+            b.add(ALTER, Obj(CONSTRAINT, col, parent=rel), attr="validated", value="on")
         elif sub in _TRIGGER_STATE:
             b.add(ALTER, Obj(TRIGGER, col, parent=rel), attr="enabled", value=_TRIGGER_STATE[sub])
         elif sub in ("AT_AttachPartition", "AT_DetachPartition"):
@@ -890,13 +907,14 @@ def _rename(b: _Builder, n: dict) -> None:
         old = Obj(ROLE, n.get("subname", ""))
         b.add(RENAME, old, new=Obj(ROLE, new))
     else:
-        old = object_of(rtype, n.get("object"), b.sp)
-        if old is not None:
-            b.add(RENAME, old, new=replace(old, name=new), missing_ok=bool(n.get("missing_ok")))
+        other = object_of(rtype, n.get("object"), b.sp)
+        if other is not None:
+            b.add(RENAME, other, new=replace(other, name=new), missing_ok=bool(n.get("missing_ok")))
 
 
 def _set_schema(b: _Builder, n: dict) -> None:
     otype = n.get("objectType", "")
+    old: Obj | None
     if n.get("relation"):
         old = rel_obj(n["relation"], _REL_KIND.get(otype, TABLE), b.sp)
     else:
@@ -1007,7 +1025,7 @@ def _data(b: _Builder, n: dict, kind: str | None = None) -> None:
                 key = (rv.get("schemaname"), rv.get("relname"), k)
                 if key not in seen:
                     seen.add(key)
-                    b.add(DATA, rel_obj(rv, TABLE, b.sp), attr=_DML[k])
+                    b.add(DATA, rel_obj(rv, TABLE, b.sp), attr=_DML[k], spec=specs.data(k, cur))
             for kk, v in cur.items():
                 if isinstance(v, (dict, list)):
                     stack.append((kk, v))
@@ -1017,12 +1035,13 @@ def _data(b: _Builder, n: dict, kind: str | None = None) -> None:
 
 def _truncate(b: _Builder, n: dict) -> None:
     for r in n.get("relations", ()):
-        b.add(DATA, rel_obj(r.get("RangeVar"), TABLE, b.sp), attr="TRUNCATE", cascade=n.get("behavior") == "DROP_CASCADE")
+        b.add(DATA, rel_obj(r.get("RangeVar"), TABLE, b.sp), attr="TRUNCATE", cascade=n.get("behavior") == "DROP_CASCADE",
+              spec=("data", True, ()))
 
 
 def _copy(b: _Builder, n: dict) -> None:
     if n.get("is_from") and n.get("relation"):
-        b.add(DATA, rel_obj(n["relation"], TABLE, b.sp), attr="COPY")
+        b.add(DATA, rel_obj(n["relation"], TABLE, b.sp), attr="COPY", spec=("data", False, ()))
 
 
 _HANDLERS = {
@@ -1054,7 +1073,7 @@ def _search_path(st: Statement) -> str | None:
     if st.kind == "VariableSetStmt" and n.get("name") == "search_path":
         if n.get("kind") != "VAR_SET_VALUE":
             return ""
-        vals = []
+        vals: list[str] = []
         for a in n.get("args", ()):
             c = a.get("A_Const", {})
             v = c.get("sval", {}).get("sval") if "sval" in c else None
@@ -1084,10 +1103,11 @@ def _do_unknown(st: Statement, text: str) -> str | None:
                         key in ("PLpgSQL_stmt_open", "PLpgSQL_stmt_return_query") and isinstance(val, dict)
                         and val.get("dynquery")):
                     q = (val.get("query") or val.get("dynquery") or {}).get("PLpgSQL_expr", {}).get("query", "")
-                    if plpgsql.decode_literal(q) is None:
+                    literal = plpgsql.decode_literal(q)
+                    if literal is None:
                         return "dynamic SQL (EXECUTE of a string built at run time) in a DO block"
                     try:
-                        _pgparser.parse_sql_json(plpgsql.decode_literal(q)[0])
+                        _pgparser.parse_sql_json(literal[0])
                     except (_pgparser.ParseError, RecursionError, ValueError):
                         return "an EXECUTE in a DO block whose SQL does not parse"
                 if key == "PLpgSQL_stmt_call":
@@ -1238,6 +1258,15 @@ def _obj_decode(v, depth: int = 0) -> Obj | None:
                None if args is None else tuple(map(_str, args)), _str(detail))
 
 
+def _tuples(v, depth: int = 0):
+    """A spec back from JSON: lists as tuples (``analysis.specs``)."""
+    if type(v) is list:
+        if depth > 8:
+            raise ValueError("too deep")
+        return tuple(_tuples(x, depth + 1) for x in v)
+    return v
+
+
 def encode_effects(effects: list[Effect]) -> list[dict]:
     out = []
     for e in effects:
@@ -1289,6 +1318,10 @@ def decode_effects(raw) -> list[Effect]:
         for name in ("replace", "if_not_exists", "missing_ok", "cascade", "guessed", "recreate"):
             if name in kw and type(kw[name]) is not bool:
                 raise TypeError("not a flag")
+        if "spec" in kw:
+            kw["spec"] = _tuples(kw["spec"])
+            if not specs.valid(kw["spec"]):
+                raise ValueError("not a spec")
         if kw["op"] == RENAME and kw.get("new") is None:
             raise ValueError("a rename without its new name")
         out.append(Effect(**kw))  # an unknown field: TypeError
@@ -1333,6 +1366,7 @@ class Entry:
     renamed: dict = field(default_factory=dict)  # phase -> the last RENAME effect
     altered: dict = field(default_factory=dict)  # phase -> {attr: (first effect, first value, last value)}
     touched: set = field(default_factory=set)  # phases that did something to it
+    if_not_exists: bool = False  # first met as a CREATE ... IF NOT EXISTS (``Model.there_before``)
 
 
 class Model:
@@ -1340,12 +1374,17 @@ class Model:
 
     ``history``, when given, tells what the model cannot see: the CREATE that last defined an
     object before the first phase (from the earlier migrations), so that an index, sequence or
-    constraint the migration only renames is known to go with its table."""
+    constraint the migration only renames is known to go with its table. ``existed``, when given,
+    tells whether an object was there before the first phase (the schema model over the earlier
+    migrations): a ``CREATE ... IF NOT EXISTS`` of such an object does nothing, and nothing is
+    left for a rollback to drop. The schemas every database has (``public``) count as there."""
 
-    def __init__(self, history: Callable[[Obj], "Effect | None"] | None = None) -> None:
+    def __init__(self, history: Callable[[Obj], "Effect | None"] | None = None,
+                 existed: Callable[[Obj], bool] | None = None) -> None:
         self.entries: list[Entry] = []
         self.unknown: list[Effect] = []
         self.history = history
+        self.existed = existed
 
     # lookups
     def live(self, obj: Obj) -> list[Entry]:
@@ -1399,11 +1438,25 @@ class Model:
         """Did another object carry ``obj``'s name before the first phase?"""
         return any(e is not besides and e.existed is True and same(e.orig, obj) for e in self.entries)
 
+    def holders(self, ent: Entry) -> list[Entry]:
+        """The entries of the tables ``ent`` hangs on that its own statement created with
+        ``IF NOT EXISTS`` (a table's constraints go with the table: a no-op takes them too)."""
+        out = []
+        for h in (ent.obj.parent, ent.on):
+            if h is None:
+                continue
+            for e in self.entries:
+                if e is not ent and e.if_not_exists and e.existed is False and same(e.obj, h) and ent.created.get("m") \
+                        and e.created.get("m") and _loc(e.created["m"]) == _loc(ent.created["m"]):
+                    out.append(e)
+        return out
+
     def created_holder(self, ent: Entry) -> bool:
-        """Does ``ent`` hang on a table the first phase created, which still exists?"""
+        """Does ``ent`` hang on a table the first phase created, which still exists? (Not one its
+        ``CREATE ... IF NOT EXISTS`` found there: what hangs on that is judged on its own.)"""
         for h in (ent.obj.parent, ent.on):
             if h is not None and any(e is not ent and e.exists and e.existed is False and e.first_phase == "m"
-                                     and same(e.obj, h) for e in self.entries):
+                                     and same(e.obj, h) and not self.there_before(e) for e in self.entries):
                 return True
         return False
 
@@ -1418,6 +1471,8 @@ class Model:
 
     def apply(self, effects: Iterable[Effect], phase: str) -> None:
         for eff in effects:
+            if eff.obj is None and eff.op != UNKNOWN:
+                continue
             if eff.op == CREATE:
                 self._create(eff, phase)
             elif eff.op == DROP:
@@ -1430,7 +1485,9 @@ class Model:
                 self.unknown.append(eff)
 
     def _create(self, eff: Effect, phase: str) -> None:
-        live = self.live(eff.obj)
+        obj = eff.obj
+        assert obj is not None  # (only UNKNOWN has none: apply)
+        live = self.live(obj)
         if live:
             for ent in live:
                 ent.touched.add(phase)
@@ -1444,7 +1501,7 @@ class Model:
                 ent.replaced.setdefault(phase, eff)
                 self._refresh(ent, eff)
             return
-        dead = self.dead(eff.obj)
+        dead = self.dead(obj)
         if dead:
             for ent in dead:
                 ent.exists = True
@@ -1467,23 +1524,36 @@ class Model:
                 else:
                     ent.replaced.setdefault(phase, eff)
             return
-        ent = self._new(eff.obj, None if eff.replace else False, True, phase, eff)
+        if eff.if_not_exists and not eff.replace and (obj.kind, obj.name) in BUILTIN:
+            ent = self._new(obj, True, True, phase)  # every database has it: nothing is created
+            ent.touched.add(phase)
+            return
+        ent = self._new(obj, None if eff.replace else False, True, phase, eff)
         ent.created[phase] = eff
         ent.defined[phase] = eff
         ent.touched.add(phase)
+        ent.if_not_exists = eff.if_not_exists and not eff.replace
+
+    def there_before(self, ent: Entry) -> bool:
+        """Did the object ``ent`` names exist before the first phase (``existed``, the schema
+        model over the earlier migrations)? Asked only of a ``CREATE ... IF NOT EXISTS`` that
+        would be a finding: then it created nothing."""
+        return ent.if_not_exists and self.existed is not None and self.existed(ent.orig)
 
     @staticmethod
     def _refresh(ent: Entry, eff: Effect) -> None:
         ent.on, ent.columns, ent.refs, ent.guessed = eff.on, eff.columns, eff.refs, eff.guessed
 
     def _drop(self, eff: Effect, phase: str) -> None:
-        live = self.live(eff.obj)
-        if eff.obj.kind in ROUTINES and eff.obj.args is None and len(live) > 1:
+        obj = eff.obj
+        assert obj is not None  # (only UNKNOWN has none: apply)
+        live = self.live(obj)
+        if obj.kind in ROUTINES and obj.args is None and len(live) > 1:
             return  # "function name is not unique": the statement fails, nothing is dropped
         if not live:
-            if self.dead(eff.obj):
+            if self.dead(obj):
                 return  # dropped already: fails, or IF EXISTS skips it
-            live = [self._new(eff.obj, True, True, phase)]  # there before: the model had not met it
+            live = [self._new(obj, True, True, phase)]  # there before: the model had not met it
         for ent in live:
             self._kill(ent, eff, phase, direct=True)
 
@@ -1527,13 +1597,15 @@ class Model:
         return False
 
     def _alter(self, eff: Effect, phase: str) -> None:
-        live = self.live(eff.obj)
+        obj = eff.obj
+        assert obj is not None  # (only UNKNOWN has none: apply)
+        live = self.live(obj)
         if not live:
-            if self.dead(eff.obj):
+            if self.dead(obj):
                 return  # altering what is gone: fails, or IF EXISTS skips it
-            if self.created_in(eff.obj, phase):
+            if self.created_in(obj, phase):
                 return
-            live = [self._new(eff.obj, True, True, phase)]
+            live = [self._new(obj, True, True, phase)]
         for ent in live:
             ent.touched.add(phase)
             if eff.attr == "owned by":
@@ -1550,13 +1622,17 @@ class Model:
                 attrs[eff.attr] = (eff, eff.value, eff.value)
 
     def _rename(self, eff: Effect, phase: str) -> None:
-        live = self.live(eff.obj)
+        obj = eff.obj
+        assert obj is not None  # (only UNKNOWN has none: apply)
+        live = self.live(obj)
         if not live:
-            if self.dead(eff.obj):
+            if self.dead(obj):
                 return  # renaming what is gone: fails, or IF EXISTS skips it
-            live = [self._new(eff.obj, True, True, phase)]
+            live = [self._new(obj, True, True, phase)]
         new = eff.new
-        moved_schema = new.schema != eff.obj.schema
+        if new is None:
+            return
+        moved_schema = new.schema != obj.schema
         for ent in live:
             old = ent.obj
             ent.touched.add(phase)
@@ -1620,14 +1696,15 @@ class Comparison:
 
     leftovers: list[Leftover]
     unknown: list[Effect]  # rollback statements the model cannot see through
-    model: Model
+    model: Model | None  # None once the rules that read it are done with it (``rollback.comparison``)
 
 
 def compare(migration: list[Effect], rollback: list[Effect],
-            history: Callable[[Obj], "Effect | None"] | None = None) -> Comparison:
-    """Replay the migration, then the rollback: what the rollback leaves changed. ``history``:
-    see ``Model``."""
-    model = Model(history)
+            history: Callable[[Obj], "Effect | None"] | None = None,
+            existed: Callable[[Obj], bool] | None = None) -> Comparison:
+    """Replay the migration, then the rollback: what the rollback leaves changed. ``history``
+    and ``existed``: see ``Model``."""
+    model = Model(history, existed)
     model.apply(migration, "m")
     seen = len(model.unknown)
     model.apply(rollback, "r")
@@ -1637,6 +1714,10 @@ def compare(migration: list[Effect], rollback: list[Effect],
         if ent.first_phase == "m":
             out.extend(_leftovers(ent, model))
     return Comparison(_prune(out, rollback), r_unknown, model)
+
+
+def _loc(e: Effect) -> tuple[int, int] | None:
+    return (e.stmt.line, e.stmt.column) if e.stmt is not None else None
 
 
 def _leftovers(ent: Entry, model: Model) -> list[Leftover]:
@@ -1652,6 +1733,8 @@ def _leftovers(ent: Entry, model: Model) -> list[Leftover]:
             return []  # renamed by the rollback to the name of an object the migration dropped: its stand-in
         if model.created_holder(ent):
             return []  # hangs on a table the migration created: that table is reported, or a stand-in
+        if model.there_before(ent) or any(model.there_before(h) for h in model.holders(ent)):
+            return []  # IF NOT EXISTS of what was there before (or on a table that was): created nothing
         return [Leftover("enum value" if ent.obj.kind == ENUM_VALUE else "created", ent.orig, eff, now=now, entry=ent)]
     if restored or model.rebuilt_holder(ent):
         return []  # the rollback defines it (or the table it hangs on) anew: its definition is the rollback's
@@ -1720,7 +1803,7 @@ def _prune(leftovers: list[Leftover], rollback: list[Effect]) -> list[Leftover]:
             continue  # a constraint, index or sequence on a column that is itself left behind
         if l.entry is not None and l.entry.guessed and any(touches(rollback, h) for h in hs):
             continue
-        if l.what == "enum value":
+        if l.what == "enum value" and l.obj.parent is not None:
             key = l.obj.parent
             if key in enums:
                 enums[key].values += (l.obj.name,)

@@ -197,8 +197,8 @@ def create_gaps(kind: str, node: dict, postgres_version: int = 15) -> list[Gap]:
         return [Gap(REPLACE, "CREATE LANGUAGE", "language", ident(name), _AFTER_CREATE, _REPLACE,
                     (("language", name, ""),))]
     if kind == "CreateTransformStmt" and not n.get("replace"):
-        typ = names([p for p in pg.strings((n.get("type_name") or {}).get("names")) if p != "pg_catalog"])
-        return [Gap(REPLACE, "CREATE TRANSFORM", "transform", f"FOR {typ} LANGUAGE {ident(n.get('lang', ''))}",
+        typ_name = names([p for p in pg.strings((n.get("type_name") or {}).get("names")) if p != "pg_catalog"])
+        return [Gap(REPLACE, "CREATE TRANSFORM", "transform", f"FOR {typ_name} LANGUAGE {ident(n.get('lang', ''))}",
                     _AFTER_CREATE, _REPLACE)]
     return []
 
@@ -314,19 +314,95 @@ def _same_type(a: str, b: str) -> bool:
     return a == b or {a, b} <= {"function", "procedure"}
 
 
+# --- what a file drops and creates: the re-create idiom ------------------------------------------
+# One account of the objects each statement drops and creates (by ``(type, name, table)``), read
+# by the idempotency rules (``History``: a CREATE after a DROP of the same object needs no
+# IF NOT EXISTS, a DROP of what the file created needs no IF EXISTS) and by the destructive rules
+# (``Recreated``: a DROP whose object the file creates again loses nothing).
+
+Key = tuple[str, str, str]
+# the statements create_gaps knows a key of that pg.create_key may not (ALTER TABLE: ``events``)
+_GAP_CREATES = frozenset({"AlterEnumStmt", "CreateExtensionStmt", "CreateForeignServerStmt", "CreateForeignTableStmt",
+                          "CreateFunctionStmt", "CreatePLangStmt", "CreateSchemaStmt", "CreateSeqStmt",
+                          "CreateStatsStmt", "CreateStmt", "CreateTableAsStmt", "CreateTransformStmt",
+                          "CreateTrigStmt", "CreateUserMappingStmt", "DefineStmt", "IndexStmt", "RuleStmt", "ViewStmt"})
+_EXTRA_CREATES = {"CreatePublicationStmt": lambda n: ("publication", n.get("pubname", ""), "")}
+
+
+def events(st: Statement) -> list[tuple[str, Key, bool]]:
+    """``("drop" | "create", (type, name, table), IF EXISTS)`` of what ``st`` drops and creates, in
+    the order it does (the subcommands of an ALTER TABLE in order). Names are unqualified."""
+    kind, node = st.kind, st.node
+    if kind == "DropStmt":
+        return [("drop", k, bool(node.get("missing_ok"))) for k in _drop_keys(node)]
+    out: list[tuple[str, Key, bool]] = []
+    created: set[Key] = set()
+
+    def create(key: Key | None) -> None:
+        if key is not None and key not in created:
+            created.add(key)
+            out.append(("create", key, False))
+
+    key = pg.create_key(st)
+    create(key)
+    if kind in _EXTRA_CREATES:
+        create(_EXTRA_CREATES[kind](node))
+    if key is None and kind in _GAP_CREATES:
+        # the keys create_gaps knows (collation, aggregate, statistics, ...), whatever the flags say
+        # (where pg.create_key has one, create_gaps has no other; ALTER TABLE's are below)
+        for gap in create_gaps(kind, {k: v for k, v in node.items() if k not in ("if_not_exists", "replace")}):
+            for k in gap.keys:
+                create(k)
+    if kind == "CreateStmt":
+        table = _relname(node.get("relation"))
+        for elt in node.get("tableElts") or ():
+            if "ColumnDef" in elt:
+                cd = elt["ColumnDef"]
+                create(("column", cd.get("colname", ""), table))
+                for con in cd.get("constraints") or ():
+                    if con.get("Constraint", {}).get("conname"):
+                        create(("constraint", con["Constraint"]["conname"], table))
+            elif "Constraint" in elt:
+                name = constraint_name(table, elt["Constraint"])
+                if name:
+                    create(("constraint", name, table))
+    elif kind == "AlterTableStmt":
+        table = _relname(node.get("relation"))
+        for cmd in node.get("cmds") or ():
+            c = cmd.get("AlterTableCmd", {})
+            sub = c.get("subtype")
+            if sub == "AT_AddColumn":
+                out.append(("create", ("column", (c.get("def") or {}).get("ColumnDef", {}).get("colname", ""), table), False))
+            elif sub == "AT_AddConstraint":
+                name = constraint_name(table, (c.get("def") or {}).get("Constraint", {}))
+                if name:
+                    out.append(("create", ("constraint", name, table), False))
+            elif sub == "AT_DropColumn":
+                out.append(("drop", ("column", c.get("name", ""), table), bool(c.get("missing_ok"))))
+            elif sub == "AT_DropConstraint":
+                out.append(("drop", ("constraint", c.get("name", ""), table), bool(c.get("missing_ok"))))
+    elif kind == "AlterDomainStmt" and node.get("subtype") == "X":
+        out.append(("drop", ("constraint", node.get("name", ""), _last(node.get("typeName"))), bool(node.get("missing_ok"))))
+    return out
+
+
+def _matches(a: Key, b: Key) -> bool:
+    """Could keys ``a`` and ``b`` name the same object (a table left out matches any)?"""
+    (ta, na, ra), (tb, nb, rb) = a, b
+    return _same_type(ta, tb) and na == nb and (not ra or not rb or ra == rb)
+
+
 @dataclass
 class History:
-    """What the earlier top-level statements of a file dropped and created (names unqualified,
-    as ``pg.drop_keys`` has them)."""
+    """What the earlier top-level statements of a file dropped and created (``note`` each
+    statement in turn; names unqualified, as ``pg.drop_keys`` has them)."""
 
     dropped: set = field(default_factory=set)
     created: set = field(default_factory=set)
 
     @staticmethod
-    def _has(keys: set, key: tuple[str, str, str]) -> bool:
-        t, name, table = key
-        return any(_same_type(t, kt) and name == kn and (not table or not kt2 or table == kt2)
-                   for kt, kn, kt2 in keys)
+    def _has(keys: set, key: Key) -> bool:
+        return any(_matches(key, k) for k in keys)
 
     def parent_dropped(self, gap: Gap) -> bool:
         """The relation (the type, for ADD VALUE) the gap's object lives on was dropped earlier."""
@@ -346,46 +422,62 @@ class History:
 
     def note(self, st: Statement) -> None:
         """Record what ``st`` drops and creates."""
-        kind, node = st.kind, st.node
-        if kind == "DropStmt":
-            self.dropped.update(_drop_keys(node))
-            return
-        key = pg.create_key(st)
-        if key is not None:
-            self.created.add(key)
-        # the keys create_gaps knows (collation, aggregate, statistics, ...), whatever the flags say
-        for gap in create_gaps(kind, {k: v for k, v in node.items() if k not in ("if_not_exists", "replace")}):
-            self.created.update(gap.keys)
-        if kind == "CreateStmt":
-            table = _relname(node.get("relation"))
-            for elt in node.get("tableElts") or ():
-                if "ColumnDef" in elt:
-                    cd = elt["ColumnDef"]
-                    self.created.add(("column", cd.get("colname", ""), table))
-                    for con in cd.get("constraints") or ():
-                        if con.get("Constraint", {}).get("conname"):
-                            self.created.add(("constraint", con["Constraint"]["conname"], table))
-                elif "Constraint" in elt:
-                    name = constraint_name(table, elt["Constraint"])
-                    if name:
-                        self.created.add(("constraint", name, table))
-        elif kind == "AlterTableStmt":
-            table = _relname(node.get("relation"))
-            for cmd in node.get("cmds") or ():
-                c = cmd.get("AlterTableCmd", {})
-                sub = c.get("subtype")
-                if sub == "AT_AddColumn":
-                    self.created.add(("column", (c.get("def") or {}).get("ColumnDef", {}).get("colname", ""), table))
-                elif sub == "AT_AddConstraint":
-                    name = constraint_name(table, (c.get("def") or {}).get("Constraint", {}))
-                    if name:
-                        self.created.add(("constraint", name, table))
-                elif sub == "AT_DropColumn":
-                    self.dropped.add(("column", c.get("name", ""), table))
-                elif sub == "AT_DropConstraint":
-                    self.dropped.add(("constraint", c.get("name", ""), table))
-        elif kind == "AlterDomainStmt" and node.get("subtype") == "X":
-            self.dropped.add(("constraint", node.get("name", ""), _last(node.get("typeName"))))
+        for op, key, _ in events(st):
+            (self.dropped if op == "drop" else self.created).add(key)
+
+
+class Recreated:
+    """Which dropped objects the file creates again.
+
+    ``idiom(st, i)``: the i-th object ``st`` drops (the i-th of ``pg.drop_keys``, or of the
+    ALTER TABLE's DROP CONSTRAINTs) is dropped with ``IF EXISTS`` and created again by the next
+    statement (CONVENTIONS.md, the re-create idiom; statements of a DO block pair among
+    themselves), or, for a constraint, by an ADD CONSTRAINT after it in the same ALTER TABLE.
+    ``later(st, i)``: it is created again by a later statement of the file (drop the views that
+    depend on a column, change the column, re-create the views): nothing is lost either; a
+    missing ``IF EXISTS`` is ``missing-if-exists``'s business."""
+
+    def __init__(self, statements: list[Statement]):
+        self._state: dict[int, dict[int, str]] = {}  # id(stmt) -> {object index: "idiom" | "later"}
+        if not any(s.kind == "DropStmt" or (s.kind == "AlterTableStmt" and any(
+                c.get("AlterTableCmd", {}).get("subtype") == "AT_DropConstraint" for c in s.node.get("cmds") or ()))
+                for s in statements):
+            return  # nothing dropped: nothing to re-create (most files)
+        steps = [events(s) for s in statements]
+        creates: dict[str, list[tuple[int, Key]]] = {}  # name -> (position, key)
+        for j, evs in enumerate(steps):
+            for op, key, _ in evs:
+                if op == "create":
+                    creates.setdefault(key[1], []).append((j, key))
+        nxt: dict[int, int] = {}  # position -> position of the next statement of its sequence
+        last: dict[int | None, int] = {}
+        for j, s in enumerate(statements):
+            seq = id(s.parent) if s.parent is not None else None
+            if seq in last:
+                nxt[last[seq]] = j
+            last[seq] = j
+        for i, st in enumerate(statements):
+            if st.kind not in ("DropStmt", "AlterTableStmt"):
+                continue
+            state: dict[int, str] = {}
+            drops = [(k, e) for k, e in enumerate(steps[i]) if e[0] == "drop"
+                     and (st.kind == "DropStmt" or e[1][0] == "constraint")]
+            for n, (at, (_, key, if_exists)) in enumerate(drops):
+                # created again in the same statement (ALTER TABLE ... DROP CONSTRAINT c, ADD CONSTRAINT c)
+                same = any(op == "create" and _matches(key, k) for op, k, _ in steps[i][at + 1:])
+                after = [j for j, c in creates.get(key[1], ()) if j > i and _matches(key, c)]
+                if if_exists and (same or nxt.get(i) in after):
+                    state[n] = "idiom"
+                elif same or after:
+                    state[n] = "later"
+            if state:
+                self._state[id(st)] = state
+
+    def idiom(self, st: Statement, n: int) -> bool:
+        return self._state.get(id(st), {}).get(n) == "idiom"
+
+    def later(self, st: Statement, n: int) -> bool:
+        return self._state.get(id(st), {}).get(n) == "later"
 
 
 # --- the default name of an unnamed index ----------------------------------------------------

@@ -1,18 +1,18 @@
 """Shared by the lock and rewrite safety rules (require-concurrent-index, volatile-default,
 set-not-null, ...): names for messages, the wording of a lock, explicit transaction blocks, and
-what earlier migrations of the same directory say about a table (column types, NOT NULL checks).
+what the schema model (``migcheck.analysis.schema``) says about a table before a statement: is it
+new (created earlier in the file or the change set), its column types, its NOT NULL checks.
 
 Every lock and rewrite claim comes from ``migcheck.analysis.locks``; this module only words it.
+The functions that ask the model keep the names and signatures the rules have always called.
 """
 
 from __future__ import annotations
 
-import weakref
-
-from . import locks, pg, safety
-from .. import summaries
+from . import locks, pg, safety, schema
 from ..model import Statement, walk
 from .destructive import ident, names, relation  # noqa: F401  (re-exported for the rules)
+from .specs import TypeKey, binary_coercible, type_key  # noqa: F401  (re-exported for the rules)
 
 
 def version(ctx) -> int:
@@ -48,39 +48,17 @@ def lock_on(st: Statement, table: str, version: int) -> locks.Lock | None:
     return None
 
 
-def _new_in_do_blocks(f) -> dict[int, frozenset[str]]:
-    """Per statement (by id): tables created earlier in the file by statements run in DO blocks,
-    which the shared safety context (top-level statements only) does not see."""
-    cached = getattr(f, "_locking_new_inner", None)
-    if cached is not None:
-        return cached
-    out: dict[int, frozenset[str]] = {}
-    created: set[str] = set()
-    for s in f.all_statements:
-        out[id(s)] = frozenset(created)
-        if not s.inner:
-            if s.kind == "DropStmt" and s.node.get("removeType") == "OBJECT_TABLE":
-                created -= {name for _, name, _ in pg.drop_keys(s)}
-            continue
-        key = pg.create_key(s)
-        if key and key[0] in ("table", "materialized view", "foreign table"):
-            created.add(key[1])
-        elif s.kind == "CreateTableAsStmt":
-            rel = s.node.get("into", {}).get("rel", {}).get("relname")
-            if rel:
-                created.add(rel)
-    f._locking_new_inner = out
-    return out
-
-
 def is_existing(f, st: Statement, table: str) -> bool:
-    """False for a table created earlier in the same file (new and empty: nothing to lock out),
-    at the top level or in a DO block."""
+    """False for a table created earlier in the same file or in an earlier migration of the
+    change set (new: nothing to lock out), at the top level or in a DO block (the schema model)."""
     if not table:
         return False
-    if safety.context(f).is_new_table(st, table):
-        return False
-    return unqualified(table) not in _new_in_do_blocks(f).get(id(st), frozenset())
+    return not schema.is_new(f, st, table)
+
+
+def is_empty(f, st: Statement, table: str) -> str | None:
+    """Why ``table`` is provably empty just before ``st`` (the schema model), or None."""
+    return schema.empty(f, st, table)
 
 
 def alter_table_cmds(st: Statement):
@@ -147,31 +125,11 @@ def same_transaction(f, a: Statement, b: Statement) -> bool:
 
 # --- types ---------------------------------------------------------------------------------
 
-def type_key(type_name: dict | None) -> tuple[str, tuple, bool] | None:
-    """``(base name, type modifiers, is array)`` of a TypeName, or None when it is not plain
-    (``%TYPE``, a modifier that is not a constant)."""
-    if not type_name:
-        return None
-    parts = [p.lower() for p in pg.strings(type_name.get("names"))]
-    if not parts:
-        return None
-    mods = []
-    for m in type_name.get("typmods", ()) or ():
-        c = m.get("A_Const")
-        if c is None:
-            return None
-        if "ival" in c:
-            mods.append(c["ival"].get("ival", 0))
-        else:
-            return None
-    return parts[-1], tuple(mods), bool(type_name.get("arrayBounds"))
-
-
 _DISPLAY = {"int2": "smallint", "int4": "integer", "int8": "bigint", "float4": "real",
             "float8": "double precision", "bpchar": "char", "bool": "boolean", "timestamptz": "timestamptz"}
 
 
-def type_sql(key: tuple[str, tuple, bool] | None) -> str:
+def type_sql(key: TypeKey | None) -> str:
     if key is None:
         return "?"
     name, mods, array = key
@@ -181,74 +139,29 @@ def type_sql(key: tuple[str, tuple, bool] | None) -> str:
     return text + ("[]" if array else "")
 
 
-def binary_coercible(old, new) -> bool:
-    """Is changing a column from type ``old`` to ``new`` a catalog-only change in PostgreSQL
-    (no rewrite, no index rebuild)? Only the well-known cases: varchar(n) to text, to varchar(m)
-    with m >= n or to unbounded varchar; text to unbounded varchar; numeric(p,s) to numeric(q,s)
-    with q >= p or unconstrained numeric; varbit(n) to a larger varbit; cidr to inet."""
-    if old is None or new is None or old[2] != new[2]:
-        return False
-    (o, om, _), (n, nm, _) = old, new
-    if old == new:
-        return True
-    if o == "varchar" and n == "text":
-        return True
-    if o in ("varchar", "text") and n == "varchar" and not nm:
-        return True
-    if o == n and o in ("varchar", "varbit") and om and nm and nm[0] >= om[0]:
-        return True
-    if o == n == "numeric":
-        if not nm:
-            return True
-        if om and len(om) == len(nm) and nm[0] >= om[0] and om[1:] == nm[1:]:
-            return True
-    return o == "cidr" and n == "inet"
-
-
 # --- what earlier migrations of the directory said -----------------------------------------
 
 def earlier_migrations(f, ctx) -> list:
-    """Migrations of ``f``'s directory that run before it. Only for files named with a version
-    (the naming pattern orders them); otherwise the order is unknown and nothing is returned."""
-    if f.kind != "migration" or not f.version:
-        return []
-    project = getattr(ctx, "project", None)
-    group = project.groups.get(f.mdir) if project is not None else None
-    if group is None:
-        return []
-    return [m for m in group.migrations if m.version and m.version < f.version and m is not f]
+    """Migrations of ``f``'s directory that run before it (``schema.earlier``)."""
+    return schema.earlier(getattr(ctx, "project", None), f)
 
 
-# The only statement kinds the readers of ``history`` look at (index_table, column_type,
-# validated_not_null_check, prefer_bigint, _types.primary_key): a reader that needs another kind
-# from the earlier migrations adds it here.
-HISTORY_KINDS = frozenset({"CreateStmt", "AlterTableStmt", "RenameStmt", "DropStmt", "IndexStmt"})
-
-
-def _history_statements(m) -> tuple[Statement, ...]:
-    """A migration's statements of ``HISTORY_KINDS`` (DO block bodies included), memoised on its
-    bytes (``migcheck.summaries``): a long-running process parses an unchanged sibling once."""
-    if m.read_problem:
-        return ()
-    return tuple(s for s in m.all_statements if s.kind in HISTORY_KINDS)
+def before(f, ctx, st: Statement, *names: str) -> schema.Catalog:
+    """The catalog just before ``st`` for the tables and indexes ``names``: the schema model over
+    the earlier migrations that name them, then the file (reads the project: the result depends
+    on the other files)."""
+    return schema.before(ctx.project, f, st, names)
 
 
 def history(f, ctx, st: Statement, *, table: str | None = None, index: str | None = None) -> list[Statement]:
-    """Statements that ran before ``st``: earlier migrations of the directory (only their
-    statements of ``HISTORY_KINDS``), then ``f`` up to ``st`` (DO block bodies included).
-
-    A reader that follows one ``table`` (or one ``index``) says so: then only the earlier
-    migrations whose text names it, or a name it had before a rename, are parsed (``_naming``):
-    the others cannot change what the reader computes, and a directory of thousands of
-    migrations is not parsed for one ALTER COLUMN ... TYPE."""
-    out: list[Statement] = []
+    """Statements that ran before ``st``: the earlier migrations that name ``table`` or ``index``
+    (or every earlier one), then ``f`` up to ``st`` (DO block bodies included). Kept for rules
+    that walk statements themselves; the schema model (``before``) answers what they computed."""
     earlier = earlier_migrations(f, ctx)
-    if index is not None:
-        earlier = _naming_index(earlier, unqualified(index))
-    elif table is not None:
-        earlier, _ = _naming(earlier, {unqualified(table).lower()}, "OBJECT_TABLE")
-    for m in earlier:
-        out.extend(_statements_of(m))
+    wanted = {unqualified(n).lower() for n in (table, index) if n}
+    if wanted:
+        earlier = schema.relevant(earlier, wanted)
+    out: list[Statement] = [s for m in earlier if not m.read_problem for s in m.all_statements]
     for s in f.all_statements:
         if s is st:
             break
@@ -256,171 +169,26 @@ def history(f, ctx, st: Statement, *, table: str | None = None, index: str | Non
     return out
 
 
-def _statements_of(m) -> tuple[Statement, ...]:
-    return summaries.summary(m, "history-statements", _history_statements)
-
-
-_LOWER: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def _lowered(m) -> str:
-    text = _LOWER.get(m)
-    if text is None:
-        loaded = "_loaded" in m.__dict__
-        text = _LOWER[m] = m.text.lower()
-        if not loaded:  # read for this only (its own check is over): one copy of the text, not three
-            for name in ("_loaded", "data"):
-                m.__dict__.pop(name, None)
-    return text
-
-
-def _renames(m, kind: str):
-    """``(old name, new name)`` of the renames of ``kind`` (OBJECT_TABLE/OBJECT_INDEX) in ``m``."""
-    for s in _statements_of(m):
-        n = s.node
-        if s.kind == "RenameStmt" and n.get("renameType") == kind and n.get("relation"):
-            yield n["relation"].get("relname", ""), n.get("newname", "")
-
-
-def _naming(migrations: list, names: set[str], kind: str) -> tuple[list, set[str]]:
-    """The migrations (in order) whose text names one of ``names`` (lower case) or a name the
-    object had before a rename of ``kind`` into one of them, found walking back from the last;
-    and those names. Identifiers are compared in lower case: a superset of the exact matches."""
-    keep = []
-    for m in reversed(migrations):
-        text = _lowered(m)
-        if not any(n in text for n in names):
-            continue
-        keep.append(m)
-        for old, new in _renames(m, kind):
-            if new.lower() in names and old:
-                names.add(old.lower())
-    keep.reverse()
-    return keep, names
-
-
-def _naming_index(migrations: list, index: str) -> list:
-    """For an index: the migrations naming it (or its names before renames), and, walking
-    forward, those naming the table it was created on or that table's later names."""
-    lineage, idx_names = _naming(migrations, {index.lower()}, "OBJECT_INDEX")
-    tables = {unqualified(pg.rangevar(s.node.get("relation"))).lower()
-              for m in lineage for s in _statements_of(m)
-              if s.kind == "IndexStmt" and (s.node.get("idxname") or "").lower() in idx_names}
-    tables.discard("")
-    keep = set(map(id, lineage))
-    if tables:
-        for m in migrations:
-            text = _lowered(m)
-            if not any(t in text for t in tables):
-                continue
-            keep.add(id(m))
-            for old, new in _renames(m, "OBJECT_TABLE"):
-                if old.lower() in tables and new:
-                    tables.add(new.lower())
-    return [m for m in migrations if id(m) in keep]
-
-
-def _col_types_from_create(n: dict, types: dict) -> None:
-    table = n.get("relation", {}).get("relname", "")
-    cols = types[table] = {}  # a new table: its columns replace whatever was known under the name
-    for el in n.get("tableElts", ()) or ():
-        cd = el.get("ColumnDef")
-        if cd and cd.get("colname"):
-            cols[cd["colname"]] = type_key(cd.get("typeName"))
-
-
-def column_type(f, ctx, st: Statement, table: str, column: str):
+def column_type(f, ctx, st: Statement, table: str, column: str) -> TypeKey | None:
     """The type the column has just before ``st``, as far as the migrations show (None when
     unknown: created outside the migrations, or changed in a way migcheck does not follow)."""
-    types: dict[str, dict[str, object]] = {}  # table -> column -> type: each step O(1), not a scan of all columns
-    for s in history(f, ctx, st, table=table):
-        k, n = s.kind, s.node
-        if k == "CreateStmt":
-            _col_types_from_create(n, types)
-        elif k == "AlterTableStmt":
-            t = unqualified(pg.rangevar(n.get("relation")))
-            for sub, c in alter_table_cmds(s):
-                d = c.get("def") or {}
-                if sub == "AT_AddColumn" and "ColumnDef" in d:
-                    cd = d["ColumnDef"]
-                    types.setdefault(t, {})[cd.get("colname", "")] = type_key(cd.get("typeName"))
-                elif sub == "AT_AlterColumnType" and "ColumnDef" in d:
-                    types.setdefault(t, {})[c.get("name", "")] = type_key(d["ColumnDef"].get("typeName"))
-                elif sub == "AT_DropColumn":
-                    types.get(t, {}).pop(c.get("name", ""), None)
-        elif k == "RenameStmt" and n.get("relation"):
-            t = unqualified(pg.rangevar(n.get("relation")))
-            if n.get("renameType") == "OBJECT_COLUMN":
-                cols = types.get(t)
-                if cols is not None and n.get("subname") in cols:
-                    cols[n.get("newname", "")] = cols.pop(n.get("subname"))
-            elif n.get("renameType") == "OBJECT_TABLE" and t in types:
-                moved = types.pop(t)
-                types.setdefault(n.get("newname", ""), {}).update(moved)
-        elif k == "DropStmt" and n.get("removeType") == "OBJECT_TABLE":
-            for _, name, _ in pg.drop_keys(s):
-                types.pop(name, None)
-    return types.get(unqualified(table), {}).get(column)
+    t = before(f, ctx, st, table).table(table)
+    col = t.columns.get(column) if t is not None else None
+    return col.type if col is not None else None
 
 
-def not_null_columns(expr: dict | None) -> set[str]:
-    """Columns a CHECK expression proves NOT NULL: ``col IS NOT NULL``, alone or AND-ed."""
-    out: set[str] = set()
-    if not expr:
-        return out
-    test = expr.get("NullTest")
-    if test is not None:
-        if test.get("nulltesttype") == "IS_NOT_NULL":
-            ref = test.get("arg", {}).get("ColumnRef")
-            if ref:
-                cols = pg.strings(ref.get("fields"))
-                if cols:
-                    out.add(cols[-1])
-        return out
-    b = expr.get("BoolExpr")
-    if b is not None and b.get("boolop") == "AND_EXPR":
-        for arg in b.get("args", ()):
-            out |= not_null_columns(arg)
-    return out
+def rewriting_type_changes(f, ctx, st: Statement) -> list[tuple[str, TypeKey | None, TypeKey | None, bool]]:
+    """``(column, old type, new type, has USING)`` of each ALTER COLUMN ... TYPE of ``st`` that
+    rewrites the table (``schema.rewriting_type_changes``; reads the project for the old types)."""
+    return schema.rewriting_type_changes(ctx.project, f, st, version(ctx))
 
 
 def validated_not_null_check(f, ctx, st: Statement, table: str, column: str) -> str | None:
     """The name of a validated ``CHECK (column IS NOT NULL)`` on ``table`` in force just before
     ``st`` (from earlier migrations of the directory or earlier in the file), else None."""
-    t = unqualified(table)
-    checks: dict[str, tuple[set[str], bool]] = {}  # constraint name -> (columns, validated)
-    for s in history(f, ctx, st, table=table):
-        k, n = s.kind, s.node
-        if k == "CreateStmt" and n.get("relation", {}).get("relname") == t:
-            checks = {}
-            for el in n.get("tableElts", ()) or ():
-                cons = [el.get("Constraint")] if "Constraint" in el else [
-                    c.get("Constraint") for c in el.get("ColumnDef", {}).get("constraints", ())]
-                for con in cons:
-                    if con and con.get("contype") == "CONSTR_CHECK":
-                        cols = not_null_columns(con.get("raw_expr"))
-                        if cols:
-                            checks[con.get("conname") or f"{t}_{'_'.join(sorted(cols))}_check"] = (cols, True)
-        elif k == "AlterTableStmt" and unqualified(pg.rangevar(n.get("relation"))) == t:
-            for sub, c in alter_table_cmds(s):
-                d = c.get("def") or {}
-                con = d.get("Constraint")
-                if sub == "AT_AddConstraint" and con and con.get("contype") == "CONSTR_CHECK":
-                    cols = not_null_columns(con.get("raw_expr"))
-                    if cols:
-                        name = con.get("conname") or f"{t}_{'_'.join(sorted(cols))}_check"
-                        checks[name] = (cols, not con.get("skip_validation"))
-                elif sub == "AT_ValidateConstraint" and c.get("name") in checks:
-                    checks[c["name"]] = (checks[c["name"]][0], True)
-                elif sub == "AT_DropConstraint":
-                    checks.pop(c.get("name"), None)
-        elif k == "DropStmt" and n.get("removeType") == "OBJECT_TABLE":
-            if any(name == t for _, name, _ in pg.drop_keys(s)):
-                checks = {}
-    for name, (cols, valid) in checks.items():
-        if valid and column in cols:
-            return name
-    return None
+    t = before(f, ctx, st, table).table(table)
+    c = t.validated_not_null_check(column) if t is not None else None
+    return c.name if c is not None else None
 
 
 def string_constants(node) -> set[str]:
@@ -496,49 +264,32 @@ def volatile_function(expr) -> str | None:
 
 
 def created_in_file(f, st: Statement, name: str) -> bool:
-    """Was the table, view or materialized view ``name`` created earlier in the file?"""
-    want = unqualified(name)
-    if not is_existing(f, st, name):
-        return True
-    top = st.parent or st
-    for s in f.statements:
-        if s is top:
-            return False
-        key = pg.create_key(s)
-        if key and key[0] in ("view", "materialized view") and key[1] == want:
-            return True
-    return False
+    """Was the table, view or materialized view ``name`` created earlier in the file (or in an
+    earlier migration of the change set: not deployed yet either)?"""
+    return schema.is_new(f, st, name, schema.RELATION_KINDS)
 
 
-def indexes_of_new_tables(f, st: Statement) -> set[str]:
-    """Indexes built earlier in the file (before ``st``) on tables created earlier in the file:
-    new and small, nothing waits for them."""
-    ctx = safety.context(f)
-    out = set()
-    for s in f.all_statements:
-        if s is st:
-            break
-        if s.kind == "IndexStmt" and s.node.get("idxname") and ctx.is_new_table(st, table_of(s)):
-            out.add(s.node["idxname"])
-    return out
+class _OnNewTables:
+    """``name in ...``: was index ``name`` built on a table this file or change set created (the
+    schema model, ``schema.index_on_new_table``)?"""
+
+    __slots__ = ("f", "st")
+
+    def __init__(self, f, st: Statement):
+        self.f, self.st = f, st
+
+    def __contains__(self, name: object) -> bool:
+        return schema.index_on_new_table(self.f, self.st, str(name))
+
+
+def indexes_of_new_tables(f, st: Statement) -> _OnNewTables:
+    """The indexes built earlier (before ``st``) on tables created earlier in the file or the
+    change set: new and small, nothing waits for them (``in`` asks the schema model)."""
+    return _OnNewTables(f, st)
 
 
 def index_table(f, ctx, st: Statement, index: str) -> str | None:
     """The table of index ``index`` as the migrations before ``st`` show it (None when unknown)."""
-    tables: dict[str, str] = {}
-    for s in history(f, ctx, st, index=index):
-        k, n = s.kind, s.node
-        if k == "IndexStmt" and n.get("idxname"):
-            tables[n["idxname"]] = pg.rangevar(n.get("relation"))
-        elif k == "RenameStmt" and n.get("relation"):
-            old = n["relation"].get("relname", "")
-            if n.get("renameType") == "OBJECT_INDEX" and old in tables:
-                tables[n.get("newname", "")] = tables.pop(old)
-            elif n.get("renameType") == "OBJECT_TABLE":
-                for idx, t in list(tables.items()):
-                    if unqualified(t) == old:
-                        tables[idx] = n.get("newname", "")
-        elif k == "DropStmt" and n.get("removeType") == "OBJECT_INDEX":
-            for _, name, _ in pg.drop_keys(s):
-                tables.pop(name, None)
-    return tables.get(unqualified(index))
+    idx = before(f, ctx, st, index).index(index)
+    # (a CREATE INDEX's: the index behind a constraint cannot be dropped with DROP INDEX)
+    return idx.shown if idx is not None and idx.table and not idx.constraint else None

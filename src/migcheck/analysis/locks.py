@@ -11,6 +11,7 @@ instead of guessing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 from . import pg
 from ..model import Statement
@@ -167,7 +168,7 @@ _REWRITE_SUBCOMMANDS = {
 }
 
 
-def _alter_table(stmt: Statement, version: int) -> list[Lock]:
+def _alter_table(stmt: Statement, version: int, proven: Mapping[str, str]) -> list[Lock]:
     n = stmt.node
     table = pg.rangevar(n.get("relation"))
     locks: list[Lock] = []
@@ -184,6 +185,8 @@ def _alter_table(stmt: Statement, version: int) -> list[Lock]:
         elif sub == "AT_AlterColumnType":
             locks.append(Lock(table, ACCESS_EXCLUSIVE, rewrite=True,
                               note=f"ALTER COLUMN {c.get('name')} TYPE rewrites the table and its indexes unless the change is binary-coercible (e.g. varchar(n) to text)"))
+        elif sub == "AT_SetNotNull" and c.get("name") in proven:
+            locks.append(Lock(table, ACCESS_EXCLUSIVE, note=f"SET NOT NULL on {c.get('name')}: {proven[c['name']]}"))
         elif sub == "AT_SetNotNull":
             locks.append(Lock(table, ACCESS_EXCLUSIVE, scan=True,
                               note=f"SET NOT NULL on {c.get('name')} scans every row (skipped since PostgreSQL 12 when a validated CHECK (... IS NOT NULL) exists)"))
@@ -256,15 +259,17 @@ def _references(coldef: dict) -> list[str]:
             if c.get("Constraint", {}).get("contype") == "CONSTR_FOREIGN"]
 
 
-def statement_locks(stmt: Statement, version: int = 15) -> list[Lock]:
+def statement_locks(stmt: Statement, version: int = 15, proven: Mapping[str, str] | None = None) -> list[Lock]:
     """The table-level locks ``stmt`` takes. Empty when it locks no existing table (for example
-    CREATE TABLE, or a statement migcheck has no model for)."""
+    CREATE TABLE, or a statement migcheck has no model for). ``proven``: the columns whose
+    ``SET NOT NULL`` needs no scan of its own, with why (the schema model knows: a validated
+    CHECK proves it, or the same ALTER TABLE rewrites the table)."""
     k, n = stmt.kind, stmt.node
     if k == "AlterTableStmt":
         objtype = n.get("objtype")
         if objtype == "OBJECT_INDEX":
             return [Lock(pg.rangevar(n.get("relation")), ACCESS_EXCLUSIVE, note="ALTER INDEX")]
-        return _alter_table(stmt, version)
+        return _alter_table(stmt, version, proven or {})
     if k == "CreateStmt":
         # a new table locks only the tables its foreign keys reference
         refs = []
@@ -329,7 +334,7 @@ def statement_locks(stmt: Statement, version: int = 15) -> list[Lock]:
     if k == "TruncateStmt":
         return [Lock(pg.rangevar(r.get("RangeVar")), ACCESS_EXCLUSIVE, note="TRUNCATE") for r in n.get("relations", ())]
     if k == "LockStmt":
-        mode = _LOCK_STMT_MODES.get(n.get("mode"), ACCESS_EXCLUSIVE)
+        mode = _LOCK_STMT_MODES.get(n.get("mode", 8), ACCESS_EXCLUSIVE)
         return [Lock(pg.rangevar(r.get("RangeVar")), mode, note="LOCK TABLE") for r in n.get("relations", ())]
     if k == "VacuumStmt":
         full = any(o.get("DefElem", {}).get("defname") == "full" for o in n.get("options", ()))

@@ -4,6 +4,13 @@ A rule that reads other files' summaries names them (``@rule(..., needs=("effect
 engine and the process pool compute the summaries the enabled rules need of each file while its
 parse trees are there, and ship them between processes (``migcheck.summaries``), without knowing
 what they are. Each summary is memoised on the file's bytes; none holds a parse tree.
+
+One walk of the statements makes the one summary the schema model replays: ``effects``
+(``analysis.effects``, with the ``analysis.specs`` facts of each statement); ``history`` (what the
+rollback rules' index of earlier migrations reads) is a view of it, computed without a parse.
+``schema`` (the indexes and foreign keys ``mixed-changes`` relates tables by) stays a light walk
+of its own: it is read of every sibling by a one-file check where nothing else needs their
+effects (``relations.file_schema``).
 """
 
 from __future__ import annotations
@@ -36,8 +43,8 @@ def _schema(f) -> None:
 # name -> (the file kinds it is computed for, the function that computes and memoises it)
 KINDS: dict[str, tuple[frozenset[str], Callable[[object], None]]] = {
     "effects": (frozenset({"migration", "rollback"}), _effects),  # the schema effects of each statement
-    "history": (frozenset({"migration"}), _history),  # CREATE/DROP/RENAME effects, for the history index
-    "schema": (frozenset({"migration"}), _schema),  # indexes and foreign keys each migration declares
+    "history": (frozenset({"migration"}), _history),  # its CREATE/DROP/RENAME effects, for the history index
+    "schema": (frozenset({"migration"}), _schema),  # the indexes and foreign keys it declares
 }
 
 

@@ -311,7 +311,8 @@ def inner_statements(stmt: Statement, text: str, pos: Positions) -> list[Stateme
             c_start = _skip_space_and_comments(sql, c_start, c_end)
             piece = sql[c_start:c_end].rstrip()
             c_end = c_start + len(piece)
-            start = end = None
+            start: int | None = None
+            end: int | None = None
             if mapping is not None:
                 start = body.file_offset(mapping[c_start])
                 end = body.file_offset(mapping[c_end - 1] + 1) if c_end > c_start else start
@@ -323,9 +324,10 @@ def inner_statements(stmt: Statement, text: str, pos: Positions) -> list[Stateme
                     ls = body.line_start(lineno)
                     ls = _skip_space_and_comments(body.text, ls, len(body.text))
                     start = body.file_offset(ls)
-                    end = start + len(piece)
+                    end = start + len(piece) if start is not None else None
                 else:
                     start, end = stmt.start, stmt.end
+            assert start is not None and end is not None
             line, col = pos.line_col(start)
             end_line, end_col = pos.line_col(end)
             out.append(Statement(len(out), kind, node, start, end, line, col, end_line, end_col,

@@ -12,6 +12,7 @@ import weakref
 from .. import summaries
 from . import effects as fx
 from . import relations as rel
+from . import schema
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _HISTORIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -87,19 +88,49 @@ def _parses(f) -> bool:
     return f.read_problem is None and not f.problems
 
 
-def is_tracking(obj: fx.Obj) -> bool:
+def is_tracking(obj: fx.Obj | None) -> bool:
     """The migration tracking tables (``_migrations.schema_migrations`` and friends)."""
-    return obj.schema in rel.TRACKING_SCHEMAS or obj.name in rel.TRACKING_TABLES
+    return obj is not None and (obj.schema in rel.TRACKING_SCHEMAS or obj.name in rel.TRACKING_TABLES)
 
 
 class History:
     """The migrations of one directory, in order: for a name, the statements that last created,
-    dropped or renamed it, so a pair can be replayed knowing what earlier migrations defined."""
+    dropped or renamed it, so a pair can be replayed knowing what earlier migrations defined.
+
+    When every migration's summary is already in memory (a run over the directory), one index
+    of all of them; otherwise (one file checked in a directory of thousands, pre-commit, the
+    editor) each name is looked up in the migrations whose text names it (``schema.relevant``'s
+    text filter), so only their summaries are read or computed."""
 
     def __init__(self, project, mdir):
         self.migrations = list(project.groups[mdir].migrations)
         self.position = {f.path: i for i, f in enumerate(self.migrations)}
         self._by_name: dict[str, list[tuple[int, int, fx.Effect]]] | None = None
+        self._whole: bool | None = None  # every summary in memory: index them all at once
+        self._lazy: dict[tuple[str, str], list[tuple[int, int, fx.Effect]]] = {}
+
+    def _entries(self, name: str, also: str = "") -> list[tuple[int, int, fx.Effect]]:
+        """The entries for ``name``; without the whole index, from the migrations whose text names
+        it (and ``also``, when given: a column's table, a table's column)."""
+        if self._whole is None:
+            self._whole = all(summaries.memoised(f, "history") for f in self.migrations)
+        if self._whole:
+            return self._index().get(name, [])
+        found = self._lazy.get((name, also))
+        if found is None:
+            low, other = name.lower(), also.lower()
+            found = []
+            for i, f in enumerate(self.migrations):
+                if f.read_problem:
+                    continue
+                text = schema.lowered(f)
+                if low not in text or other not in text:
+                    continue
+                for j, e in summaries.summary(f, "history", history_effects):
+                    if e.obj.name == name or (e.op == fx.RENAME and e.new is not None and e.new.name == name):
+                        found.append((i, j, e))
+            self._lazy[(name, also)] = found
+        return found
 
     def _index(self) -> dict:
         if self._by_name is None:
@@ -116,24 +147,48 @@ class History:
         """The CREATE that last defined ``obj`` before migration ``m`` (following a rename into
         its name), or None when the earlier migrations do not show one."""
         before = self.position.get(m.path, len(self.migrations))
-        return self._last(obj, (before, -1), depth)
+        found = self._last(obj, (before, -1), depth)
+        return found[1] if found is not None else None
 
-    def _last(self, obj: fx.Obj, before: tuple[int, int], depth: int) -> fx.Effect | None:
-        found = self._index().get(obj.name, ())
+    def existed(self, obj: fx.Obj, m) -> bool:
+        """Was ``obj`` there just before migration ``m``, as the earlier migrations show (created,
+        not dropped since)? A column counts when the table's last CREATE had it and nothing
+        dropped or added it since."""
+        before = (self.position.get(m.path, len(self.migrations)), -1)
+        column = obj.kind == fx.COLUMN and obj.parent is not None
+        # a column: only the migrations that name its table too (a name like ``status`` is everywhere);
+        # its table's CREATE matters only with the column in it
+        found = self._last(obj, before, 0, obj.parent.name if column and obj.parent is not None else "")
+        if column and obj.parent is not None:
+            table = self._last(obj.parent, before, 0, obj.name)
+            if table is not None and table[1] is not None and obj.name in table[1].columns and (
+                    found is None or found[0] < table[0]):
+                return True
+        return found is not None and found[1] is not None
+
+    def _last(self, obj: fx.Obj, before: tuple[int, int], depth: int,
+              also: str = "") -> tuple[tuple[int, int], fx.Effect | None] | None:
+        """The last event before ``before`` that decides whether ``obj`` is there: ``(place, its
+        CREATE)``, or ``(place, None)`` for a DROP (or a rename away); None when there is none.
+        ``also``: see ``_entries``."""
+        found = self._entries(obj.name, also)
         # entries are in (migration, statement) order: start just before ``before`` (a bisection,
         # not a walk over every later migration's entries: that was quadratic in a large directory)
         stop = bisect.bisect_left(found, before, key=lambda t: (t[0], t[1]))
         for k in range(stop - 1, -1, -1):
             i, j, e = found[k]
             if e.op == fx.CREATE and fx.same(e.obj, obj):
-                return e
+                return (i, j), e
             if e.op == fx.DROP and fx.same(e.obj, obj):
-                return None
+                return (i, j), None
             if e.op == fx.RENAME:
                 if e.new is not None and fx.same(e.new, obj):
-                    return self._last(e.obj, (i, j), depth + 1) if depth < 5 else None
+                    if depth >= 5 or e.obj is None:
+                        return None
+                    inner = self._last(e.obj, (i, j), depth + 1, also)
+                    return ((i, j), inner[1]) if inner is not None else None
                 if fx.same(e.obj, obj):
-                    return None
+                    return (i, j), None
         return None
 
 
@@ -190,7 +245,8 @@ def comparison(project, m, r, reader: str | None = None, readers: frozenset = fr
         if any(not (e.op == fx.DATA and is_tracking(e.obj)) for e in r_eff):
             hist = history(project, m)
             before = (lambda obj: hist.last_create(obj, m)) if hist is not None else None
-            result = (fx.compare(m_eff, r_eff, before), m_eff, r_eff)
+            there = (lambda obj: hist.existed(obj, m)) if hist is not None else None
+            result = (fx.compare(m_eff, r_eff, before, there), m_eff, r_eff)
     pending = set(readers) - {reader}
     if pending:
         kept = result

@@ -290,17 +290,13 @@ def statement_at(f: files.MigrationFile, offset: int):
 
 
 def lock_hover(f: files.MigrationFile, stmt, cfg: Config) -> str | None:
-    """Markdown: the locks ``stmt`` takes, per the static lock model (``migcheck locks``)."""
-    from ..analysis import locks as lock_model
-    from ..analysis import pg, safety
-    from ..report.locks_report import label
+    """Markdown: the locks ``stmt`` takes, as the schema model sees them (``migcheck locks``)."""
+    from ..analysis import pg, schema
+    from ..report.locks_report import describe, label
 
     if not pg.is_change(stmt) or getattr(cfg, "dialect", "postgres") != "postgres":
         return None
-    ctx = safety.context(f)
-    i = ctx.index(stmt)
-    new = ctx.new_before[i] if i < len(ctx.new_before) else frozenset()
-    locks = lock_model.statement_locks(stmt, cfg.postgres_version)
+    locks = schema.statement_locks(f, stmt, cfg.postgres_version)
     head = f"**{label(stmt)}** (PostgreSQL {cfg.postgres_version}, static lock model)"
     if not locks:
         return f"{head}\n\nNo lock on an existing table."
@@ -311,18 +307,15 @@ def lock_hover(f: files.MigrationFile, stmt, cfg: Config) -> str | None:
         risky = risk_mod.for_config(cfg)  # figures and estimates with a production snapshot (docs/stats.md)
     except ConfigError:
         risky = None  # (a broken snapshot is reported with the diagnostics)
-    for lk in locks:
-        fresh = lk.relation.rsplit(".", 1)[-1] in new
+    for lk, state in locks:
+        fresh = state is not None and state.origin != "existing"
         what = []
         if lk.rewrite:
             what.append("rewrites the table and its indexes")
         if lk.scan:
             what.append("reads every row")
         lines.append(f"- `{lk.relation}`: **{lk.mode}**" + (f" ({', '.join(what)})" if what else ""))
-        if fresh:
-            lines.append("  - new table, created earlier in this file: nothing waits")
-        else:
-            lines.append(f"  - blocks {lk.blocks}")
+        lines.append(f"  - {describe(lk, state)}")
         if lk.note:
             lines.append(f"  - {lk.note}")
         if risky is not None and not fresh:

@@ -63,7 +63,8 @@ def check(f, ctx):
             continue
         table = lk.table_of(st)
         t = lk.table_sql(st)
-        existing = lk.is_existing(f, st, table)
+        # new, or provably empty (the schema model): validating reads no row
+        existing = lk.is_existing(f, st, table) and not lk.is_empty(f, st, table)
         found = _validating(st) if existing else []
         if found:
             lock = lk.lock_on(st, table, version) or locks.Lock(table, locks.ACCESS_EXCLUSIVE)

@@ -1,5 +1,6 @@
 from ..registry import rule
-from ..analysis import pg
+from ..analysis import idempotency as idem
+from ..analysis import pg, schema
 from ..analysis import destructive as d
 from ..analysis import routines
 
@@ -60,7 +61,16 @@ def _reviewed(what: str) -> str:
             "file can re-create it")
 
 
-def _drop_stmt(f, st, recreated):
+def _replaced_index(f, ctx, st, i: int) -> bool:
+    """Is the i-th index ``st`` drops a unique index that the same file replaces with a UNIQUE
+    constraint (or another unique index) on the same columns (the schema model)?"""
+    keys = pg.drop_keys(st)
+    if i >= len(keys) or st.node.get("behavior") == "DROP_CASCADE":
+        return False
+    return schema.drop_loses_nothing(ctx.project, f, st, "", keys[i][1], index=True) is not None
+
+
+def _drop_stmt(f, ctx, st, recreated):
     n = st.node
     rtype = n.get("removeType", "")
     if rtype in _NOT_HERE:
@@ -70,7 +80,8 @@ def _drop_stmt(f, st, recreated):
     aligned = len(pg.drop_keys(st)) == len(shown)
     cascade = d.cascade(n)
     left = [name for i, name in enumerate(shown)
-            if not (aligned and (recreated.idiom(st, i) or recreated.later(st, i)))]
+            if not (aligned and (recreated.idiom(st, i) or recreated.later(st, i)
+                                 or (rtype == "OBJECT_INDEX" and _replaced_index(f, ctx, st, i))))]
     again = [name for i, name in enumerate(shown) if aligned and recreated.later(st, i)]
     concurrently = " CONCURRENTLY" if n.get("concurrent") else ""
     if not left:
@@ -99,7 +110,7 @@ def _drop_stmt(f, st, recreated):
     return f.hit(message, help, st)
 
 
-def _alter_table(f, st, recreated):
+def _alter_table(f, ctx, st, recreated):
     n = st.node
     cmds = [c.get("AlterTableCmd", {}) for c in n.get("cmds") or ()]
     objtype = n.get("objtype")
@@ -107,6 +118,11 @@ def _alter_table(f, st, recreated):
     hits = []
     constraints = [c for c in cmds if c.get("subtype") == "AT_DropConstraint"]
     left = [c for i, c in enumerate(constraints) if not (recreated.idiom(st, i) or recreated.later(st, i))]
+    # the schema model: a CHECK that only proved columns NOT NULL they now are, a UNIQUE or PRIMARY
+    # KEY the file replaces with an equivalent one: nothing is lost
+    relname = (n.get("relation") or {}).get("relname", "")
+    left = [c for c in left if c.get("behavior") == "DROP_CASCADE"
+            or schema.drop_loses_nothing(ctx.project, f, st, relname, c.get("name", "")) is None]
     if left:
         names = d.listing([d.ident(c.get("name", "")) for c in left])
         noun = "constraint" if len(left) == 1 else "constraints"
@@ -141,14 +157,14 @@ def _alter_table(f, st, recreated):
       summary="A DROP of an index, view, function, trigger, type, constraint, sequence, policy, ... in a migration.")
 def check(f, ctx):
     statements = routines.executed(f)
-    recreated = d.Recreated(statements)
+    recreated = idem.Recreated(statements)
     for st in statements:
         if st.kind == "DropStmt":
-            h = _drop_stmt(f, st, recreated)
+            h = _drop_stmt(f, ctx, st, recreated)
             if h is not None:
                 yield h
         elif st.kind == "AlterTableStmt":
-            yield from _alter_table(f, st, recreated)
+            yield from _alter_table(f, ctx, st, recreated)
         elif st.kind == "AlterDomainStmt" and st.node.get("subtype") == "X":
             domain = d.names(pg.strings(st.node.get("typeName")))
             yield f.hit(

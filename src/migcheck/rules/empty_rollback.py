@@ -1,4 +1,4 @@
-from .. import layout
+from .. import layout, summaries
 from ..analysis import pg
 from ..analysis import rollback as ri
 from ..registry import rule
@@ -16,6 +16,32 @@ def _tracking_only(st) -> bool:
         names = pg.strings(n.get("funccall", {}).get("funcname"))
         return len(names) > 1 and names[0] in rel.TRACKING_SCHEMAS
     return False
+
+
+def _tracking_writes(statements) -> set[str]:
+    """The tracking tables (``relname``) the INSERT/UPDATE/DELETE/MERGE statements write."""
+    return {(st.node.get("relation") or {}).get("relname", "") for st in statements
+            if st.kind in ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt") and _tracking_only(st)}
+
+
+def _what_it_changes(m) -> tuple[bool, frozenset[str]]:
+    """(does migration ``m`` change anything beyond the tracking bookkeeping, the tracking tables
+    it writes); memoised on its bytes (``migcheck.summaries``: a pool frees the trees it parsed)."""
+    if m.read_problem or m.problems:
+        return True, frozenset()  # what did not parse may be the change
+    stmts = m.all_statements
+    return (any(pg.is_change(st) and not _tracking_only(st) for st in stmts),
+            frozenset(_tracking_writes(stmts)))
+
+
+def _nothing_to_undo(migration, rollback) -> bool:
+    """The migration changed nothing (comments, queries, settings, tracking bookkeeping only), or
+    the rollback's DML on the tracking table undoes the migration's own writes to that table."""
+    changes, writes = summaries.summary(migration, "changes", _what_it_changes)
+    if not changes:
+        return True
+    undone = _tracking_writes(rollback.statements)
+    return bool(undone) and undone <= writes
 
 
 def _undoes(f) -> bool:
@@ -55,6 +81,8 @@ def check(f, ctx):
     migration = None
     if f.version is not None and f.mdir in ctx.project.groups:
         migration = rel.pairing(ctx.project, f.mdir).versions.get(f.version)
+    if migration is not None and _nothing_to_undo(migration, f):
+        return
     undo = f"`{migration.name}`" if migration is not None else "its migration"
     yield f.hit(f"the rollback file {what}: running it undoes nothing",
                 f"Write the statements that undo {undo} (DROP ... IF EXISTS what it created, in BEGIN/COMMIT). "

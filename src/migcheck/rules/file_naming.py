@@ -73,6 +73,9 @@ def _rollback(f, ctx):
         why = nm.date_problem(version[:8])
         if why is None:
             return None
+        group = ctx.project.groups.get(f.mdir)
+        if group is not None and any(m.version == version for m in group.migrations):
+            return None  # its migration has the bad version: reported once, there
         alt = nm.swapped(version[:8])
         message = f"the rollback file name `{f.name}` holds the version {version}, whose date is not real ({why})"
         if alt:

@@ -3,8 +3,7 @@ reference to a bigint key, declared as a 16- or 32-bit integer (rules/prefer-big
 
 from __future__ import annotations
 
-from ..analysis import pg
-from ..model import walk
+from ..analysis import pg, specs
 from ..registry import rule
 from ..analysis import locking as lk
 from ..analysis import coltypes as ty
@@ -12,7 +11,6 @@ from ..analysis import coltypes as ty
 SMALL = {"int4": 32, "serial": 32, "serial4": 32, "int2": 16, "smallserial": 16, "serial2": 16}
 BIG = {"int8", "bigserial", "serial8"}
 LIMIT = {32: "2,147,483,647", 16: "32,767"}
-SERIALS = {"serial", "serial4", "smallserial", "serial2"}
 
 
 def _referenced_type(f, ctx, st, cols_here: dict[str, ty.Column], own_table: str, pktable: dict | None,
@@ -59,48 +57,16 @@ def _references(st, col: ty.Column) -> list[tuple[dict, list[str], int]]:
     return out
 
 
-def _calls_nextval(expr) -> bool:
-    return any(kind == "FuncCall" and (pg.strings(fields.get("funcname"))[-1:] or [""])[0].lower() == "nextval"
-               for kind, fields in walk({"e": expr}))
-
-
 def _generated(cd: dict) -> str | None:
     """How a column definition fills itself from a sequence, if it does."""
-    names = [p.lower() for p in pg.strings((cd.get("typeName") or {}).get("names"))]
-    if names and names[-1] in SERIALS:
-        return "filled from a sequence"
-    for con in lk.constraints(cd):
-        if con.get("contype") == "CONSTR_IDENTITY":
-            return "identity"
-        if con.get("contype") == "CONSTR_DEFAULT" and _calls_nextval(con.get("raw_expr")):
-            return "DEFAULT nextval()"
-    return None
+    return specs.sequence_fill(cd) or None
 
 
 def _generated_before(f, ctx, st, table: str, column: str) -> str | None:
     """Is the column filled from a sequence just before ``st``, as far as the migrations show?"""
-    want = lk.unqualified(table)
-    state: dict[str, str | None] = {}
-    for s in lk.history(f, ctx, st, table=table):
-        if s.kind == "CreateStmt" and (s.node.get("relation") or {}).get("relname") == want:
-            state = {el["ColumnDef"].get("colname", ""): _generated(el["ColumnDef"])
-                     for el in s.node.get("tableElts") or () if "ColumnDef" in el}
-        elif s.kind == "AlterTableStmt" and lk.unqualified(lk.table_of(s)) == want:
-            for sub, c in lk.alter_table_cmds(s):
-                d = c.get("def") or {}
-                name = c.get("name", "")
-                if sub == "AT_AddColumn" and "ColumnDef" in d:
-                    state[d["ColumnDef"].get("colname", "")] = _generated(d["ColumnDef"])
-                elif sub == "AT_ColumnDefault":
-                    state[name] = "DEFAULT nextval()" if c.get("def") and _calls_nextval(c["def"]) else None
-                elif sub == "AT_AddIdentity":
-                    state[name] = "identity"
-                elif sub in ("AT_DropIdentity", "AT_DropColumn"):
-                    state.pop(name, None)
-        elif s.kind == "DropStmt" and s.node.get("removeType") == "OBJECT_TABLE":
-            if any(name == want for _, name, _ in pg.drop_keys(s)):
-                state = {}
-    return state.get(column)
+    t = lk.before(f, ctx, st, table).table(table)
+    col = t.columns.get(column) if t is not None else None
+    return (col.sequence or None) if col is not None else None
 
 
 def _role(f, ctx, st, col: ty.Column, cols_here: dict[str, ty.Column]) -> str | None:

@@ -13,8 +13,8 @@ def check(f, ctx):
             continue
         rv = st.node.get("relation") or {}
         table = lk.table_of(st)
-        if not lk.is_existing(f, st, table):
-            continue
+        if not lk.is_existing(f, st, table) or lk.is_empty(f, st, table):
+            continue  # new, or provably empty: the index builds at once
         if not rv.get("inh"):
             # CREATE INDEX ... ON ONLY parent: the partitioned table's own (invalid) index, no build
             continue

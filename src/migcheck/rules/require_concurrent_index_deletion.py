@@ -1,4 +1,4 @@
-from ..analysis import locks, pg, txn
+from ..analysis import locks, pg, schema, txn
 from ..registry import rule
 from ..analysis import locking as lk
 
@@ -11,9 +11,9 @@ def check(f, ctx):
     for st in f.all_statements:
         if st.kind != "DropStmt" or st.node.get("removeType") != "OBJECT_INDEX" or st.node.get("concurrent"):
             continue
-        fresh = lk.indexes_of_new_tables(f, st)
         names = [pg.strings(o.get("List", {}).get("items")) for o in st.node.get("objects", ())]
-        old = [n for n in names if n and n[-1] not in fresh]
+        # an index built on a table this file or change set created: no one else uses that table yet
+        old = [n for n in names if n and not schema.index_on_new_table(f, st, n[-1])]
         if not old:
             continue
         predicted = locks.statement_locks(st, version)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from ..analysis import locks as lock_model
 from ..analysis import pg
+from ..analysis import schema as schema_model
 from ..model import Statement
 from . import limits, runner
 
@@ -352,7 +353,8 @@ def apply(conninfo: str, f, *, version: int = 15, existing: dict[str, str] | Non
             t = Traced(line, col, el, ec, label(p.stmt, p.text), p.stmt.kind if p.stmt else None, True, "file",
                        txn=txn, quiet=p.stmt is not None and (pg.is_session_setting(p.stmt) or pg.is_query_only(p.stmt)))
             if p.stmt is not None and p.stmt.kind in MODELLED:
-                t.static = lock_model.statement_locks(p.stmt, version)
+                # as the schema model sees it (a SET NOT NULL a validated CHECK proves scans nothing)
+                t.static = [lk for lk, _ in schema_model.statement_locks(f, p.stmt, version)]
             why = pg.non_transactional(p.stmt, version) if p.stmt is not None else None
             in_file_txn = conn.info.transaction_status != TransactionStatus.IDLE
             if why and not in_file_txn:

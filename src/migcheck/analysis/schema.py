@@ -1,0 +1,856 @@
+"""The schema model: what the catalog holds just before any statement of a migration, and where
+each table came from.
+
+It replays schema effects (``migcheck.analysis.effects``: one walk of each statement, kept per
+file as a summary keyed on its bytes, with the ``analysis.specs`` facts) in the runner's order
+(``project.groups[mdir].migrations``) into a ``Catalog``: schemas, tables with their columns (type,
+NOT NULL, default), constraints (validated or NOT VALID, the columns a CHECK proves NOT NULL),
+indexes (columns, unique, partial), foreign keys, views, functions, types, triggers and policies.
+
+Provenance. Each relation carries where it came from (``Table.origin``):
+
+- ``FILE``: created earlier in the migration being checked (new and empty: no one else can hold
+  it, nothing waits on its lock);
+- ``CHANGE``: created by an earlier migration of the change set (``Project.change_set``: the files
+  of a ``--diff`` run, or the files given one by one, as pre-commit passes the staged ones): the
+  running application does not use it yet;
+- ``EXISTING``: anything else, including a table an earlier migration created when the whole
+  history is checked (a directory): it has rows and users.
+
+``Table.empty`` says why a table is provably empty when it is: created in this file or change set
+with nothing inserted since (no INSERT, COPY, MERGE, ``CREATE TABLE AS`` with data, nor SQL the
+model cannot see, such as dynamic SQL); every row deleted earlier in the file (TRUNCATE, DELETE
+without WHERE); or the file added a NOT NULL column without a DEFAULT to it, which only succeeds
+on an empty table.
+
+Two ways in, by cost:
+
+- ``Timeline`` (``provenance``, ``is_new``, ``empty``, ``index_table_new``): the file and the earlier
+  migrations of its change set only, replayed once per file and asked by bisection: what every
+  lock rule asks for every statement. It needs no other file when the whole history is checked,
+  and the result cache keys each file on the change-set files before it (``Project.changes_before``).
+- ``before(project, f, st, names)``: the full catalog for the objects ``names`` (tables, indexes)
+  just before ``st``, from the earlier migrations whose text names one of them (or a name they had
+  before a rename), so a directory of thousands is not replayed for one ALTER COLUMN ... TYPE.
+
+Names are compared unqualified, as the lock rules always have (``public.t`` and ``app.t`` are one
+table here).
+"""
+
+from __future__ import annotations
+
+import bisect
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Protocol
+
+from . import effects as fx
+from . import locks, pg, specs
+from .specs import TypeKey
+
+FILE, CHANGE, EXISTING = "file", "change set", "existing"
+
+TABLE_KINDS = frozenset({fx.TABLE, fx.MATVIEW, fx.FOREIGN_TABLE})  # what holds rows
+RELATION_KINDS = TABLE_KINDS | {fx.VIEW}
+_DATA_IN = frozenset({"INSERT", "COPY", "MERGE", "CREATE TABLE AS", "SELECT INTO"})
+
+
+class _File(Protocol):
+    """What the model reads of a ``files.MigrationFile``."""
+
+    path: Any
+    display: str
+    kind: str
+    mdir: Any
+    version: str | None
+
+
+def unqualified(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+# --- the catalog --------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class Column:
+    name: str
+    type: TypeKey | None = None  # None: not known (created outside the migrations, or not plain)
+    not_null: bool = False
+    default: bool = False
+    sequence: str = ""  # how it fills itself from a sequence (``specs.SEQUENCE_*``), "" when not known to
+
+
+@dataclass(slots=True)
+class Constraint:
+    name: str
+    kind: str  # ``specs.CONTYPES`` values: "primary key", "unique", "foreign key", "check", "exclude"
+    validated: bool = True
+    keys: tuple[str, ...] = ()
+    not_null: frozenset[str] = frozenset()  # the columns a CHECK proves NOT NULL
+    only_not_null: bool = False  # the CHECK checks nothing but that
+    ref: str = ""  # FOREIGN KEY: the referenced table
+    line: int = 0
+    display: str = ""  # the file that added it
+
+
+@dataclass(slots=True)
+class Index:
+    name: str
+    table: str
+    keys: tuple[str, ...] = ()
+    unique: bool = False
+    partial: bool = False
+    primary: bool = False
+    constraint: bool = False  # the index behind a UNIQUE / PRIMARY KEY constraint
+    origin: str = EXISTING
+    line: int = 0
+    display: str = ""
+    shown: str = ""  # its table as the CREATE INDEX wrote it (schema-qualified when it was), for messages
+    claimed: str = ""  # the origin of the constraint that adopted it (ADD CONSTRAINT ... USING INDEX)
+
+
+@dataclass(slots=True)
+class Table:
+    """A relation (table, view, materialized view, foreign table)."""
+
+    name: str
+    schema: str = ""
+    kind: str = fx.TABLE
+    origin: str = EXISTING
+    display: str = ""  # the file that created it ("" when not known)
+    line: int = 0
+    columns: dict[str, Column] = field(default_factory=dict)
+    known: bool = False  # ``columns`` are all of them (created in the replay with a column list)
+    constraints: dict[str, Constraint] = field(default_factory=dict)
+    empty: str | None = None  # why it is provably empty, or None
+
+    @property
+    def new(self) -> bool:
+        return self.origin in (FILE, CHANGE)
+
+    def column(self, name: str) -> Column:
+        col = self.columns.get(name)
+        if col is None:
+            col = self.columns[name] = Column(name)
+        return col
+
+    def primary_key(self) -> tuple[str, ...]:
+        for c in self.constraints.values():
+            if c.kind == "primary key":
+                return c.keys
+        return ()
+
+    def validated_not_null_check(self, column: str) -> Constraint | None:
+        """A validated CHECK that proves ``column`` NOT NULL (PostgreSQL 12+ then skips the scan of
+        SET NOT NULL)."""
+        for c in self.constraints.values():
+            if c.kind == "check" and c.validated and column in c.not_null:
+                return c
+        return None
+
+
+def _rename_in(items: dict[str, Any], old: str, new: str) -> Any:
+    """Move ``items[old]`` (a Table, Index, Column or Constraint) to its new name."""
+    item = items.pop(old)
+    item.name = new
+    items[new] = item
+    return item
+
+
+def _key(obj: fx.Obj) -> tuple[str, str, str]:
+    """The catalog key of any other object: (namespace, the table it hangs on, name)."""
+    parent = obj.parent.name if obj.parent is not None else ""
+    ns = fx._namespace(obj.kind)
+    return ns, parent, obj.name
+
+
+class Catalog:
+    """The schema, as far as the replayed effects show it (``apply``)."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, Table] = {}
+        self.indexes: dict[str, Index] = {}
+        self.objects: dict[tuple[str, str, str], str] = {}  # functions, types, triggers, ... -> origin
+        self.changed: set[str] = set()  # relation and index names the last ``apply`` changed
+
+    # lookups
+    def table(self, name: str) -> Table | None:
+        return self.tables.get(unqualified(name))
+
+    def index(self, name: str) -> Index | None:
+        return self.indexes.get(unqualified(name))
+
+    def exists(self, obj: fx.Obj) -> bool:
+        if obj.kind in RELATION_KINDS:
+            return obj.name in self.tables
+        if obj.kind == fx.INDEX:
+            return obj.name in self.indexes
+        return _key(obj) in self.objects
+
+    def indexes_on(self, table: str) -> list[Index]:
+        return [i for i in self.indexes.values() if i.table == table]
+
+    def _holder(self, obj: fx.Obj | None, origin: str) -> Table | None:
+        """The table a column or constraint hangs on (met for the first time: it existed)."""
+        if obj is None or obj.kind not in (fx.TABLE, fx.FOREIGN_TABLE, fx.VIEW, fx.MATVIEW):
+            return None
+        t = self.tables.get(obj.name)
+        if t is None:
+            t = self.tables[obj.name] = Table(obj.name, obj.schema, obj.kind, EXISTING)
+            self.changed.add(obj.name)
+        return t
+
+    # replay
+    def apply(self, e: fx.Effect, origin: str = EXISTING, display: str = "") -> None:
+        """Replay one effect. ``origin`` says where the statement runs (``FILE``, ``CHANGE`` or
+        ``EXISTING``, for what it creates); ``display`` names its file (for messages)."""
+        self.changed.clear()
+        op, obj = e.op, e.obj
+        if op == fx.UNKNOWN:  # dynamic SQL, CALL, ...: it may have written any table
+            for t in self.tables.values():
+                if t.empty is not None:
+                    t.empty = None
+                    self.changed.add(t.name)
+            return
+        if obj is None:
+            return
+        line = e.line
+        spec = e.spec
+        if op == fx.CREATE:
+            self._create(e, obj, spec, origin, display, line)
+        elif op == fx.DROP:
+            self._drop(obj)
+        elif op == fx.ALTER:
+            self._alter(e, obj, spec)
+        elif op == fx.RENAME and e.new is not None:
+            self._rename(obj, e.new)
+        elif op == fx.DATA:
+            self._data(e, obj, spec, line)
+
+    def _create(self, e: fx.Effect, obj: fx.Obj, spec: Any, origin: str, display: str, line: int) -> None:
+        k = obj.kind
+        t: Table | None
+        if k in RELATION_KINDS:
+            there = self.tables.get(obj.name)
+            if there is not None and (e.if_not_exists or e.replace):
+                # already there: IF NOT EXISTS does nothing, OR REPLACE keeps what it is. Of a table
+                # met only through what altered it, this is the best account of its columns there is
+                if not there.known and not there.display and spec is not None and spec[0] == "table":
+                    for c in spec[2]:
+                        there.columns[c[1]] = Column(c[1], c[2], c[3], c[4], c[5])
+                    self.changed.add(obj.name)
+                return
+            t = Table(obj.name, obj.schema, k, origin, display, line)
+            if spec is not None and spec[0] == "table":
+                for c in spec[2]:
+                    t.columns[c[1]] = Column(c[1], c[2], c[3], c[4], c[5])
+                t.known = e.on is None  # a partition's columns are its parent's
+                rows = spec[1]
+            else:
+                rows = k == fx.VIEW
+            if k in TABLE_KINDS and not rows:
+                t.empty = f"created {_where(origin, display, line)} and nothing inserted since"
+            self.tables[obj.name] = t
+            self.changed.add(obj.name)
+        elif k == fx.INDEX:
+            if obj.name in self.indexes and e.if_not_exists:
+                return
+            on = e.on
+            table = on.name if on is not None else ""
+            if spec is not None and spec[0] == "index":
+                _, unique, partial, keys, primary = spec
+            else:
+                unique, partial, keys, primary = False, False, (), False
+            shown = f"{on.schema}.{on.name}" if on is not None and on.schema else table
+            self.indexes[obj.name] = Index(obj.name, table, keys, unique, partial, primary, False, origin, line,
+                                           display, shown)
+            self.changed.add(obj.name)
+        elif k == fx.COLUMN:
+            t = self._holder(obj.parent, origin)
+            if t is None:
+                return
+            if obj.name in t.columns and e.if_not_exists:
+                return
+            if spec is not None and spec[0] == "column":
+                _, name, typ, not_null, default, sequence = spec
+                t.columns[obj.name] = Column(obj.name, typ, not_null, default, sequence)
+                if not_null and not default and t.empty is None and t.kind in TABLE_KINDS:
+                    t.empty = (f"{_where(origin, display, line)} it gets the NOT NULL column {obj.name} without a "
+                               "DEFAULT, which only succeeds on an empty table")
+            else:
+                t.columns[obj.name] = Column(obj.name)
+            self.changed.add(t.name)
+        elif k == fx.CONSTRAINT:
+            t = self._holder(obj.parent, origin)
+            if t is None or spec is None or spec[0] != "constraint":
+                return
+            if obj.name in t.constraints and e.if_not_exists:
+                return
+            _, kind, validated, keys, not_null, only, ref, using = spec
+            if using:
+                idx = self.indexes.get(obj.name) or self.indexes.get(using)
+                if idx is not None:
+                    keys = idx.keys
+                    idx.constraint = True
+                    idx.primary = kind == "primary key"
+                    idx.claimed = origin
+            elif kind in ("unique", "primary key", "exclude"):
+                self.indexes[obj.name] = Index(obj.name, t.name, keys, kind != "exclude", False,
+                                               kind == "primary key", True, origin, line, display)
+                self.changed.add(obj.name)
+            t.constraints[obj.name] = Constraint(obj.name, kind, validated, tuple(keys), frozenset(not_null), only,
+                                                 ref, line, display)
+            if kind == "primary key":
+                for key in keys:
+                    t.column(key).not_null = True
+            self.changed.add(t.name)
+        else:
+            self.objects[_key(obj)] = origin
+
+    def _drop(self, obj: fx.Obj) -> None:
+        k = obj.kind
+        if k in RELATION_KINDS:
+            if self.tables.pop(obj.name, None) is not None:
+                self.changed.add(obj.name)
+            for idx in [i for i in self.indexes.values() if i.table == obj.name]:
+                del self.indexes[idx.name]
+                self.changed.add(idx.name)
+        elif k == fx.INDEX:
+            if self.indexes.pop(obj.name, None) is not None:
+                self.changed.add(obj.name)
+        elif k == fx.COLUMN and obj.parent is not None:
+            t = self.tables.get(obj.parent.name)
+            if t is None:
+                return
+            t.columns.pop(obj.name, None)
+            for c in [c for c in t.constraints.values() if obj.name in c.keys or obj.name in c.not_null]:
+                self._drop_constraint(t, c.name)
+            for idx in [i for i in self.indexes.values() if i.table == t.name and obj.name in i.keys]:
+                del self.indexes[idx.name]
+                self.changed.add(idx.name)
+            self.changed.add(t.name)
+        elif k == fx.CONSTRAINT and obj.parent is not None:
+            t = self.tables.get(obj.parent.name)
+            if t is not None:
+                self._drop_constraint(t, obj.name)
+        else:
+            self.objects.pop(_key(obj), None)
+
+    def _drop_constraint(self, t: Table, name: str) -> None:
+        c = t.constraints.pop(name, None)
+        if c is None:
+            return
+        idx = self.indexes.get(name)
+        if idx is not None and idx.constraint and idx.table == t.name:
+            del self.indexes[name]
+            self.changed.add(name)
+        self.changed.add(t.name)
+
+    def _alter(self, e: fx.Effect, obj: fx.Obj, spec: Any) -> None:
+        if obj.kind == fx.COLUMN:
+            t = self._holder(obj.parent, EXISTING)
+            if t is None:
+                return
+            col = t.column(obj.name)
+            if e.attr == "type" and spec is not None and spec[0] == "type":
+                col.type = spec[1]
+            elif e.attr == "not null" and e.value in ("on", "off"):
+                col.not_null = e.value == "on"
+            elif e.attr == "default":
+                col.default = e.value != "none"
+                col.sequence = spec[1] if spec is not None and spec[0] == "default" else ""
+            elif e.attr == "identity" and e.value in ("on", "off"):
+                col.sequence = specs.SEQUENCE_IDENTITY if e.value == "on" else ""
+            self.changed.add(t.name)
+        elif obj.kind == fx.CONSTRAINT and e.attr == "validated" and obj.parent is not None:
+            t = self.tables.get(obj.parent.name)
+            c = t.constraints.get(obj.name) if t is not None else None
+            if c is not None:
+                c.validated = True
+                self.changed.add(t.name)  # type: ignore[union-attr]
+
+    def _rename(self, obj: fx.Obj, new: fx.Obj) -> None:
+        k = obj.kind
+        idx: Index | None
+        if k in RELATION_KINDS:
+            if obj.name not in self.tables:
+                return
+            t = _rename_in(self.tables, obj.name, new.name)
+            t.schema = new.schema or t.schema
+            for idx in self.indexes.values():
+                if idx.table == obj.name:
+                    idx.table = t.name
+                    if new.name != obj.name:
+                        idx.shown = t.name
+                    self.changed.add(idx.name)
+            self.changed |= {obj.name, t.name}
+        elif k == fx.INDEX:
+            if obj.name not in self.indexes:
+                return
+            idx = _rename_in(self.indexes, obj.name, new.name)
+            t = self.tables.get(idx.table)
+            if idx.constraint and t is not None and obj.name in t.constraints:
+                _rename_in(t.constraints, obj.name, new.name)
+            self.changed |= {obj.name, new.name}
+        elif k == fx.COLUMN and obj.parent is not None:
+            t = self.tables.get(obj.parent.name)
+            if t is None or obj.name not in t.columns:
+                return
+            _rename_in(t.columns, obj.name, new.name)
+
+            def swap(names: Iterable[str]) -> tuple[str, ...]:
+                return tuple(new.name if n == obj.name else n for n in names)
+
+            for c in t.constraints.values():
+                c.keys = swap(c.keys)
+                c.not_null = frozenset(swap(c.not_null))
+            for idx in self.indexes.values():
+                if idx.table == t.name:
+                    idx.keys = swap(idx.keys)
+            self.changed.add(t.name)
+        elif k == fx.CONSTRAINT and obj.parent is not None:
+            t = self.tables.get(obj.parent.name)
+            if t is None or obj.name not in t.constraints:
+                return
+            _rename_in(t.constraints, obj.name, new.name)
+            if obj.name in self.indexes:
+                _rename_in(self.indexes, obj.name, new.name)
+            self.changed.add(t.name)
+        else:
+            origin = self.objects.pop(_key(obj), None)
+            if origin is not None:
+                self.objects[_key(new)] = origin
+
+    def _data(self, e: fx.Effect, obj: fx.Obj, spec: Any, line: int) -> None:
+        if spec is not None and spec[0] == "data" and spec[1]:  # TRUNCATE, DELETE without WHERE
+            t = self._holder(obj, EXISTING)
+            if t is not None:
+                t.empty = f"every row was deleted on line {line} ({e.attr})"
+                self.changed.add(t.name)
+            return
+        t = self.tables.get(obj.name)
+        if t is not None and e.attr in _DATA_IN and t.empty is not None:
+            t.empty = None
+            self.changed.add(t.name)
+
+
+def _where(origin: str, display: str, line: int) -> str:
+    if origin == FILE:
+        return f"earlier in this file (line {line})"
+    if origin == CHANGE:
+        return f"in this change set ({display}:{line})"
+    return f"by {display}:{line}" if display else "earlier"
+
+
+# --- where statements are -----------------------------------------------------------------------
+
+def _pos(st: Any) -> tuple[int, int]:
+    """A statement's (or ``effects.Loc``'s) place in its file: statements and the ``DO`` bodies
+    after them are in this order in ``all_statements``."""
+    return st.line, st.column
+
+
+def _effects(f: Any) -> list[fx.Effect]:
+    if f.read_problem:
+        return []
+    return fx.file_effects(f)
+
+
+# --- the cheap view: the file and its change set ---------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """What the ``Timeline`` knows of a relation or index at one point."""
+
+    kind: str
+    origin: str
+    display: str
+    line: int
+    empty: str | None = None
+    table: str = ""  # an index: its table
+
+
+class Timeline:
+    """Per relation and index name, how its provenance changed through the migrations of the
+    change set before the file, then the file itself: ``at(name, f_pos, st)`` by bisection."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, tuple[list[tuple[int, int, int]], list[State | None]]] = {}
+
+    def record(self, catalog: Catalog, names: Iterable[str], key: tuple[int, int, int]) -> None:
+        for name in names:
+            t = catalog.tables.get(name)
+            state: State | None
+            if t is not None:
+                state = State(t.kind, t.origin, t.display, t.line, t.empty)
+            else:
+                idx = catalog.indexes.get(name)
+                state = None if idx is None else State(fx.INDEX, idx.origin, idx.display, idx.line, None, idx.table)
+            keys, states = self.events.setdefault(name, ([], []))
+            if keys and keys[-1] == key:
+                states[-1] = state
+            else:
+                keys.append(key)
+                states.append(state)
+
+    def at(self, name: str, key: tuple[int, int, int]) -> State | None:
+        ev = self.events.get(name)
+        if not ev:
+            return None
+        i = bisect.bisect_left(ev[0], key) - 1
+        return ev[1][i] if i >= 0 else None
+
+
+def replay(stream: Iterable[tuple[Iterable[fx.Effect], str, str]]) -> Timeline:
+    """The timeline of a sequence of files: ``(effects, origin, display)`` each, in order."""
+    tl = Timeline()
+    cat = Catalog()
+    for i, (effs, origin, display) in enumerate(stream):
+        for e in effs:
+            cat.apply(e, origin, display)
+            if cat.changed:
+                tl.record(cat, cat.changed, (i, *_pos(e.stmt)) if e.stmt is not None else (i, 0, 0))
+    return tl
+
+
+def _timeline(f: Any) -> tuple[Timeline, int]:
+    """The file's timeline and its own place (the number of change-set files before it),
+    computed once per file (kept on it: ``MigrationFile.release`` drops it with its trees)."""
+    cached: tuple[Timeline, int] | None = f.__dict__.get("_schema_timeline")
+    if cached is not None:
+        return cached
+    project = getattr(f, "project", None)
+    before = list(project.changes_before(f)) if project is not None and f.kind == "migration" else []
+    stream = [(_effects(m), CHANGE, m.display) for m in before] + [(_effects(f), FILE, f.display)]
+    out = (replay(stream), len(before))
+    f.__dict__["_schema_timeline"] = out
+    return out
+
+
+def provenance(f: Any, st: Any, name: str) -> State | None:
+    """What the file and its change set say of relation (or index) ``name`` just before ``st``
+    (a statement of ``f``, top level or in a DO block): None when they have not created or
+    changed it (an existing object, as far as they show)."""
+    if not name:
+        return None
+    tl, me = _timeline(f)
+    return tl.at(unqualified(name), (me, *_pos(st)))
+
+
+def is_new(f: Any, st: Any, name: str, kinds: frozenset[str] = TABLE_KINDS, origins: Iterable[str] = (FILE, CHANGE)) -> bool:
+    """Was relation ``name`` created earlier in this file or change set (and is still there)?"""
+    s = provenance(f, st, name)
+    return s is not None and s.kind in kinds and s.origin in origins
+
+
+def empty(f: Any, st: Any, name: str) -> str | None:
+    """Why table ``name`` is provably empty just before ``st`` (None when it may hold rows)."""
+    s = provenance(f, st, name)
+    return s.empty if s is not None and s.kind in TABLE_KINDS else None
+
+
+def index_on_new_table(f: Any, st: Any, index: str) -> bool:
+    """Was index ``index`` built earlier in this file or change set on a table they created?"""
+    s = provenance(f, st, index)
+    if s is None or s.kind != fx.INDEX or not s.table:
+        return False
+    return is_new(f, st, s.table)
+
+
+def origin_words(s: State | None) -> str:
+    """How ``migcheck locks`` and the editor's hover describe a relation."""
+    if s is None or s.origin == EXISTING:
+        return "existing table"
+    if s.origin == FILE:
+        return f"table created in this file (line {s.line}): no one else can hold it"
+    return f"table created in this change set ({s.display}:{s.line}): the running application does not use it yet"
+
+
+# --- the full view: the catalog from the earlier migrations ----------------------------------------
+
+def earlier(project: Any, f: Any) -> list[Any]:
+    """The migrations of ``f``'s directory that run before it, in the runner's order. Only for
+    migrations with a version (the naming orders them; otherwise the order is not known): those
+    with an earlier version (a duplicate version is not "before")."""
+    if f.kind != "migration" or not f.version or project is None:
+        return []
+    group = project.groups.get(f.mdir)
+    if group is None:
+        return []
+    out = []
+    for m in group.migrations:
+        if m is f:
+            break
+        if m.version and m.version < f.version:
+            out.append(m)
+    return out
+
+
+_LOWER: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()  # (lowered)
+
+
+def lowered(m: Any) -> str:
+    text = _LOWER.get(m)
+    if text is None:
+        loaded = "_loaded" in m.__dict__
+        text = _LOWER[m] = m.text.lower()
+        if not loaded:  # read for this only (its own check is over): one copy of the text, not three
+            for name in ("_loaded", "data"):
+                m.__dict__.pop(name, None)
+    return text
+
+
+def _related(effs: Iterable[fx.Effect], names: set[str]) -> set[str]:
+    """Names tied to ``names`` by these effects: the other name of a rename, an index's table."""
+    out = set()
+    for e in effs:
+        obj = e.obj
+        if obj is None:
+            continue
+        if e.op == fx.RENAME and e.new is not None and obj.kind in RELATION_KINDS | {fx.INDEX}:
+            a, b = obj.name.lower(), e.new.name.lower()
+            if a in names or b in names:
+                out |= {a, b}
+        elif e.op == fx.CREATE and obj.kind == fx.INDEX and obj.name.lower() in names and e.on is not None:
+            out.add(e.on.name.lower())
+    return out - names
+
+
+def relevant(migrations: list[Any], names: set[str], own: Iterable[fx.Effect] = ()) -> list[Any]:
+    """The migrations (in order) whose text names one of ``names`` (lower case), or a name tied to
+    one (renamed into or out of it, the table of an index), found until nothing new turns up.
+    Identifiers are compared in lower case in the raw text: a superset of the exact matches."""
+    names = set(names) | _related(own, set(names))
+    keep: dict[int, Any] = {}
+    todo = set(names)
+    while todo:
+        found = set()
+        for m in migrations:
+            if id(m) in keep or m.read_problem:
+                continue
+            text = lowered(m)
+            if any(n in text for n in todo):
+                keep[id(m)] = m
+                found |= _related(_effects(m), names)
+        names |= found
+        todo = found
+    return [m for m in migrations if id(m) in keep]
+
+
+def before(project: Any, f: Any, st: Any, names: Iterable[str]) -> Catalog:
+    """The catalog just before ``st`` (None: after the whole file) for the objects ``names``
+    (tables, indexes: the others the replay meets are there too, but not necessarily complete):
+    the earlier migrations that name them (``relevant``), then ``f`` up to ``st``. A table
+    created by an earlier migration is ``CHANGE`` when that migration is in the change set, else
+    ``EXISTING``."""
+    own = [e for e in _effects(f) if st is None or (e.stmt is not None and _pos(e.stmt) < _pos(st))]
+    wanted = {unqualified(n).lower() for n in names if n}
+    history = relevant(earlier(project, f), wanted, own)
+    changes = {id(m) for m in project.changes_before(f)} if project is not None else set()
+    cat = Catalog()
+    for m in history:
+        origin = CHANGE if id(m) in changes else EXISTING
+        for e in _effects(m):
+            cat.apply(e, origin, m.display)
+    for e in own:
+        cat.apply(e, FILE, f.display)
+    return cat
+
+
+def file_before(f: Any, st: Any) -> Catalog:
+    """The catalog as the file alone shows it just before ``st`` (no other migration read)."""
+    cat = Catalog()
+    for e in _effects(f):
+        if e.stmt is not None and _pos(e.stmt) >= _pos(st):
+            break
+        cat.apply(e, FILE, f.display)
+    return cat
+
+
+def effects_before(f: Any, st: Any) -> Iterator[fx.Effect]:
+    """The file's effects before ``st``."""
+    for e in _effects(f):
+        if e.stmt is not None and _pos(e.stmt) >= _pos(st):
+            return
+        yield e
+
+
+def effects_after(f: Any, st: Any) -> Iterator[fx.Effect]:
+    """The file's effects after ``st`` (its own excluded)."""
+    for e in _effects(f):
+        if e.stmt is not None and _pos(e.stmt) > _pos(st):
+            yield e
+
+
+def effects_of(f: Any, st: Any) -> list[fx.Effect]:
+    """The effects of statement ``st`` itself."""
+    return [e for e in _effects(f) if e.stmt is not None and _pos(e.stmt) == _pos(st)]
+
+
+def copied_before(f: Any, st: Any, table: str, column: str) -> int | None:
+    """The line of a statement earlier in the file that copied the values of ``table.column``
+    into another column or table (UPDATE ... SET other = column, INSERT ... SELECT column,
+    CREATE TABLE ... AS SELECT), or None."""
+    want = {f"{unqualified(table)}.{column}", f"{unqualified(table)}.*"}
+    for e in effects_before(f, st):
+        if e.op == fx.DATA and e.spec is not None and e.spec[0] == "data" and want.intersection(e.spec[2]):
+            return e.line
+    return None
+
+
+# --- locks, as the model sees them ---------------------------------------------------------------
+
+def set_not_null_columns(st: Any) -> list[str]:
+    """The columns an ALTER TABLE sets NOT NULL."""
+    if st.kind != "AlterTableStmt":
+        return []
+    return [c.get("AlterTableCmd", {}).get("name", "") for c in st.node.get("cmds", ())
+            if c.get("AlterTableCmd", {}).get("subtype") == "AT_SetNotNull"]
+
+
+TIMESTAMPS = frozenset({"timestamp", "timestamptz"})
+# Session time zones with a fixed zero offset: timestamp <-> timestamptz is then catalog-only (12+).
+UTC = frozenset({"utc", "etc/utc", "gmt", "etc/gmt", "uct", "etc/uct", "universal", "etc/universal", "zulu",
+                 "etc/zulu", "z", "greenwich", "etc/greenwich", "gmt0", "etc/gmt0", "0", "+0", "-0", "00:00",
+                 "+00:00"})
+
+
+def _plain_using(expr: Any, column: str, new: TypeKey | None) -> bool:
+    """``USING col`` or ``USING col::newtype``: the same as no USING clause."""
+    if not expr:
+        return True
+    cast = expr.get("TypeCast")
+    if cast is not None:
+        if specs.type_key(cast.get("typeName")) != new:
+            return False
+        expr = cast.get("arg") or {}
+    ref = expr.get("ColumnRef")
+    return ref is not None and pg.strings(ref.get("fields")) == [column]
+
+
+def _utc_session(f: Any, st: Any) -> bool:
+    from . import safety
+
+    value = safety.context(f).setting(st, "timezone")
+    return value is not None and value.strip().strip("'").lower() in UTC
+
+
+def rewriting_type_changes(project: Any, f: Any, st: Any, version: int) -> list[tuple[str, TypeKey | None, TypeKey | None, bool]]:
+    """``(column, old type, new type, has USING)`` of each ALTER COLUMN ... TYPE of an ALTER
+    TABLE that rewrites the table: not a binary-coercible change of a type the migrations show
+    (varchar(n) to text, ...), nor timestamp <-> timestamptz in a UTC session (12+). An old type
+    the migrations do not show counts as rewriting."""
+    if st.kind != "AlterTableStmt":
+        return []
+    changes = [c.get("AlterTableCmd", {}) for c in st.node.get("cmds", ())
+               if c.get("AlterTableCmd", {}).get("subtype") == "AT_AlterColumnType"]
+    if not changes:
+        return []
+    table = st.node.get("relation", {}).get("relname", "")
+    t = before(project, f, st, [table]).table(table) if project is not None else None
+    out = []
+    for c in changes:
+        cd = (c.get("def") or {}).get("ColumnDef", {})
+        column = c.get("name", "")
+        new = specs.type_key(cd.get("typeName"))
+        using = not _plain_using(cd.get("raw_default"), column, new)
+        col = t.columns.get(column) if t is not None else None
+        old = col.type if col is not None else None
+        if not using and not cd.get("collClause"):
+            if specs.binary_coercible(old, new):
+                continue
+            if (version >= 12 and new and new[0] in TIMESTAMPS and not new[2] and _utc_session(f, st)
+                    and (old is None or (old[0] in TIMESTAMPS and not old[2]))):
+                continue
+        out.append((column or "?", old, new, using))
+    return out
+
+
+def proven_not_null(project: Any, f: Any, st: Any, version: int) -> dict[str, str]:
+    """The columns of this ALTER TABLE's SET NOT NULL that need no scan of their own, with why:
+    the same statement rewrites the table (PostgreSQL checks NOT NULL as it writes each row), or
+    a validated CHECK proves it (12+)."""
+    cols = set_not_null_columns(st)
+    if not cols:
+        return {}
+    if rewriting_type_changes(project, f, st, version):
+        return {c: "checked while the same statement rewrites the table: no scan of its own" for c in cols}
+    if version < 12 or project is None:
+        return {}
+    table = st.node.get("relation", {}).get("relname", "")
+    t = before(project, f, st, [table]).table(table)
+    out = {}
+    for c in cols:
+        chk = t.validated_not_null_check(c) if t is not None else None
+        if chk is not None:
+            out[c] = f"the validated CHECK {chk.name} proves it, so PostgreSQL skips the scan (12+)"
+    return out
+
+
+def statement_locks(f: Any, st: Any, version: int) -> list[tuple[locks.Lock, State | None]]:
+    """The locks ``st`` takes (``locks.statement_locks``) as the model sees them: a SET NOT NULL
+    a validated CHECK proves (or that a rewrite of the same statement checks) scans nothing,
+    and each lock with what the file and its change set say of its relation (``provenance``).
+    Reads the earlier migrations of ``f.project`` for the CHECKs."""
+    proven = proven_not_null(getattr(f, "project", None), f, st, version)
+    return [(lk, relation_state(f, st, lk.relation)) for lk in locks.statement_locks(st, version, proven)]
+
+
+def relation_state(f: Any, st: Any, name: str) -> State | None:
+    """``provenance`` of a relation; for an index, of its table."""
+    s = provenance(f, st, name)
+    if s is not None and s.kind == fx.INDEX:
+        return provenance(f, st, s.table) if s.table else None
+    return s
+
+
+# --- drops that lose nothing -------------------------------------------------------------------
+
+def _set_not_null_here(st: Any) -> set[str]:
+    return set(set_not_null_columns(st))
+
+
+def drop_loses_nothing(project: Any, f: Any, st: Any, table: str, name: str, index: bool = False) -> str | None:
+    """Why dropping constraint ``name`` of ``table`` (or, with ``index``, index ``name``) by
+    ``st`` loses no guarantee, or None when it may:
+
+    - a CHECK that only proves columns NOT NULL, once they are NOT NULL themselves (the
+      validated-CHECK route to SET NOT NULL ends with dropping it);
+    - a UNIQUE constraint, a unique index or a PRIMARY KEY the same file replaces with another
+      on the same columns (a unique index for a constraint or the reverse; a primary key only
+      by a primary key), created before or after the drop and still there at the end."""
+    cat = before(project, f, st, [table, name])
+    if index:
+        idx = cat.index(name)
+        if idx is None or not idx.unique or idx.partial:
+            return None
+        table, keys, primary = idx.table, idx.keys, idx.primary
+    else:
+        t = cat.table(table)
+        c = t.constraints.get(name) if t is not None else None
+        if t is None or c is None:
+            return None
+        if c.kind == "check":
+            if not (c.only_not_null and c.not_null):
+                return None
+            not_null = {col for col, column in t.columns.items() if column.not_null} | _set_not_null_here(st)
+            if c.not_null <= not_null:
+                cols = ", ".join(sorted(c.not_null))
+                return f"it only proved {cols} NOT NULL, which {'it is' if len(c.not_null) == 1 else 'they are'} now"
+            return None
+        if c.kind not in ("unique", "primary key"):
+            return None
+        keys, primary = c.keys, c.kind == "primary key"
+        if not keys:
+            behind = cat.index(name)
+            keys = behind.keys if behind is not None else ()
+    want = frozenset(keys)
+    if not want or "expr" in want:
+        return None
+    end = before(project, f, None, [table])
+    for idx in end.indexes_on(unqualified(table)):
+        if (idx.name != name and FILE in (idx.origin, idx.claimed) and idx.unique and not idx.partial
+                and frozenset(idx.keys) == want and (idx.primary or not primary)):
+            what = "primary key" if idx.primary else "unique constraint" if idx.constraint else "unique index"
+            return f"the {what} {idx.name} on the same columns, which this file creates, keeps them unique"
+    return None
