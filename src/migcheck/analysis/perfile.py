@@ -67,21 +67,27 @@ def computers(names) -> dict[str, list[Callable[[object], None]]]:
 # reads none of the other files' text.
 
 _RUN = re.compile(r"[\w$]+")
-_WORDLIKE = re.compile(r"[\w$]+\Z")
+_WORDLIKE = re.compile(r"[\w$]*\Z")
+_UNREADABLE = "\0"  # (the words of a file that cannot be read: it names nothing, not even "")
 
 
 def words(f) -> str:
     """The distinct runs of word characters (and ``$``) of ``f``'s lower-case text, one a line."""
+    if f.read_problem:
+        return _UNREADABLE
     return "\n".join(sorted(set(_RUN.findall(f.text.lower()))))
 
 
+def _lowered(f) -> str:
+    return _UNREADABLE if f.read_problem else f.text.lower()
+
+
 def mentions(f, names: Iterable[str]) -> bool:
-    """Does ``f``'s lower-case text hold one of ``names`` (lower case) as a substring?"""
-    names = [n for n in names if n]
-    if not names:
-        return False
+    """Does ``f``'s lower-case text hold one of ``names`` (lower case) as a substring? A file that
+    cannot be read holds nothing."""
+    names = list(names)
     if all(_WORDLIKE.match(n) for n in names):
         held = summaries.summary(f, "words", words)
-    else:  # (a quoted name with other characters: the text itself)
-        held = f.text.lower()
-    return any(n in held for n in names)
+    else:  # (a quoted name with other characters: the text itself, memoised but not kept)
+        held = summaries.summary(f, "lowered", _lowered)
+    return held != _UNREADABLE and any(n in held for n in names)
