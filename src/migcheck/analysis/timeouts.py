@@ -51,10 +51,27 @@ def setting(st: Statement, name: str) -> str | None:
     return value
 
 
-def first_unbounded(f, version: int, name: str, modes=None) -> tuple[Statement, locks.Lock] | None:
+def locked_tables(f, ctx, st: Statement, version: int, modes=None):
+    """``(lock, table name as a message shows it)`` of each lock (of ``modes``, or any) ``st`` takes
+    on an existing table. A DROP INDEX lock is on the index's table: the one the history shows
+    (None when it does not show it: taken as existing); an index built earlier in the file on a
+    table created in the file locks nothing anyone else holds."""
+    drop_index = st.kind == "DropStmt" and st.node.get("removeType") == "OBJECT_INDEX"
+    for lock in locks.statement_locks(st, version):
+        if (modes is not None and lock.mode not in modes) or not lock.relation:
+            continue
+        table = lk.index_table(f, ctx, st, lock.relation.split(".")[-1]) if drop_index else lock.relation
+        if table is None:
+            yield lock, None
+        elif lk.is_existing(f, st, table):
+            yield lock, lk.names(table.split("."))
+
+
+def first_unbounded(f, ctx, version: int, name: str, modes=None) -> tuple[Statement, locks.Lock, str | None] | None:
     """The first statement of file ``f`` that takes a lock (of ``modes``, or any) on an existing
-    table while no ``name`` timeout is in force, with its strongest such lock; None when there is
-    none. A timeout set to 0 / DEFAULT / RESET is not in force."""
+    table while no ``name`` timeout is in force, with its strongest such lock and that lock's table
+    as a message names it (``locked_tables``); None when there is none. A timeout set to
+    0 / DEFAULT / RESET is not in force."""
     sctx = safety.context(f)
     by_function: str | None = None  # set with set_config() in a SELECT, or SET in a DO block
     for st in f.all_statements:
@@ -62,11 +79,11 @@ def first_unbounded(f, version: int, name: str, modes=None) -> tuple[Statement, 
         if value is not None:
             by_function = value
             continue
-        held = [lock for lock in locks.statement_locks(st, version)
-                if (modes is None or lock.mode in modes) and lock.relation and lk.is_existing(f, st, lock.relation)]
+        held = list(locked_tables(f, ctx, st, version, modes))
         if not held:
             continue
         if not disabled(sctx.setting(st, name)) or not disabled(by_function):
             continue
-        return st, max(held, key=lambda x: locks.STRENGTH[x.mode])
+        lock, shown = max(held, key=lambda x: locks.STRENGTH[x[0].mode])
+        return st, lock, shown
     return None

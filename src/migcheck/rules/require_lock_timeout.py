@@ -9,10 +9,10 @@ _QUEUEING = {m for m in locks.MODES if locks.STRENGTH[m] >= locks.STRENGTH[locks
 @rule("require-lock-timeout", severity="warning", group="safety", kinds=("migration",),
       summary="A statement that locks an existing table runs with no lock_timeout: while it waits, every query on the table queues.")
 def check(f, ctx):
-    found = timeouts.first_unbounded(f, lk.version(ctx), "lock_timeout", _QUEUEING)
+    found = timeouts.first_unbounded(f, ctx, lk.version(ctx), "lock_timeout", _QUEUEING)
     if found is not None:
-        st, lock = found
-        rel = lk.names(lock.relation.split("."))
+        st, lock, shown = found
+        rel = shown or "the index's table"
         yield f.hit(
             f"`{st.first_line(60)}`{lk.where(st)} {lk.lock_words(lock, rel)}, and no lock_timeout is set before it: "
             f"while it waits for transactions already running on {rel}, every later query on {rel} queues behind it",
