@@ -33,8 +33,13 @@ evaluation's table: owner/name, pinned commit, migration directories), exported 
 mirror by ``realworld.export``, checked as a user runs it: ``migcheck check --format json
 <directories>`` from the export's root, no configuration (the layout detected), cold (``--no-cache``)
 and warm, against ``squawk --reporter json`` on the same ``.sql`` files; alternating, per
-repository and summed. Before timing, each repository's output is compared byte for byte across
-``--no-cache``, ``--no-cache --jobs 1``, the run that fills the cache and the warm run.
+repository and summed.
+
+Output identity (issue 22), both modes, before timing: the corpus's and each repository's output is
+compared byte for byte across ``--no-cache``, ``--no-cache --jobs 1``, the run that fills the cache
+(the pool, from 200 files) and the warm runs (per-file results, then the one kept answer); with
+``--against REF`` (e.g. ``main``) also with the output of REF's ``src/migcheck`` (``git archive``,
+its own cache directory), ``--no-cache``.
 
 Exit codes of the linters are ignored (the corpus has planted flaws); a run that fails to start
 is reported.
@@ -94,18 +99,35 @@ def python312() -> str | None:
     return None
 
 
-def snapshot() -> tuple[Path, dict]:
-    snap = BENCH / "migcheck-src"
+def snapshot(ref: str | None = None) -> tuple[Path, dict]:
+    """A byte-compiled copy of ``src/migcheck`` (the work tree's, or git ``ref``'s) and the
+    environment that runs it."""
+    snap = BENCH / ("migcheck-src" if ref is None else "migcheck-ref")
     if snap.exists():
         shutil.rmtree(snap)
     snap.mkdir(parents=True)
-    shutil.copytree(REPO / "src" / "migcheck", snap / "migcheck", ignore=shutil.ignore_patterns("__pycache__"))
+    if ref is None:
+        shutil.copytree(REPO / "src" / "migcheck", snap / "migcheck", ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "src/migcheck"], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "--strip-components=1", "-C", str(snap)], input=archive, check=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(snap)
-    env["PYTHONPYCACHEPREFIX"] = str(BENCH / "pycache")
-    env["MIGCHECK_CACHE_DIR"] = str(BENCH / "cache")
+    env["PYTHONPYCACHEPREFIX"] = str(BENCH / ("pycache" if ref is None else "pycache-ref"))
+    env["MIGCHECK_CACHE_DIR"] = str(BENCH / ("cache" if ref is None else "cache-ref"))
     sh(sys.executable, "-m", "compileall", "-q", snap / "migcheck", env=env)
     return snap, env
+
+
+def same_as_before(label: str, cmd: list, env: dict, cwd: Path, against: dict | None, mismatches: list[str]) -> None:
+    """``--against REF``: the output of ``cmd`` (``--no-cache``) from REF's code and from this tree's
+    must be the same bytes (issue 22: output identical before and after)."""
+    if against is None:
+        return
+    before, after = _output(cmd, against, cwd), _output(cmd, env, cwd)
+    if before != after:
+        mismatches.append(f"{label}: before (--against) {len(before)} bytes, this tree {len(after)} bytes")
 
 
 def measure(cmd: list, env: dict, cwd: Path) -> tuple[float, int]:
@@ -180,6 +202,15 @@ def corpus_mode(args, env: dict, bin311: Path) -> None:
         ("squawk --reporter json", [squawk[0], "--reporter", "json", *files], None),
     ]
     shutil.rmtree(BENCH / "cache", ignore_errors=True)
+    # the same output whatever the path through the engine, and (--against) as before (issue 22)
+    outs = {"--no-cache": _output([*mig, "--no-cache"], env, corpus),
+            "--no-cache --jobs 1": _output([*mig, "--no-cache", "--jobs", "1"], env, corpus),
+            "filling the cache (pool)": _output(mig, env, corpus),
+            "warm (per-file results)": _output(mig, env, corpus),
+            "warm (one answer)": _output(mig, env, corpus)}
+    identity = [] if len(set(outs.values())) == 1 else [
+        "corpus: " + ", ".join(f"{k} {len(v)} bytes" for k, v in outs.items())]
+    same_as_before("corpus", [*mig, "--no-cache"], env, corpus, args.against_env, identity)
     try:
         measure(mig, env, corpus)  # fills the cache for the warm runs; compiles nothing (done above)
         measure(mig, env, corpus)  # (a pool run keeps no whole answer: this in-process one does)
@@ -250,6 +281,15 @@ def corpus_mode(args, env: dict, bin311: Path) -> None:
         print(f"(sqlfluff and pgrubic ran on {args.peer_sample} files; their times are scaled by {scale:.1f})\n")
     print(corpus_one)
     print(small_one)
+    print(identity_note(identity, args, "the corpus"))
+
+
+def identity_note(mismatches: list[str], args, what: str) -> str:
+    paths = "--no-cache, --no-cache --jobs 1, the run that fills the cache (the pool) and the warm runs"
+    before = f", and the same as {args.against}'s" if args.against else ""
+    if mismatches:
+        return "OUTPUT DIFFERS:\n" + "\n".join(f"- {m}" for m in mismatches) + "\n"
+    return f"Output byte-identical across {paths}{before}, {what}.\n"
 
 
 def _output(cmd: list, env: dict, cwd: Path) -> bytes:
@@ -280,9 +320,11 @@ def repos_mode(args, env: dict, bin311: Path) -> None:
         outs = {"--no-cache": _output([*mig, "--no-cache"], env, root),
                 "--no-cache --jobs 1": _output([*mig, "--no-cache", "--jobs", "1"], env, root),
                 "filling the cache": _output(mig, env, root),
-                "warm": _output(mig, env, root)}
+                "warm (per-file results)": _output(mig, env, root),
+                "warm (one answer)": _output(mig, env, root)}
         if len(set(outs.values())) != 1:
             mismatches.append(f"{repo['name']}: " + ", ".join(f"{k} {len(v)} bytes" for k, v in outs.items()))
+        same_as_before(repo["name"], [*mig, "--no-cache"], env, root, args.against_env, mismatches)
         tools = [("migcheck --no-cache", [*mig, "--no-cache"]), ("migcheck (warm cache)", mig),
                  ("squawk --reporter json", [bin311 / "squawk", "--reporter", "json", *files])]
         res: dict[str, list] = {name: [] for name, _ in tools}
@@ -313,10 +355,7 @@ def repos_mode(args, env: dict, bin311: Path) -> None:
         print(f"| all (sum of medians) | {total_files} | {cells} | {sums[names[0]] / sums[names[2]]:.2f}x | "
               f"{sums[names[1]] / sums[names[2]]:.2f}x |")
         print(f"\nWorst repository: cold {worst['cold']:.2f}x, warm {worst['warm']:.2f}x squawk.\n")
-    if mismatches:
-        print("OUTPUT DIFFERS between paths through the engine:\n" + "\n".join(f"- {m}" for m in mismatches) + "\n")
-    else:
-        print("Output byte-identical across --no-cache, --jobs 1, the filling run and the warm run, every repository.\n")
+    print(identity_note(mismatches, args, "every repository"))
 
 
 def main() -> None:
@@ -330,8 +369,13 @@ def main() -> None:
     ap.add_argument("--peer-sample", type=int, default=0,
                     help="give sqlfluff and pgrubic only the first N files and scale their time to the corpus (0: all files)")
     ap.add_argument("--no-peers", action="store_true", help="skip sqlfluff and pgrubic")
+    ap.add_argument("--against", metavar="REF",
+                    help="also require the output (--no-cache) to be byte-identical to git REF's code (e.g. main)")
     args = ap.parse_args()
 
+    args.against_env = None
+    if args.against:
+        _, args.against_env = snapshot(args.against)
     snap, env = snapshot()
     bin311 = venv(BENCH / "venv311", sys.executable, ["squawk-cli"] if args.no_peers else ["squawk-cli", "sqlfluff"])
     if args.mode in ("corpus", "both"):
