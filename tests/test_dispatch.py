@@ -84,3 +84,22 @@ def test_a_rule_not_read_is_not_imported(tmp_path):
              "'migcheck.rules.require_concurrent_index')), file=sys.stderr); sys.exit(rc)")
     out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True)
     assert out.stderr.strip().splitlines()[-1] == "['migcheck.rules.require_concurrent_index']", out.stderr
+
+
+@pytest.mark.parametrize("rid", declared())
+def test_every_rule_s_fixtures_catch_a_wrong_declaration(rid, tmp_path, monkeypatch):
+    """The check above holds for every declared rule, not only drop-table: declared as reading a
+    node kind no file holds, the rule finds nothing with dispatch, and its own fixtures find
+    something without it (so a declaration that misses what the rule reads cannot pass unseen)."""
+    rules = registry.load()
+    registry.impl(rules[rid])
+    real = registry._RULES[rid]
+    monkeypatch.setitem(registry._RULES, rid, real.replace(reads=frozenset({"NoSuchNode"})))
+    mine = [f for f in FIXTURES if f.name.split(".")[0] == rid]
+    assert mine, f"{rid} has no fixture"
+    differ = False
+    for i, fixture in enumerate(mine):
+        on, off = same_both_ways(parse_case(fixture.read_bytes()), tmp_path / str(i), monkeypatch, [rid])
+        assert not [h for h in on if h[3] == rid], fixture.name
+        differ = differ or any(h[3] == rid for h in off)
+    assert differ, f"no fixture of {rid} has a finding: a wrong declaration would go unseen"
