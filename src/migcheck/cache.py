@@ -429,7 +429,9 @@ class Cache:
         runs = [e for e in self._runs() if isinstance(e, dict)]
         entry = next((e for e in runs if e.get("fp") == fp), None)
         wanted = list(rule_ids)
-        if entry is None and any(rid in semantic for rid in rule_ids):
+        # (only when a kept run has a semantic fingerprint: computing one summarises every file
+        # the cache has no hashes for, before the check, which then holds every file's trees)
+        if entry is None and any(rid in semantic for rid in rule_ids) and any(e.get("sfp") for e in runs):
             sfp = self.semantic_fp()
             entry = next((e for e in runs if e.get("sfp") == sfp), None)
             wanted = [rid for rid in rule_ids if rid in semantic]
