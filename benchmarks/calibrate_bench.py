@@ -143,10 +143,10 @@ def main_(argv=None) -> int:
     print("| statement | class | measured (verify --trace) | estimate, default rates | ratio | "
           "estimate, calibrated | ratio |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    for (name, cls, sql, _), p in zip(CASES, paths):
+    for (_name, cls, sql, _), p in zip(CASES, paths):
         m = measured.get(p)
         d, k = default.get(p), calibrated.get(p)
-        ratio = lambda e: f"{e / m:.2f}" if e and m else "-"  # noqa: E731
+        ratio = lambda e, m=m: f"{e / m:.2f}" if e and m else "-"  # noqa: E731
         print(f"| `{sql[:60]}{'...' if len(sql) > 60 else ''}` | {cls} | {m:.2f} s | {d:.2f} s | {ratio(d)} | "
               f"{k:.2f} s | {ratio(k)} |")
     rates = json.loads((work / ".migcheck/calibration.json").read_text())["rates"]

@@ -139,7 +139,7 @@ def test_long_decoration_lines_are_fast():
                 max_size=80).map("".join))
 def test_never_crashes(text):
     h = parse(text)
-    for value, line in h.fields.values():
+    for _value, line in h.fields.values():
         assert 1 <= line <= Positions(text).line_count()
 
 

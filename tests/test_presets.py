@@ -772,7 +772,7 @@ def frozen(monkeypatch):
     ("maragudk", ["migrations/0004_add_widget_colour.up.sql", "migrations/0004_add_widget_colour.down.sql"]),
 ])
 def test_new_writes_the_next_migration_in_the_runners_layout(name, written, copy_of, capsys, frozen):
-    root = copy_of(name)
+    copy_of(name)
     code, out, err = run(capsys, "new", "Add widget colour")
     assert code == 0, err
     assert out.splitlines() == written
@@ -848,3 +848,184 @@ def test_a_baseline_is_written_per_configuration(tmp_path, monkeypatch, capsys):
     doc = json.loads(out)
     assert findings(out) == {"drop-table two/migrations/20251022_001_drop_legacy.sql:7"}
     assert doc["summary"]["baselined"] == 1
+
+
+# --- layout fixes from the real-world evaluation (issue 21, docs/real-world.md R2-R4) --------
+
+def test_a_popx_migration_group_is_one_change_set(tmp_path, monkeypatch, capsys):
+    """ory/keto `20210623162417000002_relationtuple.postgres.up.sql:2` (R4): popx runs the files whose
+    versions share their first 14 digits as one migration; a table an earlier part created is new and
+    empty for the later parts, so their index builds and locks are on a new table. A later migration
+    (another 14-digit version) still sees it as existing."""
+    write(tmp_path, {
+        "migrations/20240101000000000000_rt.postgres.up.sql": "CREATE TABLE rt (nid uuid NOT NULL, obj text, sid text);\n",
+        "migrations/20240101000000000000_rt.postgres.down.sql": "DROP TABLE rt;\n",
+        "migrations/20240101000000000001_rt.postgres.up.sql": "CREATE INDEX rt_obj_idx ON rt (nid, obj);\n",
+        "migrations/20240101000000000001_rt.postgres.down.sql": "DROP INDEX rt_obj_idx;\n",
+        "migrations/20240101000000000002_rt.postgres.up.sql": "ALTER TABLE rt ADD CONSTRAINT rt_sid_len CHECK (length(sid) < 64);\n",
+        "migrations/20240101000000000002_rt.postgres.down.sql": "ALTER TABLE rt DROP CONSTRAINT rt_sid_len;\n",
+        "migrations/20240102000000000000_rt_sid.postgres.up.sql": "CREATE INDEX rt_sid_idx ON rt (sid);\n",
+        "migrations/20240102000000000000_rt_sid.postgres.down.sql": "DROP INDEX rt_sid_idx;\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    args = ("check", "--preset", "popx", "--format", "json", "--select",
+            "require-concurrent-index,require-lock-timeout,constraint-missing-not-valid")
+    code, out, err = run(capsys, *args, "migrations")
+    assert findings(out) == {"require-concurrent-index migrations/20240102000000000000_rt_sid.postgres.up.sql:1",
+                             "require-lock-timeout migrations/20240102000000000000_rt_sid.postgres.up.sql:1"}, out
+    # pre-commit passes one part: the earlier parts of its migration are still its change set
+    code, out, err = run(capsys, *args, "migrations/20240101000000000001_rt.postgres.up.sql")
+    assert findings(out) == set(), out
+
+
+def test_sqitch_files_outside_its_script_directories_are_not_migrations(copy_of, capsys):
+    """BeeeOn/server-db (R3): a sqitch project's pgTAP tests, saved queries and benchmarks are .sql
+    files sqitch never runs; they are left out and counted once, never checked as migrations. A
+    deploy script whose change sqitch.plan does not name never runs either: file-naming says so."""
+    root = copy_of("sqitch")
+    write(root, {
+        "test/t001-widgets.sql": "BEGIN;\nSELECT plan(1);\nSELECT has_table('widgets');\nSELECT * FROM finish();\nROLLBACK;\n",
+        "queries/widgets/delete.sql": "DELETE FROM widgets WHERE id = $1;\n",
+        "perf/bulk.sql": "\\set n 1000\nINSERT INTO widgets SELECT g FROM generate_series(1, :n) g;\n",
+        "deploy/sprockets.sql": "BEGIN;\nCREATE TABLE sprockets (id bigint);\nCOMMIT;\n",
+        "revert/sprockets.sql": "BEGIN;\nDROP TABLE sprockets;\nCOMMIT;\n",
+    })
+    code, out, err = run(capsys, "check", "--preset", "sqitch", "--format", "json", ".")
+    doc = json.loads(out)
+    assert findings(out) == expected("sqitch") | {"file-naming deploy/sprockets.sql:1"}, out
+    naming = next(f for f in doc["findings"] if f["rule"] == "file-naming")
+    assert "sqitch.plan" in naming["message"] and "sqitch add sprockets" in naming["help"]
+    assert not [f["path"] for f in doc["files"] if f["path"].split("/")[0] in ("test", "queries", "perf")]
+    assert [line for line in err.splitlines() if line.startswith(SKIP_NOTE)] == [
+        f"{SKIP_NOTE} 3 files the runner never runs on PostgreSQL (3 in a sqitch project but outside its "
+        "deploy/, revert/ and verify/ directories: not sqitch scripts)"]
+    # named on the command line: not checked either, and said (never a silent exit 0)
+    code, out, err = run(capsys, "check", "--preset", "sqitch", "--format", "json", "queries/widgets/delete.sql")
+    assert code == 0 and json.loads(out)["findings"] == []
+    assert "1 in a sqitch project but outside its deploy/, revert/ and verify/ directories" in err
+    # detected without a preset: the same
+    code, out, err = run(capsys, "check", "--format", "json", ".")
+    assert findings(out) == expected("sqitch") | {"file-naming deploy/sprockets.sql:1"}, out
+    # the change added to the plan: the script runs now (the cache keys it on the plan too)
+    with open(root / "sqitch.plan", "a", encoding="utf-8") as plan:
+        plan.write("sprockets 2024-01-04T00:00:00Z Ann <ann@example.com> # Add sprockets.\n")
+    code, out, err = run(capsys, "check", "--preset", "sqitch", "--format", "json", ".")
+    assert findings(out) == expected("sqitch"), out
+
+
+DBMATE_EMPTY_DOWNS = {
+    "db/migrations/20240101000000_a.sql": "-- migrate:up\nCREATE TABLE a (id int);\n\n-- migrate:down\n",
+    "db/migrations/20240102000000_b.sql": "-- migrate:up\nCREATE TABLE b (id int);\n\n-- migrate:down\n\n",
+    "db/migrations/20240103000000_c.sql": "-- migrate:up\nCREATE TABLE c (id int);\n\n-- migrate:down\n-- nothing\n",
+}
+
+
+def test_dbmate_down_sections_left_empty_everywhere_are_said_once(tmp_path, monkeypatch, capsys):
+    """supabase/postgres (R2): every file leaves `-- migrate:down` empty; dbmate runs (and rolls back)
+    without one, as golang-migrate does without down files: one finding for the directory, a warning,
+    with the key that requires them; `require-rollback = true` reports each file as an error."""
+    write(tmp_path, DBMATE_EMPTY_DOWNS)
+    monkeypatch.chdir(tmp_path)
+    args = ("check", "--preset", "dbmate", "--format", "json", "--select", "empty-rollback,missing-rollback-file",
+            "db/migrations")
+    code, out, err = run(capsys, *args)
+    doc = json.loads(out)
+    assert [(f["rule"], f["path"], f["line"], f["severity"]) for f in doc["findings"]] == [
+        ("empty-rollback", "db/migrations/20240101000000_a.sql", 1, "warning")], out
+    message, help = doc["findings"][0]["message"], doc["findings"][0]["help"]
+    assert "and so are the 2 other migrate:down sections of `db/migrations/` (all 3)" in message, message
+    assert "once for the directory" in message and "`require-rollback = true`" in help
+    assert code == 0
+    # pre-commit passes one file: the finding goes on it
+    code, out, err = run(capsys, *args[:-1], "db/migrations/20240102000000_b.sql")
+    assert findings(out) == {"empty-rollback db/migrations/20240102000000_b.sql:1"}
+    # a directory where the others have downs: the empty one is reported on its own
+    write(tmp_path, {"db/migrations/20240102000000_b.sql": "-- migrate:up\nCREATE TABLE b (id int);\n"
+                     "-- migrate:down\nDROP TABLE b;\n",
+                     "db/migrations/20240103000000_c.sql": "-- migrate:up\nCREATE TABLE c (id int);\n"
+                     "-- migrate:down\nDROP TABLE c;\n"})
+    code, out, err = run(capsys, *args)
+    doc = json.loads(out)
+    assert [(f["rule"], f["path"]) for f in doc["findings"]] == [("empty-rollback", "db/migrations/20240101000000_a.sql")]
+    assert doc["findings"][0]["message"] == "the `-- migrate:down` section is empty: running it undoes nothing"
+    write(tmp_path, DBMATE_EMPTY_DOWNS)
+    (tmp_path / "migcheck.toml").write_text("require-rollback = true\n", encoding="utf-8")
+    code, out, err = run(capsys, *args)
+    doc = json.loads(out)
+    assert {(f["path"], f["severity"]) for f in doc["findings"]} == {
+        (p, "error") for p in DBMATE_EMPTY_DOWNS}, out
+    assert code == 1
+
+
+def test_optional_rollbacks_are_warnings_unless_required(tmp_path, monkeypatch, capsys):
+    """golang-migrate, goose, dbmate, pop, maragudk run and roll back without a down (golang-migrate
+    reads a missing down file as an empty migration): a migration without one is a warning there;
+    `require-rollback = true` makes each one an error, as the guidelines, diesel, sqitch and popx
+    (which refuse an up without its down) have it."""
+    write(tmp_path, UPDOWN_NO_DOWNS)
+    monkeypatch.chdir(tmp_path)
+    args = ("check", "--preset", "golang-migrate", "--format", "json", "--select", "missing-rollback-file", "migrations")
+    code, out, err = run(capsys, *args)
+    doc = json.loads(out)
+    assert [(f["path"], f["severity"]) for f in doc["findings"]] == [("migrations/000001_a.up.sql", "warning")]
+    assert code == 0
+    code, out, err = run(capsys, "rules", "--preset", "golang-migrate")
+    assert [line.split()[1] for line in out.splitlines() if line.startswith("missing-rollback-file ")] == ["warning"]
+    (tmp_path / "migcheck.toml").write_text("require-rollback = true\n", encoding="utf-8")
+    code, out, err = run(capsys, *args)
+    assert {f["severity"] for f in json.loads(out)["findings"]} == {"error"} and code == 1
+    # the guidelines and the runners that require downs: an error, as before
+    (tmp_path / "migcheck.toml").unlink()
+    write(tmp_path, {"m/20240101000000000000_a.up.sql": "CREATE TABLE a (id int);\n"})
+    code, out, err = run(capsys, "check", "--preset", "popx", "--format", "json", "--select", "missing-rollback-file", "m")
+    assert [f["severity"] for f in json.loads(out)["findings"]] == ["error"]
+
+
+def test_goose_no_transaction_down_section_names_what_needs_the_marker(tmp_path, monkeypatch, capsys):
+    """hatchet `20260216000002_v1_0_79_b_add_slot_indexes.sql:11`: `-- +goose NO TRANSACTION` covers
+    both sections; the Up needs it (CONCURRENTLY), so the Down's message must not say that nothing
+    in the file needs it: its changes are not atomic because of the Up's statement."""
+    write(tmp_path, {"migrations/00001_slots.sql": """\
+        -- +goose NO TRANSACTION
+        -- +goose Up
+        CREATE INDEX CONCURRENTLY IF NOT EXISTS slots_a_idx ON slots (a);
+
+        -- +goose Down
+        DROP INDEX IF EXISTS slots_a_idx;
+        ALTER TABLE slots DROP COLUMN IF EXISTS b;
+        """})
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "goose", "--format", "json", "--select", "missing-transaction",
+                         "migrations")
+    got = json.loads(out)["findings"]
+    assert [(f["path"], f["line"]) for f in got] == [("migrations/00001_slots.sql", 6)], out
+    message, help = got[0]["message"], got[0]["help"]
+    assert "nothing in it needs to" not in message and "Remove `-- +goose NO TRANSACTION`" not in help
+    assert message.startswith("this `-- +goose Down` section runs without a transaction")
+    assert "the `-- +goose Up` section's CREATE INDEX CONCURRENTLY" in message, message
+
+
+def test_goose_no_transaction_for_a_validate_is_not_called_needless(tmp_path, monkeypatch, capsys):
+    """hatchet `20260511174313_v1_0_108.sql:4`: the file opts out so that VALIDATE CONSTRAINT runs
+    after the NOT VALID constraint's lock is released; the changes are still not atomic (a finding),
+    but the marker is not one that 'nothing needs', in either section."""
+    write(tmp_path, {"migrations/00001_payload.sql": """\
+        -- +goose NO TRANSACTION
+        -- +goose Up
+        ALTER TABLE payload ADD CONSTRAINT payload_eid_nn CHECK (eid IS NOT NULL) NOT VALID;
+        ALTER TABLE payload VALIDATE CONSTRAINT payload_eid_nn;
+
+        -- +goose Down
+        ALTER TABLE payload DROP CONSTRAINT IF EXISTS payload_eid_nn;
+        ALTER TABLE payload DROP COLUMN IF EXISTS eid2;
+        """})
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "goose", "--format", "json", "--select", "missing-transaction",
+                         "migrations")
+    got = json.loads(out)["findings"]
+    assert [(f["path"], f["line"]) for f in got] == [("migrations/00001_payload.sql", 3),
+                                                     ("migrations/00001_payload.sql", 7)], out
+    for f in got:
+        assert "nothing in it needs to" not in f["message"] and "not atomic" in f["message"], f["message"]
+        assert "VALIDATE CONSTRAINT (line 4)" in f["message"], f["message"]
+        assert "ignore-file missing-transaction" in f["help"], f["help"]

@@ -42,6 +42,13 @@ def _rollback_parts(pattern: str) -> tuple[tuple[str, ...], str]:
     return tuple(parts[:-1]), parts[-1]
 
 
+# A rollback the runner does not require (``Preset.downs == "optional"``: golang-migrate, goose,
+# dbmate, pop, maragudk run without a down, and golang-migrate, goose and dbmate roll back past a
+# missing or empty one as nothing to run): these rules report it as a
+# warning unless ``require-rollback = true`` (or ``severity``) says otherwise.
+OPTIONAL_ROLLBACK_RULES = frozenset({"missing-rollback-file", "empty-rollback"})
+
+
 @dataclass
 class Config:
     """The effective configuration: the file's settings, then the command line's (``with_cli``)."""
@@ -137,7 +144,14 @@ class Config:
         return presets.get(self.preset if self.preset in presets.PRESETS else None).downs == "required"
 
     def severity_of(self, rule: registry.Rule) -> str:
-        return self.severity.get(rule.id, rule.severity)
+        if rule.id in self.severity:
+            return self.severity[rule.id]
+        if rule.id in OPTIONAL_ROLLBACK_RULES and not self.rollback_required():
+            from . import presets
+
+            if self.preset in presets.PRESETS and presets.get(self.preset).downs == "optional":
+                return "warning"  # the runner runs and rolls back without one (docs/presets.md)
+        return rule.severity
 
     def excluded(self, path: Path | str) -> bool:
         """Is the file at ``path`` (absolute) excluded from the check (``exclude``/``extend-exclude``)?"""

@@ -84,7 +84,8 @@ class Project:
         # are checked: the whole history is then being checked, and a table an earlier migration
         # created is an existing table. Set by ``collect``; read through ``changes_before``.
         self.change_set: frozenset[Path] = frozenset(change_set)
-        self._before: dict[Path, tuple[dict[int, int], list[MigrationFile]]] = {}  # (changes_before)
+        # (changes_before) per directory: position by id, change-set members, popx unit by id, migrations
+        self._before: dict[Path, tuple[dict[int, int], list[MigrationFile], dict[int, str], list[MigrationFile]]] = {}
         self._rollback_index: dict[Path, MigrationFile] | None = None
         for f in files:
             f.project = self
@@ -98,23 +99,33 @@ class Project:
         """The migrations of the change set that run before migration ``f`` in its directory (in
         the runner's order, ``groups[mdir].migrations``). Empty when every migration of the
         directory is in the change set (a shell glob, ``pre-commit run --all-files``): that is
-        the whole history being checked too."""
-        if not self.change_set or f.kind != "migration":
+        the whole history being checked too.
+
+        The earlier parts of the migration ``f`` is part of, when the runner reads several files
+        as one migration (``Layout.unit_of``: popx's versions sharing their first 14 digits), are
+        always in it: what an earlier part created is new to the running application too."""
+        if f.kind != "migration":
             return []
         cached = self._before.get(f.mdir)
         if cached is None:
             group = self.groups.get(f.mdir)
             migrations = group.migrations if group is not None else []
-            members = [m for m in migrations if m.path in self.change_set]
+            members = [m for m in migrations if m.path in self.change_set] if self.change_set else []
             if len(members) == len(migrations):
                 members = []
-            where = {id(m): i for i, m in enumerate(migrations)} if members else {}
-            cached = self._before[f.mdir] = (where, members)
-        where, members = cached
+            lay = layout.runner_layout(self.config) if layout.is_preset(self.config) else None
+            units = {id(m): u for m in migrations if lay is not None and (u := lay.unit_of(m)) is not None}
+            where = {id(m): i for i, m in enumerate(migrations)} if members or units else {}
+            cached = self._before[f.mdir] = (where, members, units, migrations)
+        where, members, units, migrations = cached
         pos = where.get(id(f))
         if pos is None:
             return []
-        return [m for m in members if where[id(m)] < pos]
+        unit = units.get(id(f))
+        if unit is None:
+            return [m for m in members if where[id(m)] < pos]
+        ids = {id(m) for m in members}
+        return [m for m in migrations[:pos] if id(m) in ids or units.get(id(m)) == unit]
 
     def is_reported(self, f: MigrationFile) -> bool:
         # a runner's down section (layout.SectionsLayout) is reported with the file it is part of

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from . import fsutil, layout, source
 from ._digest import blake2b
@@ -85,8 +85,8 @@ class MigrationFile:
             data, st = fsutil.read_regular(self.path, limit)
             self.stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
             return data, None
-        except fsutil.TooLarge as exc:
-            return None, _too_large(exc.size, limit)
+        except fsutil.TooLarge as exc:  # (raised only under a limit)
+            return None, _too_large(exc.size, limit if limit is not None else exc.size)
         except fsutil.NotRegularFile as exc:
             if os.path.isdir(self.path):
                 if not os.access(self.path, os.R_OK | os.X_OK):  # a directory we may not list (layout.sql_files_in)
@@ -126,8 +126,8 @@ class MigrationFile:
     def _loaded(self) -> tuple[str | None, str | None, str | None, tuple[int, int] | None]:
         """(text, read problem rule id, message, (line, column) of the problem)."""
         data, problem = self.data
-        if problem is not None:
-            return None, problem[0], problem[1], None
+        if problem is not None or data is None:
+            return None, *(problem or ("unreadable-file", "the file could not be read")), None
         try:
             text = source.decode(data)
         except source.DecodeError as exc:
@@ -156,7 +156,7 @@ class MigrationFile:
         if "_loaded" not in d and d.get("decodes"):  # unchanged since it decoded (migcheck.cache)
             return None
         text, rid, msg, where = self._loaded
-        return None if rid is None else (rid, msg, where)
+        return None if rid is None else (rid, msg or "", where)
 
     @cached_property
     def positions(self) -> source.Positions:
@@ -217,7 +217,7 @@ class MigrationFile:
         """Every comment, including those inside DO-block bodies (which the file's scanner
         sees as part of one string), in file order."""
         if getattr(self.config, "dialect", "postgres") != "postgres":
-            found = list(self._parsed.comments)  # found by the dialect's own tokenizer
+            found = list(cast(Any, self._parsed).comments)  # found by the dialect's own tokenizer (DialectParsed)
         else:
             found = source.comments(self.text, self.positions)
         for st in self.statements:

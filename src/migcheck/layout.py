@@ -505,14 +505,75 @@ class SqitchLayout(RunnerLayout):
                 out.extend(sql_files_in(mdir / sub))
         return out
 
+    def skip_reason(self, path: Path | str) -> str | None:
+        """A ``.sql`` file of a sqitch project (a ``sqitch.plan`` above it) outside its ``deploy/``,
+        ``revert/`` and ``verify/`` directories (pgTAP tests, saved queries, benchmarks): sqitch
+        never runs it, so it is not a migration. Outside a sqitch project the file is checked
+        (file-naming says sqitch does not run it)."""
+        path = Path(path)
+        if self._split(path) is not None:
+            return None
+        if _sqitch_root(os.path.dirname(os.path.abspath(path))) is None:
+            return None
+        return "in a sqitch project but outside its deploy/, revert/ and verify/ directories: not sqitch scripts"
+
     def naming_problem(self, f) -> tuple[str, str] | None:
         if f.version is not None:
-            return None
+            if f.kind != "migration":
+                return None
+            found = self._split(f.path)
+            planned = _sqitch_plan(os.path.abspath(found[0])) if found else None
+            change = f.version.split("@", 1)[0]  # `deploy/<change>@<tag>.sql`: a reworked change's earlier script
+            if planned is None or change in planned:
+                return None
+            return (f"`{f.display}`: sqitch.plan names no change `{change}`, so sqitch never deploys this script",
+                    f"Add the change to the plan with `sqitch add {change}` (or write its line in sqitch.plan), "
+                    "or delete the script.")
         return (f"`{f.name}` is not under a sqitch `deploy/` or `revert/` directory: sqitch does not run it",
                 "Move it to `deploy/<change>.sql` and add the change to `sqitch.plan` (`sqitch add <change>`).")
 
     def rollback_name(self, m) -> str | None:
         return f"revert/{m.version}.sql"
+
+
+def _sqitch_root(directory: str) -> str | None:
+    """The nearest directory at or above ``directory`` that holds a ``sqitch.plan``, or None.
+    (Asked only for the files outside a project's script directories: not memoised, so a
+    long-running ``migcheck lsp`` sees a plan added later.)"""
+    d = directory
+    while True:
+        if os.path.isfile(os.path.join(d, "sqitch.plan")):
+            return d
+        parent = os.path.dirname(d)
+        if parent == d:
+            return None
+        d = parent
+
+
+def _sqitch_plan(root: str) -> frozenset[str] | None:
+    """The change names ``root/sqitch.plan`` lists (None when there is none or it cannot be read).
+    A change line starts with the change's name; ``%`` pragmas, ``@`` tags and ``#`` comments are
+    not changes (sqitch's plan format, sqitch-changes). Memoised on the plan's stat: an edited
+    plan is read again."""
+    try:
+        st = os.stat(os.path.join(root, "sqitch.plan"))
+    except OSError:
+        return None
+    return _read_plan(root, st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_plan(root: str, *stat) -> frozenset[str] | None:
+    try:
+        text = fsutil.read_regular(Path(root) / "sqitch.plan", 1 << 22)[0].decode("utf-8", "replace")
+    except OSError:
+        return None
+    names = set()
+    for line in text.splitlines():
+        line = line.strip()
+        if line and line[0] not in "%@#":
+            names.add(line.split()[0])
+    return frozenset(names)
 
 
 class SectionsLayout(RunnerLayout):

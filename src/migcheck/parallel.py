@@ -67,7 +67,7 @@ def _check_one(f, file_rules, rules, ctx, needs) -> engine.FileResult:
 def _done(f) -> None:
     """Free what ``f`` holds beyond what the cross-file rules read (``_FORGET``)."""
     f.release()
-    f.digest  # (the summaries' key) before the bytes go: they are read again only if a rule asks
+    _ = f.digest  # (the summaries' key) before the bytes go: they are read again only if a rule asks
     if f.read_problem is None:
         f.decodes = True  # (files.MigrationFile.read_problem without the text)
     for name in _FORGET:

@@ -257,7 +257,7 @@ class Table:
         """``unused-suppression`` findings of the file at ``path``: ids of enabled rules (other
         than ``ignored``, rules this run never emits) that suppressed nothing."""
         out = []
-        for file_wide, sup_rules, reason, *_, c_line, c_col, c_end, names, used in self.by_file.get(path, ()):
+        for file_wide, _rules, _reason, *_, c_line, c_col, c_end, names, used in self.by_file.get(path, ()):
             # an id as written is unused when none of the rules it stands for suppressed anything
             unused = [name for name, canon in names
                       if not used.intersection(canon) and any(r in enabled and r not in ignored for r in canon)]

@@ -9,6 +9,10 @@
 ``--hypothesis-profile``, which happens only for the paths given on the command line.)
 """
 
+import atexit
+import json
+import os
+
 from hypothesis import HealthCheck, settings
 
 _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -24,9 +28,6 @@ if settings.get_current_profile_name() == "default":
 
 # Examples run, per test: written to $MIGCHECK_FUZZ_COUNT (if set) every 200 examples and at the
 # end, so a long run stopped by `timeout` still says how many inputs it tried.
-import atexit
-import json
-import os
 
 COUNTS: dict[str, int] = {}
 

@@ -128,6 +128,15 @@ def split_extension(name: str) -> tuple[str, str | None]:
     return name, "there is no `.sql` extension"
 
 
+_LEAD = re.compile(rf"[{SEPS}]*")
+
+
+def _lead(rest: str) -> str:
+    """The separators ``rest`` starts with (maybe none)."""
+    m = _LEAD.match(rest)
+    return m.group(0) if m else ""
+
+
 def _sep_problem(sep: str, between: str) -> str | None:
     if sep == "_":
         return None
@@ -197,7 +206,7 @@ def read_stem(stem: str) -> Reading:
             cand = inside.group(1).replace("-", "")
             if date_problem(cand) is None:
                 found = cand
-        if found:
+        if found and inside:
             r.date = found
             r.problems.append(f"the date `{inside.group(1)}` must come first, and there is no sequence number")
             rest = (stem[:inside.start()] + "_" + stem[inside.end():])
@@ -215,20 +224,20 @@ def read_stem(stem: str) -> Reading:
             rest = rest[sm.end():]
         else:
             r.problems.append("the sequence number is missing: the date must be followed by `_NNN` (3 digits)")
-            lead = re.match(rf"[{SEPS}]*", rest).group(0)
+            lead = _lead(rest)
             if have_date and lead != "_" and rest[len(lead):]:
                 p = _sep_problem(lead, "the date and the description")
                 if p:
                     r.problems.append(p)
             rest = rest[len(lead):]
             r.seq_raw = ""
-    if r.seq_raw:
+    if r.seq_raw and r.seq is not None:
         if len(r.seq_raw) != 3:
             if r.seq < 1000:
                 r.problems.append(f"the sequence number `{r.seq_raw}` has {len(r.seq_raw)} digit{'s' if len(r.seq_raw) != 1 else ''}, not 3 (write `{r.seq:03d}`)")
             else:
                 r.problems.append(f"the sequence number `{r.seq_raw}` does not fit in 3 digits")
-        lead = re.match(rf"[{SEPS}]*", rest).group(0)
+        lead = _lead(rest)
         if rest[len(lead):]:
             p = _sep_problem(lead, "the sequence number and the description")
             if p:

@@ -279,8 +279,9 @@ def _line_site(do: Statement, body: plpgsql.Body, lineno: int, text: str, positi
     i = plpgsql._skip_space_and_comments(body.text, body.line_start(lineno), len(body.text))
     end_i = body.text.find("\n", i)
     end_i = len(body.text) if end_i < 0 else end_i
-    start = body.file_offset(i)
-    end = body.file_offset(end_i)
+    start, end = body.file_offset(i), body.file_offset(end_i)
+    if start is None or end is None:  # (not reached: the offsets are known)
+        return do
     line, col = positions.line_col(start)
     end_line, end_col = positions.line_col(end)
     return Statement(do.index, "PLpgSQL", {}, start, end, line, col, end_line, end_col, text[start:end].rstrip(),
@@ -303,7 +304,7 @@ def _scan(f) -> tuple[_Defined, list[Statement], list[tuple[Statement, list[tupl
             continue
         body = plpgsql.do_body(st, f.text)
         tree = plpgsql.parse_body(body) if body is not None else None
-        if tree is None:
+        if body is None or tree is None:
             continue
         found, dyn = _pl_events(tree)
         lines: dict[int, Statement] = {}

@@ -355,14 +355,15 @@ class Rates:
         out = {}
         for k, r in rates.items():
             vals = [r.get(f) if isinstance(r, dict) else None for f in ("seconds_per_byte", "seconds_per_row")]
-            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in vals):
+            numbers = [float(v) for v in vals if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0]
+            if len(numbers) != 2:
                 raise StatsError(f"{where}: rates.{k} needs seconds_per_byte and seconds_per_row >= 0; {again}")
-            out[k] = Rate(float(vals[0]), float(vals[1]))
+            out[k] = Rate(numbers[0], numbers[1])
         try:
             measured = parse_time(doc.get("measured_at"))
         except (TypeError, ValueError):
             raise StatsError(f"{where}: measured_at must be a UTC time; {again}") from None
-        samples = doc.get("samples") if isinstance(doc.get("samples"), list) else []
+        samples = doc["samples"] if isinstance(doc.get("samples"), list) else []
         return cls(out, "calibrated", measured, str(doc.get("server_version") or ""), str(doc.get("where") or ""),
                    samples)
 

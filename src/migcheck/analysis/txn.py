@@ -101,8 +101,13 @@ RUNNER_FILES = {"diesel": ("metadata.toml",)}
 
 def inputs(f, config) -> list:
     """The paths of the files besides ``f`` whose content its results depend on (``RUNNER_FILES``)."""
-    names = RUNNER_FILES.get(getattr(config, "preset", None) or "", ())
-    return [f.path.parent / name for name in names]
+    preset = getattr(config, "preset", None) or ""
+    if preset == "sqitch":  # file-naming: is the deploy script's change in the plan?
+        from .. import layout
+
+        found = layout.SqitchLayout._split(f.path)
+        return [found[0] / "sqitch.plan"] if found else []
+    return [f.path.parent / name for name in RUNNER_FILES.get(preset, ())]
 
 
 def _opted_out(f, preset: str) -> bool:

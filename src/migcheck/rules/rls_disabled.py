@@ -74,7 +74,7 @@ def check(f, ctx):
                 if parts:
                     rv_ = {"relname": parts[-1], "schemaname": parts[-2] if len(parts) > 1 else None}
                     pending.pop(_key(f, st, rv_), None)
-    for (schema, name), st in pending.items():
+    for (schema, _name), st in pending.items():
         rv = _created(st)
         t = lk.relation(rv)
         yield f.hit(

@@ -6,7 +6,7 @@ from ..analysis import naming as nm
       summary="A sequence number is skipped.")
 def check(project, ctx):
     config = ctx.config
-    for mdir, group in project.groups.items():
+    for group in project.groups.values():
         ordered = nm.versioned(group, config)
         if not ordered:
             continue
@@ -18,7 +18,7 @@ def check(project, ctx):
             for m in ordered:
                 days.setdefault(nm.date_key(m), []).append(m)
             start = 0 if any(ms[0].seq == 0 for ms in days.values()) else 1
-            for i, (day, ms) in enumerate(days.items()):
+            for i, (_day, ms) in enumerate(days.items()):
                 yield from _gaps(ms, last, config, None if i == 0 else start, day=ms[0].date)
 
 

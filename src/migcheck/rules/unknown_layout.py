@@ -15,7 +15,7 @@ def check(project, ctx):
     held = sorted(presets.UNRECOGNISED_OFF - {"not-idempotent"})
     main = ["file-naming", "missing-header", "missing-if-not-exists", "missing-transaction"]
     held_text = ", ".join(main) + f" and {len(held) - len(main)} more (rules/unknown-layout.md)"
-    for mdir, group in project.groups.items():
+    for group in project.groups.values():
         files = group.migrations + group.rollbacks
         first = next((m for m in group.migrations if project.is_reported(m)), None)
         if first is None:

@@ -714,7 +714,7 @@ class Round:
         known = {_canon(r) for rows in list(before.values()) + list(written_after.values()) for r in rows or ()}
         pool_text: list[str] = []
         pool_exact: set[str] = set()
-        for name, rows in after.items():
+        for rows in after.values():
             for r in rows or ():
                 if _canon(r) not in known:  # a row the rollback (or the migration) wrote or changed
                     _add(r.values(), pool_text, pool_exact)

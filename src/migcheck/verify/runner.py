@@ -158,9 +158,8 @@ def _map_position(f, piece: Piece, diag) -> int:
         except ValueError:
             pass
     ctx = diag.context or ""
-    m = None
-    for m in _INLINE_LINE.finditer(ctx):
-        pass  # the last one is the DO block itself (an inner function call comes first)
+    # the last one is the DO block itself (an inner function call comes first)
+    m = next(reversed(list(_INLINE_LINE.finditer(ctx))), None)
     if m and piece.stmt is not None and piece.stmt.kind == "DoStmt":
         body = plpgsql.do_body(piece.stmt, f.text)
         if body is not None and body.offsets is not None:
