@@ -22,7 +22,7 @@ class Record:
     A type whose instances callers give other attributes too (as a dataclass without slots lets
     them) adds ``"__dict__"`` to its slots."""
 
-    __slots__ = ()
+    __slots__: tuple[str, ...] = ()
     SHOWN: tuple[str, ...] = ()
 
     def _fields(self) -> tuple[str, ...]:
@@ -36,14 +36,15 @@ class Record:
             return NotImplemented
         return all(getattr(self, n) == getattr(other, n) for n in self._fields())
 
-    __hash__ = None  # type: ignore[assignment]  (mutable, compared by value: as a dataclass)
+    # (mutable, compared by value: as a dataclass)
+    __hash__ = None  # type: ignore[assignment]
 
 
 class FrozenRecord(Record):
     """``Record`` for ``@dataclass(frozen=True)``: immutable and hashable. Its ``__init__`` sets the
     fields with ``_init`` (in ``__slots__`` order)."""
 
-    __slots__ = ()
+    __slots__: tuple[str, ...] = ()
 
     def _init(self, *values) -> None:
         for name, value in zip(self.__slots__, values):
@@ -52,9 +53,10 @@ class FrozenRecord(Record):
     def __setattr__(self, name, value):
         raise AttributeError(f"{type(self).__name__} is immutable: cannot set {name}")
 
-    __delattr__ = __setattr__
+    def __delattr__(self, name):
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name}")
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> int:  # type: ignore[override]  # (Record's is None: mutable ones are unhashable)
         return hash(tuple(getattr(self, n) for n in self._fields()))
 
     def replace(self, **changes):

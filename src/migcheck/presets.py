@@ -66,6 +66,22 @@ class Preset(FrozenRecord):
 
     __slots__ = ("name", "title", "layout", "dirs", "txn", "no_tx_marker", "off", "downs", "down_name", "opens_tx",
                  "marker_where", "splits", "early_commit", "templated", "note")
+    # (the fields, for type checkers: set by ``_init``, held in ``__slots__``)
+    name: str
+    title: str
+    layout: str
+    dirs: tuple[str, ...]
+    txn: str
+    no_tx_marker: str | None
+    off: frozenset
+    downs: str
+    down_name: str
+    opens_tx: bool
+    marker_where: str
+    splits: bool
+    early_commit: bool
+    templated: bool
+    note: str
 
     def __init__(self, name: str, title: str, layout: str, dirs: tuple[str, ...], txn: str,
                  no_tx_marker: str | None = None, off: frozenset = frozenset(), downs: str = "optional",

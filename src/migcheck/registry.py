@@ -28,6 +28,18 @@ class Rule(FrozenRecord):
 
     __slots__ = ("id", "severity", "group", "summary", "scope", "kinds", "enabled", "func", "aliases", "needs",
                  "reads")
+    # (the fields, for type checkers: set by ``_init``, held in ``__slots__``)
+    id: str
+    severity: str
+    group: str
+    summary: str
+    scope: str
+    kinds: frozenset
+    enabled: bool
+    func: Callable | None
+    aliases: tuple[str, ...]
+    needs: tuple[str, ...]
+    reads: frozenset | None
 
     def __init__(self, id: str, severity: str, group: str, summary: str, scope: str,
                  kinds: frozenset = frozenset({"migration", "rollback"}), enabled: bool = True,

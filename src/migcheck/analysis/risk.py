@@ -19,10 +19,9 @@ rule, the registry or the engine.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import snapshot_path  # noqa: F401  (where the snapshot is: the engine asks without this module)
+from ..config import snapshot_path  # (where the snapshot is: the engine asks without this module)
 from . import locks as lock_model
 
 if TYPE_CHECKING:  # (the snapshot's module is imported when there is a snapshot: a check without one

@@ -13,7 +13,6 @@ from .. import summaries
 from . import effects as fx
 from . import perfile
 from . import relations as rel
-from . import schema
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _HISTORIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

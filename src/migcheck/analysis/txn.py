@@ -79,6 +79,16 @@ class Runner(FrozenRecord):
 
     __slots__ = ("title", "mode", "opens_tx", "marker", "marker_where", "opted_out", "preset", "splits",
                  "early_commit")
+    # (the fields, for type checkers: set by ``_init``, held in ``__slots__``)
+    title: str
+    mode: str
+    opens_tx: bool
+    marker: str | None
+    marker_where: str
+    opted_out: bool
+    preset: str
+    splits: bool
+    early_commit: bool
 
     def __init__(self, title: str, mode: str, opens_tx: bool, marker: str | None, marker_where: str,
                  opted_out: bool, preset: str, splits: bool = False, early_commit: bool = False):
