@@ -3,43 +3,14 @@ files only through their summaries are kept while those summaries are the same
 (engine.SUMMARY_ONLY_RULES, cache.semantic_fp)."""
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 
-from harness import parse_case
+# examples/ plus every rule fixture without a configuration of its own, and the CLI's answer
+from test_cache_jobs import realistic, run  # noqa: F401  (realistic: a fixture)
 from migcheck import engine, files, registry, summaries
-from migcheck.cli import main
 
-REPO = Path(__file__).resolve().parent.parent
-FIXTURES = sorted((REPO / "tests" / "fixtures" / "rules").glob("*.sql"))
 LEADS = "migrations/20251022_001_add_lead_status.sql"
-
-
-@pytest.fixture
-def realistic(tmp_path, monkeypatch):
-    """examples/ plus every rule fixture without a configuration of its own, each in a directory."""
-    root = tmp_path / "proj"
-    shutil.copytree(REPO / "examples", root)
-    (root / "migcheck.toml").write_text('migrations = ["migrations"]\n')
-    for fx in FIXTURES:
-        case = parse_case(fx.read_bytes())
-        if case.config_lines:
-            continue
-        for rel, data in case.files.items():
-            p = root / "fixtures" / fx.stem.replace(".", "_") / rel
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_bytes(data)
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("MIGCHECK_CACHE_DIR", str(tmp_path / "cache"))
-    return root
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # --- the rules that claim to read other files only through summaries ----------------------------
