@@ -120,14 +120,22 @@ def snapshot(ref: str | None = None) -> tuple[Path, dict]:
     return snap, env
 
 
-def same_as_before(label: str, cmd: list, env: dict, cwd: Path, against: dict | None, mismatches: list[str]) -> None:
-    """``--against REF``: the output of ``cmd`` (``--no-cache``) from REF's code and from this tree's
-    must be the same bytes (issue 22: output identical before and after)."""
-    if against is None:
-        return
-    before, after = _output(cmd, against, cwd), _output(cmd, env, cwd)
-    if before != after:
-        mismatches.append(f"{label}: before (--against) {len(before)} bytes, this tree {len(after)} bytes")
+def same_every_way(label: str, mig: list, env: dict, cwd: Path, against: dict | None, mismatches: list[str]) -> None:
+    """Issue 22's done-when: the output of ``mig`` is the same bytes whatever the path through the
+    engine (``--no-cache``, ``--jobs 1``, the run that fills an empty cache, the warm runs: per-file
+    results, then the kept answer) and, with ``--against REF`` (``against``: its environment), the
+    same as REF's code gives (``--no-cache``). A difference is added to ``mismatches``."""
+    shutil.rmtree(env["MIGCHECK_CACHE_DIR"], ignore_errors=True)
+    cold = [*mig, "--no-cache"]
+    outs = {"--no-cache": _output(cold, env, cwd),
+            "--no-cache --jobs 1": _output([*cold, "--jobs", "1"], env, cwd),
+            "filling the cache": _output(mig, env, cwd),
+            "warm (per-file results)": _output(mig, env, cwd),
+            "warm (one answer)": _output(mig, env, cwd)}
+    if against is not None:
+        outs["before (--against, --no-cache)"] = _output(cold, against, cwd)
+    if len(set(outs.values())) != 1:
+        mismatches.append(f"{label}: " + ", ".join(f"{k} {len(v)} bytes" for k, v in outs.items()))
 
 
 def measure(cmd: list, env: dict, cwd: Path) -> tuple[float, int]:
@@ -201,16 +209,8 @@ def corpus_mode(args, env: dict, bin311: Path) -> None:
         ("squawk", squawk, None),
         ("squawk --reporter json", [squawk[0], "--reporter", "json", *files], None),
     ]
-    shutil.rmtree(BENCH / "cache", ignore_errors=True)
-    # the same output whatever the path through the engine, and (--against) as before (issue 22)
-    outs = {"--no-cache": _output([*mig, "--no-cache"], env, corpus),
-            "--no-cache --jobs 1": _output([*mig, "--no-cache", "--jobs", "1"], env, corpus),
-            "filling the cache (pool)": _output(mig, env, corpus),
-            "warm (per-file results)": _output(mig, env, corpus),
-            "warm (one answer)": _output(mig, env, corpus)}
-    identity = [] if len(set(outs.values())) == 1 else [
-        "corpus: " + ", ".join(f"{k} {len(v)} bytes" for k, v in outs.items())]
-    same_as_before("corpus", [*mig, "--no-cache"], env, corpus, args.against_env, identity)
+    identity: list[str] = []
+    same_every_way("corpus", mig, env, corpus, args.against_env, identity)
     try:
         measure(mig, env, corpus)  # fills the cache for the warm runs; compiles nothing (done above)
         measure(mig, env, corpus)  # (a pool run keeps no whole answer: this in-process one does)
@@ -315,16 +315,7 @@ def repos_mode(args, env: dict, bin311: Path) -> None:
             continue
         files = sorted(str(p.relative_to(root)) for d in repo["paths"] for p in (root / d).rglob("*.sql"))
         mig = [py, "-m", "migcheck", "check", "--format", "json", *repo["paths"]]
-        # the same output whatever the path through the engine (issue 22's done-when)
-        shutil.rmtree(BENCH / "cache", ignore_errors=True)
-        outs = {"--no-cache": _output([*mig, "--no-cache"], env, root),
-                "--no-cache --jobs 1": _output([*mig, "--no-cache", "--jobs", "1"], env, root),
-                "filling the cache": _output(mig, env, root),
-                "warm (per-file results)": _output(mig, env, root),
-                "warm (one answer)": _output(mig, env, root)}
-        if len(set(outs.values())) != 1:
-            mismatches.append(f"{repo['name']}: " + ", ".join(f"{k} {len(v)} bytes" for k, v in outs.items()))
-        same_as_before(repo["name"], [*mig, "--no-cache"], env, root, args.against_env, mismatches)
+        same_every_way(repo["name"], mig, env, root, args.against_env, mismatches)
         tools = [("migcheck --no-cache", [*mig, "--no-cache"]), ("migcheck (warm cache)", mig),
                  ("squawk --reporter json", [bin311 / "squawk", "--reporter", "json", *files])]
         res: dict[str, list] = {name: [] for name, _ in tools}
