@@ -4,6 +4,7 @@ from ..analysis import routines
 
 
 @rule("update-without-where", severity="error", group="safety", kinds=("migration",),
+      reads=("UpdateStmt",),
       summary="UPDATE with no WHERE clause rewrites every row of the table.")
 def check(f, ctx):
     for st in routines.executed(f):
