@@ -501,27 +501,40 @@ def test_a_large_run_keeps_every_summary_it_needs_whatever_the_memo_bound(realis
     summaries.clear()
 
 
-def test_a_large_run_keeps_no_file_s_trees_or_text(realistic, monkeypatch):
+@pytest.mark.parametrize("cached", [False, True], ids=["no-cache", "cold-cache"])
+def test_a_large_run_keeps_no_file_s_trees_or_text(realistic, monkeypatch, tmp_path, cached):
     """Memory (issue 14): once a file is checked, only its digest and summaries stay; an earlier
-    migration parsed again for a later one's history (the lock rules) is freed again too."""
+    migration parsed again for a later one's history (the lock rules) is freed again too. With an
+    empty cache too (issue 22: the project rules' kept results were looked up by every file's
+    summaries before the check, which parsed every file and kept its trees: 452 MB instead of
+    212 MB at 10,048 files)."""
     from migcheck import config as cfgmod, parallel, summaries
+    from migcheck.cache import Cache
 
     held = {}
-    real_finish = parallel._finish
+    real_finish, real_serial = parallel._finish, parallel.check_serial
+
+    def kept(project, when, what=("_parsed", "all_statements", "_loaded", "data", "positions")):
+        for f in project.files:
+            found = set(what) & f.__dict__.keys()
+            if found:
+                held[f"{when}: {f.display}"] = sorted(found)
+
+    def serial(project, *a, **k):  # (before the check: no file parsed yet; the cache read their bytes)
+        kept(project, "before", ("_parsed", "all_statements", "_loaded", "positions"))
+        return real_serial(project, *a, **k)
 
     def finish(project, *a, **k):
-        for f in project.files:
-            kept = {"_parsed", "all_statements", "_loaded", "data", "positions"} & f.__dict__.keys()
-            if kept:
-                held[f.display] = sorted(kept)
+        kept(project, "after")
         return real_finish(project, *a, **k)
 
     monkeypatch.setattr(parallel, "_finish", finish)
+    monkeypatch.setattr(parallel, "check_serial", serial)
     summaries.clear()
     cfg = cfgmod.load(None, realistic)
     project = engine.collect(["migrations", "fixtures"], cfg, realistic)
     assert len(project.files) >= engine.POOL_MIN_FILES  # so that the run takes parallel.check_serial
-    engine.run(project, cfg, jobs=1)
+    engine.run(project, cfg, jobs=1, cache=Cache(tmp_path / "empty-cache") if cached else None)
     assert held == {}
 
 

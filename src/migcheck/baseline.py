@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import snippets
@@ -35,12 +34,17 @@ class BaselineError(Exception):
     """The baseline file cannot be read or is not one: exit 2 with this message."""
 
 
-@dataclass
 class Baselined(Result):
     """A result with the baselined findings taken out."""
 
-    baselined: int = 0  # findings left out because the baseline has them
-    stale: int = 0  # baseline entries of checked files and rules that matched no finding
+    __slots__ = ("baselined", "stale")
+    SHOWN = (*Result.SHOWN, "baselined", "stale")
+
+    def __init__(self, findings, files, errors, project=None, risk=None, skipped=None, baselined: int = 0,
+                 stale: int = 0):
+        super().__init__(findings, files, errors, project, risk, skipped)
+        self.baselined = baselined  # findings left out because the baseline has them
+        self.stale = stale  # baseline entries of checked files and rules that matched no finding
 
     def summary(self) -> dict[str, int]:
         out = super().summary()

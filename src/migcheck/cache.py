@@ -200,6 +200,10 @@ class Cache:
         self._project = None
         self._project_fp: str | None = None
         self._content_fp: str | None = None
+        self._semantic: dict[bool, str] = {}  # (semantic_fp) reported -> fingerprint
+        # the summary kinds the rules that read other files only through summaries read (set by
+        # the engine: the ``needs`` of the enabled ones)
+        self.semantic_kinds: frozenset = frozenset(("effects", "schema", "parses"))
         self._keys: dict[str, str] = {}
         self._memo: dict[str, list] = {}  # the stat memo read from the pack (_known)
         self._rules: frozenset = frozenset()  # the enabled rules (a cached hit of another is damage)
@@ -219,7 +223,7 @@ class Cache:
         directory = own_dir(self.directory or default_dir(config))
         self.directory = directory
         self.pack = directory / name
-        found = None
+        found = hashes = None
         side = directory / (name + SIDE_SUFFIX)
         for d in (directory, _fallback_dir()):
             try:
@@ -229,13 +233,13 @@ class Cache:
             if isinstance(data, dict) and isinstance(data.get("files"), dict) and isinstance(data.get("project"), dict):
                 self.files = data["files"]
                 self.project = data["project"]
-                found = data.get("summaries")
+                found, hashes = data.get("summaries"), data.get("hashes")
                 if isinstance(data.get("stat"), dict):
                     self._known(project, data["stat"])
                 side = d / (name + SIDE_SUFFIX)
                 break
         # the cross-file rules' per-file summaries (migcheck.summaries); the side file's only if asked
-        summaries.attach(found, lambda: json.loads(side.read_bytes()))
+        summaries.attach(found, lambda: json.loads(side.read_bytes()), hashes)
 
     # --- the stat memo -------------------------------------------------------------------
     # A file's digest is what every key here is made of, and reading and hashing 6,635 files was
@@ -301,12 +305,7 @@ class Cache:
             for m in self._project.changes_before(f) if self._project is not None else ():
                 d = m.digest
                 h.update(f"\0{m.path}\0{d[1].hex() if d is not None else '-'}".encode())
-            for side in _inputs(f):
-                h.update(f"\0{side}\0".encode())
-                try:
-                    h.update(fsutil.read_regular(side, 1 << 20)[0])
-                except OSError as exc:  # absent (or unreadable): that decides too
-                    h.update(f"\0{type(exc).__name__}".encode())
+            _runner_files(f, h)
             k = self._keys[str(f.path)] = h.hexdigest()
         return k
 
@@ -328,25 +327,73 @@ class Cache:
             self._project_fp = content.hexdigest()
         return self._project_fp if reported else self._content_fp
 
+    # Results that read the other files only through their summaries and the project's shape
+    # (engine.SUMMARY_ONLY_RULES) depend on those, not on the files' bytes: the semantic
+    # fingerprint is every file's identity and the hashes of its summaries (``summaries.value_hashes``:
+    # effects, with statement positions, indexes and foreign keys, whether it parses). A comment
+    # added at the end of one migration changes the content fingerprint, not this one; a new
+    # column, or a line added above a statement, changes both. A file without its hashes (never
+    # summarised) counts by its bytes.
+    SEMANTIC_KINDS = {"migration": ("effects", "schema", "parses"), "rollback": ("effects", "parses")}
+
+    def _semantic_kinds(self, kind: str) -> tuple[str, ...]:
+        return tuple(k for k in self.SEMANTIC_KINDS.get(kind, ()) if k in self.semantic_kinds)
+
+    def semantic_fp(self, reported: bool = True) -> str:
+        fp = self._semantic.get(reported)
+        if fp is None:
+            project = self._project
+            h = blake2b(digest_size=16)
+            runner: dict = {}
+            for f in project.files:
+                kinds = self._semantic_kinds(f.kind)
+                hashes = summaries.value_hashes(f, kinds)
+                if hashes and None in hashes and not f.__dict__.get("from_memo"):
+                    _summarise(f, kinds)  # (read this run, changed or new: its summaries, for its hashes)
+                    hashes = summaries.value_hashes(f, kinds)
+                token = ",".join(hashes) if hashes and None not in hashes else f"bytes:{self._key(f) or 'unreadable'}"
+                where = runner.get(f.path.parent)
+                if where is None:  # (txn.inputs: files beside it, the same for its directory)
+                    where = runner[f.path.parent] = self._runner_key(f)
+                h.update(f"{f.path}\0{f.kind}\0{f.display}\0{where}\0{token}\n".encode())
+            for f in project.deleted:
+                h.update(f"deleted\0{f.path}\n".encode())
+            for p in getattr(project, "skipped_files", ()):
+                h.update(f"skipped\0{p}\n".encode())
+            self._semantic[False] = h.hexdigest()
+            h.update("".join("1" if project.is_reported(f) else "0" for f in project.files).encode())
+            self._semantic[True] = h.hexdigest()
+            fp = self._semantic[reported]
+        return fp
+
+    @staticmethod
+    def _runner_key(f) -> str:
+        h = blake2b(digest_size=8)
+        return h.hexdigest() if _runner_files(f, h) else ""
+
     # --- files ---------------------------------------------------------------------------
     def get(self, f):
         from .engine import FileResult
 
         entry = self.files.get(str(f.path))
         key = self._key(f)
-        if key is None or not isinstance(entry, list) or len(entry) != 8 or entry[0] != key:
+        if key is None or not isinstance(entry, list) or len(entry) != 9 or entry[0] != key:
             return None
         try:
-            _, hits, sups, sup_hits, statements, contextual, fp, locks = entry
+            _, hits, sups, sup_hits, statements, contextual, fp, locks, sfp = entry
             if contextual and fp != self._fingerprint(reported=False):
-                return None
+                if sfp is None or sfp != self.semantic_fp(reported=False):
+                    return None
+                entry[6] = self._fingerprint(reported=False)  # (valid for these files' bytes too, from now on)
+                self.dirty = True
             if not (_hits(hits, self._rules, str(f.path)) and _sups(sups)
                     and _hits(sup_hits, _SUPPRESSION_PROBLEMS, str(f.path))
                     and (statements is None or _int(statements)) and type(contextual) is bool
                     and type(locks) is dict and all(type(k) is str and _rows(c, 6) for k, c in locks.items())):
                 return None  # a hand-edited or damaged entry: checked again
             # the JSON lists as they are: engine.assemble unpacks a list as it does a tuple
-            return FileResult(hits, [], sups, sup_hits, statements, bool(contextual), locks=locks)
+            return FileResult(hits, [], sups, sup_hits, statements, bool(contextual), locks=locks,
+                              semantic=sfp is not None)
         except (TypeError, ValueError, IndexError):
             return None
 
@@ -355,8 +402,9 @@ class Cache:
         if key is None or result.errors:  # never keep the result of a run where a rule failed
             return
         fp = self._fingerprint(reported=False) if result.contextual else None
+        sfp = self.semantic_fp(reported=False) if result.contextual and result.semantic else None
         self.files[str(f.path)] = [key, result.hits, result.sups, result.sup_hits, result.statements,
-                                   result.contextual, fp, result.locks]
+                                   result.contextual, fp, result.locks, sfp]
         self.dirty = True
 
     # --- project rules -------------------------------------------------------------------
@@ -371,28 +419,42 @@ class Cache:
             runs = self.project["runs"] = []
         return runs
 
-    def get_project(self, rule_ids: list[str]) -> dict[str, list[tuple]]:
+    def get_project(self, rule_ids: list[str], semantic: frozenset = frozenset()) -> dict[str, list[tuple]]:
+        """The kept hits of the project rules ``rule_ids`` for this project; those of ``semantic``
+        (rules that read the files only through their summaries) also from a run whose files
+        differ only where their summaries do not (``semantic_fp``)."""
         if not rule_ids:
             return {}
         fp = self._fingerprint()
-        entry = next((e for e in self._runs() if isinstance(e, dict) and e.get("fp") == fp), None)
+        runs = [e for e in self._runs() if isinstance(e, dict)]
+        entry = next((e for e in runs if e.get("fp") == fp), None)
+        wanted = list(rule_ids)
+        # (only when a kept run has a semantic fingerprint: computing one summarises every file
+        # the cache has no hashes for, before the check, which then holds every file's trees)
+        if entry is None and any(rid in semantic for rid in rule_ids) and any(e.get("sfp") for e in runs):
+            sfp = self.semantic_fp()
+            entry = next((e for e in runs if e.get("sfp") == sfp), None)
+            wanted = [rid for rid in rule_ids if rid in semantic]
         hits = entry.get("hits") if entry is not None else None
         if not isinstance(hits, dict):
             return {}
-        if not all(_hits(hits[rid], {rid}) for rid in rule_ids if rid in hits):
+        if not all(_hits(hits[rid], {rid}) for rid in wanted if rid in hits):
             return {}  # a damaged entry: computed again
-        return {rid: [tuple(h) for h in hits[rid]] for rid in rule_ids if rid in hits}
+        return {rid: [tuple(h) for h in hits[rid]] for rid in wanted if rid in hits}
 
-    def put_project(self, hits: dict[str, list[tuple]]) -> None:
+    def put_project(self, hits: dict[str, list[tuple]], semantic: frozenset = frozenset()) -> None:
         if not hits:
             return
         fp = self._fingerprint()
+        sfp = self.semantic_fp() if any(rid in semantic for rid in hits) else None
         runs = self._runs()
         entry = next((e for e in runs if isinstance(e, dict) and e.get("fp") == fp), None)
         if entry is None or not isinstance(entry.get("hits"), dict):
             entry = {"fp": fp, "hits": {}}
         else:
             runs.remove(entry)
+        if sfp is not None:
+            entry["sfp"] = sfp
         runs.insert(0, entry)  # the most recent first
         del runs[self.KEEP_RUNS:]
         entry["hits"].update(hits)
@@ -409,22 +471,26 @@ class Cache:
         if len(self.files) > limit:
             keep = {str(f.path) for f in self._project.files}  # forget files long gone
             self.files = {k: v for k, v in self.files.items() if k in keep}
-        text = json.dumps({"files": self.files, "project": self.project, "summaries": summaries.for_pack(limit),
-                           "stat": memo},
-                          separators=(",", ":"))
+        pack = {"files": self.files, "project": self.project, "summaries": summaries.for_pack(limit),
+                "hashes": summaries.hashes_for_pack(limit), "stat": memo}
         side = summaries.for_side(limit)
         summaries.detach()
+        # (each JSON text made just before it is written, and written as text: one copy of one
+        # of them at a time, not both texts and their bytes: 40 MB of a 10,000-file run's peak)
         for directory in (self.pack.parent, _fallback_dir()):
             try:
                 if side is not None:  # (first: a pack never names a side file that is not there yet)
                     self._write(directory, self.pack.name + SIDE_SUFFIX, json.dumps(side, separators=(",", ":")))
-                self._write(directory, self.pack.name, text)
+                self._write(directory, self.pack.name, json.dumps(pack, separators=(",", ":")))
                 return
             except OSError:
                 continue
 
     @staticmethod
-    def _write(directory: Path, name: str, text: str) -> None:
+    def _write(directory: Path, name: str, text: str | bytes, prune: re.Pattern = _PACK,
+               keep: int = KEEP_PACKS) -> None:
+        """Write ``text`` to ``directory/name`` atomically, then remove all but the ``keep`` most
+        recent other files whose names match ``prune`` (and their side files)."""
         import tempfile  # only when something changed: a warm run does not pay for it
 
         directory = own_dir(directory)
@@ -435,8 +501,12 @@ class Cache:
             (directory / MARKER).write_text(MARKER_TEXT)
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
+            with os.fdopen(fd, "wb") as fh:
+                if isinstance(text, str):  # (encoded a megabyte at a time, not copied whole)
+                    for i in range(0, len(text), 1 << 20):
+                        fh.write(text[i:i + (1 << 20)].encode("utf-8"))
+                else:
+                    fh.write(text)
             os.replace(tmp, directory / name)
         except BaseException:
             try:
@@ -447,13 +517,36 @@ class Cache:
         if not _marked(directory):
             return  # not a directory migcheck made: it deletes nothing there
         try:
-            packs = sorted((p for p in directory.glob(f"v{FORMAT}-*.json") if _PACK.match(p.name)),
+            packs = sorted((p for p in directory.iterdir() if prune.match(p.name)),
                            key=lambda p: p.stat().st_mtime, reverse=True)
         except OSError:  # one removed meanwhile by a concurrent run
             return
-        for old in packs[KEEP_PACKS + 1:]:
+        for old in packs[keep + 1:]:
             for path in (old, old.with_name(old.name + SIDE_SUFFIX)):
                 try:
                     path.unlink()
                 except OSError:
                     pass
+
+
+def _runner_files(f, h) -> bool:
+    """Add to ``h`` the runner's files beside ``f`` that decide how it runs (``txn.inputs``), by
+    value; False when there are none."""
+    inputs = _inputs(f)
+    for side in inputs:
+        h.update(f"\0{side}\0".encode())
+        try:
+            h.update(fsutil.read_regular(side, 1 << 20)[0])
+        except OSError as exc:  # absent (or unreadable): that decides too
+            h.update(f"\0{type(exc).__name__}".encode())
+    return bool(inputs)
+
+
+def _summarise(f, kinds) -> None:
+    """Compute the summaries ``kinds`` of ``f`` (their hashes follow)."""
+    from .analysis import perfile, rollback
+
+    if "parses" in kinds:
+        rollback.readable(f)
+    for compute in perfile.computers(set(kinds)).get(f.kind, ()):
+        compute(f)

@@ -190,9 +190,46 @@ def check(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_ze
                                                                       if r.scope == "project")]))
     if statistics and (fmt or "text") not in ("text", "json"):
         _fail("--statistics prints text or JSON: use it with --format text or --format json")
+    if no_cache or fix or write_baseline is not None or diff_ref is not None or overlay is not None or output_file:
+        return _check_command(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_zero, statistics,
+                              show_source, color_choice, no_color, quiet, diff_ref, overlay, write_baseline,
+                              no_baseline, fix, unsafe_fixes, dry_run, preset, jobs, no_cache, None)
+    # the same request with the same inputs as a run before: its answer (migcheck.runcache)
+    from . import runcache
+
+    key = runcache.key({"paths": list(paths), "format": fmt, "config": config_path and os.path.abspath(config_path),
+                        "select": select, "ignore": ignore, "fail_on": fail_on, "exit_zero": exit_zero,
+                        "statistics": statistics, "show_source": show_source,
+                        "color": _use_color(color_choice, no_color, sys.stdout), "quiet": quiet,
+                        "preset": preset, "no_baseline": no_baseline})
+    answer = runcache.lookup(key, config_path)
+    if answer is not None:
+        sys.stdout.write(answer.out)
+        sys.stdout.flush()
+        if answer.err:
+            sys.stderr.write(answer.err)
+        return answer.code
+    with runcache.Recorder() as rec:
+        code = _check_command(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_zero, statistics,
+                              show_source, color_choice, no_color, quiet, diff_ref, overlay, write_baseline,
+                              no_baseline, fix, unsafe_fixes, dry_run, preset, jobs, no_cache, rec)
+    rec.store(key, code, config_path)
+    return code
+
+
+def _note(rec, line: str) -> None:
+    """A line on stderr (kept with the run's answer when ``rec`` records it)."""
+    click.echo(line, err=True)
+    if rec is not None:
+        rec.note(line)
+
+
+def _check_command(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_zero, statistics, show_source,
+                   color_choice, no_color, quiet, diff_ref, overlay, write_baseline, no_baseline, fix, unsafe_fixes,
+                   dry_run, preset, jobs, no_cache, rec) -> int:
     from .config import for_paths
 
-    echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
+    echo = (lambda line: None) if quiet else (lambda line: _note(rec, line))
     # each path with the configuration found up from it (ruff's way): one run per configuration
     runs = []
     for base, group in for_paths(paths, Path.cwd(), Path(config_path) if config_path else None):
@@ -226,15 +263,16 @@ def check(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_ze
         except OSError as exc:
             _fail(f"cannot write the report to {output_file}: {exc.strerror or exc}")
     try:
-        return _check(runs, fmt, out, overlay, changes, quiet, statistics, show_source,
-                      _use_color(color_choice, no_color, out), exit_zero, write_baseline, no_baseline, jobs, no_cache)
+        return _check(runs, fmt, out if rec is None else rec.tee(out), overlay, changes, quiet, statistics, show_source,
+                      _use_color(color_choice, no_color, out), exit_zero, write_baseline, no_baseline, jobs, no_cache,
+                      rec)
     finally:
         if out is not sys.stdout:
             out.close()
 
 
 def _check(runs, fmt, out, overlay, changes, quiet, statistics, show_source, color, exit_zero,
-           write_baseline, no_baseline, jobs, no_cache) -> int:
+           write_baseline, no_baseline, jobs, no_cache, rec=None) -> int:
     from . import engine
     from .report import write
 
@@ -259,9 +297,10 @@ def _check(runs, fmt, out, overlay, changes, quiet, statistics, show_source, col
             excluded = {str(p) for p in result.project.excluded}
             for p in paths:  # a file named on the command line (a directory's excluded files go unsaid)
                 if os.path.abspath(p) in excluded:
-                    click.echo(f"migcheck: {p}: excluded by `exclude`/`extend-exclude` in the configuration, "
-                               "not checked", err=True)
-        results.append((cfg, _baseline(result, cfg, write_baseline, no_baseline, quiet)))
+                    _note(rec, f"migcheck: {p}: excluded by `exclude`/`extend-exclude` in the configuration, not checked")
+        results.append((cfg, _baseline(result, cfg, write_baseline, no_baseline, quiet, rec)))
+        if rec is not None and cache is not None and result.project is not None:
+            rec.kept(cache.directory, [f.path for f in result.project.files])
     cfg, result = results[0][0], engine.merge([r for _, r in results])
     if len(results) > 1 and any(hasattr(r, "baselined") for _, r in results):
         from .baseline import Baselined
@@ -272,11 +311,11 @@ def _check(runs, fmt, out, overlay, changes, quiet, statistics, show_source, col
     if not quiet:
         note = result.skipped_note()
         if note:  # other databases' files (pop's `.mysql.`, ...): never a silent skip
-            click.echo(note, err=True)
+            _note(rec, note)
         for dialect in dict.fromkeys(c.dialect for c, _ in results if c.dialect != "postgres"):
             from .dialects import note as dialect_note  # one note per run: which rules did not run
 
-            click.echo(dialect_note(dialect), err=True)
+            _note(rec, dialect_note(dialect))
         for risky in dict.fromkeys(r.risk for _, r in results if r.risk is not None):
             click.echo(f"migcheck: {risky.note()}", err=True)  # the production snapshot's age (docs/stats.md)
     if fmt is None:
@@ -295,12 +334,14 @@ def _check(runs, fmt, out, overlay, changes, quiet, statistics, show_source, col
                    "(please report this; the other findings above are complete)", err=True)
     if result.errors:
         return EXIT_ERROR
+    if rec is not None and all(r.risk is None for _, r in results):
+        rec.answered()  # (with a production snapshot, the note tells its age: such a run is not kept)
     if exit_zero:
         return EXIT_OK
     return EXIT_FINDINGS if any(r.failed(c.fail_on) for c, r in results) else EXIT_OK
 
 
-def _baseline(result, cfg, write_to, off: bool, quiet: bool):
+def _baseline(result, cfg, write_to, off: bool, quiet: bool, rec=None):
     """Write the baseline (``--write-baseline``), or take the findings it has out of ``result``."""
     if write_to is None and off:
         return result
@@ -318,7 +359,7 @@ def _baseline(result, cfg, write_to, off: bool, quiet: bool):
         if write_to is not None:
             written, kept = baseline.write(path, result, cfg.enabled_rules())
             more = f" (and kept {kept} of files or rules this run did not check)" if kept else ""
-            click.echo(f"migcheck: wrote {written} finding{'' if written == 1 else 's'} to {shown}{more}", err=True)
+            _note(rec, f"migcheck: wrote {written} finding{'' if written == 1 else 's'} to {shown}{more}")
         entries = baseline.load(path)
     except baseline.BaselineError as exc:
         _fail(str(exc))
@@ -328,8 +369,8 @@ def _baseline(result, cfg, write_to, off: bool, quiet: bool):
         return result
     result = baseline.apply(result, path, entries, cfg.enabled_rules())
     if result.stale and not quiet:
-        click.echo(f"migcheck: {result.stale} {'entry' if result.stale == 1 else 'entries'} of {shown} "
-                   f"{'matches' if result.stale == 1 else 'match'} no finding any more (fixed, or the statement changed): `migcheck check --write-baseline` drops them", err=True)
+        _note(rec, f"migcheck: {result.stale} {'entry' if result.stale == 1 else 'entries'} of {shown} "
+                   f"{'matches' if result.stale == 1 else 'match'} no finding any more (fixed, or the statement changed): `migcheck check --write-baseline` drops them")
     return result
 
 
@@ -429,8 +470,6 @@ def explain(rule_id) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: returns the exit code (0 clean, 1 findings, 2 usage/config/internal error)."""
-    from .config import ConfigError
-
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         rv = cli.main(args=args, prog_name="migcheck", standalone_mode=False)
@@ -441,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
         click.echo(f"migcheck: error: {exc.format_message()}{hint}", err=True)
         return EXIT_ERROR
-    except (ConfigError, UsageFailure) as exc:
+    except UsageFailure as exc:
         click.echo(f"migcheck: error: {exc}", err=True)
         return EXIT_ERROR
     except click.exceptions.Abort as exc:
@@ -461,6 +500,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo("migcheck: interrupted", err=True)
         return 130
     except Exception as exc:  # last line of defence: never a traceback for the user
+        config = sys.modules.get("migcheck.config")  # (not imported by a run the run cache answers)
+        if config is not None and isinstance(exc, config.ConfigError):
+            click.echo(f"migcheck: error: {exc}", err=True)
+            return EXIT_ERROR
         import traceback
 
         tb = traceback.extract_tb(exc.__traceback__)[-1]

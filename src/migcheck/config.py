@@ -16,11 +16,24 @@ from . import registry
 DEFAULT_HEADER = ("MIGRATION", "Purpose", "Impact", "Rollback", "Testing")
 DEFAULT_NAMING = r"^(?P<date>\d{8})_(?P<seq>\d{3})_(?P<description>[a-z0-9_]+)\.sql$"
 DEFAULT_ROLLBACK = "rollback/{version}_rollback.sql"
+DEFAULT_STATS = ".migcheck/stats.json"  # the production snapshot (``stats``) when not configured
 LEVELS = ("error", "warning", "info")
 
 
 class ConfigError(Exception):
     """A usage or configuration error: exit 2 with this message."""
+
+
+def snapshot_path(config) -> tuple[Path | None, bool]:
+    """(the production snapshot's path, whether it was configured: then it must exist); docs/stats.md."""
+    value = getattr(config, "stats", None)
+    if value is False:
+        return None, False
+    root = Path(getattr(config, "root", None) or Path.cwd())
+    if value is None:
+        return root / DEFAULT_STATS, False
+    p = Path(value).expanduser()
+    return (p if p.is_absolute() else root / p), True
 
 
 @functools.lru_cache(maxsize=64)

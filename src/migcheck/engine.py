@@ -8,40 +8,46 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, cast
 
 from . import layout, registry, suppress
 from .config import Config, ConfigError
 from .files import MigrationFile
-from .model import SEVERITY_RANK, Finding, Hit
+from .model import SEVERITY_RANK, Finding, Hit, Record
 
 
-@dataclass
-class Group:
+class Group(Record):
     """One migration directory and its rollback files."""
 
-    mdir: Path
-    migrations: list[MigrationFile] = field(default_factory=list)
-    rollbacks: list[MigrationFile] = field(default_factory=list)
+    __slots__ = ("mdir", "migrations", "rollbacks", "__dict__")
+
+    def __init__(self, mdir: Path, migrations: list[MigrationFile] | None = None,
+                 rollbacks: list[MigrationFile] | None = None):
+        self.mdir = mdir
+        self.migrations = [] if migrations is None else migrations
+        self.rollbacks = [] if rollbacks is None else rollbacks
 
 
-@dataclass
-class Changes:
+class Changes(Record):
     """The files changed since a baseline (``check --diff REF``), as absolute paths. The engine
     reports only the added and modified files; ``modified-migration`` reads the rest. How the
     changes were found (git) is not the engine's business."""
 
-    ref: str  # the baseline as the user named it, e.g. ``origin/main``
-    base: str  # the commit compared against (the merge base), short form
-    added: set[Path] = field(default_factory=set)  # added since the base, untracked files included
-    modified: set[Path] = field(default_factory=set)  # existed at the base, content differs now
-    deleted: set[Path] = field(default_factory=set)  # existed at the base, gone now
-    # (first line, last line) of the first change in a modified file; None when the content is
-    # the same after all (a mode change only)
-    locate: Callable[[Path], tuple[int, int] | None] | None = None
-    _modified_keys: set[str] | None = field(default=None, init=False, repr=False, compare=False)
+    __slots__ = ("ref", "base", "added", "modified", "deleted", "locate", "_modified_keys", "__dict__")
+    SHOWN = ("ref", "base", "added", "modified", "deleted", "locate")
+
+    def __init__(self, ref: str, base: str, added: set[Path] | None = None, modified: set[Path] | None = None,
+                 deleted: set[Path] | None = None, locate: Callable[[Path], tuple[int, int] | None] | None = None):
+        self.ref = ref  # the baseline as the user named it, e.g. ``origin/main``
+        self.base = base  # the commit compared against (the merge base), short form
+        self.added = set() if added is None else added  # added since the base, untracked files included
+        self.modified = set() if modified is None else modified  # existed at the base, content differs now
+        self.deleted = set() if deleted is None else deleted  # existed at the base, gone now
+        # (first line, last line) of the first change in a modified file; None when the content is
+        # the same after all (a mode change only)
+        self.locate = locate
+        self._modified_keys: set[str] | None = None
 
     def is_modified(self, path: Path) -> bool:
         if self._modified_keys is None:
@@ -62,6 +68,9 @@ class Project:
         self.files = files
         self.reported = reported
         self.changes: Changes | None = None  # set by ``check --diff``
+        # whether a file's check records the lock context of its safety findings (a cache keeps
+        # them for a later run; a production snapshot reads them): set by ``run``
+        self.lock_contexts = True
         self.deleted: list[MigrationFile] = []  # files of the checked directories deleted since the base
         self.excluded: list[Path] = []  # files under the given paths that ``exclude`` keeps out of the report
         # the .sql files the layout knows the runner never runs on PostgreSQL (another database's
@@ -139,27 +148,33 @@ class Project:
         return r if r is not None and r.mdir == migration.mdir else None
 
 
-@dataclass
-class InternalError:
+class InternalError(Record):
     """A rule that raised on a file (or on the project): reported apart from the findings."""
 
-    rule: str
-    path: str
-    detail: str
+    __slots__ = ("rule", "path", "detail", "__dict__")
+
+    def __init__(self, rule: str, path: str, detail: str):
+        self.rule = rule
+        self.path = path
+        self.detail = detail
 
 
-@dataclass
-class Result:
+class Result(Record):
     """What a check found, on which files, and the rules that failed."""
 
-    findings: list[Finding]
-    files: list[MigrationFile]
-    errors: list[InternalError]
-    # the checked project (which rollback belongs to which migration: the markdown report)
-    project: Project | None = field(default=None, repr=False, compare=False)
-    # the ``migcheck.analysis.risk.Risk`` applied (a production snapshot: docs/stats.md), or None
-    risk: object = field(default=None, repr=False, compare=False)
-    skipped: dict[str, int] = field(default_factory=dict)  # Project.skipped: files not checked, by reason
+    __slots__ = ("findings", "files", "errors", "project", "risk", "skipped", "__dict__")
+    SHOWN = ("findings", "files", "errors", "skipped")
+
+    def __init__(self, findings: list[Finding], files: list[MigrationFile], errors: list[InternalError],
+                 project: Project | None = None, risk: object = None, skipped: dict[str, int] | None = None):
+        self.findings = findings
+        self.files = files
+        self.errors = errors
+        # the checked project (which rollback belongs to which migration: the markdown report)
+        self.project = project
+        # the ``migcheck.analysis.risk.Risk`` applied (a production snapshot: docs/stats.md), or None
+        self.risk = risk
+        self.skipped = {} if skipped is None else skipped  # Project.skipped: files not checked, by reason
 
     def summary(self) -> dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0}
@@ -329,12 +344,13 @@ class Context:
     """What a rule sees besides its target. Reading ``project`` marks the findings of the file
     being checked as depending on the other files too (the cache then keys them on all files)."""
 
-    __slots__ = ("config", "_project", "touched", "partial")
+    __slots__ = ("config", "_project", "touched", "partial", "touched_by")
 
     def __init__(self, config: Config, project: Project, partial: bool = False):
         self.config = config
         self._project = project
         self.touched = False
+        self.touched_by: set[str] = set()  # the rules that read the project (in the current check)
         # a pool worker: it parses only its share of the files, so a rule that needs what the
         # others hold raises ``registry.Deferred`` and runs again in the main process
         self.partial = partial
@@ -355,20 +371,28 @@ class EngineFailure(Exception):
 # (rule, absolute path, line, column, message, help, end_line, end_column); a suppression is
 # ``suppress.records``'s (the statement it covers, from its first token to just past it, and the
 # comment); an error is (rule, path, detail).
-@dataclass
-class FileResult:
+class FileResult(Record):
     """The file rules' raw hits on one file and its suppressions: what the cache keeps per file."""
 
-    hits: list[tuple]
-    errors: list[tuple]
-    sups: list[tuple]
-    sup_hits: list[tuple]  # unknown-rule / suppression-missing-reason found in the comments
-    statements: int | None  # statement count when the file was parsed
-    contextual: bool = False  # a rule read the project: the result depends on the other files
-    deferred: tuple = ()  # ids of the rules that raised ``registry.Deferred`` (a pool worker's result)
-    # "line:column" of a safety hit -> its statement's lock context (``risk.hit_contexts``), read
-    # against the production snapshot when the findings are assembled
-    locks: dict = field(default_factory=dict)
+    __slots__ = ("hits", "errors", "sups", "sup_hits", "statements", "contextual", "deferred", "locks", "semantic",
+                 "__dict__")
+
+    def __init__(self, hits: list[tuple], errors: list[tuple], sups: list[tuple], sup_hits: list[tuple],
+                 statements: int | None, contextual: bool = False, deferred: tuple = (), locks: dict | None = None,
+                 semantic: bool = False):
+        self.hits = hits
+        self.errors = errors
+        self.sups = sups
+        self.sup_hits = sup_hits  # unknown-rule / suppression-missing-reason found in the comments
+        self.statements = statements  # statement count when the file was parsed
+        self.contextual = contextual  # a rule read the project: the result depends on the other files
+        self.deferred = deferred  # ids of the rules that raised ``registry.Deferred`` (a pool worker's result)
+        # "line:column" of a safety hit -> its statement's lock context (``risk.hit_contexts``), read
+        # against the production snapshot when the findings are assembled
+        self.locks = {} if locks is None else locks
+        # contextual, but every rule that read the project is one of SUMMARY_ONLY_RULES: the
+        # result depends on the other files' summaries, not their bytes (cache.semantic_fp)
+        self.semantic = semantic
 
 
 _READ_HELP = {
@@ -388,6 +412,8 @@ def _rec(rid: str, h: Hit) -> tuple:
 def _call(rule: registry.Rule, target, ctx: Context, path: str, hits: list, errors: list,
           deferred: list | None = None) -> None:
     found: list[tuple] = []  # held back until the rule ends: a deferred rule's partial hits are dropped
+    touched = ctx.touched
+    ctx.touched = False
     try:
         func = registry.impl(rule)
         assert func is not None  # (registry.load found every rule's function)
@@ -404,6 +430,15 @@ def _call(rule: registry.Rule, target, ctx: Context, path: str, hits: list, erro
 
         tb = traceback.extract_tb(exc.__traceback__)[-1]
         errors.append((rule.id, path, f"{type(exc).__name__}: {exc} ({Path(tb.filename).name}:{tb.lineno})"))
+    finally:
+        if ctx.touched:
+            ctx.touched_by.add(rule.id)
+        ctx.touched = touched or ctx.touched
+
+
+# Call a file rule only on files that hold a node kind it reads (``registry.Rule.reads``); off:
+# every file rule on every file (tests/test_dispatch.py compares the two).
+DISPATCH = True
 
 
 def check_file(f: MigrationFile, file_rules: list[registry.Rule], enabled, ctx: Context) -> FileResult:
@@ -418,14 +453,17 @@ def check_file(f: MigrationFile, file_rules: list[registry.Rule], enabled, ctx: 
     errors: list[tuple] = []
     deferred: list[str] = []
     ctx.touched = False
+    ctx.touched_by = set()
+    present = f.node_kinds if DISPATCH else None  # (a rule that reads none of them finds nothing here)
     for r in file_rules:
-        if f.kind in r.kinds:
+        if f.kind in r.kinds and (r.reads is None or present is None or not r.reads.isdisjoint(present)):
             _call(r, f, ctx, f.display, hits, errors, deferred)
     extra: list[Hit] = []
     sups = suppress.records(f, extra)
     return FileResult(hits, errors, sups, [_rec(cast(str, h.rule_override), h) for h in extra],
                       len(f.statements) if "_parsed" in f.__dict__ else None, ctx.touched, tuple(deferred),
-                      _lock_contexts(f, hits, ctx.config))
+                      _lock_contexts(f, hits, ctx.config) if ctx._project.lock_contexts else {},
+                      ctx.touched and ctx.touched_by <= SUMMARY_ONLY_RULES)
 
 
 def _lock_contexts(f: MigrationFile, hits: list[tuple], config: Config) -> dict:
@@ -447,8 +485,10 @@ def run_deferred(f: MigrationFile, fr: FileResult, rules: dict[str, registry.Rul
     before = len(fr.hits)
     for rid in fr.deferred:  # (findings are sorted by a total order later: appending is enough)
         _call(rules[rid], f, ctx, f.display, fr.hits, fr.errors)
+    if ctx._project.lock_contexts:
+        fr.locks.update(_lock_contexts(f, fr.hits[before:], ctx.config))
+    fr.semantic = (fr.semantic or not fr.contextual) and set(fr.deferred) <= SUMMARY_ONLY_RULES
     fr.deferred = ()
-    fr.locks.update(_lock_contexts(f, fr.hits[before:], ctx.config))
     fr.contextual = True
 
 
@@ -469,6 +509,18 @@ def run_project_rules(project: Project, rules: list[registry.Rule], ctx: Context
 CACHEABLE_PROJECT_RULES = frozenset({
     "duplicate-version", "sequence-order", "sequence-gap", "orphan-rollback",
     "rollback-incomplete", "rollback-data-change", "unknown-dependency",
+})
+
+# The rules that read the other files of the project only through the project's shape (the files'
+# paths, kinds, versions, which rollback is whose) and the summaries they declare (``needs``:
+# ``migcheck.analysis.perfile``, and whether a file parses): their results depend on the other
+# files' summaries, not on their bytes, so the cache keeps them while the summaries are the same
+# (``cache.semantic_fp``: an edit that changes a migration's comments or data changes only its own
+# results). tests/test_semantic.py holds each of them to it: with every other file sealed, a
+# check reads nothing of them but their summaries.
+SUMMARY_ONLY_RULES = frozenset({
+    "mixed-changes", "file-naming", "empty-rollback", "duplicate-version", "sequence-order", "sequence-gap",
+    "orphan-rollback", "rollback-incomplete", "rollback-data-change",
 })
 
 # Below this many files to check, a process pool costs more than it saves.
@@ -506,12 +558,21 @@ def run(project: Project, config: Config, *, cache=None, jobs: int = 1, progress
         return _run(project, config, cache=cache, jobs=jobs, progress=progress)
 
 
+def _snapshot(config: Config) -> bool:
+    """Is there a production snapshot to read (docs/stats.md)? Asked without importing its modules."""
+    from .config import snapshot_path
+
+    path, required = snapshot_path(config)
+    return path is not None and (required or path.exists())
+
+
 def _run(project: Project, config: Config, *, cache=None, jobs: int = 1, progress=None) -> Result:
     rules = config.enabled_rules()
     ctx = Context(config, project)
     reported = [f for f in project.files if project.is_reported(f)]
     if project.changes is not None:  # --diff: what rules see depends on git too; a small set anyway
         cache = None
+    project.lock_contexts = cache is not None or _snapshot(config)
     file_rules = [r for r in rules.values() if r.scope == "file"]
     project_rules = [r for r in rules.values() if r.scope == "project"]
 
@@ -519,11 +580,16 @@ def _run(project: Project, config: Config, *, cache=None, jobs: int = 1, progres
     project_hits: dict[str, list[tuple]] = {}
     if cache is not None:
         cache.start(project, config, rules)
+        # what the rules that read other files only through summaries read of them (cache.semantic_fp)
+        needs = {n for r in rules.values() if r.id in SUMMARY_ONLY_RULES for n in r.needs}
+        cache.semantic_kinds = frozenset(
+            ({"effects", "parses"} if needs & {"effects", "history"} else set()) | ({"schema"} & needs))
         for f in reported:
             got = cache.get(f)
             if got is not None:
                 results[f.path] = got
-        project_hits.update(cache.get_project([r.id for r in project_rules if r.id in CACHEABLE_PROJECT_RULES]))
+        project_hits.update(cache.get_project([r.id for r in project_rules if r.id in CACHEABLE_PROJECT_RULES],
+                                              SUMMARY_ONLY_RULES))
     todo = [f for f in reported if f.path not in results]
     todo_project = [r for r in project_rules if r.id not in project_hits]
     errors: list[tuple] = []
@@ -553,8 +619,9 @@ def _run(project: Project, config: Config, *, cache=None, jobs: int = 1, progres
         for f in todo:
             cache.put(f, fresh[f.path])
         if not p_errors:
-            cache.put_project({rid: project_hits[rid] for rid in (r.id for r in todo_project)
-                               if rid in CACHEABLE_PROJECT_RULES})
+            # (those reused by their summaries too: kept under this run's fingerprint from now on)
+            cache.put_project({rid: hits for rid, hits in project_hits.items() if rid in CACHEABLE_PROJECT_RULES},
+                              SUMMARY_ONLY_RULES)
         cache.save()
     return assemble(project, config, rules, reported, results, project_rules, project_hits, errors)
 
@@ -585,9 +652,11 @@ def assemble(project: Project, config: Config, rules, reported: list[MigrationFi
     all_rules = registry.load()
     severity = {rid: config.severity_of(all_rules[rid]) for rid in rules}
     shown = {path: f.display for path, f in by_path.items() if project.is_reported(f)}
-    from .analysis import risk  # production stats (docs/stats.md): applied here, so no part of the cache key
+    risky = None
+    if _snapshot(config):
+        from .analysis import risk  # production stats (docs/stats.md): applied here, so no part of the cache key
 
-    risky = risk.for_config(config)
+        risky = risk.for_config(config)
     lock_ctx = {str(f.path): results[f.path].locks for f in reported} if risky is not None else {}
     off = _per_file_ignores(config, shown)
     for rid, path, line, col, msg, help, end_line, end_col in hits:

@@ -181,6 +181,26 @@ class MigrationFile:
         return self._parsed.problems
 
     @cached_property
+    def node_kinds(self) -> frozenset[str] | None:
+        """The kinds of every node in the parse trees of what the file runs: its statements, those
+        a ``DO`` block runs and those of the routines it defines and calls (``analysis.routines``);
+        None when not known (another dialect's parser). The engine calls a rule that declares the
+        kinds it reads (``@rule(reads=...)``) only when one of them is here."""
+        kinds = self._parsed.kinds
+        if kinds is None or not ("DoStmt" in kinds or "CreateFunctionStmt" in kinds):
+            return kinds
+        import json
+
+        from .analysis import routines
+
+        inner = [{st.kind: st.node} for st in routines.executed(self) if st.parent is not None]
+        if not inner:
+            return kinds
+        # (their trees as JSON, in C, then the same pattern: a walk of them in Python cost more
+        # than the rules it saves on a file of functions)
+        return kinds | source.node_kinds(json.dumps(inner, separators=(",", ":"), default=str))
+
+    @cached_property
     def all_statements(self) -> list[Statement]:
         """Top-level statements and, after each ``DO`` block, the statements its body runs."""
         out: list[Statement] = []

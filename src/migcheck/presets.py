@@ -24,7 +24,7 @@ is set), ``"none"`` (no down migrations at all).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .model import FrozenRecord
 
 # Guideline rules that only make sense with the guidelines' own naming, header and changelog, and
 # the idempotency rules: the guidelines make every migration re-runnable by hand, while a runner
@@ -46,29 +46,49 @@ UNRECOGNISED_OFF = GUIDELINE_ONLY | {"file-naming", "duplicate-version", "missin
                                      "orphan-rollback", "rls-disabled", "missing-transaction"}
 
 
-@dataclass(frozen=True)
-class Preset:
-    """A migration runner's conventions: layout, transactions, rollbacks (docs/presets.md)."""
+class Preset(FrozenRecord):
+    """A migration runner's conventions: layout, transactions, rollbacks (docs/presets.md).
 
+    ``name``; ``title``: the runner's name as people write it; ``layout``: which layout.py layout
+    reads the files; ``dirs``: default migration directories (when the config sets no
+    `migrations`); ``txn``: "none", "wrap" or "solo" (see the module doc); ``no_tx_marker``: how a
+    file opts out of the runner's transaction; ``off``: rules off by default under this preset;
+    ``downs``: "required", "optional" or "none" (see the module doc); ``down_name``: what the
+    runner calls a rollback, for messages; ``opens_tx``: with txn "wrap"/"solo", the runner itself
+    opens the transaction (a BEGIN in the file nests); ``marker_where``: where the opt-out marker
+    goes, for help texts; ``splits``: without a transaction, the runner runs the statements one by
+    one (goose), else it sends the file (section) as one multi-statement query, which PostgreSQL
+    runs as one implicit transaction; ``early_commit``: the file may end the runner's transaction
+    early with COMMIT and open a new one with BEGIN before its end (pop: the file runs in the
+    runner's transaction, there is no opt-out marker); ``templated``: the runner renders each file
+    as a Go template before it runs it (pop, popx); ``note``: said once when the layout is
+    detected."""
+
+    __slots__ = ("name", "title", "layout", "dirs", "txn", "no_tx_marker", "off", "downs", "down_name", "opens_tx",
+                 "marker_where", "splits", "early_commit", "templated", "note")
+    # (the fields, for type checkers: set by ``_init``, held in ``__slots__``)
     name: str
-    title: str  # the runner's name as people write it
-    layout: str  # which layout.py layout reads the files
-    dirs: tuple[str, ...]  # default migration directories (when the config sets no `migrations`)
-    txn: str  # "none", "wrap" or "solo" (see the module doc)
-    no_tx_marker: str | None = None  # how a file opts out of the runner's transaction
-    off: frozenset = frozenset()  # rules off by default under this preset
-    downs: str = "optional"  # "required", "optional" or "none" (see the module doc)
-    down_name: str = "rollback"  # what the runner calls a rollback, for messages
-    opens_tx: bool = True  # with txn "wrap"/"solo": the runner itself opens the transaction (a BEGIN in the file nests)
-    marker_where: str = ""  # where the opt-out marker goes, for help texts
-    # without a transaction, the runner runs the statements one by one (goose); else it sends the
-    # file (section) as one multi-statement query, which PostgreSQL runs as one implicit transaction
-    splits: bool = False
-    # the file may end the runner's transaction early with COMMIT and open a new one with BEGIN
-    # before its end (pop: the file runs in the runner's transaction, there is no opt-out marker)
-    early_commit: bool = False
-    templated: bool = False  # the runner renders each file as a Go template before it runs it (pop, popx)
-    note: str = ""  # said once when the layout is detected
+    title: str
+    layout: str
+    dirs: tuple[str, ...]
+    txn: str
+    no_tx_marker: str | None
+    off: frozenset
+    downs: str
+    down_name: str
+    opens_tx: bool
+    marker_where: str
+    splits: bool
+    early_commit: bool
+    templated: bool
+    note: str
+
+    def __init__(self, name: str, title: str, layout: str, dirs: tuple[str, ...], txn: str,
+                 no_tx_marker: str | None = None, off: frozenset = frozenset(), downs: str = "optional",
+                 down_name: str = "rollback", opens_tx: bool = True, marker_where: str = "", splits: bool = False,
+                 early_commit: bool = False, templated: bool = False, note: str = ""):
+        self._init(name, title, layout, dirs, txn, no_tx_marker, off, downs, down_name, opens_tx, marker_where,
+                   splits, early_commit, templated, note)
 
     @property
     def rollbacks(self) -> bool:

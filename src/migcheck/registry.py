@@ -6,30 +6,46 @@ import importlib
 import os
 import sys
 from pathlib import Path
-from dataclasses import dataclass, field
 from typing import Callable, Iterable
+
+from .model import FrozenRecord
 
 GROUPS = ("convention", "safety", "rollback", "project", "syntax")
 KINDS = frozenset({"migration", "rollback", "other"})
 
 
-@dataclass(frozen=True)
-class Rule:
-    """A rule's metadata and, once its module is imported, its function."""
+class Rule(FrozenRecord):
+    """A rule's metadata and, once its module is imported, its function (immutable, hashable).
 
+    ``scope``: "file": func(file, ctx); "project": func(project, ctx); "engine": emitted by the
+    engine; "verify": emitted by `migcheck verify` only (it needs a database; `check` never reports
+    it). ``kinds``: the file kinds it applies to. ``needs``: the per-file summaries of the other
+    files it reads (``migcheck.analysis.perfile``). ``reads``: a file rule's dispatch, the node
+    kinds (``DropStmt``, ``MergeStmt``, ...) without which it finds nothing in a file; the engine
+    calls it, and imports its module, only for a file whose parse trees hold one of them
+    (``files.MigrationFile.node_kinds``); None: every file. tests/test_dispatch.py checks each
+    declaration against the fixtures and the docs' examples."""
+
+    __slots__ = ("id", "severity", "group", "summary", "scope", "kinds", "enabled", "func", "aliases", "needs",
+                 "reads")
+    # (the fields, for type checkers: set by ``_init``, held in ``__slots__``)
     id: str
     severity: str
     group: str
     summary: str
-    # "file": func(file, ctx); "project": func(project, ctx); "engine": emitted by the engine;
-    # "verify": emitted by `migcheck verify` only (it needs a database; `check` never reports it)
     scope: str
-    kinds: frozenset = field(default=frozenset({"migration", "rollback"}))
-    enabled: bool = True
-    func: Callable | None = None
-    aliases: tuple[str, ...] = ()
-    # the per-file summaries of the other files the rule reads (``migcheck.analysis.perfile``)
-    needs: tuple[str, ...] = ()
+    kinds: frozenset
+    enabled: bool
+    func: Callable | None
+    aliases: tuple[str, ...]
+    needs: tuple[str, ...]
+    reads: frozenset | None
+
+    def __init__(self, id: str, severity: str, group: str, summary: str, scope: str,
+                 kinds: frozenset = frozenset({"migration", "rollback"}), enabled: bool = True,
+                 func: Callable | None = None, aliases: tuple[str, ...] = (), needs: tuple[str, ...] = (),
+                 reads: frozenset | None = None):
+        self._init(id, severity, group, summary, scope, kinds, enabled, func, aliases, needs, reads)
 
 
 class Deferred(Exception):
@@ -47,19 +63,22 @@ _loaded = False
 
 def rule(id: str, *, severity: str, group: str, summary: str, scope: str = "file",
          kinds: Iterable[str] = ("migration", "rollback"), enabled: bool = True,
-         aliases: Iterable[str] = (), needs: Iterable[str] = ()):
+         aliases: Iterable[str] = (), needs: Iterable[str] = (), reads: Iterable[str] | None = None):
     """Register the decorated function as rule ``id``."""
     assert severity in ("error", "warning", "info"), severity
     assert group in GROUPS, group
     assert scope in ("file", "project", "engine", "verify"), scope
     kinds = frozenset(kinds)
     assert kinds <= KINDS, kinds
+    assert reads is None or (scope == "file" and not isinstance(reads, str)), reads
+    read_kinds = None if reads is None else frozenset(reads)
 
     def deco(func: Callable | None) -> Callable | None:
         if id in _RULES and id not in _STUBS:
             raise RuntimeError(f"rule {id} registered twice")
         _STUBS.discard(id)
-        _RULES[id] = Rule(id, severity, group, summary, scope, kinds, enabled, func, tuple(aliases), tuple(needs))
+        _RULES[id] = Rule(id, severity, group, summary, scope, kinds, enabled, func, tuple(aliases), tuple(needs),
+                          read_kinds)
         module = func.__module__ if func is not None else sys._getframe(2).f_globals.get("__name__", "")
         if module.startswith(_RULES_PKG):
             _MODULE_OF[id] = module[len(_RULES_PKG):]
@@ -129,7 +148,7 @@ def load() -> dict[str, Rule]:
         _index = importlib.import_module(_RULES_PKG + "_index")
         indexed: dict[str, int] = dict(_index.MODULES)
         entries = _index.RULES
-        if any(len(row) != 10 for row in entries):  # written by another version of this module
+        if any(len(row) != 11 for row in entries):  # written by another version of this module
             raise ValueError("stale index")
     except Exception:  # no index (or a broken one): import everything
         indexed, entries = {}, ()
@@ -138,11 +157,11 @@ def load() -> dict[str, Rule]:
     for mod in sorted(present):
         if mod not in fresh:
             _import(mod)
-    for (rid, severity, group, summary, scope, kinds, enabled, aliases, needs, module) in entries:
+    for (rid, severity, group, summary, scope, kinds, enabled, aliases, needs, reads, module) in entries:
         if module not in fresh or rid in _RULES:
             continue
         _RULES[rid] = Rule(rid, severity, group, summary, scope, frozenset(kinds), enabled, None, tuple(aliases),
-                          tuple(needs))
+                          tuple(needs), None if reads is None else frozenset(reads))
         _STUBS.add(rid)
         _MODULE_OF[rid] = module
         for alias in aliases:
@@ -261,7 +280,7 @@ def index_source() -> str:
         if module is None or module not in present:
             raise RuntimeError(f"rule {rid} is not defined by a module of migcheck.rules")
         rows.append((r.id, r.severity, r.group, r.summary, r.scope, tuple(sorted(r.kinds)), r.enabled, r.aliases,
-                     r.needs, module))
+                     r.needs, None if r.reads is None else tuple(sorted(r.reads)), module))
     lines = ['"""Generated by `python -m migcheck.registry`: every rule\'s metadata and module, so that a run',
              'imports only the rule modules it needs. tests/test_rule_index.py fails when this is stale."""',
              "", "MODULES = {"]

@@ -11,9 +11,8 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from dataclasses import dataclass
 
-from .model import Comment, ParseProblem, Statement
+from .model import Comment, ParseProblem, Record, Statement
 
 
 class _Lazy:
@@ -111,12 +110,27 @@ class Positions:
         return chars
 
 
-@dataclass(slots=True)
-class Parsed:
-    """A file's top-level statements and the parse problems found on the way."""
+class Parsed(Record):
+    """A file's top-level statements and the parse problems found on the way, and the kinds of
+    every node of their parse trees (``node_kinds``; None when not known: another dialect)."""
 
-    statements: list[Statement]
-    problems: list[ParseProblem]
+    __slots__ = ("statements", "problems", "kinds")
+
+    def __init__(self, statements: list[Statement], problems: list[ParseProblem], kinds: frozenset[str] | None = None):
+        self.statements = statements
+        self.problems = problems
+        self.kinds = kinds
+
+
+# A node of pglast's JSON tree is an object under its kind's name: ``{"DropStmt":{...}}``, and
+# only kinds start with a capital letter (fields do not; a string's quotes are escaped). So one
+# pass of this pattern over the parser's output finds every node kind of the file, in C.
+_NODE_KIND = re.compile(r'"([A-Z][A-Za-z0-9_]*)":\{')
+
+
+def node_kinds(raw: str) -> set[str]:
+    """The node kinds in a parse tree's JSON text."""
+    return set(_NODE_KIND.findall(raw))
 
 
 _EOL = re.compile(r"[\r\n]")
@@ -168,13 +182,32 @@ def too_deep(node) -> bool:
     return False
 
 
+_RAW_STMT = re.compile(r'\{"stmt":')  # where each statement starts in the JSON (only RawStmt has a "stmt" field)
+
+
+def _deep(raw: str, count: int) -> list[bool] | None:
+    """Per statement of the parser's JSON ``raw`` (``count`` of them, in order), whether it has more
+    than MAX_DEPTH brackets: only such a statement can nest that deep, so only its tree needs the
+    walk of ``too_deep`` (a large file's statements were all walked: 7% of a cold run on lemmy).
+    None when the statements cannot be told apart in the text: walk them all."""
+    if raw.count("{") + raw.count("[") <= MAX_DEPTH:
+        return [False] * count
+    starts = [m.start() for m in _RAW_STMT.finditer(raw)]
+    if len(starts) != count:
+        return None
+    ends = [*starts[1:], len(raw)]
+    return [raw.count("{", a, b) + raw.count("[", a, b) > MAX_DEPTH for a, b in zip(starts, ends)]
+
+
 def _statements_from_json(tree: dict, text: str, base: int, pos: Positions, out: list[Statement],
-                          local: Positions | None = None, problems: list[ParseProblem] | None = None) -> None:
+                          local: Positions | None = None, problems: list[ParseProblem] | None = None,
+                          deep: list[bool] | None = None) -> None:
     """Turn pglast's JSON statements into Statement objects. ``base`` is the character offset of
     ``text`` in the file; ``local`` converts byte offsets inside ``text`` when ``text`` is a piece.
-    A statement nested deeper than MAX_DEPTH becomes a problem in ``problems`` instead."""
+    A statement nested deeper than MAX_DEPTH becomes a problem in ``problems`` instead (``deep``:
+    which statements may be, ``_deep``; None: any of them)."""
     conv = local or pos
-    for raw in tree.get("stmts", ()):
+    for i, raw in enumerate(tree.get("stmts", ())):
         stmt = raw["stmt"]
         kind, node = next(iter(stmt.items()))
         b_start = raw.get("stmt_location", 0)
@@ -185,7 +218,7 @@ def _statements_from_json(tree: dict, text: str, base: int, pos: Positions, out:
         start, end = base + c_start, base + c_end
         line, col = pos.line_col(start)
         end_line, end_col = pos.line_col(end)
-        if problems is not None and too_deep(node):
+        if problems is not None and (deep is None or deep[i]) and too_deep(node):
             problems.append(ParseProblem(_TOO_DEEP, line, col))
             continue
         out.append(Statement(len(out), kind, node, start, end, line, col, end_line, end_col, text[c_start:c_end]))
@@ -202,11 +235,11 @@ def parse(text: str, pos: Positions) -> Parsed:
     except RecursionError:  # too deep for json: find that statement, check the others
         return _parse_recovering(text, pos)
     problems: list[ParseProblem] = []
-    # a tree MAX_DEPTH deep needs that many brackets in its JSON: most files have fewer in all,
-    # and then no statement's tree needs walking to know (too_deep was 4% of a cold run)
-    shallow = raw.count("{") + raw.count("[") <= MAX_DEPTH
-    _statements_from_json(tree, text, 0, pos, statements, problems=None if shallow else problems)
-    return Parsed(statements, problems)
+    # a tree MAX_DEPTH deep needs that many brackets in its JSON: most statements have fewer, and
+    # then their trees need no walk to know (too_deep was 4% of a cold run)
+    _statements_from_json(tree, text, 0, pos, statements, problems=problems,
+                          deep=_deep(raw, len(tree.get("stmts", ()))))
+    return Parsed(statements, problems, frozenset(node_kinds(raw)))
 
 
 def split(text: str) -> list[tuple[int, int]]:
@@ -285,6 +318,7 @@ def _explain(message: str, piece: str, offset: int) -> str:
 def _parse_recovering(text: str, pos: Positions) -> Parsed:
     statements: list[Statement] = []
     problems: list[ParseProblem] = []
+    kinds: set[str] = set()
     for p_start, p_end in split(text):
         piece = text[p_start:p_end]
         if not piece.strip():
@@ -297,7 +331,8 @@ def _parse_recovering(text: str, pos: Positions) -> Parsed:
                 f"psql meta-command `{meta}` is not SQL: this file is a psql script and only psql can run it", line, col))
             continue
         try:
-            tree = json.loads(pg.parse_sql_json(piece))
+            raw = pg.parse_sql_json(piece)
+            tree = json.loads(raw)
         except pg.ParseError as exc:
             offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else lead
             offset = min(max(offset, 0), len(piece))
@@ -308,8 +343,10 @@ def _parse_recovering(text: str, pos: Positions) -> Parsed:
             line, col = pos.line_col(p_start + lead)
             problems.append(ParseProblem(_TOO_DEEP, line, col))
             continue
-        _statements_from_json(tree, piece, p_start, pos, statements, Positions(piece), problems)
-    return Parsed(statements, problems)
+        _statements_from_json(tree, piece, p_start, pos, statements, Positions(piece), problems,
+                              _deep(raw, len(tree.get("stmts", ()))))
+        kinds |= node_kinds(raw)
+    return Parsed(statements, problems, frozenset(kinds))
 
 
 def comments(text: str, pos: Positions) -> list[Comment]:

@@ -75,7 +75,7 @@ def summary(f, kind: str, compute: Callable[[object], object]):
 # plain values without parse trees) go back with its results, so the main process runs the
 # cross-file rules without parsing the files again.
 
-SHARED_KINDS = frozenset({"effects", "history", "parses", "schema"})
+SHARED_KINDS = frozenset({"effects", "history", "parses", "schema", "words"})
 
 # Called with the file, and whether it held its parse trees before, after a summary of it was
 # computed (``parallel.sibling_hook``: the engine sets it for the length of a run so that
@@ -138,10 +138,16 @@ _DISK_USED: set = set()
 _DISK_NEW: dict = {}
 # The kinds kept beside the pack, in a file read only when one of them is asked for: the effects
 # are twice the size of everything else, and a warm run over a directory needs none of them.
-SIDE_KINDS = frozenset({"effects"})
+SIDE_KINDS = frozenset({"effects", "words"})
 _SIDE: dict | None = None
 _SIDE_LOAD = None  # () -> dict: reads the side file (``attach``)
 _SIDE_NEW: dict = {}
+# A hash of each persisted summary's encoded value, by its disk key (kept in the pack): a result
+# that read only other files' summaries depends on these, not on their bytes (``value_hashes``,
+# ``migcheck.cache``'s semantic fingerprint): a comment added to a migration changes its bytes,
+# not its effects.
+_HASHES: dict = {}
+_HASHES_NEW: dict = {}
 
 
 def _disk_key(k: tuple) -> str:
@@ -158,6 +164,12 @@ def _schema_decode(v):
 def _schema_encode(v):
     indexes, fks = v
     return [[list(p) for p in indexes], sorted(sorted(pair) for pair in fks)]
+
+
+def _words_decode(v):
+    if type(v) is not str:
+        raise TypeError("not a str")
+    return v
 
 
 def _parses_decode(v):
@@ -187,26 +199,63 @@ _CODECS = {
     # than the last (pre-commit on one file after a run over the directory) does not parse
     # every sibling again (5.3 s on 6,635 files)
     "effects": _Lazy(".analysis.effects", "encode_effects", "decode_effects"),
+    # the words of each file's text (``analysis.perfile.mentions``): which earlier migrations name
+    # a table is answered without reading them
+    "words": (str, _words_decode),
 }
 
 
-def attach(entries, side=None) -> None:
+def attach(entries, side=None, hashes=None) -> None:
     """Use the summaries a cache pack holds (``entries``: its ``summaries`` member, any shape);
-    ``side()`` reads the entries of ``SIDE_KINDS`` when one is first needed."""
-    global _DISK, _SIDE, _SIDE_LOAD
+    ``side()`` reads the entries of ``SIDE_KINDS`` when one is first needed; ``hashes``: the
+    pack's ``hashes`` member (``value_hashes``)."""
+    global _DISK, _SIDE, _SIDE_LOAD, _HASHES
     _DISK = entries if isinstance(entries, dict) else {}
     _SIDE, _SIDE_LOAD = None, side
+    _HASHES = hashes if isinstance(hashes, dict) else {}
     _DISK_USED.clear()
     _DISK_NEW.clear()
     _SIDE_NEW.clear()
+    _HASHES_NEW.clear()
 
 
 def detach() -> None:
-    global _DISK, _SIDE, _SIDE_LOAD
+    global _DISK, _SIDE, _SIDE_LOAD, _HASHES
     _DISK = _SIDE = _SIDE_LOAD = None
+    _HASHES = {}
     _DISK_USED.clear()
     _DISK_NEW.clear()
     _SIDE_NEW.clear()
+    _HASHES_NEW.clear()
+
+
+def _hash(encoded) -> str:
+    import json
+
+    from ._digest import blake2b
+
+    return blake2b(json.dumps(encoded, separators=(",", ":")).encode(), digest_size=8).hexdigest()
+
+
+def value_hashes(f, kinds) -> list[str | None]:
+    """A hash of each of ``f``'s summaries ``kinds`` (kinds with a JSON form, ``_CODECS``); None
+    for one not computed (nor kept in the pack) for the file's bytes: then it is not known."""
+    digest = f.digest
+    if digest is None:
+        return [None for _ in kinds]
+    dialect, hexed = getattr(f.config, "dialect", "postgres"), digest[1].hex()
+    out: list[str | None] = []
+    for kind in kinds:
+        name = f"{kind}:{dialect}:{hexed}"
+        h = _HASHES_NEW.get(name) or _HASHES.get(name)
+        if h is None and kind in _CODECS:
+            k = (kind, dialect, *digest)
+            if k in _MEMO:
+                h = _HASHES_NEW[name] = _hash(_CODECS[kind][0](_MEMO[k]))
+        if h is not None:
+            _DISK_USED.add(name)
+        out.append(h)
+    return out
 
 
 def _side() -> dict:
@@ -230,6 +279,8 @@ def _from_disk(k: tuple):
     if _DISK is None or k[0] not in _CODECS:
         return None
     name = _disk_key(k)
+    if k[0] in SIDE_KINDS and name not in _HASHES:
+        return None  # (every entry kept is hashed: without a hash it is not there, no need to read the side file)
     raw = _store(k[0])[0].get(name)
     if raw is None:
         return None
@@ -243,7 +294,11 @@ def _from_disk(k: tuple):
 
 def _to_disk(k: tuple, value) -> None:
     if _DISK is not None and k[0] in _CODECS:
-        _store(k[0])[1][_disk_key(k)] = _CODECS[k[0]][0](value)
+        name = _disk_key(k)
+        new = _SIDE_NEW if k[0] in SIDE_KINDS else _DISK_NEW  # (no need to read the side file to add to it)
+        encoded = new[name] = _CODECS[k[0]][0](value)
+        if name not in _HASHES:
+            _HASHES_NEW[name] = _hash(encoded)
 
 
 def _used(k: tuple) -> None:
@@ -253,12 +308,14 @@ def _used(k: tuple) -> None:
         if name in old:
             _DISK_USED.add(name)
         elif name not in new:  # memoised before the pack was attached: persist it too
-            new[name] = _CODECS[k[0]][0](_MEMO[k])
+            encoded = new[name] = _CODECS[k[0]][0](_MEMO[k])
+            if name not in _HASHES:
+                _HASHES_NEW[name] = _hash(encoded)
 
 
 def changed() -> bool:
     """Did this run compute summaries the pack (or its side file) does not hold yet?"""
-    return bool(_DISK_NEW or _SIDE_NEW)
+    return bool(_DISK_NEW or _SIDE_NEW or _HASHES_NEW)
 
 
 def _merge(old: dict, new: dict, limit: int) -> dict:
@@ -273,6 +330,11 @@ def for_pack(limit: int) -> dict:
     return _merge(_DISK or {}, _DISK_NEW, limit)
 
 
+def hashes_for_pack(limit: int) -> dict:
+    """The value hashes to write back (as ``for_pack``)."""
+    return _merge(_HASHES, _HASHES_NEW, limit)
+
+
 # New side entries this few are recomputed by the run that needs them (a parse each) rather than
 # written: rewriting the side file costs ~0.3 s on 6,635 files, a one-file check computes one or
 # two summaries (the lock rules read the checked file's effects).
@@ -283,6 +345,8 @@ def for_side(limit: int) -> dict | None:
     """The side file's entries to write back, or None when it need not be written."""
     if not _SIDE_NEW:
         return None
-    if len(_SIDE_NEW) <= SIDE_FEW and (_SIDE is None or len(_SIDE_NEW) * 100 <= len(_SIDE)):
-        return None  # (the side file was not read, or the new entries are a sliver of it)
+    # (how many it holds, without reading it: every entry kept beside the pack has a hash in it)
+    held = len(_SIDE) if _SIDE is not None else sum(1 for n in _HASHES if n.split(":", 1)[0] in SIDE_KINDS)
+    if len(_SIDE_NEW) <= SIDE_FEW and len(_SIDE_NEW) * 100 <= held:
+        return None  # (the new entries are a sliver of it)
     return _merge(_side(), _SIDE_NEW, limit)  # (the entries already there are kept)

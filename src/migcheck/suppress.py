@@ -33,11 +33,10 @@ with the rules it stands for, for ``unused-suppression`` (empty for another tool
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import registry
-from .model import Comment, Finding, Hit, Statement
+from .model import Comment, Finding, Hit, Record, Statement
 
 if TYPE_CHECKING:
     from .files import MigrationFile
@@ -50,18 +49,21 @@ DIESEL_GUARD_REASON = "diesel-guard safety-assured"
 _MARKERS = ("migcheck:", "squawk-ignore", "safety-assured")
 
 
-@dataclass
-class Suppression:
+class Suppression(Record):
     """A ``migcheck: ignore`` / ``ignore-file`` comment (or another tool's marker) and the rules it names."""
 
-    comment: Comment
-    file_wide: bool
-    rules: list[str]  # canonical ids that exist
-    reason: str
-    used: set[str] = field(default_factory=set)
-    statement: Statement | None = None
-    # each id as written and the rules it stands for (unused-suppression); empty: another tool's marker
-    names: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    __slots__ = ("comment", "file_wide", "rules", "reason", "used", "statement", "names", "__dict__")
+
+    def __init__(self, comment: Comment, file_wide: bool, rules: list[str], reason: str, used: set[str] | None = None,
+                 statement: Statement | None = None, names: tuple[tuple[str, tuple[str, ...]], ...] = ()):
+        self.comment = comment
+        self.file_wide = file_wide
+        self.rules = rules  # canonical ids that exist
+        self.reason = reason
+        self.used = set() if used is None else used
+        self.statement = statement
+        # each id as written and the rules it stands for (unused-suppression); empty: another tool's marker
+        self.names = names
 
 
 def _known(f: MigrationFile, c: Comment, names: list[str], hits: list[Hit], what: str) -> list[tuple[str, tuple[str, ...]]]:

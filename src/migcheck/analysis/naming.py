@@ -8,11 +8,11 @@ import datetime
 import re
 import unicodedata
 import weakref
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config as config_mod
 from .. import layout
+from ..model import Record
 
 SHAPE = "YYYYMMDD_NNN_description.sql"
 SEPS = "-_. "
@@ -69,18 +69,22 @@ def today() -> str:
 
 # --- reading a name leniently ----------------------------------------------------------
 
-@dataclass
-class Reading:
+class Reading(Record):
     """What a file name holds, read the forgiving way, and what is wrong with it."""
 
-    date: str | None = None  # 8 ASCII digits that are a real date
-    seq: int | None = None
-    seq_raw: str | None = None
-    desc_raw: str = ""  # what follows the sequence number (or date), separators trimmed
-    desc: str = ""  # desc_raw made valid: lowercase a-z0-9_
-    ext_problem: str | None = None
-    problems: list[str] = field(default_factory=list)  # about date, sequence, separators
-    desc_problems: list[str] = field(default_factory=list)
+    __slots__ = ("date", "seq", "seq_raw", "desc_raw", "desc", "ext_problem", "problems", "desc_problems", "__dict__")
+
+    def __init__(self, date: str | None = None, seq: int | None = None, seq_raw: str | None = None, desc_raw: str = "",
+                 desc: str = "", ext_problem: str | None = None, problems: list[str] | None = None,
+                 desc_problems: list[str] | None = None):
+        self.date = date  # 8 ASCII digits that are a real date
+        self.seq = seq
+        self.seq_raw = seq_raw
+        self.desc_raw = desc_raw  # what follows the sequence number (or date), separators trimmed
+        self.desc = desc  # desc_raw made valid: lowercase a-z0-9_
+        self.ext_problem = ext_problem
+        self.problems = [] if problems is None else problems  # about date, sequence, separators
+        self.desc_problems = [] if desc_problems is None else desc_problems
 
 
 _DATE_SEP = re.compile(r"^(\d{4})([-./_ ])(\d{1,2})\2(\d{1,2})(?!\d)", re.A)
@@ -395,12 +399,14 @@ class Numbering:
         return date, (max(seqs) + 1 if seqs else 1)
 
 
-@dataclass
-class Suggestion:
+class Suggestion(Record):
     """The name a misnamed migration should have, and why."""
 
-    name: str | None
-    note: str = ""
+    __slots__ = ("name", "note", "__dict__")
+
+    def __init__(self, name: str | None, note: str = ""):
+        self.name = name
+        self.note = note
 
 
 _PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

@@ -15,7 +15,8 @@ effects (``relations.file_schema``).
 
 from __future__ import annotations
 
-from typing import Callable
+import re
+from typing import Callable, Iterable
 
 from .. import summaries
 
@@ -55,3 +56,38 @@ def computers(names) -> dict[str, list[Callable[[object], None]]]:
             for kind in sorted(kinds):
                 out.setdefault(kind, []).append(compute)
     return out
+
+
+# --- which files name a table, by their words ----------------------------------------------------
+# The readers of a migration's history (the lock rules, the rollback rules' index) look only at
+# the earlier migrations whose text names the object, as a lower-case substring (a superset of
+# the exact matches). A name made of word characters can only occur inside one run of them, so
+# the file's distinct runs, joined by line feeds, answer that question exactly: the ``words``
+# summary, kept in the cache beside the pack, so a one-file check of a directory of thousands
+# reads none of the other files' text.
+
+_RUN = re.compile(r"[\w$]+")
+_WORDLIKE = re.compile(r"[\w$]*\Z")
+_UNREADABLE = "\0"  # (the words of a file that cannot be read: it names nothing, not even "")
+
+
+def words(f) -> str:
+    """The distinct runs of word characters (and ``$``) of ``f``'s lower-case text, one a line."""
+    if f.read_problem:
+        return _UNREADABLE
+    return "\n".join(sorted(set(_RUN.findall(f.text.lower()))))
+
+
+def _lowered(f) -> str:
+    return _UNREADABLE if f.read_problem else f.text.lower()
+
+
+def mentions(f, names: Iterable[str]) -> bool:
+    """Does ``f``'s lower-case text hold one of ``names`` (lower case) as a substring? A file that
+    cannot be read holds nothing."""
+    names = list(names)
+    if all(_WORDLIKE.match(n) for n in names):
+        held = summaries.summary(f, "words", words)
+    else:  # (a quoted name with other characters: the text itself, memoised but not kept)
+        held = summaries.summary(f, "lowered", _lowered)
+    return held != _UNREADABLE and any(n in held for n in names)

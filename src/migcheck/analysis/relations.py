@@ -10,14 +10,11 @@ Two parts:
 
 from __future__ import annotations
 
-import json
 import re
 import posixpath
 import weakref
 from typing import Any
 from dataclasses import dataclass, field
-
-from ..source import pg as pgparser  # pglast, imported on first use
 
 from . import pg
 from .. import summaries
@@ -233,17 +230,14 @@ def function_body_trees(stmt: Statement) -> list:
     bodies = pg.strings((as_arg or {}).get("List", {}).get("items"))
     if not bodies:
         return []
+    from . import plpgsql
+
     if lang == "sql":
-        try:
-            return [json.loads(pgparser.parse_sql_json(bodies[0]))]
-        except (pgparser.ParseError, RecursionError, ValueError):
-            return []
+        tree = plpgsql.sql_tree(bodies[0])
+        return [] if tree is None else [tree]
     if lang == "plpgsql":
-        try:
-            tree = json.loads(pgparser.parse_plpgsql_json(stmt.text))
-        except (pgparser.ParseError, RecursionError, ValueError):
-            return []
-        return plpgsql_trees(tree)
+        tree = plpgsql.plpgsql_tree(stmt.text)
+        return [] if tree is None else plpgsql_trees(tree)
     return []
 
 
@@ -258,12 +252,13 @@ def plpgsql_trees(tree) -> list:
         q = expr.get("query", "")
         if not q.strip():
             continue
+        from . import plpgsql
+
         for text in (q, "SELECT " + q, "SELECT " + q.split(":=", 1)[-1]):
-            try:
-                out.append(json.loads(pgparser.parse_sql_json(text)))
+            tree = plpgsql.sql_tree(text)
+            if tree is not None:
+                out.append(tree)
                 break
-            except (pgparser.ParseError, RecursionError, ValueError):
-                continue
     return out
 
 

@@ -19,10 +19,14 @@ rule, the registry or the engine.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ..config import snapshot_path  # (where the snapshot is: the engine asks without this module)
 from . import locks as lock_model
-from .stats import Rates, Snapshot, StatsError, TableStats, human
+
+if TYPE_CHECKING:  # (the snapshot's module is imported when there is a snapshot: a check without one
+    # computes lock contexts only, and a one-file check does not pay for the statistics' classes)
+    from .stats import Rates, Snapshot, TableStats
 
 # The rules whose finding is about a lock held (a rewrite, a scan, an index build under a lock
 # that blocks writes) or waited for (no lock_timeout): how bad that is depends on the table's
@@ -230,6 +234,8 @@ class Risk:
 
     def view(self, relation: str, mode: str, cls: str = "", role: str = "target", new: bool = False,
              hedged: bool = False) -> View:
+        from .stats import human
+
         v = View(relation, mode, cls, role)
         what = "index" if role == "index" else "table"
         if new:
@@ -311,6 +317,8 @@ class Risk:
                 "calibrated_at": _iso(self.rates.measured_at) if self.rates.measured_at else None}
 
     def rates_note(self) -> str:
+        from .stats import human
+
         r = self.rates
         if r.source == "calibrated" and r.measured_at is not None:
             where = f", {r.where}" if r.where else ""
@@ -318,42 +326,32 @@ class Risk:
         return "duration estimates from default rates (`migcheck calibrate` measures them on your hardware)"
 
     def note(self) -> str:
+        from .stats import human
+
         snap = self.snapshot
         return (f"production stats from {self.shown}, taken {human.age(snap.age())} ({human.when(snap.taken_at)}, "
                 f"PostgreSQL {snap.server_version}, database {snap.database}); {self.rates_note()}")
 
     def hover_note(self) -> str:
+        from .stats import human
+
         return f"production stats taken {human.age(self.snapshot.age())} ({self.shown}); {self.rates_note()}"
-
-
-def snapshot_path(config) -> tuple[Path | None, bool]:
-    """(the snapshot's path, whether it was configured: then it must exist)."""
-    from .stats import DEFAULT_PATH
-
-    value = getattr(config, "stats", None)
-    if value is False:
-        return None, False
-    root = Path(getattr(config, "root", None) or Path.cwd())
-    if value is None:
-        return root / DEFAULT_PATH, False
-    p = Path(value).expanduser()
-    return (p if p.is_absolute() else root / p), True
 
 
 def for_config(config) -> Risk | None:
     """The risk model of ``config``: None when there is no snapshot (then nothing changes)."""
+    path, required = snapshot_path(config)
+    if path is None or not (required or path.exists()):  # (the snapshot's module only when there is one)
+        return None
     from . import stats
 
-    path, required = snapshot_path(config)
-    if path is None:
-        return None
     shown = stats._shown(path)
     try:
         snap = stats.load(path)
     except FileNotFoundError:
         if not required:
             return None
-        raise StatsError(f"stats snapshot not found: {shown} (configured with `stats`); run "
+        raise stats.StatsError(f"stats snapshot not found: {shown} (configured with `stats`); run "
                          "`migcheck stats --dsn DSN` to write it, or remove the `stats` key") from None
     rates = stats.load_rates(stats.rates_path(path))
     return Risk(snap, rates, Thresholds.from_config(config), shown)

@@ -11,8 +11,8 @@ import weakref
 
 from .. import summaries
 from . import effects as fx
+from . import perfile
 from . import relations as rel
-from . import schema
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _HISTORIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -121,11 +121,8 @@ class History:
             low, other = name.lower(), also.lower()
             found = []
             for i, f in enumerate(self.migrations):
-                if f.read_problem:
-                    continue
-                text = schema.lowered(f)
-                if low not in text or other not in text:
-                    continue
+                if not (perfile.mentions(f, (low,)) and perfile.mentions(f, (other,))):
+                    continue  # (from its words, kept in the cache: not its text)
                 for j, e in summaries.summary(f, "history", history_effects):
                     if e.obj.name == name or (e.op == fx.RENAME and e.new is not None and e.new.name == name):
                         found.append((i, j, e))

@@ -19,12 +19,8 @@ policies and index expressions, which name a function without running it now.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-
 from . import pg as pgtree, plpgsql
-from .._pglast import parser as pg
-from ..model import Statement, walk
+from ..model import Record, Statement, walk
 from ..source import too_deep
 
 # Statements whose expressions run when the statement runs (a function named in them is called)
@@ -33,15 +29,18 @@ RUNS_EXPRESSIONS = frozenset({"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteS
 MAX_DEPTH = 20  # calls followed from one call site
 
 
-@dataclass
-class Routine:
+class Routine(Record):
     """A function or procedure the file defines, and what its body does (read on first use:
     most functions a migration defines are not called by it)."""
 
-    name: str  # as written (schema.name)
-    key: tuple[str | None, str]
-    st: Statement  # its CREATE
-    _body: tuple | None = field(default=None, repr=False)
+    __slots__ = ("name", "key", "st", "_body", "__dict__")
+    SHOWN = ("name", "key", "st")
+
+    def __init__(self, name: str, key: tuple[str | None, str], st: Statement, _body: tuple | None = None):
+        self.name = name  # as written (schema.name)
+        self.key = key
+        self.st = st  # its CREATE
+        self._body = _body
 
     def _read(self) -> tuple:
         if self._body is None:
@@ -97,9 +96,8 @@ def called(kind: str, node: dict) -> list[tuple[str | None, str]]:
 
 def _parse(sql: str) -> list[tuple[str, dict, str]]:
     """(kind, node, text) of the statements of ``sql``, [] when it does not parse."""
-    try:
-        tree = json.loads(pg.parse_sql_json(sql))
-    except (pg.ParseError, RecursionError, ValueError):
+    tree = plpgsql.sql_tree(sql)
+    if tree is None:
         return []
     out = []
     data = sql.encode("utf-8")
@@ -231,10 +229,7 @@ def _read_body(st: Statement) -> tuple[list, list, list]:
     if text is not None and lang == "sql":
         r.runs.extend(_parse(text))
     elif text is not None and lang == "plpgsql":
-        try:
-            tree = json.loads(pg.parse_plpgsql_json(st.text))
-        except (pg.ParseError, RecursionError, ValueError):
-            tree = None
+        tree = plpgsql.plpgsql_tree(st.text)
         if tree is not None:
             r.runs.extend(_plpgsql_statements(tree))
             exprs, dynamic = _pl_events(tree)
@@ -245,11 +240,13 @@ def _read_body(st: Statement) -> tuple[list, list, list]:
     return r.runs, r.calls, r.dynamic
 
 
-@dataclass
 class _Body:
-    runs: list = field(default_factory=list)
-    calls: list = field(default_factory=list)
-    dynamic: list = field(default_factory=list)
+    __slots__ = ("runs", "calls", "dynamic")
+
+    def __init__(self):
+        self.runs: list = []
+        self.calls: list = []
+        self.dynamic: list = []
 
 
 class _Defined:

@@ -40,12 +40,11 @@ table here).
 from __future__ import annotations
 
 import bisect
-import weakref
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Protocol
 
 from . import effects as fx
-from . import locks, pg, specs
+from . import locks, perfile, pg, specs
 from .specs import TypeKey
 
 FILE, CHANGE, EXISTING = "file", "change set", "existing"
@@ -621,20 +620,6 @@ def earlier(project: Any, f: Any) -> list[Any]:
     return out
 
 
-_LOWER: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()  # (lowered)
-
-
-def lowered(m: Any) -> str:
-    text = _LOWER.get(m)
-    if text is None:
-        loaded = "_loaded" in m.__dict__
-        text = _LOWER[m] = m.text.lower()
-        if not loaded:  # read for this only (its own check is over): one copy of the text, not three
-            for name in ("_loaded", "data"):
-                m.__dict__.pop(name, None)
-    return text
-
-
 def _related(effs: Iterable[fx.Effect], names: set[str]) -> set[str]:
     """Names tied to ``names`` by these effects: the other name of a rename, an index's table."""
     out = set()
@@ -661,10 +646,9 @@ def relevant(migrations: list[Any], names: set[str], own: Iterable[fx.Effect] = 
     while todo:
         found = set()
         for m in migrations:
-            if id(m) in keep or m.read_problem:
+            if id(m) in keep:
                 continue
-            text = lowered(m)
-            if any(n in text for n in todo):
+            if perfile.mentions(m, todo):  # (from its words, kept in the cache: not its text)
                 keep[id(m)] = m
                 found |= _related(_effects(m), names)
         names |= found

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..config import ConfigError
+from ..config import DEFAULT_STATS, ConfigError
 
 FORMAT = "migcheck-stats"
 VERSION = 1
 RATES_FORMAT = "migcheck-calibration"
 RATES_VERSION = 1
-DEFAULT_PATH = ".migcheck/stats.json"
+DEFAULT_PATH = DEFAULT_STATS
 RATES_NAME = "calibration.json"  # beside the snapshot
 CLASSES = ("rewrite", "scan", "index", "fk")
 KINDS = ("table", "partitioned table", "materialized view")

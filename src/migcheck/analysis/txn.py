@@ -6,23 +6,26 @@ Only top-level statements count: a ``BEGIN`` inside a ``$$ ... $$`` function bod
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 from .. import fsutil
-from ..model import Statement
+from ..model import FrozenRecord, Record, Statement
 from . import pg
 
 
-@dataclass
-class Blocks:
+class Blocks(Record):
     """The transaction blocks of a file: which statements are inside one, and the faults."""
 
-    inside: list[bool] = field(default_factory=list)  # per top-level statement: in an open block?
-    nested_begins: list[Statement] = field(default_factory=list)
-    stray_commits: list[Statement] = field(default_factory=list)
-    rollbacks: list[Statement] = field(default_factory=list)
-    unclosed: Statement | None = None
-    has_begin: bool = False
+    __slots__ = ("inside", "nested_begins", "stray_commits", "rollbacks", "unclosed", "has_begin", "__dict__")
+
+    def __init__(self, inside: list[bool] | None = None, nested_begins: list[Statement] | None = None,
+                 stray_commits: list[Statement] | None = None, rollbacks: list[Statement] | None = None,
+                 unclosed: Statement | None = None, has_begin: bool = False):
+        self.inside = [] if inside is None else inside  # per top-level statement: in an open block?
+        self.nested_begins = [] if nested_begins is None else nested_begins
+        self.stray_commits = [] if stray_commits is None else stray_commits
+        self.rollbacks = [] if rollbacks is None else rollbacks
+        self.unclosed = unclosed
+        self.has_begin = has_begin
 
 
 def analyse(statements: list[Statement]) -> Blocks:
@@ -62,20 +65,34 @@ _REFINERY_NO_TX = re.compile(r"^-{2,}\s?refinery:noTransaction\r?$", re.M)
 _DBMATE_NO_TX = re.compile(r"^--\s*migrate:(?:up|down)\b[^\n]*\btransaction:false\b", re.M)
 
 
-@dataclass(frozen=True)
-class Runner:
-    """How the configured runner runs one file with respect to transactions."""
+class Runner(FrozenRecord):
+    """How the configured runner runs one file with respect to transactions.
 
-    title: str  # the runner's name, for messages
-    mode: str  # "wrap": in a transaction of the runner's; "solo": atomic, but a statement that cannot
-    #            run in a transaction must be alone in its file
-    opens_tx: bool  # the runner opens the transaction itself (an explicit BEGIN in the file nests)
-    marker: str | None  # the runner's opt-out marker
-    marker_where: str  # where the marker goes
-    opted_out: bool  # this file carries the marker: the runner runs it without a transaction
+    ``title``: the runner's name, for messages; ``mode``: "wrap", in a transaction of the
+    runner's, or "solo", atomic, but a statement that cannot run in a transaction must be alone in
+    its file; ``opens_tx``: the runner opens the transaction itself (an explicit BEGIN in the file
+    nests); ``marker``: the runner's opt-out marker; ``marker_where``: where the marker goes;
+    ``opted_out``: this file carries the marker, the runner runs it without a transaction;
+    ``preset``; ``splits``: opted out, the runner runs statement by statement (else: one implicit
+    transaction); ``early_commit``: COMMIT ... BEGIN in the file ends the runner's transaction
+    early (pop)."""
+
+    __slots__ = ("title", "mode", "opens_tx", "marker", "marker_where", "opted_out", "preset", "splits",
+                 "early_commit")
+    # (the fields, for type checkers: set by ``_init``, held in ``__slots__``)
+    title: str
+    mode: str
+    opens_tx: bool
+    marker: str | None
+    marker_where: str
+    opted_out: bool
     preset: str
-    splits: bool = False  # opted out, the runner runs statement by statement (else: one implicit transaction)
-    early_commit: bool = False  # COMMIT ... BEGIN in the file ends the runner's transaction early (pop)
+    splits: bool
+    early_commit: bool
+
+    def __init__(self, title: str, mode: str, opens_tx: bool, marker: str | None, marker_where: str,
+                 opted_out: bool, preset: str, splits: bool = False, early_commit: bool = False):
+        self._init(title, mode, opens_tx, marker, marker_where, opted_out, preset, splits, early_commit)
 
     @property
     def effective(self) -> str | None:
@@ -141,17 +158,20 @@ def runner(f, config) -> Runner | None:
                   preset.early_commit)
 
 
-@dataclass
-class EarlyCommits:
+class EarlyCommits(Record):
     """A file the runner runs in its transaction, read as pop reads it: a ``COMMIT`` ends the
     runner's transaction early, a later ``BEGIN`` opens the one the runner commits at the end. The
     statements in between still go to PostgreSQL in the same query as the rest of the file, which
     it runs as one implicit transaction."""
 
-    between: list[bool] = field(default_factory=list)  # per top-level statement: after a COMMIT, before its BEGIN
-    nested_begins: list[Statement] = field(default_factory=list)  # BEGIN while the runner's transaction is open
-    stray_commits: list[Statement] = field(default_factory=list)  # COMMIT with no transaction open
-    unreopened: Statement | None = None  # the COMMIT no BEGIN follows: the file ends outside a transaction
+    __slots__ = ("between", "nested_begins", "stray_commits", "unreopened", "__dict__")
+
+    def __init__(self, between: list[bool] | None = None, nested_begins: list[Statement] | None = None,
+                 stray_commits: list[Statement] | None = None, unreopened: Statement | None = None):
+        self.between = [] if between is None else between  # per top-level statement: after a COMMIT, before its BEGIN
+        self.nested_begins = [] if nested_begins is None else nested_begins  # BEGIN while the runner's transaction is open
+        self.stray_commits = [] if stray_commits is None else stray_commits  # COMMIT with no transaction open
+        self.unreopened = unreopened  # the COMMIT no BEGIN follows: the file ends outside a transaction
 
 
 def early_commits(statements: list[Statement]) -> EarlyCommits:

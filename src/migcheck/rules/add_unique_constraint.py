@@ -23,6 +23,7 @@ def _found(st):
 
 
 @rule("add-unique-constraint", severity="warning", group="safety", kinds=("migration",),
+      reads=("AlterTableStmt",),
       summary="ADD UNIQUE / PRIMARY KEY without USING INDEX builds the index under an ACCESS EXCLUSIVE lock.")
 def check(f, ctx):
     version = lk.version(ctx)

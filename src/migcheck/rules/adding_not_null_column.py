@@ -19,6 +19,7 @@ def _emptied(f, st, table: str) -> bool:
 
 
 @rule("adding-not-null-column", severity="error", group="safety", kinds=("migration",),
+      reads=("AlterTableStmt",),
       summary="ADD COLUMN ... NOT NULL without a DEFAULT fails on a table that has rows.")
 def check(f, ctx):
     version = lk.version(ctx)

@@ -4,6 +4,7 @@ from ..analysis import locking as lk
 
 
 @rule("adding-serial-column", severity="warning", group="safety", kinds=("migration",),
+      reads=("AlterTableStmt",),
       summary="ADD COLUMN serial / bigserial / GENERATED AS IDENTITY rewrites an existing table under ACCESS EXCLUSIVE.")
 def check(f, ctx):
     version = lk.version(ctx)

@@ -17,6 +17,7 @@ def _enums_created(f, st) -> set[str]:
 
 
 @rule("alter-enum-in-transaction", severity="error", group="safety", kinds=("migration",),
+      reads=("AlterEnumStmt",),
       summary="ALTER TYPE ... ADD VALUE fails in a transaction block before PostgreSQL 12, and its new value cannot be used in the same transaction after.")
 def check(f, ctx):
     version = lk.version(ctx)

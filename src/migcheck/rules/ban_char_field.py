@@ -8,6 +8,7 @@ from ..analysis import coltypes as ty
 
 
 @rule("ban-char-field", severity="warning", group="safety", kinds=("migration",),
+      reads=("CreateStmt", "AlterTableStmt"),
       summary="A char(n) / character(n) column: blank-padded, no faster than text, and it changes comparisons.")
 def check(f, ctx):
     for st in f.all_statements:

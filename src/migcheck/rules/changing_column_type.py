@@ -7,6 +7,7 @@ _MAYBE_COERCIBLE = {"text", "varchar", "numeric", "varbit", "inet"}
 
 
 @rule("changing-column-type", severity="warning", group="safety", kinds=("migration",),
+      reads=("AlterTableStmt",),
       summary="ALTER COLUMN ... TYPE rewrites an existing table and rebuilds its indexes under ACCESS EXCLUSIVE.")
 def check(f, ctx):
     version = lk.version(ctx)

@@ -4,6 +4,7 @@ from ..analysis import locking as lk
 
 
 @rule("cluster", severity="warning", group="safety", kinds=("migration",),
+      reads=("ClusterStmt",),
       summary="CLUSTER rewrites the table in index order under an ACCESS EXCLUSIVE lock (on PostgreSQL 19: use REPACK (CONCURRENTLY)).")
 def check(f, ctx):
     version = lk.version(ctx)

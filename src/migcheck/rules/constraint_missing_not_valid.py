@@ -53,6 +53,7 @@ def _not_valid_adds(st):
 
 
 @rule("constraint-missing-not-valid", severity="warning", group="safety", kinds=("migration",),
+      reads=("AlterTableStmt",),
       summary="ADD FOREIGN KEY / CHECK without NOT VALID scans an existing table while holding a lock that blocks writes.")
 def check(f, ctx):
     version = lk.version(ctx)

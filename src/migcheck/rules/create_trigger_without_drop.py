@@ -12,6 +12,7 @@ _RELATIONS = ("table", "view", "materialized view", "foreign table")
 
 
 @rule("create-trigger-without-drop", severity="info", group="convention", kinds=("migration", "rollback"),
+      reads=("CreateTrigStmt",),
       summary="CREATE TRIGGER with no DROP TRIGGER IF EXISTS before it, where OR REPLACE is not available (PostgreSQL < 14, constraint triggers).")
 def check(f, ctx):
     version = lk.version(ctx)

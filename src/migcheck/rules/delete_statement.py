@@ -4,6 +4,7 @@ from ..analysis import routines
 
 
 @rule("delete-statement", severity="warning", group="safety", kinds=("migration",),
+      reads=("DeleteStmt", "MergeStmt"),
       summary="DELETE in a migration removes rows that no rollback can bring back.")
 def check(f, ctx):
     # One finding per statement: a DELETE without WHERE is delete-without-where's (an error),

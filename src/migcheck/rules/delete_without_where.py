@@ -4,6 +4,7 @@ from ..analysis import routines
 
 
 @rule("delete-without-where", severity="error", group="safety", kinds=("migration",),
+      reads=("DeleteStmt",),
       summary="DELETE with no WHERE clause deletes every row of the table.")
 def check(f, ctx):
     for st in routines.executed(f):

@@ -26,6 +26,7 @@ COLUMNS = ("put the rule on the columns instead: `ALTER TABLE t ADD CONSTRAINT c
 
 
 @rule("domain-check-constraint", severity="warning", group="safety", kinds=("migration",),
+      reads=("CreateDomainStmt", "AlterDomainStmt"),
       summary="CREATE DOMAIN ... CHECK, or ALTER DOMAIN ADD CONSTRAINT / VALIDATE / SET NOT NULL, which checks every column using the domain under SHARE locks.")
 def check(f, ctx):
     for st in f.all_statements:

@@ -4,6 +4,7 @@ from ..analysis import routines, schema
 
 
 @rule("drop-column", severity="error", group="safety", kinds=("migration",),
+      reads=("AlterTableStmt",),
       summary="ALTER TABLE ... DROP COLUMN in a migration deletes the column's data in every row.")
 def check(f, ctx):
     for st in routines.executed(f):

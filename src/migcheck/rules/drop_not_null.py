@@ -19,6 +19,7 @@ def _added_earlier(f, st, table: str, column: str) -> bool:
 
 
 @rule("drop-not-null", severity="info", group="safety", kinds=("migration",),
+      reads=("AlterTableStmt",),
       summary="ALTER COLUMN DROP NOT NULL: readers written for a NOT NULL column may not handle NULL.")
 def check(f, ctx):
     for st in f.all_statements:

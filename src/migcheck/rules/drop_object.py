@@ -152,6 +152,8 @@ def _alter_table(f, ctx, st, recreated):
 
 
 @rule("drop-object", severity="warning", group="safety", kinds=("migration",),
+      reads=("DropStmt", "AlterTableStmt", "AlterDomainStmt", "DropRoleStmt", "DropOwnedStmt", "DropTableSpaceStmt",
+             "DropSubscriptionStmt", "DropUserMappingStmt"),
       summary="A DROP of an index, view, function, trigger, type, constraint, sequence, policy, ... in a migration.")
 def check(f, ctx):
     statements = routines.executed(f)

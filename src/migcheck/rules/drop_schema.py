@@ -4,6 +4,7 @@ from ..analysis import routines
 
 
 @rule("drop-schema", severity="error", group="safety", kinds=("migration",),
+      reads=("DropStmt", "DropdbStmt"),
       summary="DROP SCHEMA / DROP DATABASE in a migration deletes everything in it.")
 def check(f, ctx):
     for st in routines.executed(f):

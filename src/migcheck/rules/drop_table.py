@@ -4,6 +4,7 @@ from ..registry import rule
 
 
 @rule("drop-table", severity="error", group="safety", kinds=("migration",),
+      reads=("DropStmt",),
       summary="DROP TABLE in a migration deletes the table and all its rows.")
 def check(f, ctx):
     for st in routines.executed(f):

@@ -3,6 +3,7 @@ from ..registry import rule
 
 
 @rule("dynamic-sql", severity="info", group="safety", kinds=("migration", "rollback"),
+      reads=("DoStmt", "CreateFunctionStmt"),
       summary="EXECUTE of SQL built at run time: migcheck cannot read it, so no rule checked it.")
 def check(f, ctx):
     for st, via, expr in routines.dynamic(f):

@@ -66,6 +66,7 @@ def _shown(node: dict, privs: list[str]) -> str:
 
 
 @rule("grant-to-public", severity="warning", group="safety", kinds=("migration",),
+      reads=("GrantStmt", "AlterDefaultPrivilegesStmt"),
       summary="GRANT ... TO PUBLIC on a table, sequence, schema, ...: every role, present and future, gets it.")
 def check(f, ctx):
     for st in f.all_statements:

@@ -3,6 +3,9 @@ from ..registry import rule
 
 
 @rule("host-access", severity="error", group="safety", kinds=("migration", "rollback"),
+      reads=("CopyStmt", "CreateFunctionStmt", "DoStmt", "CreatePLangStmt", "CreateExtensionStmt", "LoadStmt",
+             "CreateForeignTableStmt", "CreateSubscriptionStmt", "AlterSubscriptionStmt", "GrantRoleStmt",
+             "AlterSystemStmt", "AlterDatabaseSetStmt", "AlterRoleSetStmt", "FuncCall"),
       summary="A statement that reaches the database server's host: programs, its files, the network.")
 def check(f, ctx):
     for st in routines.executed(f):

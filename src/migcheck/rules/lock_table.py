@@ -7,6 +7,7 @@ _BLOCKING = {m for m in locks.MODES if locks.STRENGTH[m] >= locks.STRENGTH[locks
 
 
 @rule("lock-table", severity="warning", group="safety", kinds=("migration",),
+      reads=("LockStmt",),
       summary="LOCK TABLE in a mode that blocks writes holds that lock on an existing table until the end of the transaction.")
 def check(f, ctx):
     version = lk.version(ctx)

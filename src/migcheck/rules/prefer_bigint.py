@@ -86,6 +86,7 @@ def _role(f, ctx, st, col: ty.Column, cols_here: dict[str, ty.Column]) -> str | 
 
 
 @rule("prefer-bigint", severity="info", group="safety", kinds=("migration",),
+      reads=("CreateStmt", "AlterTableStmt"),
       summary="A sequence-filled key (serial, identity, DEFAULT nextval()) or a reference to a bigint key is a 16- or 32-bit integer.")
 def check(f, ctx):
     for st in f.all_statements:

@@ -9,6 +9,7 @@ from ..analysis import coltypes as ty
 
 
 @rule("prefer-text", severity="info", group="safety", kinds=("migration",), enabled=False,
+      reads=("CreateStmt", "AlterTableStmt"),
       summary="A varchar(n) column: text with a CHECK on its length changes its limit without ALTER COLUMN TYPE.")
 def check(f, ctx):
     for st in f.all_statements:

@@ -8,6 +8,7 @@ from ..analysis import coltypes as ty
 
 
 @rule("prefer-timestamptz", severity="warning", group="safety", kinds=("migration",),
+      reads=("CreateStmt", "AlterTableStmt"),
       summary="A timestamp (without time zone) column: it drops the offset of every value it stores.")
 def check(f, ctx):
     for st in f.all_statements:

@@ -4,6 +4,7 @@ from ..analysis import locking as lk
 
 
 @rule("refresh-materialized-view", severity="warning", group="safety", kinds=("migration",),
+      reads=("RefreshMatViewStmt",),
       summary="REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks reads of the view until the query finishes.")
 def check(f, ctx):
     version = lk.version(ctx)

@@ -18,6 +18,7 @@ def _added_in_file(f, st, table: str, column: str) -> bool:
 
 
 @rule("rename-column", severity="warning", group="safety", kinds=("migration",),
+      reads=("RenameStmt",),
       summary="Renaming a column breaks the application code that still uses the old name.")
 def check(f, ctx):
     for st in f.all_statements:

@@ -6,6 +6,7 @@ _RELATIONS = {"OBJECT_TABLE": "TABLE", "OBJECT_VIEW": "VIEW", "OBJECT_MATVIEW": 
 
 
 @rule("rename-table", severity="warning", group="safety", kinds=("migration",),
+      reads=("RenameStmt",),
       summary="Renaming a table (or view) breaks the application code that still uses the old name.")
 def check(f, ctx):
     for st in f.all_statements:

@@ -4,6 +4,7 @@ from ..analysis import locking as lk
 
 
 @rule("require-concurrent-index", severity="warning", group="safety", kinds=("migration",),
+      reads=("IndexStmt",),
       summary="CREATE INDEX without CONCURRENTLY blocks writes to an existing table for the whole build.")
 def check(f, ctx):
     version = lk.version(ctx)

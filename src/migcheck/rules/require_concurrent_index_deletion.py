@@ -4,6 +4,7 @@ from ..analysis import locking as lk
 
 
 @rule("require-concurrent-index-deletion", severity="warning", group="safety", kinds=("migration",),
+      reads=("DropStmt",),
       summary="DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the index's table.")
 def check(f, ctx):
     version = lk.version(ctx)

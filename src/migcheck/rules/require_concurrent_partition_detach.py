@@ -4,6 +4,7 @@ from ..analysis import locking as lk
 
 
 @rule("require-concurrent-partition-detach", severity="warning", group="safety", kinds=("migration",),
+      reads=("AlterTableStmt",),
       summary="ALTER TABLE ... DETACH PARTITION without CONCURRENTLY (PostgreSQL 14+) blocks reads and writes of the partitioned table.")
 def check(f, ctx):
     version = lk.version(ctx)

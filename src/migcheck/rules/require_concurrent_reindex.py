@@ -11,6 +11,7 @@ def _concurrent(st) -> bool:
 
 
 @rule("require-concurrent-reindex", severity="warning", group="safety", kinds=("migration",),
+      reads=("ReindexStmt",),
       summary="REINDEX without CONCURRENTLY (PostgreSQL 12+) blocks writes to the table and, through its indexes, nearly every read.")
 def check(f, ctx):
     version = lk.version(ctx)

@@ -8,6 +8,7 @@ def _literal(value: str) -> str:
 
 
 @rule("require-enum-value-ordering", severity="info", group="safety", kinds=("migration",), enabled=False,
+      reads=("AlterEnumStmt",),
       summary="ALTER TYPE ... ADD VALUE without BEFORE / AFTER appends the value to the end of the enum's sort order.")
 def check(f, ctx):
     for st in f.all_statements:

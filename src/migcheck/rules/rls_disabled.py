@@ -44,6 +44,7 @@ def _created(st) -> dict | None:
 
 
 @rule("rls-disabled", severity="warning", group="safety", kinds=("migration", "rollback"),
+      reads=("CreateStmt", "CreateTableAsStmt"),
       summary="A table created in the public schema without ALTER TABLE ... ENABLE ROW LEVEL SECURITY in the same file (Supabase).")
 def check(f, ctx):
     pending: dict[tuple[str | None, str], object] = {}

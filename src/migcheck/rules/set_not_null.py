@@ -4,6 +4,7 @@ from ..analysis import locking as lk
 
 
 @rule("set-not-null", severity="warning", group="safety", kinds=("migration",),
+      reads=("AlterTableStmt",),
       summary="ALTER COLUMN SET NOT NULL scans an existing table under ACCESS EXCLUSIVE unless a validated CHECK (col IS NOT NULL) exists.")
 def check(f, ctx):
     version = lk.version(ctx)

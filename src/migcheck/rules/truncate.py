@@ -4,6 +4,7 @@ from ..analysis import routines
 
 
 @rule("truncate", severity="error", group="safety", kinds=("migration",),
+      reads=("TruncateStmt",),
       summary="TRUNCATE in a migration deletes every row of the tables.")
 def check(f, ctx):
     for st in routines.executed(f):

@@ -4,6 +4,7 @@ from ..analysis import routines
 
 
 @rule("truncate-cascade", severity="error", group="safety", kinds=("migration", "rollback"),
+      reads=("TruncateStmt",),
       summary="TRUNCATE ... CASCADE also empties every table with a foreign key to the truncated tables, recursively.")
 def check(f, ctx):
     for st in routines.executed(f):

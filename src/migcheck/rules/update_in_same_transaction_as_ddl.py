@@ -4,6 +4,7 @@ from ..analysis import locking as lk
 
 
 @rule("update-in-same-transaction-as-ddl", severity="warning", group="safety", kinds=("migration",),
+      reads=("UpdateStmt", "DeleteStmt", "MergeStmt"),
       summary="UPDATE / DELETE on a table after DDL that took ACCESS EXCLUSIVE on it in the same transaction keeps the table locked while rows change.")
 def check(f, ctx):
     version = lk.version(ctx)

@@ -25,6 +25,7 @@ def _reruns(ctx) -> bool:
 
 
 @rule("update-without-where", severity="error", group="safety", kinds=("migration",),
+      reads=("UpdateStmt",),
       summary="UPDATE with no WHERE clause rewrites every row of the table.")
 def check(f, ctx):
     for st in routines.executed(f):

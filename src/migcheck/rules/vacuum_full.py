@@ -4,6 +4,7 @@ from ..analysis import locking as lk
 
 
 @rule("vacuum-full", severity="warning", group="safety", kinds=("migration",),
+      reads=("VacuumStmt",),
       summary="VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock (on PostgreSQL 19: use REPACK (CONCURRENTLY)).")
 def check(f, ctx):
     version = lk.version(ctx)

@@ -21,6 +21,7 @@ def _reason(cd: dict, version: int) -> str | None:
 
 
 @rule("volatile-default", severity="warning", group="safety", kinds=("migration",),
+      reads=("AlterTableStmt",),
       summary="ADD COLUMN with a volatile DEFAULT (or a stored generated column) rewrites the table under ACCESS EXCLUSIVE.")
 def check(f, ctx):
     version = lk.version(ctx)
