@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Protocol
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from . import effects as fx
 from . import locks, perfile, pg, specs
@@ -82,6 +82,7 @@ class Column:
     line: int = 0  # and on which line
     written: int = 0  # the line of the last statement that wrote it since it was added there (0: none)
     copy_of: frozenset[str] = frozenset()  # the columns of its table the file or change set copied into it
+    assumed: bool = False  # added by ADD COLUMN IF NOT EXISTS to a table whose columns are not all known: maybe not
 
 
 @dataclass(slots=True)
@@ -282,11 +283,12 @@ class Catalog:
             if spec is not None and spec[0] == "column":
                 _, name, typ, not_null, default, sequence, generated = spec
                 t.columns[obj.name] = _column(spec, origin, line)
+                t.columns[obj.name].assumed = e.if_not_exists and not t.known
                 if not_null and not default and t.empty is None and t.kind in TABLE_KINDS:
                     t.empty = (f"{_where(origin, display, line)} it gets the NOT NULL column {obj.name} without a "
                                "DEFAULT, which only succeeds on an empty table")
             else:
-                t.columns[obj.name] = Column(obj.name, origin=origin, line=line)
+                t.columns[obj.name] = Column(obj.name, origin=origin, line=line, assumed=e.if_not_exists and not t.known)
             self.changed.add(t.name)
         elif k == fx.CONSTRAINT:
             t = self._holder(obj.parent, origin)
@@ -909,45 +911,73 @@ def _duplicate_index(project: Any, f: Any, idx: Index) -> str | None:
 
 
 # --- columns that hold nothing yet, and drops of columns that lose nothing ----------------------
+# Decided on the file and its change set first (``local_before``: no other file is read, and the
+# result cache keys a migration on its change set anyway); the earlier migrations are read
+# (``history()``, a callable that gives the project: a rule passes ``lambda: ctx.project``, so that
+# the cache knows the result depends on them) only when an ADD COLUMN IF NOT EXISTS leaves open
+# whether the column was there before, or to learn whether a dropped column was generated.
 
-def _added(col: Column, f: Any) -> str:
+History = Callable[[], Any]
+
+
+def local_before(f: Any, st: Any) -> Catalog:
+    """The catalog as the change set before ``f`` and ``f`` itself show it just before ``st``."""
+    project = getattr(f, "project", None)
+    cat = Catalog()
+    if project is not None and f.kind == "migration":
+        for m in project.changes_before(f):
+            for e in _effects(m):
+                cat.apply(e, CHANGE, m.display)
+    for e in effects_before(f, st):
+        cat.apply(e, FILE, f.display)
+    return cat
+
+
+def _added(col: Column) -> str:
     return "earlier in this file" if col.origin == FILE else "in this change set"
 
 
-def column_before(project: Any, f: Any, st: Any, table: str, column: str) -> Column | None:
-    """Column ``table.column`` as the catalog holds it just before ``st`` (None: not known)."""
-    t = before(project, f, st, [table]).table(table)
-    return t.columns.get(column) if t is not None else None
+def _new_column(history: History, f: Any, st: Any, table: str, name: str, local: Table | None) -> Column | None:
+    """Column ``table.name`` just before ``st`` when the file or its change set added it (None
+    otherwise), the earlier migrations read when its ADD COLUMN IF NOT EXISTS may have added nothing."""
+    col = local.columns.get(name) if local is not None else None
+    if col is None or col.origin not in (FILE, CHANGE):
+        return None
+    if col.assumed:
+        t = before(history(), f, st, [table]).table(table)
+        col = t.columns.get(name) if t is not None else None
+        if col is None or col.origin not in (FILE, CHANGE):
+            return None
+    return col
 
 
-def is_new_column(project: Any, f: Any, st: Any, table: str, column: str) -> bool:
+def is_new_column(history: History, f: Any, st: Any, table: str, column: str) -> bool:
     """Was ``table.column`` added earlier in this file or change set (no deployed code uses it)?"""
-    col = column_before(project, f, st, table, column)
-    return col is not None and col.origin in (FILE, CHANGE)
+    name = unqualified(table)
+    return _new_column(history, f, st, name, column, local_before(f, st).table(name)) is not None
 
 
-def unwritten_new_columns(project: Any, f: Any, st: Any, table: str, columns: Iterable[str]) -> str | None:
+def unwritten_new_columns(history: History, f: Any, st: Any, table: str, columns: Iterable[str]) -> str | None:
     """Why setting ``columns`` of ``table`` in every row (an UPDATE without WHERE at ``st``)
     overwrites nothing, or None: each was added earlier in this file or change set (every row
     holds NULL or the DEFAULT that ADD COLUMN just wrote, which nothing has read) and nothing
     wrote it since (an UPDATE of it, rows inserted or copied in: their values would be lost)."""
     cols = list(dict.fromkeys(columns))
-    if not cols or not table:
+    name = unqualified(table)
+    if not cols or not name:
         return None
-    t = before(project, f, st, [table]).table(table)
-    if t is None:
-        return None
+    local = local_before(f, st).table(name)
     where = set()
-    for name in cols:
-        col = t.columns.get(name)
-        if col is None or col.origin not in (FILE, CHANGE) or col.written:
+    for c in cols:
+        col = _new_column(history, f, st, name, c, local)
+        if col is None or col.written:
             return None
-        where.add(_added(col, f))
+        where.add(_added(col))
     it = "it was" if len(cols) == 1 else "they were"
     return f"{it} added {' and '.join(sorted(where))} and nothing wrote {'it' if len(cols) == 1 else 'them'} since"
 
 
-def dropped_column_kept(project: Any, f: Any, st: Any, table: str, column: str) -> str | None:
+def dropped_column_kept(history: History, f: Any, st: Any, table: str, column: str) -> str | None:
     """Why dropping ``table.column`` at ``st`` loses no data, or None when it may:
 
     - the column was added earlier in this file or change set (a temporary column: the running
@@ -958,12 +988,10 @@ def dropped_column_kept(project: Any, f: Any, st: Any, table: str, column: str) 
       a column they added, which takes the dropped column's name later in this file (the column
       is replaced by its converted copy, as ``ALTER COLUMN ... TYPE ... USING`` would)."""
     name = unqualified(table)
-    t = before(project, f, st, [name]).table(name)
-    col = t.columns.get(column) if t is not None else None
-    if t is None or col is None:
-        return None
-    if col.origin in (FILE, CHANGE):
-        return f"it was added {_added(col, f)} (line {col.line}{'' if col.origin == FILE else ' of that file'})"
+    t = local_before(f, st).table(name)
+    col = _new_column(history, f, st, name, column, t)
+    if col is not None:
+        return f"it was added {_added(col)} (line {col.line}{'' if col.origin == FILE else ' of that file'})"
     here = _pos(st)
     after: list[tuple[fx.Effect, fx.Obj, tuple[int, int]]] = []  # this table's column effects from ``st`` on
     for e in _effects(f):
@@ -971,15 +999,23 @@ def dropped_column_kept(project: Any, f: Any, st: Any, table: str, column: str) 
         if (loc is not None and obj is not None and obj.kind == fx.COLUMN and obj.parent is not None
                 and unqualified(obj.parent.name) == name and _pos(loc) >= here):
             after.append((e, obj, _pos(loc)))
-    if col.generated:
-        for e, obj, _ in after:
-            if (e.op == fx.CREATE and obj.name == column and e.spec is not None and e.spec[0] == "column"
-                    and e.spec[6]):
+    for e, obj, _ in after:
+        if (e.op == fx.CREATE and obj.name == column and e.spec is not None and e.spec[0] == "column"
+                and e.spec[6]):
+            old = before(history(), f, st, [name]).table(name)
+            was = old.columns.get(column) if old is not None else None
+            if was is not None and was.generated:
                 return (f"it is a generated column, added again as one on line {e.line}: its values are computed "
                         "from each row's other columns")
-    copies = {c.name for c in t.columns.values() if column in c.copy_of and c.origin in (FILE, CHANGE)}
+            break
+    if t is None:
+        return None
+    copies = {c.name for c in t.columns.values() if column in c.copy_of}
     for e, obj, pos in after:
         if e.op == fx.RENAME and e.new is not None and obj.name in copies and e.new.name == column and pos > here:
-            where = "file" if t.columns[obj.name].origin == FILE else "change set"
+            copy = _new_column(history, f, st, name, obj.name, t)
+            if copy is None:
+                continue
+            where = "file" if copy.origin == FILE else "change set"
             return f"its values were copied into {obj.name}, added in this {where}, which takes its name on line {e.line}"
     return None

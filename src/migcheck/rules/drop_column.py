@@ -19,7 +19,7 @@ def check(f, ctx):
         # the schema model: a column added in this file or change set, a generated column added
         # again, a column replaced by its converted copy: no data is lost
         dropped = [c for c in dropped if c.get("behavior") == "DROP_CASCADE"
-                   or schema.dropped_column_kept(ctx.project, f, st, relname, c.get("name", "")) is None]
+                   or schema.dropped_column_kept(lambda: ctx.project, f, st, relname, c.get("name", "")) is None]
         if not dropped:
             continue
         cols = d.listing([d.ident(c.get("name", "")) for c in dropped])

@@ -29,7 +29,7 @@ def check(f, ctx):
         old, new = n.get("subname", "?"), n.get("newname", "?")
         if not table or lk.created_in_file(f, st, table) or _added_in_file(f, st, table, old):
             continue
-        if schema.is_new_column(ctx.project, f, st, lk.unqualified(table), old):
+        if schema.is_new_column(lambda: ctx.project, f, st, lk.unqualified(table), old):
             continue  # added earlier in the change set: no deployed code uses it yet
         kind = _RELATIONS.get(n.get("relationType", ""), "table")
         t = lk.table_sql(st)

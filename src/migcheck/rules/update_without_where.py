@@ -13,7 +13,7 @@ def _backfill(f, ctx, st, node) -> str | None:
     if not all(targets):
         return None
     table = (node.get("relation") or {}).get("relname", "")
-    why = schema.unwritten_new_columns(ctx.project, f, st, table, targets)
+    why = schema.unwritten_new_columns(lambda: ctx.project, f, st, table, targets)
     return None if why is None else f"{d.listing([d.ident(t) for t in dict.fromkeys(targets)])}: {why}"
 
 
