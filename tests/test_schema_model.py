@@ -49,12 +49,12 @@ def test_specs_survive_the_summary_codec():
     assert [e.spec for e in back] == [e.spec for e in effs]
     assert all(e.spec is None or specs.valid(e.spec) for e in effs)
     table = effs[0].spec
-    assert table[2][1] == ("column", "a", ("varchar", (10,), False), True, True, "")
+    assert table[2][1] == ("column", "a", ("varchar", (10,), False), True, True, "", False)
     assert table[2][0][5] == specs.SEQUENCE_SERIAL
-    assert next(e.spec for e in effs if e.obj.kind == fx.INDEX) == ("index", True, True, ("a", "expr"), False)
+    assert next(e.spec for e in effs if e.obj.kind == fx.INDEX) == ("index", True, True, ("a", "lower(a)"), False, True)
     update = next(e for e in effs if e.op == fx.DATA and e.attr == "UPDATE")
-    assert update.spec == ("data", False, ("u.name",))
-    assert next(e for e in effs if e.attr == "DELETE").spec == ("data", True, ())
+    assert update.spec == ("data", False, ("u.name",), (("a", "u.name"),))
+    assert next(e for e in effs if e.attr == "DELETE").spec == ("data", True, (), ())
 
 
 def test_a_damaged_spec_is_refused_by_the_codec():
@@ -182,3 +182,19 @@ def test_drop_column_says_the_data_was_copied(tmp_path):
            "file, line 2)" in partly
     assert "copied elsewhere earlier in this file (line 5)" in qualified
     assert "the data in every row is lost" in lost  # changed in place is not copied elsewhere
+
+
+def test_a_backfill_on_the_guidelines_layout_is_reported_for_its_second_run(tmp_path):
+    # the guidelines re-run migrations by hand: the first run overwrites nothing, a second one would
+    root = project(tmp_path, {"20250101_001_a.sql": (
+        "ALTER TABLE leads ADD COLUMN IF NOT EXISTS tier integer;\n"
+        "UPDATE leads SET tier = 5;\n"
+        "UPDATE leads SET score = 0;")})
+    res = check(root, "migrations", select="update-without-where")
+    backfill, plain = [(f.line, f.message, f.help) for f in res.findings]
+    assert backfill[0] == 3
+    assert ("its first run overwrites nothing (tier: it was added earlier in this file and nothing wrote it since), "
+            "but the guidelines make a migration re-runnable, and a second run rewrites every value written since"
+            ) in backfill[1]
+    assert "`WHERE tier IS NULL`" in backfill[2]
+    assert plain[0] == 4 and "it rewrites every row of the table" in plain[1]

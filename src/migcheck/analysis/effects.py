@@ -175,7 +175,7 @@ class Effect:
     op: str  # CREATE, DROP, ALTER, RENAME, DATA, COMMENT, UNKNOWN
     obj: Obj | None  # None only for UNKNOWN
     stmt: "Statement | Loc | None" = None  # a ``Loc`` in the per-file summary
-    attr: str = ""  # ALTER: what changed ("type", "default", "not null", ...); DATA: the verb
+    attr: str = ""  # ALTER: what changed ("type", "default", "not null", ...); DATA: the verb; CREATE: TEMPORARY
     value: str | None = None  # ALTER: the new value, comparable as text (None: not comparable)
     new: Obj | None = None  # RENAME (and SET SCHEMA): the new identity
     replace: bool = False  # CREATE OR REPLACE
@@ -564,6 +564,13 @@ def _add_constraint(b: _Builder, table: Obj, con: dict, column: str | None = Non
           spec=specs.constraint(con, column), **kw)
 
 
+TEMPORARY = "temporary"  # the ``attr`` of the CREATE of a temporary table: gone at the end of the session
+
+
+def _temporary(rv: dict | None) -> str:
+    return TEMPORARY if (rv or {}).get("relpersistence") == "t" else ""
+
+
 def _create_table(b: _Builder, n: dict) -> None:
     table = rel_obj(n.get("relation"), TABLE, b.sp)
     cols = [elt["ColumnDef"].get("colname", "") for elt in n.get("tableElts", ()) if "ColumnDef" in elt]
@@ -576,7 +583,7 @@ def _create_table(b: _Builder, n: dict) -> None:
     refs.discard(table.name)
     ine = bool(n.get("if_not_exists"))
     b.add(CREATE, table, if_not_exists=ine, on=on, columns=frozenset(cols), refs=frozenset(refs),
-          spec=specs.table(n.get("tableElts")))
+          spec=specs.table(n.get("tableElts")), attr=_temporary(n.get("relation")))
     for elt in n.get("tableElts", ()):
         if "ColumnDef" in elt:
             _column_extras(b, table, elt["ColumnDef"], ine)
@@ -590,16 +597,17 @@ def _create_table_as(b: _Builder, n: dict) -> None:
     rows = not n.get("into", {}).get("skipData")
     # a materialized view depends on what its query reads; a table made AS SELECT does not
     b.add(CREATE, obj, if_not_exists=bool(n.get("if_not_exists")),
-          refs=_refs(n.get("query")) if kind == MATVIEW else frozenset(), spec=("table", rows, ()))
+          refs=_refs(n.get("query")) if kind == MATVIEW else frozenset(), spec=("table", rows, ()),
+          attr=_temporary(n.get("into", {}).get("rel")))
     if kind == TABLE and rows:  # its rows are copied from what the query reads
-        b.add(DATA, obj, attr="CREATE TABLE AS", spec=("data", False, specs.copied("CreateTableAsStmt", n)))
+        b.add(DATA, obj, attr="CREATE TABLE AS", spec=("data", False, specs.copied("CreateTableAsStmt", n), (specs.ANY_COLUMN,)))
 
 
 def _select(b: _Builder, n: dict) -> None:
     if n.get("intoClause"):
         obj = rel_obj(n["intoClause"].get("rel"), TABLE, b.sp)
-        b.add(CREATE, obj, spec=("table", True, ()))
-        b.add(DATA, obj, attr="SELECT INTO", spec=("data", False, specs.copied("SelectStmt", n)))
+        b.add(CREATE, obj, spec=("table", True, ()), attr=_temporary(n["intoClause"].get("rel")))
+        b.add(DATA, obj, attr="SELECT INTO", spec=("data", False, specs.copied("SelectStmt", n), (specs.ANY_COLUMN,)))
     _data(b, n)
 
 
@@ -1036,12 +1044,12 @@ def _data(b: _Builder, n: dict, kind: str | None = None) -> None:
 def _truncate(b: _Builder, n: dict) -> None:
     for r in n.get("relations", ()):
         b.add(DATA, rel_obj(r.get("RangeVar"), TABLE, b.sp), attr="TRUNCATE", cascade=n.get("behavior") == "DROP_CASCADE",
-              spec=("data", True, ()))
+              spec=("data", True, (), ()))
 
 
 def _copy(b: _Builder, n: dict) -> None:
     if n.get("is_from") and n.get("relation"):
-        b.add(DATA, rel_obj(n["relation"], TABLE, b.sp), attr="COPY", spec=("data", False, ()))
+        b.add(DATA, rel_obj(n["relation"], TABLE, b.sp), attr="COPY", spec=("data", False, (), (specs.ANY_COLUMN,)))
 
 
 _HANDLERS = {
@@ -1727,6 +1735,8 @@ def _leftovers(ent: Entry, model: Model) -> list[Leftover]:
         eff = ent.created.get("m")
         if not ent.exists or restored or eff is None:
             return []
+        if eff.attr == TEMPORARY:
+            return []  # a temporary table: gone when the migration's session ends
         if ent.obj.kind == EXTENSION and eff.if_not_exists:
             return []  # "make sure it is there": extensions are shared, it may well have been there before
         if not same_place(ent.obj, ent.orig) and model.was_there(ent.obj, ent):

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Protocol
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from . import effects as fx
 from . import locks, perfile, pg, specs
@@ -77,6 +77,12 @@ class Column:
     not_null: bool = False
     default: bool = False
     sequence: str = ""  # how it fills itself from a sequence (``specs.SEQUENCE_*``), "" when not known to
+    generated: bool = False  # GENERATED ALWAYS AS (...): computed from the row, no data of its own
+    origin: str = EXISTING  # where it was added (``FILE``, ``CHANGE``: no running code wrote it)
+    line: int = 0  # and on which line
+    written: int = 0  # the line of the last statement that wrote it since it was added there (0: none)
+    copy_of: frozenset[str] = frozenset()  # the columns of its table the file or change set copied into it
+    assumed: bool = False  # added by ADD COLUMN IF NOT EXISTS to a table whose columns are not all known: maybe not
 
 
 @dataclass(slots=True)
@@ -101,6 +107,7 @@ class Index:
     partial: bool = False
     primary: bool = False
     constraint: bool = False  # the index behind a UNIQUE / PRIMARY KEY constraint
+    plain: bool = True  # btree, default operator classes and ordering, no INCLUDE (``specs.index``)
     origin: str = EXISTING
     line: int = 0
     display: str = ""
@@ -210,6 +217,9 @@ class Catalog:
                 if t.empty is not None:
                     t.empty = None
                     self.changed.add(t.name)
+                for col in t.columns.values():
+                    if col.origin != EXISTING:
+                        col.written = e.line
             return
         if obj is None:
             return
@@ -224,7 +234,7 @@ class Catalog:
         elif op == fx.RENAME and e.new is not None:
             self._rename(obj, e.new)
         elif op == fx.DATA:
-            self._data(e, obj, spec, line)
+            self._data(e, obj, spec, line, origin)
 
     def _create(self, e: fx.Effect, obj: fx.Obj, spec: Any, origin: str, display: str, line: int) -> None:
         k = obj.kind
@@ -236,13 +246,13 @@ class Catalog:
                 # met only through what altered it, this is the best account of its columns there is
                 if not there.known and not there.display and spec is not None and spec[0] == "table":
                     for c in spec[2]:
-                        there.columns[c[1]] = Column(c[1], c[2], c[3], c[4], c[5])
+                        there.columns[c[1]] = _column(c)
                     self.changed.add(obj.name)
                 return
             t = Table(obj.name, obj.schema, k, origin, display, line)
             if spec is not None and spec[0] == "table":
                 for c in spec[2]:
-                    t.columns[c[1]] = Column(c[1], c[2], c[3], c[4], c[5])
+                    t.columns[c[1]] = _column(c, origin, line)
                 t.known = e.on is None  # a partition's columns are its parent's
                 rows = spec[1]
             else:
@@ -257,12 +267,12 @@ class Catalog:
             on = e.on
             table = on.name if on is not None else ""
             if spec is not None and spec[0] == "index":
-                _, unique, partial, keys, primary = spec
+                _, unique, partial, keys, primary, plain = spec
             else:
-                unique, partial, keys, primary = False, False, (), False
+                unique, partial, keys, primary, plain = False, False, (), False, False
             shown = f"{on.schema}.{on.name}" if on is not None and on.schema else table
-            self.indexes[obj.name] = Index(obj.name, table, keys, unique, partial, primary, False, origin, line,
-                                           display, shown)
+            self.indexes[obj.name] = Index(obj.name, table, keys, unique, partial, primary, False, plain, origin,
+                                           line, display, shown)
             self.changed.add(obj.name)
         elif k == fx.COLUMN:
             t = self._holder(obj.parent, origin)
@@ -271,13 +281,14 @@ class Catalog:
             if obj.name in t.columns and e.if_not_exists:
                 return
             if spec is not None and spec[0] == "column":
-                _, name, typ, not_null, default, sequence = spec
-                t.columns[obj.name] = Column(obj.name, typ, not_null, default, sequence)
+                _, name, typ, not_null, default, sequence, generated = spec
+                t.columns[obj.name] = _column(spec, origin, line)
+                t.columns[obj.name].assumed = e.if_not_exists and not t.known
                 if not_null and not default and t.empty is None and t.kind in TABLE_KINDS:
                     t.empty = (f"{_where(origin, display, line)} it gets the NOT NULL column {obj.name} without a "
                                "DEFAULT, which only succeeds on an empty table")
             else:
-                t.columns[obj.name] = Column(obj.name)
+                t.columns[obj.name] = Column(obj.name, origin=origin, line=line, assumed=e.if_not_exists and not t.known)
             self.changed.add(t.name)
         elif k == fx.CONSTRAINT:
             t = self._holder(obj.parent, origin)
@@ -295,7 +306,7 @@ class Catalog:
                     idx.claimed = origin
             elif kind in ("unique", "primary key", "exclude"):
                 self.indexes[obj.name] = Index(obj.name, t.name, keys, kind != "exclude", False,
-                                               kind == "primary key", True, origin, line, display)
+                                               kind == "primary key", True, kind != "exclude", origin, line, display)
                 self.changed.add(obj.name)
             t.constraints[obj.name] = Constraint(obj.name, kind, validated, tuple(keys), frozenset(not_null), only,
                                                  ref, line, display)
@@ -324,7 +335,8 @@ class Catalog:
             t.columns.pop(obj.name, None)
             for c in [c for c in t.constraints.values() if obj.name in c.keys or obj.name in c.not_null]:
                 self._drop_constraint(t, c.name)
-            for idx in [i for i in self.indexes.values() if i.table == t.name and obj.name in i.keys]:
+            for idx in [i for i in self.indexes.values()
+                        if i.table == t.name and obj.name in map(specs.key_column, i.keys)]:
                 del self.indexes[idx.name]
                 self.changed.add(idx.name)
             self.changed.add(t.name)
@@ -405,7 +417,10 @@ class Catalog:
                 c.not_null = frozenset(swap(c.not_null))
             for idx in self.indexes.values():
                 if idx.table == t.name:
-                    idx.keys = swap(idx.keys)
+                    idx.keys = tuple(specs.rename_key(k, obj.name, new.name) for k in idx.keys)
+            for col in t.columns.values():
+                if obj.name in col.copy_of:
+                    col.copy_of = frozenset(swap(col.copy_of))
             self.changed.add(t.name)
         elif k == fx.CONSTRAINT and obj.parent is not None:
             t = self.tables.get(obj.parent.name)
@@ -420,7 +435,7 @@ class Catalog:
             if origin is not None:
                 self.objects[_key(new)] = origin
 
-    def _data(self, e: fx.Effect, obj: fx.Obj, spec: Any, line: int) -> None:
+    def _data(self, e: fx.Effect, obj: fx.Obj, spec: Any, line: int, origin: str = EXISTING) -> None:
         if spec is not None and spec[0] == "data" and spec[1]:  # TRUNCATE, DELETE without WHERE
             t = self._holder(obj, EXISTING)
             if t is not None:
@@ -428,9 +443,31 @@ class Catalog:
                 self.changed.add(t.name)
             return
         t = self.tables.get(obj.name)
+        if t is not None:
+            self._written(t, spec, line, origin)
         if t is not None and e.attr in _DATA_IN and t.empty is not None:
             t.empty = None
             self.changed.add(t.name)
+
+
+    @staticmethod
+    def _written(t: Table, spec: Any, line: int, origin: str) -> None:
+        """Record what a row change wrote into the columns of ``t`` (``specs.data``'s ``writes``;
+        an effect without them, of an older summary, wrote any column)."""
+        writes = spec[3] if spec is not None and spec[0] == "data" and len(spec) > 3 else (specs.ANY_COLUMN,)
+        for w in writes:
+            targets = t.columns.values() if w[0] == "*" else [t.columns[w[0]]] if w[0] in t.columns else []
+            for col in targets:
+                col.written = line
+                if w[0] != "*":
+                    sources = frozenset(src.split(".", 1)[1] for src in w[1:]
+                                        if src.split(".", 1)[0] == t.name and src.split(".", 1)[1] not in ("*", col.name))
+                    col.copy_of = sources if origin != EXISTING else frozenset()
+
+
+def _column(spec: tuple, origin: str = EXISTING, line: int = 0) -> Column:
+    """A ``Column`` from its ``("column", ...)`` spec, added where ``origin`` says."""
+    return Column(spec[1], spec[2], spec[3], spec[4], spec[5], spec[6], origin, line)
 
 
 def _where(origin: str, display: str, line: int) -> str:
@@ -806,8 +843,10 @@ def drop_loses_nothing(project: Any, f: Any, st: Any, table: str, name: str, ind
     cat = before(project, f, st, [table, name])
     if index:
         idx = cat.index(name)
-        if idx is None or not idx.unique or idx.partial:
+        if idx is None or idx.partial:
             return None
+        if not idx.unique:
+            return _duplicate_index(project, f, idx)
         table, keys, primary = idx.table, idx.keys, idx.primary
     else:
         t = cat.table(table)
@@ -828,13 +867,155 @@ def drop_loses_nothing(project: Any, f: Any, st: Any, table: str, name: str, ind
         if not keys:
             behind = cat.index(name)
             keys = behind.keys if behind is not None else ()
-    want = frozenset(keys)
-    if not want or "expr" in want:
+    if not keys:
         return None
     end = before(project, f, None, [table])
     for idx in end.indexes_on(unqualified(table)):
         if (idx.name != name and FILE in (idx.origin, idx.claimed) and idx.unique and not idx.partial
-                and frozenset(idx.keys) == want and (idx.primary or not primary)):
+                and (idx.primary or not primary)):
+            how = _stricter(idx.keys, keys)
+            if how is None:
+                continue
             what = "primary key" if idx.primary else "unique constraint" if idx.constraint else "unique index"
-            return f"the {what} {idx.name} on the same columns, which this file creates, keeps them unique"
+            if how:
+                return f"the {what} {idx.name} on the same columns, which this file creates, keeps them unique"
+            return (f"the {what} {idx.name} on ({', '.join(idx.keys)}), which this file creates, is stricter: rows "
+                    "equal on the old keys are equal on its keys")
+    return None
+
+
+def _stricter(new: tuple[str, ...], old: tuple[str, ...]) -> bool | None:
+    """Does a unique index on ``new`` forbid every duplicate a unique index on ``old`` forbids?
+    True: the same keys; False: stricter; None: neither. Each key of ``new`` must be a key of
+    ``old``, or ``lower()``/``upper()`` of a column that is one (index expressions are immutable,
+    and these two return NULL only for NULL: two rows equal on ``old`` are equal on ``new``).
+    Any other expression could map equal keys to NULL, which a unique index never compares."""
+    if not new or any(k == "expr" or (k not in old and specs.key_column(k) not in old) for k in new):
+        return None
+    return set(new) == set(old)
+
+
+def _duplicate_index(project: Any, f: Any, idx: Index) -> str | None:
+    """Why dropping the plain (not unique) index ``idx`` slows nothing: another index on the same
+    columns in the same order, both plain btree (``Index.plain``) and neither partial, is still
+    there at the end of the file (the index of a UNIQUE constraint, typically)."""
+    if not idx.plain or not idx.keys or "expr" in idx.keys:
+        return None
+    end = before(project, f, None, [idx.table])
+    for other in end.indexes_on(idx.table):
+        if other.name != idx.name and other.plain and not other.partial and other.keys == idx.keys:
+            what = ("primary key" if other.primary else "unique constraint" if other.constraint
+                    else "unique index" if other.unique else "index")
+            return f"the {what} {other.name} indexes the same columns in the same order"
+    return None
+
+
+# --- columns that hold nothing yet, and drops of columns that lose nothing ----------------------
+# Decided on the file and its change set first (``local_before``: no other file is read, and the
+# result cache keys a migration on its change set anyway); the earlier migrations are read
+# (``history()``, a callable that gives the project: a rule passes ``lambda: ctx.project``, so that
+# the cache knows the result depends on them) only when an ADD COLUMN IF NOT EXISTS leaves open
+# whether the column was there before, or to learn whether a dropped column was generated.
+
+History = Callable[[], Any]
+
+
+def local_before(f: Any, st: Any) -> Catalog:
+    """The catalog as the change set before ``f`` and ``f`` itself show it just before ``st``."""
+    project = getattr(f, "project", None)
+    cat = Catalog()
+    if project is not None and f.kind == "migration":
+        for m in project.changes_before(f):
+            for e in _effects(m):
+                cat.apply(e, CHANGE, m.display)
+    for e in effects_before(f, st):
+        cat.apply(e, FILE, f.display)
+    return cat
+
+
+def _added(col: Column) -> str:
+    return "earlier in this file" if col.origin == FILE else "in this change set"
+
+
+def _new_column(history: History, f: Any, st: Any, table: str, name: str, local: Table | None) -> Column | None:
+    """Column ``table.name`` just before ``st`` when the file or its change set added it (None
+    otherwise), the earlier migrations read when its ADD COLUMN IF NOT EXISTS may have added nothing."""
+    col = local.columns.get(name) if local is not None else None
+    if col is None or col.origin not in (FILE, CHANGE):
+        return None
+    if col.assumed:
+        t = before(history(), f, st, [table]).table(table)
+        col = t.columns.get(name) if t is not None else None
+        if col is None or col.origin not in (FILE, CHANGE):
+            return None
+    return col
+
+
+def is_new_column(history: History, f: Any, st: Any, table: str, column: str) -> bool:
+    """Was ``table.column`` added earlier in this file or change set (no deployed code uses it)?"""
+    name = unqualified(table)
+    return _new_column(history, f, st, name, column, local_before(f, st).table(name)) is not None
+
+
+def unwritten_new_columns(history: History, f: Any, st: Any, table: str, columns: Iterable[str]) -> str | None:
+    """Why setting ``columns`` of ``table`` in every row (an UPDATE without WHERE at ``st``)
+    overwrites nothing, or None: each was added earlier in this file or change set (every row
+    holds NULL or the DEFAULT that ADD COLUMN just wrote, which nothing has read) and nothing
+    wrote it since (an UPDATE of it, rows inserted or copied in: their values would be lost)."""
+    cols = list(dict.fromkeys(columns))
+    name = unqualified(table)
+    if not cols or not name:
+        return None
+    local = local_before(f, st).table(name)
+    where = set()
+    for c in cols:
+        col = _new_column(history, f, st, name, c, local)
+        if col is None or col.written:
+            return None
+        where.add(_added(col))
+    it = "it was" if len(cols) == 1 else "they were"
+    return f"{it} added {' and '.join(sorted(where))} and nothing wrote {'it' if len(cols) == 1 else 'them'} since"
+
+
+def dropped_column_kept(history: History, f: Any, st: Any, table: str, column: str) -> str | None:
+    """Why dropping ``table.column`` at ``st`` loses no data, or None when it may:
+
+    - the column was added earlier in this file or change set (a temporary column: the running
+      application never wrote it);
+    - a generated column that the file adds again, as a generated column, at or after ``st``
+      (its values are computed from each row's other columns);
+    - its values were copied (``UPDATE t SET new = f(column)``), in this file or change set, into
+      a column they added, which takes the dropped column's name later in this file (the column
+      is replaced by its converted copy, as ``ALTER COLUMN ... TYPE ... USING`` would)."""
+    name = unqualified(table)
+    t = local_before(f, st).table(name)
+    col = _new_column(history, f, st, name, column, t)
+    if col is not None:
+        return f"it was added {_added(col)} (line {col.line}{'' if col.origin == FILE else ' of that file'})"
+    here = _pos(st)
+    after: list[tuple[fx.Effect, fx.Obj, tuple[int, int]]] = []  # this table's column effects from ``st`` on
+    for e in _effects(f):
+        obj, loc = e.obj, e.stmt
+        if (loc is not None and obj is not None and obj.kind == fx.COLUMN and obj.parent is not None
+                and unqualified(obj.parent.name) == name and _pos(loc) >= here):
+            after.append((e, obj, _pos(loc)))
+    for e, obj, _ in after:
+        if (e.op == fx.CREATE and obj.name == column and e.spec is not None and e.spec[0] == "column"
+                and e.spec[6]):
+            old = before(history(), f, st, [name]).table(name)
+            was = old.columns.get(column) if old is not None else None
+            if was is not None and was.generated:
+                return (f"it is a generated column, added again as one on line {e.line}: its values are computed "
+                        "from each row's other columns")
+            break
+    if t is None:
+        return None
+    copies = {c.name for c in t.columns.values() if column in c.copy_of}
+    for e, obj, pos in after:
+        if e.op == fx.RENAME and e.new is not None and obj.name in copies and e.new.name == column and pos > here:
+            copy = _new_column(history, f, st, name, obj.name, t)
+            if copy is None:
+                continue
+            where = "file" if copy.origin == FILE else "change set"
+            return f"its values were copied into {obj.name}, added in this {where}, which takes its name on line {e.line}"
     return None

@@ -8,22 +8,28 @@ Shapes (the first item says which):
 
 - ``("table", has_rows, (column, ...))``: a relation created with these columns (``column`` as
   below); ``has_rows``: ``CREATE TABLE ... AS`` / ``SELECT INTO`` with data.
-- ``("column", name, type, not_null, has_default, sequence)``: a column added or created.
-  ``type``: ``TypeKey`` (or None when not plain); ``sequence``: how it fills itself from a
-  sequence (``SEQUENCE_*``, "" when it does not).
+- ``("column", name, type, not_null, has_default, sequence, generated)``: a column added or
+  created. ``type``: ``TypeKey`` (or None when not plain); ``sequence``: how it fills itself from a
+  sequence (``SEQUENCE_*``, "" when it does not); ``generated``: ``GENERATED ALWAYS AS (...)``
+  (its values are computed from the row's other columns: it holds no data of its own).
 - ``("constraint", contype, validated, keys, not_null, only_not_null, ref, using_index)``:
   ``contype`` one of ``CONTYPES``; ``keys`` its columns in order; ``not_null`` the columns a
   CHECK proves NOT NULL (``col IS NOT NULL``, alone or AND-ed) and ``only_not_null`` whether
   that is all it checks; ``ref`` the table a FOREIGN KEY references (``schema.name``);
   ``using_index`` the index ``ADD CONSTRAINT ... USING INDEX`` adopts.
-- ``("index", unique, partial, keys, primary)``: ``keys`` in order, ``"expr"`` for an
-  expression.
+- ``("index", unique, partial, keys, primary, plain)``: ``keys`` in order: a column's name,
+  ``lower(col)`` / ``upper(col)`` for those expressions of one column, ``"expr"`` for any other
+  expression; ``plain``: a btree with default operator classes, collations and ordering, and no
+  INCLUDE columns (what a UNIQUE or PRIMARY KEY constraint builds).
 - ``("type", type)``: ``ALTER COLUMN ... TYPE``.
 - ``("default", sequence)``: ``ALTER COLUMN ... SET/DROP DEFAULT`` (``sequence``:
   ``SEQUENCE_NEXTVAL`` when the new default calls nextval()).
-- ``("data", all_rows, copied)``: a row change; ``all_rows``: every row goes (TRUNCATE, DELETE
-  without WHERE); ``copied``: ``table.column`` (or ``table.*``) of the values it writes
-  elsewhere (``UPDATE t SET b = a``, ``INSERT INTO u SELECT a FROM t``, ``CREATE TABLE u AS``).
+- ``("data", all_rows, copied, writes)``: a row change; ``all_rows``: every row goes (TRUNCATE,
+  DELETE without WHERE); ``copied``: ``table.column`` (or ``table.*``) of the values it writes
+  elsewhere (``UPDATE t SET b = a``, ``INSERT INTO u SELECT a FROM t``, ``CREATE TABLE u AS``);
+  ``writes``: the columns of its target it writes, each as ``(column, table.column it reads,
+  ...)`` (``UPDATE t SET b = f(a)``: ``("b", "t.a")``), ``("*",)`` for rows it adds (INSERT,
+  COPY, MERGE, ``CREATE TABLE AS``): any column.
 """
 
 from __future__ import annotations
@@ -126,7 +132,8 @@ def column(cd: Node) -> Spec:
     default = bool(types & _FILLS) or (key is not None and key[0] in _SERIAL_TYPES) or any(
         c.get("contype") == "CONSTR_DEFAULT" and not (c.get("raw_expr") or {}).get("A_Const", {}).get("isnull")
         for c in cons)
-    return ("column", cd.get("colname", ""), key, not_null, default, sequence_fill(cd, cons))
+    return ("column", cd.get("colname", ""), key, not_null, default, sequence_fill(cd, cons),
+            "CONSTR_GENERATED" in types)
 
 
 def table(elts: list[Any] | None, has_rows: bool = False) -> Spec:
@@ -178,13 +185,54 @@ def constraint(con: Node, column: str | None = None) -> Spec:
     return ("constraint", contype, not con.get("skip_validation"), keys, nn, only, ref, con.get("indexname") or "")
 
 
+_CASE_FOLDS = frozenset({"lower", "upper"})  # of one column: NULL only for NULL
+
+
+def _index_key(e: Node) -> str:
+    """An index element as ``index`` keys name it."""
+    if e.get("name"):
+        return e["name"]
+    call = (e.get("expr") or {}).get("FuncCall")
+    if call is not None:
+        fname = [p.lower() for p in pg.strings(call.get("funcname"))]
+        args = call.get("args") or []
+        if (fname and fname[-1] in _CASE_FOLDS and fname[:-1] in ([], ["pg_catalog"]) and len(args) == 1
+                and not call.get("agg_filter") and not call.get("over")):
+            ref = args[0].get("ColumnRef") if isinstance(args[0], dict) else None
+            names = pg.strings(ref.get("fields")) if ref else []
+            if len(names) == 1:
+                return f"{fname[-1]}({names[0]})"
+    return "expr"
+
+
+def key_column(key: str) -> str:
+    """The column an index key is (or folds the case of); "" for another expression."""
+    if key == "expr":
+        return ""
+    for fold in _CASE_FOLDS:
+        if key.startswith(fold + "(") and key.endswith(")"):
+            return key[len(fold) + 1:-1]
+    return key
+
+
+def rename_key(key: str, old: str, new: str) -> str:
+    col = key_column(key)
+    if col != old:
+        return key
+    return new if key == old else key.replace(f"({old})", f"({new})", 1)
+
+
 def index(n: Node) -> Spec:
     keys = []
+    plain = (n.get("accessMethod") or "btree") == "btree" and not n.get("indexIncludingParams")
     for p in n.get("indexParams") or ():
         e = p.get("IndexElem", {})
-        keys.append(e.get("name") or "expr")
+        keys.append(_index_key(e))
+        if (e.get("opclass") or e.get("collation") or e.get("ordering", "SORTBY_DEFAULT") != "SORTBY_DEFAULT"
+                or e.get("nulls_ordering", "SORTBY_NULLS_DEFAULT") != "SORTBY_NULLS_DEFAULT"):
+            plain = False
     return ("index", bool(n.get("unique") or n.get("primary")), bool(n.get("whereClause")), tuple(keys),
-            bool(n.get("primary")))
+            bool(n.get("primary")), plain)
 
 
 # --- data changes ----------------------------------------------------------------------------
@@ -234,22 +282,30 @@ def _select_copies(sel: Node) -> set[str]:
     return out
 
 
+def _update_targets(n: Node) -> list[tuple[str, set[str]]]:
+    """Each column an UPDATE sets, with the ``table.column`` its value reads."""
+    target = (n.get("relation") or {}).get("relname", "")
+    scope = _scope(n.get("fromClause"))
+    scope[target] = target
+    alias = ((n.get("relation") or {}).get("alias") or {}).get("aliasname")
+    if alias:
+        scope[alias] = target
+    tables = sorted(set(scope.values()))
+    out = []
+    for t in n.get("targetList") or ():
+        rt = t.get("ResTarget", {})
+        out.append((rt.get("name", ""), _refs(rt.get("val"), scope, tables)))
+    return out
+
+
 def copied(kind: str, n: Node) -> tuple[str, ...]:
     """``table.column`` (``table.*``) of the values a row change writes into another column or
     table (see the module's doc)."""
     out: set[str] = set()
     if kind == "UpdateStmt":
         target = (n.get("relation") or {}).get("relname", "")
-        scope = _scope(n.get("fromClause"))
-        scope[target] = target
-        alias = ((n.get("relation") or {}).get("alias") or {}).get("aliasname")
-        if alias:
-            scope[alias] = target
-        tables = sorted(set(scope.values()))
-        for t in n.get("targetList") or ():
-            rt = t.get("ResTarget", {})
-            dest = rt.get("name", "")
-            for src in _refs(rt.get("val"), scope, tables):
+        for dest, sources in _update_targets(n):
+            for src in sources:
                 if src != f"{target}.{dest}":  # SET a = lower(a): the same column, changed in place
                     out.add(src)
     elif kind == "InsertStmt":
@@ -263,18 +319,30 @@ def copied(kind: str, n: Node) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
+ANY_COLUMN = ("*",)  # a ``writes`` entry: rows added, any column
+
+
+def writes(kind: str, n: Node) -> tuple[tuple[str, ...], ...]:
+    """The ``writes`` of a row change (see the module's doc)."""
+    if kind in ("InsertStmt", "MergeStmt"):
+        return (ANY_COLUMN,)
+    if kind != "UpdateStmt":
+        return ()
+    return tuple((dest, *sorted(sources)) for dest, sources in _update_targets(n) if dest)
+
+
 def data(kind: str, n: Node) -> Spec:
     all_rows = kind == "TruncateStmt" or (kind == "DeleteStmt" and not n.get("whereClause")
                                           and not n.get("usingClause"))
-    return ("data", all_rows, copied(kind, n) if kind in ("UpdateStmt", "InsertStmt") else ())
+    return ("data", all_rows, copied(kind, n) if kind in ("UpdateStmt", "InsertStmt") else (), writes(kind, n))
 
 
 # --- checking a decoded spec (a damaged cache entry must not reach the model) -------------------
 
 _SHAPES: dict[str, tuple[type, ...]] = {
-    "table": (bool, tuple), "column": (str, object, bool, bool, str),
-    "constraint": (str, bool, tuple, tuple, bool, str, str), "index": (bool, bool, tuple, bool),
-    "type": (object,), "default": (str,), "data": (bool, tuple),
+    "table": (bool, tuple), "column": (str, object, bool, bool, str, bool),
+    "constraint": (str, bool, tuple, tuple, bool, str, str), "index": (bool, bool, tuple, bool, bool),
+    "type": (object,), "default": (str,), "data": (bool, tuple, tuple),
 }
 
 
@@ -308,5 +376,5 @@ def valid(spec: Any) -> bool:
     if tag in ("index",):
         return _strings(spec[3])
     if tag == "data":
-        return _strings(spec[2])
+        return _strings(spec[2]) and all(_strings(w) and w for w in spec[3])
     return True

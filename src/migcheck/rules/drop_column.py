@@ -16,6 +16,12 @@ def check(f, ctx):
             continue
         table = d.relation(st.node.get("relation"))
         relname = (st.node.get("relation") or {}).get("relname", "")
+        # the schema model: a column added in this file or change set, a generated column added
+        # again, a column replaced by its converted copy: no data is lost
+        dropped = [c for c in dropped if c.get("behavior") == "DROP_CASCADE"
+                   or schema.dropped_column_kept(lambda: ctx.project, f, st, relname, c.get("name", "")) is None]
+        if not dropped:
+            continue
         cols = d.listing([d.ident(c.get("name", "")) for c in dropped])
         noun = "column" if len(dropped) == 1 else "columns"
         extra = ""

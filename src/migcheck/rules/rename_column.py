@@ -1,5 +1,6 @@
 from ..registry import rule
 from ..analysis import locking as lk
+from ..analysis import schema
 
 _RELATIONS = {"OBJECT_TABLE": "table", "OBJECT_VIEW": "view", "OBJECT_MATVIEW": "materialized view",
               "OBJECT_FOREIGN_TABLE": "foreign table"}
@@ -28,6 +29,8 @@ def check(f, ctx):
         old, new = n.get("subname", "?"), n.get("newname", "?")
         if not table or lk.created_in_file(f, st, table) or _added_in_file(f, st, table, old):
             continue
+        if schema.is_new_column(lambda: ctx.project, f, st, lk.unqualified(table), old):
+            continue  # added earlier in the change set: no deployed code uses it yet
         kind = _RELATIONS.get(n.get("relationType", ""), "table")
         t = lk.table_sql(st)
         yield f.hit(

@@ -1,6 +1,27 @@
 from ..registry import rule
 from ..analysis import destructive as d
-from ..analysis import routines
+from ..analysis import routines, schema
+
+
+def _backfill(f, ctx, st, node) -> str | None:
+    """Why this UPDATE overwrites nothing on its first run (the schema model): it only fills
+    columns added earlier in the file or change set, which nothing wrote since. Not with a FROM
+    list: each row would still get an arbitrary match."""
+    if node.get("fromClause"):
+        return None
+    targets = [t.get("ResTarget", {}).get("name", "") for t in node.get("targetList") or ()]
+    if not all(targets):
+        return None
+    table = (node.get("relation") or {}).get("relname", "")
+    why = schema.unwritten_new_columns(lambda: ctx.project, f, st, table, targets)
+    return None if why is None else f"{d.listing([d.ident(t) for t in dict.fromkeys(targets)])}: {why}"
+
+
+def _reruns(ctx) -> bool:
+    """Is a migration run again by hand (the guidelines make every one re-runnable)? A runner
+    records what it applied and never runs a migration twice (``presets.GUIDELINE_ONLY``); with no
+    layout recognised, re-runnability is not assumed either."""
+    return getattr(ctx.config, "preset", None) in (None, "guidelines")
 
 
 @rule("update-without-where", severity="error", group="safety", kinds=("migration",),
@@ -11,6 +32,24 @@ def check(f, ctx):
         found = [(n, w) for n, w in d.updates(st) if d.without_where(n)]
         if not found:
             continue
+        backfills = {id(n): why for n, _ in found if (why := _backfill(f, ctx, st, n)) is not None}
+        rest = [(n, w) for n, w in found if id(n) not in backfills]
+        if not rest:
+            if not _reruns(ctx):
+                continue  # the runner never runs it twice: nothing is ever overwritten
+            n = found[0][0]
+            table = d.relation(n.get("relation"))
+            targets = list(dict.fromkeys(t.get("ResTarget", {}).get("name", "") for t in n.get("targetList") or ()))
+            cond = " AND ".join(f"{d.ident(c)} IS NULL" for c in targets)
+            yield f.hit(
+                f"UPDATE {table}{d.where(st)} has no WHERE clause: its first run overwrites nothing "
+                f"({backfills[id(n)]}), but the guidelines make a migration re-runnable, and a second run "
+                f"rewrites every value written since; {d.REVIEW_REQUIRED}",
+                f"Limit the backfill to the rows it has not filled yet (`WHERE {cond}`), which also lets it run "
+                f"in batches; if a second run must overwrite, {d.review('update-without-where', st)}.",
+                st)
+            continue
+        found = rest
         nodes = [n for n, _ in found]
         tables = d.listing(list(dict.fromkeys(d.relation(n.get("relation")) for n in nodes)))
         how = "has no WHERE clause" if all(not n.get("whereClause") for n in nodes) else \
