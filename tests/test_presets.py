@@ -267,6 +267,39 @@ def test_flyway_versions_compare_as_numbers_and_undo_pairs(tmp_path, monkeypatch
                              "file-naming sql/add_d.sql:1"}
 
 
+def test_flyway_runs_versions_in_number_order_not_name_order(tmp_path, monkeypatch, capsys):
+    """V1_10 runs after V1_2 (Flyway compares versions part by part as numbers), though its name
+    sorts first: the table V1_2 creates is new to V1_10 when both are in the change set, and V1_10's
+    table is not new to V1_9."""
+    write(tmp_path, {
+        "sql/V1_1__base.sql": "CREATE TABLE base (id int);\n",  # (not in the change set)
+        "sql/V1_2__create_t.sql": "CREATE TABLE t (id int);\n",
+        "sql/V1_10__index_t.sql": "CREATE INDEX t_id ON t (id);\n",
+        "sql/V1_9__index_u.sql": "CREATE INDEX u_id ON u (id);\n",
+        "sql/V1_11__create_u.sql": "CREATE TABLE u (id int);\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "flyway", "--format", "json", "--select",
+                         "require-concurrent-index", "sql/V1_2__create_t.sql", "sql/V1_10__index_t.sql",
+                         "sql/V1_9__index_u.sql", "sql/V1_11__create_u.sql")
+    assert findings(out) == {"require-concurrent-index sql/V1_9__index_u.sql:1"}, err
+
+
+def test_flyway_earlier_versions_are_read_in_number_order(tmp_path, monkeypatch, capsys):
+    """Checking the whole directory, V1_10 learns from V1_2 (before it: 1.2 < 1.10) that the column
+    it drops was generated, and so re-created from the same source loses nothing."""
+    write(tmp_path, {
+        "sql/V1_2__logs.sql": "CREATE TABLE logs (id int, msg text, "
+                              "fts tsvector GENERATED ALWAYS AS (to_tsvector('simple', msg)) STORED);\n",
+        "sql/V1_10__fts.sql": "ALTER TABLE logs DROP COLUMN fts;\n"
+                              "ALTER TABLE logs ADD COLUMN fts tsvector "
+                              "GENERATED ALWAYS AS (to_tsvector('english', msg)) STORED;\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--preset", "flyway", "--format", "json", "--select", "drop-column", "sql")
+    assert findings(out) == set(), err
+
+
 def test_sqitch_verify_scripts_are_not_migrations(copy_of, capsys):
     copy_of("sqitch")
     code, out, err = run(capsys, "check", "--preset", "sqitch", "--format", "json", ".")

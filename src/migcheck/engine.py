@@ -92,8 +92,8 @@ class Project:
             g = self.groups.setdefault(f.mdir, Group(f.mdir))
             (g.rollbacks if f.kind == "rollback" else g.migrations if f.kind == "migration" else []).append(f)
         for g in self.groups.values():
-            g.migrations.sort(key=lambda f: f.name)
-            g.rollbacks.sort(key=lambda f: f.name)
+            g.migrations.sort(key=layout.run_order)
+            g.rollbacks.sort(key=layout.run_order)
 
     def changes_before(self, f: MigrationFile) -> list[MigrationFile]:
         """The migrations of the change set that run before migration ``f`` in its directory (in

@@ -217,6 +217,14 @@ def is_preset(config: Config) -> bool:
 UNRECOGNISED = "unrecognised"  # presets.UNRECOGNISED
 
 
+def run_order(f) -> tuple:
+    """The sort key of migration ``f`` in its directory: the order its runner applies them (the
+    guidelines' names sort by date and sequence number as they are)."""
+    if is_preset(f.config):
+        return runner_layout(f.config).order_key(f)
+    return (0, (), f.name)
+
+
 def runner_layout(config: Config):
     """The layout object of the configured runner preset (cached on the config object)."""
     cached = getattr(config, "_runner_layout", None)
@@ -309,6 +317,14 @@ class RunnerLayout(Layout):
         if not self.numeric:
             return Identity(digits, None, None, description)
         return Identity(str(int(digits)), None, int(digits), description)
+
+    def order_key(self, f) -> tuple:
+        """Sorts a directory's migrations in the order the runner applies them: by the version as
+        a number where the runner reads a number (``9_x`` before ``10_x``), else by name; files
+        without a version last."""
+        if self.numeric and f.seq is not None:
+            return (0, (f.seq,), f.name)
+        return (0 if f.version is not None or not self.numeric else 1, (), f.name)
 
     def naming_problem(self, f) -> tuple[str, str] | None:
         """(message, help) when a migration's or rollback's name is not one the runner reads."""
@@ -405,6 +421,12 @@ class FlywayLayout(RunnerLayout):
             parts.pop()
         return Identity(".".join(map(str, parts)), None, parts[0] if len(parts) == 1 else None,
                         m.group("description"))
+
+    def order_key(self, f) -> tuple:
+        # versions part by part as numbers (1.2 before 1.10); repeatable R__ migrations after them all
+        if f.version is None:
+            return (1, (), f.name)
+        return (0, tuple(int(x) for x in f.version.split(".")), f.name)
 
     def naming_problem(self, f) -> tuple[str, str] | None:
         if f.version is not None or (f.kind == "migration" and self.migration_re.match(f.name)):

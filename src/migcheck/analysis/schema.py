@@ -607,7 +607,9 @@ def origin_words(s: State | None) -> str:
 def earlier(project: Any, f: Any) -> list[Any]:
     """The migrations of ``f``'s directory that run before it, in the runner's order. Only for
     migrations with a version (the naming orders them; otherwise the order is not known): those
-    with an earlier version (a duplicate version is not "before")."""
+    with an earlier version (a duplicate version is not "before"). The group is in the runner's
+    order already (``layout.run_order``: Flyway's 1.2 before 1.10, which a string comparison of
+    the versions would not say)."""
     if f.kind != "migration" or not f.version or project is None:
         return []
     group = project.groups.get(f.mdir)
@@ -617,7 +619,7 @@ def earlier(project: Any, f: Any) -> list[Any]:
     for m in group.migrations:
         if m is f:
             break
-        if m.version and m.version < f.version:
+        if m.version and m.version != f.version:
             out.append(m)
     return out
 
