@@ -38,11 +38,17 @@ class Api:
 
     def call(self, method: str, path: str, body: dict | None = None):
         req = urllib.request.Request(
-            f"{self.base}/repos/{self.repo}{path}", method=method,
+            f"{self.base}/repos/{self.repo}{path}",
+            method=method,
             data=None if body is None else json.dumps(body).encode("utf-8"),
-            headers={"Authorization": f"Bearer {self.token}", "Accept": "application/vnd.github+json",
-                     "X-GitHub-Api-Version": "2022-11-28", "Content-Type": "application/json",
-                     "User-Agent": "migcheck-action"})
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "Content-Type": "application/json",
+                "User-Agent": "migcheck-action",
+            },
+        )
         with urllib.request.urlopen(req, timeout=30) as resp:
             data = resp.read()
         return json.loads(data) if data else None
@@ -103,8 +109,11 @@ def main() -> int:
             print(f"migcheck: posted the report on pull request #{number}")
     except urllib.error.HTTPError as exc:
         if exc.code in (401, 403, 404):
-            summary(report, f"cannot comment on pull request #{number} (HTTP {exc.code}: the token needs "
-                            "`pull-requests: write`, which a pull request from a fork does not get)")
+            summary(
+                report,
+                f"cannot comment on pull request #{number} (HTTP {exc.code}: the token needs "
+                "`pull-requests: write`, which a pull request from a fork does not get)",
+            )
         else:
             print(f"::warning title=migcheck::commenting on pull request #{number} failed: HTTP {exc.code}")
             summary(report, None)

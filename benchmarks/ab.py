@@ -45,8 +45,11 @@ def snapshot(ref: str, tag: str) -> dict:
     archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "src/migcheck"], check=True, capture_output=True)
     subprocess.run(["tar", "-x", "-C", str(dest), "--strip-components=1"], input=archive.stdout, check=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(PYTHONPATH=str(dest), PYTHONPYCACHEPREFIX=str(BENCH / f"pycache-{tag}"),
-               MIGCHECK_CACHE_DIR=str(BENCH / f"cache-{tag}"))
+    env.update(
+        PYTHONPATH=str(dest),
+        PYTHONPYCACHEPREFIX=str(BENCH / f"pycache-{tag}"),
+        MIGCHECK_CACHE_DIR=str(BENCH / f"cache-{tag}"),
+    )
     shutil.rmtree(BENCH / f"cache-{tag}", ignore_errors=True)
     return env
 
@@ -55,8 +58,9 @@ def run(env: dict, args: list[str], cwd: Path) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the process tree)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "migcheck", *args], cwd=cwd, env=env,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    r = subprocess.run(
+        [sys.executable, "-m", "migcheck", *args], cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode not in (0, 1):
@@ -75,8 +79,11 @@ def main() -> None:
     cases = [c for c in args.cases.split(",") if c]
     corpus = BENCH / f"corpus-{args.n}"
     if not (corpus / "migrations").is_dir():
-        subprocess.run([sys.executable, str(REPO / "benchmarks" / "gen_corpus.py"), str(corpus), "--n", str(args.n)],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, str(REPO / "benchmarks" / "gen_corpus.py"), str(corpus), "--n", str(args.n)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     envs = {"base": snapshot(args.base, "base"), "new": snapshot(args.new, "new")}
     mdir = corpus / "migrations"
     one = min((p for p in mdir.glob("*.sql")), key=lambda p: abs(p.stat().st_size - 2048)).name
@@ -85,7 +92,7 @@ def main() -> None:
     results: dict[tuple[str, str], list[tuple[float, float]]] = {}
     serial = 0
     for i in range(args.runs):
-        for tag in (("base", "new") if i % 2 == 0 else ("new", "base")):
+        for tag in ("base", "new") if i % 2 == 0 else ("new", "base"):
             env = envs[tag]
             for case in cases:
                 if case == "cold":
@@ -99,8 +106,10 @@ def main() -> None:
                 elif case == "newfile":
                     serial += 1
                     new = mdir / f"99991231_{serial:03d}_bench_new_file.sql"
-                    new.write_text(f"BEGIN;\nALTER TABLE accounts ADD COLUMN IF NOT EXISTS c{serial} int;\n"
-                                   "ALTER TABLE accounts ALTER COLUMN c1 TYPE bigint;\nCOMMIT;\n")
+                    new.write_text(
+                        f"BEGIN;\nALTER TABLE accounts ADD COLUMN IF NOT EXISTS c{serial} int;\n"
+                        "ALTER TABLE accounts ALTER COLUMN c1 TYPE bigint;\nCOMMIT;\n"
+                    )
                     try:
                         got = run(env, ["check", "--format", "json", f"migrations/{new.name}"], corpus)
                     finally:
@@ -108,8 +117,10 @@ def main() -> None:
                 else:
                     raise SystemExit(f"unknown case {case}")
                 results.setdefault((case, tag), []).append(got)
-    print(f"{args.base} (base) against {args.new} (new), {args.runs} runs each, alternating; load average "
-          f"{os.getloadavg()[0]:.1f} at the end\n")
+    print(
+        f"{args.base} (base) against {args.new} (new), {args.runs} runs each, alternating; load average "
+        f"{os.getloadavg()[0]:.1f} at the end\n"
+    )
     print("| case | wall base | wall new | wall new/base | CPU base | CPU new | CPU new/base |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for case in cases:

@@ -32,8 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from migcheck.cli import main  # noqa: E402
-from migcheck.verify.cluster import TempCluster  # noqa: E402
+from migcheck.cli import main
+from migcheck.verify.cluster import TempCluster
 
 HEADER = "-- MIGRATION: x\n-- Purpose: x\n-- Impact: x\n-- Rollback: x\n-- Testing: x\n\n"
 PRELUDE = """
@@ -52,15 +52,31 @@ VACUUM (FREEZE, ANALYZE) orders;
 # rewrite would meet the index and constraints the earlier cases left (a third index to rebuild),
 # and a scan right after a rewrite pays for setting the new rows' hint bits.
 CASES = [
-    ("check", "scan", "ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0);",
-     "ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_total_check;"),
-    ("index", "index", "CREATE INDEX IF NOT EXISTS orders_created_idx ON orders (created_at);",
-     "DROP INDEX IF EXISTS orders_created_idx;"),
-    ("fk", "fk", "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id);",
-     "ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_customer_fk;"),
+    (
+        "check",
+        "scan",
+        "ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0);",
+        "ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_total_check;",
+    ),
+    (
+        "index",
+        "index",
+        "CREATE INDEX IF NOT EXISTS orders_created_idx ON orders (created_at);",
+        "DROP INDEX IF EXISTS orders_created_idx;",
+    ),
+    (
+        "fk",
+        "fk",
+        "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id);",
+        "ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_customer_fk;",
+    ),
     # (not numeric(14,2): raising a numeric's precision is binary-coercible, no rewrite)
-    ("rewrite", "rewrite", "ALTER TABLE orders ALTER COLUMN total TYPE numeric(14,4);",
-     "ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2);"),
+    (
+        "rewrite",
+        "rewrite",
+        "ALTER TABLE orders ALTER COLUMN total TYPE numeric(14,4);",
+        "ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2);",
+    ),
 ]
 
 
@@ -126,8 +142,9 @@ def main_(argv=None) -> int:
         t0 = time.perf_counter()
         measured = {}
         for p in paths:
-            code, out, err = cli("verify", "--dsn", c.admin_conninfo(), "--trace", "--format", "json",
-                                 "--prelude", "prelude.sql", p)
+            code, out, err = cli(
+                "verify", "--dsn", c.admin_conninfo(), "--trace", "--format", "json", "--prelude", "prelude.sql", p
+            )
             assert code in (0, 1), err
             for f in json.loads(out)["files"]:
                 for t in f.get("trace", ()):
@@ -136,22 +153,33 @@ def main_(argv=None) -> int:
         verify_s = time.perf_counter() - t0
     snap = json.loads((work / ".migcheck/stats.json").read_text())
     orders = next(t for t in snap["tables"] if t["name"] == "orders")
-    print(f"orders: {orders['rows']:,} rows, heap {orders['heap_bytes'] / 2**20:.0f} MB, "
-          f"{len(orders['indexes'])} indexes; {platform.machine()}, {os.cpu_count()} CPUs; build {build:.1f} s, "
-          f"calibrate {calibrate_s:.1f} s, verify --trace {verify_s:.1f} s (4 runs); load average "
-          f"{os.getloadavg()[0]:.1f}\n")
-    print("| statement | class | measured (verify --trace) | estimate, default rates | ratio | "
-          "estimate, calibrated | ratio |")
+    print(
+        f"orders: {orders['rows']:,} rows, heap {orders['heap_bytes'] / 2**20:.0f} MB, "
+        f"{len(orders['indexes'])} indexes; {platform.machine()}, {os.cpu_count()} CPUs; build {build:.1f} s, "
+        f"calibrate {calibrate_s:.1f} s, verify --trace {verify_s:.1f} s (4 runs); load average "
+        f"{os.getloadavg()[0]:.1f}\n"
+    )
+    print(
+        "| statement | class | measured (verify --trace) | estimate, default rates | ratio | "
+        "estimate, calibrated | ratio |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for (_name, cls, sql, _), p in zip(CASES, paths):
         m = measured.get(p)
         d, k = default.get(p), calibrated.get(p)
         ratio = lambda e, m=m: f"{e / m:.2f}" if e and m else "-"  # noqa: E731
-        print(f"| `{sql[:60]}{'...' if len(sql) > 60 else ''}` | {cls} | {m:.2f} s | {d:.2f} s | {ratio(d)} | "
-              f"{k:.2f} s | {ratio(k)} |")
+        print(
+            f"| `{sql[:60]}{'...' if len(sql) > 60 else ''}` | {cls} | {m:.2f} s | {d:.2f} s | {ratio(d)} | "
+            f"{k:.2f} s | {ratio(k)} |"
+        )
     rates = json.loads((work / ".migcheck/calibration.json").read_text())["rates"]
-    print("\nfitted rates (s/GB, s/M rows): " + ", ".join(
-        f"{k} {v['seconds_per_byte'] * 2**30:.2f} / {v['seconds_per_row'] * 1e6:.2f}" for k, v in sorted(rates.items())))
+    print(
+        "\nfitted rates (s/GB, s/M rows): "
+        + ", ".join(
+            f"{k} {v['seconds_per_byte'] * 2**30:.2f} / {v['seconds_per_row'] * 1e6:.2f}"
+            for k, v in sorted(rates.items())
+        )
+    )
     return 0
 
 

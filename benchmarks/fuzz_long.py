@@ -37,8 +37,9 @@ PROPERTIES = [
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=12.0, help="total wall time (default 12)")
-    ap.add_argument("--only", action="append", choices=[p[0] for p in PROPERTIES],
-                    help="run only this property (repeatable)")
+    ap.add_argument(
+        "--only", action="append", choices=[p[0] for p in PROPERTIES], help="run only this property (repeatable)"
+    )
     args = ap.parse_args(argv)
     chosen = [p for p in PROPERTIES if not args.only or p[0] in args.only]
     share = sum(p[2] for p in chosen)
@@ -48,9 +49,27 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
             count_file = fh.name
         env = dict(os.environ, MIGCHECK_FUZZ_COUNT=count_file)
-        cmd = ["nice", "-n", "10", "timeout", "-s", "INT", "-k", "120", f"{budget:.0f}",
-               sys.executable, "-u", "-m", "pytest", node, "--hypothesis-profile=long", "-x", "-q",
-               "-p", "no:cacheprovider"]
+        cmd = [
+            "nice",
+            "-n",
+            "10",
+            "timeout",
+            "-s",
+            "INT",
+            "-k",
+            "120",
+            f"{budget:.0f}",
+            sys.executable,
+            "-u",
+            "-m",
+            "pytest",
+            node,
+            "--hypothesis-profile=long",
+            "-x",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ]
         print(f"== {name}: {budget / 60:.1f} min", flush=True)
         start = time.monotonic()
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -63,16 +82,30 @@ def main(argv: list[str] | None = None) -> int:
         # timeout's status: 124 stopped by its budget; 137 or -9 killed (did not stop within a minute
         # of SIGINT); pytest's: 0 hypothesis ran out of examples, 1 a property failed
         killed = proc.returncode in (137, -9)
-        failed = (proc.returncode not in (0, 124) and not killed) or " failed" in proc.stdout or "Falsifying" in proc.stdout
+        failed = (
+            (proc.returncode not in (0, 124) and not killed) or " failed" in proc.stdout or "Falsifying" in proc.stdout
+        )
         status = "FAILED" if failed else "killed after SIGINT (no result)" if killed else "no failure"
-        results.append({"property": name, "seconds": round(elapsed), "inputs": count, "failed": failed,
-                         "status": status, "exit": proc.returncode})
+        results.append(
+            {
+                "property": name,
+                "seconds": round(elapsed),
+                "inputs": count,
+                "failed": failed,
+                "status": status,
+                "exit": proc.returncode,
+            }
+        )
         print(f"   {count} inputs in {elapsed:.0f} s, {status}", flush=True)
         if failed:
             print(proc.stdout[-6000:], proc.stderr[-2000:], sep="\n", flush=True)
     total = sum(r["inputs"] for r in results)
-    print(json.dumps({"total_inputs": total, "total_seconds": sum(r["seconds"] for r in results),
-                      "properties": results}, indent=2))
+    print(
+        json.dumps(
+            {"total_inputs": total, "total_seconds": sum(r["seconds"] for r in results), "properties": results},
+            indent=2,
+        )
+    )
     return 1 if any(r["failed"] or r["status"] != "no failure" for r in results) else 0
 
 

@@ -19,8 +19,28 @@ import random
 import statistics
 from pathlib import Path
 
-WORDS = ("lead", "company", "user", "account", "invoice", "order", "item", "note", "event", "tag",
-         "project", "task", "comment", "payment", "session", "audit", "profile", "team", "role", "file")
+WORDS = (
+    "lead",
+    "company",
+    "user",
+    "account",
+    "invoice",
+    "order",
+    "item",
+    "note",
+    "event",
+    "tag",
+    "project",
+    "task",
+    "comment",
+    "payment",
+    "session",
+    "audit",
+    "profile",
+    "team",
+    "role",
+    "file",
+)
 TYPES = ("text", "integer", "bigint", "boolean", "timestamptz", "jsonb", "uuid", "numeric(12,2)", "date")
 
 
@@ -29,9 +49,11 @@ def ident(r: random.Random, n: int = 2) -> str:
 
 
 def header(r: random.Random, version: str, desc: str) -> str:
-    return (f"-- MIGRATION: {desc.replace('_', ' ')}\n-- Purpose: {desc.replace('_', ' ')} for the {r.choice(WORDS)} screens\n"
-            f"-- Impact: short lock on {r.choice(WORDS)}s; no downtime\n-- Rollback: rollback/{version}_rollback.sql\n"
-            f"-- Testing: applied and rolled back in dev\n\n")
+    return (
+        f"-- MIGRATION: {desc.replace('_', ' ')}\n-- Purpose: {desc.replace('_', ' ')} for the {r.choice(WORDS)} screens\n"
+        f"-- Impact: short lock on {r.choice(WORDS)}s; no downtime\n-- Rollback: rollback/{version}_rollback.sql\n"
+        f"-- Testing: applied and rolled back in dev\n\n"
+    )
 
 
 def tiny(r: random.Random) -> tuple[str, str]:
@@ -39,35 +61,52 @@ def tiny(r: random.Random) -> tuple[str, str]:
     t, c = ident(r), ident(r, 1) + "_" + r.choice(("id", "at", "name", "flag", "count"))
     k = r.randrange(7)
     if k == 0:
-        return (f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c} {r.choice(TYPES)};\n",
-                f"ALTER TABLE {t} DROP COLUMN IF EXISTS {c};\n")
+        return (
+            f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c} {r.choice(TYPES)};\n",
+            f"ALTER TABLE {t} DROP COLUMN IF EXISTS {c};\n",
+        )
     if k == 1:
-        return (f"CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_{t}_{c} ON {t} ({c});\n",
-                f"DROP INDEX CONCURRENTLY IF EXISTS idx_{t}_{c};\n")
+        return (
+            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_{t}_{c} ON {t} ({c});\n",
+            f"DROP INDEX CONCURRENTLY IF EXISTS idx_{t}_{c};\n",
+        )
     if k == 2:
-        return (f"CREATE TABLE IF NOT EXISTS {t} (\n  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
-                f"  {c} {r.choice(TYPES)},\n  created_at timestamptz NOT NULL DEFAULT now()\n);\n",
-                f"DROP TABLE IF EXISTS {t};\n")
+        return (
+            f"CREATE TABLE IF NOT EXISTS {t} (\n  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
+            f"  {c} {r.choice(TYPES)},\n  created_at timestamptz NOT NULL DEFAULT now()\n);\n",
+            f"DROP TABLE IF EXISTS {t};\n",
+        )
     if k == 3:
-        return (f"COMMENT ON COLUMN {t}.{c} IS 'The {c.replace('_', ' ')} of the {t.replace('_', ' ')}';\n",
-                f"COMMENT ON COLUMN {t}.{c} IS NULL;\n")
+        return (
+            f"COMMENT ON COLUMN {t}.{c} IS 'The {c.replace('_', ' ')} of the {t.replace('_', ' ')}';\n",
+            f"COMMENT ON COLUMN {t}.{c} IS NULL;\n",
+        )
     if k == 4:
-        return (f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {r.randrange(100)};\n",
-                f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;\n")
+        return (
+            f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {r.randrange(100)};\n",
+            f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;\n",
+        )
     if k == 5:
-        return (f"ALTER TABLE {t} ADD CONSTRAINT {t}_{c}_check CHECK ({c} IS NOT NULL) NOT VALID;\n",
-                f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {t}_{c}_check;\n")
+        return (
+            f"ALTER TABLE {t} ADD CONSTRAINT {t}_{c}_check CHECK ({c} IS NOT NULL) NOT VALID;\n",
+            f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {t}_{c}_check;\n",
+        )
     return (f"GRANT SELECT ON {t} TO app_reader;\n", f"REVOKE SELECT ON {t} FROM app_reader;\n")
 
 
 def medium(r: random.Random) -> tuple[str, str]:
     """A new table with a few columns, indexes and a foreign key (0.4-2 KB)."""
     t = ident(r)
-    cols = [f"  {ident(r, 1)}_{i} {r.choice(TYPES)}{r.choice(('', ' NOT NULL', ' DEFAULT 0' if False else ''))}"
-            for i in range(r.randrange(3, 14))]
-    up = (f"CREATE TABLE IF NOT EXISTS {t} (\n  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
-          f"  {r.choice(WORDS)}_id bigint REFERENCES {r.choice(WORDS)}s (id) ON DELETE CASCADE,\n"
-          + ",\n".join(cols) + ",\n  created_at timestamptz NOT NULL DEFAULT now()\n);\n\n")
+    cols = [
+        f"  {ident(r, 1)}_{i} {r.choice(TYPES)}{r.choice(('', ' NOT NULL', ' DEFAULT 0' if False else ''))}"
+        for i in range(r.randrange(3, 14))
+    ]
+    up = (
+        f"CREATE TABLE IF NOT EXISTS {t} (\n  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
+        f"  {r.choice(WORDS)}_id bigint REFERENCES {r.choice(WORDS)}s (id) ON DELETE CASCADE,\n"
+        + ",\n".join(cols)
+        + ",\n  created_at timestamptz NOT NULL DEFAULT now()\n);\n\n"
+    )
     down = ""
     for i in range(r.randrange(1, 4)):
         up += f"CREATE INDEX IF NOT EXISTS idx_{t}_{i} ON {t} ({cols[i % len(cols)].split()[0]});\n"
@@ -83,29 +122,39 @@ def large(r: random.Random) -> tuple[str, str]:
         t = ident(r)
         k = r.randrange(4)
         if k == 0:
-            body = "\n".join(f"    IF NEW.{ident(r, 1)}_{i} IS NULL THEN\n      NEW.{ident(r, 1)}_{i} := '{r.choice(WORDS)}';\n    END IF;"
-                             for i in range(r.randrange(2, 20)))
-            up.append(f"CREATE OR REPLACE FUNCTION {t}_defaults() RETURNS trigger\nLANGUAGE plpgsql AS $$\nBEGIN\n{body}\n"
-                      f"    NEW.updated_at := now();\n    RETURN NEW;\nEND;\n$$;\n\n"
-                      f"DROP TRIGGER IF EXISTS {t}_defaults ON {t};\n"
-                      f"CREATE TRIGGER {t}_defaults BEFORE INSERT OR UPDATE ON {t}\n  FOR EACH ROW EXECUTE FUNCTION {t}_defaults();\n")
+            body = "\n".join(
+                f"    IF NEW.{ident(r, 1)}_{i} IS NULL THEN\n      NEW.{ident(r, 1)}_{i} := '{r.choice(WORDS)}';\n    END IF;"
+                for i in range(r.randrange(2, 20))
+            )
+            up.append(
+                f"CREATE OR REPLACE FUNCTION {t}_defaults() RETURNS trigger\nLANGUAGE plpgsql AS $$\nBEGIN\n{body}\n"
+                f"    NEW.updated_at := now();\n    RETURN NEW;\nEND;\n$$;\n\n"
+                f"DROP TRIGGER IF EXISTS {t}_defaults ON {t};\n"
+                f"CREATE TRIGGER {t}_defaults BEFORE INSERT OR UPDATE ON {t}\n  FOR EACH ROW EXECUTE FUNCTION {t}_defaults();\n"
+            )
             down.append(f"DROP TRIGGER IF EXISTS {t}_defaults ON {t};\nDROP FUNCTION IF EXISTS {t}_defaults();\n")
         elif k == 1:
-            up.append(f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;\n"
-                      f"DROP POLICY IF EXISTS {t}_owner ON {t};\n"
-                      f"CREATE POLICY {t}_owner ON {t}\n  FOR ALL TO authenticated\n"
-                      f"  USING (owner_id = auth.uid() AND deleted_at IS NULL)\n  WITH CHECK (owner_id = auth.uid());\n")
+            up.append(
+                f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;\n"
+                f"DROP POLICY IF EXISTS {t}_owner ON {t};\n"
+                f"CREATE POLICY {t}_owner ON {t}\n  FOR ALL TO authenticated\n"
+                f"  USING (owner_id = auth.uid() AND deleted_at IS NULL)\n  WITH CHECK (owner_id = auth.uid());\n"
+            )
             down.append(f"DROP POLICY IF EXISTS {t}_owner ON {t};\nALTER TABLE {t} DISABLE ROW LEVEL SECURITY;\n")
         elif k == 2:
             c = ident(r, 1) + "_status"
-            up.append(f"DO $$\nDECLARE\n  batch_size integer := 5000;\n  done integer;\nBEGIN\n  LOOP\n"
-                      f"    UPDATE {t} SET {c} = 'active'\n    WHERE id IN (SELECT id FROM {t} WHERE {c} IS NULL LIMIT batch_size);\n"
-                      f"    GET DIAGNOSTICS done = ROW_COUNT;\n    EXIT WHEN done = 0;\n    PERFORM pg_sleep(0.01);\n  END LOOP;\nEND\n$$;\n")
+            up.append(
+                f"DO $$\nDECLARE\n  batch_size integer := 5000;\n  done integer;\nBEGIN\n  LOOP\n"
+                f"    UPDATE {t} SET {c} = 'active'\n    WHERE id IN (SELECT id FROM {t} WHERE {c} IS NULL LIMIT batch_size);\n"
+                f"    GET DIAGNOSTICS done = ROW_COUNT;\n    EXIT WHEN done = 0;\n    PERFORM pg_sleep(0.01);\n  END LOOP;\nEND\n$$;\n"
+            )
             down.append(f"-- backfill of {t}.{c} is kept\n")
         else:
             cols = ", ".join(f"{ident(r, 1)}_{i}" for i in range(r.randrange(3, 12)))
-            up.append(f"CREATE OR REPLACE VIEW {t}_summary AS\n  SELECT id, {cols}, count(*) OVER (PARTITION BY {cols.split(',')[0]}) AS n\n"
-                      f"  FROM {t}\n  WHERE deleted_at IS NULL;\n")
+            up.append(
+                f"CREATE OR REPLACE VIEW {t}_summary AS\n  SELECT id, {cols}, count(*) OVER (PARTITION BY {cols.split(',')[0]}) AS n\n"
+                f"  FROM {t}\n  WHERE deleted_at IS NULL;\n"
+            )
             down.append(f"DROP VIEW IF EXISTS {t}_summary;\n")
     return "\n".join(up), "".join(reversed(down))
 
@@ -163,8 +212,10 @@ def main() -> None:
     args = ap.parse_args()
     sizes = generate(args.out, args.n, args.seed)
     total = sum(1 for _ in (args.out / "migrations").rglob("*.sql"))
-    print(f"{args.out}: {len(sizes)} migrations, {total} files with rollbacks; migration size median "
-          f"{statistics.median(sizes):.0f} B, mean {statistics.mean(sizes):.0f} B, max {max(sizes)} B")
+    print(
+        f"{args.out}: {len(sizes)} migrations, {total} files with rollbacks; migration size median "
+        f"{statistics.median(sizes):.0f} B, mean {statistics.mean(sizes):.0f} B, max {max(sizes)} B"
+    )
 
 
 if __name__ == "__main__":

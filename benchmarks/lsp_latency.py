@@ -43,8 +43,10 @@ def migration(lines: int = 300) -> str:
     i = 0
     while len("\n".join(out).splitlines()) < lines - 12:
         i += 1
-        out.append(f"CREATE TABLE IF NOT EXISTS bench_{i} (\n    id bigint PRIMARY KEY,\n"
-                   f"    name text NOT NULL,\n    created_at timestamptz NOT NULL DEFAULT now()\n);")
+        out.append(
+            f"CREATE TABLE IF NOT EXISTS bench_{i} (\n    id bigint PRIMARY KEY,\n"
+            f"    name text NOT NULL,\n    created_at timestamptz NOT NULL DEFAULT now()\n);"
+        )
         out.append(f"ALTER TABLE bench_{i} ADD COLUMN IF NOT EXISTS note text;")
         out.append(f"CREATE INDEX IF NOT EXISTS bench_{i}_name ON bench_{i} (name);")
         out.append(f"-- step {i}: backfill")
@@ -83,8 +85,17 @@ def project(siblings: int) -> tuple[Path, Path, str]:
         import subprocess
 
         # gen_corpus writes about 1.9 files per migration (most have a rollback)
-        subprocess.run([sys.executable, str(Path(__file__).with_name("gen_corpus.py")), str(tmp),
-                        "--n", str(max(siblings * 10 // 19, 1))], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                str(Path(__file__).with_name("gen_corpus.py")),
+                str(tmp),
+                "--n",
+                str(max(siblings * 10 // 19, 1)),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     (mdir / "rollback").mkdir(parents=True, exist_ok=True)
     if not siblings:
         (tmp / "migcheck.toml").write_text("changelog = false\n")
@@ -96,8 +107,9 @@ def project(siblings: int) -> tuple[Path, Path, str]:
     return tmp, path, text
 
 
-async def measure(edits: int, debounce_ms: int, profile: str | None = None,
-                  siblings: int = 0) -> tuple[list[float], list[float], int]:
+async def measure(
+    edits: int, debounce_ms: int, profile: str | None = None, siblings: int = 0
+) -> tuple[list[float], list[float], int]:
     from lsprotocol import types as lsp
     from pygls.lsp.client import LanguageClient
     from pygls.uris import from_fs_path
@@ -121,14 +133,21 @@ async def measure(edits: int, debounce_ms: int, profile: str | None = None,
 
     prof = ["-m", "cProfile", "-o", profile] if profile else []
     await client.start_io(sys.executable, *prof, "-m", "migcheck", "lsp")
-    await client.initialize_async(lsp.InitializeParams(
-        capabilities=lsp.ClientCapabilities(), root_uri=from_fs_path(str(tmp)),
-        initialization_options={"debounceMs": debounce_ms}))
+    await client.initialize_async(
+        lsp.InitializeParams(
+            capabilities=lsp.ClientCapabilities(),
+            root_uri=from_fs_path(str(tmp)),
+            initialization_options={"debounceMs": debounce_ms},
+        )
+    )
     client.initialized(lsp.InitializedParams())
     loop = asyncio.get_running_loop()
     waiting[1] = loop.create_future()
-    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
-        text_document=lsp.TextDocumentItem(uri=uri, language_id="sql", version=1, text=text)))
+    client.text_document_did_open(
+        lsp.DidOpenTextDocumentParams(
+            text_document=lsp.TextDocumentItem(uri=uri, language_id="sql", version=1, text=text)
+        )
+    )
     await asyncio.wait_for(waiting[1], 60)
     times, cpu = [], []
     pid = getattr(getattr(client, "_server", None), "pid", None)
@@ -139,9 +158,12 @@ async def measure(edits: int, debounce_ms: int, profile: str | None = None,
         waiting[v] = loop.create_future()
         cpu0 = _cpu_ms(pid)
         sent = time.perf_counter()
-        client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-            text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=v),
-            content_changes=[lsp.TextDocumentContentChangeWholeDocument(text="\n".join(edited))]))
+        client.text_document_did_change(
+            lsp.DidChangeTextDocumentParams(
+                text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=v),
+                content_changes=[lsp.TextDocumentContentChangeWholeDocument(text="\n".join(edited))],
+            )
+        )
         got = await asyncio.wait_for(waiting[v], 60)
         times.append((got - sent) * 1000)
         cpu1 = _cpu_ms(pid)
@@ -173,8 +195,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--edits", type=int, default=30)
     ap.add_argument("--debounce-ms", type=int, default=0, help="server debounce (default 0: measure the work only)")
     ap.add_argument("--profile", metavar="FILE", help="run the server under cProfile, write the stats to FILE")
-    ap.add_argument("--siblings", type=int, default=0, metavar="N",
-                    help="put the migration in a directory of about N generated files (default 0: alone)")
+    ap.add_argument(
+        "--siblings",
+        type=int,
+        default=0,
+        metavar="N",
+        help="put the migration in a directory of about N generated files (default 0: alone)",
+    )
     args = ap.parse_args(argv)
     lines = len(migration().splitlines())
     times, server_cpu, diags = asyncio.run(measure(args.edits, args.debounce_ms, args.profile, args.siblings))
@@ -195,7 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import os
 
-        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times grow with it, CPU times do not)")
+        print(
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times grow with it, CPU times do not)"
+        )
     except OSError:
         pass
     ok = statistics.median(times) - args.debounce_ms < target

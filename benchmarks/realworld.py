@@ -63,20 +63,59 @@ LABELS = ("true", "false", "debatable")
 # --categories: (name, repositories ("*" for all), rules (empty for all), path regex, message regex).
 # Read in order; a finding counts in the first category it matches.
 CATEGORIES = [
-    ("popx: a file of another database (.cockroach/.mysql/.sqlite)", ("ory/hydra", "ory/keto", "ory/kratos"), (),
-     r"\.(cockroach|mysql|sqlite3?)(\.autocommit)?\.(up|down)\.sql$", ""),
-    ("popx: duplicate-version of a dialect-neutral file and its .postgres. variant",
-     ("ory/hydra", "ory/keto", "ory/kratos"), ("duplicate-version",), "", ""),
+    (
+        "popx: a file of another database (.cockroach/.mysql/.sqlite)",
+        ("ory/hydra", "ory/keto", "ory/kratos"),
+        (),
+        r"\.(cockroach|mysql|sqlite3?)(\.autocommit)?\.(up|down)\.sql$",
+        "",
+    ),
+    (
+        "popx: duplicate-version of a dialect-neutral file and its .postgres. variant",
+        ("ory/hydra", "ory/keto", "ory/kratos"),
+        ("duplicate-version",),
+        "",
+        "",
+    ),
     ("pop: Go template placeholders (parse-error)", ("supabase/auth",), ("parse-error",), "", ""),
-    ("optional downs: one finding per file in a directory without any", ("supabase/auth", "goharbor/harbor",
-     "supabase/postgres"), ("missing-rollback-file", "empty-rollback"), "", r"^(?!.*once for the directory)"),
-    ("sqitch: SQL files outside deploy/ and revert/ (test/, queries/, perf/)", ("BeeeOn/server-db",), (),
-     r"^pgsql/(?!deploy/|revert/)", ""),
-    ("Prisma: guideline rules", ("documenso/documenso",), ("file-naming", "missing-header", "missing-transaction",
-     "missing-if-exists", "missing-if-not-exists", "changelog-missing", "rls-disabled", "mixed-changes"), "", ""),
+    (
+        "optional downs: one finding per file in a directory without any",
+        ("supabase/auth", "goharbor/harbor", "supabase/postgres"),
+        ("missing-rollback-file", "empty-rollback"),
+        "",
+        r"^(?!.*once for the directory)",
+    ),
+    (
+        "sqitch: SQL files outside deploy/ and revert/ (test/, queries/, perf/)",
+        ("BeeeOn/server-db",),
+        (),
+        r"^pgsql/(?!deploy/|revert/)",
+        "",
+    ),
+    (
+        "Prisma: guideline rules",
+        ("documenso/documenso",),
+        (
+            "file-naming",
+            "missing-header",
+            "missing-transaction",
+            "missing-if-exists",
+            "missing-if-not-exists",
+            "changelog-missing",
+            "rls-disabled",
+            "mixed-changes",
+        ),
+        "",
+        "",
+    ),
     ("mixed-changes under a runner's layout", ("*",), ("mixed-changes",), "", ""),
-    ("maragudk read as golang-migrate: `_up.sql`/`_down.sql` names, several files per number",
-     ("harness/harness",), ("file-naming", "duplicate-version"), "", ""),
+    (
+        "maragudk read as golang-migrate: `_up.sql`/`_down.sql` names, several files per number",
+        ("harness/harness",),
+        ("file-naming", "duplicate-version"),
+        "",
+        "",
+    ),
 ]
 
 
@@ -121,8 +160,11 @@ def export(repo: dict, work: Path) -> Path:
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    archive = subprocess.Popen(["git", f"--git-dir={gd}", "archive", repo["commit"], "--", *wanted],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    archive = subprocess.Popen(
+        ["git", f"--git-dir={gd}", "archive", repo["commit"], "--", *wanted],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     tar = subprocess.run(["tar", "-x", "-C", str(dest)], stdin=archive.stdout, capture_output=True)
     archive.stdout.close()
     err = archive.stderr.read().decode()
@@ -164,10 +206,20 @@ def run(repo: dict, root: Path, cmd: list[str], with_preset: bool) -> dict:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     stderr = proc.stderr.decode(errors="replace")
-    res = {"name": repo["name"], "commit": repo["commit"], "runner": repo["runner"],
-           "preset": repo.get("preset", ""), "paths": repo["paths"], "note": repo.get("note", ""),
-           "exit": proc.returncode, "wall": round(wall, 2), "cpu": round(cpu, 2), "stderr": stderr.strip(),
-           "detected": detected_preset(stderr), "named_preset": bool(with_preset and repo.get("preset"))}
+    res = {
+        "name": repo["name"],
+        "commit": repo["commit"],
+        "runner": repo["runner"],
+        "preset": repo.get("preset", ""),
+        "paths": repo["paths"],
+        "note": repo.get("note", ""),
+        "exit": proc.returncode,
+        "wall": round(wall, 2),
+        "cpu": round(cpu, 2),
+        "stderr": stderr.strip(),
+        "detected": detected_preset(stderr),
+        "named_preset": bool(with_preset and repo.get("preset")),
+    }
     try:
         doc = json.loads(proc.stdout)
     except ValueError:
@@ -216,9 +268,11 @@ def print_text(results: list[dict]) -> None:
         if res.get("error"):
             print(f"   ERROR (exit {res['exit']}): {res['error']}")
             continue
-        print(f"   files {s.get('files')} {res['kinds']}  errors {s.get('errors')}  warnings {s.get('warnings')}"
-              f"  infos {s.get('infos')}  parse errors {pe} in {pe_files} files  exit {res['exit']}"
-              f"  wall {res['wall']:.2f} s  cpu {res.get('cpu', 0):.2f} s")
+        print(
+            f"   files {s.get('files')} {res['kinds']}  errors {s.get('errors')}  warnings {s.get('warnings')}"
+            f"  infos {s.get('infos')}  parse errors {pe} in {pe_files} files  exit {res['exit']}"
+            f"  wall {res['wall']:.2f} s  cpu {res.get('cpu', 0):.2f} s"
+        )
         for rule, c in sorted(counts(res).items(), key=lambda kv: (-sum(kv[1].values()), kv[0])):
             print(f"   {sum(c.values()):6d}  {rule}  " + " ".join(f"{k}={v}" for k, v in sorted(c.items())))
 
@@ -229,23 +283,28 @@ def cpu_cell(res: dict) -> str:
 
 def md_tables(results: list[dict], baseline: list[dict] | None) -> list[str]:
     base = {r["name"]: r for r in baseline or []}
-    out = ["| repository | commit | runner | preset (detected) | files | errors | warnings | infos | parse errors (files) | exit | wall s | cpu s |",
-           "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    out = [
+        "| repository | commit | runner | preset (detected) | files | errors | warnings | infos | parse errors (files) | exit | wall s | cpu s |",
+        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for res in results:
         s = res["summary"]
         pe, pe_files = parse_errors(res)
+
         def cell(key: str, res=res) -> str:
             now = res["summary"].get(key, "-")
             old = base.get(res["name"], {}).get("summary", {}).get(key)
             return f"{old} → {now}" if old is not None and old != now else str(now)
-        out.append(f"| {res['name']} | `{res['commit'][:12]}` | {res['runner']} | {preset_cell(res)} | "
-                   f"{s.get('files', '-')} | {cell('errors')} | {cell('warnings')} | {cell('infos')} | "
-                   f"{pe} ({pe_files}) | {res['exit']} | {res['wall']:.1f} | {cpu_cell(res)} |")
+
+        out.append(
+            f"| {res['name']} | `{res['commit'][:12]}` | {res['runner']} | {preset_cell(res)} | "
+            f"{s.get('files', '-')} | {cell('errors')} | {cell('warnings')} | {cell('infos')} | "
+            f"{pe} ({pe_files}) | {res['exit']} | {res['wall']:.1f} | {cpu_cell(res)} |"
+        )
     out += ["", "Findings per rule (not suppressed; `rule n`, the baseline's count first where it changed):", ""]
     for res in results:
         now = {r: sum(c.values()) for r, c in counts(res).items()}
-        old = ({r: sum(c.values()) for r, c in counts(base[res["name"]]).items()}
-               if res["name"] in base else {})
+        old = {r: sum(c.values()) for r, c in counts(base[res["name"]]).items()} if res["name"] in base else {}
         rules = sorted(set(now) | set(old), key=lambda r: (-now.get(r, 0), -old.get(r, 0), r))
         cells = []
         for r in rules:
@@ -297,7 +356,7 @@ def excerpt(root: Path, f: dict) -> list[str]:
         return [f"(cannot read: {e})"]
     start = f["line"] - 1
     end = f.get("end_line") or f["line"]
-    chunk = lines[start:min(end, start + EXCERPT_LINES)]
+    chunk = lines[start : min(end, start + EXCERPT_LINES)]
     more = end - start - len(chunk)
     return [ln[:200] for ln in chunk] + ([f"... ({more} more lines)"] if more > 0 else [])
 
@@ -334,19 +393,29 @@ def md_sample(picked: list[dict], labels: dict[tuple, dict]) -> list[str]:
         short = f["path"].rsplit("/", 2)
         where = "/".join(short[-2:]) if len(short) > 1 else f["path"]
         reason = (lab["reason"] if lab else "").replace("|", "\\|")
-        out.append(f"| {i} | {f['repo']} | `{f['rule']}` | `{where}:{f['line']}` | "
-                   f"{lab['label'] if lab else '?'} | {reason} |")
+        out.append(
+            f"| {i} | {f['repo']} | `{f['rule']}` | `{where}:{f['line']}` | {lab['label'] if lab else '?'} | {reason} |"
+        )
     total = len(picked)
-    out += ["", "Sample: " + ", ".join(f"{k} {tally[k]} ({100 * tally[k] / total:.1f}%)"
-                                       for k in (*LABELS, "unlabelled") if tally[k]) + f", of {total}."]
+    out += [
+        "",
+        "Sample: "
+        + ", ".join(f"{k} {tally[k]} ({100 * tally[k] / total:.1f}%)" for k in (*LABELS, "unlabelled") if tally[k])
+        + f", of {total}.",
+    ]
     areas: collections.Counter = collections.Counter()
     for f in picked:
         lab = labels.get(fid(f))
         if lab and lab["label"] == "false":
             areas[lab.get("area", "?")] += 1
     if areas:
-        out += ["", "False findings of the sample by the area that should fix them:", "",
-                "| area | false findings |", "| --- | ---: |"]
+        out += [
+            "",
+            "False findings of the sample by the area that should fix them:",
+            "",
+            "| area | false findings |",
+            "| --- | ---: |",
+        ]
         out += [f"| {area} | {n} |" for area, n in areas.most_common()]
     return out
 
@@ -367,14 +436,21 @@ def md_survival(results: list[dict], labels: dict[tuple, dict], first_pass: str)
 def categories(results: list[dict]) -> collections.Counter:
     """How many findings fall in each of CATEGORIES (first match wins)."""
     import re
-    pats = [(name, repos, set(rules), re.compile(path) if path else None, re.compile(msg) if msg else None)
-            for name, repos, rules, path, msg in CATEGORIES]
+
+    pats = [
+        (name, repos, set(rules), re.compile(path) if path else None, re.compile(msg) if msg else None)
+        for name, repos, rules, path, msg in CATEGORIES
+    ]
     out: collections.Counter = collections.Counter()
     for res in results:
         for f in res["findings"]:
             for name, repos, rules, path, msg in pats:
-                if ("*" in repos or res["name"] in repos) and (not rules or f["rule"] in rules) \
-                        and (not path or path.search(f["path"])) and (not msg or msg.search(f["message"])):
+                if (
+                    ("*" in repos or res["name"] in repos)
+                    and (not rules or f["rule"] in rules)
+                    and (not path or path.search(f["path"]))
+                    and (not msg or msg.search(f["message"]))
+                ):
                     out[name] += 1
                     break
     return out
@@ -439,8 +515,10 @@ def main(argv: list[str] | None = None) -> int:
             res = run(repo, root, cmd, a.with_preset)
             failed |= res["exit"] == 2
             results.append(res)
-            print(f"realworld: {repo['name']}: exit {res['exit']}, {len(res['findings'])} findings, "
-                  f"{res['wall']:.1f} s", file=sys.stderr)
+            print(
+                f"realworld: {repo['name']}: exit {res['exit']}, {len(res['findings'])} findings, {res['wall']:.1f} s",
+                file=sys.stderr,
+            )
         if a.out:
             a.out.write_text(json.dumps({"migcheck": meta, "results": results}) + "\n")
     for repo in repos:

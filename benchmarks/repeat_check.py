@@ -16,7 +16,8 @@ import statistics
 import time
 from pathlib import Path
 
-from migcheck import config as cfgmod, engine
+from migcheck import config as cfgmod
+from migcheck import engine
 
 
 def main() -> None:
@@ -36,8 +37,10 @@ def main() -> None:
         engine.check([str(path)], cfg, root, overlay={path: buf})
         times.append(time.perf_counter() - t)
     print("runs (ms):", " ".join(f"{x * 1000:.0f}" for x in times))
-    print(f"first {times[0] * 1000:.0f} ms, later runs median {statistics.median(times[1:]) * 1000:.0f} ms, "
-          f"min {min(times[1:]) * 1000:.0f} ms")
+    print(
+        f"first {times[0] * 1000:.0f} ms, later runs median {statistics.median(times[1:]) * 1000:.0f} ms, "
+        f"min {min(times[1:]) * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -90,11 +90,19 @@ def venv(path: Path, python: str, packages: list[str]) -> Path:
 
 
 def python312() -> str | None:
-    cands = [os.environ.get("BENCH_PY312"), *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python"))),
-             shutil.which("python3.12")]
+    cands = [
+        os.environ.get("BENCH_PY312"),
+        *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python"))),
+        shutil.which("python3.12"),
+    ]
     for c in cands:  # a pyenv shim may exist without a configured 3.12: try each
-        if c and subprocess.run([c, "-c", "import sys; assert sys.version_info[:2] == (3, 12)"],
-                                capture_output=True).returncode == 0:
+        if (
+            c
+            and subprocess.run(
+                [c, "-c", "import sys; assert sys.version_info[:2] == (3, 12)"], capture_output=True
+            ).returncode
+            == 0
+        ):
             return c
     return None
 
@@ -109,8 +117,9 @@ def snapshot(ref: str | None = None) -> tuple[Path, dict]:
     if ref is None:
         shutil.copytree(REPO / "src" / "migcheck", snap / "migcheck", ignore=shutil.ignore_patterns("__pycache__"))
     else:
-        archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "src/migcheck"], check=True,
-                                 capture_output=True).stdout
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", ref, "src/migcheck"], check=True, capture_output=True
+        ).stdout
         subprocess.run(["tar", "-x", "--strip-components=1", "-C", str(snap)], input=archive, check=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(snap)
@@ -127,11 +136,13 @@ def same_every_way(label: str, mig: list, env: dict, cwd: Path, against: dict | 
     same as REF's code gives (``--no-cache``). A difference is added to ``mismatches``."""
     shutil.rmtree(env["MIGCHECK_CACHE_DIR"], ignore_errors=True)
     cold = [*mig, "--no-cache"]
-    outs = {"--no-cache": _output(cold, env, cwd),
-            "--no-cache --jobs 1": _output([*cold, "--jobs", "1"], env, cwd),
-            "filling the cache": _output(mig, env, cwd),
-            "warm (per-file results)": _output(mig, env, cwd),
-            "warm (one answer)": _output(mig, env, cwd)}
+    outs = {
+        "--no-cache": _output(cold, env, cwd),
+        "--no-cache --jobs 1": _output([*cold, "--jobs", "1"], env, cwd),
+        "filling the cache": _output(mig, env, cwd),
+        "warm (per-file results)": _output(mig, env, cwd),
+        "warm (one answer)": _output(mig, env, cwd),
+    }
     if against is not None:
         outs["before (--against, --no-cache)"] = _output(cold, against, cwd)
     if len(set(outs.values())) != 1:
@@ -139,8 +150,9 @@ def same_every_way(label: str, mig: list, env: dict, cwd: Path, against: dict | 
 
 
 def measure(cmd: list, env: dict, cwd: Path) -> tuple[float, int]:
-    out = subprocess.run([sys.executable, "-c", _WRAP, *map(str, cmd)], env=env, cwd=cwd,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _WRAP, *map(str, cmd)], env=env, cwd=cwd, capture_output=True, text=True
+    )
     if out.returncode != 0 or not out.stdout.strip():
         raise RuntimeError(f"{cmd[0]} failed: {out.stderr[-2000:]}")
     dt, rss, code = out.stdout.split()
@@ -150,13 +162,22 @@ def measure(cmd: list, env: dict, cwd: Path) -> tuple[float, int]:
 
 
 def table(title: str, rows: list[tuple[str, list[tuple[float, int]]]], ref: str) -> str:
-    stats = {name: (min(t for t, _ in s), statistics.median(t for t, _ in s), max(r for _, r in s), len(s))
-             for name, s in rows if s}
+    stats = {
+        name: (min(t for t, _ in s), statistics.median(t for t, _ in s), max(r for _, r in s), len(s))
+        for name, s in rows
+        if s
+    }
     base = stats[ref][1]
-    lines = [f"### {title}", "", "| tool | runs | min wall | median wall | peak RSS | median / migcheck |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        f"### {title}",
+        "",
+        "| tool | runs | min wall | median wall | peak RSS | median / migcheck |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for name, (mn, med, rss, n) in stats.items():
-        lines.append(f"| {name} | {n} | {mn * 1000:.0f} ms | {med * 1000:.0f} ms | {rss / 1024:.0f} MB | {med / base:.2f}x |")
+        lines.append(
+            f"| {name} | {n} | {mn * 1000:.0f} ms | {med * 1000:.0f} ms | {rss / 1024:.0f} MB | {med / base:.2f}x |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -178,8 +199,14 @@ def one_file_table(title: str, cwd: Path, one: str, env: dict, runs: int, squawk
     floor = min(t for t, _ in res['python -c "import pglast"'])
     text = table(title, list(res.items()), "migcheck check one.sql --no-cache")
     mins = {name: min(t for t, _ in r) for name, r in res.items()}
-    return text + "".join(f"- {name} / `import pglast` (min / min): {mins[name] / floor:.2f}x\n"
-                          for name in ("migcheck check one.sql --no-cache", "migcheck check one.sql (warm cache)")) + "\n"
+    return (
+        text
+        + "".join(
+            f"- {name} / `import pglast` (min / min): {mins[name] / floor:.2f}x\n"
+            for name in ("migcheck check one.sql --no-cache", "migcheck check one.sql (warm cache)")
+        )
+        + "\n"
+    )
 
 
 def corpus_mode(args, env: dict, bin311: Path) -> None:
@@ -237,8 +264,12 @@ def corpus_mode(args, env: dict, bin311: Path) -> None:
         for rel in sample:
             (peer_dir / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(corpus / rel, peer_dir / rel)
-        peer_cmds = [("sqlfluff --processes 2", [bin311 / "sqlfluff", "lint", "--dialect", "postgres", "--processes", "2",
-                                                  "--nofail", "migrations"])]
+        peer_cmds = [
+            (
+                "sqlfluff --processes 2",
+                [bin311 / "sqlfluff", "lint", "--dialect", "postgres", "--processes", "2", "--nofail", "migrations"],
+            )
+        ]
         p312 = python312()
         if p312:
             bin312 = venv(BENCH / "venv312", p312, ["pgrubic"])
@@ -255,26 +286,34 @@ def corpus_mode(args, env: dict, bin311: Path) -> None:
     sizes = sorted((abs((corpus / f).stat().st_size - 2048), f) for f in files if "rollback" not in f)
     one = sizes[0][1]
     runs1 = max(args.runs * 3, 5)
-    corpus_one = one_file_table(f"One file of the corpus ({one}, {len(files) - 1} siblings)", corpus, one, env, runs1,
-                                bin311 / "squawk")
+    corpus_one = one_file_table(
+        f"One file of the corpus ({one}, {len(files) - 1} siblings)", corpus, one, env, runs1, bin311 / "squawk"
+    )
     example = "migrations/20251022_001_add_lead_status.sql"
-    small_one = one_file_table(f"One file of a small project (examples/{example})", REPO / "examples", example, env,
-                               runs1, bin311 / "squawk")
+    small_one = one_file_table(
+        f"One file of a small project (examples/{example})", REPO / "examples", example, env, runs1, bin311 / "squawk"
+    )
 
     total = sum((corpus / f).stat().st_size for f in files)
-    print(f"## {platform.node()}: {os.cpu_count()} CPUs, {platform.python_implementation()} {platform.python_version()}, "
-          f"load average {os.getloadavg()[0]:.1f} at the end\n")
-    print(f"Corpus: {corpus} ({len(files)} files, {total / 1e6:.1f} MB); one file: {one} "
-          f"({(corpus / one).stat().st_size} bytes)\n")
+    print(
+        f"## {platform.node()}: {os.cpu_count()} CPUs, {platform.python_implementation()} {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f} at the end\n"
+    )
+    print(
+        f"Corpus: {corpus} ({len(files)} files, {total / 1e6:.1f} MB); one file: {one} "
+        f"({(corpus / one).stat().st_size} bytes)\n"
+    )
     print(table("Many files", [*results.items(), *peers.items()], "migcheck --no-cache"))
     med = {name: statistics.median(t for t, _ in runs) for name, runs in results.items()}
     # the same output on both sides: squawk's default (tty) output prints a code frame per finding
     # (17 MB here), its JSON does not; migcheck's default is text, and JSON in the table above
     print("Like for like (median / median):\n")
-    for mine, theirs in (("migcheck --no-cache", "squawk --reporter json"),
-                         ("migcheck (warm cache)", "squawk --reporter json"),
-                         ("migcheck (warm cache, one file changed)", "squawk --reporter json"),
-                         ("migcheck (warm cache, text output)", "squawk")):
+    for mine, theirs in (
+        ("migcheck --no-cache", "squawk --reporter json"),
+        ("migcheck (warm cache)", "squawk --reporter json"),
+        ("migcheck (warm cache, one file changed)", "squawk --reporter json"),
+        ("migcheck (warm cache, text output)", "squawk"),
+    ):
         print(f"- {mine} / {theirs}: {med[mine] / med[theirs]:.2f}x")
     print()
     if scale != 1.0:
@@ -316,16 +355,21 @@ def repos_mode(args, env: dict, bin311: Path) -> None:
         files = sorted(str(p.relative_to(root)) for d in repo["paths"] for p in (root / d).rglob("*.sql"))
         mig = [py, "-m", "migcheck", "check", "--format", "json", *repo["paths"]]
         same_every_way(repo["name"], mig, env, root, args.against_env, mismatches)
-        tools = [("migcheck --no-cache", [*mig, "--no-cache"]), ("migcheck (warm cache)", mig),
-                 ("squawk --reporter json", [bin311 / "squawk", "--reporter", "json", *files])]
+        tools = [
+            ("migcheck --no-cache", [*mig, "--no-cache"]),
+            ("migcheck (warm cache)", mig),
+            ("squawk --reporter json", [bin311 / "squawk", "--reporter", "json", *files]),
+        ]
         res: dict[str, list] = {name: [] for name, _ in tools}
         for _ in range(args.runs):
             for name, cmd in tools:
                 res[name].append(measure(cmd, env, root))
         rows.append((repo["name"], len(files), res))
     print(f"## Per repository ({len(rows)} repositories; load average {os.getloadavg()[0]:.1f} at the end)\n")
-    print("Each as a user runs it: `migcheck check --format json <its directories>`, no configuration (layout "
-          "detected); squawk on the same .sql files. Median wall time (min in brackets).\n")
+    print(
+        "Each as a user runs it: `migcheck check --format json <its directories>`, no configuration (layout "
+        "detected); squawk on the same .sql files. Median wall time (min in brackets).\n"
+    )
     names = ["migcheck --no-cache", "migcheck (warm cache)", "squawk --reporter json"]
     print("| repository | files | " + " | ".join(names) + " | cold / squawk | warm / squawk |")
     print("| --- | --- | " + " | ".join("---" for _ in names) + " | --- | --- |")
@@ -343,25 +387,38 @@ def repos_mode(args, env: dict, bin311: Path) -> None:
     total_files = sum(n for _, n, _ in rows)
     if rows:
         cells = " | ".join(f"{sums[k] * 1000:.0f} ms" for k in names)
-        print(f"| all (sum of medians) | {total_files} | {cells} | {sums[names[0]] / sums[names[2]]:.2f}x | "
-              f"{sums[names[1]] / sums[names[2]]:.2f}x |")
+        print(
+            f"| all (sum of medians) | {total_files} | {cells} | {sums[names[0]] / sums[names[2]]:.2f}x | "
+            f"{sums[names[1]] / sums[names[2]]:.2f}x |"
+        )
         print(f"\nWorst repository: cold {worst['cold']:.2f}x, warm {worst['warm']:.2f}x squawk.\n")
     print(identity_note(mismatches, args, "every repository"))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mode", choices=("corpus", "repos", "both"), default="both",
-                    help="the generated corpus, the real repositories, or both (default)")
+    ap.add_argument(
+        "--mode",
+        choices=("corpus", "repos", "both"),
+        default="both",
+        help="the generated corpus, the real repositories, or both (default)",
+    )
     ap.add_argument("--n", type=int, default=3500, help="migrations in the corpus (default 3500)")
     ap.add_argument("--runs", type=int, default=3, help="runs of migcheck and squawk (default 3)")
     ap.add_argument("--only", help="repositories of realworld.toml to run (owner/name,...; default all)")
     ap.add_argument("--peer-runs", type=int, default=1, help="runs of sqlfluff and pgrubic (default 1: they are slow)")
-    ap.add_argument("--peer-sample", type=int, default=0,
-                    help="give sqlfluff and pgrubic only the first N files and scale their time to the corpus (0: all files)")
+    ap.add_argument(
+        "--peer-sample",
+        type=int,
+        default=0,
+        help="give sqlfluff and pgrubic only the first N files and scale their time to the corpus (0: all files)",
+    )
     ap.add_argument("--no-peers", action="store_true", help="skip sqlfluff and pgrubic")
-    ap.add_argument("--against", metavar="REF",
-                    help="also require the output (--no-cache) to be byte-identical to git REF's code (e.g. main)")
+    ap.add_argument(
+        "--against",
+        metavar="REF",
+        help="also require the output (--no-cache) to be byte-identical to git REF's code (e.g. main)",
+    )
     args = ap.parse_args()
 
     args.against_env = None
@@ -373,6 +430,7 @@ def main() -> None:
         corpus_mode(args, env, bin311)
     if args.mode in ("repos", "both"):
         repos_mode(args, env, bin311)
+
 
 if __name__ == "__main__":
     main()

@@ -45,11 +45,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -122,8 +122,17 @@ def _run(server, paths, root, prelude_paths, trace=False, data=False, preset=Non
     t0 = time.perf_counter()
     with server.database() as conninfo:
         t1 = time.perf_counter()
-        result = procedure.verify_project(project, cfg, conninfo, preludes=preludes, timings=timings, enabled=enabled,
-                                          trace=trace, server_version=server.server_version() // 10000, data=data)
+        result = procedure.verify_project(
+            project,
+            cfg,
+            conninfo,
+            preludes=preludes,
+            timings=timings,
+            enabled=enabled,
+            trace=trace,
+            server_version=server.server_version() // 10000,
+            data=data,
+        )
         t2 = time.perf_counter()
     t3 = time.perf_counter()
     timings.database = (t1 - t0) + (t3 - t2)
@@ -138,13 +147,21 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=50, help="synthetic migration pairs (default 50)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
-    ap.add_argument("--corpus", type=int, default=150,
-                    help="migrations of benchmarks/gen_corpus.py to verify with and without --trace (default 150; 0: skip)")
+    ap.add_argument(
+        "--corpus",
+        type=int,
+        default=150,
+        help="migrations of benchmarks/gen_corpus.py to verify with and without --trace (default 150; 0: skip)",
+    )
     ap.add_argument("--repeat", type=int, default=3, help="runs of each --trace/--data comparison (default 3, median)")
     ap.add_argument("--data-only", action="store_true", help="measure only verify --data against verify")
-    ap.add_argument("--repo", type=Path, metavar="DIR",
-                    help="also compare verify --data with verify on this project (its migration directory as "
-                         "the preset says), e.g. an export of a real repository's migrations")
+    ap.add_argument(
+        "--repo",
+        type=Path,
+        metavar="DIR",
+        help="also compare verify --data with verify on this project (its migration directory as "
+        "the preset says), e.g. an export of a real repository's migrations",
+    )
     ap.add_argument("--repo-preset", default=None, help="the runner preset of --repo (e.g. diesel)")
     args = ap.parse_args(argv)
 
@@ -236,15 +253,19 @@ def main(argv=None) -> int:
     print(f"  findings: {', '.join(ex['findings']) or 'none'}")
     print(f"synthetic ({sy['migrations']} clean pairs: table, index, function, trigger, policy)")
     print(f"  per migration, median     {_fmt(sy['per_migration_median_s'])}")
-    print(f"  per migration, mean       {_fmt(sy['per_migration_mean_s'])}  (max {sy['per_migration_max_s'] * 1000:.1f} ms)")
+    print(
+        f"  per migration, mean       {_fmt(sy['per_migration_mean_s'])}  (max {sy['per_migration_max_s'] * 1000:.1f} ms)"
+    )
     print(f"  snapshot, mean            {_fmt(sy['snapshot_mean_s'])}  x {sy['snapshots']}")
     print(f"  file apply, mean          {_fmt(sy['apply_mean_s'])}  x {sy['applies']}")
     print(f"  total                     {_fmt(sy['total_s'])}  ({sy['findings']} findings)")
     print("verify --trace against verify (median of runs, alternating; trace = first apply statement by statement)")
     for name, w in figures["trace"].items():
-        print(f"  {name:<26} {_fmt(w['plain_s'])} -> {_fmt(w['trace_s'])}  x{w['ratio']:.2f}  "
-              f"({w['migrations']} migrations, {w['traced_statements']} statements traced, "
-              f"seeding {w['seed_s'] * 1000:.0f} ms)")
+        print(
+            f"  {name:<26} {_fmt(w['plain_s'])} -> {_fmt(w['trace_s'])}  x{w['ratio']:.2f}  "
+            f"({w['migrations']} migrations, {w['traced_statements']} statements traced, "
+            f"seeding {w['seed_s'] * 1000:.0f} ms)"
+        )
     _print_data(figures["data"])
     return 0
 
@@ -252,9 +273,11 @@ def main(argv=None) -> int:
 def _print_data(data: dict) -> None:
     print("verify --data against verify (median of runs, alternating)")
     for name, w in data.items():
-        print(f"  {name:<26} {_fmt(w['plain_s'])} -> {_fmt(w['data_s'])}  x{w['ratio']:.2f}  "
-              f"({w['migrations']} migrations, {w['rounds']} rounds with rows, {w['round_s']:.1f} s in them; "
-              f"findings {w['data_findings']})")
+        print(
+            f"  {name:<26} {_fmt(w['plain_s'])} -> {_fmt(w['data_s'])}  x{w['ratio']:.2f}  "
+            f"({w['migrations']} migrations, {w['rounds']} rounds with rows, {w['round_s']:.1f} s in them; "
+            f"findings {w['data_findings']})"
+        )
 
 
 def _synthetic(root: Path, n: int) -> None:
@@ -271,8 +294,10 @@ def _workloads(tmp: Path, args, preset) -> dict:
     prelude = tmp / "examples_prelude.sql"
     prelude.write_text(EXAMPLES_PRELUDE)
     _synthetic(tmp / "synthetic", args.n)
-    return {"examples/migrations": (["examples/migrations"], REPO, preset + [prelude], None),
-            f"synthetic ({args.n})": (["migrations"], tmp / "synthetic", [], None)}
+    return {
+        "examples/migrations": (["examples/migrations"], REPO, preset + [prelude], None),
+        f"synthetic ({args.n})": (["migrations"], tmp / "synthetic", [], None),
+    }
 
 
 def _alternate(pg, workload, repeat: int, **variant):
@@ -296,14 +321,26 @@ def _data_cost(pg, args, preset) -> dict:
             repo = args.repo.resolve()
             pre = [PRESET_PRELUDES[args.repo_preset]] if args.repo_preset in PRESET_PRELUDES else []
             cfg, _ = _project(["."], repo, args.repo_preset)
-            workloads[f"{repo.name} ({args.repo_preset or 'guidelines'})"] = (list(cfg.migrations), repo, pre,
-                                                                           args.repo_preset)
+            workloads[f"{repo.name} ({args.repo_preset or 'guidelines'})"] = (
+                list(cfg.migrations),
+                repo,
+                pre,
+                args.repo_preset,
+            )
         for name, workload in workloads.items():
             plain, data, result, tm = _alternate(pg, workload, args.repeat, data=True)
             p, d = statistics.median(plain), statistics.median(data)
-            out[name] = {"plain_s": p, "data_s": d, "ratio": d / p, "plain_runs": plain, "data_runs": data,
-                         "migrations": len(tm.per_migration), "rounds": tm.data_rounds, "round_s": tm.data_time,
-                         "data_findings": dict(Counter(f.rule for f in result.findings if f.rule in DATA_RULES))}
+            out[name] = {
+                "plain_s": p,
+                "data_s": d,
+                "ratio": d / p,
+                "plain_runs": plain,
+                "data_runs": data,
+                "migrations": len(tm.per_migration),
+                "rounds": tm.data_rounds,
+                "round_s": tm.data_time,
+                "data_findings": dict(Counter(f.rule for f in result.findings if f.rule in DATA_RULES)),
+            }
     return out
 
 
@@ -318,17 +355,23 @@ def _trace_cost(pg, args, preset) -> dict:
             import subprocess
 
             corpus = tmp / "corpus"
-            subprocess.run([sys.executable, str(gen), str(corpus), "--n", str(args.corpus)], check=True,
-                           capture_output=True)
+            subprocess.run(
+                [sys.executable, str(gen), str(corpus), "--n", str(args.corpus)], check=True, capture_output=True
+            )
             workloads[f"gen_corpus ({args.corpus})"] = (["migrations"], corpus, [], None)
         for name, workload in workloads.items():
             plain, traced, result, tm = _alternate(pg, workload, args.repeat, trace=True)
             p, t = statistics.median(plain), statistics.median(traced)
             traces = getattr(result, "traces", {})
-            out[name] = {"plain_s": p, "trace_s": t, "ratio": t / p, "migrations": len(tm.per_migration),
-                         "traced_statements": sum(len(ft.statements) for ft in traces.values()),
-                         "seed_s": tm.seed_time,
-                         "trace_findings": sum(1 for f in result.findings if f.rule in TRACE_RULES)}
+            out[name] = {
+                "plain_s": p,
+                "trace_s": t,
+                "ratio": t / p,
+                "migrations": len(tm.per_migration),
+                "traced_statements": sum(len(ft.statements) for ft in traces.values()),
+                "seed_s": tm.seed_time,
+                "trace_findings": sum(1 for f in result.findings if f.rule in TRACE_RULES),
+            }
     return out
 
 

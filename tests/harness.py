@@ -38,7 +38,7 @@ def parse_case(data: bytes) -> Case:
         sections.append((DEFAULT_FILE, data.lstrip(b"\r\n") if case.config_lines else data, None))
     else:
         for i, m in enumerate(matches):
-            start = m.end() + 1 if data[m.end():m.end() + 1] == b"\n" else m.end()
+            start = m.end() + 1 if data[m.end() : m.end() + 1] == b"\n" else m.end()
             end = matches[i + 1].start() if i + 1 < len(matches) else len(data)
             mode = m.group(2).decode() if m.group(2) else None
             body = b"" if mode == "empty" else data[start:end]
@@ -83,8 +83,13 @@ def run_case(case: Case, root: Path, default_select: list[str] | None, paths: li
     cfg = config_mod.load(root / "migcheck.toml", cwd=root)
     # every top-level directory, and top-level .sql files (a root CHANGELOG.md is not a migration);
     # ``-- check:`` names the files instead (as pre-commit passes the staged ones)
-    targets = paths if paths is not None else case.paths if case.paths is not None else sorted(
-        {rel.split("/")[0] for rel in case.files if "/" in rel or rel.endswith(".sql")})
+    targets = (
+        paths
+        if paths is not None
+        else case.paths
+        if case.paths is not None
+        else sorted({rel.split("/")[0] for rel in case.files if "/" in rel or rel.endswith(".sql")})
+    )
     return engine.check(targets, cfg, cwd=root)
 
 

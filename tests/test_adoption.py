@@ -35,8 +35,10 @@ HEADER = textwrap.dedent("""\
     -- Testing: Applied twice and rolled back on staging.
     -- =====================================================
     """)
-GOOD = "BEGIN;\nSET LOCAL lock_timeout = '5s';\nCREATE TABLE IF NOT EXISTS audit_{n} (id bigint PRIMARY KEY);\n" \
-       "ALTER TABLE audit_{n} ENABLE ROW LEVEL SECURITY;\nCOMMIT;\n"
+GOOD = (
+    "BEGIN;\nSET LOCAL lock_timeout = '5s';\nCREATE TABLE IF NOT EXISTS audit_{n} (id bigint PRIMARY KEY);\n"
+    "ALTER TABLE audit_{n} ENABLE ROW LEVEL SECURITY;\nCOMMIT;\n"
+)
 
 
 def run(capsys, *argv):
@@ -64,7 +66,8 @@ def add_new(root: Path, version: str, body: str, rollback: bool = True) -> Path:
     p.write_text(HEADER.format(v=version) + "\n" + body)
     if rollback:
         (root / "migrations" / "rollback" / f"{version}_rollback.sql").write_text(
-            "BEGIN;\nDROP TABLE IF EXISTS audit_1;\nCOMMIT;\n")
+            "BEGIN;\nDROP TABLE IF EXISTS audit_1;\nCOMMIT;\n"
+        )
     with open(root / "CHANGELOG.md", "a") as fh:
         fh.write(f"- {version}: add the audit table\n")
     return p
@@ -76,6 +79,7 @@ def findings(capsys, *argv):
 
 
 # --- the baseline ------------------------------------------------------------------------
+
 
 def test_legacy_repository_passes_after_write_baseline_and_a_new_bad_migration_fails_alone(project, capsys):
     legacy_repo(project)
@@ -101,7 +105,8 @@ def test_legacy_repository_passes_after_write_baseline_and_a_new_bad_migration_f
     assert {(f["path"], f["rule"]) for f in doc["findings"]} == {
         ("migrations/20240101_037_add_audit_table.sql", "drop-table"),
         ("migrations/20240101_037_add_audit_table.sql", "missing-if-exists"),
-        ("migrations/rollback/20240101_037_rollback.sql", "rollback-incomplete")}  # it does not restore the table
+        ("migrations/rollback/20240101_037_rollback.sql", "rollback-incomplete"),
+    }  # it does not restore the table
     assert doc["summary"]["baselined"] == before and doc["summary"]["stale"] == 0
 
 
@@ -112,8 +117,11 @@ def test_a_finding_stays_baselined_when_lines_move_and_other_statements_change(p
     text = target.read_text()
     assert "DROP TABLE old_2;" in text
     # lines above it, an edit to another statement of the file, CRLF line endings
-    target.write_bytes(("-- a comment\n\n\n" + text.replace("DELETE FROM accounts_1;", "DELETE  FROM accounts_1\n  ;"))
-                       .replace("\n", "\r\n").encode())
+    target.write_bytes(
+        ("-- a comment\n\n\n" + text.replace("DELETE FROM accounts_1;", "DELETE  FROM accounts_1\n  ;"))
+        .replace("\n", "\r\n")
+        .encode()
+    )
     code, doc, err = findings(capsys)
     assert (code, err, doc["findings"]) == (0, "", [])
     # a second DROP TABLE of the same text is new: the baseline had one
@@ -125,7 +133,11 @@ def test_a_finding_stays_baselined_when_lines_move_and_other_statements_change(p
     target.write_text(text.replace("DROP TABLE old_2;", "DROP TABLE old_two;"))
     code, doc, _ = findings(capsys)
     assert sorted(f["rule"] for f in doc["findings"]) == [
-        "drop-table", "missing-if-exists", "require-lock-timeout", "rollback-incomplete"]
+        "drop-table",
+        "missing-if-exists",
+        "require-lock-timeout",
+        "rollback-incomplete",
+    ]
     assert doc["summary"]["stale"] == 4  # the entries of the old statement
 
 
@@ -140,8 +152,10 @@ def test_a_fixed_finding_is_stale_then_drops_out_on_rewrite(project, capsys):
     target.write_text(HEADER.format(v="20230101_001") + "\n" + target.read_text())
     code, out, err = run(capsys, "check")
     assert code == 0
-    assert err == ("migcheck: 1 entry of migcheck-baseline.json matches no finding any more (fixed, or the "
-                   "statement changed): `migcheck check --write-baseline` drops them\n")
+    assert err == (
+        "migcheck: 1 entry of migcheck-baseline.json matches no finding any more (fixed, or the "
+        "statement changed): `migcheck check --write-baseline` drops them\n"
+    )
     assert out == f"0 errors, 0 warnings in 10 files ({len(entries) - 1} baselined)\n"
     code, out, err = run(capsys, "check", "--write-baseline")
     after = json.loads((project / "migcheck-baseline.json").read_text())["findings"]
@@ -156,8 +170,10 @@ def test_rewriting_for_some_files_or_rules_keeps_the_other_entries(project, caps
     entries = json.loads((project / "migcheck-baseline.json").read_text())["findings"]
     one = "migrations/20230101_001_legacy_change_1.sql"
     code, _, err = run(capsys, "check", one, "--select", "missing-if-not-exists", "--write-baseline")
-    assert code == 0 and err == (f"migcheck: wrote 2 findings to migcheck-baseline.json (and kept {len(entries) - 2} "
-                                 "of files or rules this run did not check)\n")
+    assert code == 0 and err == (
+        f"migcheck: wrote 2 findings to migcheck-baseline.json (and kept {len(entries) - 2} "
+        "of files or rules this run did not check)\n"
+    )
     assert json.loads((project / "migcheck-baseline.json").read_text())["findings"] == entries
     # the entries of files outside the run are never stale, unless the file is gone
     assert run(capsys, "check", one)[:3:2] == (0, "")
@@ -165,8 +181,11 @@ def test_rewriting_for_some_files_or_rules_keeps_the_other_entries(project, caps
     (project / gone).unlink()
     code, _, err = run(capsys, "check", one)
     stale = sum(e["path"] == gone for e in entries)
-    assert (code, err) == (0, f"migcheck: {stale} entries of migcheck-baseline.json match no finding any more (fixed, "
-                              "or the statement changed): `migcheck check --write-baseline` drops them\n")
+    assert (code, err) == (
+        0,
+        f"migcheck: {stale} entries of migcheck-baseline.json match no finding any more (fixed, "
+        "or the statement changed): `migcheck check --write-baseline` drops them\n",
+    )
     run(capsys, "check", one, "--write-baseline")
     after = json.loads((project / "migcheck-baseline.json").read_text())["findings"]
     assert after == [e for e in entries if e["path"] != gone]
@@ -196,15 +215,21 @@ def test_baseline_options_and_config(project, capsys):
     (project / "migcheck.toml").write_text("baseline = false\n")
     assert run(capsys, "check")[0] == 1
     code, _, err = run(capsys, "check", "--write-baseline")
-    assert (code, err) == (2, "migcheck: error: `baseline = false` in the configuration: name the file to write, "
-                              "--write-baseline=FILE.json\n")
+    assert (code, err) == (
+        2,
+        "migcheck: error: `baseline = false` in the configuration: name the file to write, "
+        "--write-baseline=FILE.json\n",
+    )
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{", "not valid JSON"),
-    ('{"version": 2, "findings": []}', "not a migcheck baseline"),
-    ('{"version": 1, "findings": [{"path": 1}]}', "not a migcheck baseline"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{", "not valid JSON"),
+        ('{"version": 2, "findings": []}', "not a migcheck baseline"),
+        ('{"version": 1, "findings": [{"path": 1}]}', "not a migcheck baseline"),
+    ],
+)
 def test_a_broken_baseline_is_a_usage_error(project, capsys, content, message):
     legacy_repo(project, count=2)
     (project / "migcheck-baseline.json").write_text(content)
@@ -254,26 +279,36 @@ def test_json_summary_has_baselined_and_stale_only_with_a_baseline(project, caps
 
 # --- exclude, extend-exclude, per-file-ignores ----------------------------------------------
 
+
 def test_exclude_and_extend_exclude_keep_files_out_of_the_report_not_out_of_the_project(project, capsys):
     mig = legacy_repo(project, count=6)
     (project / "migcheck.toml").write_text(
         'exclude = ["migrations/2023010[1-3]*", "migrations/rollback/2023010[1-3]*"]\n'
-        'extend-exclude = ["*_legacy_change_5.sql"]\nchangelog = false\n')
+        'extend-exclude = ["*_legacy_change_5.sql"]\nchangelog = false\n'
+    )
     code, doc, err = findings(capsys)
     paths = {f["path"] for f in doc["findings"]}
-    assert paths == {"migrations/20230104_004_legacy_change_4.sql", "migrations/20230106_006_legacy_change_6.sql",
-                     "migrations/rollback/20230104_004_rollback.sql", "migrations/rollback/20230105_005_rollback.sql"}
+    assert paths == {
+        "migrations/20230104_004_legacy_change_4.sql",
+        "migrations/20230106_006_legacy_change_6.sql",
+        "migrations/rollback/20230104_004_rollback.sql",
+        "migrations/rollback/20230105_005_rollback.sql",
+    }
     assert doc["summary"]["files"] == 4  # 6 migrations + 4 rollbacks, 6 excluded
     # the excluded migrations are still the new one's neighbours: its duplicate version is found
     add_new(project, "20230105_005", GOOD.format(n=1), rollback=False)
     (project / "migrations" / "20230105_005_add_audit_table.sql").rename(mig / "20230105_005_x_dup.sql")
     _, doc, _ = findings(capsys)
-    assert ("duplicate-version", "migrations/20230105_005_x_dup.sql") in {(f["rule"], f["path"]) for f in doc["findings"]}
+    assert ("duplicate-version", "migrations/20230105_005_x_dup.sql") in {
+        (f["rule"], f["path"]) for f in doc["findings"]
+    }
     # a file named on the command line that is excluded: said on stderr, not checked
     code, out, err = run(capsys, "check", "migrations/20230101_001_legacy_change_1.sql")
     assert code == 0 and out == "0 errors, 0 warnings in 0 files\n"
-    assert err == ("migcheck: migrations/20230101_001_legacy_change_1.sql: excluded by `exclude`/`extend-exclude` "
-                   "in the configuration, not checked\n")
+    assert err == (
+        "migcheck: migrations/20230101_001_legacy_change_1.sql: excluded by `exclude`/`extend-exclude` "
+        "in the configuration, not checked\n"
+    )
 
 
 def test_exclude_a_directory_by_name(project, capsys):
@@ -287,16 +322,19 @@ def test_exclude_a_directory_by_name(project, capsys):
 
 def test_per_file_ignores(project, capsys):
     legacy_repo(project, count=6)
-    (project / "migcheck.toml").write_text(textwrap.dedent("""\
+    (project / "migcheck.toml").write_text(
+        textwrap.dedent("""\
         changelog = false
         [per-file-ignores]
         "2023*" = ["convention", "missing-rollback-file"]
         "migrations/rollback" = ["missing-if-exists"]
-        """))
+        """)
+    )
     _, doc, _ = findings(capsys)
     rules = {(f["rule"], f["path"].split("/")[1]) for f in doc["findings"]}
-    assert not any(r in ("missing-header", "missing-transaction", "missing-rollback-file", "file-naming")
-                   for r, _ in rules)
+    assert not any(
+        r in ("missing-header", "missing-transaction", "missing-rollback-file", "file-naming") for r, _ in rules
+    )
     assert ("missing-if-exists", "rollback") not in rules
     assert ("drop-table", "20230102_002_legacy_change_2.sql") in rules  # safety rules still apply
     # a suppression of an ignored rule is not reported as unused
@@ -306,13 +344,16 @@ def test_per_file_ignores(project, capsys):
     assert not any(f["rule"] == "unused-suppression" for f in doc["findings"])
 
 
-@pytest.mark.parametrize("toml, message", [
-    ('exclude = "migrations/old"\n', "'exclude' must be a list of glob patterns"),
-    ('extend-exclude = ["/abs/path"]\n', "relative to the configuration file"),
-    ('[per-file-ignores]\n"x.sql" = ["drop-tabel"]\n', "unknown rule id 'drop-tabel'"),
-    ('per-file-ignores = ["x"]\n', "'per-file-ignores' must be a table of glob = [rule ids]"),
-    ("baseline = 3\n", "'baseline' must be the path of the baseline file"),
-])
+@pytest.mark.parametrize(
+    "toml, message",
+    [
+        ('exclude = "migrations/old"\n', "'exclude' must be a list of glob patterns"),
+        ('extend-exclude = ["/abs/path"]\n', "relative to the configuration file"),
+        ('[per-file-ignores]\n"x.sql" = ["drop-tabel"]\n', "unknown rule id 'drop-tabel'"),
+        ('per-file-ignores = ["x"]\n', "'per-file-ignores' must be a table of glob = [rule ids]"),
+        ("baseline = 3\n", "'baseline' must be the path of the baseline file"),
+    ],
+)
 def test_bad_adoption_config_exits_2(project, capsys, toml, message):
     (project / "migcheck.toml").write_text(toml)
     (project / "migrations").mkdir()

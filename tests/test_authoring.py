@@ -25,7 +25,6 @@ from migcheck.authoring_cli import new as new_cmd
 from migcheck.cli import main
 from migcheck.fsutil import atomic_write
 
-
 postgres = pytest.mark.postgres
 
 
@@ -123,11 +122,13 @@ COMMIT;
 
 # --- migcheck new ---------------------------------------------------------------------------
 
+
 def test_new_writes_the_pair_and_prints_the_paths(proj, capsys):
     code, out, err = run(capsys, "new", "Add email validation trigger", "--date", "20251022")
     assert (code, err) == (0, "")
-    assert out == ("migrations/20251022_001_add_email_validation_trigger.sql\n"
-                   "migrations/rollback/20251022_001_rollback.sql\n")
+    assert out == (
+        "migrations/20251022_001_add_email_validation_trigger.sql\nmigrations/rollback/20251022_001_rollback.sql\n"
+    )
     assert (proj / "migrations/20251022_001_add_email_validation_trigger.sql").read_text() == MIGRATION
     assert (proj / "migrations/rollback/20251022_001_rollback.sql").read_text() == ROLLBACK
 
@@ -154,11 +155,15 @@ def test_fresh_pair_findings_are_the_documented_ones(proj, capsys):
     assert found == [
         ("changelog-missing", m, 1),
         ("empty-migration", m, 1),
-        ("header-placeholder", m, 4), ("header-placeholder", m, 5),
-        ("header-placeholder", m, 6), ("header-placeholder", m, 7),
+        ("header-placeholder", m, 4),
+        ("header-placeholder", m, 5),
+        ("header-placeholder", m, 6),
+        ("header-placeholder", m, 7),
     ]
     path = proj / m
-    path.write_text(path.read_text().replace("COMMIT;", "ALTER TABLE leads ADD COLUMN IF NOT EXISTS notes text;\nCOMMIT;", 1))
+    path.write_text(
+        path.read_text().replace("COMMIT;", "ALTER TABLE leads ADD COLUMN IF NOT EXISTS notes text;\nCOMMIT;", 1)
+    )
     _, found = findings(capsys)
     assert ("empty-rollback", "migrations/rollback/20251022_001_rollback.sql", 1) in found
     assert ("empty-migration", m, 1) not in found
@@ -167,9 +172,9 @@ def test_fresh_pair_findings_are_the_documented_ones(proj, capsys):
 def test_new_with_changelog_creates_it_beside_the_migrations_dir(proj, capsys):
     code, out, err = run(capsys, "new", "add lead notes", "--date", "20251022", "--changelog")
     assert (code, err) == (0, "")
-    assert out == ("migrations/20251022_001_add_lead_notes.sql\n"
-                   "migrations/rollback/20251022_001_rollback.sql\n"
-                   "CHANGELOG.md\n")
+    assert out == (
+        "migrations/20251022_001_add_lead_notes.sql\nmigrations/rollback/20251022_001_rollback.sql\nCHANGELOG.md\n"
+    )
     assert (proj / "CHANGELOG.md").read_text() == "# Changelog\n\n- 20251022_001: Add lead notes\n"
     _, found = findings(capsys)
     assert "changelog-missing" not in {r for r, _, _ in found}
@@ -181,9 +186,14 @@ def test_new_with_changelog_appends_to_the_one_the_rule_finds(proj, capsys):
     (proj / "changelog.md").write_text("# History\n\n- 20251001_001: Leads table")  # no final newline
     code, out, _ = run(capsys, "new", "add lead notes", "--date", "20251022", "--changelog")
     assert code == 0
-    assert out.splitlines() == ["db/migrations/20251022_001_add_lead_notes.sql",
-                                "db/migrations/rollback/20251022_001_rollback.sql", "changelog.md"]
-    assert (proj / "changelog.md").read_text() == "# History\n\n- 20251001_001: Leads table\n- 20251022_001: Add lead notes\n"
+    assert out.splitlines() == [
+        "db/migrations/20251022_001_add_lead_notes.sql",
+        "db/migrations/rollback/20251022_001_rollback.sql",
+        "changelog.md",
+    ]
+    assert (
+        proj / "changelog.md"
+    ).read_text() == "# History\n\n- 20251001_001: Leads table\n- 20251022_001: Add lead notes\n"
     assert not (proj / "db/CHANGELOG.md").exists()
 
 
@@ -191,7 +201,9 @@ def test_new_changelog_turned_off(proj, capsys):
     (proj / "migcheck.toml").write_text("changelog = false\n")
     code, out, err = run(capsys, "new", "add lead notes", "--changelog")
     assert (code, out) == (2, "")
-    assert err == "migcheck: error: --changelog: the changelog is turned off in the configuration (`changelog = false`)\n"
+    assert (
+        err == "migcheck: error: --changelog: the changelog is turned off in the configuration (`changelog = false`)\n"
+    )
     assert tree(proj) == ["migcheck.toml"]
 
 
@@ -205,9 +217,11 @@ def test_new_global_sequence_follows_the_highest_number(proj, capsys):
     # back-dating before the newest migration breaks a global sequence
     code, out, err = run(capsys, "new", "d", "--date", "20251021")
     assert (code, out) == (2, "")
-    assert err == ("migcheck: error: --date 20251021 is older than the newest migration (20251022); with a global "
-                   "sequence a back-dated migration would break the sequence order (set `sequence = \"per-day\"` to "
-                   "number each day on its own, or use --date 20251022 or later)\n")
+    assert err == (
+        "migcheck: error: --date 20251021 is older than the newest migration (20251022); with a global "
+        'sequence a back-dated migration would break the sequence order (set `sequence = "per-day"` to '
+        "number each day on its own, or use --date 20251022 or later)\n"
+    )
 
 
 def test_new_per_day_sequence(proj, capsys):
@@ -238,14 +252,29 @@ def test_new_custom_rollback_pattern_and_dirs(proj, capsys):
     assert {r for r, _, _ in found} == {"changelog-missing", "empty-migration", "header-placeholder"}
 
 
-@pytest.mark.parametrize("desc, message", [
-    ("", "the description is empty: say what the migration changes, e.g. `migcheck new \"add email validation trigger\"`"),
-    ("   ", "the description is empty: say what the migration changes, e.g. `migcheck new \"add email validation trigger\"`"),
-    ("!!! ---", "the description '!!! ---' has no letters or digits to name the file with: say what the migration "
-                "changes, e.g. `migcheck new \"add email validation trigger\"`"),
-    ("Fix Bug", "the description 'Fix Bug' is ambiguous (the guidelines: `fix_bug.sql` says nothing): say what the "
-                "migration changes, e.g. `add_email_validation_trigger`"),
-])
+@pytest.mark.parametrize(
+    "desc, message",
+    [
+        (
+            "",
+            'the description is empty: say what the migration changes, e.g. `migcheck new "add email validation trigger"`',
+        ),
+        (
+            "   ",
+            'the description is empty: say what the migration changes, e.g. `migcheck new "add email validation trigger"`',
+        ),
+        (
+            "!!! ---",
+            "the description '!!! ---' has no letters or digits to name the file with: say what the migration "
+            'changes, e.g. `migcheck new "add email validation trigger"`',
+        ),
+        (
+            "Fix Bug",
+            "the description 'Fix Bug' is ambiguous (the guidelines: `fix_bug.sql` says nothing): say what the "
+            "migration changes, e.g. `add_email_validation_trigger`",
+        ),
+    ],
+)
 def test_new_unusable_description(proj, capsys, desc, message):
     code, out, err = run(capsys, "new", desc)
     assert (code, out, err) == (2, "", f"migcheck: error: {message}\n")
@@ -258,11 +287,14 @@ def test_new_needs_a_description(proj, capsys):
     assert err.startswith("migcheck: error: Missing argument 'DESCRIPTION...'")
 
 
-@pytest.mark.parametrize("date, message", [
-    ("2025-10-22", "--date '2025-10-22' is not a YYYYMMDD date (8 digits, e.g. "),
-    ("20251341", "--date 20251341 is not a real date (there is no month 13)"),
-    ("20250230", "--date 20250230 is not a real date (February 2025 has no day 30)"),
-])
+@pytest.mark.parametrize(
+    "date, message",
+    [
+        ("2025-10-22", "--date '2025-10-22' is not a YYYYMMDD date (8 digits, e.g. "),
+        ("20251341", "--date 20251341 is not a real date (there is no month 13)"),
+        ("20250230", "--date 20250230 is not a real date (February 2025 has no day 30)"),
+    ],
+)
 def test_new_bad_date(proj, capsys, date, message):
     code, out, err = run(capsys, "new", "add lead notes", "--date", date)
     assert (code, out) == (2, "")
@@ -314,20 +346,25 @@ def test_new_race_never_overwrites(proj, capsys, monkeypatch):
     monkeypatch.setattr(authoring, "atomic_write", write)
     code, out, err = run(capsys, "new", "add lead notes", "--date", "20251022")
     assert (code, out) == (2, "")
-    assert err == "migcheck: error: migrations/rollback/20251022_001_rollback.sql already exists; migcheck never overwrites a file\n"
+    assert (
+        err
+        == "migcheck: error: migrations/rollback/20251022_001_rollback.sql already exists; migcheck never overwrites a file\n"
+    )
     # the migration written just before is taken back; the other file is untouched
     assert tree(proj) == ["migrations/rollback/20251022_001_rollback.sql"]
     assert (proj / "migrations/rollback/20251022_001_rollback.sql").read_text() == "-- theirs\n"
 
 
 def test_new_with_team_template(proj, capsys):
-    (proj / "team.sql").write_text(textwrap.dedent("""\
+    (proj / "team.sql").write_text(
+        textwrap.dedent("""\
         -- MIGRATION: {title}
         -- Version: {version} ({description})
         -- Purpose: {purpose} stays, as do '{}' and '{1,2}'
         BEGIN;
         SELECT '{"a": 1}'::jsonb;
-        COMMIT;"""))
+        COMMIT;""")
+    )
     code, out, err = run(capsys, "new", "Add lead notes", "--date", "20251022", "--template", "team.sql")
     assert (code, err) == (0, "")
     text = (proj / out.splitlines()[0]).read_text()
@@ -340,7 +377,8 @@ def test_new_with_team_template(proj, capsys):
         COMMIT;
         """)
     assert (proj / "migrations/rollback/20251022_001_rollback.sql").read_text() == ROLLBACK.replace(
-        "Add email validation trigger", "Add lead notes").replace("add_email_validation_trigger", "add_lead_notes")
+        "Add email validation trigger", "Add lead notes"
+    ).replace("add_email_validation_trigger", "add_lead_notes")
 
 
 def test_new_template_not_found(proj, capsys):
@@ -353,17 +391,20 @@ def test_new_migrations_path_is_a_file(proj, capsys):
     (proj / "migrations").write_text("")
     code, out, err = run(capsys, "new", "add lead notes")
     assert (code, out) == (2, "")
-    assert err == ("migcheck: error: migrations is not a directory (the first `migrations` directory of the "
-                   "configuration)\n")
+    assert err == (
+        "migcheck: error: migrations is not a directory (the first `migrations` directory of the configuration)\n"
+    )
 
 
 # --- migcheck init --------------------------------------------------------------------------
 
+
 def test_init_in_an_empty_directory_is_000_and_passes_check(proj, capsys):
     code, out, err = run(capsys, "init", "--date", "20251022")
     assert (code, err) == (0, "")
-    assert out == ("migrations/20251022_000_migration_tracking_schema.sql\n"
-                   "migrations/rollback/20251022_000_rollback.sql\n")
+    assert out == (
+        "migrations/20251022_000_migration_tracking_schema.sql\nmigrations/rollback/20251022_000_rollback.sql\n"
+    )
     text = (proj / "migrations/20251022_000_migration_tracking_schema.sql").read_text()
     assert "-- Rollback: rollback/20251022_000_rollback.sql drops the _migrations schema" in text
     assert "VALUES ('20251022_000', 'Migration tracking schema', 1, 0, true)" in text
@@ -372,8 +413,16 @@ def test_init_in_an_empty_directory_is_000_and_passes_check(proj, capsys):
     assert code == 0
     assert found == [("changelog-missing", "migrations/20251022_000_migration_tracking_schema.sql", 1)]
     # with every rule on, info-level and off-by-default ones included
-    code, out, err = run(capsys, "check", "--format", "json", "--select",
-                         "convention,safety,rollback,project,syntax", "--fail-on", "info")
+    code, out, err = run(
+        capsys,
+        "check",
+        "--format",
+        "json",
+        "--select",
+        "convention,safety,rollback,project,syntax",
+        "--fail-on",
+        "info",
+    )
     assert [f["rule"] for f in json.loads(out)["findings"]] == ["changelog-missing"]
 
 
@@ -384,7 +433,8 @@ def test_init_with_changelog_is_clean(proj, capsys):
     assert findings(capsys) == (0, [])
     # the next migration follows it
     assert run(capsys, "new", "add lead notes", "--date", "20251023")[1].startswith(
-        "migrations/20251023_001_add_lead_notes.sql\n")
+        "migrations/20251023_001_add_lead_notes.sql\n"
+    )
 
 
 def test_init_takes_the_next_number_and_runs_once(proj, capsys):
@@ -396,11 +446,13 @@ def test_init_takes_the_next_number_and_runs_once(proj, capsys):
     assert out.splitlines()[0] == "migrations/20251022_004_migration_tracking_schema.sql"
     code, out, err = run(capsys, "init", "--date", "20251023")
     assert (code, out) == (2, "")
-    assert err == ("migcheck: error: migrations/20251022_004_migration_tracking_schema.sql already creates "
-                   "the tracking schema\n")
+    assert err == (
+        "migcheck: error: migrations/20251022_004_migration_tracking_schema.sql already creates the tracking schema\n"
+    )
 
 
 # --- atomic_write ---------------------------------------------------------------------------
+
 
 def test_atomic_write(tmp_path):
     p = tmp_path / "a.sql"
@@ -420,6 +472,7 @@ def test_atomic_write(tmp_path):
 
 # --- the tracking schema on a real PostgreSQL -----------------------------------------------
 
+
 def _pg_bin() -> Path | None:
     for d in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
         if (d / "initdb").exists() and (d / "pg_ctl").exists():
@@ -436,8 +489,13 @@ class Psql:
         self.bin = shutil.which("psql") or "psql"
 
     def psql(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run([self.bin, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-d", self.conninfo, *args],
-                              capture_output=True, text=True, check=check, timeout=60)
+        return subprocess.run(
+            [self.bin, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-d", self.conninfo, *args],
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=60,
+        )
 
     def sql(self, query: str) -> str:
         return self.psql("-c", query).stdout.strip()
@@ -456,14 +514,37 @@ def _own_cluster(bindir: Path):
         return subprocess.run([*prefix, *cmd], capture_output=True, text=True, check=True, timeout=120)
 
     try:
-        sh(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-           "--locale=C", "--no-sync")
-        sh(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w", "-o",
-           f"-c listen_addresses='' -c unix_socket_directories='{base}' -c fsync=off", "start")
+        sh(
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
+        sh(
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(base / "log"),
+            "-w",
+            "-o",
+            f"-c listen_addresses='' -c unix_socket_directories='{base}' -c fsync=off",
+            "start",
+        )
         yield f"host={base} user=postgres dbname=postgres"
     finally:
-        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                       capture_output=True, timeout=120)
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+            timeout=120,
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -496,38 +577,81 @@ def test_tracking_schema_on_postgres(proj, capsys, pg):
         res = pg.psql("-f", str(migration), check=False)
         assert res.returncode == 0, res.stderr
     assert pg.sql("SELECT version, success, batch FROM _migrations.schema_migrations") == "20251022_000|t|1"
-    cols = pg.sql("SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns "
-                  "WHERE table_schema = '_migrations' AND table_name = 'schema_migrations'")
-    for c in ("version", "description", "batch", "installed_on", "execution_time_ms", "success", "error_message",
-              "error_detail", "reverted_at", "reverted_by", "checksum"):
+    cols = pg.sql(
+        "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns "
+        "WHERE table_schema = '_migrations' AND table_name = 'schema_migrations'"
+    )
+    for c in (
+        "version",
+        "description",
+        "batch",
+        "installed_on",
+        "execution_time_ms",
+        "success",
+        "error_message",
+        "error_detail",
+        "reverted_at",
+        "reverted_by",
+        "checksum",
+    ):
         assert c in cols.split(",")
     # the guidelines' calls
     assert pg.sql("SELECT _migrations.get_next_batch()") == "2"
     pg.sql("CALL _migrations.log_migration_start('20251023_001', 'Add email validation trigger', 2)")
     assert pg.sql("SELECT success FROM _migrations.schema_migrations WHERE version = '20251023_001'") == "f"
     pg.sql("CALL _migrations.log_migration_complete('20251023_001', 1234, NULL)")
-    assert pg.sql("SELECT success, execution_time_ms, batch FROM _migrations.schema_migrations "
-                  "WHERE version = '20251023_001'") == "t|1234|2"
-    pg.sql("CALL _migrations.log_migration_start('20251024_002', 'Add task date validation trigger', "
-           "_migrations.get_next_batch())")
+    assert (
+        pg.sql(
+            "SELECT success, execution_time_ms, batch FROM _migrations.schema_migrations WHERE version = '20251023_001'"
+        )
+        == "t|1234|2"
+    )
+    pg.sql(
+        "CALL _migrations.log_migration_start('20251024_002', 'Add task date validation trigger', "
+        "_migrations.get_next_batch())"
+    )
     pg.sql("CALL _migrations.log_migration_complete('20251024_002', 50, 'relation \"tasks\" does not exist')")
-    assert pg.sql("SELECT version, error_message FROM _migrations.schema_migrations WHERE success = false") == \
-        '20251024_002|relation "tasks" does not exist'
-    assert pg.sql("SELECT version, error_message FROM _migrations.migration_errors WHERE version = '20251024_002' "
-                  "ORDER BY attempted_at DESC") == '20251024_002|relation "tasks" does not exist'
-    assert pg.sql("SELECT string_agg(version, ',' ORDER BY version) FROM _migrations.v_applied_migrations") == \
-        "20251022_000,20251023_001"
-    assert pg.sql("SELECT version FROM _migrations.v_applied_migrations ORDER BY installed_on DESC LIMIT 1") in \
-        ("20251022_000", "20251023_001")
-    assert pg.sql("SELECT total_migrations, applied, failed, reverted, last_batch, last_applied_version "
-                  "FROM _migrations.v_migration_status") == "3|2|1|0|3|20251023_001"
-    assert pg.sql("SELECT batch, migrations, applied, failed FROM _migrations.get_migration_stats()") == \
-        "1|1|1|0\n2|1|1|0\n3|1|0|1"
-    assert pg.sql("SELECT batch, count(*) FROM _migrations.schema_migrations GROUP BY batch ORDER BY batch") == \
-        "1|1\n2|1\n3|1"
-    pg.sql("INSERT INTO _migrations.migration_dependencies (version, depends_on) VALUES ('20251024_002', '20251023_001')")
-    pg.sql("UPDATE _migrations.schema_migrations SET reverted_at = NOW(), reverted_by = CURRENT_USER "
-           "WHERE version = '20251023_001'")
+    assert (
+        pg.sql("SELECT version, error_message FROM _migrations.schema_migrations WHERE success = false")
+        == '20251024_002|relation "tasks" does not exist'
+    )
+    assert (
+        pg.sql(
+            "SELECT version, error_message FROM _migrations.migration_errors WHERE version = '20251024_002' "
+            "ORDER BY attempted_at DESC"
+        )
+        == '20251024_002|relation "tasks" does not exist'
+    )
+    assert (
+        pg.sql("SELECT string_agg(version, ',' ORDER BY version) FROM _migrations.v_applied_migrations")
+        == "20251022_000,20251023_001"
+    )
+    assert pg.sql("SELECT version FROM _migrations.v_applied_migrations ORDER BY installed_on DESC LIMIT 1") in (
+        "20251022_000",
+        "20251023_001",
+    )
+    assert (
+        pg.sql(
+            "SELECT total_migrations, applied, failed, reverted, last_batch, last_applied_version "
+            "FROM _migrations.v_migration_status"
+        )
+        == "3|2|1|0|3|20251023_001"
+    )
+    assert (
+        pg.sql("SELECT batch, migrations, applied, failed FROM _migrations.get_migration_stats()")
+        == "1|1|1|0\n2|1|1|0\n3|1|0|1"
+    )
+    assert (
+        pg.sql("SELECT batch, count(*) FROM _migrations.schema_migrations GROUP BY batch ORDER BY batch")
+        == "1|1\n2|1\n3|1"
+    )
+    pg.sql(
+        "INSERT INTO _migrations.migration_dependencies (version, depends_on) VALUES ('20251024_002', '20251023_001')"
+    )
+    pg.sql(
+        "UPDATE _migrations.schema_migrations SET reverted_at = NOW(), reverted_by = CURRENT_USER "
+        "WHERE version = '20251023_001'"
+    )
     assert pg.sql("SELECT reverted FROM _migrations.v_migration_status") == "1"
     # a re-run keeps the history
     assert pg.psql("-f", str(migration), check=False).returncode == 0

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from harness import parse_case
+
 from migcheck import engine, files, registry
 from migcheck.cli import main
 
@@ -73,9 +73,13 @@ def test_the_pool_really_runs_in_other_processes(realistic, capsys, monkeypatch,
             fh.write(f"{os.getpid()}\n")
         return ()
 
-    monkeypatch.setitem(registry._RULES, "pid-spy", registry.Rule("pid-spy", "info", "syntax", "test", "file", func=spy))
+    monkeypatch.setitem(
+        registry._RULES, "pid-spy", registry.Rule("pid-spy", "info", "syntax", "test", "file", func=spy)
+    )
     monkeypatch.setattr(engine, "POOL_MIN_FILES", 2)
-    code, out, err = run(capsys, "check", "--no-cache", "--jobs", "2", "--select", "pid-spy,drop-table", "migrations", "fixtures")
+    code, out, err = run(
+        capsys, "check", "--no-cache", "--jobs", "2", "--select", "pid-spy,drop-table", "migrations", "fixtures"
+    )
     assert code == 1 and err == ""
     pids = log.read_text().split()
     assert len(pids) > 200 and str(os.getpid()) not in pids  # every file checked in a worker
@@ -84,9 +88,11 @@ def test_the_pool_really_runs_in_other_processes(realistic, capsys, monkeypatch,
 
 def test_warm_cache_imports_neither_pglast_nor_file_rules(realistic):
     env = {**os.environ, "MIGCHECK_CACHE_DIR": os.environ["MIGCHECK_CACHE_DIR"]}
-    probe = ("import sys; from migcheck.cli import main; rc = main(['check', '--format', 'json', 'migrations']); "
-             "print(sorted(m for m in sys.modules if m == 'pglast' or m.startswith('migcheck.rules.drop_table')), file=sys.stderr); "
-             "sys.exit(rc)")
+    probe = (
+        "import sys; from migcheck.cli import main; rc = main(['check', '--format', 'json', 'migrations']); "
+        "print(sorted(m for m in sys.modules if m == 'pglast' or m.startswith('migcheck.rules.drop_table')), file=sys.stderr); "
+        "sys.exit(rc)"
+    )
     first = subprocess.run([sys.executable, "-c", probe], cwd=realistic, env=env, capture_output=True, text=True)
     second = subprocess.run([sys.executable, "-c", probe], cwd=realistic, env=env, capture_output=True, text=True)
     assert first.returncode == second.returncode == 1
@@ -102,14 +108,24 @@ def test_a_changed_file_is_checked_again(realistic, capsys):
     after = run(capsys, "check", "--format", "json", "migrations")
     fresh = run(capsys, "check", "--format", "json", "--no-cache", "migrations")
     assert after == fresh and after != before
-    assert any(f["rule"] == "drop-table" and f["path"].endswith("20251022_001_add_lead_status.sql")
-               for f in json.loads(after[1])["findings"])
+    assert any(
+        f["rule"] == "drop-table" and f["path"].endswith("20251022_001_add_lead_status.sql")
+        for f in json.loads(after[1])["findings"]
+    )
 
 
-@pytest.mark.parametrize("garbage", [b"", b"{", b"\x00\xff" * 50, b'{"files": {"x": 1}, "project": []}',
-                                     b'{"files": {}, "project": {"rules": {"fp": 1, "hits": {"a": [[1]]}}}}',
-                                     b'{"files": {}, "project": {"runs": [{"fp": 1, "hits": {"a": [[1]]}}, 5, []]}}',
-                                     b'{"files": {}, "project": {"runs": "x"}}'])
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b"",
+        b"{",
+        b"\x00\xff" * 50,
+        b'{"files": {"x": 1}, "project": []}',
+        b'{"files": {}, "project": {"rules": {"fp": 1, "hits": {"a": [[1]]}}}}',
+        b'{"files": {}, "project": {"runs": [{"fp": 1, "hits": {"a": [[1]]}}, 5, []]}}',
+        b'{"files": {}, "project": {"runs": "x"}}',
+    ],
+)
 def test_a_corrupt_cache_is_ignored(realistic, capsys, garbage):
     base = run(capsys, "check", "--format", "json", "--no-cache", "migrations")
     run(capsys, "check", "--format", "json", "migrations")
@@ -137,8 +153,12 @@ def test_corrupt_entries_of_a_valid_pack_are_ignored(realistic, capsys):
     for entry in data["project"]["runs"]:
         for rid in entry["hits"]:
             entry["hits"][rid] = [[1, 2]]
-    damage = [lambda e: e.__setitem__(1, [[1, 2]]), lambda e: e.__setitem__(1, [7]),
-              lambda e: e.__setitem__(2, [[0] * 8]), lambda e: e.__setitem__(3, "x")]
+    damage = [
+        lambda e: e.__setitem__(1, [[1, 2]]),
+        lambda e: e.__setitem__(1, [7]),
+        lambda e: e.__setitem__(2, [[0] * 8]),
+        lambda e: e.__setitem__(3, "x"),
+    ]
     for i, entry in enumerate(data["files"].values()):
         damage[i % len(damage)](entry)
     pack.write_text(json.dumps(data))
@@ -268,8 +288,10 @@ def test_a_failing_rule_in_the_pool_is_an_internal_error_and_other_findings_stay
     code, out, err = two
     assert code == 2
     assert "migrations/20251025_004_archive_old_leads.sql:" in out and "error[drop-table]" in out
-    assert err.startswith("migcheck: internal error in rule exploding-rule on migrations/20251025_004_archive_old_leads.sql: "
-                          "ValueError: kaboom")
+    assert err.startswith(
+        "migcheck: internal error in rule exploding-rule on migrations/20251025_004_archive_old_leads.sql: "
+        "ValueError: kaboom"
+    )
     # a failed run is never cached: the next run reports the error again
     assert run(capsys, *args, "--jobs", "2") == two
     assert run(capsys, *args, "--jobs", "2") == two
@@ -285,7 +307,9 @@ def test_a_worker_that_dies_fails_the_run_loudly(realistic, capsys, monkeypatch)
 
     _inject(monkeypatch, "dying-rule", die)
     monkeypatch.setattr(engine, "POOL_MIN_FILES", 2)
-    code, out, err = run(capsys, "check", "--no-cache", "--jobs", "2", "--select", "drop-table,dying-rule", "migrations", "fixtures")
+    code, out, err = run(
+        capsys, "check", "--no-cache", "--jobs", "2", "--select", "drop-table,dying-rule", "migrations", "fixtures"
+    )
     assert code == 2
     assert out == ""  # no partial result that could look clean
     assert err.startswith("migcheck: error: internal error: a worker process died")
@@ -307,11 +331,15 @@ def test_file_too_large_is_a_finding_and_the_file_is_never_read(realistic, capsy
     assert code == 1 and err == ""
     found = [f for f in json.loads(out)["findings"] if f["path"].endswith(big.name)]
     assert [(f["rule"], f["line"], f["column"]) for f in found] == [("file-too-large", 1, 1)]
-    assert found[0]["message"] == "the file is 50 MB, above the 10 MB limit (`max-file-size`): migcheck did not check it"
+    assert (
+        found[0]["message"] == "the file is 50 MB, above the 10 MB limit (`max-file-size`): migcheck did not check it"
+    )
 
 
-@pytest.mark.parametrize("value,expect", [('"1KB"', 1024), ('"2.5MB"', int(2.5 * (1 << 20))), ("4096", 4096), ("false", None),
-                                          ('" 10 mb "', 10 << 20)])
+@pytest.mark.parametrize(
+    "value,expect",
+    [('"1KB"', 1024), ('"2.5MB"', int(2.5 * (1 << 20))), ("4096", 4096), ("false", None), ('" 10 mb "', 10 << 20)],
+)
 def test_max_file_size_values(tmp_path, value, expect):
     from migcheck import config
 
@@ -330,25 +358,33 @@ def test_bad_max_file_size_is_a_config_error(realistic, capsys, value):
 def test_rule_index_is_up_to_date():
     """rules/_index.py lists every rule so that a run imports only the rule modules it needs.
     After adding or editing a rule module, regenerate it: `python -m migcheck.registry`."""
-    r = subprocess.run([sys.executable, "-c", "from migcheck import registry; print(registry.index_source(), end='')"],
-                       capture_output=True, text=True, check=True)
+    r = subprocess.run(
+        [sys.executable, "-c", "from migcheck import registry; print(registry.index_source(), end='')"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     index = REPO / "src" / "migcheck" / "rules" / "_index.py"
-    assert r.stdout == index.read_text(encoding="utf-8"), \
+    assert r.stdout == index.read_text(encoding="utf-8"), (
         "src/migcheck/rules/_index.py is out of date: run `python -m migcheck.registry`"
+    )
 
 
 def test_a_rule_module_missing_from_the_index_still_runs(monkeypatch):
     """A rule added without regenerating the index is imported at load time (slower, still right)."""
-    probe = ("import sys; from migcheck import registry; from migcheck.rules import _index\n"
-             "_index.MODULES = {k: v for k, v in _index.MODULES.items() if k != 'drop_table'}\n"
-             "rules = registry.load()\n"
-             "print('migcheck.rules.drop_table' in sys.modules, rules['drop-table'].func is not None, "
-             "'migcheck.rules.truncate' in sys.modules, registry.impl(rules['truncate']) is not None)")
+    probe = (
+        "import sys; from migcheck import registry; from migcheck.rules import _index\n"
+        "_index.MODULES = {k: v for k, v in _index.MODULES.items() if k != 'drop_table'}\n"
+        "rules = registry.load()\n"
+        "print('migcheck.rules.drop_table' in sys.modules, rules['drop-table'].func is not None, "
+        "'migcheck.rules.truncate' in sys.modules, registry.impl(rules['truncate']) is not None)"
+    )
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert r.stdout.split() == ["True", "True", "False", "True"]
 
 
 # --- the process-level memo of the cross-file rules' summaries (migcheck.summaries) -----------
+
 
 def _project_from(tmp_path, fixture: str) -> Path:
     root = tmp_path / "memo"
@@ -362,7 +398,8 @@ def _project_from(tmp_path, fixture: str) -> Path:
 
 def _in_process(root: Path, paths: list[str], fresh: bool = False) -> list[tuple]:
     """``engine.check`` as `migcheck lsp` runs it: in this process, again and again."""
-    from migcheck import config as cfgmod, summaries
+    from migcheck import config as cfgmod
+    from migcheck import summaries
 
     if fresh:
         summaries.clear()
@@ -370,18 +407,35 @@ def _in_process(root: Path, paths: list[str], fresh: bool = False) -> list[tuple
     return [(f.rule, f.path, f.line, f.column, f.message) for f in result.findings]
 
 
-@pytest.mark.parametrize("fixture,checked,sibling,old,new", [
-    # mixed-changes: the foreign key a sibling declares ties the two tables of the checked file
-    ("mixed-changes.clean-project.sql", ["migrations/20251023_002_billing.sql"],
-     "migrations/20251022_001_invoices.sql", "REFERENCES companies (id)", "REFERENCES customers (id)"),
-    # rollback-incomplete: the definition an earlier migration gave the view the checked one re-creates
-    ("rollback-incomplete.redefine.sql",
-     ["migrations/20250101_003_lead_view_v3.sql", "migrations/rollback/20250101_003_rollback.sql"],
-     "migrations/20250101_002_lead_view_v2.sql", "SELECT id, email, score FROM", "SELECT id, score FROM"),
-    # changing-column-type (analysis.locking.history): the type an earlier migration gave the column
-    ("changing-column-type.renamed.sql", ["migrations/20250103_001_widen.sql"],
-     "migrations/20250101_001_create_leads.sql", "email varchar(100)", "email integer"),
-])
+@pytest.mark.parametrize(
+    "fixture,checked,sibling,old,new",
+    [
+        # mixed-changes: the foreign key a sibling declares ties the two tables of the checked file
+        (
+            "mixed-changes.clean-project.sql",
+            ["migrations/20251023_002_billing.sql"],
+            "migrations/20251022_001_invoices.sql",
+            "REFERENCES companies (id)",
+            "REFERENCES customers (id)",
+        ),
+        # rollback-incomplete: the definition an earlier migration gave the view the checked one re-creates
+        (
+            "rollback-incomplete.redefine.sql",
+            ["migrations/20250101_003_lead_view_v3.sql", "migrations/rollback/20250101_003_rollback.sql"],
+            "migrations/20250101_002_lead_view_v2.sql",
+            "SELECT id, email, score FROM",
+            "SELECT id, score FROM",
+        ),
+        # changing-column-type (analysis.locking.history): the type an earlier migration gave the column
+        (
+            "changing-column-type.renamed.sql",
+            ["migrations/20250103_001_widen.sql"],
+            "migrations/20250101_001_create_leads.sql",
+            "email varchar(100)",
+            "email integer",
+        ),
+    ],
+)
 def test_memo_follows_a_sibling_edited_on_disk(tmp_path, fixture, checked, sibling, old, new):
     from migcheck import summaries
 
@@ -445,7 +499,9 @@ def test_summaries_persisted_in_the_pack_serve_a_new_process(tmp_path, capsys, m
 
     first, stats = once()
     assert stats["disk"] == 0 and stats["misses"] > 0
-    checked.write_text(checked.read_text() + "\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_invoices_due ON invoices (due_on);\n")
+    checked.write_text(
+        checked.read_text() + "\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_invoices_due ON invoices (due_on);\n"
+    )
     again, stats = once()
     assert stats["disk"] > 0 and parsed == [checked.read_text()]  # only the edited file is parsed
     assert again == once("--no-cache")[0]
@@ -508,7 +564,8 @@ def test_a_large_run_keeps_no_file_s_trees_or_text(realistic, monkeypatch, tmp_p
     empty cache too (issue 22: the project rules' kept results were looked up by every file's
     summaries before the check, which parsed every file and kept its trees: 452 MB instead of
     212 MB at 10,048 files)."""
-    from migcheck import config as cfgmod, parallel, summaries
+    from migcheck import config as cfgmod
+    from migcheck import parallel, summaries
     from migcheck.cache import Cache
 
     held = {}
@@ -571,7 +628,9 @@ def test_project_results_of_a_one_file_run_and_a_directory_run_are_both_kept(rea
     real = rollback_incomplete.comparison
     monkeypatch.setattr(rollback_incomplete, "comparison", lambda *a, **k: calls.append(1) or real(*a, **k))
     for args in (["migrations"], [one], ["migrations"]):
-        assert run(capsys, "check", "--format", "json", *args) == run(capsys, "check", "--format", "json", "--no-cache", *args)
+        assert run(capsys, "check", "--format", "json", *args) == run(
+            capsys, "check", "--format", "json", "--no-cache", *args
+        )
     fresh = len(calls)  # the --no-cache runs compare; the cached ones must not
     calls.clear()
     for args in (["migrations"], [one], ["migrations"]):

@@ -21,8 +21,7 @@ from migcheck.cli import main  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "ci-examples"
-needs_git = pytest.mark.skipif(shutil.which("git") is None or shutil.which("bash") is None,
-                               reason="needs git and bash")
+needs_git = pytest.mark.skipif(shutil.which("git") is None or shutil.which("bash") is None, reason="needs git and bash")
 
 CONFIG = 'select = ["drop-table", "missing-transaction", "modified-migration"]\nchangelog = false\n'
 OK = "BEGIN;\nCREATE TABLE IF NOT EXISTS t{n} (id bigint);\nCOMMIT;\n"
@@ -35,15 +34,26 @@ def load(path: Path):
 
 def _env(**extra) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITHUB_", "CI_"))}
-    env.update(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.invalid", GIT_COMMITTER_NAME="t",
-               GIT_COMMITTER_EMAIL="t@example.invalid", GIT_CONFIG_NOSYSTEM="1", NO_COLOR="1")
+    env.update(
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.invalid",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.invalid",
+        GIT_CONFIG_NOSYSTEM="1",
+        NO_COLOR="1",
+    )
     env.update(extra)
     return env
 
 
 def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args], cwd=cwd,
-                   env=_env(), check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args],
+        cwd=cwd,
+        env=_env(),
+        check=True,
+        capture_output=True,
+    )
 
 
 def write(root: Path, rel: str, text: str) -> None:
@@ -93,6 +103,7 @@ def clone(origin: Path, dest: Path, *args: str) -> Path:
 
 # --- pre-commit -----------------------------------------------------------------------------
 
+
 def test_pre_commit_config_example(project):
     config = load(EXAMPLES / "pre-commit-config.yaml")
     (repo,) = config["repos"]
@@ -112,6 +123,7 @@ def test_pre_commit_config_example(project):
 
 
 # --- GitHub -----------------------------------------------------------------------------------
+
 
 def test_github_workflow_example():
     wf = load(EXAMPLES / "github-workflow.yml")
@@ -156,16 +168,20 @@ class ActionRunner:
         self.inputs.update(inputs)
         self.workspace, self.tools, self.temp = workspace, tools, temp
         self.extra_env: dict[str, str] = {}  # what the runner sets besides (GITHUB_EVENT_PATH, ...)
-        self.context = {"github.action_path": str(REPO), "runner.temp": str(temp),
-                        "steps.install.outputs.bin": str(tools / "migcheck"),
-                        "steps.python.outputs.python-path": sys.executable}
+        self.context = {
+            "github.action_path": str(REPO),
+            "runner.temp": str(temp),
+            "steps.install.outputs.bin": str(tools / "migcheck"),
+            "steps.python.outputs.python-path": sys.executable,
+        }
 
     def expr(self, text: str) -> str:
         def value(m):
             key = m.group(1)
             if key.startswith("inputs."):
-                return self.inputs[key[len("inputs."):]]
+                return self.inputs[key[len("inputs.") :]]
             return self.context[key]
+
         return re.sub(r"\$\{\{\s*([\w.-]+)\s*\}\}", value, str(text))
 
     def condition(self, cond: str | None) -> bool:
@@ -180,15 +196,25 @@ class ActionRunner:
         step = next(s for s in self.action["runs"]["steps"] if s.get("name") == step_name)
         if not self.condition(step.get("if")):
             return None
-        env = _env(GITHUB_ACTIONS="true", GITHUB_WORKSPACE=str(self.workspace), RUNNER_TEMP=str(self.temp),
-                   PATH=f"{self.tools}{os.pathsep}{os.environ['PATH']}")
+        env = _env(
+            GITHUB_ACTIONS="true",
+            GITHUB_WORKSPACE=str(self.workspace),
+            RUNNER_TEMP=str(self.temp),
+            PATH=f"{self.tools}{os.pathsep}{os.environ['PATH']}",
+        )
         env.update(self.extra_env)
         env.update({k: self.expr(v) for k, v in step.get("env", {}).items()})
         script = self.temp / "step.sh"
         script.write_text(step["run"])
         cwd = self.workspace / self.expr(step.get("working-directory", "."))
-        return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-                              cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
 
 @needs_git
@@ -211,10 +237,15 @@ def test_action_on_a_pull_request_from_a_shallow_checkout(origin, tools, tmp_pat
     check = runner.run("migcheck check")
     assert check.returncode == 1, check.stdout + check.stderr
     lines = check.stdout.splitlines()
-    assert any(l.startswith("::error file=migrations/20250103_003_new.sql,line=2,col=1,") and
-               "title=migcheck(drop-table)" in l for l in lines), check.stdout
-    assert any(l.startswith("::error file=migrations/20250102_002_edited.sql,line=2,col=1,") and
-               "title=migcheck(modified-migration)" in l for l in lines), check.stdout
+    assert any(
+        l.startswith("::error file=migrations/20250103_003_new.sql,line=2,col=1,") and "title=migcheck(drop-table)" in l
+        for l in lines
+    ), check.stdout
+    assert any(
+        l.startswith("::error file=migrations/20250102_002_edited.sql,line=2,col=1,")
+        and "title=migcheck(modified-migration)" in l
+        for l in lines
+    ), check.stdout
     assert not any("20250101_001_old.sql" in l for l in lines)  # untouched by the pull request
     assert lines[-1] == "2 errors, 0 warnings in 2 files"
 
@@ -235,12 +266,18 @@ def test_action_on_a_push_checks_everything(origin, tools, tmp_path):
 
 # --- GitLab -----------------------------------------------------------------------------------
 
+
 def gitlab_script(ws: Path, tools: Path, **env) -> subprocess.CompletedProcess:
     """The job's script, as the runner runs it (one shell, stop at the first failing line)."""
     job = load(EXAMPLES / "gitlab-ci.yml")["migcheck"]
-    return subprocess.run(["bash", "-e", "-c", "\n".join(job["script"])], cwd=ws,
-                          env=_env(PATH=f"{tools}{os.pathsep}{os.environ['PATH']}", **env),
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        ["bash", "-e", "-c", "\n".join(job["script"])],
+        cwd=ws,
+        env=_env(PATH=f"{tools}{os.pathsep}{os.environ['PATH']}", **env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @needs_git
@@ -256,19 +293,21 @@ def test_gitlab_job(origin, tools, tmp_path):
 
     # a merge request: only its migrations
     ws = clone(origin, tmp_path / "ws", "--single-branch")
-    proc = gitlab_script(ws, tools, CI_MERGE_REQUEST_TARGET_BRANCH_NAME="main",
-                         CI_PIPELINE_SOURCE="merge_request_event")
+    proc = gitlab_script(
+        ws, tools, CI_MERGE_REQUEST_TARGET_BRANCH_NAME="main", CI_PIPELINE_SOURCE="merge_request_event"
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr  # the findings fail the job
     assert "migrations/20250103_003_new.sql:2:1: error[drop-table]" in proc.stdout  # the log
     assert "  2 | DROP TABLE old_3;" in proc.stdout  # with the statement
     report = json.loads((ws / "gl-code-quality-report.json").read_text())
-    from test_gitlab_format import CODE_QUALITY
     import jsonschema
+    from test_gitlab_format import CODE_QUALITY
 
     jsonschema.validate(report, CODE_QUALITY)
     assert {(i["check_name"], i["location"]["path"]) for i in report} == {
         ("drop-table", "migrations/20250103_003_new.sql"),
-        ("modified-migration", "migrations/20250102_002_edited.sql")}
+        ("modified-migration", "migrations/20250102_002_edited.sql"),
+    }
     assert {i["severity"] for i in report} == {"major"}
 
 
@@ -295,6 +334,7 @@ def test_gitlab_job_stops_on_a_usage_error(origin, tools, tmp_path):
 
 
 # --- the pull request comment (action/pr_comment.py) against a stand-in for the GitHub API ---------
+
 
 class FakeGitHub:
     """The three REST calls the comment script makes, answered from memory; every request logged."""
@@ -330,7 +370,7 @@ class FakeGitHub:
                 m = re.fullmatch(r"/repos/o/r/issues/(\d+)/comments\?per_page=100&page=(\d+)", self.path)
                 if self.command == "GET" and m:
                     page = int(m.group(2))
-                    return self._reply(200, fake.comments[(page - 1) * 100:page * 100])
+                    return self._reply(200, fake.comments[(page - 1) * 100 : page * 100])
                 if self.command == "POST" and re.fullmatch(r"/repos/o/r/issues/\d+/comments", self.path):
                     fake.comments.append({"id": 1000 + len(fake.comments), "body": body["body"]})
                     return self._reply(201, fake.comments[-1])
@@ -353,20 +393,31 @@ class FakeGitHub:
 
 
 REPORT = "<!-- migcheck:report -->\n## migcheck: 1 error, 0 warnings in 1 migration\n\n### body\n"
-EMPTY_REPORT = "<!-- migcheck:report -->\n## migcheck: 0 errors, 0 warnings in 0 migrations\n\nNo migration file was checked.\n"
+EMPTY_REPORT = (
+    "<!-- migcheck:report -->\n## migcheck: 0 errors, 0 warnings in 0 migrations\n\nNo migration file was checked.\n"
+)
 
 
 def comment(tmp_path, api: FakeGitHub | None, report: str = REPORT, event: dict | None = None):
     """Run action/pr_comment.py as the action's step does; (exit code, stdout, job summary)."""
     (tmp_path / "report.md").write_text(report)
-    (tmp_path / "event.json").write_text(json.dumps(event if event is not None else {
-        "pull_request": {"number": 7, "head": {"repo": {"full_name": "o/r"}}}}))
+    (tmp_path / "event.json").write_text(
+        json.dumps(
+            event if event is not None else {"pull_request": {"number": 7, "head": {"repo": {"full_name": "o/r"}}}}
+        )
+    )
     summary_file = tmp_path / "summary.md"
-    env = _env(REPORT=str(tmp_path / "report.md"), GITHUB_TOKEN="t0ken", GITHUB_REPOSITORY="o/r",
-               GITHUB_EVENT_PATH=str(tmp_path / "event.json"), GITHUB_STEP_SUMMARY=str(summary_file),
-               GITHUB_API_URL=api.url if api else "http://127.0.0.1:9")
-    proc = subprocess.run([sys.executable, str(REPO / "action" / "pr_comment.py")], env=env,
-                          capture_output=True, text=True, timeout=60)
+    env = _env(
+        REPORT=str(tmp_path / "report.md"),
+        GITHUB_TOKEN="t0ken",
+        GITHUB_REPOSITORY="o/r",
+        GITHUB_EVENT_PATH=str(tmp_path / "event.json"),
+        GITHUB_STEP_SUMMARY=str(summary_file),
+        GITHUB_API_URL=api.url if api else "http://127.0.0.1:9",
+    )
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "action" / "pr_comment.py")], env=env, capture_output=True, text=True, timeout=60
+    )
     return proc.returncode, proc.stdout, summary_file.read_text() if summary_file.exists() else ""
 
 
@@ -388,13 +439,17 @@ def test_comment_is_posted_once_then_updated(tmp_path, github):
     code, out, summary = comment(tmp_path, api)
     assert (code, summary) == (0, "")
     assert [(m, p) for m, p, _ in api.requests] == [
-        ("GET", "/repos/o/r/issues/7/comments?per_page=100&page=1"), ("POST", "/repos/o/r/issues/7/comments")]
+        ("GET", "/repos/o/r/issues/7/comments?per_page=100&page=1"),
+        ("POST", "/repos/o/r/issues/7/comments"),
+    ]
     assert api.comments[-1]["body"] == REPORT
     # the next push: the same comment is edited, nothing new is posted
     api.requests.clear()
     code, out, _ = comment(tmp_path, api, REPORT.replace("1 error", "2 errors"))
     assert [(m, p) for m, p, _ in api.requests] == [
-        ("GET", "/repos/o/r/issues/7/comments?per_page=100&page=1"), ("PATCH", "/repos/o/r/issues/comments/1001")]
+        ("GET", "/repos/o/r/issues/7/comments?per_page=100&page=1"),
+        ("PATCH", "/repos/o/r/issues/comments/1001"),
+    ]
     assert len(api.comments) == 2 and "2 errors" in api.comments[1]["body"] and api.comments[0]["body"] == "LGTM"
     assert "updated the report comment on pull request #7" in out
 

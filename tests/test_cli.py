@@ -31,8 +31,8 @@ def write(root: Path, rel: str, text: str) -> Path:
 @pytest.fixture
 def proj(project):
     (project / "migcheck.toml").write_text(
-        'select = ["parse-error", "drop-table", "missing-transaction", "unbalanced-transaction"]\n'
-        "changelog = false\n")
+        'select = ["parse-error", "drop-table", "missing-transaction", "unbalanced-transaction"]\nchangelog = false\n'
+    )
     write(project, "migrations/20251022_001_bad.sql", BAD)
     return project
 
@@ -73,9 +73,23 @@ def test_json_output_shape(proj, capsys):
     doc = json.loads(out)
     assert list(doc) == ["version", "findings", "files", "summary"]
     assert doc["version"] == 1
-    assert [(f["rule"], f["line"], f["column"]) for f in doc["findings"]] == [("parse-error", 3, 1), ("drop-table", 5, 1)]
+    assert [(f["rule"], f["line"], f["column"]) for f in doc["findings"]] == [
+        ("parse-error", 3, 1),
+        ("drop-table", 5, 1),
+    ]
     f = doc["findings"][1]
-    assert list(f) == ["rule", "severity", "path", "line", "column", "end_line", "end_column", "message", "help", "suppressed"]
+    assert list(f) == [
+        "rule",
+        "severity",
+        "path",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "message",
+        "help",
+        "suppressed",
+    ]
     assert f["path"] == "migrations/20251022_001_bad.sql"
     assert (f["end_line"], f["end_column"]) == (5, 21)
     assert f["suppressed"] is False
@@ -85,8 +99,11 @@ def test_json_output_shape(proj, capsys):
 
 def test_json_suppressed_finding_has_reason(project, capsys):
     (project / "migcheck.toml").write_text('select = ["drop-table"]\n')
-    write(project, "migrations/20251022_001_x.sql",
-          "BEGIN;\n-- migcheck: ignore drop-table -- approved in #12\nDROP TABLE a;\nCOMMIT;\n")
+    write(
+        project,
+        "migrations/20251022_001_x.sql",
+        "BEGIN;\n-- migcheck: ignore drop-table -- approved in #12\nDROP TABLE a;\nCOMMIT;\n",
+    )
     code, out, _ = run(capsys, "check", "--format", "json", "migrations")
     assert code == 0
     doc = json.loads(out)
@@ -113,22 +130,34 @@ def test_no_paths_uses_configured_directories(project, capsys):
 
 def test_fail_on_warning_and_info(project, capsys):
     (project / "migcheck.toml").write_text('select = ["unused-suppression", "drop-table"]\n')
-    write(project, "migrations/20251022_001_x.sql",
-          "BEGIN;\n-- migcheck: ignore drop-table -- reviewed\nSELECT 1;\nCOMMIT;\n")
+    write(
+        project,
+        "migrations/20251022_001_x.sql",
+        "BEGIN;\n-- migcheck: ignore drop-table -- reviewed\nSELECT 1;\nCOMMIT;\n",
+    )
     assert run(capsys, "check", "migrations")[0] == 0
     assert run(capsys, "check", "--fail-on", "warning", "migrations")[0] == 1
     assert run(capsys, "check", "--fail-on", "info", "migrations")[0] == 1
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["check", "--bogus"], "migcheck: error: No such option '--bogus'."),
-    (["check", "--select", "drop-tables", "x"], "migcheck: error: --select: unknown rule id 'drop-tables' (see `migcheck rules`)"),
-    (["check", "--ignore", "nope", "x"], "migcheck: error: --ignore: unknown rule id 'nope' (see `migcheck rules`)"),
-    (["check", "does/not/exist.sql"], "migcheck: error: path not found: does/not/exist.sql"),
-    (["check", "--format", "xml", "x"], "migcheck: error: Invalid value for '--format'"),
-    (["explain", "no-such-rule"], "migcheck: error: unknown rule id 'no-such-rule' (see `migcheck rules`)"),
-    (["frobnicate"], "migcheck: error: No such command 'frobnicate'."),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["check", "--bogus"], "migcheck: error: No such option '--bogus'."),
+        (
+            ["check", "--select", "drop-tables", "x"],
+            "migcheck: error: --select: unknown rule id 'drop-tables' (see `migcheck rules`)",
+        ),
+        (
+            ["check", "--ignore", "nope", "x"],
+            "migcheck: error: --ignore: unknown rule id 'nope' (see `migcheck rules`)",
+        ),
+        (["check", "does/not/exist.sql"], "migcheck: error: path not found: does/not/exist.sql"),
+        (["check", "--format", "xml", "x"], "migcheck: error: Invalid value for '--format'"),
+        (["explain", "no-such-rule"], "migcheck: error: unknown rule id 'no-such-rule' (see `migcheck rules`)"),
+        (["frobnicate"], "migcheck: error: No such command 'frobnicate'."),
+    ],
+)
 def test_usage_errors_exit_2_with_one_line(project, capsys, argv, message):
     (project / "x").mkdir()
     code, out, err = run(capsys, *argv)
@@ -138,17 +167,20 @@ def test_usage_errors_exit_2_with_one_line(project, capsys, argv, message):
     assert err.startswith(message), err
 
 
-@pytest.mark.parametrize("toml, message", [
-    ("colour = true\n", "unknown key 'colour'"),
-    ("select = 3\n", "'select' must be a list of rule ids"),
-    ('select = ["drop-tabel"]\n', "unknown rule id 'drop-tabel'"),
-    ('severity = {"drop-table" = "fatal"}\n', "'severity.drop-table' must be one of error, warning, info"),
-    ('fail-on = "never"\n', "'fail-on' must be one of error, warning, info"),
-    ('sequence = "daily"\n', "'sequence' must be \"global\" or \"per-day\""),
-    ("postgres-version = \"15\"\n", "'postgres-version' must be a major version number"),
-    ("this is not toml\n", "not valid TOML"),
-    ('naming = "^(?P<date>\\\\d{8})"\n', "'naming' needs the named groups"),
-])
+@pytest.mark.parametrize(
+    "toml, message",
+    [
+        ("colour = true\n", "unknown key 'colour'"),
+        ("select = 3\n", "'select' must be a list of rule ids"),
+        ('select = ["drop-tabel"]\n', "unknown rule id 'drop-tabel'"),
+        ('severity = {"drop-table" = "fatal"}\n', "'severity.drop-table' must be one of error, warning, info"),
+        ('fail-on = "never"\n', "'fail-on' must be one of error, warning, info"),
+        ('sequence = "daily"\n', '\'sequence\' must be "global" or "per-day"'),
+        ('postgres-version = "15"\n', "'postgres-version' must be a major version number"),
+        ("this is not toml\n", "not valid TOML"),
+        ('naming = "^(?P<date>\\\\d{8})"\n', "'naming' needs the named groups"),
+    ],
+)
 def test_bad_config_exits_2(project, capsys, toml, message):
     (project / "migcheck.toml").write_text(toml)
     write(project, "migrations/20251022_001_x.sql", "SELECT 1;\n")
@@ -228,21 +260,30 @@ def test_internal_error_in_a_rule_keeps_other_findings(proj, capsys, monkeypatch
     code, out, err = run(capsys, "check", "migrations")
     assert code == 2
     assert "error[drop-table]" in out
-    assert err.startswith("migcheck: internal error in rule exploding-rule on migrations/20251022_001_bad.sql: ValueError: kaboom")
+    assert err.startswith(
+        "migcheck: internal error in rule exploding-rule on migrations/20251022_001_bad.sql: ValueError: kaboom"
+    )
 
 
 def test_python_dash_m_works(proj):
-    r = subprocess.run([sys.executable, "-m", "migcheck", "check", "--select", "drop-table", "migrations"],
-                       cwd=proj, capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "migcheck", "check", "--select", "drop-table", "migrations"],
+        cwd=proj,
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 1
     assert "error[drop-table]" in r.stdout
 
 
 def test_locks_view_exact(project, capsys):
-    write(project, "migrations/20251022_001_x.sql",
-          "SET lock_timeout = '5s';\nBEGIN;\nCREATE TABLE notes (id int, lead_id int REFERENCES leads (id));\n"
-          "CREATE INDEX i ON notes (id);\nALTER TABLE leads ADD COLUMN u uuid DEFAULT gen_random_uuid();\n"
-          "ALTER TABLE leads ALTER COLUMN email SET NOT NULL;\nCREATE TABLE tags (id int);\nCOMMIT;\n")
+    write(
+        project,
+        "migrations/20251022_001_x.sql",
+        "SET lock_timeout = '5s';\nBEGIN;\nCREATE TABLE notes (id int, lead_id int REFERENCES leads (id));\n"
+        "CREATE INDEX i ON notes (id);\nALTER TABLE leads ADD COLUMN u uuid DEFAULT gen_random_uuid();\n"
+        "ALTER TABLE leads ALTER COLUMN email SET NOT NULL;\nCREATE TABLE tags (id int);\nCOMMIT;\n",
+    )
     code, out, err = run(capsys, "locks", "migrations")
     assert code == 0 and err == ""
     assert out == textwrap.dedent("""\
@@ -264,21 +305,37 @@ def test_locks_view_exact(project, capsys):
     code, out, _ = run(capsys, "locks", "--format", "json", "migrations")
     doc = json.loads(out)
     assert doc[0]["statements"][2]["locks"][0] == {
-        "relation": "leads", "mode": "ACCESS EXCLUSIVE", "rewrite": True, "scan": False, "new_table": False,
-        "origin": "existing", "empty": None, "blocks": "everything: reads and writes queue behind it",
-        "note": "ADD COLUMN u with a volatile DEFAULT computes it for every row"}
+        "relation": "leads",
+        "mode": "ACCESS EXCLUSIVE",
+        "rewrite": True,
+        "scan": False,
+        "new_table": False,
+        "origin": "existing",
+        "empty": None,
+        "blocks": "everything: reads and writes queue behind it",
+        "note": "ADD COLUMN u with a volatile DEFAULT computes it for every row",
+    }
 
 
 def test_locks_view_shows_the_schema_model(project, capsys):
-    write(project, "migrations/20251020_001_history.sql",
-          "BEGIN;\nCREATE TABLE IF NOT EXISTS leads (id int PRIMARY KEY, email text, score int);\n"
-          "ALTER TABLE leads ADD CONSTRAINT leads_email_nn CHECK (email IS NOT NULL);\nCOMMIT;\n")
-    write(project, "migrations/20251021_001_notes.sql",
-          "BEGIN;\nCREATE TABLE IF NOT EXISTS notes (id int, body text);\nCOMMIT;\n")
-    write(project, "migrations/20251022_001_x.sql",
-          "BEGIN;\nCREATE INDEX i ON notes (body);\nALTER TABLE leads ALTER COLUMN email SET NOT NULL;\n"
-          "ALTER TABLE leads ALTER COLUMN score TYPE bigint, ALTER COLUMN score SET NOT NULL;\n"
-          "TRUNCATE audit;\nCREATE INDEX j ON audit (at);\nCOMMIT;\n")
+    write(
+        project,
+        "migrations/20251020_001_history.sql",
+        "BEGIN;\nCREATE TABLE IF NOT EXISTS leads (id int PRIMARY KEY, email text, score int);\n"
+        "ALTER TABLE leads ADD CONSTRAINT leads_email_nn CHECK (email IS NOT NULL);\nCOMMIT;\n",
+    )
+    write(
+        project,
+        "migrations/20251021_001_notes.sql",
+        "BEGIN;\nCREATE TABLE IF NOT EXISTS notes (id int, body text);\nCOMMIT;\n",
+    )
+    write(
+        project,
+        "migrations/20251022_001_x.sql",
+        "BEGIN;\nCREATE INDEX i ON notes (body);\nALTER TABLE leads ALTER COLUMN email SET NOT NULL;\n"
+        "ALTER TABLE leads ALTER COLUMN score TYPE bigint, ALTER COLUMN score SET NOT NULL;\n"
+        "TRUNCATE audit;\nCREATE INDEX j ON audit (at);\nCOMMIT;\n",
+    )
     # the two newest files given one by one: the change set (as pre-commit passes them)
     code, out, err = run(capsys, "locks", "migrations/20251021_001_notes.sql", "migrations/20251022_001_x.sql")
     assert code == 0 and err == ""
@@ -300,12 +357,15 @@ def test_locks_view_shows_the_schema_model(project, capsys):
             audit: SHARE (scan) -- existing table, provably empty (every row was deleted on line 5 (TRUNCATE)): blocks writes (INSERT, UPDATE, DELETE); reads go on
               CREATE INDEX builds the index while holding the lock
         """)
-    code, out, _ = run(capsys, "locks", "--format", "json", "migrations/20251021_001_notes.sql",
-                       "migrations/20251022_001_x.sql")
+    code, out, _ = run(
+        capsys, "locks", "--format", "json", "migrations/20251021_001_notes.sql", "migrations/20251022_001_x.sql"
+    )
     doc = json.loads(out)
     first = doc[1]["statements"][0]["locks"][0]
     assert (first["origin"], first["new_table"]) == ("change set", True)
-    assert first["empty"] == "created in this change set (migrations/20251021_001_notes.sql:2) and nothing inserted since"
+    assert (
+        first["empty"] == "created in this change set (migrations/20251021_001_notes.sql:2) and nothing inserted since"
+    )
     assert doc[1]["statements"][4]["locks"][0]["empty"] == "every row was deleted on line 5 (TRUNCATE)"
     # the whole directory: the history is checked, notes is an existing table
     code, out, _ = run(capsys, "locks", "migrations")
@@ -327,7 +387,11 @@ def test_a_group_in_select_brings_its_default_rules_and_an_off_rule_needs_its_id
     """`select = ["safety"]` (as the README's example spells the default set) must not switch on the
     safety rules that are off by default (require-statement-timeout would fire on every migration);
     naming one by id does."""
-    write(project, "migrations/20251022_001_x.sql", "BEGIN;\nSET lock_timeout = '2s';\nALTER TABLE leads DROP COLUMN IF EXISTS a;\nCOMMIT;\n")
+    write(
+        project,
+        "migrations/20251022_001_x.sql",
+        "BEGIN;\nSET lock_timeout = '2s';\nALTER TABLE leads DROP COLUMN IF EXISTS a;\nCOMMIT;\n",
+    )
     (project / "migcheck.toml").write_text('select = ["safety"]\nchangelog = false\n')
     code, out, err = run(capsys, "rules", "--format", "json")
     enabled = {r["id"] for r in json.loads(out) if r["enabled"]}

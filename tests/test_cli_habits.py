@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from test_cli import run, write
 
 BAD = """\
@@ -26,7 +25,8 @@ COMMIT;
 @pytest.fixture
 def proj(project):
     (project / "migcheck.toml").write_text(
-        'select = ["drop-table", "missing-if-exists", "missing-transaction", "missing-header"]\nchangelog = false\n')
+        'select = ["drop-table", "missing-if-exists", "missing-transaction", "missing-header"]\nchangelog = false\n'
+    )
     write(project, "migrations/20251022_001_bad.sql", BAD)
     return project
 
@@ -57,14 +57,32 @@ def test_statistics(proj, capsys):
         f"1  missing-header     error    [*] {catalog['missing-header'].summary}",
         "",
         "3 errors, 2 warnings in 1 file",
-        "[*] fixable with `migcheck check --fix`"]
+        "[*] fixable with `migcheck check --fix`",
+    ]
     code, out, _ = run(capsys, "check", "--statistics", "--format", "json")
     assert json.loads(out) == [
-        {"rule": "drop-table", "severity": "error", "count": 2, "summary": catalog["drop-table"].summary, "fixable": False},
-        {"rule": "missing-if-exists", "severity": "warning", "count": 2, "summary": catalog["missing-if-exists"].summary,
-         "fixable": True},
-        {"rule": "missing-header", "severity": "error", "count": 1, "summary": catalog["missing-header"].summary,
-         "fixable": True}]
+        {
+            "rule": "drop-table",
+            "severity": "error",
+            "count": 2,
+            "summary": catalog["drop-table"].summary,
+            "fixable": False,
+        },
+        {
+            "rule": "missing-if-exists",
+            "severity": "warning",
+            "count": 2,
+            "summary": catalog["missing-if-exists"].summary,
+            "fixable": True,
+        },
+        {
+            "rule": "missing-header",
+            "severity": "error",
+            "count": 1,
+            "summary": catalog["missing-header"].summary,
+            "fixable": True,
+        },
+    ]
     code, _, err = run(capsys, "check", "--statistics", "--format", "sarif")
     assert code == 2 and "--statistics prints text or JSON" in err
 
@@ -77,25 +95,29 @@ def test_exit_zero(proj, capsys):
 
 def test_show_source(proj, capsys):
     code, out, err = run(capsys, "check", "--show-source", "--select", "drop-table,missing-header")
-    help_drop = ("  help: Make sure no code still uses the table and a backup exists; once reviewed, record the approval "
-                 "on the line above: `-- migcheck: ignore drop-table -- <who approved, why>`.\n")
-    drop = "DROP TABLE {} deletes the table and every row in it; the guidelines require review of destructive statements"
+    help_drop = (
+        "  help: Make sure no code still uses the table and a backup exists; once reviewed, record the approval "
+        "on the line above: `-- migcheck: ignore drop-table -- <who approved, why>`.\n"
+    )
+    drop = (
+        "DROP TABLE {} deletes the table and every row in it; the guidelines require review of destructive statements"
+    )
     assert out.startswith(
         "migrations/20251022_001_bad.sql:1:1: error[missing-header] the file has no header block (MIGRATION, "
         "Purpose, Impact, Rollback, Testing) before its first statement\n"
-        "  help: Start the file")  # a file-level finding: no source under it
-    assert out[out.index("migrations/20251022_001_bad.sql:3:1:"):] == (
+        "  help: Start the file"
+    )  # a file-level finding: no source under it
+    assert out[out.index("migrations/20251022_001_bad.sql:3:1:") :] == (
         f"migrations/20251022_001_bad.sql:3:1: error[drop-table] {drop.format('leads_old')}\n"
         "    |\n"
         "  3 | DROP TABLE leads_old;\n"
         "    | ^^^^^^^^^^^^^^^^^^^^\n"
-        + help_drop +
-        f"migrations/20251022_001_bad.sql:4:1: error[drop-table] {drop.format('leads_older')}\n"
+        + help_drop
+        + f"migrations/20251022_001_bad.sql:4:1: error[drop-table] {drop.format('leads_older')}\n"
         "    |\n"
         "  4 | DROP TABLE\n"
-        "  5 |   leads_older;\n"
-        + help_drop +
-        "\n3 errors, 0 warnings in 1 file\n")
+        "  5 |   leads_older;\n" + help_drop + "\n3 errors, 0 warnings in 1 file\n"
+    )
     assert code == 1 and err == ""
 
 
@@ -119,15 +141,23 @@ def test_color_choices_and_force_color(proj, capsys, monkeypatch):
 
 def test_stdin_with_a_file_name_uses_the_layout(proj, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"BEGIN;\nDROP TABLE x;\nCOMMIT;\n")))
-    code, out, err = run(capsys, "check", "-", "--stdin-filename", "migrations/20251022_001_bad.sql",
-                         "--select", "drop-table,duplicate-version")
+    code, out, err = run(
+        capsys,
+        "check",
+        "-",
+        "--stdin-filename",
+        "migrations/20251022_001_bad.sql",
+        "--select",
+        "drop-table,duplicate-version",
+    )
     assert (code, err) == (1, "")
     assert out.startswith("migrations/20251022_001_bad.sql:2:1: error[drop-table] DROP TABLE x deletes")
     assert (proj / "migrations/20251022_001_bad.sql").read_text() == BAD  # the disk's file is not read or written
     # a new file that is not on disk yet: its neighbours are read (its version is taken)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"SELECT 1;\n")))
-    code, out, _ = run(capsys, "check", "--stdin-filename", "migrations/20251022_001_other.sql",
-                       "--select", "duplicate-version")
+    code, out, _ = run(
+        capsys, "check", "--stdin-filename", "migrations/20251022_001_other.sql", "--select", "duplicate-version"
+    )
     assert code == 1 and "migrations/20251022_001_other.sql:1:1: error[duplicate-version]" in out
 
 
@@ -158,21 +188,34 @@ def test_progress_only_on_a_terminal(proj, capsys, monkeypatch):
     assert err == ""
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["check", "--formt", "json"], "No such option '--formt'. Did you mean '--format'?"),
-    (["check", "--exitzero"], "Did you mean '--exit-zero'?"),
-    (["check", "--format", "markdwn"], "Did you mean 'markdown'?"),
-    (["check", "--fail-on", "warnings"], "Did you mean 'warning'?"),
-    (["check", "--color", "alway"], "Did you mean 'always'?"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["check", "--formt", "json"], "No such option '--formt'. Did you mean '--format'?"),
+        (["check", "--exitzero"], "Did you mean '--exit-zero'?"),
+        (["check", "--format", "markdwn"], "Did you mean 'markdown'?"),
+        (["check", "--fail-on", "warnings"], "Did you mean 'warning'?"),
+        (["check", "--color", "alway"], "Did you mean 'always'?"),
+    ],
+)
 def test_did_you_mean(project, capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
     assert message in err and err.count("\n") == 1
 
 
-NEW = ("--output-file", "--statistics", "--exit-zero", "--show-source", "--color", "--stdin-filename",
-       "--write-baseline", "--no-baseline", "gitlab", "markdown")
+NEW = (
+    "--output-file",
+    "--statistics",
+    "--exit-zero",
+    "--show-source",
+    "--color",
+    "--stdin-filename",
+    "--write-baseline",
+    "--no-baseline",
+    "gitlab",
+    "markdown",
+)
 
 
 def test_help_and_readme_list_every_new_option(capsys):

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from migcheck import cli
+from migcheck import cli, dialects, registry
 from migcheck import config as config_mod
-from migcheck import dialects, registry
 
 HERE = Path(__file__).resolve().parent
 PROJECTS = HERE / "fixtures" / "dialects"
@@ -60,6 +59,7 @@ def _one(data: dict, path: str, line: int, rule: str) -> dict:
 
 # --- the fixture projects -----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["mysql", "sqlite"])
 def test_fixture_project(name, tmp_path, monkeypatch, capsys):
     root = _copy(name, tmp_path)
@@ -77,8 +77,13 @@ def test_fixture_project(name, tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize("name", ["mysql", "sqlite"])
 def test_clean_migration_and_its_rollback_are_clean(name, tmp_path, monkeypatch, capsys):
     root = _copy(name, tmp_path)
-    rc, data, _ = _check(root, monkeypatch, capsys, "migrations/20250101_001_create_leads.sql",
-                         "migrations/rollback/20250101_001_rollback.sql")
+    rc, data, _ = _check(
+        root,
+        monkeypatch,
+        capsys,
+        "migrations/20250101_001_create_leads.sql",
+        "migrations/rollback/20250101_001_rollback.sql",
+    )
     assert data["findings"] == [] and rc == 0
     kinds = {f["path"]: (f["kind"], f["statements"]) for f in data["files"]}
     assert kinds["migrations/rollback/20250101_001_rollback.sql"][0] == "rollback"
@@ -99,7 +104,10 @@ def test_mysql_exact_positions(tmp_path, monkeypatch, capsys):
     # the parser's position and message, and the statement after it still checked
     typo = "migrations/20250104_004_drop_backup.sql"
     f = _one(data, typo, 7, "parse-error")
-    assert f["column"] == 13 and f["message"] == "syntax error (mysql): Invalid expression / Unexpected token at or near `IF`"
+    assert (
+        f["column"] == 13
+        and f["message"] == "syntax error (mysql): Invalid expression / Unexpected token at or near `IF`"
+    )
     assert "so mysql can parse it" in f["help"]
     _one(data, typo, 8, "drop-table")
     # the suppression comment (found by the dialect's tokenizer) covers the next statement
@@ -133,11 +141,13 @@ def test_positions_with_crlf_and_non_ascii(tmp_path, monkeypatch, capsys):
 
 def test_tsql_go_batches_and_transactions(tmp_path, monkeypatch, capsys):
     (tmp_path / "migcheck.toml").write_text(
-        'dialect = "tsql"\nselect = ["drop-table", "missing-if-exists", "unbalanced-transaction", "missing-if-not-exists"]\n')
+        'dialect = "tsql"\nselect = ["drop-table", "missing-if-exists", "unbalanced-transaction", "missing-if-not-exists"]\n'
+    )
     mig = tmp_path / "migrations"
     mig.mkdir()
     (mig / "20250101_001_x.sql").write_text(
-        "BEGIN TRANSACTION;\nCREATE TABLE t (id INT);\nGO\nDROP TABLE u;\nCOMMIT TRANSACTION;\nGO\n", encoding="utf-8")
+        "BEGIN TRANSACTION;\nCREATE TABLE t (id INT);\nGO\nDROP TABLE u;\nCOMMIT TRANSACTION;\nGO\n", encoding="utf-8"
+    )
     _, data, _ = _check(tmp_path, monkeypatch, capsys)
     got = {(f["rule"], f["line"], f["column"]) for f in data["findings"]}
     # T-SQL has DROP TABLE IF EXISTS (2016+) but no CREATE TABLE IF NOT EXISTS: only the first is asked for
@@ -145,6 +155,7 @@ def test_tsql_go_batches_and_transactions(tmp_path, monkeypatch, capsys):
 
 
 # --- which rules run ---------------------------------------------------------------------------
+
 
 def test_mysql_missing_transaction_runs_only_when_selected(tmp_path, monkeypatch, capsys):
     root = _copy("mysql", tmp_path)
@@ -161,19 +172,28 @@ def test_postgres_only_rules_are_skipped(tmp_path, monkeypatch, capsys):
     enabled = set(cfg.enabled_rules())
     assert enabled <= dialects.NEUTRAL
     assert {"drop-table", "delete-without-where", "missing-if-exists", "unparsed-statement", "parse-error"} <= enabled
-    for pg_only in ("require-concurrent-index", "rls-disabled", "prefer-timestamptz", "rollback-incomplete",
-                    "require-lock-timeout", "mixed-changes", "concurrently-in-transaction"):
+    for pg_only in (
+        "require-concurrent-index",
+        "rls-disabled",
+        "prefer-timestamptz",
+        "rollback-incomplete",
+        "require-lock-timeout",
+        "mixed-changes",
+        "concurrently-in-transaction",
+    ):
         assert pg_only in registry.load() and pg_only not in enabled, pg_only
     # even when selected by name: they would read PostgreSQL's tree, which is not there
-    cfg = config_mod.from_dict({"dialect": "mysql", "select": ["require-concurrent-index", "drop-table"]},
-                               root=tmp_path)
+    cfg = config_mod.from_dict(
+        {"dialect": "mysql", "select": ["require-concurrent-index", "drop-table"]}, root=tmp_path
+    )
     assert set(cfg.enabled_rules()) >= {"drop-table"} and "require-concurrent-index" not in cfg.enabled_rules()
     # a statement PostgreSQL's lock rules would report is not reported for MySQL
     (tmp_path / "migcheck.toml").write_text('dialect = "mysql"\nchangelog = false\n')
     (tmp_path / "migrations").mkdir()
     (tmp_path / "migrations" / "20250101_001_x.sql").write_text(
         "-- MIGRATION: x\n-- Purpose: p\n-- Impact: i\n-- Rollback: r\n-- Testing: t\n"
-        "CREATE TABLE IF NOT EXISTS t (created TIMESTAMP);\nCREATE INDEX ix ON t (created);\n")
+        "CREATE TABLE IF NOT EXISTS t (created TIMESTAMP);\nCREATE INDEX ix ON t (created);\n"
+    )
     (tmp_path / "migrations" / "rollback").mkdir()
     (tmp_path / "migrations" / "rollback" / "20250101_001_rollback.sql").write_text("DROP TABLE IF EXISTS t;\n")
     rc, data, _ = _check(tmp_path, monkeypatch, capsys)
@@ -205,6 +225,7 @@ def test_quiet_has_no_note(tmp_path, monkeypatch, capsys):
 
 
 # --- configuration -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", ["mysqll", "oracle-9", ""])
 def test_unknown_dialect_is_a_config_error(value, tmp_path, monkeypatch, capsys):
@@ -265,15 +286,19 @@ def test_sqlglot_is_imported_only_for_other_dialects(dialect, imported, tmp_path
     mig.mkdir()
     (mig / "20250101_001_x.sql").write_text("BEGIN;\nCREATE TABLE IF NOT EXISTS t (id int);\nCOMMIT;\n")
     (tmp_path / "migcheck.toml").write_text(f'dialect = "{dialect}"\n' if dialect else "changelog = false\n")
-    proc = subprocess.run([sys.executable, "-c", _PROBE, "migrations"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, "migrations"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert f"SQLGLOT {imported}" in proc.stderr, proc.stderr
 
 
-@pytest.mark.parametrize("dialect, sql, joined", [
-    ("mysql", "UPDATE a JOIN b ON a.id = b.a_id SET a.x = b.x;", False),  # the join has its condition
-    ("sqlite", "UPDATE a SET x = b.x FROM b;", True),  # UPDATE ... FROM: the WHERE is the join condition
-])
+@pytest.mark.parametrize(
+    "dialect, sql, joined",
+    [
+        ("mysql", "UPDATE a JOIN b ON a.id = b.a_id SET a.x = b.x;", False),  # the join has its condition
+        ("sqlite", "UPDATE a SET x = b.x FROM b;", True),  # UPDATE ... FROM: the WHERE is the join condition
+    ],
+)
 def test_update_join_message(dialect, sql, joined, tmp_path, monkeypatch, capsys):
     (tmp_path / "migcheck.toml").write_text(f'dialect = "{dialect}"\nselect = ["update-without-where"]\n')
     (tmp_path / "migrations").mkdir()

@@ -18,8 +18,10 @@ from migcheck.cli import main
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
 GIT_ENV = {
-    "GIT_AUTHOR_NAME": "migcheck tests", "GIT_AUTHOR_EMAIL": "tests@example.invalid",
-    "GIT_COMMITTER_NAME": "migcheck tests", "GIT_COMMITTER_EMAIL": "tests@example.invalid",
+    "GIT_AUTHOR_NAME": "migcheck tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.invalid",
+    "GIT_COMMITTER_NAME": "migcheck tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.invalid",
     "GIT_CONFIG_NOSYSTEM": "1",
 }
 
@@ -34,8 +36,13 @@ ROLLBACK = "BEGIN;\nDROP TABLE IF EXISTS {name};\nCOMMIT;\n"
 
 def git(root: Path, *args: str) -> str:
     env = dict(os.environ, **GIT_ENV)
-    proc = subprocess.run(["git", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args],
-                          cwd=root, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -67,8 +74,12 @@ def repo(project):
     write(project, "migcheck.toml", CONFIG)
     # untouched, and bad: must not be reported, since it is not part of the change
     migration(project, "20250101_001", "create_leads", "BEGIN;\nDROP TABLE leads_old;\nCOMMIT;\n")
-    migration(project, "20250102_002", "add_score",
-              "BEGIN;\n-- score of a lead\nALTER TABLE leads ADD COLUMN IF NOT EXISTS score int;\nCOMMIT;\n")
+    migration(
+        project,
+        "20250102_002",
+        "add_score",
+        "BEGIN;\n-- score of a lead\nALTER TABLE leads ADD COLUMN IF NOT EXISTS score int;\nCOMMIT;\n",
+    )
     migration(project, "20250103_003", "create_notes")
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "main")
@@ -81,8 +92,11 @@ def repo(project):
     git(project, "checkout", "-q", "feature")
     # committed on the branch: an added migration (bad) and an edited one
     migration(project, "20250104_004", "drop_old", "BEGIN;\nDROP TABLE old_stuff;\nCOMMIT;\n")
-    write(project, "migrations/20250102_002_add_score.sql",
-          "BEGIN;\n-- score of a lead\nALTER TABLE leads ADD COLUMN IF NOT EXISTS score bigint;\nCOMMIT;\n")
+    write(
+        project,
+        "migrations/20250102_002_add_score.sql",
+        "BEGIN;\n-- score of a lead\nALTER TABLE leads ADD COLUMN IF NOT EXISTS score bigint;\nCOMMIT;\n",
+    )
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "feature")
     # uncommitted: a deleted migration, an untracked one without rollback, a staged one
@@ -104,10 +118,10 @@ def test_diff_checks_added_and_modified_only(repo, capsys):
     assert code == 1
     doc = json.loads(out)
     assert sorted(f["path"] for f in doc["files"]) == [
-        "migrations/20250102_002_add_score.sql",   # modified (committed)
-        "migrations/20250104_004_drop_old.sql",    # added (committed)
-        "migrations/20250105_005_untracked.sql",   # untracked
-        "migrations/20250107_007_staged.sql",      # staged
+        "migrations/20250102_002_add_score.sql",  # modified (committed)
+        "migrations/20250104_004_drop_old.sql",  # added (committed)
+        "migrations/20250105_005_untracked.sql",  # untracked
+        "migrations/20250107_007_staged.sql",  # staged
         "migrations/rollback/20250104_004_rollback.sql",
         "migrations/rollback/20250107_007_rollback.sql",
     ]
@@ -147,8 +161,9 @@ def test_cross_file_rules_see_unchanged_siblings(repo, capsys):
 
 
 def test_untouched_explicit_file_is_not_reported(repo, capsys):
-    code, out, _ = run(capsys, "check", "--diff", "main", "--format", "json",
-                       "migrations/20250101_001_create_leads.sql")
+    code, out, _ = run(
+        capsys, "check", "--diff", "main", "--format", "json", "migrations/20250101_001_create_leads.sql"
+    )
     assert code == 0
     doc = json.loads(out)
     assert doc["findings"] == [] and doc["files"] == []
@@ -157,8 +172,10 @@ def test_untouched_explicit_file_is_not_reported(repo, capsys):
 def test_diff_against_the_branch_itself_only_sees_uncommitted_changes(repo, capsys):
     code, out, _ = run(capsys, "check", "--diff", "HEAD", "--format", "json")
     assert sorted(f["path"] for f in json.loads(out)["files"]) == [
-        "migrations/20250105_005_untracked.sql", "migrations/20250107_007_staged.sql",
-        "migrations/rollback/20250107_007_rollback.sql"]
+        "migrations/20250105_005_untracked.sql",
+        "migrations/20250107_007_staged.sql",
+        "migrations/rollback/20250107_007_rollback.sql",
+    ]
     assert ("modified-migration", "migrations/20250103_003_create_notes.sql", 1, 1) in findings(out)
 
 
@@ -184,9 +201,12 @@ def test_deleted_rollback_file_is_not_reported(repo, capsys):
 
 
 def test_suppressed_with_a_reason(repo, capsys):
-    write(repo, "migrations/20250102_002_add_score.sql",
-          "-- migcheck: ignore-file modified-migration -- never deployed, checked with the release log\n"
-          "BEGIN;\nALTER TABLE leads ADD COLUMN IF NOT EXISTS score bigint;\nCOMMIT;\n")
+    write(
+        repo,
+        "migrations/20250102_002_add_score.sql",
+        "-- migcheck: ignore-file modified-migration -- never deployed, checked with the release log\n"
+        "BEGIN;\nALTER TABLE leads ADD COLUMN IF NOT EXISTS score bigint;\nCOMMIT;\n",
+    )
     code, out, _ = run(capsys, "check", "--diff", "main", "--format", "json")
     mm = [f for f in json.loads(out)["findings"] if f["path"].endswith("002_add_score.sql")]
     assert [(f["rule"], f["suppressed"]) for f in mm] == [("modified-migration", True)]
@@ -210,19 +230,24 @@ def test_paths_through_a_symbolic_link(repo, capsys, tmp_path_factory):
     code, out, err = run(capsys, "check", "--diff", "main", "--format", "json", str(link / "migrations"))
     assert err == ""
     got = {(rule, Path(path).name) for rule, path, _, _ in findings(out)}
-    assert got == {("modified-migration", "20250102_002_add_score.sql"),
-                   ("modified-migration", "20250103_003_create_notes.sql"),
-                   ("drop-table", "20250104_004_drop_old.sql"),
-                   ("missing-rollback-file", "20250105_005_untracked.sql")}
+    assert got == {
+        ("modified-migration", "20250102_002_add_score.sql"),
+        ("modified-migration", "20250103_003_create_notes.sql"),
+        ("drop-table", "20250104_004_drop_old.sql"),
+        ("missing-rollback-file", "20250105_005_untracked.sql"),
+    }
 
 
 def test_text_output_names_the_deleted_file(repo, capsys):
     code, out, _ = run(capsys, "check", "--diff", "main")
-    assert "migrations/20250103_003_create_notes.sql:1:1: error[modified-migration] migration " \
-           "20250103_003_create_notes.sql already existed at main" in out
+    assert (
+        "migrations/20250103_003_create_notes.sql:1:1: error[modified-migration] migration "
+        "20250103_003_create_notes.sql already existed at main" in out
+    )
 
 
 # --- errors -------------------------------------------------------------------------------
+
 
 def _one_line_error(capsys, *argv) -> str:
     code, out, err = run(capsys, *argv)
@@ -259,16 +284,17 @@ def test_no_common_ancestor(repo, capsys):
 def test_shallow_clone_hint(repo, capsys, tmp_path_factory, monkeypatch):
     git(repo, "commit", "-q", "-m", "wip")
     clone = tmp_path_factory.mktemp("shallow") / "c"
-    git(repo, "clone", "-q", "--depth", "1", "--branch", "feature", "--no-single-branch",
-        repo.as_uri(), str(clone))
+    git(repo, "clone", "-q", "--depth", "1", "--branch", "feature", "--no-single-branch", repo.as_uri(), str(clone))
     monkeypatch.chdir(clone)
     err = _one_line_error(capsys, "check", "--diff", "origin/main")
     assert "no common ancestor (this clone is shallow" in err and "fetch-depth: 0" in err
 
 
 def test_git_plumbing_is_not_imported_without_diff(repo):
-    code = ("import sys; from migcheck.cli import main; main(['check', '--format', 'json']); "
-            "print([m for m in ('migcheck.gitdiff', 'migcheck.report.sarif_report', "
-            "'migcheck.report.github_report') if m in sys.modules])")
+    code = (
+        "import sys; from migcheck.cli import main; main(['check', '--format', 'json']); "
+        "print([m for m in ('migcheck.gitdiff', 'migcheck.report.sarif_report', "
+        "'migcheck.report.github_report') if m in sys.modules])"
+    )
     proc = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)
     assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout + proc.stderr

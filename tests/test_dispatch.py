@@ -7,8 +7,8 @@ the findings must be the same."""
 from pathlib import Path
 
 import pytest
-
 from harness import parse_case, run_case
+
 from migcheck import docs, engine, registry
 
 REPO = Path(__file__).resolve().parent.parent
@@ -79,9 +79,11 @@ def test_a_rule_not_read_is_not_imported(tmp_path):
     (tmp_path / "migrations").mkdir()
     (tmp_path / "migrations" / "20250101_001_a.sql").write_text("BEGIN;\nCREATE INDEX i ON t (a);\nCOMMIT;\n")
     (tmp_path / "migcheck.toml").write_text("changelog = false\n")
-    probe = ("import sys; from migcheck.cli import main; rc = main(['check', '--no-cache', 'migrations']); "
-             "print(sorted(m for m in sys.modules if m in ('migcheck.rules.drop_table', "
-             "'migcheck.rules.require_concurrent_index')), file=sys.stderr); sys.exit(rc)")
+    probe = (
+        "import sys; from migcheck.cli import main; rc = main(['check', '--no-cache', 'migrations']); "
+        "print(sorted(m for m in sys.modules if m in ('migcheck.rules.drop_table', "
+        "'migcheck.rules.require_concurrent_index')), file=sys.stderr); sys.exit(rc)"
+    )
     out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True)
     assert out.stderr.strip().splitlines()[-1] == "['migcheck.rules.require_concurrent_index']", out.stderr
 

@@ -4,8 +4,8 @@ rule and its Use instead does not."""
 from pathlib import Path
 
 import pytest
-
 from harness import parse_case, run_case
+
 from migcheck import docs, registry
 from migcheck.verify import RULES as VERIFY_RULES
 
@@ -17,9 +17,11 @@ NO_SQL_FIXTURE = {
     "unreadable-file": "needs an unreadable path; see test_engine.py",
     "modified-migration": "needs a git history and `check --diff REF`; see test_diff.py",
     "unknown-layout": "needs layout detection, which a rule fixture does not run; see test_presets.py",
-    **{rid: "reported by `migcheck verify` on a real PostgreSQL, never by `check`; its doc's Example and "
-            "Use instead run through verify in test_verify.py::test_doc_examples_fire_and_use_instead_is_clean"
-       for rid in VERIFY_RULES},
+    **{
+        rid: "reported by `migcheck verify` on a real PostgreSQL, never by `check`; its doc's Example and "
+        "Use instead run through verify in test_verify.py::test_doc_examples_fire_and_use_instead_is_clean"
+        for rid in VERIFY_RULES
+    },
 }
 
 
@@ -42,8 +44,9 @@ def test_doc_exists_with_headings(rule_id):
 def test_fixture_exists(rule_id):
     if rule_id in NO_SQL_FIXTURE:
         pytest.skip(NO_SQL_FIXTURE[rule_id])
-    fixtures = list((REPO / "tests" / "fixtures" / "rules").glob(f"{rule_id}.sql")) + \
-        list((REPO / "tests" / "fixtures" / "rules").glob(f"{rule_id}.*.sql"))
+    fixtures = list((REPO / "tests" / "fixtures" / "rules").glob(f"{rule_id}.sql")) + list(
+        (REPO / "tests" / "fixtures" / "rules").glob(f"{rule_id}.*.sql")
+    )
     assert fixtures, f"tests/fixtures/rules/{rule_id}.sql is missing"
 
 

@@ -2,8 +2,8 @@
 rollback-data-change): what statements do, what a rollback leaves behind, where findings go."""
 
 import pytest
-
 from harness import parse_case, run_case
+
 from migcheck.analysis import effects as fx
 
 
@@ -20,9 +20,14 @@ def left(migration, rollback, history=None):
 
 # --- statement effects -------------------------------------------------------------------------
 
+
 def test_create_table_brings_its_constraints_and_serial_sequence():
-    got = {(e.op, e.obj.label(), e.guessed) for e in effects(
-        "CREATE TABLE s.t (id serial PRIMARY KEY, a int REFERENCES x, b int CHECK (b > 0), UNIQUE (a, b))")}
+    got = {
+        (e.op, e.obj.label(), e.guessed)
+        for e in effects(
+            "CREATE TABLE s.t (id serial PRIMARY KEY, a int REFERENCES x, b int CHECK (b > 0), UNIQUE (a, b))"
+        )
+    }
     assert got == {
         ("create", "table s.t", False),
         ("create", "sequence s.t_id_seq", True),
@@ -64,10 +69,14 @@ def test_names_schemas_and_quotes():
 
 
 def test_alter_table_effects():
-    got = [(e.op, e.obj.label(), e.attr, e.value) for e in effects(
-        "ALTER TABLE t ADD COLUMN c int, DROP COLUMN d, ALTER COLUMN e TYPE varchar(20), "
-        "ALTER COLUMN e SET NOT NULL, ALTER COLUMN e DROP DEFAULT, ENABLE ROW LEVEL SECURITY, "
-        "DROP CONSTRAINT k")]
+    got = [
+        (e.op, e.obj.label(), e.attr, e.value)
+        for e in effects(
+            "ALTER TABLE t ADD COLUMN c int, DROP COLUMN d, ALTER COLUMN e TYPE varchar(20), "
+            "ALTER COLUMN e SET NOT NULL, ALTER COLUMN e DROP DEFAULT, ENABLE ROW LEVEL SECURITY, "
+            "DROP CONSTRAINT k"
+        )
+    ]
     assert got == [
         ("create", "column t.c", "", None),
         ("drop", "column t.d", "", None),
@@ -84,8 +93,11 @@ def test_rename_grant_enum_and_data():
     assert (ren.op, ren.obj.label(), ren.new.label()) == ("rename", "column t.a", "column t.b")
     grants = effects("GRANT SELECT, INSERT ON t TO bob, PUBLIC")
     assert {e.obj.label() for e in grants} == {
-        "SELECT privilege on table t for bob", "INSERT privilege on table t for bob",
-        "SELECT privilege on table t for public", "INSERT privilege on table t for public"}
+        "SELECT privilege on table t for bob",
+        "INSERT privilege on table t for bob",
+        "SELECT privilege on table t for public",
+        "INSERT privilege on table t for public",
+    }
     (val,) = effects("ALTER TYPE mood ADD VALUE 'meh'")
     assert val.obj.label() == "value 'meh' of enum mood"
     data = effects("WITH x AS (DELETE FROM a RETURNING *) INSERT INTO b SELECT * FROM x", fx.DATA)
@@ -104,10 +116,13 @@ def test_what_cannot_be_known():
 
 # --- what a rollback leaves behind ------------------------------------------------------------
 
+
 def test_dropping_a_table_drops_what_hangs_on_it():
-    m = ("CREATE TABLE t (id int PRIMARY KEY, a int); CREATE INDEX i ON t (a); "
-         "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f(); "
-         "CREATE POLICY p ON t USING (true); GRANT SELECT ON t TO bob; ALTER TABLE t ADD COLUMN b int")
+    m = (
+        "CREATE TABLE t (id int PRIMARY KEY, a int); CREATE INDEX i ON t (a); "
+        "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f(); "
+        "CREATE POLICY p ON t USING (true); GRANT SELECT ON t TO bob; ALTER TABLE t ADD COLUMN b int"
+    )
     assert left(m, "DROP TABLE t") == []
     assert left(m, "SELECT 1") == [("created", "table t")]  # one finding, not one per index
 
@@ -120,14 +135,18 @@ def test_index_on_an_existing_table():
 
 def test_unnamed_index_reported_only_when_its_table_is_untouched():
     assert left("CREATE INDEX ON leads (email)", "SELECT 1; DROP VIEW v") == [("created", "index leads_email_idx")]
-    assert left("CREATE INDEX ON leads (email)", "DROP INDEX leads_email_idx1") == [("created", "index leads_email_idx")]
+    assert left("CREATE INDEX ON leads (email)", "DROP INDEX leads_email_idx1") == [
+        ("created", "index leads_email_idx")
+    ]
     assert left("CREATE INDEX ON leads (email)", "DROP INDEX leads_email_idx") == []
     assert left("CREATE INDEX ON leads (email)", "ALTER TABLE leads DROP CONSTRAINT x") == []
 
 
 def test_overloads():
-    m = ("CREATE FUNCTION f(int) RETURNS int LANGUAGE sql AS 'select 1'; "
-         "CREATE FUNCTION f(text) RETURNS int LANGUAGE sql AS 'select 1'")
+    m = (
+        "CREATE FUNCTION f(int) RETURNS int LANGUAGE sql AS 'select 1'; "
+        "CREATE FUNCTION f(text) RETURNS int LANGUAGE sql AS 'select 1'"
+    )
     assert left(m, "DROP FUNCTION f(integer)") == [("created", "function f(text)")]
     assert left(m, "DROP FUNCTION f(int4), f(text)") == []
     # without argument types PostgreSQL refuses to choose: nothing is dropped
@@ -140,8 +159,13 @@ def test_enum_values_are_one_leftover_per_type():
     (only,) = cmp.leftovers
     assert only.what == "enum value" and only.values == ("a", "b")
     assert left("ALTER TYPE mood ADD VALUE 'a'", "DROP TYPE mood CASCADE") == []
-    assert left("ALTER TYPE mood ADD VALUE 'a'",
-                "ALTER TYPE mood RENAME TO mood_old; CREATE TYPE mood AS ENUM ('x'); DROP TYPE mood_old") == []
+    assert (
+        left(
+            "ALTER TYPE mood ADD VALUE 'a'",
+            "ALTER TYPE mood RENAME TO mood_old; CREATE TYPE mood AS ENUM ('x'); DROP TYPE mood_old",
+        )
+        == []
+    )
 
 
 def test_drops_renames_and_attributes():
@@ -156,8 +180,10 @@ def test_drops_renames_and_attributes():
     # the rollback restating the attribute counts: the column may have been NOT NULL before
     assert left("ALTER TABLE t ALTER COLUMN c SET NOT NULL", "ALTER TABLE t ALTER COLUMN c SET NOT NULL") == []
     # switched off and on again by the migration itself
-    assert left("ALTER TABLE t DISABLE TRIGGER ALL; UPDATE t SET a = 1; ALTER TABLE t ENABLE TRIGGER ALL",
-                "DROP VIEW v") == []
+    assert (
+        left("ALTER TABLE t DISABLE TRIGGER ALL; UPDATE t SET a = 1; ALTER TABLE t ENABLE TRIGGER ALL", "DROP VIEW v")
+        == []
+    )
     # comments and owners are not demanded back
     assert left("COMMENT ON TABLE t IS 'x'; ALTER TABLE t OWNER TO bob", "DROP VIEW v") == []
 
@@ -175,14 +201,20 @@ def test_create_or_replace_and_the_recreate_idiom():
 def test_cascade_and_schema():
     m = "CREATE TABLE t (id int); CREATE VIEW v AS SELECT * FROM t; CREATE MATERIALIZED VIEW mv AS SELECT * FROM v"
     assert left(m, "DROP TABLE t CASCADE") == []
-    assert left("CREATE SCHEMA s; CREATE TABLE s.t (id int); SET search_path TO s; CREATE TABLE u (id int)",
-                "DROP SCHEMA s CASCADE") == []
+    assert (
+        left(
+            "CREATE SCHEMA s; CREATE TABLE s.t (id int); SET search_path TO s; CREATE TABLE u (id int)",
+            "DROP SCHEMA s CASCADE",
+        )
+        == []
+    )
     assert left("CREATE TYPE k AS ENUM ('a'); ALTER TABLE t ADD COLUMN c k", "DROP TYPE k CASCADE") == []
 
 
 def test_rollback_statements_the_model_cannot_read():
-    cmp = fx.compare(fx.sql_effects("CREATE TABLE t (id int)"),
-                     fx.sql_effects("DO $$ BEGIN EXECUTE 'DROP TABLE ' || 't'; END $$"))
+    cmp = fx.compare(
+        fx.sql_effects("CREATE TABLE t (id int)"), fx.sql_effects("DO $$ BEGIN EXECUTE 'DROP TABLE ' || 't'; END $$")
+    )
     assert cmp.unknown and cmp.leftovers  # the rule stays quiet on cmp.unknown
 
 
@@ -227,9 +259,11 @@ def _findings(tmp_path, paths=None):
 def test_findings_on_the_rollback_point_at_the_migration(tmp_path):
     got = _findings(tmp_path)
     rb = "migrations/rollback/20250101_001_rollback.sql"
-    assert [(p, l, c, r) for p, l, c, r, _, _ in got] == [(rb, 1, 1, "rollback-data-change"),
-                                                         (rb, 1, 1, "rollback-incomplete"),
-                                                         (rb, 1, 1, "rollback-incomplete")]
+    assert [(p, l, c, r) for p, l, c, r, _, _ in got] == [
+        (rb, 1, 1, "rollback-data-change"),
+        (rb, 1, 1, "rollback-incomplete"),
+        (rb, 1, 1, "rollback-incomplete"),
+    ]
     msgs = {m: h for _, _, _, _, m, h in got}
     index = "`20250101_001_x.sql:2` creates index idx_leads_email, and this rollback does not drop it"
     assert msgs[index] == "Add `DROP INDEX IF EXISTS idx_leads_email;` to the rollback."
@@ -241,10 +275,15 @@ def test_findings_on_the_rollback_point_at_the_migration(tmp_path):
 def test_migration_checked_alone_gets_the_findings_on_its_statements(tmp_path):
     got = _findings(tmp_path, ["migrations/20250101_001_x.sql"])
     mig = "migrations/20250101_001_x.sql"
-    assert [(p, l, r) for p, l, _, r, _, _ in got] == [(mig, 2, "rollback-incomplete"), (mig, 3, "rollback-data-change"),
-                                                      (mig, 4, "rollback-incomplete")]
-    assert got[0][4] == ("this statement creates index idx_leads_email, and its rollback "
-                         "`migrations/rollback/20250101_001_rollback.sql` does not drop it")
+    assert [(p, l, r) for p, l, _, r, _, _ in got] == [
+        (mig, 2, "rollback-incomplete"),
+        (mig, 3, "rollback-data-change"),
+        (mig, 4, "rollback-incomplete"),
+    ]
+    assert got[0][4] == (
+        "this statement creates index idx_leads_email, and its rollback "
+        "`migrations/rollback/20250101_001_rollback.sql` does not drop it"
+    )
 
 
 def test_rollback_checked_alone(tmp_path):
@@ -252,15 +291,21 @@ def test_rollback_checked_alone(tmp_path):
     assert {p for p, *_ in got} == {"migrations/rollback/20250101_001_rollback.sql"}
 
 
-@pytest.mark.parametrize("sql, expected", [
-    ("CREATE TABLE t (id int)", "DROP TABLE IF EXISTS t;"),
-    ("ALTER TABLE t ADD COLUMN c int", "ALTER TABLE t DROP COLUMN IF EXISTS c;"),
-    ("CREATE FUNCTION f(int, text) RETURNS int LANGUAGE sql AS 'select 1'", "DROP FUNCTION IF EXISTS f(integer, text);"),
-    ("CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()", "DROP TRIGGER IF EXISTS tr ON t;"),
-    ("ALTER TABLE t ADD CONSTRAINT k UNIQUE (a)", "ALTER TABLE t DROP CONSTRAINT IF EXISTS k;"),
-    ("GRANT SELECT ON t TO bob", "REVOKE SELECT ON TABLE t FROM bob;"),
-    ('CREATE TABLE "Odd Name" (id int)', 'DROP TABLE IF EXISTS "Odd Name";'),
-])
+@pytest.mark.parametrize(
+    "sql, expected",
+    [
+        ("CREATE TABLE t (id int)", "DROP TABLE IF EXISTS t;"),
+        ("ALTER TABLE t ADD COLUMN c int", "ALTER TABLE t DROP COLUMN IF EXISTS c;"),
+        (
+            "CREATE FUNCTION f(int, text) RETURNS int LANGUAGE sql AS 'select 1'",
+            "DROP FUNCTION IF EXISTS f(integer, text);",
+        ),
+        ("CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()", "DROP TRIGGER IF EXISTS tr ON t;"),
+        ("ALTER TABLE t ADD CONSTRAINT k UNIQUE (a)", "ALTER TABLE t DROP CONSTRAINT IF EXISTS k;"),
+        ("GRANT SELECT ON t TO bob", "REVOKE SELECT ON TABLE t FROM bob;"),
+        ('CREATE TABLE "Odd Name" (id int)', 'DROP TABLE IF EXISTS "Odd Name";'),
+    ],
+)
 def test_drop_sql(sql, expected):
     from migcheck.rules import rollback_incomplete as ri
 
@@ -277,7 +322,10 @@ def test_extension_if_not_exists_and_own_function_calls():
 
 
 def test_drop_schema_public_takes_unqualified_objects():
-    assert left("CREATE TABLE t (id int); CREATE INDEX i ON t (id)", "DROP SCHEMA public CASCADE; CREATE SCHEMA public") == []
+    assert (
+        left("CREATE TABLE t (id int); CREATE INDEX i ON t (id)", "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        == []
+    )
 
 
 def test_effects_survive_the_cache_pack_json():
@@ -299,19 +347,31 @@ def test_effects_survive_the_cache_pack_json():
             effs = fx.sql_effects(text)
         except Exception:  # a fixture that does not parse: parse-error's business
             continue
-        located = [dataclasses.replace(e, stmt=None if e.stmt is None else
-                                       fx.Loc(e.stmt.line, e.stmt.column, e.stmt.end_line, e.stmt.end_column))
-                   for e in effs]
+        located = [
+            dataclasses.replace(
+                e,
+                stmt=None if e.stmt is None else fx.Loc(e.stmt.line, e.stmt.column, e.stmt.end_line, e.stmt.end_column),
+            )
+            for e in effs
+        ]
         assert fx.decode_effects(_json.loads(_json.dumps(fx.encode_effects(located)))) == located
         total += len(located)
     assert total > 500
 
 
-@pytest.mark.parametrize("raw", [5, [5], [{"op": 1, "obj": None}], [{"op": "create", "obj": ["t"]}],
-                                 [{"op": "create", "obj": None, "stmt": [1, 2]}],
-                                 [{"op": "create", "obj": None, "nonsense": 1}],
-                                 [{"op": "create", "obj": None, "columns": [1]}],
-                                 [{"op": "create", "obj": None, "cascade": "yes"}]])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        5,
+        [5],
+        [{"op": 1, "obj": None}],
+        [{"op": "create", "obj": ["t"]}],
+        [{"op": "create", "obj": None, "stmt": [1, 2]}],
+        [{"op": "create", "obj": None, "nonsense": 1}],
+        [{"op": "create", "obj": None, "columns": [1]}],
+        [{"op": "create", "obj": None, "cascade": "yes"}],
+    ],
+)
 def test_damaged_effects_from_the_pack_are_refused(raw):
     with pytest.raises((TypeError, ValueError)):
         fx.decode_effects(raw)

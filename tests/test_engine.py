@@ -35,8 +35,10 @@ def test_dangling_symlink_and_loop_are_findings_not_crashes(tmp_path):
     os.symlink(tmp_path / "migrations/20251022_003_loop.sql", tmp_path / "migrations/20251022_003_loop.sql")
     r = check(tmp_path, ["migrations"])
     got = {(f.path, f.rule) for f in r.findings}
-    assert got == {("migrations/20251022_002_dangling.sql", "unreadable-file"),
-                   ("migrations/20251022_003_loop.sql", "unreadable-file")}
+    assert got == {
+        ("migrations/20251022_002_dangling.sql", "unreadable-file"),
+        ("migrations/20251022_003_loop.sql", "unreadable-file"),
+    }
     assert not r.errors
 
 
@@ -88,7 +90,10 @@ def test_single_file_sees_siblings_but_reports_only_itself(tmp_path):
 
 
 def test_suppression_placement(tmp_path):
-    write(tmp_path, "migrations/20251022_001_a.sql", """\
+    write(
+        tmp_path,
+        "migrations/20251022_001_a.sql",
+        """\
 BEGIN;
 DROP TABLE a; -- migcheck: ignore drop-table -- same line covers this statement
 -- migcheck: ignore drop-table -- own line covers the next statement
@@ -98,18 +103,28 @@ DROP TABLE c;
 DROP TABLE d, -- migcheck: ignore drop-table -- trailing on the first line of a multi-line statement
   e;
 COMMIT;
-""")
+""",
+    )
     r = check(tmp_path, ["migrations"], select=["drop-table", "unused-suppression"])
     assert [(f.line, f.rule, f.suppressed) for f in r.findings] == [
-        (2, "drop-table", True), (4, "drop-table", True), (6, "drop-table", False), (7, "drop-table", True)]
+        (2, "drop-table", True),
+        (4, "drop-table", True),
+        (6, "drop-table", False),
+        (7, "drop-table", True),
+    ]
 
 
 def test_ignore_file_suppression(tmp_path):
-    write(tmp_path, "migrations/20251022_001_a.sql",
-          "-- migcheck: ignore-file drop-table -- cleanup approved by DBA\nDROP TABLE a;\nDROP TABLE b;\n")
+    write(
+        tmp_path,
+        "migrations/20251022_001_a.sql",
+        "-- migcheck: ignore-file drop-table -- cleanup approved by DBA\nDROP TABLE a;\nDROP TABLE b;\n",
+    )
     r = check(tmp_path, ["migrations"])
     assert [(f.line, f.suppressed, f.reason) for f in r.findings] == [
-        (2, True, "cleanup approved by DBA"), (3, True, "cleanup approved by DBA")]
+        (2, True, "cleanup approved by DBA"),
+        (3, True, "cleanup approved by DBA"),
+    ]
 
 
 def test_findings_sorted_by_path_line_column(tmp_path):
@@ -142,4 +157,5 @@ def test_permission_denied_is_a_finding(tmp_path, monkeypatch):
     monkeypatch.setattr(fsutil, "read_regular", deny)
     r = check(tmp_path, ["migrations"])
     assert [(f.rule, f.message) for f in r.findings] == [
-        ("unreadable-file", "permission denied: migcheck cannot read this file")]
+        ("unreadable-file", "permission denied: migcheck cannot read this file")
+    ]

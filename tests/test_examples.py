@@ -46,7 +46,8 @@ def test_examples_findings_are_exactly_the_planted_ones(capsys, monkeypatch):
     code = main(["check", "--format", "json", "examples/migrations"])
     doc = json.loads(capsys.readouterr().out)
     assert code == 1
-    got = [(f["path"].removeprefix("examples/migrations/"), f["line"], f["rule"], f["suppressed"])
-           for f in doc["findings"]]
+    got = [
+        (f["path"].removeprefix("examples/migrations/"), f["line"], f["rule"], f["suppressed"]) for f in doc["findings"]
+    ]
     assert got == EXPECTED
     assert doc["summary"]["files"] == 13

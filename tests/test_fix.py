@@ -8,8 +8,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from harness import materialise, parse_case
+
 from migcheck import config as config_mod
 from migcheck import fix
 from migcheck.cli import main
@@ -34,7 +34,8 @@ def proj(project):
     (project / "migcheck.toml").write_text("changelog = false\n")
     (project / "migrations" / "rollback").mkdir(parents=True)
     (project / "migrations" / "rollback" / "20251022_001_rollback.sql").write_text(
-        "BEGIN;\nDROP TABLE IF EXISTS leads;\nCOMMIT;\n")
+        "BEGIN;\nDROP TABLE IF EXISTS leads;\nCOMMIT;\n"
+    )
     return project
 
 
@@ -51,6 +52,7 @@ def write(proj, name, text, newline="\n", bom=False):
 
 
 # --- the API -----------------------------------------------------------------------------------
+
 
 def test_compute_returns_the_edits_of_each_finding(proj):
     text = HEADER + "\nBEGIN;\nCREATE TABLE leads (id int);\nDROP VIEW old_leads;\nCOMMIT;\n"
@@ -74,13 +76,22 @@ def test_compute_offsets_count_the_bom_and_never_renames(proj):
     p = write(proj, "Add-Leads.sql", text.lstrip("\ufeff"), bom=True)
     fixes = fix.compute(text, p, config_mod.load())
     at = text.index("INDEX") + len("INDEX")
-    assert fixes == [fix.Fix("missing-if-not-exists", "Name the index leads_email_idx and add IF NOT EXISTS", 11, 1,
-                             (fix.Edit(at, at, " IF NOT EXISTS leads_email_idx"),))]
+    assert fixes == [
+        fix.Fix(
+            "missing-if-not-exists",
+            "Name the index leads_email_idx and add IF NOT EXISTS",
+            11,
+            1,
+            (fix.Edit(at, at, " IF NOT EXISTS leads_email_idx"),),
+        )
+    ]
 
 
 def test_compute_skips_suppressed_and_disabled(proj):
-    text = (HEADER + "\nBEGIN;\n-- migcheck: ignore missing-if-not-exists -- created by the app on start\n"
-            "CREATE TABLE leads (id int);\nDROP VIEW v;\nCOMMIT;\n")
+    text = (
+        HEADER + "\nBEGIN;\n-- migcheck: ignore missing-if-not-exists -- created by the app on start\n"
+        "CREATE TABLE leads (id int);\nDROP VIEW v;\nCOMMIT;\n"
+    )
     p = write(proj, "20251022_001_add_leads.sql", text)
     cfg = config_mod.load()
     assert [f.rule for f in fix.compute(text, p, cfg)] == ["missing-if-exists"]
@@ -89,36 +100,53 @@ def test_compute_skips_suppressed_and_disabled(proj):
 
 # --- the command ---------------------------------------------------------------------------------
 
+
 def test_fix_writes_minimal_edits_keeping_crlf_and_bom(proj, capsys):
-    body = ("-- Step 1: the table\nCREATE TABLE leads (id int);  -- main table\n"
-            "create index on leads (id);\nDROP VIEW v\n")
+    body = (
+        "-- Step 1: the table\nCREATE TABLE leads (id int);  -- main table\ncreate index on leads (id);\nDROP VIEW v\n"
+    )
     p = write(proj, "20251022_001_add_leads.sql", body, newline="\r\n", bom=True)
-    code, out, err = run(capsys, "check", "--fix", "--select", "missing-if-not-exists,missing-if-exists,"
-                         "missing-transaction,missing-header,header-placeholder")
-    assert err == ("migcheck: fixed migrations/20251022_001_add_leads.sql: missing-header, missing-transaction, "
-                   "missing-if-not-exists (2), missing-if-exists\n")
-    assert p.read_bytes() == b"\xef\xbb\xbf" + (
-        "-- =====================================================\n"
-        "-- MIGRATION: Add leads\n"
-        "-- =====================================================\n"
-        "-- Purpose: TODO(migcheck --fix)\n"
-        "-- Impact: TODO(migcheck --fix)\n"
-        "-- Rollback: TODO(migcheck --fix)\n"
-        "-- Testing: TODO(migcheck --fix)\n"
-        "-- =====================================================\n"
-        "\n"
-        "BEGIN;\n"
-        "\n"
-        "-- Step 1: the table\n"
-        "CREATE TABLE IF NOT EXISTS leads (id int);  -- main table\n"
-        "create index if not exists leads_id_idx on leads (id);\n"
-        "DROP VIEW IF EXISTS v;\n"
-        "\n"
-        "COMMIT;\n").replace("\n", "\r\n").encode()
+    code, out, err = run(
+        capsys,
+        "check",
+        "--fix",
+        "--select",
+        "missing-if-not-exists,missing-if-exists,missing-transaction,missing-header,header-placeholder",
+    )
+    assert err == (
+        "migcheck: fixed migrations/20251022_001_add_leads.sql: missing-header, missing-transaction, "
+        "missing-if-not-exists (2), missing-if-exists\n"
+    )
+    assert (
+        p.read_bytes()
+        == b"\xef\xbb\xbf"
+        + (
+            "-- =====================================================\n"
+            "-- MIGRATION: Add leads\n"
+            "-- =====================================================\n"
+            "-- Purpose: TODO(migcheck --fix)\n"
+            "-- Impact: TODO(migcheck --fix)\n"
+            "-- Rollback: TODO(migcheck --fix)\n"
+            "-- Testing: TODO(migcheck --fix)\n"
+            "-- =====================================================\n"
+            "\n"
+            "BEGIN;\n"
+            "\n"
+            "-- Step 1: the table\n"
+            "CREATE TABLE IF NOT EXISTS leads (id int);  -- main table\n"
+            "create index if not exists leads_id_idx on leads (id);\n"
+            "DROP VIEW IF EXISTS v;\n"
+            "\n"
+            "COMMIT;\n"
+        )
+        .replace("\n", "\r\n")
+        .encode()
+    )
     assert code == 1  # the header's to-do is the author's: one finding for the four fields
     assert [l for l in out.splitlines() if "error[" in l or "warning[" in l] == [
         "migrations/20251022_001_add_leads.sql:4:4: error[header-placeholder] the Purpose, Impact, Rollback and "
-        "Testing header fields still hold the TODO that `migcheck check --fix` wrote"]
+        "Testing header fields still hold the TODO that `migcheck check --fix` wrote"
+    ]
     # a second run changes nothing
     before = p.read_bytes()
     code, out2, err2 = run(capsys, "check", "--fix")
@@ -139,40 +167,53 @@ def test_dry_run_prints_a_diff_and_writes_nothing(proj, capsys):
         " BEGIN;\n"
         "-DROP VIEW v;\n"
         "+DROP VIEW IF EXISTS v;\n"
-        " COMMIT;\n")
+        " COMMIT;\n"
+    )
     assert p.read_text() == text
     p.write_text(text.replace("DROP VIEW v", "DROP VIEW IF EXISTS v"))
     assert run(capsys, "check", "--fix", "--dry-run") == (0, "", "")
 
 
 def test_never_wraps_what_cannot_run_in_a_transaction(proj, capsys):
-    text = HEADER + "\nCREATE TABLE IF NOT EXISTS leads (id int);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON leads (id);\n"
+    text = (
+        HEADER
+        + "\nCREATE TABLE IF NOT EXISTS leads (id int);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON leads (id);\n"
+    )
     p = write(proj, "20251022_001_add_leads.sql", text)
     code, out, err = run(capsys, "check", "--fix", "--select", "missing-transaction")
-    assert err == ("migcheck: not fixed: migrations/20251022_001_add_leads.sql:10:1: missing-transaction: "
-                   "the file holds CREATE INDEX CONCURRENTLY, which cannot run in a transaction\n")
+    assert err == (
+        "migcheck: not fixed: migrations/20251022_001_add_leads.sql:10:1: missing-transaction: "
+        "the file holds CREATE INDEX CONCURRENTLY, which cannot run in a transaction\n"
+    )
     assert code == 1 and p.read_text() == text
 
 
 def test_a_fix_that_brings_new_findings_is_discarded(proj, capsys):
     # wrapping DDL and a data change in one transaction: update-in-same-transaction-as-ddl
-    text = HEADER + "\nALTER TABLE leads ADD COLUMN IF NOT EXISTS score int;\nUPDATE leads SET score = 0 WHERE score IS NULL;\n"
+    text = (
+        HEADER
+        + "\nALTER TABLE leads ADD COLUMN IF NOT EXISTS score int;\nUPDATE leads SET score = 0 WHERE score IS NULL;\n"
+    )
     p = write(proj, "20251022_001_add_leads.sql", text)
     out = fix.compute_all(text, p, config_mod.load())
     assert out.fixes == []
-    assert out.rejected == [("missing-transaction", 10, 1,
-                             "the fixed file would get new findings (update-in-same-transaction-as-ddl)")]
+    assert out.rejected == [
+        ("missing-transaction", 10, 1, "the fixed file would get new findings (update-in-same-transaction-as-ddl)")
+    ]
 
 
 def test_renames_need_unsafe_fixes(proj, capsys):
     text = HEADER + "\nBEGIN;\nSELECT 1;\nCOMMIT;\n"
     p = write(proj, "20251022_1_Add_Leads.sql", text)
     code, out, err = run(capsys, "check", "--fix", "--select", "file-naming")
-    assert err == ("migcheck: would rename migrations/20251022_1_Add_Leads.sql -> migrations/20251022_001_add_leads.sql "
-                   "(renaming needs --unsafe-fixes: other tooling may refer to the old name)\n")
+    assert err == (
+        "migcheck: would rename migrations/20251022_1_Add_Leads.sql -> migrations/20251022_001_add_leads.sql "
+        "(renaming needs --unsafe-fixes: other tooling may refer to the old name)\n"
+    )
     assert code == 1 and p.exists()
-    code, out, err = run(capsys, "check", "--fix", "--unsafe-fixes", "--select", "file-naming",
-                         "migrations/20251022_1_Add_Leads.sql")
+    code, out, err = run(
+        capsys, "check", "--fix", "--unsafe-fixes", "--select", "file-naming", "migrations/20251022_1_Add_Leads.sql"
+    )
     assert err == "migcheck: renamed migrations/20251022_1_Add_Leads.sql -> migrations/20251022_001_add_leads.sql\n"
     assert code == 0 and out == "0 errors, 0 warnings in 1 file\n"
     assert not p.exists() and (proj / "migrations" / "20251022_001_add_leads.sql").read_text() == text
@@ -194,6 +235,7 @@ def test_files_that_do_not_parse_are_left_alone(proj, capsys):
 
 
 # --- every fixture ----------------------------------------------------------------------------
+
 
 def _fixture_files():
     return [pytest.param(fx, id=fx.stem) for fx in sorted(FIXTURES.glob("*.sql"))]
@@ -232,12 +274,15 @@ def test_a_locked_migration_is_not_fixed(proj, capsys):
     p = write(proj, "20251022_001_add_leads.sql", text)
     assert run(capsys, "lock")[0] == 0
     code, out, err = run(capsys, "check", "--fix", "--select", "missing-if-exists,modified-migration")
-    assert err == ("migcheck: not fixed: migrations/20251022_001_add_leads.sql:11:1: missing-if-exists: "
-                   "the fixed file would get new findings (modified-migration)\n")
+    assert err == (
+        "migcheck: not fixed: migrations/20251022_001_add_leads.sql:11:1: missing-if-exists: "
+        "the fixed file would get new findings (modified-migration)\n"
+    )
     assert p.read_text() == text and code == 0
 
 
 # --- --fix must not make things worse (issue 24) ----------------------------------------------
+
 
 def test_header_fix_takes_the_title_from_the_file_name_and_leaves_one_todo(proj, capsys):
     text = "-- Add a score to leads (quick fix)\n\nBEGIN;\nALTER TABLE leads ADD COLUMN IF NOT EXISTS score int;\nCOMMIT;\n"
@@ -253,12 +298,14 @@ def test_header_fix_takes_the_title_from_the_file_name_and_leaves_one_todo(proj,
         "-- Rollback: TODO(migcheck --fix)\n"
         "-- Testing: TODO(migcheck --fix)\n"
         "-- =====================================================\n"
-        "\n" + text)
+        "\n" + text
+    )
     # one finding for the author's to-do, not one per field
     assert code == 1
     assert [l for l in out.splitlines() if "error[" in l] == [
         "migrations/20251027_006_Add-Lead-Score.sql:4:4: error[header-placeholder] the Purpose, Impact, Rollback "
-        "and Testing header fields still hold the TODO that `migcheck check --fix` wrote"]
+        "and Testing header fields still hold the TODO that `migcheck check --fix` wrote"
+    ]
 
 
 def test_examples_fix_brings_no_more_errors_and_says_each_refusal_once(project, capsys):
@@ -278,17 +325,23 @@ def test_examples_fix_brings_no_more_errors_and_says_each_refusal_once(project, 
     header = (project / "examples/migrations/20251027_006_Add-Lead-Score.sql").read_text().splitlines()[1]
     assert header == "-- MIGRATION: Add Lead Score"
     refusals = [l for l in err.splitlines() if l.startswith("migcheck: not fixed:")]
-    assert refusals == ["migcheck: not fixed: examples/migrations/20251027_006_Add-Lead-Score.sql:3:1: "
-                        "missing-transaction: the file holds CREATE INDEX CONCURRENTLY, which cannot run in a transaction"]
+    assert refusals == [
+        "migcheck: not fixed: examples/migrations/20251027_006_Add-Lead-Score.sql:3:1: "
+        "missing-transaction: the file holds CREATE INDEX CONCURRENTLY, which cannot run in a transaction"
+    ]
 
 
 def test_dry_run_says_which_fixes_need_unsafe_fixes(proj, capsys):
     text = HEADER + "\nBEGIN;\nSELECT 1;\nCOMMIT;\n"
     p = write(proj, "20251022_1_Add_Leads.sql", text)
     code, out, err = run(capsys, "check", "--fix", "--dry-run", "--select", "file-naming")
-    assert err == ("migcheck: would rename migrations/20251022_1_Add_Leads.sql -> migrations/20251022_001_add_leads.sql "
-                   "(renaming needs --unsafe-fixes: other tooling may refer to the old name)\n")
+    assert err == (
+        "migcheck: would rename migrations/20251022_1_Add_Leads.sql -> migrations/20251022_001_add_leads.sql "
+        "(renaming needs --unsafe-fixes: other tooling may refer to the old name)\n"
+    )
     assert (code, out) == (0, "")  # `--fix` alone would change nothing
     code, out, err = run(capsys, "check", "--fix", "--dry-run", "--unsafe-fixes", "--select", "file-naming")
-    assert err == "migcheck: would rename migrations/20251022_1_Add_Leads.sql -> migrations/20251022_001_add_leads.sql\n"
+    assert (
+        err == "migcheck: would rename migrations/20251022_1_Add_Leads.sql -> migrations/20251022_001_add_leads.sql\n"
+    )
     assert (code, out) == (1, "") and p.exists()

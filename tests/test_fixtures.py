@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-
 from harness import actual, parse_case, run_case
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "rules").glob("*.sql"))
@@ -16,7 +15,9 @@ def rule_of(path: Path) -> str:
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[f.name for f in FIXTURES])
 def test_fixture(fixture, tmp_path):
     case = parse_case(fixture.read_bytes())
-    assert case.expected or "clean" in fixture.name, f"{fixture.name} expects nothing: name it <id>.clean*.sql if that is the point"
+    assert case.expected or "clean" in fixture.name, (
+        f"{fixture.name} expects nothing: name it <id>.clean*.sql if that is the point"
+    )
     result = run_case(case, tmp_path, [rule_of(fixture)])
     assert not result.errors, result.errors
     got = actual(result)

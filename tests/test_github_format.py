@@ -41,7 +41,7 @@ def _unescape(text, table):
 def parse_command(line: str):
     assert line.startswith("::")
     end = line.index("::", 2)
-    cmd_info, data = line[2:end], line[end + 2:]
+    cmd_info, data = line[2:end], line[end + 2 :]
     command, _, props_text = cmd_info.partition(" ")
     props = {}
     for pair in filter(None, props_text.split(",")):
@@ -54,8 +54,12 @@ def parse_command(line: str):
 def proj(project):
     (project / "migcheck.toml").write_text(
         'select = ["parse-error", "drop-table", "missing-if-exists", "sequence-gap"]\n'
-        'changelog = false\n[severity]\n"sequence-gap" = "info"\n')
-    write(project, "migrations/20251022_001_bad.sql", textwrap.dedent("""\
+        'changelog = false\n[severity]\n"sequence-gap" = "info"\n'
+    )
+    write(
+        project,
+        "migrations/20251022_001_bad.sql",
+        textwrap.dedent("""\
         BEGIN;
         CREAT INDEX idx ON leads (score);
         -- migcheck: ignore drop-table -- approved in review #12
@@ -63,7 +67,8 @@ def proj(project):
         DROP TABLE
           leads_older;
         COMMIT;
-        """))
+        """),
+    )
     write(project, "migrations/20251022_003_next.sql", "BEGIN;\nSELECT 1;\nCOMMIT;\n")
     return project
 
@@ -73,16 +78,21 @@ def test_exact_output(proj, capsys):
     assert code == 1 and err == ""
     lines = out.splitlines()
     assert lines[0] == (
-        '::error file=migrations/20251022_001_bad.sql,line=2,col=1,title=migcheck(parse-error)::'
+        "::error file=migrations/20251022_001_bad.sql,line=2,col=1,title=migcheck(parse-error)::"
         'syntax error at or near "CREAT"%0Ahelp: Fix the statement so PostgreSQL can parse it; migcheck checked '
-        'the statements around it, but this one is unchecked and would fail on deploy.')
+        "the statements around it, but this one is unchecked and would fail on deploy."
+    )
     # a finding on one line has its end; one that spans lines is marked at its first token
-    assert lines[1].startswith("::error file=migrations/20251022_001_bad.sql,line=5,col=1,title=migcheck(drop-table)::"
-                               "DROP TABLE leads_older deletes the table")
-    assert lines[2].startswith("::warning file=migrations/20251022_001_bad.sql,line=5,col=1,"
-                               "title=migcheck(missing-if-exists)::")
-    assert lines[3].startswith("::notice file=migrations/20251022_003_next.sql,line=1,col=1,"
-                               "title=migcheck(sequence-gap)::")
+    assert lines[1].startswith(
+        "::error file=migrations/20251022_001_bad.sql,line=5,col=1,title=migcheck(drop-table)::"
+        "DROP TABLE leads_older deletes the table"
+    )
+    assert lines[2].startswith(
+        "::warning file=migrations/20251022_001_bad.sql,line=5,col=1,title=migcheck(missing-if-exists)::"
+    )
+    assert lines[3].startswith(
+        "::notice file=migrations/20251022_003_next.sql,line=1,col=1,title=migcheck(sequence-gap)::"
+    )
     # the suppressed DROP TABLE is not printed; the plain summary line ends the output
     assert len(lines) == 5
     assert lines[4] == "2 errors, 1 warning in 2 files (1 info, 1 suppressed)"
@@ -100,7 +110,10 @@ def test_every_line_parses_back(proj, capsys):
 
 def test_same_line_finding_has_end_line_and_column():
     f = Finding("drop-table", "error", "m/x.sql", 3, 5, "msg", "help", 3, 20)
-    assert annotation(f) == "::error file=m/x.sql,line=3,col=5,endLine=3,endColumn=20,title=migcheck(drop-table)::msg%0Ahelp: help"
+    assert (
+        annotation(f)
+        == "::error file=m/x.sql,line=3,col=5,endLine=3,endColumn=20,title=migcheck(drop-table)::msg%0Ahelp: help"
+    )
     multi = Finding("drop-table", "warning", "m/x.sql", 3, 5, "msg", "", 6, 2)
     assert annotation(multi) == "::warning file=m/x.sql,line=3,col=5,title=migcheck(drop-table)::msg"
 

@@ -9,9 +9,9 @@ import json
 
 import jsonschema
 import pytest
+from test_cli import write
 
 from migcheck.cli import main
-from test_cli import write
 
 # the required subset of the Code Climate issue format that GitLab reads, as a JSON schema
 CODE_QUALITY = {
@@ -29,8 +29,11 @@ CODE_QUALITY = {
                 "required": ["path", "lines"],
                 "properties": {
                     "path": {"type": "string", "minLength": 1, "not": {"pattern": "^(/|\\./|\\.\\./)"}},
-                    "lines": {"type": "object", "required": ["begin"],
-                              "properties": {"begin": {"type": "integer", "minimum": 1}}},
+                    "lines": {
+                        "type": "object",
+                        "required": ["begin"],
+                        "properties": {"begin": {"type": "integer", "minimum": 1}},
+                    },
                 },
             },
         },
@@ -42,10 +45,14 @@ CODE_QUALITY = {
 def proj(project):
     (project / "migcheck.toml").write_text(
         'select = ["drop-table", "missing-if-exists", "sequence-gap", "parse-error"]\nchangelog = false\n'
-        '[severity]\n"sequence-gap" = "info"\n')
-    write(project, "migrations/20251022_001_bad.sql",
-          "BEGIN;\nDROP TABLE a;\nDROP TABLE a;\nCREAT INDEX i ON a (x);\n"
-          "-- migcheck: ignore drop-table -- approved in review #3\nDROP TABLE IF EXISTS b;\nCOMMIT;\n")
+        '[severity]\n"sequence-gap" = "info"\n'
+    )
+    write(
+        project,
+        "migrations/20251022_001_bad.sql",
+        "BEGIN;\nDROP TABLE a;\nDROP TABLE a;\nCREAT INDEX i ON a (x);\n"
+        "-- migcheck: ignore drop-table -- approved in review #3\nDROP TABLE IF EXISTS b;\nCOMMIT;\n",
+    )
     write(project, "migrations/20251022_003_next.sql", "BEGIN;\nSELECT 1;\nCOMMIT;\n")
     return project
 
@@ -61,7 +68,9 @@ def test_report_has_the_required_fields_and_unique_fingerprints(proj, capsys):
     code, issues = gitlab(capsys)
     assert code == 1
     jsonschema.validate(issues, CODE_QUALITY)
-    assert [(i["check_name"], i["severity"], i["location"]["path"], i["location"]["lines"]["begin"]) for i in issues] == [
+    assert [
+        (i["check_name"], i["severity"], i["location"]["path"], i["location"]["lines"]["begin"]) for i in issues
+    ] == [
         ("drop-table", "major", "migrations/20251022_001_bad.sql", 2),
         ("missing-if-exists", "minor", "migrations/20251022_001_bad.sql", 2),
         ("drop-table", "major", "migrations/20251022_001_bad.sql", 3),
@@ -70,7 +79,9 @@ def test_report_has_the_required_fields_and_unique_fingerprints(proj, capsys):
         ("sequence-gap", "info", "migrations/20251022_003_next.sql", 1),
     ]  # the suppressed DROP TABLE is left out
     assert len({i["fingerprint"] for i in issues}) == len(issues)  # two identical statements: two issues
-    assert issues[0]["description"].startswith("DROP TABLE a deletes the table") and "(help: " in issues[0]["description"]
+    assert (
+        issues[0]["description"].startswith("DROP TABLE a deletes the table") and "(help: " in issues[0]["description"]
+    )
 
 
 def test_fingerprints_are_stable_when_lines_move(proj, capsys):

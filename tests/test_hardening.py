@@ -40,6 +40,7 @@ def _migration(proj, text=FIXABLE, name="20251022_001_add_leads.sql") -> Path:
 
 # --- --fix and atomic writes --------------------------------------------------------------------
 
+
 def test_fix_compares_again_right_before_the_rename(proj, capsys, monkeypatch):
     """An edit saved while --fix writes (after it read the file, before the new text takes the
     name) is kept: the comparison happens right before the rename."""
@@ -101,11 +102,13 @@ def test_a_killed_write_leaves_a_temp_file_that_the_next_write_removes(tmp_path)
 
     target = tmp_path / "20251022_001_x.sql"
     target.write_text("old\n")
-    code = (f"import os, time\nfrom migcheck import fsutil\n"
-            f"real = fsutil.os.fsync\n"
-            f"def slow(fd):\n    print('writing', flush=True); time.sleep(60)\n"
-            f"fsutil.os.fsync = slow\n"
-            f"fsutil.atomic_write({str(target)!r}, 'x' * (8 << 20), overwrite=True)\n")
+    code = (
+        f"import os, time\nfrom migcheck import fsutil\n"
+        f"real = fsutil.os.fsync\n"
+        f"def slow(fd):\n    print('writing', flush=True); time.sleep(60)\n"
+        f"fsutil.os.fsync = slow\n"
+        f"fsutil.atomic_write({str(target)!r}, 'x' * (8 << 20), overwrite=True)\n"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline() == "writing\n"
     proc.kill()
@@ -125,14 +128,18 @@ def test_a_killed_write_leaves_a_temp_file_that_the_next_write_removes(tmp_path)
 
 # --- writes outside the project ------------------------------------------------------------------
 
-@pytest.mark.parametrize("key,value", [
-    ("rollback", "../../outside/{version}_rollback.sql"),
-    ("rollback", "/tmp/elsewhere/{version}_rollback.sql"),
-    ("changelog", "../outside/CHANGELOG.md"),
-    ("changelog", "/tmp/CHANGELOG.md"),
-    ("baseline", "../outside/baseline.json"),
-    ("stats", "/tmp/stats.json"),
-])
+
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("rollback", "../../outside/{version}_rollback.sql"),
+        ("rollback", "/tmp/elsewhere/{version}_rollback.sql"),
+        ("changelog", "../outside/CHANGELOG.md"),
+        ("changelog", "/tmp/CHANGELOG.md"),
+        ("baseline", "../outside/baseline.json"),
+        ("stats", "/tmp/stats.json"),
+    ],
+)
 def test_config_paths_that_leave_the_project_are_a_config_error(project, capsys, key, value):
     (project / "migcheck.toml").write_text(f'{key} = "{value}"\n')
     (project / "migrations").mkdir()
@@ -169,13 +176,17 @@ def test_lock_does_not_write_through_a_symlinked_lock_file(project, capsys, tmp_
 
 # --- clear errors instead of crashes -------------------------------------------------------------
 
-@pytest.mark.parametrize("pattern,why", [
-    ("rollback/{version}{x}.sql", "not {x}"),
-    ("rollback/{version}_{0}.sql", "not {0}"),
-    ("rollback/{version}}.sql", "literal brace"),
-    ("rollback/{version}{version:>99999999999}.sql", "with a format"),
-    ("rollback/{version}_{version!r}.sql", "with a format or conversion"),
-])
+
+@pytest.mark.parametrize(
+    "pattern,why",
+    [
+        ("rollback/{version}{x}.sql", "not {x}"),
+        ("rollback/{version}_{0}.sql", "not {0}"),
+        ("rollback/{version}}.sql", "literal brace"),
+        ("rollback/{version}{version:>99999999999}.sql", "with a format"),
+        ("rollback/{version}_{version!r}.sql", "with a format or conversion"),
+    ],
+)
 def test_rollback_pattern_with_other_fields_is_a_config_error(project, capsys, pattern, why):
     (project / "migcheck.toml").write_text(f'rollback = "{pattern}"\n')
     (project / "migrations").mkdir()
@@ -189,7 +200,8 @@ def test_rollback_pattern_with_other_fields_is_a_config_error(project, capsys, p
 def test_naming_whose_seq_can_match_empty_is_a_finding_not_a_crash(project, capsys):
     (project / "migcheck.toml").write_text(
         "naming = '^(?P<date>\\d{8})_(?P<seq>\\d*)_(?P<description>[a-z0-9_]+)\\.sql$'\n"
-        'select = ["file-naming", "duplicate-version", "sequence-order", "sequence-gap"]\n')
+        'select = ["file-naming", "duplicate-version", "sequence-order", "sequence-gap"]\n'
+    )
     (project / "migrations").mkdir()
     (project / "migrations" / "20250101__a.sql").write_text("SELECT 1;\n")
     (project / "migrations" / "20250101_002_b.sql").write_text("SELECT 1;\n")
@@ -210,8 +222,11 @@ def test_pyproject_with_a_tool_key_that_is_not_a_table(project, capsys):
 
 def test_new_with_a_description_too_long_for_a_file_name(proj, capsys):
     code, out, err = run(capsys, "new", "word " * 60)
-    assert code == 2 and err.startswith("migcheck: error: the description makes a file name of") \
-        and "internal error" not in err, err
+    assert (
+        code == 2
+        and err.startswith("migcheck: error: the description makes a file name of")
+        and "internal error" not in err
+    ), err
     assert list((proj / "migrations").iterdir()) == []
 
 
@@ -229,6 +244,7 @@ def test_new_in_a_diesel_project_does_not_crash(project, capsys):
 
 # --- a damaged cache is ignored --------------------------------------------------------------------
 
+
 def _damage(pack: Path, how) -> None:
     import json
 
@@ -237,23 +253,38 @@ def _damage(pack: Path, how) -> None:
     pack.write_text(json.dumps(data))
 
 
-@pytest.mark.parametrize("name,how", [
-    ("a line number as a string", lambda d: [h.__setitem__(2, str(h[2])) for v in d["files"].values() for h in v[1]]),
-    ("a rule id as a number", lambda d: [h.__setitem__(0, 5) for v in d["files"].values() for h in v[1]]),
-    ("a hit on another file", lambda d: [h.__setitem__(1, "/elsewhere.sql") for v in d["files"].values() for h in v[1]]),
-    ("a line number as true", lambda d: [h.__setitem__(2, True) for v in d["files"].values() for h in v[1]]),
-    ("a suppression line as a string", lambda d: [s.__setitem__(3, "x") for v in d["files"].values() for s in v[2]]),
-    ("a statement count as a string", lambda d: [v.__setitem__(4, "7") for v in d["files"].values()]),
-    ("a project hit line as a string", lambda d: [h.__setitem__(2, "3") for r in d["project"]["runs"]
-                                                  for hs in r["hits"].values() for h in hs]),
-])
+@pytest.mark.parametrize(
+    "name,how",
+    [
+        (
+            "a line number as a string",
+            lambda d: [h.__setitem__(2, str(h[2])) for v in d["files"].values() for h in v[1]],
+        ),
+        ("a rule id as a number", lambda d: [h.__setitem__(0, 5) for v in d["files"].values() for h in v[1]]),
+        (
+            "a hit on another file",
+            lambda d: [h.__setitem__(1, "/elsewhere.sql") for v in d["files"].values() for h in v[1]],
+        ),
+        ("a line number as true", lambda d: [h.__setitem__(2, True) for v in d["files"].values() for h in v[1]]),
+        (
+            "a suppression line as a string",
+            lambda d: [s.__setitem__(3, "x") for v in d["files"].values() for s in v[2]],
+        ),
+        ("a statement count as a string", lambda d: [v.__setitem__(4, "7") for v in d["files"].values()]),
+        (
+            "a project hit line as a string",
+            lambda d: [h.__setitem__(2, "3") for r in d["project"]["runs"] for hs in r["hits"].values() for h in hs],
+        ),
+    ],
+)
 def test_a_cache_entry_with_wrong_element_types_is_ignored(project, capsys, name, how):
     (project / "migcheck.toml").write_text("changelog = false\n")
     m = project / "migrations"
     (m / "rollback").mkdir(parents=True)
     (m / "20250101_001_a.sql").write_text("BEGIN;\nCREATE TABLE t (id int);\nDROP TABLE x;\nCOMMIT;\n")
     (m / "20250101_002_b.sql").write_text(
-        "BEGIN;\n-- migcheck: ignore drop-table -- reviewed\nDROP TABLE y;\nCOMMIT;\n")
+        "BEGIN;\n-- migcheck: ignore drop-table -- reviewed\nDROP TABLE y;\nCOMMIT;\n"
+    )
     (m / "rollback" / "20250101_001_rollback.sql").write_text("BEGIN;\nDROP TABLE IF EXISTS t;\nCOMMIT;\n")
     first = run(capsys, "check", "--format", "json")
     (pack,) = [p for p in (project / ".migcheck_cache").glob("v*.json")]
@@ -276,9 +307,19 @@ def test_a_side_file_with_wrong_element_types_is_ignored(project, capsys):
     first = run(capsys, "check", "--format", "json", "migrations/20250101_002_b.sql")
     (side,) = list((project / ".migcheck_cache").glob("*.side"))
     kept = side.read_text()
-    for junk in ([{}], [{"op": "create"}], [{"op": "create", "obj": None}], [{"op": "drop", "obj": None}],
-                 [{"op": "rename", "obj": None, "new": None}], [{"op": 5, "obj": None}], ["x"], [{"op": "create", "obj": [1, 2]}],
-                 [{"op": "create", "obj": None, "stmt": [1, 2, 3, "4"]}], {"a": 1}, 7):
+    for junk in (
+        [{}],
+        [{"op": "create"}],
+        [{"op": "create", "obj": None}],
+        [{"op": "drop", "obj": None}],
+        [{"op": "rename", "obj": None, "new": None}],
+        [{"op": 5, "obj": None}],
+        ["x"],
+        [{"op": "create", "obj": [1, 2]}],
+        [{"op": "create", "obj": None, "stmt": [1, 2, 3, "4"]}],
+        {"a": 1},
+        7,
+    ):
         entries = json.loads(kept)
         side.write_text(json.dumps({k: junk for k in entries} if isinstance(entries, dict) else junk))
         (pack,) = list((project / ".migcheck_cache").glob("v*.json"))
@@ -325,8 +366,12 @@ def test_a_stdout_that_is_not_utf8(odd_names, fmt):
     import sys
 
     env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
-    proc = subprocess.run([sys.executable, "-m", "migcheck", "check", "--no-cache", "--format", fmt],
-                          capture_output=True, env=env, cwd=odd_names)
+    proc = subprocess.run(
+        [sys.executable, "-m", "migcheck", "check", "--no-cache", "--format", fmt],
+        capture_output=True,
+        env=env,
+        cwd=odd_names,
+    )
     assert proc.returncode == 1 and b"internal error" not in proc.stderr, proc.stderr
     text = proc.stdout.decode("cp1252")
     if fmt == "json":
@@ -337,6 +382,7 @@ def test_a_stdout_that_is_not_utf8(odd_names, fmt):
 
 
 # --- the cache key and pruning ------------------------------------------------------------------
+
 
 def test_cache_key_covers_every_configuration_field_by_value(tmp_path):
     """Each field of Config, changed, changes the key (a new field fails here until it is listed);
@@ -349,13 +395,29 @@ def test_cache_key_covers_every_configuration_field_by_value(tmp_path):
 
     base = Config(root=tmp_path)
     other = {
-        "root": tmp_path / "elsewhere", "source": tmp_path / "migcheck.toml", "migrations": ("db",),
-        "rollback": "down/{version}.sql", "naming": re.compile(DEFAULT_NAMING.replace("{3}", "{4}")),
-        "sequence": "per-day", "header": ("MIGRATION",), "changelog": False, "select": ("safety",),
-        "ignore": ("drop-table",), "severity": {"drop-object": "error"}, "fail_on": "warning",
-        "postgres_version": 16, "max_file_size": 1 << 20, "dialect": "mysql", "preset": "goose",
-        "verify_statement_timeout": 5.0, "verify_timeout": 50.0, "verify_data": True, "exclude": ("legacy",),
-        "per_file_ignores": (("seed_*.sql", ("truncate",)),), "baseline": False, "require_rollback": False,
+        "root": tmp_path / "elsewhere",
+        "source": tmp_path / "migcheck.toml",
+        "migrations": ("db",),
+        "rollback": "down/{version}.sql",
+        "naming": re.compile(DEFAULT_NAMING.replace("{3}", "{4}")),
+        "sequence": "per-day",
+        "header": ("MIGRATION",),
+        "changelog": False,
+        "select": ("safety",),
+        "ignore": ("drop-table",),
+        "severity": {"drop-object": "error"},
+        "fail_on": "warning",
+        "postgres_version": 16,
+        "max_file_size": 1 << 20,
+        "dialect": "mysql",
+        "preset": "goose",
+        "verify_statement_timeout": 5.0,
+        "verify_timeout": 50.0,
+        "verify_data": True,
+        "exclude": ("legacy",),
+        "per_file_ignores": (("seed_*.sql", ("truncate",)),),
+        "baseline": False,
+        "require_rollback": False,
     }
     after_the_cache = {"stats": "snapshot.json", "risk": {"high": "error"}}  # repr=False: applied when assembled
     assert set(other) | set(after_the_cache) == {f.name for f in dataclasses.fields(Config)}
@@ -417,9 +479,11 @@ def test_cache_pruning_leaves_the_user_s_files_alone(project, capsys, monkeypatc
 
 # --- device files -------------------------------------------------------------------------------
 
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="needs FIFOs and /dev/zero")
-@pytest.mark.parametrize("given", [[], ["migrations/20250101_002_zero.sql", "migrations/20250101_003_fifo.sql"]],
-                         ids=["walked", "given"])
+@pytest.mark.parametrize(
+    "given", [[], ["migrations/20250101_002_zero.sql", "migrations/20250101_003_fifo.sql"]], ids=["walked", "given"]
+)
 def test_only_regular_files_are_read(project, given):
     """A symlink to /dev/zero exhausted memory and a FIFO hung: each is an unreadable-file
     finding, at once."""
@@ -433,12 +497,18 @@ def test_only_regular_files_are_read(project, given):
     (m / "20250101_001_ok.sql").write_text("DROP TABLE a;\n")
     (m / "20250101_002_zero.sql").symlink_to("/dev/zero")
     os.mkfifo(m / "20250101_003_fifo.sql")
-    proc = subprocess.run([sys.executable, "-m", "migcheck", "check", "--no-cache", "--format", "json", *given],
-                          cwd=project, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "migcheck", "check", "--no-cache", "--format", "json", *given],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1, proc.stderr
     found = {(f["path"], f["rule"]): f["message"] for f in json.loads(proc.stdout)["findings"]}
     assert found[("migrations/20250101_002_zero.sql", "unreadable-file")].startswith(
-        "it is a character device, not a regular file: migcheck reads only regular files")
+        "it is a character device, not a regular file: migcheck reads only regular files"
+    )
     assert found[("migrations/20250101_003_fifo.sql", "unreadable-file")].startswith("it is a named pipe (FIFO)")
     if not given:
         assert ("migrations/20250101_001_ok.sql", "drop-table") in found
@@ -463,8 +533,16 @@ def test_max_file_size_is_counted_while_reading(project, capsys, monkeypatch):
 
 # --- status ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("dsn", ["postgresql://app:s3cr3t-pw@[::1/db", "host=x password=s3cr3t-pw nonsense",
-                                 "postgresql://app:s3cr3t-pw@h:notaport/db", "host=x password='s3cr3t-pw"])
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "postgresql://app:s3cr3t-pw@[::1/db",
+        "host=x password=s3cr3t-pw nonsense",
+        "postgresql://app:s3cr3t-pw@h:notaport/db",
+        "host=x password='s3cr3t-pw",
+    ],
+)
 @pytest.mark.parametrize("command", ["status", "verify"])
 def test_a_malformed_dsn_is_never_echoed_with_its_password(project, capsys, dsn, command):
     pytest.importorskip("psycopg")
@@ -478,8 +556,14 @@ def test_a_malformed_dsn_is_never_echoed_with_its_password(project, capsys, dsn,
 def test_status_shows_terminal_escapes_from_the_tracking_table_escaped():
     from migcheck import status as st
 
-    rows = [{"version": "20250101_001\x1b]0;pwned\x07", "success": False,
-             "error_message": "boom \x1b[2J\x1b[1;1Hall good \u202egnp.exe", "checksum": None}]
+    rows = [
+        {
+            "version": "20250101_001\x1b]0;pwned\x07",
+            "success": False,
+            "error_message": "boom \x1b[2J\x1b[1;1Hall good \u202egnp.exe",
+            "checksum": None,
+        }
+    ]
     report = st.compare(rows, {})
     text = st.render_text(report, tty=True)
     assert "\x1b]" not in text and "\x1b[2J" not in text and "\u202e" not in text and "\x07" not in text
@@ -489,6 +573,7 @@ def test_status_shows_terminal_escapes_from_the_tracking_table_escaped():
 
 # --- the language server ----------------------------------------------------------------------
 
+
 class _RawClient:
     """JSON-RPC over the server's stdio, bytes as written: params of any shape can be sent."""
 
@@ -496,8 +581,12 @@ class _RawClient:
         import subprocess
         import sys
 
-        self.proc = subprocess.Popen([sys.executable, "-m", "migcheck", "lsp"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "migcheck", "lsp"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
         self.buf = b""
 
     def send(self, obj) -> None:
@@ -546,8 +635,14 @@ def test_lsp_answers_a_request_with_invalid_params_with_an_error():
     pytest.importorskip("pygls")
     client = _RawClient()
     try:
-        client.send({"jsonrpc": "2.0", "id": 1, "method": "initialize",
-                     "params": {"capabilities": {}, "processId": None, "rootUri": None}})
+        client.send(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {"capabilities": {}, "processId": None, "rootUri": None},
+            }
+        )
         assert "result" in client.answer(1)
         client.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
         for i, params in enumerate(["nope", {"textDocument": 5}, None, [1, 2]], start=2):
@@ -555,8 +650,14 @@ def test_lsp_answers_a_request_with_invalid_params_with_an_error():
             got = client.answer(i)
             assert got["error"]["code"] == -32602, got  # InvalidParams
         # and it keeps serving
-        client.send({"jsonrpc": "2.0", "id": 9, "method": "textDocument/hover",
-                     "params": {"textDocument": {"uri": "file:///nowhere.sql"}, "position": {"line": 0, "character": 0}}})
+        client.send(
+            {
+                "jsonrpc": "2.0",
+                "id": 9,
+                "method": "textDocument/hover",
+                "params": {"textDocument": {"uri": "file:///nowhere.sql"}, "position": {"line": 0, "character": 0}},
+            }
+        )
         assert "error" not in client.answer(9)
     finally:
         client.close()

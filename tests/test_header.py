@@ -2,10 +2,10 @@
 
 import time
 
+from harness import actual, parse_case, run_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness import actual, parse_case, run_case
 from migcheck.analysis import header as hdr
 from migcheck.source import Positions
 
@@ -124,7 +124,9 @@ def test_skeleton_is_the_template_and_parses_back():
     sk = hdr.skeleton(hdr.TEMPLATE)
     assert sk + "\n\nBEGIN;\n" == TEMPLATE
     assert hdr.skeleton(["Purpose", "Ticket"]).splitlines()[1:3] == [
-        "-- Purpose: [What does this migration do?]", "-- Ticket: [...]"]
+        "-- Purpose: [What does this migration do?]",
+        "-- Ticket: [...]",
+    ]
 
 
 def test_long_decoration_lines_are_fast():
@@ -135,8 +137,11 @@ def test_long_decoration_lines_are_fast():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(list("-/*=: \n\r\tPurpose[]x1_.") + ["--", "/*", "*/", "\r\n", "Impact:"]),
-                max_size=80).map("".join))
+@given(
+    st.lists(
+        st.sampled_from(list("-/*=: \n\r\tPurpose[]x1_.") + ["--", "/*", "*/", "\r\n", "Impact:"]), max_size=80
+    ).map("".join)
+)
 def test_never_crashes(text):
     h = parse(text)
     for _value, line in h.fields.values():
@@ -180,14 +185,15 @@ def test_changelog_single_file_still_found(tmp_path):
 
 
 def test_no_changelog_says_where_it_looked(tmp_path):
-    case = parse_case(b"-- config: changelog = true\n-- file: .git/HEAD (empty)\n"
-                      b"-- file: migrations/20251022_001_a.sql\nSELECT 1;\n"
-                      b"-- file: migrations/20251023_002_b.sql\nSELECT 1;\n")
+    case = parse_case(
+        b"-- config: changelog = true\n-- file: .git/HEAD (empty)\n"
+        b"-- file: migrations/20251022_001_a.sql\nSELECT 1;\n"
+        b"-- file: migrations/20251023_002_b.sql\nSELECT 1;\n"
+    )
     result = run_case(case, tmp_path, ["changelog-missing"], paths=["migrations"])
     [finding] = result.findings
     assert finding.path == "migrations/20251022_001_a.sql" and (finding.line, finding.column) == (1, 1)
-    assert finding.message == ("no CHANGELOG.md found: looked in migrations/ and ./ "
-                               "(stopped at the repository root)")
+    assert finding.message == ("no CHANGELOG.md found: looked in migrations/ and ./ (stopped at the repository root)")
 
 
 def test_changelog_is_read_once_per_directory(tmp_path, monkeypatch):
@@ -202,8 +208,9 @@ def test_changelog_is_read_once_per_directory(tmp_path, monkeypatch):
 
     monkeypatch.setattr(changelog_missing._Changelog, "__init__", counting)
     files = b"".join(b"-- file: migrations/202510%02d_%03d_m.sql\nSELECT 1;\n" % (d, d) for d in range(1, 21))
-    case = parse_case(b"-- config: changelog = true\n-- file: .git/HEAD (empty)\n"
-                      b"-- file: CHANGELOG.md\n- 20251001_001\n" + files)
+    case = parse_case(
+        b"-- config: changelog = true\n-- file: .git/HEAD (empty)\n-- file: CHANGELOG.md\n- 20251001_001\n" + files
+    )
     result = run_case(case, tmp_path, ["changelog-missing"], paths=["migrations"])
     assert len(result.findings) == 19
     assert len(reads) == 1

@@ -53,8 +53,12 @@ def found(report: dict) -> list[tuple[str, int, int, str]]:
 
 # --- empty and trivial files ----------------------------------------------------------------
 
-@pytest.mark.parametrize("data", [b"", b"-- only a comment\n/* and a block */\n", b"  \n\t\r\n  "],
-                         ids=["empty", "comments-only", "whitespace-only"])
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"-- only a comment\n/* and a block */\n", b"  \n\t\r\n  "],
+    ids=["empty", "comments-only", "whitespace-only"],
+)
 def test_trivial_files_are_clean_under_drop_table(capsys, proj, data):
     put(proj, f"{M}/20250101_001_x.sql", data)
     code, rep, _ = run(capsys)
@@ -62,7 +66,9 @@ def test_trivial_files_are_clean_under_drop_table(capsys, proj, data):
     assert rep["files"] == [{"path": f"{M}/20250101_001_x.sql", "kind": "migration", "statements": 0}]
 
 
-@pytest.mark.parametrize("data", [b"", b"-- only a comment\n", b" \n\n"], ids=["empty", "comments-only", "whitespace-only"])
+@pytest.mark.parametrize(
+    "data", [b"", b"-- only a comment\n", b" \n\n"], ids=["empty", "comments-only", "whitespace-only"]
+)
 def test_trivial_migration_is_not_a_silent_pass_with_default_rules(capsys, project, data):
     """With the default rule set, an empty migration fails (no header, no rollback), never passes silently."""
     (project / "migcheck.toml").write_text("changelog = false\n", encoding="utf-8")
@@ -82,11 +88,14 @@ def test_empty_rollback_file_is_a_finding(capsys, project):
 
 # --- encodings ------------------------------------------------------------------------------
 
+
 def test_utf8_bom_is_skipped_and_positions_unchanged(capsys, proj):
     put(proj, f"{M}/20250101_001_x.sql", b"\xef\xbb\xbfDROP TABLE a;\r\nDROP TABLE b;\r\n")
     code, rep, _ = run(capsys)
-    assert (code, found(rep)) == (1, [(f"{M}/20250101_001_x.sql", 1, 1, "drop-table"),
-                                      (f"{M}/20250101_001_x.sql", 2, 1, "drop-table")])
+    assert (code, found(rep)) == (
+        1,
+        [(f"{M}/20250101_001_x.sql", 1, 1, "drop-table"), (f"{M}/20250101_001_x.sql", 2, 1, "drop-table")],
+    )
 
 
 @pytest.mark.parametrize("codec", ["utf-16", "utf-16-be"])
@@ -116,11 +125,15 @@ def test_invalid_utf8_sequence(capsys, proj):
     assert "byte offset 8" in rep["findings"][0]["message"]
 
 
-@pytest.mark.parametrize("data, line, col", [
-    (b"SELECT 1;\nDROP\x00 TABLE a;\n", 2, 5),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 3, 1),
-    (bytes(range(256)) * 4, 1, 1),
-], ids=["nul-in-sql", "png", "all-bytes"])
+@pytest.mark.parametrize(
+    "data, line, col",
+    [
+        (b"SELECT 1;\nDROP\x00 TABLE a;\n", 2, 5),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 3, 1),
+        (bytes(range(256)) * 4, 1, 1),
+    ],
+    ids=["nul-in-sql", "png", "all-bytes"],
+)
 def test_nul_bytes_and_binary_are_encoding_errors(capsys, proj, data, line, col):
     put(proj, f"{M}/20250101_001_x.sql", data)
     code, rep, _ = run(capsys)
@@ -187,18 +200,25 @@ def test_deeply_nested_parses_but_too_deep_for_json(capsys, proj):
 
 # --- unterminated constructs, missing semicolon ---------------------------------------------
 
-@pytest.mark.parametrize("tail, message", [
-    ("SELECT 'never closed;\nDROP TABLE b;\n", "unterminated quoted string"),
-    ("DO $$ BEGIN\nDROP TABLE b;\n", "unterminated dollar-quoted string"),
-    ("/* never closed\nDROP TABLE b;\n", "unterminated /* comment"),
-    ('SELECT "never closed;\nDROP TABLE b;\n', "unterminated quoted identifier"),
-], ids=["string", "dollar", "comment", "identifier"])
+
+@pytest.mark.parametrize(
+    "tail, message",
+    [
+        ("SELECT 'never closed;\nDROP TABLE b;\n", "unterminated quoted string"),
+        ("DO $$ BEGIN\nDROP TABLE b;\n", "unterminated dollar-quoted string"),
+        ("/* never closed\nDROP TABLE b;\n", "unterminated /* comment"),
+        ('SELECT "never closed;\nDROP TABLE b;\n', "unterminated quoted identifier"),
+    ],
+    ids=["string", "dollar", "comment", "identifier"],
+)
 def test_unterminated_constructs(capsys, proj, tail, message):
     put(proj, f"{M}/20250101_001_x.sql", "DROP TABLE a;\n" + tail)
     code, rep, _ = run(capsys)
     assert code == 1
-    assert found(rep) == [(f"{M}/20250101_001_x.sql", 1, 1, "drop-table"),
-                          (f"{M}/20250101_001_x.sql", 2, rep["findings"][1]["column"], "parse-error")]
+    assert found(rep) == [
+        (f"{M}/20250101_001_x.sql", 1, 1, "drop-table"),
+        (f"{M}/20250101_001_x.sql", 2, rep["findings"][1]["column"], "parse-error"),
+    ]
     assert message in rep["findings"][1]["message"]
 
 
@@ -210,14 +230,23 @@ def test_statement_without_trailing_semicolon(capsys, proj):
 
 # --- psql scripts and templates -------------------------------------------------------------
 
+
 def test_psql_meta_commands_are_findings_and_the_rest_is_checked(capsys, proj):
-    put(proj, f"{M}/20250101_001_x.sql",
-        "\\set ON_ERROR_STOP on\nBEGIN;\n\\i other.sql\nDROP TABLE a;\n\\connect db\nDROP TABLE b;\nCOMMIT;\n")
+    put(
+        proj,
+        f"{M}/20250101_001_x.sql",
+        "\\set ON_ERROR_STOP on\nBEGIN;\n\\i other.sql\nDROP TABLE a;\n\\connect db\nDROP TABLE b;\nCOMMIT;\n",
+    )
     code, rep, _ = run(capsys)
     assert code == 1
     p = f"{M}/20250101_001_x.sql"
-    assert found(rep) == [(p, 1, 1, "parse-error"), (p, 3, 1, "parse-error"), (p, 4, 1, "drop-table"),
-                          (p, 5, 1, "parse-error"), (p, 6, 1, "drop-table")]
+    assert found(rep) == [
+        (p, 1, 1, "parse-error"),
+        (p, 3, 1, "parse-error"),
+        (p, 4, 1, "drop-table"),
+        (p, 5, 1, "parse-error"),
+        (p, 6, 1, "drop-table"),
+    ]
     msgs = [f["message"] for f in rep["findings"] if f["rule"] == "parse-error"]
     assert all("psql meta-command" in m and "psql script" in m for m in msgs)
     assert "`\\set`" in msgs[0] and "`\\i`" in msgs[1] and "`\\connect`" in msgs[2]
@@ -229,10 +258,15 @@ def test_psql_variables_are_a_parse_error_and_the_rest_is_checked(capsys, proj):
     put(proj, p, "SELECT :x;\nCREATE TABLE :\"schema\".t (id int);\nSELECT :'v';\nDROP TABLE a;\n")
     code, rep, _ = run(capsys)
     assert code == 1
-    assert found(rep) == [(p, 1, 8, "parse-error"), (p, 2, 14, "parse-error"), (p, 3, 8, "parse-error"),
-                          (p, 4, 1, "drop-table")]
-    assert all(f["message"].startswith("psql variable `:") and "psql script" in f["message"]
-               for f in rep["findings"][:3])
+    assert found(rep) == [
+        (p, 1, 8, "parse-error"),
+        (p, 2, 14, "parse-error"),
+        (p, 3, 8, "parse-error"),
+        (p, 4, 1, "drop-table"),
+    ]
+    assert all(
+        f["message"].startswith("psql variable `:") and "psql script" in f["message"] for f in rep["findings"][:3]
+    )
 
 
 @pytest.mark.parametrize("template, col", [("{{ .Schema }}", 14), ("${schema}", 14)], ids=["go", "shell"])
@@ -246,6 +280,7 @@ def test_templating_is_a_parse_error_and_the_rest_is_checked(capsys, proj, templ
 
 # --- the file system ------------------------------------------------------------------------
 
+
 def test_symlink_to_a_file_is_checked(capsys, proj):
     put(proj, "elsewhere/real.sql", "DROP TABLE a;\n")
     os.symlink(proj / "elsewhere/real.sql", proj / M / "20250101_001_link.sql")
@@ -257,8 +292,13 @@ def test_dangling_symlink_and_symlink_loop(capsys, proj):
     os.symlink(proj / "nowhere.sql", proj / M / "20250101_001_dangling.sql")
     os.symlink(proj / M / "20250101_002_loop.sql", proj / M / "20250101_002_loop.sql")
     code, rep, _ = run(capsys)
-    assert (code, found(rep)) == (1, [(f"{M}/20250101_001_dangling.sql", 1, 1, "unreadable-file"),
-                                      (f"{M}/20250101_002_loop.sql", 1, 1, "unreadable-file")])
+    assert (code, found(rep)) == (
+        1,
+        [
+            (f"{M}/20250101_001_dangling.sql", 1, 1, "unreadable-file"),
+            (f"{M}/20250101_002_loop.sql", 1, 1, "unreadable-file"),
+        ],
+    )
 
 
 def test_directory_symlink_loop_does_not_hang(capsys, proj):
@@ -281,8 +321,11 @@ def test_directory_named_like_a_sql_file_given_explicitly(capsys, proj):
     assert (code, rep["files"], rep["findings"]) == (0, [], [])  # a directory: checked recursively, holds nothing
 
 
-@pytest.mark.parametrize("rel", ["my migrations/20250101_001_x.sql", "migrations/dossier é/20250101_001_x.sql",
-                                 "миграции/20250101_001_x.sql"], ids=["space", "accent", "cyrillic"])
+@pytest.mark.parametrize(
+    "rel",
+    ["my migrations/20250101_001_x.sql", "migrations/dossier é/20250101_001_x.sql", "миграции/20250101_001_x.sql"],
+    ids=["space", "accent", "cyrillic"],
+)
 def test_paths_with_spaces_and_non_ascii(capsys, proj, rel):
     put(proj, rel, "DROP TABLE a;\n")
     code, rep, _ = run(capsys, rel.split("/")[0])
@@ -306,8 +349,10 @@ def test_file_deleted_between_discovery_and_reading(capsys, proj, monkeypatch):
 
     monkeypatch.setattr(fsutil, "read_regular", vanish)
     code, rep, _ = run(capsys)
-    assert (code, found(rep)) == (1, [(f"{M}/20250101_001_gone.sql", 1, 1, "unreadable-file"),
-                                      (f"{M}/20250101_002_ok.sql", 1, 1, "drop-table")])
+    assert (code, found(rep)) == (
+        1,
+        [(f"{M}/20250101_001_gone.sql", 1, 1, "unreadable-file"), (f"{M}/20250101_002_ok.sql", 1, 1, "drop-table")],
+    )
     assert "disappeared" in rep["findings"][0]["message"]
 
 
@@ -325,19 +370,34 @@ def test_thousands_of_files(capsys, proj):
 
 # --- configuration --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, words", [
-    ("select = [\n", "not valid TOML"),
-    ("select = \"drop-table\nchangelog = false", "not valid TOML"),
-    ("\xff", "cannot read"),
-    ("fail-on = 3\n", "'fail-on' must be"),
-    ("migrations = 5\n", "'migrations' must be a list"),
-    ("postgres-version = \"15\"\n", "'postgres-version' must be"),
-    ("severity = \"error\"\n", "'severity' must be"),
-    ("select = [\"no-such-rule\"]\n", "unknown rule id 'no-such-rule'"),
-    ("selct = [\"drop-table\"]\n", "unknown key 'selct'"),
-    ("[severity]\ndrop-table = \"fatal\"\n", "must be one of"),
-], ids=["toml-open-list", "toml-open-string", "not-utf8", "fail-on-int", "migrations-int", "pg-version-str",
-        "severity-str", "unknown-rule", "unknown-key", "bad-level"])
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("select = [\n", "not valid TOML"),
+        ('select = "drop-table\nchangelog = false', "not valid TOML"),
+        ("\xff", "cannot read"),
+        ("fail-on = 3\n", "'fail-on' must be"),
+        ("migrations = 5\n", "'migrations' must be a list"),
+        ('postgres-version = "15"\n', "'postgres-version' must be"),
+        ('severity = "error"\n', "'severity' must be"),
+        ('select = ["no-such-rule"]\n', "unknown rule id 'no-such-rule'"),
+        ('selct = ["drop-table"]\n', "unknown key 'selct'"),
+        ('[severity]\ndrop-table = "fatal"\n', "must be one of"),
+    ],
+    ids=[
+        "toml-open-list",
+        "toml-open-string",
+        "not-utf8",
+        "fail-on-int",
+        "migrations-int",
+        "pg-version-str",
+        "severity-str",
+        "unknown-rule",
+        "unknown-key",
+        "bad-level",
+    ],
+)
 def test_bad_config_is_exit_2_with_a_message(capsys, project, text, words):
     (project / "migcheck.toml").write_bytes(text.encode("latin-1"))
     put(project, f"{M}/20250101_001_x.sql", "DROP TABLE a;\n")
@@ -367,22 +427,37 @@ MIX_CONFIG = 'select = ["drop-table", "truncate", "delete-without-where"]\nchang
 DEEP = "SELECT " + "+".join(["1"] * 150) + ";\n"  # parses, 300+ levels deep: reported, not analysed
 # file name -> (content, expected (rule, line, column) and a word of its message); content None: made below
 MIX_BAD = {
-    "20250102_001_latin1.sql": ("SELECT 1;\nSELECT 'Zürich';\n".encode("latin-1"), ("encoding-error", 2, 10, "byte offset 19")),
+    "20250102_001_latin1.sql": (
+        "SELECT 1;\nSELECT 'Zürich';\n".encode("latin-1"),
+        ("encoding-error", 2, 10, "byte offset 19"),
+    ),
     "20250102_002_invalid_utf8.sql": (b"SELECT '\xc3\x28';\n", ("encoding-error", 1, 9, "byte offset 8")),
     "20250102_003_nul.sql": (b"SELECT 1;\nDROP\x00 TABLE a;\n", ("encoding-error", 2, 5, "NUL")),
     "20250102_004_png.sql": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ("encoding-error", 3, 1, "binary")),
     # column not pinned: the engine counts it in UTF-8 bytes-as-text (5), the character is the 2nd
     "20250102_005_utf16_garbage.sql": (b"\xff\xfeS\x00\x00\xd8", ("encoding-error", 1, None, "UTF-16")),
     "20250102_006_string.sql": (b"SELECT 1;\nSELECT 'oops;\n", ("parse-error", 2, 8, "unterminated quoted string")),
-    "20250102_007_dollar.sql": (b"SELECT 1;\nDO $$ BEGIN\n", ("parse-error", 2, 4, "unterminated dollar-quoted string")),
+    "20250102_007_dollar.sql": (
+        b"SELECT 1;\nDO $$ BEGIN\n",
+        ("parse-error", 2, 4, "unterminated dollar-quoted string"),
+    ),
     "20250102_008_comment.sql": (b"SELECT 1;\n/* open\n", ("parse-error", 2, 1, "unterminated /* comment")),
     "20250102_009_psql_i.sql": (b"\\i other.sql\n", ("parse-error", 1, 1, "`\\i`")),
     "20250102_010_psql_set.sql": (b"SELECT 1;\n\\set x 1\n", ("parse-error", 2, 1, "`\\set`")),
     "20250102_011_psql_connect.sql": (b"\\connect db\nSELECT 1;\n", ("parse-error", 1, 1, "`\\connect`")),
     "20250102_012_psql_var.sql": (b"SELECT 1;\nSELECT :'v';\n", ("parse-error", 2, 8, "psql variable")),
-    "20250102_013_go_template.sql": (b"CREATE TABLE {{ .Schema }}.t (id int);\n", ("parse-error", 1, 14, "template placeholder")),
-    "20250102_014_shell_template.sql": (b"SELECT 1;\nCREATE TABLE ${s}.t (id int);\n", ("parse-error", 2, 14, "template placeholder")),
-    "20250102_015_parser_depth.sql": (("SELECT " + "(" * 50_000 + "1" + ")" * 50_000 + ";\n").encode(), ("parse-error", 1, None, "too deeply")),
+    "20250102_013_go_template.sql": (
+        b"CREATE TABLE {{ .Schema }}.t (id int);\n",
+        ("parse-error", 1, 14, "template placeholder"),
+    ),
+    "20250102_014_shell_template.sql": (
+        b"SELECT 1;\nCREATE TABLE ${s}.t (id int);\n",
+        ("parse-error", 2, 14, "template placeholder"),
+    ),
+    "20250102_015_parser_depth.sql": (
+        ("SELECT " + "(" * 50_000 + "1" + ")" * 50_000 + ";\n").encode(),
+        ("parse-error", 1, None, "too deeply"),
+    ),
     "20250102_016_tree_depth.sql": (b"SELECT 1;\n" + DEEP.encode(), ("parse-error", 2, 1, "too deeply")),
     "20250102_017_gone.sql": (b"DROP TABLE gone;\n", ("unreadable-file", 1, 1, "disappeared")),
     "20250102_018_denied.sql": (b"DROP TABLE denied;\n", ("unreadable-file", 1, 1, "permission denied")),
@@ -396,7 +471,9 @@ MIX_GOOD = {
     "20250101_004_bom.sql": b"\xef\xbb\xbfDROP TABLE a;\r\nTRUNCATE b;\r\n",
     "20250101_005_utf16.sql": "SELECT 'ü';\nDROP TABLE b;\n".encode("utf-16"),
     "20250101_006_nosemi.sql": b"SELECT 1;\nDELETE FROM c",
-    "20250101_007_long_line.sql": ("SELECT " + "1, " * 35_000 + "1; DROP TABLE d; TRUNCATE e;").encode(),  # 100 KB; 1 MB: test_single_one_megabyte_line
+    "20250101_007_long_line.sql": (
+        "SELECT " + "1, " * 35_000 + "1; DROP TABLE d; TRUNCATE e;"
+    ).encode(),  # 100 KB; 1 MB: test_single_one_megabyte_line
     "20250101_008_nested_ok.sql": ("SELECT " + "+".join(["1"] * 60) + ";\nDROP TABLE f;\n").encode(),
     "sub dir/20250101_009_space é.sql": b"DROP TABLE g;\n",
     "миграции/20250101_010_x.sql": b"TRUNCATE h;\n",
@@ -430,8 +507,14 @@ def test_directory_mixing_all_bad_inputs(capsys, tmp_path, monkeypatch):
     assert code == 1
     good_alone = rep_alone["findings"]
     assert {f["path"].split("/", 1)[1] for f in good_alone} == {
-        "20250101_004_bom.sql", "20250101_005_utf16.sql", "20250101_006_nosemi.sql", "20250101_007_long_line.sql",
-        "20250101_008_nested_ok.sql", "sub dir/20250101_009_space é.sql", "миграции/20250101_010_x.sql"}
+        "20250101_004_bom.sql",
+        "20250101_005_utf16.sql",
+        "20250101_006_nosemi.sql",
+        "20250101_007_long_line.sql",
+        "20250101_008_nested_ok.sql",
+        "sub dir/20250101_009_space é.sql",
+        "миграции/20250101_010_x.sql",
+    }
 
     # a file deleted between discovery and reading; a file we may not read (we may run as root,
     # for whom chmod 000 changes nothing: test_permission_denied_* below test it for real)
@@ -454,7 +537,9 @@ def test_directory_mixing_all_bad_inputs(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(mixed)
     code, rep, _ = run(capsys)
     assert code == 1
-    assert hooked == {"20250102_017_gone.sql", "20250102_018_denied.sql"}, "the engine no longer reads with fsutil.read_regular"
+    assert hooked == {"20250102_017_gone.sql", "20250102_018_denied.sql"}, (
+        "the engine no longer reads with fsutil.read_regular"
+    )
     by_file: dict[str, list[dict]] = {}
     for f in rep["findings"]:
         by_file.setdefault(f["path"].removeprefix(f"{M}/"), []).append(f)
@@ -469,6 +554,7 @@ def test_directory_mixing_all_bad_inputs(capsys, tmp_path, monkeypatch):
 
 
 # --- deep nesting through every rule ----------------------------------------------------------
+
 
 def _all_rules_config(root: Path) -> None:
     from migcheck import registry
@@ -559,7 +645,12 @@ def test_nesting_just_under_the_limit_is_analysed_by_every_rule(capsys, project,
 
 # Root ignores permission bits (CAP_DAC_OVERRIDE): as root, run migcheck without that capability
 # (util-linux `setpriv`), so a chmod-000 file is as unreadable to it as to any user.
-DROP_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search", "--"]
+DROP_DAC = [
+    "setpriv",
+    "--bounding-set=-dac_override,-dac_read_search",
+    "--inh-caps=-dac_override,-dac_read_search",
+    "--",
+]
 
 
 def _unprivileged(args: list[str], setup) -> tuple[int, str, str]:
@@ -584,8 +675,13 @@ def _unprivileged(args: list[str], setup) -> tuple[int, str, str]:
         if probe.returncode == 0:
             pytest.skip("this user reads chmod-000 files (a capability we could not drop): nothing to test")
         (root / "probe").unlink()
-        proc = subprocess.run([*prefix, sys.executable, "-m", "migcheck", "check", *args], cwd=root,
-                              capture_output=True, text=True, env=dict(os.environ, NO_COLOR="1"))
+        proc = subprocess.run(
+            [*prefix, sys.executable, "-m", "migcheck", "check", *args],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, NO_COLOR="1"),
+        )
         return proc.returncode, proc.stdout, proc.stderr
     finally:
         for d, dirs, _ in os.walk(root):
@@ -604,9 +700,11 @@ def test_permission_denied_file_is_a_finding_not_a_pass():
     assert "Traceback" not in out + err and err == ""
     lines = [line for line in out.splitlines() if ": error[" in line]
     assert code == 1
-    assert lines == [f"{M}/20250101_001_secret.sql:1:1: error[unreadable-file] permission denied: migcheck cannot read this file",
-                     f"{M}/20250101_002_ok.sql:1:1: error[drop-table] DROP TABLE b deletes the table and every row in it; "
-                     "the guidelines require review of destructive statements"]
+    assert lines == [
+        f"{M}/20250101_001_secret.sql:1:1: error[unreadable-file] permission denied: migcheck cannot read this file",
+        f"{M}/20250101_002_ok.sql:1:1: error[drop-table] DROP TABLE b deletes the table and every row in it; "
+        "the guidelines require review of destructive statements",
+    ]
 
 
 def _denied_dirs(root: Path) -> None:
@@ -625,7 +723,8 @@ def test_directory_we_cannot_list_or_enter_is_a_finding():
     assert [line for line in out.splitlines() if ": error[" in line] == [
         f"{M}/closed:1:1: error[unreadable-file] permission denied: migcheck cannot list this directory, "
         "so the migrations in it are not checked",
-        f"{M}/noexec/20250101_001_x.sql:1:1: error[unreadable-file] permission denied: migcheck cannot read this file"]
+        f"{M}/noexec/20250101_001_x.sql:1:1: error[unreadable-file] permission denied: migcheck cannot read this file",
+    ]
 
 
 def test_file_given_inside_a_directory_we_cannot_enter():
@@ -638,8 +737,11 @@ def test_file_given_inside_a_directory_we_cannot_enter():
 
 def test_header_only_migration_is_not_a_silent_pass(capsys, project):
     (project / "migcheck.toml").write_text("changelog = false\n", encoding="utf-8")
-    put(project, f"{M}/20250101_001_x.sql",
-        "-- =====\n-- MIGRATION: x\n-- =====\n-- Purpose: a\n-- Impact: b\n-- Rollback: c\n-- Testing: d\n-- =====\n")
+    put(
+        project,
+        f"{M}/20250101_001_x.sql",
+        "-- =====\n-- MIGRATION: x\n-- =====\n-- Purpose: a\n-- Impact: b\n-- Rollback: c\n-- Testing: d\n-- =====\n",
+    )
     put(project, f"{M}/rollback/20250101_001_rollback.sql", "BEGIN;\nDROP TABLE IF EXISTS t;\nCOMMIT;\n")
     code, rep, _ = run(capsys)
     assert code == 1

@@ -50,8 +50,8 @@ def test_checksum_normalisation():
 def test_lock_writes_sorted_lines(proj, capsys):
     assert run(capsys, "lock") == (0, "migcheck.lock: 2 migrations locked (2 added, 0 updated)\n", "")
     assert (proj / "migcheck.lock").read_text() == lockfile.HEADER + (
-        f"20251022_001 {SA} migrations/20251022_001_a.sql\n"
-        f"20251022_002 {SB} migrations/20251022_002_b.sql\n")
+        f"20251022_001 {SA} migrations/20251022_001_a.sql\n20251022_002 {SB} migrations/20251022_002_b.sql\n"
+    )
     assert run(capsys, "lock", "--check") == (0, "migcheck.lock: up to date (2 migrations)\n", "")
     assert findings(capsys) == (0, [])
     # a CRLF checkout is not an edit
@@ -72,30 +72,48 @@ def test_edit_delete_new_and_rename(proj, capsys):
         f"migrations/20251022_001_a.sql: edited since it was locked (locked sha256 {SA[:12]}, now {now[:12]})\n"
         "migrations/20251022_002_bee.sql: locked as migrations/20251022_002_b.sql (renamed; run `migcheck lock` "
         "to record the new name)\n"
-        "migrations/20251022_003_c.sql: 20251022_003 is not in migcheck.lock (run `migcheck lock`)\n")
+        "migrations/20251022_003_c.sql: 20251022_003 is not in migcheck.lock (run `migcheck lock`)\n"
+    )
     code, got = findings(capsys)
     assert code == 1
-    assert got == [("modified-migration", "migrations/20251022_001_a.sql", 1,
-                    f"migration 20251022_001_a.sql was edited after it was recorded in migcheck.lock (locked sha256 "
-                    f"{SA[:12]}, now {now[:12]}): databases that applied it will not run it again, so they drift "
-                    "from the ones that run the new text")]
+    assert got == [
+        (
+            "modified-migration",
+            "migrations/20251022_001_a.sql",
+            1,
+            f"migration 20251022_001_a.sql was edited after it was recorded in migcheck.lock (locked sha256 "
+            f"{SA[:12]}, now {now[:12]}): databases that applied it will not run it again, so they drift "
+            "from the ones that run the new text",
+        )
+    ]
     # lock adds and renames, keeps the edited checksum
     code, out, err = run(capsys, "lock")
     assert code == 1
-    assert out == ("migcheck.lock: 3 migrations locked (1 added, 1 updated)\n"
-                   f"migrations/20251022_001_a.sql: edited since it was locked (locked sha256 {SA[:12]}, now {now[:12]})\n")
+    assert out == (
+        "migcheck.lock: 3 migrations locked (1 added, 1 updated)\n"
+        f"migrations/20251022_001_a.sql: edited since it was locked (locked sha256 {SA[:12]}, now {now[:12]})\n"
+    )
     assert err.startswith("migcheck.lock: kept the locked checksum of 1 migration that changed")
     assert f"20251022_001 {SA} migrations/20251022_001_a.sql\n" in (proj / "migcheck.lock").read_text()
     # --update records it
     assert run(capsys, "lock", "--update", "20251022_001") == (
-        0, "migcheck.lock: 3 migrations locked (0 added, 1 updated)\n", "")
+        0,
+        "migcheck.lock: 3 migrations locked (0 added, 1 updated)\n",
+        "",
+    )
     assert findings(capsys) == (0, [])
     # deleting a locked migration
     (proj / "migrations" / "20251022_003_c.sql").unlink()
     code, got = findings(capsys)
-    assert got == [("modified-migration", "migrations/20251022_003_c.sql", 1,
-                    "migration 20251022_003_c.sql was recorded in migcheck.lock and was deleted since: databases "
-                    "that applied it keep its changes, and new databases will not get them")]
+    assert got == [
+        (
+            "modified-migration",
+            "migrations/20251022_003_c.sql",
+            1,
+            "migration 20251022_003_c.sql was recorded in migcheck.lock and was deleted since: databases "
+            "that applied it keep its changes, and new databases will not get them",
+        )
+    ]
     assert run(capsys, "lock", "--check")[1] == "migrations/20251022_003_c.sql: locked as 20251022_003 but deleted\n"
     assert run(capsys, "lock", "--update", "20251022_003")[0] == 0
     assert "20251022_003" not in (proj / "migcheck.lock").read_text()
@@ -104,35 +122,53 @@ def test_edit_delete_new_and_rename(proj, capsys):
 def test_suppressed_edit(proj, capsys):
     run(capsys, "lock")
     (proj / "migrations" / "20251022_001_a.sql").write_text(
-        "-- migcheck: ignore-file modified-migration -- never deployed (DBA: ana)\n" + A)
+        "-- migcheck: ignore-file modified-migration -- never deployed (DBA: ana)\n" + A
+    )
     code, out, err = run(capsys, "check", "--format", "json")
     assert code == 0 and [f["suppressed"] for f in json.loads(out)["findings"]] == [True]
 
 
-@pytest.mark.parametrize("content,message", [
-    ("20251022_001 abc migrations/x.sql\n", "migcheck.lock line 1: 'abc' is not a SHA-256 checksum (64 lowercase hex digits)"),
-    ("# c\n\ngarbage\n", "migcheck.lock line 3: expected `VERSION SHA256 PATH`, found 'garbage'"),
-    (f"20251022_001 {SA} a.sql\n20251022_001 {SA} b.sql\n",
-     "migcheck.lock line 2: version 20251022_001 is locked twice (also on an earlier line)"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (
+            "20251022_001 abc migrations/x.sql\n",
+            "migcheck.lock line 1: 'abc' is not a SHA-256 checksum (64 lowercase hex digits)",
+        ),
+        ("# c\n\ngarbage\n", "migcheck.lock line 3: expected `VERSION SHA256 PATH`, found 'garbage'"),
+        (
+            f"20251022_001 {SA} a.sql\n20251022_001 {SA} b.sql\n",
+            "migcheck.lock line 2: version 20251022_001 is locked twice (also on an earlier line)",
+        ),
+    ],
+)
 def test_corrupt_lock_is_a_finding_and_a_usage_error(proj, capsys, content, message):
     (proj / "migcheck.lock").write_text(content)
     code, got = findings(capsys)
     assert code == 1
-    assert got == [("modified-migration", "migrations/20251022_001_a.sql", 1,
-                    f"{message}: migcheck cannot tell which migrations were edited")]
+    assert got == [
+        (
+            "modified-migration",
+            "migrations/20251022_001_a.sql",
+            1,
+            f"{message}: migcheck cannot tell which migrations were edited",
+        )
+    ]
     for argv in (["lock"], ["lock", "--check"]):
         code, out, err = run(capsys, *argv)
         assert (code, out) == (2, "")
-        assert err == (f"migcheck: error: {message}; restore it from version control, or delete it and run "
-                       "`migcheck lock` if every locked migration is known to be unchanged\n")
+        assert err == (
+            f"migcheck: error: {message}; restore it from version control, or delete it and run "
+            "`migcheck lock` if every locked migration is known to be unchanged\n"
+        )
 
 
 def test_binary_lock_file(proj, capsys):
     (proj / "migcheck.lock").write_bytes(b"\xff\xfe\x00garbage")
     assert run(capsys, "lock", "--check")[2] == (
         "migcheck: error: migcheck.lock is not UTF-8 text (byte offset 0); restore it from version control, or "
-        "delete it and run `migcheck lock` if every locked migration is known to be unchanged\n")
+        "delete it and run `migcheck lock` if every locked migration is known to be unchanged\n"
+    )
 
 
 def test_lock_check_without_lock(proj, capsys):
@@ -143,21 +179,31 @@ def test_lock_check_without_lock(proj, capsys):
 def test_update_unknown_version(proj, capsys):
     run(capsys, "lock")
     assert run(capsys, "lock", "--update", "20991231_001") == (
-        2, "", "migcheck: error: --update 20991231_001: no such version in migcheck.lock (see `migcheck lock --check`)\n")
+        2,
+        "",
+        "migcheck: error: --update 20991231_001: no such version in migcheck.lock (see `migcheck lock --check`)\n",
+    )
     assert run(capsys, "lock", "--check", "--update", "20251022_001")[0] == 2
 
 
 def test_duplicate_versions_refused(proj, capsys):
     (proj / "migrations" / "20251022_001_dup.sql").write_text(B)
-    assert run(capsys, "lock") == (2, "", (
-        "migcheck: error: migrations/20251022_001_a.sql and migrations/20251022_001_dup.sql share the version "
-        "20251022_001: give one of them a new number (see `migcheck check`, duplicate-version), then lock\n"))
+    assert run(capsys, "lock") == (
+        2,
+        "",
+        (
+            "migcheck: error: migrations/20251022_001_a.sql and migrations/20251022_001_dup.sql share the version "
+            "20251022_001: give one of them a new number (see `migcheck check`, duplicate-version), then lock\n"
+        ),
+    )
     assert not (proj / "migcheck.lock").exists()
 
 
 GOOSE = "-- +goose Up\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n"
-DETECTED = ('migcheck: detected goose layout (set preset = "goose" in the configuration, '
-            "or pass --preset goose, to silence this)\n")
+DETECTED = (
+    'migcheck: detected goose layout (set preset = "goose" in the configuration, '
+    "or pass --preset goose, to silence this)\n"
+)
 
 
 def test_lock_detects_the_runner_layout_like_check(project, capsys):
@@ -168,12 +214,14 @@ def test_lock_detects_the_runner_layout_like_check(project, capsys):
     goose.write_text(GOOSE)
     assert run(capsys, "lock") == (0, "migcheck.lock: 1 migration locked (1 added, 0 updated)\n", DETECTED)
     assert (project / "migcheck.lock").read_text() == (
-        lockfile.HEADER + f"1 {lockfile.checksum_text(GOOSE)} migrations/00001_a.sql\n")
+        lockfile.HEADER + f"1 {lockfile.checksum_text(GOOSE)} migrations/00001_a.sql\n"
+    )
     goose.write_text(GOOSE + "-- edited\n")
     code, out, err = run(capsys, "check", "--select", "modified-migration", "--format", "json")
     assert code == 1 and err == DETECTED
     assert [(f["rule"], f["path"], f["line"]) for f in json.loads(out)["findings"]] == [
-        ("modified-migration", "migrations/00001_a.sql", 1)]
+        ("modified-migration", "migrations/00001_a.sql", 1)
+    ]
 
 
 def test_lock_without_a_migrations_directory_says_what_to_configure(project, capsys):
@@ -191,9 +239,12 @@ def test_an_edit_of_a_goose_down_section_is_an_edit(project, capsys):
     assert run(capsys, "lock")[0] == 0
     goose.write_text(GOOSE.replace("DROP TABLE a;", "DROP TABLE IF EXISTS a;"))
     code, out, err = run(capsys, "lock", "--check")
-    assert (code, out) == (1, "migrations/00001_a.sql: edited since it was locked (locked sha256 "
-                              f"{lockfile.checksum_text(GOOSE)[:12]}, now "
-                              f"{lockfile.checksum_text(GOOSE.replace('DROP TABLE a;', 'DROP TABLE IF EXISTS a;'))[:12]})\n")
+    assert (code, out) == (
+        1,
+        "migrations/00001_a.sql: edited since it was locked (locked sha256 "
+        f"{lockfile.checksum_text(GOOSE)[:12]}, now "
+        f"{lockfile.checksum_text(GOOSE.replace('DROP TABLE a;', 'DROP TABLE IF EXISTS a;'))[:12]})\n",
+    )
 
 
 def test_modified_migration_knows_the_lock_file_name():

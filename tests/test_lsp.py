@@ -30,7 +30,10 @@ SERVER = [sys.executable, "-m", "migcheck", "lsp"]
 # through the public decorator raises inside the engine, and checking any file named 20990101_*
 # raises in the server's own code. Both must be logged to the client while the server keeps
 # answering.
-FAULTY = [sys.executable, "-c", textwrap.dedent("""
+FAULTY = [
+    sys.executable,
+    "-c",
+    textwrap.dedent("""
     from migcheck import registry
     from migcheck.lsp import analysis
     registry.load()
@@ -45,7 +48,8 @@ FAULTY = [sys.executable, "-c", textwrap.dedent("""
     analysis.check_text = check_text
     from migcheck.lsp.server import serve
     serve()
-""")]
+"""),
+]
 
 HEADER = """\
 -- =====================================================
@@ -58,7 +62,9 @@ HEADER = """\
 -- =====================================================
 """
 
-MIGRATION = HEADER + """
+MIGRATION = (
+    HEADER
+    + """
 BEGIN;
 CREATE TABLE leads (id bigint PRIMARY KEY, email text);
 CREATE INDEX leads_email ON accounts (email);
@@ -67,6 +73,7 @@ CREATE INDEX leads_email ON accounts (email);
 DELETE FROM leads WHERE id < 0;
 COMMIT;
 """
+)
 
 
 async def _start(command, encodings=None, **init) -> LanguageClient:
@@ -75,6 +82,7 @@ async def _start(command, encodings=None, **init) -> LanguageClient:
     @client.feature(lsp.CLIENT_REGISTER_CAPABILITY)
     def register(params):  # the server asks to watch the configuration and SQL files
         client.registrations = list(getattr(client, "registrations", [])) + list(params.registrations)
+
     caps = client_capabilities("visual-studio-code")
     if encodings:
         caps.general = lsp.GeneralClientCapabilities(position_encodings=encodings)
@@ -98,9 +106,11 @@ def _project(root: Path, config: str = "changelog = false\n") -> Path:
 
 async def _published(client: LanguageClient, uri: str, timeout: float = 20) -> list:
     """Wait for the next diagnostics of ``uri`` (the caller popped the old ones)."""
+
     async def wait():
         while uri not in client.diagnostics:
             await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
     await asyncio.wait_for(wait(), timeout)
     return list(client.diagnostics[uri])
 
@@ -108,17 +118,23 @@ async def _published(client: LanguageClient, uri: str, timeout: float = 20) -> l
 async def _open(client, path: Path, text: str) -> list:
     uri = from_fs_path(str(path))
     client.diagnostics.pop(uri, None)
-    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
-        text_document=lsp.TextDocumentItem(uri=uri, language_id="sql", version=1, text=text)))
+    client.text_document_did_open(
+        lsp.DidOpenTextDocumentParams(
+            text_document=lsp.TextDocumentItem(uri=uri, language_id="sql", version=1, text=text)
+        )
+    )
     return await _published(client, uri)
 
 
 async def _change(client, path: Path, text: str, version: int) -> list:
     uri = from_fs_path(str(path))
     client.diagnostics.pop(uri, None)
-    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
-        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)]))
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
     return await _published(client, uri)
 
 
@@ -168,15 +184,31 @@ def _expected(findings: list[dict], text: str) -> list[tuple]:
 
 
 def _got(diags: list) -> list[tuple]:
-    return sorted((d.code, int(d.severity), (d.range.start.line, d.range.start.character),
-                   (d.range.end.line, d.range.end.character), d.message.split("\nhelp: ")[0]) for d in diags)
+    return sorted(
+        (
+            d.code,
+            int(d.severity),
+            (d.range.start.line, d.range.start.character),
+            (d.range.end.line, d.range.end.character),
+            d.message.split("\nhelp: ")[0],
+        )
+        for d in diags
+    )
 
 
 def _apply(text: str, edits: list) -> str:
     index = LineIndex(text)
-    spans = sorted(((index.lsp_to_offset(e.range.start.line, e.range.start.character),
-                     index.lsp_to_offset(e.range.end.line, e.range.end.character), e.new_text) for e in edits),
-                   reverse=True)
+    spans = sorted(
+        (
+            (
+                index.lsp_to_offset(e.range.start.line, e.range.start.character),
+                index.lsp_to_offset(e.range.end.line, e.range.end.character),
+                e.new_text,
+            )
+            for e in edits
+        ),
+        reverse=True,
+    )
     for start, end, new in spans:
         text = text[:start] + new + text[end:]
     return text
@@ -197,7 +229,9 @@ async def test_diagnostics_match_check_and_follow_edits(client, tmp_path):
     assert (drop.range.start.line, drop.range.start.character) == (12, 11)
     assert _got(diags) == _expected(_cli_findings(tmp_path, path, MIGRATION), MIGRATION)
 
-    edited = MIGRATION.replace("DROP TABLE old_leads;", "SELECT 1;").replace("CREATE INDEX leads_email", "CREATE INDEX CONCURRENTLY leads_email")
+    edited = MIGRATION.replace("DROP TABLE old_leads;", "SELECT 1;").replace(
+        "CREATE INDEX leads_email", "CREATE INDEX CONCURRENTLY leads_email"
+    )
     diags = await _change(client, path, edited, 2)
     assert "drop-table" not in {d.code for d in diags}
     assert _got(diags) == _expected(_cli_findings(tmp_path, path, edited), edited)
@@ -245,9 +279,13 @@ async def test_code_actions_fix_suppress_and_create_rollback(client, tmp_path):
     uri = from_fs_path(str(path))
     diags = await _open(client, path, text)
     target = next(d for d in diags if d.code == "missing-if-not-exists")
-    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), range=target.range,
-        context=lsp.CodeActionContext(diagnostics=[target])))
+    actions = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            range=target.range,
+            context=lsp.CodeActionContext(diagnostics=[target]),
+        )
+    )
     titles = [a.title for a in actions]
     fix = next(a for a in actions if "IF NOT EXISTS" in a.title)
     suppress = next(a for a in actions if a.title.startswith("Suppress missing-if-not-exists"))
@@ -270,9 +308,13 @@ async def test_code_actions_fix_suppress_and_create_rollback(client, tmp_path):
     two = text.replace("COMMIT;", "CREATE TABLE notes (id bigint);\nCOMMIT;")
     diags = await _change(client, path, two, 5)
     assert sum(d.code == "missing-if-not-exists" for d in diags) == 2
-    (fix_all,) = await client.text_document_code_action_async(lsp.CodeActionParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)),
-        context=lsp.CodeActionContext(diagnostics=[], only=["source.fixAll"])))
+    (fix_all,) = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)),
+            context=lsp.CodeActionContext(diagnostics=[], only=["source.fixAll"]),
+        )
+    )
     assert fix_all.kind == "source.fixAll.migcheck"
     all_fixed = _apply(two, fix_all.edit.document_changes[0].edits)
     assert all_fixed.count("IF NOT EXISTS") == 2
@@ -280,17 +322,22 @@ async def test_code_actions_fix_suppress_and_create_rollback(client, tmp_path):
     assert "missing-if-not-exists" not in {d.code for d in diags}
 
     missing = next(d for d in diags if d.code == "missing-rollback-file")
-    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), range=missing.range,
-        context=lsp.CodeActionContext(diagnostics=[missing])))
+    actions = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            range=missing.range,
+            context=lsp.CodeActionContext(diagnostics=[missing]),
+        )
+    )
     create = next(a for a in actions if a.title.startswith("Create the rollback file"))
     op, content = create.edit.document_changes
     assert op.kind == "create" and op.uri == from_fs_path(str(mdir / "rollback" / "20250101_001_rollback.sql"))
     rb_text = content.edits[0].new_text
     assert "20250101_001" in rb_text and "BEGIN;" in rb_text
     (mdir / "rollback" / "20250101_001_rollback.sql").write_text(rb_text)  # what the editor does
-    client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(changes=[lsp.FileEvent(
-        uri=op.uri, type=lsp.FileChangeType.Created)]))
+    client.workspace_did_change_watched_files(
+        lsp.DidChangeWatchedFilesParams(changes=[lsp.FileEvent(uri=op.uri, type=lsp.FileChangeType.Created)])
+    )
     client.diagnostics.pop(uri, None)
     diags = await _published(client, uri)
     assert "missing-rollback-file" not in {d.code for d in diags}
@@ -306,8 +353,9 @@ async def test_hover_shows_lock_and_rule(client, tmp_path):
     uri = from_fs_path(str(path))
     diags = await _open(client, path, text)
     line = next(d for d in diags if d.code == "require-concurrent-index").range.start.line
-    hover = await client.text_document_hover_async(lsp.HoverParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line, 3)))
+    hover = await client.text_document_hover_async(
+        lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line, 3))
+    )
     value = hover.contents.value
     assert "`accounts`: **SHARE**" in value and "existing table: blocks writes" in value
     assert "require-concurrent-index" in value and "CONCURRENTLY" in value.split("Use instead:")[1]
@@ -318,13 +366,16 @@ async def test_hover_shows_lock_and_rule(client, tmp_path):
 async def test_hover_shows_the_schema_models_view_of_a_new_table(client, tmp_path):
     mdir = _project(tmp_path)
     path = mdir / "20250101_001_add_notes.sql"
-    text = HEADER + "\nBEGIN;\nCREATE TABLE IF NOT EXISTS notes (id int);\nCREATE INDEX notes_id ON notes (id);\nCOMMIT;\n"
+    text = (
+        HEADER + "\nBEGIN;\nCREATE TABLE IF NOT EXISTS notes (id int);\nCREATE INDEX notes_id ON notes (id);\nCOMMIT;\n"
+    )
     path.write_text(text)
     uri = from_fs_path(str(path))
     await _open(client, path, text)
     line = text.splitlines().index("CREATE INDEX notes_id ON notes (id);")
-    hover = await client.text_document_hover_async(lsp.HoverParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line, 3)))
+    hover = await client.text_document_hover_async(
+        lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line, 3))
+    )
     value = hover.contents.value
     assert "`notes`: **SHARE**" in value
     assert f"table created in this file (line {line}): no one else can hold it" in value
@@ -333,19 +384,23 @@ async def test_hover_shows_the_schema_models_view_of_a_new_table(client, tmp_pat
 
 @aio
 async def test_broken_config_is_one_diagnostic(client, tmp_path):
-    mdir = _project(tmp_path, config="migrationz = [\"migrations\"]\n")
+    mdir = _project(tmp_path, config='migrationz = ["migrations"]\n')
     path = mdir / "20250101_001_add_leads.sql"
     path.write_text(MIGRATION)
     diags = await _open(client, path, MIGRATION)
     assert len(diags) == 1 and diags[0].code == "config-error"
     assert "unknown key 'migrationz'" in diags[0].message
-    hover = await client.text_document_hover_async(lsp.HoverParams(  # still answering
-        text_document=lsp.TextDocumentIdentifier(uri=from_fs_path(str(path))), position=lsp.Position(0, 0)))
+    hover = await client.text_document_hover_async(
+        lsp.HoverParams(  # still answering
+            text_document=lsp.TextDocumentIdentifier(uri=from_fs_path(str(path))), position=lsp.Position(0, 0)
+        )
+    )
     assert hover is None
     (tmp_path / "migcheck.toml").write_text("changelog = false\n")
     client.diagnostics.pop(from_fs_path(str(path)), None)
-    client.text_document_did_save(lsp.DidSaveTextDocumentParams(text_document=lsp.TextDocumentIdentifier(
-        uri=from_fs_path(str(path)))))
+    client.text_document_did_save(
+        lsp.DidSaveTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=from_fs_path(str(path))))
+    )
     diags = await _published(client, from_fs_path(str(path)))
     assert "drop-table" in {d.code for d in diags}
     await _close(client, path)
@@ -368,12 +423,18 @@ async def test_internal_errors_are_logged_and_server_answers_utf32(tmp_path):
         bad = mdir / "20990101_001_boom.sql"
         bad.write_text("")
         uri = from_fs_path(str(bad))
-        client.text_document_did_open(lsp.DidOpenTextDocumentParams(
-            text_document=lsp.TextDocumentItem(uri=uri, language_id="sql", version=1, text="SELECT 1;\n")))
-        hover = await client.text_document_hover_async(lsp.HoverParams(
-            text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(0, 0)))
+        client.text_document_did_open(
+            lsp.DidOpenTextDocumentParams(
+                text_document=lsp.TextDocumentItem(uri=uri, language_id="sql", version=1, text="SELECT 1;\n")
+            )
+        )
+        hover = await client.text_document_hover_async(
+            lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(0, 0))
+        )
         assert hover is None
-        assert any("injected server fault" in m.message and m.type == lsp.MessageType.Error for m in client.log_messages)
+        assert any(
+            "injected server fault" in m.message and m.type == lsp.MessageType.Error for m in client.log_messages
+        )
 
         path = mdir / "20250101_001_add_leads.sql"
         diags = await _open(client, path, MIGRATION)

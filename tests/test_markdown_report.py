@@ -112,18 +112,21 @@ def test_examples_structure(capsys, monkeypatch):
 
 def test_statement_lock_rows(capsys, monkeypatch):
     _, out = examples_report(capsys, monkeypatch)
-    section = out[out.index("### ⚠️ `examples/migrations/20251022_001_add_lead_status.sql`"):]
-    section = section[:section.index("\n### ")]
-    assert ("| 16 | `CREATE INDEX IF NOT EXISTS idx_leads_status ON leads (sta...` | **SHARE** on `leads`: blocks writes "
-            "(INSERT, UPDATE, DELETE); reads go on | scan |") in section
+    section = out[out.index("### ⚠️ `examples/migrations/20251022_001_add_lead_status.sql`") :]
+    section = section[: section.index("\n### ")]
+    assert (
+        "| 16 | `CREATE INDEX IF NOT EXISTS idx_leads_status ON leads (sta...` | **SHARE** on `leads`: blocks writes "
+        "(INSERT, UPDATE, DELETE); reads go on | scan |"
+    ) in section
     assert "**Rollback:** `examples/migrations/rollback/20251022_001_rollback.sql`, complete  \n" in section
     assert "**Tables:** `leads`\n" in section
 
 
 @pytest.fixture
 def proj(project):
-    (project / "migcheck.toml").write_text('changelog = false\nselect = ["safety", "missing-if-exists", '
-                                           '"missing-rollback-file", "rollback-incomplete"]\n')
+    (project / "migcheck.toml").write_text(
+        'changelog = false\nselect = ["safety", "missing-if-exists", "missing-rollback-file", "rollback-incomplete"]\n'
+    )
     return project
 
 
@@ -131,8 +134,12 @@ def test_long_files_fold_into_details(proj, capsys):
     mig = proj / "migrations"
     (mig / "rollback").mkdir(parents=True)
     body = "".join(f"ALTER TABLE t{i} ADD COLUMN c int;\n" for i in range(12))
-    (mig / "20250101_001_many.sql").write_text("BEGIN;\nSET LOCAL lock_timeout = '1s';\n" + body
-                                               + "".join(f"DROP TABLE d{i};\n" for i in range(11)) + "COMMIT;\n")
+    (mig / "20250101_001_many.sql").write_text(
+        "BEGIN;\nSET LOCAL lock_timeout = '1s';\n"
+        + body
+        + "".join(f"DROP TABLE d{i};\n" for i in range(11))
+        + "COMMIT;\n"
+    )
     (mig / "rollback" / "20250101_001_rollback.sql").write_text("BEGIN;\nSELECT 1;\nCOMMIT;\n")
     code, out, _ = run(capsys, "check", "--format", "markdown")
     s = structure(out)
@@ -149,7 +156,9 @@ def test_a_huge_run_stays_under_the_comment_limit(proj, capsys):
     for n in range(2):
         (mig / f"2025010{n + 1}_00{n + 1}_drop.sql").write_text(
             "BEGIN;\nSET LOCAL lock_timeout = '1s';\n"
-            + "".join(f"DROP TABLE old_table_number_{i};\n" for i in range(1250)) + "COMMIT;\n")
+            + "".join(f"DROP TABLE old_table_number_{i};\n" for i in range(1250))
+            + "COMMIT;\n"
+        )
     code, out, _ = run(capsys, "check", "--format", "markdown", "--jobs", "1")
     assert code == 1
     total = 5000 + 2  # and a missing-rollback-file each
@@ -158,8 +167,10 @@ def test_a_huge_run_stays_under_the_comment_limit(proj, capsys):
     shown = len(s["items"])
     assert 100 < shown < total
     assert out.rstrip().endswith("Run `migcheck check` for all of them.")
-    assert (f"**The report is cut here**, at GitHub's limit of 65,536 characters for a comment: {total - shown} of "
-            f"{total} findings and ") in out
+    assert (
+        f"**The report is cut here**, at GitHub's limit of 65,536 characters for a comment: {total - shown} of "
+        f"{total} findings and "
+    ) in out
     # the errors come first in a cut section
     assert s["items"][:3] == ["missing-rollback-file", "drop-table", "drop-table"]
 
@@ -168,14 +179,18 @@ def test_no_migration_checked(project, capsys):
     (project / "migrations").mkdir()
     code, out, _ = run(capsys, "check", "--format", "markdown")
     assert code == 0
-    assert out == (f"{markdown_report.MARKER}\n## migcheck: 0 errors, 0 warnings in 0 migrations\n\n"
-                   "No migration file was checked.\n")
+    assert out == (
+        f"{markdown_report.MARKER}\n## migcheck: 0 errors, 0 warnings in 0 migrations\n\n"
+        "No migration file was checked.\n"
+    )
 
 
 def test_escaping():
     t = markdown_report.text
-    assert t("a *b* [c](d) <e> x|y `co*de` lock_timeout _x_") == \
-        "a \\*b\\* \\[c\\](d) \\<e> x\\|y `co*de` lock_timeout \\_x\\_"
+    assert (
+        t("a *b* [c](d) <e> x|y `co*de` lock_timeout _x_")
+        == "a \\*b\\* \\[c\\](d) \\<e> x\\|y `co*de` lock_timeout \\_x\\_"
+    )
     assert t("odd ` tick") == "odd \\` tick"
     assert markdown_report.code("a|b `c`") == "`` a\\|b `c` ``"
 
@@ -183,8 +198,10 @@ def test_escaping():
 def test_duration_estimates_have_a_column(proj, capsys):
     mig = proj / "migrations"
     mig.mkdir()
-    (mig / "20250101_001_a.sql").write_text("BEGIN;\nSET LOCAL lock_timeout = '1s';\nALTER TABLE t ADD COLUMN c int;\n"
-                                           "UPDATE t SET c = 1 WHERE c IS NULL;\nCOMMIT;\n")
+    (mig / "20250101_001_a.sql").write_text(
+        "BEGIN;\nSET LOCAL lock_timeout = '1s';\nALTER TABLE t ADD COLUMN c int;\n"
+        "UPDATE t SET c = 1 WHERE c IS NULL;\nCOMMIT;\n"
+    )
     from migcheck import config, engine
     from migcheck.report import render
 
@@ -192,7 +209,8 @@ def test_duration_estimates_have_a_column(proj, capsys):
     result = engine.check([], cfg)
     plain = render("markdown", result, {"config": cfg})
     assert "estimate" not in plain
-    timed = render("markdown", result, {"config": cfg,
-                                       "estimate": lambda st, locks: "~2 s" if st.kind == "UpdateStmt" else None})
+    timed = render(
+        "markdown", result, {"config": cfg, "estimate": lambda st, locks: "~2 s" if st.kind == "UpdateStmt" else None}
+    )
     assert "| line | statement | lock | rewrite / scan | estimate |" in timed
     assert re.search(r"\| 4 \| `UPDATE t SET c = 1 WHERE c IS NULL` \|.*\| \\~2 s \|\n", timed)

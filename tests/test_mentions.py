@@ -35,5 +35,7 @@ def test_a_file_that_cannot_be_read_names_nothing():
 
 
 def test_words_are_the_distinct_runs():
-    assert perfile.words(Text("ALTER TABLE public.Leads ADD x$1 int; -- leads")) == \
-        "add\nalter\nint\nleads\npublic\ntable\nx$1"
+    assert (
+        perfile.words(Text("ALTER TABLE public.Leads ADD x$1 int; -- leads"))
+        == "add\nalter\nint\nleads\npublic\ntable\nx$1"
+    )

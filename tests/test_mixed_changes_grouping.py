@@ -10,8 +10,18 @@ from hypothesis import strategies as st
 from migcheck.analysis import relations as rel
 from migcheck.rules import mixed_changes as mc
 
-SIGS = st.sampled_from([("drop", "t"), ("drop column", "c"), ("drop constraint", "k"), ("index", "i"), ("add column", "c"),
-                        ("rename", "r"), ("update",), ("set_not_null", "c")])
+SIGS = st.sampled_from(
+    [
+        ("drop", "t"),
+        ("drop column", "c"),
+        ("drop constraint", "k"),
+        ("index", "i"),
+        ("add column", "c"),
+        ("rename", "r"),
+        ("update",),
+        ("set_not_null", "c"),
+    ]
+)
 CHANGE = st.builds(
     lambda words, sigs, kinds: mc.Change(first=None, sigs=set(sigs), words=set(words), kinds=set(kinds)),
     st.sets(st.sampled_from(["email", "site", "user", "vote"]), max_size=2),

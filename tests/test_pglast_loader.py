@@ -11,8 +11,13 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def run(code: str) -> str:
-    r = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=REPO / "examples",
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=REPO / "examples",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     return r.stdout
 

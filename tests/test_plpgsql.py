@@ -2,8 +2,8 @@
 
 import pytest
 
-from migcheck.analysis import plpgsql
 from migcheck import source
+from migcheck.analysis import plpgsql
 from migcheck.source import Positions
 
 
@@ -21,37 +21,45 @@ def where(text):
 
 
 def test_nested_blocks_branches_loops_and_handlers():
-    text = "\n".join([
-        "BEGIN;",                                                   # 1
-        "DO $$",                                                    # 2
-        "DECLARE r record; n int;",                                 # 3
-        "BEGIN",                                                    # 4
-        "  IF n > 0 THEN",                                          # 5
-        "    DELETE FROM a;",                                       # 6
-        "  ELSIF n < 0 THEN",                                       # 7
-        "    DELETE FROM b;",                                       # 8
-        "  ELSE",                                                   # 9
-        "    UPDATE c SET x = 1;",                                  # 10
-        "  END IF;",                                                # 11
-        "  FOR r IN SELECT id FROM t LOOP",                         # 12
-        "    TRUNCATE d;",                                          # 13
-        "  END LOOP;",                                              # 14
-        "  WHILE n < 3 LOOP n := n + 1; DROP INDEX e; END LOOP;",   # 15
-        "  CASE n WHEN 1 THEN DROP VIEW f; ELSE NULL; END CASE;",   # 16
-        "  BEGIN",                                                  # 17
-        "    <<inner>> BEGIN",                                      # 18
-        "      DELETE FROM g;",                                     # 19
-        "    END;",                                                 # 20
-        "  EXCEPTION WHEN others THEN",                             # 21
-        "    DELETE FROM h;",                                       # 22
-        "  END;",                                                   # 23
-        "END",                                                      # 24
-        "$$;",                                                      # 25
-    ])
+    text = "\n".join(
+        [
+            "BEGIN;",  # 1
+            "DO $$",  # 2
+            "DECLARE r record; n int;",  # 3
+            "BEGIN",  # 4
+            "  IF n > 0 THEN",  # 5
+            "    DELETE FROM a;",  # 6
+            "  ELSIF n < 0 THEN",  # 7
+            "    DELETE FROM b;",  # 8
+            "  ELSE",  # 9
+            "    UPDATE c SET x = 1;",  # 10
+            "  END IF;",  # 11
+            "  FOR r IN SELECT id FROM t LOOP",  # 12
+            "    TRUNCATE d;",  # 13
+            "  END LOOP;",  # 14
+            "  WHILE n < 3 LOOP n := n + 1; DROP INDEX e; END LOOP;",  # 15
+            "  CASE n WHEN 1 THEN DROP VIEW f; ELSE NULL; END CASE;",  # 16
+            "  BEGIN",  # 17
+            "    <<inner>> BEGIN",  # 18
+            "      DELETE FROM g;",  # 19
+            "    END;",  # 20
+            "  EXCEPTION WHEN others THEN",  # 21
+            "    DELETE FROM h;",  # 22
+            "  END;",  # 23
+            "END",  # 24
+            "$$;",  # 25
+        ]
+    )
     assert where(text) == [
-        ("DeleteStmt", 6, 5), ("DeleteStmt", 8, 5), ("UpdateStmt", 10, 5),
-        ("SelectStmt", 12, 12), ("TruncateStmt", 13, 5), ("DropStmt", 15, 32),
-        ("DropStmt", 16, 22), ("DeleteStmt", 19, 7), ("DeleteStmt", 22, 5),
+        ("DeleteStmt", 6, 5),
+        ("DeleteStmt", 8, 5),
+        ("UpdateStmt", 10, 5),
+        ("SelectStmt", 12, 12),
+        ("TruncateStmt", 13, 5),
+        ("DropStmt", 15, 32),
+        ("DropStmt", 16, 22),
+        ("DeleteStmt", 19, 7),
+        ("DeleteStmt", 22, 5),
     ]
 
 
@@ -69,8 +77,10 @@ def test_dollar_tag_with_dollars_inside():
 
 
 def test_strings_and_comments_in_the_body_do_not_move_positions():
-    text = ("DO $$\nBEGIN\n  RAISE NOTICE 'DELETE FROM x; END;';\n"
-            "  /* DELETE FROM y; */ DELETE FROM z; -- DELETE FROM w\nEND $$;")
+    text = (
+        "DO $$\nBEGIN\n  RAISE NOTICE 'DELETE FROM x; END;';\n"
+        "  /* DELETE FROM y; */ DELETE FROM z; -- DELETE FROM w\nEND $$;"
+    )
     assert where(text) == [("DeleteStmt", 4, 24)]
 
 
@@ -106,20 +116,26 @@ def test_select_into_keeps_its_position_and_text():
 
 
 def test_execute_with_a_constant_string_only():
-    text = "\n".join([
-        "DO $$",
-        "DECLARE t text := 'x';",
-        "BEGIN",
-        "  EXECUTE 'DELETE FROM a WHERE s = ''x''; DROP TABLE b';",
-        "  EXECUTE $q$TRUNCATE c$q$;",
-        "  EXECUTE 'DROP TABLE ' || t;",
-        "  EXECUTE format('DROP TABLE %I', t);",
-        "  FOR t IN EXECUTE 'DELETE FROM d RETURNING s' LOOP END LOOP;",
-        "END $$;",
-    ])
+    text = "\n".join(
+        [
+            "DO $$",
+            "DECLARE t text := 'x';",
+            "BEGIN",
+            "  EXECUTE 'DELETE FROM a WHERE s = ''x''; DROP TABLE b';",
+            "  EXECUTE $q$TRUNCATE c$q$;",
+            "  EXECUTE 'DROP TABLE ' || t;",
+            "  EXECUTE format('DROP TABLE %I', t);",
+            "  FOR t IN EXECUTE 'DELETE FROM d RETURNING s' LOOP END LOOP;",
+            "END $$;",
+        ]
+    )
     got = inner(text)
     assert [(s.kind, s.line, s.column) for s in got] == [
-        ("DeleteStmt", 4, 12), ("DropStmt", 4, 43), ("TruncateStmt", 5, 14), ("DeleteStmt", 8, 21)]
+        ("DeleteStmt", 4, 12),
+        ("DropStmt", 4, 43),
+        ("TruncateStmt", 5, 14),
+        ("DeleteStmt", 8, 21),
+    ]
     assert got[0].text == "DELETE FROM a WHERE s = 'x'"
 
 
@@ -129,7 +145,7 @@ def test_for_loop_query_on_the_next_line():
 
 
 def test_columns_count_characters_not_bytes():
-    text = "DO $$\nDECLARE é int;\nBEGIN\n  é := 1; DELETE FROM \"Straße\" WHERE é = 1;\nEND $$;"
+    text = 'DO $$\nDECLARE é int;\nBEGIN\n  é := 1; DELETE FROM "Straße" WHERE é = 1;\nEND $$;'
     got = inner(text)
     assert [(s.kind, s.line, s.column) for s in got] == [("DeleteStmt", 4, 11)]
     assert got[0].text == 'DELETE FROM "Straße" WHERE é = 1'
@@ -148,13 +164,16 @@ def test_function_bodies_are_not_run():
     assert inner(text) == []
 
 
-@pytest.mark.parametrize("src, value", [
-    ("'a''b'", "a'b"),
-    ("$$x$$", "x"),
-    ("$t$a$$b$t$", "a$$b"),
-    ("E'a\\nb\\'c'", "a\nb'c"),
-    ("E'\\x41\\101\\u0041'", "AAA"),
-])
+@pytest.mark.parametrize(
+    "src, value",
+    [
+        ("'a''b'", "a'b"),
+        ("$$x$$", "x"),
+        ("$t$a$$b$t$", "a$$b"),
+        ("E'a\\nb\\'c'", "a\nb'c"),
+        ("E'\\x41\\101\\u0041'", "AAA"),
+    ],
+)
 def test_decode_literal(src, value):
     decoded, offsets = plpgsql.decode_literal(src)
     assert decoded == value and len(offsets) == len(value) + 1

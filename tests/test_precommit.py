@@ -52,15 +52,24 @@ changelog = false
 def _env() -> dict[str, str]:
     # nothing of an enclosing git hook or pre-commit run may leak in (GIT_INDEX_FILE, SKIP, ...)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT")) and k != "SKIP"}
-    env.update(GIT_AUTHOR_NAME="migcheck tests", GIT_AUTHOR_EMAIL="tests@example.invalid",
-               GIT_COMMITTER_NAME="migcheck tests", GIT_COMMITTER_EMAIL="tests@example.invalid",
-               GIT_CONFIG_NOSYSTEM="1")
+    env.update(
+        GIT_AUTHOR_NAME="migcheck tests",
+        GIT_AUTHOR_EMAIL="tests@example.invalid",
+        GIT_COMMITTER_NAME="migcheck tests",
+        GIT_COMMITTER_EMAIL="tests@example.invalid",
+        GIT_CONFIG_NOSYSTEM="1",
+    )
     return env
 
 
 def git(cwd: Path, *args: str) -> str:
-    proc = subprocess.run(["git", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args],
-                          cwd=cwd, env=_env(), capture_output=True, text=True)
+    proc = subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.strip()
 
@@ -93,8 +102,9 @@ def pre_commit_home(tmp_path_factory) -> Path:
 def pre_commit(cwd: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
     env = _env()
     env["PRE_COMMIT_HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "pre_commit", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=TIMEOUT)
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT
+    )
 
 
 def write(root: Path, rel: str, text: str) -> None:
@@ -155,8 +165,9 @@ def test_try_repo_fails_on_a_bad_migration(tmp_path, hook_repo):
     write(root, "migcheck.toml", CONFIG)
     bad = add_migration(root, "20250101_001", "drop_old", BAD)
     git(root, "add", "-A")
-    proc = pre_commit(root, tmp_path / "home", "try-repo", str(hook_repo[0]), "migcheck",
-                      "--files", bad, "--color", "never")
+    proc = pre_commit(
+        root, tmp_path / "home", "try-repo", str(hook_repo[0]), "migcheck", "--files", bad, "--color", "never"
+    )
     out = output(proc)
     assert proc.returncode == 1, out
     assert "migcheck" in out and "Failed" in out
@@ -195,8 +206,9 @@ def test_cross_file_rules_see_the_unstaged_siblings(project, pre_commit_home):
     proc = pre_commit(project, pre_commit_home, "run", "--color", "never")
     out = output(proc)
     assert proc.returncode == 1, out
-    assert (f"{dup}:1:1: error[duplicate-version]" in out
-            and "`20250101_001_create_leads.sql` (first in path order)" in out), out
+    assert (
+        f"{dup}:1:1: error[duplicate-version]" in out and "`20250101_001_create_leads.sql` (first in path order)" in out
+    ), out
     assert "missing-rollback-file" not in out, out
     # only the staged files are reported
     assert "20250101_001_create_leads.sql:" not in out

@@ -43,11 +43,13 @@ def expected(name: str) -> set[str]:
 @pytest.fixture
 def copy_of(tmp_path, monkeypatch):
     """A copy of a fixture project as the working directory (detection must not see the repo)."""
+
     def make(name: str) -> Path:
         dest = tmp_path / name
         shutil.copytree(FIXTURES / name, dest)
         monkeypatch.chdir(dest)
         return dest
+
     return make
 
 
@@ -87,8 +89,10 @@ def test_layout_is_detected_and_said_once(name, copy_of, capsys):
     copy_of(name)
     code, out, err = run(capsys, "check", "--format", "json", ".")
     title, note = presets.get(name).title, presets.get(name).note
-    assert stderr_lines(err) == [f"migcheck: detected {title} layout (set preset = \"{name}\" in the configuration, "
-                                 f"or pass --preset {name}, to silence this)" + (f"; {note}" if note else "")]
+    assert stderr_lines(err) == [
+        f'migcheck: detected {title} layout (set preset = "{name}" in the configuration, '
+        f"or pass --preset {name}, to silence this)" + (f"; {note}" if note else "")
+    ]
     assert findings(out) == expected(name)
 
 
@@ -102,10 +106,13 @@ def test_a_pinned_preset_is_silent(name, copy_of, capsys):
 
 
 def test_guidelines_layout_is_not_detected_as_a_runner(tmp_path, monkeypatch, capsys):
-    write(tmp_path, {
-        "migrations/20251022_001_add_leads.sql": "BEGIN;\nCREATE TABLE IF NOT EXISTS leads (id bigint);\nCOMMIT;\n",
-        "migrations/rollback/20251022_001_rollback.sql": "BEGIN;\nDROP TABLE IF EXISTS leads;\nCOMMIT;\n",
-    })
+    write(
+        tmp_path,
+        {
+            "migrations/20251022_001_add_leads.sql": "BEGIN;\nCREATE TABLE IF NOT EXISTS leads (id bigint);\nCOMMIT;\n",
+            "migrations/rollback/20251022_001_rollback.sql": "BEGIN;\nDROP TABLE IF EXISTS leads;\nCOMMIT;\n",
+        },
+    )
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, "check", "--format", "json", "migrations")
     assert err == ""
@@ -115,13 +122,18 @@ def test_guidelines_layout_is_not_detected_as_a_runner(tmp_path, monkeypatch, ca
 def test_diesel_migrations_without_begin_get_no_missing_transaction(tmp_path, monkeypatch, capsys):
     """Diesel runs each migration in a transaction: the guidelines' BEGIN/COMMIT is not needed
     (and would nest); today's `missing-transaction` on every diesel file is gone."""
-    write(tmp_path, {
-        "migrations/2024-01-01-000000_create_widgets/up.sql": "CREATE TABLE widgets (id bigint PRIMARY KEY);\nALTER TABLE widgets ADD COLUMN name text;\n",
-        "migrations/2024-01-01-000000_create_widgets/down.sql": "DROP TABLE widgets;\n",
-    })
+    write(
+        tmp_path,
+        {
+            "migrations/2024-01-01-000000_create_widgets/up.sql": "CREATE TABLE widgets (id bigint PRIMARY KEY);\nALTER TABLE widgets ADD COLUMN name text;\n",
+            "migrations/2024-01-01-000000_create_widgets/down.sql": "DROP TABLE widgets;\n",
+        },
+    )
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, "check", "--format", "json", "migrations")
-    assert not [f for f in findings(out) if f.startswith(("missing-transaction", "missing-header", "file-naming", "drop-table"))]
+    assert not [
+        f for f in findings(out) if f.startswith(("missing-transaction", "missing-header", "file-naming", "drop-table"))
+    ]
     code, out, err = run(capsys, "check", "--preset", "guidelines", "--format", "json", "migrations")
     assert "missing-transaction migrations/2024-01-01-000000_create_widgets/up.sql:1" in findings(out)
 
@@ -158,10 +170,12 @@ def test_preset_config_key_validation():
 
 # --- single-file runners: sections, positions, suppressions ------------------------------------
 
+
 def test_goose_down_section_positions_are_the_files(copy_of, capsys):
     root = copy_of("goose")
-    code, out, err = run(capsys, "check", "--preset", "goose", "--format", "json",
-                         "migrations/20240102000000_index_widgets.sql")
+    code, out, err = run(
+        capsys, "check", "--preset", "goose", "--format", "json", "migrations/20240102000000_index_widgets.sql"
+    )
     doc = json.loads(out)
     drop = [f for f in doc["findings"] if f["line"] == 7]
     assert drop and drop[0]["column"] == 1 and "DROP INDEX CONCURRENTLY" in drop[0]["message"]
@@ -172,7 +186,10 @@ def test_goose_down_section_positions_are_the_files(copy_of, capsys):
 
 
 def test_a_suppression_in_the_down_section_covers_its_statement(tmp_path, monkeypatch, capsys):
-    write(tmp_path, {"migrations/20240101000000_idx.sql": """\
+    write(
+        tmp_path,
+        {
+            "migrations/20240101000000_idx.sql": """\
         -- +goose Up
         CREATE TABLE IF NOT EXISTS t (id bigint);
 
@@ -180,7 +197,9 @@ def test_a_suppression_in_the_down_section_covers_its_statement(tmp_path, monkey
         -- migcheck: ignore concurrently-in-transaction -- runs by hand, reviewed in #12
         DROP INDEX CONCURRENTLY IF EXISTS t_idx;
         DROP TABLE IF EXISTS t;
-        """})
+        """
+        },
+    )
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, "check", "--preset", "goose", "--format", "json", "migrations")
     doc = json.loads(out)
@@ -190,7 +209,10 @@ def test_a_suppression_in_the_down_section_covers_its_statement(tmp_path, monkey
 
 
 def test_goose_no_transaction_with_several_changes_is_not_atomic(tmp_path, monkeypatch, capsys):
-    write(tmp_path, {"migrations/00001_idx.sql": """\
+    write(
+        tmp_path,
+        {
+            "migrations/00001_idx.sql": """\
         -- +goose NO TRANSACTION
         -- +goose Up
         CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);
@@ -199,102 +221,174 @@ def test_goose_no_transaction_with_several_changes_is_not_atomic(tmp_path, monke
         -- +goose Down
         ALTER TABLE t DROP COLUMN IF EXISTS b;
         DROP INDEX CONCURRENTLY IF EXISTS t_a;
-        """})
+        """
+        },
+    )
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "check", "--preset", "goose", "--format", "json", "--select",
-                         "missing-transaction,concurrently-in-transaction", "migrations")
+    code, out, err = run(
+        capsys,
+        "check",
+        "--preset",
+        "goose",
+        "--format",
+        "json",
+        "--select",
+        "missing-transaction,concurrently-in-transaction",
+        "migrations",
+    )
     doc = json.loads(out)
     assert [(f["rule"], f["line"]) for f in doc["findings"]] == [("missing-transaction", 4), ("missing-transaction", 7)]
     assert "-- +goose NO TRANSACTION" in doc["findings"][0]["message"]
 
 
 def test_dbmate_transaction_false_is_per_section(tmp_path, monkeypatch, capsys):
-    write(tmp_path, {"db/migrations/20240101000000_idx.sql": """\
+    write(
+        tmp_path,
+        {
+            "db/migrations/20240101000000_idx.sql": """\
         -- migrate:up transaction:false
         CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);
 
         -- migrate:down
         DROP INDEX CONCURRENTLY IF EXISTS t_a;
-        """})
+        """
+        },
+    )
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "check", "--preset", "dbmate", "--format", "json", "--select",
-                         "concurrently-in-transaction", "db/migrations")
+    code, out, err = run(
+        capsys,
+        "check",
+        "--preset",
+        "dbmate",
+        "--format",
+        "json",
+        "--select",
+        "concurrently-in-transaction",
+        "db/migrations",
+    )
     doc = json.loads(out)
     assert [(f["rule"], f["line"]) for f in doc["findings"]] == [("concurrently-in-transaction", 5)]
     assert "transaction:false" in doc["findings"][0]["help"]
 
 
 def test_sqlx_marker_must_be_the_first_line(tmp_path, monkeypatch, capsys):
-    write(tmp_path, {
-        "migrations/20240101000000_a.sql": "-- no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);\n",
-        "migrations/20240102000000_b.sql": "-- index b\n-- no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_b ON t (b);\n",
-    })
+    write(
+        tmp_path,
+        {
+            "migrations/20240101000000_a.sql": "-- no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);\n",
+            "migrations/20240102000000_b.sql": "-- index b\n-- no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_b ON t (b);\n",
+        },
+    )
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "check", "--preset", "sqlx", "--format", "json", "--select",
-                         "concurrently-in-transaction", "migrations")
+    code, out, err = run(
+        capsys, "check", "--preset", "sqlx", "--format", "json", "--select", "concurrently-in-transaction", "migrations"
+    )
     assert findings(out) == {"concurrently-in-transaction migrations/20240102000000_b.sql:3"}
 
 
 def test_golang_migrate_explicit_transaction_is_fine_and_alone_is_fine(tmp_path, monkeypatch, capsys):
-    write(tmp_path, {
-        "migrations/000001_a.up.sql": "BEGIN;\nCREATE TABLE IF NOT EXISTS t (a int);\nCOMMIT;\n",
-        "migrations/000001_a.down.sql": "DROP TABLE IF EXISTS t;\n",
-        "migrations/000002_b.up.sql": "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);\n",
-        "migrations/000002_b.down.sql": "DROP INDEX CONCURRENTLY IF EXISTS t_a;\n",
-        "migrations/2_c.up.sql": "SELECT 1;\n",
-    })
+    write(
+        tmp_path,
+        {
+            "migrations/000001_a.up.sql": "BEGIN;\nCREATE TABLE IF NOT EXISTS t (a int);\nCOMMIT;\n",
+            "migrations/000001_a.down.sql": "DROP TABLE IF EXISTS t;\n",
+            "migrations/000002_b.up.sql": "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);\n",
+            "migrations/000002_b.down.sql": "DROP INDEX CONCURRENTLY IF EXISTS t_a;\n",
+            "migrations/2_c.up.sql": "SELECT 1;\n",
+        },
+    )
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "check", "--preset", "golang-migrate", "--format", "json", "--select",
-                         "missing-transaction,unbalanced-transaction,concurrently-in-transaction,duplicate-version",
-                         "migrations")
+    code, out, err = run(
+        capsys,
+        "check",
+        "--preset",
+        "golang-migrate",
+        "--format",
+        "json",
+        "--select",
+        "missing-transaction,unbalanced-transaction,concurrently-in-transaction,duplicate-version",
+        "migrations",
+    )
     # golang-migrate parses versions as numbers: 2 and 000002 are one version
     assert findings(out) == {"duplicate-version migrations/2_c.up.sql:1"}
 
 
 def test_flyway_versions_compare_as_numbers_and_undo_pairs(tmp_path, monkeypatch, capsys):
-    write(tmp_path, {
-        "sql/V1.1__a.sql": "CREATE TABLE IF NOT EXISTS a (id int);\n",
-        "sql/V1.01__b.sql": "CREATE TABLE IF NOT EXISTS b (id int);\n",
-        "sql/U1.1__a.sql": "DROP TABLE IF EXISTS a;\n",
-        "sql/V2__c.sql": "CREATE TABLE IF NOT EXISTS c (id int);\n",
-        "sql/U3__x.sql": "DROP TABLE IF EXISTS x;\n",
-        "sql/add_d.sql": "CREATE TABLE IF NOT EXISTS d (id int);\n",
-    })
+    write(
+        tmp_path,
+        {
+            "sql/V1.1__a.sql": "CREATE TABLE IF NOT EXISTS a (id int);\n",
+            "sql/V1.01__b.sql": "CREATE TABLE IF NOT EXISTS b (id int);\n",
+            "sql/U1.1__a.sql": "DROP TABLE IF EXISTS a;\n",
+            "sql/V2__c.sql": "CREATE TABLE IF NOT EXISTS c (id int);\n",
+            "sql/U3__x.sql": "DROP TABLE IF EXISTS x;\n",
+            "sql/add_d.sql": "CREATE TABLE IF NOT EXISTS d (id int);\n",
+        },
+    )
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "check", "--preset", "flyway", "--format", "json", "--select",
-                         "duplicate-version,orphan-rollback,file-naming", "sql")
-    assert findings(out) == {"duplicate-version sql/V1.1__a.sql:1", "orphan-rollback sql/U3__x.sql:1",
-                             "file-naming sql/add_d.sql:1"}
+    code, out, err = run(
+        capsys,
+        "check",
+        "--preset",
+        "flyway",
+        "--format",
+        "json",
+        "--select",
+        "duplicate-version,orphan-rollback,file-naming",
+        "sql",
+    )
+    assert findings(out) == {
+        "duplicate-version sql/V1.1__a.sql:1",
+        "orphan-rollback sql/U3__x.sql:1",
+        "file-naming sql/add_d.sql:1",
+    }
 
 
 def test_flyway_runs_versions_in_number_order_not_name_order(tmp_path, monkeypatch, capsys):
     """V1_10 runs after V1_2 (Flyway compares versions part by part as numbers), though its name
     sorts first: the table V1_2 creates is new to V1_10 when both are in the change set, and V1_10's
     table is not new to V1_9."""
-    write(tmp_path, {
-        "sql/V1_1__base.sql": "CREATE TABLE base (id int);\n",  # (not in the change set)
-        "sql/V1_2__create_t.sql": "CREATE TABLE t (id int);\n",
-        "sql/V1_10__index_t.sql": "CREATE INDEX t_id ON t (id);\n",
-        "sql/V1_9__index_u.sql": "CREATE INDEX u_id ON u (id);\n",
-        "sql/V1_11__create_u.sql": "CREATE TABLE u (id int);\n",
-    })
+    write(
+        tmp_path,
+        {
+            "sql/V1_1__base.sql": "CREATE TABLE base (id int);\n",  # (not in the change set)
+            "sql/V1_2__create_t.sql": "CREATE TABLE t (id int);\n",
+            "sql/V1_10__index_t.sql": "CREATE INDEX t_id ON t (id);\n",
+            "sql/V1_9__index_u.sql": "CREATE INDEX u_id ON u (id);\n",
+            "sql/V1_11__create_u.sql": "CREATE TABLE u (id int);\n",
+        },
+    )
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "check", "--preset", "flyway", "--format", "json", "--select",
-                         "require-concurrent-index", "sql/V1_2__create_t.sql", "sql/V1_10__index_t.sql",
-                         "sql/V1_9__index_u.sql", "sql/V1_11__create_u.sql")
+    code, out, err = run(
+        capsys,
+        "check",
+        "--preset",
+        "flyway",
+        "--format",
+        "json",
+        "--select",
+        "require-concurrent-index",
+        "sql/V1_2__create_t.sql",
+        "sql/V1_10__index_t.sql",
+        "sql/V1_9__index_u.sql",
+        "sql/V1_11__create_u.sql",
+    )
     assert findings(out) == {"require-concurrent-index sql/V1_9__index_u.sql:1"}, err
 
 
 def test_flyway_earlier_versions_are_read_in_number_order(tmp_path, monkeypatch, capsys):
     """Checking the whole directory, V1_10 learns from V1_2 (before it: 1.2 < 1.10) that the column
     it drops was generated, and so re-created from the same source loses nothing."""
-    write(tmp_path, {
-        "sql/V1_2__logs.sql": "CREATE TABLE logs (id int, msg text, "
-                              "fts tsvector GENERATED ALWAYS AS (to_tsvector('simple', msg)) STORED);\n",
-        "sql/V1_10__fts.sql": "ALTER TABLE logs DROP COLUMN fts;\n"
-                              "ALTER TABLE logs ADD COLUMN fts tsvector "
-                              "GENERATED ALWAYS AS (to_tsvector('english', msg)) STORED;\n",
-    })
+    write(
+        tmp_path,
+        {
+            "sql/V1_2__logs.sql": "CREATE TABLE logs (id int, msg text, "
+            "fts tsvector GENERATED ALWAYS AS (to_tsvector('simple', msg)) STORED);\n",
+            "sql/V1_10__fts.sql": "ALTER TABLE logs DROP COLUMN fts;\n"
+            "ALTER TABLE logs ADD COLUMN fts tsvector "
+            "GENERATED ALWAYS AS (to_tsvector('english', msg)) STORED;\n",
+        },
+    )
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, "check", "--preset", "flyway", "--format", "json", "--select", "drop-column", "sql")
     assert findings(out) == set(), err
@@ -310,13 +404,17 @@ def test_sqitch_verify_scripts_are_not_migrations(copy_of, capsys):
 
 def test_check_given_one_file_still_pairs_its_rollback(copy_of, capsys):
     copy_of("diesel")
-    code, out, err = run(capsys, "check", "--preset", "diesel", "--format", "json",
-                         "migrations/2024-01-03-000000_create_gadgets/up.sql")
+    code, out, err = run(
+        capsys, "check", "--preset", "diesel", "--format", "json", "migrations/2024-01-03-000000_create_gadgets/up.sql"
+    )
     got = findings(out)
-    assert len(got) == 1 and next(iter(got)).startswith("rollback-incomplete migrations/2024-01-03-000000_create_gadgets/up.sql:")
+    assert len(got) == 1 and next(iter(got)).startswith(
+        "rollback-incomplete migrations/2024-01-03-000000_create_gadgets/up.sql:"
+    )
 
 
 # --- verify on a runner's layout (a real PostgreSQL) -------------------------------------------
+
 
 @pytest.mark.postgres
 def test_verify_golang_migrate_pairs_up_and_down(tmp_path, monkeypatch, capsys):
@@ -324,15 +422,20 @@ def test_verify_golang_migrate_pairs_up_and_down(tmp_path, monkeypatch, capsys):
 
     if not cluster.binaries_available():
         pytest.skip("no PostgreSQL server binaries found")
-    write(tmp_path, {
-        "migcheck.toml": 'preset = "golang-migrate"\n',
-        "migrations/000001_create_widgets.up.sql": "CREATE TABLE IF NOT EXISTS widgets (id bigint PRIMARY KEY, name text);\n",
-        "migrations/000001_create_widgets.down.sql": "DROP TABLE IF EXISTS widgets;\n",
-        "migrations/000002_widget_count.up.sql": ("CREATE TABLE IF NOT EXISTS gadgets (id bigint PRIMARY KEY);\n"
-                                                   "CREATE OR REPLACE FUNCTION gadget_count() RETURNS bigint\n"
-                                                   "    LANGUAGE sql AS $$ SELECT count(*) FROM gadgets $$;\n"),
-        "migrations/000002_widget_count.down.sql": "DROP TABLE IF EXISTS gadgets;\n",
-    })
+    write(
+        tmp_path,
+        {
+            "migcheck.toml": 'preset = "golang-migrate"\n',
+            "migrations/000001_create_widgets.up.sql": "CREATE TABLE IF NOT EXISTS widgets (id bigint PRIMARY KEY, name text);\n",
+            "migrations/000001_create_widgets.down.sql": "DROP TABLE IF EXISTS widgets;\n",
+            "migrations/000002_widget_count.up.sql": (
+                "CREATE TABLE IF NOT EXISTS gadgets (id bigint PRIMARY KEY);\n"
+                "CREATE OR REPLACE FUNCTION gadget_count() RETURNS bigint\n"
+                "    LANGUAGE sql AS $$ SELECT count(*) FROM gadgets $$;\n"
+            ),
+            "migrations/000002_widget_count.down.sql": "DROP TABLE IF EXISTS gadgets;\n",
+        },
+    )
     monkeypatch.chdir(tmp_path)
     c = cluster.TempCluster()
     c.start()
@@ -349,55 +452,92 @@ def test_verify_golang_migrate_pairs_up_and_down(tmp_path, monkeypatch, capsys):
 def test_string_versions_stay_strings_where_the_runner_keeps_them(tmp_path, monkeypatch, capsys):
     """diesel and dbmate store the version as text: `1` and `01` are two versions there, while
     golang-migrate (above) reads both as the number 1."""
-    write(tmp_path, {
-        "migrations/1_a/up.sql": "CREATE TABLE IF NOT EXISTS a (id int);\n",
-        "migrations/1_a/down.sql": "DROP TABLE IF EXISTS a;\n",
-        "migrations/01_b/up.sql": "CREATE TABLE IF NOT EXISTS b (id int);\n",
-        "migrations/01_b/down.sql": "DROP TABLE IF EXISTS b;\n",
-        "migrations/01_c/up.sql": "CREATE TABLE IF NOT EXISTS c (id int);\n",
-        "migrations/01_c/down.sql": "DROP TABLE IF EXISTS c;\n",
-        "migrations/2_d/up.sql": "CREATE TABLE IF NOT EXISTS d (id int);\n",
-    })
+    write(
+        tmp_path,
+        {
+            "migrations/1_a/up.sql": "CREATE TABLE IF NOT EXISTS a (id int);\n",
+            "migrations/1_a/down.sql": "DROP TABLE IF EXISTS a;\n",
+            "migrations/01_b/up.sql": "CREATE TABLE IF NOT EXISTS b (id int);\n",
+            "migrations/01_b/down.sql": "DROP TABLE IF EXISTS b;\n",
+            "migrations/01_c/up.sql": "CREATE TABLE IF NOT EXISTS c (id int);\n",
+            "migrations/01_c/down.sql": "DROP TABLE IF EXISTS c;\n",
+            "migrations/2_d/up.sql": "CREATE TABLE IF NOT EXISTS d (id int);\n",
+        },
+    )
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "check", "--preset", "diesel", "--format", "json", "--select",
-                         "duplicate-version,missing-rollback-file", "migrations")
-    assert findings(out) == {"duplicate-version migrations/01_c/up.sql:1", "missing-rollback-file migrations/2_d/up.sql:1"}
+    code, out, err = run(
+        capsys,
+        "check",
+        "--preset",
+        "diesel",
+        "--format",
+        "json",
+        "--select",
+        "duplicate-version,missing-rollback-file",
+        "migrations",
+    )
+    assert findings(out) == {
+        "duplicate-version migrations/01_c/up.sql:1",
+        "missing-rollback-file migrations/2_d/up.sql:1",
+    }
     doc = json.loads(out)
-    assert "`migrations/2_d/down.sql` does not exist" in [f for f in doc["findings"] if f["rule"] == "missing-rollback-file"][0]["message"]
+    assert (
+        "`migrations/2_d/down.sql` does not exist"
+        in [f for f in doc["findings"] if f["rule"] == "missing-rollback-file"][0]["message"]
+    )
 
 
 def test_opted_out_file_sent_as_one_query_still_runs_in_one_transaction(tmp_path, monkeypatch, capsys):
     """dbmate (like sqlx, diesel, postgres-migrations) sends an opted-out section as one query:
     PostgreSQL runs a multi-statement query as one implicit transaction, so CONCURRENTLY must be
     alone there; goose runs statement by statement instead."""
-    write(tmp_path, {"db/migrations/20240101000000_idx.sql": """\
+    write(
+        tmp_path,
+        {
+            "db/migrations/20240101000000_idx.sql": """\
         -- migrate:up transaction:false
         CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);
         CREATE INDEX CONCURRENTLY IF NOT EXISTS t_b ON t (b);
 
         -- migrate:down transaction:false
         DROP INDEX CONCURRENTLY IF EXISTS t_a;
-        """})
+        """
+        },
+    )
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "check", "--preset", "dbmate", "--format", "json", "--select",
-                         "concurrently-in-transaction,missing-transaction", "db/migrations")
+    code, out, err = run(
+        capsys,
+        "check",
+        "--preset",
+        "dbmate",
+        "--format",
+        "json",
+        "--select",
+        "concurrently-in-transaction,missing-transaction",
+        "db/migrations",
+    )
     doc = json.loads(out)
-    assert [(f["rule"], f["line"]) for f in doc["findings"]] == [("concurrently-in-transaction", 2),
-                                                                 ("concurrently-in-transaction", 3)]
+    assert [(f["rule"], f["line"]) for f in doc["findings"]] == [
+        ("concurrently-in-transaction", 2),
+        ("concurrently-in-transaction", 3),
+    ]
     assert "one implicit transaction" in doc["findings"][0]["message"]
 
 
 def test_refinery_names_versions_and_detection(tmp_path, monkeypatch, capsys):
     """refinery (rust-db/refinery, refinery_core util.rs): `[UV]<int>__<\\w+>.sql`, one version
     space for V and U, no down files; V<n>__ names are refinery in a Rust project, else Flyway."""
-    write(tmp_path, {
-        "Cargo.toml": "[package]\nname = \"x\"\n",
-        "migrations/V1__create_a.sql": "CREATE TABLE a (id int);\n",
-        "migrations/U1__seed_a.sql": "INSERT INTO a VALUES (1);\n",  # the same version as V1
-        "migrations/V1.1__fix_a.sql": "CREATE TABLE c (id int);\n",  # an i32 version only
-        "migrations/V2__more-stuff.sql": "CREATE TABLE d (id int);\n",  # `\w+` names only
-        "migrations/V3__index_a.sql": "--refinery:noTransaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);\n",
-    })
+    write(
+        tmp_path,
+        {
+            "Cargo.toml": '[package]\nname = "x"\n',
+            "migrations/V1__create_a.sql": "CREATE TABLE a (id int);\n",
+            "migrations/U1__seed_a.sql": "INSERT INTO a VALUES (1);\n",  # the same version as V1
+            "migrations/V1.1__fix_a.sql": "CREATE TABLE c (id int);\n",  # an i32 version only
+            "migrations/V2__more-stuff.sql": "CREATE TABLE d (id int);\n",  # `\w+` names only
+            "migrations/V3__index_a.sql": "--refinery:noTransaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);\n",
+        },
+    )
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, "check", "--format", "json", "migrations")
     assert err.startswith('migcheck: detected refinery layout (set preset = "refinery"')
@@ -408,7 +548,7 @@ def test_refinery_names_versions_and_detection(tmp_path, monkeypatch, capsys):
     }
     (tmp_path / "Cargo.toml").unlink()
     code, out, err = run(capsys, "check", "--format", "json", "migrations")
-    assert err.startswith('migcheck: detected Flyway layout')
+    assert err.startswith("migcheck: detected Flyway layout")
 
 
 def test_summary_counts_a_two_section_file_once(tmp_path, monkeypatch, capsys):
@@ -418,7 +558,8 @@ def test_summary_counts_a_two_section_file_once(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "migrations").mkdir()
     (tmp_path / "migrations" / "00001_a.sql").write_text(
-        "-- +goose Up\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n")
+        "-- +goose Up\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n"
+    )
     assert main(["check", "--preset", "goose", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert [f["kind"] for f in doc["files"]] == ["migration", "rollback"]
@@ -444,9 +585,12 @@ def test_a_preset_that_does_not_match_the_files_reports_them(tmp_path, monkeypat
     code, out, err = run(capsys, "check", "--preset", "diesel", "--format", "json", "migrations")
     got = findings(out)
     assert code == 1, (out, err)
-    assert {"file-naming migrations/20251022_001_add_leads.sql:1", "file-naming migrations/20251022_002_drop_legacy.sql:1",
-            "file-naming migrations/rollback/20251022_001_rollback.sql:1",
-            "drop-table migrations/20251022_002_drop_legacy.sql:2"} <= got
+    assert {
+        "file-naming migrations/20251022_001_add_leads.sql:1",
+        "file-naming migrations/20251022_002_drop_legacy.sql:1",
+        "file-naming migrations/rollback/20251022_001_rollback.sql:1",
+        "drop-table migrations/20251022_002_drop_legacy.sql:2",
+    } <= got
     doc = json.loads(out)
     assert doc["summary"]["files"] == 3
     naming = next(f for f in doc["findings"] if f["rule"] == "file-naming")
@@ -456,8 +600,9 @@ def test_a_preset_that_does_not_match_the_files_reports_them(tmp_path, monkeypat
 def test_a_file_named_on_the_command_line_is_always_checked(tmp_path, monkeypatch, capsys):
     write(tmp_path, GUIDELINE_FILES)
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "check", "--preset", "diesel", "--format", "json",
-                         "migrations/20251022_002_drop_legacy.sql")
+    code, out, err = run(
+        capsys, "check", "--preset", "diesel", "--format", "json", "migrations/20251022_002_drop_legacy.sql"
+    )
     assert code == 1, (out, err)
     assert "drop-table migrations/20251022_002_drop_legacy.sql:2" in findings(out)
 
@@ -473,12 +618,15 @@ def test_no_preset_skips_a_file_it_does_not_recognise(name, tmp_path, monkeypatc
 
 # --- pop and popx: Go templates, dialects, autocommit, early COMMIT, fizz migrations -------------
 
+
 def test_templates_render_in_place_and_findings_keep_the_files_positions(tmp_path, monkeypatch, capsys):
     from migcheck import gotemplate
 
-    text = ('CREATE TABLE {{ index .Options "Namespace" }}.widgets (id bigint);\n'
-            "{{ if .IsPostgreSQL }}CREATE INDEX w_id ON {{ identifier .Parameters.t }}_x (id);"
-            "{{ else }}not sql{{ end }}\n{{- /* note */ -}}\n")
+    text = (
+        'CREATE TABLE {{ index .Options "Namespace" }}.widgets (id bigint);\n'
+        "{{ if .IsPostgreSQL }}CREATE INDEX w_id ON {{ identifier .Parameters.t }}_x (id);"
+        "{{ else }}not sql{{ end }}\n{{- /* note */ -}}\n"
+    )
     rendered, problem = gotemplate.render(text)
     assert problem is None and len(rendered) == len(text)
     assert [len(l) for l in rendered.split("\n")] == [len(l) for l in text.split("\n")]
@@ -486,28 +634,41 @@ def test_templates_render_in_place_and_findings_keep_the_files_positions(tmp_pat
     assert "ON t_" in rendered  # an identifier goes on: padded with underscores, one name
     quoted, _ = gotemplate.render('ALTER TABLE "{{ index .Options "Namespace" }}"."users" ADD COLUMN a int;')
     assert quoted.startswith('ALTER TABLE "namespace"') and '"."users"' not in quoted and '"users"' in quoted
-    write(tmp_path, {
-        "go.mod": "module x\nrequire github.com/gobuffalo/pop/v6 v6.1.1\n",
-        "migrations/20240101000000_a.up.sql": ('CREATE TABLE IF NOT EXISTS {{ index .Options "Namespace" }}.t (a int);\n'
-                                                '  CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON '
-                                                '{{ index .Options "Namespace" }}.t (a);\n'),
-    })
+    write(
+        tmp_path,
+        {
+            "go.mod": "module x\nrequire github.com/gobuffalo/pop/v6 v6.1.1\n",
+            "migrations/20240101000000_a.up.sql": (
+                'CREATE TABLE IF NOT EXISTS {{ index .Options "Namespace" }}.t (a int);\n'
+                "  CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON "
+                '{{ index .Options "Namespace" }}.t (a);\n'
+            ),
+        },
+    )
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "check", "--format", "json", "--select", "concurrently-in-transaction,parse-error",
-                         "migrations")
-    assert err.startswith('migcheck: detected gobuffalo pop layout')
+    code, out, err = run(
+        capsys, "check", "--format", "json", "--select", "concurrently-in-transaction,parse-error", "migrations"
+    )
+    assert err.startswith("migcheck: detected gobuffalo pop layout")
     doc = json.loads(out)
     assert [(f["rule"], f["line"], f["column"]) for f in doc["findings"]] == [("concurrently-in-transaction", 2, 3)]
     assert "namespace.t" in doc["findings"][0]["message"] or "namespace .t" in doc["findings"][0]["help"]
 
 
 def test_a_template_migcheck_cannot_render_is_one_finding_not_parse_errors(tmp_path, monkeypatch, capsys):
-    write(tmp_path, {"migrations/20240101000000_a.up.sql": (
-        "CREATE TABLE a (id int);\n{{ range .Options }}\nCREATE TABLE {{ . }} (id int);\n{{ end }}\n"
-        "ALTER TABLE a ADD COLUMN b int;\n")})
+    write(
+        tmp_path,
+        {
+            "migrations/20240101000000_a.up.sql": (
+                "CREATE TABLE a (id int);\n{{ range .Options }}\nCREATE TABLE {{ . }} (id int);\n{{ end }}\n"
+                "ALTER TABLE a ADD COLUMN b int;\n"
+            )
+        },
+    )
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "check", "--preset", "pop", "--format", "json", "--ignore", "missing-rollback-file",
-                         "migrations")
+    code, out, err = run(
+        capsys, "check", "--preset", "pop", "--format", "json", "--ignore", "missing-rollback-file", "migrations"
+    )
     doc = json.loads(out)
     assert code == 1
     assert [(f["rule"], f["line"], f["column"]) for f in doc["findings"]] == [("unrendered-template", 2, 1)]
@@ -515,52 +676,83 @@ def test_a_template_migcheck_cannot_render_is_one_finding_not_parse_errors(tmp_p
 
 
 def test_pop_early_commit_balances_and_what_does_not(tmp_path, monkeypatch, capsys):
-    write(tmp_path, {
-        "migrations/20240101000000_ok.up.sql": "CREATE TYPE s AS ENUM ('a');\nCOMMIT;\nALTER TYPE s ADD VALUE 'b';\nBEGIN;\n",
-        "migrations/20240102000000_nested.up.sql": "BEGIN;\nCREATE TABLE t (id int);\nCOMMIT;\n",
-        "migrations/20240103000000_open_end.up.sql": "UPDATE t SET id = 1 WHERE id = 0;\nCOMMIT;\nVACUUM t;\n",
-        "migrations/20240104000000_between.up.sql": "COMMIT;\nCREATE INDEX CONCURRENTLY t_id ON t (id);\nBEGIN;\n",
-    })
+    write(
+        tmp_path,
+        {
+            "migrations/20240101000000_ok.up.sql": "CREATE TYPE s AS ENUM ('a');\nCOMMIT;\nALTER TYPE s ADD VALUE 'b';\nBEGIN;\n",
+            "migrations/20240102000000_nested.up.sql": "BEGIN;\nCREATE TABLE t (id int);\nCOMMIT;\n",
+            "migrations/20240103000000_open_end.up.sql": "UPDATE t SET id = 1 WHERE id = 0;\nCOMMIT;\nVACUUM t;\n",
+            "migrations/20240104000000_between.up.sql": "COMMIT;\nCREATE INDEX CONCURRENTLY t_id ON t (id);\nBEGIN;\n",
+        },
+    )
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "check", "--preset", "pop", "--format", "json", "--select",
-                         "unbalanced-transaction,concurrently-in-transaction", "migrations")
+    code, out, err = run(
+        capsys,
+        "check",
+        "--preset",
+        "pop",
+        "--format",
+        "json",
+        "--select",
+        "unbalanced-transaction,concurrently-in-transaction",
+        "migrations",
+    )
     doc = json.loads(out)
     got = [(f["rule"], f["path"].split("/")[-1][:14] + ":" + str(f["line"])) for f in doc["findings"]]
-    assert got == [("unbalanced-transaction", "20240102000000:1"), ("unbalanced-transaction", "20240102000000:3"),
-                   ("unbalanced-transaction", "20240103000000:2"), ("concurrently-in-transaction", "20240103000000:3"),
-                   ("concurrently-in-transaction", "20240104000000:2")]
+    assert got == [
+        ("unbalanced-transaction", "20240102000000:1"),
+        ("unbalanced-transaction", "20240102000000:3"),
+        ("unbalanced-transaction", "20240103000000:2"),
+        ("concurrently-in-transaction", "20240103000000:3"),
+        ("concurrently-in-transaction", "20240104000000:2"),
+    ]
     between = doc["findings"][-1]
     assert "one implicit transaction" in between["message"] and "no way to opt out" in between["help"]
 
 
 def test_other_databases_files_are_not_checked_and_said_once(tmp_path, monkeypatch, capsys):
-    write(tmp_path, {
-        "migrations/20240101000000_a.up.sql": "CREATE TABLE a (id int) ENGINE=InnoDB;\n",  # MySQL: replaced
-        "migrations/20240101000000_a.postgres.up.sql": "CREATE TABLE a (id int);\n",
-        "migrations/20240101000000_a.mysql.up.sql": "CREATE TABLE a (id int) ENGINE=InnoDB;\n",
-        "migrations/20240101000000_a.sqlite3.up.sql": "CREATE TABLE a (id INTEGER) STRICT;\n",
-        "migrations/20240101000000_a.down.sql": "DROP TABLE a;\n",
-    })
+    write(
+        tmp_path,
+        {
+            "migrations/20240101000000_a.up.sql": "CREATE TABLE a (id int) ENGINE=InnoDB;\n",  # MySQL: replaced
+            "migrations/20240101000000_a.postgres.up.sql": "CREATE TABLE a (id int);\n",
+            "migrations/20240101000000_a.mysql.up.sql": "CREATE TABLE a (id int) ENGINE=InnoDB;\n",
+            "migrations/20240101000000_a.sqlite3.up.sql": "CREATE TABLE a (id INTEGER) STRICT;\n",
+            "migrations/20240101000000_a.down.sql": "DROP TABLE a;\n",
+        },
+    )
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, "check", "--preset", "popx", "--format", "json", "migrations")
     doc = json.loads(out)
     assert code == 0 and doc["findings"] == [], out
-    assert sorted(f["path"] for f in doc["files"]) == ["migrations/20240101000000_a.down.sql",
-                                                       "migrations/20240101000000_a.postgres.up.sql"]
+    assert sorted(f["path"] for f in doc["files"]) == [
+        "migrations/20240101000000_a.down.sql",
+        "migrations/20240101000000_a.postgres.up.sql",
+    ]
     assert err.splitlines() == [
         "migcheck: not checked as PostgreSQL: 3 files the runner never runs on PostgreSQL (1 dialect-neutral, "
-        "replaced on PostgreSQL by a `.postgres.` file of the same version; 1 for MySQL; 1 for SQLite)"]
+        "replaced on PostgreSQL by a `.postgres.` file of the same version; 1 for MySQL; 1 for SQLite)"
+    ]
     # pre-commit passes the staged files one by one: another database's file is not read as PostgreSQL
-    code, out, err = run(capsys, "check", "--preset", "popx", "--format", "json", "-q",
-                         "migrations/20240101000000_a.mysql.up.sql")
+    code, out, err = run(
+        capsys, "check", "--preset", "popx", "--format", "json", "-q", "migrations/20240101000000_a.mysql.up.sql"
+    )
     assert code == 0 and json.loads(out)["findings"] == [] and err == ""
 
 
 def test_a_fizz_migration_split_in_parts_is_judged_as_one(copy_of, capsys):
     root = copy_of("popx")
     mdir = root / "persistence/sql/migrations"
-    args = ("check", "--preset", "popx", "--format", "json", "--select", "rollback-incomplete,empty-rollback",
-            "persistence/sql/migrations")
+    args = (
+        "check",
+        "--preset",
+        "popx",
+        "--format",
+        "json",
+        "--select",
+        "rollback-incomplete,empty-rollback",
+        "persistence/sql/migrations",
+    )
     code, out, err = run(capsys, *args)
     assert not [f for f in findings(out) if "credentials" in f], out
     # the parts' downs together forget a table: one finding, on the unit's first reported down file
@@ -568,7 +760,8 @@ def test_a_fizz_migration_split_in_parts_is_judged_as_one(copy_of, capsys):
     code, out, err = run(capsys, *args)
     got = [f for f in json.loads(out)["findings"] if "credentials" in f["path"]]
     assert [(f["rule"], f["path"].rsplit("/", 1)[-1]) for f in got] == [
-        ("rollback-incomplete", "20240102000000000003_credentials.down.sql")]
+        ("rollback-incomplete", "20240102000000000003_credentials.down.sql")
+    ]
     assert "`20240102000000000001_credentials.up.sql:1` creates table identity_credentials" in got[0]["message"]
     assert "4 rollback files of its migration (4 parts" in got[0]["message"]
 
@@ -576,18 +769,30 @@ def test_a_fizz_migration_split_in_parts_is_judged_as_one(copy_of, capsys):
 def test_maragudk_is_told_from_golang_migrate_without_go_mod(tmp_path, monkeypatch, capsys):
     """harness/gitness: `0002_create_index_a.up.sql` and `0002_create_index_b.up.sql` are two
     versions (the whole name), which golang-migrate would refuse as duplicates."""
-    write(tmp_path, {
-        "migrate/postgres/0001_create_table_a.up.sql": "CREATE TABLE a (id int);\n",
-        "migrate/postgres/0001_create_table_b.up.sql": "CREATE TABLE b (id int);\n",
-        "migrate/postgres/0002_create_index_a.up.sql": "CREATE INDEX a_id ON a (id);\n",
-        "migrate/postgres/0002_create_index_b.up.sql": "CREATE INDEX b_id ON b (id);\n",
-    })
+    write(
+        tmp_path,
+        {
+            "migrate/postgres/0001_create_table_a.up.sql": "CREATE TABLE a (id int);\n",
+            "migrate/postgres/0001_create_table_b.up.sql": "CREATE TABLE b (id int);\n",
+            "migrate/postgres/0002_create_index_a.up.sql": "CREATE INDEX a_id ON a (id);\n",
+            "migrate/postgres/0002_create_index_b.up.sql": "CREATE INDEX b_id ON b (id);\n",
+        },
+    )
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, "check", "--format", "json", "--select", "duplicate-version", "migrate/postgres")
     assert err.startswith("migcheck: detected maragudk/migrate layout")
     assert findings(out) == set()
-    code, out, err = run(capsys, "check", "--preset", "golang-migrate", "--format", "json", "--select",
-                         "duplicate-version", "migrate/postgres")
+    code, out, err = run(
+        capsys,
+        "check",
+        "--preset",
+        "golang-migrate",
+        "--format",
+        "json",
+        "--select",
+        "duplicate-version",
+        "migrate/postgres",
+    )
     assert len(findings(out)) == 2
 
 
@@ -609,8 +814,16 @@ def test_no_layout_recognised_is_said_once_and_the_layout_rules_wait(tmp_path, m
     rules = [f["rule"] for f in doc["findings"]]
     assert err == ""
     assert rules.count("unknown-layout") == 1
-    layout_rules = {"file-naming", "missing-header", "missing-transaction", "missing-if-not-exists",
-                    "missing-if-exists", "changelog-missing", "duplicate-version", "missing-rollback-file"}
+    layout_rules = {
+        "file-naming",
+        "missing-header",
+        "missing-transaction",
+        "missing-if-not-exists",
+        "missing-if-exists",
+        "changelog-missing",
+        "duplicate-version",
+        "missing-rollback-file",
+    }
     assert not layout_rules & set(rules), rules
     assert "drop-table db/changes/users_drop_legacy.sql:1" in findings(out)  # safety and destructive rules run
     unknown = next(f for f in doc["findings"] if f["rule"] == "unknown-layout")
@@ -646,7 +859,16 @@ UPDOWN_NO_DOWNS = {
 def test_optional_rollbacks_are_reported_once_per_directory(tmp_path, monkeypatch, capsys):
     write(tmp_path, UPDOWN_NO_DOWNS)
     monkeypatch.chdir(tmp_path)
-    args = ("check", "--preset", "golang-migrate", "--format", "json", "--select", "missing-rollback-file", "migrations")
+    args = (
+        "check",
+        "--preset",
+        "golang-migrate",
+        "--format",
+        "json",
+        "--select",
+        "missing-rollback-file",
+        "migrations",
+    )
     code, out, err = run(capsys, *args)
     doc = json.loads(out)
     assert [(f["path"], f["line"]) for f in doc["findings"]] == [("migrations/000001_a.up.sql", 1)]
@@ -657,20 +879,27 @@ def test_optional_rollbacks_are_reported_once_per_directory(tmp_path, monkeypatc
     assert findings(out) == {"missing-rollback-file migrations/000002_b.up.sql:1"}
     (tmp_path / "migcheck.toml").write_text("require-rollback = true\n", encoding="utf-8")
     code, out, err = run(capsys, *args)
-    assert findings(out) == {"missing-rollback-file migrations/000001_a.up.sql:1",
-                             "missing-rollback-file migrations/000002_b.up.sql:1"}
+    assert findings(out) == {
+        "missing-rollback-file migrations/000001_a.up.sql:1",
+        "missing-rollback-file migrations/000002_b.up.sql:1",
+    }
 
 
 def test_the_guidelines_still_require_every_rollback(tmp_path, monkeypatch, capsys):
-    write(tmp_path, {
-        "migrations/20251022_001_a.sql": "BEGIN;\nCREATE TABLE IF NOT EXISTS a (id int);\nCOMMIT;\n",
-        "migrations/20251022_002_b.sql": "BEGIN;\nCREATE TABLE IF NOT EXISTS b (id int);\nCOMMIT;\n",
-    })
+    write(
+        tmp_path,
+        {
+            "migrations/20251022_001_a.sql": "BEGIN;\nCREATE TABLE IF NOT EXISTS a (id int);\nCOMMIT;\n",
+            "migrations/20251022_002_b.sql": "BEGIN;\nCREATE TABLE IF NOT EXISTS b (id int);\nCOMMIT;\n",
+        },
+    )
     monkeypatch.chdir(tmp_path)
     args = ("check", "--format", "json", "--select", "missing-rollback-file", "migrations")
     code, out, err = run(capsys, *args)
-    assert findings(out) == {"missing-rollback-file migrations/20251022_001_a.sql:1",
-                             "missing-rollback-file migrations/20251022_002_b.sql:1"}
+    assert findings(out) == {
+        "missing-rollback-file migrations/20251022_001_a.sql:1",
+        "missing-rollback-file migrations/20251022_002_b.sql:1",
+    }
     (tmp_path / "migcheck.toml").write_text("require-rollback = false\n", encoding="utf-8")
     code, out, err = run(capsys, *args)
     assert findings(out) == {"missing-rollback-file migrations/20251022_001_a.sql:1"}
@@ -683,25 +912,38 @@ def test_require_rollback_must_be_a_boolean():
 
 # --- configuration found from the path being checked (issue 21) -------------------------------
 
+
 def _app(root: Path, ignore: str) -> None:
-    write(root, {
-        "migcheck.toml": f'ignore = ["{ignore}"]\nchangelog = false\n',
-        "migrations/20251022_001_drop_legacy.sql": (
-            "-- MIGRATION: Drop legacy\n-- Purpose: x\n-- Impact: x\n-- Rollback: x\n-- Testing: x\n"
-            "BEGIN;\nDROP TABLE IF EXISTS legacy;\nDELETE FROM leads WHERE id = 1;\nCOMMIT;\n"),
-        "migrations/rollback/20251022_001_rollback.sql": "BEGIN;\nSELECT 1;\nCOMMIT;\n",
-    })
+    write(
+        root,
+        {
+            "migcheck.toml": f'ignore = ["{ignore}"]\nchangelog = false\n',
+            "migrations/20251022_001_drop_legacy.sql": (
+                "-- MIGRATION: Drop legacy\n-- Purpose: x\n-- Impact: x\n-- Rollback: x\n-- Testing: x\n"
+                "BEGIN;\nDROP TABLE IF EXISTS legacy;\nDELETE FROM leads WHERE id = 1;\nCOMMIT;\n"
+            ),
+            "migrations/rollback/20251022_001_rollback.sql": "BEGIN;\nSELECT 1;\nCOMMIT;\n",
+        },
+    )
 
 
 def test_configuration_is_found_from_the_path_not_the_working_directory(tmp_path, monkeypatch, capsys):
     _app(tmp_path / "app", "drop-table")
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
-    code, out, err = run(capsys, "check", "--format", "json", "--select", "drop-table,delete-statement",
-                         "../app/migrations")
+    code, out, err = run(
+        capsys, "check", "--format", "json", "--select", "drop-table,delete-statement", "../app/migrations"
+    )
     assert findings(out) == {"delete-statement ../app/migrations/20251022_001_drop_legacy.sql:8"}, out
-    code, out, err = run(capsys, "check", "--format", "json", "--select", "drop-table,delete-statement",
-                         str(tmp_path / "app/migrations/20251022_001_drop_legacy.sql"))
+    code, out, err = run(
+        capsys,
+        "check",
+        "--format",
+        "json",
+        "--select",
+        "drop-table,delete-statement",
+        str(tmp_path / "app/migrations/20251022_001_drop_legacy.sql"),
+    )
     assert [f["rule"] for f in json.loads(out)["findings"]] == ["delete-statement"]
 
 
@@ -709,18 +951,39 @@ def test_paths_under_different_configurations_are_checked_each_with_its_own(tmp_
     _app(tmp_path / "one", "drop-table")
     _app(tmp_path / "two", "delete-statement")
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "check", "--format", "json", "--select", "drop-table,delete-statement",
-                         "one/migrations", "two/migrations")
-    assert findings(out) == {"delete-statement one/migrations/20251022_001_drop_legacy.sql:8",
-                             "drop-table two/migrations/20251022_001_drop_legacy.sql:7"}
+    code, out, err = run(
+        capsys,
+        "check",
+        "--format",
+        "json",
+        "--select",
+        "drop-table,delete-statement",
+        "one/migrations",
+        "two/migrations",
+    )
+    assert findings(out) == {
+        "delete-statement one/migrations/20251022_001_drop_legacy.sql:8",
+        "drop-table two/migrations/20251022_001_drop_legacy.sql:7",
+    }
     assert json.loads(out)["summary"]["files"] == 4
     # --config applies to every path
-    code, out, err = run(capsys, "check", "--format", "json", "--select", "drop-table,delete-statement",
-                         "--config", "one/migcheck.toml", "one/migrations", "two/migrations")
+    code, out, err = run(
+        capsys,
+        "check",
+        "--format",
+        "json",
+        "--select",
+        "drop-table,delete-statement",
+        "--config",
+        "one/migcheck.toml",
+        "one/migrations",
+        "two/migrations",
+    )
     assert {f.split()[0] for f in findings(out)} == {"delete-statement"}
 
 
 # --- `migcheck rules` and help texts in the runner's words (issue 21) -----------------------
+
 
 def _enabled(out: str) -> set[str]:
     return {r["id"] for r in json.loads(out) if r["enabled"]}
@@ -729,9 +992,12 @@ def _enabled(out: str) -> set[str]:
 def test_rules_shows_what_the_detected_or_given_preset_enables(copy_of, capsys):
     copy_of("diesel")
     code, out, err = run(capsys, "rules", "--format", "json")
-    assert code == 0 and err.startswith('migcheck: detected diesel layout')
+    assert code == 0 and err.startswith("migcheck: detected diesel layout")
     enabled = _enabled(out)
-    assert "require-concurrent-index" in enabled and not {"missing-header", "mixed-changes", "missing-if-not-exists"} & enabled
+    assert (
+        "require-concurrent-index" in enabled
+        and not {"missing-header", "mixed-changes", "missing-if-not-exists"} & enabled
+    )
     code, out, err = run(capsys, "rules", "--format", "json", "--preset", "guidelines")
     assert {"missing-header", "mixed-changes", "missing-if-not-exists"} <= _enabled(out) and err == ""
     code, out, err = run(capsys, "rules", "--preset", "prisma")
@@ -742,33 +1008,53 @@ def test_rules_shows_what_the_detected_or_given_preset_enables(copy_of, capsys):
 def test_mixed_changes_is_a_guideline_rule_off_under_runners_unless_selected(copy_of, capsys):
     root = copy_of("golang-migrate")
     (root / "migrations/000006_two_things.up.sql").write_text(
-        "ALTER TABLE widgets ADD COLUMN colour text;\nALTER TABLE gadgets ADD COLUMN weight integer;\n")
+        "ALTER TABLE widgets ADD COLUMN colour text;\nALTER TABLE gadgets ADD COLUMN weight integer;\n"
+    )
     (root / "migrations/000006_two_things.down.sql").write_text(
-        "ALTER TABLE widgets DROP COLUMN colour;\nALTER TABLE gadgets DROP COLUMN weight;\n")
+        "ALTER TABLE widgets DROP COLUMN colour;\nALTER TABLE gadgets DROP COLUMN weight;\n"
+    )
     code, out, err = run(capsys, "check", "--preset", "golang-migrate", "--format", "json", "migrations")
     assert not [f for f in findings(out) if f.startswith("mixed-changes")]
-    code, out, err = run(capsys, "check", "--preset", "golang-migrate", "--format", "json", "--select",
-                         "mixed-changes", "migrations")
+    code, out, err = run(
+        capsys, "check", "--preset", "golang-migrate", "--format", "json", "--select", "mixed-changes", "migrations"
+    )
     assert findings(out) == {"mixed-changes migrations/000006_two_things.up.sql:2"}
 
 
-@pytest.mark.parametrize("preset, words", [
-    ("diesel", "`run_in_transaction = false` in a `metadata.toml` beside the migration's up.sql"),
-    ("goose", "`-- +goose NO TRANSACTION`"),
-    ("popx", "`.autocommit.` in the file name"),
-    ("golang-migrate", "alone in a migration file of its own"),
-    ("maragudk", "no way to opt out"),
-    ("guidelines", "without BEGIN/COMMIT"),
-])
+@pytest.mark.parametrize(
+    "preset, words",
+    [
+        ("diesel", "`run_in_transaction = false` in a `metadata.toml` beside the migration's up.sql"),
+        ("goose", "`-- +goose NO TRANSACTION`"),
+        ("popx", "`.autocommit.` in the file name"),
+        ("golang-migrate", "alone in a migration file of its own"),
+        ("maragudk", "no way to opt out"),
+        ("guidelines", "without BEGIN/COMMIT"),
+    ],
+)
 def test_concurrent_index_help_speaks_the_runners_language(preset, words, tmp_path, monkeypatch, capsys):
-    name = {"diesel": "migrations/2024-01-01-000000_idx/up.sql", "popx": "migrations/20240101000000_idx.up.sql",
-            "golang-migrate": "migrations/000001_idx.up.sql", "maragudk": "migrations/0001_idx.up.sql",
-            "goose": "migrations/00001_idx.sql", "guidelines": "migrations/20251022_001_idx.sql"}[preset]
+    name = {
+        "diesel": "migrations/2024-01-01-000000_idx/up.sql",
+        "popx": "migrations/20240101000000_idx.up.sql",
+        "golang-migrate": "migrations/000001_idx.up.sql",
+        "maragudk": "migrations/0001_idx.up.sql",
+        "goose": "migrations/00001_idx.sql",
+        "guidelines": "migrations/20251022_001_idx.sql",
+    }[preset]
     body = "CREATE INDEX w_name ON widgets (name);\nDROP INDEX w_old;\n"
     write(tmp_path, {name: ("-- +goose Up\n" + body) if preset == "goose" else body})
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "check", "--preset", preset, "--format", "json", "--select",
-                         "require-concurrent-index,require-concurrent-index-deletion", "migrations")
+    code, out, err = run(
+        capsys,
+        "check",
+        "--preset",
+        preset,
+        "--format",
+        "json",
+        "--select",
+        "require-concurrent-index,require-concurrent-index-deletion",
+        "migrations",
+    )
     helps = [f["help"] for f in json.loads(out)["findings"]]
     assert len(helps) == 2 and all(words in h for h in helps), helps
 
@@ -784,26 +1070,54 @@ def frozen(monkeypatch):
 
     from migcheck import authoring
 
-    monkeypatch.setattr(authoring, "_now", lambda: datetime.datetime(*NOW, tzinfo=datetime.timezone.utc))
+    monkeypatch.setattr(authoring, "_now", lambda: datetime.datetime(*NOW, tzinfo=datetime.UTC))
 
 
-@pytest.mark.parametrize("name, written", [
-    ("diesel", ["migrations/2024-05-06-070809_add_widget_colour/up.sql",
-                "migrations/2024-05-06-070809_add_widget_colour/down.sql"]),
-    ("golang-migrate", ["migrations/000006_add_widget_colour.up.sql", "migrations/000006_add_widget_colour.down.sql"]),
-    ("sqlx", ["migrations/20240506070809_add_widget_colour.up.sql", "migrations/20240506070809_add_widget_colour.down.sql"]),
-    ("goose", ["migrations/20240506070809_add_widget_colour.sql"]),
-    ("dbmate", ["db/migrations/20240506070809_add_widget_colour.sql"]),
-    ("flyway", ["db/migration/V5__add_widget_colour.sql", "db/migration/U5__add_widget_colour.sql"]),
-    ("refinery", ["migrations/V6__add_widget_colour.sql"]),
-    ("postgres-migrations", ["migrations/0006-add-widget-colour.sql"]),
-    ("supabase", ["supabase/migrations/20240506070809_add_widget_colour.sql"]),
-    ("prisma", ["prisma/migrations/20240506070809_add_widget_colour/migration.sql"]),
-    ("pop", ["migrations/20240506070809_add_widget_colour.up.sql", "migrations/20240506070809_add_widget_colour.down.sql"]),
-    ("popx", ["persistence/sql/migrations/20240506070809000000_add_widget_colour.up.sql",
-              "persistence/sql/migrations/20240506070809000000_add_widget_colour.down.sql"]),
-    ("maragudk", ["migrations/0004_add_widget_colour.up.sql", "migrations/0004_add_widget_colour.down.sql"]),
-])
+@pytest.mark.parametrize(
+    "name, written",
+    [
+        (
+            "diesel",
+            [
+                "migrations/2024-05-06-070809_add_widget_colour/up.sql",
+                "migrations/2024-05-06-070809_add_widget_colour/down.sql",
+            ],
+        ),
+        (
+            "golang-migrate",
+            ["migrations/000006_add_widget_colour.up.sql", "migrations/000006_add_widget_colour.down.sql"],
+        ),
+        (
+            "sqlx",
+            [
+                "migrations/20240506070809_add_widget_colour.up.sql",
+                "migrations/20240506070809_add_widget_colour.down.sql",
+            ],
+        ),
+        ("goose", ["migrations/20240506070809_add_widget_colour.sql"]),
+        ("dbmate", ["db/migrations/20240506070809_add_widget_colour.sql"]),
+        ("flyway", ["db/migration/V5__add_widget_colour.sql", "db/migration/U5__add_widget_colour.sql"]),
+        ("refinery", ["migrations/V6__add_widget_colour.sql"]),
+        ("postgres-migrations", ["migrations/0006-add-widget-colour.sql"]),
+        ("supabase", ["supabase/migrations/20240506070809_add_widget_colour.sql"]),
+        ("prisma", ["prisma/migrations/20240506070809_add_widget_colour/migration.sql"]),
+        (
+            "pop",
+            [
+                "migrations/20240506070809_add_widget_colour.up.sql",
+                "migrations/20240506070809_add_widget_colour.down.sql",
+            ],
+        ),
+        (
+            "popx",
+            [
+                "persistence/sql/migrations/20240506070809000000_add_widget_colour.up.sql",
+                "persistence/sql/migrations/20240506070809000000_add_widget_colour.down.sql",
+            ],
+        ),
+        ("maragudk", ["migrations/0004_add_widget_colour.up.sql", "migrations/0004_add_widget_colour.down.sql"]),
+    ],
+)
 def test_new_writes_the_next_migration_in_the_runners_layout(name, written, copy_of, capsys, frozen):
     copy_of(name)
     code, out, err = run(capsys, "new", "Add widget colour")
@@ -838,13 +1152,17 @@ def test_new_in_an_empty_project_of_a_pinned_preset(tmp_path, monkeypatch, capsy
 
 def test_maragudk_down_with_a_typo_in_its_name_is_a_near_miss(tmp_path, monkeypatch, capsys):
     """harness 0026: `0026_alter_repo_drop_job_id.up.sql` and `0026_alter_repo_drop_join_id.down.sql`."""
-    write(tmp_path, {
-        "migrations/0026_alter_repo_drop_job_id.up.sql": "ALTER TABLE repos DROP COLUMN repo_job_id;\n",
-        "migrations/0026_alter_repo_drop_join_id.down.sql": "ALTER TABLE repos ADD COLUMN repo_job_id int;\n",
-    })
+    write(
+        tmp_path,
+        {
+            "migrations/0026_alter_repo_drop_job_id.up.sql": "ALTER TABLE repos DROP COLUMN repo_job_id;\n",
+            "migrations/0026_alter_repo_drop_join_id.down.sql": "ALTER TABLE repos ADD COLUMN repo_job_id int;\n",
+        },
+    )
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "check", "--preset", "maragudk", "--format", "json", "--select", "orphan-rollback",
-                         "migrations")
+    code, out, err = run(
+        capsys, "check", "--preset", "maragudk", "--format", "json", "--select", "orphan-rollback", "migrations"
+    )
     (f,) = json.loads(out)["findings"]
     assert "did you mean 0026_alter_repo_drop_job_id" in f["message"]
     assert "rename it to `migrations/0026_alter_repo_drop_job_id.down.sql`" in f["help"]
@@ -853,17 +1171,25 @@ def test_maragudk_down_with_a_typo_in_its_name_is_a_near_miss(tmp_path, monkeypa
 def test_a_pop_placeholder_follows_its_siblings_through_the_cache(tmp_path, monkeypatch, capsys):
     """An empty dialect-neutral file is pop's no-op only beside other databases' files of its
     version: adding one changes the finding, with the cache on."""
-    write(tmp_path, {
-        "migrations/20240101000000_a.up.sql": "-- only for MySQL\n",
-        "migrations/20240101000000_a.down.sql": "-- nothing\n",
-    })
+    write(
+        tmp_path,
+        {
+            "migrations/20240101000000_a.up.sql": "-- only for MySQL\n",
+            "migrations/20240101000000_a.down.sql": "-- nothing\n",
+        },
+    )
     monkeypatch.chdir(tmp_path)
     args = ("check", "--preset", "popx", "--format", "json", "--select", "empty-migration,empty-rollback", "migrations")
     code, out, err = run(capsys, *args)
     # (no empty-rollback: a down file has nothing to undo when its up file changes nothing, issue 20)
     assert {f.split()[0] for f in findings(out)} == {"empty-migration"}
-    write(tmp_path, {"migrations/20240101000000_a.mysql.up.sql": "CREATE TABLE a (id int);\n",
-                     "migrations/20240101000000_a.mysql.down.sql": "DROP TABLE a;\n"})
+    write(
+        tmp_path,
+        {
+            "migrations/20240101000000_a.mysql.up.sql": "CREATE TABLE a (id int);\n",
+            "migrations/20240101000000_a.mysql.down.sql": "DROP TABLE a;\n",
+        },
+    )
     code, out, err = run(capsys, *args)
     assert findings(out) == set(), out
 
@@ -876,8 +1202,16 @@ def test_a_baseline_is_written_per_configuration(tmp_path, monkeypatch, capsys):
     assert code == 2 and "different configurations" in err
     code, out, err = run(capsys, "check", "one/migrations", "--write-baseline")
     assert (tmp_path / "one/migcheck-baseline.json").is_file(), err
-    code, out, err = run(capsys, "check", "--format", "json", "--select", "drop-table,delete-statement",
-                         "one/migrations", "two/migrations")
+    code, out, err = run(
+        capsys,
+        "check",
+        "--format",
+        "json",
+        "--select",
+        "drop-table,delete-statement",
+        "one/migrations",
+        "two/migrations",
+    )
     doc = json.loads(out)
     assert findings(out) == {"drop-table two/migrations/20251022_001_drop_legacy.sql:7"}
     assert doc["summary"]["baselined"] == 1
@@ -885,27 +1219,40 @@ def test_a_baseline_is_written_per_configuration(tmp_path, monkeypatch, capsys):
 
 # --- layout fixes from the real-world evaluation (issue 21, docs/real-world.md R2-R4) --------
 
+
 def test_a_popx_migration_group_is_one_change_set(tmp_path, monkeypatch, capsys):
     """ory/keto `20210623162417000002_relationtuple.postgres.up.sql:2` (R4): popx runs the files whose
     versions share their first 14 digits as one migration; a table an earlier part created is new and
     empty for the later parts, so their index builds and locks are on a new table. A later migration
     (another 14-digit version) still sees it as existing."""
-    write(tmp_path, {
-        "migrations/20240101000000000000_rt.postgres.up.sql": "CREATE TABLE rt (nid uuid NOT NULL, obj text, sid text);\n",
-        "migrations/20240101000000000000_rt.postgres.down.sql": "DROP TABLE rt;\n",
-        "migrations/20240101000000000001_rt.postgres.up.sql": "CREATE INDEX rt_obj_idx ON rt (nid, obj);\n",
-        "migrations/20240101000000000001_rt.postgres.down.sql": "DROP INDEX rt_obj_idx;\n",
-        "migrations/20240101000000000002_rt.postgres.up.sql": "ALTER TABLE rt ADD CONSTRAINT rt_sid_len CHECK (length(sid) < 64);\n",
-        "migrations/20240101000000000002_rt.postgres.down.sql": "ALTER TABLE rt DROP CONSTRAINT rt_sid_len;\n",
-        "migrations/20240102000000000000_rt_sid.postgres.up.sql": "CREATE INDEX rt_sid_idx ON rt (sid);\n",
-        "migrations/20240102000000000000_rt_sid.postgres.down.sql": "DROP INDEX rt_sid_idx;\n",
-    })
+    write(
+        tmp_path,
+        {
+            "migrations/20240101000000000000_rt.postgres.up.sql": "CREATE TABLE rt (nid uuid NOT NULL, obj text, sid text);\n",
+            "migrations/20240101000000000000_rt.postgres.down.sql": "DROP TABLE rt;\n",
+            "migrations/20240101000000000001_rt.postgres.up.sql": "CREATE INDEX rt_obj_idx ON rt (nid, obj);\n",
+            "migrations/20240101000000000001_rt.postgres.down.sql": "DROP INDEX rt_obj_idx;\n",
+            "migrations/20240101000000000002_rt.postgres.up.sql": "ALTER TABLE rt ADD CONSTRAINT rt_sid_len CHECK (length(sid) < 64);\n",
+            "migrations/20240101000000000002_rt.postgres.down.sql": "ALTER TABLE rt DROP CONSTRAINT rt_sid_len;\n",
+            "migrations/20240102000000000000_rt_sid.postgres.up.sql": "CREATE INDEX rt_sid_idx ON rt (sid);\n",
+            "migrations/20240102000000000000_rt_sid.postgres.down.sql": "DROP INDEX rt_sid_idx;\n",
+        },
+    )
     monkeypatch.chdir(tmp_path)
-    args = ("check", "--preset", "popx", "--format", "json", "--select",
-            "require-concurrent-index,require-lock-timeout,constraint-missing-not-valid")
+    args = (
+        "check",
+        "--preset",
+        "popx",
+        "--format",
+        "json",
+        "--select",
+        "require-concurrent-index,require-lock-timeout,constraint-missing-not-valid",
+    )
     code, out, err = run(capsys, *args, "migrations")
-    assert findings(out) == {"require-concurrent-index migrations/20240102000000000000_rt_sid.postgres.up.sql:1",
-                             "require-lock-timeout migrations/20240102000000000000_rt_sid.postgres.up.sql:1"}, out
+    assert findings(out) == {
+        "require-concurrent-index migrations/20240102000000000000_rt_sid.postgres.up.sql:1",
+        "require-lock-timeout migrations/20240102000000000000_rt_sid.postgres.up.sql:1",
+    }, out
     # pre-commit passes one part: the earlier parts of its migration are still its change set
     code, out, err = run(capsys, *args, "migrations/20240101000000000001_rt.postgres.up.sql")
     assert findings(out) == set(), out
@@ -916,13 +1263,16 @@ def test_sqitch_files_outside_its_script_directories_are_not_migrations(copy_of,
     files sqitch never runs; they are left out and counted once, never checked as migrations. A
     deploy script whose change sqitch.plan does not name never runs either: file-naming says so."""
     root = copy_of("sqitch")
-    write(root, {
-        "test/t001-widgets.sql": "BEGIN;\nSELECT plan(1);\nSELECT has_table('widgets');\nSELECT * FROM finish();\nROLLBACK;\n",
-        "queries/widgets/delete.sql": "DELETE FROM widgets WHERE id = $1;\n",
-        "perf/bulk.sql": "\\set n 1000\nINSERT INTO widgets SELECT g FROM generate_series(1, :n) g;\n",
-        "deploy/sprockets.sql": "BEGIN;\nCREATE TABLE sprockets (id bigint);\nCOMMIT;\n",
-        "revert/sprockets.sql": "BEGIN;\nDROP TABLE sprockets;\nCOMMIT;\n",
-    })
+    write(
+        root,
+        {
+            "test/t001-widgets.sql": "BEGIN;\nSELECT plan(1);\nSELECT has_table('widgets');\nSELECT * FROM finish();\nROLLBACK;\n",
+            "queries/widgets/delete.sql": "DELETE FROM widgets WHERE id = $1;\n",
+            "perf/bulk.sql": "\\set n 1000\nINSERT INTO widgets SELECT g FROM generate_series(1, :n) g;\n",
+            "deploy/sprockets.sql": "BEGIN;\nCREATE TABLE sprockets (id bigint);\nCOMMIT;\n",
+            "revert/sprockets.sql": "BEGIN;\nDROP TABLE sprockets;\nCOMMIT;\n",
+        },
+    )
     code, out, err = run(capsys, "check", "--preset", "sqitch", "--format", "json", ".")
     doc = json.loads(out)
     assert findings(out) == expected("sqitch") | {"file-naming deploy/sprockets.sql:1"}, out
@@ -931,7 +1281,8 @@ def test_sqitch_files_outside_its_script_directories_are_not_migrations(copy_of,
     assert not [f["path"] for f in doc["files"] if f["path"].split("/")[0] in ("test", "queries", "perf")]
     assert [line for line in err.splitlines() if line.startswith(SKIP_NOTE)] == [
         f"{SKIP_NOTE} 3 files the runner never runs on PostgreSQL (3 in a sqitch project but outside its "
-        "deploy/, revert/ and verify/ directories: not sqitch scripts)"]
+        "deploy/, revert/ and verify/ directories: not sqitch scripts)"
+    ]
     # named on the command line: not checked either, and said (never a silent exit 0)
     code, out, err = run(capsys, "check", "--preset", "sqitch", "--format", "json", "queries/widgets/delete.sql")
     assert code == 0 and json.loads(out)["findings"] == []
@@ -959,12 +1310,21 @@ def test_dbmate_down_sections_left_empty_everywhere_are_said_once(tmp_path, monk
     with the key that requires them; `require-rollback = true` reports each file as an error."""
     write(tmp_path, DBMATE_EMPTY_DOWNS)
     monkeypatch.chdir(tmp_path)
-    args = ("check", "--preset", "dbmate", "--format", "json", "--select", "empty-rollback,missing-rollback-file",
-            "db/migrations")
+    args = (
+        "check",
+        "--preset",
+        "dbmate",
+        "--format",
+        "json",
+        "--select",
+        "empty-rollback,missing-rollback-file",
+        "db/migrations",
+    )
     code, out, err = run(capsys, *args)
     doc = json.loads(out)
     assert [(f["rule"], f["path"], f["line"], f["severity"]) for f in doc["findings"]] == [
-        ("empty-rollback", "db/migrations/20240101000000_a.sql", 1, "warning")], out
+        ("empty-rollback", "db/migrations/20240101000000_a.sql", 1, "warning")
+    ], out
     message, help = doc["findings"][0]["message"], doc["findings"][0]["help"]
     assert "and so are the 2 other migrate:down sections of `db/migrations/` (all 3)" in message, message
     assert "once for the directory" in message and "`require-rollback = true`" in help
@@ -973,20 +1333,26 @@ def test_dbmate_down_sections_left_empty_everywhere_are_said_once(tmp_path, monk
     code, out, err = run(capsys, *args[:-1], "db/migrations/20240102000000_b.sql")
     assert findings(out) == {"empty-rollback db/migrations/20240102000000_b.sql:1"}
     # a directory where the others have downs: the empty one is reported on its own
-    write(tmp_path, {"db/migrations/20240102000000_b.sql": "-- migrate:up\nCREATE TABLE b (id int);\n"
-                     "-- migrate:down\nDROP TABLE b;\n",
-                     "db/migrations/20240103000000_c.sql": "-- migrate:up\nCREATE TABLE c (id int);\n"
-                     "-- migrate:down\nDROP TABLE c;\n"})
+    write(
+        tmp_path,
+        {
+            "db/migrations/20240102000000_b.sql": "-- migrate:up\nCREATE TABLE b (id int);\n"
+            "-- migrate:down\nDROP TABLE b;\n",
+            "db/migrations/20240103000000_c.sql": "-- migrate:up\nCREATE TABLE c (id int);\n"
+            "-- migrate:down\nDROP TABLE c;\n",
+        },
+    )
     code, out, err = run(capsys, *args)
     doc = json.loads(out)
-    assert [(f["rule"], f["path"]) for f in doc["findings"]] == [("empty-rollback", "db/migrations/20240101000000_a.sql")]
+    assert [(f["rule"], f["path"]) for f in doc["findings"]] == [
+        ("empty-rollback", "db/migrations/20240101000000_a.sql")
+    ]
     assert doc["findings"][0]["message"] == "the `-- migrate:down` section is empty: running it undoes nothing"
     write(tmp_path, DBMATE_EMPTY_DOWNS)
     (tmp_path / "migcheck.toml").write_text("require-rollback = true\n", encoding="utf-8")
     code, out, err = run(capsys, *args)
     doc = json.loads(out)
-    assert {(f["path"], f["severity"]) for f in doc["findings"]} == {
-        (p, "error") for p in DBMATE_EMPTY_DOWNS}, out
+    assert {(f["path"], f["severity"]) for f in doc["findings"]} == {(p, "error") for p in DBMATE_EMPTY_DOWNS}, out
     assert code == 1
 
 
@@ -997,7 +1363,16 @@ def test_optional_rollbacks_are_warnings_unless_required(tmp_path, monkeypatch, 
     (which refuse an up without its down) have it."""
     write(tmp_path, UPDOWN_NO_DOWNS)
     monkeypatch.chdir(tmp_path)
-    args = ("check", "--preset", "golang-migrate", "--format", "json", "--select", "missing-rollback-file", "migrations")
+    args = (
+        "check",
+        "--preset",
+        "golang-migrate",
+        "--format",
+        "json",
+        "--select",
+        "missing-rollback-file",
+        "migrations",
+    )
     code, out, err = run(capsys, *args)
     doc = json.loads(out)
     assert [(f["path"], f["severity"]) for f in doc["findings"]] == [("migrations/000001_a.up.sql", "warning")]
@@ -1010,7 +1385,9 @@ def test_optional_rollbacks_are_warnings_unless_required(tmp_path, monkeypatch, 
     # the guidelines and the runners that require downs: an error, as before
     (tmp_path / "migcheck.toml").unlink()
     write(tmp_path, {"m/20240101000000000000_a.up.sql": "CREATE TABLE a (id int);\n"})
-    code, out, err = run(capsys, "check", "--preset", "popx", "--format", "json", "--select", "missing-rollback-file", "m")
+    code, out, err = run(
+        capsys, "check", "--preset", "popx", "--format", "json", "--select", "missing-rollback-file", "m"
+    )
     assert [f["severity"] for f in json.loads(out)["findings"]] == ["error"]
 
 
@@ -1018,7 +1395,10 @@ def test_goose_no_transaction_down_section_names_what_needs_the_marker(tmp_path,
     """hatchet `20260216000002_v1_0_79_b_add_slot_indexes.sql:11`: `-- +goose NO TRANSACTION` covers
     both sections; the Up needs it (CONCURRENTLY), so the Down's message must not say that nothing
     in the file needs it: its changes are not atomic because of the Up's statement."""
-    write(tmp_path, {"migrations/00001_slots.sql": """\
+    write(
+        tmp_path,
+        {
+            "migrations/00001_slots.sql": """\
         -- +goose NO TRANSACTION
         -- +goose Up
         CREATE INDEX CONCURRENTLY IF NOT EXISTS slots_a_idx ON slots (a);
@@ -1026,10 +1406,13 @@ def test_goose_no_transaction_down_section_names_what_needs_the_marker(tmp_path,
         -- +goose Down
         DROP INDEX IF EXISTS slots_a_idx;
         ALTER TABLE slots DROP COLUMN IF EXISTS b;
-        """})
+        """
+        },
+    )
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "check", "--preset", "goose", "--format", "json", "--select", "missing-transaction",
-                         "migrations")
+    code, out, err = run(
+        capsys, "check", "--preset", "goose", "--format", "json", "--select", "missing-transaction", "migrations"
+    )
     got = json.loads(out)["findings"]
     assert [(f["path"], f["line"]) for f in got] == [("migrations/00001_slots.sql", 6)], out
     message, help = got[0]["message"], got[0]["help"]
@@ -1042,7 +1425,10 @@ def test_goose_no_transaction_for_a_validate_is_not_called_needless(tmp_path, mo
     """hatchet `20260511174313_v1_0_108.sql:4`: the file opts out so that VALIDATE CONSTRAINT runs
     after the NOT VALID constraint's lock is released; the changes are still not atomic (a finding),
     but the marker is not one that 'nothing needs', in either section."""
-    write(tmp_path, {"migrations/00001_payload.sql": """\
+    write(
+        tmp_path,
+        {
+            "migrations/00001_payload.sql": """\
         -- +goose NO TRANSACTION
         -- +goose Up
         ALTER TABLE payload ADD CONSTRAINT payload_eid_nn CHECK (eid IS NOT NULL) NOT VALID;
@@ -1051,13 +1437,18 @@ def test_goose_no_transaction_for_a_validate_is_not_called_needless(tmp_path, mo
         -- +goose Down
         ALTER TABLE payload DROP CONSTRAINT IF EXISTS payload_eid_nn;
         ALTER TABLE payload DROP COLUMN IF EXISTS eid2;
-        """})
+        """
+        },
+    )
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "check", "--preset", "goose", "--format", "json", "--select", "missing-transaction",
-                         "migrations")
+    code, out, err = run(
+        capsys, "check", "--preset", "goose", "--format", "json", "--select", "missing-transaction", "migrations"
+    )
     got = json.loads(out)["findings"]
-    assert [(f["path"], f["line"]) for f in got] == [("migrations/00001_payload.sql", 3),
-                                                     ("migrations/00001_payload.sql", 7)], out
+    assert [(f["path"], f["line"]) for f in got] == [
+        ("migrations/00001_payload.sql", 3),
+        ("migrations/00001_payload.sql", 7),
+    ], out
     for f in got:
         assert "nothing in it needs to" not in f["message"] and "not atomic" in f["message"], f["message"]
         assert "VALIDATE CONSTRAINT (line 4)" in f["message"], f["message"]

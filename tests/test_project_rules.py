@@ -3,8 +3,8 @@ single files checked among their siblings (pre-commit), names a fixture cannot h
 wording of messages and suggested names."""
 
 import pytest
-
 from harness import parse_case, run_case
+
 from migcheck.analysis import naming as _naming
 
 RULES = ["file-naming", "duplicate-version", "sequence-order", "sequence-gap"]
@@ -52,13 +52,16 @@ def test_whole_directory(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("20251022_001_add_rank.sql", []),  # the first of the two: nothing to report on it
-    ("20251022_001_add_score.sql", ["duplicate-version"]),
-    ("20251024_004_add_index.sql", ["sequence-gap", "sequence-order"]),
-    ("20251023_005_add_notes.sql", []),
-    ("20251025_009_add_view.sql", ["sequence-gap"]),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("20251022_001_add_rank.sql", []),  # the first of the two: nothing to report on it
+        ("20251022_001_add_score.sql", ["duplicate-version"]),
+        ("20251024_004_add_index.sql", ["sequence-gap", "sequence-order"]),
+        ("20251023_005_add_notes.sql", []),
+        ("20251025_009_add_view.sql", ["sequence-gap"]),
+    ],
+)
 def test_single_file_sees_its_siblings(tmp_path, name, expected):
     result = run(tmp_path, PROJECT, paths=[f"migrations/{name}"])
     assert sorted(f.rule for f in result.findings) == expected
@@ -84,14 +87,17 @@ def test_messages_name_the_other_file_and_suggest_a_free_version(tmp_path):
 
 
 def test_three_files_with_one_version_get_distinct_suggestions(tmp_path):
-    r = run(tmp_path, """
+    r = run(
+        tmp_path,
+        """
 -- file: migrations/20251022_001_a.sql
 SELECT 1;
 -- file: migrations/20251022_001_b.sql
 SELECT 1;
 -- file: migrations/20251022_001_c.sql
 SELECT 1;
-""")
+""",
+    )
     found = by_path(r, "duplicate-version")
     assert sorted(found) == ["20251022_001_b.sql", "20251022_001_c.sql"]
     assert all("20251022_001_a.sql" in f.message for f in found.values())
@@ -138,30 +144,37 @@ def test_guidelines_examples_messages(tmp_path):
     assert all((f.line, f.column) == (1, 1) for f in found.values())
 
 
-@pytest.mark.parametrize("name, phrase, suggestion", [
-    ("20251022_001_add feature.sql", "has spaces", "20251022_001_add_feature.sql"),
-    ("20251022_001_Add_Feature.sql", "has uppercase letters", "20251022_001_add_feature.sql"),
-    ("20251022_001_addFeature.sql", "has uppercase letters", "20251022_001_add_feature.sql"),
-    ("20251022_001_add-feature.sql", "has dashes", "20251022_001_add_feature.sql"),
-    ("20251022_001_add_feature.SQL", "not lowercase `.sql`", "20251022_001_add_feature.sql"),
-    ("20251022_001_add_feature.txt", "the extension is `.txt`", "20251022_001_add_feature.sql"),
-    ("20251022_001_add_feature.sql.bak", "the extension is `.bak`", "20251022_001_add_feature.sql"),
-    ("20251022_001_add_feature", "no `.sql` extension", "20251022_001_add_feature.sql"),
-    ("20251022 001 add_feature.sql", "a space instead of `_`", "20251022_001_add_feature.sql"),
-    ("20251022__001_x.sql", "`__` instead of a single `_`", "20251022_001_x.sql"),
-    ("20251022_1000_x.sql", "does not fit in 3 digits", "20251022_001_x.sql"),
-    ("20251022_٠٠١_x.sql", "not ASCII", "20251022_001_x.sql"),
-    ("20250230_001_x.sql", "February 2025 has no day 30", "20251101_001_x.sql"),
-    ("20251000_001_x.sql", "October 2025 has no day 00", "20251101_001_x.sql"),
-    ("20250010_000_x.sql", "there is no month 00", "20251101_001_x.sql"),
-    ("20252210_001_x.sql", "did you mean `20251022`?", "20251022_001_x.sql"),
-])
+@pytest.mark.parametrize(
+    "name, phrase, suggestion",
+    [
+        ("20251022_001_add feature.sql", "has spaces", "20251022_001_add_feature.sql"),
+        ("20251022_001_Add_Feature.sql", "has uppercase letters", "20251022_001_add_feature.sql"),
+        ("20251022_001_addFeature.sql", "has uppercase letters", "20251022_001_add_feature.sql"),
+        ("20251022_001_add-feature.sql", "has dashes", "20251022_001_add_feature.sql"),
+        ("20251022_001_add_feature.SQL", "not lowercase `.sql`", "20251022_001_add_feature.sql"),
+        ("20251022_001_add_feature.txt", "the extension is `.txt`", "20251022_001_add_feature.sql"),
+        ("20251022_001_add_feature.sql.bak", "the extension is `.bak`", "20251022_001_add_feature.sql"),
+        ("20251022_001_add_feature", "no `.sql` extension", "20251022_001_add_feature.sql"),
+        ("20251022 001 add_feature.sql", "a space instead of `_`", "20251022_001_add_feature.sql"),
+        ("20251022__001_x.sql", "`__` instead of a single `_`", "20251022_001_x.sql"),
+        ("20251022_1000_x.sql", "does not fit in 3 digits", "20251022_001_x.sql"),
+        ("20251022_٠٠١_x.sql", "not ASCII", "20251022_001_x.sql"),
+        ("20250230_001_x.sql", "February 2025 has no day 30", "20251101_001_x.sql"),
+        ("20251000_001_x.sql", "October 2025 has no day 00", "20251101_001_x.sql"),
+        ("20250010_000_x.sql", "there is no month 00", "20251101_001_x.sql"),
+        ("20252210_001_x.sql", "did you mean `20251022`?", "20251022_001_x.sql"),
+    ],
+)
 def test_names_a_fixture_cannot_hold(tmp_path, name, phrase, suggestion):
     """Explicit paths: names with spaces, other extensions (a directory walk takes only *.sql)."""
     (tmp_path / "migrations").mkdir()
     (tmp_path / "migrations" / name).write_text("SELECT 1;\n")
-    result = run(tmp_path, "-- file: migrations/20251021_000_base.sql\nSELECT 1;\n",
-                 paths=[f"migrations/{name}"], select=["file-naming"])
+    result = run(
+        tmp_path,
+        "-- file: migrations/20251021_000_base.sql\nSELECT 1;\n",
+        paths=[f"migrations/{name}"],
+        select=["file-naming"],
+    )
     assert [f.rule for f in result.findings] == ["file-naming"], result.findings
     f = result.findings[0]
     assert phrase in f.message, f.message
@@ -174,7 +187,9 @@ def test_empty_file_with_a_bad_name(tmp_path):
 
 
 def test_per_day_suggestions(tmp_path):
-    r = run(tmp_path, """
+    r = run(
+        tmp_path,
+        """
 -- config: sequence = "per-day"
 -- file: migrations/20251022_001_a.sql
 SELECT 1;
@@ -186,9 +201,13 @@ SELECT 1;
 SELECT 1;
 -- file: migrations/20251023_001_e.sql
 SELECT 1;
-""")
+""",
+    )
     naming = by_path(r, "file-naming")
-    assert "`20251022_003_add_d.sql` (003 is the next free sequence number of 20251022)" in naming["20251022_add_d.sql"].help
+    assert (
+        "`20251022_003_add_d.sql` (003 is the next free sequence number of 20251022)"
+        in naming["20251022_add_d.sql"].help
+    )
     dup = by_path(r, "duplicate-version")
     assert list(dup) == ["20251023_001_e.sql"]
     assert "`20251023_002_e.sql`" in dup["20251023_001_e.sql"].help
@@ -196,7 +215,9 @@ SELECT 1;
 
 
 def test_custom_naming_suggests_a_matching_name(tmp_path):
-    r = run(tmp_path, r"""
+    r = run(
+        tmp_path,
+        r"""
 -- config: naming = '^(?P<date>\d{8})_(?P<seq>\d{4})_(?P<description>[a-z0-9_]+)\.sql$'
 -- file: migrations/20251022_0001_a.sql
 SELECT 1;
@@ -208,7 +229,8 @@ SELECT 1;
 SELECT 1;
 -- file: migrations/20251024_5_Bad.sql
 SELECT 1;
-""")
+""",
+    )
     assert got(r) == [
         ("migrations/20251023_0002_c.sql", "duplicate-version"),
         ("migrations/20251024_0004_d.sql", "sequence-gap"),
@@ -222,7 +244,9 @@ SELECT 1;
 
 
 def test_rollback_names(tmp_path):
-    r = run(tmp_path, """
+    r = run(
+        tmp_path,
+        """
 -- file: migrations/20251022_001_add_score.sql
 SELECT 1;
 -- file: migrations/20251022_002_add_notes.sql
@@ -235,7 +259,9 @@ SELECT 1;
 SELECT 1;
 -- file: migrations/rollback/rollback.sql
 SELECT 1;
-""", select=["file-naming"])
+""",
+        select=["file-naming"],
+    )
     found = by_path(r, "file-naming")
     assert sorted(found) == ["20251022_001_add_score.sql", "add_notes_rollback.sql", "rollback.sql"]
     assert "`add_score` stands where `rollback` belongs" in found["20251022_001_add_score.sql"].message
@@ -246,30 +272,40 @@ SELECT 1;
 
 
 def test_one_directory_per_migration(tmp_path):
-    r = run(tmp_path, """
+    r = run(
+        tmp_path,
+        """
 -- file: migrations/2019-02-26-002946_create_user/up.sql
 SELECT 1;
 -- file: migrations/2019-02-26-002946_create_user/down.sql
 SELECT 1;
-""", select=["file-naming"])
+""",
+        select=["file-naming"],
+    )
     found = by_path(r, "file-naming")
     assert "`20190226_NNN_create_user.sql` in `migrations/`" in found["up.sql"].help
     assert "`rollback/20190226_NNN_rollback.sql`" in found["down.sql"].help
 
 
 def test_sequence_gap_can_be_suppressed_file_wide(tmp_path):
-    r = run(tmp_path, """
+    r = run(
+        tmp_path,
+        """
 -- file: migrations/20251022_001_a.sql
 SELECT 1;
 -- file: migrations/20251023_005_b.sql
 -- migcheck: ignore-file sequence-gap -- 002 to 004 were squashed into 001
 SELECT 1;
-""", select=RULES + ["unused-suppression"])
+""",
+        select=RULES + ["unused-suppression"],
+    )
     assert [(f.rule, f.suppressed) for f in r.findings] == [("sequence-gap", True)]
 
 
 def test_directories_are_separate(tmp_path):
-    r = run(tmp_path, """
+    r = run(
+        tmp_path,
+        """
 -- config: migrations = ["a/migrations", "b/migrations"]
 -- file: a/migrations/20251022_001_x.sql
 SELECT 1;
@@ -277,5 +313,6 @@ SELECT 1;
 SELECT 1;
 -- file: b/migrations/20251023_002_y.sql
 SELECT 1;
-""")
+""",
+    )
     assert got(r) == []

@@ -4,14 +4,14 @@ import importlib.util
 from pathlib import Path
 
 _SPEC = importlib.util.spec_from_file_location(
-    "realworld", Path(__file__).resolve().parent.parent / "benchmarks" / "realworld.py")
+    "realworld", Path(__file__).resolve().parent.parent / "benchmarks" / "realworld.py"
+)
 rw = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(rw)
 
 
 def _finding(repo, rule, line, path="m/1.sql"):
-    return {"repo": repo, "rule": rule, "path": path, "line": line, "column": 1, "severity": "warning",
-            "message": "m"}
+    return {"repo": repo, "rule": rule, "path": path, "line": line, "column": 1, "severity": "warning", "message": "m"}
 
 
 def _results():
@@ -30,17 +30,25 @@ def test_the_sample_is_reproducible_and_spread_over_repositories_and_rules():
 
 
 def test_the_detection_line_names_the_preset():
-    line = ('migcheck: detected goose layout (set preset = "goose" in the configuration, or pass --preset goose, '
-            "to silence this)")
+    line = (
+        'migcheck: detected goose layout (set preset = "goose" in the configuration, or pass --preset goose, '
+        "to silence this)"
+    )
     assert rw.detected_preset("other\n" + line) == "goose"
     assert rw.detected_preset("") == ""
 
 
 def test_a_finding_counts_in_the_first_category_it_matches():
-    res = [{"name": "ory/kratos", "findings": [
-        _finding("ory/kratos", "duplicate-version", 1, "x/1_a.cockroach.up.sql"),
-        _finding("ory/kratos", "duplicate-version", 1, "x/1_a.postgres.up.sql"),
-        _finding("ory/kratos", "drop-table", 1, "x/1_a.postgres.up.sql")]}]
+    res = [
+        {
+            "name": "ory/kratos",
+            "findings": [
+                _finding("ory/kratos", "duplicate-version", 1, "x/1_a.cockroach.up.sql"),
+                _finding("ory/kratos", "duplicate-version", 1, "x/1_a.postgres.up.sql"),
+                _finding("ory/kratos", "drop-table", 1, "x/1_a.postgres.up.sql"),
+            ],
+        }
+    ]
     got = rw.categories(res)
     assert got["popx: a file of another database (.cockroach/.mysql/.sqlite)"] == 1
     assert got["popx: duplicate-version of a dialect-neutral file and its .postgres. variant"] == 1

@@ -6,8 +6,8 @@ missing-verification."""
 from pathlib import Path
 
 import pytest
-
 from harness import parse_case, run_case
+
 from migcheck import config as config_mod
 from migcheck import engine
 
@@ -65,14 +65,17 @@ def test_whole_directory(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("path, expected", [
-    ("migrations/20251022_001_add_score.sql", []),  # its rollback is found beside it
-    ("migrations/20251022_002_add_rank.sql", ["missing-rollback-file"]),
-    ("migrations/20251023_003_backfill.sql", []),  # the empty rollback is reported on the rollback
-    ("migrations/rollback/20251023_003_rollback.sql", ["empty-rollback"]),
-    ("migrations/rollback/20251021_099_rollback.sql", ["orphan-rollback"]),
-    ("migrations/rollback/20251022_001_rollback.sql", []),  # its migration is found beside it
-])
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("migrations/20251022_001_add_score.sql", []),  # its rollback is found beside it
+        ("migrations/20251022_002_add_rank.sql", ["missing-rollback-file"]),
+        ("migrations/20251023_003_backfill.sql", []),  # the empty rollback is reported on the rollback
+        ("migrations/rollback/20251023_003_rollback.sql", ["empty-rollback"]),
+        ("migrations/rollback/20251021_099_rollback.sql", ["orphan-rollback"]),
+        ("migrations/rollback/20251022_001_rollback.sql", []),  # its migration is found beside it
+    ],
+)
 def test_single_file_sees_its_siblings(tmp_path, path, expected):
     result = run(tmp_path, PROJECT, paths=[path])
     assert sorted(f.rule for f in result.findings) == expected
@@ -103,14 +106,17 @@ def test_missing_rollback_of_an_empty_migration(tmp_path):
 
 
 def test_configured_pattern_in_help(tmp_path):
-    result = run(tmp_path, """-- config: rollback = "down/{version}.down.sql"
+    result = run(
+        tmp_path,
+        """-- config: rollback = "down/{version}.down.sql"
 -- file: migrations/20251022_001_add_score.sql
 SELECT 1;
 -- file: migrations/down/20251022_001.down.sql
 SELECT 1;
 -- file: migrations/20251022_002_add_rank.sql
 SELECT 1;
-""")
+""",
+    )
     f = one(result, "missing-rollback-file")
     assert f.path == "migrations/20251022_002_add_rank.sql"
     assert "`migrations/down/20251022_002.down.sql`" in f.help
@@ -158,26 +164,34 @@ def test_orphan_without_a_near_migration(tmp_path):
 
 
 def test_ambiguous_typo_suggests_nothing(tmp_path):
-    r = run(tmp_path, """
+    r = run(
+        tmp_path,
+        """
 -- file: migrations/20251022_001_a.sql
 SELECT 1;
 -- file: migrations/20251022_003_b.sql
 SELECT 1;
 -- file: migrations/rollback/20251022_002_rollback.sql
 SELECT 1;
-""")
+""",
+    )
     assert "did you mean" not in one(r, "orphan-rollback").message
 
 
-@pytest.mark.parametrize("body, phrase", [
-    ("", "is empty"),
-    ("\n  \n", "is empty"),
-    ("-- nothing\n/* at all */\n", "holds only comments"),
-    ("BEGIN;\nCOMMIT;\n", "holds only BEGIN/COMMIT"),
-    ("SET lock_timeout = '5s';\nBEGIN;\nSELECT 1;\nCOMMIT;\n", "holds only BEGIN/COMMIT, SET and queries"),
-    ("UPDATE _migrations.schema_migrations SET reverted_at = now() WHERE version = '20251022_001';\n",
-     "only records the revert in the migration tracking table"),
-])
+@pytest.mark.parametrize(
+    "body, phrase",
+    [
+        ("", "is empty"),
+        ("\n  \n", "is empty"),
+        ("-- nothing\n/* at all */\n", "holds only comments"),
+        ("BEGIN;\nCOMMIT;\n", "holds only BEGIN/COMMIT"),
+        ("SET lock_timeout = '5s';\nBEGIN;\nSELECT 1;\nCOMMIT;\n", "holds only BEGIN/COMMIT, SET and queries"),
+        (
+            "UPDATE _migrations.schema_migrations SET reverted_at = now() WHERE version = '20251022_001';\n",
+            "only records the revert in the migration tracking table",
+        ),
+    ],
+)
 def test_empty_rollback_says_what_it_holds(tmp_path, body, phrase):
     rb = tmp_path / "migrations" / "rollback"
     rb.mkdir(parents=True)
@@ -191,14 +205,17 @@ def test_empty_rollback_says_what_it_holds(tmp_path, body, phrase):
 
 
 def test_empty_rollback_leaves_unparsable_files_to_parse_error(tmp_path):
-    r = run(tmp_path, """
+    r = run(
+        tmp_path,
+        """
 -- file: migrations/20251022_001_add_score.sql
 SELECT 1;
 -- file: migrations/rollback/20251022_001_rollback.sql
 BEGIN;
 ALTER TABLE leads DROP COLUMN IF EXIST score;
 COMMIT;
-""")
+""",
+    )
     assert [f.rule for f in r.findings] == ["parse-error"]
 
 
@@ -217,8 +234,11 @@ def test_example_project_planted_rollback_flaws():
 
 # --- wording of the other rules of this family --------------------------------------------
 
+
 def test_concurrently_message_and_help(tmp_path):
-    r = run(tmp_path, """
+    r = run(
+        tmp_path,
+        """
 -- file: migrations/20251022_001_a.sql
 BEGIN;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_leads_score ON leads (score);
@@ -228,7 +248,9 @@ BEGIN;
 CREATE TABLE t (id int);
 CREATE INDEX CONCURRENTLY idx_t_id ON t (id);
 COMMIT;
-""", select=["concurrently-in-transaction"])
+""",
+        select=["concurrently-in-transaction"],
+    )
     a, b = sorted(r.findings, key=lambda f: f.path)
     assert a.message.startswith("CREATE INDEX CONCURRENTLY inside a BEGIN ... COMMIT block")
     assert '"CREATE INDEX CONCURRENTLY cannot run inside a transaction block"' in a.message
@@ -239,14 +261,18 @@ COMMIT;
 
 
 def test_mixed_changes_names_the_groups(tmp_path):
-    r = run(tmp_path, """
+    r = run(
+        tmp_path,
+        """
 -- file: migrations/20251022_001_a.sql
 BEGIN;
 ALTER TABLE leads ADD COLUMN IF NOT EXISTS score int;
 UPDATE leads SET score = 0 WHERE score IS NULL;
 UPDATE companies SET plan = 'free' WHERE plan IS NULL;
 COMMIT;
-""", select=["mixed-changes"])
+""",
+        select=["mixed-changes"],
+    )
     f = one(r, "mixed-changes")
     assert f.line == 4
     assert "`leads` (lines 2, 3)" in f.message and "the data of `companies` (line 4)" in f.message
@@ -254,23 +280,33 @@ COMMIT;
 
 
 def test_missing_verification_suggests_a_query(tmp_path):
-    r = run(tmp_path, """
+    r = run(
+        tmp_path,
+        """
 -- file: migrations/20251022_001_a.sql
 BEGIN;
 ALTER TABLE leads ADD COLUMN IF NOT EXISTS score int;
 COMMIT;
-""", select=["missing-verification"])
+""",
+        select=["missing-verification"],
+    )
     f = one(r, "missing-verification")
     assert (f.line, f.severity) == (3, "info")  # at the COMMIT
-    assert ("SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_name = 'leads' AND column_name = 'score';") in f.help
+    assert (
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = 'leads' AND column_name = 'score';"
+    ) in f.help
 
 
 def test_missing_verification_is_off_by_default(tmp_path):
-    r = run(tmp_path, """
+    r = run(
+        tmp_path,
+        """
 -- file: migrations/20251022_001_a.sql
 BEGIN;
 ALTER TABLE leads ADD COLUMN IF NOT EXISTS score int;
 COMMIT;
-""", select=None)
+""",
+        select=None,
+    )
     assert "missing-verification" not in {f.rule for f in r.findings}

@@ -22,12 +22,17 @@ def _project(tmp_path, sql):
     (tmp_path / "migcheck.toml").write_text('select = ["drop-table", "dynamic-sql"]\n')
 
 
-def test_a_drop_table_in_a_called_function_fails_the_check_at_the_call_naming_the_function(tmp_path, monkeypatch, capsys):
+def test_a_drop_table_in_a_called_function_fails_the_check_at_the_call_naming_the_function(
+    tmp_path, monkeypatch, capsys
+):
     _project(tmp_path, MIGRATION)
     monkeypatch.chdir(tmp_path)
     assert main(["check", "--no-cache"]) == 1
     out = capsys.readouterr().out
-    assert "20250101_001_purge.sql:7:1: error[drop-table] DROP TABLE customers (run by function purge() defined at line 2, called here)" in out
+    assert (
+        "20250101_001_purge.sql:7:1: error[drop-table] DROP TABLE customers (run by function purge() defined at line 2, called here)"
+        in out
+    )
 
 
 def test_a_function_only_defined_is_not_run(tmp_path, monkeypatch, capsys):

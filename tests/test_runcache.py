@@ -9,11 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
+from test_cli import write
 
 from migcheck import runcache
 from migcheck.cli import main
-
-from test_cli import write
 
 REPO = Path(__file__).resolve().parent.parent
 BAD = "BEGIN;\nALTER TABLE leads ADD COLUMN IF NOT EXISTS score int;\nDROP TABLE leads_old;\nCOMMIT;\n"
@@ -24,12 +23,12 @@ def proj(project, monkeypatch):
     """A small project whose files are older than the racy window (an answer is kept at once)."""
     monkeypatch.setattr(runcache, "RACY_NS", 0)
     monkeypatch.setenv("MIGCHECK_CACHE_DIR", str(project / "cache"))
-    (project / "migcheck.toml").write_text('select = ["drop-table", "missing-transaction", "file-naming"]\n'
-                                           "changelog = false\n")
+    (project / "migcheck.toml").write_text(
+        'select = ["drop-table", "missing-transaction", "file-naming"]\nchangelog = false\n'
+    )
     write(project, "migrations/20251022_001_bad.sql", BAD)
     write(project, "migrations/20251023_002_ok.sql", "BEGIN;\nSELECT 1;\nCOMMIT;\n")
     return project
-
 
 
 def served(monkeypatch):
@@ -63,8 +62,11 @@ def test_an_unchanged_run_is_served_whole(proj, capsys, monkeypatch):
 def test_stderr_notes_and_the_exit_code_are_served_too(project, capsys, monkeypatch):
     monkeypatch.setattr(runcache, "RACY_NS", 0)
     monkeypatch.setenv("MIGCHECK_CACHE_DIR", str(project / "cache"))
-    write(project, "db/migrations/20240101000000_create.sql",
-          "-- migrate:up\nCREATE TABLE t (id int);\n-- migrate:down\nDROP TABLE t;\n")
+    write(
+        project,
+        "db/migrations/20240101000000_create.sql",
+        "-- migrate:up\nCREATE TABLE t (id int);\n-- migrate:down\nDROP TABLE t;\n",
+    )
     first = run(capsys, "check", "db/migrations")
     assert "detected dbmate layout" in first[2]
     served(monkeypatch)
@@ -144,10 +146,12 @@ def test_a_damaged_answer_is_ignored(proj, capsys):
 
 def test_a_served_run_imports_no_engine(proj):
     env = {**os.environ, "MIGCHECK_CACHE_DIR": str(proj / "cache")}
-    probe = ("import sys; from migcheck import runcache; runcache.RACY_NS = 0; from migcheck.cli import main; "
-             "rc = main(['check', 'migrations']); "
-             "print(sorted(m for m in sys.modules if m in ('migcheck.engine', 'migcheck.config', 'pglast')), "
-             "file=sys.stderr); sys.exit(rc)")
+    probe = (
+        "import sys; from migcheck import runcache; runcache.RACY_NS = 0; from migcheck.cli import main; "
+        "rc = main(['check', 'migrations']); "
+        "print(sorted(m for m in sys.modules if m in ('migcheck.engine', 'migcheck.config', 'pglast')), "
+        "file=sys.stderr); sys.exit(rc)"
+    )
     first = subprocess.run([sys.executable, "-c", probe], cwd=proj, env=env, capture_output=True, text=True)
     second = subprocess.run([sys.executable, "-c", probe], cwd=proj, env=env, capture_output=True, text=True)
     assert first.returncode == second.returncode == 1

@@ -36,8 +36,12 @@ def target(tmp_path):
 
 # --- exact bytes -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", ["a\r\nb\r\n", "a\nb", "a\rb\r", "\ufeffwith BOM\r\n", "ü☃𝔘\n", ""],
-                         ids=["crlf", "lf-no-final", "cr", "bom", "non-ascii", "empty"])
+
+@pytest.mark.parametrize(
+    "text",
+    ["a\r\nb\r\n", "a\nb", "a\rb\r", "\ufeffwith BOM\r\n", "ü☃𝔘\n", ""],
+    ids=["crlf", "lf-no-final", "cr", "bom", "non-ascii", "empty"],
+)
 def test_writes_exactly_the_text_given(tmp_path, text):
     p = atomic_write(tmp_path / "new.sql", text)
     assert p.read_bytes() == text.encode("utf-8")
@@ -54,6 +58,7 @@ def test_rewrite_keeps_line_endings_and_bom_of_the_text(target):
 
 
 # --- never overwrite unless asked ----------------------------------------------------------------
+
 
 def test_existing_file_is_not_overwritten_unless_asked(target):
     with pytest.raises(FileExistsError):
@@ -121,9 +126,11 @@ def test_a_symlink_is_never_written_through(tmp_path):
 
 # --- a failure mid-write leaves the original and no temporary file --------------------------------
 
+
 def _fail_with(exc):
     def boom(*a, **kw):
         raise exc
+
     return boom
 
 
@@ -147,8 +154,10 @@ def test_failure_mid_overwrite_keeps_the_original(target, monkeypatch, exc, wher
             def write(s):
                 real_write(s[: len(s) // 2])
                 raise exc
+
             fh.write = write
             return fh
+
         monkeypatch.setattr(fsutil.os, "fdopen", fdopen)
     else:
         monkeypatch.setattr(fsutil.os, where, _fail_with(exc))
@@ -158,8 +167,13 @@ def test_failure_mid_overwrite_keeps_the_original(target, monkeypatch, exc, wher
     assert leftovers(target.parent) == []
 
 
-@pytest.mark.parametrize("exc, where", [*[pytest.param(e.values[0], "fsync", id=f"fsync-{e.id}") for e in FAILURES],
-                                        pytest.param(KeyboardInterrupt(), "link", id="link-ctrl-c")])
+@pytest.mark.parametrize(
+    "exc, where",
+    [
+        *[pytest.param(e.values[0], "fsync", id=f"fsync-{e.id}") for e in FAILURES],
+        pytest.param(KeyboardInterrupt(), "link", id="link-ctrl-c"),
+    ],
+)
 def test_failure_mid_create_leaves_no_file(tmp_path, monkeypatch, exc, where):
     """(os.link failing with an OSError is not a failure: the fallback for file systems without
     hard links takes over, tested above.)"""
@@ -177,6 +191,7 @@ def test_directory_that_does_not_exist_is_an_error_and_nothing_is_written(tmp_pa
 
 # --- permissions ---------------------------------------------------------------------------------
 
+
 def test_overwrite_keeps_the_permission_bits(target):
     target.chmod(0o640)
     atomic_write(target, "new", overwrite=True)
@@ -193,6 +208,7 @@ def test_new_file_gets_the_umask_mode(tmp_path):
 
 
 # --- the commands that write today -----------------------------------------------------------------
+
 
 def test_new_never_overwrites_and_a_failed_write_leaves_nothing(project, monkeypatch, capsys):
     """`migcheck new`: a second run with the same plan refuses (no clobbering); a disk full while
@@ -231,11 +247,21 @@ def test_new_never_overwrites_and_a_failed_write_leaves_nothing(project, monkeyp
             assert (project / p).read_text(encoding="utf-8").rstrip().endswith("COMMIT;"), p
 
 
-@pytest.mark.parametrize("before, after", [
-    (b"\xef\xbb\xbf# Changelog\r\n\r\n- 20240101_001: x\r\n", b"\xef\xbb\xbf# Changelog\r\n\r\n- 20240101_001: x\r\n- 20250101_001: Add users\r\n"),
-    (b"# Changelog\r\n\r\n- 20240101_001: x", b"# Changelog\r\n\r\n- 20240101_001: x\r\n- 20250101_001: Add users\r\n"),
-    (b"# Changelog\n\n- 20240101_001: x\n", b"# Changelog\n\n- 20240101_001: x\n- 20250101_001: Add users\n"),
-], ids=["crlf-bom", "crlf-no-final-newline", "lf"])
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        (
+            b"\xef\xbb\xbf# Changelog\r\n\r\n- 20240101_001: x\r\n",
+            b"\xef\xbb\xbf# Changelog\r\n\r\n- 20240101_001: x\r\n- 20250101_001: Add users\r\n",
+        ),
+        (
+            b"# Changelog\r\n\r\n- 20240101_001: x",
+            b"# Changelog\r\n\r\n- 20240101_001: x\r\n- 20250101_001: Add users\r\n",
+        ),
+        (b"# Changelog\n\n- 20240101_001: x\n", b"# Changelog\n\n- 20240101_001: x\n- 20250101_001: Add users\n"),
+    ],
+    ids=["crlf-bom", "crlf-no-final-newline", "lf"],
+)
 def test_new_changelog_keeps_line_endings_and_bom(project, capsys, before, after):
     """`migcheck new --changelog` appends to CHANGELOG.md: the other lines keep their CRLF and the BOM
     (before: read_text's newline translation rewrote every line of a CRLF changelog to LF)."""

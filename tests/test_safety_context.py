@@ -1,5 +1,5 @@
-from migcheck.analysis import safety
 from migcheck import source
+from migcheck.analysis import safety
 
 
 def ctx_of(sql):

@@ -48,12 +48,16 @@ def proj(project):
     """Findings of every severity, a suppressed finding, a parse error, a file name with a space."""
     (project / "migcheck.toml").write_text(
         'select = ["drop-table", "missing-if-exists", "missing-transaction", "sequence-gap", "parse-error"]\n'
-        'changelog = false\n'
-        '[severity]\n"sequence-gap" = "info"\n')
-    write(project, "migrations/20251022_001_bad.sql",
-          "BEGIN;\nALTER TABLE leads ADD COLUMN IF NOT EXISTS score int;\nCREAT INDEX idx ON leads (score);\n"
-          "-- migcheck: ignore drop-table -- approved in review #12: replaced by leads_v2\n"
-          "DROP TABLE leads_old;\nCOMMIT;\n")
+        "changelog = false\n"
+        '[severity]\n"sequence-gap" = "info"\n'
+    )
+    write(
+        project,
+        "migrations/20251022_001_bad.sql",
+        "BEGIN;\nALTER TABLE leads ADD COLUMN IF NOT EXISTS score int;\nCREAT INDEX idx ON leads (score);\n"
+        "-- migcheck: ignore drop-table -- approved in review #12: replaced by leads_v2\n"
+        "DROP TABLE leads_old;\nCOMMIT;\n",
+    )
     write(project, "migrations/20251022_003_gap.sql", "BEGIN;\nDROP TABLE IF EXISTS t;\nCOMMIT;\n")
     write(project, "migrations/odd name %.sql", "DROP TABLE x;\n")
     return project
@@ -84,11 +88,15 @@ def test_valid_sarif_with_every_severity_suppressions_and_a_parse_error(proj, ca
     assert parse["locations"][0]["physicalLocation"]["region"] == {"startLine": 3, "startColumn": 1}
     suppressed = [r for r in run["results"] if "suppressions" in r]
     assert len(suppressed) == 1 and suppressed[0]["ruleId"] == "drop-table"
-    assert suppressed[0]["suppressions"] == [{"kind": "inSource", "status": "accepted",
-                                              "justification": "approved in review #12: replaced by leads_v2"}]
+    assert suppressed[0]["suppressions"] == [
+        {"kind": "inSource", "status": "accepted", "justification": "approved in review #12: replaced by leads_v2"}
+    ]
     # the unsuppressed DROP TABLE in the oddly named file
-    (loc,) = [r["locations"][0]["physicalLocation"] for r in by_rule["drop-table"]
-              if "odd" in r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]]
+    (loc,) = [
+        r["locations"][0]["physicalLocation"]
+        for r in by_rule["drop-table"]
+        if "odd" in r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    ]
     assert loc["artifactLocation"] == {"uri": "migrations/odd%20name%20%25.sql", "uriBaseId": "%SRCROOT%"}
     # end_column is exclusive, like SARIF's endColumn: `DROP TABLE x` is 12 characters
     assert loc["region"] == {"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 13}
@@ -222,6 +230,9 @@ def test_partial_fingerprints_survive_moved_lines_and_stay_valid(proj, capsys):
     validate(moved)
     key = lambda r: (r["ruleId"], r["partialFingerprints"]["migcheck/v1"])  # noqa: E731
     assert sorted(map(key, moved["runs"][0]["results"])) == sorted(map(key, results))
-    lines = {r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in moved["runs"][0]["results"]
-             if "bad" in r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]}
+    lines = {
+        r["locations"][0]["physicalLocation"]["region"]["startLine"]
+        for r in moved["runs"][0]["results"]
+        if "bad" in r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    }
     assert min(lines) >= 3

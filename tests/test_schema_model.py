@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from migcheck import config as cfgmod, engine
+from migcheck import config as cfgmod
+from migcheck import engine
 from migcheck.analysis import effects as fx
 from migcheck.analysis import schema, specs
 from migcheck.analysis.effects import decode_effects, encode_effects, sql_effects
@@ -37,6 +38,7 @@ def check(root: Path, *paths: str, select: str):
 
 # --- what a statement tells the model ------------------------------------------------------------
 
+
 def test_specs_survive_the_summary_codec():
     effs = sql_effects(
         "CREATE TABLE t (id serial PRIMARY KEY, a varchar(10) NOT NULL DEFAULT '', b int REFERENCES u (id));\n"
@@ -44,7 +46,8 @@ def test_specs_survive_the_summary_codec():
         "ALTER TABLE t ADD CONSTRAINT t_b_nn CHECK (b IS NOT NULL) NOT VALID, ALTER COLUMN a TYPE text;\n"
         "ALTER TABLE t VALIDATE CONSTRAINT t_b_nn;\n"
         "UPDATE t SET a = x.name FROM u AS x WHERE x.id = t.b;\n"
-        "DELETE FROM t;")
+        "DELETE FROM t;"
+    )
     back = decode_effects(__import__("json").loads(__import__("json").dumps(encode_effects(effs))))
     assert [e.spec for e in back] == [e.spec for e in effs]
     assert all(e.spec is None or specs.valid(e.spec) for e in effs)
@@ -74,6 +77,7 @@ def test_not_null_checks_know_what_they_prove():
 
 # --- the catalog ------------------------------------------------------------------------------------
 
+
 def test_columns_constraints_and_indexes_follow_renames_and_drops():
     cat = catalog(
         "CREATE TABLE leads (id int PRIMARY KEY, note varchar(10), email text);\n"
@@ -83,7 +87,8 @@ def test_columns_constraints_and_indexes_follow_renames_and_drops():
         "ALTER TABLE leads RENAME TO contacts;\n"
         "ALTER TABLE contacts ALTER COLUMN note TYPE varchar(20);\n"
         "ALTER TABLE contacts VALIDATE CONSTRAINT leads_email_nn;\n"
-        "ALTER INDEX leads_email_idx RENAME TO contacts_mail_idx;")
+        "ALTER INDEX leads_email_idx RENAME TO contacts_mail_idx;"
+    )
     assert cat.table("leads") is None
     t = cat.table("public.contacts")
     assert t.columns["note"].type == ("varchar", (20,), False)
@@ -91,8 +96,10 @@ def test_columns_constraints_and_indexes_follow_renames_and_drops():
     assert t.validated_not_null_check("mail").name == "leads_email_nn"
     idx = cat.index("contacts_mail_idx")
     assert (idx.table, idx.keys, idx.unique) == ("contacts", ("mail",), True)
-    cat2 = catalog("CREATE TABLE t (a int, b int, CONSTRAINT t_ab UNIQUE (a, b));\n"
-                   "CREATE INDEX t_b ON t (b);\nALTER TABLE t DROP COLUMN b;")
+    cat2 = catalog(
+        "CREATE TABLE t (a int, b int, CONSTRAINT t_ab UNIQUE (a, b));\n"
+        "CREATE INDEX t_b ON t (b);\nALTER TABLE t DROP COLUMN b;"
+    )
     assert "t_ab" not in cat2.table("t").constraints and cat2.index("t_b") is None and cat2.index("t_ab") is None
 
 
@@ -121,13 +128,19 @@ def test_provably_empty_and_why():
 
 
 def test_timeline_follows_do_blocks_and_renames(tmp_path):
-    root = project(tmp_path, {"20250101_001_a.sql": (
-        "DO $$ BEGIN CREATE TABLE IF NOT EXISTS tmp_leads (id int); END $$;\n"
-        "CREATE INDEX i1 ON tmp_leads (id);\n"
-        "ALTER TABLE tmp_leads RENAME TO leads2;\n"
-        "CREATE INDEX i2 ON leads2 (id);\n"
-        "DROP TABLE leads2;\n"
-        "CREATE INDEX i3 ON leads2 (id);")})
+    root = project(
+        tmp_path,
+        {
+            "20250101_001_a.sql": (
+                "DO $$ BEGIN CREATE TABLE IF NOT EXISTS tmp_leads (id int); END $$;\n"
+                "CREATE INDEX i1 ON tmp_leads (id);\n"
+                "ALTER TABLE tmp_leads RENAME TO leads2;\n"
+                "CREATE INDEX i2 ON leads2 (id);\n"
+                "DROP TABLE leads2;\n"
+                "CREATE INDEX i3 ON leads2 (id);"
+            )
+        },
+    )
     cfg = cfgmod.load(None, root)
     proj = engine.collect([str(root / "migrations")], cfg, root)
     f = proj.files[0]
@@ -138,63 +151,89 @@ def test_timeline_follows_do_blocks_and_renames(tmp_path):
 
 # --- the change set ------------------------------------------------------------------------------
 
+
 def test_change_set_is_the_files_given_one_by_one(tmp_path):
-    root = project(tmp_path, {
-        "20250101_001_a.sql": "CREATE TABLE IF NOT EXISTS a (id int);",
-        "20250102_001_b.sql": "CREATE TABLE IF NOT EXISTS b (id int);",
-        "20250103_001_c.sql": "CREATE INDEX IF NOT EXISTS b_id ON b (id);\nCREATE INDEX IF NOT EXISTS a_id ON a (id);",
-    })
+    root = project(
+        tmp_path,
+        {
+            "20250101_001_a.sql": "CREATE TABLE IF NOT EXISTS a (id int);",
+            "20250102_001_b.sql": "CREATE TABLE IF NOT EXISTS b (id int);",
+            "20250103_001_c.sql": "CREATE INDEX IF NOT EXISTS b_id ON b (id);\nCREATE INDEX IF NOT EXISTS a_id ON a (id);",
+        },
+    )
     cfg = cfgmod.load(None, root)
     whole = engine.collect([str(root / "migrations")], cfg, root)
     assert whole.change_set == frozenset()
-    given = engine.collect([str(root / "migrations/20250102_001_b.sql"), str(root / "migrations/20250103_001_c.sql")],
-                           cfg, root)
+    given = engine.collect(
+        [str(root / "migrations/20250102_001_b.sql"), str(root / "migrations/20250103_001_c.sql")], cfg, root
+    )
     c = next(f for f in given.files if f.name.startswith("20250103"))
     assert [m.name for m in given.changes_before(c)] == ["20250102_001_b.sql"]
     b_idx, a_idx = [s for s in c.statements if s.kind == "IndexStmt"]
     assert schema.is_new(c, b_idx, "b") and not schema.is_new(c, a_idx, "a")
     assert schema.provenance(c, b_idx, "b").origin == schema.CHANGE
-    res = check(root, "migrations/20250102_001_b.sql", "migrations/20250103_001_c.sql", select="require-concurrent-index")
+    res = check(
+        root, "migrations/20250102_001_b.sql", "migrations/20250103_001_c.sql", select="require-concurrent-index"
+    )
     assert [(f.path, f.line) for f in res.findings] == [("migrations/20250103_001_c.sql", 3)]
     # every migration of the directory given one by one (a shell glob): the whole history
     every = engine.collect([str(p) for p in sorted((root / "migrations").glob("*.sql"))], cfg, root)
     assert every.changes_before(next(f for f in every.files if f.name.startswith("20250103"))) == []
-    res = check(root, *[f"migrations/{p.name}" for p in sorted((root / "migrations").glob("*.sql"))],
-                select="require-concurrent-index")
+    res = check(
+        root,
+        *[f"migrations/{p.name}" for p in sorted((root / "migrations").glob("*.sql"))],
+        select="require-concurrent-index",
+    )
     assert sorted(f.line for f in res.findings) == [2, 3]
 
 
 # --- findings the model rewords ---------------------------------------------------------------------
 
+
 def test_drop_column_says_the_data_was_copied(tmp_path):
-    root = project(tmp_path, {"20250101_001_a.sql": (
-        "UPDATE leads SET score_v2 = legacy_score, rank_v2 = rank;\n"
-        "ALTER TABLE leads DROP COLUMN legacy_score;\n"
-        "ALTER TABLE leads DROP COLUMN rank, DROP COLUMN extra;\n"
-        "INSERT INTO archive (id, notes) SELECT l.id, l.notes FROM leads AS l;\n"
-        "ALTER TABLE leads DROP COLUMN notes;\n"
-        "UPDATE leads SET email = lower(email);\n"
-        "ALTER TABLE leads DROP COLUMN email;")})
+    root = project(
+        tmp_path,
+        {
+            "20250101_001_a.sql": (
+                "UPDATE leads SET score_v2 = legacy_score, rank_v2 = rank;\n"
+                "ALTER TABLE leads DROP COLUMN legacy_score;\n"
+                "ALTER TABLE leads DROP COLUMN rank, DROP COLUMN extra;\n"
+                "INSERT INTO archive (id, notes) SELECT l.id, l.notes FROM leads AS l;\n"
+                "ALTER TABLE leads DROP COLUMN notes;\n"
+                "UPDATE leads SET email = lower(email);\n"
+                "ALTER TABLE leads DROP COLUMN email;"
+            )
+        },
+    )
     res = check(root, "migrations", select="drop-column")
     copied, partly, qualified, lost = [f.message for f in res.findings]
     assert "its values were copied elsewhere earlier in this file (line 2), so the data is kept" in copied
-    assert "the data of extra in every row is lost (the values of rank were copied elsewhere earlier in this " \
-           "file, line 2)" in partly
+    assert (
+        "the data of extra in every row is lost (the values of rank were copied elsewhere earlier in this "
+        "file, line 2)" in partly
+    )
     assert "copied elsewhere earlier in this file (line 5)" in qualified
     assert "the data in every row is lost" in lost  # changed in place is not copied elsewhere
 
 
 def test_a_backfill_on_the_guidelines_layout_is_reported_for_its_second_run(tmp_path):
     # the guidelines re-run migrations by hand: the first run overwrites nothing, a second one would
-    root = project(tmp_path, {"20250101_001_a.sql": (
-        "ALTER TABLE leads ADD COLUMN IF NOT EXISTS tier integer;\n"
-        "UPDATE leads SET tier = 5;\n"
-        "UPDATE leads SET score = 0;")})
+    root = project(
+        tmp_path,
+        {
+            "20250101_001_a.sql": (
+                "ALTER TABLE leads ADD COLUMN IF NOT EXISTS tier integer;\n"
+                "UPDATE leads SET tier = 5;\n"
+                "UPDATE leads SET score = 0;"
+            )
+        },
+    )
     res = check(root, "migrations", select="update-without-where")
     backfill, plain = [(f.line, f.message, f.help) for f in res.findings]
     assert backfill[0] == 3
-    assert ("its first run overwrites nothing (tier: it was added earlier in this file and nothing wrote it since), "
-            "but the guidelines make a migration re-runnable, and a second run rewrites every value written since"
-            ) in backfill[1]
+    assert (
+        "its first run overwrites nothing (tier: it was added earlier in this file and nothing wrote it since), "
+        "but the guidelines make a migration re-runnable, and a second run rewrites every value written since"
+    ) in backfill[1]
     assert "`WHERE tier IS NULL`" in backfill[2]
     assert plain[0] == 4 and "it rewrites every row of the table" in plain[1]

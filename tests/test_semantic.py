@@ -8,6 +8,7 @@ import pytest
 
 # examples/ plus every rule fixture without a configuration of its own, and the CLI's answer
 from test_cache_jobs import realistic, run  # noqa: F401  (realistic: a fixture)
+
 from migcheck import engine, files, registry, summaries
 
 LEADS = "migrations/20251022_001_add_lead_status.sql"
@@ -18,8 +19,20 @@ LEADS = "migrations/20251022_001_add_lead_status.sql"
 # What a file holds beyond its identity: reading it of another file makes a result depend on
 # that file's bytes, which SUMMARY_ONLY_RULES must not (summaries are computed inside
 # summaries.summary, which may read anything).
-SEALED = ("data", "_loaded", "_parsed", "text", "statements", "problems", "all_statements", "comments", "header",
-          "positions", "node_kinds", "read_problem")
+SEALED = (
+    "data",
+    "_loaded",
+    "_parsed",
+    "text",
+    "statements",
+    "problems",
+    "all_statements",
+    "comments",
+    "header",
+    "positions",
+    "node_kinds",
+    "read_problem",
+)
 
 
 def test_summary_only_rules_read_nothing_else_of_other_files(realistic, capsys, monkeypatch):
@@ -31,6 +44,7 @@ def test_summary_only_rules_read_nothing_else_of_other_files(realistic, capsys, 
             if state["rule"] in engine.SUMMARY_ONLY_RULES and state["depth"] == 0 and self is not state["current"]:
                 seen.add((state["rule"], name))
             return orig.__get__(self, type(self))
+
         return property(get)
 
     for name in SEALED:
@@ -93,6 +107,7 @@ def test_a_planted_raw_read_is_caught(realistic, capsys, monkeypatch):
 
 # --- what a changed file recomputes ------------------------------------------------------------
 
+
 def counting(monkeypatch) -> dict[str, int]:
     """Count the files parsed and the rollback pairs compared."""
     from migcheck import source
@@ -136,7 +151,11 @@ EDITS = {
 
 @pytest.mark.parametrize("edit", sorted(EDITS))
 def test_after_any_edit_the_output_is_that_of_a_fresh_run(realistic, capsys, edit):
-    for target in (LEADS, "migrations/rollback/20251022_001_rollback.sql", "migrations/20251024_003_add_lead_notes.sql"):
+    for target in (
+        LEADS,
+        "migrations/rollback/20251022_001_rollback.sql",
+        "migrations/20251024_003_add_lead_notes.sql",
+    ):
         run(capsys, "check", "--format", "json", "migrations")
         p = realistic / target
         p.write_text(EDITS[edit](p.read_text()))

@@ -63,8 +63,10 @@ def test_statement_without_trailing_semicolon():
 
 
 def test_split_keeps_begin_atomic_bodies_whole():
-    text = ("CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN a > 0 THEN 1 END; "
-            "SELECT 2; END; SELECT 'x;y'; SELECT $q$;$q$")
+    text = (
+        "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN a > 0 THEN 1 END; "
+        "SELECT 2; END; SELECT 'x;y'; SELECT $q$;$q$"
+    )
     pieces = [text[a:b].strip() for a, b in source.split(text)]
     assert pieces[0].endswith("SELECT 2; END;")
     assert pieces[1:] == ["SELECT 'x;y';", "SELECT $q$;$q$"]
@@ -90,11 +92,14 @@ def test_split_agrees_with_pglast_on_files_that_parse(fixture):
     assert ours == expected
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"SELECT 'Z\xfcrich';", "not valid UTF-8: byte 0xfc at byte offset 9"),
-    (b"SELECT 1;\x00\x01\x02", "contains NUL bytes"),
-    (b"\xff\xfeS\x00", None),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"SELECT 'Z\xfcrich';", "not valid UTF-8: byte 0xfc at byte offset 9"),
+        (b"SELECT 1;\x00\x01\x02", "contains NUL bytes"),
+        (b"\xff\xfeS\x00", None),
+    ],
+)
 def test_decode(data, message):
     if message is None:
         assert source.decode(data) == "S"

@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 
 import pytest
-
-from migcheck import cli, files, config
-from migcheck.analysis import locks as lock_model
 from test_stats import shop  # noqa: F401  (a project with a statistics snapshot)
 from test_trace import needs_server, pg, postgres  # noqa: F401  (pg: the module's temporary cluster)
+
+from migcheck import cli, config, files
+from migcheck.analysis import locks as lock_model
 
 BASE = """\
 BEGIN;
@@ -34,10 +34,16 @@ INSERT INTO events VALUES (1, '2020-05-01'), (2, '2021-05-01');
 COMMIT;
 """
 
-_MODE = {"AccessShareLock": lock_model.ACCESS_SHARE, "RowShareLock": lock_model.ROW_SHARE,
-         "RowExclusiveLock": lock_model.ROW_EXCLUSIVE, "ShareUpdateExclusiveLock": lock_model.SHARE_UPDATE_EXCLUSIVE,
-         "ShareLock": lock_model.SHARE, "ShareRowExclusiveLock": lock_model.SHARE_ROW_EXCLUSIVE,
-         "ExclusiveLock": lock_model.EXCLUSIVE, "AccessExclusiveLock": lock_model.ACCESS_EXCLUSIVE}
+_MODE = {
+    "AccessShareLock": lock_model.ACCESS_SHARE,
+    "RowShareLock": lock_model.ROW_SHARE,
+    "RowExclusiveLock": lock_model.ROW_EXCLUSIVE,
+    "ShareUpdateExclusiveLock": lock_model.SHARE_UPDATE_EXCLUSIVE,
+    "ShareLock": lock_model.SHARE,
+    "ShareRowExclusiveLock": lock_model.SHARE_ROW_EXCLUSIVE,
+    "ExclusiveLock": lock_model.EXCLUSIVE,
+    "AccessExclusiveLock": lock_model.ACCESS_EXCLUSIVE,
+}
 
 
 def static(sql: str, version: int = 15) -> dict[str, tuple[str, bool, bool]]:
@@ -50,13 +56,26 @@ def static(sql: str, version: int = 15) -> dict[str, tuple[str, bool, bool]]:
 
 def traced(pg, project, capsys, migration: str):
     """``verify --trace`` of ``migration`` after BASE: the traced file's statements, by line."""
-    for rel, text in {"migrations/20251022_001_base.sql": BASE,
-                      "migrations/20251023_002_change.sql": textwrap.dedent(migration)}.items():
+    for rel, text in {
+        "migrations/20251022_001_base.sql": BASE,
+        "migrations/20251023_002_change.sql": textwrap.dedent(migration),
+    }.items():
         p = project / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8")
-    code = cli.main(["verify", "--dsn", pg.admin_conninfo(), "--trace", "--format", "json",
-                     "--ignore", "not-idempotent,rollback-mismatch", "migrations/20251023_002_change.sql"])
+    code = cli.main(
+        [
+            "verify",
+            "--dsn",
+            pg.admin_conninfo(),
+            "--trace",
+            "--format",
+            "json",
+            "--ignore",
+            "not-idempotent,rollback-mismatch",
+            "migrations/20251023_002_change.sql",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code in (0, 1), err
     doc = json.loads(out)
@@ -72,13 +91,18 @@ def seen(t: dict) -> dict[str, str]:
 @needs_server
 def test_reindex_and_cluster_locks_agree_with_the_trace(pg, project, capsys):
     # one transaction each: a lock taken earlier in a transaction is held, and not taken again
-    t = traced(pg, project, capsys, """\
+    t = traced(
+        pg,
+        project,
+        capsys,
+        """\
         SET lock_timeout = '5s';
         REINDEX TABLE leads;
         REINDEX INDEX leads_email_idx;
         CLUSTER leads USING leads_pkey;
         ALTER TABLE events DETACH PARTITION events_2021;
-        """)
+        """,
+    )
     reindex_table, reindex_index, cluster_, detach = t[2], t[3], t[4], t[5]
     # REINDEX TABLE: SHARE on the table (writes wait), read in full; each index ACCESS EXCLUSIVE
     assert seen(reindex_table) == {"public.leads": "SHARE"} and reindex_table["scans"] == ["public.leads"]
@@ -99,17 +123,24 @@ def test_reindex_and_cluster_locks_agree_with_the_trace(pg, project, capsys):
 @postgres
 @needs_server
 def test_vacuum_full_and_detach_concurrently_are_not_traced_but_predicted(pg, project, capsys):
-    t = traced(pg, project, capsys, """\
+    t = traced(
+        pg,
+        project,
+        capsys,
+        """\
         SET lock_timeout = '5s';
         VACUUM FULL leads;
         ALTER TABLE events DETACH PARTITION events_2020 CONCURRENTLY;
-        """)
+        """,
+    )
     for line, what in ((2, "VACUUM"), (3, "DETACH PARTITION CONCURRENTLY")):
         assert (t[line]["traced"], t[line]["model"]) == (False, "not traced")
         assert t[line]["reason"].startswith(f"{what} cannot run in a transaction block")
     assert [(s["relation"], s["mode"], s["rewrite"]) for s in t[2]["static"]] == [("leads", "ACCESS EXCLUSIVE", True)]
     assert [(s["relation"], s["mode"]) for s in t[3]["static"]] == [
-        ("events", "SHARE UPDATE EXCLUSIVE"), ("events_2020", "ACCESS EXCLUSIVE")]
+        ("events", "SHARE UPDATE EXCLUSIVE"),
+        ("events_2020", "ACCESS EXCLUSIVE"),
+    ]
 
 
 def blocked_on(dsn: str, statement: str, hold: str) -> tuple[tuple[str, str], dict[str, str]]:
@@ -134,8 +165,11 @@ def blocked_on(dsn: str, statement: str, hold: str) -> tuple[tuple[str, str], di
         deadline = time.monotonic() + 30
         while waiting is None and time.monotonic() < deadline and not failed:
             time.sleep(0.02)
-            rows = b.execute("SELECT c.relname, l.mode, l.granted FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                             "WHERE l.pid = %s AND l.locktype = 'relation'", (pid,)).fetchall()
+            rows = b.execute(
+                "SELECT c.relname, l.mode, l.granted FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                "WHERE l.pid = %s AND l.locktype = 'relation'",
+                (pid,),
+            ).fetchall()
             held = {rel: _MODE[mode] for rel, mode, granted in rows if granted}
             waiting = next(((rel, _MODE[mode]) for rel, mode, granted in rows if not granted), None)
         b.rollback()
@@ -163,10 +197,14 @@ def test_vacuum_full_and_detach_concurrently_locks_agree_with_a_blocking_probe(p
         assert held.get("events") == lock_model.SHARE_UPDATE_EXCLUSIVE
         predicted = static("ALTER TABLE events DETACH PARTITION events_2020 CONCURRENTLY")
         assert {rel: mode for rel, (mode, _, _) in predicted.items()} == {
-            "events": lock_model.SHARE_UPDATE_EXCLUSIVE, "events_2020": lock_model.ACCESS_EXCLUSIVE}
+            "events": lock_model.SHARE_UPDATE_EXCLUSIVE,
+            "events_2020": lock_model.ACCESS_EXCLUSIVE,
+        }
         # the plain DETACH, for contrast: ACCESS EXCLUSIVE on the parent before anything else
         with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("ALTER TABLE events ATTACH PARTITION events_2020 FOR VALUES FROM ('2020-01-01') TO ('2021-01-01')")
+            conn.execute(
+                "ALTER TABLE events ATTACH PARTITION events_2020 FOR VALUES FROM ('2020-01-01') TO ('2021-01-01')"
+            )
         waiting, _ = blocked_on(dsn, "ALTER TABLE events DETACH PARTITION events_2020", "events")
         assert waiting == ("events", lock_model.ACCESS_EXCLUSIVE)
         # CLUSTER: ACCESS EXCLUSIVE (measured in a transaction by the trace test too)
@@ -181,7 +219,9 @@ def test_reindex_schema_cannot_run_in_a_transaction_block(pg):
     import psycopg
 
     with pg.database() as dsn, psycopg.connect(dsn) as conn:
-        with pytest.raises(psycopg.errors.ActiveSqlTransaction, match="REINDEX SCHEMA cannot run inside a transaction block"):
+        with pytest.raises(
+            psycopg.errors.ActiveSqlTransaction, match="REINDEX SCHEMA cannot run inside a transaction block"
+        ):
             conn.execute("REINDEX SCHEMA public")
 
 
@@ -191,11 +231,16 @@ def test_create_table_partition_of_and_inherits_lock_the_parent(pg, project, cap
     """Found by the trace of require-concurrent-partition-detach's fixture: creating a partition
     locks the partitioned table ACCESS EXCLUSIVE; a child with INHERITS, its parent SHARE UPDATE
     EXCLUSIVE."""
-    t = traced(pg, project, capsys, """\
+    t = traced(
+        pg,
+        project,
+        capsys,
+        """\
         SET lock_timeout = '5s';
         CREATE TABLE IF NOT EXISTS events_2022 PARTITION OF events FOR VALUES FROM ('2022-01-01') TO ('2023-01-01');
         CREATE TABLE IF NOT EXISTS leads_archive (archived_at timestamptz) INHERITS (leads);
-        """)
+        """,
+    )
     assert seen(t[2]) == {"public.events": "ACCESS EXCLUSIVE"} and t[2]["model"] == "agrees", t[2]["differences"]
     assert seen(t[3]) == {"public.leads": "SHARE UPDATE EXCLUSIVE"} and t[3]["model"] == "agrees", t[3]["differences"]
 
@@ -206,10 +251,13 @@ def test_migcheck_locks_shows_the_new_rules_statements(project, capsys):
     (project / "m.sql").write_text(
         "REINDEX INDEX leads_email_idx;\nREINDEX TABLE leads;\n"
         "ALTER TABLE events DETACH PARTITION events_2020 CONCURRENTLY;\n"
-        "CREATE TABLE IF NOT EXISTS events_2022 PARTITION OF events FOR VALUES FROM ('2022-01-01') TO ('2023-01-01');\n")
+        "CREATE TABLE IF NOT EXISTS events_2022 PARTITION OF events FOR VALUES FROM ('2022-01-01') TO ('2023-01-01');\n"
+    )
     assert cli.main(["locks", "--format", "json", "m.sql"]) == 0
     (entry,) = json.loads(capsys.readouterr().out)
-    got = [[(lk["relation"], lk["mode"], lk["rewrite"], lk["scan"]) for lk in st["locks"]] for st in entry["statements"]]
+    got = [
+        [(lk["relation"], lk["mode"], lk["rewrite"], lk["scan"]) for lk in st["locks"]] for st in entry["statements"]
+    ]
     assert got == [
         [("leads_email_idx", "ACCESS EXCLUSIVE", True, False)],
         [("leads", "SHARE", False, True)],

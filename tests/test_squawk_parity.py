@@ -8,8 +8,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 from harness import parse_case, run_case
+
 from migcheck import registry
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,8 +40,10 @@ def test_every_squawk_rule_is_mapped_or_deliberately_not_covered():
     assert all(n.get("reason", "").strip() for n in NOT_COVERED), "a not-covered squawk rule needs its reason"
     assert not mapped & skipped, f"both mapped and not covered: {sorted(mapped & skipped)}"
     rules = set(SQUAWK["rules"])
-    assert mapped | skipped == rules, (f"squawk rules with no row: {sorted(rules - mapped - skipped)}, "
-                                       f"rows for no squawk rule: {sorted((mapped | skipped) - rules)}")
+    assert mapped | skipped == rules, (
+        f"squawk rules with no row: {sorted(rules - mapped - skipped)}, "
+        f"rows for no squawk rule: {sorted((mapped | skipped) - rules)}"
+    )
 
 
 def test_the_squawk_version_is_recorded_in_the_doc():
@@ -64,8 +66,11 @@ def test_the_registry_accepts_exactly_the_mapped_squawk_ids():
 
 
 def test_every_mapping_is_in_the_doc():
-    rows = {tuple(cell.strip().strip("`") for cell in line.strip().strip("|").split("|")[:2])
-            for line in DOC.splitlines() if line.startswith("| `")}
+    rows = {
+        tuple(cell.strip().strip("`") for cell in line.strip().strip("|").split("|")[:2])
+        for line in DOC.splitlines()
+        if line.startswith("| `")
+    }
     missing = [_id(m) for m in MAPPINGS if (m["squawk"], m["migcheck"]) not in rows]
     missing += [n["squawk"] for n in NOT_COVERED if (n["squawk"], "-") not in rows]
     assert not missing, f"docs/squawk-parity.md lacks a row for {missing}"
@@ -87,8 +92,7 @@ def test_migcheck_rule_fires(mapping, tmp_path):
 def test_prefer_repack_is_the_advice_of_vacuum_full_and_cluster(tmp_path, version, repack):
     """squawk's prefer-repack is not a second finding on VACUUM FULL / CLUSTER: the lock rules
     report them on every version, and their help suggests REPACK (CONCURRENTLY) from 19."""
-    sql = (f"-- config: postgres-version = {version}\n"
-           "VACUUM FULL leads;\nCLUSTER leads USING leads_created_idx;\n")
+    sql = f"-- config: postgres-version = {version}\nVACUUM FULL leads;\nCLUSTER leads USING leads_created_idx;\n"
     result = run_case(parse_case(sql.encode()), tmp_path, list(registry.expand("prefer-repack")))
     assert not result.errors, result.errors
     assert [(f.rule, f.line) for f in result.findings] == [("vacuum-full", 1), ("cluster", 2)]

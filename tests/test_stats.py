@@ -10,35 +10,61 @@ from __future__ import annotations
 
 import json
 import textwrap
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from test_cli import run
+from test_verify import write
 
 from migcheck import config as config_mod
 from migcheck import registry
 from migcheck.analysis import risk
 from migcheck.analysis import stats as stats_mod
 from migcheck.files import MigrationFile
-from test_cli import run
-from test_verify import write
 
 postgres = pytest.mark.postgres
 
 HEADER = "-- MIGRATION: x\n-- Purpose: x\n-- Impact: x\n-- Rollback: x\n-- Testing: x\n\n"
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def iso(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def table(name, rows, heap, *, schema="public", inserts=0, updates=0, deletes=0, seq=0, idx=0, indexes=(),
-          toast=0, kind="table"):
+def table(
+    name,
+    rows,
+    heap,
+    *,
+    schema="public",
+    inserts=0,
+    updates=0,
+    deletes=0,
+    seq=0,
+    idx=0,
+    indexes=(),
+    toast=0,
+    kind="table",
+):
     index_bytes = sum(i["bytes"] for i in indexes)
-    return {"schema": schema, "name": name, "kind": kind, "rows": rows, "heap_bytes": heap, "toast_bytes": toast,
-            "index_bytes": index_bytes, "total_bytes": heap + toast + index_bytes, "inserts": inserts,
-            "updates": updates, "deletes": deletes, "seq_scans": seq, "index_scans": idx, "indexes": list(indexes)}
+    return {
+        "schema": schema,
+        "name": name,
+        "kind": kind,
+        "rows": rows,
+        "heap_bytes": heap,
+        "toast_bytes": toast,
+        "index_bytes": index_bytes,
+        "total_bytes": heap + toast + index_bytes,
+        "inserts": inserts,
+        "updates": updates,
+        "deletes": deletes,
+        "seq_scans": seq,
+        "index_scans": idx,
+        "indexes": list(indexes),
+    }
 
 
 def index(name, nbytes, scans, primary=False, unique=False):
@@ -47,18 +73,32 @@ def index(name, nbytes, scans, primary=False, unique=False):
 
 def snapshot(*tables, days=60, taken=None):
     taken = taken or NOW - timedelta(days=2)
-    return {"format": "migcheck-stats", "version": 1, "taken_at": iso(taken), "server_version": "15.8",
-            "server_version_num": 150008, "database": "shop",
-            "counters_since": iso(taken - timedelta(days=days)), "counters_since_source": "stats_reset",
-            "tables": list(tables)}
+    return {
+        "format": "migcheck-stats",
+        "version": 1,
+        "taken_at": iso(taken),
+        "server_version": "15.8",
+        "server_version_num": 150008,
+        "database": "shop",
+        "counters_since": iso(taken - timedelta(days=days)),
+        "counters_since_source": "stats_reset",
+        "tables": list(tables),
+    }
 
 
 DAY = 86400
 SHOP = snapshot(
     # 41 M rows, 12 GB, ~380 writes/s over 60 days
-    table("orders", 41_000_000, 12 << 30, inserts=380 * 60 * DAY, updates=0, seq=10, idx=5_000_000_000,
-          indexes=[index("orders_pkey", 900 << 20, 12_600_000, primary=True),
-                   index("orders_legacy_idx", 300 << 20, 0)]),
+    table(
+        "orders",
+        41_000_000,
+        12 << 30,
+        inserts=380 * 60 * DAY,
+        updates=0,
+        seq=10,
+        idx=5_000_000_000,
+        indexes=[index("orders_pkey", 900 << 20, 12_600_000, primary=True), index("orders_legacy_idx", 300 << 20, 0)],
+    ),
     table("settings", 10, 16 << 10, inserts=10, indexes=[index("settings_pkey", 16 << 10, 3, primary=True)]),
     # middling: neither large nor small, neither busy nor idle
     table("customers", 200_000, 60 << 20, inserts=2 * 60 * DAY),
@@ -70,8 +110,9 @@ SHOP = snapshot(
 @pytest.fixture
 def shop(project):
     """A project with the SHOP snapshot in its default place."""
-    write(project, {"migcheck.toml": 'changelog = false\nselect = ["safety"]\n',
-                    ".migcheck/stats.json": json.dumps(SHOP)})
+    write(
+        project, {"migcheck.toml": 'changelog = false\nselect = ["safety"]\n', ".migcheck/stats.json": json.dumps(SHOP)}
+    )
     return project
 
 
@@ -93,6 +134,7 @@ def by_rule(doc, rule):
 
 # --- the snapshot file ---------------------------------------------------------------------
 
+
 def test_snapshot_round_trip_and_lookup(tmp_path):
     path = tmp_path / "stats.json"
     path.write_text(json.dumps(SHOP))
@@ -111,17 +153,25 @@ def test_snapshot_round_trip_and_lookup(tmp_path):
     out = tmp_path / "again.json"
     stats_mod.write(out, snap)
     assert json.loads(out.read_text()) == stats_mod.load(out).to_dict() == snap.to_dict()
-    assert [t["name"] for t in json.loads(out.read_text())["tables"]] == ["events", "events", "customers",
-                                                                         "orders", "settings"]
+    assert [t["name"] for t in json.loads(out.read_text())["tables"]] == [
+        "events",
+        "events",
+        "customers",
+        "orders",
+        "settings",
+    ]
 
 
-@pytest.mark.parametrize("text, says", [
-    ("{", "not valid JSON"),
-    ('{"format": "something-else", "version": 1}', "not a migcheck stats snapshot"),
-    ('{"format": "migcheck-stats", "version": 99, "tables": []}', "version 99"),
-    (json.dumps({**SHOP, "tables": [{"schema": "public"}]}), "tables[0]"),
-    (json.dumps({**SHOP, "taken_at": "yesterday"}), "taken_at"),
-])
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("{", "not valid JSON"),
+        ('{"format": "something-else", "version": 1}', "not a migcheck stats snapshot"),
+        ('{"format": "migcheck-stats", "version": 99, "tables": []}', "version 99"),
+        (json.dumps({**SHOP, "tables": [{"schema": "public"}]}), "tables[0]"),
+        (json.dumps({**SHOP, "taken_at": "yesterday"}), "taken_at"),
+    ],
+)
 def test_a_broken_snapshot_is_exit_2_with_one_line(shop, capsys, text, says):
     (shop / ".migcheck/stats.json").write_text(text)
     rel = migration(shop, "ALTER TABLE orders ALTER COLUMN total TYPE numeric(14,2);\n")
@@ -141,20 +191,28 @@ def test_the_default_snapshot_is_optional_a_configured_one_is_not(project, capsy
     code, out, err = run(capsys, "check", "--no-cache", rel)
     assert code == 2 and err.count("\n") == 1
     assert "prod/stats.json" in err and "not found" in err and "migcheck stats --dsn" in err
-    write(project, {"migcheck.toml": 'changelog = false\nselect = ["safety"]\nstats = false\n',
-                    ".migcheck/stats.json": json.dumps(SHOP)})
+    write(
+        project,
+        {
+            "migcheck.toml": 'changelog = false\nselect = ["safety"]\nstats = false\n',
+            ".migcheck/stats.json": json.dumps(SHOP),
+        },
+    )
     doc, err = findings(capsys, rel)
     assert "stats" not in doc and "rows" not in by_rule(doc, "changing-column-type")[0]["message"]
 
 
-@pytest.mark.parametrize("toml, says", [
-    ("[risk]\nlarge-rowz = 5\n", "unknown key 'risk.large-rowz'"),
-    ("[risk]\nlarge-rows = -1\n", "'risk.large-rows'"),
-    ("[risk]\nlarge-size = \"huge\"\n", "'risk.large-size'"),
-    ("[risk]\nhigh = \"fatal\"\n", "'risk.high'"),
-    ("[risk]\nbusy-writes = \"many\"\n", "'risk.busy-writes'"),
-    ("stats = 3\n", "'stats'"),
-])
+@pytest.mark.parametrize(
+    "toml, says",
+    [
+        ("[risk]\nlarge-rowz = 5\n", "unknown key 'risk.large-rowz'"),
+        ("[risk]\nlarge-rows = -1\n", "'risk.large-rows'"),
+        ('[risk]\nlarge-size = "huge"\n', "'risk.large-size'"),
+        ('[risk]\nhigh = "fatal"\n', "'risk.high'"),
+        ('[risk]\nbusy-writes = "many"\n', "'risk.busy-writes'"),
+        ("stats = 3\n", "'stats'"),
+    ],
+)
 def test_risk_config_is_validated(project, capsys, toml, says):
     write(project, {"migcheck.toml": toml})
     code, out, err = run(capsys, "check", "--no-cache")
@@ -162,7 +220,8 @@ def test_risk_config_is_validated(project, capsys, toml, says):
 
 
 def test_risk_config_keys_are_read(tmp_path):
-    (tmp_path / "migcheck.toml").write_text(textwrap.dedent("""\
+    (tmp_path / "migcheck.toml").write_text(
+        textwrap.dedent("""\
         stats = "ops/prod-stats.json"
         [risk]
         large-rows = 5000
@@ -171,39 +230,72 @@ def test_risk_config_keys_are_read(tmp_path):
         max-lock-seconds = 30
         high = "warning"
         low = "warning"
-        """))
+        """)
+    )
     cfg = config_mod.load(tmp_path / "migcheck.toml")
     assert cfg.stats == "ops/prod-stats.json"
     t = risk.Thresholds.from_config(cfg)
     assert (t.large_rows, t.large_bytes, t.busy_writes, t.max_lock_seconds, t.high, t.low) == (
-        5000, 2 << 30, 20.5, 30.0, "warning", "warning")
+        5000,
+        2 << 30,
+        20.5,
+        30.0,
+        "warning",
+        "warning",
+    )
     assert t.small_rows == risk.Thresholds().small_rows  # the others keep their defaults
 
 
 # --- the figures ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("func, value, text", [
-    ("rows", 1, "1 row"), ("rows", 10, "10 rows"), ("rows", 12_400, "12 k rows"),
-    ("rows", 2_500_000, "2.5 M rows"), ("rows", 41_000_000, "41 M rows"), ("rows", 3_200_000_000, "3.2 G rows"),
-    ("size", 512, "512 bytes"), ("size", 16 << 10, "16 kB"), ("size", 12 << 30, "12 GB"), ("size", 1536 << 20, "1.5 GB"),
-    ("duration", 0.004, "< 0.01 s"), ("duration", 0.34, "0.3 s"), ("duration", 2.44, "2.4 s"), ("duration", 40.2, "40 s"),
-    ("duration", 150, "2.5 min"), ("duration", 5400, "1.5 h"),
-    ("count", 12_600_000, "12.6 M"), ("count", 999, "999"), ("count", 4_500, "4.5 k"),
-])
+
+@pytest.mark.parametrize(
+    "func, value, text",
+    [
+        ("rows", 1, "1 row"),
+        ("rows", 10, "10 rows"),
+        ("rows", 12_400, "12 k rows"),
+        ("rows", 2_500_000, "2.5 M rows"),
+        ("rows", 41_000_000, "41 M rows"),
+        ("rows", 3_200_000_000, "3.2 G rows"),
+        ("size", 512, "512 bytes"),
+        ("size", 16 << 10, "16 kB"),
+        ("size", 12 << 30, "12 GB"),
+        ("size", 1536 << 20, "1.5 GB"),
+        ("duration", 0.004, "< 0.01 s"),
+        ("duration", 0.34, "0.3 s"),
+        ("duration", 2.44, "2.4 s"),
+        ("duration", 40.2, "40 s"),
+        ("duration", 150, "2.5 min"),
+        ("duration", 5400, "1.5 h"),
+        ("count", 12_600_000, "12.6 M"),
+        ("count", 999, "999"),
+        ("count", 4_500, "4.5 k"),
+    ],
+)
 def test_human_figures(func, value, text):
     assert getattr(stats_mod.human, func)(value) == text
 
 
-@pytest.mark.parametrize("per_second, what, text", [
-    (380, "writes", "~380 writes/s"), (1234, "writes", "~1.2 k writes/s"), (0.3, "writes", "~18 writes/min"),
-    (0.002, "writes", "~7 writes/h"), (0.00001, "writes", "< 1 write/day"), (1 / 86400, "reads", "~1 read/day"), (0, "writes", "no writes"),
-    (2.46, "reads", "~2.5 reads/s"),
-])
+@pytest.mark.parametrize(
+    "per_second, what, text",
+    [
+        (380, "writes", "~380 writes/s"),
+        (1234, "writes", "~1.2 k writes/s"),
+        (0.3, "writes", "~18 writes/min"),
+        (0.002, "writes", "~7 writes/h"),
+        (0.00001, "writes", "< 1 write/day"),
+        (1 / 86400, "reads", "~1 read/day"),
+        (0, "writes", "no writes"),
+        (2.46, "reads", "~2.5 reads/s"),
+    ],
+)
 def test_human_rates(per_second, what, text):
     assert stats_mod.human.rate(per_second, what) == text
 
 
 # --- check with a snapshot -----------------------------------------------------------------
+
 
 def test_the_same_statement_is_an_error_on_a_large_table_and_an_info_on_a_small_idle_one(shop, capsys):
     big = migration(shop, "ALTER TABLE orders ALTER COLUMN total TYPE numeric(14,2);\n", "20251022_001_big.sql")
@@ -211,16 +303,22 @@ def test_the_same_statement_is_an_error_on_a_large_table_and_an_info_on_a_small_
     doc, err = findings(capsys, big)
     (f,) = by_rule(doc, "changing-column-type")
     assert f["severity"] == "error"
-    seconds = risk.estimate("rewrite", stats_mod.load(shop / ".migcheck/stats.json").table("orders"),
-                            stats_mod.Rates.default())
+    seconds = risk.estimate(
+        "rewrite", stats_mod.load(shop / ".migcheck/stats.json").table("orders"), stats_mod.Rates.default()
+    )
     assert 30 < seconds < 600  # 12 GB, 41 M rows and two indexes, at the documented default rates
-    assert ("(`orders`: 41 M rows, 12 GB, ~380 writes/s, ~960 reads/s, large, busy and long lock; "
-            f"ACCESS EXCLUSIVE on `orders` for up to ≈ {stats_mod.human.duration(seconds)}, default rates)") in f["message"]
+    assert (
+        "(`orders`: 41 M rows, 12 GB, ~380 writes/s, ~960 reads/s, large, busy and long lock; "
+        f"ACCESS EXCLUSIVE on `orders` for up to ≈ {stats_mod.human.duration(seconds)}, default rates)"
+    ) in f["message"]
     assert f["message"].endswith(", default rates)")
     doc, err = findings(capsys, small)
     (f,) = by_rule(doc, "changing-column-type")
     assert f["severity"] == "info"
-    assert "(`settings`: 10 rows, 16 kB, < 1 write/day, no reads, small and idle; ACCESS EXCLUSIVE on `settings` for up to < 0.01 s" in f["message"]
+    assert (
+        "(`settings`: 10 rows, 16 kB, < 1 write/day, no reads, small and idle; ACCESS EXCLUSIVE on `settings` for up to < 0.01 s"
+        in f["message"]
+    )
 
 
 def test_a_middling_table_keeps_the_rules_severity(shop, capsys):
@@ -268,14 +366,19 @@ def test_data_loss_rules_are_annotated_but_keep_their_severity(shop, capsys):
     rel = migration(shop, "DROP TABLE IF EXISTS settings;\nALTER TABLE orders DROP COLUMN IF EXISTS note;\n")
     doc, _ = findings(capsys, rel)
     (drop,) = by_rule(doc, "drop-table")
-    assert drop["severity"] == "error" and drop["message"].endswith("(`settings`: 10 rows, 16 kB, < 1 write/day, no reads, small and idle)")
+    assert drop["severity"] == "error" and drop["message"].endswith(
+        "(`settings`: 10 rows, 16 kB, < 1 write/day, no reads, small and idle)"
+    )
     (col,) = by_rule(doc, "drop-column")
     assert col["severity"] == "error" and "(`orders`: 41 M rows, 12 GB" in col["message"]
 
 
 def test_a_table_created_earlier_in_the_file_is_new(shop, capsys):
-    rel = migration(shop, "CREATE TABLE IF NOT EXISTS orders_v2 (id bigint PRIMARY KEY);\n"
-                          "GRANT SELECT ON orders_v2 TO PUBLIC;\nDROP TABLE IF EXISTS orders_v2;\n")
+    rel = migration(
+        shop,
+        "CREATE TABLE IF NOT EXISTS orders_v2 (id bigint PRIMARY KEY);\n"
+        "GRANT SELECT ON orders_v2 TO PUBLIC;\nDROP TABLE IF EXISTS orders_v2;\n",
+    )
     doc, _ = findings(capsys, rel)
     (drop,) = by_rule(doc, "drop-table")
     assert drop["message"].endswith("(`orders_v2`: new table, created in this migration)")
@@ -295,8 +398,10 @@ def test_drop_index_says_how_often_the_index_was_used(shop, capsys):
 
 
 def test_foreign_key_names_both_tables(shop, capsys):
-    rel = migration(shop, "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) "
-                          "REFERENCES customers (id);\n")
+    rel = migration(
+        shop,
+        "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id);\n",
+    )
     doc, _ = findings(capsys, rel)
     (f,) = by_rule(doc, "constraint-missing-not-valid")
     assert f["severity"] == "error"
@@ -347,23 +452,35 @@ def test_only_lock_rules_follow_the_risk():
 
 # --- locks and hover -----------------------------------------------------------------------
 
+
 def test_locks_shows_figures_and_estimates(shop, capsys):
-    rel = migration(shop, "ALTER TABLE orders ALTER COLUMN total TYPE numeric(14,2);\n"
-                          "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_x ON orders (x);\n"
-                          "ALTER TABLE invoices ADD COLUMN note text;\n")
+    rel = migration(
+        shop,
+        "ALTER TABLE orders ALTER COLUMN total TYPE numeric(14,2);\n"
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_x ON orders (x);\n"
+        "ALTER TABLE invoices ADD COLUMN note text;\n",
+    )
     code, out, err = run(capsys, "locks", rel)
     assert code == 0, err
     assert "orders: ACCESS EXCLUSIVE (rewrite) -- existing table: blocks everything" in out
     assert "      41 M rows, 12 GB, ~380 writes/s, ~960 reads/s: ACCESS EXCLUSIVE on `orders` for up to ≈ " in out
     assert "default rates" in out
-    assert "invoices: ACCESS EXCLUSIVE -- existing table: blocks" in out and "      new table, not in the production stats" in out
+    assert (
+        "invoices: ACCESS EXCLUSIVE -- existing table: blocks" in out
+        and "      new table, not in the production stats" in out
+    )
     code, out, err = run(capsys, "locks", "--format", "json", rel)
     doc = json.loads(out)
     lk = doc[0]["statements"][0]["locks"][0]
     assert lk["relation"] == "orders" and lk["estimate"]["class"] == "rewrite"
     assert lk["estimate"]["seconds"] > 1 and lk["estimate"]["rates"] == "default"
-    assert lk["table"] == {"key": "public.orders", "rows": 41_000_000, "total_bytes": SHOP["tables"][0]["total_bytes"],
-                           "writes_per_second": pytest.approx(380), "reads_per_second": pytest.approx(964.5, rel=0.01)}
+    assert lk["table"] == {
+        "key": "public.orders",
+        "rows": 41_000_000,
+        "total_bytes": SHOP["tables"][0]["total_bytes"],
+        "writes_per_second": pytest.approx(380),
+        "reads_per_second": pytest.approx(964.5, rel=0.01),
+    }
     conc = doc[0]["statements"][1]["locks"][0]
     assert conc["estimate"]["class"] == "index" and conc["estimate"]["seconds"] > 0
     new = doc[0]["statements"][2]["locks"][0]
@@ -372,8 +489,13 @@ def test_locks_shows_figures_and_estimates(shop, capsys):
 
 def test_calibrated_rates_are_used_and_said(shop, capsys):
     rates = stats_mod.Rates.default()
-    doubled = stats_mod.Rates({k: stats_mod.Rate(r.per_byte * 2, r.per_row * 2) for k, r in rates.classes.items()},
-                              source="calibrated", measured_at=NOW, server_version="15.8", where="test")
+    doubled = stats_mod.Rates(
+        {k: stats_mod.Rate(r.per_byte * 2, r.per_row * 2) for k, r in rates.classes.items()},
+        source="calibrated",
+        measured_at=NOW,
+        server_version="15.8",
+        where="test",
+    )
     stats_mod.write_rates(shop / ".migcheck/calibration.json", doubled)
     rel = migration(shop, "ALTER TABLE orders ALTER COLUMN total TYPE numeric(14,2);\n")
     code, out, err = run(capsys, "locks", "--format", "json", rel)
@@ -446,13 +568,20 @@ def fingerprint(conninfo: str) -> tuple:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         catalog = conn.execute(
             "SELECT md5(string_agg(concat_ws(':', c.oid, c.relname, c.relkind, c.relfilenode, c.relpages, c.reltuples), ',' "
-            "ORDER BY c.oid)) FROM pg_class c").fetchone()[0]
-        attrs = conn.execute("SELECT md5(string_agg(concat_ws(':', attrelid, attname, atttypid), ',' ORDER BY attrelid, attnum)) "
-                             "FROM pg_attribute").fetchone()[0]
-        others = conn.execute("SELECT (SELECT count(*) FROM pg_constraint), (SELECT count(*) FROM pg_proc), "
-                              "(SELECT count(*) FROM pg_roles), (SELECT count(*) FROM pg_namespace)").fetchone()
-        rows = (conn.execute("SELECT count(*) FROM orders").fetchone()[0],
-                conn.execute("SELECT count(*) FROM settings").fetchone()[0])
+            "ORDER BY c.oid)) FROM pg_class c"
+        ).fetchone()[0]
+        attrs = conn.execute(
+            "SELECT md5(string_agg(concat_ws(':', attrelid, attname, atttypid), ',' ORDER BY attrelid, attnum)) "
+            "FROM pg_attribute"
+        ).fetchone()[0]
+        others = conn.execute(
+            "SELECT (SELECT count(*) FROM pg_constraint), (SELECT count(*) FROM pg_proc), "
+            "(SELECT count(*) FROM pg_roles), (SELECT count(*) FROM pg_namespace)"
+        ).fetchone()
+        rows = (
+            conn.execute("SELECT count(*) FROM orders").fetchone()[0],
+            conn.execute("SELECT count(*) FROM settings").fetchone()[0],
+        )
     return catalog, attrs, others, rows
 
 
@@ -537,12 +666,15 @@ def test_wrong_password_is_one_line_exit_2_and_never_echoes_it(pg, project, caps
 
 
 @postgres
-@pytest.mark.parametrize("dsn", [
-    "postgresql://someone:S3cret-Pass@127.0.0.1:1/db?connect_timeout=2",
-    "host=/nonexistent-socket-dir dbname=x password=S3cret-Pass connect_timeout=1",
-    "postgresql://someone:S3cret-Pass@127.0.0.1:notaport/db",
-    "host=x password=S3cret-Pass junk",
-])
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "postgresql://someone:S3cret-Pass@127.0.0.1:1/db?connect_timeout=2",
+        "host=/nonexistent-socket-dir dbname=x password=S3cret-Pass connect_timeout=1",
+        "postgresql://someone:S3cret-Pass@127.0.0.1:notaport/db",
+        "host=x password=S3cret-Pass junk",
+    ],
+)
 def test_unreachable_or_malformed_dsn_is_one_line_exit_2(project, capsys, dsn):
     code, out, err = run(capsys, "stats", "--dsn", dsn)
     assert (code, out) == (2, "")
@@ -581,29 +713,41 @@ def test_capture_sums_partitions_and_never_reads_a_table_as_empty():
         (4, "public", "fresh", "r", 0.0, 8192, 0, 0, 8192, 250, 250, 0, 0, 0, 0),
     ]
     # indexrelid, indrelid, name, relkind, bytes, scans, unique, primary
-    indexes = [(10, 1, "events_pkey", "I", 0, 0, True, True), (11, 2, "events_2025_pkey", "i", 8192, 4, True, True),
-               (12, 3, "events_2026_pkey", "i", 16384, 6, True, True)]
+    indexes = [
+        (10, 1, "events_pkey", "I", 0, 0, True, True),
+        (11, 2, "events_2025_pkey", "i", 8192, 4, True, True),
+        (12, 3, "events_2026_pkey", "i", 16384, 6, True, True),
+    ]
     edges = [(2, 1), (3, 1), (11, 10), (12, 10)]
-    now = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
     snap = stats_db._build("15.8 (Debian)", 150008, "app", now, None, now - timedelta(days=1), tables, indexes, edges)
     events = snap.table("events")
     assert (events.kind, events.rows, events.heap_bytes, events.index_bytes, events.inserts, events.reads) == (
-        "partitioned table", 1400, 8192 * 30, 8192 * 3, 1400, 13)
+        "partitioned table",
+        1400,
+        8192 * 30,
+        8192 * 3,
+        1400,
+        13,
+    )
     assert [(i.name, i.bytes, i.scans) for i in events.indexes] == [("events_pkey", 24576, 10)]
     assert snap.table("events_2026").rows == 400 and snap.table("fresh").rows == 250
     assert (snap.server_version, snap.counters_since_source) == ("15.8", "server_start")
 
 
 def test_markdown_report_shows_the_snapshot_and_the_estimates(shop, capsys):
-    rel = migration(shop, "ALTER TABLE orders ALTER COLUMN total TYPE numeric(14,2);\n"
-                          "ALTER TABLE invoices ADD COLUMN note text;\n")
+    rel = migration(
+        shop, "ALTER TABLE orders ALTER COLUMN total TYPE numeric(14,2);\nALTER TABLE invoices ADD COLUMN note text;\n"
+    )
     code, out, err = run(capsys, "check", "--no-cache", "--format", "markdown", rel)
     assert "_production stats from .migcheck/stats.json, taken 2 days ago (" in out
     assert "| line | statement | lock | rewrite / scan | estimate |" in out
     row = next(line for line in out.splitlines() if line.startswith("| 9 |"))
-    assert row.endswith("| rewrite | ACCESS EXCLUSIVE on `orders` for up to ≈ "
-                        f"{stats_mod.human.duration(risk.estimate('rewrite', stats_mod.load(shop / '.migcheck/stats.json').table('orders'), stats_mod.Rates.default()))}"
-                        " (default rates) |")
+    assert row.endswith(
+        "| rewrite | ACCESS EXCLUSIVE on `orders` for up to ≈ "
+        f"{stats_mod.human.duration(risk.estimate('rewrite', stats_mod.load(shop / '.migcheck/stats.json').table('orders'), stats_mod.Rates.default()))}"
+        " (default rates) |"
+    )
     assert next(line for line in out.splitlines() if line.startswith("| 10 |")).endswith("|  |  |")
 
 

@@ -3,7 +3,6 @@ tool's name (with squawk's trailing comment, when there is one). The coverage it
 fixtures drop-table.squawk-ignore*.sql and drop-column.safety-assured.sql."""
 
 import json
-from pathlib import Path
 
 from migcheck.cli import main
 

@@ -12,9 +12,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from harness import materialise, parse_case
-from migcheck import cli, config, engine, files, registry
+
+from migcheck import cli, config, files, registry
 from migcheck.verify import TRACE_RULES, cluster, trace
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,10 +60,19 @@ def write(root: Path, files: dict[str, str]) -> None:
 def traced(pg, project, capsys, migration: str, *extra):
     """Verify (with --trace) the migration `migration` after BASE; the JSON document, the traced
     file's statements and the findings of the trace rules."""
-    write(project, {"migrations/20251022_001_base.sql": BASE,
-                    "migrations/20251023_002_change.sql": migration})
-    code = cli.main(["verify", "--dsn", pg.admin_conninfo(), "--trace", "--format", "json", *extra,
-                     "migrations/20251023_002_change.sql"])
+    write(project, {"migrations/20251022_001_base.sql": BASE, "migrations/20251023_002_change.sql": migration})
+    code = cli.main(
+        [
+            "verify",
+            "--dsn",
+            pg.admin_conninfo(),
+            "--trace",
+            "--format",
+            "json",
+            *extra,
+            "migrations/20251023_002_change.sql",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code in (0, 1), err
     doc = json.loads(out)
@@ -82,15 +91,21 @@ def locks(t):
 
 # --- the done-when cases ------------------------------------------------------------------
 
+
 @postgres
 @needs_server
 def test_add_column_with_volatile_default_takes_access_exclusive_and_rewrites(pg, project, capsys):
-    doc, entry, findings = traced(pg, project, capsys, """\
+    doc, entry, findings = traced(
+        pg,
+        project,
+        capsys,
+        """\
         BEGIN;
         SET LOCAL lock_timeout = '5s';
         ALTER TABLE leads ADD COLUMN IF NOT EXISTS public_id uuid DEFAULT gen_random_uuid();
         COMMIT;
-        """)
+        """,
+    )
     t = at(entry, 3)
     assert locks(t) == {"public.leads": "ACCESS EXCLUSIVE"}
     assert t["locks"][0]["rows"] == "seeded" and t["locks"][0]["existing"] is True
@@ -104,12 +119,17 @@ def test_add_column_with_volatile_default_takes_access_exclusive_and_rewrites(pg
 @postgres
 @needs_server
 def test_constant_default_is_catalog_only(pg, project, capsys):
-    _, entry, findings = traced(pg, project, capsys, """\
+    _, entry, findings = traced(
+        pg,
+        project,
+        capsys,
+        """\
         BEGIN;
         SET LOCAL lock_timeout = '5s';
         ALTER TABLE leads ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'new';
         COMMIT;
-        """)
+        """,
+    )
     t = at(entry, 3)
     assert locks(t) == {"public.leads": "ACCESS EXCLUSIVE"}
     assert t["rewrites"] == [] and t["scans"] == [] and t["model"] == "agrees"
@@ -119,11 +139,16 @@ def test_constant_default_is_catalog_only(pg, project, capsys):
 @postgres
 @needs_server
 def test_create_index_takes_share_and_scans(pg, project, capsys):
-    _, entry, findings = traced(pg, project, capsys, """\
+    _, entry, findings = traced(
+        pg,
+        project,
+        capsys,
+        """\
         BEGIN;
         CREATE INDEX IF NOT EXISTS idx_leads_email ON leads (email);
         COMMIT;
-        """)
+        """,
+    )
     t = at(entry, 2)
     assert locks(t) == {"public.leads": "SHARE"}
     assert t["locks"][0]["blocks"] == "blocks writes; reads go on"
@@ -135,12 +160,17 @@ def test_create_index_takes_share_and_scans(pg, project, capsys):
 @postgres
 @needs_server
 def test_set_not_null_takes_access_exclusive_and_scans(pg, project, capsys):
-    _, entry, findings = traced(pg, project, capsys, """\
+    _, entry, findings = traced(
+        pg,
+        project,
+        capsys,
+        """\
         BEGIN;
         SET LOCAL lock_timeout = '5s';
         ALTER TABLE leads ALTER COLUMN source SET NOT NULL;
         COMMIT;
-        """)
+        """,
+    )
     t = at(entry, 3)
     assert locks(t) == {"public.leads": "ACCESS EXCLUSIVE"}
     assert t["scans"] == ["public.leads"] and t["rewrites"] == []
@@ -151,7 +181,11 @@ def test_set_not_null_takes_access_exclusive_and_scans(pg, project, capsys):
 @postgres
 @needs_server
 def test_foreign_key_validating_and_not_valid(pg, project, capsys):
-    _, entry, findings = traced(pg, project, capsys, """\
+    _, entry, findings = traced(
+        pg,
+        project,
+        capsys,
+        """\
         SET lock_timeout = '5s';
         BEGIN;
         ALTER TABLE leads ADD CONSTRAINT leads_company_fk FOREIGN KEY (company_id) REFERENCES companies (id);
@@ -159,7 +193,10 @@ def test_foreign_key_validating_and_not_valid(pg, project, capsys):
         BEGIN;
         ALTER TABLE leads ADD CONSTRAINT leads_company2_fk FOREIGN KEY (company_id) REFERENCES companies (id) NOT VALID;
         COMMIT;
-        """, "--ignore", "not-idempotent")
+        """,
+        "--ignore",
+        "not-idempotent",
+    )
     validating, not_valid = at(entry, 3), at(entry, 6)
     both = {"public.leads": "SHARE ROW EXCLUSIVE", "public.companies": "SHARE ROW EXCLUSIVE"}
     assert locks(validating) == both and locks(not_valid) == both
@@ -173,25 +210,44 @@ def test_foreign_key_validating_and_not_valid(pg, project, capsys):
 @postgres
 @needs_server
 def test_create_index_concurrently_is_not_traced(pg, project, capsys):
-    _, entry, findings = traced(pg, project, capsys, """\
+    _, entry, findings = traced(
+        pg,
+        project,
+        capsys,
+        """\
         SET lock_timeout = '5s';
         CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_leads_source ON leads (source);
-        """)
+        """,
+    )
     t = at(entry, 2)
     assert t["traced"] is False and t["model"] == "not traced" and t["locks"] == []
     assert "cannot run in a transaction block" in t["reason"]
-    assert t["static"] == [{"relation": "leads", "mode": "SHARE UPDATE EXCLUSIVE", "rewrite": False, "scan": True,
-                            "note": "CREATE INDEX CONCURRENTLY: two scans, writes go on"}]
+    assert t["static"] == [
+        {
+            "relation": "leads",
+            "mode": "SHARE UPDATE EXCLUSIVE",
+            "rewrite": False,
+            "scan": True,
+            "note": "CREATE INDEX CONCURRENTLY: two scans, writes go on",
+        }
+    ]
     assert findings == []
 
 
 @postgres
 @needs_server
 def test_a_do_block_that_commits_runs_as_written_and_is_not_traced(pg, project, capsys):
-    doc, entry, findings = traced(pg, project, capsys, """\
+    doc, entry, findings = traced(
+        pg,
+        project,
+        capsys,
+        """\
         SET lock_timeout = '5s';
         DO $$ BEGIN UPDATE leads SET source = 'x' WHERE id = 1; COMMIT; END $$;
-        """, "--ignore", "not-idempotent")
+        """,
+        "--ignore",
+        "not-idempotent",
+    )
     t = at(entry, 2)
     assert (t["traced"], t["model"]) == (False, "not traced")
     assert t["reason"].startswith("it commits on its own")
@@ -201,7 +257,11 @@ def test_a_do_block_that_commits_runs_as_written_and_is_not_traced(pg, project, 
 @postgres
 @needs_server
 def test_statement_after_alter_table_in_the_same_transaction(pg, project, capsys):
-    _, entry, findings = traced(pg, project, capsys, """\
+    _, entry, findings = traced(
+        pg,
+        project,
+        capsys,
+        """\
         BEGIN;
         SET LOCAL lock_timeout = '5s';
         ALTER TABLE leads ADD COLUMN IF NOT EXISTS score int;
@@ -209,7 +269,8 @@ def test_statement_after_alter_table_in_the_same_transaction(pg, project, capsys
         CREATE INDEX IF NOT EXISTS idx_leads_score ON leads (score);
         UPDATE leads SET score = 0 WHERE score IS NULL;
         COMMIT;
-        """)
+        """,
+    )
     held = [f for f in findings if f["rule"] == "lock-held-across-statements"]
     # the verification SELECT does not count; the CREATE INDEX is the first statement under the lock
     assert [(f["line"], f["severity"]) for f in held] == [(5, "warning")]
@@ -221,11 +282,16 @@ def test_statement_after_alter_table_in_the_same_transaction(pg, project, capsys
 @postgres
 @needs_server
 def test_each_change_in_its_own_transaction_holds_nothing_across(pg, project, capsys):
-    _, entry, findings = traced(pg, project, capsys, """\
+    _, entry, findings = traced(
+        pg,
+        project,
+        capsys,
+        """\
         SET lock_timeout = '5s';
         ALTER TABLE leads ADD COLUMN IF NOT EXISTS score int;
         CREATE INDEX IF NOT EXISTS idx_leads_score ON leads (score);
-        """)
+        """,
+    )
     assert [t["transaction"] for t in entry["trace"]] == ["own", "own", "own"]
     assert locks(at(entry, 3)) == {"public.leads": "SHARE"}  # its own transaction: measured afresh
     assert findings == []
@@ -234,33 +300,50 @@ def test_each_change_in_its_own_transaction_holds_nothing_across(pg, project, ca
 @postgres
 @needs_server
 def test_lock_without_timeout_once_per_file(pg, project, capsys):
-    _, entry, findings = traced(pg, project, capsys, """\
+    _, entry, findings = traced(
+        pg,
+        project,
+        capsys,
+        """\
         BEGIN;
         ALTER TABLE leads ADD COLUMN IF NOT EXISTS score int;
         COMMIT;
         BEGIN;
         ALTER TABLE companies ADD COLUMN IF NOT EXISTS score int;
         COMMIT;
-        """)
+        """,
+    )
     assert [(f["rule"], f["line"]) for f in findings] == [("lock-without-timeout", 2)]
-    assert findings[0]["message"].startswith("ALTER TABLE ADD COLUMN took ACCESS EXCLUSIVE on public.leads with "
-                                             "lock_timeout = 0 (1 more statement in this file too)")
+    assert findings[0]["message"].startswith(
+        "ALTER TABLE ADD COLUMN took ACCESS EXCLUSIVE on public.leads with "
+        "lock_timeout = 0 (1 more statement in this file too)"
+    )
 
 
 @postgres
 @needs_server
 def test_a_table_that_stays_empty_is_named(pg, project, capsys):
-    write(project, {"migrations/20251021_000_strict.sql": """\
+    write(
+        project,
+        {
+            "migrations/20251021_000_strict.sql": """\
         BEGIN;
         CREATE TABLE IF NOT EXISTS strict_codes (code text NOT NULL CHECK (code ~ '^[A-Z]{3}$'));
         COMMIT;
-        """})
-    _, entry, findings = traced(pg, project, capsys, """\
+        """
+        },
+    )
+    _, entry, findings = traced(
+        pg,
+        project,
+        capsys,
+        """\
         BEGIN;
         SET LOCAL lock_timeout = '5s';
         ALTER TABLE strict_codes ADD COLUMN IF NOT EXISTS id uuid DEFAULT gen_random_uuid();
         COMMIT;
-        """)
+        """,
+    )
     assert [e["relation"] for e in entry["empty_tables"]] == ["public.strict_codes"]
     assert "generated rows were rejected" in entry["empty_tables"][0]["reason"]
     t = at(entry, 3)
@@ -272,12 +355,17 @@ def test_a_table_that_stays_empty_is_named(pg, project, capsys):
 @postgres
 @needs_server
 def test_failure_is_still_verify_apply_failed(pg, project, capsys):
-    doc, entry, findings = traced(pg, project, capsys, """\
+    doc, entry, findings = traced(
+        pg,
+        project,
+        capsys,
+        """\
         BEGIN;
         ALTER TABLE leads ADD COLUMN IF NOT EXISTS score int;
         ALTER TABLE nowhere ADD COLUMN x int;
         COMMIT;
-        """)
+        """,
+    )
     assert [(f["rule"], f["line"]) for f in doc["findings"]] == [("verify-apply-failed", 3)]
     assert [t["line"] for t in entry["trace"]] == [2]  # what ran before the failure
 
@@ -285,15 +373,30 @@ def test_failure_is_still_verify_apply_failed(pg, project, capsys):
 @postgres
 @needs_server
 def test_text_output(pg, project, capsys):
-    write(project, {"migrations/20251022_001_base.sql": BASE, "migrations/20251023_002_change.sql": """\
+    write(
+        project,
+        {
+            "migrations/20251022_001_base.sql": BASE,
+            "migrations/20251023_002_change.sql": """\
         BEGIN;
         ALTER TABLE leads ADD COLUMN IF NOT EXISTS public_id uuid DEFAULT gen_random_uuid();
         CREATE INDEX IF NOT EXISTS idx_leads_email ON leads (email);
         COMMIT;
         CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_leads_source ON leads (source);
-        """})
-    code = cli.main(["verify", "--dsn", pg.admin_conninfo(), "--trace", "--ignore", "not-idempotent",
-                     "migrations/20251023_002_change.sql"])
+        """,
+        },
+    )
+    code = cli.main(
+        [
+            "verify",
+            "--dsn",
+            pg.admin_conninfo(),
+            "--trace",
+            "--ignore",
+            "not-idempotent",
+            "migrations/20251023_002_change.sql",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     lines = out.splitlines()
@@ -301,10 +404,14 @@ def test_text_output(pg, project, capsys):
     assert lines[1].startswith("  2:1  ALTER TABLE ADD COLUMN  ") and lines[1].endswith(" ms")
     assert lines[2] == "      public.leads  ACCESS EXCLUSIVE  (rewrite, scan) -- blocks reads and writes"
     assert "      public.leads  (lock already held from an earlier statement)  (scan)" in lines
-    assert ("  5:1  CREATE INDEX CONCURRENTLY  not traced: CREATE INDEX CONCURRENTLY cannot run in a transaction "
-            "block, so its locks cannot be read from pg_locks") in lines
-    assert ("      model: leads SHARE UPDATE EXCLUSIVE, scan -- blocks other schema changes and VACUUM; "
-            "reads and writes go on") in lines
+    assert (
+        "  5:1  CREATE INDEX CONCURRENTLY  not traced: CREATE INDEX CONCURRENTLY cannot run in a transaction "
+        "block, so its locks cannot be read from pg_locks"
+    ) in lines
+    assert (
+        "      model: leads SHARE UPDATE EXCLUSIVE, scan -- blocks other schema changes and VACUUM; "
+        "reads and writes go on"
+    ) in lines
     assert "warning[table-rewritten]" in out and "warning[lock-held-across-statements]" in out
     assert lines[-1] == "0 errors, 3 warnings in 1 file"
 
@@ -312,11 +419,17 @@ def test_text_output(pg, project, capsys):
 @postgres
 @needs_server
 def test_without_trace_nothing_changes(pg, project, capsys):
-    write(project, {"migrations/20251022_001_base.sql": BASE, "migrations/20251023_002_change.sql": """\
+    write(
+        project,
+        {
+            "migrations/20251022_001_base.sql": BASE,
+            "migrations/20251023_002_change.sql": """\
         BEGIN;
         ALTER TABLE leads ADD COLUMN IF NOT EXISTS public_id uuid DEFAULT gen_random_uuid();
         COMMIT;
-        """})
+        """,
+        },
+    )
     code = cli.main(["verify", "--dsn", pg.admin_conninfo(), "--format", "json", "migrations"])
     out, _ = capsys.readouterr()
     doc = json.loads(out)
@@ -328,10 +441,12 @@ def test_without_trace_nothing_changes(pg, project, capsys):
 # Statements of the safety fixtures where the trace and the static model disagree, by design:
 # (fixture file, line) -> reason. Each is also listed in docs/trace.md.
 KNOWN_DIFFERENCES: dict[tuple[str, int], str] = {
-    ("prefer-bigint.history.sql:migrations/20250102_001_orders.sql", 8):
-        "ALTER COLUMN ... TYPE on a key that a foreign key references re-checks that foreign key, so the "
-        "referencing table (orders) is locked ACCESS EXCLUSIVE too; which tables reference a column is not in "
-        "the statement, so the static model cannot name them",
+    (
+        "prefer-bigint.history.sql:migrations/20250102_001_orders.sql",
+        8,
+    ): "ALTER COLUMN ... TYPE on a key that a foreign key references re-checks that foreign key, so the "
+    "referencing table (orders) is locked ACCESS EXCLUSIVE too; which tables reference a column is not in "
+    "the statement, so the static model cannot name them",
 }
 
 # tables the fixtures build on without creating them (they stand for production tables)
@@ -358,8 +473,11 @@ NEVER_RUN = {"host-access"}
 
 
 def _safety_fixtures() -> list[Path]:
-    safety = {rid for rid, r in registry.load().items()
-              if r.group == "safety" and rid not in TRACE_RULES and rid not in NEVER_RUN}
+    safety = {
+        rid
+        for rid, r in registry.load().items()
+        if r.group == "safety" and rid not in TRACE_RULES and rid not in NEVER_RUN
+    }
     out = []
     for p in sorted((REPO / "tests" / "fixtures" / "rules").glob("*.sql")):
         rid = p.name.split(".", 1)[0]
@@ -412,13 +530,15 @@ def test_static_model_agrees_with_the_trace_on_every_safety_fixture(pg, tmp_path
             with psycopg.connect(conninfo, autocommit=True) as conn:
                 conn.execute(f"DROP SCHEMA {schema} CASCADE")  # keeps the catalog (and each probe) small
     assert not differences, "the static lock model differs from the trace:\n" + "\n".join(
-        f"  {k[0]}:{k[1]}: {'; '.join(v)}" for k, v in sorted(differences.items()))
+        f"  {k[0]}:{k[1]}: {'; '.join(v)}" for k, v in sorted(differences.items())
+    )
     assert not unused, f"KNOWN_DIFFERENCES lists statements that now agree (remove them): {sorted(unused)}"
     print(f"{compared} statements compared")
     assert compared >= 100, f"only {compared} statements with a static prediction were traced"
 
 
 # --- without a server ---------------------------------------------------------------------
+
 
 def _probe(locks=(), rels=(), resolved=None):
     return trace.Probe("0", set(locks), {r.oid: r for r in rels}, resolved or {"leads": 10})
@@ -444,12 +564,18 @@ def test_compare_extra_lock_rewrite_and_hedges():
     leads = trace.Rel(10, "public.leads", "r", 100, 0)
     other = trace.Rel(11, "app.other", "r", 200, 0)
     t = _traced("AlterTableStmt", [lm.Lock("leads", lm.ACCESS_EXCLUSIVE)])
-    trace.compare(t, _probe(rels=[leads, other]), {10: {lm.ACCESS_EXCLUSIVE}, 11: {lm.SHARE_ROW_EXCLUSIVE}},
-                  {}, {10}, {10})
-    assert t.differences == ["public.leads: the model predicts no rewrite, the table was rewritten",
-                             "app.other: the model predicts no lock, the statement took SHARE ROW EXCLUSIVE"]
+    trace.compare(
+        t, _probe(rels=[leads, other]), {10: {lm.ACCESS_EXCLUSIVE}, 11: {lm.SHARE_ROW_EXCLUSIVE}}, {}, {10}, {10}
+    )
+    assert t.differences == [
+        "public.leads: the model predicts no rewrite, the table was rewritten",
+        "app.other: the model predicts no lock, the statement took SHARE ROW EXCLUSIVE",
+    ]
     # a hedged prediction ("... unless the change is binary-coercible") is not held to its flag
-    t = _traced("AlterTableStmt", [lm.Lock("leads", lm.ACCESS_EXCLUSIVE, rewrite=True, note="TYPE rewrites unless binary-coercible")])
+    t = _traced(
+        "AlterTableStmt",
+        [lm.Lock("leads", lm.ACCESS_EXCLUSIVE, rewrite=True, note="TYPE rewrites unless binary-coercible")],
+    )
     trace.compare(t, _probe(rels=[leads]), {10: {lm.ACCESS_EXCLUSIVE}}, {}, set(), set())
     assert t.model == "agrees"
     # a lock already held from an earlier statement cannot be measured again: not a difference
@@ -491,18 +617,32 @@ def test_a_runner_s_transaction_holds_the_lock_across_statements(pg, project, ca
     """Under a runner preset the file runs in the runner's transaction (sqlx's own; golang-migrate's
     one multi-statement query, one implicit transaction): what the guidelines' file without
     BEGIN/COMMIT runs statement by statement is one transaction here (docs/presets.md)."""
-    write(project, {
-        "migrations/1_base.up.sql": textwrap.dedent(BASE).replace("BEGIN;\n", "").replace("COMMIT;\n", ""),
-        "migrations/1_base.down.sql": "DROP TABLE leads;\nDROP TABLE companies;\n",
-        "migrations/2_change.up.sql": """\
+    write(
+        project,
+        {
+            "migrations/1_base.up.sql": textwrap.dedent(BASE).replace("BEGIN;\n", "").replace("COMMIT;\n", ""),
+            "migrations/1_base.down.sql": "DROP TABLE leads;\nDROP TABLE companies;\n",
+            "migrations/2_change.up.sql": """\
             SET lock_timeout = '5s';
             ALTER TABLE leads ADD COLUMN IF NOT EXISTS score int;
             CREATE INDEX IF NOT EXISTS idx_leads_score ON leads (score);
             """,
-        "migrations/2_change.down.sql": "DROP INDEX idx_leads_score;\nALTER TABLE leads DROP COLUMN score;\n",
-    })
-    code = cli.main(["verify", "--dsn", pg.admin_conninfo(), "--trace", "--preset", preset, "--format", "json",
-                     "migrations/2_change.up.sql"])
+            "migrations/2_change.down.sql": "DROP INDEX idx_leads_score;\nALTER TABLE leads DROP COLUMN score;\n",
+        },
+    )
+    code = cli.main(
+        [
+            "verify",
+            "--dsn",
+            pg.admin_conninfo(),
+            "--trace",
+            "--preset",
+            preset,
+            "--format",
+            "json",
+            "migrations/2_change.up.sql",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code in (0, 1), err
     doc = json.loads(out)
@@ -516,10 +656,15 @@ def test_a_runner_s_transaction_holds_the_lock_across_statements(pg, project, ca
 
 # --- the schema model's flow-sensitive claims, held to the real server (issue 20) ----------------
 
+
 @postgres
 @needs_server
 def test_set_not_null_after_a_validated_check_scans_nothing(pg, project, capsys):
-    _, entry, findings = traced(pg, project, capsys, """\
+    _, entry, findings = traced(
+        pg,
+        project,
+        capsys,
+        """\
         BEGIN;
         SET LOCAL lock_timeout = '5s';
         ALTER TABLE leads ADD CONSTRAINT leads_email_nn CHECK (email IS NOT NULL) NOT VALID;
@@ -533,7 +678,10 @@ def test_set_not_null_after_a_validated_check_scans_nothing(pg, project, capsys)
         ALTER TABLE leads DROP CONSTRAINT leads_email_nn;
         ALTER TABLE leads ALTER COLUMN source SET NOT NULL;
         COMMIT;
-        """, "--ignore", "not-idempotent")
+        """,
+        "--ignore",
+        "not-idempotent",
+    )
     proven, unproven = at(entry, 10), at(entry, 12)
     assert proven["static"][0]["scan"] is False and "validated CHECK leads_email_nn" in proven["static"][0]["note"]
     assert proven["scans"] == [] and proven["rewrites"] == [] and proven["model"] == "agrees"
@@ -545,12 +693,19 @@ def test_set_not_null_after_a_validated_check_scans_nothing(pg, project, capsys)
 @postgres
 @needs_server
 def test_set_not_null_in_a_rewriting_alter_table_claims_no_scan_of_its_own(pg, project, capsys):
-    _, entry, _ = traced(pg, project, capsys, """\
+    _, entry, _ = traced(
+        pg,
+        project,
+        capsys,
+        """\
         BEGIN;
         SET LOCAL lock_timeout = '5s';
         ALTER TABLE leads ALTER COLUMN email TYPE varchar(300) USING email::varchar(300), ALTER COLUMN email SET NOT NULL;
         COMMIT;
-        """, "--ignore", "not-idempotent")
+        """,
+        "--ignore",
+        "not-idempotent",
+    )
     t = at(entry, 3)
     assert t["static"][0]["rewrite"] is True and t["static"][0]["scan"] is False
     assert "checked while the same statement rewrites the table" in t["static"][0]["note"]

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+# the shared cluster (module scope), acting here as "the user's server", and the helpers
+from test_verify import needs_server, pg, postgres, run, write  # noqa: F401  (pg: a fixture)
+
 from migcheck import config
 from migcheck.verify import cluster, procedure
-
-# the shared cluster (module scope), acting here as "the user's server", and the helpers
-from test_verify import needs_server, pg, postgres, run, write  # noqa: E402,F401  (pg: a fixture)
 
 
 def _nothing_runs(monkeypatch):
@@ -28,16 +28,22 @@ def _nothing_runs(monkeypatch):
 
 # --- refused before anything runs ----------------------------------------------------------
 
+
 def test_host_access_is_refused_before_anything_runs(project, capsys, monkeypatch, tmp_path):
     _nothing_runs(monkeypatch)
     monkeypatch.setenv("MIGCHECK_FAKE_SECRET", "s3cr3t-token")
     leak = tmp_path / "leak.txt"
-    write(project, {"migrations/20251022_001_export.sql": f"""\
+    write(
+        project,
+        {
+            "migrations/20251022_001_export.sql": f"""\
         BEGIN;
         CREATE TABLE IF NOT EXISTS leads (id bigint PRIMARY KEY);
         COPY (SELECT 1) TO PROGRAM 'env > {leak}';
         COMMIT;
-        """})
+        """
+        },
+    )
     code, out, err = run(capsys, "verify", "--format", "json", "migrations")
     assert code == 1, err
     findings = json.loads(out)["findings"]
@@ -49,12 +55,17 @@ def test_host_access_is_refused_before_anything_runs(project, capsys, monkeypatc
     assert code == 1 and ":3:1: error[host-access]" in out
 
 
-@pytest.mark.parametrize("body,where", [
-    ("CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_read_file('/etc/hostname'); END $$;\n",
-     "in the body of function f()"),
-    ("DO $$ BEGIN EXECUTE 'COPY (SELECT 1) TO PRO' || 'GRAM ''id'''; END $$;\n", "dynamic SQL"),
-    ("CREATE FUNCTION f() RETURNS void LANGUAGE plperlu AS $$ system('id') $$;\n", "LANGUAGE plperlu"),
-])
+@pytest.mark.parametrize(
+    "body,where",
+    [
+        (
+            "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_read_file('/etc/hostname'); END $$;\n",
+            "in the body of function f()",
+        ),
+        ("DO $$ BEGIN EXECUTE 'COPY (SELECT 1) TO PRO' || 'GRAM ''id'''; END $$;\n", "dynamic SQL"),
+        ("CREATE FUNCTION f() RETURNS void LANGUAGE plperlu AS $$ system('id') $$;\n", "LANGUAGE plperlu"),
+    ],
+)
 def test_host_access_in_bodies_and_dynamic_sql_is_refused(project, capsys, monkeypatch, body, where):
     _nothing_runs(monkeypatch)
     write(project, {"migrations/20251022_001_x.sql": body})
@@ -67,15 +78,23 @@ def test_host_access_in_bodies_and_dynamic_sql_is_refused(project, capsys, monke
 
 def test_a_prelude_that_reaches_the_host_is_refused(project, capsys, monkeypatch):
     _nothing_runs(monkeypatch)
-    write(project, {"migrations/20251022_001_x.sql": "CREATE TABLE IF NOT EXISTS t (id int);\n",
-                    "prelude.sql": "SELECT pg_ls_dir('/');\n"})
+    write(
+        project,
+        {
+            "migrations/20251022_001_x.sql": "CREATE TABLE IF NOT EXISTS t (id int);\n",
+            "prelude.sql": "SELECT pg_ls_dir('/');\n",
+        },
+    )
     code, out, err = run(capsys, "verify", "--format", "json", "--prelude", "prelude.sql", "migrations")
     assert code == 1, err
     assert [(f["rule"], f["path"]) for f in json.loads(out)["findings"]] == [("verify-refused", "prelude.sql")]
 
 
 def test_cluster_statements_are_refused_only_on_a_server_migcheck_did_not_create(project):
-    write(project, {"migrations/20251022_001_x.sql": """\
+    write(
+        project,
+        {
+            "migrations/20251022_001_x.sql": """\
         CREATE ROLE reporting NOLOGIN;
         GRANT anon TO authenticator;
         DROP DATABASE IF EXISTS realdb;
@@ -86,7 +105,9 @@ def test_cluster_statements_are_refused_only_on_a_server_migcheck_did_not_create
         CREATE TABLE IF NOT EXISTS t (id int);
         DO $$ BEGIN EXECUTE 'GRANT SELECT ON TABLE t TO ' || 'anon'; END $$;
         DO $$ BEGIN EXECUTE 'SELECT a FROM t GROUP BY ' || 'a'; END $$;
-        """})
+        """
+        },
+    )
     from migcheck import engine
     from migcheck.verify import guard
 
@@ -100,6 +121,7 @@ def test_cluster_statements_are_refused_only_on_a_server_migcheck_did_not_create
 
 
 # --- the private cluster's environment ------------------------------------------------------
+
 
 @needs_server
 def test_private_cluster_runs_with_a_scrubbed_environment(monkeypatch, tmp_path):
@@ -128,14 +150,18 @@ def test_private_cluster_runs_with_a_scrubbed_environment(monkeypatch, tmp_path)
 
 # --- --dsn on the user's server ---------------------------------------------------------------
 
+
 def _state(pg):
     import psycopg
 
     with psycopg.connect(pg.admin_conninfo(), autocommit=True) as conn:
         roles = {r for (r,) in conn.execute("SELECT rolname FROM pg_roles")}
-        members = set(conn.execute(
-            "SELECT g.rolname, u.rolname FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid "
-            "JOIN pg_roles u ON u.oid = a.member").fetchall())
+        members = set(
+            conn.execute(
+                "SELECT g.rolname, u.rolname FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid "
+                "JOIN pg_roles u ON u.oid = a.member"
+            ).fetchall()
+        )
         dbs = {d for (d,) in conn.execute("SELECT datname FROM pg_database")}
     return roles, members, dbs
 
@@ -158,32 +184,46 @@ def test_dsn_leaves_the_user_s_databases_roles_and_memberships_alone(pg, project
         conn.execute("INSERT INTO customers SELECT generate_series(1, 100)")
     try:
         before = _state(pg)
-        write(project, {"migrations/20251022_001_cleanup.sql": """\
+        write(
+            project,
+            {
+                "migrations/20251022_001_cleanup.sql": """\
             BEGIN;
             CREATE TABLE IF NOT EXISTS leads (id bigint PRIMARY KEY);
             COMMIT;
             DROP DATABASE IF EXISTS realdb;
             DROP ROLE reporting;
             ALTER ROLE anon WITH LOGIN PASSWORD 'hunter2';
-            """})
-        code, out, err = run(capsys, "verify", "--dsn", pg.admin_conninfo(), "--prelude", "supabase",
-                             "--format", "json", "migrations")
+            """
+            },
+        )
+        code, out, err = run(
+            capsys, "verify", "--dsn", pg.admin_conninfo(), "--prelude", "supabase", "--format", "json", "migrations"
+        )
         assert code == 1, err
         findings = json.loads(out)["findings"]
-        assert [(f["rule"], f["line"]) for f in findings] == [("verify-refused", 4), ("verify-refused", 5),
-                                                             ("verify-refused", 6)]
+        assert [(f["rule"], f["line"]) for f in findings] == [
+            ("verify-refused", 4),
+            ("verify-refused", 5),
+            ("verify-refused", 6),
+        ]
         assert "DROP DATABASE" in findings[0]["message"] and "DROP ROLE" in findings[1]["message"]
         assert _state(pg) == before
 
         # a clean migration: the Supabase prelude's roles and its GRANT anon, ... TO authenticator
         # (authenticator existed before) are gone afterwards; a role someone else creates during the
         # run is neither dropped nor reported
-        write(project, {"migrations/20251022_001_cleanup.sql": """\
+        write(
+            project,
+            {
+                "migrations/20251022_001_cleanup.sql": """\
             BEGIN;
             CREATE TABLE IF NOT EXISTS leads (id bigint PRIMARY KEY);
             COMMIT;
             """,
-            "migrations/rollback/20251022_001_rollback.sql": "DROP TABLE IF EXISTS leads;\n"})
+                "migrations/rollback/20251022_001_rollback.sql": "DROP TABLE IF EXISTS leads;\n",
+            },
+        )
         real = procedure.verify_project
 
         def meanwhile(*a, **k):
@@ -192,8 +232,9 @@ def test_dsn_leaves_the_user_s_databases_roles_and_memberships_alone(pg, project
             return real(*a, **k)
 
         monkeypatch.setattr(procedure, "verify_project", meanwhile)
-        code, out, err = run(capsys, "verify", "--dsn", pg.admin_conninfo(), "--prelude", "supabase",
-                             "--format", "json", "migrations")
+        code, out, err = run(
+            capsys, "verify", "--dsn", pg.admin_conninfo(), "--prelude", "supabase", "--format", "json", "migrations"
+        )
         assert code == 0, (out, err)
         assert json.loads(out)["findings"] == []
         roles, members, dbs = _state(pg)
@@ -211,14 +252,18 @@ def test_dsn_leaves_the_user_s_databases_roles_and_memberships_alone(pg, project
 
 # --- timeouts ------------------------------------------------------------------------------
 
+
 @postgres
 @needs_server
 def test_a_statement_that_runs_too_long_is_stopped_with_a_finding(pg, project, capsys):
-    write(project, {
-        "migcheck.toml": 'verify-statement-timeout = "1s"\n',
-        # the migration's own SET cannot turn the limit off
-        "migrations/20251022_001_sleep.sql": "SET statement_timeout = 0;\nSELECT pg_sleep(100000);\n",
-    })
+    write(
+        project,
+        {
+            "migcheck.toml": 'verify-statement-timeout = "1s"\n',
+            # the migration's own SET cannot turn the limit off
+            "migrations/20251022_001_sleep.sql": "SET statement_timeout = 0;\nSELECT pg_sleep(100000);\n",
+        },
+    )
     t0 = time.monotonic()
     code, out, err = run(capsys, "verify", "--dsn", pg.admin_conninfo(), "--format", "json", "migrations")
     assert time.monotonic() - t0 < 30
@@ -231,10 +276,13 @@ def test_a_statement_that_runs_too_long_is_stopped_with_a_finding(pg, project, c
 @postgres
 @needs_server
 def test_a_file_that_runs_too_long_is_stopped_with_a_finding(pg, project, capsys):
-    write(project, {
-        "migcheck.toml": 'verify-timeout = "2s"\n',
-        "migrations/20251022_001_sleep.sql": "SELECT pg_sleep(0.8);\n" * 6,
-    })
+    write(
+        project,
+        {
+            "migcheck.toml": 'verify-timeout = "2s"\n',
+            "migrations/20251022_001_sleep.sql": "SELECT pg_sleep(0.8);\n" * 6,
+        },
+    )
     t0 = time.monotonic()
     code, out, err = run(capsys, "verify", "--dsn", pg.admin_conninfo(), "--format", "json", "migrations")
     assert time.monotonic() - t0 < 30

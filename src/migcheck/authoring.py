@@ -16,9 +16,9 @@ from pathlib import Path
 
 from . import engine, layout
 from .analysis import header as hdr
+from .analysis import naming as nm
 from .config import Config, inside
 from .fsutil import atomic_write
-from .analysis import naming as nm
 
 TRACKING_DESCRIPTION = "migration_tracking_schema"
 TRACKING_TITLE = "Migration tracking schema"
@@ -46,6 +46,7 @@ class Target:
 
 # --- names --------------------------------------------------------------------------------
 
+
 def migrations_dir(config: Config) -> Path:
     """The first configured migrations directory, absolute."""
     d = Path(config.migrations[0])
@@ -56,15 +57,21 @@ def slug(text: str) -> str:
     """``text`` as a file-name description (lowercase a-z0-9 and ``_``), or AuthoringError."""
     raw = " ".join(text.split())
     if not raw:
-        raise AuthoringError("the description is empty: say what the migration changes, "
-                             "e.g. `migcheck new \"add email validation trigger\"`")
+        raise AuthoringError(
+            "the description is empty: say what the migration changes, "
+            'e.g. `migcheck new "add email validation trigger"`'
+        )
     desc = nm.normalise_description(raw)
     if not desc:
-        raise AuthoringError(f"the description {text!r} has no letters or digits to name the file with: "
-                             "say what the migration changes, e.g. `migcheck new \"add email validation trigger\"`")
+        raise AuthoringError(
+            f"the description {text!r} has no letters or digits to name the file with: "
+            'say what the migration changes, e.g. `migcheck new "add email validation trigger"`'
+        )
     if desc in nm.VAGUE:
-        raise AuthoringError(f"the description {text!r} is ambiguous (the guidelines: `fix_bug.sql` says nothing): "
-                             "say what the migration changes, e.g. `add_email_validation_trigger`")
+        raise AuthoringError(
+            f"the description {text!r} is ambiguous (the guidelines: `fix_bug.sql` says nothing): "
+            "say what the migration changes, e.g. `add_email_validation_trigger`"
+        )
     return desc
 
 
@@ -94,8 +101,9 @@ def _group(config: Config, mdir: Path) -> engine.Group:
     return project.groups.get(Path(os.path.abspath(mdir)), engine.Group(mdir))
 
 
-def plan(config: Config, description: str, date: str | None = None, *, title: str | None = None,
-         first_seq: int | None = None) -> Target:
+def plan(
+    config: Config, description: str, date: str | None = None, *, title: str | None = None, first_seq: int | None = None
+) -> Target:
     """The next free migration of the first migrations directory for ``description``.
 
     ``date`` (YYYYMMDD) defaults to today. With a global sequence the number follows the highest
@@ -107,7 +115,9 @@ def plan(config: Config, description: str, date: str | None = None, *, title: st
         date = check_date(date)
     mdir = migrations_dir(config)
     if mdir.exists() and not mdir.is_dir():
-        raise AuthoringError(f"{_show(mdir)} is not a directory (the first `migrations` directory of the configuration)")
+        raise AuthoringError(
+            f"{_show(mdir)} is not a directory (the first `migrations` directory of the configuration)"
+        )
     group = _group(config, mdir)
     numbering = nm.Numbering(group, config)
     if not numbering.items and first_seq is not None:
@@ -117,24 +127,36 @@ def plan(config: Config, description: str, date: str | None = None, *, title: st
         if date is not None and day != date:
             raise AuthoringError(
                 f"--date {date} is older than the newest migration ({day}); with a global sequence "
-                f"a back-dated migration would break the sequence order (set `sequence = \"per-day\"` "
-                f"to number each day on its own, or use --date {day} or later)")
+                f'a back-dated migration would break the sequence order (set `sequence = "per-day"` '
+                f"to number each day on its own, or use --date {day} or later)"
+            )
     if seq > 999:
         raise AuthoringError(f"the sequence number {seq} does not fit in 3 digits")
     name = nm.render(config, day, seq, desc)
     m = config.naming.match(name) if name else None
     if m is None:
-        raise AuthoringError(f"cannot make a file name for {day}, {seq:03d} and `{desc}` that matches the "
-                             f"configured naming `{config.naming.pattern}`")
+        raise AuthoringError(
+            f"cannot make a file name for {day}, {seq:03d} and `{desc}` that matches the "
+            f"configured naming `{config.naming.pattern}`"
+        )
     version = f"{m.group('date')}_{m.group('seq')}"
     longest = _name_max(mdir)
     if len(name.encode("utf-8")) > longest:
-        raise AuthoringError(f"the description makes a file name of {len(name.encode('utf-8'))} bytes, longer than "
-                             f"the file system allows ({longest}): say it in fewer words (the header's title can be longer)")
-    return Target(mdir=mdir, date=day, seq=seq, description=desc,
-                  title=title if title is not None else title_of(description),
-                  name=name, version=version, migration=mdir / name,
-                  rollback=mdir / config.rollback.format(version=version))
+        raise AuthoringError(
+            f"the description makes a file name of {len(name.encode('utf-8'))} bytes, longer than "
+            f"the file system allows ({longest}): say it in fewer words (the header's title can be longer)"
+        )
+    return Target(
+        mdir=mdir,
+        date=day,
+        seq=seq,
+        description=desc,
+        title=title if title is not None else title_of(description),
+        name=name,
+        version=version,
+        migration=mdir / name,
+        rollback=mdir / config.rollback.format(version=version),
+    )
 
 
 def _name_max(d: Path) -> int:
@@ -148,6 +170,7 @@ def _name_max(d: Path) -> int:
 
 
 # --- rendering ----------------------------------------------------------------------------
+
 
 def substitute(template: str, values: dict[str, str]) -> str:
     """Replace the ``{name}`` placeholders of ``values`` and nothing else: other braces (JSON,
@@ -236,13 +259,13 @@ def _rel(path: Path, start: Path) -> str:
 
 
 def tracking_migration(config: Config, t: Target) -> str:
-    return substitute(_package_template("tracking_schema.sql"),
-                      {"version": t.version, "rollback": _rel(t.rollback, t.mdir)})
+    return substitute(
+        _package_template("tracking_schema.sql"), {"version": t.version, "rollback": _rel(t.rollback, t.mdir)}
+    )
 
 
 def tracking_rollback(config: Config, t: Target) -> str:
-    return substitute(_package_template("tracking_schema_rollback.sql"),
-                      {"version": t.version, "migration": t.name})
+    return substitute(_package_template("tracking_schema_rollback.sql"), {"version": t.version, "migration": t.name})
 
 
 def read_template(path: str | Path) -> str:
@@ -268,6 +291,7 @@ def render_template(text: str, t: Target) -> str:
 
 # --- writing ------------------------------------------------------------------------------
 
+
 def _show(path: Path) -> str:
     rel = os.path.relpath(path, Path.cwd())
     return Path(rel if not rel.startswith("..") else path).as_posix()
@@ -279,8 +303,10 @@ def _inside_project(config: Config, path: Path, what: str, mdir: Path | None = N
     directory configured outside the project may be written below itself."""
     if inside(path, config.root) or (mdir is not None and not inside(mdir, config.root) and inside(path, mdir)):
         return
-    raise AuthoringError(f"{what} {_show(path)} is outside the project ({_show(Path(config.root))}): migcheck writes "
-                         "only inside it; check `migrations`, `rollback` and `changelog` in the configuration")
+    raise AuthoringError(
+        f"{what} {_show(path)} is outside the project ({_show(Path(config.root))}): migcheck writes "
+        "only inside it; check `migrations`, `rollback` and `changelog` in the configuration"
+    )
 
 
 def write_pair(t: Target, migration_text: str, rollback_text: str, config: Config | None = None) -> list[Path]:
@@ -364,8 +390,14 @@ def append_changelog(path: Path, version: str, title: str) -> Path:
     return path
 
 
-def new(config: Config, description: str, *, date: str | None = None, template: str | Path | None = None,
-        changelog: bool = False) -> list[Path]:
+def new(
+    config: Config,
+    description: str,
+    *,
+    date: str | None = None,
+    template: str | Path | None = None,
+    changelog: bool = False,
+) -> list[Path]:
     """``migcheck new``: the paths written (migration, rollback, and the changelog when asked).
     Under a runner preset: the next migration in the runner's own layout (``runner_files``)."""
     if layout.is_preset(config):
@@ -394,8 +426,10 @@ def init(config: Config, *, date: str | None = None, changelog: bool = False) ->
     if layout.is_preset(config):
         from . import presets
 
-        raise AuthoringError(f"`migcheck init` writes the guidelines' `_migrations` tracking schema; this project uses "
-                             f"{presets.get(config.preset).title}, which keeps its own record of the migrations it ran")
+        raise AuthoringError(
+            f"`migcheck init` writes the guidelines' `_migrations` tracking schema; this project uses "
+            f"{presets.get(config.preset).title}, which keeps its own record of the migrations it ran"
+        )
     mdir = migrations_dir(config)
     for m in _group(config, mdir).migrations:
         if m.description == TRACKING_DESCRIPTION or m.name.endswith(f"_{TRACKING_DESCRIPTION}.sql"):
@@ -415,11 +449,12 @@ def show(path: Path) -> str:
 
 # --- a runner's layout -----------------------------------------------------------------------
 
+
 def _now():
     """The time a new migration is stamped with (UTC, as the Prisma and Supabase CLIs stamp them)."""
     import datetime
 
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 
 
 def _numbers(names: list[str], pattern: str) -> list[str]:
@@ -460,10 +495,14 @@ def runner_files(config: Config, description: str, date: str | None = None):
     title = title_of(description)
     mdir = migrations_dir(config)
     if mdir.exists() and not mdir.is_dir():
-        raise AuthoringError(f"{_show(mdir)} is not a directory (the first `migrations` directory of the configuration)")
+        raise AuthoringError(
+            f"{_show(mdir)} is not a directory (the first `migrations` directory of the configuration)"
+        )
     group = _group(config, mdir)
-    names = [m.path.name if m.path.name not in ("up.sql", "down.sql", "migration.sql") else m.path.parent.name
-             for m in group.migrations + group.rollbacks]
+    names = [
+        m.path.name if m.path.name not in ("up.sql", "down.sql", "migration.sql") else m.path.parent.name
+        for m in group.migrations + group.rollbacks
+    ]
     taken = {m.version for m in group.migrations + group.rollbacks if m.version}
     now = _now()
     if date is not None:
@@ -485,8 +524,11 @@ def runner_files(config: Config, description: str, date: str | None = None):
         base = mdir / f"{version}_{desc}"
         if name == "sqlx" and group.migrations and not any(n.endswith(".up.sql") for n in names):
             return [(mdir / f"{version}_{desc}.sql", up)], version, title  # the project's simple migrations
-        return [(base.with_name(base.name + ".up.sql"), up), (base.with_name(base.name + ".down.sql"), down)], \
-            version, title
+        return (
+            [(base.with_name(base.name + ".up.sql"), up), (base.with_name(base.name + ".down.sql"), down)],
+            version,
+            title,
+        )
     if name in ("goose", "dbmate"):
         version = (_sequence(_numbers(names, r"^(\d+)_"), 5) if name == "goose" else None) or ts
         lay = layout.runner_layout(config)
@@ -517,6 +559,11 @@ def runner_files(config: Config, description: str, date: str | None = None):
         else:  # maragudk's `migrate create`: `<unix seconds>-<name>`
             version = f"{int(now.timestamp())}-{desc}"
         return [(mdir / f"{version}.up.sql", up), (mdir / f"{version}.down.sql", down)], version, title
-    raise AuthoringError(f"`migcheck new` does not write {preset.title} migrations: "
-                         + ("use `sqitch add <change>`, which also records the change in sqitch.plan"
-                            if name == "sqitch" else "write it by hand in the runner's layout (docs/presets.md)"))
+    raise AuthoringError(
+        f"`migcheck new` does not write {preset.title} migrations: "
+        + (
+            "use `sqitch add <change>`, which also records the change in sqitch.plan"
+            if name == "sqitch"
+            else "write it by hand in the runner's layout (docs/presets.md)"
+        )
+    )

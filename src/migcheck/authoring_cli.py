@@ -41,9 +41,13 @@ _DATE_HELP = "Date of the migration, YYYYMMDD (default: today), for back-dating 
 
 @click.command("new")
 @click.argument("description", nargs=-1, required=True)
-@click.option("--template", "template", type=click.Path(dir_okay=False),
-              help="Your team's migration template instead of the guidelines' one; "
-                   "{title}, {version} and {description} in it are filled in.")
+@click.option(
+    "--template",
+    "template",
+    type=click.Path(dir_okay=False),
+    help="Your team's migration template instead of the guidelines' one; "
+    "{title}, {version} and {description} in it are filled in.",
+)
 @click.option("--changelog", is_flag=True, help="Also append `- VERSION: title` to CHANGELOG.md.")
 @click.option("--date", "date", metavar="YYYYMMDD", help=_DATE_HELP)
 @click.option("--config", "config_path", type=click.Path(), help="Configuration file to use instead of searching.")
@@ -59,8 +63,9 @@ def new(description, template, changelog, date, config_path) -> int:
     """
     from . import authoring
 
-    return _run(authoring.new, _config(config_path), " ".join(description),
-                date=date, template=template, changelog=changelog)
+    return _run(
+        authoring.new, _config(config_path), " ".join(description), date=date, template=template, changelog=changelog
+    )
 
 
 @click.command("init")

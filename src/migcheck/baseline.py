@@ -40,8 +40,9 @@ class Baselined(Result):
     __slots__ = ("baselined", "stale")
     SHOWN = (*Result.SHOWN, "baselined", "stale")
 
-    def __init__(self, findings, files, errors, project=None, risk=None, skipped=None, baselined: int = 0,
-                 stale: int = 0):
+    def __init__(
+        self, findings, files, errors, project=None, risk=None, skipped=None, baselined: int = 0, stale: int = 0
+    ):
         super().__init__(findings, files, errors, project, risk, skipped)
         self.baselined = baselined  # findings left out because the baseline has them
         self.stale = stale  # baseline entries of checked files and rules that matched no finding
@@ -63,8 +64,10 @@ def entries(result: Result, base: Path) -> list[dict]:
     findings = [f for f in result.findings if not f.suppressed]
     sources = snippets.Sources(result.files)
     prints = snippets.fingerprints(findings, sources, lambda p: _relative(p, base))
-    return [{"path": _relative(f.path, base), "rule": f.rule, "fingerprint": fp, "line": f.line,
-             "message": f.message} for f, fp in zip(findings, prints)]
+    return [
+        {"path": _relative(f.path, base), "rule": f.rule, "fingerprint": fp, "line": f.line, "message": f.message}
+        for f, fp in zip(findings, prints)
+    ]
 
 
 def load(path: Path) -> list[dict] | None:
@@ -78,13 +81,23 @@ def load(path: Path) -> list[dict] | None:
     try:
         doc = json.loads(text)
     except ValueError as exc:
-        raise BaselineError(f"{path}: not valid JSON ({exc}); write it again with `migcheck check --write-baseline`") from None
+        raise BaselineError(
+            f"{path}: not valid JSON ({exc}); write it again with `migcheck check --write-baseline`"
+        ) from None
     items = doc.get("findings") if isinstance(doc, dict) else None
-    if not isinstance(doc, dict) or doc.get("version") != VERSION or not isinstance(items, list) or not all(
+    if (
+        not isinstance(doc, dict)
+        or doc.get("version") != VERSION
+        or not isinstance(items, list)
+        or not all(
             isinstance(e, dict) and all(isinstance(e.get(k), str) for k in ("path", "rule", "fingerprint"))
-            for e in items):
-        raise BaselineError(f"{path}: not a migcheck baseline (version {VERSION}, a list of findings with path, rule "
-                            "and fingerprint); write it again with `migcheck check --write-baseline`")
+            for e in items
+        )
+    ):
+        raise BaselineError(
+            f"{path}: not a migcheck baseline (version {VERSION}, a list of findings with path, rule "
+            "and fingerprint); write it again with `migcheck check --write-baseline`"
+        )
     return items
 
 
@@ -103,14 +116,18 @@ def write(path: Path, result: Result, enabled) -> tuple[int, int]:
     # (the entries of a file that is gone go too)
     kept = [e for e in old if (e["path"] not in files or e["rule"] not in rules) and (base / e["path"]).exists()]
     new = entries(result, base)
-    note = ("Findings accepted when this baseline was written: `migcheck check` does not report them again. "
-            "Rewrite it with `migcheck check --write-baseline` (fixed findings drop out); see the README, "
-            "\"Adopting migcheck on an existing repository\".")
+    note = (
+        "Findings accepted when this baseline was written: `migcheck check` does not report them again. "
+        "Rewrite it with `migcheck check --write-baseline` (fixed findings drop out); see the README, "
+        '"Adopting migcheck on an existing repository".'
+    )
     items = sorted(kept + new, key=lambda e: (e["path"], e.get("line", 0), e["rule"], e["fingerprint"]))
     # one entry per line: a rewrite's diff shows the findings that came and went
     listed = "".join(f"{',' if i else ''}\n    {json.dumps(e, ensure_ascii=False)}" for i, e in enumerate(items))
-    body = (f'{{\n  "version": {VERSION},\n  "note": {json.dumps(note)},\n'
-            f'  "findings": [{listed}{chr(10) + "  " if items else ""}]\n}}\n')
+    body = (
+        f'{{\n  "version": {VERSION},\n  "note": {json.dumps(note)},\n'
+        f'  "findings": [{listed}{chr(10) + "  " if items else ""}]\n}}\n'
+    )
     atomic_write(path, body, overwrite=True)
     return len(new), len(kept)
 
@@ -126,8 +143,14 @@ def apply(result: Result, path: Path, baseline: list[dict], enabled) -> Baseline
     drop = {id(f) for f, fp in zip(findings, prints) if fp in accepted}
     matched = set(prints) & accepted
     files, rules = _checked(result, base, enabled)
-    stale = sum(1 for e in baseline if e["fingerprint"] not in matched and e["rule"] in rules
-                and (e["path"] in files or not (base / e["path"]).exists()))
+    stale = sum(
+        1
+        for e in baseline
+        if e["fingerprint"] not in matched
+        and e["rule"] in rules
+        and (e["path"] in files or not (base / e["path"]).exists())
+    )
     kept = [f for f in result.findings if id(f) not in drop]
-    return Baselined(kept, result.files, result.errors, result.project, result.risk, result.skipped,
-                     baselined=len(drop), stale=stale)
+    return Baselined(
+        kept, result.files, result.errors, result.project, result.risk, result.skipped, baselined=len(drop), stale=stale
+    )

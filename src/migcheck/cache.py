@@ -48,7 +48,9 @@ def _code_fingerprint() -> str:
                     st = os.stat(os.path.join(dirpath, name))
                 except OSError:
                     continue
-                h.update(f"{os.path.relpath(os.path.join(dirpath, name), root)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+                h.update(
+                    f"{os.path.relpath(os.path.join(dirpath, name), root)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode()
+                )
     return h.hexdigest()
 
 
@@ -93,9 +95,18 @@ def _hits(value, rules, path: str | None = None) -> bool:
     if not _rows(value, 8):
         return False
     for rid, where, line, col, msg, hlp, end_line, end_col in value:
-        if not (type(rid) is str and rid in rules and type(where) is str and (path is None or where == path)
-                and _int(line) and _int(col) and type(msg) is str and type(hlp) is str
-                and (end_line is None or _int(end_line)) and (end_col is None or _int(end_col))):
+        if not (
+            type(rid) is str
+            and rid in rules
+            and type(where) is str
+            and (path is None or where == path)
+            and _int(line)
+            and _int(col)
+            and type(msg) is str
+            and type(hlp) is str
+            and (end_line is None or _int(end_line))
+            and (end_col is None or _int(end_col))
+        ):
             return False
     return True
 
@@ -106,11 +117,25 @@ def _sups(value) -> bool:
         return False
     for s in value:
         file_wide, rules, reason, *where, c_line, c_col, c_end, names = s
-        if not (type(file_wide) is bool and type(rules) is list and all(type(r) is str for r in rules)
-                and type(reason) is str and all(w is None or _int(w) for w in where)
-                and _int(c_line) and _int(c_col) and _int(c_end) and type(names) is list
-                and all(type(n) is list and len(n) == 2 and type(n[0]) is str and type(n[1]) is list
-                        and all(type(r) is str for r in n[1]) for n in names)):
+        if not (
+            type(file_wide) is bool
+            and type(rules) is list
+            and all(type(r) is str for r in rules)
+            and type(reason) is str
+            and all(w is None or _int(w) for w in where)
+            and _int(c_line)
+            and _int(c_col)
+            and _int(c_end)
+            and type(names) is list
+            and all(
+                type(n) is list
+                and len(n) == 2
+                and type(n[0]) is str
+                and type(n[1]) is list
+                and all(type(r) is str for r in n[1])
+                for n in names
+            )
+        ):
             return False
     return True
 
@@ -386,14 +411,20 @@ class Cache:
                     return None
                 entry[6] = self._fingerprint(reported=False)  # (valid for these files' bytes too, from now on)
                 self.dirty = True
-            if not (_hits(hits, self._rules, str(f.path)) and _sups(sups)
-                    and _hits(sup_hits, _SUPPRESSION_PROBLEMS, str(f.path))
-                    and (statements is None or _int(statements)) and type(contextual) is bool
-                    and type(locks) is dict and all(type(k) is str and _rows(c, 6) for k, c in locks.items())):
+            if not (
+                _hits(hits, self._rules, str(f.path))
+                and _sups(sups)
+                and _hits(sup_hits, _SUPPRESSION_PROBLEMS, str(f.path))
+                and (statements is None or _int(statements))
+                and type(contextual) is bool
+                and type(locks) is dict
+                and all(type(k) is str and _rows(c, 6) for k, c in locks.items())
+            ):
                 return None  # a hand-edited or damaged entry: checked again
             # the JSON lists as they are: engine.assemble unpacks a list as it does a tuple
-            return FileResult(hits, [], sups, sup_hits, statements, bool(contextual), locks=locks,
-                              semantic=sfp is not None)
+            return FileResult(
+                hits, [], sups, sup_hits, statements, bool(contextual), locks=locks, semantic=sfp is not None
+            )
         except (TypeError, ValueError, IndexError):
             return None
 
@@ -403,8 +434,17 @@ class Cache:
             return
         fp = self._fingerprint(reported=False) if result.contextual else None
         sfp = self.semantic_fp(reported=False) if result.contextual and result.semantic else None
-        self.files[str(f.path)] = [key, result.hits, result.sups, result.sup_hits, result.statements,
-                                   result.contextual, fp, result.locks, sfp]
+        self.files[str(f.path)] = [
+            key,
+            result.hits,
+            result.sups,
+            result.sup_hits,
+            result.statements,
+            result.contextual,
+            fp,
+            result.locks,
+            sfp,
+        ]
         self.dirty = True
 
     # --- project rules -------------------------------------------------------------------
@@ -456,7 +496,7 @@ class Cache:
         if sfp is not None:
             entry["sfp"] = sfp
         runs.insert(0, entry)  # the most recent first
-        del runs[self.KEEP_RUNS:]
+        del runs[self.KEEP_RUNS :]
         entry["hits"].update(hits)
         self.dirty = True
 
@@ -471,8 +511,13 @@ class Cache:
         if len(self.files) > limit:
             keep = {str(f.path) for f in self._project.files}  # forget files long gone
             self.files = {k: v for k, v in self.files.items() if k in keep}
-        pack = {"files": self.files, "project": self.project, "summaries": summaries.for_pack(limit),
-                "hashes": summaries.hashes_for_pack(limit), "stat": memo}
+        pack = {
+            "files": self.files,
+            "project": self.project,
+            "summaries": summaries.for_pack(limit),
+            "hashes": summaries.hashes_for_pack(limit),
+            "stat": memo,
+        }
         side = summaries.for_side(limit)
         summaries.detach()
         # (each JSON text made just before it is written, and written as text: one copy of one
@@ -487,8 +532,9 @@ class Cache:
                 continue
 
     @staticmethod
-    def _write(directory: Path, name: str, text: str | bytes, prune: re.Pattern = _PACK,
-               keep: int = KEEP_PACKS) -> None:
+    def _write(
+        directory: Path, name: str, text: str | bytes, prune: re.Pattern = _PACK, keep: int = KEEP_PACKS
+    ) -> None:
         """Write ``text`` to ``directory/name`` atomically, then remove all but the ``keep`` most
         recent other files whose names match ``prune`` (and their side files)."""
         import tempfile  # only when something changed: a warm run does not pay for it
@@ -504,7 +550,7 @@ class Cache:
             with os.fdopen(fd, "wb") as fh:
                 if isinstance(text, str):  # (encoded a megabyte at a time, not copied whole)
                     for i in range(0, len(text), 1 << 20):
-                        fh.write(text[i:i + (1 << 20)].encode("utf-8"))
+                        fh.write(text[i : i + (1 << 20)].encode("utf-8"))
                 else:
                     fh.write(text)
             os.replace(tmp, directory / name)
@@ -517,11 +563,12 @@ class Cache:
         if not _marked(directory):
             return  # not a directory migcheck made: it deletes nothing there
         try:
-            packs = sorted((p for p in directory.iterdir() if prune.match(p.name)),
-                           key=lambda p: p.stat().st_mtime, reverse=True)
+            packs = sorted(
+                (p for p in directory.iterdir() if prune.match(p.name)), key=lambda p: p.stat().st_mtime, reverse=True
+            )
         except OSError:  # one removed meanwhile by a concurrent run
             return
-        for old in packs[keep + 1:]:
+        for old in packs[keep + 1 :]:
             for path in (old, old.with_name(old.name + SIDE_SUFFIX)):
                 try:
                     path.unlink()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import click
 
@@ -89,7 +89,9 @@ class _OptionalValue(click.Option):
             raise click.BadParameter(
                 f"{value!r} is not a .json file; to check a path and write the configured baseline, put the path "
                 f"first (`migcheck check {value} --write-baseline`), or name the file: --write-baseline=FILE.json",
-                ctx, self)
+                ctx,
+                self,
+            )
         return value
 
 
@@ -126,51 +128,137 @@ FORMATS = ["text", "json", "sarif", "github", "gitlab", "markdown"]
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=Choice(FORMATS), default=None,
-              help="Output format (default: text; github when GITHUB_ACTIONS=true). gitlab: a Code Quality report; "
-                   "markdown: a report for a pull request comment.")
-@click.option("--output-file", "-o", "output_file", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Write the report to FILE instead of stdout.")
+@click.option(
+    "--format",
+    "fmt",
+    type=Choice(FORMATS),
+    default=None,
+    help="Output format (default: text; github when GITHUB_ACTIONS=true). gitlab: a Code Quality report; "
+    "markdown: a report for a pull request comment.",
+)
+@click.option(
+    "--output-file",
+    "-o",
+    "output_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Write the report to FILE instead of stdout.",
+)
 @click.option("--config", "config_path", type=click.Path(), help="Configuration file to use instead of searching.")
 @click.option("--select", help="Comma-separated rule ids or groups to run (replaces the default set).")
 @click.option("--ignore", help="Comma-separated rule ids or groups to skip.")
-@click.option("--fail-on", type=Choice(["error", "warning", "info"]), default=None,
-              help="Lowest severity that makes the exit code 1 (default: error).")
-@click.option("--exit-zero", "exit_zero", is_flag=True,
-              help="Exit 0 even when there are findings (2 still means a usage or internal error).")
+@click.option(
+    "--fail-on",
+    type=Choice(["error", "warning", "info"]),
+    default=None,
+    help="Lowest severity that makes the exit code 1 (default: error).",
+)
+@click.option(
+    "--exit-zero",
+    "exit_zero",
+    is_flag=True,
+    help="Exit 0 even when there are findings (2 still means a usage or internal error).",
+)
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings.")
-@click.option("--show-source", "show_source", is_flag=True,
-              help="Text format: print the lines of the statement under each finding.")
-@click.option("--color", "color_choice", type=Choice(["always", "never", "auto"]), default=None,
-              help="Colour the text output: auto (default: on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), "
-                   "always or never.")
+@click.option(
+    "--show-source",
+    "show_source",
+    is_flag=True,
+    help="Text format: print the lines of the statement under each finding.",
+)
+@click.option(
+    "--color",
+    "color_choice",
+    type=Choice(["always", "never", "auto"]),
+    default=None,
+    help="Colour the text output: auto (default: on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), "
+    "always or never.",
+)
 @click.option("--no-color", is_flag=True, help="Never colour the output (--color never).")
-@click.option("--quiet", "-q", is_flag=True, help="Print only findings at or above --fail-on, no help lines or summary.")
-@click.option("--diff", "diff_ref", metavar="REF",
-              help="Check only the files added or modified since the merge base with git ref REF "
-                   "(committed, uncommitted and untracked), and report migrations of REF that were edited or deleted.")
-@click.option("--stdin-filename", "stdin_filename", metavar="PATH",
-              help="With `-` as the path: the name of the file read from stdin, which places it in the layout "
-                   "(its migration directory, its rollback, its neighbours).")
-@click.option("--write-baseline", "write_baseline", cls=_OptionalValue, is_flag=False, flag_value="", default=None,
-              metavar="[FILE]",
-              help="Record every finding of this run in the baseline (FILE, else the `baseline` config key, else "
-                   "migcheck-baseline.json beside the configuration), then report none of them (exit 0).")
-@click.option("--no-baseline", "no_baseline", is_flag=True,
-              help="Report every finding, including those the baseline accepts.")
+@click.option(
+    "--quiet", "-q", is_flag=True, help="Print only findings at or above --fail-on, no help lines or summary."
+)
+@click.option(
+    "--diff",
+    "diff_ref",
+    metavar="REF",
+    help="Check only the files added or modified since the merge base with git ref REF "
+    "(committed, uncommitted and untracked), and report migrations of REF that were edited or deleted.",
+)
+@click.option(
+    "--stdin-filename",
+    "stdin_filename",
+    metavar="PATH",
+    help="With `-` as the path: the name of the file read from stdin, which places it in the layout "
+    "(its migration directory, its rollback, its neighbours).",
+)
+@click.option(
+    "--write-baseline",
+    "write_baseline",
+    cls=_OptionalValue,
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[FILE]",
+    help="Record every finding of this run in the baseline (FILE, else the `baseline` config key, else "
+    "migcheck-baseline.json beside the configuration), then report none of them (exit 0).",
+)
+@click.option(
+    "--no-baseline", "no_baseline", is_flag=True, help="Report every finding, including those the baseline accepts."
+)
 @click.option("--fix", "fix", is_flag=True, help="Apply the safe fixes (docs/fixes.md), then check the result.")
 @click.option("--unsafe-fixes", "unsafe_fixes", is_flag=True, help="With --fix: also rename misnamed migrations.")
-@click.option("--dry-run", "dry_run", is_flag=True,
-              help="With --fix: print the changes as a unified diff, write nothing (exit 1 if there are any).")
-@click.option("--preset", type=Choice(PRESET_NAMES),
-              help="The migration runner's layout (docs/presets.md); default: the `preset` config key, else detected.")
-@click.option("--jobs", "-j", "jobs", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Check with up to N processes when there are many files (default: one per CPU; capped at the CPU count; 1: this process only).")
-@click.option("--no-cache", "no_cache", is_flag=True,
-              help="Neither read nor update the result cache (.migcheck_cache/ beside the configuration).")
-def check(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_zero, statistics, show_source,
-          color_choice, no_color, quiet, diff_ref, stdin_filename, write_baseline, no_baseline, fix, unsafe_fixes,
-          dry_run, preset, jobs, no_cache) -> int:
+@click.option(
+    "--dry-run",
+    "dry_run",
+    is_flag=True,
+    help="With --fix: print the changes as a unified diff, write nothing (exit 1 if there are any).",
+)
+@click.option(
+    "--preset",
+    type=Choice(PRESET_NAMES),
+    help="The migration runner's layout (docs/presets.md); default: the `preset` config key, else detected.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    "jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Check with up to N processes when there are many files (default: one per CPU; capped at the CPU count; 1: this process only).",
+)
+@click.option(
+    "--no-cache",
+    "no_cache",
+    is_flag=True,
+    help="Neither read nor update the result cache (.migcheck_cache/ beside the configuration).",
+)
+def check(
+    paths,
+    fmt,
+    output_file,
+    config_path,
+    select,
+    ignore,
+    fail_on,
+    exit_zero,
+    statistics,
+    show_source,
+    color_choice,
+    no_color,
+    quiet,
+    diff_ref,
+    stdin_filename,
+    write_baseline,
+    no_baseline,
+    fix,
+    unsafe_fixes,
+    dry_run,
+    preset,
+    jobs,
+    no_cache,
+) -> int:
     """Lint migration files and directories (directories recursively, *.sql); `-` reads stdin."""
     if (unsafe_fixes or dry_run) and not fix:
         _fail("--unsafe-fixes and --dry-run go with --fix")
@@ -186,22 +274,58 @@ def check(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_ze
         if not stdin_filename:  # no name, so no layout: the rules that read the name or the other files do not run
             from . import registry
 
-            ignore = ",".join(filter(None, [ignore, "file-naming", *(r.id for r in registry.load().values()
-                                                                      if r.scope == "project")]))
+            ignore = ",".join(
+                filter(None, [ignore, "file-naming", *(r.id for r in registry.load().values() if r.scope == "project")])
+            )
     if statistics and (fmt or "text") not in ("text", "json"):
         _fail("--statistics prints text or JSON: use it with --format text or --format json")
     if no_cache or fix or write_baseline is not None or diff_ref is not None or overlay is not None or output_file:
-        return _check_command(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_zero, statistics,
-                              show_source, color_choice, no_color, quiet, diff_ref, overlay, write_baseline,
-                              no_baseline, fix, unsafe_fixes, dry_run, preset, jobs, no_cache, None)
+        return _check_command(
+            paths,
+            fmt,
+            output_file,
+            config_path,
+            select,
+            ignore,
+            fail_on,
+            exit_zero,
+            statistics,
+            show_source,
+            color_choice,
+            no_color,
+            quiet,
+            diff_ref,
+            overlay,
+            write_baseline,
+            no_baseline,
+            fix,
+            unsafe_fixes,
+            dry_run,
+            preset,
+            jobs,
+            no_cache,
+            None,
+        )
     # the same request with the same inputs as a run before: its answer (migcheck.runcache)
     from . import runcache
 
-    key = runcache.key({"paths": list(paths), "format": fmt, "config": config_path and os.path.abspath(config_path),
-                        "select": select, "ignore": ignore, "fail_on": fail_on, "exit_zero": exit_zero,
-                        "statistics": statistics, "show_source": show_source,
-                        "color": _use_color(color_choice, no_color, sys.stdout), "quiet": quiet,
-                        "preset": preset, "no_baseline": no_baseline})
+    key = runcache.key(
+        {
+            "paths": list(paths),
+            "format": fmt,
+            "config": config_path and os.path.abspath(config_path),
+            "select": select,
+            "ignore": ignore,
+            "fail_on": fail_on,
+            "exit_zero": exit_zero,
+            "statistics": statistics,
+            "show_source": show_source,
+            "color": _use_color(color_choice, no_color, sys.stdout),
+            "quiet": quiet,
+            "preset": preset,
+            "no_baseline": no_baseline,
+        }
+    )
     answer = runcache.lookup(key, config_path)
     if answer is not None:
         sys.stdout.write(answer.out)
@@ -210,9 +334,32 @@ def check(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_ze
             sys.stderr.write(answer.err)
         return answer.code
     with runcache.Recorder() as rec:
-        code = _check_command(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_zero, statistics,
-                              show_source, color_choice, no_color, quiet, diff_ref, overlay, write_baseline,
-                              no_baseline, fix, unsafe_fixes, dry_run, preset, jobs, no_cache, rec)
+        code = _check_command(
+            paths,
+            fmt,
+            output_file,
+            config_path,
+            select,
+            ignore,
+            fail_on,
+            exit_zero,
+            statistics,
+            show_source,
+            color_choice,
+            no_color,
+            quiet,
+            diff_ref,
+            overlay,
+            write_baseline,
+            no_baseline,
+            fix,
+            unsafe_fixes,
+            dry_run,
+            preset,
+            jobs,
+            no_cache,
+            rec,
+        )
     rec.store(key, code, config_path)
     return code
 
@@ -224,9 +371,32 @@ def _note(rec, line: str) -> None:
         rec.note(line)
 
 
-def _check_command(paths, fmt, output_file, config_path, select, ignore, fail_on, exit_zero, statistics, show_source,
-                   color_choice, no_color, quiet, diff_ref, overlay, write_baseline, no_baseline, fix, unsafe_fixes,
-                   dry_run, preset, jobs, no_cache, rec) -> int:
+def _check_command(
+    paths,
+    fmt,
+    output_file,
+    config_path,
+    select,
+    ignore,
+    fail_on,
+    exit_zero,
+    statistics,
+    show_source,
+    color_choice,
+    no_color,
+    quiet,
+    diff_ref,
+    overlay,
+    write_baseline,
+    no_baseline,
+    fix,
+    unsafe_fixes,
+    dry_run,
+    preset,
+    jobs,
+    no_cache,
+    rec,
+) -> int:
     from .config import for_paths
 
     echo = (lambda line: None) if quiet else (lambda line: _note(rec, line))
@@ -240,8 +410,10 @@ def _check_command(paths, fmt, output_file, config_path, select, ignore, fail_on
             cfg = detect.apply(cfg, group, Path.cwd(), echo)
         runs.append((cfg, list(group)))
     if write_baseline is not None and len(runs) > 1:
-        _fail("the paths are under different configurations: write the baseline of each one on its own "
-              "(`migcheck check --write-baseline` in each project)")
+        _fail(
+            "the paths are under different configurations: write the baseline of each one on its own "
+            "(`migcheck check --write-baseline` in each project)"
+        )
     changes = None
     if diff_ref is not None:
         from . import gitdiff
@@ -263,16 +435,45 @@ def _check_command(paths, fmt, output_file, config_path, select, ignore, fail_on
         except OSError as exc:
             _fail(f"cannot write the report to {output_file}: {exc.strerror or exc}")
     try:
-        return _check(runs, fmt, out if rec is None else rec.tee(out), overlay, changes, quiet, statistics, show_source,
-                      _use_color(color_choice, no_color, out), exit_zero, write_baseline, no_baseline, jobs, no_cache,
-                      rec)
+        return _check(
+            runs,
+            fmt,
+            out if rec is None else rec.tee(out),
+            overlay,
+            changes,
+            quiet,
+            statistics,
+            show_source,
+            _use_color(color_choice, no_color, out),
+            exit_zero,
+            write_baseline,
+            no_baseline,
+            jobs,
+            no_cache,
+            rec,
+        )
     finally:
         if out is not sys.stdout:
             out.close()
 
 
-def _check(runs, fmt, out, overlay, changes, quiet, statistics, show_source, color, exit_zero,
-           write_baseline, no_baseline, jobs, no_cache, rec=None) -> int:
+def _check(
+    runs,
+    fmt,
+    out,
+    overlay,
+    changes,
+    quiet,
+    statistics,
+    show_source,
+    color,
+    exit_zero,
+    write_baseline,
+    no_baseline,
+    jobs,
+    no_cache,
+    rec=None,
+) -> int:
     from . import engine
     from .report import write
 
@@ -286,8 +487,15 @@ def _check(runs, fmt, out, overlay, changes, quiet, statistics, show_source, col
             cache = Cache()
         progress = _Progress() if not quiet and sys.stderr.isatty() else None
         try:
-            result = engine.check(paths, cfg, changes=changes, overlay=overlay, cache=cache,
-                                  jobs=min(jobs or cpus, cpus), progress=progress)
+            result = engine.check(
+                paths,
+                cfg,
+                changes=changes,
+                overlay=overlay,
+                cache=cache,
+                jobs=min(jobs or cpus, cpus),
+                progress=progress,
+            )
         except engine.EngineFailure as exc:
             _fail(f"internal error: {exc}")
         finally:
@@ -297,7 +505,9 @@ def _check(runs, fmt, out, overlay, changes, quiet, statistics, show_source, col
             excluded = {str(p) for p in result.project.excluded}
             for p in paths:  # a file named on the command line (a directory's excluded files go unsaid)
                 if os.path.abspath(p) in excluded:
-                    _note(rec, f"migcheck: {p}: excluded by `exclude`/`extend-exclude` in the configuration, not checked")
+                    _note(
+                        rec, f"migcheck: {p}: excluded by `exclude`/`extend-exclude` in the configuration, not checked"
+                    )
         results.append((cfg, _baseline(result, cfg, write_baseline, no_baseline, quiet, rec)))
         if rec is not None and cache is not None and result.project is not None:
             rec.kept(cache.directory, [f.path for f in result.project.files])
@@ -305,9 +515,16 @@ def _check(runs, fmt, out, overlay, changes, quiet, statistics, show_source, col
     if len(results) > 1 and any(hasattr(r, "baselined") for _, r in results):
         from .baseline import Baselined
 
-        result = Baselined(result.findings, result.files, result.errors, None, result.risk, result.skipped,
-                           baselined=sum(getattr(r, "baselined", 0) for _, r in results),
-                           stale=sum(getattr(r, "stale", 0) for _, r in results))
+        result = Baselined(
+            result.findings,
+            result.files,
+            result.errors,
+            None,
+            result.risk,
+            result.skipped,
+            baselined=sum(getattr(r, "baselined", 0) for _, r in results),
+            stale=sum(getattr(r, "stale", 0) for _, r in results),
+        )
     if not quiet:
         note = result.skipped_note()
         if note:  # other databases' files (pop's `.mysql.`, ...): never a silent skip
@@ -320,8 +537,13 @@ def _check(runs, fmt, out, overlay, changes, quiet, statistics, show_source, col
             click.echo(f"migcheck: {risky.note()}", err=True)  # the production snapshot's age (docs/stats.md)
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
-    options = {"color": color and fmt == "text", "quiet": quiet, "fail_on": cfg.fail_on, "config": cfg,
-               "show_source": show_source}
+    options = {
+        "color": color and fmt == "text",
+        "quiet": quiet,
+        "fail_on": cfg.fail_on,
+        "config": cfg,
+        "show_source": show_source,
+    }
     if statistics:
         from .fix import FIXABLE
 
@@ -330,8 +552,11 @@ def _check(runs, fmt, out, overlay, changes, quiet, statistics, show_source, col
     write(fmt, result, options, out)
     out.flush()
     for err in result.errors:
-        click.echo(f"migcheck: internal error in rule {err.rule} on {err.path}: {err.detail} "
-                   "(please report this; the other findings above are complete)", err=True)
+        click.echo(
+            f"migcheck: internal error in rule {err.rule} on {err.path}: {err.detail} "
+            "(please report this; the other findings above are complete)",
+            err=True,
+        )
     if result.errors:
         return EXIT_ERROR
     if rec is not None and all(r.risk is None for _, r in results):
@@ -369,8 +594,11 @@ def _baseline(result, cfg, write_to, off: bool, quiet: bool, rec=None):
         return result
     result = baseline.apply(result, path, entries, cfg.enabled_rules())
     if result.stale and not quiet:
-        _note(rec, f"migcheck: {result.stale} {'entry' if result.stale == 1 else 'entries'} of {shown} "
-                   f"{'matches' if result.stale == 1 else 'match'} no finding any more (fixed, or the statement changed): `migcheck check --write-baseline` drops them")
+        _note(
+            rec,
+            f"migcheck: {result.stale} {'entry' if result.stale == 1 else 'entries'} of {shown} "
+            f"{'matches' if result.stale == 1 else 'match'} no finding any more (fixed, or the statement changed): `migcheck check --write-baseline` drops them",
+        )
     return result
 
 
@@ -383,9 +611,12 @@ def _display(path: Path) -> str:
 @cli.command("rules")
 @click.option("--config", "config_path", type=click.Path(), help="Configuration file to use instead of searching.")
 @click.option("--format", "fmt", type=Choice(["text", "json"]), default="text")
-@click.option("--preset", type=Choice(PRESET_NAMES),
-              help="Show what is enabled under this runner's layout (docs/presets.md); default: the `preset` "
-                   "config key, else detected from the migrations as `check` detects it.")
+@click.option(
+    "--preset",
+    type=Choice(PRESET_NAMES),
+    help="Show what is enabled under this runner's layout (docs/presets.md); default: the `preset` "
+    "config key, else detected from the migrations as `check` detects it.",
+)
 def rules_cmd(config_path, fmt, preset) -> int:
     """List every rule: id, default severity, group, enabled (for the project's preset), summary."""
     import json
@@ -398,19 +629,37 @@ def rules_cmd(config_path, fmt, preset) -> int:
 
         cfg = detect.apply(cfg, [], Path.cwd(), lambda line: click.echo(line, err=True))
         if cfg.preset == presets.UNRECOGNISED:
-            click.echo("migcheck: no migration layout recognised: the rules that depend on it are held back "
-                       "(unknown-layout; set `preset` or `naming` in the configuration)", err=True)
+            click.echo(
+                "migcheck: no migration layout recognised: the rules that depend on it are held back "
+                "(unknown-layout; set `preset` or `naming` in the configuration)",
+                err=True,
+            )
     enabled = cfg.enabled_rules()
     rules = sorted(registry.load().values(), key=lambda r: (r.group, r.id))
     if fmt == "json":
-        click.echo(json.dumps([{"id": r.id, "severity": cfg.severity_of(r), "default_severity": r.severity,
-                                "group": r.group, "enabled": r.id in enabled, "summary": r.summary}
-                               for r in rules], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "severity": cfg.severity_of(r),
+                        "default_severity": r.severity,
+                        "group": r.group,
+                        "enabled": r.id in enabled,
+                        "summary": r.summary,
+                    }
+                    for r in rules
+                ],
+                indent=2,
+            )
+        )
         return EXIT_OK
     width = max(len(r.id) for r in rules)
     click.echo(f"{'id':<{width}}  severity  group       enabled  summary")
     for r in rules:
-        click.echo(f"{r.id:<{width}}  {cfg.severity_of(r):<8}  {r.group:<10}  {'yes' if r.id in enabled else 'no':<7}  {r.summary}")
+        click.echo(
+            f"{r.id:<{width}}  {cfg.severity_of(r):<8}  {r.group:<10}  {'yes' if r.id in enabled else 'no':<7}  {r.summary}"
+        )
     return EXIT_OK
 
 
@@ -422,10 +671,9 @@ def locks(paths, config_path, fmt) -> int:
     """Show, per statement, the lock it takes, on which tables, and whether it rewrites or scans."""
     from . import engine
     from .analysis import risk
+    from .config import for_paths
     from .report import fit, render
     from .report.locks_report import rows
-
-    from .config import for_paths
 
     cfg = for_paths(paths[:1], Path.cwd(), Path(config_path) if config_path else None)[0][0]
     risky = risk.for_config(cfg)  # figures and estimates with a production snapshot (docs/stats.md)
@@ -464,8 +712,6 @@ def explain(rule_id) -> int:
         click.echo(f"{tool}`{rule_id}` is covered by migcheck's {rules}.\n")
     click.echo("\n".join(texts), nl=False)
     return EXIT_OK
-
-
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -507,8 +753,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         import traceback
 
         tb = traceback.extract_tb(exc.__traceback__)[-1]
-        click.echo(f"migcheck: internal error: {type(exc).__name__}: {exc} "
-                   f"({Path(tb.filename).name}:{tb.lineno}); please report this", err=True)
+        click.echo(
+            f"migcheck: internal error: {type(exc).__name__}: {exc} "
+            f"({Path(tb.filename).name}:{tb.lineno}); please report this",
+            err=True,
+        )
         return EXIT_ERROR
     if rv is None:  # --help, --version or a bare group call
         return EXIT_OK

@@ -91,7 +91,7 @@ class Config:
     stats: str | bool | None = field(default=None, repr=False)
     risk: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def with_cli(self, *, select=None, ignore=None, fail_on=None, preset=None) -> "Config":
+    def with_cli(self, *, select=None, ignore=None, fail_on=None, preset=None) -> Config:
         changes: dict[str, Any] = {}
         if preset is not None:
             changes.update(_preset_changes(self, preset, "--preset", explicit_dirs=self.migrations != ("migrations",)))
@@ -191,7 +191,7 @@ def _matcher(patterns: tuple[str, ...], root: str):
 
     def match(path: str) -> bool:
         path = os.path.abspath(path)
-        rel = path[len(root_dir):] if path.startswith(root_dir) else path.lstrip(os.sep)
+        rel = path[len(root_dir) :] if path.startswith(root_dir) else path.lstrip(os.sep)
         parts = rel.split(os.sep)
         if name_re is not None and any(name_re.match(part) for part in parts):
             return True
@@ -230,12 +230,18 @@ def _rule_list(value: Any, where: str) -> list[str]:
 
 def _globs(value: Any, where: str) -> list[str]:
     """A list of glob patterns (``exclude``, ``extend-exclude``, the keys of ``per-file-ignores``)."""
-    if isinstance(value, str) or not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(f"{where} must be a list of glob patterns such as [\"migrations/2019*\", \"legacy\"]")
+    if (
+        isinstance(value, str)
+        or not isinstance(value, list)
+        or not all(isinstance(v, str) and v.strip() for v in value)
+    ):
+        raise ConfigError(f'{where} must be a list of glob patterns such as ["migrations/2019*", "legacy"]')
     for v in value:
         if os.path.isabs(v) or v.startswith(".."):
-            raise ConfigError(f"{where}: {v!r}: write the pattern relative to the configuration file "
-                              "(absolute paths and .. are not matched)")
+            raise ConfigError(
+                f"{where}: {v!r}: write the pattern relative to the configuration file "
+                "(absolute paths and .. are not matched)"
+            )
     return [v.strip() for v in value]
 
 
@@ -255,18 +261,45 @@ def _expand_groups(names: list[str]) -> set[str]:
 MAX_POSTGRES_VERSION = 19
 
 KEYS = {
-    "migrations", "rollback", "naming", "sequence", "header", "changelog", "select", "ignore",
-    "severity", "fail-on", "postgres-version", "dialect", "preset", "max-file-size", "require-rollback", "stats",
+    "migrations",
+    "rollback",
+    "naming",
+    "sequence",
+    "header",
+    "changelog",
+    "select",
+    "ignore",
+    "severity",
+    "fail-on",
+    "postgres-version",
+    "dialect",
+    "preset",
+    "max-file-size",
+    "require-rollback",
+    "stats",
     "risk",
-    "exclude", "extend-exclude", "per-file-ignores", "baseline",
-    "verify-statement-timeout", "verify-timeout", "verify-data",
+    "exclude",
+    "extend-exclude",
+    "per-file-ignores",
+    "baseline",
+    "verify-statement-timeout",
+    "verify-timeout",
+    "verify-data",
 }
 
 # [risk] (docs/stats.md): key -> kind of value. The defaults live with the logic (migcheck.analysis.risk).
 RISK_KEYS = {
-    "large-rows": "count", "large-size": "size", "busy-writes": "rate", "busy-reads": "rate",
-    "small-rows": "count", "small-size": "size", "idle-writes": "rate", "idle-reads": "rate",
-    "max-lock-seconds": "rate", "high": "level", "low": "level",
+    "large-rows": "count",
+    "large-size": "size",
+    "busy-writes": "rate",
+    "busy-reads": "rate",
+    "small-rows": "count",
+    "small-size": "size",
+    "idle-writes": "rate",
+    "idle-reads": "rate",
+    "max-lock-seconds": "rate",
+    "high": "level",
+    "low": "level",
 }
 
 
@@ -286,14 +319,19 @@ def _risk(value: Any, where: str) -> dict[str, Any]:
         if kind == "level":
             if v not in LEVELS:
                 raise ConfigError(f"{where}: {name} must be one of {', '.join(LEVELS)}, not {v!r}")
-        elif isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or (kind == "count" and not isinstance(v, int)):
+        elif (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float))
+            or v < 0
+            or (kind == "count" and not isinstance(v, int))
+        ):
             what = "a whole number >= 0" if kind == "count" else "a number >= 0"
             raise ConfigError(f"{where}: {name} must be {what}, not {v!r}")
         out[key.replace("-", "_")] = float(v) if kind == "rate" else v
     return out
 
 
-def _preset_changes(cfg: "Config", value: Any, where: str, explicit_dirs: bool) -> dict[str, Any]:
+def _preset_changes(cfg: Config, value: Any, where: str, explicit_dirs: bool) -> dict[str, Any]:
     """The fields a preset sets: its name, and its migration directories unless ``migrations``
     was configured (``explicit_dirs``)."""
     from . import presets
@@ -319,8 +357,11 @@ def _size(value: Any, where: str, name: str = "'max-file-size'", allow_false: bo
     if m and float(m.group(1)) > 0:
         factor = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}[(m.group(2) or "B").upper()]
         return int(float(m.group(1)) * factor)
-    raise ConfigError(f"{where}: {name} must be a size such as \"10MB\", \"512KB\" or a number of bytes"
-                      + (" (or false for no limit)" if allow_false else "") + f", not {value!r}")
+    raise ConfigError(
+        f'{where}: {name} must be a size such as "10MB", "512KB" or a number of bytes'
+        + (" (or false for no limit)" if allow_false else "")
+        + f", not {value!r}"
+    )
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$", re.I)
@@ -336,8 +377,10 @@ def _seconds(value: Any, key: str, where: str) -> float | None:
     m = _DURATION.match(value) if isinstance(value, str) else None
     if m and 0 < float(m.group(1)) < 1e9:
         return float(m.group(1)) * {"ms": 0.001, "s": 1, "min": 60, "h": 3600}[(m.group(2) or "s").lower()]
-    raise ConfigError(f"{where}: '{key}' must be a duration such as \"30s\", \"5min\", \"500ms\" or a number of "
-                      f"seconds (or false for no limit), not {value!r}")
+    raise ConfigError(
+        f'{where}: \'{key}\' must be a duration such as "30s", "5min", "500ms" or a number of '
+        f"seconds (or false for no limit), not {value!r}"
+    )
 
 
 def _read(path: Path) -> str:
@@ -441,7 +484,9 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
     if "rollback" in data:
         value = typed("rollback", str, "a path pattern containing {version}")
         if "{version}" not in value or not value.endswith(".sql"):
-            raise ConfigError(f"{where}: 'rollback' must contain {{version}} and end in .sql, e.g. \"{DEFAULT_ROLLBACK}\"")
+            raise ConfigError(
+                f"{where}: 'rollback' must contain {{version}} and end in .sql, e.g. \"{DEFAULT_ROLLBACK}\""
+            )
         cfg.rollback = _rollback_pattern(value, where)
     if "naming" in data:
         value = typed("naming", str, "a regular expression")
@@ -451,12 +496,14 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
             raise ConfigError(f"{where}: 'naming' is not a valid regular expression: {exc}") from None
         missing = {"date", "seq", "description"} - set(pattern.groupindex)
         if missing:
-            raise ConfigError(f"{where}: 'naming' needs the named groups date, seq and description (missing: {', '.join(sorted(missing))})")
+            raise ConfigError(
+                f"{where}: 'naming' needs the named groups date, seq and description (missing: {', '.join(sorted(missing))})"
+            )
         cfg.naming = pattern
     if "sequence" in data:
-        value = typed("sequence", str, "\"global\" or \"per-day\"")
+        value = typed("sequence", str, '"global" or "per-day"')
         if value not in ("global", "per-day"):
-            raise ConfigError(f"{where}: 'sequence' must be \"global\" or \"per-day\", not \"{value}\"")
+            raise ConfigError(f'{where}: \'sequence\' must be "global" or "per-day", not "{value}"')
         cfg.sequence = value
     if "header" in data:
         value = data["header"]
@@ -513,16 +560,21 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
     if "stats" in data:
         value = data["stats"]
         if value is not False and not (isinstance(value, str) and value):
-            raise ConfigError(f"{where}: 'stats' must be the path of the production snapshot (docs/stats.md) or false, "
-                              f"not {value!r}")
-        cfg.stats = value if value is False else _inside_root(value, root, "stats", where)  # (`migcheck stats` writes it)
+            raise ConfigError(
+                f"{where}: 'stats' must be the path of the production snapshot (docs/stats.md) or false, not {value!r}"
+            )
+        cfg.stats = (
+            value if value is False else _inside_root(value, root, "stats", where)
+        )  # (`migcheck stats` writes it)
     if "risk" in data:
         cfg.risk = _risk(data["risk"], where)
     if "postgres-version" in data:
         value = typed("postgres-version", int, "a major version number such as 15")
         if not 9 <= value <= MAX_POSTGRES_VERSION:
-            raise ConfigError(f"{where}: 'postgres-version' must be a PostgreSQL major version from 9 to "
-                              f"{MAX_POSTGRES_VERSION}, not {value}")
+            raise ConfigError(
+                f"{where}: 'postgres-version' must be a PostgreSQL major version from 9 to "
+                f"{MAX_POSTGRES_VERSION}, not {value}"
+            )
         cfg.postgres_version = value
     if "dialect" in data:
         from . import dialects
@@ -544,8 +596,10 @@ def from_dict(data: dict, root: Path, source: Path | None = None, where: str = "
     if "baseline" in data:
         value = data["baseline"]
         if value is not False and not (isinstance(value, str) and value.strip()):
-            raise ConfigError(f"{where}: 'baseline' must be the path of the baseline file (relative to the "
-                              f"configuration) or false, not {value!r}")
+            raise ConfigError(
+                f"{where}: 'baseline' must be the path of the baseline file (relative to the "
+                f"configuration) or false, not {value!r}"
+            )
         cfg.baseline = value if value is False else _inside_root(value, root, "baseline", where)  # (migcheck writes it)
     if "preset" in data:
         for key, value in _preset_changes(cfg, data["preset"], f"{where}: 'preset'", "migrations" in data).items():
@@ -563,14 +617,18 @@ def _rollback_pattern(value: str, where: str) -> str:
     try:
         fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(value) if name is not None]
     except ValueError as exc:
-        raise ConfigError(f"{where}: 'rollback' is not a valid pattern ({exc}): write a literal brace as {{{{ or }}}}") from None
+        raise ConfigError(
+            f"{where}: 'rollback' is not a valid pattern ({exc}): write a literal brace as {{{{ or }}}}"
+        ) from None
     bad = [name for name, spec, conv in fields if name != "version" or spec or conv]
     if bad:
         shown = "{" + bad[0] + "}" if bad[0] != "version" else "{version} with a format or conversion"
         raise ConfigError(f"{where}: 'rollback' may contain only the placeholder {{version}}, not {shown}")
     if Path(value).is_absolute() or value.startswith(("/", "\\")):
-        raise ConfigError(f"{where}: 'rollback' must stay inside the project: a path relative to the migration's "
-                          f"directory, not the absolute {value!r}")
+        raise ConfigError(
+            f"{where}: 'rollback' must stay inside the project: a path relative to the migration's "
+            f"directory, not the absolute {value!r}"
+        )
     return value
 
 
@@ -588,12 +646,14 @@ def _inside_root(value: str, root: Path, key: str, where: str) -> str:
     """A path key whose file migcheck may write: relative, and inside the project root (the
     configuration file's directory)."""
     if Path(value).is_absolute() or not inside(value, root):
-        raise ConfigError(f"{where}: '{key}' must stay inside the project (the directory of the configuration file, "
-                          f"{root}): {value!r} leaves it")
+        raise ConfigError(
+            f"{where}: '{key}' must stay inside the project (the directory of the configuration file, "
+            f"{root}): {value!r} leaves it"
+        )
     return value
 
 
-def check_rollback_location(cfg: "Config", where: str = "config") -> None:
+def check_rollback_location(cfg: Config, where: str = "config") -> None:
     """The rollback pattern must not lead out of the project from any migrations directory
     (``migcheck new`` writes the rollback there); a migrations directory configured outside the
     project may keep its rollbacks below itself."""
@@ -604,5 +664,7 @@ def check_rollback_location(cfg: "Config", where: str = "config") -> None:
         mdir = m if os.path.isabs(m) else os.path.join(str(cfg.root), m)
         target = os.path.join(mdir, rb_dir)
         if not (inside(target, cfg.root) or inside(rb_dir, mdir)):
-            raise ConfigError(f"{where}: 'rollback' must stay inside the project: {cfg.rollback!r} leads from "
-                              f"{m!r} to {os.path.normpath(target)}")
+            raise ConfigError(
+                f"{where}: 'rollback' must stay inside the project: {cfg.rollback!r} leads from "
+                f"{m!r} to {os.path.normpath(target)}"
+            )

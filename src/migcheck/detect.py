@@ -8,9 +8,9 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable
 
 from . import fsutil, presets
 from .config import DEFAULT_NAMING, Config
@@ -24,8 +24,10 @@ _REFINERY = re.compile(r"^[UV]\d+__\w+\.sql$")
 _DASHED = re.compile(r"^\d+-.+\.sql$")  # postgres-migrations (`0001-create-buckets.sql`)
 _UNDERSCORE_UPDOWN = re.compile(r"^[\w-]+_(?:up|down)\.sql$", re.A)  # maragudk/migrate's `0021_x_up.sql`
 # pop / popx: a database between the name and `.up.sql` (pop's dialect names), or popx's `.autocommit.`
-_POP_INFIX = re.compile(r"^\d+_[^.]+\.(?:postgres|postgresql|pg|pgx|cockroach|cockroachdb|crdb|mysql|mariadb|"
-                        r"sqlite|sqlite3|autocommit)(?:\.autocommit)?\.(?:up|down)\.sql$")
+_POP_INFIX = re.compile(
+    r"^\d+_[^.]+\.(?:postgres|postgresql|pg|pgx|cockroach|cockroachdb|crdb|mysql|mariadb|"
+    r"sqlite|sqlite3|autocommit)(?:\.autocommit)?\.(?:up|down)\.sql$"
+)
 _GOOSE = re.compile(r"^--\s*\+goose\s+up\b", re.I | re.M)
 _DBMATE = re.compile(r"^--\s*migrate:up\b", re.M)
 _PEEK_FILES, _PEEK_BYTES = 20, 4096
@@ -56,9 +58,14 @@ def _peek(paths: list[Path]) -> Counter:
 
 
 # Go modules that say which migration runner a Go project uses (its go.mod)
-_GO_RUNNERS = (("github.com/gobuffalo/pop", "pop"), ("github.com/ory/x", "popx"), ("github.com/ory/pop", "popx"),
-               ("github.com/maragudk/migrate", "maragudk"), ("maragu.dev/migrate", "maragudk"),
-               ("github.com/golang-migrate/migrate", "golang-migrate"))
+_GO_RUNNERS = (
+    ("github.com/gobuffalo/pop", "pop"),
+    ("github.com/ory/x", "popx"),
+    ("github.com/ory/pop", "popx"),
+    ("github.com/maragudk/migrate", "maragudk"),
+    ("maragu.dev/migrate", "maragudk"),
+    ("github.com/golang-migrate/migrate", "golang-migrate"),
+)
 
 
 def _go_runners(d: Path) -> set[str]:
@@ -106,8 +113,11 @@ def _up_down_runner(d: Path, paths: list[str]) -> str:
         if m:
             numbers.setdefault(m.group(1), set()).add(m.group(2))
     shared = sum(1 for v in numbers.values() if len(v) > 1)
-    if any(_UNDERSCORE_UPDOWN.match(n) and not _UPDOWN.match(n) for n in names) or shared >= 2 or (
-            "maragudk" in mods and "golang-migrate" not in mods):
+    if (
+        any(_UNDERSCORE_UPDOWN.match(n) and not _UPDOWN.match(n) for n in names)
+        or shared >= 2
+        or ("maragudk" in mods and "golang-migrate" not in mods)
+    ):
         return "maragudk"
     for name in ("pop", "popx"):
         if name in mods and "golang-migrate" not in mods:
@@ -126,15 +136,17 @@ def detect_dir(d: Path) -> str | None:
     """The preset whose layout directory ``d`` has, or None."""
     d = d.resolve()
     if any((p / "sqitch.plan").is_file() for p in (d, *d.parents[:2])) and (
-            (d / "deploy").is_dir() or d.name in ("deploy", "revert", "verify")):
+        (d / "deploy").is_dir() or d.name in ("deploy", "revert", "verify")
+    ):
         return "sqitch"
     files = sql_paths_in(d)  # strings: a Path each would cost more than the walk
     if not files:
         return None
     half = len(files) / 2
     base = os.path.basename
-    diesel = sum(1 for p in files
-                 if base(p) in ("up.sql", "down.sql") and DieselLayout.dir_re.match(base(os.path.dirname(p))))
+    diesel = sum(
+        1 for p in files if base(p) in ("up.sql", "down.sql") and DieselLayout.dir_re.match(base(os.path.dirname(p)))
+    )
     if diesel and diesel >= half:
         return "diesel"
     prisma = sum(1 for p in files if base(p) == "migration.sql" and re.match(r"^\d+_", base(os.path.dirname(p))))
@@ -223,13 +235,17 @@ def apply(cfg: Config, paths: Iterable[str], cwd: Path, echo: Callable[[str], No
         return replace(cfg, preset=presets.UNRECOGNISED)
     if len(found) != 1:
         if len(found) > 1:
-            echo(f"migcheck: these directories look like different runners' layouts ({', '.join(sorted(found))}): "
-                 "checking with the guidelines; set `preset` in the configuration, or pass --preset, to choose one")
+            echo(
+                f"migcheck: these directories look like different runners' layouts ({', '.join(sorted(found))}): "
+                "checking with the guidelines; set `preset` in the configuration, or pass --preset, to choose one"
+            )
         return cfg
-    (name, where), = found.items()
+    ((name, where),) = found.items()
     note = presets.get(name).note
-    echo(f"migcheck: detected {presets.get(name).title} layout (set preset = \"{name}\" in the configuration, "
-         f"or pass --preset {name}, to silence this)" + (f"; {note}" if note else ""))
+    echo(
+        f'migcheck: detected {presets.get(name).title} layout (set preset = "{name}" in the configuration, '
+        f"or pass --preset {name}, to silence this)" + (f"; {note}" if note else "")
+    )
     changes: dict = {"preset": name}
     if new_dirs is not None:
         changes["migrations"] = new_dirs

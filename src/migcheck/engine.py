@@ -8,8 +8,9 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable, cast
+from typing import cast
 
 from . import layout, registry, suppress
 from .config import Config, ConfigError
@@ -22,8 +23,9 @@ class Group(Record):
 
     __slots__ = ("mdir", "migrations", "rollbacks", "__dict__")
 
-    def __init__(self, mdir: Path, migrations: list[MigrationFile] | None = None,
-                 rollbacks: list[MigrationFile] | None = None):
+    def __init__(
+        self, mdir: Path, migrations: list[MigrationFile] | None = None, rollbacks: list[MigrationFile] | None = None
+    ):
         self.mdir = mdir
         self.migrations = [] if migrations is None else migrations
         self.rollbacks = [] if rollbacks is None else rollbacks
@@ -37,8 +39,15 @@ class Changes(Record):
     __slots__ = ("ref", "base", "added", "modified", "deleted", "locate", "_modified_keys", "__dict__")
     SHOWN = ("ref", "base", "added", "modified", "deleted", "locate")
 
-    def __init__(self, ref: str, base: str, added: set[Path] | None = None, modified: set[Path] | None = None,
-                 deleted: set[Path] | None = None, locate: Callable[[Path], tuple[int, int] | None] | None = None):
+    def __init__(
+        self,
+        ref: str,
+        base: str,
+        added: set[Path] | None = None,
+        modified: set[Path] | None = None,
+        deleted: set[Path] | None = None,
+        locate: Callable[[Path], tuple[int, int] | None] | None = None,
+    ):
         self.ref = ref  # the baseline as the user named it, e.g. ``origin/main``
         self.base = base  # the commit compared against (the merge base), short form
         self.added = set() if added is None else added  # added since the base, untracked files included
@@ -62,8 +71,9 @@ def _same_file_key(path: Path) -> str:
 
 
 class Project:
-    def __init__(self, config: Config, files: list[MigrationFile], reported: set[Path],
-                 change_set: Iterable[Path] = ()):
+    def __init__(
+        self, config: Config, files: list[MigrationFile], reported: set[Path], change_set: Iterable[Path] = ()
+    ):
         self.config = config
         self.files = files
         self.reported = reported
@@ -165,8 +175,15 @@ class Result(Record):
     __slots__ = ("findings", "files", "errors", "project", "risk", "skipped", "__dict__")
     SHOWN = ("findings", "files", "errors", "skipped")
 
-    def __init__(self, findings: list[Finding], files: list[MigrationFile], errors: list[InternalError],
-                 project: Project | None = None, risk: object = None, skipped: dict[str, int] | None = None):
+    def __init__(
+        self,
+        findings: list[Finding],
+        files: list[MigrationFile],
+        errors: list[InternalError],
+        project: Project | None = None,
+        risk: object = None,
+        skipped: dict[str, int] | None = None,
+    ):
         self.findings = findings
         self.files = files
         self.errors = errors
@@ -186,8 +203,13 @@ class Result(Record):
                 counts[f.severity] += 1
         # a goose/dbmate file is two entries (its up and down sections) but one file on disk
         files = len({f.display for f in self.files})
-        return {"files": files, "errors": counts["error"], "warnings": counts["warning"],
-                "infos": counts["info"], "suppressed": suppressed}
+        return {
+            "files": files,
+            "errors": counts["error"],
+            "warnings": counts["warning"],
+            "infos": counts["info"],
+            "suppressed": suppressed,
+        }
 
     def skipped_note(self) -> str | None:
         """One line that says which files were left out as another database's, or None."""
@@ -195,8 +217,10 @@ class Result(Record):
             return None
         total = sum(self.skipped.values())
         parts = [f"{n} {reason}" for reason, n in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0]))]
-        return (f"migcheck: not checked as PostgreSQL: {total} file{'s' if total != 1 else ''} the runner never runs "
-                f"on PostgreSQL ({'; '.join(parts)})")
+        return (
+            f"migcheck: not checked as PostgreSQL: {total} file{'s' if total != 1 else ''} the runner never runs "
+            f"on PostgreSQL ({'; '.join(parts)})"
+        )
 
     def failed(self, fail_on: str) -> bool:
         threshold = SEVERITY_RANK[fail_on]
@@ -208,8 +232,13 @@ class Result(Record):
 _display = layout.display
 
 
-def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | None = None,
-            overlay: dict[Path, bytes] | None = None) -> Project:
+def collect(
+    paths: Iterable[str],
+    config: Config,
+    cwd: Path,
+    changes: Changes | None = None,
+    overlay: dict[Path, bytes] | None = None,
+) -> Project:
     """Build the project: the files to report on and their sibling files. With ``changes``
     (``--diff``), only the added and modified files are reported; the siblings are all there.
     ``overlay`` maps absolute paths to in-memory contents that replace the disk's (an editor's
@@ -225,7 +254,8 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
         if not existing:
             raise ConfigError(
                 f"no migrations directory found (looked for {', '.join(_display(d, cwd) for d in dirs)}); "
-                "pass paths to check or set `migrations` in the configuration")
+                "pass paths to check or set `migrations` in the configuration"
+            )
         given = [str(d) for d in existing]
     scope_dirs: list[Path] = []
     for p in given:
@@ -271,7 +301,7 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
             key = seen[name] = path if isinstance(path, Path) and str(path) == name else Path(name)
             kind, mdir = lay.classify(key)
             if name.startswith(under_cwd):  # the usual case, as _display would say it, without pathlib
-                shown = name[len(under_cwd):].replace(os.sep, "/")
+                shown = name[len(under_cwd) :].replace(os.sep, "/")
             else:
                 shown = _display(key, cwd)
             files[key] = MigrationFile(key, shown, kind, mdir, config, overlay.get(key))
@@ -291,7 +321,8 @@ def collect(paths: Iterable[str], config: Config, cwd: Path, changes: Changes | 
         here = os.path.join(str(mdir), "")
         # the walk of a directory above listed them (it does not follow a symlinked rollback directory)
         covered = any(here.startswith(w) for w in walked) and not (
-            lay.rb_dirs and os.path.islink(mdir.joinpath(*lay.rb_dirs)))
+            lay.rb_dirs and os.path.islink(mdir.joinpath(*lay.rb_dirs))
+        )
         if not covered:
             for sib in lay.siblings(mdir):
                 if not skip(sib):
@@ -340,6 +371,7 @@ def _restrict(project: Project, changes: Changes, scope_dirs: list[Path], lay: l
 
 # --- running the rules -------------------------------------------------------------------
 
+
 class Context:
     """What a rule sees besides its target. Reading ``project`` marks the findings of the file
     being checked as depending on the other files too (the cache then keys them on all files)."""
@@ -374,12 +406,31 @@ class EngineFailure(Exception):
 class FileResult(Record):
     """The file rules' raw hits on one file and its suppressions: what the cache keeps per file."""
 
-    __slots__ = ("hits", "errors", "sups", "sup_hits", "statements", "contextual", "deferred", "locks", "semantic",
-                 "__dict__")
+    __slots__ = (
+        "hits",
+        "errors",
+        "sups",
+        "sup_hits",
+        "statements",
+        "contextual",
+        "deferred",
+        "locks",
+        "semantic",
+        "__dict__",
+    )
 
-    def __init__(self, hits: list[tuple], errors: list[tuple], sups: list[tuple], sup_hits: list[tuple],
-                 statements: int | None, contextual: bool = False, deferred: tuple = (), locks: dict | None = None,
-                 semantic: bool = False):
+    def __init__(
+        self,
+        hits: list[tuple],
+        errors: list[tuple],
+        sups: list[tuple],
+        sup_hits: list[tuple],
+        statements: int | None,
+        contextual: bool = False,
+        deferred: tuple = (),
+        locks: dict | None = None,
+        semantic: bool = False,
+    ):
         self.hits = hits
         self.errors = errors
         self.sups = sups
@@ -399,9 +450,11 @@ _READ_HELP = {
     "encoding-error": "Save the file as UTF-8 (most editors: 'Save with encoding'); migcheck cannot check what it cannot read.",
     "unreadable-file": "Make the file readable by the user running migcheck, or remove it from the migrations directory.",
     "file-too-large": "Split the file into smaller migrations, or raise `max-file-size` in the configuration if it must stay one file.",
-    "unrendered-template": ("migcheck renders template values and `if`/`else`/`end` on the database dialect as the "
-                            "runner does for PostgreSQL, and did not check this file: write it with those only, or "
-                            "review its SQL by hand (rules/unrendered-template.md)."),
+    "unrendered-template": (
+        "migcheck renders template values and `if`/`else`/`end` on the database dialect as the "
+        "runner does for PostgreSQL, and did not check this file: write it with those only, or "
+        "review its SQL by hand (rules/unrendered-template.md)."
+    ),
 }
 
 
@@ -409,8 +462,9 @@ def _rec(rid: str, h: Hit) -> tuple:
     return (rid, str(h.file.path), h.line, h.column, h.message, h.help, h.end_line, h.end_column)
 
 
-def _call(rule: registry.Rule, target, ctx: Context, path: str, hits: list, errors: list,
-          deferred: list | None = None) -> None:
+def _call(
+    rule: registry.Rule, target, ctx: Context, path: str, hits: list, errors: list, deferred: list | None = None
+) -> None:
     found: list[tuple] = []  # held back until the rule ends: a deferred rule's partial hits are dropped
     touched = ctx.touched
     ctx.touched = False
@@ -447,7 +501,9 @@ def check_file(f: MigrationFile, file_rules: list[registry.Rule], enabled, ctx: 
     if problem:
         rid, msg, where = problem
         line, col = where or (1, 1)
-        read_hits: list[tuple] = [(rid, str(f.path), line, col, msg, _READ_HELP[rid], None, None)] if rid in enabled else []
+        read_hits: list[tuple] = (
+            [(rid, str(f.path), line, col, msg, _READ_HELP[rid], None, None)] if rid in enabled else []
+        )
         return FileResult(read_hits, [], [], [], 0)  # (no statement: nothing was read, or it did not decode)
     hits: list[tuple] = []
     errors: list[tuple] = []
@@ -460,10 +516,17 @@ def check_file(f: MigrationFile, file_rules: list[registry.Rule], enabled, ctx: 
             _call(r, f, ctx, f.display, hits, errors, deferred)
     extra: list[Hit] = []
     sups = suppress.records(f, extra)
-    return FileResult(hits, errors, sups, [_rec(cast(str, h.rule_override), h) for h in extra],
-                      len(f.statements) if "_parsed" in f.__dict__ else None, ctx.touched, tuple(deferred),
-                      _lock_contexts(f, hits, ctx.config) if ctx._project.lock_contexts else {},
-                      ctx.touched and ctx.touched_by <= SUMMARY_ONLY_RULES)
+    return FileResult(
+        hits,
+        errors,
+        sups,
+        [_rec(cast(str, h.rule_override), h) for h in extra],
+        len(f.statements) if "_parsed" in f.__dict__ else None,
+        ctx.touched,
+        tuple(deferred),
+        _lock_contexts(f, hits, ctx.config) if ctx._project.lock_contexts else {},
+        ctx.touched and ctx.touched_by <= SUMMARY_ONLY_RULES,
+    )
 
 
 def _lock_contexts(f: MigrationFile, hits: list[tuple], config: Config) -> dict:
@@ -492,7 +555,9 @@ def run_deferred(f: MigrationFile, fr: FileResult, rules: dict[str, registry.Rul
     fr.contextual = True
 
 
-def run_project_rules(project: Project, rules: list[registry.Rule], ctx: Context) -> tuple[dict[str, list[tuple]], list[tuple]]:
+def run_project_rules(
+    project: Project, rules: list[registry.Rule], ctx: Context
+) -> tuple[dict[str, list[tuple]], list[tuple]]:
     """The hits of each project rule (by rule id), and the rules' internal errors."""
     hits: dict[str, list[tuple]] = {}
     errors: list[tuple] = []
@@ -506,10 +571,17 @@ def run_project_rules(project: Project, rules: list[registry.Rule], ctx: Context
 # configuration, so the cache may keep them while no file changes. Any other project rule (one
 # that reads CHANGELOG.md, migcheck.lock, git, the disk beyond the collected files, or a new
 # rule nobody vetted) runs on every run.
-CACHEABLE_PROJECT_RULES = frozenset({
-    "duplicate-version", "sequence-order", "sequence-gap", "orphan-rollback",
-    "rollback-incomplete", "rollback-data-change", "unknown-dependency",
-})
+CACHEABLE_PROJECT_RULES = frozenset(
+    {
+        "duplicate-version",
+        "sequence-order",
+        "sequence-gap",
+        "orphan-rollback",
+        "rollback-incomplete",
+        "rollback-data-change",
+        "unknown-dependency",
+    }
+)
 
 # The rules that read the other files of the project only through the project's shape (the files'
 # paths, kinds, versions, which rollback is whose) and the summaries they declare (``needs``:
@@ -518,10 +590,19 @@ CACHEABLE_PROJECT_RULES = frozenset({
 # (``cache.semantic_fp``: an edit that changes a migration's comments or data changes only its own
 # results). tests/test_semantic.py holds each of them to it: with every other file sealed, a
 # check reads nothing of them but their summaries.
-SUMMARY_ONLY_RULES = frozenset({
-    "mixed-changes", "file-naming", "empty-rollback", "duplicate-version", "sequence-order", "sequence-gap",
-    "orphan-rollback", "rollback-incomplete", "rollback-data-change",
-})
+SUMMARY_ONLY_RULES = frozenset(
+    {
+        "mixed-changes",
+        "file-naming",
+        "empty-rollback",
+        "duplicate-version",
+        "sequence-order",
+        "sequence-gap",
+        "orphan-rollback",
+        "rollback-incomplete",
+        "rollback-data-change",
+    }
+)
 
 # Below this many files to check, a process pool costs more than it saves.
 POOL_MIN_FILES = 200
@@ -583,13 +664,15 @@ def _run(project: Project, config: Config, *, cache=None, jobs: int = 1, progres
         # what the rules that read other files only through summaries read of them (cache.semantic_fp)
         needs = {n for r in rules.values() if r.id in SUMMARY_ONLY_RULES for n in r.needs}
         cache.semantic_kinds = frozenset(
-            ({"effects", "parses"} if needs & {"effects", "history"} else set()) | ({"schema"} & needs))
+            ({"effects", "parses"} if needs & {"effects", "history"} else set()) | ({"schema"} & needs)
+        )
         for f in reported:
             got = cache.get(f)
             if got is not None:
                 results[f.path] = got
-        project_hits.update(cache.get_project([r.id for r in project_rules if r.id in CACHEABLE_PROJECT_RULES],
-                                              SUMMARY_ONLY_RULES))
+        project_hits.update(
+            cache.get_project([r.id for r in project_rules if r.id in CACHEABLE_PROJECT_RULES], SUMMARY_ONLY_RULES)
+        )
     todo = [f for f in reported if f.path not in results]
     todo_project = [r for r in project_rules if r.id not in project_hits]
     errors: list[tuple] = []
@@ -601,11 +684,13 @@ def _run(project: Project, config: Config, *, cache=None, jobs: int = 1, progres
     summaries.hold(len(project.files) * (len(summaries.SHARED_KINDS) + 1))  # (+1: empty-rollback's, spare)
     try:
         if workers > 1 and project.changes is None:
-            fresh, p_hits, p_errors = parallel.run(project, config, todo, file_rules, todo_project, rules, workers,
-                                                   progress)
+            fresh, p_hits, p_errors = parallel.run(
+                project, config, todo, file_rules, todo_project, rules, workers, progress
+            )
         elif len(todo) >= POOL_MIN_FILES and project.changes is None:
-            fresh, p_hits, p_errors = parallel.check_serial(project, config, todo, file_rules, todo_project, rules,
-                                                            progress)
+            fresh, p_hits, p_errors = parallel.check_serial(
+                project, config, todo, file_rules, todo_project, rules, progress
+            )
         else:
             fresh = {f.path: check_file(f, file_rules, rules, ctx) for f in todo}
             p_hits, p_errors = run_project_rules(project, todo_project, ctx)
@@ -620,14 +705,23 @@ def _run(project: Project, config: Config, *, cache=None, jobs: int = 1, progres
             cache.put(f, fresh[f.path])
         if not p_errors:
             # (those reused by their summaries too: kept under this run's fingerprint from now on)
-            cache.put_project({rid: hits for rid, hits in project_hits.items() if rid in CACHEABLE_PROJECT_RULES},
-                              SUMMARY_ONLY_RULES)
+            cache.put_project(
+                {rid: hits for rid, hits in project_hits.items() if rid in CACHEABLE_PROJECT_RULES}, SUMMARY_ONLY_RULES
+            )
         cache.save()
     return assemble(project, config, rules, reported, results, project_rules, project_hits, errors)
 
 
-def assemble(project: Project, config: Config, rules, reported: list[MigrationFile], results: dict[Path, FileResult],
-             project_rules: list[registry.Rule], project_hits: dict[str, list[tuple]], errors: list[tuple]) -> Result:
+def assemble(
+    project: Project,
+    config: Config,
+    rules,
+    reported: list[MigrationFile],
+    results: dict[Path, FileResult],
+    project_rules: list[registry.Rule],
+    project_hits: dict[str, list[tuple]],
+    errors: list[tuple],
+) -> Result:
     """Turn the per-file and project results into findings: severities, suppressions, order."""
     by_path = {str(f.path): f for f in project.files}
     for f in project.deleted:
@@ -693,8 +787,9 @@ def merge(results: list[Result]) -> Result:
         for reason, n in r.skipped.items():
             skipped[reason] = skipped.get(reason, 0) + n
     risky = next((r.risk for r in results if r.risk is not None), None)
-    return Result(findings, [f for r in results for f in r.files], [e for r in results for e in r.errors],
-                  None, risky, skipped)
+    return Result(
+        findings, [f for r in results for f in r.files], [e for r in results for e in r.errors], None, risky, skipped
+    )
 
 
 def _per_file_ignores(config: Config, paths) -> dict[str, frozenset[str]]:
@@ -716,13 +811,24 @@ def configured_project(config: Config, cwd: Path):
         return collect([], config, cwd)
     except ConfigError:
         dirs = ", ".join(str(d) for d in config.migrations)
-        raise ConfigError(f"no migrations directory found (looked for {dirs} under {config.root}): `migcheck lock` "
-                          "and `migcheck status` read the configured directories; set `migrations` in migcheck.toml "
-                          "or [tool.migcheck] of pyproject.toml, or run them where that configuration is") from None
+        raise ConfigError(
+            f"no migrations directory found (looked for {dirs} under {config.root}): `migcheck lock` "
+            "and `migcheck status` read the configured directories; set `migrations` in migcheck.toml "
+            "or [tool.migcheck] of pyproject.toml, or run them where that configuration is"
+        ) from None
 
 
-def check(paths: Iterable[str], config: Config, cwd: Path | None = None, changes: Changes | None = None,
-          overlay: dict[Path, bytes] | None = None, *, cache=None, jobs: int = 1, progress=None) -> Result:
+def check(
+    paths: Iterable[str],
+    config: Config,
+    cwd: Path | None = None,
+    changes: Changes | None = None,
+    overlay: dict[Path, bytes] | None = None,
+    *,
+    cache=None,
+    jobs: int = 1,
+    progress=None,
+) -> Result:
     cwd = cwd or Path.cwd()
     project = collect(paths, config, cwd, changes, overlay)
     return run(project, config, cache=cache, jobs=jobs, progress=progress)

@@ -17,8 +17,10 @@ from .model import Comment, Header, Hit, Statement
 
 
 def _too_large(size: int, limit: int) -> tuple[str, str]:
-    return ("file-too-large", f"the file is {_human(size)}, above the {_human(limit)} limit (`max-file-size`): "
-                              "migcheck did not check it")
+    return (
+        "file-too-large",
+        f"the file is {_human(size)}, above the {_human(limit)} limit (`max-file-size`): migcheck did not check it",
+    )
 
 
 def _human(n: int) -> str:
@@ -32,8 +34,7 @@ class MigrationFile:
     """One SQL file of the project. Reading and parsing happen on first use, so sibling files
     that only serve cross-file rules cost a directory listing, not a parse."""
 
-    def __init__(self, path: Path, display: str, kind: str, mdir: Path, config: Config,
-                 content: bytes | None = None):
+    def __init__(self, path: Path, display: str, kind: str, mdir: Path, config: Config, content: bytes | None = None):
         self.path = path
         self.display = display
         self.kind = kind
@@ -54,9 +55,33 @@ class MigrationFile:
     # What the file is and what was read of it; anything else in its __dict__ was computed from
     # its text (parse trees, and what rules cached on it: the safety timeline, ...). The layouts
     # that split a file into sections add ``section_of``/``section_source``.
-    KEEP = frozenset({"path", "display", "kind", "mdir", "name", "config", "content", "version", "date", "seq",
-                      "description", "section_of", "section_source", "_statement_count", "data", "_loaded",
-                      "positions", "stat", "digest", "decodes", "from_memo", "checked", "project"})
+    KEEP = frozenset(
+        {
+            "path",
+            "display",
+            "kind",
+            "mdir",
+            "name",
+            "config",
+            "content",
+            "version",
+            "date",
+            "seq",
+            "description",
+            "section_of",
+            "section_source",
+            "_statement_count",
+            "data",
+            "_loaded",
+            "positions",
+            "stat",
+            "digest",
+            "decodes",
+            "from_memo",
+            "checked",
+            "project",
+        }
+    )
 
     # the ``engine.Project`` it was collected into (the schema model reads its change set), or None
     project: Any = None
@@ -90,16 +115,23 @@ class MigrationFile:
         except fsutil.NotRegularFile as exc:
             if os.path.isdir(self.path):
                 if not os.access(self.path, os.R_OK | os.X_OK):  # a directory we may not list (layout.sql_files_in)
-                    return None, ("unreadable-file", ("permission denied: migcheck cannot list this directory, "
-                                                      "so the migrations in it are not checked"))
+                    return None, (
+                        "unreadable-file",
+                        (
+                            "permission denied: migcheck cannot list this directory, "
+                            "so the migrations in it are not checked"
+                        ),
+                    )
                 return None, ("unreadable-file", "this is a directory, not a file")
             return None, ("unreadable-file", f"{exc.strerror}: migcheck reads only regular files")
         except FileNotFoundError:
             return None, ("unreadable-file", "the file disappeared while it was being checked")
         except PermissionError:
             if os.path.isdir(self.path):  # a directory we may not list (layout.sql_files_in)
-                return None, ("unreadable-file", ("permission denied: migcheck cannot list this directory, "
-                                                  "so the migrations in it are not checked"))
+                return None, (
+                    "unreadable-file",
+                    ("permission denied: migcheck cannot list this directory, so the migrations in it are not checked"),
+                )
             return None, ("unreadable-file", "permission denied: migcheck cannot read this file")
         except IsADirectoryError:
             return None, ("unreadable-file", "this is a directory, not a file")
@@ -135,8 +167,10 @@ class MigrationFile:
             if exc.offset is not None:
                 before = data[: exc.offset]
                 line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
-                where = (before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1,
-                         len(before[line_start:].decode("utf-8", errors="replace")) + 1)
+                where = (
+                    before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1,
+                    len(before[line_start:].decode("utf-8", errors="replace")) + 1,
+                )
             return None, "encoding-error", str(exc), where
         # a runner that renders its files (Go templates: pop, popx) runs the rendered text; it
         # keeps every position (layout.PopLayout, gotemplate)
@@ -238,8 +272,15 @@ class MigrationFile:
         return header_mod.header(self.text, first, self.positions)
 
     # --- helpers for rules ---------------------------------------------------------------
-    def hit(self, message: str, help: str, stmt: Statement | None = None, *,
-            line: int | None = None, column: int | None = None) -> Hit:
+    def hit(
+        self,
+        message: str,
+        help: str,
+        stmt: Statement | None = None,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> Hit:
         """A finding at ``stmt`` (its first token), at ``line``/``column``, or at 1:1."""
         if stmt is not None:
             return Hit(self, stmt.line, stmt.column, message, help, stmt.end_line, stmt.end_column)

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ._pglast import parser as pgparser
-
 from .analysis import header as hdr
 from .analysis import pg
 from .config import Config
@@ -80,7 +79,7 @@ def apply(text: str, edits) -> str:
     for _, e in ordered:
         if e.start < pos:
             raise ValueError("overlapping edits")
-        out.append(text[pos:e.start])
+        out.append(text[pos : e.start])
         out.append(e.text)
         pos = e.end
     out.append(text[pos:])
@@ -93,6 +92,7 @@ def newline_of(text: str) -> str:
 
 
 # --- running the checker on a text ---------------------------------------------------------
+
 
 def _findings(text: str, path: Path, config: Config, rules: set[str] | None):
     """(reported findings on ``path`` with ``text`` as its content, the MigrationFile)."""
@@ -107,8 +107,9 @@ def _findings(text: str, path: Path, config: Config, rules: set[str] | None):
     cfg = replace(config, select=tuple(chosen))
     key = Path(os.path.abspath(path))
     project = engine.collect([str(key)], cfg, key.parent, overlay={key: text.encode("utf-8")})
-    project = engine.Project(cfg, [f if f.path == key else _sibling(f, config) for f in project.files],
-                             project.reported)
+    project = engine.Project(
+        cfg, [f if f.path == key else _sibling(f, config) for f in project.files], project.reported
+    )
     result = engine.run(project, cfg)
     f = next((x for x in result.files if x.path == key), None)
     if result.errors:  # a rule failed: what it would report is unknown, so nothing can be verified
@@ -126,8 +127,18 @@ def _sibling(f, config: Config):
         st = f.path.stat()
     except OSError:
         return f
-    key = (f.path, st.st_mtime_ns, st.st_size, f.kind, f.display, config.root, tuple(config.migrations),
-           config.rollback, config.naming.pattern, config.postgres_version)
+    key = (
+        f.path,
+        st.st_mtime_ns,
+        st.st_size,
+        f.kind,
+        f.display,
+        config.root,
+        tuple(config.migrations),
+        config.rollback,
+        config.naming.pattern,
+        config.postgres_version,
+    )
     hit = _SIBLINGS.get(key)
     if hit is None:
         if len(_SIBLINGS) > 20000:
@@ -153,6 +164,7 @@ def _trees(text: str) -> list | None:
 
 # --- the fixes -----------------------------------------------------------------------------
 
+
 def _idempotency(f, config: Config, rule: str) -> dict[tuple[int, int], Fix]:
     """The IF [NOT] EXISTS / OR REPLACE fix of each statement the rule reports, by position."""
     from .analysis import idempotency as idem
@@ -161,11 +173,11 @@ def _idempotency(f, config: Config, rule: str) -> dict[tuple[int, int], Fix]:
     history = idem.History()
     for st in f.statements:
         if rule == "missing-if-not-exists":
-            gaps = [g for g in idem.create_gaps(st.kind, st.node, config.postgres_version)
-                    if not history.excuses_create(g)]
+            gaps = [
+                g for g in idem.create_gaps(st.kind, st.node, config.postgres_version) if not history.excuses_create(g)
+            ]
         else:
-            gaps = [g for g in idem.drop_gaps(st.kind, st.node, config.postgres_version)
-                    if not history.excuses_drop(g)]
+            gaps = [g for g in idem.drop_gaps(st.kind, st.node, config.postgres_version) if not history.excuses_drop(g)]
         history.note(st)
         if not gaps:
             continue
@@ -201,8 +213,14 @@ def _transaction(f, config: Config, line: int, column: int) -> tuple[Fix | None,
         return None, None
     if any(pg.transaction_kind(st) for st in stmts):
         return None, "the file already has transaction commands: put BEGIN/COMMIT where they belong by hand"
-    solo = next((pg.non_transactional(st, config.postgres_version) for st in stmts
-                 if pg.non_transactional(st, config.postgres_version)), None)
+    solo = next(
+        (
+            pg.non_transactional(st, config.postgres_version)
+            for st in stmts
+            if pg.non_transactional(st, config.postgres_version)
+        ),
+        None,
+    )
     if solo:
         return None, f"the file holds {solo}, which cannot run in a transaction"
     if any(txn.analyse(stmts).inside):
@@ -211,7 +229,7 @@ def _transaction(f, config: Config, line: int, column: int) -> tuple[Fix | None,
     nl = newline_of(text)
     first = next((st for st in stmts if pg.is_change(st)), stmts[0])
     at = _line_start(text, first.start)
-    if text[at:first.start].strip():  # something else before it on its line
+    if text[at : first.start].strip():  # something else before it on its line
         at = first.start
     else:  # above the comment lines right above it (`-- Step 1: ...`), below the header
         found = [hdr.find(f.header, name) for name in config.header]
@@ -219,7 +237,7 @@ def _transaction(f, config: Config, line: int, column: int) -> tuple[Fix | None,
         lines = f.positions.line_starts
         ln = first.line - 1  # 1-based number of the line above
         top = at
-        while ln > header_end and text[lines[ln - 1]:_line_end(text, lines[ln - 1])].lstrip().startswith("--"):
+        while ln > header_end and text[lines[ln - 1] : _line_end(text, lines[ln - 1])].lstrip().startswith("--"):
             top = lines[ln - 1]
             ln -= 1
         if ln > header_end or header_end == 0:
@@ -310,7 +328,7 @@ def _same_but_wrapped(old: list, new: list) -> bool:
     if not new or new[-1] != commit:
         return False
     rest = new[:-1]
-    return any(rest[i] == begin and rest[:i] + rest[i + 1:] == old for i in range(len(rest)))
+    return any(rest[i] == begin and rest[:i] + rest[i + 1 :] == old for i in range(len(rest)))
 
 
 def _tree_problem(text: str, fix: Fix, old_trees: list) -> str | None:
@@ -420,6 +438,7 @@ def compute(text: str, path: Path, config: Config) -> list[Fix]:
 
 # --- the whole file, for the CLI -----------------------------------------------------------
 
+
 @dataclass
 class FileResult:
     """A file's text before and after ``--fix``."""
@@ -501,8 +520,10 @@ def rename_target(project, f) -> Path | None:
 
 # --- `check --fix` ---------------------------------------------------------------------------
 
-def run_cli(paths, config: Config, cwd: Path, changes=None, dry_run: bool = False, unsafe: bool = False,
-            out=None, err=None) -> tuple[list[str], bool]:
+
+def run_cli(
+    paths, config: Config, cwd: Path, changes=None, dry_run: bool = False, unsafe: bool = False, out=None, err=None
+) -> tuple[list[str], bool]:
     """Fix the files ``check`` would report on. Writes each fixed file atomically (``dry_run``:
     prints a unified diff instead), renames misnamed migrations with ``unsafe`` (else says what it
     would rename). Messages go to ``err``, diffs to ``out``. Returns the paths to check afterwards
@@ -521,8 +542,10 @@ def run_cli(paths, config: Config, cwd: Path, changes=None, dry_run: bool = Fals
     chosen = sorted(set(FIXABLE) & set(config.enabled_rules()))
     todo: set[str] = set()
     if chosen:
-        pre = engine.run(engine.collect(paths, replace(config, select=tuple(chosen)), cwd, changes),
-                         replace(config, select=tuple(chosen)))
+        pre = engine.run(
+            engine.collect(paths, replace(config, select=tuple(chosen)), cwd, changes),
+            replace(config, select=tuple(chosen)),
+        )
         todo = {x.path for x in pre.findings if not x.suppressed and x.rule in FIXABLE}
     for f in project.files:
         if not project.is_reported(f) or f.kind not in ("migration", "rollback") or f.display not in todo:
@@ -569,8 +592,10 @@ def run_cli(paths, config: Config, cwd: Path, changes=None, dry_run: bool = Fals
             err.write(f"migcheck: not renamed: {f.display}: {shown} already exists\n")
             continue
         if not unsafe:  # (what --fix would leave, --dry-run included: it previews --fix as given)
-            err.write(f"migcheck: would rename {f.display} -> {shown} "
-                      "(renaming needs --unsafe-fixes: other tooling may refer to the old name)\n")
+            err.write(
+                f"migcheck: would rename {f.display} -> {shown} "
+                "(renaming needs --unsafe-fixes: other tooling may refer to the old name)\n"
+            )
             continue
         if dry_run:
             err.write(f"migcheck: would rename {f.display} -> {shown}\n")

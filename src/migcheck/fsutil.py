@@ -42,8 +42,13 @@ class TooLarge(OSError):
         self.limit = limit
 
 
-_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-          (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"))
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def _what(mode: int) -> str:
@@ -119,13 +124,17 @@ def writable(path: Path) -> os.stat_result | None:
     except FileNotFoundError:
         return None
     if stat.S_ISLNK(st.st_mode):
-        raise OSError(errno.ELOOP, "it is a symbolic link, and migcheck does not write through links "
-                                   "(edit the file it points to)", str(path))
+        raise OSError(
+            errno.ELOOP,
+            "it is a symbolic link, and migcheck does not write through links (edit the file it points to)",
+            str(path),
+        )
     if not stat.S_ISREG(st.st_mode):
         raise OSError(errno.EINVAL, "it is not a regular file", str(path))
     if not st.st_mode & 0o222 or not os.access(path, os.W_OK):
-        raise PermissionError(errno.EACCES, "the file is read-only, and migcheck does not rewrite a read-only file",
-                              str(path))
+        raise PermissionError(
+            errno.EACCES, "the file is read-only, and migcheck does not rewrite a read-only file", str(path)
+        )
     return st
 
 
@@ -162,8 +171,9 @@ def atomic_write(path: Path | str, text: str, overwrite: bool = False, expect: b
                 try:
                     os.chown(tmp, st.st_uid, st.st_gid)
                 except PermissionError:
-                    raise PermissionError(errno.EPERM, "migcheck cannot give the rewritten file the same owner and "
-                                                       "group", str(path)) from None
+                    raise PermissionError(
+                        errno.EPERM, "migcheck cannot give the rewritten file the same owner and group", str(path)
+                    ) from None
         os.chmod(tmp, mode)  # (after chown, which may clear set-id bits)
         if overwrite:
             if expect is not None:

@@ -29,8 +29,17 @@ _HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.M)
 def _git(args: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
     env = dict(os.environ, GIT_OPTIONAL_LOCKS="0", LC_ALL="C")
     # settings a user's configuration could set that would change what the commands print
-    cmd = ["git", "-c", "diff.relative=false", "-c", "diff.noprefix=false", "-c", "core.quotepath=false",
-           "--literal-pathspecs", *args]
+    cmd = [
+        "git",
+        "-c",
+        "diff.relative=false",
+        "-c",
+        "diff.noprefix=false",
+        "-c",
+        "core.quotepath=false",
+        "--literal-pathspecs",
+        *args,
+    ]
     try:
         proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, stdin=subprocess.DEVNULL)
     except FileNotFoundError:
@@ -64,16 +73,25 @@ def changes(ref: str, cwd: Path) -> Changes:
         hint = ""
         remote, sep, branch = ref.partition("/")
         if sep and branch and _git(["remote"], top, check=False).stdout.split().count(remote.encode()):
-            hint = f" (fetch it first: `git fetch origin {branch}`)" if remote == "origin" else \
-                f" (fetch it first: `git fetch {remote} {branch}`)"
+            hint = (
+                f" (fetch it first: `git fetch origin {branch}`)"
+                if remote == "origin"
+                else f" (fetch it first: `git fetch {remote} {branch}`)"
+            )
         raise GitError(f"--diff: unknown git ref '{ref}'{hint}")
     target_sha = os.fsdecode(target.stdout).strip()
 
     mb = _git(["merge-base", target_sha, "HEAD"], top, check=False)
     if mb.returncode != 0 or not mb.stdout.strip():
         shallow = os.fsdecode(_git(["rev-parse", "--is-shallow-repository"], top, check=False).stdout).strip()
-        hint = (" (this clone is shallow: fetch the whole history, e.g. `fetch-depth: 0` for "
-                "actions/checkout or `git fetch --unshallow`)") if shallow == "true" else ""
+        hint = (
+            (
+                " (this clone is shallow: fetch the whole history, e.g. `fetch-depth: 0` for "
+                "actions/checkout or `git fetch --unshallow`)"
+            )
+            if shallow == "true"
+            else ""
+        )
         raise GitError(f"--diff: '{ref}' and HEAD have no common ancestor{hint}")
     base = os.fsdecode(mb.stdout).strip()
 
@@ -81,8 +99,11 @@ def changes(ref: str, cwd: Path) -> Changes:
     common = ["-z", "--no-renames", "--no-ext-diff", "--no-textconv", "--ignore-submodules", base, "--"]
     fields = _z_list(_git(["diff", "--name-status", *common], top).stdout)
     # "0<TAB>0<TAB>path": no line changed, only the file mode (binary files say "-<TAB>-")
-    same_text = {rec.split("\t", 2)[2] for rec in _z_list(_git(["diff", "--numstat", *common], top).stdout)
-                 if rec.startswith("0\t0\t")}
+    same_text = {
+        rec.split("\t", 2)[2]
+        for rec in _z_list(_git(["diff", "--numstat", *common], top).stdout)
+        if rec.startswith("0\t0\t")
+    }
     for status, rel in zip(fields[0::2], fields[1::2]):
         path = Path(os.path.abspath(top / rel))
         code = status[:1]
@@ -99,8 +120,9 @@ def changes(ref: str, cwd: Path) -> Changes:
         # in the repository's terms, even when `path` came through a symbolic link
         real = os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(path))), os.path.basename(path))
         rel = os.path.relpath(real, os.path.realpath(top)).replace(os.sep, "/")
-        patch = _git(["diff", "-U0", "--text", "--no-color", "--no-ext-diff", "--no-textconv", base, "--", rel],
-                     top, check=False)
+        patch = _git(
+            ["diff", "-U0", "--text", "--no-color", "--no-ext-diff", "--no-textconv", base, "--", rel], top, check=False
+        )
         if patch.returncode != 0:
             return 1, 1  # git knows the file changed (--name-status said so), not where: the file
         m = _HUNK.search(patch.stdout)

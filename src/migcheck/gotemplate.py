@@ -28,8 +28,14 @@ from dataclasses import dataclass
 
 # what the dialect flags are when the migration runs on PostgreSQL (popx's template data), and
 # pop's ConnectionDetails.Dialect
-_KNOWN = {".IsPostgreSQL": True, ".IsCockroach": False, ".IsMySQL": False, ".IsMariaDB": False,
-          ".IsSQLite": False, ".Dialect": "postgres"}
+_KNOWN = {
+    ".IsPostgreSQL": True,
+    ".IsCockroach": False,
+    ".IsMySQL": False,
+    ".IsMariaDB": False,
+    ".IsSQLite": False,
+    ".Dialect": "postgres",
+}
 _CONTROL = {"if", "else", "end", "range", "with", "define", "block", "template", "break", "continue"}
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IDENT_CHAR = re.compile(r"[A-Za-z0-9_$]")
@@ -80,7 +86,7 @@ def _actions(text: str) -> list[_Action] | Problem:
             i += 1
         if i >= n:
             return Problem("a template action `{{` is never closed with `}}`", start)
-        body = text[start + 2:i]
+        body = text[start + 2 : i]
         if body.startswith("- ") or body.startswith("-\t") or body.startswith("-\n"):  # {{- trim marker
             body = body[1:]
         if body.endswith(" -") or body.endswith("\t-") or body.endswith("\n-"):  # -}} trim marker
@@ -195,7 +201,7 @@ def render(text: str) -> tuple[str, Problem | None]:
         return all(frame[0] for frame in stack)
 
     for a in found:
-        chunk = text[pos:a.start]
+        chunk = text[pos : a.start]
         out.append(chunk if live() else _blank(chunk))
         pos = a.end
         words = _tokens(a.body)
@@ -203,14 +209,17 @@ def render(text: str) -> tuple[str, Problem | None]:
         if a.body.startswith("/*"):  # {{/* a comment */}}
             if not a.body.endswith("*/"):
                 return text, Problem("a template comment `{{/*` is not closed with `*/}}`", a.start)
-            out.append(_blank(text[a.start:a.end]))
+            out.append(_blank(text[a.start : a.end]))
             continue
         if keyword == "if" or (keyword == "else" and words[1:2] == ["if"]):
             cond = words[1:] if keyword == "if" else words[2:]
             value = _value(cond)
             if value is None:
-                return text, Problem(f"cannot decide `{{{{ {a.body} }}}}` for PostgreSQL: the condition depends on "
-                                     "a value only the runner knows when it renders the migration", a.start)
+                return text, Problem(
+                    f"cannot decide `{{{{ {a.body} }}}}` for PostgreSQL: the condition depends on "
+                    "a value only the runner knows when it renders the migration",
+                    a.start,
+                )
             if keyword == "if":
                 stack.append([bool(value), bool(value), a])
             else:
@@ -230,8 +239,11 @@ def render(text: str) -> tuple[str, Problem | None]:
                 return text, Problem("`{{ end }}` without an `{{ if }}`", a.start)
             stack.pop()
         elif keyword in _CONTROL:
-            return text, Problem(f"`{{{{ {keyword} ... }}}}` is not rendered by migcheck (only values and "
-                                 "`if`/`else`/`end` on the database dialect are)", a.start)
+            return text, Problem(
+                f"`{{{{ {keyword} ... }}}}` is not rendered by migcheck (only values and "
+                "`if`/`else`/`end` on the database dialect are)",
+                a.start,
+            )
         elif not a.body:
             return text, Problem("an empty template action `{{ }}`", a.start)
         elif live():
@@ -239,9 +251,9 @@ def render(text: str) -> tuple[str, Problem | None]:
             out.append(value)
             continue
         else:
-            out.append(_blank(text[a.start:a.end]))
+            out.append(_blank(text[a.start : a.end]))
             continue
-        out.append(_blank(text[a.start:a.end]))
+        out.append(_blank(text[a.start : a.end]))
     if stack:
         return text, Problem("this `{{ if }}` has no `{{ end }}`", stack[-1][2].start)
     tail = text[pos:]

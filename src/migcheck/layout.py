@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-from .config import Config
 from . import fsutil
+from .config import Config
 
 
 class Identity(NamedTuple):
@@ -87,6 +87,7 @@ def sql_paths_in(directory: Path | str) -> list[str]:
 def _sql_walk(directory, on_unlistable):
     """(directory, its ``*.sql`` names) under ``directory``; ``on_unlistable(path)`` for a
     directory that cannot be listed: reported (unreadable-file), never skipped."""
+
     def unlistable(err: OSError) -> None:
         if err.filename:
             on_unlistable(err.filename)
@@ -106,9 +107,15 @@ def name_shape(name: str) -> str:
     s = re.sub(r"\d+", "#", stem)
     # a word (letters, digits, single separators inside); a lone capital before a number (Flyway's
     # `V1__`) stays as it is
-    s = re.sub(r"[A-Za-z][A-Za-z#]*(?:[_\- ][A-Za-z#]+)*",
-               lambda m: m.group(0) if re.fullmatch(r"[A-Z]#", m.group(0)[:2]) and len(m.group(0)) == 2
-               else ("\0" if not re.fullmatch(r"[A-Z]", m.group(0)) else m.group(0)), s)
+    s = re.sub(
+        r"[A-Za-z][A-Za-z#]*(?:[_\- ][A-Za-z#]+)*",
+        lambda m: (
+            m.group(0)
+            if re.fullmatch(r"[A-Z]#", m.group(0)[:2]) and len(m.group(0)) == 2
+            else ("\0" if not re.fullmatch(r"[A-Z]", m.group(0)) else m.group(0))
+        ),
+        s,
+    )
     return s.replace("#", "<number>").replace("\0", "<name>") + dot + ext
 
 
@@ -208,6 +215,7 @@ class Layout:
 
 # --- runner presets ----------------------------------------------------------------------
 
+
 def is_preset(config: Config) -> bool:
     """Is a runner preset (not the guidelines' layout) in force? (``unrecognised``, the state of a
     directory whose layout detection could not name, reads files the guidelines' way.)"""
@@ -253,7 +261,7 @@ def _blank(text: str, keep: list[tuple[int, int]]) -> str:
     for start, end in sorted(keep):
         if start > pos:
             out.append(re.sub(r"[^\r\n]", " ", text[pos:start]))
-        out.append(text[max(start, pos):end])
+        out.append(text[max(start, pos) : end])
         pos = max(pos, end)
     out.append(re.sub(r"[^\r\n]", " ", text[pos:]))
     return "".join(out)
@@ -330,17 +338,21 @@ class RunnerLayout(Layout):
         """(message, help) when a migration's or rollback's name is not one the runner reads."""
         if f.version is not None:
             return None
-        return (f"the file name `{f.name}` is not one {self.preset.title} reads as a migration ({self.shape}): "
-                "it will not run",
-                f"Rename it to the {self.shape} form (`migcheck` uses preset \"{self.preset.name}\").")
+        return (
+            f"the file name `{f.name}` is not one {self.preset.title} reads as a migration ({self.shape}): "
+            "it will not run",
+            f'Rename it to the {self.shape} form (`migcheck` uses preset "{self.preset.name}").',
+        )
 
     def missing_rollback(self, m) -> tuple[str, str] | None:
         """(message, help) of missing-rollback-file for migration ``m``, or None to say nothing."""
         want = self.rollback_name(m)
         if want is None:
             return None
-        return (f"migration {m.version} has no {self.preset.down_name}: `{want}` does not exist",
-                f"Create `{want}` with the statements that undo this migration (DROP ... IF EXISTS what it creates).")
+        return (
+            f"migration {m.version} has no {self.preset.down_name}: `{want}` does not exist",
+            f"Create `{want}` with the statements that undo this migration (DROP ... IF EXISTS what it creates).",
+        )
 
     def rollback_name(self, m) -> str | None:
         return None
@@ -419,8 +431,7 @@ class FlywayLayout(RunnerLayout):
         parts = [int(x) for x in re.split(r"[._]", m.group("version"))]
         while len(parts) > 1 and parts[-1] == 0:
             parts.pop()
-        return Identity(".".join(map(str, parts)), None, parts[0] if len(parts) == 1 else None,
-                        m.group("description"))
+        return Identity(".".join(map(str, parts)), None, parts[0] if len(parts) == 1 else None, m.group("description"))
 
     def order_key(self, f) -> tuple:
         # versions part by part as numbers (1.2 before 1.10); repeatable R__ migrations after them all
@@ -479,10 +490,12 @@ class DieselLayout(RunnerLayout):
             return None
         if f.path.name in ("up.sql", "down.sql"):
             return super().naming_problem(f)
-        return (f"`{f.path.name}` is not a diesel migration (diesel runs `<version>_<name>/up.sql` and its "
-                "`down.sql`): diesel never runs it",
-                "Move it to `<version>_<name>/up.sql` (`diesel migration generate <name>` makes the directory), "
-                "or set the `preset` that matches these files (docs/presets.md).")
+        return (
+            f"`{f.path.name}` is not a diesel migration (diesel runs `<version>_<name>/up.sql` and its "
+            "`down.sql`): diesel never runs it",
+            "Move it to `<version>_<name>/up.sql` (`diesel migration generate <name>` makes the directory), "
+            "or set the `preset` that matches these files (docs/presets.md).",
+        )
 
     def rollback_name(self, m) -> str | None:
         return posixpath.join(posixpath.dirname(m.display), "down.sql")
@@ -501,7 +514,7 @@ class SqitchLayout(RunnerLayout):
         parts = path.parts
         for i in range(len(parts) - 2, -1, -1):
             if parts[i] in SqitchLayout.KINDS:
-                change = "/".join(parts[i + 1:])
+                change = "/".join(parts[i + 1 :])
                 if change.endswith(".sql"):
                     change = change[:-4]
                 return Path(*parts[:i]) if i else Path("."), parts[i], change
@@ -548,11 +561,15 @@ class SqitchLayout(RunnerLayout):
             change = f.version.split("@", 1)[0]  # `deploy/<change>@<tag>.sql`: a reworked change's earlier script
             if planned is None or change in planned:
                 return None
-            return (f"`{f.display}`: sqitch.plan names no change `{change}`, so sqitch never deploys this script",
-                    f"Add the change to the plan with `sqitch add {change}` (or write its line in sqitch.plan), "
-                    "or delete the script.")
-        return (f"`{f.name}` is not under a sqitch `deploy/` or `revert/` directory: sqitch does not run it",
-                "Move it to `deploy/<change>.sql` and add the change to `sqitch.plan` (`sqitch add <change>`).")
+            return (
+                f"`{f.display}`: sqitch.plan names no change `{change}`, so sqitch never deploys this script",
+                f"Add the change to the plan with `sqitch add {change}` (or write its line in sqitch.plan), "
+                "or delete the script.",
+            )
+        return (
+            f"`{f.name}` is not under a sqitch `deploy/` or `revert/` directory: sqitch does not run it",
+            "Move it to `deploy/<change>.sql` and add the change to `sqitch.plan` (`sqitch add <change>`).",
+        )
 
     def rollback_name(self, m) -> str | None:
         return f"revert/{m.version}.sql"
@@ -624,8 +641,11 @@ class SectionsLayout(RunnerLayout):
                 out.append(f)
                 continue
             try:
-                data = f.content if f.content is not None else \
-                    fsutil.read_regular(f.path, getattr(f.config, "max_file_size", None))[0]
+                data = (
+                    f.content
+                    if f.content is not None
+                    else fsutil.read_regular(f.path, getattr(f.config, "max_file_size", None))[0]
+                )
                 text = data.decode("utf-8")
             except (OSError, UnicodeDecodeError):
                 out.append(f)  # the engine reports what it cannot read or decode
@@ -654,9 +674,11 @@ class SectionsLayout(RunnerLayout):
         return self.migration_re.match(path.name)  # both sections are named by the one file
 
     def missing_rollback(self, m) -> tuple[str, str] | None:
-        return (f"migration {m.version} has no `{self.down_marker}` section: {self.preset.title} cannot roll it back",
-                f"Add `{self.down_marker}` after the up statements, with the statements that undo them "
-                "(DROP ... IF EXISTS what the migration creates).")
+        return (
+            f"migration {m.version} has no `{self.down_marker}` section: {self.preset.title} cannot roll it back",
+            f"Add `{self.down_marker}` after the up statements, with the statements that undo them "
+            "(DROP ... IF EXISTS what the migration creates).",
+        )
 
 
 class GooseLayout(SectionsLayout):
@@ -696,7 +718,9 @@ class PrismaLayout(RunnerLayout):
         return "migration", path.parent
 
     def siblings(self, mdir: Path) -> list[Path]:
-        return _one_level_down(mdir, lambda d: [p for p in sorted(d.iterdir()) if p.name.endswith(".sql") and p.is_file()])
+        return _one_level_down(
+            mdir, lambda d: [p for p in sorted(d.iterdir()) if p.name.endswith(".sql") and p.is_file()]
+        )
 
     def expand(self, files) -> list:
         for f in files:
@@ -707,16 +731,28 @@ class PrismaLayout(RunnerLayout):
     def naming_problem(self, f) -> tuple[str, str] | None:
         if f.version is not None:
             return None
-        return (f"`{f.name}` is not a migration Prisma Migrate runs (it runs `migration.sql` in each "
-                "`<timestamp>_<name>/` directory of prisma/migrations): it never runs",
-                "Move the statements into a migration directory's `migration.sql` "
-                "(`prisma migrate dev --create-only` makes one), or delete the file.")
+        return (
+            f"`{f.name}` is not a migration Prisma Migrate runs (it runs `migration.sql` in each "
+            "`<timestamp>_<name>/` directory of prisma/migrations): it never runs",
+            "Move the statements into a migration directory's `migration.sql` "
+            "(`prisma migrate dev --create-only` makes one), or delete the file.",
+        )
 
 
 # pop's dialect names and synonyms (pop `CanonicalDialect`, dialect_*.go)
-POP_DIALECTS = {"postgres": "postgres", "postgresql": "postgres", "pg": "postgres", "pgx": "postgres",
-                "cockroach": "cockroach", "cockroachdb": "cockroach", "crdb": "cockroach", "mysql": "mysql",
-                "mariadb": "mariadb", "sqlite": "sqlite3", "sqlite3": "sqlite3"}
+POP_DIALECTS = {
+    "postgres": "postgres",
+    "postgresql": "postgres",
+    "pg": "postgres",
+    "pgx": "postgres",
+    "cockroach": "cockroach",
+    "cockroachdb": "cockroach",
+    "crdb": "cockroach",
+    "mysql": "mysql",
+    "mariadb": "mariadb",
+    "sqlite": "sqlite3",
+    "sqlite3": "sqlite3",
+}
 DATABASE_TITLES = {"cockroach": "CockroachDB", "mysql": "MySQL", "mariadb": "MariaDB", "sqlite3": "SQLite"}
 
 
@@ -738,8 +774,10 @@ class PopLayout(RunnerLayout):
     migrations it converted to one statement per file)."""
 
     # popx match.go `MigrationFileRegexp`; pop's is the same without `.autocommit` (and with .fizz)
-    name_re = re.compile(r"^(?P<version>\d+)_(?P<description>[^.]+)(?P<dialect>\.[a-z0-9]+)?"
-                         r"(?P<autocommit>\.autocommit)?\.(?P<direction>up|down)\.sql$")
+    name_re = re.compile(
+        r"^(?P<version>\d+)_(?P<description>[^.]+)(?P<dialect>\.[a-z0-9]+)?"
+        r"(?P<autocommit>\.autocommit)?\.(?P<direction>up|down)\.sql$"
+    )
     shape = "<version>_<name>[.<dialect>].up.sql / .down.sql"
     numeric = False
     LEGACY_DIGITS = 14  # popx migrator.go: `legacyVersion = mi.Version[:14]`
@@ -821,27 +859,36 @@ class PopLayout(RunnerLayout):
             return False
         for name in self._listing(os.fspath(f.path.parent)):
             q = self.parse(name) if name.startswith(p.version + "_") else None
-            if q is not None and q.version == p.version and q.direction == p.direction and q.dialect not in (p.dialect, None):
+            if (
+                q is not None
+                and q.version == p.version
+                and q.direction == p.direction
+                and q.dialect not in (p.dialect, None)
+            ):
                 return True
         return False
 
     def unit_of(self, m) -> str | None:
         v = m.version
-        return v[:self.LEGACY_DIGITS] if v is not None and len(v) > self.LEGACY_DIGITS and v.isdigit() else None
+        return v[: self.LEGACY_DIGITS] if v is not None and len(v) > self.LEGACY_DIGITS and v.isdigit() else None
 
     def naming_problem(self, f) -> tuple[str, str] | None:
         if f.version is not None:
             return None
         p = self.parse(f.name)
         if not self.popx and ".autocommit." in f.name:
-            return (f"`{f.name}`: gobuffalo pop has no `.autocommit.` migrations (ory popx has): pop reads "
-                    "`autocommit` as a database it does not know and ignores the file, so it never runs",
-                    "Remove `.autocommit` from the name (pop runs every migration in a transaction), or use ory popx.")
+            return (
+                f"`{f.name}`: gobuffalo pop has no `.autocommit.` migrations (ory popx has): pop reads "
+                "`autocommit` as a database it does not know and ignores the file, so it never runs",
+                "Remove `.autocommit` from the name (pop runs every migration in a transaction), or use ory popx.",
+            )
         if p is not None and p.dialect is None:
-            return (f"`{f.name}` names the database `{p.raw_dialect}`, which {self.preset.title} does not know: "
-                    "it ignores the file (\"unsupported dialect\"), so it never runs",
-                    "Use one of `postgres`, `cockroach`, `mysql`, `mariadb`, `sqlite3` (or no dialect for every "
-                    "database) between the name and `.up.sql`.")
+            return (
+                f"`{f.name}` names the database `{p.raw_dialect}`, which {self.preset.title} does not know: "
+                'it ignores the file ("unsupported dialect"), so it never runs',
+                "Use one of `postgres`, `cockroach`, `mysql`, `mariadb`, `sqlite3` (or no dialect for every "
+                "database) between the name and `.up.sql`.",
+            )
         return super().naming_problem(f)
 
     def rollback_name(self, m) -> str | None:
@@ -864,7 +911,7 @@ class MaragudkLayout(RunnerLayout):
 
     def identity(self, raw: str, description: str | None) -> Identity:
         lead = re.match(r"^\d+[-_.]?", raw)
-        return Identity(raw, None, None, raw[lead.end():] if lead else raw)
+        return Identity(raw, None, None, raw[lead.end() :] if lead else raw)
 
     def identify(self, path: Path, kind: str) -> Identity:
         m = self.match(path, kind)
@@ -877,9 +924,19 @@ class MaragudkLayout(RunnerLayout):
 
 
 _RUNNER_LAYOUTS = {
-    "supabase": SupabaseLayout, "postgres-migrations": PostgresMigrationsLayout, "golang-migrate": UpDownLayout, "sqlx": SqlxLayout, "diesel": DieselLayout,
-    "dbmate": DbmateLayout, "goose": GooseLayout, "flyway": FlywayLayout, "sqitch": SqitchLayout,
-    "refinery": RefineryLayout, "prisma": PrismaLayout, "pop": PopLayout, "popx": PopLayout,
+    "supabase": SupabaseLayout,
+    "postgres-migrations": PostgresMigrationsLayout,
+    "golang-migrate": UpDownLayout,
+    "sqlx": SqlxLayout,
+    "diesel": DieselLayout,
+    "dbmate": DbmateLayout,
+    "goose": GooseLayout,
+    "flyway": FlywayLayout,
+    "sqitch": SqitchLayout,
+    "refinery": RefineryLayout,
+    "prisma": PrismaLayout,
+    "pop": PopLayout,
+    "popx": PopLayout,
     "maragudk": MaragudkLayout,
 }
 

@@ -143,6 +143,7 @@ def render(entries: dict[str, Entry]) -> str:
 
 # --- comparing with the migrations on disk ---------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Current:
     """A migration as it is on disk now, to compare with its ``Entry``."""
@@ -178,9 +179,11 @@ def current(project, config: Config) -> dict[str, Current]:
             continue
         key = key_of(f)
         if key in out:
-            raise DuplicateVersion(f"{out[key].display} and {f.display} share the version {key}: "
-                                   "give one of them a new number (see `migcheck check`, duplicate-version), "
-                                   "then lock")
+            raise DuplicateVersion(
+                f"{out[key].display} and {f.display} share the version {key}: "
+                "give one of them a new number (see `migcheck check`, duplicate-version), "
+                "then lock"
+            )
         out[key] = Current(key, file_checksum(f), relative(f.path, config), f.display)
     return out
 
@@ -200,9 +203,21 @@ def compare(locked: dict[str, Entry], now: dict[str, Current], config: Config, c
             out.append(Problem("unlocked", version, c.display, f"{version} is not in {NAME} (run `migcheck lock`)"))
         elif e is not None and c is not None:
             if e.sha256 != c.sha256:
-                out.append(Problem("edited", version, c.display,
-                                   f"edited since it was locked (locked sha256 {e.sha256[:12]}, now {c.sha256[:12]})"))
+                out.append(
+                    Problem(
+                        "edited",
+                        version,
+                        c.display,
+                        f"edited since it was locked (locked sha256 {e.sha256[:12]}, now {c.sha256[:12]})",
+                    )
+                )
             elif e.path != c.path:
-                out.append(Problem("renamed", version, c.display,
-                                   f"locked as {e.path} (renamed; run `migcheck lock` to record the new name)"))
+                out.append(
+                    Problem(
+                        "renamed",
+                        version,
+                        c.display,
+                        f"locked as {e.path} (renamed; run `migcheck lock` to record the new name)",
+                    )
+                )
     return out

@@ -6,7 +6,8 @@ Nothing here knows about output formats or about individual rules.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
@@ -67,12 +68,34 @@ class FrozenRecord(Record):
 class Finding(Record):
     """One finding as reported: rule, severity, place, message and help."""
 
-    __slots__ = ("rule", "severity", "path", "line", "column", "message", "help", "end_line", "end_column",
-                 "suppressed", "reason")
+    __slots__ = (
+        "rule",
+        "severity",
+        "path",
+        "line",
+        "column",
+        "message",
+        "help",
+        "end_line",
+        "end_column",
+        "suppressed",
+        "reason",
+    )
 
-    def __init__(self, rule: str, severity: str, path: str, line: int, column: int, message: str, help: str,
-                 end_line: int | None = None, end_column: int | None = None, suppressed: bool = False,
-                 reason: str | None = None):
+    def __init__(
+        self,
+        rule: str,
+        severity: str,
+        path: str,
+        line: int,
+        column: int,
+        message: str,
+        help: str,
+        end_line: int | None = None,
+        end_column: int | None = None,
+        suppressed: bool = False,
+        reason: str | None = None,
+    ):
         self.rule = rule
         self.severity = severity
         self.path = path
@@ -111,8 +134,17 @@ class Hit(Record):
 
     __slots__ = ("file", "line", "column", "message", "help", "end_line", "end_column", "rule_override")
 
-    def __init__(self, file: Any, line: int, column: int, message: str, help: str, end_line: int | None = None,
-                 end_column: int | None = None, rule_override: str | None = None):
+    def __init__(
+        self,
+        file: Any,
+        line: int,
+        column: int,
+        message: str,
+        help: str,
+        end_line: int | None = None,
+        end_column: int | None = None,
+        rule_override: str | None = None,
+    ):
         self.file = file  # MigrationFile
         self.line = line
         self.column = column
@@ -133,11 +165,36 @@ class Statement(Record):
     (``migcheck.routines``) are positioned at the call, with ``via`` naming the routine.
     """
 
-    __slots__ = ("index", "kind", "node", "start", "end", "line", "column", "end_line", "end_column", "text",
-                 "parent", "via")
+    __slots__ = (
+        "index",
+        "kind",
+        "node",
+        "start",
+        "end",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "text",
+        "parent",
+        "via",
+    )
 
-    def __init__(self, index: int, kind: str, node: dict, start: int, end: int, line: int, column: int,
-                 end_line: int, end_column: int, text: str, parent: Statement | None = None, via: str | None = None):
+    def __init__(
+        self,
+        index: int,
+        kind: str,
+        node: dict,
+        start: int,
+        end: int,
+        line: int,
+        column: int,
+        end_line: int,
+        end_column: int,
+        text: str,
+        parent: Statement | None = None,
+        via: str | None = None,
+    ):
         self.index = index
         self.kind = kind
         self.node = node

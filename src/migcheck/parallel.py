@@ -192,8 +192,13 @@ def run(project, config, todo, file_rules, project_rules, rules, workers: int, p
     else:
         mp = multiprocessing.get_context("spawn")
         overlay = {f.path: f.content for f in project.files if f.content is not None}
-        spawn_args = ([str(f.path) for f in project.files if project.is_reported(f)], config, Path.cwd(),
-                      overlay, [r.id for r in file_rules])
+        spawn_args = (
+            [str(f.path) for f in project.files if project.is_reported(f)],
+            config,
+            Path.cwd(),
+            overlay,
+            [r.id for r in file_rules],
+        )
     results: dict = {}
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp, initializer=_init, initargs=(spawn_args,)) as pool:

@@ -31,19 +31,34 @@ from .model import FrozenRecord
 # records what it applied and never runs a migration twice ("Your migrations don't need to be
 # idempotent, as Diesel will ensure no migration is run twice", diesel_migrations' docs); so is
 # `migcheck verify`'s second apply (not-idempotent).
-GUIDELINE_ONLY = frozenset({
-    "missing-header", "header-placeholder", "changelog-missing", "sequence-gap", "sequence-order",
-    "unknown-dependency", "missing-verification", "missing-if-exists", "missing-if-not-exists",
-    "not-idempotent",
-    # "keep migrations focused (one change at a time)": the guidelines' review convention, not a
-    # runner's; a runner project's migrations are what its ORM generates or its team reviewed
-    "mixed-changes",
-})
+GUIDELINE_ONLY = frozenset(
+    {
+        "missing-header",
+        "header-placeholder",
+        "changelog-missing",
+        "sequence-gap",
+        "sequence-order",
+        "unknown-dependency",
+        "missing-verification",
+        "missing-if-exists",
+        "missing-if-not-exists",
+        "not-idempotent",
+        # "keep migrations focused (one change at a time)": the guidelines' review convention, not a
+        # runner's; a runner project's migrations are what its ORM generates or its team reviewed
+        "mixed-changes",
+    }
+)
 
 # No layout recognised (detect.py): the rules that read a name, a header or the guidelines'
 # re-runnability are held back there; safety, destructive and syntax rules keep running.
-UNRECOGNISED_OFF = GUIDELINE_ONLY | {"file-naming", "duplicate-version", "missing-rollback-file",
-                                     "orphan-rollback", "rls-disabled", "missing-transaction"}
+UNRECOGNISED_OFF = GUIDELINE_ONLY | {
+    "file-naming",
+    "duplicate-version",
+    "missing-rollback-file",
+    "orphan-rollback",
+    "rls-disabled",
+    "missing-transaction",
+}
 
 
 class Preset(FrozenRecord):
@@ -64,8 +79,23 @@ class Preset(FrozenRecord):
     as a Go template before it runs it (pop, popx); ``note``: said once when the layout is
     detected."""
 
-    __slots__ = ("name", "title", "layout", "dirs", "txn", "no_tx_marker", "off", "downs", "down_name", "opens_tx",
-                 "marker_where", "splits", "early_commit", "templated", "note")
+    __slots__ = (
+        "name",
+        "title",
+        "layout",
+        "dirs",
+        "txn",
+        "no_tx_marker",
+        "off",
+        "downs",
+        "down_name",
+        "opens_tx",
+        "marker_where",
+        "splits",
+        "early_commit",
+        "templated",
+        "note",
+    )
     # (the fields, for type checkers: set by ``_init``, held in ``__slots__``)
     name: str
     title: str
@@ -83,12 +113,41 @@ class Preset(FrozenRecord):
     templated: bool
     note: str
 
-    def __init__(self, name: str, title: str, layout: str, dirs: tuple[str, ...], txn: str,
-                 no_tx_marker: str | None = None, off: frozenset = frozenset(), downs: str = "optional",
-                 down_name: str = "rollback", opens_tx: bool = True, marker_where: str = "", splits: bool = False,
-                 early_commit: bool = False, templated: bool = False, note: str = ""):
-        self._init(name, title, layout, dirs, txn, no_tx_marker, off, downs, down_name, opens_tx, marker_where,
-                   splits, early_commit, templated, note)
+    def __init__(
+        self,
+        name: str,
+        title: str,
+        layout: str,
+        dirs: tuple[str, ...],
+        txn: str,
+        no_tx_marker: str | None = None,
+        off: frozenset = frozenset(),
+        downs: str = "optional",
+        down_name: str = "rollback",
+        opens_tx: bool = True,
+        marker_where: str = "",
+        splits: bool = False,
+        early_commit: bool = False,
+        templated: bool = False,
+        note: str = "",
+    ):
+        self._init(
+            name,
+            title,
+            layout,
+            dirs,
+            txn,
+            no_tx_marker,
+            off,
+            downs,
+            down_name,
+            opens_tx,
+            marker_where,
+            splits,
+            early_commit,
+            templated,
+            note,
+        )
 
     @property
     def rollbacks(self) -> bool:
@@ -96,65 +155,179 @@ class Preset(FrozenRecord):
         return self.downs != "none"
 
 
-PRESETS: dict[str, Preset] = {p.name: p for p in (
-    Preset("guidelines", "the team guidelines", "guidelines", ("migrations",), "none", downs="required"),
-    Preset("supabase", "the Supabase CLI", "supabase", ("supabase/migrations",), "solo",
-           off=GUIDELINE_ONLY | {"missing-rollback-file", "orphan-rollback"}, downs="none"),
-    Preset("golang-migrate", "golang-migrate", "golang-migrate", ("migrations",), "solo",
-           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="down file", opens_tx=False),
-    Preset("sqlx", "sqlx", "sqlx", ("migrations",), "wrap", no_tx_marker="-- no-transaction",
-           marker_where="as the very first line of the file",
-           off=GUIDELINE_ONLY | {"rls-disabled", "missing-rollback-file"}, down_name="down file"),
-    Preset("diesel", "diesel", "diesel", ("migrations",), "wrap",
-           no_tx_marker="run_in_transaction = false",
-           marker_where="in a `metadata.toml` beside the migration's up.sql",
-           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="down.sql", downs="required"),
-    Preset("dbmate", "dbmate", "dbmate", ("db/migrations",), "wrap",
-           no_tx_marker="transaction:false",
-           marker_where="on the section's marker line (`-- migrate:up transaction:false`)",
-           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="migrate:down section"),
-    Preset("goose", "goose", "goose", ("migrations",), "wrap", no_tx_marker="-- +goose NO TRANSACTION",
-           marker_where="at the top of the file (it applies to the Up and the Down section)", splits=True,
-           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="+goose Down section"),
-    Preset("flyway", "Flyway", "flyway", ("db/migration", "sql"), "solo",
-           off=GUIDELINE_ONLY | {"rls-disabled", "missing-rollback-file"}, down_name="undo migration"),
-    Preset("postgres-migrations", "postgres-migrations", "postgres-migrations", ("migrations",), "wrap",
-           no_tx_marker="-- postgres-migrations disable-transaction",
-           marker_where="in the file (at the top, by convention)",
-           off=(GUIDELINE_ONLY - {"sequence-gap"}) | {"rls-disabled", "missing-rollback-file", "orphan-rollback"},
-           downs="none"),
-    Preset("refinery", "refinery", "refinery", ("migrations",), "wrap", no_tx_marker="-- refinery:noTransaction",
-           marker_where="on a comment line of its own, anywhere in the file",
-           off=GUIDELINE_ONLY | {"rls-disabled", "missing-rollback-file", "orphan-rollback"}, downs="none"),
-    Preset("sqitch", "sqitch", "sqitch", (".",), "none",
-           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="revert script", downs="required"),
-    # prisma-engines (schema-engine, postgres flavour): `apply_migration_script` sends the whole
-    # migration.sql with `client.simple_query(script)`: one multi-statement query, which PostgreSQL
-    # runs as one implicit transaction; Prisma Migrate has no down migrations
-    Preset("prisma", "Prisma Migrate", "prisma", ("prisma/migrations",), "solo", opens_tx=False,
-           off=GUIDELINE_ONLY | {"rls-disabled", "missing-rollback-file", "orphan-rollback"}, downs="none",
-           note="Prisma Migrate has no down migrations: the rollback rules have nothing to compare"),
-    # gobuffalo pop (migrator.go): each file in `c.Transaction`, rendered as a Go template first
-    Preset("pop", "gobuffalo pop", "pop", ("migrations",), "wrap", early_commit=True, templated=True,
-           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="down file"),
-    # ory popx (ory/x popx/migrator.go): as pop, `.autocommit.` files outside a transaction, and
-    # NewMigrationBox refuses an up migration without a down one ("has no corresponding down migration")
-    Preset("popx", "ory popx", "pop", ("persistence/sql/migrations", "migrations"), "wrap",
-           no_tx_marker=".autocommit.", marker_where="in the file name (`<version>_<name>.autocommit.up.sql`, "
-           "and its down file)", early_commit=True, templated=True,
-           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="down file", downs="required"),
-    # maragudk/migrate (maragu.dev/migrate, migrate.go): each file's content in one transaction
-    Preset("maragudk", "maragudk/migrate", "maragudk", ("migrations",), "wrap",
-           off=GUIDELINE_ONLY | {"rls-disabled"}, down_name="down file"),
-)}
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset("guidelines", "the team guidelines", "guidelines", ("migrations",), "none", downs="required"),
+        Preset(
+            "supabase",
+            "the Supabase CLI",
+            "supabase",
+            ("supabase/migrations",),
+            "solo",
+            off=GUIDELINE_ONLY | {"missing-rollback-file", "orphan-rollback"},
+            downs="none",
+        ),
+        Preset(
+            "golang-migrate",
+            "golang-migrate",
+            "golang-migrate",
+            ("migrations",),
+            "solo",
+            off=GUIDELINE_ONLY | {"rls-disabled"},
+            down_name="down file",
+            opens_tx=False,
+        ),
+        Preset(
+            "sqlx",
+            "sqlx",
+            "sqlx",
+            ("migrations",),
+            "wrap",
+            no_tx_marker="-- no-transaction",
+            marker_where="as the very first line of the file",
+            off=GUIDELINE_ONLY | {"rls-disabled", "missing-rollback-file"},
+            down_name="down file",
+        ),
+        Preset(
+            "diesel",
+            "diesel",
+            "diesel",
+            ("migrations",),
+            "wrap",
+            no_tx_marker="run_in_transaction = false",
+            marker_where="in a `metadata.toml` beside the migration's up.sql",
+            off=GUIDELINE_ONLY | {"rls-disabled"},
+            down_name="down.sql",
+            downs="required",
+        ),
+        Preset(
+            "dbmate",
+            "dbmate",
+            "dbmate",
+            ("db/migrations",),
+            "wrap",
+            no_tx_marker="transaction:false",
+            marker_where="on the section's marker line (`-- migrate:up transaction:false`)",
+            off=GUIDELINE_ONLY | {"rls-disabled"},
+            down_name="migrate:down section",
+        ),
+        Preset(
+            "goose",
+            "goose",
+            "goose",
+            ("migrations",),
+            "wrap",
+            no_tx_marker="-- +goose NO TRANSACTION",
+            marker_where="at the top of the file (it applies to the Up and the Down section)",
+            splits=True,
+            off=GUIDELINE_ONLY | {"rls-disabled"},
+            down_name="+goose Down section",
+        ),
+        Preset(
+            "flyway",
+            "Flyway",
+            "flyway",
+            ("db/migration", "sql"),
+            "solo",
+            off=GUIDELINE_ONLY | {"rls-disabled", "missing-rollback-file"},
+            down_name="undo migration",
+        ),
+        Preset(
+            "postgres-migrations",
+            "postgres-migrations",
+            "postgres-migrations",
+            ("migrations",),
+            "wrap",
+            no_tx_marker="-- postgres-migrations disable-transaction",
+            marker_where="in the file (at the top, by convention)",
+            off=(GUIDELINE_ONLY - {"sequence-gap"}) | {"rls-disabled", "missing-rollback-file", "orphan-rollback"},
+            downs="none",
+        ),
+        Preset(
+            "refinery",
+            "refinery",
+            "refinery",
+            ("migrations",),
+            "wrap",
+            no_tx_marker="-- refinery:noTransaction",
+            marker_where="on a comment line of its own, anywhere in the file",
+            off=GUIDELINE_ONLY | {"rls-disabled", "missing-rollback-file", "orphan-rollback"},
+            downs="none",
+        ),
+        Preset(
+            "sqitch",
+            "sqitch",
+            "sqitch",
+            (".",),
+            "none",
+            off=GUIDELINE_ONLY | {"rls-disabled"},
+            down_name="revert script",
+            downs="required",
+        ),
+        # prisma-engines (schema-engine, postgres flavour): `apply_migration_script` sends the whole
+        # migration.sql with `client.simple_query(script)`: one multi-statement query, which PostgreSQL
+        # runs as one implicit transaction; Prisma Migrate has no down migrations
+        Preset(
+            "prisma",
+            "Prisma Migrate",
+            "prisma",
+            ("prisma/migrations",),
+            "solo",
+            opens_tx=False,
+            off=GUIDELINE_ONLY | {"rls-disabled", "missing-rollback-file", "orphan-rollback"},
+            downs="none",
+            note="Prisma Migrate has no down migrations: the rollback rules have nothing to compare",
+        ),
+        # gobuffalo pop (migrator.go): each file in `c.Transaction`, rendered as a Go template first
+        Preset(
+            "pop",
+            "gobuffalo pop",
+            "pop",
+            ("migrations",),
+            "wrap",
+            early_commit=True,
+            templated=True,
+            off=GUIDELINE_ONLY | {"rls-disabled"},
+            down_name="down file",
+        ),
+        # ory popx (ory/x popx/migrator.go): as pop, `.autocommit.` files outside a transaction, and
+        # NewMigrationBox refuses an up migration without a down one ("has no corresponding down migration")
+        Preset(
+            "popx",
+            "ory popx",
+            "pop",
+            ("persistence/sql/migrations", "migrations"),
+            "wrap",
+            no_tx_marker=".autocommit.",
+            marker_where="in the file name (`<version>_<name>.autocommit.up.sql`, and its down file)",
+            early_commit=True,
+            templated=True,
+            off=GUIDELINE_ONLY | {"rls-disabled"},
+            down_name="down file",
+            downs="required",
+        ),
+        # maragudk/migrate (maragu.dev/migrate, migrate.go): each file's content in one transaction
+        Preset(
+            "maragudk",
+            "maragudk/migrate",
+            "maragudk",
+            ("migrations",),
+            "wrap",
+            off=GUIDELINE_ONLY | {"rls-disabled"},
+            down_name="down file",
+        ),
+    )
+}
 
 # No layout recognised (detect.py): not a preset a user chooses; files are read the guidelines'
 # way (no names match, so no versions), with UNRECOGNISED_OFF held back and one unknown-layout
 # finding per directory instead.
 UNRECOGNISED = "unrecognised"
 NAMES = tuple(PRESETS)
-PRESETS[UNRECOGNISED] = Preset(UNRECOGNISED, "no recognised layout", "guidelines", ("migrations",), "none",
-                               off=UNRECOGNISED_OFF, downs="required")
+PRESETS[UNRECOGNISED] = Preset(
+    UNRECOGNISED, "no recognised layout", "guidelines", ("migrations",), "none", off=UNRECOGNISED_OFF, downs="required"
+)
 
 
 def get(name: str | None) -> Preset:

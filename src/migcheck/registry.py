@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from .model import FrozenRecord
 
@@ -26,8 +26,7 @@ class Rule(FrozenRecord):
     (``files.MigrationFile.node_kinds``); None: every file. tests/test_dispatch.py checks each
     declaration against the fixtures and the docs' examples."""
 
-    __slots__ = ("id", "severity", "group", "summary", "scope", "kinds", "enabled", "func", "aliases", "needs",
-                 "reads")
+    __slots__ = ("id", "severity", "group", "summary", "scope", "kinds", "enabled", "func", "aliases", "needs", "reads")
     # (the fields, for type checkers: set by ``_init``, held in ``__slots__``)
     id: str
     severity: str
@@ -41,10 +40,20 @@ class Rule(FrozenRecord):
     needs: tuple[str, ...]
     reads: frozenset | None
 
-    def __init__(self, id: str, severity: str, group: str, summary: str, scope: str,
-                 kinds: frozenset = frozenset({"migration", "rollback"}), enabled: bool = True,
-                 func: Callable | None = None, aliases: tuple[str, ...] = (), needs: tuple[str, ...] = (),
-                 reads: frozenset | None = None):
+    def __init__(
+        self,
+        id: str,
+        severity: str,
+        group: str,
+        summary: str,
+        scope: str,
+        kinds: frozenset = frozenset({"migration", "rollback"}),
+        enabled: bool = True,
+        func: Callable | None = None,
+        aliases: tuple[str, ...] = (),
+        needs: tuple[str, ...] = (),
+        reads: frozenset | None = None,
+    ):
         self._init(id, severity, group, summary, scope, kinds, enabled, func, aliases, needs, reads)
 
 
@@ -61,9 +70,19 @@ _STUBS: set[str] = set()  # ids in _RULES that come from the index: their module
 _loaded = False
 
 
-def rule(id: str, *, severity: str, group: str, summary: str, scope: str = "file",
-         kinds: Iterable[str] = ("migration", "rollback"), enabled: bool = True,
-         aliases: Iterable[str] = (), needs: Iterable[str] = (), reads: Iterable[str] | None = None):
+def rule(
+    id: str,
+    *,
+    severity: str,
+    group: str,
+    summary: str,
+    scope: str = "file",
+    kinds: Iterable[str] = ("migration", "rollback"),
+    enabled: bool = True,
+    aliases: Iterable[str] = (),
+    needs: Iterable[str] = (),
+    reads: Iterable[str] | None = None,
+):
     """Register the decorated function as rule ``id``."""
     assert severity in ("error", "warning", "info"), severity
     assert group in GROUPS, group
@@ -77,11 +96,12 @@ def rule(id: str, *, severity: str, group: str, summary: str, scope: str = "file
         if id in _RULES and id not in _STUBS:
             raise RuntimeError(f"rule {id} registered twice")
         _STUBS.discard(id)
-        _RULES[id] = Rule(id, severity, group, summary, scope, kinds, enabled, func, tuple(aliases), tuple(needs),
-                          read_kinds)
+        _RULES[id] = Rule(
+            id, severity, group, summary, scope, kinds, enabled, func, tuple(aliases), tuple(needs), read_kinds
+        )
         module = func.__module__ if func is not None else sys._getframe(2).f_globals.get("__name__", "")
         if module.startswith(_RULES_PKG):
-            _MODULE_OF[id] = module[len(_RULES_PKG):]
+            _MODULE_OF[id] = module[len(_RULES_PKG) :]
         for alias in aliases:
             _ALIASES[alias] = id
         return func
@@ -157,11 +177,22 @@ def load() -> dict[str, Rule]:
     for mod in sorted(present):
         if mod not in fresh:
             _import(mod)
-    for (rid, severity, group, summary, scope, kinds, enabled, aliases, needs, reads, module) in entries:
+    for rid, severity, group, summary, scope, kinds, enabled, aliases, needs, reads, module in entries:
         if module not in fresh or rid in _RULES:
             continue
-        _RULES[rid] = Rule(rid, severity, group, summary, scope, frozenset(kinds), enabled, None, tuple(aliases),
-                          tuple(needs), None if reads is None else frozenset(reads))
+        _RULES[rid] = Rule(
+            rid,
+            severity,
+            group,
+            summary,
+            scope,
+            frozenset(kinds),
+            enabled,
+            None,
+            tuple(aliases),
+            tuple(needs),
+            None if reads is None else frozenset(reads),
+        )
         _STUBS.add(rid)
         _MODULE_OF[rid] = module
         for alias in aliases:
@@ -279,11 +310,27 @@ def index_source() -> str:
         module = _MODULE_OF.get(rid)
         if module is None or module not in present:
             raise RuntimeError(f"rule {rid} is not defined by a module of migcheck.rules")
-        rows.append((r.id, r.severity, r.group, r.summary, r.scope, tuple(sorted(r.kinds)), r.enabled, r.aliases,
-                     r.needs, None if r.reads is None else tuple(sorted(r.reads)), module))
-    lines = ['"""Generated by `python -m migcheck.registry`: every rule\'s metadata and module, so that a run',
-             'imports only the rule modules it needs. tests/test_rule_index.py fails when this is stale."""',
-             "", "MODULES = {"]
+        rows.append(
+            (
+                r.id,
+                r.severity,
+                r.group,
+                r.summary,
+                r.scope,
+                tuple(sorted(r.kinds)),
+                r.enabled,
+                r.aliases,
+                r.needs,
+                None if r.reads is None else tuple(sorted(r.reads)),
+                module,
+            )
+        )
+    lines = [
+        '"""Generated by `python -m migcheck.registry`: every rule\'s metadata and module, so that a run',
+        'imports only the rule modules it needs. tests/test_rule_index.py fails when this is stale."""',
+        "",
+        "MODULES = {",
+    ]
     lines += [f"    {m!r}: {size}," for m, size in sorted(present.items())]
     lines += ["}", "", "RULES = ("]
     lines += [f"    {row!r}," for row in rows]

@@ -40,8 +40,16 @@ DIR_NAME = ".migcheck_cache"
 _ANSWER = re.compile(rf"^{PREFIX}[0-9a-f]{{32}}$")  # (only files of this shape are ever pruned)
 
 # The environment variables migcheck reads (tests/test_runcache.py greps the sources for any other).
-ENV = ("MIGCHECK_CACHE_DIR", "XDG_CACHE_HOME", "HOME", "NO_COLOR", "FORCE_COLOR", "GITHUB_ACTIONS",
-       "GITHUB_WORKSPACE", "CI_PROJECT_DIR")
+ENV = (
+    "MIGCHECK_CACHE_DIR",
+    "XDG_CACHE_HOME",
+    "HOME",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "GITHUB_ACTIONS",
+    "GITHUB_WORKSPACE",
+    "CI_PROJECT_DIR",
+)
 
 
 def key(request: dict) -> str:
@@ -51,12 +59,20 @@ def key(request: dict) -> str:
     from .cache import _code_fingerprint, _library_fingerprint
 
     h = blake2b(digest_size=16)
-    h.update(json.dumps({
-        "format": FORMAT, "request": request, "cwd": os.getcwd(),
-        "env": {name: os.environ.get(name) for name in ENV},
-        "tty": [s.isatty() for s in (sys.stdout, sys.stderr)],
-        "date": datetime.date.today().isoformat(),
-    }, sort_keys=True, default=str).encode())
+    h.update(
+        json.dumps(
+            {
+                "format": FORMAT,
+                "request": request,
+                "cwd": os.getcwd(),
+                "env": {name: os.environ.get(name) for name in ENV},
+                "tty": [s.isatty() for s in (sys.stdout, sys.stderr)],
+                "date": datetime.date.today().isoformat(),
+            },
+            sort_keys=True,
+            default=str,
+        ).encode()
+    )
     h.update(_code_fingerprint().encode())
     h.update(_library_fingerprint(("pglast", "sqlglot")).encode())
     return h.hexdigest()
@@ -132,7 +148,7 @@ def lookup(request_key: str, config_path: str | None = None) -> Answer | None:
 
 # --- recording what a run reads ------------------------------------------------------------------
 
-_ACTIVE: "Recorder | None" = None
+_ACTIVE: Recorder | None = None
 _HOOKED = False
 
 
@@ -180,7 +196,7 @@ class Recorder:
         self.files: list = []  # their projects' files (a pool's workers read them: inputs too)
         self.done = False  # the run reached an answer that may be kept (``answered``)
 
-    def __enter__(self) -> "Recorder":
+    def __enter__(self) -> Recorder:
         global _ACTIVE, _HOOKED
         import time
 
@@ -248,8 +264,9 @@ class Recorder:
                 return False  # changed while the run read it, or just before: not trusted
             rows.append([path, how, status])
         out, err = "".join(self.out), "".join(self.err)
-        head = json.dumps({"format": FORMAT, "code": code, "out": len(out), "err": len(err), "inputs": rows},
-                          separators=(",", ":"))
+        head = json.dumps(
+            {"format": FORMAT, "code": code, "out": len(out), "err": len(err), "inputs": rows}, separators=(",", ":")
+        )
         data = head.encode() + b"\n" + (out + err).encode("utf-8", "surrogateescape")
         from .cache import Cache
 
@@ -267,9 +284,14 @@ def _ignored(cache_dirs: list[Path]) -> tuple[str, ...]:
     Python installation's (its code and the parsers' are in the key)."""
     import sysconfig
 
-    roots = {os.path.dirname(os.path.abspath(__file__)), sys.prefix, sys.base_prefix, sys.exec_prefix,
-             *(p for p in (sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")) if p),
-             *(str(d) for d in cache_dirs)}
+    roots = {
+        os.path.dirname(os.path.abspath(__file__)),
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        *(p for p in (sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")) if p),
+        *(str(d) for d in cache_dirs),
+    }
     return tuple(os.path.join(os.path.abspath(r), "") for r in roots)
 
 

@@ -61,7 +61,7 @@ class Sources:
             end = starts[finding.end_line - 1] + finding.end_column - 1
         else:
             end = start + len(pos.line_text(finding.line)) - (finding.column - 1)
-        return pos.text[start:max(start, end)]
+        return pos.text[start : max(start, end)]
 
 
 def context(finding, sources: Sources) -> str:
@@ -84,5 +84,7 @@ def fingerprints(findings, sources: Sources, path=lambda display: display) -> li
         key = (f.rule, path(f.path), context(f, sources))
         n = seen.get(key, 0)
         seen[key] = n + 1
-        out.append(blake2b("\0".join((*key, str(n))).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest())  # (a non-UTF-8 file name: its bytes)
+        out.append(
+            blake2b("\0".join((*key, str(n))).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+        )  # (a non-UTF-8 file name: its bytes)
     return out

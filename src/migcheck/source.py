@@ -46,9 +46,13 @@ def decode(data: bytes) -> str:
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise DecodeError(f"the file starts with a UTF-16 byte order mark but is not valid UTF-16 ({exc.reason})", exc.start) from None
+            raise DecodeError(
+                f"the file starts with a UTF-16 byte order mark but is not valid UTF-16 ({exc.reason})", exc.start
+            ) from None
         if "\x00" in text:
-            raise DecodeError("the file contains NUL characters: it looks like a binary file, not SQL", text.index("\x00"))
+            raise DecodeError(
+                "the file contains NUL characters: it looks like a binary file, not SQL", text.index("\x00")
+            )
         return text
     nul = data.find(b"\x00")
     if nul >= 0:
@@ -56,7 +60,11 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        guess = "Latin-1 or Windows-1252" if all(b >= 0xA0 or b < 0x80 for b in data[exc.start : exc.start + 1]) else "not UTF-8"
+        guess = (
+            "Latin-1 or Windows-1252"
+            if all(b >= 0xA0 or b < 0x80 for b in data[exc.start : exc.start + 1])
+            else "not UTF-8"
+        )
         raise DecodeError(
             f"the file is not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start} ({guess}?)",
             exc.start,
@@ -163,8 +171,9 @@ def _skip_trivia(text: str, pos: int, end: int) -> int:
 # this is reported as too deep, not analysed. Real migrations stay under 40 levels; walkers overflow
 # Python's stack near 500 (tests/test_hostile.py::test_deeply_nested_*).
 MAX_DEPTH = 200
-_TOO_DEEP = (f"statement is nested too deeply to analyse (more than {MAX_DEPTH} levels in its parse tree): "
-             "split the expression")
+_TOO_DEEP = (
+    f"statement is nested too deeply to analyse (more than {MAX_DEPTH} levels in its parse tree): split the expression"
+)
 
 
 def too_deep(node) -> bool:
@@ -176,7 +185,7 @@ def too_deep(node) -> bool:
         if d > MAX_DEPTH:
             return True
         d += 1
-        for v in (cur.values() if isinstance(cur, dict) else cur):
+        for v in cur.values() if isinstance(cur, dict) else cur:
             if isinstance(v, (dict, list)):
                 push((v, d))
     return False
@@ -199,9 +208,16 @@ def _deep(raw: str, count: int) -> list[bool] | None:
     return [raw.count("{", a, b) + raw.count("[", a, b) > MAX_DEPTH for a, b in zip(starts, ends)]
 
 
-def _statements_from_json(tree: dict, text: str, base: int, pos: Positions, out: list[Statement],
-                          local: Positions | None = None, problems: list[ParseProblem] | None = None,
-                          deep: list[bool] | None = None) -> None:
+def _statements_from_json(
+    tree: dict,
+    text: str,
+    base: int,
+    pos: Positions,
+    out: list[Statement],
+    local: Positions | None = None,
+    problems: list[ParseProblem] | None = None,
+    deep: list[bool] | None = None,
+) -> None:
     """Turn pglast's JSON statements into Statement objects. ``base`` is the character offset of
     ``text`` in the file; ``local`` converts byte offsets inside ``text`` when ``text`` is a piece.
     A statement nested deeper than MAX_DEPTH becomes a problem in ``problems`` instead (``deep``:
@@ -237,8 +253,9 @@ def parse(text: str, pos: Positions) -> Parsed:
     problems: list[ParseProblem] = []
     # a tree MAX_DEPTH deep needs that many brackets in its JSON: most statements have fewer, and
     # then their trees need no walk to know (too_deep was 4% of a cold run)
-    _statements_from_json(tree, text, 0, pos, statements, problems=problems,
-                          deep=_deep(raw, len(tree.get("stmts", ()))))
+    _statements_from_json(
+        tree, text, 0, pos, statements, problems=problems, deep=_deep(raw, len(tree.get("stmts", ())))
+    )
     return Parsed(statements, problems, frozenset(node_kinds(raw)))
 
 
@@ -273,7 +290,7 @@ def split(text: str) -> list[tuple[int, int]]:
         if name == "ASCII_92" and depth == 0:  # psql meta-command: the rest of the line
             nl = text.find("\n", tok.start)
             meta_line_end = len(text) if nl < 0 else nl
-            if text[start:tok.start].strip():
+            if text[start : tok.start].strip():
                 pieces.append((start, tok.start))
             pieces.append((tok.start, meta_line_end))
             start = meta_line_end
@@ -306,10 +323,12 @@ def _explain(message: str, piece: str, offset: int) -> str:
     """Name the usual non-SQL causes of a syntax error: psql variables and templating."""
     m = _PSQL_VAR.match(piece, offset)
     if m and message.startswith("syntax error"):
-        return (f"psql variable `{m.group(0)}` is not SQL: this file is a psql script and only psql "
-                f"(with the variable set) can run it ({message})")
+        return (
+            f"psql variable `{m.group(0)}` is not SQL: this file is a psql script and only psql "
+            f"(with the variable set) can run it ({message})"
+        )
     if piece.startswith(("{{", "${", "{%"), offset):
-        return f"template placeholder `{piece[offset:offset + 2]}...` is not SQL: render the template before checking it ({message})"
+        return f"template placeholder `{piece[offset : offset + 2]}...` is not SQL: render the template before checking it ({message})"
     if "memory exhausted" in message:  # the grammar's stack limit: PostgreSQL rejects it too
         return f"statement is nested too deeply for the PostgreSQL parser: split the expression ({message})"
     return message
@@ -327,8 +346,13 @@ def _parse_recovering(text: str, pos: Positions) -> Parsed:
         if lead < len(piece) and piece[lead] == "\\":
             line, col = pos.line_col(p_start + lead)
             meta = piece[lead:].split(None, 1)[0]
-            problems.append(ParseProblem(
-                f"psql meta-command `{meta}` is not SQL: this file is a psql script and only psql can run it", line, col))
+            problems.append(
+                ParseProblem(
+                    f"psql meta-command `{meta}` is not SQL: this file is a psql script and only psql can run it",
+                    line,
+                    col,
+                )
+            )
             continue
         try:
             raw = pg.parse_sql_json(piece)
@@ -343,8 +367,9 @@ def _parse_recovering(text: str, pos: Positions) -> Parsed:
             line, col = pos.line_col(p_start + lead)
             problems.append(ParseProblem(_TOO_DEEP, line, col))
             continue
-        _statements_from_json(tree, piece, p_start, pos, statements, Positions(piece), problems,
-                              _deep(raw, len(tree.get("stmts", ()))))
+        _statements_from_json(
+            tree, piece, p_start, pos, statements, Positions(piece), problems, _deep(raw, len(tree.get("stmts", ())))
+        )
         kinds |= node_kinds(raw)
     return Parsed(statements, problems, frozenset(kinds))
 

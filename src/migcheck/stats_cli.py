@@ -34,13 +34,29 @@ def _shown(path: Path) -> str:
 
 
 @click.command("stats")
-@click.option("--dsn", required=True, envvar="MIGCHECK_DSN", metavar="DSN",
-              help="PostgreSQL connection string of the database to read (production, a replica, staging); "
-                   "default: $MIGCHECK_DSN. Read-only: a role with CONNECT and pg_read_all_stats is enough.")
-@click.option("--output", "-o", type=click.Path(), metavar="FILE",
-              help="Where to write the snapshot (default: the `stats` config key, else .migcheck/stats.json).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, metavar="SECONDS",
-              help="statement_timeout of each query.")
+@click.option(
+    "--dsn",
+    required=True,
+    envvar="MIGCHECK_DSN",
+    metavar="DSN",
+    help="PostgreSQL connection string of the database to read (production, a replica, staging); "
+    "default: $MIGCHECK_DSN. Read-only: a role with CONNECT and pg_read_all_stats is enough.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(),
+    metavar="FILE",
+    help="Where to write the snapshot (default: the `stats` config key, else .migcheck/stats.json).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="statement_timeout of each query.",
+)
 @click.option("--config", "config_path", type=click.Path(), help="Configuration file to use instead of searching.")
 def stats(dsn, output, timeout, config_path) -> int:
     """Write a snapshot of the database's table sizes and traffic (read-only) for `check` and `locks`.
@@ -49,8 +65,8 @@ def stats(dsn, output, timeout, config_path) -> int:
     statistics were reset; per index its size and scans; the server version and the time. Names
     and counters only, never a row. Commit the file or hand it to CI: checks stay offline.
     """
-    from .analysis import stats as st
     from . import stats_db
+    from .analysis import stats as st
 
     path = _snapshot_path(config_path, output)
     try:
@@ -63,20 +79,35 @@ def stats(dsn, output, timeout, config_path) -> int:
         raise _Usage(f"cannot write {_shown(path)}: {exc.strerror or exc}") from None
     n_idx = sum(len(t.indexes) for t in snap.tables)
     since = "stats reset" if snap.counters_since_source == "stats_reset" else "server start"
-    click.echo(f"wrote {_shown(path)}: {len(snap.tables)} table{'s' if len(snap.tables) != 1 else ''}, "
-               f"{n_idx} index{'es' if n_idx != 1 else ''} (database {snap.database}, PostgreSQL "
-               f"{snap.server_version}); counters since {st.human.when(snap.counters_since)} ({since})")
+    click.echo(
+        f"wrote {_shown(path)}: {len(snap.tables)} table{'s' if len(snap.tables) != 1 else ''}, "
+        f"{n_idx} index{'es' if n_idx != 1 else ''} (database {snap.database}, PostgreSQL "
+        f"{snap.server_version}); counters since {st.human.when(snap.counters_since)} ({since})"
+    )
     return 0
 
 
 @click.command("calibrate")
-@click.option("--dsn", metavar="URL",
-              help="Measure on this existing server (migcheck creates a scratch database there and drops it "
-                   "at the end); default: a private temporary cluster, as `migcheck verify` uses.")
-@click.option("--output", "-o", type=click.Path(), metavar="FILE",
-              help="Where to write the rates (default: calibration.json beside the stats snapshot).")
-@click.option("--rows", type=click.IntRange(min=1000), default=None, metavar="N",
-              help="Rows of the larger calibration tables (default 400,000; the smaller ones have a quarter).")
+@click.option(
+    "--dsn",
+    metavar="URL",
+    help="Measure on this existing server (migcheck creates a scratch database there and drops it "
+    "at the end); default: a private temporary cluster, as `migcheck verify` uses.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(),
+    metavar="FILE",
+    help="Where to write the rates (default: calibration.json beside the stats snapshot).",
+)
+@click.option(
+    "--rows",
+    type=click.IntRange(min=1000),
+    default=None,
+    metavar="N",
+    help="Rows of the larger calibration tables (default 400,000; the smaller ones have a quarter).",
+)
 @click.option("--config", "config_path", type=click.Path(), help="Configuration file to use instead of searching.")
 def calibrate(dsn, output, rows, config_path) -> int:
     """Measure how fast the server rewrites, scans, builds indexes and validates foreign keys, and

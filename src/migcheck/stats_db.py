@@ -11,7 +11,7 @@ enough.
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from . import status
 from .analysis.stats import IndexStats, Snapshot, StatsError, TableStats
@@ -54,16 +54,20 @@ def capture(dsn: str, timeout: float = 10.0) -> Snapshot:
     with status.read_only(dsn, "`migcheck stats`", StatsError) as (psycopg, conn):
         try:
             with conn.cursor() as cur:
-                cur.execute("SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)",
-                            (f"{int(timeout * 1000)}ms", f"{int(min(timeout, 2) * 1000)}ms"))
+                cur.execute(
+                    "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)",
+                    (f"{int(timeout * 1000)}ms", f"{int(min(timeout, 2) * 1000)}ms"),
+                )
                 version, version_num, database, now, reset, started = cur.execute(_INFO).fetchone()
                 tables = cur.execute(_TABLES).fetchall()
                 indexes = cur.execute(_INDEXES, ([t[0] for t in tables],)).fetchall()
                 edges = cur.execute(_PARTITIONS).fetchall()
         except psycopg.Error as exc:
             msg = status.redact(" ".join(str(exc).split()), dsn)
-            hint = {"55P03": " (a table is locked, a migration may be running: try again)",
-                    "57014": " (raise --timeout on a very large catalog)"}.get(getattr(exc, "sqlstate", None), "")
+            hint = {
+                "55P03": " (a table is locked, a migration may be running: try again)",
+                "57014": " (raise --timeout on a very large catalog)",
+            }.get(getattr(exc, "sqlstate", None), "")
             raise StatsError(f"cannot read the statistics of the database given by --dsn: {msg}{hint}") from None
     return _build(version, version_num, database, now, reset, started, tables, indexes, edges)
 
@@ -119,8 +123,16 @@ def _build(version, version_num, database, now, reset, started, tables, indexes,
         for i in by_table.get(oid, ()):
             nbytes, scans = index_figures(i)
             idx_stats.append(IndexStats(i[2], nbytes, scans, bool(i[6]), bool(i[7])))
-        out.append(TableStats(schema, name, _KINDS[kind], rows, heap, toast, idx, total, ins, upd, dele, seq, iscan,
-                              idx_stats))
+        out.append(
+            TableStats(schema, name, _KINDS[kind], rows, heap, toast, idx, total, ins, upd, dele, seq, iscan, idx_stats)
+        )
     since, source = (reset, "stats_reset") if reset is not None else (started, "server_start")
-    return Snapshot(now.astimezone(timezone.utc).replace(microsecond=0), str(version).split()[0], int(version_num),
-                    str(database), since.astimezone(timezone.utc).replace(microsecond=0), source, out)
+    return Snapshot(
+        now.astimezone(UTC).replace(microsecond=0),
+        str(version).split()[0],
+        int(version_num),
+        str(database),
+        since.astimezone(UTC).replace(microsecond=0),
+        source,
+        out,
+    )

@@ -33,8 +33,18 @@ from .config import Config
 BAD = ("failed", "missing", "drifted")
 STATES = ("applied", "drifted", "missing", "failed", "running", "reverted", "pending")
 _HEX = re.compile(r"(?:sha256:)?([0-9a-f]{64})")
-COLUMNS = ("version", "description", "batch", "installed_on", "success", "error_message", "error_detail",
-           "reverted_at", "reverted_by", "checksum")
+COLUMNS = (
+    "version",
+    "description",
+    "batch",
+    "installed_on",
+    "success",
+    "error_message",
+    "error_detail",
+    "reverted_at",
+    "reverted_by",
+    "checksum",
+)
 
 
 class StatusError(Exception):
@@ -125,17 +135,24 @@ def fetch(dsn: str) -> list[dict]:
                     raise StatusError(
                         "the database has no _migrations.schema_migrations table (the guidelines' tracking schema): "
                         "run `migcheck init` to write the migration that creates it, apply that migration, then "
-                        "record each migration with _migrations.log_migration_start / log_migration_complete")
-                cur.execute("SELECT column_name FROM information_schema.columns "
-                            "WHERE table_schema = '_migrations' AND table_name = 'schema_migrations'")
+                        "record each migration with _migrations.log_migration_start / log_migration_complete"
+                    )
+                cur.execute(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = '_migrations' AND table_name = 'schema_migrations'"
+                )
                 have = {r[0] for r in cur.fetchall()}
                 if "version" not in have:
-                    raise StatusError("_migrations.schema_migrations has no `version` column: it is not the "
-                                      "guidelines' tracking table (see `migcheck init`)")
+                    raise StatusError(
+                        "_migrations.schema_migrations has no `version` column: it is not the "
+                        "guidelines' tracking table (see `migcheck init`)"
+                    )
                 cols = [c for c in COLUMNS if c in have]
-                cur.execute("SELECT " + ", ".join(f"{c}::text" if c in ("installed_on", "reverted_at") else c
-                                                  for c in cols) +
-                            " FROM _migrations.schema_migrations ORDER BY version")
+                cur.execute(
+                    "SELECT "
+                    + ", ".join(f"{c}::text" if c in ("installed_on", "reverted_at") else c for c in cols)
+                    + " FROM _migrations.schema_migrations ORDER BY version"
+                )
                 return [dict(zip(cols, r)) for r in cur.fetchall()]
         except psycopg.Error as exc:
             raise StatusError(f"cannot read _migrations.schema_migrations: {escape(redact(str(exc), dsn))}") from None
@@ -168,10 +185,18 @@ def compare(rows: list[dict], files: dict[str, tuple[str, str, str]]) -> Report:
         if r is None:
             report.rows.append(Row(version, "pending", file=f[0]))
             continue
-        row = Row(version, "applied", file=f[0] if f else None, description=r.get("description"),
-                  batch=r.get("batch"), installed_on=r.get("installed_on"),
-                  reverted_at=r.get("reverted_at"), reverted_by=r.get("reverted_by"),
-                  checksum_recorded=r.get("checksum"), checksum_file=f[1] if f else None)
+        row = Row(
+            version,
+            "applied",
+            file=f[0] if f else None,
+            description=r.get("description"),
+            batch=r.get("batch"),
+            installed_on=r.get("installed_on"),
+            reverted_at=r.get("reverted_at"),
+            reverted_by=r.get("reverted_by"),
+            checksum_recorded=r.get("checksum"),
+            checksum_file=f[1] if f else None,
+        )
         success = r.get("success", True)
         error = r.get("error_message")
         if r.get("reverted_at") is not None:
@@ -206,13 +231,16 @@ def status(config: Config, dsn: str, cwd: Path) -> Report:
 
 # --- output --------------------------------------------------------------------------------
 
+
 def _detail(r: Row) -> str:
     if r.state == "failed":
         return f"error: {r.error}"
     if r.state == "drifted":
         recorded = _HEX.fullmatch((r.checksum_recorded or "").strip().lower())
-        return (f"edited after it was applied (checksum {recorded.group(1)[:12] if recorded else '?'} in the "
-                f"database, {r.checksum_file[:12]} on disk)")
+        return (
+            f"edited after it was applied (checksum {recorded.group(1)[:12] if recorded else '?'} in the "
+            f"database, {r.checksum_file[:12]} on disk)"
+        )
     if r.state == "missing":
         when = f" on {r.installed_on[:16]}" if r.installed_on else ""
         return f"applied{when}, but no file has this version"
@@ -235,12 +263,20 @@ _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202
 
 def escape(text: str) -> str:
     """``text`` with the characters a terminal would act on shown escaped."""
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
-                       text)
+    return _UNSAFE.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text
+    )
 
 
-_COLOURS = {"applied": "green", "pending": "cyan", "reverted": "yellow", "running": "yellow",
-            "failed": "red", "missing": "red", "drifted": "red"}
+_COLOURS = {
+    "applied": "green",
+    "pending": "cyan",
+    "reverted": "yellow",
+    "running": "yellow",
+    "failed": "red",
+    "missing": "red",
+    "drifted": "red",
+}
 
 
 def render_text(report: Report, tty: bool = False) -> str:
@@ -262,6 +298,10 @@ def render_text(report: Report, tty: bool = False) -> str:
 
 
 def render_json(report: Report) -> str:
-    doc = {"version": 1, "migrations": [asdict(r) for r in report.rows], "summary": report.counts(),
-           "ok": not report.bad}
+    doc = {
+        "version": 1,
+        "migrations": [asdict(r) for r in report.rows],
+        "summary": report.counts(),
+        "ok": not report.bad,
+    }
     return json.dumps(doc, indent=2) + "\n"

@@ -17,11 +17,11 @@ A file that cannot be read or is too large is never memoised (its summary is rec
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 MAX_ENTRIES = 50_000  # about 7 directories of the 6,635-file benchmark corpus, two kinds each
 
-_MEMO: "OrderedDict[tuple, object]" = OrderedDict()
+_MEMO: OrderedDict[tuple, object] = OrderedDict()
 _held = 0  # entries a run needs kept, beyond MAX_ENTRIES (``hold``)
 stats = {"hits": 0, "misses": 0, "disk": 0}
 
@@ -157,8 +157,7 @@ def _disk_key(k: tuple) -> str:
 
 def _schema_decode(v):
     indexes, fks = v
-    return (tuple((str(a), str(b)) for a, b in indexes),
-            frozenset(frozenset(map(str, pair)) for pair in fks))
+    return (tuple((str(a), str(b)) for a, b in indexes), frozenset(frozenset(map(str, pair)) for pair in fks))
 
 
 def _schema_encode(v):

@@ -54,8 +54,16 @@ class Suppression(Record):
 
     __slots__ = ("comment", "file_wide", "rules", "reason", "used", "statement", "names", "__dict__")
 
-    def __init__(self, comment: Comment, file_wide: bool, rules: list[str], reason: str, used: set[str] | None = None,
-                 statement: Statement | None = None, names: tuple[tuple[str, tuple[str, ...]], ...] = ()):
+    def __init__(
+        self,
+        comment: Comment,
+        file_wide: bool,
+        rules: list[str],
+        reason: str,
+        used: set[str] | None = None,
+        statement: Statement | None = None,
+        names: tuple[tuple[str, tuple[str, ...]], ...] = (),
+    ):
         self.comment = comment
         self.file_wide = file_wide
         self.rules = rules  # canonical ids that exist
@@ -66,7 +74,9 @@ class Suppression(Record):
         self.names = names
 
 
-def _known(f: MigrationFile, c: Comment, names: list[str], hits: list[Hit], what: str) -> list[tuple[str, tuple[str, ...]]]:
+def _known(
+    f: MigrationFile, c: Comment, names: list[str], hits: list[Hit], what: str
+) -> list[tuple[str, tuple[str, ...]]]:
     """``names`` that are rule ids, aliases or squawk ids, with the rules each stands for; an
     ``unknown-rule`` hit for each other one."""
     known = []
@@ -74,10 +84,16 @@ def _known(f: MigrationFile, c: Comment, names: list[str], hits: list[Hit], what
         canon = registry.expand(name)
         if not canon:
             close = registry.suggest(name)
-            hits.append(Hit(f, c.line, c.column,
-                            f"{what} names unknown rule '{name}'" + (f"; did you mean `{close}`?" if close else ""),
-                            "Check the id with `migcheck rules`; the comment's other ids still apply.",
-                            rule_override="unknown-rule"))
+            hits.append(
+                Hit(
+                    f,
+                    c.line,
+                    c.column,
+                    f"{what} names unknown rule '{name}'" + (f"; did you mean `{close}`?" if close else ""),
+                    "Check the id with `migcheck rules`; the comment's other ids still apply.",
+                    rule_override="unknown-rule",
+                )
+            )
         else:
             known.append((name, canon))
     return known
@@ -130,15 +146,28 @@ def suppressions(f: MigrationFile, hits: list[Hit]) -> list[Suppression]:
         known = _known(f, c, names, hits, "suppression comment")
         reason = reason.strip()
         if not names:
-            hits.append(Hit(f, c.line, c.column, "suppression comment names no rule",
-                            "Name the rules to suppress: `-- migcheck: ignore <rule-id> -- <reason>`.",
-                            rule_override="unknown-rule"))
+            hits.append(
+                Hit(
+                    f,
+                    c.line,
+                    c.column,
+                    "suppression comment names no rule",
+                    "Name the rules to suppress: `-- migcheck: ignore <rule-id> -- <reason>`.",
+                    rule_override="unknown-rule",
+                )
+            )
             continue
         if not reason:
-            hits.append(Hit(f, c.line, c.column,
-                            f"suppression of {', '.join(names)} has no reason, so it suppresses nothing",
-                            f"Add the review record after `--`: `-- migcheck: {directive} {', '.join(names)} -- <why this is safe, who approved>`.",
-                            rule_override="suppression-missing-reason"))
+            hits.append(
+                Hit(
+                    f,
+                    c.line,
+                    c.column,
+                    f"suppression of {', '.join(names)} has no reason, so it suppresses nothing",
+                    f"Add the review record after `--`: `-- migcheck: {directive} {', '.join(names)} -- <why this is safe, who approved>`.",
+                    rule_override="suppression-missing-reason",
+                )
+            )
             continue
         sup = Suppression(c, directive == "ignore-file", _ids(known), reason, names=tuple(known))
         if not sup.file_wide:
@@ -181,18 +210,28 @@ def _safety_assured(f: MigrationFile, markers: list[Comment], hits: list[Hit]) -
     start: Comment | None = None
 
     def problem(c: Comment, message: str) -> None:
-        hits.append(Hit(f, c.line, c.column, message,
-                        "Pair every `-- safety-assured:start` with a `-- safety-assured:end` after it (blocks do not "
-                        "nest), or suppress with `-- migcheck: ignore <rule-id> -- <reason>`.",
-                        rule_override="unknown-rule"))
+        hits.append(
+            Hit(
+                f,
+                c.line,
+                c.column,
+                message,
+                "Pair every `-- safety-assured:start` with a `-- safety-assured:end` after it (blocks do not "
+                "nest), or suppress with `-- migcheck: ignore <rule-id> -- <reason>`.",
+                rule_override="unknown-rule",
+            )
+        )
 
     for c in markers:
         if any(s.start < c.start < s.end for s in f.statements):
             continue
         is_start = SAFETY_ASSURED.match(c.text).group(1).lower() == "start"
         if is_start and start is not None:
-            problem(start, f"diesel-guard `safety-assured:start` on line {start.line} is not closed before the next "
-                           f"start on line {c.line}, so it suppresses nothing")
+            problem(
+                start,
+                f"diesel-guard `safety-assured:start` on line {start.line} is not closed before the next "
+                f"start on line {c.line}, so it suppresses nothing",
+            )
             start = c
         elif is_start:
             start = c
@@ -204,7 +243,9 @@ def _safety_assured(f: MigrationFile, markers: list[Comment], hits: list[Hit]) -
                     out.append(Suppression(start, False, safety, DIESEL_GUARD_REASON, statement=st))
             start = None
     if start is not None:
-        problem(start, "diesel-guard `safety-assured:start` has no `safety-assured:end` after it, so it suppresses nothing")
+        problem(
+            start, "diesel-guard `safety-assured:start` has no `safety-assured:end` after it, so it suppresses nothing"
+        )
     return out
 
 
@@ -215,8 +256,18 @@ def records(f: MigrationFile, hits: list[Hit]) -> list[tuple]:
         c = sup.comment
         st = sup.statement
         where = (st.line, st.column, st.end_line, st.end_column) if st else (None, None, None, None)
-        out.append((sup.file_wide, tuple(sup.rules), sup.reason, *where,
-                    c.line, c.column, c.column + len(c.text.splitlines()[0]), sup.names))
+        out.append(
+            (
+                sup.file_wide,
+                tuple(sup.rules),
+                sup.reason,
+                *where,
+                c.line,
+                c.column,
+                c.column + len(c.text.splitlines()[0]),
+                sup.names,
+            )
+        )
     return out
 
 
@@ -259,13 +310,24 @@ class Table:
         out = []
         for file_wide, _rules, _reason, *_, c_line, c_col, c_end, names, used in self.by_file.get(path, ()):
             # an id as written is unused when none of the rules it stands for suppressed anything
-            unused = [name for name, canon in names
-                      if not used.intersection(canon) and any(r in enabled and r not in ignored for r in canon)]
+            unused = [
+                name
+                for name, canon in names
+                if not used.intersection(canon) and any(r in enabled and r not in ignored for r in canon)
+            ]
             if unused:
                 what = "file" if file_wide else "statement"
-                out.append(Finding(
-                    "unused-suppression", severity, display, c_line, c_col,
-                    f"suppression of {', '.join(unused)} matches no finding in this {what}",
-                    "Remove the stale id from the comment (or the whole comment) so it cannot hide a future finding.",
-                    c_line, c_end))
+                out.append(
+                    Finding(
+                        "unused-suppression",
+                        severity,
+                        display,
+                        c_line,
+                        c_col,
+                        f"suppression of {', '.join(unused)} matches no finding in this {what}",
+                        "Remove the stale id from the comment (or the whole comment) so it cannot hide a future finding.",
+                        c_line,
+                        c_end,
+                    )
+                )
         return out

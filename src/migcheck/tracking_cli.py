@@ -27,12 +27,21 @@ def _config(config_path):
 
 
 @click.command("lock")
-@click.option("--check", "check_only", is_flag=True,
-              help="Verify migcheck.lock without writing it: exit 1, one line per problem, when a migration "
-                   "was edited, deleted, renamed or is not locked yet.")
-@click.option("--update", "updates", metavar="VERSION", multiple=True,
-              help="Record the current text of this locked migration (or forget it, when it was deleted). "
-                   "Only for migrations that were never applied anywhere. Repeatable.")
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Verify migcheck.lock without writing it: exit 1, one line per problem, when a migration "
+    "was edited, deleted, renamed or is not locked yet.",
+)
+@click.option(
+    "--update",
+    "updates",
+    metavar="VERSION",
+    multiple=True,
+    help="Record the current text of this locked migration (or forget it, when it was deleted). "
+    "Only for migrations that were never applied anywhere. Repeatable.",
+)
 @click.option("--config", "config_path", type=click.Path(), help="Configuration file to use instead of searching.")
 def lock(check_only, updates, config_path) -> int:
     """Record the checksum of each migration in migcheck.lock (at the configuration root).
@@ -50,8 +59,10 @@ def lock(check_only, updates, config_path) -> int:
     try:
         locked = lockfile.read(path)
     except lockfile.LockError as exc:
-        raise _Usage(f"{exc}; restore it from version control, or delete it and run `migcheck lock` "
-                     "if every locked migration is known to be unchanged") from None
+        raise _Usage(
+            f"{exc}; restore it from version control, or delete it and run `migcheck lock` "
+            "if every locked migration is known to be unchanged"
+        ) from None
     try:
         now = lockfile.current(engine.configured_project(cfg, cwd), cfg)
     except lockfile.DuplicateVersion as exc:
@@ -107,9 +118,12 @@ def lock(check_only, updates, config_path) -> int:
     for p in held:
         click.echo(p.line())
     if held:
-        click.echo(f"{shown}: kept the locked checksum of {len(held)} migration{'s' if len(held) != 1 else ''} "
-                   "that changed; `migcheck check` reports them (modified-migration). If one was never applied "
-                   "anywhere, record it with `migcheck lock --update VERSION`.", err=True)
+        click.echo(
+            f"{shown}: kept the locked checksum of {len(held)} migration{'s' if len(held) != 1 else ''} "
+            "that changed; `migcheck check` reports them (modified-migration). If one was never applied "
+            "anywhere, record it with `migcheck lock --update VERSION`.",
+            err=True,
+        )
         return 1
     return 0
 
@@ -121,9 +135,14 @@ def _show(path: Path, cwd: Path) -> str:
 
 
 @click.command("status")
-@click.option("--dsn", required=True, envvar="MIGCHECK_DSN", metavar="DSN",
-              help="PostgreSQL connection string (libpq: 'postgresql://user@host/db' or 'host=... dbname=...'); "
-                   "default: $MIGCHECK_DSN.")
+@click.option(
+    "--dsn",
+    required=True,
+    envvar="MIGCHECK_DSN",
+    metavar="DSN",
+    help="PostgreSQL connection string (libpq: 'postgresql://user@host/db' or 'host=... dbname=...'); "
+    "default: $MIGCHECK_DSN.",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--config", "config_path", type=click.Path(), help="Configuration file to use instead of searching.")
 def status(dsn, fmt, config_path) -> int:

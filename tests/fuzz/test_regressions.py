@@ -10,19 +10,21 @@ shapes the fuzzer leans on hardest as fast smoke tests.
 """
 
 import pytest
-
 from test_fuzz_pipeline import check_properties
 
 
-@pytest.mark.parametrize("migration, rollback", [
-    (b"", b""),
-    (b"DO $$ BEGIN\n", None),
-    (b"DO $$ BEGIN DROP TABLE a; END $$", b"DO 'BEGIN EXECUTE ''DROP TABLE a''; END'"),
-    (b"CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END", None),
-    (b"\xef\xbb\xbf-- migcheck: ignore-file drop-table\r\nDROP TABLE a;\r", None),
-    (b"-- MIGRATION: [x]\n-- Purpose:\n\\i x.sql\nSELECT :x; /* open", b"\xff\xfe"),
-    ("\r\r\n\n\x0b\x0c\u2028".encode(), None),
-])
+@pytest.mark.parametrize(
+    "migration, rollback",
+    [
+        (b"", b""),
+        (b"DO $$ BEGIN\n", None),
+        (b"DO $$ BEGIN DROP TABLE a; END $$", b"DO 'BEGIN EXECUTE ''DROP TABLE a''; END'"),
+        (b"CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END", None),
+        (b"\xef\xbb\xbf-- migcheck: ignore-file drop-table\r\nDROP TABLE a;\r", None),
+        (b"-- MIGRATION: [x]\n-- Purpose:\n\\i x.sql\nSELECT :x; /* open", b"\xff\xfe"),
+        ("\r\r\n\n\x0b\x0c\u2028".encode(), None),
+    ],
+)
 def test_pipeline_smoke(migration, rollback):
     check_properties(migration, rollback)
 
@@ -37,13 +39,20 @@ def test_pipeline_smoke(migration, rollback):
 PLUS = "+".join(["a"] * 250)
 
 
-@pytest.mark.parametrize("migration, rollback", [
-    (f"ALTER TABLE t ADD COLUMN c int DEFAULT ({PLUS});".encode(), None),
-    (f"CREATE VIEW v AS SELECT {PLUS} AS x FROM t;".encode(), b"DROP VIEW v;"),
-    (f"CREATE INDEX CONCURRENTLY i ON t (a) WHERE {PLUS} > 0;".encode(), None),
-    (f"CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT {PLUS}; END;".encode(), None),
-    (f"DO $$ BEGIN ALTER TABLE t ADD COLUMN c int DEFAULT {PLUS}; END $$;".encode(), f"CREATE VIEW v AS SELECT {PLUS};".encode()),
-    (("SELECT " + "- " * 5000 + "a;\nDROP TABLE z;").encode(), None),
-], ids=["default", "view+rollback", "index-where", "begin-atomic", "do-block", "json-depth"])
+@pytest.mark.parametrize(
+    "migration, rollback",
+    [
+        (f"ALTER TABLE t ADD COLUMN c int DEFAULT ({PLUS});".encode(), None),
+        (f"CREATE VIEW v AS SELECT {PLUS} AS x FROM t;".encode(), b"DROP VIEW v;"),
+        (f"CREATE INDEX CONCURRENTLY i ON t (a) WHERE {PLUS} > 0;".encode(), None),
+        (f"CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT {PLUS}; END;".encode(), None),
+        (
+            f"DO $$ BEGIN ALTER TABLE t ADD COLUMN c int DEFAULT {PLUS}; END $$;".encode(),
+            f"CREATE VIEW v AS SELECT {PLUS};".encode(),
+        ),
+        (("SELECT " + "- " * 5000 + "a;\nDROP TABLE z;").encode(), None),
+    ],
+    ids=["default", "view+rollback", "index-where", "begin-atomic", "do-block", "json-depth"],
+)
 def test_deep_nesting_regressions(migration, rollback):
     check_properties(migration, rollback)

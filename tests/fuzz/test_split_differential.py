@@ -15,14 +15,14 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import count_example
+from harness import parse_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pglast import parser as pg
-
-from conftest import count_example
-from harness import parse_case
-from migcheck import source
 from test_fuzz_pipeline import mutated
+
+from migcheck import source
 
 REPO = Path(__file__).resolve().parent.parent.parent
 CORPUS = sorted((REPO / "tests" / "fixtures" / "rules").glob("*.sql")) + sorted((REPO / "examples").rglob("*.sql"))
@@ -104,22 +104,31 @@ def test_split_agrees_with_pglast(name, text):
     assert_same_split(text)
 
 
-@pytest.mark.parametrize("text", [
-    "SELECT 1",
-    "SELECT 1;;;SELECT 2;",
-    "  -- c\n/* a /* nested */ b */ SELECT 1 ; \n-- trailing\n",
-    "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END; SELECT 3",
-    "SELECT $a$;$b$;$a$; SELECT E'\\';'; SELECT U&'\\0041;'; SELECT \"a;\"\"b\";",
-    "SELECT 'é☃𝔘'; SELECT 1 /* ; */ + 2 -- ;\n;",
-    "SELECT 1;\r\nSELECT 2;\rSELECT 3;",
-    "--\rSET lock_timeout = '5s';\nSELECT 1;\n",  # a `--` comment ends at a lone CR (found by the fuzzer)
-    pytest.param("CREATE RULE r AS ON INSERT TO t DO INSTEAD (INSERT INTO u VALUES (1); INSERT INTO v VALUES (2));",
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "known divergence: the recovery scanner ends a statement at every top-level `;`, even "
-                     "inside parentheses (psql and the parser do not), so a multi-action CREATE RULE in a file "
-                     "that has another syntax error gives two extra parse errors; tracking parentheses instead "
-                     "would let one unclosed `(` swallow the rest of a broken file"))),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT 1",
+        "SELECT 1;;;SELECT 2;",
+        "  -- c\n/* a /* nested */ b */ SELECT 1 ; \n-- trailing\n",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END; SELECT 3",
+        "SELECT $a$;$b$;$a$; SELECT E'\\';'; SELECT U&'\\0041;'; SELECT \"a;\"\"b\";",
+        "SELECT 'é☃𝔘'; SELECT 1 /* ; */ + 2 -- ;\n;",
+        "SELECT 1;\r\nSELECT 2;\rSELECT 3;",
+        "--\rSET lock_timeout = '5s';\nSELECT 1;\n",  # a `--` comment ends at a lone CR (found by the fuzzer)
+        pytest.param(
+            "CREATE RULE r AS ON INSERT TO t DO INSTEAD (INSERT INTO u VALUES (1); INSERT INTO v VALUES (2));",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason=(
+                    "known divergence: the recovery scanner ends a statement at every top-level `;`, even "
+                    "inside parentheses (psql and the parser do not), so a multi-action CREATE RULE in a file "
+                    "that has another syntax error gives two extra parse errors; tracking parentheses instead "
+                    "would let one unclosed `(` swallow the rest of a broken file"
+                ),
+            ),
+        ),
+    ],
+)
 def test_split_agrees_on_tricky_shapes(text):
     assert _parsable(text.encode()) is not None
     assert_same_split(text)

@@ -13,10 +13,9 @@ import json
 from dataclasses import dataclass
 
 from .._pglast import parser as pgparser
-
-from . import pg
 from ..model import Statement
 from . import locking as lk
+from . import pg
 
 
 @dataclass(frozen=True)
@@ -65,8 +64,15 @@ def base_type(type_name: dict | None) -> tuple[str, tuple, bool] | None:
     return parts[-1], tuple(mods), bool(type_name.get("arrayBounds"))
 
 
-_DISPLAY = {"int2": "smallint", "int4": "integer", "int8": "bigint", "bpchar": "char",
-            "varchar": "varchar", "timestamp": "timestamp", "timestamptz": "timestamptz"}
+_DISPLAY = {
+    "int2": "smallint",
+    "int4": "integer",
+    "int8": "bigint",
+    "bpchar": "char",
+    "varchar": "varchar",
+    "timestamp": "timestamp",
+    "timestamptz": "timestamptz",
+}
 
 
 def type_sql(name: str, mods: tuple = (), array: bool = False) -> str:
@@ -122,6 +128,7 @@ def column_words(cols: list[Column], describe=None) -> str:
 
 # --- keys, from the statement and the migrations before it -----------------------------------
 
+
 def table_primary_key(st: Statement) -> list[str]:
     """The PRIMARY KEY columns a CREATE TABLE declares (column or table constraint)."""
     keys: list[str] = []
@@ -143,6 +150,7 @@ def primary_key(f, ctx, st: Statement, table: str) -> list[str]:
 
 # --- positions inside a statement ------------------------------------------------------------
 
+
 def _locations(node, out: list[int]) -> list[int]:
     if isinstance(node, dict):
         for k, v in node.items():
@@ -162,7 +170,7 @@ def _delta(st: Statement) -> int | None:
     was parsed): parse the statement's text alone and compare."""
     try:
         tree = json.loads(pgparser.parse_sql_json(st.text))
-    except Exception:  # noqa: BLE001  (any parser trouble: fall back to the statement's position)
+    except Exception:
         return None
     stmts = tree.get("stmts") or []
     if len(stmts) != 1 or st.kind not in stmts[0].get("stmt", {}):

@@ -5,11 +5,11 @@ messages, and the re-create idiom."""
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
-from . import pg
 from .._pglast import keywords as _keywords
 from ..model import Statement
+from . import pg
 
 _PLAIN_IDENT = re.compile(r"^[a-z_][a-z0-9_$]*$")
 
@@ -22,8 +22,10 @@ def review(rule_id: str, st: Statement | None = None) -> str:
         where_ = "the call"
     else:
         where_ = "the DO block" if st is not None and st.inner else "the statement"
-    return (f"once reviewed, record the approval on the line above {where_}: "
-            f"`-- migcheck: ignore {rule_id} -- <who approved, why>`")
+    return (
+        f"once reviewed, record the approval on the line above {where_}: "
+        f"`-- migcheck: ignore {rule_id} -- <who approved, why>`"
+    )
 
 
 REVIEW_REQUIRED = "the guidelines require review of destructive statements"
@@ -37,7 +39,11 @@ def where(st: Statement) -> str:
 
 def ident(name: str) -> str:
     """``name`` as SQL would spell it: quoted when it is not a plain lower-case identifier."""
-    if _PLAIN_IDENT.match(name) and name not in _keywords.RESERVED_KEYWORDS and name not in _keywords.TYPE_FUNC_NAME_KEYWORDS:
+    if (
+        _PLAIN_IDENT.match(name)
+        and name not in _keywords.RESERVED_KEYWORDS
+        and name not in _keywords.TYPE_FUNC_NAME_KEYWORDS
+    ):
         return name
     return '"' + name.replace('"', '""') + '"'
 
@@ -126,20 +132,41 @@ def always_true(expr: dict | None) -> bool:
 # --- DROP: what is dropped ------------------------------------------------------------------
 
 OBJECT_WORDS = {
-    "OBJECT_VIEW": "VIEW", "OBJECT_MATVIEW": "MATERIALIZED VIEW", "OBJECT_INDEX": "INDEX",
-    "OBJECT_SEQUENCE": "SEQUENCE", "OBJECT_TYPE": "TYPE", "OBJECT_DOMAIN": "DOMAIN",
-    "OBJECT_FUNCTION": "FUNCTION", "OBJECT_PROCEDURE": "PROCEDURE", "OBJECT_ROUTINE": "ROUTINE",
-    "OBJECT_AGGREGATE": "AGGREGATE", "OBJECT_TRIGGER": "TRIGGER", "OBJECT_POLICY": "POLICY",
-    "OBJECT_RULE": "RULE", "OBJECT_SCHEMA": "SCHEMA", "OBJECT_EXTENSION": "EXTENSION",
-    "OBJECT_FOREIGN_TABLE": "FOREIGN TABLE", "OBJECT_FOREIGN_SERVER": "SERVER",
-    "OBJECT_FDW": "FOREIGN DATA WRAPPER", "OBJECT_EVENT_TRIGGER": "EVENT TRIGGER",
-    "OBJECT_COLLATION": "COLLATION", "OBJECT_PUBLICATION": "PUBLICATION", "OBJECT_CAST": "CAST",
-    "OBJECT_OPERATOR": "OPERATOR", "OBJECT_OPCLASS": "OPERATOR CLASS",
-    "OBJECT_OPFAMILY": "OPERATOR FAMILY", "OBJECT_CONVERSION": "CONVERSION",
-    "OBJECT_LANGUAGE": "LANGUAGE", "OBJECT_STATISTIC_EXT": "STATISTICS",
-    "OBJECT_TSCONFIGURATION": "TEXT SEARCH CONFIGURATION", "OBJECT_TSDICTIONARY": "TEXT SEARCH DICTIONARY",
-    "OBJECT_TSPARSER": "TEXT SEARCH PARSER", "OBJECT_TSTEMPLATE": "TEXT SEARCH TEMPLATE",
-    "OBJECT_ACCESS_METHOD": "ACCESS METHOD", "OBJECT_TRANSFORM": "TRANSFORM", "OBJECT_TABLE": "TABLE",
+    "OBJECT_VIEW": "VIEW",
+    "OBJECT_MATVIEW": "MATERIALIZED VIEW",
+    "OBJECT_INDEX": "INDEX",
+    "OBJECT_SEQUENCE": "SEQUENCE",
+    "OBJECT_TYPE": "TYPE",
+    "OBJECT_DOMAIN": "DOMAIN",
+    "OBJECT_FUNCTION": "FUNCTION",
+    "OBJECT_PROCEDURE": "PROCEDURE",
+    "OBJECT_ROUTINE": "ROUTINE",
+    "OBJECT_AGGREGATE": "AGGREGATE",
+    "OBJECT_TRIGGER": "TRIGGER",
+    "OBJECT_POLICY": "POLICY",
+    "OBJECT_RULE": "RULE",
+    "OBJECT_SCHEMA": "SCHEMA",
+    "OBJECT_EXTENSION": "EXTENSION",
+    "OBJECT_FOREIGN_TABLE": "FOREIGN TABLE",
+    "OBJECT_FOREIGN_SERVER": "SERVER",
+    "OBJECT_FDW": "FOREIGN DATA WRAPPER",
+    "OBJECT_EVENT_TRIGGER": "EVENT TRIGGER",
+    "OBJECT_COLLATION": "COLLATION",
+    "OBJECT_PUBLICATION": "PUBLICATION",
+    "OBJECT_CAST": "CAST",
+    "OBJECT_OPERATOR": "OPERATOR",
+    "OBJECT_OPCLASS": "OPERATOR CLASS",
+    "OBJECT_OPFAMILY": "OPERATOR FAMILY",
+    "OBJECT_CONVERSION": "CONVERSION",
+    "OBJECT_LANGUAGE": "LANGUAGE",
+    "OBJECT_STATISTIC_EXT": "STATISTICS",
+    "OBJECT_TSCONFIGURATION": "TEXT SEARCH CONFIGURATION",
+    "OBJECT_TSDICTIONARY": "TEXT SEARCH DICTIONARY",
+    "OBJECT_TSPARSER": "TEXT SEARCH PARSER",
+    "OBJECT_TSTEMPLATE": "TEXT SEARCH TEMPLATE",
+    "OBJECT_ACCESS_METHOD": "ACCESS METHOD",
+    "OBJECT_TRANSFORM": "TRANSFORM",
+    "OBJECT_TABLE": "TABLE",
 }
 
 
@@ -182,6 +209,7 @@ def cascade(node: dict) -> bool:
 # --- the re-create idiom: ``analysis.idempotency.Recreated`` (one account of what a file drops and
 # creates, shared with the idempotency rules) -------------------------------------------------------
 
+
 def constraint_name(table: str, con: dict) -> str | None:
     """The constraint's name, or the one PostgreSQL gives an unnamed primary key, unique or
     foreign key constraint (``t_pkey``, ``t_a_b_key``, ``t_a_fkey``; short names only)."""
@@ -207,6 +235,7 @@ def backup_table(rv: dict | None) -> str:
 
 # --- DELETE / UPDATE ------------------------------------------------------------------------
 
+
 def deletes(st: Statement) -> list[tuple[dict, bool, bool]]:
     """``(node, in_with, is_merge)`` of every DELETE that running ``st`` executes, including
     ``MERGE ... THEN DELETE``."""
@@ -215,8 +244,8 @@ def deletes(st: Statement) -> list[tuple[dict, bool, bool]]:
         if kind == "DeleteStmt":
             out.append((node, in_with, False))
         elif kind == "MergeStmt" and any(
-                c.get("MergeWhenClause", {}).get("commandType") == "CMD_DELETE"
-                for c in node.get("mergeWhenClauses") or ()):
+            c.get("MergeWhenClause", {}).get("commandType") == "CMD_DELETE" for c in node.get("mergeWhenClauses") or ()
+        ):
             out.append((node, in_with, True))
     return out
 

@@ -34,20 +34,25 @@ from __future__ import annotations
 import json
 import re
 import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import MISSING, dataclass, field, fields, replace
-from typing import Callable, Iterable
 
+from .._digest import blake2b
 from .._pglast import keywords as _kw
 from .._pglast import parser as _pgparser
-
-from . import pg, plpgsql, specs
-from .._digest import blake2b
 from ..model import Statement
+from . import pg, plpgsql, specs
 
 # --- object kinds ------------------------------------------------------------------------------
 
 TABLE, VIEW, MATVIEW, INDEX, SEQUENCE, FOREIGN_TABLE = (
-    "table", "view", "materialized view", "index", "sequence", "foreign table")
+    "table",
+    "view",
+    "materialized view",
+    "index",
+    "sequence",
+    "foreign table",
+)
 COLUMN, CONSTRAINT, TRIGGER, POLICY, RULE = "column", "constraint", "trigger", "policy", "rule"
 FUNCTION, PROCEDURE, AGGREGATE = "function", "procedure", "aggregate"
 TYPE, DOMAIN, ENUM_VALUE = "type", "domain", "enum value"
@@ -57,8 +62,9 @@ DEFAULT_PRIVILEGES, ALL_IN_SCHEMA = "default privileges", "all in schema"
 
 RELATIONS = frozenset({TABLE, VIEW, MATVIEW, INDEX, SEQUENCE, FOREIGN_TABLE})
 # what every database has before any migration runs
-BUILTIN = frozenset({(SCHEMA, "public"), (SCHEMA, "pg_catalog"), (SCHEMA, "information_schema"),
-                     (EXTENSION, "plpgsql")})
+BUILTIN = frozenset(
+    {(SCHEMA, "public"), (SCHEMA, "pg_catalog"), (SCHEMA, "information_schema"), (EXTENSION, "plpgsql")}
+)
 ROUTINES = frozenset({FUNCTION, PROCEDURE, AGGREGATE})
 TYPES = frozenset({TYPE, DOMAIN})
 # what hangs on a relation (identified by its table)
@@ -66,7 +72,14 @@ ON_TABLE = frozenset({COLUMN, CONSTRAINT, TRIGGER, POLICY, RULE})
 
 # effect operations
 CREATE, DROP, ALTER, RENAME, DATA, COMMENT, UNKNOWN = (
-    "create", "drop", "alter", "rename", "data", "comment", "unknown")
+    "create",
+    "drop",
+    "alter",
+    "rename",
+    "data",
+    "comment",
+    "unknown",
+)
 
 
 def _namespace(kind: str) -> str:
@@ -91,7 +104,7 @@ class Obj:
     kind: str
     name: str
     schema: str = ""
-    parent: "Obj | None" = None
+    parent: Obj | None = None
     args: tuple[str, ...] | None = None
     detail: str = ""
 
@@ -168,13 +181,14 @@ def quote_ident(name: str) -> str:
 
 # --- effects -----------------------------------------------------------------------------------
 
+
 @dataclass(slots=True)
 class Effect:
     """One thing a statement does to the schema (or to the rows of a table)."""
 
     op: str  # CREATE, DROP, ALTER, RENAME, DATA, COMMENT, UNKNOWN
     obj: Obj | None  # None only for UNKNOWN
-    stmt: "Statement | Loc | None" = None  # a ``Loc`` in the per-file summary
+    stmt: Statement | Loc | None = None  # a ``Loc`` in the per-file summary
     attr: str = ""  # ALTER: what changed ("type", "default", "not null", ...); DATA: the verb; CREATE: TEMPORARY
     value: str | None = None  # ALTER: the new value, comparable as text (None: not comparable)
     new: Obj | None = None  # RENAME (and SET SCHEMA): the new identity
@@ -209,8 +223,19 @@ def _value(node) -> str:
     return json.dumps(_clean(node), sort_keys=True)
 
 
-_DEFN_SKIP = frozenset({"location", "stmt_location", "stmt_len", "replace", "if_not_exists", "concurrent",
-                        "missing_ok", "skipIfNewValExists", "arg_location"})
+_DEFN_SKIP = frozenset(
+    {
+        "location",
+        "stmt_location",
+        "stmt_len",
+        "replace",
+        "if_not_exists",
+        "concurrent",
+        "missing_ok",
+        "skipIfNewValExists",
+        "arg_location",
+    }
+)
 
 
 def definition(node) -> str:
@@ -218,13 +243,18 @@ def definition(node) -> str:
     CONCURRENTLY, white space in strings (function bodies) collapsed. Only ever compared for
     equality, so a digest of the normalised JSON, not the text: every migration's effects are
     kept for a run (a 19,000-file run holds them all)."""
+
     def clean(n):
         if isinstance(n, dict):
-            return {k: (" ".join(v.split()) if k == "sval" and isinstance(v, str) else clean(v))
-                    for k, v in n.items() if k not in _DEFN_SKIP}
+            return {
+                k: (" ".join(v.split()) if k == "sval" and isinstance(v, str) else clean(v))
+                for k, v in n.items()
+                if k not in _DEFN_SKIP
+            }
         if isinstance(n, list):
             return [clean(v) for v in n]
         return n
+
     return blake2b(json.dumps(clean(node), sort_keys=True).encode(), digest_size=16).hexdigest()
 
 
@@ -252,15 +282,24 @@ def type_name(tn: dict | None, with_mods: bool = False) -> str:
     return name
 
 
-_SQL_TYPES = {"int4": "integer", "int8": "bigint", "int2": "smallint", "float8": "double precision",
-              "float4": "real", "bool": "boolean", "varchar": "character varying", "bpchar": "character",
-              "timestamptz": "timestamp with time zone", "timetz": "time with time zone"}
+_SQL_TYPES = {
+    "int4": "integer",
+    "int8": "bigint",
+    "int2": "smallint",
+    "float8": "double precision",
+    "float4": "real",
+    "bool": "boolean",
+    "varchar": "character varying",
+    "bpchar": "character",
+    "timestamptz": "timestamp with time zone",
+    "timetz": "time with time zone",
+}
 
 
 def sql_type(name: str) -> str:
     """An internal type name as SQL usually writes it (``int4`` -> ``integer``), for messages."""
     base = name.removesuffix("[]" * name.count("[]")) if name.endswith("[]") else name
-    suffix = name[len(base):]
+    suffix = name[len(base) :]
     return _SQL_TYPES.get(base, base) + suffix
 
 
@@ -307,12 +346,27 @@ def routine_obj(owa: dict, kind: str = FUNCTION, search_path: str = "") -> Obj:
     return Obj(kind, name, schema or search_path, args=args)
 
 
-_ROUTINE_KIND = {"OBJECT_FUNCTION": FUNCTION, "OBJECT_PROCEDURE": PROCEDURE, "OBJECT_ROUTINE": FUNCTION,
-                 "OBJECT_AGGREGATE": AGGREGATE}
-_REL_KIND = {"OBJECT_TABLE": TABLE, "OBJECT_VIEW": VIEW, "OBJECT_MATVIEW": MATVIEW, "OBJECT_INDEX": INDEX,
-             "OBJECT_SEQUENCE": SEQUENCE, "OBJECT_FOREIGN_TABLE": FOREIGN_TABLE}
-_SIMPLE_KIND = {"OBJECT_SCHEMA": SCHEMA, "OBJECT_EXTENSION": EXTENSION, "OBJECT_EVENT_TRIGGER": EVENT_TRIGGER,
-                "OBJECT_FOREIGN_SERVER": SERVER, "OBJECT_PUBLICATION": PUBLICATION}
+_ROUTINE_KIND = {
+    "OBJECT_FUNCTION": FUNCTION,
+    "OBJECT_PROCEDURE": PROCEDURE,
+    "OBJECT_ROUTINE": FUNCTION,
+    "OBJECT_AGGREGATE": AGGREGATE,
+}
+_REL_KIND = {
+    "OBJECT_TABLE": TABLE,
+    "OBJECT_VIEW": VIEW,
+    "OBJECT_MATVIEW": MATVIEW,
+    "OBJECT_INDEX": INDEX,
+    "OBJECT_SEQUENCE": SEQUENCE,
+    "OBJECT_FOREIGN_TABLE": FOREIGN_TABLE,
+}
+_SIMPLE_KIND = {
+    "OBJECT_SCHEMA": SCHEMA,
+    "OBJECT_EXTENSION": EXTENSION,
+    "OBJECT_EVENT_TRIGGER": EVENT_TRIGGER,
+    "OBJECT_FOREIGN_SERVER": SERVER,
+    "OBJECT_PUBLICATION": PUBLICATION,
+}
 _ON_TABLE_KIND = {"OBJECT_TRIGGER": TRIGGER, "OBJECT_POLICY": POLICY, "OBJECT_RULE": RULE}
 _TYPE_KIND = {"OBJECT_TYPE": TYPE, "OBJECT_DOMAIN": DOMAIN}
 
@@ -456,8 +510,14 @@ def _constraint(c: dict, table: Obj, column: str | None = None) -> tuple[Obj, fr
     guessed = False
     if not name:
         guessed = True
-        label = {"CONSTR_PRIMARY": "pkey", "CONSTR_UNIQUE": "key", "CONSTR_FOREIGN": "fkey",
-                 "CONSTR_CHECK": "check", "CONSTR_EXCLUSION": "excl", "CONSTR_NOTNULL": "not_null"}.get(ctype, "con")
+        label = {
+            "CONSTR_PRIMARY": "pkey",
+            "CONSTR_UNIQUE": "key",
+            "CONSTR_FOREIGN": "fkey",
+            "CONSTR_CHECK": "check",
+            "CONSTR_EXCLUSION": "excl",
+            "CONSTR_NOTNULL": "not_null",
+        }.get(ctype, "con")
         if ctype == "CONSTR_PRIMARY":
             name = generated_name(table.name, "", "pkey")
         elif ctype == "CONSTR_CHECK":
@@ -471,35 +531,64 @@ def _constraint(c: dict, table: Obj, column: str | None = None) -> tuple[Obj, fr
 
 
 # statements that may change anything: the model cannot tell what
-_OPAQUE = {"CallStmt": "CALL runs a procedure", "ExecuteStmt": "EXECUTE runs a prepared statement",
-           "DropOwnedStmt": "DROP OWNED drops whatever the role owns",
-           "ReassignOwnedStmt": "REASSIGN OWNED changes owners", "ImportForeignSchemaStmt": "IMPORT FOREIGN SCHEMA"}
+_OPAQUE = {
+    "CallStmt": "CALL runs a procedure",
+    "ExecuteStmt": "EXECUTE runs a prepared statement",
+    "DropOwnedStmt": "DROP OWNED drops whatever the role owns",
+    "ReassignOwnedStmt": "REASSIGN OWNED changes owners",
+    "ImportForeignSchemaStmt": "IMPORT FOREIGN SCHEMA",
+}
 
 _ALTER_COLUMN_ATTRS = {
-    "AT_AlterColumnType": "type", "AT_ColumnDefault": "default", "AT_SetNotNull": "not null",
-    "AT_DropNotNull": "not null", "AT_AddIdentity": "identity", "AT_DropIdentity": "identity",
-    "AT_SetIdentity": "identity", "AT_SetExpression": "generated expression",
-    "AT_DropExpression": "generated expression", "AT_SetStatistics": "statistics",
-    "AT_SetStorage": "storage", "AT_SetCompression": "compression", "AT_SetOptions": "options",
-    "AT_ResetOptions": "options", "AT_CookedColumnDefault": "default",
+    "AT_AlterColumnType": "type",
+    "AT_ColumnDefault": "default",
+    "AT_SetNotNull": "not null",
+    "AT_DropNotNull": "not null",
+    "AT_AddIdentity": "identity",
+    "AT_DropIdentity": "identity",
+    "AT_SetIdentity": "identity",
+    "AT_SetExpression": "generated expression",
+    "AT_DropExpression": "generated expression",
+    "AT_SetStatistics": "statistics",
+    "AT_SetStorage": "storage",
+    "AT_SetCompression": "compression",
+    "AT_SetOptions": "options",
+    "AT_ResetOptions": "options",
+    "AT_CookedColumnDefault": "default",
 }
 _ALTER_TABLE_ATTRS = {
-    "AT_EnableRowSecurity": ("row level security", "on"), "AT_DisableRowSecurity": ("row level security", "off"),
+    "AT_EnableRowSecurity": ("row level security", "on"),
+    "AT_DisableRowSecurity": ("row level security", "off"),
     "AT_ForceRowSecurity": ("force row level security", "on"),
     "AT_NoForceRowSecurity": ("force row level security", "off"),
-    "AT_SetLogged": ("logged", "on"), "AT_SetUnLogged": ("logged", "off"),
-    "AT_ChangeOwner": ("owner", None), "AT_SetRelOptions": ("storage parameters", None),
-    "AT_ResetRelOptions": ("storage parameters", None), "AT_ReplaceRelOptions": ("storage parameters", None),
-    "AT_ReplicaIdentity": ("replica identity", None), "AT_SetTableSpace": ("tablespace", None),
-    "AT_ClusterOn": ("cluster", None), "AT_DropCluster": ("cluster", None),
-    "AT_EnableTrigAll": ("triggers enabled", "on"), "AT_DisableTrigAll": ("triggers enabled", "off"),
-    "AT_EnableTrigUser": ("triggers enabled", "on"), "AT_DisableTrigUser": ("triggers enabled", "off"),
-    "AT_SetAccessMethod": ("access method", None), "AT_AddInherit": ("inheritance", None),
-    "AT_DropInherit": ("inheritance", None), "AT_AddOf": ("typed table", None), "AT_DropOf": ("typed table", None),
-    "AT_EnableRule": ("rules enabled", None), "AT_DisableRule": ("rules enabled", None),
+    "AT_SetLogged": ("logged", "on"),
+    "AT_SetUnLogged": ("logged", "off"),
+    "AT_ChangeOwner": ("owner", None),
+    "AT_SetRelOptions": ("storage parameters", None),
+    "AT_ResetRelOptions": ("storage parameters", None),
+    "AT_ReplaceRelOptions": ("storage parameters", None),
+    "AT_ReplicaIdentity": ("replica identity", None),
+    "AT_SetTableSpace": ("tablespace", None),
+    "AT_ClusterOn": ("cluster", None),
+    "AT_DropCluster": ("cluster", None),
+    "AT_EnableTrigAll": ("triggers enabled", "on"),
+    "AT_DisableTrigAll": ("triggers enabled", "off"),
+    "AT_EnableTrigUser": ("triggers enabled", "on"),
+    "AT_DisableTrigUser": ("triggers enabled", "off"),
+    "AT_SetAccessMethod": ("access method", None),
+    "AT_AddInherit": ("inheritance", None),
+    "AT_DropInherit": ("inheritance", None),
+    "AT_AddOf": ("typed table", None),
+    "AT_DropOf": ("typed table", None),
+    "AT_EnableRule": ("rules enabled", None),
+    "AT_DisableRule": ("rules enabled", None),
 }
-_TRIGGER_STATE = {"AT_EnableTrig": "on", "AT_EnableAlwaysTrig": "always", "AT_EnableReplicaTrig": "replica",
-                  "AT_DisableTrig": "off"}
+_TRIGGER_STATE = {
+    "AT_EnableTrig": "on",
+    "AT_EnableAlwaysTrig": "always",
+    "AT_EnableReplicaTrig": "replica",
+    "AT_DisableTrig": "off",
+}
 
 
 class _Builder:
@@ -540,8 +629,9 @@ def _tracking_call(n: dict) -> bool:
 # --- handlers, one per statement kind ---------------------------------------------------------
 
 _SERIAL = frozenset({"serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"})
-_NAMED_CONSTRAINTS = frozenset({"CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_FOREIGN", "CONSTR_CHECK",
-                                "CONSTR_EXCLUSION"})
+_NAMED_CONSTRAINTS = frozenset(
+    {"CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_FOREIGN", "CONSTR_CHECK", "CONSTR_EXCLUSION"}
+)
 
 
 def _column_extras(b: _Builder, table: Obj, cd: dict, if_not_exists: bool = False) -> None:
@@ -560,8 +650,16 @@ def _column_extras(b: _Builder, table: Obj, cd: dict, if_not_exists: bool = Fals
 
 def _add_constraint(b: _Builder, table: Obj, con: dict, column: str | None = None, **kw) -> None:
     obj, used, guessed, refs = _constraint(con, table, column)
-    b.add(CREATE, obj, columns=used, guessed=guessed, refs=refs | {table.name}, defn=definition(con),
-          spec=specs.constraint(con, column), **kw)
+    b.add(
+        CREATE,
+        obj,
+        columns=used,
+        guessed=guessed,
+        refs=refs | {table.name},
+        defn=definition(con),
+        spec=specs.constraint(con, column),
+        **kw,
+    )
 
 
 TEMPORARY = "temporary"  # the ``attr`` of the CREATE of a temporary table: gone at the end of the session
@@ -582,8 +680,16 @@ def _create_table(b: _Builder, n: dict) -> None:
     refs |= {p.get("RangeVar", {}).get("relname", "") for p in parents}
     refs.discard(table.name)
     ine = bool(n.get("if_not_exists"))
-    b.add(CREATE, table, if_not_exists=ine, on=on, columns=frozenset(cols), refs=frozenset(refs),
-          spec=specs.table(n.get("tableElts")), attr=_temporary(n.get("relation")))
+    b.add(
+        CREATE,
+        table,
+        if_not_exists=ine,
+        on=on,
+        columns=frozenset(cols),
+        refs=frozenset(refs),
+        spec=specs.table(n.get("tableElts")),
+        attr=_temporary(n.get("relation")),
+    )
     for elt in n.get("tableElts", ()):
         if "ColumnDef" in elt:
             _column_extras(b, table, elt["ColumnDef"], ine)
@@ -596,11 +702,21 @@ def _create_table_as(b: _Builder, n: dict) -> None:
     obj = rel_obj(n.get("into", {}).get("rel"), kind, b.sp)
     rows = not n.get("into", {}).get("skipData")
     # a materialized view depends on what its query reads; a table made AS SELECT does not
-    b.add(CREATE, obj, if_not_exists=bool(n.get("if_not_exists")),
-          refs=_refs(n.get("query")) if kind == MATVIEW else frozenset(), spec=("table", rows, ()),
-          attr=_temporary(n.get("into", {}).get("rel")))
+    b.add(
+        CREATE,
+        obj,
+        if_not_exists=bool(n.get("if_not_exists")),
+        refs=_refs(n.get("query")) if kind == MATVIEW else frozenset(),
+        spec=("table", rows, ()),
+        attr=_temporary(n.get("into", {}).get("rel")),
+    )
     if kind == TABLE and rows:  # its rows are copied from what the query reads
-        b.add(DATA, obj, attr="CREATE TABLE AS", spec=("data", False, specs.copied("CreateTableAsStmt", n), (specs.ANY_COLUMN,)))
+        b.add(
+            DATA,
+            obj,
+            attr="CREATE TABLE AS",
+            spec=("data", False, specs.copied("CreateTableAsStmt", n), (specs.ANY_COLUMN,)),
+        )
 
 
 def _select(b: _Builder, n: dict) -> None:
@@ -619,7 +735,9 @@ def _view(b: _Builder, n: dict) -> None:
 def _index(b: _Builder, n: dict) -> None:
     table = rel_obj(n.get("relation"), TABLE, b.sp)
     cols = _index_columns(n.get("indexParams"))
-    used = set(c for c in cols if c != "expr") | _expr_columns(n.get("indexParams")) | _expr_columns(n.get("whereClause"))
+    used = (
+        set(c for c in cols if c != "expr") | _expr_columns(n.get("indexParams")) | _expr_columns(n.get("whereClause"))
+    )
     name = n.get("idxname")
     guessed = False
     if not name:
@@ -630,11 +748,30 @@ def _index(b: _Builder, n: dict) -> None:
             name = generated_name(table.name, "_".join(cols), "key" if n.get("isconstraint") else "idx")
     obj = Obj(INDEX, name, table.schema)
     # the definition without the table's name: the same index on a table renamed since is the same
-    shape = {k: n.get(k) for k in ("accessMethod", "indexParams", "indexIncludingParams", "whereClause",
-                                   "unique", "nulls_not_distinct", "primary", "options")}
-    b.add(CREATE, obj, if_not_exists=bool(n.get("if_not_exists")), on=table, columns=frozenset(used),
-          guessed=guessed, refs=_refs(n.get("indexParams")) | {table.name}, defn=definition(shape),
-          spec=specs.index(n))
+    shape = {
+        k: n.get(k)
+        for k in (
+            "accessMethod",
+            "indexParams",
+            "indexIncludingParams",
+            "whereClause",
+            "unique",
+            "nulls_not_distinct",
+            "primary",
+            "options",
+        )
+    }
+    b.add(
+        CREATE,
+        obj,
+        if_not_exists=bool(n.get("if_not_exists")),
+        on=table,
+        columns=frozenset(used),
+        guessed=guessed,
+        refs=_refs(n.get("indexParams")) | {table.name},
+        defn=definition(shape),
+        spec=specs.index(n),
+    )
 
 
 def _sequence(b: _Builder, n: dict) -> None:
@@ -658,8 +795,15 @@ def _alter_sequence(b: _Builder, n: dict) -> None:
     obj = rel_obj(n.get("sequence"), SEQUENCE, b.sp)
     on, cols = _owned_by(n.get("options"), b.sp)
     if on is not None:
-        b.add(ALTER, obj, attr="owned by", value=f"{on.name}.{next(iter(cols), '')}", on=on, columns=cols,
-              missing_ok=bool(n.get("missing_ok")))
+        b.add(
+            ALTER,
+            obj,
+            attr="owned by",
+            value=f"{on.name}.{next(iter(cols), '')}",
+            on=on,
+            columns=cols,
+            missing_ok=bool(n.get("missing_ok")),
+        )
     if any(o.get("DefElem", {}).get("defname") != "owned_by" for o in n.get("options") or ()):
         b.add(ALTER, obj, attr="sequence options", value=None, missing_ok=bool(n.get("missing_ok")))
 
@@ -680,7 +824,9 @@ def _aggregate(b: _Builder, n: dict) -> None:
     schema, name = _split(pg.strings(n.get("defnames")))
     if kind == "OBJECT_AGGREGATE":
         args = n.get("args") or []
-        params = args[0].get("List", {}).get("items", []) if args and isinstance(args[0], dict) and "List" in args[0] else []
+        params = (
+            args[0].get("List", {}).get("items", []) if args and isinstance(args[0], dict) and "List" in args[0] else []
+        )
         obj = Obj(AGGREGATE, name, schema or b.sp, args=_routine_args(params))
         b.add(CREATE, obj, replace=bool(n.get("replace")), refs=_refs(n.get("definition")))
     elif kind == "OBJECT_TYPE":
@@ -694,26 +840,42 @@ def _trigger(b: _Builder, n: dict) -> None:
     table = rel_obj(n.get("relation"), TABLE, b.sp)
     obj = Obj(TRIGGER, n.get("trigname", ""), parent=table)
     fn = pg.strings(n.get("funcname"))
-    b.add(CREATE, obj, replace=bool(n.get("replace")), refs=frozenset(fn[-1:]) | {table.name},
-          columns=frozenset(pg.strings(n.get("columns"))))
+    b.add(
+        CREATE,
+        obj,
+        replace=bool(n.get("replace")),
+        refs=frozenset(fn[-1:]) | {table.name},
+        columns=frozenset(pg.strings(n.get("columns"))),
+    )
 
 
 def _policy(b: _Builder, n: dict) -> None:
     table = rel_obj(n.get("table"), TABLE, b.sp)
-    b.add(CREATE, Obj(POLICY, n.get("policy_name", ""), parent=table),
-          refs=_refs([n.get("qual"), n.get("with_check")]) | {table.name})
+    b.add(
+        CREATE,
+        Obj(POLICY, n.get("policy_name", ""), parent=table),
+        refs=_refs([n.get("qual"), n.get("with_check")]) | {table.name},
+    )
 
 
 def _alter_policy(b: _Builder, n: dict) -> None:
     table = rel_obj(n.get("table"), TABLE, b.sp)
-    b.add(ALTER, Obj(POLICY, n.get("policy_name", ""), parent=table), attr="definition",
-          value=_value({k: n.get(k) for k in ("roles", "qual", "with_check")}))
+    b.add(
+        ALTER,
+        Obj(POLICY, n.get("policy_name", ""), parent=table),
+        attr="definition",
+        value=_value({k: n.get(k) for k in ("roles", "qual", "with_check")}),
+    )
 
 
 def _rule(b: _Builder, n: dict) -> None:
     table = rel_obj(n.get("relation"), TABLE, b.sp)
-    b.add(CREATE, Obj(RULE, n.get("rulename", ""), parent=table), replace=bool(n.get("replace")),
-          refs=_refs(n.get("actions")) | {table.name})
+    b.add(
+        CREATE,
+        Obj(RULE, n.get("rulename", ""), parent=table),
+        replace=bool(n.get("replace")),
+        refs=_refs(n.get("actions")) | {table.name},
+    )
 
 
 def _schema(b: _Builder, n: dict) -> None:
@@ -721,8 +883,19 @@ def _schema(b: _Builder, n: dict) -> None:
     b.add(CREATE, Obj(SCHEMA, name), if_not_exists=bool(n.get("if_not_exists")))
     for elt in n.get("schemaElts", ()):
         kind, node = next(iter(elt.items()))
-        inner = Statement(b.st.index, kind, node, b.st.start, b.st.end, b.st.line, b.st.column,
-                          b.st.end_line, b.st.end_column, b.st.text, b.st.parent)
+        inner = Statement(
+            b.st.index,
+            kind,
+            node,
+            b.st.start,
+            b.st.end,
+            b.st.line,
+            b.st.column,
+            b.st.end_line,
+            b.st.end_column,
+            b.st.text,
+            b.st.parent,
+        )
         for e in statement_effects(inner, name):
             e.stmt = b.st
             b.out.append(e)
@@ -755,8 +928,14 @@ def _domain(b: _Builder, n: dict) -> None:
     b.add(CREATE, Obj(DOMAIN, name, schema or b.sp), refs=_refs(n.get("typeName")))
 
 
-_DOMAIN_ATTRS = {"T": "default", "N": "not null", "O": "not null", "C": "constraint", "X": "constraint",
-                 "V": "constraint validation"}
+_DOMAIN_ATTRS = {
+    "T": "default",
+    "N": "not null",
+    "O": "not null",
+    "C": "constraint",
+    "X": "constraint",
+    "V": "constraint validation",
+}
 
 
 def _alter_domain(b: _Builder, n: dict) -> None:
@@ -817,9 +996,14 @@ def _alter_table(b: _Builder, n: dict) -> None:
             cd = (c.get("def") or {}).get("ColumnDef", {})
             colobj = Obj(COLUMN, cd.get("colname", ""), parent=rel)
             # a column goes with its type (DROP TYPE ... CASCADE), not with what its constraints name
-            b.add(CREATE, colobj, if_not_exists=bool(c.get("missing_ok")), defn=definition(cd),
-                  refs=frozenset({type_name(cd.get("typeName")).removesuffix("[]")} - {""}),
-                  spec=specs.column(cd))
+            b.add(
+                CREATE,
+                colobj,
+                if_not_exists=bool(c.get("missing_ok")),
+                defn=definition(cd),
+                refs=frozenset({type_name(cd.get("typeName")).removesuffix("[]")} - {""}),
+                spec=specs.column(cd),
+            )
             _column_extras(b, rel, cd, bool(c.get("missing_ok")))
         elif sub == "AT_DropColumn":
             b.add(DROP, Obj(COLUMN, col, parent=rel), missing_ok=bool(c.get("missing_ok")), cascade=cascade)
@@ -856,14 +1040,25 @@ def _alter_table(b: _Builder, n: dict) -> None:
                 # ADD CONSTRAINT ... USING INDEX renames the index to the constraint's name
                 idx = Obj(INDEX, con["indexname"], rel.schema)
                 b.add(RENAME, idx, new=replace(idx, name=obj.name))
-            b.add(CREATE, obj, columns=used, guessed=guessed, refs=refs | {rel.name}, defn=definition(con),
-                  spec=specs.constraint(con))
+            b.add(
+                CREATE,
+                obj,
+                columns=used,
+                guessed=guessed,
+                refs=refs | {rel.name},
+                defn=definition(con),
+                spec=specs.constraint(con),
+            )
         elif sub == "AT_DropConstraint":
             b.add(DROP, Obj(CONSTRAINT, col, parent=rel), missing_ok=bool(c.get("missing_ok")), cascade=cascade)
         elif sub == "AT_AlterConstraint":
             d = (c.get("def") or {}).get("ATAlterConstraint") or (c.get("def") or {}).get("Constraint", {})
-            b.add(ALTER, Obj(CONSTRAINT, d.get("conname", ""), parent=rel), attr="deferrable",
-                  value=_value({k: d.get(k) for k in ("deferrable", "initdeferred")}))
+            b.add(
+                ALTER,
+                Obj(CONSTRAINT, d.get("conname", ""), parent=rel),
+                attr="deferrable",
+                value=_value({k: d.get(k) for k in ("deferrable", "initdeferred")}),
+            )
         elif sub == "AT_ValidateConstraint":
             # changes no definition, and cannot be undone: an attribute the rollback need not restore
             b.add(ALTER, Obj(CONSTRAINT, col, parent=rel), attr="validated", value="on")
@@ -886,8 +1081,14 @@ def _alter_table(b: _Builder, n: dict) -> None:
             b.add(ALTER, rel, attr=sub.removeprefix("AT_").lower(), value=None, missing_ok=table_missing_ok)
 
 
-_RENAME_PARENT = {"OBJECT_COLUMN": COLUMN, "OBJECT_TABCONSTRAINT": CONSTRAINT, "OBJECT_TRIGGER": TRIGGER,
-                  "OBJECT_POLICY": POLICY, "OBJECT_RULE": RULE, "OBJECT_ATTRIBUTE": COLUMN}
+_RENAME_PARENT = {
+    "OBJECT_COLUMN": COLUMN,
+    "OBJECT_TABCONSTRAINT": CONSTRAINT,
+    "OBJECT_TRIGGER": TRIGGER,
+    "OBJECT_POLICY": POLICY,
+    "OBJECT_RULE": RULE,
+    "OBJECT_ATTRIBUTE": COLUMN,
+}
 
 
 def _rename(b: _Builder, n: dict) -> None:
@@ -942,9 +1143,17 @@ def _alter_owner(b: _Builder, n: dict) -> None:
         b.add(ALTER, obj, attr="owner", value=(n.get("newowner") or {}).get("rolename"))
 
 
-_GRANT_TARGET = {"OBJECT_TABLE": TABLE, "OBJECT_SEQUENCE": SEQUENCE, "OBJECT_FUNCTION": FUNCTION,
-                 "OBJECT_PROCEDURE": PROCEDURE, "OBJECT_ROUTINE": FUNCTION, "OBJECT_SCHEMA": SCHEMA,
-                 "OBJECT_TYPE": TYPE, "OBJECT_DOMAIN": DOMAIN, "OBJECT_FOREIGN_SERVER": SERVER}
+_GRANT_TARGET = {
+    "OBJECT_TABLE": TABLE,
+    "OBJECT_SEQUENCE": SEQUENCE,
+    "OBJECT_FUNCTION": FUNCTION,
+    "OBJECT_PROCEDURE": PROCEDURE,
+    "OBJECT_ROUTINE": FUNCTION,
+    "OBJECT_SCHEMA": SCHEMA,
+    "OBJECT_TYPE": TYPE,
+    "OBJECT_DOMAIN": DOMAIN,
+    "OBJECT_FOREIGN_SERVER": SERVER,
+}
 
 
 def _grantees(n: dict) -> list[str]:
@@ -965,8 +1174,9 @@ def _grant(b: _Builder, n: dict) -> None:
     targets: list[Obj] = []
     if n.get("targtype") == "ACL_TARGET_ALL_IN_SCHEMA":
         for item in n.get("objects", ()):
-            targets.append(Obj(ALL_IN_SCHEMA, item.get("String", {}).get("sval", ""),
-                               detail=_GRANT_TARGET.get(objtype, objtype)))
+            targets.append(
+                Obj(ALL_IN_SCHEMA, item.get("String", {}).get("sval", ""), detail=_GRANT_TARGET.get(objtype, objtype))
+            )
     else:
         for item in n.get("objects", ()):
             if "RangeVar" in item:
@@ -990,8 +1200,7 @@ def _default_privileges(b: _Builder, n: dict) -> None:
         if d.get("defname") == "schemas":
             schema = ",".join(pg.strings(d.get("arg", {}).get("List", {}).get("items")))
     action = n.get("action") or {}
-    b.add(ALTER, Obj(DEFAULT_PRIVILEGES, action.get("objtype", ""), schema), attr="default privileges",
-          value=None)
+    b.add(ALTER, Obj(DEFAULT_PRIVILEGES, action.get("objtype", ""), schema), attr="default privileges", value=None)
 
 
 def _comment(b: _Builder, n: dict) -> None:
@@ -1006,8 +1215,12 @@ def _event_trigger(b: _Builder, n: dict) -> None:
 
 def _foreign_table(b: _Builder, n: dict) -> None:
     base = n.get("base") or {}
-    b.add(CREATE, rel_obj(base.get("relation"), FOREIGN_TABLE, b.sp),
-          if_not_exists=bool(base.get("if_not_exists")), refs=frozenset({n.get("servername", "")}))
+    b.add(
+        CREATE,
+        rel_obj(base.get("relation"), FOREIGN_TABLE, b.sp),
+        if_not_exists=bool(base.get("if_not_exists")),
+        refs=frozenset({n.get("servername", "")}),
+    )
 
 
 def _server(b: _Builder, n: dict) -> None:
@@ -1043,8 +1256,13 @@ def _data(b: _Builder, n: dict, kind: str | None = None) -> None:
 
 def _truncate(b: _Builder, n: dict) -> None:
     for r in n.get("relations", ()):
-        b.add(DATA, rel_obj(r.get("RangeVar"), TABLE, b.sp), attr="TRUNCATE", cascade=n.get("behavior") == "DROP_CASCADE",
-              spec=("data", True, (), ()))
+        b.add(
+            DATA,
+            rel_obj(r.get("RangeVar"), TABLE, b.sp),
+            attr="TRUNCATE",
+            cascade=n.get("behavior") == "DROP_CASCADE",
+            spec=("data", True, (), ()),
+        )
 
 
 def _copy(b: _Builder, n: dict) -> None:
@@ -1053,26 +1271,54 @@ def _copy(b: _Builder, n: dict) -> None:
 
 
 _HANDLERS = {
-    "CreateStmt": _create_table, "CreateTableAsStmt": _create_table_as, "SelectStmt": _select,
-    "ViewStmt": _view, "IndexStmt": _index, "CreateSeqStmt": _sequence, "AlterSeqStmt": _alter_sequence,
-    "CreateFunctionStmt": _function, "DefineStmt": _aggregate, "CreateTrigStmt": _trigger,
-    "CreatePolicyStmt": _policy, "AlterPolicyStmt": _alter_policy, "RuleStmt": _rule,
-    "CreateSchemaStmt": _schema, "CreateExtensionStmt": _extension, "AlterExtensionStmt": _alter_extension,
-    "CompositeTypeStmt": _composite, "CreateEnumStmt": _enum, "CreateRangeStmt": _range,
-    "CreateDomainStmt": _domain, "AlterDomainStmt": _alter_domain, "AlterEnumStmt": _alter_enum,
-    "DropStmt": _drop, "DropRoleStmt": _drop_role, "CreateRoleStmt": _create_role,
-    "AlterTableStmt": _alter_table, "RenameStmt": _rename, "AlterObjectSchemaStmt": _set_schema,
-    "AlterFunctionStmt": _alter_function, "AlterOwnerStmt": _alter_owner, "GrantStmt": _grant,
-    "AlterDefaultPrivilegesStmt": _default_privileges, "CommentStmt": _comment,
-    "CreateEventTrigStmt": _event_trigger, "CreateForeignTableStmt": _foreign_table,
-    "CreateForeignServerStmt": _server, "CreatePublicationStmt": _publication,
-    "InsertStmt": lambda b, n: _data(b, n, "InsertStmt"), "UpdateStmt": lambda b, n: _data(b, n, "UpdateStmt"),
-    "DeleteStmt": lambda b, n: _data(b, n, "DeleteStmt"), "MergeStmt": lambda b, n: _data(b, n, "MergeStmt"),
-    "TruncateStmt": _truncate, "CopyStmt": _copy,
+    "CreateStmt": _create_table,
+    "CreateTableAsStmt": _create_table_as,
+    "SelectStmt": _select,
+    "ViewStmt": _view,
+    "IndexStmt": _index,
+    "CreateSeqStmt": _sequence,
+    "AlterSeqStmt": _alter_sequence,
+    "CreateFunctionStmt": _function,
+    "DefineStmt": _aggregate,
+    "CreateTrigStmt": _trigger,
+    "CreatePolicyStmt": _policy,
+    "AlterPolicyStmt": _alter_policy,
+    "RuleStmt": _rule,
+    "CreateSchemaStmt": _schema,
+    "CreateExtensionStmt": _extension,
+    "AlterExtensionStmt": _alter_extension,
+    "CompositeTypeStmt": _composite,
+    "CreateEnumStmt": _enum,
+    "CreateRangeStmt": _range,
+    "CreateDomainStmt": _domain,
+    "AlterDomainStmt": _alter_domain,
+    "AlterEnumStmt": _alter_enum,
+    "DropStmt": _drop,
+    "DropRoleStmt": _drop_role,
+    "CreateRoleStmt": _create_role,
+    "AlterTableStmt": _alter_table,
+    "RenameStmt": _rename,
+    "AlterObjectSchemaStmt": _set_schema,
+    "AlterFunctionStmt": _alter_function,
+    "AlterOwnerStmt": _alter_owner,
+    "GrantStmt": _grant,
+    "AlterDefaultPrivilegesStmt": _default_privileges,
+    "CommentStmt": _comment,
+    "CreateEventTrigStmt": _event_trigger,
+    "CreateForeignTableStmt": _foreign_table,
+    "CreateForeignServerStmt": _server,
+    "CreatePublicationStmt": _publication,
+    "InsertStmt": lambda b, n: _data(b, n, "InsertStmt"),
+    "UpdateStmt": lambda b, n: _data(b, n, "UpdateStmt"),
+    "DeleteStmt": lambda b, n: _data(b, n, "DeleteStmt"),
+    "MergeStmt": lambda b, n: _data(b, n, "MergeStmt"),
+    "TruncateStmt": _truncate,
+    "CopyStmt": _copy,
 }
 
 
 # --- whole files -------------------------------------------------------------------------------
+
 
 def _search_path(st: Statement) -> str | None:
     """The single schema a ``SET search_path`` (or ``set_config('search_path', ...)``) makes
@@ -1108,8 +1354,10 @@ def _do_unknown(st: Statement, text: str) -> str | None:
         if isinstance(cur, dict):
             for key, val in cur.items():
                 if key in ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors") or (
-                        key in ("PLpgSQL_stmt_open", "PLpgSQL_stmt_return_query") and isinstance(val, dict)
-                        and val.get("dynquery")):
+                    key in ("PLpgSQL_stmt_open", "PLpgSQL_stmt_return_query")
+                    and isinstance(val, dict)
+                    and val.get("dynquery")
+                ):
                     q = (val.get("query") or val.get("dynquery") or {}).get("PLpgSQL_expr", {}).get("query", "")
                     literal = plpgsql.decode_literal(q)
                     if literal is None:
@@ -1147,14 +1395,18 @@ def effects_of(statements: Iterable[Statement], text: str) -> list[Effect]:
         if st.kind in ("SelectStmt", "DoStmt") or st.inner:
             called = own_functions.intersection(_called(st.node))
             if called:
-                out.append(Effect(UNKNOWN, None, st, reason=f"calls {sorted(called)[0]}(), a function the same file defines"))
+                out.append(
+                    Effect(UNKNOWN, None, st, reason=f"calls {sorted(called)[0]}(), a function the same file defines")
+                )
         if st.kind == "DoStmt":
             why = _do_unknown(st, text)
             if why:
                 out.append(Effect(UNKNOWN, None, st, reason=why))
             continue
         effs = statement_effects(st, sp)
-        own_functions.update(e.obj.name for e in effs if e.op == CREATE and e.obj is not None and e.obj.kind in ROUTINES)
+        own_functions.update(
+            e.obj.name for e in effs if e.op == CREATE and e.obj is not None and e.obj.kind in ROUTINES
+        )
         for e in effs:
             if e.op == CREATE and any(p.op == DROP and p.missing_ok and same(p.obj, e.obj) for p in prev):
                 e.recreate = True
@@ -1196,7 +1448,7 @@ def _set_config_search_path(n: dict) -> list[str]:
     return out
 
 
-_FILE_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_FILE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -1262,8 +1514,14 @@ def _obj_decode(v, depth: int = 0) -> Obj | None:
     if type(v) is not list or len(v) != 6 or depth > 50:
         raise ValueError("not an object")
     kind, name, schema, parent, args, detail = v
-    return Obj(_str(kind), _str(name), _str(schema), _obj_decode(parent, depth + 1),
-               None if args is None else tuple(map(_str, args)), _str(detail))
+    return Obj(
+        _str(kind),
+        _str(name),
+        _str(schema),
+        _obj_decode(parent, depth + 1),
+        None if args is None else tuple(map(_str, args)),
+        _str(detail),
+    )
 
 
 def _tuples(v, depth: int = 0):
@@ -1285,8 +1543,7 @@ def encode_effects(effects: list[Effect]) -> list[dict]:
         for name, default in _EFFECT_DEFAULTS.items():
             v = getattr(e, name)
             if v != default:
-                d[name] = (_obj_encode(v) if name in ("new", "on")
-                           else sorted(v) if name in ("columns", "refs") else v)
+                d[name] = _obj_encode(v) if name in ("new", "on") else sorted(v) if name in ("columns", "refs") else v
         out.append(d)
     return out
 
@@ -1352,6 +1609,7 @@ def sql_effects(sql: str) -> list[Effect]:
 
 # --- the model: replaying effects ---------------------------------------------------------------
 
+
 @dataclass(eq=False)
 class Entry:
     """One object the model met. ``existed``: before the first phase (True, False, or None when a
@@ -1387,8 +1645,9 @@ class Model:
     migrations): a ``CREATE ... IF NOT EXISTS`` of such an object does nothing, and nothing is
     left for a rollback to drop. The schemas every database has (``public``) count as there."""
 
-    def __init__(self, history: Callable[[Obj], "Effect | None"] | None = None,
-                 existed: Callable[[Obj], bool] | None = None) -> None:
+    def __init__(
+        self, history: Callable[[Obj], Effect | None] | None = None, existed: Callable[[Obj], bool] | None = None
+    ) -> None:
         self.entries: list[Entry] = []
         self.unknown: list[Effect] = []
         self.history = history
@@ -1454,8 +1713,15 @@ class Model:
             if h is None:
                 continue
             for e in self.entries:
-                if e is not ent and e.if_not_exists and e.existed is False and same(e.obj, h) and ent.created.get("m") \
-                        and e.created.get("m") and _loc(e.created["m"]) == _loc(ent.created["m"]):
+                if (
+                    e is not ent
+                    and e.if_not_exists
+                    and e.existed is False
+                    and same(e.obj, h)
+                    and ent.created.get("m")
+                    and e.created.get("m")
+                    and _loc(e.created["m"]) == _loc(ent.created["m"])
+                ):
                     out.append(e)
         return out
 
@@ -1463,8 +1729,15 @@ class Model:
         """Does ``ent`` hang on a table the first phase created, which still exists? (Not one its
         ``CREATE ... IF NOT EXISTS`` found there: what hangs on that is judged on its own.)"""
         for h in (ent.obj.parent, ent.on):
-            if h is not None and any(e is not ent and e.exists and e.existed is False and e.first_phase == "m"
-                                     and same(e.obj, h) and not self.there_before(e) for e in self.entries):
+            if h is not None and any(
+                e is not ent
+                and e.exists
+                and e.existed is False
+                and e.first_phase == "m"
+                and same(e.obj, h)
+                and not self.there_before(e)
+                for e in self.entries
+            ):
                 return True
         return False
 
@@ -1523,8 +1796,13 @@ class Model:
                 elif phase in ent.dropped:
                     ent.dropped.pop(phase)
                     ent.direct_drop.pop(phase, None)
-                    if (eff.recreate and ent.existed is True and phase not in ent.renamed
-                            and phase not in ent.replaced and phase not in ent.altered):
+                    if (
+                        eff.recreate
+                        and ent.existed is True
+                        and phase not in ent.renamed
+                        and phase not in ent.replaced
+                        and phase not in ent.altered
+                    ):
                         ent.existed = None  # the re-create idiom: DROP ... IF EXISTS x; CREATE x
                         ent.created[phase] = eff
                     else:
@@ -1589,10 +1867,17 @@ class Model:
         if gone.kind == COLUMN and gone.parent is not None:
             table = gone.parent
             if gone.name in other.columns and (
-                    (other.on is not None and same(other.on, table)) or (o.parent is not None and same(o.parent, table))):
+                (other.on is not None and same(other.on, table)) or (o.parent is not None and same(o.parent, table))
+            ):
                 return True
-        if gone.kind == CONSTRAINT and o.kind == INDEX and o.name == gone.name and gone.parent is not None \
-                and other.on is not None and same(other.on, gone.parent):
+        if (
+            gone.kind == CONSTRAINT
+            and o.kind == INDEX
+            and o.name == gone.name
+            and gone.parent is not None
+            and other.on is not None
+            and same(other.on, gone.parent)
+        ):
             return True  # the index behind a PRIMARY KEY / UNIQUE constraint
         if gone.kind == SCHEMA:
             schema = o.parent.schema if o.parent is not None else o.schema
@@ -1655,15 +1940,22 @@ class Model:
                     other.obj = o = replace(o, parent=ent.obj)
                 if other.on is not None and same(other.on, old):
                     other.on = ent.obj
-                if old.kind == COLUMN and old.name in other.columns and old.parent is not None and (
+                if (
+                    old.kind == COLUMN
+                    and old.name in other.columns
+                    and old.parent is not None
+                    and (
                         (other.on is not None and same(other.on, old.parent))
-                        or (o.parent is not None and same(o.parent, old.parent))):
+                        or (o.parent is not None and same(o.parent, old.parent))
+                    )
+                ):
                     other.columns = (other.columns - {old.name}) | {ent.obj.name}
                 if old.kind == SCHEMA and o.schema == old.name:
                     other.obj = replace(o, schema=ent.obj.name)
 
 
 # --- what a rollback leaves behind --------------------------------------------------------------
+
 
 @dataclass
 class Leftover:
@@ -1691,11 +1983,23 @@ REDEFINED_KINDS = frozenset({VIEW, MATVIEW, FUNCTION, PROCEDURE, AGGREGATE, TRIG
 
 # attributes whose change a rollback must undo (the others: owner, statistics, storage, ... are
 # bookkeeping the model records but does not demand back)
-REVERSIBLE_ATTRS = frozenset({
-    "type", "default", "not null", "identity", "generated expression", "row level security",
-    "force row level security", "logged", "enabled", "triggers enabled", "definition", "deferrable",
-    "options",
-})
+REVERSIBLE_ATTRS = frozenset(
+    {
+        "type",
+        "default",
+        "not null",
+        "identity",
+        "generated expression",
+        "row level security",
+        "force row level security",
+        "logged",
+        "enabled",
+        "triggers enabled",
+        "definition",
+        "deferrable",
+        "options",
+    }
+)
 
 
 @dataclass
@@ -1707,9 +2011,12 @@ class Comparison:
     model: Model | None  # None once the rules that read it are done with it (``rollback.comparison``)
 
 
-def compare(migration: list[Effect], rollback: list[Effect],
-            history: Callable[[Obj], "Effect | None"] | None = None,
-            existed: Callable[[Obj], bool] | None = None) -> Comparison:
+def compare(
+    migration: list[Effect],
+    rollback: list[Effect],
+    history: Callable[[Obj], Effect | None] | None = None,
+    existed: Callable[[Obj], bool] | None = None,
+) -> Comparison:
     """Replay the migration, then the rollback: what the rollback leaves changed. ``history``
     and ``existed``: see ``Model``."""
     model = Model(history, existed)
@@ -1805,11 +2112,19 @@ def _prune(leftovers: list[Leftover], rollback: list[Effect]) -> list[Leftover]:
     for l in leftovers:
         hs = holders(l)
         if l.what in ("created", "enum value", "created or replaced") and any(
-                same(c, h) for c in created if c is not l.now for h in hs):
+            same(c, h) for c in created if c is not l.now for h in hs
+        ):
             continue
-        if l.what == "created" and l.entry is not None and l.entry.columns and any(
+        if (
+            l.what == "created"
+            and l.entry is not None
+            and l.entry.columns
+            and any(
                 c.kind == COLUMN and c.name in l.entry.columns and any(same(c.parent, h) for h in hs)
-                for c in created if c is not l.now):
+                for c in created
+                if c is not l.now
+            )
+        ):
             continue  # a constraint, index or sequence on a column that is itself left behind
         if l.entry is not None and l.entry.guessed and any(touches(rollback, h) for h in hs):
             continue

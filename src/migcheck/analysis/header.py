@@ -63,7 +63,7 @@ def normalize(name: str) -> str:
 def _strip_trail(s: str) -> str:
     """Drop trailing decoration: a run of two or more rule characters (``-- Purpose: x =====``)."""
     stripped = s.rstrip(_RULE_CHARS)
-    tail = s[len(stripped):]
+    tail = s[len(stripped) :]
     return stripped if re.search(r"[=\-*#~+_]{2}", tail) else s
 
 
@@ -137,8 +137,11 @@ def header(text: str, first_statement: int | None, pos: Positions) -> Header:
                 current = None
                 continue
             first = re.split(r"[\s_-]+", name)[0]
-            new = (current is None or first in _KNOWN_FIRST_WORDS
-                   or (indent <= current_indent and not any(ch.isdigit() for ch in name)))
+            new = (
+                current is None
+                or first in _KNOWN_FIRST_WORDS
+                or (indent <= current_indent and not any(ch.isdigit() for ch in name))
+            )
             if new:
                 if name in result.fields:
                     current = None  # a repeated field: the first one counts
@@ -205,8 +208,9 @@ def late_header(f, required):
     rest = f.text[start:].lower()
     if all(n.isascii() for n in required) and sum(n.lower() in rest for n in required) < min(2, len(required)):
         return None
-    patterns = [re.compile(r"^\s*(?:--+|/\*+)?[^\w\n]*" + re.escape(n) + r"\b[^:\n]{0,30}:", re.I | re.M)
-                for n in required]
+    patterns = [
+        re.compile(r"^\s*(?:--+|/\*+)?[^\w\n]*" + re.escape(n) + r"\b[^:\n]{0,30}:", re.I | re.M) for n in required
+    ]
     seen: dict[int, int] = {}  # field index -> line
     for c in f.comments:
         if c.start <= start:

@@ -17,9 +17,8 @@ import json
 from dataclasses import dataclass, field
 
 from .._pglast import parser as pgparser
-
-from . import pg
 from ..model import Statement
+from . import pg
 from .destructive import OBJECT_WORDS, constraint_name, dropped_names, ident, names, relation
 
 NOT_EXISTS = "IF NOT EXISTS"
@@ -30,6 +29,7 @@ NAMEDATALEN = 64  # PostgreSQL's identifier limit is NAMEDATALEN - 1 bytes
 
 
 # --- what is missing ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Option:
@@ -84,8 +84,7 @@ def _relname(rv: dict | None) -> str:
 
 
 def _simple(words, clause, noun, name, anchors, sets=_FLAG, key=None, parent="", follow=()):
-    return Gap(words, clause, noun, name, (_opt(words, *anchors, follow=follow),), sets,
-               (key,) if key else (), parent)
+    return Gap(words, clause, noun, name, (_opt(words, *anchors, follow=follow),), sets, (key,) if key else (), parent)
 
 
 def create_gaps(kind: str, node: dict, postgres_version: int = 15) -> list[Gap]:
@@ -95,26 +94,57 @@ def create_gaps(kind: str, node: dict, postgres_version: int = 15) -> list[Gap]:
     v = postgres_version
     if kind == "CreateStmt" and not n.get("if_not_exists"):
         rel = n.get("relation")
-        return [_simple(NOT_EXISTS, "CREATE TABLE", "table", relation(rel), ("TABLE",),
-                        key=("table", _relname(rel), ""))]
+        return [
+            _simple(NOT_EXISTS, "CREATE TABLE", "table", relation(rel), ("TABLE",), key=("table", _relname(rel), ""))
+        ]
     if kind == "CreateTableAsStmt" and not n.get("if_not_exists"):
         rel = (n.get("into") or {}).get("rel")
         if n.get("objtype") == "OBJECT_MATVIEW":
-            return [_simple(NOT_EXISTS, "CREATE MATERIALIZED VIEW", "materialized view", relation(rel), ("VIEW",),
-                            key=("materialized view", _relname(rel), ""))]
+            return [
+                _simple(
+                    NOT_EXISTS,
+                    "CREATE MATERIALIZED VIEW",
+                    "materialized view",
+                    relation(rel),
+                    ("VIEW",),
+                    key=("materialized view", _relname(rel), ""),
+                )
+            ]
         if n.get("objtype") == "OBJECT_TABLE":
-            return [_simple(NOT_EXISTS, "CREATE TABLE", "table", relation(rel), ("TABLE",),
-                            key=("table", _relname(rel), ""))]
+            return [
+                _simple(
+                    NOT_EXISTS, "CREATE TABLE", "table", relation(rel), ("TABLE",), key=("table", _relname(rel), "")
+                )
+            ]
         return []
     if kind == "CreateForeignTableStmt" and not (n.get("base") or {}).get("if_not_exists"):
         rel = (n.get("base") or {}).get("relation")
-        return [_simple(NOT_EXISTS, "CREATE FOREIGN TABLE", "foreign table", relation(rel), ("TABLE",),
-                        sets=((("base", "if_not_exists"), True),), key=("foreign table", _relname(rel), ""))]
+        return [
+            _simple(
+                NOT_EXISTS,
+                "CREATE FOREIGN TABLE",
+                "foreign table",
+                relation(rel),
+                ("TABLE",),
+                sets=((("base", "if_not_exists"), True),),
+                key=("foreign table", _relname(rel), ""),
+            )
+        ]
     if kind == "IndexStmt" and not n.get("if_not_exists"):
         table = _relname(n.get("relation"))
         if n.get("idxname"):
-            return [_simple(NOT_EXISTS, "CREATE INDEX", "index", ident(n["idxname"]), ("INDEX",),
-                            key=("index", n["idxname"], ""), parent=table, follow=("CONCURRENTLY",))]
+            return [
+                _simple(
+                    NOT_EXISTS,
+                    "CREATE INDEX",
+                    "index",
+                    ident(n["idxname"]),
+                    ("INDEX",),
+                    key=("index", n["idxname"], ""),
+                    parent=table,
+                    follow=("CONCURRENTLY",),
+                )
+            ]
         name = default_index_name(n)
         options = (_opt(NOT_EXISTS, "INDEX", follow=("CONCURRENTLY",), extra=ident(name)),) if name else ()
         sets = _FLAG + (((("idxname",), name),) if name else ())
@@ -125,13 +155,30 @@ def create_gaps(kind: str, node: dict, postgres_version: int = 15) -> list[Gap]:
         return [_simple(NOT_EXISTS, "CREATE SCHEMA", "schema", ident(name), ("SCHEMA",), key=("schema", name, ""))]
     if kind == "CreateSeqStmt" and not n.get("if_not_exists"):
         rel = n.get("sequence")
-        return [_simple(NOT_EXISTS, "CREATE SEQUENCE", "sequence", relation(rel), ("SEQUENCE",),
-                        key=("sequence", _relname(rel), ""))]
+        return [
+            _simple(
+                NOT_EXISTS,
+                "CREATE SEQUENCE",
+                "sequence",
+                relation(rel),
+                ("SEQUENCE",),
+                key=("sequence", _relname(rel), ""),
+            )
+        ]
     if kind == "CreateExtensionStmt" and not n.get("if_not_exists"):
         name = n.get("extname", "")
         # plain CREATE LANGUAGE x is parsed as CREATE EXTENSION x; its OR REPLACE sets the same flag
-        return [Gap(NOT_EXISTS, "CREATE EXTENSION", "extension", ident(name),
-                    (_opt(NOT_EXISTS, "EXTENSION"), _opt(REPLACE, "CREATE")), _FLAG, (("extension", name, ""),))]
+        return [
+            Gap(
+                NOT_EXISTS,
+                "CREATE EXTENSION",
+                "extension",
+                ident(name),
+                (_opt(NOT_EXISTS, "EXTENSION"), _opt(REPLACE, "CREATE")),
+                _FLAG,
+                (("extension", name, ""),),
+            )
+        ]
     if kind == "CreateForeignServerStmt" and not n.get("if_not_exists"):
         name = n.get("servername", "")
         return [_simple(NOT_EXISTS, "CREATE SERVER", "server", ident(name), ("SERVER",), key=("server", name, ""))]
@@ -141,18 +188,47 @@ def create_gaps(kind: str, node: dict, postgres_version: int = 15) -> list[Gap]:
         return [_simple(NOT_EXISTS, "CREATE USER MAPPING", "user mapping", name, ("MAPPING",))]
     if kind == "DefineStmt" and n.get("kind") == "OBJECT_COLLATION" and not n.get("if_not_exists") and v >= 10:
         parts = pg.strings(n.get("defnames"))
-        return [_simple(NOT_EXISTS, "CREATE COLLATION", "collation", names(parts), ("COLLATION",),
-                        key=("collation", parts[-1] if parts else "", ""))]
+        return [
+            _simple(
+                NOT_EXISTS,
+                "CREATE COLLATION",
+                "collation",
+                names(parts),
+                ("COLLATION",),
+                key=("collation", parts[-1] if parts else "", ""),
+            )
+        ]
     if kind == "CreateStatsStmt" and not n.get("if_not_exists") and n.get("defnames") and v >= 10:
         parts = pg.strings(n.get("defnames"))
-        return [_simple(NOT_EXISTS, "CREATE STATISTICS", "statistics object", names(parts), ("STATISTICS",),
-                        key=("statistics", parts[-1], ""))]
-    if kind == "AlterEnumStmt" and n.get("newVal") is not None and not n.get("oldVal") \
-            and not n.get("skipIfNewValExists"):
+        return [
+            _simple(
+                NOT_EXISTS,
+                "CREATE STATISTICS",
+                "statistics object",
+                names(parts),
+                ("STATISTICS",),
+                key=("statistics", parts[-1], ""),
+            )
+        ]
+    if (
+        kind == "AlterEnumStmt"
+        and n.get("newVal") is not None
+        and not n.get("oldVal")
+        and not n.get("skipIfNewValExists")
+    ):
         typ = pg.strings(n.get("typeName"))
         value = "'" + n["newVal"].replace("'", "''") + "'"
-        return [_simple(NOT_EXISTS, "ADD VALUE", "value", value, ("VALUE_P",),
-                        sets=((("skipIfNewValExists",), True),), parent=typ[-1] if typ else "")]
+        return [
+            _simple(
+                NOT_EXISTS,
+                "ADD VALUE",
+                "value",
+                value,
+                ("VALUE_P",),
+                sets=((("skipIfNewValExists",), True),),
+                parent=typ[-1] if typ else "",
+            )
+        ]
     if kind == "AlterTableStmt" and n.get("objtype") in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE"):
         table = _relname(n.get("relation"))
         out = []
@@ -165,48 +241,107 @@ def create_gaps(kind: str, node: dict, postgres_version: int = 15) -> list[Gap]:
                 col = (c.get("def") or {}).get("ColumnDef", {}).get("colname", "")
                 if col in dropped_here:  # DROP COLUMN c, ADD COLUMN c: re-created in place
                     continue
-                out.append(_simple(NOT_EXISTS, "ADD COLUMN", "column", ident(col), ("ADD_P",),
-                                   sets=((("cmds", i, "AlterTableCmd", "missing_ok"), True),),
-                                   key=("column", col, table), parent=table, follow=("COLUMN",)))
+                out.append(
+                    _simple(
+                        NOT_EXISTS,
+                        "ADD COLUMN",
+                        "column",
+                        ident(col),
+                        ("ADD_P",),
+                        sets=((("cmds", i, "AlterTableCmd", "missing_ok"), True),),
+                        key=("column", col, table),
+                        parent=table,
+                        follow=("COLUMN",),
+                    )
+                )
         return out
     # OR REPLACE
     if kind == "CreateFunctionStmt" and not n.get("replace"):
         word = "PROCEDURE" if n.get("is_procedure") else "FUNCTION"
         parts = pg.strings(n.get("funcname"))
-        return [Gap(REPLACE, f"CREATE {word}", word.lower(), names(parts), _AFTER_CREATE, _REPLACE,
-                    ((word.lower(), parts[-1] if parts else "", ""),))]
+        return [
+            Gap(
+                REPLACE,
+                f"CREATE {word}",
+                word.lower(),
+                names(parts),
+                _AFTER_CREATE,
+                _REPLACE,
+                ((word.lower(), parts[-1] if parts else "", ""),),
+            )
+        ]
     if kind == "ViewStmt" and not n.get("replace"):
         rel = n.get("view")
-        return [Gap(REPLACE, "CREATE VIEW", "view", relation(rel), _AFTER_CREATE, _REPLACE,
-                    (("view", _relname(rel), ""),))]
+        return [
+            Gap(REPLACE, "CREATE VIEW", "view", relation(rel), _AFTER_CREATE, _REPLACE, (("view", _relname(rel), ""),))
+        ]
     if kind == "CreateTrigStmt" and not n.get("replace") and not n.get("isconstraint") and v >= 14:
         table = _relname(n.get("relation"))
         name = f"{ident(n.get('trigname', ''))} ON {relation(n.get('relation'))}"
-        return [Gap(REPLACE, "CREATE TRIGGER", "trigger", name,
-                    _AFTER_CREATE, _REPLACE, (("trigger", n.get("trigname", ""), table),), table)]
+        return [
+            Gap(
+                REPLACE,
+                "CREATE TRIGGER",
+                "trigger",
+                name,
+                _AFTER_CREATE,
+                _REPLACE,
+                (("trigger", n.get("trigname", ""), table),),
+                table,
+            )
+        ]
     if kind == "RuleStmt" and not n.get("replace"):
         table = _relname(n.get("relation"))
-        return [Gap(REPLACE, "CREATE RULE", "rule", f"{ident(n.get('rulename', ''))} ON {relation(n.get('relation'))}",
-                    _AFTER_CREATE, _REPLACE, (("rule", n.get("rulename", ""), table),), table)]
+        return [
+            Gap(
+                REPLACE,
+                "CREATE RULE",
+                "rule",
+                f"{ident(n.get('rulename', ''))} ON {relation(n.get('relation'))}",
+                _AFTER_CREATE,
+                _REPLACE,
+                (("rule", n.get("rulename", ""), table),),
+                table,
+            )
+        ]
     if kind == "DefineStmt" and n.get("kind") == "OBJECT_AGGREGATE" and not n.get("replace") and v >= 12:
         parts = pg.strings(n.get("defnames"))
-        return [Gap(REPLACE, "CREATE AGGREGATE", "aggregate", names(parts), _AFTER_CREATE, _REPLACE,
-                    (("aggregate", parts[-1] if parts else "", ""),))]
+        return [
+            Gap(
+                REPLACE,
+                "CREATE AGGREGATE",
+                "aggregate",
+                names(parts),
+                _AFTER_CREATE,
+                _REPLACE,
+                (("aggregate", parts[-1] if parts else "", ""),),
+            )
+        ]
     if kind == "CreatePLangStmt" and not n.get("replace"):
         name = n.get("plname", "")
-        return [Gap(REPLACE, "CREATE LANGUAGE", "language", ident(name), _AFTER_CREATE, _REPLACE,
-                    (("language", name, ""),))]
+        return [
+            Gap(REPLACE, "CREATE LANGUAGE", "language", ident(name), _AFTER_CREATE, _REPLACE, (("language", name, ""),))
+        ]
     if kind == "CreateTransformStmt" and not n.get("replace"):
         typ_name = names([p for p in pg.strings((n.get("type_name") or {}).get("names")) if p != "pg_catalog"])
-        return [Gap(REPLACE, "CREATE TRANSFORM", "transform", f"FOR {typ_name} LANGUAGE {ident(n.get('lang', ''))}",
-                    _AFTER_CREATE, _REPLACE)]
+        return [
+            Gap(
+                REPLACE,
+                "CREATE TRANSFORM",
+                "transform",
+                f"FOR {typ_name} LANGUAGE {ident(n.get('lang', ''))}",
+                _AFTER_CREATE,
+                _REPLACE,
+            )
+        ]
     return []
 
 
 _DROP_FIRST = 4  # IF EXISTS follows at most four words after DROP (DROP FOREIGN DATA WRAPPER)
 
 _OTHER_DROPS = {
-    "DropRoleStmt": ("DROP ROLE", "role"), "DropdbStmt": ("DROP DATABASE", "database"),
+    "DropRoleStmt": ("DROP ROLE", "role"),
+    "DropdbStmt": ("DROP DATABASE", "database"),
     "DropTableSpaceStmt": ("DROP TABLESPACE", "tablespace"),
     "DropSubscriptionStmt": ("DROP SUBSCRIPTION", "subscription"),
     "DropUserMappingStmt": ("DROP USER MAPPING", "user mapping"),
@@ -229,13 +364,24 @@ def drop_gaps(kind: str, node: dict, postgres_version: int = 15) -> list[Gap]:
             word += " CONCURRENTLY"
         noun = word.replace(" CONCURRENTLY", "").lower()
         shown = dropped_names(n)
-        return [Gap(EXISTS, f"DROP {word}", noun, ", ".join(shown), _drop_option(), _MISSING_OK,
-                    tuple(_drop_keys(n)), count=len(n.get("objects") or ()))]
+        return [
+            Gap(
+                EXISTS,
+                f"DROP {word}",
+                noun,
+                ", ".join(shown),
+                _drop_option(),
+                _MISSING_OK,
+                tuple(_drop_keys(n)),
+                count=len(n.get("objects") or ()),
+            )
+        ]
     if kind in _OTHER_DROPS and not n.get("missing_ok"):
         clause, noun = _OTHER_DROPS[kind]
         if kind == "DropRoleStmt":
-            name = ", ".join(ident((r.get("RoleSpec") or {}).get("rolename") or "CURRENT_USER")
-                             for r in n.get("roles") or ())
+            name = ", ".join(
+                ident((r.get("RoleSpec") or {}).get("rolename") or "CURRENT_USER") for r in n.get("roles") or ()
+            )
         elif kind == "DropdbStmt":
             name = ident(n.get("dbname", ""))
         elif kind == "DropTableSpaceStmt":
@@ -248,13 +394,35 @@ def drop_gaps(kind: str, node: dict, postgres_version: int = 15) -> list[Gap]:
         return [Gap(EXISTS, clause, noun, name, _drop_option(), _MISSING_OK, count=len(n.get("roles") or ()) or 1)]
     if kind == "AlterDomainStmt" and n.get("subtype") == "X" and not n.get("missing_ok"):
         domain = _last(n.get("typeName"))
-        return [_simple(EXISTS, "DROP CONSTRAINT", "constraint", ident(n.get("name", "")), ("CONSTRAINT",),
-                        sets=_MISSING_OK, key=("constraint", n.get("name", ""), domain), parent=domain)]
-    if kind == "AlterTSConfigurationStmt" and n.get("kind") == "ALTER_TSCONFIG_DROP_MAPPING" \
-            and not n.get("missing_ok"):
+        return [
+            _simple(
+                EXISTS,
+                "DROP CONSTRAINT",
+                "constraint",
+                ident(n.get("name", "")),
+                ("CONSTRAINT",),
+                sets=_MISSING_OK,
+                key=("constraint", n.get("name", ""), domain),
+                parent=domain,
+            )
+        ]
+    if (
+        kind == "AlterTSConfigurationStmt"
+        and n.get("kind") == "ALTER_TSCONFIG_DROP_MAPPING"
+        and not n.get("missing_ok")
+    ):
         tokens = pg.strings(n.get("tokentype"))
-        return [_simple(EXISTS, "DROP MAPPING", "mapping", "FOR " + ", ".join(tokens), ("MAPPING",),
-                        sets=_MISSING_OK, parent=names(pg.strings(n.get("cfgname"))))]
+        return [
+            _simple(
+                EXISTS,
+                "DROP MAPPING",
+                "mapping",
+                "FOR " + ", ".join(tokens),
+                ("MAPPING",),
+                sets=_MISSING_OK,
+                parent=names(pg.strings(n.get("cfgname"))),
+            )
+        ]
     if kind == "AlterTableStmt":
         objtype = n.get("objtype")
         table = _relname(n.get("relation"))
@@ -268,17 +436,58 @@ def drop_gaps(kind: str, node: dict, postgres_version: int = 15) -> list[Gap]:
             name = c.get("name", "")
             if sub == "AT_DropColumn" and objtype in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE", "OBJECT_TYPE"):
                 what = ("DROP ATTRIBUTE", "attribute") if objtype == "OBJECT_TYPE" else ("DROP COLUMN", "column")
-                out.append(_simple(EXISTS, what[0], what[1], ident(name), ("DROP",), sets=sets,
-                                   key=("column", name, table), parent=table, follow=("COLUMN", "ATTRIBUTE")))
+                out.append(
+                    _simple(
+                        EXISTS,
+                        what[0],
+                        what[1],
+                        ident(name),
+                        ("DROP",),
+                        sets=sets,
+                        key=("column", name, table),
+                        parent=table,
+                        follow=("COLUMN", "ATTRIBUTE"),
+                    )
+                )
             elif sub == "AT_DropConstraint":
-                out.append(_simple(EXISTS, "DROP CONSTRAINT", "constraint", ident(name), ("CONSTRAINT",), sets=sets,
-                                   key=("constraint", name, table), parent=table))
+                out.append(
+                    _simple(
+                        EXISTS,
+                        "DROP CONSTRAINT",
+                        "constraint",
+                        ident(name),
+                        ("CONSTRAINT",),
+                        sets=sets,
+                        key=("constraint", name, table),
+                        parent=table,
+                    )
+                )
             elif sub == "AT_DropIdentity":
-                out.append(_simple(EXISTS, "DROP IDENTITY", "identity", ident(name), ("IDENTITY_P",), sets=sets,
-                                   key=("identity", name, table), parent=table))
+                out.append(
+                    _simple(
+                        EXISTS,
+                        "DROP IDENTITY",
+                        "identity",
+                        ident(name),
+                        ("IDENTITY_P",),
+                        sets=sets,
+                        key=("identity", name, table),
+                        parent=table,
+                    )
+                )
             elif sub == "AT_DropExpression":
-                out.append(_simple(EXISTS, "DROP EXPRESSION", "generation expression", ident(name), ("EXPRESSION",),
-                                   sets=sets, key=("expression", name, table), parent=table))
+                out.append(
+                    _simple(
+                        EXISTS,
+                        "DROP EXPRESSION",
+                        "generation expression",
+                        ident(name),
+                        ("EXPRESSION",),
+                        sets=sets,
+                        key=("expression", name, table),
+                        parent=table,
+                    )
+                )
         return out
     return []
 
@@ -322,10 +531,28 @@ def _same_type(a: str, b: str) -> bool:
 
 Key = tuple[str, str, str]
 # the statements create_gaps knows a key of that pg.create_key may not (ALTER TABLE: ``events``)
-_GAP_CREATES = frozenset({"AlterEnumStmt", "CreateExtensionStmt", "CreateForeignServerStmt", "CreateForeignTableStmt",
-                          "CreateFunctionStmt", "CreatePLangStmt", "CreateSchemaStmt", "CreateSeqStmt",
-                          "CreateStatsStmt", "CreateStmt", "CreateTableAsStmt", "CreateTransformStmt",
-                          "CreateTrigStmt", "CreateUserMappingStmt", "DefineStmt", "IndexStmt", "RuleStmt", "ViewStmt"})
+_GAP_CREATES = frozenset(
+    {
+        "AlterEnumStmt",
+        "CreateExtensionStmt",
+        "CreateForeignServerStmt",
+        "CreateForeignTableStmt",
+        "CreateFunctionStmt",
+        "CreatePLangStmt",
+        "CreateSchemaStmt",
+        "CreateSeqStmt",
+        "CreateStatsStmt",
+        "CreateStmt",
+        "CreateTableAsStmt",
+        "CreateTransformStmt",
+        "CreateTrigStmt",
+        "CreateUserMappingStmt",
+        "DefineStmt",
+        "IndexStmt",
+        "RuleStmt",
+        "ViewStmt",
+    }
+)
 _EXTRA_CREATES = {"CreatePublicationStmt": lambda n: ("publication", n.get("pubname", ""), "")}
 
 
@@ -372,7 +599,9 @@ def events(st: Statement) -> list[tuple[str, Key, bool]]:
             c = cmd.get("AlterTableCmd", {})
             sub = c.get("subtype")
             if sub == "AT_AddColumn":
-                out.append(("create", ("column", (c.get("def") or {}).get("ColumnDef", {}).get("colname", ""), table), False))
+                out.append(
+                    ("create", ("column", (c.get("def") or {}).get("ColumnDef", {}).get("colname", ""), table), False)
+                )
             elif sub == "AT_AddConstraint":
                 name = constraint_name(table, (c.get("def") or {}).get("Constraint", {}))
                 if name:
@@ -382,7 +611,9 @@ def events(st: Statement) -> list[tuple[str, Key, bool]]:
             elif sub == "AT_DropConstraint":
                 out.append(("drop", ("constraint", c.get("name", ""), table), bool(c.get("missing_ok"))))
     elif kind == "AlterDomainStmt" and node.get("subtype") == "X":
-        out.append(("drop", ("constraint", node.get("name", ""), _last(node.get("typeName"))), bool(node.get("missing_ok"))))
+        out.append(
+            ("drop", ("constraint", node.get("name", ""), _last(node.get("typeName"))), bool(node.get("missing_ok")))
+        )
     return out
 
 
@@ -439,9 +670,16 @@ class Recreated:
 
     def __init__(self, statements: list[Statement]):
         self._state: dict[int, dict[int, str]] = {}  # id(stmt) -> {object index: "idiom" | "later"}
-        if not any(s.kind == "DropStmt" or (s.kind == "AlterTableStmt" and any(
-                c.get("AlterTableCmd", {}).get("subtype") == "AT_DropConstraint" for c in s.node.get("cmds") or ()))
-                for s in statements):
+        if not any(
+            s.kind == "DropStmt"
+            or (
+                s.kind == "AlterTableStmt"
+                and any(
+                    c.get("AlterTableCmd", {}).get("subtype") == "AT_DropConstraint" for c in s.node.get("cmds") or ()
+                )
+            )
+            for s in statements
+        ):
             return  # nothing dropped: nothing to re-create (most files)
         steps = [events(s) for s in statements]
         creates: dict[str, list[tuple[int, Key]]] = {}  # name -> (position, key)
@@ -460,11 +698,14 @@ class Recreated:
             if st.kind not in ("DropStmt", "AlterTableStmt"):
                 continue
             state: dict[int, str] = {}
-            drops = [(k, e) for k, e in enumerate(steps[i]) if e[0] == "drop"
-                     and (st.kind == "DropStmt" or e[1][0] == "constraint")]
+            drops = [
+                (k, e)
+                for k, e in enumerate(steps[i])
+                if e[0] == "drop" and (st.kind == "DropStmt" or e[1][0] == "constraint")
+            ]
             for n, (at, (_, key, if_exists)) in enumerate(drops):
                 # created again in the same statement (ALTER TABLE ... DROP CONSTRAINT c, ADD CONSTRAINT c)
-                same = any(op == "create" and _matches(key, k) for op, k, _ in steps[i][at + 1:])
+                same = any(op == "create" and _matches(key, k) for op, k, _ in steps[i][at + 1 :])
                 after = [j for j, c in creates.get(key[1], ()) if j > i and _matches(key, c)]
                 if if_exists and (same or nxt.get(i) in after):
                     state[n] = "idiom"
@@ -523,8 +764,14 @@ def _figure_colname(node: dict | None):
     if k == "A_Indirection":  # the last field name, else what is subscripted
         fields = pg.strings(v.get("indirection"))
         return (2, fields[-1]) if fields else _figure_colname(v.get("arg"))
-    if k in ("SubLink", "GroupingFunc", "SQLValueFunction", "XmlExpr", "XmlSerialize",
-             "MergeSupportFunc") or k.startswith("Json"):
+    if k in (
+        "SubLink",
+        "GroupingFunc",
+        "SQLValueFunction",
+        "XmlExpr",
+        "XmlSerialize",
+        "MergeSupportFunc",
+    ) or k.startswith("Json"):
         return _UNSURE
     return 0, None
 
@@ -623,8 +870,11 @@ def _strip(node):
 
 def _strip_fields(node, positions: frozenset):
     if isinstance(node, dict):
-        return {k: _strip_fields(v, positions) for k, v in node.items()
-                if k not in positions and not k.endswith("_location")}
+        return {
+            k: _strip_fields(v, positions)
+            for k, v in node.items()
+            if k not in positions and not k.endswith("_location")
+        }
     if isinstance(node, list):
         return [_strip_fields(v, positions) for v in node]
     return node
@@ -659,7 +909,7 @@ def _candidates(text: str, tokens, option: Option):
         if offset in seen:
             continue
         seen.add(offset)
-        sample = text[tokens[anchor].start:tokens[anchor].end + 1]
+        sample = text[tokens[anchor].start : tokens[anchor].end + 1]
         inserted = " " + _cased(option.words, sample) + (" " + option.extra if option.extra else "")
         yield offset, inserted
 
@@ -691,8 +941,14 @@ def rewrite(text: str, gaps: list[Gap]) -> Rewrite | None:
             return None
         target = _strip(expected)
         for option in gap.options:
-            found = next((c for c in _candidates(text, tokens, option)
-                          if _strip(_parse_one(_apply(text, chosen + [c]))) == target), None)
+            found = next(
+                (
+                    c
+                    for c in _candidates(text, tokens, option)
+                    if _strip(_parse_one(_apply(text, chosen + [c]))) == target
+                ),
+                None,
+            )
             if found:
                 chosen.append(found)
                 break
@@ -709,7 +965,7 @@ def statement_text(text: str) -> str:
         return text.strip()
     while tokens and tokens[-1].name == "ASCII_59":
         tokens.pop()
-    return text[:tokens[-1].end + 1] if tokens else text.strip()
+    return text[: tokens[-1].end + 1] if tokens else text.strip()
 
 
 def shown(rw: Rewrite) -> str:
@@ -734,7 +990,7 @@ def shown(rw: Rewrite) -> str:
             break
         if prev is not None and t.start > prev.end + 1:
             out.append(" ")
-        out.append(body[t.start:t.end + 1])
+        out.append(body[t.start : t.end + 1])
         prev = t
     return "".join(out) + (";" if len(out) and prev is tokens[-1] else " ...")
 

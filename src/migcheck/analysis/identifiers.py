@@ -41,7 +41,7 @@ def long_identifiers(text: str) -> list[tuple[str, int]]:
     for t in tokens:
         if t.name != "IDENT" or t.end - t.start + 1 <= MAX_BYTES // 4:
             continue  # 15 characters or fewer cannot exceed 63 bytes
-        name = _ident(text[t.start:t.end + 1])
+        name = _ident(text[t.start : t.end + 1])
         if name is not None and len(name.encode("utf-8")) > MAX_BYTES:
             out.append((name, t.start))
     return out

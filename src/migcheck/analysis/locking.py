@@ -9,9 +9,9 @@ The functions that ask the model keep the names and signatures the rules have al
 
 from __future__ import annotations
 
-from . import locks, pg, safety, schema
 from ..model import Statement, walk
-from .destructive import ident, names, relation  # noqa: F401  (re-exported for the rules)
+from . import locks, pg, safety, schema
+from .destructive import ident, names, relation
 from .specs import TypeKey, binary_coercible, type_key  # noqa: F401  (re-exported for the rules)
 
 
@@ -63,7 +63,10 @@ def is_empty(f, st: Statement, table: str) -> str | None:
 
 def alter_table_cmds(st: Statement):
     """``(subtype, AlterTableCmd fields)`` of an ALTER TABLE on a table (not an index, view, ...)."""
-    if st.kind != "AlterTableStmt" or st.node.get("objtype", "OBJECT_TABLE") not in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE"):
+    if st.kind != "AlterTableStmt" or st.node.get("objtype", "OBJECT_TABLE") not in (
+        "OBJECT_TABLE",
+        "OBJECT_FOREIGN_TABLE",
+    ):
         return
     for cmd in st.node.get("cmds", ()):
         c = cmd.get("AlterTableCmd")
@@ -81,6 +84,7 @@ def table_sql(st: Statement) -> str:
 
 
 # --- explicit transaction blocks -----------------------------------------------------------
+
 
 def blocks(f) -> list[int | None]:
     """Per top-level statement: the number of the explicit BEGIN ... COMMIT block it runs in
@@ -125,8 +129,16 @@ def same_transaction(f, a: Statement, b: Statement) -> bool:
 
 # --- types ---------------------------------------------------------------------------------
 
-_DISPLAY = {"int2": "smallint", "int4": "integer", "int8": "bigint", "float4": "real",
-            "float8": "double precision", "bpchar": "char", "bool": "boolean", "timestamptz": "timestamptz"}
+_DISPLAY = {
+    "int2": "smallint",
+    "int4": "integer",
+    "int8": "bigint",
+    "float4": "real",
+    "float8": "double precision",
+    "bpchar": "char",
+    "bool": "boolean",
+    "timestamptz": "timestamptz",
+}
 
 
 def type_sql(key: TypeKey | None) -> str:
@@ -140,6 +152,7 @@ def type_sql(key: TypeKey | None) -> str:
 
 
 # --- what earlier migrations of the directory said -----------------------------------------
+
 
 def earlier_migrations(f, ctx) -> list:
     """Migrations of ``f``'s directory that run before it (``schema.earlier``)."""
@@ -201,6 +214,7 @@ def string_constants(node) -> set[str]:
 
 
 # --- ADD COLUMN ----------------------------------------------------------------------------
+
 
 def add_columns(st: Statement):
     """``ColumnDef`` fields of every ``ADD COLUMN`` of an ALTER TABLE."""

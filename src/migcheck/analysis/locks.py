@@ -10,11 +10,11 @@ instead of guessing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
-from . import pg
 from ..model import Statement
+from . import pg
 
 ACCESS_SHARE = "ACCESS SHARE"
 ROW_SHARE = "ROW SHARE"
@@ -25,8 +25,16 @@ SHARE_ROW_EXCLUSIVE = "SHARE ROW EXCLUSIVE"
 EXCLUSIVE = "EXCLUSIVE"
 ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
 
-MODES = (ACCESS_SHARE, ROW_SHARE, ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE, SHARE,
-         SHARE_ROW_EXCLUSIVE, EXCLUSIVE, ACCESS_EXCLUSIVE)
+MODES = (
+    ACCESS_SHARE,
+    ROW_SHARE,
+    ROW_EXCLUSIVE,
+    SHARE_UPDATE_EXCLUSIVE,
+    SHARE,
+    SHARE_ROW_EXCLUSIVE,
+    EXCLUSIVE,
+    ACCESS_EXCLUSIVE,
+)
 STRENGTH = {m: i for i, m in enumerate(MODES)}
 
 # What a lock held by a migration makes other sessions wait for, in plain words.
@@ -41,21 +49,60 @@ BLOCKS = {
     ACCESS_EXCLUSIVE: "everything: reads and writes queue behind it",
 }
 
-_LOCK_STMT_MODES = {1: ACCESS_SHARE, 2: ROW_SHARE, 3: ROW_EXCLUSIVE, 4: SHARE_UPDATE_EXCLUSIVE,
-                    5: SHARE, 6: SHARE_ROW_EXCLUSIVE, 7: EXCLUSIVE, 8: ACCESS_EXCLUSIVE}
+_LOCK_STMT_MODES = {
+    1: ACCESS_SHARE,
+    2: ROW_SHARE,
+    3: ROW_EXCLUSIVE,
+    4: SHARE_UPDATE_EXCLUSIVE,
+    5: SHARE,
+    6: SHARE_ROW_EXCLUSIVE,
+    7: EXCLUSIVE,
+    8: ACCESS_EXCLUSIVE,
+}
 
 # Functions whose result changes per row: as the default of a new column they force a rewrite.
-VOLATILE_FUNCTIONS = frozenset({
-    "random", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4",
-    "uuidv4", "uuidv7", "clock_timestamp", "timeofday", "nextval", "setseed", "txid_current",
-    "gen_random_bytes", "random_normal",
-})
+VOLATILE_FUNCTIONS = frozenset(
+    {
+        "random",
+        "gen_random_uuid",
+        "uuid_generate_v1",
+        "uuid_generate_v1mc",
+        "uuid_generate_v4",
+        "uuidv4",
+        "uuidv7",
+        "clock_timestamp",
+        "timeofday",
+        "nextval",
+        "setseed",
+        "txid_current",
+        "gen_random_bytes",
+        "random_normal",
+    }
+)
 # Functions known not to be volatile (immutable or stable): evaluated once for ADD COLUMN.
-NON_VOLATILE_FUNCTIONS = frozenset({
-    "now", "statement_timestamp", "transaction_timestamp", "current_setting", "to_timestamp",
-    "lower", "upper", "coalesce", "jsonb_build_object", "json_build_object", "array", "make_date",
-    "make_interval", "to_jsonb", "to_json", "concat", "length", "date_trunc", "timezone",
-})
+NON_VOLATILE_FUNCTIONS = frozenset(
+    {
+        "now",
+        "statement_timestamp",
+        "transaction_timestamp",
+        "current_setting",
+        "to_timestamp",
+        "lower",
+        "upper",
+        "coalesce",
+        "jsonb_build_object",
+        "json_build_object",
+        "array",
+        "make_date",
+        "make_interval",
+        "to_jsonb",
+        "to_json",
+        "concat",
+        "length",
+        "date_trunc",
+        "timezone",
+    }
+)
 SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
 
 
@@ -101,29 +148,59 @@ def _column_def_locks(table: str, col: dict, version: int) -> Lock:
     name = col.get("colname", "?")
     type_names = [t.lower() for t in pg.strings(col.get("typeName", {}).get("names"))]
     if type_names and type_names[-1] in SERIAL_TYPES:
-        return Lock(table, ACCESS_EXCLUSIVE, rewrite=True, note=f"ADD COLUMN {name} {type_names[-1]}: the nextval() default fills every row")
+        return Lock(
+            table,
+            ACCESS_EXCLUSIVE,
+            rewrite=True,
+            note=f"ADD COLUMN {name} {type_names[-1]}: the nextval() default fills every row",
+        )
     default = None
     for c in col.get("constraints", ()):
         con = c.get("Constraint", {})
         contype = con.get("contype")
         if contype == "CONSTR_GENERATED" and con.get("generated_kind") == "v":
-            return Lock(table, ACCESS_EXCLUSIVE, note=f"ADD COLUMN {name} GENERATED ALWAYS AS ... VIRTUAL: catalog-only (PostgreSQL 18)")
+            return Lock(
+                table,
+                ACCESS_EXCLUSIVE,
+                note=f"ADD COLUMN {name} GENERATED ALWAYS AS ... VIRTUAL: catalog-only (PostgreSQL 18)",
+            )
         if contype == "CONSTR_GENERATED":
-            return Lock(table, ACCESS_EXCLUSIVE, rewrite=True, note=f"ADD COLUMN {name} GENERATED ALWAYS AS ... STORED computes every row")
+            return Lock(
+                table,
+                ACCESS_EXCLUSIVE,
+                rewrite=True,
+                note=f"ADD COLUMN {name} GENERATED ALWAYS AS ... STORED computes every row",
+            )
         if contype == "CONSTR_IDENTITY":
-            return Lock(table, ACCESS_EXCLUSIVE, rewrite=True, note=f"ADD COLUMN {name} GENERATED AS IDENTITY fills every row")
+            return Lock(
+                table, ACCESS_EXCLUSIVE, rewrite=True, note=f"ADD COLUMN {name} GENERATED AS IDENTITY fills every row"
+            )
         if contype == "CONSTR_DEFAULT":
             default = con.get("raw_expr")
     if default is None:
         return Lock(table, ACCESS_EXCLUSIVE, note=f"ADD COLUMN {name}: catalog-only change")
     if version < 11:
-        return Lock(table, ACCESS_EXCLUSIVE, rewrite=True, note=f"ADD COLUMN {name} with a DEFAULT rewrites the table before PostgreSQL 11")
+        return Lock(
+            table,
+            ACCESS_EXCLUSIVE,
+            rewrite=True,
+            note=f"ADD COLUMN {name} with a DEFAULT rewrites the table before PostgreSQL 11",
+        )
     vol = _volatility(default)
     if vol:
-        return Lock(table, ACCESS_EXCLUSIVE, rewrite=True, note=f"ADD COLUMN {name} with a volatile DEFAULT computes it for every row")
+        return Lock(
+            table,
+            ACCESS_EXCLUSIVE,
+            rewrite=True,
+            note=f"ADD COLUMN {name} with a volatile DEFAULT computes it for every row",
+        )
     if vol is None:
-        return Lock(table, ACCESS_EXCLUSIVE, note=f"ADD COLUMN {name}: rewrites the table if its DEFAULT function is volatile")
-    return Lock(table, ACCESS_EXCLUSIVE, note=f"ADD COLUMN {name} with a constant DEFAULT: catalog-only since PostgreSQL 11")
+        return Lock(
+            table, ACCESS_EXCLUSIVE, note=f"ADD COLUMN {name}: rewrites the table if its DEFAULT function is volatile"
+        )
+    return Lock(
+        table, ACCESS_EXCLUSIVE, note=f"ADD COLUMN {name} with a constant DEFAULT: catalog-only since PostgreSQL 11"
+    )
 
 
 def _column_def_scans(table: str, col: dict) -> list[Lock]:
@@ -134,13 +211,26 @@ def _column_def_scans(table: str, col: dict) -> list[Lock]:
     name = col.get("colname", "?")
     out = []
     if kinds & {"CONSTR_UNIQUE", "CONSTR_PRIMARY"}:
-        out.append(Lock(table, ACCESS_EXCLUSIVE, scan=True, note=f"ADD COLUMN {name} UNIQUE/PRIMARY KEY builds an index"))
+        out.append(
+            Lock(table, ACCESS_EXCLUSIVE, scan=True, note=f"ADD COLUMN {name} UNIQUE/PRIMARY KEY builds an index")
+        )
     if any(c.get("contype") == "CONSTR_CHECK" and not c.get("skip_validation") for c in cons):
         out.append(Lock(table, ACCESS_EXCLUSIVE, scan=True, note=f"ADD COLUMN {name} CHECK validates every row"))
     if "CONSTR_FOREIGN" in kinds and kinds & {"CONSTR_DEFAULT", "CONSTR_GENERATED"}:
-        out.append(Lock(table, ACCESS_EXCLUSIVE, scan=True, note=f"ADD COLUMN {name} REFERENCES with a DEFAULT validates every row"))
+        out.append(
+            Lock(
+                table,
+                ACCESS_EXCLUSIVE,
+                scan=True,
+                note=f"ADD COLUMN {name} REFERENCES with a DEFAULT validates every row",
+            )
+        )
     if "CONSTR_NOTNULL" in kinds and not kinds & {"CONSTR_DEFAULT", "CONSTR_IDENTITY", "CONSTR_GENERATED"}:
-        out.append(Lock(table, ACCESS_EXCLUSIVE, scan=True, note=f"ADD COLUMN {name} NOT NULL without DEFAULT checks every row"))
+        out.append(
+            Lock(
+                table, ACCESS_EXCLUSIVE, scan=True, note=f"ADD COLUMN {name} NOT NULL without DEFAULT checks every row"
+            )
+        )
     return out
 
 
@@ -155,10 +245,14 @@ _SUBCOMMAND_MODES = {
     "AT_DropCluster": SHARE_UPDATE_EXCLUSIVE,
     "AT_ValidateConstraint": SHARE_UPDATE_EXCLUSIVE,
     "AT_AttachPartition": SHARE_UPDATE_EXCLUSIVE,  # on the parent; the partition gets ACCESS EXCLUSIVE
-    "AT_EnableTrig": SHARE_ROW_EXCLUSIVE, "AT_EnableAlwaysTrig": SHARE_ROW_EXCLUSIVE,
-    "AT_EnableReplicaTrig": SHARE_ROW_EXCLUSIVE, "AT_DisableTrig": SHARE_ROW_EXCLUSIVE,
-    "AT_EnableTrigAll": SHARE_ROW_EXCLUSIVE, "AT_DisableTrigAll": SHARE_ROW_EXCLUSIVE,
-    "AT_EnableTrigUser": SHARE_ROW_EXCLUSIVE, "AT_DisableTrigUser": SHARE_ROW_EXCLUSIVE,
+    "AT_EnableTrig": SHARE_ROW_EXCLUSIVE,
+    "AT_EnableAlwaysTrig": SHARE_ROW_EXCLUSIVE,
+    "AT_EnableReplicaTrig": SHARE_ROW_EXCLUSIVE,
+    "AT_DisableTrig": SHARE_ROW_EXCLUSIVE,
+    "AT_EnableTrigAll": SHARE_ROW_EXCLUSIVE,
+    "AT_DisableTrigAll": SHARE_ROW_EXCLUSIVE,
+    "AT_EnableTrigUser": SHARE_ROW_EXCLUSIVE,
+    "AT_DisableTrigUser": SHARE_ROW_EXCLUSIVE,
 }
 _REWRITE_SUBCOMMANDS = {
     "AT_SetLogged": "SET LOGGED rewrites the table",
@@ -181,19 +275,40 @@ def _alter_table(stmt: Statement, version: int, proven: Mapping[str, str]) -> li
             locks.extend(_column_def_scans(table, d["ColumnDef"]))
             for ref in _references(d["ColumnDef"]):
                 if ref != table:
-                    locks.append(Lock(ref, SHARE_ROW_EXCLUSIVE, note="referenced table of the new column's foreign key"))
+                    locks.append(
+                        Lock(ref, SHARE_ROW_EXCLUSIVE, note="referenced table of the new column's foreign key")
+                    )
         elif sub == "AT_AlterColumnType":
-            locks.append(Lock(table, ACCESS_EXCLUSIVE, rewrite=True,
-                              note=f"ALTER COLUMN {c.get('name')} TYPE rewrites the table and its indexes unless the change is binary-coercible (e.g. varchar(n) to text)"))
+            locks.append(
+                Lock(
+                    table,
+                    ACCESS_EXCLUSIVE,
+                    rewrite=True,
+                    note=f"ALTER COLUMN {c.get('name')} TYPE rewrites the table and its indexes unless the change is binary-coercible (e.g. varchar(n) to text)",
+                )
+            )
         elif sub == "AT_SetNotNull" and c.get("name") in proven:
             locks.append(Lock(table, ACCESS_EXCLUSIVE, note=f"SET NOT NULL on {c.get('name')}: {proven[c['name']]}"))
         elif sub == "AT_SetNotNull":
-            locks.append(Lock(table, ACCESS_EXCLUSIVE, scan=True,
-                              note=f"SET NOT NULL on {c.get('name')} scans every row (skipped since PostgreSQL 12 when a validated CHECK (... IS NOT NULL) exists)"))
+            locks.append(
+                Lock(
+                    table,
+                    ACCESS_EXCLUSIVE,
+                    scan=True,
+                    note=f"SET NOT NULL on {c.get('name')} scans every row (skipped since PostgreSQL 12 when a validated CHECK (... IS NOT NULL) exists)",
+                )
+            )
         elif sub == "AT_AddConstraint" and "Constraint" in d:
             locks.extend(_add_constraint(table, d["Constraint"]))
         elif sub == "AT_ValidateConstraint":
-            locks.append(Lock(table, SHARE_UPDATE_EXCLUSIVE, scan=True, note=f"VALIDATE CONSTRAINT {c.get('name')} scans every row"))
+            locks.append(
+                Lock(
+                    table,
+                    SHARE_UPDATE_EXCLUSIVE,
+                    scan=True,
+                    note=f"VALIDATE CONSTRAINT {c.get('name')} scans every row",
+                )
+            )
         elif sub in _REWRITE_SUBCOMMANDS:
             locks.append(Lock(table, ACCESS_EXCLUSIVE, rewrite=True, note=_REWRITE_SUBCOMMANDS[sub]))
         elif sub == "AT_DetachPartition":
@@ -208,7 +323,14 @@ def _alter_table(stmt: Statement, version: int, proven: Mapping[str, str]) -> li
             part = pg.rangevar(d.get("PartitionCmd", {}).get("name"))
             locks.append(Lock(table, SHARE_UPDATE_EXCLUSIVE, note="ATTACH PARTITION (parent)"))
             if part:
-                locks.append(Lock(part, ACCESS_EXCLUSIVE, scan=True, note="ATTACH PARTITION scans the partition unless a matching CHECK constraint exists"))
+                locks.append(
+                    Lock(
+                        part,
+                        ACCESS_EXCLUSIVE,
+                        scan=True,
+                        note="ATTACH PARTITION scans the partition unless a matching CHECK constraint exists",
+                    )
+                )
         else:
             mode = _SUBCOMMAND_MODES.get(sub, ACCESS_EXCLUSIVE)
             locks.append(Lock(table, mode, note=sub.removeprefix("AT_")))
@@ -228,8 +350,14 @@ def _add_constraint(table: str, con: dict) -> list[Lock]:
             out.append(Lock(other, SHARE_ROW_EXCLUSIVE, note="referenced table of the new foreign key"))
         return out
     if contype == "CONSTR_CHECK":
-        return [Lock(table, ACCESS_EXCLUSIVE, scan=not not_valid,
-                     note=f"ADD CHECK {name}".rstrip() + (" NOT VALID: no scan" if not_valid else ": scans every row"))]
+        return [
+            Lock(
+                table,
+                ACCESS_EXCLUSIVE,
+                scan=not not_valid,
+                note=f"ADD CHECK {name}".rstrip() + (" NOT VALID: no scan" if not_valid else ": scans every row"),
+            )
+        ]
     if contype in ("CONSTR_UNIQUE", "CONSTR_PRIMARY", "CONSTR_EXCLUSION"):
         if con.get("indexname"):
             return [Lock(table, ACCESS_EXCLUSIVE, note="ADD CONSTRAINT ... USING INDEX: catalog-only")]
@@ -255,8 +383,11 @@ def _merge(locks: list[Lock]) -> list[Lock]:
 
 
 def _references(coldef: dict) -> list[str]:
-    return [pg.rangevar(c["Constraint"].get("pktable")) for c in coldef.get("constraints", ())
-            if c.get("Constraint", {}).get("contype") == "CONSTR_FOREIGN"]
+    return [
+        pg.rangevar(c["Constraint"].get("pktable"))
+        for c in coldef.get("constraints", ())
+        if c.get("Constraint", {}).get("contype") == "CONSTR_FOREIGN"
+    ]
 
 
 def statement_locks(stmt: Statement, version: int = 15, proven: Mapping[str, str] | None = None) -> list[Lock]:
@@ -283,24 +414,47 @@ def statement_locks(stmt: Statement, version: int = 15, proven: Mapping[str, str
         # (ATTACH PARTITION takes less); INHERITS locks each parent SHARE UPDATE EXCLUSIVE
         parents = [pg.rangevar(r.get("RangeVar", r)) for r in n.get("inhRelations", ())]
         if n.get("partbound"):
-            inherit = [Lock(r, ACCESS_EXCLUSIVE, note="CREATE TABLE ... PARTITION OF locks the partitioned table "
-                                                      "(ATTACH PARTITION takes only SHARE UPDATE EXCLUSIVE)") for r in parents]
+            inherit = [
+                Lock(
+                    r,
+                    ACCESS_EXCLUSIVE,
+                    note="CREATE TABLE ... PARTITION OF locks the partitioned table "
+                    "(ATTACH PARTITION takes only SHARE UPDATE EXCLUSIVE)",
+                )
+                for r in parents
+            ]
         else:
             inherit = [Lock(r, SHARE_UPDATE_EXCLUSIVE, note="CREATE TABLE ... INHERITS (parent)") for r in parents]
-        return _merge(inherit + [Lock(r, SHARE_ROW_EXCLUSIVE, note="referenced by a foreign key of the new table")
-                                 for r in refs if r and r != own])
+        return _merge(
+            inherit
+            + [
+                Lock(r, SHARE_ROW_EXCLUSIVE, note="referenced by a foreign key of the new table")
+                for r in refs
+                if r and r != own
+            ]
+        )
     if k == "IndexStmt":
         table = pg.rangevar(n.get("relation"))
         if n.get("concurrent"):
-            return [Lock(table, SHARE_UPDATE_EXCLUSIVE, scan=True, note="CREATE INDEX CONCURRENTLY: two scans, writes go on")]
+            return [
+                Lock(
+                    table, SHARE_UPDATE_EXCLUSIVE, scan=True, note="CREATE INDEX CONCURRENTLY: two scans, writes go on"
+                )
+            ]
         return [Lock(table, SHARE, scan=True, note="CREATE INDEX builds the index while holding the lock")]
     if k == "DropStmt":
         rtype = n.get("removeType")
         names = [o.get("List", {}).get("items") for o in n.get("objects", ()) if "List" in o]
         if rtype == "OBJECT_INDEX":
             mode = SHARE_UPDATE_EXCLUSIVE if n.get("concurrent") else ACCESS_EXCLUSIVE
-            return [Lock(pg.qualified(x), mode, note="DROP INDEX" + (" CONCURRENTLY" if n.get("concurrent") else " (and its table)"))
-                    for x in names]
+            return [
+                Lock(
+                    pg.qualified(x),
+                    mode,
+                    note="DROP INDEX" + (" CONCURRENTLY" if n.get("concurrent") else " (and its table)"),
+                )
+                for x in names
+            ]
         if rtype in ("OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_VIEW", "OBJECT_FOREIGN_TABLE", "OBJECT_SEQUENCE"):
             # Not named, because only the catalog knows them (docs/trace.md, known differences):
             # the tables a dropped table's foreign keys reference, and with CASCADE the tables of
@@ -313,8 +467,11 @@ def statement_locks(stmt: Statement, version: int = 15, proven: Mapping[str, str
             return [Lock(pg.qualified(x), ACCESS_EXCLUSIVE, note=note) for x in names]
         if rtype in ("OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"):
             # objects of the form table.name: the lock is on the table
-            return [Lock(".".join(pg.strings(x)[:-1]), ACCESS_EXCLUSIVE, note=f"DROP {rtype.removeprefix('OBJECT_')}")
-                    for x in names if len(pg.strings(x)) > 1]
+            return [
+                Lock(".".join(pg.strings(x)[:-1]), ACCESS_EXCLUSIVE, note=f"DROP {rtype.removeprefix('OBJECT_')}")
+                for x in names
+                if len(pg.strings(x)) > 1
+            ]
         return []
     if k == "CreateTrigStmt":
         return [Lock(pg.rangevar(n.get("relation")), SHARE_ROW_EXCLUSIVE, note="CREATE TRIGGER")]
@@ -327,7 +484,13 @@ def statement_locks(stmt: Statement, version: int = 15, proven: Mapping[str, str
         if rel and n.get("renameType") == "OBJECT_INDEX" and version >= 12:
             # ALTER INDEX ... RENAME (PostgreSQL 12+, ALTER INDEX reference page); the table is not
             # locked. Spelled ALTER INDEX on a name that is not an index, it takes ACCESS EXCLUSIVE.
-            return [Lock(rel, SHARE_UPDATE_EXCLUSIVE, note="ALTER INDEX RENAME (ACCESS EXCLUSIVE when the name is not an index)")]
+            return [
+                Lock(
+                    rel,
+                    SHARE_UPDATE_EXCLUSIVE,
+                    note="ALTER INDEX RENAME (ACCESS EXCLUSIVE when the name is not an index)",
+                )
+            ]
         if rel:
             return [Lock(rel, ACCESS_EXCLUSIVE, note=f"RENAME {n.get('renameType', '').removeprefix('OBJECT_')}")]
         return []
@@ -346,7 +509,9 @@ def statement_locks(stmt: Statement, version: int = 15, proven: Mapping[str, str
         return [Lock(r, SHARE_UPDATE_EXCLUSIVE, scan=True, note="VACUUM") for r in rels]
     if k == "ClusterStmt":
         rel = pg.rangevar(n.get("relation"))
-        return [Lock(rel, ACCESS_EXCLUSIVE, rewrite=True, note="CLUSTER rewrites the table in index order")] if rel else []
+        return (
+            [Lock(rel, ACCESS_EXCLUSIVE, rewrite=True, note="CLUSTER rewrites the table in index order")] if rel else []
+        )
     if k == "RefreshMatViewStmt":
         rel = pg.rangevar(n.get("relation"))
         if n.get("concurrent"):
@@ -362,10 +527,22 @@ def statement_locks(stmt: Statement, version: int = 15, proven: Mapping[str, str
         # measured on PostgreSQL 15 (verify --trace, tests/test_squawk_locks.py): the rebuilt index gets
         # a new file under ACCESS EXCLUSIVE, the table SHARE, and the build reads the whole table
         if n.get("kind") == "REINDEX_OBJECT_INDEX":
-            return [Lock(rel, ACCESS_EXCLUSIVE, rewrite=True,
-                         note="REINDEX INDEX rebuilds the index into a new file (its table gets SHARE)")]
-        return [Lock(rel, SHARE, scan=True,
-                     note="REINDEX TABLE blocks writes and reads the table; each index gets ACCESS EXCLUSIVE while rebuilt")]
+            return [
+                Lock(
+                    rel,
+                    ACCESS_EXCLUSIVE,
+                    rewrite=True,
+                    note="REINDEX INDEX rebuilds the index into a new file (its table gets SHARE)",
+                )
+            ]
+        return [
+            Lock(
+                rel,
+                SHARE,
+                scan=True,
+                note="REINDEX TABLE blocks writes and reads the table; each index gets ACCESS EXCLUSIVE while rebuilt",
+            )
+        ]
     if k == "CommentStmt" and n.get("objtype") in ("OBJECT_TABLE", "OBJECT_COLUMN"):
         items = pg.strings(n.get("object", {}).get("List", {}).get("items"))
         rel = ".".join(items if n.get("objtype") == "OBJECT_TABLE" else items[:-1])
@@ -374,5 +551,7 @@ def statement_locks(stmt: Statement, version: int = 15, proven: Mapping[str, str
         rel = pg.rangevar(n.get("relation"))
         verb = k.removesuffix("Stmt").upper()
         scan = k in ("UpdateStmt", "DeleteStmt") and not n.get("whereClause")
-        return [Lock(rel, ROW_EXCLUSIVE, scan=scan, note=f"{verb} takes row locks on the rows it changes")] if rel else []
+        return (
+            [Lock(rel, ROW_EXCLUSIVE, scan=scan, note=f"{verb} takes row locks on the rows it changes")] if rel else []
+        )
     return []

@@ -18,14 +18,41 @@ SHAPE = "YYYYMMDD_NNN_description.sql"
 SEPS = "-_. "
 _SEP_NAMES = {"-": "`-`", ".": "`.`", " ": "a space", "_": "`_`"}
 # Descriptions that say nothing about the change (the guidelines' "fix_bug.sql: ambiguous").
-VAGUE = frozenset({
-    "migration", "migrations", "fix", "fixes", "fix_bug", "bug_fix", "bugfix", "hotfix", "patch",
-    "update", "updates", "change", "changes", "misc", "temp", "tmp", "test", "new", "wip", "stuff",
-    "schema", "db", "sql", "script", "init", "up", "down",
-})
+VAGUE = frozenset(
+    {
+        "migration",
+        "migrations",
+        "fix",
+        "fixes",
+        "fix_bug",
+        "bug_fix",
+        "bugfix",
+        "hotfix",
+        "patch",
+        "update",
+        "updates",
+        "change",
+        "changes",
+        "misc",
+        "temp",
+        "tmp",
+        "test",
+        "new",
+        "wip",
+        "stuff",
+        "schema",
+        "db",
+        "sql",
+        "script",
+        "init",
+        "up",
+        "down",
+    }
+)
 
 
 # --- dates -----------------------------------------------------------------------------
+
 
 def date_problem(d: str) -> str | None:
     """Why the 8 ASCII digits ``d`` (YYYYMMDD) are not a real date, or None."""
@@ -69,14 +96,23 @@ def today() -> str:
 
 # --- reading a name leniently ----------------------------------------------------------
 
+
 class Reading(Record):
     """What a file name holds, read the forgiving way, and what is wrong with it."""
 
     __slots__ = ("date", "seq", "seq_raw", "desc_raw", "desc", "ext_problem", "problems", "desc_problems", "__dict__")
 
-    def __init__(self, date: str | None = None, seq: int | None = None, seq_raw: str | None = None, desc_raw: str = "",
-                 desc: str = "", ext_problem: str | None = None, problems: list[str] | None = None,
-                 desc_problems: list[str] | None = None):
+    def __init__(
+        self,
+        date: str | None = None,
+        seq: int | None = None,
+        seq_raw: str | None = None,
+        desc_raw: str = "",
+        desc: str = "",
+        ext_problem: str | None = None,
+        problems: list[str] | None = None,
+        desc_problems: list[str] | None = None,
+    ):
         self.date = date  # 8 ASCII digits that are a real date
         self.seq = seq
         self.seq_raw = seq_raw
@@ -166,10 +202,10 @@ def read_stem(stem: str) -> Reading:
             r.problems.append(f"the date `{m.group(0)}` is not in YYYYMMDD form (write `{cand}`)")
         else:
             r.problems.append(f"the date `{m.group(0)}` is not in YYYYMMDD form and not a real date ({why})")
-        rest, have_date = stem[m.end():], True
+        rest, have_date = stem[m.end() :], True
     elif digits:
         run = digits.group(0)
-        rest = stem[len(run):]
+        rest = stem[len(run) :]
         head_ok = len(run) >= 8 and date_problem(run[:8]) is None
         if len(run) == 8:
             have_date = True
@@ -184,7 +220,9 @@ def read_stem(stem: str) -> Reading:
         elif head_ok and len(run) in (12, 14):
             have_date = True
             r.date = run[:8]
-            r.problems.append(f"`{run}` is a timestamp: the name needs the date `{run[:8]}`, then `_` and a 3-digit sequence number")
+            r.problems.append(
+                f"`{run}` is a timestamp: the name needs the date `{run[:8]}`, then `_` and a 3-digit sequence number"
+            )
             r.seq_raw = ""  # reported here already
         elif head_ok:
             have_date = True
@@ -209,7 +247,7 @@ def read_stem(stem: str) -> Reading:
         if found and inside:
             r.date = found
             r.problems.append(f"the date `{inside.group(1)}` must come first, and there is no sequence number")
-            rest = (stem[:inside.start()] + "_" + stem[inside.end():])
+            rest = stem[: inside.start()] + "_" + stem[inside.end() :]
         else:
             r.problems.append("there is no date and no sequence number")
         r.seq_raw = ""
@@ -221,28 +259,30 @@ def read_stem(stem: str) -> Reading:
             if sep_p:
                 r.problems.append(sep_p)
             r.seq_raw, r.seq = sm.group(2), int(sm.group(2))
-            rest = rest[sm.end():]
+            rest = rest[sm.end() :]
         else:
             r.problems.append("the sequence number is missing: the date must be followed by `_NNN` (3 digits)")
             lead = _lead(rest)
-            if have_date and lead != "_" and rest[len(lead):]:
+            if have_date and lead != "_" and rest[len(lead) :]:
                 p = _sep_problem(lead, "the date and the description")
                 if p:
                     r.problems.append(p)
-            rest = rest[len(lead):]
+            rest = rest[len(lead) :]
             r.seq_raw = ""
     if r.seq_raw and r.seq is not None:
         if len(r.seq_raw) != 3:
             if r.seq < 1000:
-                r.problems.append(f"the sequence number `{r.seq_raw}` has {len(r.seq_raw)} digit{'s' if len(r.seq_raw) != 1 else ''}, not 3 (write `{r.seq:03d}`)")
+                r.problems.append(
+                    f"the sequence number `{r.seq_raw}` has {len(r.seq_raw)} digit{'s' if len(r.seq_raw) != 1 else ''}, not 3 (write `{r.seq:03d}`)"
+                )
             else:
                 r.problems.append(f"the sequence number `{r.seq_raw}` does not fit in 3 digits")
         lead = _lead(rest)
-        if rest[len(lead):]:
+        if rest[len(lead) :]:
             p = _sep_problem(lead, "the sequence number and the description")
             if p:
                 r.problems.append(p)
-        rest = rest[len(lead):]
+        rest = rest[len(lead) :]
     # description
     r.desc_raw = rest
     r.desc = normalise_description(rest)
@@ -256,8 +296,16 @@ def read_stem(stem: str) -> Reading:
             bad.append("dashes")
         if any(c.isspace() for c in rest):
             bad.append("spaces")
-        others = sorted({c for c in rest if not (c.isascii() and (c.islower() or c.isdigit()))
-                         and c not in "_-" and not c.isspace() and not c.isupper()})
+        others = sorted(
+            {
+                c
+                for c in rest
+                if not (c.isascii() and (c.islower() or c.isdigit()))
+                and c not in "_-"
+                and not c.isspace()
+                and not c.isupper()
+            }
+        )
         if others:
             bad.append("the character" + ("s " if len(others) > 1 else " ") + " ".join(f"`{c}`" for c in others))
         if bad:
@@ -274,6 +322,7 @@ def is_default(config) -> bool:
 
 
 # --- versions of a directory -----------------------------------------------------------
+
 
 class Versioned:
     """A migration with the version its name gives: the engine's (a name that matches `naming`),
@@ -409,7 +458,7 @@ class Suggestion(Record):
         self.note = note
 
 
-_PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def plan(project, mdir: Path) -> dict[Path, Suggestion]:
@@ -455,8 +504,10 @@ def plan(project, mdir: Path) -> dict[Path, Suggestion]:
             date = max(filter(None, [today(), num.max_date()]))
             if num.fits(date, r.seq):
                 num.reserve(date, r.seq)
-                out[m.path] = Suggestion(render(config, date, r.seq, r.desc, like=m if m.version else None),
-                                         f" (dated {date}: use the date the migration was written if it is later)")
+                out[m.path] = Suggestion(
+                    render(config, date, r.seq, r.desc, like=m if m.version else None),
+                    f" (dated {date}: use the date the migration was written if it is later)",
+                )
                 continue
         later.append((m, r))
     # the others take the next free numbers: dated names first, in path order, then the undated

@@ -16,7 +16,7 @@ effects (``relations.file_schema``).
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from .. import summaries
 

@@ -112,14 +112,27 @@ def is_change(stmt: Statement) -> bool:
 # --- object identity: which object a CREATE makes and a DROP removes ----------------------
 
 _DROP_TYPES = {
-    "OBJECT_TABLE": "table", "OBJECT_VIEW": "view", "OBJECT_MATVIEW": "materialized view",
-    "OBJECT_INDEX": "index", "OBJECT_SEQUENCE": "sequence", "OBJECT_TYPE": "type",
-    "OBJECT_DOMAIN": "type", "OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "procedure",
-    "OBJECT_ROUTINE": "function", "OBJECT_AGGREGATE": "aggregate", "OBJECT_TRIGGER": "trigger",
-    "OBJECT_POLICY": "policy", "OBJECT_RULE": "rule", "OBJECT_SCHEMA": "schema",
-    "OBJECT_EXTENSION": "extension", "OBJECT_FOREIGN_TABLE": "foreign table",
-    "OBJECT_FOREIGN_SERVER": "server", "OBJECT_EVENT_TRIGGER": "event trigger",
-    "OBJECT_COLLATION": "collation", "OBJECT_PUBLICATION": "publication",
+    "OBJECT_TABLE": "table",
+    "OBJECT_VIEW": "view",
+    "OBJECT_MATVIEW": "materialized view",
+    "OBJECT_INDEX": "index",
+    "OBJECT_SEQUENCE": "sequence",
+    "OBJECT_TYPE": "type",
+    "OBJECT_DOMAIN": "type",
+    "OBJECT_FUNCTION": "function",
+    "OBJECT_PROCEDURE": "procedure",
+    "OBJECT_ROUTINE": "function",
+    "OBJECT_AGGREGATE": "aggregate",
+    "OBJECT_TRIGGER": "trigger",
+    "OBJECT_POLICY": "policy",
+    "OBJECT_RULE": "rule",
+    "OBJECT_SCHEMA": "schema",
+    "OBJECT_EXTENSION": "extension",
+    "OBJECT_FOREIGN_TABLE": "foreign table",
+    "OBJECT_FOREIGN_SERVER": "server",
+    "OBJECT_EVENT_TRIGGER": "event trigger",
+    "OBJECT_COLLATION": "collation",
+    "OBJECT_PUBLICATION": "publication",
 }
 
 

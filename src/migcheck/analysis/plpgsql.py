@@ -18,11 +18,12 @@ import json
 import re
 
 from .._pglast import parser as pg
-
 from ..model import Comment, Statement
 from ..source import Positions, too_deep
 
-_DOLLAR = re.compile(r"\$((?:[A-Za-z_]|[^\x00-\x7f])(?:[A-Za-z0-9_]|[^\x00-\x7f])*)?\$")  # [^\x00-\x7f]: cheaper to compile than \x80-\U0010ffff
+_DOLLAR = re.compile(
+    r"\$((?:[A-Za-z_]|[^\x00-\x7f])(?:[A-Za-z0-9_]|[^\x00-\x7f])*)?\$"
+)  # [^\x00-\x7f]: cheaper to compile than \x80-\U0010ffff
 _OCTAL = re.compile(r"[0-7]{1,3}")
 _HEX = re.compile(r"x([0-9A-Fa-f]{1,2})")
 _UNI4 = re.compile(r"u([0-9A-Fa-f]{4})")
@@ -31,6 +32,7 @@ _SIMPLE_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 
 # --- string literals with a map back to their source --------------------------------------
+
 
 def decode_literal(src: str) -> tuple[str, list[int]] | None:
     """Decode one SQL string constant (``'...'``, ``E'...'``, ``$tag$...$tag$``).
@@ -41,7 +43,7 @@ def decode_literal(src: str) -> tuple[str, list[int]] | None:
     m = _DOLLAR.match(src)
     if m:
         tag = m.group(0)
-        if len(src) >= 2 * len(tag) and src.endswith(tag) and tag not in src[len(tag):-len(tag)]:
+        if len(src) >= 2 * len(tag) and src.endswith(tag) and tag not in src[len(tag) : -len(tag)]:
             n = len(tag)
             value = src[n:-n]
             return value, list(range(n, n + len(value) + 1))
@@ -140,6 +142,7 @@ def do_body(stmt: Statement, text: str) -> Body | None:
 
 # --- the statements a PL/pgSQL body runs --------------------------------------------------
 
+
 def _expr(node) -> str:
     return (node or {}).get("PLpgSQL_expr", {}).get("query", "") if isinstance(node, dict) else ""
 
@@ -230,6 +233,7 @@ def _skip_space_and_comments(text: str, i: int, end: int) -> int:
 # relations and the routines a migration calls all read the same PL/pgSQL and SQL trees, and
 # each used to parse them again (1,182 PL/pgSQL parses of 427 bodies on the 1,506-file corpus).
 # The trees are shared, as a file's statement trees are: nobody changes them.
+
 
 @functools.lru_cache(maxsize=256)
 def plpgsql_tree(text: str):
@@ -330,8 +334,7 @@ def inner_statements(stmt: Statement, text: str, pos: Positions) -> list[Stateme
             assert start is not None and end is not None
             line, col = pos.line_col(start)
             end_line, end_col = pos.line_col(end)
-            out.append(Statement(len(out), kind, node, start, end, line, col, end_line, end_col,
-                                 piece, parent=stmt))
+            out.append(Statement(len(out), kind, node, start, end, line, col, end_line, end_col, piece, parent=stmt))
     return out
 
 

@@ -15,14 +15,25 @@ to run such statements (``migcheck.verify.guard``).
 
 from __future__ import annotations
 
-from . import pg
 from ..model import walk
+from . import pg
 
 # Procedural languages that can do anything the server's operating-system user can (PostgreSQL
 # marks them untrusted: only a superuser may use them), and C, which loads a shared library.
-UNTRUSTED_LANGUAGES = frozenset({
-    "plpythonu", "plpython2u", "plpython3u", "plperlu", "pltclu", "plsh", "plr", "pljavau", "plv8u", "c",
-})
+UNTRUSTED_LANGUAGES = frozenset(
+    {
+        "plpythonu",
+        "plpython2u",
+        "plpython3u",
+        "plperlu",
+        "pltclu",
+        "plsh",
+        "plr",
+        "pljavau",
+        "plv8u",
+        "c",
+    }
+)
 
 # Functions that read or write the server's files, or connect to other servers.
 HOST_FUNCTIONS = {
@@ -121,14 +132,19 @@ def host(kind: str, node: dict) -> str | None:
         if node.get("is_program"):
             return f"COPY ... {where} PROGRAM runs a shell command on the database server's host"
         if node.get("filename"):
-            return (f"COPY ... {where} '{node['filename']}' {'writes' if where == 'TO' else 'reads'} a file of the "
-                    "database server's host")
+            return (
+                f"COPY ... {where} '{node['filename']}' {'writes' if where == 'TO' else 'reads'} a file of the "
+                "database server's host"
+            )
     elif kind == "CreateFunctionStmt":
         lang = _language(node)
         if lang in UNTRUSTED_LANGUAGES:
             word = "procedure" if node.get("is_procedure") else "function"
-            what = "loads a shared library from the server's disk" if lang == "c" else \
-                f"runs {lang} code, an untrusted language that can do anything the server's operating-system user can"
+            what = (
+                "loads a shared library from the server's disk"
+                if lang == "c"
+                else f"runs {lang} code, an untrusted language that can do anything the server's operating-system user can"
+            )
             return f"CREATE {word.upper()} in LANGUAGE {lang} {what}"
         return None  # its body runs when it is called (migcheck.routines)
     elif kind == "DoStmt":
@@ -167,14 +183,24 @@ def host(kind: str, node: dict) -> str | None:
 def cluster(kind: str, node: dict) -> str | None:
     """What the statement does outside its own database (to the cluster), or None."""
     simple = {
-        "CreatedbStmt": "CREATE DATABASE", "DropdbStmt": "DROP DATABASE", "AlterDatabaseStmt": "ALTER DATABASE",
-        "AlterDatabaseSetStmt": "ALTER DATABASE ... SET", "AlterDatabaseRefreshCollStmt": "ALTER DATABASE",
-        "CreateRoleStmt": "CREATE ROLE", "AlterRoleStmt": "ALTER ROLE", "AlterRoleSetStmt": "ALTER ROLE ... SET",
-        "DropRoleStmt": "DROP ROLE", "GrantRoleStmt": "GRANT/REVOKE of a role",
-        "CreateTableSpaceStmt": "CREATE TABLESPACE", "DropTableSpaceStmt": "DROP TABLESPACE",
-        "AlterTableSpaceOptionsStmt": "ALTER TABLESPACE", "AlterSystemStmt": "ALTER SYSTEM",
-        "ReassignOwnedStmt": "REASSIGN OWNED", "DropOwnedStmt": "DROP OWNED",
-        "CreateSubscriptionStmt": "CREATE SUBSCRIPTION", "AlterSubscriptionStmt": "ALTER SUBSCRIPTION",
+        "CreatedbStmt": "CREATE DATABASE",
+        "DropdbStmt": "DROP DATABASE",
+        "AlterDatabaseStmt": "ALTER DATABASE",
+        "AlterDatabaseSetStmt": "ALTER DATABASE ... SET",
+        "AlterDatabaseRefreshCollStmt": "ALTER DATABASE",
+        "CreateRoleStmt": "CREATE ROLE",
+        "AlterRoleStmt": "ALTER ROLE",
+        "AlterRoleSetStmt": "ALTER ROLE ... SET",
+        "DropRoleStmt": "DROP ROLE",
+        "GrantRoleStmt": "GRANT/REVOKE of a role",
+        "CreateTableSpaceStmt": "CREATE TABLESPACE",
+        "DropTableSpaceStmt": "DROP TABLESPACE",
+        "AlterTableSpaceOptionsStmt": "ALTER TABLESPACE",
+        "AlterSystemStmt": "ALTER SYSTEM",
+        "ReassignOwnedStmt": "REASSIGN OWNED",
+        "DropOwnedStmt": "DROP OWNED",
+        "CreateSubscriptionStmt": "CREATE SUBSCRIPTION",
+        "AlterSubscriptionStmt": "ALTER SUBSCRIPTION",
         "DropSubscriptionStmt": "DROP SUBSCRIPTION",
     }
     if kind in simple:
@@ -185,8 +211,11 @@ def cluster(kind: str, node: dict) -> str | None:
     if kind in ("AlterOwnerStmt", "CommentStmt", "SecLabelStmt") and shared in _SHARED_OBJECTS:
         return f"it changes a {_SHARED_OBJECTS[shared]}, which the whole cluster shares"
     if kind == "GrantStmt" and node.get("objtype") in ("OBJECT_DATABASE", "OBJECT_TABLESPACE", "OBJECT_PARAMETER_ACL"):
-        what = {"OBJECT_DATABASE": "a database", "OBJECT_TABLESPACE": "a tablespace",
-                "OBJECT_PARAMETER_ACL": "a server parameter"}[node["objtype"]]
+        what = {
+            "OBJECT_DATABASE": "a database",
+            "OBJECT_TABLESPACE": "a tablespace",
+            "OBJECT_PARAMETER_ACL": "a server parameter",
+        }[node["objtype"]]
         return f"GRANT/REVOKE on {what} changes the whole cluster"
     if kind == "VariableSetStmt" and (node.get("name") or "").lower() in ("role", "session_authorization"):
         return None  # the session's own identity

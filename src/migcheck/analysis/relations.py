@@ -10,16 +10,16 @@ Two parts:
 
 from __future__ import annotations
 
-import re
 import posixpath
+import re
 import weakref
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
-from . import pg
 from .. import summaries
 from ..model import Statement
 from . import naming as nm
+from . import pg
 
 # --- rollback pairing ----------------------------------------------------------------------
 
@@ -34,7 +34,7 @@ class Pairing:
     by_version: dict[str, Any] = field(default_factory=dict)  # rollback version -> rollback file
 
 
-_PAIRINGS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_PAIRINGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def pairing(project, mdir) -> Pairing:
@@ -117,8 +117,16 @@ def nearest(version: str, candidates: list[tuple[object, str]]) -> tuple[object,
 SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_toast"})
 # The migration tracking schema of the guidelines: bookkeeping, not a change of the application.
 TRACKING_SCHEMAS = frozenset({"_migrations"})
-TRACKING_TABLES = frozenset({"schema_migrations", "migrations", "knex_migrations", "flyway_schema_history",
-                             "__diesel_schema_migrations", "ar_internal_metadata"})
+TRACKING_TABLES = frozenset(
+    {
+        "schema_migrations",
+        "migrations",
+        "knex_migrations",
+        "flyway_schema_history",
+        "__diesel_schema_migrations",
+        "ar_internal_metadata",
+    }
+)
 
 
 def last(names: list[str]) -> str:
@@ -179,8 +187,12 @@ def rangevars(node) -> list[dict]:
 def is_system(rv: dict) -> bool:
     schema = rv.get("schemaname")
     name = rv.get("relname", "")
-    return (schema in SYSTEM_SCHEMAS or schema in TRACKING_SCHEMAS or name in TRACKING_TABLES
-            or (not schema and name.startswith("pg_")))
+    return (
+        schema in SYSTEM_SCHEMAS
+        or schema in TRACKING_SCHEMAS
+        or name in TRACKING_TABLES
+        or (not schema and name.startswith("pg_"))
+    )
 
 
 def is_catalog(rv: dict) -> bool:
@@ -280,16 +292,41 @@ def plpgsql_kinds(tree) -> set[str]:
 REL, FN = "rel", "fn"
 
 # ALTER TABLE subcommands that change no structure: ownership and statistics bookkeeping.
-_SECONDARY_AT = frozenset({"AT_ChangeOwner", "AT_SetStatistics", "AT_SetOptions", "AT_ResetOptions",
-                           "AT_SetRelOptions", "AT_ResetRelOptions", "AT_ReplicaIdentity",
-                           "AT_ClusterOn", "AT_DropCluster"})
+_SECONDARY_AT = frozenset(
+    {
+        "AT_ChangeOwner",
+        "AT_SetStatistics",
+        "AT_SetOptions",
+        "AT_ResetOptions",
+        "AT_SetRelOptions",
+        "AT_ResetRelOptions",
+        "AT_ReplicaIdentity",
+        "AT_ClusterOn",
+        "AT_DropCluster",
+    }
+)
 _TABLE_DROPS = frozenset({"OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"})
 _ON_TABLE_DROPS = frozenset({"OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"})
-_TABLE_RENAMES = frozenset({"OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE",
-                            "OBJECT_COLUMN", "OBJECT_TABCONSTRAINT", "OBJECT_TRIGGER", "OBJECT_POLICY",
-                            "OBJECT_RULE", "OBJECT_INDEX"})
-_TYPE_STMTS = {"CreateEnumStmt": "typeName", "AlterEnumStmt": "typeName", "CreateDomainStmt": "domainname",
-               "CreateRangeStmt": "typeName"}
+_TABLE_RENAMES = frozenset(
+    {
+        "OBJECT_TABLE",
+        "OBJECT_VIEW",
+        "OBJECT_MATVIEW",
+        "OBJECT_FOREIGN_TABLE",
+        "OBJECT_COLUMN",
+        "OBJECT_TABCONSTRAINT",
+        "OBJECT_TRIGGER",
+        "OBJECT_POLICY",
+        "OBJECT_RULE",
+        "OBJECT_INDEX",
+    }
+)
+_TYPE_STMTS = {
+    "CreateEnumStmt": "typeName",
+    "AlterEnumStmt": "typeName",
+    "CreateDomainStmt": "domainname",
+    "CreateRangeStmt": "typeName",
+}
 
 
 @dataclass
@@ -518,18 +555,34 @@ def touch(st: Statement, fo: FileObjects, deep: bool = True) -> Touch:
 # --- what a statement does, whatever the table: "the same change on several tables" --------
 
 _AT_FAMILY = {
-    "AT_DropColumn": "drop column", "AT_AlterColumnType": "column type",
-    "AT_ColumnDefault": "alter column", "AT_SetNotNull": "alter column", "AT_DropNotNull": "alter column",
-    "AT_SetExpression": "alter column", "AT_DropExpression": "alter column",
-    "AT_AddIdentity": "alter column", "AT_SetIdentity": "alter column", "AT_DropIdentity": "alter column",
-    "AT_SetCompression": "alter column", "AT_SetStorage": "alter column",
-    "AT_DropConstraint": "drop constraint", "AT_ValidateConstraint": "validate constraint",
-    "AT_EnableRowSecurity": "row security", "AT_DisableRowSecurity": "row security",
-    "AT_ForceRowSecurity": "row security", "AT_NoForceRowSecurity": "row security",
-    "AT_EnableTrig": "trigger state", "AT_DisableTrig": "trigger state", "AT_EnableTrigAll": "trigger state",
-    "AT_DisableTrigAll": "trigger state", "AT_EnableTrigUser": "trigger state", "AT_DisableTrigUser": "trigger state",
-    "AT_EnableAlwaysTrig": "trigger state", "AT_EnableReplicaTrig": "trigger state",
-    "AT_SetLogged": "persistence", "AT_SetUnLogged": "persistence",
+    "AT_DropColumn": "drop column",
+    "AT_AlterColumnType": "column type",
+    "AT_ColumnDefault": "alter column",
+    "AT_SetNotNull": "alter column",
+    "AT_DropNotNull": "alter column",
+    "AT_SetExpression": "alter column",
+    "AT_DropExpression": "alter column",
+    "AT_AddIdentity": "alter column",
+    "AT_SetIdentity": "alter column",
+    "AT_DropIdentity": "alter column",
+    "AT_SetCompression": "alter column",
+    "AT_SetStorage": "alter column",
+    "AT_DropConstraint": "drop constraint",
+    "AT_ValidateConstraint": "validate constraint",
+    "AT_EnableRowSecurity": "row security",
+    "AT_DisableRowSecurity": "row security",
+    "AT_ForceRowSecurity": "row security",
+    "AT_NoForceRowSecurity": "row security",
+    "AT_EnableTrig": "trigger state",
+    "AT_DisableTrig": "trigger state",
+    "AT_EnableTrigAll": "trigger state",
+    "AT_DisableTrigAll": "trigger state",
+    "AT_EnableTrigUser": "trigger state",
+    "AT_DisableTrigUser": "trigger state",
+    "AT_EnableAlwaysTrig": "trigger state",
+    "AT_EnableReplicaTrig": "trigger state",
+    "AT_SetLogged": "persistence",
+    "AT_SetUnLogged": "persistence",
 }
 
 
@@ -579,14 +632,16 @@ def signatures(st: Statement) -> set[tuple]:
 
 
 # Words too common in names to say two changes are about the same thing.
-STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset(
+    """
 id ids idx index key pkey fkey fk pk uk unique uniq check chk constraint con trigger trg tg policy
 pol fn func function proc procedure seq sequence table tbl col column view mview matview alias new
 old tmp temp the and for with from has at by on to of in or not no all set add drop get put
 update insert delete before after each row created updated published deleted modified date time
 timestamp ts count name type enum status value data text json jsonb default null true false local
 public uuid num number total flag enabled disabled is v1 v2 v3 cache info meta
-""".split())
+""".split()
+)
 
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -658,6 +713,7 @@ class UnionFind:
 
 # --- what the project already knows: indexes and foreign keys of earlier migrations -------
 
+
 @dataclass
 class Schema:
     """The indexes and foreign keys the migrations of a directory declare."""
@@ -666,7 +722,7 @@ class Schema:
     fks: set[frozenset[str]] = field(default_factory=set)  # {child, parent} table pairs
 
 
-_SCHEMAS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_SCHEMAS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def project_schema(project, mdir) -> Schema:
@@ -676,7 +732,7 @@ def project_schema(project, mdir) -> Schema:
         return per_project[mdir]
     s = Schema()
     group = project.groups.get(mdir)
-    for m in (group.migrations if group else ()):
+    for m in group.migrations if group else ():
         indexes, fks = summaries.summary(m, "schema", file_schema)
         for name, table in indexes:
             s.indexes.setdefault(name, table)

@@ -32,13 +32,27 @@ if TYPE_CHECKING:  # (the snapshot's module is imported when there is a snapshot
 # that blocks writes) or waited for (no lock_timeout): how bad that is depends on the table's
 # size and traffic, so their severity follows the risk. The others (data loss, column types,
 # renames) are as bad on any table: they get the figures, not another severity.
-LOCK_RULES = frozenset({
-    "require-lock-timeout", "require-concurrent-index", "require-concurrent-index-deletion",
-    "changing-column-type", "adding-serial-column", "volatile-default", "set-not-null",
-    "constraint-missing-not-valid", "add-unique-constraint", "cluster", "vacuum-full", "lock-table",
-    "refresh-materialized-view", "update-in-same-transaction-as-ddl", "domain-check-constraint",
-    "require-concurrent-reindex", "require-concurrent-partition-detach",
-})
+LOCK_RULES = frozenset(
+    {
+        "require-lock-timeout",
+        "require-concurrent-index",
+        "require-concurrent-index-deletion",
+        "changing-column-type",
+        "adding-serial-column",
+        "volatile-default",
+        "set-not-null",
+        "constraint-missing-not-valid",
+        "add-unique-constraint",
+        "cluster",
+        "vacuum-full",
+        "lock-table",
+        "refresh-materialized-view",
+        "update-in-same-transaction-as-ddl",
+        "domain-check-constraint",
+        "require-concurrent-reindex",
+        "require-concurrent-partition-detach",
+    }
+)
 
 CLASSES = ("rewrite", "scan", "index", "fk")
 _BLOCKS_WRITES = lock_model.STRENGTH[lock_model.SHARE]
@@ -61,7 +75,7 @@ class Thresholds:
     low: str = "info"  # ... on a small idle one
 
     @classmethod
-    def from_config(cls, config) -> "Thresholds":
+    def from_config(cls, config) -> Thresholds:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in (getattr(config, "risk", None) or {}).items() if k in known})
 
@@ -111,8 +125,11 @@ def statement_context(f, stmt, version: int) -> list[list]:
     from . import safety
 
     ctx = safety.context(f)
-    return [lock_context(stmt, lk, ctx.is_new_table(stmt, lk.relation))
-            for lk in lock_model.statement_locks(stmt, version) if lk.relation]
+    return [
+        lock_context(stmt, lk, ctx.is_new_table(stmt, lk.relation))
+        for lk in lock_model.statement_locks(stmt, version)
+        if lk.relation
+    ]
 
 
 def lock_context(stmt, lk: lock_model.Lock, new: bool) -> list:
@@ -152,13 +169,15 @@ def hit_contexts(f, positions, version: int) -> dict[str, list]:
 
 # --- estimates ---------------------------------------------------------------------------------
 
+
 def estimate(cls: str, t: TableStats, rates: Rates, mode: str | None = None) -> float:
     """Seconds of work of class ``cls`` on table ``t``: per byte of table and per row; a rewrite
     also rebuilds each index; CREATE INDEX CONCURRENTLY scans twice."""
     r = rates.classes
     if cls == "rewrite":
-        return (r["rewrite"].seconds(t.heap_bytes + t.toast_bytes, t.rows)
-                + len(t.indexes) * r["index"].seconds(t.heap_bytes, t.rows))
+        return r["rewrite"].seconds(t.heap_bytes + t.toast_bytes, t.rows) + len(t.indexes) * r["index"].seconds(
+            t.heap_bytes, t.rows
+        )
     s = r[cls].seconds(t.heap_bytes, t.rows)
     if cls == "index" and mode == lock_model.SHARE_UPDATE_EXCLUSIVE:
         s *= 2
@@ -232,8 +251,9 @@ class Risk:
     def rates_label(self) -> str:
         return "calibrated rates" if self.rates.source == "calibrated" else "default rates"
 
-    def view(self, relation: str, mode: str, cls: str = "", role: str = "target", new: bool = False,
-             hedged: bool = False) -> View:
+    def view(
+        self, relation: str, mode: str, cls: str = "", role: str = "target", new: bool = False, hedged: bool = False
+    ) -> View:
         from .stats import human
 
         v = View(relation, mode, cls, role)
@@ -248,8 +268,9 @@ class Risk:
             if found is not None:
                 idx, t = found
                 since = human.date(snap.counters_since)
-                usage = (f"{human.count(idx.scans)} scans since {since}" if idx.scans
-                         else f"no scan since {since} (unused)")
+                usage = (
+                    f"{human.count(idx.scans)} scans since {since}" if idx.scans else f"no scan since {since} (unused)"
+                )
                 v.table = t
                 v.index_usage = f"`{relation}` on `{v.table_name}`: {usage}"
         else:
@@ -276,20 +297,29 @@ class Risk:
             high.append("large")
         if writes >= th.busy_writes or (blocks_reads and reads >= th.busy_reads):
             high.append("busy")
-        if (v.seconds is not None and v.seconds >= th.max_lock_seconds
-                and lock_model.STRENGTH.get(mode, 0) >= _BLOCKS_WRITES):
+        if (
+            v.seconds is not None
+            and v.seconds >= th.max_lock_seconds
+            and lock_model.STRENGTH.get(mode, 0) >= _BLOCKS_WRITES
+        ):
             high.append("long lock")
         if high:
             v.level, v.words = "high", " and ".join([", ".join(high[:-1]), high[-1]] if len(high) > 1 else high)
-        elif (t.rows < th.small_rows and table_bytes(t) < th.small_bytes
-              and writes < th.idle_writes and reads < th.idle_reads):
+        elif (
+            t.rows < th.small_rows
+            and table_bytes(t) < th.small_bytes
+            and writes < th.idle_writes
+            and reads < th.idle_reads
+        ):
             v.level, v.words = "low", "small and idle"
         else:
             v.level = "mid"
         return v
 
     def views(self, context: list) -> list[View]:
-        return [self.view(rel, mode, cls, role, bool(new), bool(hedged)) for rel, mode, cls, role, new, hedged in context]
+        return [
+            self.view(rel, mode, cls, role, bool(new), bool(hedged)) for rel, mode, cls, role, new, hedged in context
+        ]
 
     def assess(self, rule: str, severity: str, message: str, context: list) -> tuple[str, str]:
         """The finding's severity and message with the production figures."""
@@ -311,10 +341,16 @@ class Risk:
         from .stats import _iso
 
         snap = self.snapshot
-        return {"path": self.shown, "taken_at": _iso(snap.taken_at), "age_seconds": int(snap.age()),
-                "server_version": snap.server_version, "database": snap.database,
-                "counters_since": _iso(snap.counters_since), "rates": self.rates.source,
-                "calibrated_at": _iso(self.rates.measured_at) if self.rates.measured_at else None}
+        return {
+            "path": self.shown,
+            "taken_at": _iso(snap.taken_at),
+            "age_seconds": int(snap.age()),
+            "server_version": snap.server_version,
+            "database": snap.database,
+            "counters_since": _iso(snap.counters_since),
+            "rates": self.rates.source,
+            "calibrated_at": _iso(self.rates.measured_at) if self.rates.measured_at else None,
+        }
 
     def rates_note(self) -> str:
         from .stats import human
@@ -329,8 +365,10 @@ class Risk:
         from .stats import human
 
         snap = self.snapshot
-        return (f"production stats from {self.shown}, taken {human.age(snap.age())} ({human.when(snap.taken_at)}, "
-                f"PostgreSQL {snap.server_version}, database {snap.database}); {self.rates_note()}")
+        return (
+            f"production stats from {self.shown}, taken {human.age(snap.age())} ({human.when(snap.taken_at)}, "
+            f"PostgreSQL {snap.server_version}, database {snap.database}); {self.rates_note()}"
+        )
 
     def hover_note(self) -> str:
         from .stats import human
@@ -351,7 +389,9 @@ def for_config(config) -> Risk | None:
     except FileNotFoundError:
         if not required:
             return None
-        raise stats.StatsError(f"stats snapshot not found: {shown} (configured with `stats`); run "
-                         "`migcheck stats --dsn DSN` to write it, or remove the `stats` key") from None
+        raise stats.StatsError(
+            f"stats snapshot not found: {shown} (configured with `stats`); run "
+            "`migcheck stats --dsn DSN` to write it, or remove the `stats` key"
+        ) from None
     rates = stats.load_rates(stats.rates_path(path))
     return Risk(snap, rates, Thresholds.from_config(config), shown)

@@ -14,11 +14,11 @@ from . import effects as fx
 from . import perfile
 from . import relations as rel
 
-_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-_HISTORIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_HISTORIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-_UNITS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_UNITS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def unit(project, f):
@@ -158,13 +158,18 @@ class History:
         found = self._last(obj, before, 0, obj.parent.name if column and obj.parent is not None else "")
         if column and obj.parent is not None:
             table = self._last(obj.parent, before, 0, obj.name)
-            if table is not None and table[1] is not None and obj.name in table[1].columns and (
-                    found is None or found[0] < table[0]):
+            if (
+                table is not None
+                and table[1] is not None
+                and obj.name in table[1].columns
+                and (found is None or found[0] < table[0])
+            ):
                 return True
         return found is not None and found[1] is not None
 
-    def _last(self, obj: fx.Obj, before: tuple[int, int], depth: int,
-              also: str = "") -> tuple[tuple[int, int], fx.Effect | None] | None:
+    def _last(
+        self, obj: fx.Obj, before: tuple[int, int], depth: int, also: str = ""
+    ) -> tuple[tuple[int, int], fx.Effect | None] | None:
         """The last event before ``before`` that decides whether ``obj`` is there: ``(place, its
         CREATE)``, or ``(place, None)`` for a DROP (or a rename away); None when there is none.
         ``also``: see ``_entries``."""
@@ -196,8 +201,11 @@ def history_effects(f) -> tuple[tuple[int, fx.Effect], ...]:
     if not readable(f):
         return ()
     # the same Effect objects as file_effects' (their stmt is a Loc, not a tree): no copies
-    return tuple((j, e) for j, e in enumerate(fx.file_effects(f))
-                 if e.op in (fx.CREATE, fx.DROP, fx.RENAME) and e.obj is not None)
+    return tuple(
+        (j, e)
+        for j, e in enumerate(fx.file_effects(f))
+        if e.op in (fx.CREATE, fx.DROP, fx.RENAME) and e.obj is not None
+    )
 
 
 def history(project, m) -> History | None:
@@ -264,12 +272,18 @@ def where(m, r, project, effect, message_tail, help):
         m = next((x for x in ups if any(e is effect for e in fx.file_effects(x))), m)
         r = next((x for x in downs if project.is_reported(x)), r)
         if project.is_reported(r):
-            return r.hit(f"`{m.name}:{line}` {message_tail[0]}, and the {len(downs)} rollback files of its "
-                         f"migration ({len(ups)} parts, versions {ups[0].version}-{ups[-1].version[-6:]}, run in "
-                         f"reverse) {message_tail[1]}", help, line=1, column=1)
+            return r.hit(
+                f"`{m.name}:{line}` {message_tail[0]}, and the {len(downs)} rollback files of its "
+                f"migration ({len(ups)} parts, versions {ups[0].version}-{ups[-1].version[-6:]}, run in "
+                f"reverse) {message_tail[1]}",
+                help,
+                line=1,
+                column=1,
+            )
     if project.is_reported(r):
-        return r.hit(f"`{m.name}:{line}` {message_tail[0]}, and this rollback {message_tail[1]}", help,
-                     line=1, column=1)
+        return r.hit(
+            f"`{m.name}:{line}` {message_tail[0]}, and this rollback {message_tail[1]}", help, line=1, column=1
+        )
     message = f"this statement {message_tail[0]}, and its rollback `{r.display}` {message_tail[1]}"
     if effect.stmt is None:
         return m.hit(message, help, line=1, column=1)

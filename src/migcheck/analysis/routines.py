@@ -19,13 +19,15 @@ policies and index expressions, which name a function without running it now.
 
 from __future__ import annotations
 
-from . import pg as pgtree, plpgsql
 from ..model import Record, Statement, walk
 from ..source import too_deep
+from . import pg as pgtree
+from . import plpgsql
 
 # Statements whose expressions run when the statement runs (a function named in them is called)
-RUNS_EXPRESSIONS = frozenset({"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CallStmt",
-                              "CreateTableAsStmt", "CopyStmt"})
+RUNS_EXPRESSIONS = frozenset(
+    {"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CallStmt", "CreateTableAsStmt", "CopyStmt"}
+)
 MAX_DEPTH = 20  # calls followed from one call site
 
 
@@ -65,6 +67,7 @@ class Routine(Record):
 
 # --- names ----------------------------------------------------------------------------------
 
+
 def _key(parts: list[str]) -> tuple[str | None, str] | None:
     if not parts:
         return None
@@ -94,6 +97,7 @@ def called(kind: str, node: dict) -> list[tuple[str | None, str]]:
 
 # --- PL/pgSQL -------------------------------------------------------------------------------
 
+
 def _parse(sql: str) -> list[tuple[str, dict, str]]:
     """(kind, node, text) of the statements of ``sql``, [] when it does not parse."""
     tree = plpgsql.sql_tree(sql)
@@ -107,7 +111,7 @@ def _parse(sql: str) -> list[tuple[str, dict, str]]:
             continue
         start = raw.get("stmt_location", 0)
         length = raw.get("stmt_len", 0)
-        piece = data[start: start + length] if length else data[start:]
+        piece = data[start : start + length] if length else data[start:]
         out.append((kind, node, piece.decode("utf-8", "replace").strip()))
     return out
 
@@ -129,8 +133,13 @@ def _expression(query: str, mode: int) -> list[tuple[str, dict, str]]:
 
 
 # PL/pgSQL statements whose SQL plpgsql._queries already lists (the DO block's inner statements)
-_LISTED = {"PLpgSQL_stmt_execsql": "sqlstmt", "PLpgSQL_stmt_call": "expr", "PLpgSQL_stmt_fors": "query",
-           "PLpgSQL_stmt_open": "query", "PLpgSQL_stmt_return_query": "query"}
+_LISTED = {
+    "PLpgSQL_stmt_execsql": "sqlstmt",
+    "PLpgSQL_stmt_call": "expr",
+    "PLpgSQL_stmt_fors": "query",
+    "PLpgSQL_stmt_open": "query",
+    "PLpgSQL_stmt_return_query": "query",
+}
 
 
 def _pl_events(tree) -> tuple[list[tuple[int, str, dict, str]], list[tuple[int, str]]]:
@@ -191,6 +200,7 @@ def _plpgsql_statements(tree) -> list[tuple[str, dict, str]]:
 
 # --- definitions ----------------------------------------------------------------------------
 
+
 def _option(node: dict, name: str):
     for opt in node.get("options") or ():
         d = opt.get("DefElem", {})
@@ -219,7 +229,9 @@ def _read_body(st: Statement) -> tuple[list, list, list]:
                     kind, node = next(iter(stmt.items()))
                     r.runs.append((kind, node, ""))
         if "ReturnStmt" in body:  # RETURN expr
-            r.runs.append(("SelectStmt", {"targetList": [{"ResTarget": {"val": body["ReturnStmt"].get("returnval")}}]}, ""))
+            r.runs.append(
+                ("SelectStmt", {"targetList": [{"ResTarget": {"val": body["ReturnStmt"].get("returnval")}}]}, "")
+            )
     lang = ((_option(n, "language") or {}).get("String") or {}).get("sval", "sql").lower()
     as_ = _option(n, "as")
     text = None
@@ -272,6 +284,7 @@ class _Defined:
 
 # --- call sites -----------------------------------------------------------------------------
 
+
 def _line_site(do: Statement, body: plpgsql.Body, lineno: int, text: str, positions) -> Statement:
     """A stand-in statement at the start of line ``lineno`` of a DO block's body."""
     if body.offsets is None:
@@ -284,8 +297,9 @@ def _line_site(do: Statement, body: plpgsql.Body, lineno: int, text: str, positi
         return do
     line, col = positions.line_col(start)
     end_line, end_col = positions.line_col(end)
-    return Statement(do.index, "PLpgSQL", {}, start, end, line, col, end_line, end_col, text[start:end].rstrip(),
-                     parent=do)
+    return Statement(
+        do.index, "PLpgSQL", {}, start, end, line, col, end_line, end_col, text[start:end].rstrip(), parent=do
+    )
 
 
 def _scan(f) -> tuple[_Defined, list[Statement], list[tuple[Statement, list[tuple]]], list[tuple[Statement, str]]]:
@@ -310,8 +324,21 @@ def _scan(f) -> tuple[_Defined, list[Statement], list[tuple[Statement, list[tupl
         lines: dict[int, Statement] = {}
         for line, kind, node, text in found:
             site = lines.get(line) or lines.setdefault(line, _line_site(st, body, line, f.text, f.positions))
-            exprs.append(Statement(site.index, kind, node, site.start, site.end, site.line, site.column,
-                                   site.end_line, site.end_column, text, parent=st))
+            exprs.append(
+                Statement(
+                    site.index,
+                    kind,
+                    node,
+                    site.start,
+                    site.end,
+                    site.line,
+                    site.column,
+                    site.end_line,
+                    site.end_column,
+                    text,
+                    parent=st,
+                )
+            )
         for line, q in dyn:
             site = lines.get(line) or lines.setdefault(line, _line_site(st, body, line, f.text, f.positions))
             dynamic.append((site, q))
@@ -361,9 +388,22 @@ def executed(f) -> list[Statement]:
         for key in keys:
             for r, chain in _follow(defined, key, site.start, seen):
                 for kind, node, text in r.runs:
-                    extra.append(Statement(site.index, kind, node, site.start, site.end, site.line, site.column,
-                                           site.end_line, site.end_column, text or site.text, parent=site,
-                                           via=_shown(r, chain)))
+                    extra.append(
+                        Statement(
+                            site.index,
+                            kind,
+                            node,
+                            site.start,
+                            site.end,
+                            site.line,
+                            site.column,
+                            site.end_line,
+                            site.end_column,
+                            text or site.text,
+                            parent=site,
+                            via=_shown(r, chain),
+                        )
+                    )
     out = sorted(statements + extra, key=lambda s: s.start) if extra else statements
     f.__dict__["_executed"] = out
     return out

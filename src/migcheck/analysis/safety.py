@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import txn
 from ..model import Statement
+from . import txn
 
 
 @dataclass

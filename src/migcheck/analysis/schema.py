@@ -40,8 +40,9 @@ table here).
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, Protocol
 
 from . import effects as fx
 from . import locks, perfile, pg, specs
@@ -69,6 +70,7 @@ def unqualified(name: str) -> str:
 
 
 # --- the catalog --------------------------------------------------------------------------------
+
 
 @dataclass(slots=True)
 class Column:
@@ -271,8 +273,9 @@ class Catalog:
             else:
                 unique, partial, keys, primary, plain = False, False, (), False, False
             shown = f"{on.schema}.{on.name}" if on is not None and on.schema else table
-            self.indexes[obj.name] = Index(obj.name, table, keys, unique, partial, primary, False, plain, origin,
-                                           line, display, shown)
+            self.indexes[obj.name] = Index(
+                obj.name, table, keys, unique, partial, primary, False, plain, origin, line, display, shown
+            )
             self.changed.add(obj.name)
         elif k == fx.COLUMN:
             t = self._holder(obj.parent, origin)
@@ -285,10 +288,14 @@ class Catalog:
                 t.columns[obj.name] = _column(spec, origin, line)
                 t.columns[obj.name].assumed = e.if_not_exists and not t.known
                 if not_null and not default and t.empty is None and t.kind in TABLE_KINDS:
-                    t.empty = (f"{_where(origin, display, line)} it gets the NOT NULL column {obj.name} without a "
-                               "DEFAULT, which only succeeds on an empty table")
+                    t.empty = (
+                        f"{_where(origin, display, line)} it gets the NOT NULL column {obj.name} without a "
+                        "DEFAULT, which only succeeds on an empty table"
+                    )
             else:
-                t.columns[obj.name] = Column(obj.name, origin=origin, line=line, assumed=e.if_not_exists and not t.known)
+                t.columns[obj.name] = Column(
+                    obj.name, origin=origin, line=line, assumed=e.if_not_exists and not t.known
+                )
             self.changed.add(t.name)
         elif k == fx.CONSTRAINT:
             t = self._holder(obj.parent, origin)
@@ -305,11 +312,23 @@ class Catalog:
                     idx.primary = kind == "primary key"
                     idx.claimed = origin
             elif kind in ("unique", "primary key", "exclude"):
-                self.indexes[obj.name] = Index(obj.name, t.name, keys, kind != "exclude", False,
-                                               kind == "primary key", True, kind != "exclude", origin, line, display)
+                self.indexes[obj.name] = Index(
+                    obj.name,
+                    t.name,
+                    keys,
+                    kind != "exclude",
+                    False,
+                    kind == "primary key",
+                    True,
+                    kind != "exclude",
+                    origin,
+                    line,
+                    display,
+                )
                 self.changed.add(obj.name)
-            t.constraints[obj.name] = Constraint(obj.name, kind, validated, tuple(keys), frozenset(not_null), only,
-                                                 ref, line, display)
+            t.constraints[obj.name] = Constraint(
+                obj.name, kind, validated, tuple(keys), frozenset(not_null), only, ref, line, display
+            )
             if kind == "primary key":
                 for key in keys:
                     t.column(key).not_null = True
@@ -335,8 +354,9 @@ class Catalog:
             t.columns.pop(obj.name, None)
             for c in [c for c in t.constraints.values() if obj.name in c.keys or obj.name in c.not_null]:
                 self._drop_constraint(t, c.name)
-            for idx in [i for i in self.indexes.values()
-                        if i.table == t.name and obj.name in map(specs.key_column, i.keys)]:
+            for idx in [
+                i for i in self.indexes.values() if i.table == t.name and obj.name in map(specs.key_column, i.keys)
+            ]:
                 del self.indexes[idx.name]
                 self.changed.add(idx.name)
             self.changed.add(t.name)
@@ -449,7 +469,6 @@ class Catalog:
             t.empty = None
             self.changed.add(t.name)
 
-
     @staticmethod
     def _written(t: Table, spec: Any, line: int, origin: str) -> None:
         """Record what a row change wrote into the columns of ``t`` (``specs.data``'s ``writes``;
@@ -460,8 +479,11 @@ class Catalog:
             for col in targets:
                 col.written = line
                 if w[0] != "*":
-                    sources = frozenset(src.split(".", 1)[1] for src in w[1:]
-                                        if src.split(".", 1)[0] == t.name and src.split(".", 1)[1] not in ("*", col.name))
+                    sources = frozenset(
+                        src.split(".", 1)[1]
+                        for src in w[1:]
+                        if src.split(".", 1)[0] == t.name and src.split(".", 1)[1] not in ("*", col.name)
+                    )
                     col.copy_of = sources if origin != EXISTING else frozenset()
 
 
@@ -480,6 +502,7 @@ def _where(origin: str, display: str, line: int) -> str:
 
 # --- where statements are -----------------------------------------------------------------------
 
+
 def _pos(st: Any) -> tuple[int, int]:
     """A statement's (or ``effects.Loc``'s) place in its file: statements and the ``DO`` bodies
     after them are in this order in ``all_statements``."""
@@ -493,6 +516,7 @@ def _effects(f: Any) -> list[fx.Effect]:
 
 
 # --- the cheap view: the file and its change set ---------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class State:
@@ -573,7 +597,9 @@ def provenance(f: Any, st: Any, name: str) -> State | None:
     return tl.at(unqualified(name), (me, *_pos(st)))
 
 
-def is_new(f: Any, st: Any, name: str, kinds: frozenset[str] = TABLE_KINDS, origins: Iterable[str] = (FILE, CHANGE)) -> bool:
+def is_new(
+    f: Any, st: Any, name: str, kinds: frozenset[str] = TABLE_KINDS, origins: Iterable[str] = (FILE, CHANGE)
+) -> bool:
     """Was relation ``name`` created earlier in this file or change set (and is still there)?"""
     s = provenance(f, st, name)
     return s is not None and s.kind in kinds and s.origin in origins
@@ -603,6 +629,7 @@ def origin_words(s: State | None) -> str:
 
 
 # --- the full view: the catalog from the earlier migrations ----------------------------------------
+
 
 def earlier(project: Any, f: Any) -> list[Any]:
     """The migrations of ``f``'s directory that run before it, in the runner's order. Only for
@@ -723,19 +750,44 @@ def copied_before(f: Any, st: Any, table: str, column: str) -> int | None:
 
 # --- locks, as the model sees them ---------------------------------------------------------------
 
+
 def set_not_null_columns(st: Any) -> list[str]:
     """The columns an ALTER TABLE sets NOT NULL."""
     if st.kind != "AlterTableStmt":
         return []
-    return [c.get("AlterTableCmd", {}).get("name", "") for c in st.node.get("cmds", ())
-            if c.get("AlterTableCmd", {}).get("subtype") == "AT_SetNotNull"]
+    return [
+        c.get("AlterTableCmd", {}).get("name", "")
+        for c in st.node.get("cmds", ())
+        if c.get("AlterTableCmd", {}).get("subtype") == "AT_SetNotNull"
+    ]
 
 
 TIMESTAMPS = frozenset({"timestamp", "timestamptz"})
 # Session time zones with a fixed zero offset: timestamp <-> timestamptz is then catalog-only (12+).
-UTC = frozenset({"utc", "etc/utc", "gmt", "etc/gmt", "uct", "etc/uct", "universal", "etc/universal", "zulu",
-                 "etc/zulu", "z", "greenwich", "etc/greenwich", "gmt0", "etc/gmt0", "0", "+0", "-0", "00:00",
-                 "+00:00"})
+UTC = frozenset(
+    {
+        "utc",
+        "etc/utc",
+        "gmt",
+        "etc/gmt",
+        "uct",
+        "etc/uct",
+        "universal",
+        "etc/universal",
+        "zulu",
+        "etc/zulu",
+        "z",
+        "greenwich",
+        "etc/greenwich",
+        "gmt0",
+        "etc/gmt0",
+        "0",
+        "+0",
+        "-0",
+        "00:00",
+        "+00:00",
+    }
+)
 
 
 def _plain_using(expr: Any, column: str, new: TypeKey | None) -> bool:
@@ -758,15 +810,20 @@ def _utc_session(f: Any, st: Any) -> bool:
     return value is not None and value.strip().strip("'").lower() in UTC
 
 
-def rewriting_type_changes(project: Any, f: Any, st: Any, version: int) -> list[tuple[str, TypeKey | None, TypeKey | None, bool]]:
+def rewriting_type_changes(
+    project: Any, f: Any, st: Any, version: int
+) -> list[tuple[str, TypeKey | None, TypeKey | None, bool]]:
     """``(column, old type, new type, has USING)`` of each ALTER COLUMN ... TYPE of an ALTER
     TABLE that rewrites the table: not a binary-coercible change of a type the migrations show
     (varchar(n) to text, ...), nor timestamp <-> timestamptz in a UTC session (12+). An old type
     the migrations do not show counts as rewriting."""
     if st.kind != "AlterTableStmt":
         return []
-    changes = [c.get("AlterTableCmd", {}) for c in st.node.get("cmds", ())
-               if c.get("AlterTableCmd", {}).get("subtype") == "AT_AlterColumnType"]
+    changes = [
+        c.get("AlterTableCmd", {})
+        for c in st.node.get("cmds", ())
+        if c.get("AlterTableCmd", {}).get("subtype") == "AT_AlterColumnType"
+    ]
     if not changes:
         return []
     table = st.node.get("relation", {}).get("relname", "")
@@ -782,8 +839,14 @@ def rewriting_type_changes(project: Any, f: Any, st: Any, version: int) -> list[
         if not using and not cd.get("collClause"):
             if specs.binary_coercible(old, new):
                 continue
-            if (version >= 12 and new and new[0] in TIMESTAMPS and not new[2] and _utc_session(f, st)
-                    and (old is None or (old[0] in TIMESTAMPS and not old[2]))):
+            if (
+                version >= 12
+                and new
+                and new[0] in TIMESTAMPS
+                and not new[2]
+                and _utc_session(f, st)
+                and (old is None or (old[0] in TIMESTAMPS and not old[2]))
+            ):
                 continue
         out.append((column or "?", old, new, using))
     return out
@@ -829,6 +892,7 @@ def relation_state(f: Any, st: Any, name: str) -> State | None:
 
 # --- drops that lose nothing -------------------------------------------------------------------
 
+
 def _set_not_null_here(st: Any) -> set[str]:
     return set(set_not_null_columns(st))
 
@@ -873,16 +937,23 @@ def drop_loses_nothing(project: Any, f: Any, st: Any, table: str, name: str, ind
         return None
     end = before(project, f, None, [table])
     for idx in end.indexes_on(unqualified(table)):
-        if (idx.name != name and FILE in (idx.origin, idx.claimed) and idx.unique and not idx.partial
-                and (idx.primary or not primary)):
+        if (
+            idx.name != name
+            and FILE in (idx.origin, idx.claimed)
+            and idx.unique
+            and not idx.partial
+            and (idx.primary or not primary)
+        ):
             how = _stricter(idx.keys, keys)
             if how is None:
                 continue
             what = "primary key" if idx.primary else "unique constraint" if idx.constraint else "unique index"
             if how:
                 return f"the {what} {idx.name} on the same columns, which this file creates, keeps them unique"
-            return (f"the {what} {idx.name} on ({', '.join(idx.keys)}), which this file creates, is stricter: rows "
-                    "equal on the old keys are equal on its keys")
+            return (
+                f"the {what} {idx.name} on ({', '.join(idx.keys)}), which this file creates, is stricter: rows "
+                "equal on the old keys are equal on its keys"
+            )
     return None
 
 
@@ -906,8 +977,15 @@ def _duplicate_index(project: Any, f: Any, idx: Index) -> str | None:
     end = before(project, f, None, [idx.table])
     for other in end.indexes_on(idx.table):
         if other.name != idx.name and other.plain and not other.partial and other.keys == idx.keys:
-            what = ("primary key" if other.primary else "unique constraint" if other.constraint
-                    else "unique index" if other.unique else "index")
+            what = (
+                "primary key"
+                if other.primary
+                else "unique constraint"
+                if other.constraint
+                else "unique index"
+                if other.unique
+                else "index"
+            )
             return f"the {what} {other.name} indexes the same columns in the same order"
     return None
 
@@ -998,17 +1076,24 @@ def dropped_column_kept(history: History, f: Any, st: Any, table: str, column: s
     after: list[tuple[fx.Effect, fx.Obj, tuple[int, int]]] = []  # this table's column effects from ``st`` on
     for e in _effects(f):
         obj, loc = e.obj, e.stmt
-        if (loc is not None and obj is not None and obj.kind == fx.COLUMN and obj.parent is not None
-                and unqualified(obj.parent.name) == name and _pos(loc) >= here):
+        if (
+            loc is not None
+            and obj is not None
+            and obj.kind == fx.COLUMN
+            and obj.parent is not None
+            and unqualified(obj.parent.name) == name
+            and _pos(loc) >= here
+        ):
             after.append((e, obj, _pos(loc)))
     for e, obj, _ in after:
-        if (e.op == fx.CREATE and obj.name == column and e.spec is not None and e.spec[0] == "column"
-                and e.spec[6]):
+        if e.op == fx.CREATE and obj.name == column and e.spec is not None and e.spec[0] == "column" and e.spec[6]:
             old = before(history(), f, st, [name]).table(name)
             was = old.columns.get(column) if old is not None else None
             if was is not None and was.generated:
-                return (f"it is a generated column, added again as one on line {e.line}: its values are computed "
-                        "from each row's other columns")
+                return (
+                    f"it is a generated column, added again as one on line {e.line}: its values are computed "
+                    "from each row's other columns"
+                )
             break
     if t is None:
         return None
@@ -1019,5 +1104,7 @@ def dropped_column_kept(history: History, f: Any, st: Any, table: str, column: s
             if copy is None:
                 continue
             where = "file" if copy.origin == FILE else "change set"
-            return f"its values were copied into {obj.name}, added in this {where}, which takes its name on line {e.line}"
+            return (
+                f"its values were copied into {obj.name}, added in this {where}, which takes its name on line {e.line}"
+            )
     return None

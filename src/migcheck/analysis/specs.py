@@ -36,8 +36,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import pg
 from ..model import walk
+from . import pg
 from .relations import rangevars
 
 # (base type name, integer type modifiers, is an array); None: not plain (%TYPE, a modifier that
@@ -46,8 +46,13 @@ TypeKey = tuple[str, tuple[int, ...], bool]
 Spec = tuple[Any, ...]
 Node = dict[str, Any]  # a parse tree node's fields, as pglast's JSON gives them
 
-CONTYPES = {"CONSTR_PRIMARY": "primary key", "CONSTR_UNIQUE": "unique", "CONSTR_FOREIGN": "foreign key",
-            "CONSTR_CHECK": "check", "CONSTR_EXCLUSION": "exclude"}
+CONTYPES = {
+    "CONSTR_PRIMARY": "primary key",
+    "CONSTR_UNIQUE": "unique",
+    "CONSTR_FOREIGN": "foreign key",
+    "CONSTR_CHECK": "check",
+    "CONSTR_EXCLUSION": "exclude",
+}
 SERIALS = frozenset({"serial", "serial4", "smallserial", "serial2"})  # prefer-bigint's "small" serials
 SEQUENCE_SERIAL, SEQUENCE_IDENTITY, SEQUENCE_NEXTVAL = "filled from a sequence", "identity", "DEFAULT nextval()"
 
@@ -96,14 +101,15 @@ def binary_coercible(old: TypeKey | None, new: TypeKey | None) -> bool:
     return o == "cidr" and n == "inet"
 
 
-
 def _constraints(cd: Node) -> list[Node]:
     return [c["Constraint"] for c in cd.get("constraints", ()) or () if "Constraint" in c]
 
 
 def calls_nextval(expr: Any) -> bool:
-    return any(kind == "FuncCall" and (pg.strings(fields.get("funcname"))[-1:] or [""])[0].lower() == "nextval"
-               for kind, fields in walk({"e": expr}))
+    return any(
+        kind == "FuncCall" and (pg.strings(fields.get("funcname"))[-1:] or [""])[0].lower() == "nextval"
+        for kind, fields in walk({"e": expr})
+    )
 
 
 def sequence_fill(cd: Node, cons: list[Node] | None = None) -> str:
@@ -129,11 +135,23 @@ def column(cd: Node) -> Spec:
     types = {c.get("contype") for c in cons}
     not_null = bool(types & {"CONSTR_NOTNULL", "CONSTR_PRIMARY"})
     key = type_key(cd.get("typeName"))
-    default = bool(types & _FILLS) or (key is not None and key[0] in _SERIAL_TYPES) or any(
-        c.get("contype") == "CONSTR_DEFAULT" and not (c.get("raw_expr") or {}).get("A_Const", {}).get("isnull")
-        for c in cons)
-    return ("column", cd.get("colname", ""), key, not_null, default, sequence_fill(cd, cons),
-            "CONSTR_GENERATED" in types)
+    default = (
+        bool(types & _FILLS)
+        or (key is not None and key[0] in _SERIAL_TYPES)
+        or any(
+            c.get("contype") == "CONSTR_DEFAULT" and not (c.get("raw_expr") or {}).get("A_Const", {}).get("isnull")
+            for c in cons
+        )
+    )
+    return (
+        "column",
+        cd.get("colname", ""),
+        key,
+        not_null,
+        default,
+        sequence_fill(cd, cons),
+        "CONSTR_GENERATED" in types,
+    )
 
 
 def table(elts: list[Any] | None, has_rows: bool = False) -> Spec:
@@ -196,8 +214,14 @@ def _index_key(e: Node) -> str:
     if call is not None:
         fname = [p.lower() for p in pg.strings(call.get("funcname"))]
         args = call.get("args") or []
-        if (fname and fname[-1] in _CASE_FOLDS and fname[:-1] in ([], ["pg_catalog"]) and len(args) == 1
-                and not call.get("agg_filter") and not call.get("over")):
+        if (
+            fname
+            and fname[-1] in _CASE_FOLDS
+            and fname[:-1] in ([], ["pg_catalog"])
+            and len(args) == 1
+            and not call.get("agg_filter")
+            and not call.get("over")
+        ):
             ref = args[0].get("ColumnRef") if isinstance(args[0], dict) else None
             names = pg.strings(ref.get("fields")) if ref else []
             if len(names) == 1:
@@ -211,7 +235,7 @@ def key_column(key: str) -> str:
         return ""
     for fold in _CASE_FOLDS:
         if key.startswith(fold + "(") and key.endswith(")"):
-            return key[len(fold) + 1:-1]
+            return key[len(fold) + 1 : -1]
     return key
 
 
@@ -228,14 +252,25 @@ def index(n: Node) -> Spec:
     for p in n.get("indexParams") or ():
         e = p.get("IndexElem", {})
         keys.append(_index_key(e))
-        if (e.get("opclass") or e.get("collation") or e.get("ordering", "SORTBY_DEFAULT") != "SORTBY_DEFAULT"
-                or e.get("nulls_ordering", "SORTBY_NULLS_DEFAULT") != "SORTBY_NULLS_DEFAULT"):
+        if (
+            e.get("opclass")
+            or e.get("collation")
+            or e.get("ordering", "SORTBY_DEFAULT") != "SORTBY_DEFAULT"
+            or e.get("nulls_ordering", "SORTBY_NULLS_DEFAULT") != "SORTBY_NULLS_DEFAULT"
+        ):
             plain = False
-    return ("index", bool(n.get("unique") or n.get("primary")), bool(n.get("whereClause")), tuple(keys),
-            bool(n.get("primary")), plain)
+    return (
+        "index",
+        bool(n.get("unique") or n.get("primary")),
+        bool(n.get("whereClause")),
+        tuple(keys),
+        bool(n.get("primary")),
+        plain,
+    )
 
 
 # --- data changes ----------------------------------------------------------------------------
+
 
 def _scope(node: Any) -> dict[str, str]:
     """Alias (or name) -> table name of every relation a statement reads (``RangeVar``s)."""
@@ -332,23 +367,34 @@ def writes(kind: str, n: Node) -> tuple[tuple[str, ...], ...]:
 
 
 def data(kind: str, n: Node) -> Spec:
-    all_rows = kind == "TruncateStmt" or (kind == "DeleteStmt" and not n.get("whereClause")
-                                          and not n.get("usingClause"))
+    all_rows = kind == "TruncateStmt" or (
+        kind == "DeleteStmt" and not n.get("whereClause") and not n.get("usingClause")
+    )
     return ("data", all_rows, copied(kind, n) if kind in ("UpdateStmt", "InsertStmt") else (), writes(kind, n))
 
 
 # --- checking a decoded spec (a damaged cache entry must not reach the model) -------------------
 
 _SHAPES: dict[str, tuple[type, ...]] = {
-    "table": (bool, tuple), "column": (str, object, bool, bool, str, bool),
-    "constraint": (str, bool, tuple, tuple, bool, str, str), "index": (bool, bool, tuple, bool, bool),
-    "type": (object,), "default": (str,), "data": (bool, tuple, tuple),
+    "table": (bool, tuple),
+    "column": (str, object, bool, bool, str, bool),
+    "constraint": (str, bool, tuple, tuple, bool, str, str),
+    "index": (bool, bool, tuple, bool, bool),
+    "type": (object,),
+    "default": (str,),
+    "data": (bool, tuple, tuple),
 }
 
 
 def _type_ok(t: Any) -> bool:
-    return t is None or (type(t) is tuple and len(t) == 3 and type(t[0]) is str and type(t[1]) is tuple
-                         and all(type(m) is int for m in t[1]) and type(t[2]) is bool)
+    return t is None or (
+        type(t) is tuple
+        and len(t) == 3
+        and type(t[0]) is str
+        and type(t[1]) is tuple
+        and all(type(m) is int for m in t[1])
+        and type(t[2]) is bool
+    )
 
 
 def _strings(t: Any) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..config import DEFAULT_STATS, ConfigError
@@ -32,6 +32,7 @@ class StatsError(ConfigError):
 
 # --- the snapshot --------------------------------------------------------------------------
 
+
 @dataclass
 class IndexStats:
     name: str
@@ -41,8 +42,13 @@ class IndexStats:
     primary: bool = False
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "bytes": self.bytes, "scans": self.scans, "unique": self.unique,
-                "primary": self.primary}
+        return {
+            "name": self.name,
+            "bytes": self.bytes,
+            "scans": self.scans,
+            "unique": self.unique,
+            "primary": self.primary,
+        }
 
 
 @dataclass
@@ -75,11 +81,22 @@ class TableStats:
         return self.seq_scans + self.index_scans
 
     def to_dict(self) -> dict:
-        return {"schema": self.schema, "name": self.name, "kind": self.kind, "rows": self.rows,
-                "heap_bytes": self.heap_bytes, "toast_bytes": self.toast_bytes, "index_bytes": self.index_bytes,
-                "total_bytes": self.total_bytes, "inserts": self.inserts, "updates": self.updates,
-                "deletes": self.deletes, "seq_scans": self.seq_scans, "index_scans": self.index_scans,
-                "indexes": [i.to_dict() for i in sorted(self.indexes, key=lambda i: i.name)]}
+        return {
+            "schema": self.schema,
+            "name": self.name,
+            "kind": self.kind,
+            "rows": self.rows,
+            "heap_bytes": self.heap_bytes,
+            "toast_bytes": self.toast_bytes,
+            "index_bytes": self.index_bytes,
+            "total_bytes": self.total_bytes,
+            "inserts": self.inserts,
+            "updates": self.updates,
+            "deletes": self.deletes,
+            "seq_scans": self.seq_scans,
+            "index_scans": self.index_scans,
+            "indexes": [i.to_dict() for i in sorted(self.indexes, key=lambda i: i.name)],
+        }
 
 
 @dataclass
@@ -143,23 +160,31 @@ class Snapshot:
         return t.reads / self.seconds
 
     def age(self, now: datetime | None = None) -> float:
-        return ((now or datetime.now(timezone.utc)) - self.taken_at).total_seconds()
+        return ((now or datetime.now(UTC)) - self.taken_at).total_seconds()
 
     # --- the file -------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        return {"format": FORMAT, "version": VERSION, "taken_at": _iso(self.taken_at),
-                "server_version": self.server_version, "server_version_num": self.server_version_num,
-                "database": self.database, "counters_since": _iso(self.counters_since),
-                "counters_since_source": self.counters_since_source,
-                "tables": [t.to_dict() for t in self.tables]}
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "taken_at": _iso(self.taken_at),
+            "server_version": self.server_version,
+            "server_version_num": self.server_version_num,
+            "database": self.database,
+            "counters_since": _iso(self.counters_since),
+            "counters_since_source": self.counters_since_source,
+            "tables": [t.to_dict() for t in self.tables],
+        }
 
     @classmethod
-    def from_dict(cls, doc, where: str) -> "Snapshot":
+    def from_dict(cls, doc, where: str) -> Snapshot:
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-            raise StatsError(f"{where}: not a migcheck stats snapshot (no \"format\": \"{FORMAT}\"); {REFRESH}")
+            raise StatsError(f'{where}: not a migcheck stats snapshot (no "format": "{FORMAT}"); {REFRESH}')
         if doc.get("version") != VERSION:
-            raise StatsError(f"{where}: snapshot format version {doc.get('version')!r}, this migcheck reads "
-                             f"version {VERSION}; {REFRESH}")
+            raise StatsError(
+                f"{where}: snapshot format version {doc.get('version')!r}, this migcheck reads "
+                f"version {VERSION}; {REFRESH}"
+            )
         r = _Reader(doc, where)
         tables = []
         raw = r.get(doc, "tables", list, "tables")
@@ -175,19 +200,45 @@ class Snapshot:
                 iat = f"{at}.indexes[{m}]"
                 if not isinstance(i, dict):
                     raise StatsError(f"{where}: {iat} must be an object; {REFRESH}")
-                idx.append(IndexStats(r.get(i, "name", str, iat), r.count(i, "bytes", iat), r.count(i, "scans", iat),
-                                      r.get(i, "unique", bool, iat), r.get(i, "primary", bool, iat)))
-            tables.append(TableStats(
-                r.get(t, "schema", str, at), r.get(t, "name", str, at), kind, r.count(t, "rows", at),
-                r.count(t, "heap_bytes", at), r.count(t, "toast_bytes", at), r.count(t, "index_bytes", at),
-                r.count(t, "total_bytes", at), r.count(t, "inserts", at), r.count(t, "updates", at),
-                r.count(t, "deletes", at), r.count(t, "seq_scans", at), r.count(t, "index_scans", at), idx))
+                idx.append(
+                    IndexStats(
+                        r.get(i, "name", str, iat),
+                        r.count(i, "bytes", iat),
+                        r.count(i, "scans", iat),
+                        r.get(i, "unique", bool, iat),
+                        r.get(i, "primary", bool, iat),
+                    )
+                )
+            tables.append(
+                TableStats(
+                    r.get(t, "schema", str, at),
+                    r.get(t, "name", str, at),
+                    kind,
+                    r.count(t, "rows", at),
+                    r.count(t, "heap_bytes", at),
+                    r.count(t, "toast_bytes", at),
+                    r.count(t, "index_bytes", at),
+                    r.count(t, "total_bytes", at),
+                    r.count(t, "inserts", at),
+                    r.count(t, "updates", at),
+                    r.count(t, "deletes", at),
+                    r.count(t, "seq_scans", at),
+                    r.count(t, "index_scans", at),
+                    idx,
+                )
+            )
         source = r.get(doc, "counters_since_source", str, "")
         if source not in ("stats_reset", "server_start"):
-            raise StatsError(f"{where}: counters_since_source must be \"stats_reset\" or \"server_start\"; {REFRESH}")
-        return cls(r.time(doc, "taken_at"), r.get(doc, "server_version", str, ""),
-                   r.count(doc, "server_version_num", ""), r.get(doc, "database", str, ""),
-                   r.time(doc, "counters_since"), source, tables)
+            raise StatsError(f'{where}: counters_since_source must be "stats_reset" or "server_start"; {REFRESH}')
+        return cls(
+            r.time(doc, "taken_at"),
+            r.get(doc, "server_version", str, ""),
+            r.count(doc, "server_version_num", ""),
+            r.get(doc, "database", str, ""),
+            r.time(doc, "counters_since"),
+            source,
+            tables,
+        )
 
 
 class _Reader:
@@ -217,7 +268,7 @@ class _Reader:
         try:
             return parse_time(v)
         except (TypeError, ValueError):
-            raise self._bad("", key, "a UTC time such as \"2026-12-07T10:00:00Z\"") from None
+            raise self._bad("", key, 'a UTC time such as "2026-12-07T10:00:00Z"') from None
 
 
 def parse_time(v) -> datetime:
@@ -225,12 +276,12 @@ def parse_time(v) -> datetime:
         raise TypeError(v)
     dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
 
 
 def _iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _dump(doc: dict) -> str:
@@ -295,6 +346,7 @@ def write(path: Path, snap: Snapshot) -> None:
 
 # --- rates ---------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Rate:
     """Seconds per byte of table and per row, for one class of operation."""
@@ -330,25 +382,33 @@ class Rates:
     path: Path | None = None
 
     @classmethod
-    def default(cls) -> "Rates":
+    def default(cls) -> Rates:
         return cls(dict(DEFAULT_RATES))
 
     def to_dict(self) -> dict:
-        return {"format": RATES_FORMAT, "version": RATES_VERSION,
-                "measured_at": _iso(self.measured_at) if self.measured_at else None,
-                "server_version": self.server_version, "where": self.where,
-                "rates": {k: {"seconds_per_byte": r.per_byte, "seconds_per_row": r.per_row}
-                          for k, r in sorted(self.classes.items())},
-                "samples": self.samples}
+        return {
+            "format": RATES_FORMAT,
+            "version": RATES_VERSION,
+            "measured_at": _iso(self.measured_at) if self.measured_at else None,
+            "server_version": self.server_version,
+            "where": self.where,
+            "rates": {
+                k: {"seconds_per_byte": r.per_byte, "seconds_per_row": r.per_row}
+                for k, r in sorted(self.classes.items())
+            },
+            "samples": self.samples,
+        }
 
     @classmethod
-    def from_dict(cls, doc, where: str) -> "Rates":
+    def from_dict(cls, doc, where: str) -> Rates:
         again = "run `migcheck calibrate` again to write a new one"
         if not isinstance(doc, dict) or doc.get("format") != RATES_FORMAT:
-            raise StatsError(f"{where}: not a migcheck calibration (no \"format\": \"{RATES_FORMAT}\"); {again}")
+            raise StatsError(f'{where}: not a migcheck calibration (no "format": "{RATES_FORMAT}"); {again}')
         if doc.get("version") != RATES_VERSION:
-            raise StatsError(f"{where}: calibration format version {doc.get('version')!r}, this migcheck reads "
-                             f"version {RATES_VERSION}; {again}")
+            raise StatsError(
+                f"{where}: calibration format version {doc.get('version')!r}, this migcheck reads "
+                f"version {RATES_VERSION}; {again}"
+            )
         rates = doc.get("rates")
         if not isinstance(rates, dict) or set(rates) != set(CLASSES):
             raise StatsError(f"{where}: rates must have exactly the classes {', '.join(CLASSES)}; {again}")
@@ -364,8 +424,9 @@ class Rates:
         except (TypeError, ValueError):
             raise StatsError(f"{where}: measured_at must be a UTC time; {again}") from None
         samples = doc["samples"] if isinstance(doc.get("samples"), list) else []
-        return cls(out, "calibrated", measured, str(doc.get("server_version") or ""), str(doc.get("where") or ""),
-                   samples)
+        return cls(
+            out, "calibrated", measured, str(doc.get("server_version") or ""), str(doc.get("where") or ""), samples
+        )
 
 
 def _build_rates(path: Path) -> Rates:
@@ -396,6 +457,7 @@ def rates_path(snapshot_path: Path) -> Path:
 
 
 # --- figures for people ----------------------------------------------------------------------
+
 
 class human:
     """How figures read in messages: "41 M rows", "12 GB", "~380 writes/s", "40 s"."""
@@ -477,8 +539,8 @@ class human:
 
     @staticmethod
     def when(dt: datetime) -> str:
-        return dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
     @staticmethod
     def date(dt: datetime) -> str:
-        return dt.astimezone(timezone.utc).strftime("%Y-%m-%d")
+        return dt.astimezone(UTC).strftime("%Y-%m-%d")

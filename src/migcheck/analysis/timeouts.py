@@ -4,9 +4,9 @@ the timeout off. The top-level ``SET``s in force before each statement are in ``
 
 from __future__ import annotations
 
-from . import locks, pg, safety
-from . import locking as lk
 from ..model import Statement, walk
+from . import locking as lk
+from . import locks, pg, safety
 
 
 def disabled(value: str | None) -> bool:

@@ -6,7 +6,6 @@ Only top-level statements count: a ``BEGIN`` inside a ``$$ ... $$`` function bod
 
 from __future__ import annotations
 
-
 from .. import fsutil
 from ..model import FrozenRecord, Record, Statement
 from . import pg
@@ -17,9 +16,15 @@ class Blocks(Record):
 
     __slots__ = ("inside", "nested_begins", "stray_commits", "rollbacks", "unclosed", "has_begin", "__dict__")
 
-    def __init__(self, inside: list[bool] | None = None, nested_begins: list[Statement] | None = None,
-                 stray_commits: list[Statement] | None = None, rollbacks: list[Statement] | None = None,
-                 unclosed: Statement | None = None, has_begin: bool = False):
+    def __init__(
+        self,
+        inside: list[bool] | None = None,
+        nested_begins: list[Statement] | None = None,
+        stray_commits: list[Statement] | None = None,
+        rollbacks: list[Statement] | None = None,
+        unclosed: Statement | None = None,
+        has_begin: bool = False,
+    ):
         self.inside = [] if inside is None else inside  # per top-level statement: in an open block?
         self.nested_begins = [] if nested_begins is None else nested_begins
         self.stray_commits = [] if stray_commits is None else stray_commits
@@ -77,8 +82,7 @@ class Runner(FrozenRecord):
     transaction); ``early_commit``: COMMIT ... BEGIN in the file ends the runner's transaction
     early (pop)."""
 
-    __slots__ = ("title", "mode", "opens_tx", "marker", "marker_where", "opted_out", "preset", "splits",
-                 "early_commit")
+    __slots__ = ("title", "mode", "opens_tx", "marker", "marker_where", "opted_out", "preset", "splits", "early_commit")
     # (the fields, for type checkers: set by ``_init``, held in ``__slots__``)
     title: str
     mode: str
@@ -90,8 +94,18 @@ class Runner(FrozenRecord):
     splits: bool
     early_commit: bool
 
-    def __init__(self, title: str, mode: str, opens_tx: bool, marker: str | None, marker_where: str,
-                 opted_out: bool, preset: str, splits: bool = False, early_commit: bool = False):
+    def __init__(
+        self,
+        title: str,
+        mode: str,
+        opens_tx: bool,
+        marker: str | None,
+        marker_where: str,
+        opted_out: bool,
+        preset: str,
+        splits: bool = False,
+        early_commit: bool = False,
+    ):
         self._init(title, mode, opens_tx, marker, marker_where, opted_out, preset, splits, early_commit)
 
     @property
@@ -153,9 +167,17 @@ def runner(f, config) -> Runner | None:
     preset = presets.get(getattr(config, "preset", None))
     if preset.txn == "none":
         return None
-    return Runner(preset.title, preset.txn, preset.opens_tx, preset.no_tx_marker, preset.marker_where,
-                  preset.txn == "wrap" and _opted_out(f, preset.name), preset.name, preset.splits,
-                  preset.early_commit)
+    return Runner(
+        preset.title,
+        preset.txn,
+        preset.opens_tx,
+        preset.no_tx_marker,
+        preset.marker_where,
+        preset.txn == "wrap" and _opted_out(f, preset.name),
+        preset.name,
+        preset.splits,
+        preset.early_commit,
+    )
 
 
 class EarlyCommits(Record):
@@ -166,10 +188,17 @@ class EarlyCommits(Record):
 
     __slots__ = ("between", "nested_begins", "stray_commits", "unreopened", "__dict__")
 
-    def __init__(self, between: list[bool] | None = None, nested_begins: list[Statement] | None = None,
-                 stray_commits: list[Statement] | None = None, unreopened: Statement | None = None):
+    def __init__(
+        self,
+        between: list[bool] | None = None,
+        nested_begins: list[Statement] | None = None,
+        stray_commits: list[Statement] | None = None,
+        unreopened: Statement | None = None,
+    ):
         self.between = [] if between is None else between  # per top-level statement: after a COMMIT, before its BEGIN
-        self.nested_begins = [] if nested_begins is None else nested_begins  # BEGIN while the runner's transaction is open
+        self.nested_begins = (
+            [] if nested_begins is None else nested_begins
+        )  # BEGIN while the runner's transaction is open
         self.stray_commits = [] if stray_commits is None else stray_commits  # COMMIT with no transaction open
         self.unreopened = unreopened  # the COMMIT no BEGIN follows: the file ends outside a transaction
 
@@ -209,10 +238,16 @@ def outside_transaction(f, config) -> str:
     if run is None:
         return "put it in a migration of its own without BEGIN/COMMIT"
     if run.mode == "wrap" and run.marker:
-        return (f"put it alone in a migration of its own and add `{run.marker}` {run.marker_where}, so that "
-                f"{run.title} runs it without a transaction")
+        return (
+            f"put it alone in a migration of its own and add `{run.marker}` {run.marker_where}, so that "
+            f"{run.title} runs it without a transaction"
+        )
     if run.mode == "wrap":
-        return (f"run it outside {run.title}, which runs every migration in a transaction and has no way to opt "
-                "out (by hand, or from the application's code)")
-    return (f"put it alone in a migration file of its own, with no other statement: {run.title} then runs it "
-            "outside a transaction")
+        return (
+            f"run it outside {run.title}, which runs every migration in a transaction and has no way to opt "
+            "out (by hand, or from the application's code)"
+        )
+    return (
+        f"put it alone in a migration file of its own, with no other statement: {run.title} then runs it "
+        "outside a transaction"
+    )

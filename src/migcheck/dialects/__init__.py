@@ -18,25 +18,50 @@ POSTGRES = "postgres"
 
 # The rules that read nothing PostgreSQL-specific (or only node kinds the translation produces
 # faithfully). Every other rule is skipped for another dialect, even when named in `select`.
-NEUTRAL = frozenset({
-    # naming, versions, project
-    "file-naming", "duplicate-version", "sequence-order", "sequence-gap", "unknown-dependency",
-    "changelog-missing", "modified-migration",
-    # header
-    "missing-header", "header-placeholder",
-    # transactions
-    "missing-transaction", "unbalanced-transaction",
-    # idempotency (gated per dialect by FORMS below)
-    "missing-if-not-exists", "missing-if-exists",
-    # destructive statements
-    "drop-table", "drop-column", "drop-schema", "drop-object", "delete-statement",
-    "delete-without-where", "update-without-where", "truncate",
-    # rollback files
-    "missing-rollback-file", "empty-rollback", "orphan-rollback",
-    # the file itself, suppressions
-    "empty-migration", "parse-error", "unparsed-statement", "encoding-error", "unreadable-file",
-    "file-too-large", "suppression-missing-reason", "unknown-rule", "unused-suppression",
-})
+NEUTRAL = frozenset(
+    {
+        # naming, versions, project
+        "file-naming",
+        "duplicate-version",
+        "sequence-order",
+        "sequence-gap",
+        "unknown-dependency",
+        "changelog-missing",
+        "modified-migration",
+        # header
+        "missing-header",
+        "header-placeholder",
+        # transactions
+        "missing-transaction",
+        "unbalanced-transaction",
+        # idempotency (gated per dialect by FORMS below)
+        "missing-if-not-exists",
+        "missing-if-exists",
+        # destructive statements
+        "drop-table",
+        "drop-column",
+        "drop-schema",
+        "drop-object",
+        "delete-statement",
+        "delete-without-where",
+        "update-without-where",
+        "truncate",
+        # rollback files
+        "missing-rollback-file",
+        "empty-rollback",
+        "orphan-rollback",
+        # the file itself, suppressions
+        "empty-migration",
+        "parse-error",
+        "unparsed-statement",
+        "encoding-error",
+        "unreadable-file",
+        "file-too-large",
+        "suppression-missing-reason",
+        "unknown-rule",
+        "unused-suppression",
+    }
+)
 
 # Rules that run for the dialect only when named in `select` (see docs/dialects.md):
 # MySQL commits implicitly before and after every DDL statement, so BEGIN ... COMMIT cannot make
@@ -55,24 +80,51 @@ FORMS: dict[str, frozenset] = {
     # MySQL 8: CREATE TABLE / DATABASE IF NOT EXISTS; CREATE OR REPLACE VIEW; DROP TABLE / VIEW /
     # DATABASE / SCHEMA / PROCEDURE / FUNCTION / TRIGGER / EVENT IF EXISTS. No IF [NOT] EXISTS for
     # CREATE INDEX, DROP INDEX, or ALTER TABLE ADD / DROP (MariaDB has them; MySQL does not).
-    "mysql": frozenset({
-        ("CREATE TABLE", _IF_NOT), ("CREATE SCHEMA", _IF_NOT), ("CREATE VIEW", _REPLACE),
-        ("DROP TABLE", _IF), ("DROP VIEW", _IF), ("DROP SCHEMA", _IF), ("DROP DATABASE", _IF),
-        ("DROP PROCEDURE", _IF), ("DROP FUNCTION", _IF), ("DROP TRIGGER", _IF), ("DROP EVENT", _IF),
-    }),
+    "mysql": frozenset(
+        {
+            ("CREATE TABLE", _IF_NOT),
+            ("CREATE SCHEMA", _IF_NOT),
+            ("CREATE VIEW", _REPLACE),
+            ("DROP TABLE", _IF),
+            ("DROP VIEW", _IF),
+            ("DROP SCHEMA", _IF),
+            ("DROP DATABASE", _IF),
+            ("DROP PROCEDURE", _IF),
+            ("DROP FUNCTION", _IF),
+            ("DROP TRIGGER", _IF),
+            ("DROP EVENT", _IF),
+        }
+    ),
     # SQLite: CREATE TABLE / INDEX / VIEW / TRIGGER IF NOT EXISTS, DROP TABLE / INDEX / VIEW /
     # TRIGGER IF EXISTS; no OR REPLACE, no IF [NOT] EXISTS in ALTER TABLE.
-    "sqlite": frozenset({
-        ("CREATE TABLE", _IF_NOT), ("CREATE INDEX", _IF_NOT),
-        ("DROP TABLE", _IF), ("DROP INDEX", _IF), ("DROP VIEW", _IF), ("DROP TRIGGER", _IF),
-    }),
+    "sqlite": frozenset(
+        {
+            ("CREATE TABLE", _IF_NOT),
+            ("CREATE INDEX", _IF_NOT),
+            ("DROP TABLE", _IF),
+            ("DROP INDEX", _IF),
+            ("DROP VIEW", _IF),
+            ("DROP TRIGGER", _IF),
+        }
+    ),
     # SQL Server 2016+: DROP <object> IF EXISTS and ALTER TABLE DROP COLUMN / CONSTRAINT IF EXISTS;
     # no CREATE ... IF NOT EXISTS (CREATE OR ALTER is not OR REPLACE).
-    "tsql": frozenset({
-        ("DROP TABLE", _IF), ("DROP VIEW", _IF), ("DROP INDEX", _IF), ("DROP PROCEDURE", _IF),
-        ("DROP FUNCTION", _IF), ("DROP TRIGGER", _IF), ("DROP SCHEMA", _IF), ("DROP DATABASE", _IF),
-        ("DROP SEQUENCE", _IF), ("DROP TYPE", _IF), ("DROP COLUMN", _IF), ("DROP CONSTRAINT", _IF),
-    }),
+    "tsql": frozenset(
+        {
+            ("DROP TABLE", _IF),
+            ("DROP VIEW", _IF),
+            ("DROP INDEX", _IF),
+            ("DROP PROCEDURE", _IF),
+            ("DROP FUNCTION", _IF),
+            ("DROP TRIGGER", _IF),
+            ("DROP SCHEMA", _IF),
+            ("DROP DATABASE", _IF),
+            ("DROP SEQUENCE", _IF),
+            ("DROP TYPE", _IF),
+            ("DROP COLUMN", _IF),
+            ("DROP CONSTRAINT", _IF),
+        }
+    ),
 }
 
 _IDEMPOTENCY = frozenset({"missing-if-not-exists", "missing-if-exists"})
@@ -98,7 +150,7 @@ def validate(value: object, where: str) -> str:
     from ..config import ConfigError
 
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"{where}: 'dialect' must be a dialect name such as \"postgres\" or \"mysql\"")
+        raise ConfigError(f'{where}: \'dialect\' must be a dialect name such as "postgres" or "mysql"')
     name = value.strip().lower()
     if name in (POSTGRES, "postgresql"):
         return POSTGRES
@@ -106,10 +158,11 @@ def validate(value: object, where: str) -> str:
         known = names()
     except ImportError:
         raise ConfigError(
-            f"{where}: dialect \"{value}\" is parsed with sqlglot, which is not installed: "
-            "pip install 'migcheck[dialects]'") from None
+            f'{where}: dialect "{value}" is parsed with sqlglot, which is not installed: '
+            "pip install 'migcheck[dialects]'"
+        ) from None
     if name not in known:
-        raise ConfigError(f"{where}: unknown dialect \"{value}\" (valid: {', '.join(known)})")
+        raise ConfigError(f'{where}: unknown dialect "{value}" (valid: {", ".join(known)})')
     return name
 
 
@@ -133,10 +186,14 @@ def note(dialect: str) -> str:
     skipped = len(set(registry.load()) - NEUTRAL)
     extra = ""
     if dialect == "mysql":
-        extra = ("; MySQL commits implicitly around each DDL statement, so BEGIN/COMMIT does not make "
-                 "DDL atomic (missing-transaction is off unless selected)")
-    return (f"migcheck: dialect {dialect} (parsed with sqlglot): {skipped} PostgreSQL-only rules skipped"
-            f"{extra}; see docs/dialects.md")
+        extra = (
+            "; MySQL commits implicitly around each DDL statement, so BEGIN/COMMIT does not make "
+            "DDL atomic (missing-transaction is off unless selected)"
+        )
+    return (
+        f"migcheck: dialect {dialect} (parsed with sqlglot): {skipped} PostgreSQL-only rules skipped"
+        f"{extra}; see docs/dialects.md"
+    )
 
 
 def parse(text: str, positions, dialect: str):

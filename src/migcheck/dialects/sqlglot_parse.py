@@ -60,6 +60,7 @@ def _quiet():
 
 # --- splitting -------------------------------------------------------------------------------
 
+
 class _Chunk:
     __slots__ = ("tokens", "compound")
 
@@ -94,8 +95,7 @@ def _regions(text: str, dialect: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def _tokenize(d, text: str, start: int, end: int, dialect: str, pos: Positions,
-              problems: list[ParseProblem]) -> list:
+def _tokenize(d, text: str, start: int, end: int, dialect: str, pos: Positions, problems: list[ParseProblem]) -> list:
     """The tokens of ``text[start:end]``, offsets into ``text``. An unterminated string, quoted
     name or comment is a problem at its start; the tokens before it are kept."""
     tokenizer = d.tokenizer()
@@ -135,8 +135,11 @@ def _split(tokens, text: str, dialect: str) -> list[_Chunk]:
             continue
         cur.tokens.append(tok)
         word = tok.text.upper()
-        if tok.token_type == TokenType.BEGIN and len(cur.tokens) > 1 \
-                and cur.tokens[0].text.upper() in ("CREATE", "ALTER"):
+        if (
+            tok.token_type == TokenType.BEGIN
+            and len(cur.tokens) > 1
+            and cur.tokens[0].text.upper() in ("CREATE", "ALTER")
+        ):
             depth += 1
             cur.compound = True
         elif depth and word == "CASE":
@@ -148,8 +151,9 @@ def _split(tokens, text: str, dialect: str) -> list[_Chunk]:
     return [c for c in chunks if c.tokens]
 
 
-def _split_custom(d, tokens, text: str, delim: str, dialect: str, pos: Positions,
-                  problems: list[ParseProblem]) -> list[_Chunk]:
+def _split_custom(
+    d, tokens, text: str, delim: str, dialect: str, pos: Positions, problems: list[ParseProblem]
+) -> list[_Chunk]:
     """Statements of a region that ends them with a custom ``DELIMITER`` (``//``, ``$$``): the
     terminator may sit inside a token (``END$$``), so each piece is tokenized again alone."""
     cuts: list[int] = []
@@ -171,6 +175,7 @@ def _split_custom(d, tokens, text: str, delim: str, dialect: str, pos: Positions
 
 
 # --- comments ----------------------------------------------------------------------------------
+
 
 def _comments_in(text: str, start: int, end: int, markers, pos: Positions, out: list[Comment]) -> None:
     """The comments between two tokens (the gap holds only white space and comments)."""
@@ -205,7 +210,7 @@ def _comments_in(text: str, start: int, end: int, markers, pos: Positions, out: 
 
 def _comment(text: str, start: int, stop: int, pos: Positions) -> Comment:
     line, col = pos.line_col(start)
-    own = not text[pos.line_starts[line - 1]:start].strip()
+    own = not text[pos.line_starts[line - 1] : start].strip()
     return Comment(text[start:stop], start, line, col, own)
 
 
@@ -221,6 +226,7 @@ def _comments(text: str, tokens, markers, pos: Positions) -> list[Comment]:
 
 
 # --- parsing ---------------------------------------------------------------------------------
+
 
 def _error_offset(chunk_tokens, error: dict) -> int:
     line, col = error.get("line"), error.get("col")
@@ -273,8 +279,9 @@ def parse(text: str, pos: Positions, dialect: str) -> DialectParsed:
                 kind, node = UNPARSED, _unparsed(trees, toks, chunk.compound, text[start:end], failed)
             line, col = pos.line_col(start)
             end_line, end_col = pos.line_col(end)
-            statements.append(Statement(len(statements), kind, node, start, end, line, col, end_line, end_col,
-                                        text[start:end]))
+            statements.append(
+                Statement(len(statements), kind, node, start, end, line, col, end_line, end_col, text[start:end])
+            )
     problems.sort(key=lambda p: (p.line, p.column))
     markers = d.tokenizer_class.COMMENTS
     return DialectParsed(statements, problems, _comments(text, tokens, markers, pos))
@@ -294,6 +301,7 @@ def _unparsed(trees, toks, compound: bool, text: str, failed: str = "") -> dict:
 
 
 # --- translation to pglast-shaped nodes ---------------------------------------------------
+
 
 def _name(e) -> str:
     if e is None:
@@ -358,9 +366,15 @@ def _where(where) -> dict | None:
 
 
 _DROP_KINDS = {
-    "TABLE": "OBJECT_TABLE", "VIEW": "OBJECT_VIEW", "INDEX": "OBJECT_INDEX", "SCHEMA": "OBJECT_SCHEMA",
-    "FUNCTION": "OBJECT_FUNCTION", "PROCEDURE": "OBJECT_PROCEDURE", "TRIGGER": "OBJECT_TRIGGER",
-    "SEQUENCE": "OBJECT_SEQUENCE", "TYPE": "OBJECT_TYPE",
+    "TABLE": "OBJECT_TABLE",
+    "VIEW": "OBJECT_VIEW",
+    "INDEX": "OBJECT_INDEX",
+    "SCHEMA": "OBJECT_SCHEMA",
+    "FUNCTION": "OBJECT_FUNCTION",
+    "PROCEDURE": "OBJECT_PROCEDURE",
+    "TRIGGER": "OBJECT_TRIGGER",
+    "SEQUENCE": "OBJECT_SEQUENCE",
+    "TYPE": "OBJECT_TYPE",
 }
 
 
@@ -395,21 +409,32 @@ def _create(e: exp.Create, dialect: str) -> tuple[str, dict]:
     if kind == "TABLE":
         return "CreateStmt", {"relation": _rangevar(this), "if_not_exists": exists}
     if kind == "VIEW":
-        if e.args.get("materialized") or any(isinstance(p, exp.MaterializedProperty)
-                                            for p in (e.args.get("properties") or exp.Properties()).expressions):
-            return "CreateTableAsStmt", {"objtype": "OBJECT_MATVIEW", "into": {"rel": _rangevar(this)},
-                                         "if_not_exists": exists}
-        return "ViewStmt", {"view": _rangevar(this), "replace": bool(e.args.get("replace")),
-                            "if_not_exists": exists}
+        if e.args.get("materialized") or any(
+            isinstance(p, exp.MaterializedProperty) for p in (e.args.get("properties") or exp.Properties()).expressions
+        ):
+            return "CreateTableAsStmt", {
+                "objtype": "OBJECT_MATVIEW",
+                "into": {"rel": _rangevar(this)},
+                "if_not_exists": exists,
+            }
+        return "ViewStmt", {"view": _rangevar(this), "replace": bool(e.args.get("replace")), "if_not_exists": exists}
     if kind == "INDEX" and isinstance(this, exp.Index):
-        return "IndexStmt", {"idxname": _name(this.this), "relation": _rangevar(this.args.get("table")),
-                             "unique": bool(e.args.get("unique")), "if_not_exists": exists}
+        return "IndexStmt", {
+            "idxname": _name(this.this),
+            "relation": _rangevar(this.args.get("table")),
+            "unique": bool(e.args.get("unique")),
+            "if_not_exists": exists,
+        }
     if kind in ("SCHEMA", "DATABASE"):
         return "CreateSchemaStmt", {"schemaname": _name(this), "if_not_exists": exists}
     if kind in ("FUNCTION", "PROCEDURE"):
         target = this.this if isinstance(this, exp.UserDefinedFunction) else this
-        return "CreateFunctionStmt", {"funcname": _qualified(target), "is_procedure": kind == "PROCEDURE",
-                                      "replace": bool(e.args.get("replace")), "if_not_exists": exists}
+        return "CreateFunctionStmt", {
+            "funcname": _qualified(target),
+            "is_procedure": kind == "PROCEDURE",
+            "replace": bool(e.args.get("replace")),
+            "if_not_exists": exists,
+        }
     if kind == "SEQUENCE":
         return "CreateSeqStmt", {"sequence": _rangevar(this), "if_not_exists": exists}
     return "sqlglot.Create", {"kind": kind}
@@ -421,8 +446,15 @@ def _alter(e: exp.Alter) -> tuple[str, dict]:
     cmds = []
     for action in e.args.get("actions") or ():
         if isinstance(action, exp.ColumnDef):
-            cmds.append({"AlterTableCmd": {"subtype": "AT_AddColumn", "missing_ok": bool(action.args.get("exists")),
-                                           "def": {"ColumnDef": {"colname": action.name}}}})
+            cmds.append(
+                {
+                    "AlterTableCmd": {
+                        "subtype": "AT_AddColumn",
+                        "missing_ok": bool(action.args.get("exists")),
+                        "def": {"ColumnDef": {"colname": action.name}},
+                    }
+                }
+            )
         elif isinstance(action, exp.Drop):
             kind = (action.args.get("kind") or "").upper()
             objs = action.args.get("tables") or ([action.this] if action.this is not None else [])
@@ -439,8 +471,12 @@ def _alter(e: exp.Alter) -> tuple[str, dict]:
             cmds.append({"AlterTableCmd": c})
         else:
             cmds.append({"AlterTableCmd": {"subtype": f"sqlglot.{type(action).__name__}"}})
-    return "AlterTableStmt", {"relation": _rangevar(e.this), "objtype": "OBJECT_TABLE",
-                              "missing_ok": bool(e.args.get("exists")), "cmds": cmds}
+    return "AlterTableStmt", {
+        "relation": _rangevar(e.this),
+        "objtype": "OBJECT_TABLE",
+        "missing_ok": bool(e.args.get("exists")),
+        "cmds": cmds,
+    }
 
 
 def translate(e: exp.Expression, toks, dialect: str) -> tuple[str, dict]:

@@ -25,8 +25,11 @@ def _missing() -> str | None:
 
 
 @click.command("lsp")
-@click.option("--stdio", is_flag=True, help="Talk over stdin/stdout (the default and only transport; "
-                                             "accepted because editors pass it).")
+@click.option(
+    "--stdio",
+    is_flag=True,
+    help="Talk over stdin/stdout (the default and only transport; accepted because editors pass it).",
+)
 def lsp(stdio: bool) -> int:
     """Run the language server (diagnostics as you type, quick fixes, lock hovers) on stdio."""
     problem = _missing()

@@ -23,6 +23,7 @@ CONFIG_NAMES = ("migcheck.toml", "pyproject.toml")
 
 # --- configuration -----------------------------------------------------------------------
 
+
 @dataclass
 class Loaded:
     """The configuration for a document (or why it could not be loaded)."""
@@ -71,6 +72,7 @@ class ConfigCache:
 
 
 # --- which files are checked, from where ---------------------------------------------------
+
 
 @dataclass
 class Scope:
@@ -161,8 +163,7 @@ class _Detected:
 _detected = _Detected()
 
 
-def scope_of(path: Path, cache: ConfigCache, check_all: bool = False,
-             workspace_roots: tuple[Path, ...] = ()) -> Scope:
+def scope_of(path: Path, cache: ConfigCache, check_all: bool = False, workspace_roots: tuple[Path, ...] = ()) -> Scope:
     """The configuration and project root for ``path`` (absolute).
 
     With a configuration file (``migcheck.toml`` or ``pyproject.toml`` with ``[tool.migcheck]``,
@@ -196,6 +197,7 @@ def scope_of(path: Path, cache: ConfigCache, check_all: bool = False,
 
 
 # --- checking ------------------------------------------------------------------------------
+
 
 @dataclass
 class Checked:
@@ -280,6 +282,7 @@ def group_key(path: Path, cfg: Config) -> Path:
 
 # --- hover ---------------------------------------------------------------------------------
 
+
 def statement_at(f: files.MigrationFile, offset: int):
     """The innermost statement (top level, or inside a DO body) that holds ``offset``."""
     best = None
@@ -341,6 +344,7 @@ def rule_hover(rule_id: str) -> str:
 
 # --- code actions --------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class TextEdit:
     """Replace the characters ``start``..``end`` of a document with ``text``."""
@@ -394,11 +398,11 @@ def suppress_action(c: Checked, finding: Finding) -> Action | None:
         at = _line_start(text, first.start)
         directive, title = "ignore-file", f"Suppress {finding.rule} for this file (with a reason)"
         indent = ""
-        if text[at:first.start].strip():
+        if text[at : first.start].strip():
             return None
     else:
         at = _line_start(text, stmt.start)
-        before = text[at:stmt.start]
+        before = text[at : stmt.start]
         if before.strip():  # another statement starts earlier on this line
             return None
         indent = before
@@ -425,8 +429,17 @@ def rollback_action(c: Checked, finding: Finding) -> Action | None:
             title = got[0].strip()
     if title is None:
         title = authoring.title_of((f.description or f.version).replace("_", " "))
-    t = authoring.Target(mdir=f.mdir, date=f.date or "", seq=f.seq or 0, description=f.description or "",
-                         title=title, name=f.name, version=f.version, migration=f.path, rollback=target)
+    t = authoring.Target(
+        mdir=f.mdir,
+        date=f.date or "",
+        seq=f.seq or 0,
+        description=f.description or "",
+        title=title,
+        name=f.name,
+        version=f.version,
+        migration=f.path,
+        rollback=target,
+    )
     content = authoring.default_rollback(cfg, t)
     rel = os.path.relpath(target, f.mdir).replace(os.sep, "/")
     return Action(f"Create the rollback file {rel}", finding.rule, finding, create=(target, content), preferred=True)
@@ -447,10 +460,10 @@ def fix_actions(c: Checked) -> list[Action]:
         finding = by_pos.get((fx.rule, fx.line, fx.column))
         if finding is None:
             continue
-        out.append(Action(fx.title, fx.rule, finding, [TextEdit(e.start, e.end, e.text) for e in fx.edits],
-                          preferred=True))
+        out.append(
+            Action(fx.title, fx.rule, finding, [TextEdit(e.start, e.end, e.text) for e in fx.edits], preferred=True)
+        )
     return out
-
 
 
 def fix_all(c: Checked) -> Action | None:
@@ -473,5 +486,9 @@ def fix_all(c: Checked) -> Action | None:
     while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
         end_old, end_new = end_old - 1, end_new - 1
     rules = sorted({fx.rule for fx in result.applied})
-    return Action(f"Apply the safe migcheck fixes ({', '.join(rules)})", "", c.findings[0],
-                  [TextEdit(start, end_old, new[start:end_new])])
+    return Action(
+        f"Apply the safe migcheck fixes ({', '.join(rules)})",
+        "",
+        c.findings[0],
+        [TextEdit(start, end_old, new[start:end_new])],
+    )

@@ -54,7 +54,7 @@ class LineIndex:
         if not 0 <= line0 < len(self.starts):
             return ""
         end = self.starts[line0 + 1] if line0 + 1 < len(self.starts) else len(self.text)
-        return self.text[self.starts[line0]:end].rstrip("\r\n")
+        return self.text[self.starts[line0] : end].rstrip("\r\n")
 
     @property
     def line_count(self) -> int:
@@ -85,10 +85,11 @@ class LineIndex:
         line0 = max(0, min(line - 1, len(self.starts) - 1))
         col = max(0, column - 1) + (self.bom if line0 == 0 else 0)
         text = self.line_text(line0)
-        return line0, units(text[:min(col, len(text))], self.encoding)
+        return line0, units(text[: min(col, len(text))], self.encoding)
 
-    def range_of(self, line: int, column: int, end_line: int | None, end_column: int | None
-                 ) -> tuple[tuple[int, int], tuple[int, int]]:
+    def range_of(
+        self, line: int, column: int, end_line: int | None, end_column: int | None
+    ) -> tuple[tuple[int, int], tuple[int, int]]:
         """The LSP range of a finding. Without an end (file-level findings, parse errors): from
         the position to the end of its line (an empty range on an empty line)."""
         start = self.migcheck_to_lsp(line, column)

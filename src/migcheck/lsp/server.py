@@ -32,8 +32,11 @@ SLOW_CHECK = 0.25  # seconds: a check slower than this makes the wait after a ke
 MAX_ADAPTIVE_DELAY = 2.0  # seconds: the longest wait after a keystroke when checks are slow
 CONFIG_ERROR_CODE = "config-error"
 FIX_ALL = "source.fixAll.migcheck"  # every safe fix at once (editor.codeActionsOnSave)
-SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning,
-            "info": lsp.DiagnosticSeverity.Information}
+SEVERITY = {
+    "error": lsp.DiagnosticSeverity.Error,
+    "warning": lsp.DiagnosticSeverity.Warning,
+    "info": lsp.DiagnosticSeverity.Information,
+}
 log = logging.getLogger("migcheck.lsp")
 
 
@@ -62,8 +65,13 @@ class Protocol(LanguageServerProtocol):
             return super().structure_message(data)
         except JsonRpcException as exc:
             msg_id = data.get("id") if isinstance(data, dict) else None
-            if isinstance(data, dict) and "method" in data and "error" not in data \
-                    and isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool):
+            if (
+                isinstance(data, dict)
+                and "method" in data
+                and "error" not in data
+                and isinstance(msg_id, (int, str))
+                and not isinstance(msg_id, bool)
+            ):
                 self._send_response(msg_id, error=exc.to_response_error())
                 log.warning("answered %s request %r with %s", data.get("method"), msg_id, exc.message)
                 return _Answered()
@@ -77,8 +85,9 @@ class Protocol(LanguageServerProtocol):
 
 class MigcheckServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("migcheck", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Full,
-                         protocol_cls=Protocol)
+        super().__init__(
+            "migcheck", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Full, protocol_cls=Protocol
+        )
         self.configs = analysis.ConfigCache()
         self.docs: dict[str, DocState] = {}
         self.timers: dict[str, asyncio.TimerHandle] = {}
@@ -108,8 +117,9 @@ class MigcheckServer(LanguageServer):
         tb = traceback.extract_tb(exc.__traceback__)
         last = tb[-1] if tb else None
         at = f" ({Path(last.filename).name}:{last.lineno})" if last else ""
-        self.log(f"internal error in {where}: {type(exc).__name__}: {exc}{at}; the server keeps running "
-                 "(please report this)")
+        self.log(
+            f"internal error in {where}: {type(exc).__name__}: {exc}{at}; the server keeps running (please report this)"
+        )
         log.debug("%s", "".join(traceback.format_exception(exc)))
 
     def text_of(self, uri: str) -> str:
@@ -163,8 +173,10 @@ class MigcheckServer(LanguageServer):
                 if len(self.logged) > 1000:
                     self.logged.clear()
                 self.logged.add(key)
-                self.log(f"internal error in rule {err.rule} on {err.path}: {err.detail} (the other findings are "
-                         "complete; please report this)")
+                self.log(
+                    f"internal error in rule {err.rule} on {err.path}: {err.detail} (the other findings are "
+                    "complete; please report this)"
+                )
         if checked.failure and ("failure", checked.failure) not in self.logged:
             self.logged.add(("failure", checked.failure))
             self.log(f"cannot check {path}: {checked.failure}", lsp.MessageType.Warning)
@@ -175,25 +187,35 @@ class MigcheckServer(LanguageServer):
         index = LineIndex(checked.text, self.encoding)
         if checked.scope.error is not None:
             end = index.migcheck_to_lsp(1, len(index.line_text(0)) + 1)
-            return [lsp.Diagnostic(
-                range=lsp.Range(lsp.Position(0, 0), lsp.Position(*end)),
-                message=f"migcheck configuration error: {checked.scope.error}\n"
-                        "help: fix the configuration file; this file is checked again as soon as it is saved.",
-                severity=lsp.DiagnosticSeverity.Error, code=CONFIG_ERROR_CODE, source=SOURCE)]
+            return [
+                lsp.Diagnostic(
+                    range=lsp.Range(lsp.Position(0, 0), lsp.Position(*end)),
+                    message=f"migcheck configuration error: {checked.scope.error}\n"
+                    "help: fix the configuration file; this file is checked again as soon as it is saved.",
+                    severity=lsp.DiagnosticSeverity.Error,
+                    code=CONFIG_ERROR_CODE,
+                    source=SOURCE,
+                )
+            ]
         out = []
         for f in checked.findings:
             start, end = index.range_of(f.line, f.column, f.end_line, f.end_column)
-            out.append(lsp.Diagnostic(
-                range=lsp.Range(lsp.Position(*start), lsp.Position(*end)),
-                message=f"{f.message}\nhelp: {f.help}" if f.help else f.message,
-                severity=SEVERITY.get(f.severity, lsp.DiagnosticSeverity.Warning),
-                code=f.rule, source=SOURCE,
-                data={"rule": f.rule, "line": f.line, "column": f.column}))
+            out.append(
+                lsp.Diagnostic(
+                    range=lsp.Range(lsp.Position(*start), lsp.Position(*end)),
+                    message=f"{f.message}\nhelp: {f.help}" if f.help else f.message,
+                    severity=SEVERITY.get(f.severity, lsp.DiagnosticSeverity.Warning),
+                    code=f.rule,
+                    source=SOURCE,
+                    data={"rule": f.rule, "line": f.line, "column": f.column},
+                )
+            )
         return out
 
     def publish(self, uri: str, checked: analysis.Checked, version: int | None) -> None:
-        self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
-            uri=uri, diagnostics=self.diagnostics(checked), version=version))
+        self.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(uri=uri, diagnostics=self.diagnostics(checked), version=version)
+        )
 
     def related(self, uri: str, pair_only: bool = False) -> list[str]:
         """Open documents whose findings may change with ``uri``'s text: the other files of its
@@ -332,10 +354,19 @@ def build() -> MigcheckServer:
         caps = ls.client_capabilities.workspace
         watch = caps.did_change_watched_files if caps else None
         if watch is not None and watch.dynamic_registration:
-            ls.client_register_capability(lsp.RegistrationParams(registrations=[lsp.Registration(
-                id="migcheck-watch", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                register_options=lsp.DidChangeWatchedFilesRegistrationOptions(
-                    watchers=[lsp.FileSystemWatcher(glob_pattern=g) for g in WATCHED]))]))
+            ls.client_register_capability(
+                lsp.RegistrationParams(
+                    registrations=[
+                        lsp.Registration(
+                            id="migcheck-watch",
+                            method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                            register_options=lsp.DidChangeWatchedFilesRegistrationOptions(
+                                watchers=[lsp.FileSystemWatcher(glob_pattern=g) for g in WATCHED]
+                            ),
+                        )
+                    ]
+                )
+            )
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     @guarded()
@@ -444,8 +475,9 @@ def build() -> MigcheckServer:
             return None
         return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value="\n\n---\n\n".join(parts)))
 
-    @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
-                    lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL]))
+    @server.feature(
+        lsp.TEXT_DOCUMENT_CODE_ACTION, lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL])
+    )
     @guarded(default=[])
     def code_action(ls: MigcheckServer, params: lsp.CodeActionParams):
         uri = params.text_document.uri
@@ -458,8 +490,9 @@ def build() -> MigcheckServer:
             a = analysis.fix_all(checked)
             if a is None:
                 return []
-            return [lsp.CodeAction(title=a.title, kind=FIX_ALL,
-                                   edit=_workspace_edit(uri, ls.docs[uri].version, index, a))]
+            return [
+                lsp.CodeAction(title=a.title, kind=FIX_ALL, edit=_workspace_edit(uri, ls.docs[uri].version, index, a))
+            ]
         if only and not any(k in ("quickfix", "") or "quickfix".startswith(k) for k in only):
             return []
         lo = (params.range.start.line, params.range.start.character)
@@ -499,9 +532,15 @@ def build() -> MigcheckServer:
         for a in actions:
             start, _ = index.range_of(a.finding.line, a.finding.column, None, None)
             diag = diags.get((a.rule, start[0], start[1]))
-            out.append(lsp.CodeAction(title=a.title, kind=lsp.CodeActionKind.QuickFix,
-                                      diagnostics=[diag] if diag else None, is_preferred=a.preferred or None,
-                                      edit=_workspace_edit(uri, version, index, a)))
+            out.append(
+                lsp.CodeAction(
+                    title=a.title,
+                    kind=lsp.CodeActionKind.QuickFix,
+                    diagnostics=[diag] if diag else None,
+                    is_preferred=a.preferred or None,
+                    edit=_workspace_edit(uri, version, index, a),
+                )
+            )
         return out
 
     return server
@@ -526,17 +565,29 @@ def _workspace_edit(uri: str, version: int | None, index: LineIndex, a: analysis
     if a.create is not None:
         path, content = a.create
         new_uri = from_fs_path(str(path))
-        return lsp.WorkspaceEdit(document_changes=[
-            lsp.CreateFile(uri=new_uri, options=lsp.CreateFileOptions(ignore_if_exists=True)),
+        return lsp.WorkspaceEdit(
+            document_changes=[
+                lsp.CreateFile(uri=new_uri, options=lsp.CreateFileOptions(ignore_if_exists=True)),
+                lsp.TextDocumentEdit(
+                    text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=new_uri, version=None),
+                    edits=[lsp.TextEdit(range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)), new_text=content)],
+                ),
+            ]
+        )
+    edits = [
+        lsp.TextEdit(
+            range=lsp.Range(lsp.Position(*index.offset_to_lsp(e.start)), lsp.Position(*index.offset_to_lsp(e.end))),
+            new_text=e.text,
+        )
+        for e in a.edits
+    ]
+    return lsp.WorkspaceEdit(
+        document_changes=[
             lsp.TextDocumentEdit(
-                text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=new_uri, version=None),
-                edits=[lsp.TextEdit(range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)), new_text=content)]),
-        ])
-    edits = [lsp.TextEdit(range=lsp.Range(lsp.Position(*index.offset_to_lsp(e.start)),
-                                          lsp.Position(*index.offset_to_lsp(e.end))),
-                          new_text=e.text) for e in a.edits]
-    return lsp.WorkspaceEdit(document_changes=[lsp.TextDocumentEdit(
-        text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits=edits)])
+                text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits=edits
+            )
+        ]
+    )
 
 
 def serve() -> None:

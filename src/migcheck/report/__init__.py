@@ -46,13 +46,14 @@ def write(fmt: str, result, options: dict, stream, size: int = 1 << 16) -> None:
 # such a byte is shown as `\xNN`, and a character the stream cannot encode as `\uXXXX` (in
 # JSON, where that is the character itself) or `\U0001f600` (in text).
 
+
 def _machine(fmt: str, options: dict) -> bool:
     return fmt in ("json", "sarif", "gitlab") or options.get("fmt") == "json"
 
 
 def _json_escape(exc: UnicodeEncodeError):
     out = []
-    for ch in exc.object[exc.start:exc.end]:
+    for ch in exc.object[exc.start : exc.end]:
         o = ord(ch)
         if o > 0xFFFF:  # a surrogate pair, as JSON spells a character outside the BMP
             o -= 0x10000

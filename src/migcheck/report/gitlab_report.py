@@ -33,11 +33,14 @@ def render(result, **_) -> str:
 
     findings = [f for f in result.findings if not f.suppressed]
     prints = fingerprints(findings, Sources(result.files), _path)
-    issues = [{
-        "description": f"{f.message} (help: {f.help})" if f.help else f.message,
-        "check_name": f.rule,
-        "fingerprint": fp,
-        "severity": SEVERITIES[f.severity],
-        "location": {"path": _path(f.path), "lines": {"begin": f.line}},
-    } for f, fp in zip(findings, prints)]
+    issues = [
+        {
+            "description": f"{f.message} (help: {f.help})" if f.help else f.message,
+            "check_name": f.rule,
+            "fingerprint": fp,
+            "severity": SEVERITIES[f.severity],
+            "location": {"path": _path(f.path), "lines": {"begin": f.line}},
+        }
+        for f, fp in zip(findings, prints)
+    ]
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-
 _encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for every entry (json.dumps makes one per call)
 
 

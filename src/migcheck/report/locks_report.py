@@ -6,12 +6,26 @@ from __future__ import annotations
 import json
 
 _LABELS = {
-    "AlterTableStmt": "ALTER TABLE", "IndexStmt": "CREATE INDEX", "CreateStmt": "CREATE TABLE",
-    "CreateTrigStmt": "CREATE TRIGGER", "CreatePolicyStmt": "CREATE POLICY", "AlterPolicyStmt": "ALTER POLICY",
-    "RenameStmt": "RENAME", "TruncateStmt": "TRUNCATE", "LockStmt": "LOCK TABLE", "VacuumStmt": "VACUUM/ANALYZE",
-    "ClusterStmt": "CLUSTER", "RefreshMatViewStmt": "REFRESH MATERIALIZED VIEW", "ReindexStmt": "REINDEX",
-    "CommentStmt": "COMMENT", "InsertStmt": "INSERT", "UpdateStmt": "UPDATE", "DeleteStmt": "DELETE",
-    "MergeStmt": "MERGE", "RuleStmt": "CREATE RULE", "DoStmt": "DO",
+    "AlterTableStmt": "ALTER TABLE",
+    "IndexStmt": "CREATE INDEX",
+    "CreateStmt": "CREATE TABLE",
+    "CreateTrigStmt": "CREATE TRIGGER",
+    "CreatePolicyStmt": "CREATE POLICY",
+    "AlterPolicyStmt": "ALTER POLICY",
+    "RenameStmt": "RENAME",
+    "TruncateStmt": "TRUNCATE",
+    "LockStmt": "LOCK TABLE",
+    "VacuumStmt": "VACUUM/ANALYZE",
+    "ClusterStmt": "CLUSTER",
+    "RefreshMatViewStmt": "REFRESH MATERIALIZED VIEW",
+    "ReindexStmt": "REINDEX",
+    "CommentStmt": "COMMENT",
+    "InsertStmt": "INSERT",
+    "UpdateStmt": "UPDATE",
+    "DeleteStmt": "DELETE",
+    "MergeStmt": "MERGE",
+    "RuleStmt": "CREATE RULE",
+    "DoStmt": "DO",
 }
 
 
@@ -47,8 +61,11 @@ def rows(f, version: int) -> list[tuple]:
     scans nothing): what ``migcheck locks`` and the markdown report show."""
     from ..analysis import pg, schema
 
-    return [(st, [lk for lk, _ in schema.statement_locks(f, st, version)], Seen(f, st))
-            for st in f.statements if pg.is_change(st)]
+    return [
+        (st, [lk for lk, _ in schema.statement_locks(f, st, version)], Seen(f, st))
+        for st in f.statements
+        if pg.is_change(st)
+    ]
 
 
 def _state(new, relation: str):
@@ -67,7 +84,9 @@ def describe(lk, state) -> str:
         return f"existing table{empty}: blocks {lk.blocks}"
     if state.origin == "file":
         return f"table created in this file (line {state.line}): no one else can hold it"
-    return f"table created in this change set ({state.display}:{state.line}): the running application does not use it yet"
+    return (
+        f"table created in this change set ({state.display}:{state.line}): the running application does not use it yet"
+    )
 
 
 def _view(risk, st, lk, new):
@@ -82,9 +101,17 @@ def _view(risk, st, lk, new):
 def _production(v) -> dict:
     """``table`` and ``estimate`` of a lock in the JSON (with a snapshot only)."""
     t = v.table
-    table = None if t is None else {
-        "key": t.key, "rows": t.rows, "total_bytes": t.total_bytes,
-        "writes_per_second": v.writes_per_second, "reads_per_second": v.reads_per_second}
+    table = (
+        None
+        if t is None
+        else {
+            "key": t.key,
+            "rows": t.rows,
+            "total_bytes": t.total_bytes,
+            "writes_per_second": v.writes_per_second,
+            "reads_per_second": v.reads_per_second,
+        }
+    )
     est = None if v.seconds is None else {"class": v.cls, "seconds": round(v.seconds, 3), "rates": v.rates}
     return {"table": table, "estimate": est}
 
@@ -93,16 +120,35 @@ def render(entries, fmt: str = "text", risk=None, **_) -> str:
     """``entries``: list of (file display path, ``rows``); ``risk``: a
     ``migcheck.analysis.risk.Risk`` (a production snapshot) adds each table's figures and estimates."""
     if fmt == "json":
-        doc = [{"path": path, "statements": [
-            {"line": st.line, "column": st.column, "statement": label(st),
-             "locks": [{"relation": lk.relation, "mode": lk.mode, "rewrite": lk.rewrite, "scan": lk.scan,
-                        "new_table": _origin(_state(new, lk.relation)) != "existing",
-                        "origin": _origin(_state(new, lk.relation)),
-                        "empty": getattr(_state(new, lk.relation), "empty", None),
-                        "blocks": lk.blocks, "note": lk.note,
-                        **({} if risk is None else _production(_view(risk, st, lk, new)))}
-                       for lk in locks]}
-            for st, locks, new in stmts]} for path, stmts in entries]
+        doc = [
+            {
+                "path": path,
+                "statements": [
+                    {
+                        "line": st.line,
+                        "column": st.column,
+                        "statement": label(st),
+                        "locks": [
+                            {
+                                "relation": lk.relation,
+                                "mode": lk.mode,
+                                "rewrite": lk.rewrite,
+                                "scan": lk.scan,
+                                "new_table": _origin(_state(new, lk.relation)) != "existing",
+                                "origin": _origin(_state(new, lk.relation)),
+                                "empty": getattr(_state(new, lk.relation), "empty", None),
+                                "blocks": lk.blocks,
+                                "note": lk.note,
+                                **({} if risk is None else _production(_view(risk, st, lk, new))),
+                            }
+                            for lk in locks
+                        ],
+                    }
+                    for st, locks, new in stmts
+                ],
+            }
+            for path, stmts in entries
+        ]
         return json.dumps(doc, indent=2) + "\n"
     out: list[str] = []
     if risk is not None:
@@ -120,8 +166,10 @@ def render(entries, fmt: str = "text", risk=None, **_) -> str:
             for lk in locks:
                 state = _state(new, lk.relation)
                 marks = [m for m, on in (("rewrite", lk.rewrite), ("scan", lk.scan)) if on]
-                out.append(f"    {lk.relation}: {lk.mode}{' (' + ', '.join(marks) + ')' if marks else ''} -- "
-                           f"{describe(lk, state)}")
+                out.append(
+                    f"    {lk.relation}: {lk.mode}{' (' + ', '.join(marks) + ')' if marks else ''} -- "
+                    f"{describe(lk, state)}"
+                )
                 if lk.note:
                     out.append(f"      {lk.note}")
                 v = _view(risk, st, lk, new)

@@ -141,8 +141,15 @@ def _rollback(sec: _Section, config) -> str:
 
     catalog = registry.load()
     where = code(sec.rollback.display) if sec.rollback.display != sec.migration.display else "its down section"
-    wrong = sorted({f.rule for f in mine if f.rule in catalog and catalog[f.rule].group == "rollback"
-                    and SEVERITY_RANK[f.severity] >= SEVERITY_RANK["warning"]})
+    wrong = sorted(
+        {
+            f.rule
+            for f in mine
+            if f.rule in catalog
+            and catalog[f.rule].group == "rollback"
+            and SEVERITY_RANK[f.severity] >= SEVERITY_RANK["warning"]
+        }
+    )
     if wrong:
         return f"{where}, **incomplete** ({', '.join(code(r) for r in wrong)})"
     enabled = config.enabled_rules() if config is not None else {}
@@ -167,8 +174,10 @@ def _tables(sec: _Section) -> list[str]:
 def _statements(sec: _Section, estimate) -> list[str]:
     durations = [estimate(st, locks) if estimate else None for st, locks, _ in sec.rows]
     timed = any(durations)
-    out = ["| line | statement | lock | rewrite / scan |" + (" estimate |" if timed else ""),
-           "| ---: | --- | --- | --- |" + (" --- |" if timed else "")]
+    out = [
+        "| line | statement | lock | rewrite / scan |" + (" estimate |" if timed else ""),
+        "| ---: | --- | --- | --- |" + (" --- |" if timed else ""),
+    ]
     for (st, locks, new), took in zip(sec.rows, durations):
         cells = []
         marks = set()
@@ -187,8 +196,11 @@ def _statements(sec: _Section, estimate) -> list[str]:
 
 
 def _item(f, sec: _Section) -> list[str]:
-    where = f"line {f.line}" if sec.migration is not None and f.path == sec.migration.display else \
-        f"{code(f.path)} line {f.line}"
+    where = (
+        f"line {f.line}"
+        if sec.migration is not None and f.path == sec.migration.display
+        else f"{code(f.path)} line {f.line}"
+    )
     lines = [f"- {code(f.rule)} {where}: {text(f.message)}"]
     lines.extend("  " + ln for ln in _help(f.help))
     return lines
@@ -229,10 +241,19 @@ def _render_section(sec: _Section, config, estimate) -> list[str]:
 
 def _title(result, sections: list[_Section]) -> list[str]:
     s = result.summary()
-    head = f"## migcheck: {_plural(s['errors'], 'error')}, {_plural(s['warnings'], 'warning')} in " \
-           f"{_plural(len(sections), 'migration')}"
-    extra = [x for x in (s["infos"] and _plural(s["infos"], "info"), s["suppressed"] and f"{s['suppressed']} suppressed",
-                         s.get("baselined") and f"{s['baselined']} baselined") if x]
+    head = (
+        f"## migcheck: {_plural(s['errors'], 'error')}, {_plural(s['warnings'], 'warning')} in "
+        f"{_plural(len(sections), 'migration')}"
+    )
+    extra = [
+        x
+        for x in (
+            s["infos"] and _plural(s["infos"], "info"),
+            s["suppressed"] and f"{s['suppressed']} suppressed",
+            s.get("baselined") and f"{s['baselined']} baselined",
+        )
+        if x
+    ]
     lines = [MARKER, head + (f" ({', '.join(extra)})" if extra else ""), ""]
     if not result.files:
         lines += ["No migration file was checked.", ""]
@@ -248,8 +269,10 @@ def _overview(sections: list[_Section], config, room: int) -> list[str]:
     rows = ["| | migration | statements | rollback | findings |", "| --- | --- | ---: | --- | --- |"]
     used = _size(rows) + 100  # (and the <details> around it)
     for n, sec in enumerate(sections):
-        row = (f"| {_ICON.get(sec.worst() or '', '✅')} | {code(sec.title)} | {len(sec.rows)} | "
-               f"{_rollback(sec, config)} | {sec.counts()} |")
+        row = (
+            f"| {_ICON.get(sec.worst() or '', '✅')} | {code(sec.title)} | {len(sec.rows)} | "
+            f"{_rollback(sec, config)} | {sec.counts()} |"
+        )
         if used + len(row) + 1 > room:
             rows.append(f"| | and {_plural(len(sections) - n, 'more migration')} | | | |")
             break
@@ -314,10 +337,13 @@ def render(result, config=None, estimate=None, limit: int = LIMIT, **_) -> str:
         break
     if cut_at is not None:
         total = sum(len(sec.findings) for sec in parts)
-        out += ["---", "",
-                f"**The report is cut here**, at GitHub's limit of {limit:,} characters for a comment: "
-                f"{total - shown_findings} of {_plural(total, 'finding')} and {len(parts) - cut_at} of "
-                f"{_plural(len(parts), 'file')} are left out or shown in part. Run `migcheck check` for all of them.",
-                ""]
+        out += [
+            "---",
+            "",
+            f"**The report is cut here**, at GitHub's limit of {limit:,} characters for a comment: "
+            f"{total - shown_findings} of {_plural(total, 'finding')} and {len(parts) - cut_at} of "
+            f"{_plural(len(parts), 'file')} are left out or shown in part. Run `migcheck check` for all of them.",
+            "",
+        ]
     body = "\n".join(out).rstrip("\n") + "\n"
     return body

@@ -137,16 +137,24 @@ def render(result, config=None, **_) -> str:
                 suppression["justification"] = f.reason
             res["suppressions"] = [suppression]
         results.append(res)
-    notifications = [{"level": "error", "message": {"text": f"internal error in rule {e.rule} on {e.path}: {e.detail}"},
-                      "descriptor": {"id": e.rule}} for e in result.errors]
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": f"internal error in rule {e.rule} on {e.path}: {e.detail}"},
+            "descriptor": {"id": e.rule},
+        }
+        for e in result.errors
+    ]
     run = {
-        "tool": {"driver": {
-            "name": "migcheck",
-            "version": __version__,
-            "semanticVersion": __version__,
-            "informationUri": INFO_URI,
-            "rules": [_descriptor(r, config, enabled_ids) for r in rules],
-        }},
+        "tool": {
+            "driver": {
+                "name": "migcheck",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": INFO_URI,
+                "rules": [_descriptor(r, config, enabled_ids) for r in rules],
+            }
+        },
         "invocations": [{"executionSuccessful": not result.errors, "toolExecutionNotifications": notifications}],
         "originalUriBaseIds": {SRCROOT: {"uri": _file_uri(root)}},
         "results": results,

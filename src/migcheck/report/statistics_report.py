@@ -18,8 +18,10 @@ def rows(result, fail_on: str = "error", quiet: bool = False) -> list[dict]:
         if f.suppressed or (quiet and SEVERITY_RANK[f.severity] < SEVERITY_RANK[fail_on]):
             continue
         counts.setdefault(f.rule, [0, f.severity])[0] += 1
-    out = [{"rule": rid, "severity": sev, "count": n, "summary": catalog[rid].summary if rid in catalog else ""}
-           for rid, (n, sev) in counts.items()]
+    out = [
+        {"rule": rid, "severity": sev, "count": n, "summary": catalog[rid].summary if rid in catalog else ""}
+        for rid, (n, sev) in counts.items()
+    ]
     out.sort(key=lambda r: (-r["count"], r["rule"]))
     return out
 
@@ -37,7 +39,9 @@ def render(result, fmt: str = "text", fixable=frozenset(), fail_on: str = "error
         sev_w = max(len(r["severity"]) for r in table)
         for r in table:
             mark = "[*]" if r["fixable"] else "   "
-            out.append(f"{r['count']:>{count_w}}  {r['rule']:<{rule_w}}  {r['severity']:<{sev_w}}  {mark} {r['summary']}\n")
+            out.append(
+                f"{r['count']:>{count_w}}  {r['rule']:<{rule_w}}  {r['severity']:<{sev_w}}  {mark} {r['summary']}\n"
+            )
     if not quiet:
         from . import text_report
 

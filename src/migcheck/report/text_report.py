@@ -32,8 +32,8 @@ def _source(sources, f, color: bool):
     elif len(lines) == 1:
         text = lines[0][1]
         end = f.end_column if f.end_line == f.line and f.end_column and f.end_column > f.column else len(text) + 1
-        lead = text[:f.column - 1].expandtabs(4)
-        marks = "^" * max(len(text[f.column - 1:end - 1].expandtabs(4)), 1)
+        lead = text[: f.column - 1].expandtabs(4)
+        marks = "^" * max(len(text[f.column - 1 : end - 1].expandtabs(4)), 1)
         yield f"  {' ' * width} {bar} {' ' * len(lead)}{marks}\n"
 
 
@@ -62,7 +62,9 @@ def chunks(result, color: bool = False, quiet: bool = False, fail_on: str = "err
             yield f"  {_DIM}help:{_RESET} {f.help}\n" if color else f"  help: {f.help}\n"
     if not quiet:
         s = result.summary()
-        summary = f"{_plural(s['errors'], 'error')}, {_plural(s['warnings'], 'warning')} in {_plural(s['files'], 'file')}"
+        summary = (
+            f"{_plural(s['errors'], 'error')}, {_plural(s['warnings'], 'warning')} in {_plural(s['files'], 'file')}"
+        )
         extra = []
         if s["infos"]:
             extra.append(_plural(s["infos"], "info"))

@@ -1,6 +1,6 @@
+from ..analysis import locking as lk
 from ..analysis import locks, pg, txn
 from ..registry import rule
-from ..analysis import locking as lk
 
 _KIND = {"CONSTR_UNIQUE": "UNIQUE", "CONSTR_PRIMARY": "PRIMARY KEY", "CONSTR_EXCLUSION": "EXCLUDE"}
 
@@ -22,9 +22,14 @@ def _found(st):
     return out
 
 
-@rule("add-unique-constraint", severity="warning", group="safety", kinds=("migration",),
-      reads=("AlterTableStmt",),
-      summary="ADD UNIQUE / PRIMARY KEY without USING INDEX builds the index under an ACCESS EXCLUSIVE lock.")
+@rule(
+    "add-unique-constraint",
+    severity="warning",
+    group="safety",
+    kinds=("migration",),
+    reads=("AlterTableStmt",),
+    summary="ADD UNIQUE / PRIMARY KEY without USING INDEX builds the index under an ACCESS EXCLUSIVE lock.",
+)
 def check(f, ctx):
     version = lk.version(ctx)
     for st in f.all_statements:
@@ -36,25 +41,35 @@ def check(f, ctx):
         t = lk.table_sql(st)
         kind, name, cols, cd = found[0]
         shown = ", ".join(
-            (f"ADD COLUMN {lk.ident(c['colname'])} ... {k}" if c else
-             f"ADD {'CONSTRAINT ' + lk.ident(n) + ' ' if n else ''}{k} ({', '.join(lk.ident(x) for x in cs)})")
-            for k, n, cs, c in found)
+            (
+                f"ADD COLUMN {lk.ident(c['colname'])} ... {k}"
+                if c
+                else f"ADD {'CONSTRAINT ' + lk.ident(n) + ' ' if n else ''}{k} ({', '.join(lk.ident(x) for x in cs)})"
+            )
+            for k, n, cs, c in found
+        )
         if kind == "EXCLUDE":
-            fix = ("An exclusion constraint has no CONCURRENTLY or USING INDEX form: run it when the table is quiet, with "
-                   "`SET lock_timeout`, and record the review with `-- migcheck: ignore add-unique-constraint -- <why>`.")
+            fix = (
+                "An exclusion constraint has no CONCURRENTLY or USING INDEX form: run it when the table is quiet, with "
+                "`SET lock_timeout`, and record the review with `-- migcheck: ignore add-unique-constraint -- <why>`."
+            )
         else:
             idx = lk.ident(f"{lk.unqualified(table)}_{'_'.join(cols)}_{'pkey' if kind == 'PRIMARY KEY' else 'key'}")
             cname = lk.ident(name) if name else idx
             collist = ", ".join(lk.ident(x) for x in cols)
-            lead = (f"Add the column without {kind}, then build the index" if cd is not None
-                    else "Build the index first")
-            fix = (f"{lead} (CONCURRENTLY cannot run inside a transaction block, so "
-                   f"{txn.outside_transaction(f, ctx.config)}): "
-                   f"`CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {idx} ON {t} ({collist});`, "
-                   f"then `ALTER TABLE {t} ADD CONSTRAINT {cname} {kind} USING INDEX {idx};` (catalog-only)"
-                   + ("; for a PRIMARY KEY the columns must already be NOT NULL, or it scans the table to set that"
-                      if kind == "PRIMARY KEY" else "")
-                   + ".")
+            lead = f"Add the column without {kind}, then build the index" if cd is not None else "Build the index first"
+            fix = (
+                f"{lead} (CONCURRENTLY cannot run inside a transaction block, so "
+                f"{txn.outside_transaction(f, ctx.config)}): "
+                f"`CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {idx} ON {t} ({collist});`, "
+                f"then `ALTER TABLE {t} ADD CONSTRAINT {cname} {kind} USING INDEX {idx};` (catalog-only)"
+                + (
+                    "; for a PRIMARY KEY the columns must already be NOT NULL, or it scans the table to set that"
+                    if kind == "PRIMARY KEY"
+                    else ""
+                )
+                + "."
+            )
         yield f.hit(
-            f"{shown} on {t}{lk.where(st)} {lk.lock_words(lock, t)}, and holds it for the whole index build",
-            fix, st)
+            f"{shown} on {t}{lk.where(st)} {lk.lock_words(lock, t)}, and holds it for the whole index build", fix, st
+        )

@@ -1,11 +1,16 @@
+from ..analysis import locking as lk
 from ..analysis import locks
 from ..registry import rule
-from ..analysis import locking as lk
 
 
-@rule("adding-serial-column", severity="warning", group="safety", kinds=("migration",),
-      reads=("AlterTableStmt",),
-      summary="ADD COLUMN serial / bigserial / GENERATED AS IDENTITY rewrites an existing table under ACCESS EXCLUSIVE.")
+@rule(
+    "adding-serial-column",
+    severity="warning",
+    group="safety",
+    kinds=("migration",),
+    reads=("AlterTableStmt",),
+    summary="ADD COLUMN serial / bigserial / GENERATED AS IDENTITY rewrites an existing table under ACCESS EXCLUSIVE.",
+)
 def check(f, ctx):
     version = lk.version(ctx)
     for st in f.all_statements:
@@ -27,4 +32,5 @@ def check(f, ctx):
             f"(`ALTER COLUMN {col} SET DEFAULT nextval(...)`, or ADD GENERATED ... AS IDENTITY once it is NOT NULL), "
             "backfill existing rows in batches, then `CREATE UNIQUE INDEX CONCURRENTLY` and "
             f"`ALTER TABLE {t} ADD CONSTRAINT ... PRIMARY KEY USING INDEX ...` if it is to be the key.",
-            st)
+            st,
+        )

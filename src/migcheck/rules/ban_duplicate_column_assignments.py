@@ -1,7 +1,7 @@
+from ..analysis import locking as lk
 from ..analysis import pg
 from ..analysis.identifiers import long_identifiers, truncated
 from ..registry import rule
-from ..analysis import locking as lk
 
 
 def _declared(column: str) -> str:
@@ -51,29 +51,43 @@ def _columns(st) -> list[tuple[str, str, str]]:
         what = f"{'CREATE TABLE' if k == 'CreateStmt' else 'CREATE TYPE'} {lk.relation(rel)} declares"
         out += [(what, c, _declared(c)) for c in _twice(names)]
     elif k == "ViewStmt":
-        out += [(f"CREATE VIEW {lk.relation(n.get('view'))} names", c, _declared(c))
-                for c in _twice(pg.strings(n.get("aliases")))]
+        out += [
+            (f"CREATE VIEW {lk.relation(n.get('view'))} names", c, _declared(c))
+            for c in _twice(pg.strings(n.get("aliases")))
+        ]
     elif k == "CreateTableAsStmt":
         into = n.get("into") or {}
         kind = "CREATE MATERIALIZED VIEW" if n.get("objtype") == "OBJECT_MATVIEW" else "CREATE TABLE"
-        out += [(f"{kind} {lk.relation(into.get('rel'))} names", c, _declared(c))
-                for c in _twice(pg.strings(into.get("colNames")))]
+        out += [
+            (f"{kind} {lk.relation(into.get('rel'))} names", c, _declared(c))
+            for c in _twice(pg.strings(into.get("colNames")))
+        ]
     elif k == "UpdateStmt":
-        out += [(f"UPDATE {lk.relation(n.get('relation'))} assigns", c, _assigned(c)) for c in _targets(n.get("targetList"))]
+        out += [
+            (f"UPDATE {lk.relation(n.get('relation'))} assigns", c, _assigned(c)) for c in _targets(n.get("targetList"))
+        ]
     elif k == "InsertStmt":
         table = lk.relation(n.get("relation"))
         out += [(f"INSERT INTO {table} names", c, _declared(c)) for c in _targets(n.get("cols"))]
         conflict = n.get("onConflictClause") or {}
-        out += [(f"INSERT INTO {table} ... ON CONFLICT DO UPDATE assigns", c, _assigned(c))
-                for c in _targets(conflict.get("targetList"))]
+        out += [
+            (f"INSERT INTO {table} ... ON CONFLICT DO UPDATE assigns", c, _assigned(c))
+            for c in _targets(conflict.get("targetList"))
+        ]
     elif k == "MergeStmt":
         table = lk.relation(n.get("relation"))
         for w in n.get("mergeWhenClauses", ()):
             clause = w.get("MergeWhenClause", {})
             if clause.get("commandType") == "CMD_INSERT":
-                out += [(f"MERGE INTO {table} ... INSERT names", c, _declared(c)) for c in _targets(clause.get("targetList"))]
+                out += [
+                    (f"MERGE INTO {table} ... INSERT names", c, _declared(c))
+                    for c in _targets(clause.get("targetList"))
+                ]
             else:
-                out += [(f"MERGE INTO {table} ... UPDATE assigns", c, _assigned(c)) for c in _targets(clause.get("targetList"))]
+                out += [
+                    (f"MERGE INTO {table} ... UPDATE assigns", c, _assigned(c))
+                    for c in _targets(clause.get("targetList"))
+                ]
     elif k == "AlterTableStmt":
         added: set[str] = set()
         for sub, c in lk.alter_table_cmds(st):
@@ -83,14 +97,24 @@ def _columns(st) -> list[tuple[str, str, str]]:
             name = col.get("colname", "")
             if name in added and not c.get("missing_ok"):
                 table = st.node.get("relation", {}).get("relname", "?")
-                out.append((f"ALTER TABLE {lk.table_sql(st)} adds", name,
-                            f'column "{name}" of relation "{table}" already exists'))
+                out.append(
+                    (
+                        f"ALTER TABLE {lk.table_sql(st)} adds",
+                        name,
+                        f'column "{name}" of relation "{table}" already exists',
+                    )
+                )
             added.add(name)
     return out
 
 
-@rule("ban-duplicate-column-assignments", severity="error", group="syntax", kinds=("migration", "rollback"),
-      summary="A statement declares or assigns one column twice (CREATE TABLE t (a int, a text), UPDATE t SET a = 1, a = 2): PostgreSQL rejects it.")
+@rule(
+    "ban-duplicate-column-assignments",
+    severity="error",
+    group="syntax",
+    kinds=("migration", "rollback"),
+    summary="A statement declares or assigns one column twice (CREATE TABLE t (a int, a text), UPDATE t SET a = 1, a = 2): PostgreSQL rejects it.",
+)
 def check(f, ctx):
     for st in f.all_statements:
         found = _columns(st)
@@ -101,12 +125,20 @@ def check(f, ctx):
         for what, column, error in found:
             col = lk.ident(column)
             written = sorted(cut.get(column, ()))
-            how = (f" (as written, {' and '.join(f'`{w}`' for w in written)}{' and its first 63 bytes' if len(written) == 1 else ''}: "
-                   "names are cut to their first 63 bytes)") if written else ""
+            how = (
+                (
+                    f" (as written, {' and '.join(f'`{w}`' for w in written)}{' and its first 63 bytes' if len(written) == 1 else ''}: "
+                    "names are cut to their first 63 bytes)"
+                )
+                if written
+                else ""
+            )
             yield f.hit(
                 f"{what} column {col} twice{how}{lk.where(st)}: PostgreSQL rejects the statement with "
                 f"`{error}` and the migration fails",
-                "Give the columns names that differ in their first 63 bytes (63 bytes at most is best)." if written else
-                f"Keep one {'assignment' if 'assigns' in what else 'declaration'} of {col}: remove the other, or "
+                "Give the columns names that differ in their first 63 bytes (63 bytes at most is best)."
+                if written
+                else f"Keep one {'assignment' if 'assigns' in what else 'declaration'} of {col}: remove the other, or "
                 "give it the name it was meant to have.",
-                st)
+                st,
+            )

@@ -61,14 +61,21 @@ def _looked(dirs: list[Path], f) -> str:
     return f"{shown[0]}, {shown[1]} and every directory above them up to {shown[-1]}"
 
 
-@rule("changelog-missing", severity="warning", group="project", scope="project", kinds=("migration",),
-      summary="The migration's version is not mentioned in CHANGELOG.md.")
+@rule(
+    "changelog-missing",
+    severity="warning",
+    group="project",
+    scope="project",
+    kinds=("migration",),
+    summary="The migration's version is not mentioned in CHANGELOG.md.",
+)
 def check(project, ctx):
     setting = ctx.config.changelog
     if setting is False:
         return
-    migrations = [f for f in project.files
-                  if f.kind == "migration" and project.is_reported(f) and f.name.endswith(".sql")]
+    migrations = [
+        f for f in project.files if f.kind == "migration" and project.is_reported(f) and f.name.endswith(".sql")
+    ]
     if not migrations:
         return
     walks: dict[Path, tuple[Path | None, list[Path], str]] = {}
@@ -98,19 +105,26 @@ def check(project, ctx):
         if not log.mentions(f):
             what = f.version or f.name
             entry = _version(f) or f.name.removesuffix(".sql")
-            yield f.hit(f"{what} is not mentioned in {_display(path, f)}",
-                        f"Add an entry for this migration to {_display(path, f)}, e.g. `- {entry}: <what it changes>` "
-                        "(the guidelines: always document in CHANGELOG.md).",
-                        line=1, column=1)
+            yield f.hit(
+                f"{what} is not mentioned in {_display(path, f)}",
+                f"Add an entry for this migration to {_display(path, f)}, e.g. `- {entry}: <what it changes>` "
+                "(the guidelines: always document in CHANGELOG.md).",
+                line=1,
+                column=1,
+            )
     if not_found:
         f, looked, stop = not_found[0]
         if looked is None:
             where = _display(configured, f)
             message = f"the configured changelog {where} does not exist"
-            help = (f"Create {where} and list every migration in it, or fix `changelog` in the configuration "
-                    "(`changelog = false` turns this rule off).")
+            help = (
+                f"Create {where} and list every migration in it, or fix `changelog` in the configuration "
+                "(`changelog = false` turns this rule off)."
+            )
         else:
             message = f"no {NAME} found: looked in {_looked(looked, f)} (stopped at {stop})"
-            help = (f"Create {NAME} at the repository root and list every migration in it, or point "
-                    "`changelog = \"path/to/CHANGELOG.md\"` at yours (`changelog = false` turns this rule off).")
+            help = (
+                f"Create {NAME} at the repository root and list every migration in it, or point "
+                '`changelog = "path/to/CHANGELOG.md"` at yours (`changelog = false` turns this rule off).'
+            )
         yield f.hit(message, help, line=1, column=1)

@@ -4,16 +4,21 @@ for constraint triggers (which have no OR REPLACE form) (rules/create-trigger-wi
 
 from __future__ import annotations
 
+from ..analysis import locking as lk
 from ..analysis import pg
 from ..registry import rule
-from ..analysis import locking as lk
 
 _RELATIONS = ("table", "view", "materialized view", "foreign table")
 
 
-@rule("create-trigger-without-drop", severity="info", group="convention", kinds=("migration", "rollback"),
-      reads=("CreateTrigStmt",),
-      summary="CREATE TRIGGER with no DROP TRIGGER IF EXISTS before it, where OR REPLACE is not available (PostgreSQL < 14, constraint triggers).")
+@rule(
+    "create-trigger-without-drop",
+    severity="info",
+    group="convention",
+    kinds=("migration", "rollback"),
+    reads=("CreateTrigStmt",),
+    summary="CREATE TRIGGER with no DROP TRIGGER IF EXISTS before it, where OR REPLACE is not available (PostgreSQL < 14, constraint triggers).",
+)
 def check(f, ctx):
     version = lk.version(ctx)
     dropped: set[tuple[str, str]] = set()
@@ -42,11 +47,15 @@ def check(f, ctx):
             continue
         rel = lk.relation(n.get("relation"))
         word = "CREATE CONSTRAINT TRIGGER" if constraint else "CREATE TRIGGER"
-        why = ("constraint triggers have no OR REPLACE form" if constraint
-               else f"CREATE OR REPLACE TRIGGER needs PostgreSQL 14, and postgres-version is {version}")
+        why = (
+            "constraint triggers have no OR REPLACE form"
+            if constraint
+            else f"CREATE OR REPLACE TRIGGER needs PostgreSQL 14, and postgres-version is {version}"
+        )
         again = "rollback" if f.kind == "rollback" else "migration"
         yield f.hit(
             f"{word} {lk.ident(name)} ON {rel} has no DROP TRIGGER IF EXISTS before it: running the {again} "
             f"again fails because the trigger already exists ({why})",
             f"Put `DROP TRIGGER IF EXISTS {lk.ident(name)} ON {rel};` directly before it (the re-create idiom).",
-            st)
+            st,
+        )

@@ -1,11 +1,16 @@
-from ..registry import rule
 from ..analysis import destructive as d
 from ..analysis import routines
+from ..registry import rule
 
 
-@rule("delete-statement", severity="warning", group="safety", kinds=("migration",),
-      reads=("DeleteStmt", "MergeStmt"),
-      summary="DELETE in a migration removes rows that no rollback can bring back.")
+@rule(
+    "delete-statement",
+    severity="warning",
+    group="safety",
+    kinds=("migration",),
+    reads=("DeleteStmt", "MergeStmt"),
+    summary="DELETE in a migration removes rows that no rollback can bring back.",
+)
 def check(f, ctx):
     # One finding per statement: a DELETE without WHERE is delete-without-where's (an error),
     # unless that rule is turned off.
@@ -28,4 +33,5 @@ def check(f, ctx):
             "Check that the WHERE clause selects only the rows meant (run it as a SELECT first) and keep a copy "
             f"if they may be needed (`CREATE TABLE {d.backup_table(found[0][0].get('relation'))} AS SELECT * FROM "
             f"{d.relation(found[0][0].get('relation'))} WHERE ...;`); {d.review('delete-statement', st)}.",
-            st)
+            st,
+        )

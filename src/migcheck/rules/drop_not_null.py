@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..registry import rule
 from ..analysis import locking as lk
+from ..registry import rule
 
 
 def _added_earlier(f, st, table: str, column: str) -> bool:
@@ -18,9 +18,14 @@ def _added_earlier(f, st, table: str, column: str) -> bool:
     return False
 
 
-@rule("drop-not-null", severity="info", group="safety", kinds=("migration",),
-      reads=("AlterTableStmt",),
-      summary="ALTER COLUMN DROP NOT NULL: readers written for a NOT NULL column may not handle NULL.")
+@rule(
+    "drop-not-null",
+    severity="info",
+    group="safety",
+    kinds=("migration",),
+    reads=("AlterTableStmt",),
+    summary="ALTER COLUMN DROP NOT NULL: readers written for a NOT NULL column may not handle NULL.",
+)
 def check(f, ctx):
     for st in f.all_statements:
         table = lk.table_of(st)
@@ -40,4 +45,5 @@ def check(f, ctx):
             "retiring the column (stop writing it, then drop it), that is the safe order: record the review with "
             "`-- migcheck: ignore drop-not-null -- <why>`. To keep the guarantee, keep NOT NULL and give new rows "
             "a default or a marker value instead.",
-            st)
+            st,
+        )

@@ -1,19 +1,17 @@
-from ..registry import rule
-from ..analysis import idempotency as idem
-from ..analysis import pg, schema
 from ..analysis import destructive as d
-from ..analysis import routines
+from ..analysis import idempotency as idem
+from ..analysis import pg, routines, schema
+from ..registry import rule
 
 _NOT_HERE = {"OBJECT_TABLE": "drop-table", "OBJECT_SCHEMA": "drop-schema"}
 
 _CONSEQUENCE = {
     "OBJECT_VIEW": "queries and code that read {it} fail",
     "OBJECT_MATVIEW": "queries that read {it} fail and the data has to be computed again",
-    "OBJECT_INDEX": "queries that used {it} can become slow, and a unique index stops enforcing "
-                    "uniqueness",
+    "OBJECT_INDEX": "queries that used {it} can become slow, and a unique index stops enforcing uniqueness",
     "OBJECT_SEQUENCE": "the current value is lost and defaults that call nextval() on {it} fail",
     "OBJECT_TYPE": "queries and code that still name {it} fail (the DROP itself fails while columns "
-                   "or functions use {it})",
+    "or functions use {it})",
     "OBJECT_DOMAIN": "queries and code that still name {it} fail (the DROP itself fails while columns use {it})",
     "OBJECT_FUNCTION": "code, triggers and defaults that call {it} fail",
     "OBJECT_PROCEDURE": "code that calls {it} fails",
@@ -21,8 +19,7 @@ _CONSEQUENCE = {
     "OBJECT_AGGREGATE": "queries that call {it} fail",
     "OBJECT_TRIGGER": "what {it} did on every write stops happening",
     "OBJECT_EVENT_TRIGGER": "what {it} did on every DDL command stops happening",
-    "OBJECT_POLICY": "the table's row-level security changes, so rows can become visible or writable to "
-                     "other users",
+    "OBJECT_POLICY": "the table's row-level security changes, so rows can become visible or writable to other users",
     "OBJECT_RULE": "the rewriting {it} did stops",
     "OBJECT_EXTENSION": "every object of the extension goes too",
     "OBJECT_FOREIGN_TABLE": "queries that read {it} fail",
@@ -32,8 +29,10 @@ _CONSEQUENCE = {
 
 def _idiom(word: str, replace: bool = False) -> str:
     how = f"use `CREATE OR REPLACE {word}` or " if replace else ""
-    return (f"To change it rather than remove it, {how}write `DROP {word} IF EXISTS` directly followed by "
-            f"its `CREATE {word}` (the re-create idiom), which is not reported.")
+    return (
+        f"To change it rather than remove it, {how}write `DROP {word} IF EXISTS` directly followed by "
+        f"its `CREATE {word}` (the re-create idiom), which is not reported."
+    )
 
 
 _ALTERNATIVE = {
@@ -48,8 +47,10 @@ _ALTERNATIVE = {
 
 _OTHER_DROPS = {
     "DropRoleStmt": ("DROP ROLE", "the role can no longer log in and its grants are gone"),
-    "DropOwnedStmt": ("DROP OWNED BY",
-                      "every object the role owns in this database is dropped, tables and their rows included"),
+    "DropOwnedStmt": (
+        "DROP OWNED BY",
+        "every object the role owns in this database is dropped, tables and their rows included",
+    ),
     "DropTableSpaceStmt": ("DROP TABLESPACE", "objects can no longer be stored there"),
     "DropSubscriptionStmt": ("DROP SUBSCRIPTION", "replication from the publisher stops"),
     "DropUserMappingStmt": ("DROP USER MAPPING", "foreign tables can no longer be read as that user"),
@@ -57,8 +58,10 @@ _OTHER_DROPS = {
 
 
 def _reviewed(what: str) -> str:
-    return (f"Make sure nothing still uses {what} (code, views, functions, `pg_depend`) and that the rollback "
-            "file can re-create it")
+    return (
+        f"Make sure nothing still uses {what} (code, views, functions, `pg_depend`) and that the rollback "
+        "file can re-create it"
+    )
 
 
 def _replaced_index(f, ctx, st, i: int) -> bool:
@@ -79,9 +82,18 @@ def _drop_stmt(f, ctx, st, recreated):
     shown = d.dropped_names(n)
     aligned = len(pg.drop_keys(st)) == len(shown)
     cascade = d.cascade(n)
-    left = [name for i, name in enumerate(shown)
-            if not (aligned and (recreated.idiom(st, i) or recreated.later(st, i)
-                                 or (rtype == "OBJECT_INDEX" and _replaced_index(f, ctx, st, i))))]
+    left = [
+        name
+        for i, name in enumerate(shown)
+        if not (
+            aligned
+            and (
+                recreated.idiom(st, i)
+                or recreated.later(st, i)
+                or (rtype == "OBJECT_INDEX" and _replaced_index(f, ctx, st, i))
+            )
+        )
+    ]
     again = [name for i, name in enumerate(shown) if aligned and recreated.later(st, i)]
     concurrently = " CONCURRENTLY" if n.get("concurrent") else ""
     if not left:
@@ -95,15 +107,17 @@ def _drop_stmt(f, ctx, st, recreated):
             f"only if the migration re-creates them too); {d.REVIEW_REQUIRED}",
             "List the dependent objects and drop them explicitly (and re-create them), so the review sees them; "
             f"without CASCADE the DROP fails if one is forgotten; {d.review('drop-object', st)}.",
-            st)
+            st,
+        )
     it = "it" if len(left) == 1 else "them"
     consequence = _CONSEQUENCE.get(rtype, "whatever uses {it} fails").format(it=it)
     if cascade:
         consequence += f", and CASCADE silently drops every object that depends on {it}"
         if rtype in ("OBJECT_TYPE", "OBJECT_DOMAIN"):
             consequence += " (table columns of that type, with their data)"
-    message = (f"DROP {word}{concurrently} {d.listing(left)}{d.where(st)} removes {it}: {consequence}; "
-               f"{d.REVIEW_REQUIRED}")
+    message = (
+        f"DROP {word}{concurrently} {d.listing(left)}{d.where(st)} removes {it}: {consequence}; {d.REVIEW_REQUIRED}"
+    )
     help = f"{_reviewed(it)}; {d.review('drop-object', st)}."
     if rtype in _ALTERNATIVE:
         help += f" {_ALTERNATIVE[rtype]}"
@@ -121,40 +135,68 @@ def _alter_table(f, ctx, st, recreated):
     # the schema model: a CHECK that only proved columns NOT NULL they now are, a UNIQUE or PRIMARY
     # KEY the file replaces with an equivalent one: nothing is lost
     relname = (n.get("relation") or {}).get("relname", "")
-    left = [c for c in left if c.get("behavior") == "DROP_CASCADE"
-            or schema.drop_loses_nothing(ctx.project, f, st, relname, c.get("name", "")) is None]
+    left = [
+        c
+        for c in left
+        if c.get("behavior") == "DROP_CASCADE"
+        or schema.drop_loses_nothing(ctx.project, f, st, relname, c.get("name", "")) is None
+    ]
     if left:
         names = d.listing([d.ident(c.get("name", "")) for c in left])
         noun = "constraint" if len(left) == 1 else "constraints"
         keyword = "ALTER FOREIGN TABLE" if objtype == "OBJECT_FOREIGN_TABLE" else "ALTER TABLE"
         it, rule_ = ("it", "the rule it enforced is") if len(left) == 1 else ("them", "the rules they enforced are")
-        cascade = f", and CASCADE also drops what depends on {it} (foreign keys that use a unique index)" if any(
-            c.get("behavior") == "DROP_CASCADE" for c in left) else ""
-        message = (f"{keyword} {table} drops {noun} {names}{d.where(st)}: {rule_} no longer checked, so bad "
-                   f"rows can get in{cascade}; {d.REVIEW_REQUIRED}")
-        help = (f"Make sure the rule is enforced elsewhere or no longer needed; {d.review('drop-object', st)}. "
-                f"To change a constraint instead, drop and re-add it in one statement "
-                f"(`ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {d.ident(left[0].get('name', ''))}, "
-                f"ADD CONSTRAINT {d.ident(left[0].get('name', ''))} ...`), which is not reported.")
+        cascade = (
+            f", and CASCADE also drops what depends on {it} (foreign keys that use a unique index)"
+            if any(c.get("behavior") == "DROP_CASCADE" for c in left)
+            else ""
+        )
+        message = (
+            f"{keyword} {table} drops {noun} {names}{d.where(st)}: {rule_} no longer checked, so bad "
+            f"rows can get in{cascade}; {d.REVIEW_REQUIRED}"
+        )
+        help = (
+            f"Make sure the rule is enforced elsewhere or no longer needed; {d.review('drop-object', st)}. "
+            f"To change a constraint instead, drop and re-add it in one statement "
+            f"(`ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {d.ident(left[0].get('name', ''))}, "
+            f"ADD CONSTRAINT {d.ident(left[0].get('name', ''))} ...`), which is not reported."
+        )
         hits.append(f.hit(message, help, st))
     if objtype in ("OBJECT_TYPE", "OBJECT_FOREIGN_TABLE"):
         cols = [c for c in cmds if c.get("subtype") == "AT_DropColumn"]
         if cols:
             names = d.listing([d.ident(c.get("name", "")) for c in cols])
             if objtype == "OBJECT_TYPE":
-                message = (f"ALTER TYPE {table} drops attribute {names}{d.where(st)}: values of the type lose that "
-                           f"field, in every column of the type; {d.REVIEW_REQUIRED}")
+                message = (
+                    f"ALTER TYPE {table} drops attribute {names}{d.where(st)}: values of the type lose that "
+                    f"field, in every column of the type; {d.REVIEW_REQUIRED}"
+                )
             else:
-                message = (f"ALTER FOREIGN TABLE {table} drops column {names}{d.where(st)}: queries that read it "
-                           f"fail; {d.REVIEW_REQUIRED}")
+                message = (
+                    f"ALTER FOREIGN TABLE {table} drops column {names}{d.where(st)}: queries that read it "
+                    f"fail; {d.REVIEW_REQUIRED}"
+                )
             hits.append(f.hit(message, f"{_reviewed('it')}; {d.review('drop-object', st)}.", st))
     return hits
 
 
-@rule("drop-object", severity="warning", group="safety", kinds=("migration",),
-      reads=("DropStmt", "AlterTableStmt", "AlterDomainStmt", "DropRoleStmt", "DropOwnedStmt", "DropTableSpaceStmt",
-             "DropSubscriptionStmt", "DropUserMappingStmt"),
-      summary="A DROP of an index, view, function, trigger, type, constraint, sequence, policy, ... in a migration.")
+@rule(
+    "drop-object",
+    severity="warning",
+    group="safety",
+    kinds=("migration",),
+    reads=(
+        "DropStmt",
+        "AlterTableStmt",
+        "AlterDomainStmt",
+        "DropRoleStmt",
+        "DropOwnedStmt",
+        "DropTableSpaceStmt",
+        "DropSubscriptionStmt",
+        "DropUserMappingStmt",
+    ),
+    summary="A DROP of an index, view, function, trigger, type, constraint, sequence, policy, ... in a migration.",
+)
 def check(f, ctx):
     statements = routines.executed(f)
     recreated = idem.Recreated(statements)
@@ -171,21 +213,28 @@ def check(f, ctx):
                 f"ALTER DOMAIN {domain} drops constraint {d.ident(st.node.get('name', ''))}{d.where(st)}: the rule it "
                 f"enforced is no longer checked; {d.REVIEW_REQUIRED}",
                 f"Make sure the rule is enforced elsewhere or no longer needed; {d.review('drop-object', st)}.",
-                st)
+                st,
+            )
         elif st.kind in _OTHER_DROPS:
             keyword, consequence = _OTHER_DROPS[st.kind]
             n = st.node
             if st.kind in ("DropRoleStmt", "DropOwnedStmt"):
-                what = d.listing([d.ident(r.get("RoleSpec", {}).get("rolename") or "CURRENT_USER")
-                                  for r in n.get("roles") or ()])
+                what = d.listing(
+                    [d.ident(r.get("RoleSpec", {}).get("rolename") or "CURRENT_USER") for r in n.get("roles") or ()]
+                )
             elif st.kind == "DropTableSpaceStmt":
                 what = d.ident(n.get("tablespacename", ""))
             elif st.kind == "DropSubscriptionStmt":
                 what = d.ident(n.get("subname", ""))
             else:
-                what = "FOR " + d.ident((n.get("user") or {}).get("RoleSpec", {}).get("rolename") or "CURRENT_USER") + \
-                    " SERVER " + d.ident(n.get("servername", ""))
+                what = (
+                    "FOR "
+                    + d.ident((n.get("user") or {}).get("RoleSpec", {}).get("rolename") or "CURRENT_USER")
+                    + " SERVER "
+                    + d.ident(n.get("servername", ""))
+                )
             yield f.hit(
                 f"{keyword} {what}{d.where(st)}: {consequence}; {d.REVIEW_REQUIRED}",
                 f"Make sure nothing still needs it; {d.review('drop-object', st)}.",
-                st)
+                st,
+            )

@@ -1,11 +1,15 @@
-from ..analysis import pg
-from ..analysis import routines
+from ..analysis import pg, routines
 from ..registry import rule
 
 
-@rule("drop-table", severity="error", group="safety", kinds=("migration",),
-      reads=("DropStmt",),
-      summary="DROP TABLE in a migration deletes the table and all its rows.")
+@rule(
+    "drop-table",
+    severity="error",
+    group="safety",
+    kinds=("migration",),
+    reads=("DropStmt",),
+    summary="DROP TABLE in a migration deletes the table and all its rows.",
+)
 def check(f, ctx):
     for st in routines.executed(f):
         if st.kind == "DropStmt" and st.node.get("removeType") == "OBJECT_TABLE":
@@ -15,4 +19,5 @@ def check(f, ctx):
                 f"DROP TABLE {names}{where} deletes the table and every row in it; the guidelines require review of destructive statements",
                 "Make sure no code still uses the table and a backup exists; once reviewed, record the approval "
                 "on the line above: `-- migcheck: ignore drop-table -- <who approved, why>`.",
-                st)
+                st,
+            )

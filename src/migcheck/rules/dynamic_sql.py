@@ -2,9 +2,14 @@ from ..analysis import routines
 from ..registry import rule
 
 
-@rule("dynamic-sql", severity="info", group="safety", kinds=("migration", "rollback"),
-      reads=("DoStmt", "CreateFunctionStmt"),
-      summary="EXECUTE of SQL built at run time: migcheck cannot read it, so no rule checked it.")
+@rule(
+    "dynamic-sql",
+    severity="info",
+    group="safety",
+    kinds=("migration", "rollback"),
+    reads=("DoStmt", "CreateFunctionStmt"),
+    summary="EXECUTE of SQL built at run time: migcheck cannot read it, so no rule checked it.",
+)
 def check(f, ctx):
     for st, via, expr in routines.dynamic(f):
         shown = " ".join(expr.split())
@@ -18,4 +23,5 @@ def check(f, ctx):
             "where the SQL is fixed, write it as a plain statement or a constant string (`EXECUTE 'DROP TABLE "
             "IF EXISTS x'` is read and checked). Once reviewed: "
             "`-- migcheck: ignore dynamic-sql -- <what it runs, who reviewed>`.",
-            st)
+            st,
+        )

@@ -3,9 +3,9 @@ import weakref
 
 from .. import layout, summaries
 from ..analysis import pg
+from ..analysis import relations as rel
 from ..analysis import rollback as ri
 from ..registry import rule
-from ..analysis import relations as rel
 
 
 def _tracking_only(st) -> bool:
@@ -23,8 +23,11 @@ def _tracking_only(st) -> bool:
 
 def _tracking_writes(statements) -> set[str]:
     """The tracking tables (``relname``) the INSERT/UPDATE/DELETE/MERGE statements write."""
-    return {(st.node.get("relation") or {}).get("relname", "") for st in statements
-            if st.kind in ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt") and _tracking_only(st)}
+    return {
+        (st.node.get("relation") or {}).get("relname", "")
+        for st in statements
+        if st.kind in ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt") and _tracking_only(st)
+    }
 
 
 def _what_it_changes(m) -> tuple[bool, frozenset[str]]:
@@ -33,8 +36,7 @@ def _what_it_changes(m) -> tuple[bool, frozenset[str]]:
     if m.read_problem or m.problems:
         return True, frozenset()  # what did not parse may be the change
     stmts = m.all_statements
-    return (any(pg.is_change(st) and not _tracking_only(st) for st in stmts),
-            frozenset(_tracking_writes(stmts)))
+    return (any(pg.is_change(st) and not _tracking_only(st) for st in stmts), frozenset(_tracking_writes(stmts)))
 
 
 def _nothing_to_undo(migration, rollback) -> bool:
@@ -80,8 +82,13 @@ def _without_downs(ctx, f):
 _WITHOUT_DOWNS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-@rule("empty-rollback", severity="error", group="rollback", kinds=("rollback",),
-      summary="The rollback file has no statement that undoes anything.")
+@rule(
+    "empty-rollback",
+    severity="error",
+    group="rollback",
+    kinds=("rollback",),
+    summary="The rollback file has no statement that undoes anything.",
+)
 def check(f, ctx):
     if f.problems:
         return  # parse-error reports it; what did not parse may be the undo
@@ -96,8 +103,11 @@ def check(f, ctx):
             return
         if f is not next((r for r in sorted(u[1], key=lambda r: r.name) if ctx.project.is_reported(r)), f):
             return  # said once, on the unit's first rollback file
-    section = layout.runner_layout(ctx.config) if getattr(f, "section_of", None) is not None \
-        and layout.is_preset(ctx.config) else None  # goose's and dbmate's down section of a file
+    section = (
+        layout.runner_layout(ctx.config)
+        if getattr(f, "section_of", None) is not None and layout.is_preset(ctx.config)
+        else None
+    )  # goose's and dbmate's down section of a file
     if not stmts:
         body = section.down_re.sub("", f.text, count=1) if section is not None else f.text  # (not its marker)
         what = "is empty" if not body.strip() else "holds only comments"
@@ -124,11 +134,14 @@ def check(f, ctx):
         return
     undo = f"`{migration.name}`" if migration is not None else "its migration"
     thing = f"the `{section.down_marker}` section" if section is not None else "the rollback file"
-    yield f.hit(f"{thing} {what}: running it undoes nothing",
-                f"Write the statements that undo {undo} (DROP ... IF EXISTS what it created, in BEGIN/COMMIT). "
-                "If there is truly nothing to undo, record why: "
-                "`-- migcheck: ignore-file empty-rollback -- <why nothing needs undoing>`.",
-                line=1, column=1)
+    yield f.hit(
+        f"{thing} {what}: running it undoes nothing",
+        f"Write the statements that undo {undo} (DROP ... IF EXISTS what it created, in BEGIN/COMMIT). "
+        "If there is truly nothing to undo, record why: "
+        "`-- migcheck: ignore-file empty-rollback -- <why nothing needs undoing>`.",
+        line=1,
+        column=1,
+    )
 
 
 def _once(ctx, f, rollbacks):
@@ -151,10 +164,13 @@ def _once(ctx, f, rollbacks):
     preset = presets.get(ctx.config.preset)
     where = posixpath.dirname(f.display) or "."
     others = len(rollbacks) - 1
-    yield f.hit(f"this {preset.down_name} is empty, and so {'is' if others == 1 else 'are'} the {others} other "
-                f"{preset.down_name}{'s' if others != 1 else ''} of `{where}/` (all {len(rollbacks)}): {preset.title} "
-                "runs migrations without a rollback, so migcheck says it once for the directory",
-                "Write the rollbacks that can undo their migration; to have every empty one reported on its own, set "
-                "`require-rollback = true` in the configuration (migcheck.toml or [tool.migcheck]); to accept "
-                "migrations without rollbacks, add `empty-rollback` to `ignore`.",
-                line=1, column=1)
+    yield f.hit(
+        f"this {preset.down_name} is empty, and so {'is' if others == 1 else 'are'} the {others} other "
+        f"{preset.down_name}{'s' if others != 1 else ''} of `{where}/` (all {len(rollbacks)}): {preset.title} "
+        "runs migrations without a rollback, so migcheck says it once for the directory",
+        "Write the rollbacks that can undo their migration; to have every empty one reported on its own, set "
+        "`require-rollback = true` in the configuration (migcheck.toml or [tool.migcheck]); to accept "
+        "migrations without rollbacks, add `empty-rollback` to `ignore`.",
+        line=1,
+        column=1,
+    )

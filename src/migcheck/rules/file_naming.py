@@ -1,10 +1,15 @@
 from .. import layout
-from ..registry import rule
 from ..analysis import naming as nm
+from ..registry import rule
 
 
-@rule("file-naming", severity="error", group="convention", kinds=("migration", "rollback"),
-      summary="The file name is not YYYYMMDD_NNN_description.sql (real date, 3-digit sequence, lowercase a-z0-9_ description).")
+@rule(
+    "file-naming",
+    severity="error",
+    group="convention",
+    kinds=("migration", "rollback"),
+    summary="The file name is not YYYYMMDD_NNN_description.sql (real date, 3-digit sequence, lowercase a-z0-9_ description).",
+)
 def check(f, ctx):
     if layout.is_preset(ctx.config):  # the runner's naming, not the guidelines' (docs/presets.md)
         found = layout.runner_layout(ctx.config).naming_problem(f)
@@ -36,12 +41,15 @@ def _migration(f, ctx):
             if why is None:
                 return None
             alt = nm.swapped(d8)
-            message = (f"the date `{f.date}` in the file name `{f.name}` is not a real date ({why}"
-                       + (f"; did you mean `{alt}`?)" if alt else ")"))
+            message = f"the date `{f.date}` in the file name `{f.name}` is not a real date ({why}" + (
+                f"; did you mean `{alt}`?)" if alt else ")"
+            )
         elif config.naming.match(f.name):  # (the `seq` group matched no number: layout.identify)
             seq = config.naming.match(f.name).group("seq")
-            message = (f"the file name `{f.name}` matches the configured naming pattern `{pattern}`, but its `seq` "
-                       f"part `{seq}` is not a sequence number (digits 0-9)")
+            message = (
+                f"the file name `{f.name}` matches the configured naming pattern `{pattern}`, but its `seq` "
+                f"part `{seq}` is not a sequence number (digits 0-9)"
+            )
         else:
             message = f"the file name `{f.name}` does not match the configured naming pattern `{pattern}`"
         desc = f.description or nm.read_stem(nm.split_extension(f.name)[0]).desc
@@ -68,8 +76,10 @@ def _rollback(f, ctx):
     if m:
         version = m.group("version")
         if not version.isascii():
-            return (f"the rollback file name `{f.name}` uses digits that are not ASCII 0-9",
-                    f"Rename it to `{shape}` with the version of the migration it undoes, in ASCII digits.")
+            return (
+                f"the rollback file name `{f.name}` uses digits that are not ASCII 0-9",
+                f"Rename it to `{shape}` with the version of the migration it undoes, in ASCII digits.",
+            )
         why = nm.date_problem(version[:8])
         if why is None:
             return None
@@ -79,14 +89,17 @@ def _rollback(f, ctx):
         alt = nm.swapped(version[:8])
         message = f"the rollback file name `{f.name}` holds the version {version}, whose date is not real ({why})"
         if alt:
-            return message, f"Rename it to `{template.format(version=alt + version[8:])}`, the version of the migration it undoes."
+            return (
+                message,
+                f"Rename it to `{template.format(version=alt + version[8:])}`, the version of the migration it undoes.",
+            )
         return message, f"Rename it to `{shape}` with the version of the migration it undoes."
     prefix, suffix = template.split("{version}", 1)
     body = f.name
     problems = []
     if prefix:
         if body.startswith(prefix):
-            body = body[len(prefix):]
+            body = body[len(prefix) :]
         else:
             problems.append(f"it does not start with `{prefix}`")
     version = None
@@ -105,8 +118,11 @@ def _rollback(f, ctx):
         else:
             problems.extend(r.problems)
             if r.desc_raw != word:
-                problems.append(f"`{r.desc_raw}` stands where `{word}` belongs" if r.desc_raw.strip(nm.SEPS)
-                                else f"it does not end in `{suffix}`")
+                problems.append(
+                    f"`{r.desc_raw}` stands where `{word}` belongs"
+                    if r.desc_raw.strip(nm.SEPS)
+                    else f"it does not end in `{suffix}`"
+                )
         if version is None:
             version = _version_by_description(ctx, f, r.desc)
     else:
@@ -139,8 +155,13 @@ def _one_dir_per_migration(f, config, base):
     date = r.date or "YYYYMMDD"
     rollback = config.rollback.replace("{version}", f"{date}_NNN")
     target = f"{date}_NNN_{desc}.sql" if base == "up" else rollback
-    return (f"`{d.name}/{f.name}` is a one-directory-per-migration layout (diesel and others): migcheck reads "
-            f"the version from the file name, one file per migration. In the guidelines' layout this file is "
-            f"`{target}` in `{d.parent.name}/`"
-            + (f", with the next free NNN of the directory and its rollback in `{rollback}`." if base == "up"
-               else ", the rollback of the migration that up.sql holds."))
+    return (
+        f"`{d.name}/{f.name}` is a one-directory-per-migration layout (diesel and others): migcheck reads "
+        f"the version from the file name, one file per migration. In the guidelines' layout this file is "
+        f"`{target}` in `{d.parent.name}/`"
+        + (
+            f", with the next free NNN of the directory and its rollback in `{rollback}`."
+            if base == "up"
+            else ", the rollback of the migration that up.sql holds."
+        )
+    )

@@ -3,18 +3,23 @@ no access to by default (rules/grant-to-public.md)."""
 
 from __future__ import annotations
 
+from ..analysis import locking as lk
 from ..analysis import pg
 from ..registry import rule
-from ..analysis import locking as lk
 
 # Objects whose privileges PUBLIC does not hold by default (the PostgreSQL documentation,
 # "Privileges", table of default access privileges). Functions, procedures, types, domains and
 # languages give EXECUTE / USAGE to PUBLIC already, so granting it again opens nothing.
 _NOUN = {
-    "OBJECT_TABLE": "TABLE", "OBJECT_SEQUENCE": "SEQUENCE", "OBJECT_SCHEMA": "SCHEMA",
-    "OBJECT_FOREIGN_SERVER": "FOREIGN SERVER", "OBJECT_FDW": "FOREIGN DATA WRAPPER",
-    "OBJECT_LARGEOBJECT": "LARGE OBJECT", "OBJECT_TABLESPACE": "TABLESPACE",
-    "OBJECT_PARAMETER_ACL": "PARAMETER", "OBJECT_DATABASE": "DATABASE",
+    "OBJECT_TABLE": "TABLE",
+    "OBJECT_SEQUENCE": "SEQUENCE",
+    "OBJECT_SCHEMA": "SCHEMA",
+    "OBJECT_FOREIGN_SERVER": "FOREIGN SERVER",
+    "OBJECT_FDW": "FOREIGN DATA WRAPPER",
+    "OBJECT_LARGEOBJECT": "LARGE OBJECT",
+    "OBJECT_TABLESPACE": "TABLESPACE",
+    "OBJECT_PARAMETER_ACL": "PARAMETER",
+    "OBJECT_DATABASE": "DATABASE",
 }
 _DEFAULTS = {"OBJECT_TABLE": "TABLES", "OBJECT_SEQUENCE": "SEQUENCES", "OBJECT_SCHEMA": "SCHEMAS"}
 # privileges PUBLIC already holds on these objects: granting them is a no-op
@@ -65,9 +70,14 @@ def _shown(node: dict, privs: list[str]) -> str:
     return ", ".join(p.upper() + cols.get(p, "") for p in privs)
 
 
-@rule("grant-to-public", severity="warning", group="safety", kinds=("migration",),
-      reads=("GrantStmt", "AlterDefaultPrivilegesStmt"),
-      summary="GRANT ... TO PUBLIC on a table, sequence, schema, ...: every role, present and future, gets it.")
+@rule(
+    "grant-to-public",
+    severity="warning",
+    group="safety",
+    kinds=("migration",),
+    reads=("GrantStmt", "AlterDefaultPrivilegesStmt"),
+    summary="GRANT ... TO PUBLIC on a table, sequence, schema, ...: every role, present and future, gets it.",
+)
 def check(f, ctx):
     for st in f.all_statements:
         if st.kind == "GrantStmt":
@@ -104,4 +114,5 @@ def check(f, ctx):
             "Supabase that includes anon: anyone holding the project's public API key)",
             f"Grant to the roles that need it instead, for example `{example}`, and keep row level security on "
             "the tables those roles can reach.",
-            st)
+            st,
+        )

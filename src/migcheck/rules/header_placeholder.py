@@ -38,12 +38,19 @@ def problem(name: str, value: str) -> str | None:
     if _ONLY_PUNCT.match(v):
         return f"holds only `{v}`"
     if hdr.normalize(name) in _NEEDS_CONTENT and (low in _NOTHING or low.rstrip(".") in _NOTHING):
-        return f"says only `{v}`, but every migration has a {'title' if hdr.normalize(name) == 'migration' else 'purpose'}"
+        return (
+            f"says only `{v}`, but every migration has a {'title' if hdr.normalize(name) == 'migration' else 'purpose'}"
+        )
     return None
 
 
-@rule("header-placeholder", severity="error", group="convention", kinds=("migration",),
-      summary="A header field is empty or still holds the template's [...] text.")
+@rule(
+    "header-placeholder",
+    severity="error",
+    group="convention",
+    kinds=("migration",),
+    summary="A header field is empty or still holds the template's [...] text.",
+)
 def check(f, ctx):
     h = f.header
     todo = []  # fields that still hold what --fix wrote: one finding for all of them
@@ -59,14 +66,18 @@ def check(f, ctx):
         if why is None:
             continue
         help = _HELP.get(hdr.normalize(name), f"Fill in the {name} field.")
-        yield f.hit(f"the {name} header field {why}", help,
-                    line=line, column=hdr.name_column(f.positions, line, key.split()[0]))
+        yield f.hit(
+            f"the {name} header field {why}", help, line=line, column=hdr.name_column(f.positions, line, key.split()[0])
+        )
     if todo:
         names = [name for name, _, _ in todo]
         listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         _, key, line = todo[0]
-        yield f.hit(f"the {listed} header field{'s' if len(names) > 1 else ''} still hold{'' if len(names) > 1 else 's'} "
-                    f"the TODO that `migcheck check --fix` wrote",
-                    "Replace each TODO with the answer: " + " ".join(_HELP.get(hdr.normalize(n), f"Fill in the {n} field.")
-                                                             for n in names),
-                    line=line, column=hdr.name_column(f.positions, line, key.split()[0]))
+        yield f.hit(
+            f"the {listed} header field{'s' if len(names) > 1 else ''} still hold{'' if len(names) > 1 else 's'} "
+            f"the TODO that `migcheck check --fix` wrote",
+            "Replace each TODO with the answer: "
+            + " ".join(_HELP.get(hdr.normalize(n), f"Fill in the {n} field.") for n in names),
+            line=line,
+            column=hdr.name_column(f.positions, line, key.split()[0]),
+        )

@@ -4,13 +4,20 @@ followed to find such a pair."""
 
 from __future__ import annotations
 
+from ..analysis import locking as lk
 from ..analysis import pg
 from ..analysis.identifiers import MAX_BYTES, long_identifiers, may_have_long, truncated
 from ..registry import rule
-from ..analysis import locking as lk
 
-_RELATION_DROPS = {"OBJECT_TABLE", "OBJECT_INDEX", "OBJECT_SEQUENCE", "OBJECT_VIEW", "OBJECT_MATVIEW",
-                   "OBJECT_FOREIGN_TABLE", "OBJECT_TYPE"}
+_RELATION_DROPS = {
+    "OBJECT_TABLE",
+    "OBJECT_INDEX",
+    "OBJECT_SEQUENCE",
+    "OBJECT_VIEW",
+    "OBJECT_MATVIEW",
+    "OBJECT_FOREIGN_TABLE",
+    "OBJECT_TYPE",
+}
 _INDEX_CONSTRAINTS = {"CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_EXCLUSION"}
 
 
@@ -70,10 +77,18 @@ def _created(st) -> list[tuple[str, tuple, str, bool]]:
     elif k == "IndexStmt" and n.get("idxname"):
         out.append(("index", ("relation", _schema(n.get("relation")), n["idxname"]), n["idxname"], quiet))
     elif k in ("ViewStmt", "CreateSeqStmt", "CompositeTypeStmt", "CreateTableAsStmt"):
-        rel = {"ViewStmt": n.get("view"), "CreateSeqStmt": n.get("sequence"), "CompositeTypeStmt": n.get("typevar"),
-               "CreateTableAsStmt": (n.get("into") or {}).get("rel")}[k] or {}
-        kind = {"ViewStmt": "view", "CreateSeqStmt": "sequence", "CompositeTypeStmt": "type",
-                "CreateTableAsStmt": "materialized view" if n.get("objtype") == "OBJECT_MATVIEW" else "table"}[k]
+        rel = {
+            "ViewStmt": n.get("view"),
+            "CreateSeqStmt": n.get("sequence"),
+            "CompositeTypeStmt": n.get("typevar"),
+            "CreateTableAsStmt": (n.get("into") or {}).get("rel"),
+        }[k] or {}
+        kind = {
+            "ViewStmt": "view",
+            "CreateSeqStmt": "sequence",
+            "CompositeTypeStmt": "type",
+            "CreateTableAsStmt": "materialized view" if n.get("objtype") == "OBJECT_MATVIEW" else "table",
+        }[k]
         name = rel.get("relname", "")
         out.append((kind, ("relation", _schema(rel), name), name, quiet or bool(n.get("replace"))))
     elif k == "AlterTableStmt":
@@ -83,8 +98,14 @@ def _created(st) -> list[tuple[str, tuple, str, bool]]:
             d = c.get("def") or {}
             if sub == "AT_AddColumn" and "ColumnDef" in d:
                 col = d["ColumnDef"]
-                out.append(("column", ("column", schema, table, col.get("colname", "")), col.get("colname", ""),
-                            bool(c.get("missing_ok"))))
+                out.append(
+                    (
+                        "column",
+                        ("column", schema, table, col.get("colname", "")),
+                        col.get("colname", ""),
+                        bool(c.get("missing_ok")),
+                    )
+                )
                 constraints(table, schema, col.get("constraints", ()))
             elif sub == "AT_AddConstraint" and "Constraint" in d:
                 constraints(table, schema, [d])
@@ -94,8 +115,14 @@ def _created(st) -> list[tuple[str, tuple, str, bool]]:
         if kind == "OBJECT_COLUMN":
             out.append(("column", ("column", _schema(rel), rel.get("relname", ""), n["newname"]), n["newname"], False))
         elif kind in _RELATION_DROPS and rel:
-            out.append((kind.removeprefix("OBJECT_").lower().replace("_", " "), ("relation", _schema(rel), n["newname"]),
-                        n["newname"], False))
+            out.append(
+                (
+                    kind.removeprefix("OBJECT_").lower().replace("_", " "),
+                    ("relation", _schema(rel), n["newname"]),
+                    n["newname"],
+                    False,
+                )
+            )
     return out
 
 
@@ -116,12 +143,20 @@ def _dropped(st) -> list[tuple]:
 
 
 def _effect(kind: str, quiet: bool) -> str:
-    return (f"IF NOT EXISTS makes this CREATE do nothing, silently, and the {kind} meant here never exists" if quiet
-            else "this statement fails with \"already exists\"")
+    return (
+        f"IF NOT EXISTS makes this CREATE do nothing, silently, and the {kind} meant here never exists"
+        if quiet
+        else 'this statement fails with "already exists"'
+    )
 
 
-@rule("identifier-too-long", severity="warning", group="safety", kinds=("migration", "rollback"),
-      summary="An identifier is longer than 63 bytes: PostgreSQL cuts it, and two names that share their first 63 bytes become one.")
+@rule(
+    "identifier-too-long",
+    severity="warning",
+    group="safety",
+    kinds=("migration", "rollback"),
+    summary="An identifier is longer than 63 bytes: PostgreSQL cuts it, and two names that share their first 63 bytes become one.",
+)
 def check(f, ctx):
     if not may_have_long(f.text):
         return  # a collision needs a long name too
@@ -144,14 +179,17 @@ def check(f, ctx):
                 continue
             other, where, other_kind = before
             if name in names:
-                clash.setdefault(name, f"the name of the {other_kind} `{other}` created on line {where.line}, so "
-                                       f"{_effect(kind, quiet)}")
+                clash.setdefault(
+                    name,
+                    f"the name of the {other_kind} `{other}` created on line {where.line}, so {_effect(kind, quiet)}",
+                )
             else:  # the earlier name was the long one: this short name is what it became
                 yield f.hit(
                     f"{kind} `{name}`{lk.where(st)} has the name PostgreSQL gave the {other_kind} `{other}` created on "
                     f"line {where.line} (its first {MAX_BYTES} bytes), so {_effect(kind, quiet)}",
                     f"Give one of the two another name, and keep names to {MAX_BYTES} bytes or fewer.",
-                    st)
+                    st,
+                )
         seen: set[str] = set()
         for name, offset in long:
             if name in seen:
@@ -167,4 +205,6 @@ def check(f, ctx):
                 f"Shorten it to {MAX_BYTES} bytes or fewer: the name in the catalog, in error messages and in "
                 "later migrations is the cut one, and another long name with the same first 63 bytes becomes "
                 "the same name.",
-                line=line, column=column)
+                line=line,
+                column=column,
+            )

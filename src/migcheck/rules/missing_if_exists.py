@@ -1,11 +1,11 @@
 """missing-if-exists: a DROP, or a drop inside ALTER TABLE / ALTER TYPE / ALTER DOMAIN, written
 without IF EXISTS (rules/missing-if-exists.md)."""
 
+from ..analysis import idempotency as idem
 from ..analysis import pg
+from ..analysis.destructive import names, relation
 from ..dialects import has_form
 from ..registry import rule
-from ..analysis import idempotency as idem
-from ..analysis.destructive import names, relation
 
 _SUFFIX = "so the file can run again (the guidelines: use IF EXISTS / IF NOT EXISTS)"
 
@@ -35,8 +35,10 @@ def _report(f, st, gaps):
         else:
             head = f"{_ALTER.get(st.node.get('objtype'), 'ALTER TABLE')} {relation(st.node.get('relation'))}"
         them = "it is" if len(gaps) == 1 else "they are"
-        message = (f"{head} drops {idem.listing([_part(x) for x in gaps])} without IF EXISTS: {again} fails "
-                   f"because {them} already gone")
+        message = (
+            f"{head} drops {idem.listing([_part(x) for x in gaps])} without IF EXISTS: {again} fails "
+            f"because {them} already gone"
+        )
         how = f"{g.clause} IF EXISTS"
     else:
         gone = "they are" if g.count > 1 else f"the {g.noun} is"
@@ -46,15 +48,23 @@ def _report(f, st, gaps):
     return f.hit(message, help, st)
 
 
-@rule("missing-if-exists", severity="warning", group="convention", kinds=("migration", "rollback"),
-      summary="A DROP (statement or ALTER TABLE ... DROP) lacks IF EXISTS.")
+@rule(
+    "missing-if-exists",
+    severity="warning",
+    group="convention",
+    kinds=("migration", "rollback"),
+    summary="A DROP (statement or ALTER TABLE ... DROP) lacks IF EXISTS.",
+)
 def check(f, ctx):
     version = ctx.config.postgres_version
     dialect = getattr(ctx.config, "dialect", "postgres")
     history = idem.History()
     for st in f.statements:
-        gaps = [g for g in idem.drop_gaps(st.kind, st.node, version) if not history.excuses_drop(g)
-                and has_form(dialect, g.clause, g.words)]  # only the forms the dialect has
+        gaps = [
+            g
+            for g in idem.drop_gaps(st.kind, st.node, version)
+            if not history.excuses_drop(g) and has_form(dialect, g.clause, g.words)
+        ]  # only the forms the dialect has
         history.note(st)
         if gaps:
             yield _report(f, st, gaps)

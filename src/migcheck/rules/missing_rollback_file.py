@@ -2,12 +2,18 @@ import os
 import posixpath
 
 from .. import layout
-from ..registry import rule
 from ..analysis import relations as rel
+from ..registry import rule
 
 
-@rule("missing-rollback-file", severity="error", group="rollback", scope="project", kinds=("migration",),
-      summary="The migration has no rollback file at the configured pattern (rollback/{version}_rollback.sql).")
+@rule(
+    "missing-rollback-file",
+    severity="error",
+    group="rollback",
+    scope="project",
+    kinds=("migration",),
+    summary="The migration has no rollback file at the configured pattern (rollback/{version}_rollback.sql).",
+)
 def check(project, ctx):
     config = ctx.config
     required = config.rollback_required()
@@ -29,18 +35,21 @@ def check(project, ctx):
                     yield m.hit(*found, line=1, column=1)
                 continue
             rb = rel.rollback_rel(config, version)
-            if os.path.isfile(mdir / rb):  # there, but not collected (a symlink, another extension case); False on EACCES
+            if os.path.isfile(
+                mdir / rb
+            ):  # there, but not collected (a symlink, another extension case); False on EACCES
                 continue
             shown = rel.display_beside(m, rb)
-            help = (f"Create `{shown}` with the statements that undo this migration, in BEGIN/COMMIT and with "
-                    "IF EXISTS (`migcheck new` writes both files).")
+            help = (
+                f"Create `{shown}` with the statements that undo this migration, in BEGIN/COMMIT and with "
+                "IF EXISTS (`migcheck new` writes both files)."
+            )
             if looks is None:
                 looks = _lookalikes(p, paired)
             hint = _candidate(looks, m, version, config)
             if hint:
                 help = hint
-            yield m.hit(f"migration {version} has no rollback file: `{shown}` does not exist",
-                        help, line=1, column=1)
+            yield m.hit(f"migration {version} has no rollback file: `{shown}` does not exist", help, line=1, column=1)
 
 
 def _lookalikes(p, paired):
@@ -72,12 +81,16 @@ def _candidate(looks, m, version, config):
         if typo is not None and typo[0] < i:
             break
         if stem.startswith(version) or (m.description and len(m.description) > 3 and m.description in stem):
-            return (f"`{r.display}` looks like this migration's rollback but does not follow the pattern "
-                    f"`{config.rollback}`: rename it to `{target}`.")
+            return (
+                f"`{r.display}` looks like this migration's rollback but does not follow the pattern "
+                f"`{config.rollback}`: rename it to `{target}`."
+            )
     if typo is not None:
         r = typo[1]
-        return (f"`{r.display}` has no migration and its version {r.version} looks like a typo of {version}: "
-                f"if it is this migration's rollback, rename it to `{target}`.")
+        return (
+            f"`{r.display}` has no migration and its version {r.version} looks like a typo of {version}: "
+            f"if it is this migration's rollback, rename it to `{target}`."
+        )
     return None
 
 
@@ -100,13 +113,21 @@ def _once(project, config, p, mdir):
         why = "`require-rollback = false` in the configuration"
     where = posixpath.dirname(first.display) or "."
     others = len(missing) - 1
-    message = (f"migration {first.version} has no {what}"
-               + (f", nor {'does' if others == 1 else 'do'} {others} other migration{'s' if others != 1 else ''} "
-                  f"of `{where}/`" if others else "")
-               + f" ({len(missing)} of {len(p.entries)}): {why}, so migcheck says it once for the directory")
-    return_to = ("Write the rollbacks that can undo their migration; to have every migration without one "
-                 "reported on its own, set `require-rollback = true` in the configuration (migcheck.toml or "
-                 "[tool.migcheck]); to accept migrations without rollbacks, add `missing-rollback-file` to `ignore`.")
+    message = (
+        f"migration {first.version} has no {what}"
+        + (
+            f", nor {'does' if others == 1 else 'do'} {others} other migration{'s' if others != 1 else ''} "
+            f"of `{where}/`"
+            if others
+            else ""
+        )
+        + f" ({len(missing)} of {len(p.entries)}): {why}, so migcheck says it once for the directory"
+    )
+    return_to = (
+        "Write the rollbacks that can undo their migration; to have every migration without one "
+        "reported on its own, set `require-rollback = true` in the configuration (migcheck.toml or "
+        "[tool.migcheck]); to accept migrations without rollbacks, add `missing-rollback-file` to `ignore`."
+    )
     yield first.hit(message, return_to, line=1, column=1)
 
 

@@ -3,8 +3,12 @@ from ..analysis import pg, txn
 from ..registry import rule
 
 
-@rule("missing-transaction", severity="error", group="convention",
-      summary="The changes are not wrapped in BEGIN/START TRANSACTION ... COMMIT.")
+@rule(
+    "missing-transaction",
+    severity="error",
+    group="convention",
+    summary="The changes are not wrapped in BEGIN/START TRANSACTION ... COMMIT.",
+)
 def check(f, ctx):
     version = ctx.config.postgres_version
     changes = [st for st in f.statements if pg.is_change(st)]
@@ -25,27 +29,37 @@ def check(f, ctx):
             return  # one statement that cannot run in a transaction, alone in its file: correct
         if len(solo) == len(changes) and not blocks.has_begin:
             what = pg.non_transactional(solo[1], version)
-            yield f.hit(f"{len(solo)} statements that cannot run in a transaction share one file: "
-                        "if one fails, the ones before it stay applied",
-                        f"Keep each of them ({what}, ...) in a migration file of its own, outside BEGIN/COMMIT.",
-                        solo[1])
+            yield f.hit(
+                f"{len(solo)} statements that cannot run in a transaction share one file: "
+                "if one fails, the ones before it stay applied",
+                f"Keep each of them ({what}, ...) in a migration file of its own, outside BEGIN/COMMIT.",
+                solo[1],
+            )
         return
     first = plain[0]
     if solo:
         what = pg.non_transactional(solo[0], version)
-        yield f.hit("the changes are not wrapped in a transaction, and the file also holds "
-                    f"{what}, which cannot run inside one",
-                    f"Move the {what} statement to a migration file of its own, then wrap the rest "
-                    "in `BEGIN;` ... `COMMIT;`.", first)
+        yield f.hit(
+            "the changes are not wrapped in a transaction, and the file also holds "
+            f"{what}, which cannot run inside one",
+            f"Move the {what} statement to a migration file of its own, then wrap the rest in `BEGIN;` ... `COMMIT;`.",
+            first,
+        )
     elif blocks.has_begin:
-        yield f.hit("this change runs outside the file's BEGIN ... COMMIT block: if it fails, "
-                    "the changes before it stay applied",
-                    "Move it between `BEGIN;` and `COMMIT;`.", first)
+        yield f.hit(
+            "this change runs outside the file's BEGIN ... COMMIT block: if it fails, "
+            "the changes before it stay applied",
+            "Move it between `BEGIN;` and `COMMIT;`.",
+            first,
+        )
     else:
-        yield f.hit("the changes are not wrapped in a transaction: if one statement fails, "
-                    "the ones before it stay applied and the database is left half-migrated",
-                    "Put `BEGIN;` before the first change and `COMMIT;` after the last "
-                    "(SET statements and comments may stay above BEGIN).", first)
+        yield f.hit(
+            "the changes are not wrapped in a transaction: if one statement fails, "
+            "the ones before it stay applied and the database is left half-migrated",
+            "Put `BEGIN;` before the first change and `COMMIT;` after the last "
+            "(SET statements and comments may stay above BEGIN).",
+            first,
+        )
 
 
 def _runner(f, ctx, run, outside, version):
@@ -59,28 +73,39 @@ def _runner(f, ctx, run, outside, version):
         return
     if solo:
         what = pg.non_transactional(solo[0], version)
-        yield f.hit(f"this file runs without a transaction (`{run.marker}`) for its {what}, so this change and "
-                    "the others are not atomic: if one fails, the ones before it stay applied",
-                    f"Keep only the {what} statement in the file that carries `{run.marker}`; move the other "
-                    f"changes to a migration {run.title} runs in a transaction.", plain[0])
+        yield f.hit(
+            f"this file runs without a transaction (`{run.marker}`) for its {what}, so this change and "
+            "the others are not atomic: if one fails, the ones before it stay applied",
+            f"Keep only the {what} statement in the file that carries `{run.marker}`; move the other "
+            f"changes to a migration {run.title} runs in a transaction.",
+            plain[0],
+        )
     elif (other := _needed_by_other_section(f, ctx, version)) is not None:
         mine, theirs, what = other
-        yield f.hit(f"this `{mine}` section runs without a transaction (`{run.marker}` covers both sections of the "
-                    f"file, and the `{theirs}` section's {what} needs it), so its changes are not atomic: if one "
-                    "fails, the ones before it stay applied",
-                    f"Move the {what} statement to a migration of its own that carries `{run.marker}`, so that "
-                    f"{run.title} runs both sections of this one in a transaction.", plain[0])
+        yield f.hit(
+            f"this `{mine}` section runs without a transaction (`{run.marker}` covers both sections of the "
+            f"file, and the `{theirs}` section's {what} needs it), so its changes are not atomic: if one "
+            "fails, the ones before it stay applied",
+            f"Move the {what} statement to a migration of its own that carries `{run.marker}`, so that "
+            f"{run.title} runs both sections of this one in a transaction.",
+            plain[0],
+        )
     elif (line := _validate_line(f, ctx)) is not None:
-        yield f.hit(f"this file opts out of {run.title}'s transaction (`{run.marker}`), so its changes are not atomic: "
-                    "if one fails, the ones before it stay applied; the opt-out does let VALIDATE CONSTRAINT "
-                    f"(line {line}) run without the locks the statements before it took",
-                    "If that is why, keep the marker and record it: `-- migcheck: ignore-file missing-transaction -- "
-                    f"<why>`; else remove `{run.marker}` so that {run.title} runs the migration in a transaction.",
-                    plain[0])
+        yield f.hit(
+            f"this file opts out of {run.title}'s transaction (`{run.marker}`), so its changes are not atomic: "
+            "if one fails, the ones before it stay applied; the opt-out does let VALIDATE CONSTRAINT "
+            f"(line {line}) run without the locks the statements before it took",
+            "If that is why, keep the marker and record it: `-- migcheck: ignore-file missing-transaction -- "
+            f"<why>`; else remove `{run.marker}` so that {run.title} runs the migration in a transaction.",
+            plain[0],
+        )
     else:
-        yield f.hit(f"this file opts out of {run.title}'s transaction (`{run.marker}`), but nothing in it needs to: "
-                    "if one change fails, the ones before it stay applied",
-                    f"Remove `{run.marker}` so that {run.title} runs the migration in a transaction.", plain[0])
+        yield f.hit(
+            f"this file opts out of {run.title}'s transaction (`{run.marker}`), but nothing in it needs to: "
+            "if one change fails, the ones before it stay applied",
+            f"Remove `{run.marker}` so that {run.title} runs the migration in a transaction.",
+            plain[0],
+        )
 
 
 def _needed_by_other_section(f, ctx, version):
@@ -121,7 +146,8 @@ def _validate_line(f, ctx) -> int | None:
             continue
         for st in part.all_statements:
             if st.kind == "AlterTableStmt" and any(
-                    kind == "AlterTableCmd" and fields.get("subtype") == "AT_ValidateConstraint"
-                    for kind, fields in model.walk(st.node)):
+                kind == "AlterTableCmd" and fields.get("subtype") == "AT_ValidateConstraint"
+                for kind, fields in model.walk(st.node)
+            ):
                 return st.line
     return None

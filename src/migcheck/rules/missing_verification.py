@@ -1,20 +1,52 @@
 from ..analysis import pg
-from ..registry import rule
 from ..analysis import relations as rel
+from ..registry import rule
 
 # Changes that are not schema changes: data, maintenance, session and bookkeeping statements.
-_NOT_SCHEMA = frozenset({
-    "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CallStmt", "CopyStmt", "LockStmt",
-    "VacuumStmt", "RefreshMatViewStmt", "CheckPointStmt", "DoStmt", "NotifyStmt", "ListenStmt",
-    "UnlistenStmt", "DiscardStmt", "CommentStmt", "ClusterStmt", "ReindexStmt", "PrepareStmt",
-    "ExecuteStmt", "DeallocateStmt", "LoadStmt",
-})
+_NOT_SCHEMA = frozenset(
+    {
+        "InsertStmt",
+        "UpdateStmt",
+        "DeleteStmt",
+        "MergeStmt",
+        "CallStmt",
+        "CopyStmt",
+        "LockStmt",
+        "VacuumStmt",
+        "RefreshMatViewStmt",
+        "CheckPointStmt",
+        "DoStmt",
+        "NotifyStmt",
+        "ListenStmt",
+        "UnlistenStmt",
+        "DiscardStmt",
+        "CommentStmt",
+        "ClusterStmt",
+        "ReindexStmt",
+        "PrepareStmt",
+        "ExecuteStmt",
+        "DeallocateStmt",
+        "LoadStmt",
+    }
+)
 # Functions that read the catalogs: `SELECT to_regclass('public.leads')` verifies as well.
-_CATALOG_FUNCTIONS = frozenset({
-    "to_regclass", "to_regtype", "to_regproc", "to_regprocedure", "to_regnamespace", "to_regrole",
-    "to_regoper", "to_regoperator", "to_regcollation", "to_regtypemod", "obj_description",
-    "col_description", "format_type",
-})
+_CATALOG_FUNCTIONS = frozenset(
+    {
+        "to_regclass",
+        "to_regtype",
+        "to_regproc",
+        "to_regprocedure",
+        "to_regnamespace",
+        "to_regrole",
+        "to_regoper",
+        "to_regoperator",
+        "to_regcollation",
+        "to_regtypemod",
+        "obj_description",
+        "col_description",
+        "format_type",
+    }
+)
 
 
 def is_schema_change(st) -> bool:
@@ -34,8 +66,10 @@ def suggestion(st) -> str | None:
             cmd = c.get("AlterTableCmd", {})
             if cmd.get("subtype") == "AT_AddColumn":
                 col = cmd.get("def", {}).get("ColumnDef", {}).get("colname", "")
-                return (f"SELECT column_name, data_type FROM information_schema.columns "
-                        f"WHERE table_name = {_q(table)} AND column_name = {_q(col)};")
+                return (
+                    f"SELECT column_name, data_type FROM information_schema.columns "
+                    f"WHERE table_name = {_q(table)} AND column_name = {_q(col)};"
+                )
             if cmd.get("subtype") == "AT_AddConstraint":
                 name = cmd.get("def", {}).get("Constraint", {}).get("conname")
                 if name:
@@ -47,21 +81,32 @@ def suggestion(st) -> str | None:
     if k == "ViewStmt":
         return f"SELECT table_name FROM information_schema.views WHERE table_name = {_q(n.get('view', {}).get('relname', ''))};"
     if k == "IndexStmt" and n.get("idxname"):
-        return (f"SELECT indexname, indexdef FROM pg_indexes WHERE tablename = {_q(n.get('relation', {}).get('relname', ''))} "
-                f"AND indexname = {_q(n['idxname'])};")
+        return (
+            f"SELECT indexname, indexdef FROM pg_indexes WHERE tablename = {_q(n.get('relation', {}).get('relname', ''))} "
+            f"AND indexname = {_q(n['idxname'])};"
+        )
     if k == "CreateFunctionStmt":
         return f"SELECT proname FROM pg_proc WHERE proname = {_q(rel.last(pg.strings(n.get('funcname'))))};"
     if k == "CreateTrigStmt":
         return f"SELECT tgname, tgenabled FROM pg_trigger WHERE tgname = {_q(n.get('trigname', ''))};"
     if k == "CreatePolicyStmt":
-        return (f"SELECT policyname, cmd FROM pg_policies WHERE tablename = {_q(n.get('table', {}).get('relname', ''))} "
-                f"AND policyname = {_q(n.get('policy_name', ''))};")
+        return (
+            f"SELECT policyname, cmd FROM pg_policies WHERE tablename = {_q(n.get('table', {}).get('relname', ''))} "
+            f"AND policyname = {_q(n.get('policy_name', ''))};"
+        )
     return None
 
 
 # A DO block that verifies: it queries and raises (or asserts), and runs nothing else.
-_DO_CHANGES = frozenset({"PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors", "PLpgSQL_stmt_call",
-                         "PLpgSQL_stmt_commit", "PLpgSQL_stmt_rollback"})
+_DO_CHANGES = frozenset(
+    {
+        "PLpgSQL_stmt_dynexecute",
+        "PLpgSQL_stmt_dynfors",
+        "PLpgSQL_stmt_call",
+        "PLpgSQL_stmt_commit",
+        "PLpgSQL_stmt_rollback",
+    }
+)
 
 
 def _checking_do(st, text) -> list:
@@ -85,8 +130,14 @@ def _verifies(trees, changed: set[str], functions: set[str]) -> bool:
     return False
 
 
-@rule("missing-verification", severity="info", group="convention", kinds=("migration",), enabled=False,
-      summary="Schema changes with no verifying query before COMMIT (the template's VERIFICATION section).")
+@rule(
+    "missing-verification",
+    severity="info",
+    group="convention",
+    kinds=("migration",),
+    enabled=False,
+    summary="Schema changes with no verifying query before COMMIT (the template's VERIFICATION section).",
+)
 def check(f, ctx):
     tops = f.statements
     index = {id(st): i for i, st in enumerate(tops)}
@@ -102,7 +153,7 @@ def check(f, ctx):
             changed.add(key[1])
     first = index[id(schema[0].parent or schema[0])]
     end = next((i for i in range(first + 1, len(tops)) if pg.is_commit(tops[i])), len(tops))
-    for st in tops[first + 1:end]:
+    for st in tops[first + 1 : end]:
         if pg.is_query_only(st) and st.kind == "SelectStmt":
             trees = [st.node]
         elif st.kind == "DoStmt" and not any(s.parent is st and pg.is_change(s) for s in f.all_statements):
@@ -114,9 +165,15 @@ def check(f, ctx):
     at = tops[end] if end < len(tops) else schema[-1]
     query = next((q for q in map(suggestion, schema) if q), None)
     where = "before COMMIT" if end < len(tops) else "after the changes"
-    help = (f"Add a VERIFICATION section {where} with a query that reads what the migration changed, e.g. `{query}`"
-            if query else
-            f"Add a VERIFICATION section {where}: a SELECT on the changed objects or on "
-            "information_schema / pg_catalog that shows the change took effect.")
-    yield f.hit("the migration changes the schema but runs no query to verify it before COMMIT "
-                "(the template's VERIFICATION section)", help, at)
+    help = (
+        f"Add a VERIFICATION section {where} with a query that reads what the migration changed, e.g. `{query}`"
+        if query
+        else f"Add a VERIFICATION section {where}: a SELECT on the changed objects or on "
+        "information_schema / pg_catalog that shows the change took effect."
+    )
+    yield f.hit(
+        "the migration changes the schema but runs no query to verify it before COMMIT "
+        "(the template's VERIFICATION section)",
+        help,
+        at,
+    )

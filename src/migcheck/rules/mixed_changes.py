@@ -1,7 +1,7 @@
 from dataclasses import dataclass, field
 
-from ..registry import Deferred, rule
 from ..analysis import relations as rel
+from ..registry import Deferred, rule
 
 
 @dataclass
@@ -245,8 +245,14 @@ def _tied_by_comments(f, found: list[Change]) -> list[Change]:
     return _merged(found, link)
 
 
-@rule("mixed-changes", severity="warning", group="convention", kinds=("migration",), needs=("schema",),
-      summary="One migration changes unrelated tables (the guidelines: one change at a time).")
+@rule(
+    "mixed-changes",
+    severity="warning",
+    group="convention",
+    kinds=("migration",),
+    needs=("schema",),
+    summary="One migration changes unrelated tables (the guidelines: one change at a time).",
+)
 def check(f, ctx):
     if _one_table(_statements(f)):
         return
@@ -262,4 +268,5 @@ def check(f, ctx):
         "to one change",
         f"Move the statements on {move} to a migration of their own. If the changes do belong together, "
         "record why: `-- migcheck: ignore-file mixed-changes -- <why they must ship together>`.",
-        second.first)
+        second.first,
+    )

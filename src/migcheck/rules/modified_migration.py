@@ -11,8 +11,14 @@ from ..registry import rule
 LOCK_NAME = "migcheck.lock"  # lockfile.NAME: the module is imported only when the file exists (tests/test_lock.py)
 
 
-@rule("modified-migration", severity="error", group="project", scope="project", kinds=("migration",),
-      summary="A migration recorded in migcheck.lock (or, with --diff REF, one that existed at REF) was edited or deleted.")
+@rule(
+    "modified-migration",
+    severity="error",
+    group="project",
+    scope="project",
+    kinds=("migration",),
+    summary="A migration recorded in migcheck.lock (or, with --diff REF, one that existed at REF) was edited or deleted.",
+)
 def check(project, ctx):
     seen: set[Path] = set()
     for h in _from_git(project):
@@ -39,7 +45,9 @@ def _from_lock(project, config, seen):
             f"{exc}: migcheck cannot tell which migrations were edited",
             f"Restore {lockfile.NAME} from version control (`git restore {lockfile.NAME}`), or, if every "
             f"locked migration is known to be unchanged, delete it and run `migcheck lock` to write it again.",
-            line=1, column=1)
+            line=1,
+            column=1,
+        )
         return
     if not locked:
         return
@@ -66,7 +74,9 @@ def _from_lock(project, config, seen):
             f"Put the locked text back (`git log -p -- {f.display}` shows the edit) and make the change in a new "
             f"migration (`migcheck new <description>`). If this migration has not been applied anywhere yet, "
             f"record the new text with `migcheck lock --update {entry.version}`.",
-            line=1, column=1)
+            line=1,
+            column=1,
+        )
     # locked migrations gone from a directory that is being checked
     checked_dirs = {f.mdir for f in checked}
     for version in sorted(locked):
@@ -90,7 +100,9 @@ def _from_lock(project, config, seen):
             f"Restore it (`git restore -- {f.display}`, or from the history). To undo what it did, write a new "
             "migration that reverses it; if it was never applied anywhere, drop it from the lock with "
             f"`migcheck lock --update {version}`.",
-            line=1, column=1)
+            line=1,
+            column=1,
+        )
 
 
 def _from_git(project):
@@ -106,14 +118,17 @@ def _from_git(project):
             continue
         line, end_line = span
         yield Hit(
-            f, line, 1,
+            f,
+            line,
+            1,
             f"migration {f.name} already existed at {where} and was edited since (first change at "
             f"line {line}): databases that applied it will not run it again, so they drift from the "
             "ones that run the new text",
             f"Restore it (`git restore --source {changes.base[:7]} -- {f.display}`) and make the change in a "
             "new migration (`migcheck new <description>`). If this migration has not been applied "
             "anywhere yet, record that: `-- migcheck: ignore-file modified-migration -- <why, who checked>`.",
-            end_line=end_line)
+            end_line=end_line,
+        )
     for f in project.deleted:
         if f.kind != "migration":
             continue
@@ -123,5 +138,6 @@ def _from_git(project):
             f"Restore it (`git restore --source {changes.base[:7]} -- {f.display}`). To undo what it did, "
             "write a new migration that reverses it; to rename it, keep the old file: deploy tools "
             "track migrations by name.",
-            line=1, column=1)
-
+            line=1,
+            column=1,
+        )

@@ -1,12 +1,18 @@
 import posixpath
 
 from .. import layout
-from ..registry import rule
 from ..analysis import relations as rel
+from ..registry import rule
 
 
-@rule("orphan-rollback", severity="warning", group="rollback", scope="project", kinds=("rollback",),
-      summary="A rollback file whose version matches no migration.")
+@rule(
+    "orphan-rollback",
+    severity="warning",
+    group="rollback",
+    scope="project",
+    kinds=("rollback",),
+    summary="A rollback file whose version matches no migration.",
+)
 def check(project, ctx):
     config = ctx.config
     for mdir, group in project.groups.items():
@@ -25,10 +31,18 @@ def check(project, ctx):
                 m, v = best
                 want = runner.rollback_name(m) if runner is not None else rel.rollback_rel(config, v)
                 target = posixpath.join(posixpath.dirname(r.display), posixpath.basename(want))
-                yield r.hit(f"no migration has the version {r.version}; did you mean {v} "
-                            f"(`{m.name}`, which has no rollback file)?",
-                            f"If this file undoes `{m.name}`, rename it to `{target}`.", line=1, column=1)
+                yield r.hit(
+                    f"no migration has the version {r.version}; did you mean {v} "
+                    f"(`{m.name}`, which has no rollback file)?",
+                    f"If this file undoes `{m.name}`, rename it to `{target}`.",
+                    line=1,
+                    column=1,
+                )
                 continue
-            yield r.hit(f"no migration has the version {r.version}: this rollback file undoes nothing",
-                        "If its migration was renamed, rename this file to the migration's version; if the "
-                        "migration was removed, delete this file too.", line=1, column=1)
+            yield r.hit(
+                f"no migration has the version {r.version}: this rollback file undoes nothing",
+                "If its migration was renamed, rename this file to the migration's version; if the "
+                "migration was removed, delete this file too.",
+                line=1,
+                column=1,
+            )

@@ -3,18 +3,19 @@ reference to a bigint key, declared as a 16- or 32-bit integer (rules/prefer-big
 
 from __future__ import annotations
 
+from ..analysis import coltypes as ty
+from ..analysis import locking as lk
 from ..analysis import pg, specs
 from ..registry import rule
-from ..analysis import locking as lk
-from ..analysis import coltypes as ty
 
 SMALL = {"int4": 32, "serial": 32, "serial4": 32, "int2": 16, "smallserial": 16, "serial2": 16}
 BIG = {"int8", "bigserial", "serial8"}
 LIMIT = {32: "2,147,483,647", 16: "32,767"}
 
 
-def _referenced_type(f, ctx, st, cols_here: dict[str, ty.Column], own_table: str, pktable: dict | None,
-                     pk_attrs: list[str], index: int) -> tuple[str, str] | None:
+def _referenced_type(
+    f, ctx, st, cols_here: dict[str, ty.Column], own_table: str, pktable: dict | None, pk_attrs: list[str], index: int
+) -> tuple[str, str] | None:
     """``(display name, type)`` of the column a foreign key column points at, when known."""
     ref_table = pg.rangevar(pktable)
     if not ref_table:
@@ -85,9 +86,14 @@ def _role(f, ctx, st, col: ty.Column, cols_here: dict[str, ty.Column]) -> str | 
     return None
 
 
-@rule("prefer-bigint", severity="info", group="safety", kinds=("migration",),
-      reads=("CreateStmt", "AlterTableStmt"),
-      summary="A sequence-filled key (serial, identity, DEFAULT nextval()) or a reference to a bigint key is a 16- or 32-bit integer.")
+@rule(
+    "prefer-bigint",
+    severity="info",
+    group="safety",
+    kinds=("migration",),
+    reads=("CreateStmt", "AlterTableStmt"),
+    summary="A sequence-filled key (serial, identity, DEFAULT nextval()) or a reference to a bigint key is a 16- or 32-bit integer.",
+)
 def check(f, ctx):
     for st in f.all_statements:
         cols = [c for c in ty.columns(st) if c.type in SMALL and not c.array]
@@ -100,7 +106,8 @@ def check(f, ctx):
         bits = sorted({SMALL[c.type] for c, _ in found}, reverse=True)
         limit = LIMIT[bits[0]] + (f" ({LIMIT[16]} for the smallint ones)" if len(bits) > 1 else "")
         listed = ("column " if len(found) == 1 else "columns ") + ", ".join(
-            f"{lk.ident(c.name)} {c.type_sql()} ({role})" for c, role in found)
+            f"{lk.ident(c.name)} {c.type_sql()} ({role})" for c, role in found
+        )
         size = "/".join(f"{b}-bit" for b in bits)
         first = found[0][0]
         col = lk.ident(first.name)
@@ -112,8 +119,11 @@ def check(f, ctx):
             fix = f"`{col} bigint`, and bigint for every column that references it"
         many = len(found) > 1
         yield ty.hit_at(
-            f, st, first.location,
+            f,
+            st,
+            first.location,
             f"{ty.what(st)}{lk.where(st)} declares key {listed} as {'' if many else 'a '}{size} integer{'s' if many else ''}: "
             f"{'their' if many else 'its'} values stop at {limit}, and past that every INSERT that needs a larger one fails",
             f"Use {fix}. It costs 4 bytes per row now; changing the type later rewrites the table and each index on "
-            "the column under an ACCESS EXCLUSIVE lock, and every referencing table with it.")
+            "the column under an ACCESS EXCLUSIVE lock, and every referencing table with it.",
+        )

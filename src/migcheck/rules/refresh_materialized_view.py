@@ -1,11 +1,16 @@
+from ..analysis import locking as lk
 from ..analysis import locks
 from ..registry import rule
-from ..analysis import locking as lk
 
 
-@rule("refresh-materialized-view", severity="warning", group="safety", kinds=("migration",),
-      reads=("RefreshMatViewStmt",),
-      summary="REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks reads of the view until the query finishes.")
+@rule(
+    "refresh-materialized-view",
+    severity="warning",
+    group="safety",
+    kinds=("migration",),
+    reads=("RefreshMatViewStmt",),
+    summary="REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks reads of the view until the query finishes.",
+)
 def check(f, ctx):
     version = lk.version(ctx)
     for st in f.all_statements:
@@ -21,4 +26,5 @@ def check(f, ctx):
             "its whole query runs again",
             f"Use `REFRESH MATERIALIZED VIEW CONCURRENTLY {v};` (readers go on; it needs a unique index on the view "
             "covering all rows, and a view that was populated before), or refresh it outside the migration.",
-            st)
+            st,
+        )

@@ -1,9 +1,13 @@
-from ..registry import rule
 from ..analysis import locking as lk
 from ..analysis import schema
+from ..registry import rule
 
-_RELATIONS = {"OBJECT_TABLE": "table", "OBJECT_VIEW": "view", "OBJECT_MATVIEW": "materialized view",
-              "OBJECT_FOREIGN_TABLE": "foreign table"}
+_RELATIONS = {
+    "OBJECT_TABLE": "table",
+    "OBJECT_VIEW": "view",
+    "OBJECT_MATVIEW": "materialized view",
+    "OBJECT_FOREIGN_TABLE": "foreign table",
+}
 
 
 def _added_in_file(f, st, table: str, column: str) -> bool:
@@ -17,9 +21,14 @@ def _added_in_file(f, st, table: str, column: str) -> bool:
     return False
 
 
-@rule("rename-column", severity="warning", group="safety", kinds=("migration",),
-      reads=("RenameStmt",),
-      summary="Renaming a column breaks the application code that still uses the old name.")
+@rule(
+    "rename-column",
+    severity="warning",
+    group="safety",
+    kinds=("migration",),
+    reads=("RenameStmt",),
+    summary="Renaming a column breaks the application code that still uses the old name.",
+)
 def check(f, ctx):
     for st in f.all_statements:
         n = st.node
@@ -39,4 +48,5 @@ def check(f, ctx):
             f"Add the new column instead, write both (or a trigger), move the readers, backfill, and drop `{old}` in a "
             f"later release; or, for a short overlap, rename and keep the old name readable through a view. Once the "
             f"deploy order is handled, record it: `-- migcheck: ignore rename-column -- <why it is safe>`.",
-            st)
+            st,
+        )

@@ -1,13 +1,22 @@
-from ..registry import rule
 from ..analysis import locking as lk
+from ..registry import rule
 
-_RELATIONS = {"OBJECT_TABLE": "TABLE", "OBJECT_VIEW": "VIEW", "OBJECT_MATVIEW": "MATERIALIZED VIEW",
-              "OBJECT_FOREIGN_TABLE": "FOREIGN TABLE"}
+_RELATIONS = {
+    "OBJECT_TABLE": "TABLE",
+    "OBJECT_VIEW": "VIEW",
+    "OBJECT_MATVIEW": "MATERIALIZED VIEW",
+    "OBJECT_FOREIGN_TABLE": "FOREIGN TABLE",
+}
 
 
-@rule("rename-table", severity="warning", group="safety", kinds=("migration",),
-      reads=("RenameStmt",),
-      summary="Renaming a table (or view) breaks the application code that still uses the old name.")
+@rule(
+    "rename-table",
+    severity="warning",
+    group="safety",
+    kinds=("migration",),
+    reads=("RenameStmt",),
+    summary="Renaming a table (or view) breaks the application code that still uses the old name.",
+)
 def check(f, ctx):
     for st in f.all_statements:
         n = st.node
@@ -25,4 +34,5 @@ def check(f, ctx):
             f"Keep the old name working during the deploy: rename, then `CREATE VIEW {t} AS SELECT * FROM {new};` "
             "(a simple view is updatable) until no code uses the old name, and drop the view in a later migration; "
             "or record why it is safe: `-- migcheck: ignore rename-table -- <why>`.",
-            st)
+            st,
+        )

@@ -1,11 +1,16 @@
-from ..registry import rule
-from ..analysis import txn
 from ..analysis import locking as lk
+from ..analysis import txn
+from ..registry import rule
 
 
-@rule("require-concurrent-index", severity="warning", group="safety", kinds=("migration",),
-      reads=("IndexStmt",),
-      summary="CREATE INDEX without CONCURRENTLY blocks writes to an existing table for the whole build.")
+@rule(
+    "require-concurrent-index",
+    severity="warning",
+    group="safety",
+    kinds=("migration",),
+    reads=("IndexStmt",),
+    summary="CREATE INDEX without CONCURRENTLY blocks writes to an existing table for the whole build.",
+)
 def check(f, ctx):
     version = lk.version(ctx)
     for st in f.all_statements:
@@ -22,7 +27,9 @@ def check(f, ctx):
         if lock is None:
             continue
         name = st.node.get("idxname")
-        what = "CREATE " + ("UNIQUE " if st.node.get("unique") else "") + "INDEX" + (f" {lk.ident(name)}" if name else "")
+        what = (
+            "CREATE " + ("UNIQUE " if st.node.get("unique") else "") + "INDEX" + (f" {lk.ident(name)}" if name else "")
+        )
         unique = "UNIQUE " if st.node.get("unique") else ""
         concurrent = f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {lk.ident(name) if name else '<name>'} ON {lk.table_sql(st)} ..."
         yield f.hit(
@@ -31,4 +38,5 @@ def check(f, ctx):
             f"Build it with `{concurrent}`: writes go on during the build. CONCURRENTLY cannot "
             f"run inside a transaction block, so {txn.outside_transaction(f, ctx.config)} (and check "
             "afterwards that the index is valid: a failed concurrent build leaves an INVALID index to drop and retry).",
-            st)
+            st,
+        )

@@ -1,11 +1,16 @@
+from ..analysis import locking as lk
 from ..analysis import locks, pg, schema, txn
 from ..registry import rule
-from ..analysis import locking as lk
 
 
-@rule("require-concurrent-index-deletion", severity="warning", group="safety", kinds=("migration",),
-      reads=("DropStmt",),
-      summary="DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the index's table.")
+@rule(
+    "require-concurrent-index-deletion",
+    severity="warning",
+    group="safety",
+    kinds=("migration",),
+    reads=("DropStmt",),
+    summary="DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the index's table.",
+)
 def check(f, ctx):
     version = lk.version(ctx)
     for st in f.all_statements:
@@ -30,4 +35,5 @@ def check(f, ctx):
             "queries until the end of its transaction",
             f"Drop it with `DROP INDEX CONCURRENTLY IF EXISTS {lk.names(old[0])};`: CONCURRENTLY cannot run inside a "
             f"transaction block{limits}, so {txn.outside_transaction(f, ctx.config)}.",
-            st)
+            st,
+        )

@@ -1,11 +1,16 @@
+from ..analysis import locking as lk
 from ..analysis import locks
 from ..registry import rule
-from ..analysis import locking as lk
 
 
-@rule("require-concurrent-partition-detach", severity="warning", group="safety", kinds=("migration",),
-      reads=("AlterTableStmt",),
-      summary="ALTER TABLE ... DETACH PARTITION without CONCURRENTLY (PostgreSQL 14+) blocks reads and writes of the partitioned table.")
+@rule(
+    "require-concurrent-partition-detach",
+    severity="warning",
+    group="safety",
+    kinds=("migration",),
+    reads=("AlterTableStmt",),
+    summary="ALTER TABLE ... DETACH PARTITION without CONCURRENTLY (PostgreSQL 14+) blocks reads and writes of the partitioned table.",
+)
 def check(f, ctx):
     version = lk.version(ctx)
     if version < 14:
@@ -30,4 +35,5 @@ def check(f, ctx):
                 "blocking them. It cannot run inside a transaction block (a migration of its own without BEGIN/COMMIT), "
                 f"it is refused when {parent} has a DEFAULT partition, and an interrupted one is completed with "
                 f"`ALTER TABLE {parent} DETACH PARTITION {part} FINALIZE;`.",
-                st)
+                st,
+            )

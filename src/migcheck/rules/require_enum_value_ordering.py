@@ -1,15 +1,21 @@
+from ..analysis import locking as lk
 from ..analysis import pg
 from ..registry import rule
-from ..analysis import locking as lk
 
 
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-@rule("require-enum-value-ordering", severity="info", group="safety", kinds=("migration",), enabled=False,
-      reads=("AlterEnumStmt",),
-      summary="ALTER TYPE ... ADD VALUE without BEFORE / AFTER appends the value to the end of the enum's sort order.")
+@rule(
+    "require-enum-value-ordering",
+    severity="info",
+    group="safety",
+    kinds=("migration",),
+    enabled=False,
+    reads=("AlterEnumStmt",),
+    summary="ALTER TYPE ... ADD VALUE without BEFORE / AFTER appends the value to the end of the enum's sort order.",
+)
 def check(f, ctx):
     for st in f.all_statements:
         n = st.node
@@ -22,4 +28,5 @@ def check(f, ctx):
             f"existing value of {enum}: comparisons (`<`, `>`, `BETWEEN`), ORDER BY, min() and max() on {enum} see it last",
             f"Place it where it belongs in the order: `ALTER TYPE {enum} ADD VALUE {value} BEFORE '<value>'` (or AFTER). "
             "If the order of this enum means nothing, leave it at the end and ignore this rule for it.",
-            st)
+            st,
+        )

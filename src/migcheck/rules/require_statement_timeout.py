@@ -1,10 +1,16 @@
+from ..analysis import locking as lk
 from ..analysis import timeouts
 from ..registry import rule
-from ..analysis import locking as lk
 
 
-@rule("require-statement-timeout", severity="warning", group="safety", kinds=("migration",), enabled=False,
-      summary="A statement that works on an existing table runs with no statement_timeout (off by default: it kills long safe operations too).")
+@rule(
+    "require-statement-timeout",
+    severity="warning",
+    group="safety",
+    kinds=("migration",),
+    enabled=False,
+    summary="A statement that works on an existing table runs with no statement_timeout (off by default: it kills long safe operations too).",
+)
 def check(f, ctx):
     found = timeouts.first_unbounded(f, ctx, lk.version(ctx), "statement_timeout")
     if found is not None:
@@ -16,4 +22,5 @@ def check(f, ctx):
             "Start the migration with `SET statement_timeout = '5min';` (SET LOCAL inside the transaction), a bound "
             "your longest expected statement stays under; before a statement that is long on purpose (CREATE INDEX "
             "CONCURRENTLY, a backfill), raise it for that statement. Reported once per file, at the first such statement.",
-            st)
+            st,
+        )

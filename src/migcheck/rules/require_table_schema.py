@@ -1,6 +1,6 @@
+from ..analysis import locking as lk
 from ..analysis import pg
 from ..registry import rule
-from ..analysis import locking as lk
 
 
 def _tables(st) -> tuple[str, list[list[str]]]:
@@ -25,8 +25,14 @@ def _tables(st) -> tuple[str, list[list[str]]]:
     return "", []
 
 
-@rule("require-table-schema", severity="warning", group="convention", kinds=("migration", "rollback"), enabled=False,
-      summary="CREATE / ALTER / DROP TABLE names a table without its schema, so search_path decides which table it is.")
+@rule(
+    "require-table-schema",
+    severity="warning",
+    group="convention",
+    kinds=("migration", "rollback"),
+    enabled=False,
+    summary="CREATE / ALTER / DROP TABLE names a table without its schema, so search_path decides which table it is.",
+)
 def check(f, ctx):
     for st in f.all_statements:
         verb, tables = _tables(st)
@@ -39,4 +45,5 @@ def check(f, ctx):
             f"{verb} {names}{lk.where(st)} does not name the schema, so the search_path of the session that runs the "
             f"migration decides which table it is",
             f"Qualify it: `{qualified}` (or the schema the table belongs in).",
-            st)
+            st,
+        )

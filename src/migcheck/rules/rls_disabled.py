@@ -3,9 +3,9 @@ under row level security (rules/rls-disabled.md)."""
 
 from __future__ import annotations
 
+from ..analysis import locking as lk
 from ..analysis import pg, safety
 from ..registry import rule
-from ..analysis import locking as lk
 
 EXPOSED = frozenset({"public"})
 
@@ -43,9 +43,14 @@ def _created(st) -> dict | None:
     return None if rv.get("relpersistence") == "t" else rv
 
 
-@rule("rls-disabled", severity="warning", group="safety", kinds=("migration", "rollback"),
-      reads=("CreateStmt", "CreateTableAsStmt"),
-      summary="A table created in the public schema without ALTER TABLE ... ENABLE ROW LEVEL SECURITY in the same file (Supabase).")
+@rule(
+    "rls-disabled",
+    severity="warning",
+    group="safety",
+    kinds=("migration", "rollback"),
+    reads=("CreateStmt", "CreateTableAsStmt"),
+    summary="A table created in the public schema without ALTER TABLE ... ENABLE ROW LEVEL SECURITY in the same file (Supabase).",
+)
 def check(f, ctx):
     pending: dict[tuple[str | None, str], object] = {}
     for st in f.all_statements:
@@ -84,6 +89,7 @@ def check(f, ctx):
             "access to every row",
             f"Add `ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;` after it in this migration, then CREATE POLICY for "
             "what each role may see (with row level security on and no policy, only the owner sees rows). If the "
-            "database is not exposed through an API, turn the rule off (`ignore = [\"rls-disabled\"]`), or create "
+            'database is not exposed through an API, turn the rule off (`ignore = ["rls-disabled"]`), or create '
             "the table in a schema the API does not serve.",
-            st)
+            st,
+        )

@@ -25,9 +25,15 @@ def _catalog(obj: fx.Obj) -> bool:
     return obj.schema in ("pg_catalog", "information_schema") or (not obj.schema and obj.name.startswith("pg_"))
 
 
-@rule("rollback-data-change", severity="info", group="rollback", scope="project", kinds=("rollback",),
-      needs=("effects", "history"),
-      summary="The migration changes rows (INSERT/UPDATE/DELETE/TRUNCATE/COPY) of a table its rollback never touches.")
+@rule(
+    "rollback-data-change",
+    severity="info",
+    group="rollback",
+    scope="project",
+    kinds=("rollback",),
+    needs=("effects", "history"),
+    summary="The migration changes rows (INSERT/UPDATE/DELETE/TRUNCATE/COPY) of a table its rollback never touches.",
+)
 def check(project, ctx):
     shared = ri.readers(ctx)
     for m, r in ri.pairs(project):
@@ -50,10 +56,16 @@ def check(project, ctx):
             first = effs[0]
             name = table.qualified()
             yield ri.where(
-                m, r, project, first,
-                (f"changes rows of {name} ({verbs})",
-                 f"never touches {name}: a data change cannot be inverted statically, so nothing shows it is undone"),
+                m,
+                r,
+                project,
+                first,
+                (
+                    f"changes rows of {name} ({verbs})",
+                    f"never touches {name}: a data change cannot be inverted statically, so nothing shows it is undone",
+                ),
                 "If the old rows or values must come back, write the inverse statement in the rollback, restoring "
                 f"from a copy the migration keeps (for example `CREATE TABLE {table.name}_backup AS SELECT ...` "
                 "before the change); if nothing needs undoing, record why: "
-                "`-- migcheck: ignore-file rollback-data-change -- <why the change can stay>`.")
+                "`-- migcheck: ignore-file rollback-data-change -- <why the change can stay>`.",
+            )

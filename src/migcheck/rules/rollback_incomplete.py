@@ -14,10 +14,16 @@ from ..analysis import rollback as ri
 from ..registry import rule
 
 
-@rule("rollback-incomplete", severity="warning", group="rollback", scope="project", kinds=("rollback",),
-      needs=("effects", "history"),
-      summary="The rollback leaves behind something the migration created or changed (table, column, index, "
-              "function, trigger, type, constraint, ...).")
+@rule(
+    "rollback-incomplete",
+    severity="warning",
+    group="rollback",
+    scope="project",
+    kinds=("rollback",),
+    needs=("effects", "history"),
+    summary="The rollback leaves behind something the migration created or changed (table, column, index, "
+    "function, trigger, type, constraint, ...).",
+)
 def check(project, ctx):
     shared = ri.readers(ctx)
     for m, r in ri.pairs(project):
@@ -53,11 +59,24 @@ def _changed(project, m, leftovers):
 # --- wording -----------------------------------------------------------------------------------
 
 _DROP_KEYWORD = {
-    fx.TABLE: "TABLE", fx.VIEW: "VIEW", fx.MATVIEW: "MATERIALIZED VIEW", fx.INDEX: "INDEX",
-    fx.SEQUENCE: "SEQUENCE", fx.FOREIGN_TABLE: "FOREIGN TABLE", fx.FUNCTION: "FUNCTION",
-    fx.PROCEDURE: "PROCEDURE", fx.AGGREGATE: "AGGREGATE", fx.TYPE: "TYPE", fx.DOMAIN: "DOMAIN",
-    fx.SCHEMA: "SCHEMA", fx.EXTENSION: "EXTENSION", fx.ROLE: "ROLE", fx.EVENT_TRIGGER: "EVENT TRIGGER",
-    fx.SERVER: "SERVER", fx.PUBLICATION: "PUBLICATION", fx.COLLATION: "COLLATION",
+    fx.TABLE: "TABLE",
+    fx.VIEW: "VIEW",
+    fx.MATVIEW: "MATERIALIZED VIEW",
+    fx.INDEX: "INDEX",
+    fx.SEQUENCE: "SEQUENCE",
+    fx.FOREIGN_TABLE: "FOREIGN TABLE",
+    fx.FUNCTION: "FUNCTION",
+    fx.PROCEDURE: "PROCEDURE",
+    fx.AGGREGATE: "AGGREGATE",
+    fx.TYPE: "TYPE",
+    fx.DOMAIN: "DOMAIN",
+    fx.SCHEMA: "SCHEMA",
+    fx.EXTENSION: "EXTENSION",
+    fx.ROLE: "ROLE",
+    fx.EVENT_TRIGGER: "EVENT TRIGGER",
+    fx.SERVER: "SERVER",
+    fx.PUBLICATION: "PUBLICATION",
+    fx.COLLATION: "COLLATION",
 }
 
 
@@ -85,8 +104,12 @@ def _privilege_target(obj: fx.Obj | None) -> str:
     if obj is None:
         return "?"
     if obj.kind == fx.ALL_IN_SCHEMA:
-        plural = {fx.TABLE: "TABLES", fx.SEQUENCE: "SEQUENCES", fx.FUNCTION: "FUNCTIONS",
-                  fx.PROCEDURE: "PROCEDURES"}.get(obj.detail, "TABLES")
+        plural = {
+            fx.TABLE: "TABLES",
+            fx.SEQUENCE: "SEQUENCES",
+            fx.FUNCTION: "FUNCTIONS",
+            fx.PROCEDURE: "PROCEDURES",
+        }.get(obj.detail, "TABLES")
         return f"ALL {plural} IN SCHEMA {fx.quote_ident(obj.name)}"
     kw = {fx.TABLE: "TABLE", fx.VIEW: "TABLE", fx.MATVIEW: "TABLE"}.get(obj.kind) or _DROP_KEYWORD.get(obj.kind, "")
     return f"{kw} {obj.signature()}".strip()
@@ -100,7 +123,9 @@ def drop_sql(obj: fx.Obj) -> str:
     """The statement that undoes the creation of ``obj``."""
     k = obj.kind
     if k == fx.COLUMN:
-        return f"ALTER {_owner_kw(obj.parent)} {_parent(obj)} DROP {_column_kw(obj)} IF EXISTS {fx.quote_ident(obj.name)};"
+        return (
+            f"ALTER {_owner_kw(obj.parent)} {_parent(obj)} DROP {_column_kw(obj)} IF EXISTS {fx.quote_ident(obj.name)};"
+        )
     if k == fx.CONSTRAINT:
         return f"ALTER {_owner_kw(obj.parent)} {_parent(obj)} DROP CONSTRAINT IF EXISTS {fx.quote_ident(obj.name)};"
     if k in (fx.TRIGGER, fx.POLICY, fx.RULE):
@@ -122,8 +147,9 @@ def rename_sql(now: fx.Obj, orig: fx.Obj) -> str:
         return f"ALTER {kw} {now.signature()} SET SCHEMA {fx.quote_ident(orig.schema or 'public')};"
     to = fx.quote_ident(orig.name)
     if k == fx.COLUMN:
-        return (f"ALTER {_owner_kw(now.parent)} {_parent(now)} RENAME {_column_kw(now)} "
-                f"{fx.quote_ident(now.name)} TO {to};")
+        return (
+            f"ALTER {_owner_kw(now.parent)} {_parent(now)} RENAME {_column_kw(now)} {fx.quote_ident(now.name)} TO {to};"
+        )
     if k == fx.CONSTRAINT:
         return f"ALTER {_owner_kw(now.parent)} {_parent(now)} RENAME CONSTRAINT {fx.quote_ident(now.name)} TO {to};"
     if k in (fx.TRIGGER, fx.POLICY):
@@ -168,13 +194,17 @@ def _altered(left: fx.Leftover) -> tuple[str, str]:
         head = f"ALTER {_owner_kw(now.parent)} {_parent(now)} ALTER COLUMN {fx.quote_ident(now.name)}"
         col = obj.label()
         if attr == "type":
-            return (f"changes the type of {col}{' to ' + fx.sql_type(v) if v else ''}",
-                    f"`{head} TYPE <its previous type>;` (with `USING` when the values need converting)")
+            return (
+                f"changes the type of {col}{' to ' + fx.sql_type(v) if v else ''}",
+                f"`{head} TYPE <its previous type>;` (with `USING` when the values need converting)",
+            )
         if attr == "default":
             if v == "none":
                 return f"drops the default of {col}", f"`{head} SET DEFAULT <its previous default>;`"
-            return (f"sets the default of {col}",
-                    f"`{head} DROP DEFAULT;` (or `SET DEFAULT <its previous default>` if it had one)")
+            return (
+                f"sets the default of {col}",
+                f"`{head} DROP DEFAULT;` (or `SET DEFAULT <its previous default>` if it had one)",
+            )
         if attr == "not null":
             if v == "on":
                 return f"makes {col} NOT NULL", f"`{head} DROP NOT NULL;`"
@@ -189,21 +219,25 @@ def _altered(left: fx.Leftover) -> tuple[str, str]:
     label = obj.label()
     if attr in ("row level security", "force row level security"):
         on = v == "on"
-        verb = {"row level security": ("enables", "disables"),
-                "force row level security": ("forces", "stops forcing")}[attr][0 if on else 1]
-        undo = {("row level security", True): "DISABLE ROW LEVEL SECURITY",
-                ("row level security", False): "ENABLE ROW LEVEL SECURITY",
-                ("force row level security", True): "NO FORCE ROW LEVEL SECURITY",
-                ("force row level security", False): "FORCE ROW LEVEL SECURITY"}[(attr, on)]
+        verb = {"row level security": ("enables", "disables"), "force row level security": ("forces", "stops forcing")}[
+            attr
+        ][0 if on else 1]
+        undo = {
+            ("row level security", True): "DISABLE ROW LEVEL SECURITY",
+            ("row level security", False): "ENABLE ROW LEVEL SECURITY",
+            ("force row level security", True): "NO FORCE ROW LEVEL SECURITY",
+            ("force row level security", False): "FORCE ROW LEVEL SECURITY",
+        }[(attr, on)]
         return f"{verb} row level security on {label}", f"`ALTER TABLE {now.qualified()} {undo};`"
     if attr == "logged":
-        return (f"makes {label} {'LOGGED' if v == 'on' else 'UNLOGGED'}",
-                f"`ALTER TABLE {now.qualified()} SET {'UNLOGGED' if v == 'on' else 'LOGGED'};`")
+        return (
+            f"makes {label} {'LOGGED' if v == 'on' else 'UNLOGGED'}",
+            f"`ALTER TABLE {now.qualified()} SET {'UNLOGGED' if v == 'on' else 'LOGGED'};`",
+        )
     if attr == "enabled" and obj.kind == fx.TRIGGER:
         verb = "disables" if v == "off" else "enables"
         undo = "ENABLE" if v == "off" else "DISABLE"
-        return (f"{verb} {label}",
-                f"`ALTER TABLE {_parent(now)} {undo} TRIGGER {fx.quote_ident(now.name)};`")
+        return (f"{verb} {label}", f"`ALTER TABLE {_parent(now)} {undo} TRIGGER {fx.quote_ident(now.name)};`")
     if attr == "triggers enabled":
         verb = "disables" if v == "off" else "enables"
         undo = "ENABLE" if v == "off" else "DISABLE"
@@ -212,14 +246,20 @@ def _altered(left: fx.Leftover) -> tuple[str, str]:
         undo = "DROP NOT NULL" if v == "on" else "SET NOT NULL"
         return (f"{'sets' if v == 'on' else 'drops'} NOT NULL on {label}", f"`ALTER DOMAIN {now.qualified()} {undo};`")
     if attr == "default" and obj.kind == fx.DOMAIN:
-        return (f"changes the default of {label}",
-                f"`ALTER DOMAIN {now.qualified()} DROP DEFAULT;` (or `SET DEFAULT <its previous default>`)")
+        return (
+            f"changes the default of {label}",
+            f"`ALTER DOMAIN {now.qualified()} DROP DEFAULT;` (or `SET DEFAULT <its previous default>`)",
+        )
     if attr == "definition" and obj.kind == fx.POLICY:
-        return (f"changes {label}",
-                f"`ALTER POLICY {fx.quote_ident(now.name)} ON {_parent(now)} ...` with its previous roles and expressions")
+        return (
+            f"changes {label}",
+            f"`ALTER POLICY {fx.quote_ident(now.name)} ON {_parent(now)} ...` with its previous roles and expressions",
+        )
     if attr == "options" and obj.kind in fx.ROUTINES:
-        return (f"changes the options of {label}",
-                f"`ALTER {_DROP_KEYWORD[obj.kind]} {now.signature()} ...` restoring its previous options")
+        return (
+            f"changes the options of {label}",
+            f"`ALTER {_DROP_KEYWORD[obj.kind]} {now.signature()} ...` restoring its previous options",
+        )
     return f"changes the {attr} of {label}", f"the `ALTER` statement that restores its previous {attr}"
 
 
@@ -228,13 +268,20 @@ def describe(left: fx.Leftover) -> tuple[str, str, str]:
     obj, now = left.obj, left.now
     if left.what == "created":
         cur = now or obj
-        miss = "does not revoke it" if obj.kind == fx.PRIVILEGE else \
-            "does not detach it" if obj.kind == fx.PARTITION else "does not drop it"
+        miss = (
+            "does not revoke it"
+            if obj.kind == fx.PRIVILEGE
+            else "does not detach it"
+            if obj.kind == fx.PARTITION
+            else "does not drop it"
+        )
         if now is not None and (now.name, now.schema) != (obj.name, obj.schema):
             miss += f" (it is still there as {now.qualified()})"
         help = f"Add `{drop_sql(cur)}` to the rollback"
         if left.entry is not None and left.entry.guessed:
-            help += ". The name is the one PostgreSQL generates for an unnamed object; name it in the migration to be sure"
+            help += (
+                ". The name is the one PostgreSQL generates for an unnamed object; name it in the migration to be sure"
+            )
         if obj.kind == fx.EXTENSION:
             help += ", unless other objects outside this migration use it (then record that with a suppression)"
         return _created_what(obj), miss, help + "."
@@ -243,51 +290,78 @@ def describe(left: fx.Leftover) -> tuple[str, str, str]:
         typ = _parent(obj)
         many = len(left.values) > 1
         plural, them, stay = ("values", "them", "stay") if many else ("value", "it", "stays")
-        return (f"adds {plural} {values} to enum {typ}, which PostgreSQL cannot remove",
-                f"leaves {them} in place",
-                f"Nothing short of re-creating the type takes a value out: either accept that the {plural} "
-                f"{stay} (update the rows that use {them} in the rollback) and "
-                "record it with `-- migcheck: ignore-file rollback-incomplete -- <enum value stays: why that is "
-                f"fine>`, or re-create the type in the rollback: `ALTER TYPE {typ} RENAME TO "
-                f"{fx.quote_ident(obj.parent.name + '_old') if obj.parent else 'old'}; CREATE TYPE {typ} AS ENUM (...)`, "
-                "`ALTER TABLE ... ALTER COLUMN ... TYPE ... USING col::text::...` for each column, then drop the old type.")
+        return (
+            f"adds {plural} {values} to enum {typ}, which PostgreSQL cannot remove",
+            f"leaves {them} in place",
+            f"Nothing short of re-creating the type takes a value out: either accept that the {plural} "
+            f"{stay} (update the rows that use {them} in the rollback) and "
+            "record it with `-- migcheck: ignore-file rollback-incomplete -- <enum value stays: why that is "
+            f"fine>`, or re-create the type in the rollback: `ALTER TYPE {typ} RENAME TO "
+            f"{fx.quote_ident(obj.parent.name + '_old') if obj.parent else 'old'}; CREATE TYPE {typ} AS ENUM (...)`, "
+            "`ALTER TABLE ... ALTER COLUMN ... TYPE ... USING col::text::...` for each column, then drop the old type.",
+        )
     if left.what == "created or replaced":
         cur = now or obj
-        return (f"creates or replaces {obj.label()}", "neither drops it nor restores its previous definition",
-                f"If the migration created it, add `{drop_sql(cur)}` to the rollback; if it replaced an existing "
-                "definition, put the previous definition back in the rollback (the `CREATE OR REPLACE` it had "
-                "before this migration).")
+        return (
+            f"creates or replaces {obj.label()}",
+            "neither drops it nor restores its previous definition",
+            f"If the migration created it, add `{drop_sql(cur)}` to the rollback; if it replaced an existing "
+            "definition, put the previous definition back in the rollback (the `CREATE OR REPLACE` it had "
+            "before this migration).",
+        )
     if left.what == "replaced":
-        miss = "does not restore its previous definition" if now is not None else \
-            "drops it without re-creating its previous definition"
-        return (f"drops and re-creates {obj.label()}", miss,
-                "Re-create the previous definition in the rollback (drop the new one, then create it as it was "
-                "before this migration).")
+        miss = (
+            "does not restore its previous definition"
+            if now is not None
+            else "drops it without re-creating its previous definition"
+        )
+        return (
+            f"drops and re-creates {obj.label()}",
+            miss,
+            "Re-create the previous definition in the rollback (drop the new one, then create it as it was "
+            "before this migration).",
+        )
     if left.what == "dropped":
         if obj.kind in _HOLDS_DATA:
             what = {"sequence": "its current value"}.get(obj.kind, "its data")
-            return (_dropped_what(obj),
-                    f"does not re-create it; {what} cannot come back from the migration itself, so the rollback "
-                    "must restore it from somewhere",
-                    f"Re-create {obj.label()} in the rollback and restore {what} from a copy the migration keeps "
-                    "before dropping (for example `CREATE TABLE <name>_backup AS SELECT ...`) or from a backup.")
+            return (
+                _dropped_what(obj),
+                f"does not re-create it; {what} cannot come back from the migration itself, so the rollback "
+                "must restore it from somewhere",
+                f"Re-create {obj.label()} in the rollback and restore {what} from a copy the migration keeps "
+                "before dropping (for example `CREATE TABLE <name>_backup AS SELECT ...`) or from a backup.",
+            )
         if obj.kind == fx.PRIVILEGE:
-            return (_dropped_what(obj), "does not grant it back",
-                    f"Add `GRANT {obj.name.upper()} ON {_privilege_target(obj.parent)} TO {_grantee(obj.detail)};` "
-                    "to the rollback.")
-        return (_dropped_what(obj), "does not re-create it",
-                f"Add the statement that re-creates {obj.label()} as it was before the migration (its definition "
-                "from the migration that created it) to the rollback.")
+            return (
+                _dropped_what(obj),
+                "does not grant it back",
+                f"Add `GRANT {obj.name.upper()} ON {_privilege_target(obj.parent)} TO {_grantee(obj.detail)};` "
+                "to the rollback.",
+            )
+        return (
+            _dropped_what(obj),
+            "does not re-create it",
+            f"Add the statement that re-creates {obj.label()} as it was before the migration (its definition "
+            "from the migration that created it) to the rollback.",
+        )
     if left.what == "renamed":
         if now is None:
-            return (f"renames {obj.label()} to {left.effect.new.qualified() if left.effect.new else '?'}",
-                    "drops it instead of renaming it back",
-                    "Rename it back in the rollback instead of dropping it; its data is lost otherwise.")
+            return (
+                f"renames {obj.label()} to {left.effect.new.qualified() if left.effect.new else '?'}",
+                "drops it instead of renaming it back",
+                "Rename it back in the rollback instead of dropping it; its data is lost otherwise.",
+            )
         moved = now.name == obj.name
-        what = f"moves {obj.label()} to schema {now.schema or 'public'}" if moved else \
-            f"renames {obj.label()} to {fx.quote_ident(now.name)}"
-        return (what, "does not rename it back" if not moved else "does not move it back",
-                f"Add `{rename_sql(now, obj)}` to the rollback.")
+        what = (
+            f"moves {obj.label()} to schema {now.schema or 'public'}"
+            if moved
+            else f"renames {obj.label()} to {fx.quote_ident(now.name)}"
+        )
+        return (
+            what,
+            "does not rename it back" if not moved else "does not move it back",
+            f"Add `{rename_sql(now, obj)}` to the rollback.",
+        )
     if left.what == "altered":
         what, undo = _altered(left)
         return what, "does not change it back", f"Add {undo} to the rollback."

@@ -1,9 +1,15 @@
-from ..registry import rule
 from ..analysis import naming as nm
+from ..registry import rule
 
 
-@rule("sequence-gap", severity="warning", group="project", scope="project", kinds=("migration",),
-      summary="A sequence number is skipped.")
+@rule(
+    "sequence-gap",
+    severity="warning",
+    group="project",
+    scope="project",
+    kinds=("migration",),
+    summary="A sequence number is skipped.",
+)
 def check(project, ctx):
     config = ctx.config
     for group in project.groups.values():
@@ -34,17 +40,20 @@ def _gaps(ms, last, config, start, day=None):
     fmt = lambda n: f"{n:0{width}d}"  # noqa: E731
     if start is not None and nums[0] > 1:
         m = _first_with(ms, nums[0])
-        yield m.hit(f"`{m.name}` is the first migration of {day} but has the number {fmt(nums[0])}: "
-                    f"each day's numbers start at {fmt(0)} or {fmt(1)}",
-                    _help(m, last, config, start))
+        yield m.hit(
+            f"`{m.name}` is the first migration of {day} but has the number {fmt(nums[0])}: "
+            f"each day's numbers start at {fmt(0)} or {fmt(1)}",
+            _help(m, last, config, start),
+        )
     for a, b in zip(nums, nums[1:]):
         if b > a + 1:
             m = _first_with(ms, b)
             prev = _first_with(ms, a)
             where = f"of {day}" if day else "in the directory"
-            yield m.hit(f"{_range(fmt, a + 1, b - 1)} skipped: `{m.name}` follows `{prev.name}`, "
-                        f"the previous number {where}",
-                        _help(m, last, config, a + 1))
+            yield m.hit(
+                f"{_range(fmt, a + 1, b - 1)} skipped: `{m.name}` follows `{prev.name}`, the previous number {where}",
+                _help(m, last, config, a + 1),
+            )
 
 
 def _range(fmt, lo, hi):
@@ -57,8 +66,11 @@ def _range(fmt, lo, hi):
 
 def _help(m, last, config, want):
     text = "Look for a migration file that was lost or not merged yet."
-    new = nm.render(config, nm.date_digits(m.date) or "", want, m.description or "", like=m) \
-        if m is last and nm.date_digits(m.date) else None
+    new = (
+        nm.render(config, nm.date_digits(m.date) or "", want, m.description or "", like=m)
+        if m is last and nm.date_digits(m.date)
+        else None
+    )
     if new:
         text += f" If `{m.name}` is new and nothing is missing, rename it to `{new}`."
     return text + " If the numbers were skipped on purpose: `-- migcheck: ignore-file sequence-gap -- <why>`."

@@ -1,11 +1,17 @@
 from itertools import groupby
 
-from ..registry import rule
 from ..analysis import naming as nm
+from ..registry import rule
 
 
-@rule("sequence-order", severity="error", group="project", scope="project", kinds=("migration",),
-      summary="A sequence number is not greater than the one of an earlier-dated migration.")
+@rule(
+    "sequence-order",
+    severity="error",
+    group="project",
+    scope="project",
+    kinds=("migration",),
+    summary="A sequence number is not greater than the one of an earlier-dated migration.",
+)
 def check(project, ctx):
     config = ctx.config
     if config.sequence != "global":
@@ -28,15 +34,21 @@ def check(project, ctx):
 def _finding(project, mdir, m, earlier):
     seq = m.version.rsplit("_", 1)[-1]
     eseq = earlier.version.rsplit("_", 1)[-1]
-    message = (f"`{m.name}` has the sequence number {seq}, lower than {eseq} of the earlier-dated "
-               f"`{earlier.name}`: the sequence and the dates disagree on which runs first")
+    message = (
+        f"`{m.name}` has the sequence number {seq}, lower than {eseq} of the earlier-dated "
+        f"`{earlier.name}`: the sequence and the dates disagree on which runs first"
+    )
     num = nm.Numbering(project.groups[mdir], project.config)
     date, s = num.next(nm.date_digits(m.date))
     new = nm.render(project.config, date, s, m.description or "", like=m)
     if new:
-        help = (f"If `{m.name}` is new, rename it to `{new}`; if the number of `{earlier.name}` is the mistake, "
-                "renumber that one instead (and the rollback file with it).")
+        help = (
+            f"If `{m.name}` is new, rename it to `{new}`; if the number of `{earlier.name}` is the mistake, "
+            "renumber that one instead (and the rollback file with it)."
+        )
     else:
-        help = (f"Give `{m.name}` a number above {eseq} if it is new; if the number of `{earlier.name}` is the "
-                "mistake, renumber that one instead (and the rollback file with it).")
+        help = (
+            f"Give `{m.name}` a number above {eseq} if it is new; if the number of `{earlier.name}` is the "
+            "mistake, renumber that one instead (and the rollback file with it)."
+        )
     return message, help

@@ -1,11 +1,16 @@
+from ..analysis import locking as lk
 from ..analysis import locks
 from ..registry import rule
-from ..analysis import locking as lk
 
 
-@rule("set-not-null", severity="warning", group="safety", kinds=("migration",),
-      reads=("AlterTableStmt",),
-      summary="ALTER COLUMN SET NOT NULL scans an existing table under ACCESS EXCLUSIVE unless a validated CHECK (col IS NOT NULL) exists.")
+@rule(
+    "set-not-null",
+    severity="warning",
+    group="safety",
+    kinds=("migration",),
+    reads=("AlterTableStmt",),
+    summary="ALTER COLUMN SET NOT NULL scans an existing table under ACCESS EXCLUSIVE unless a validated CHECK (col IS NOT NULL) exists.",
+)
 def check(f, ctx):
     version = lk.version(ctx)
     for st in f.all_statements:
@@ -28,16 +33,22 @@ def check(f, ctx):
         check_name = lk.ident(f"{lk.unqualified(table)}_{cols[0]}_not_null")
         if version >= 12:
             why = ""
-            fix = (f"First `ALTER TABLE {t} ADD CONSTRAINT {check_name} CHECK ({col} IS NOT NULL) NOT VALID;`, then "
-                   f"`ALTER TABLE {t} VALIDATE CONSTRAINT {check_name};` in a later migration (SHARE UPDATE EXCLUSIVE: "
-                   "reads and writes go on), then SET NOT NULL, which uses the validated CHECK instead of scanning "
-                   "(PostgreSQL 12+), and drop the CHECK.")
+            fix = (
+                f"First `ALTER TABLE {t} ADD CONSTRAINT {check_name} CHECK ({col} IS NOT NULL) NOT VALID;`, then "
+                f"`ALTER TABLE {t} VALIDATE CONSTRAINT {check_name};` in a later migration (SHARE UPDATE EXCLUSIVE: "
+                "reads and writes go on), then SET NOT NULL, which uses the validated CHECK instead of scanning "
+                "(PostgreSQL 12+), and drop the CHECK."
+            )
         else:
             why = " (before PostgreSQL 12 it scans even when a validated CHECK (... IS NOT NULL) exists)"
-            fix = (f"Keep a validated `CHECK ({col} IS NOT NULL)` constraint instead (added NOT VALID, validated in a later "
-                   "migration), or run SET NOT NULL when the table is quiet; on PostgreSQL 12+ the CHECK lets SET NOT NULL "
-                   "skip the scan.")
+            fix = (
+                f"Keep a validated `CHECK ({col} IS NOT NULL)` constraint instead (added NOT VALID, validated in a later "
+                "migration), or run SET NOT NULL when the table is quiet; on PostgreSQL 12+ the CHECK lets SET NOT NULL "
+                "skip the scan."
+            )
         yield f.hit(
             f"ALTER COLUMN {shown} SET NOT NULL on {t}{lk.where(st)} reads every row to look for NULLs while it "
             f"{lk.lock_words(lock, t)}, for the whole scan{why}",
-            fix, st)
+            fix,
+            st,
+        )

@@ -34,8 +34,14 @@ def _token_line(f, line: int, token: str) -> int:
     return line
 
 
-@rule("unknown-dependency", severity="error", group="project", scope="project", kinds=("migration",),
-      summary="A -- Depends-On: header names a version that does not exist or comes later.")
+@rule(
+    "unknown-dependency",
+    severity="error",
+    group="project",
+    scope="project",
+    kinds=("migration",),
+    summary="A -- Depends-On: header names a version that does not exist or comes later.",
+)
 def check(project, ctx):
     for group in project.groups.values():
         versions: dict[str, object] = {}
@@ -52,10 +58,13 @@ def check(project, ctx):
             deps = [(f"{m.group(1)}_{m.group(2)}", m.group(0)) for m in _VERSION.finditer(value)]
             if not deps:
                 if value.strip() and not _NOTHING.match(value.strip()):
-                    yield f.hit(f"the {key.title()} header field names no migration version: `{value}`",
-                                "List the versions this migration needs, e.g. `-- Depends-On: 20251022_001, 20251023_002` "
-                                "(or `none`).",
-                                line=line, column=hdr.name_column(f.positions, line, key))
+                    yield f.hit(
+                        f"the {key.title()} header field names no migration version: `{value}`",
+                        "List the versions this migration needs, e.g. `-- Depends-On: 20251022_001, 20251023_002` "
+                        "(or `none`).",
+                        line=line,
+                        column=hdr.name_column(f.positions, line, key),
+                    )
                 continue
             seen = set()
             for version, token in deps:
@@ -66,18 +75,27 @@ def check(project, ctx):
                 col = _column(f, ln, token)
                 where = f.mdir.name + "/"
                 if f.version is not None and version == f.version:
-                    yield f.hit(f"this migration lists its own version {version} in Depends-On",
-                                "Remove it: Depends-On names the earlier migrations this one needs.",
-                                line=ln, column=col)
+                    yield f.hit(
+                        f"this migration lists its own version {version} in Depends-On",
+                        "Remove it: Depends-On names the earlier migrations this one needs.",
+                        line=ln,
+                        column=col,
+                    )
                 elif version not in versions:
-                    yield f.hit(f"Depends-On names {version}, but no migration with that version exists in {where}",
-                                "Fix the version (check the file name of the migration this one needs), "
-                                "or add that migration first.",
-                                line=ln, column=col)
+                    yield f.hit(
+                        f"Depends-On names {version}, but no migration with that version exists in {where}",
+                        "Fix the version (check the file name of the migration this one needs), "
+                        "or add that migration first.",
+                        line=ln,
+                        column=col,
+                    )
                 elif f.version is not None and _order(version) > _order(f.version):
                     dep = versions[version]
-                    yield f.hit(f"Depends-On names {version} ({dep.name}), which comes after this migration ({f.version}) "
-                                "and so runs later",
-                                "A migration can only depend on earlier ones: give this migration a later version "
-                                "(rename the file with a later date and sequence number), or remove the dependency.",
-                                line=ln, column=col)
+                    yield f.hit(
+                        f"Depends-On names {version} ({dep.name}), which comes after this migration ({f.version}) "
+                        "and so runs later",
+                        "A migration can only depend on earlier ones: give this migration a later version "
+                        "(rename the file with a later date and sequence number), or remove the dependency.",
+                        line=ln,
+                        column=col,
+                    )

@@ -4,8 +4,14 @@ from .. import layout
 from ..registry import rule
 
 
-@rule("unknown-layout", severity="warning", group="project", scope="project", kinds=("migration",),
-      summary="No migration layout recognised: the directory's names fit neither the guidelines nor a runner preset.")
+@rule(
+    "unknown-layout",
+    severity="warning",
+    group="project",
+    scope="project",
+    kinds=("migration",),
+    summary="No migration layout recognised: the directory's names fit neither the guidelines nor a runner preset.",
+)
 def check(project, ctx):
     config = ctx.config
     if config.preset != layout.UNRECOGNISED:
@@ -32,7 +38,9 @@ def check(project, ctx):
             "rules that read a file's name, header or re-runnability, and missing-transaction (it depends on how "
             f"the runner runs a file), are held back here: {held_text}",
             "Say how these migrations are named and run, in migcheck.toml or [tool.migcheck] of pyproject.toml: "
-            f"`preset = \"<runner>\"` (one of {runners}; docs/presets.md), or `naming = \"<regex with the groups "
+            f'`preset = "<runner>"` (one of {runners}; docs/presets.md), or `naming = "<regex with the groups '
             "date, seq and description>\"` for the guidelines' rules with your own names. The safety, destructive "
             "and syntax rules run either way.",
-            line=1, column=1)
+            line=1,
+            column=1,
+        )

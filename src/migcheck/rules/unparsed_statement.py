@@ -1,8 +1,13 @@
 from ..registry import rule
 
 
-@rule("unparsed-statement", severity="info", group="syntax", kinds=("migration", "rollback", "other"),
-      summary="Another dialect's parser (sqlglot) could not read a statement, so no rule checked it.")
+@rule(
+    "unparsed-statement",
+    severity="info",
+    group="syntax",
+    kinds=("migration", "rollback", "other"),
+    summary="Another dialect's parser (sqlglot) could not read a statement, so no rule checked it.",
+)
 def check(f, ctx):
     dialect = getattr(ctx.config, "dialect", "postgres")
     for st in f.statements:
@@ -14,4 +19,5 @@ def check(f, ctx):
             f"{words} ... was not parsed ({why}), so no rule checked it",
             f"Review it by hand: migcheck's {dialect} support (sqlglot) reads it only as text. If it is "
             "reviewed, record that: `-- migcheck: ignore unparsed-statement -- <why it is safe>`.",
-            st)
+            st,
+        )

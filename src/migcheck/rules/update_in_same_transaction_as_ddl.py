@@ -1,11 +1,16 @@
+from ..analysis import locking as lk
 from ..analysis import locks
 from ..registry import rule
-from ..analysis import locking as lk
 
 
-@rule("update-in-same-transaction-as-ddl", severity="warning", group="safety", kinds=("migration",),
-      reads=("UpdateStmt", "DeleteStmt", "MergeStmt"),
-      summary="UPDATE / DELETE on a table after DDL that took ACCESS EXCLUSIVE on it in the same transaction keeps the table locked while rows change.")
+@rule(
+    "update-in-same-transaction-as-ddl",
+    severity="warning",
+    group="safety",
+    kinds=("migration",),
+    reads=("UpdateStmt", "DeleteStmt", "MergeStmt"),
+    summary="UPDATE / DELETE on a table after DDL that took ACCESS EXCLUSIVE on it in the same transaction keeps the table locked while rows change.",
+)
 def check(f, ctx):
     version = lk.version(ctx)
     seen: list[tuple[object, str, locks.Lock]] = []  # (statement, table, lock) of ACCESS EXCLUSIVE DDL so far
@@ -28,7 +33,8 @@ def check(f, ctx):
                         f"while every row the {verb} touches is changed, until COMMIT",
                         "Commit the schema change first, and change the data in a transaction of its own (in batches "
                         "for a large table): the ROW EXCLUSIVE lock of a plain UPDATE/DELETE lets reads and other writes go on.",
-                        st)
+                        st,
+                    )
                     break
             continue
         if st.kind in ("InsertStmt", "SelectStmt", "VariableSetStmt", "TransactionStmt"):

@@ -1,6 +1,6 @@
-from ..registry import rule
 from ..analysis import destructive as d
 from ..analysis import routines, schema
+from ..registry import rule
 
 
 def _backfill(f, ctx, st, node) -> str | None:
@@ -24,9 +24,14 @@ def _reruns(ctx) -> bool:
     return getattr(ctx.config, "preset", None) in (None, "guidelines")
 
 
-@rule("update-without-where", severity="error", group="safety", kinds=("migration",),
-      reads=("UpdateStmt",),
-      summary="UPDATE with no WHERE clause rewrites every row of the table.")
+@rule(
+    "update-without-where",
+    severity="error",
+    group="safety",
+    kinds=("migration",),
+    reads=("UpdateStmt",),
+    summary="UPDATE with no WHERE clause rewrites every row of the table.",
+)
 def check(f, ctx):
     for st in routines.executed(f):
         found = [(n, w) for n, w in d.updates(st) if d.without_where(n)]
@@ -47,13 +52,17 @@ def check(f, ctx):
                 f"rewrites every value written since; {d.REVIEW_REQUIRED}",
                 f"Limit the backfill to the rows it has not filled yet (`WHERE {cond}`), which also lets it run "
                 f"in batches; if a second run must overwrite, {d.review('update-without-where', st)}.",
-                st)
+                st,
+            )
             continue
         found = rest
         nodes = [n for n, _ in found]
         tables = d.listing(list(dict.fromkeys(d.relation(n.get("relation")) for n in nodes)))
-        how = "has no WHERE clause" if all(not n.get("whereClause") for n in nodes) else \
-            "has a WHERE clause that is always true"
+        how = (
+            "has no WHERE clause"
+            if all(not n.get("whereClause") for n in nodes)
+            else "has a WHERE clause that is always true"
+        )
         join = ""
         if any(n.get("fromClause") for n in nodes):
             join = " (its FROM list is joined with no condition, so each row gets an arbitrary match)"
@@ -64,4 +73,5 @@ def check(f, ctx):
             "Add a WHERE clause that limits it to the rows that need it (for a backfill, `WHERE <new column> IS NULL` "
             "also makes it re-runnable and lets it run in batches); if every row must change, "
             f"{d.review('update-without-where', st)}.",
-            st)
+            st,
+        )

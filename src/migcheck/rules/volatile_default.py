@@ -1,6 +1,6 @@
+from ..analysis import locking as lk
 from ..analysis import locks
 from ..registry import rule
-from ..analysis import locking as lk
 
 
 def _reason(cd: dict, version: int) -> str | None:
@@ -20,9 +20,14 @@ def _reason(cd: dict, version: int) -> str | None:
     return None  # constant, stable, or an unknown function (the lock model does not guess)
 
 
-@rule("volatile-default", severity="warning", group="safety", kinds=("migration",),
-      reads=("AlterTableStmt",),
-      summary="ADD COLUMN with a volatile DEFAULT (or a stored generated column) rewrites the table under ACCESS EXCLUSIVE.")
+@rule(
+    "volatile-default",
+    severity="warning",
+    group="safety",
+    kinds=("migration",),
+    reads=("AlterTableStmt",),
+    summary="ADD COLUMN with a volatile DEFAULT (or a stored generated column) rewrites the table under ACCESS EXCLUSIVE.",
+)
 def check(f, ctx):
     version = lk.version(ctx)
     for st in f.all_statements:
@@ -39,16 +44,24 @@ def check(f, ctx):
         col = lk.ident(cd.get("colname", "?"))
         shown = ", ".join(lk.column_sql(c) for c, _ in reasons)
         if lk.stored_generated(cd):
-            fix = (f"Add `{col}` as a plain nullable column, keep it filled with a trigger, backfill existing rows in "
-                   "batches; on PostgreSQL 18+ a VIRTUAL generated column needs no rewrite.")
+            fix = (
+                f"Add `{col}` as a plain nullable column, keep it filled with a trigger, backfill existing rows in "
+                "batches; on PostgreSQL 18+ a VIRTUAL generated column needs no rewrite."
+            )
         elif version < 11:
-            fix = (f"Add `{col}` without a DEFAULT, then `ALTER TABLE {t} ALTER COLUMN {col} SET DEFAULT ...;` "
-                   "(new rows only) and backfill existing rows in batches.")
+            fix = (
+                f"Add `{col}` without a DEFAULT, then `ALTER TABLE {t} ALTER COLUMN {col} SET DEFAULT ...;` "
+                "(new rows only) and backfill existing rows in batches."
+            )
         else:
-            fix = (f"Add `{col}` without a DEFAULT, then `ALTER TABLE {t} ALTER COLUMN {col} SET DEFAULT ...;` "
-                   "(catalog-only, applies to new rows) and backfill existing rows in batches; a constant or "
-                   "stable DEFAULT such as now() needs no rewrite.")
+            fix = (
+                f"Add `{col}` without a DEFAULT, then `ALTER TABLE {t} ALTER COLUMN {col} SET DEFAULT ...;` "
+                "(catalog-only, applies to new rows) and backfill existing rows in batches; a constant or "
+                "stable DEFAULT such as now() needs no rewrite."
+            )
         yield f.hit(
             f"ADD COLUMN {shown} on {t}{lk.where(st)} rewrites the whole table ({why}) and "
             f"{lk.lock_words(lock, t)}, for the whole rewrite",
-            fix, st)
+            fix,
+            st,
+        )

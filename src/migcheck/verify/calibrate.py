@@ -26,20 +26,23 @@ from __future__ import annotations
 import statistics
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..analysis.stats import CLASSES, Rate, Rates
 
 SHAPES = {
-    "narrow": ("id bigint NOT NULL, ref_id bigint NOT NULL, n integer NOT NULL, amount numeric(12,2) NOT NULL, "
-               "created_at timestamptz NOT NULL",
-               "g, g % 1000 + 1, (g * 7919) % 100000, (g % 99991) / 100.0, "
-               "timestamptz '2026-01-01' + g * interval '1 second'"),
-    "wide": ("id bigint NOT NULL, ref_id bigint NOT NULL, n integer NOT NULL, amount numeric(12,2) NOT NULL, "
-             "created_at timestamptz NOT NULL, status text NOT NULL, email text, payload jsonb, flag boolean",
-             "g, g % 1000 + 1, (g * 7919) % 100000, (g % 99991) / 100.0, "
-             "timestamptz '2026-01-01' + g * interval '1 second', 'status-' || (g % 7), 'user' || g || '@example.com', "
-             "jsonb_build_object('id', g, 'tag', 'tag-' || (g % 13), 'score', g % 101), g % 2 = 0"),
+    "narrow": (
+        "id bigint NOT NULL, ref_id bigint NOT NULL, n integer NOT NULL, amount numeric(12,2) NOT NULL, "
+        "created_at timestamptz NOT NULL",
+        "g, g % 1000 + 1, (g * 7919) % 100000, (g % 99991) / 100.0, timestamptz '2026-01-01' + g * interval '1 second'",
+    ),
+    "wide": (
+        "id bigint NOT NULL, ref_id bigint NOT NULL, n integer NOT NULL, amount numeric(12,2) NOT NULL, "
+        "created_at timestamptz NOT NULL, status text NOT NULL, email text, payload jsonb, flag boolean",
+        "g, g % 1000 + 1, (g * 7919) % 100000, (g % 99991) / 100.0, "
+        "timestamptz '2026-01-01' + g * interval '1 second', 'status-' || (g % 7), 'user' || g || '@example.com', "
+        "jsonb_build_object('id', g, 'tag', 'tag-' || (g % 13), 'score', g % 101), g % 2 = 0",
+    ),
 }
 DEFAULT_ROWS = 400_000  # the larger size; the smaller one is a quarter of it
 REPEAT = 3  # runs of each timing; the median counts
@@ -48,14 +51,30 @@ REPEAT = 3  # runs of each timing; the median counts
 # statements is sampled as their mean (a rewrite's cost per row depends on the conversion: a
 # numeric rescale costs about 1.5 times an integer widening on PostgreSQL 15)
 _OPERATIONS = (
-    ("scan", [("ALTER TABLE cal_t ADD CONSTRAINT cal_chk CHECK (amount >= 0)",
-               "ALTER TABLE cal_t DROP CONSTRAINT cal_chk")]),
+    (
+        "scan",
+        [("ALTER TABLE cal_t ADD CONSTRAINT cal_chk CHECK (amount >= 0)", "ALTER TABLE cal_t DROP CONSTRAINT cal_chk")],
+    ),
     ("index", [("CREATE INDEX cal_idx ON cal_t (n)", "DROP INDEX cal_idx")]),
-    ("fk", [("ALTER TABLE cal_t ADD CONSTRAINT cal_fk FOREIGN KEY (ref_id) REFERENCES cal_ref (id)",
-             "ALTER TABLE cal_t DROP CONSTRAINT cal_fk")]),
-    ("rewrite", [("ALTER TABLE cal_t ALTER COLUMN n TYPE bigint", "ALTER TABLE cal_t ALTER COLUMN n TYPE integer"),
-                 ("ALTER TABLE cal_t ALTER COLUMN amount TYPE numeric(14,4)",
-                  "ALTER TABLE cal_t ALTER COLUMN amount TYPE numeric(12,2)")]),
+    (
+        "fk",
+        [
+            (
+                "ALTER TABLE cal_t ADD CONSTRAINT cal_fk FOREIGN KEY (ref_id) REFERENCES cal_ref (id)",
+                "ALTER TABLE cal_t DROP CONSTRAINT cal_fk",
+            )
+        ],
+    ),
+    (
+        "rewrite",
+        [
+            ("ALTER TABLE cal_t ALTER COLUMN n TYPE bigint", "ALTER TABLE cal_t ALTER COLUMN n TYPE integer"),
+            (
+                "ALTER TABLE cal_t ALTER COLUMN amount TYPE numeric(14,4)",
+                "ALTER TABLE cal_t ALTER COLUMN amount TYPE numeric(12,2)",
+            ),
+        ],
+    ),
 )
 # (the way back of a rewrite is a rewrite of the same table too: both count as runs)
 _UNDO_IS_A_RUN = {"rewrite"}
@@ -70,8 +89,13 @@ class Sample:
     seconds: float
 
     def to_dict(self) -> dict:
-        return {"class": self.cls, "shape": self.shape, "rows": self.rows, "bytes": self.bytes,
-                "seconds": round(self.seconds, 6)}
+        return {
+            "class": self.cls,
+            "shape": self.shape,
+            "rows": self.rows,
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 6),
+        }
 
 
 def fit(points: list[tuple[int, int, float]]) -> Rate:
@@ -124,7 +148,8 @@ def measure(conninfo: str, rows: int = DEFAULT_ROWS, progress=None) -> tuple[lis
                 conn.execute("VACUUM (FREEZE, ANALYZE) cal_t")
                 heap, toast = conn.execute(
                     "SELECT pg_relation_size(c.oid), coalesce(pg_total_relation_size(nullif(c.reltoastrelid, 0)), 0) "
-                    "FROM pg_class c WHERE c.oid = 'cal_t'::regclass").fetchone()
+                    "FROM pg_class c WHERE c.oid = 'cal_t'::regclass"
+                ).fetchone()
                 for cls, statements in _OPERATIONS:
                     typical = []
                     for do, undo in statements:
@@ -143,8 +168,9 @@ def measure(conninfo: str, rows: int = DEFAULT_ROWS, progress=None) -> tuple[lis
 
 def rates_from(samples: list[Sample], version: str, where: str) -> Rates:
     classes = {cls: fit([(s.bytes, s.rows, s.seconds) for s in samples if s.cls == cls]) for cls in CLASSES}
-    return Rates(classes, "calibrated", datetime.now(timezone.utc).replace(microsecond=0), version, where,
-                 [s.to_dict() for s in samples])
+    return Rates(
+        classes, "calibrated", datetime.now(UTC).replace(microsecond=0), version, where, [s.to_dict() for s in samples]
+    )
 
 
 def run(server, rows: int = DEFAULT_ROWS, progress=None) -> Rates:

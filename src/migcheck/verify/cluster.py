@@ -28,8 +28,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ..config import ConfigError
 from ..dsnutil import redact
@@ -45,6 +45,7 @@ class VerifyError(ConfigError):
 
 
 # --- finding the server binaries ---------------------------------------------------------
+
 
 def _version_key(path: Path) -> tuple:
     nums = re.findall(r"\d+", str(path))
@@ -81,10 +82,16 @@ def find_bindir() -> Path:
         tried.append(str(d))
         if ok(d):
             return d
-    patterns = ["/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin", "/usr/local/pgsql/bin",
-                "/opt/homebrew/opt/postgresql@*/bin", "/usr/local/opt/postgresql@*/bin",
-                "/opt/homebrew/opt/postgresql/bin", "/usr/local/opt/postgresql/bin",
-                "/Applications/Postgres.app/Contents/Versions/*/bin"]
+    patterns = [
+        "/usr/lib/postgresql/*/bin",
+        "/usr/pgsql-*/bin",
+        "/usr/local/pgsql/bin",
+        "/opt/homebrew/opt/postgresql@*/bin",
+        "/usr/local/opt/postgresql@*/bin",
+        "/opt/homebrew/opt/postgresql/bin",
+        "/usr/local/opt/postgresql/bin",
+        "/Applications/Postgres.app/Contents/Versions/*/bin",
+    ]
     import glob
 
     found = sorted((Path(p) for pat in patterns for p in glob.glob(pat)), key=_version_key, reverse=True)
@@ -94,7 +101,8 @@ def find_bindir() -> Path:
     raise VerifyError(
         "no PostgreSQL server binaries found (looked for initdb and postgres via pg_config, PATH and "
         "/usr/lib/postgresql/*/bin): install the server (Debian/Ubuntu: `apt-get install postgresql`, "
-        "macOS: `brew install postgresql`), set MIGCHECK_PG_BINDIR, or use an existing server with --dsn URL")
+        "macOS: `brew install postgresql`), set MIGCHECK_PG_BINDIR, or use an existing server with --dsn URL"
+    )
 
 
 def binaries_available() -> bool:
@@ -107,6 +115,7 @@ def binaries_available() -> bool:
 
 # --- clean-up whatever happens ------------------------------------------------------------
 
+
 class _Cleanup:
     """Stops every live cluster at interpreter exit, and, while a cluster or a scratch database
     is in use, turns SIGTERM and SIGHUP into SystemExit so that ``finally`` blocks run and clean
@@ -118,7 +127,7 @@ class _Cleanup:
     _previous: dict = {}
 
     @classmethod
-    def enter(cls, cluster: "TempCluster | None" = None) -> None:
+    def enter(cls, cluster: TempCluster | None = None) -> None:
         if not cls._atexit:
             atexit.register(cls.stop_all)
             cls._atexit = True
@@ -134,7 +143,7 @@ class _Cleanup:
             cls.live.add(cluster)
 
     @classmethod
-    def leave(cls, cluster: "TempCluster | None" = None) -> None:
+    def leave(cls, cluster: TempCluster | None = None) -> None:
         if cluster is not None:
             cls.live.discard(cluster)
         cls._depth = max(cls._depth - 1, 0)
@@ -199,6 +208,7 @@ def _server_preexec(ids: tuple[int, int] | None):
 
 # --- servers -----------------------------------------------------------------------------
 
+
 class Server:
     """Something that can create and drop databases."""
 
@@ -244,11 +254,16 @@ class Server:
             roles_before = {r for (r,) in admin.execute("SELECT rolname FROM pg_roles")}
             members_before = _memberships(admin)
             try:
-                admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'{}").format(
-                    sql.Identifier(name), strategy))
+                admin.execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'{}").format(
+                        sql.Identifier(name), strategy
+                    )
+                )
             except psycopg.Error as exc:
-                raise VerifyError(f"cannot create a scratch database on {self.description}: {self._said(exc)} "
-                                  "(the user needs the CREATEDB privilege)") from None
+                raise VerifyError(
+                    f"cannot create a scratch database on {self.description}: {self._said(exc)} "
+                    "(the user needs the CREATEDB privilege)"
+                ) from None
         except BaseException:
             admin.close()
             _Cleanup.leave()
@@ -316,7 +331,7 @@ class TempCluster(Server):
         self._entered = False
 
     # context manager: start on enter, stop on exit
-    def __enter__(self) -> "TempCluster":
+    def __enter__(self) -> TempCluster:
         self.start()
         return self
 
@@ -350,7 +365,8 @@ class TempCluster(Server):
             raise VerifyError(
                 f"PostgreSQL refuses to run as root and there is no '{SERVER_USER}' user to run it as: "
                 f"create one (`useradd --system --user-group {SERVER_USER}`), run migcheck as a normal user, "
-                "or use an existing server with --dsn URL") from None
+                "or use an existing server with --dsn URL"
+            ) from None
         if pw.pw_uid == 0:
             raise VerifyError(f"the '{SERVER_USER}' user has uid 0; PostgreSQL refuses to run as root")
         return pw.pw_uid, pw.pw_gid
@@ -398,11 +414,20 @@ class TempCluster(Server):
             raise
 
     def _initdb(self, bindir: Path) -> None:
-        cmd = [str(bindir / "initdb"), "-D", str(self.data_dir), "--auth=trust", "--no-sync",
-               "--username=postgres", "--encoding=UTF8", "--no-locale"]
+        cmd = [
+            str(bindir / "initdb"),
+            "-D",
+            str(self.data_dir),
+            "--auth=trust",
+            "--no-sync",
+            "--username=postgres",
+            "--encoding=UTF8",
+            "--no-locale",
+        ]
         try:
-            r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, start_new_session=True,
-                               **self._spawn_kw())
+            r = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=300, start_new_session=True, **self._spawn_kw()
+            )
         except OSError as exc:
             raise VerifyError(f"cannot run {cmd[0]}: {exc}") from None
         except subprocess.TimeoutExpired:
@@ -438,8 +463,9 @@ class TempCluster(Server):
         log = open(log_path, "wb")
         try:
             kw = self._spawn_kw(server=True)
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True, **kw)
+            self.proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **kw
+            )
         except OSError as exc:
             raise VerifyError(f"cannot run {cmd[0]}: {exc}") from None
         finally:
@@ -530,9 +556,13 @@ def _server_env() -> dict[str, str]:
 
 def _memberships(admin) -> set[tuple[str, str]]:
     """(role, member) of every role membership of the server."""
-    return {(r, m) for r, m in admin.execute(
-        "SELECT g.rolname, u.rolname FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid "
-        "JOIN pg_roles u ON u.oid = a.member")}
+    return {
+        (r, m)
+        for r, m in admin.execute(
+            "SELECT g.rolname, u.rolname FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid "
+            "JOIN pg_roles u ON u.oid = a.member"
+        )
+    }
 
 
 def _reachable_by_others(path: Path) -> bool:

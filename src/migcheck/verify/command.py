@@ -45,8 +45,10 @@ def _rule_set(value: str | None, where: str) -> list[str]:
                 raise VerifyError(f"{where}: {registry.unknown(item, ('rollback', 'safety'))}")
             canon = item  # another tool's id for several rules, none of them a verify rule
         if canon not in RULES:
-            raise VerifyError(f"{where}: '{item}' is not a verify rule (verify reports {', '.join(RULES)}; "
-                              "the other rules run with `migcheck check`)")
+            raise VerifyError(
+                f"{where}: '{item}' is not a verify rule (verify reports {', '.join(RULES)}; "
+                "the other rules run with `migcheck check`)"
+            )
         out.append(canon)
     return out
 
@@ -102,37 +104,74 @@ class _Progress:
 
 @click.command("verify")
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--dsn", metavar="URL",
-              help="Use this existing server: migcheck creates a scratch database there, works only in it, "
-                   "and drops it at the end (default: a private temporary cluster).")
-@click.option("--prelude", "preludes", multiple=True, type=click.Path(), metavar="FILE",
-              help="SQL to run before the first migration (roles, schemas, tables the migrations expect), or "
-                   "'supabase': the shipped stand-ins for auth.users, auth.uid(), the anon/authenticated/"
-                   "service_role roles, the extensions schema, storage and realtime. Repeatable.")
-@click.option("--preset", type=click.Choice(PRESET_NAMES),
-              help="The migration runner's layout and transaction handling, as for `check` (docs/presets.md); "
-                   "default: the `preset` config key, else detected. 'supabase' also runs the Supabase prelude.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default=None,
-              help="Output format (default: text; github when GITHUB_ACTIONS=true).")
+@click.option(
+    "--dsn",
+    metavar="URL",
+    help="Use this existing server: migcheck creates a scratch database there, works only in it, "
+    "and drops it at the end (default: a private temporary cluster).",
+)
+@click.option(
+    "--prelude",
+    "preludes",
+    multiple=True,
+    type=click.Path(),
+    metavar="FILE",
+    help="SQL to run before the first migration (roles, schemas, tables the migrations expect), or "
+    "'supabase': the shipped stand-ins for auth.users, auth.uid(), the anon/authenticated/"
+    "service_role roles, the extensions schema, storage and realtime. Repeatable.",
+)
+@click.option(
+    "--preset",
+    type=click.Choice(PRESET_NAMES),
+    help="The migration runner's layout and transaction handling, as for `check` (docs/presets.md); "
+    "default: the `preset` config key, else detected. 'supabase' also runs the Supabase prelude.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif", "github"]),
+    default=None,
+    help="Output format (default: text; github when GITHUB_ACTIONS=true).",
+)
 @click.option("--config", "config_path", type=click.Path(), help="Configuration file to use instead of searching.")
-@click.option("--select", help="Comma-separated verify rule ids to report (replaces the default: all of them; "
-                                "the trace rules report only with --trace, the data rules only with --data).")
+@click.option(
+    "--select",
+    help="Comma-separated verify rule ids to report (replaces the default: all of them; "
+    "the trace rules report only with --trace, the data rules only with --data).",
+)
 @click.option("--ignore", help="Comma-separated verify rule ids not to report.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
-              help="Lowest severity that makes the exit code 1 (default: error).")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    default=None,
+    help="Lowest severity that makes the exit code 1 (default: error).",
+)
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
-@click.option("--quiet", "-q", is_flag=True,
-              help="Print only findings at or above --fail-on: no help lines, no summary, no progress.")
-@click.option("--trace", "trace", is_flag=True,
-              help="Run each migration's first apply statement by statement and report the locks, rewrites, "
-                   "scans and duration each statement really takes, held to the static lock model "
-                   "(see docs/trace.md).")
-@click.option("--data/--no-data", "data", default=None,
-              help="Run each rollback again with rows in the tables: generated rows before the migration, more "
-                   "after it, then compare (rollback-fails-with-data, rollback-loses-rows, rollback-discards-new-data; "
-                   "see docs/verify-data.md). Default: the `verify-data` config key, else off.")
-def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_on, no_color, quiet, trace,
-           data) -> int:
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="Print only findings at or above --fail-on: no help lines, no summary, no progress.",
+)
+@click.option(
+    "--trace",
+    "trace",
+    is_flag=True,
+    help="Run each migration's first apply statement by statement and report the locks, rewrites, "
+    "scans and duration each statement really takes, held to the static lock model "
+    "(see docs/trace.md).",
+)
+@click.option(
+    "--data/--no-data",
+    "data",
+    default=None,
+    help="Run each rollback again with rows in the tables: generated rows before the migration, more "
+    "after it, then compare (rollback-fails-with-data, rollback-loses-rows, rollback-discards-new-data; "
+    "see docs/verify-data.md). Default: the `verify-data` config key, else off.",
+)
+def verify(
+    paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_on, no_color, quiet, trace, data
+) -> int:
     """Apply each migration, twice, then its rollback, on a throwaway PostgreSQL; report what fails
     to apply, what cannot run twice, and what the rollback fails to undo."""
     from .. import config as config_mod
@@ -144,8 +183,10 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
     # the configuration found up from the (first) path, as `check` finds it (config.for_paths)
     cfg = config_mod.for_paths(paths[:1], Path.cwd(), Path(config_path) if config_path else None)[0][0]
     if cfg.dialect != "postgres":
-        raise VerifyError(f"`migcheck verify` runs the migrations on PostgreSQL; the configured dialect is "
-                          f"{cfg.dialect} (docs/dialects.md): use `migcheck check` for {cfg.dialect} migrations")
+        raise VerifyError(
+            f"`migcheck verify` runs the migrations on PostgreSQL; the configured dialect is "
+            f"{cfg.dialect} (docs/dialects.md): use `migcheck check` for {cfg.dialect} migrations"
+        )
     cfg = cfg.with_cli(fail_on=fail_on, preset=preset)
     cwd = Path.cwd()
     if cfg.preset is None:  # not pinned: recognise a runner's layout from the files, as `check` does
@@ -160,8 +201,9 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
     prelude_files = []
     wanted: list[tuple[str, Path]] = []
     if cfg.preset in PRESET_PRELUDES:  # the runner's platform or own tables first
-        wanted.append((f"--preset {cfg.preset}" if preset else f"the {cfg.preset} preset's prelude",
-                       PRESET_PRELUDES[cfg.preset]))
+        wanted.append(
+            (f"--preset {cfg.preset}" if preset else f"the {cfg.preset} preset's prelude", PRESET_PRELUDES[cfg.preset])
+        )
     for p in preludes:
         path = Path(p)
         full = path if path.is_absolute() else cwd / path
@@ -177,8 +219,9 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
         seen.add(full.resolve())
         if not full.is_file():
             raise VerifyError(f"prelude not found: {label}")
-        pf = files.MigrationFile(full, label if label.startswith(("--", "the ")) else layout.display(full, cwd),
-                                  "other", full.parent, cfg)
+        pf = files.MigrationFile(
+            full, label if label.startswith(("--", "the ")) else layout.display(full, cwd), "other", full.parent, cfg
+        )
         if pf.read_problem:
             raise VerifyError(f"cannot read the prelude {label}: {pf.read_problem[1]}")
         prelude_files.append((label, pf))
@@ -213,20 +256,24 @@ def verify(paths, dsn, preludes, preset, fmt, config_path, select, ignore, fail_
         import json
 
         from .trace import add_to_json
+
         doc = json.loads(text)
         if traces is not None:
             doc = add_to_json(doc, traces)
         if data_files is not None:
             from .data import add_to_json as add_data
+
             doc = add_data(doc, data_files)
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     elif traces is not None and fmt == "text" and not quiet:
         from .trace import render_text
+
         text = render_text(traces) + text
     sys.stdout.write(fit(text, sys.stdout, fmt in ("json", "sarif")))
     sys.stdout.flush()
     if data_files is not None and not quiet:
         from .data import coverage_note
+
         note = coverage_note(data_files, json_hint=fmt != "json")
         if note:
             click.echo(f"migcheck: note: {note}", err=True)
@@ -253,18 +300,42 @@ def _run(server, project, cfg, enabled, prelude_files, progress, quiet, trace=Fa
     version = server.server_version()
     if not quiet and version // 10000 != cfg.postgres_version:
         progress.clear()
-        click.echo(f"migcheck: note: verifying on PostgreSQL {version // 10000}, the configuration says "
-                   f"postgres-version = {cfg.postgres_version}", err=True)
+        click.echo(
+            f"migcheck: note: verifying on PostgreSQL {version // 10000}, the configuration says "
+            f"postgres-version = {cfg.postgres_version}",
+            err=True,
+        )
     dirs = procedure.directories(project)
     if len(dirs) <= 1:
         with server.database() as conninfo:
-            return procedure.verify_project(project, cfg, conninfo, enabled=enabled, preludes=prelude_files,
-                                            progress=progress, trace=trace, server_version=version // 10000,
-                                            shared_server=shared, data=data)
+            return procedure.verify_project(
+                project,
+                cfg,
+                conninfo,
+                enabled=enabled,
+                preludes=prelude_files,
+                progress=progress,
+                trace=trace,
+                server_version=version // 10000,
+                shared_server=shared,
+                data=data,
+            )
     results = []
     for d in dirs:  # one history per migration directory: a scratch database each
         with server.database() as conninfo:
-            results.append(procedure.verify_project(project, cfg, conninfo, enabled=enabled, preludes=prelude_files,
-                                                    progress=progress, trace=trace, server_version=version // 10000,
-                                                    directory=d, shared_server=shared, data=data))
+            results.append(
+                procedure.verify_project(
+                    project,
+                    cfg,
+                    conninfo,
+                    enabled=enabled,
+                    preludes=prelude_files,
+                    progress=progress,
+                    trace=trace,
+                    server_version=version // 10000,
+                    directory=d,
+                    shared_server=shared,
+                    data=data,
+                )
+            )
     return procedure.merge(results)

@@ -41,8 +41,8 @@ from decimal import Decimal
 
 from .. import source
 from ..analysis import pg
-from . import rows as rows_mod
 from . import limits, runner
+from . import rows as rows_mod
 from .rows import Table, ident, message
 from .snapshot import Obj
 
@@ -81,8 +81,13 @@ class TableData:
     note: str = ""  # why a table has fewer rows than asked
 
     def to_dict(self) -> dict:
-        return {"relation": self.relation, "rows_before": self.before, "generated": self.seeded,
-                "written_after": self.written, **({"note": self.note} if self.note else {})}
+        return {
+            "relation": self.relation,
+            "rows_before": self.before,
+            "generated": self.seeded,
+            "written_after": self.written,
+            **({"note": self.note} if self.note else {}),
+        }
 
 
 @dataclass
@@ -99,8 +104,11 @@ class FileData:
         return self.tables[name]
 
     def to_dict(self) -> dict:
-        return {"checked": self.checked, **({"note": self.note} if self.note else {}),
-                "tables": [t.to_dict() for t in self.tables.values()]}
+        return {
+            "checked": self.checked,
+            **({"note": self.note} if self.note else {}),
+            "tables": [t.to_dict() for t in self.tables.values()],
+        }
 
 
 # --- which tables a file names -------------------------------------------------------------
@@ -193,23 +201,81 @@ def with_parents(conn, listing: dict[str, int], start: set[str]) -> dict[str, Ta
 
 # statement kinds that neither read nor write rows, nor change what a row may hold: a pair made of
 # these alone cannot behave differently with rows in the tables
-_NEUTRAL = frozenset({
-    "ViewStmt", "CreateFunctionStmt", "CreateTrigStmt", "CommentStmt", "GrantStmt", "GrantRoleStmt",
-    "CreatePolicyStmt", "AlterPolicyStmt", "TransactionStmt", "VariableSetStmt", "VariableShowStmt",
-    "CreateSeqStmt", "AlterSeqStmt", "CreateSchemaStmt", "CreateExtensionStmt", "AlterOwnerStmt",
-    "AlterFunctionStmt", "CreateRoleStmt", "AlterRoleStmt", "DropRoleStmt", "AlterDefaultPrivilegesStmt",
-    "CreateEnumStmt", "AlterEnumStmt", "CompositeTypeStmt", "CreateEventTrigStmt", "CreateStatsStmt",
-    "RenameStmt", "ReindexStmt", "VacuumStmt",
-})
-_NEUTRAL_DROPS = frozenset({"OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE",
-                            "OBJECT_AGGREGATE", "OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_INDEX", "OBJECT_RULE",
-                            "OBJECT_EVENT_TRIGGER", "OBJECT_STATISTIC_EXT"})
-_NEUTRAL_ALTERS = frozenset({"AT_EnableTrig", "AT_EnableAlwaysTrig", "AT_EnableReplicaTrig", "AT_DisableTrig",
-                             "AT_EnableTrigAll", "AT_DisableTrigAll", "AT_EnableTrigUser", "AT_DisableTrigUser",
-                             "AT_EnableRowSecurity", "AT_DisableRowSecurity", "AT_ForceRowSecurity",
-                             "AT_NoForceRowSecurity", "AT_ChangeOwner", "AT_SetStatistics", "AT_ColumnDefault",
-                             "AT_SetOptions", "AT_ResetOptions", "AT_SetRelOptions", "AT_ResetRelOptions",
-                             "AT_ClusterOn", "AT_DropCluster", "AT_ReplicaIdentity"})
+_NEUTRAL = frozenset(
+    {
+        "ViewStmt",
+        "CreateFunctionStmt",
+        "CreateTrigStmt",
+        "CommentStmt",
+        "GrantStmt",
+        "GrantRoleStmt",
+        "CreatePolicyStmt",
+        "AlterPolicyStmt",
+        "TransactionStmt",
+        "VariableSetStmt",
+        "VariableShowStmt",
+        "CreateSeqStmt",
+        "AlterSeqStmt",
+        "CreateSchemaStmt",
+        "CreateExtensionStmt",
+        "AlterOwnerStmt",
+        "AlterFunctionStmt",
+        "CreateRoleStmt",
+        "AlterRoleStmt",
+        "DropRoleStmt",
+        "AlterDefaultPrivilegesStmt",
+        "CreateEnumStmt",
+        "AlterEnumStmt",
+        "CompositeTypeStmt",
+        "CreateEventTrigStmt",
+        "CreateStatsStmt",
+        "RenameStmt",
+        "ReindexStmt",
+        "VacuumStmt",
+    }
+)
+_NEUTRAL_DROPS = frozenset(
+    {
+        "OBJECT_VIEW",
+        "OBJECT_MATVIEW",
+        "OBJECT_FUNCTION",
+        "OBJECT_PROCEDURE",
+        "OBJECT_ROUTINE",
+        "OBJECT_AGGREGATE",
+        "OBJECT_TRIGGER",
+        "OBJECT_POLICY",
+        "OBJECT_INDEX",
+        "OBJECT_RULE",
+        "OBJECT_EVENT_TRIGGER",
+        "OBJECT_STATISTIC_EXT",
+    }
+)
+_NEUTRAL_ALTERS = frozenset(
+    {
+        "AT_EnableTrig",
+        "AT_EnableAlwaysTrig",
+        "AT_EnableReplicaTrig",
+        "AT_DisableTrig",
+        "AT_EnableTrigAll",
+        "AT_DisableTrigAll",
+        "AT_EnableTrigUser",
+        "AT_DisableTrigUser",
+        "AT_EnableRowSecurity",
+        "AT_DisableRowSecurity",
+        "AT_ForceRowSecurity",
+        "AT_NoForceRowSecurity",
+        "AT_ChangeOwner",
+        "AT_SetStatistics",
+        "AT_ColumnDefault",
+        "AT_SetOptions",
+        "AT_ResetOptions",
+        "AT_SetRelOptions",
+        "AT_ResetRelOptions",
+        "AT_ClusterOn",
+        "AT_DropCluster",
+        "AT_ReplicaIdentity",
+    }
+)
 
 
 def _neutral(st) -> bool:
@@ -250,7 +316,7 @@ def _without_concurrently(text: str) -> str:
     data = text.encode("utf-8")
     for tok in source.pg.scan(text):
         if tok.name == "CONCURRENTLY":
-            return (data[:tok.start] + data[tok.end + 1:]).decode("utf-8")
+            return (data[: tok.start] + data[tok.end + 1 :]).decode("utf-8")
     return text
 
 
@@ -343,6 +409,7 @@ def _settle(conn) -> None:
 
 # --- reading rows -------------------------------------------------------------------------
 
+
 def _json(text: str):
     return json.loads(text, parse_float=Decimal)
 
@@ -353,8 +420,9 @@ def read(conn, tables: list[Table]) -> dict[str, list[dict] | None]:
     out: dict[str, list[dict] | None] = {t.display: [] for t in tables}
     if not tables:
         return out
-    sql = " UNION ALL ".join(f"(SELECT {n}, to_jsonb(t)::text FROM {t.sql} t LIMIT {MAX_COMPARED + 1})"
-                             for n, t in enumerate(tables))
+    sql = " UNION ALL ".join(
+        f"(SELECT {n}, to_jsonb(t)::text FROM {t.sql} t LIMIT {MAX_COMPARED + 1})" for n, t in enumerate(tables)
+    )
     for n, text in conn.execute(sql).fetchall():
         rows = out[tables[n].display]
         if rows is not None:
@@ -374,6 +442,7 @@ def _has_rows(conn, tables: list[Table]) -> set[str]:
 
 # --- after the migration: rows in what it created or changed ---------------------------------
 
+
 def _wide(old: rows_mod.Column, new: rows_mod.Column) -> str | None:
     """A value the new definition takes and the old one does not (a longer string, a larger
     number), for row ``g.i``; None when the change is not a widening migcheck knows."""
@@ -392,10 +461,12 @@ def _column_key(c: rows_mod.Column) -> tuple:
 def _changed(before: Table | None, after: Table) -> bool:
     if before is None:
         return True
-    return ({c.name: _column_key(c) for c in before.columns} != {c.name: _column_key(c) for c in after.columns}
-            or sorted(before.unique_sets()) != sorted(after.unique_sets())
-            or sorted(before.checks) != sorted(after.checks)
-            or sorted((fk.columns, fk.parent) for fk in before.fks) != sorted((fk.columns, fk.parent) for fk in after.fks))
+    return (
+        {c.name: _column_key(c) for c in before.columns} != {c.name: _column_key(c) for c in after.columns}
+        or sorted(before.unique_sets()) != sorted(after.unique_sets())
+        or sorted(before.checks) != sorted(after.checks)
+        or sorted((fk.columns, fk.parent) for fk in before.fks) != sorted((fk.columns, fk.parent) for fk in after.fks)
+    )
 
 
 def relaxations(before: Table | None, after: Table) -> tuple[dict[str, str], list[tuple[str, ...]]]:
@@ -424,8 +495,11 @@ def relaxations(before: Table | None, after: Table) -> tuple[dict[str, str], lis
     if before is not None:
         now = {frozenset(u) for u in after.unique_sets()}
         for u in before.unique_sets():
-            if frozenset(u) not in now and all(after.column(c) is not None for c in u) \
-                    and not any(v <= frozenset(u) for v in now):
+            if (
+                frozenset(u) not in now
+                and all(after.column(c) is not None for c in u)
+                and not any(v <= frozenset(u) for v in now)
+            ):
                 lost.append(u)
     return override, lost
 
@@ -433,10 +507,26 @@ def relaxations(before: Table | None, after: Table) -> tuple[dict[str, str], lis
 # --- the round ----------------------------------------------------------------------------
 
 VACUUM_AFTER = 20000  # dead catalog rows
-_CATALOGS = ("pg_attribute", "pg_depend", "pg_class", "pg_type", "pg_index", "pg_trigger", "pg_attrdef",
-             "pg_constraint", "pg_rewrite", "pg_description", "pg_proc", "pg_sequence", "pg_statistic")
-_DEAD = ("SELECT sum(n_dead_tup) FROM pg_stat_sys_tables WHERE schemaname = 'pg_catalog' AND relname IN ("
-         + ", ".join(f"'{c}'" for c in _CATALOGS) + ")")
+_CATALOGS = (
+    "pg_attribute",
+    "pg_depend",
+    "pg_class",
+    "pg_type",
+    "pg_index",
+    "pg_trigger",
+    "pg_attrdef",
+    "pg_constraint",
+    "pg_rewrite",
+    "pg_description",
+    "pg_proc",
+    "pg_sequence",
+    "pg_statistic",
+)
+_DEAD = (
+    "SELECT sum(n_dead_tup) FROM pg_stat_sys_tables WHERE schemaname = 'pg_catalog' AND relname IN ("
+    + ", ".join(f"'{c}'" for c in _CATALOGS)
+    + ")"
+)
 
 # every sequence of the database: its value, and whether nextval() was called since (setval's arguments)
 _SEQUENCES = """
@@ -451,8 +541,7 @@ class Round:
     own, opened when it starts, as the runner gives each file one (settings an earlier migration
     made with ``ALTER DATABASE ... SET`` apply)."""
 
-    def __init__(self, conninfo: str, emitter, timings=None, trace_seeded: dict[int, str] | None = None,
-                 config=None):
+    def __init__(self, conninfo: str, emitter, timings=None, trace_seeded: dict[int, str] | None = None, config=None):
         self.conninfo = conninfo
         self.config = config
         self.conn = None
@@ -536,9 +625,11 @@ class Round:
         now = dict(((oid, (v, c)) for oid, v, c in self.conn.execute(_SEQUENCES).fetchall()))
         changed = [(oid, v, c) for oid, v, c in sequences if oid in now and now[oid] != (v, c)]
         if changed:
-            self.conn.execute("SELECT setval(s.oid::regclass, s.v, s.c) FROM unnest(%s::oid[], %s::bigint[], "
-                              "%s::bool[]) AS s(oid, v, c)",
-                              ([o for o, _, _ in changed], [v for _, v, _ in changed], [c for _, _, c in changed]))
+            self.conn.execute(
+                "SELECT setval(s.oid::regclass, s.v, s.c) FROM unnest(%s::oid[], %s::bigint[], "
+                "%s::bool[]) AS s(oid, v, c)",
+                ([o for o, _, _ in changed], [v for _, v, _ in changed], [c for _, _, c in changed]),
+            )
 
     def only_with_rows(self, m, rb, fail: runner.Failure) -> bool:
         """Under ``--trace``, the plain rollback already runs on the rows the trace generated. When it
@@ -600,8 +691,9 @@ class Round:
             if seed and data_error(fail.sqlstate) and any(t.seeded for t in fd.tables.values()):
                 # the generated rows are not what production holds: try again with the rows
                 # written after the migration only
-                note = (f"{AFTER_ONLY} ({fail.describe()}, line {fail.line}); checked with the rows "
-                        "written after it only")
+                note = (
+                    f"{AFTER_ONLY} ({fail.describe()}, line {fail.line}); checked with the rows written after it only"
+                )
                 fd.tables.clear()
                 self._run(m, rb, fd, seed=False)
                 fd.note = note + (f"; {fd.note}" if fd.note else "")
@@ -648,8 +740,13 @@ class Round:
             return {}
         refs = {fk.parent: fk for t in changed for fk in t.fks}
         names = {t.display for t in changed}
-        have = _has_rows(self.conn, [*changed, *(Table(0, fk.parent_schema, fk.parent_name, [])
-                                                 for r, fk in sorted(refs.items()) if r not in names)])
+        have = _has_rows(
+            self.conn,
+            [
+                *changed,
+                *(Table(0, fk.parent_schema, fk.parent_name, []) for r, fk in sorted(refs.items()) if r not in names),
+            ],
+        )
         refs = set(refs) | names
         empty = {r for r in refs if r not in have}
         out: dict[str, list[dict]] = {}
@@ -658,9 +755,13 @@ class Round:
             if (old is None and t.display in have) or _refilled(m, t):
                 continue  # a table the migration fills (a copy, a cache, a lookup): its data, not the application's
             override, lost = relaxations(old, t)
-            extra = [fk for fk in (old.fks if old else ()) if fk.parent in cat1
-                     and all(t.column(c) is not None for c in fk.columns)
-                     and not any(fk.columns == k.columns for k in t.fks)]
+            extra = [
+                fk
+                for fk in (old.fks if old else ())
+                if fk.parent in cat1
+                and all(t.column(c) is not None for c in fk.columns)
+                and not any(fk.columns == k.columns for k in t.fks)
+            ]
             w = self._write(t, override, lost, extra, empty)
             if w.rows:
                 empty.discard(t.display)
@@ -679,8 +780,11 @@ class Round:
             order_by = ", ".join("d." + ident(k) for k in u)
             for c in u:
                 # the value of an existing row: a duplicate the dropped unique constraint kept out
-                dup.setdefault(c, f"(SELECT d.{ident(c)} FROM {t.sql} d ORDER BY {order_by} "
-                                  f"OFFSET (g.i - 1) % greatest((SELECT count(*) FROM {t.sql}), 1) LIMIT 1)")
+                dup.setdefault(
+                    c,
+                    f"(SELECT d.{ident(c)} FROM {t.sql} d ORDER BY {order_by} "
+                    f"OFFSET (g.i - 1) % greatest((SELECT count(*) FROM {t.sql}), 1) LIMIT 1)",
+                )
         w = rows_mod.write(self.conn, t, first, last, override={**override, **dup}, extra_fks=extra, empty=empty)
         if not w.rows and (override or dup):
             w2 = rows_mod.write(self.conn, t, first, last, extra_fks=extra, empty=empty)
@@ -689,11 +793,26 @@ class Round:
                 return w2
         return w
 
-    def _compare(self, m, rb, cat0, cat1, cat2, before, written_after, fd: FileData, fresh2: set[str],
-                 remade: set[str], named: set[str], touched: dict[str, set]) -> None:
+    def _compare(
+        self,
+        m,
+        rb,
+        cat0,
+        cat1,
+        cat2,
+        before,
+        written_after,
+        fd: FileData,
+        fresh2: set[str],
+        remade: set[str],
+        named: set[str],
+        touched: dict[str, set],
+    ) -> None:
         names = [n for n in before if n in cat2]
         names += [n for n in written_after if n in cat2 and n not in names]
-        names += [n for n in sorted(fresh2) if n in cat2 and n not in names]  # what the rollback created (or renamed back)
+        names += [
+            n for n in sorted(fresh2) if n in cat2 and n not in names
+        ]  # what the rollback created (or renamed back)
         after = read(self.conn, [cat2[n] for n in names])
         stamps = self._now()
 
@@ -704,8 +823,14 @@ class Round:
             t0 = cat0[name]
             if name in remade and _refilled(rb, t0):
                 continue  # made again from a query (a cache): its rows are what the query gives today
-            lost = _lost(old_rows, after[name], t0.pk, _compared(m, rb, t0, cat1.get(name), name in named), stamps,
-                         touched.get(name, set()))
+            lost = _lost(
+                old_rows,
+                after[name],
+                t0.pk,
+                _compared(m, rb, t0, cat1.get(name), name in named),
+                stamps,
+                touched.get(name, set()),
+            )
             if lost is not None:
                 _emit_loses(self.out, m, rb, t0, len(old_rows), *lost)
 
@@ -751,8 +876,10 @@ class Round:
     def _now(self) -> set[str]:
         """The transaction's clock as each time type prints it: a value a trigger or a default set
         during the round (``now()`` is constant within it), not data the rollback failed to restore."""
-        row = self.conn.execute("SELECT to_jsonb(now())::text, to_jsonb(now()::timestamp)::text, "
-                                "to_jsonb(now()::date)::text, to_jsonb(now() AT TIME ZONE 'UTC')::text").fetchone()
+        row = self.conn.execute(
+            "SELECT to_jsonb(now())::text, to_jsonb(now()::timestamp)::text, "
+            "to_jsonb(now()::date)::text, to_jsonb(now() AT TIME ZONE 'UTC')::text"
+        ).fetchone()
         return {_canon(_json(v)) for v in row}
 
 
@@ -821,17 +948,27 @@ def _changes(a: dict[str, list[dict] | None], b: dict[str, list[dict] | None], p
             r2 = later.get(k)
             if r2 is not None:
                 out.setdefault(name, set()).update(
-                    (k, c) for c in r if not (r.get(c) == r2.get(c) and type(r.get(c)) is type(r2.get(c)))
-                    and _canon(r.get(c)) != _canon(r2.get(c)))
+                    (k, c)
+                    for c in r
+                    if not (r.get(c) == r2.get(c) and type(r.get(c)) is type(r2.get(c)))
+                    and _canon(r.get(c)) != _canon(r2.get(c))
+                )
     return out
 
 
-def _lost(old_rows: list[dict], new_rows: list[dict], pk: tuple[str, ...], cols: list[str], stamps: set[str],
-          touched: set = frozenset()):
+def _lost(
+    old_rows: list[dict],
+    new_rows: list[dict],
+    pk: tuple[str, ...],
+    cols: list[str],
+    stamps: set[str],
+    touched: set = frozenset(),
+):
     """(missing, changed, column -> rows that differ in it) of the rows from before the
     migration, or None when every one is back as it was. Rows match by primary key, else as whole
     rows; a value the round's clock wrote (a trigger's ``updated_at = now()``), or one the rows written
     after the migration changed (``touched``: (key, column)), is not a difference."""
+
     def same(a, b) -> bool:
         return (a == b and type(a) is type(b)) or _canon(a) == _canon(b) or _canon(b) in stamps
 
@@ -868,20 +1005,30 @@ def _lost(old_rows: list[dict], new_rows: list[dict], pk: tuple[str, ...], cols:
 def _fix_for(fail: runner.Failure) -> str:
     s = fail.sqlstate or ""
     if s == "23502":
-        fix = ("Rows exist by the time the rollback runs: give the column a value for them. Add it with a DEFAULT, "
-               "or add it nullable, fill it from the data the migration moved, then SET NOT NULL.")
+        fix = (
+            "Rows exist by the time the rollback runs: give the column a value for them. Add it with a DEFAULT, "
+            "or add it nullable, fill it from the data the migration moved, then SET NOT NULL."
+        )
     elif s in ("23505", "23P01"):
-        fix = ("Rows written after the migration can hold duplicates the restored constraint rejects: resolve "
-               "them in the rollback before re-creating it (merge or delete the later duplicates).")
+        fix = (
+            "Rows written after the migration can hold duplicates the restored constraint rejects: resolve "
+            "them in the rollback before re-creating it (merge or delete the later duplicates)."
+        )
     elif s == "23503":
-        fix = ("Rows written after the migration can reference rows the restored foreign key does not accept: "
-               "fix or remove them in the rollback before adding the constraint back (or add it NOT VALID).")
+        fix = (
+            "Rows written after the migration can reference rows the restored foreign key does not accept: "
+            "fix or remove them in the rollback before adding the constraint back (or add it NOT VALID)."
+        )
     elif s == "23514":
-        fix = ("Rows written after the migration can fail the restored CHECK: fix them in the rollback before "
-               "adding it back (or add it NOT VALID and VALIDATE it once they are fixed).")
+        fix = (
+            "Rows written after the migration can fail the restored CHECK: fix them in the rollback before "
+            "adding it back (or add it NOT VALID and VALIDATE it once they are fixed)."
+        )
     elif s.startswith("22"):
-        fix = ("Values written after the migration do not fit the old definition: convert or cut them "
-               "explicitly in the rollback (ALTER COLUMN ... TYPE ... USING ...) before narrowing it.")
+        fix = (
+            "Values written after the migration do not fit the old definition: convert or cut them "
+            "explicitly in the rollback (ALTER COLUMN ... TYPE ... USING ...) before narrowing it."
+        )
     else:
         fix = "Make the rollback work on tables that hold rows, as production's do when it runs."
     return " ".join(p for p in (fix, fail.extra()) if p)
@@ -889,11 +1036,13 @@ def _fix_for(fail: runner.Failure) -> str:
 
 # --- the finding texts --------------------------------------------------------------------
 
+
 def _obj(table: Table, column: str | None = None) -> Obj:
     if column is None:
         return Obj(f"table {table.display}", "table", table.schema, table.name, None, f"schema {table.schema}", "")
-    return Obj(f"column {table.display}.{column}", "column", table.schema, column, table.name,
-               f"table {table.display}", "")
+    return Obj(
+        f"column {table.display}.{column}", "column", table.schema, column, table.name, f"table {table.display}", ""
+    )
 
 
 def _where(m, rb, obj: Obj, prefer_drop: bool = False):
@@ -950,8 +1099,11 @@ def _refilled(f, table: Table) -> bool:
         n = st.node
         if st.kind == "CreateTableAsStmt" and ((n.get("into") or {}).get("rel") or {}).get("relname") == table.name:
             return True
-        if st.kind == "InsertStmt" and (n.get("relation") or {}).get("relname") == table.name \
-                and (n.get("selectStmt") or {}).get("SelectStmt", {}).get("fromClause"):
+        if (
+            st.kind == "InsertStmt"
+            and (n.get("relation") or {}).get("relname") == table.name
+            and (n.get("selectStmt") or {}).get("SelectStmt", {}).get("fromClause")
+        ):
             return True
     return False
 
@@ -967,12 +1119,17 @@ def _plural(n: int, word: str) -> str:
 
 def _emit_fails(out, rb, fail: runner.Failure, fd: FileData, what: str = "from before the migration") -> None:
     held = [t for t in fd.tables.values() if t.before or t.written]
-    rows_note = "; ".join(f"{t.relation}: {_plural(t.before, 'row')} {what}"
-                          + (f", {t.written} written after it" if t.written else "") for t in held[:4])
+    rows_note = "; ".join(
+        f"{t.relation}: {_plural(t.before, 'row')} {what}" + (f", {t.written} written after it" if t.written else "")
+        for t in held[:4]
+    )
     if len(held) > 4:
         rows_note += f"; {len(held) - 4} more tables"
-    msg = (f"the rollback fails once the tables hold rows: {fail.describe()} (on empty tables it runs"
-           + (f"; {rows_note}" if rows_note else "") + ")")
+    msg = (
+        f"the rollback fails once the tables hold rows: {fail.describe()} (on empty tables it runs"
+        + (f"; {rows_note}" if rows_note else "")
+        + ")"
+    )
     out.failure("rollback-fails-with-data", rb, fail, msg, _fix_for(fail))
 
 
@@ -990,32 +1147,45 @@ def _emit_loses(out, m, rb, t0: Table, total: int, missing: int, changed: int, d
     if st is None:
         f, st = _where(m, rb, _obj(t0))
     n = missing + changed
-    msg = (f"after the rollback, {n} of the {_plural(total, 'row')} of {t0.display} from before the migration "
-           f"{'is' if n == 1 else 'are'} not as before: " + "; ".join(parts))
-    hlp = ("The rollback must give back the data the migration moved, changed or dropped: copy it back before "
-           "dropping the new columns (UPDATE ... SET old = new), or keep the old column until the migration "
-           "can no longer be rolled back. If the migration destroys data by design, record that on the rollback: "
-           "`-- migcheck: ignore rollback-loses-rows -- <why>`.")
+    msg = (
+        f"after the rollback, {n} of the {_plural(total, 'row')} of {t0.display} from before the migration "
+        f"{'is' if n == 1 else 'are'} not as before: " + "; ".join(parts)
+    )
+    hlp = (
+        "The rollback must give back the data the migration moved, changed or dropped: copy it back before "
+        "dropping the new columns (UPDATE ... SET old = new), or keep the old column until the migration "
+        "can no longer be rolled back. If the migration destroys data by design, record that on the rollback: "
+        "`-- migcheck: ignore rollback-loses-rows -- <why>`."
+    )
     out.at("rollback-loses-rows", f, st, msg, hlp)
 
 
 def _emit_discards(out, m, rb, t1: Table, column: str | None, n: int, total: int) -> None:
     f, st = _where(m, rb, _obj(t1, column), prefer_drop=True)
     if column is None:
-        msg = (f"the rollback drops table {t1.display}, and {n} of the {_plural(total, 'row')} written into it "
-               "after the migration are found nowhere after it")
-        hlp = ("Data written after the migration is lost when this rollback runs. If that is intended, nothing to "
-               "do; otherwise copy the rows into a table that stays before dropping this one.")
+        msg = (
+            f"the rollback drops table {t1.display}, and {n} of the {_plural(total, 'row')} written into it "
+            "after the migration are found nowhere after it"
+        )
+        hlp = (
+            "Data written after the migration is lost when this rollback runs. If that is intended, nothing to "
+            "do; otherwise copy the rows into a table that stays before dropping this one."
+        )
     else:
-        msg = (f"the rollback drops column {t1.display}.{column}, and {n} of the {_plural(total, 'value')} written "
-               "into it after the migration are not carried into any other column")
-        hlp = ("Data written after the migration is lost when this rollback runs. If that is intended, nothing to "
-               f"do; otherwise copy it into the columns that stay before dropping {column} "
-               "(UPDATE ... SET old_column = ...).")
+        msg = (
+            f"the rollback drops column {t1.display}.{column}, and {n} of the {_plural(total, 'value')} written "
+            "into it after the migration are not carried into any other column"
+        )
+        hlp = (
+            "Data written after the migration is lost when this rollback runs. If that is intended, nothing to "
+            f"do; otherwise copy it into the columns that stay before dropping {column} "
+            "(UPDATE ... SET old_column = ...)."
+        )
     out.at("rollback-discards-new-data", f, st, msg, hlp)
 
 
 # --- output -------------------------------------------------------------------------------
+
 
 def add_to_json(doc: dict, files: dict[str, FileData]) -> dict:
     """``files[i].data`` for every migration the data round looked at."""
@@ -1035,8 +1205,11 @@ def coverage_note(files: dict[str, FileData], json_hint: bool = True) -> str:
     parts = []
     if unchecked:
         first = files[unchecked[0]].note.removeprefix("not checked with rows: ")
-        parts.append(f"{len(unchecked)} of {len(files)} rollbacks not checked with rows ({unchecked[0]}: {first}"
-                     + (", ..." if len(unchecked) > 1 else "") + ")")
+        parts.append(
+            f"{len(unchecked)} of {len(files)} rollbacks not checked with rows ({unchecked[0]}: {first}"
+            + (", ..." if len(unchecked) > 1 else "")
+            + ")"
+        )
     if partial:
         parts.append(f"{len(partial)} checked with the rows written after the migration only")
     where = " (--format json: files[].data says why for each)" if json_hint else ""

@@ -34,10 +34,14 @@ from ..model import Finding, Statement
 RULE = "verify-refused"
 
 # words in the text of dynamic SQL (EXECUTE 'COPY ... ' || x) that make verify refuse it
-_HOST_WORDS = re.compile(r"(?i)program|pg_read|pg_ls_|pg_stat_file|lo_import|lo_export|dblink|pg_file_|"
-                         r"\bcopy\b|\bload\b|\blanguage\b|_command|_preload_libraries|alter\s+system|server_files")
-_CLUSTER_WORDS = re.compile(r"(?i)\b(database|role|user|tablespace|system|owned|subscription)\b|\bgroup\b(?!\s+by\b)|"
-                            r"pg_terminate_backend|pg_cancel_backend|pg_reload_conf")
+_HOST_WORDS = re.compile(
+    r"(?i)program|pg_read|pg_ls_|pg_stat_file|lo_import|lo_export|dblink|pg_file_|"
+    r"\bcopy\b|\bload\b|\blanguage\b|_command|_preload_libraries|alter\s+system|server_files"
+)
+_CLUSTER_WORDS = re.compile(
+    r"(?i)\b(database|role|user|tablespace|system|owned|subscription)\b|\bgroup\b(?!\s+by\b)|"
+    r"pg_terminate_backend|pg_cancel_backend|pg_reload_conf"
+)
 # GRANT/REVOKE of a role (cluster-wide) has no ON: `'grant ' || r || ' to authenticator'`; one of
 # privileges on an object (`'GRANT SELECT ON TABLE t TO ' || r`) stays in the database
 _ROLE_GRANT = re.compile(r"(?is)^(?!.*\bon\b).*\b(grant|revoke)\b")
@@ -64,8 +68,10 @@ def files_to_run(project) -> list:
 
 def _statements(f) -> list[tuple[Statement, str, dict, str]]:
     """(where, kind, node, how it runs) of everything the file can run."""
-    out = [(st, st.kind, st.node, f" (run by {st.via})" if st.via else " (inside a DO block)" if st.inner else "")
-           for st in routines.executed(f)]
+    out = [
+        (st, st.kind, st.node, f" (run by {st.via})" if st.via else " (inside a DO block)" if st.inner else "")
+        for st in routines.executed(f)
+    ]
     for r in routines.defined(f):
         word = "procedure" if r.st.node.get("is_procedure") else "function"
         out.extend((r.st, kind, node, f" (in the body of {word} {r.name}())") for kind, node, _ in r.runs)
@@ -90,15 +96,30 @@ def refusals(files, config, *, shared_server: bool, preludes=()) -> list[Finding
         if key in seen:
             return
         seen.add(key)
-        found.append(Finding(RULE, severity, f.display, st.line, st.column,
-                             f"verify refused to run anything: {why}", help, st.end_line, st.end_column))
+        found.append(
+            Finding(
+                RULE,
+                severity,
+                f.display,
+                st.line,
+                st.column,
+                f"verify refused to run anything: {why}",
+                help,
+                st.end_line,
+                st.end_column,
+            )
+        )
 
-    host_help = ("verify executes the migrations as a superuser; a statement that reaches the server's host is "
-                 "never run (`check` reports it as host-access). Move that work out of the migration.")
-    cluster_help = ("--dsn points verify at a server it did not create: it works only in a scratch database there, "
-                    "and a statement that changes the whole cluster (databases, roles, tablespaces, settings, other "
-                    "sessions) could not be confined or undone. Verify this migration without --dsn: the private "
-                    "throwaway cluster runs it.")
+    host_help = (
+        "verify executes the migrations as a superuser; a statement that reaches the server's host is "
+        "never run (`check` reports it as host-access). Move that work out of the migration."
+    )
+    cluster_help = (
+        "--dsn points verify at a server it did not create: it works only in a scratch database there, "
+        "and a statement that changes the whole cluster (databases, roles, tablespaces, settings, other "
+        "sessions) could not be confined or undone. Verify this migration without --dsn: the private "
+        "throwaway cluster runs it."
+    )
     for f, host_only in [(f, False) for f in files] + [(pf, True) for _, pf in preludes]:
         if f.read_problem:
             continue  # verify reports it as verify-apply-failed without running it
@@ -113,11 +134,21 @@ def refusals(files, config, *, shared_server: bool, preludes=()) -> list[Finding
         for st, expr, where in _dynamic(f):
             shown = " ".join(expr.split())[:80]
             if _HOST_WORDS.search(expr):
-                refuse(f, st, f"dynamic SQL (`EXECUTE {shown}`){where} may reach the server's host, and cannot be "
-                              "read before it runs", host_help)
+                refuse(
+                    f,
+                    st,
+                    f"dynamic SQL (`EXECUTE {shown}`){where} may reach the server's host, and cannot be "
+                    "read before it runs",
+                    host_help,
+                )
             elif shared_server and not host_only and (_CLUSTER_WORDS.search(expr) or _ROLE_GRANT.search(expr)):
-                refuse(f, st, f"dynamic SQL (`EXECUTE {shown}`){where} may change the whole cluster, and cannot be "
-                              "read before it runs", cluster_help)
+                refuse(
+                    f,
+                    st,
+                    f"dynamic SQL (`EXECUTE {shown}`){where} may change the whole cluster, and cannot be "
+                    "read before it runs",
+                    cluster_help,
+                )
     found.sort(key=Finding.sort_key)
     return found
 
@@ -144,4 +175,3 @@ def owned(preludes) -> Owned:
                     for member in reach.role_names(st.node.get("grantee_roles")):
                         out.grants.add((role, member))
     return out
-

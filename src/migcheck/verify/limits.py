@@ -31,8 +31,9 @@ class Limits:
 
 
 def of(config) -> Limits:
-    return Limits(getattr(config, "verify_statement_timeout", DEFAULT_STATEMENT),
-                  getattr(config, "verify_timeout", DEFAULT_FILE))
+    return Limits(
+        getattr(config, "verify_statement_timeout", DEFAULT_STATEMENT), getattr(config, "verify_timeout", DEFAULT_FILE)
+    )
 
 
 def shown(seconds: float) -> str:
@@ -41,7 +42,7 @@ def shown(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-_WATCHED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_WATCHED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class Watchdog:
@@ -109,15 +110,21 @@ def explain(conn, failure):
     if dog is None or dog.fired is None or failure.sqlstate != "57014":
         return failure
     if dog.fired == "statement":
-        failure.message = (f"the statement was stopped after {shown(dog.limits.statement)}, verify's limit for one "
-                           "statement (`verify-statement-timeout`)")
+        failure.message = (
+            f"the statement was stopped after {shown(dog.limits.statement)}, verify's limit for one "
+            "statement (`verify-statement-timeout`)"
+        )
         key = "verify-statement-timeout"
     else:
-        failure.message = (f"the file was stopped after {shown(dog.limits.file)}, verify's limit for one run of a file "
-                           "(`verify-timeout`)")
+        failure.message = (
+            f"the file was stopped after {shown(dog.limits.file)}, verify's limit for one run of a file "
+            "(`verify-timeout`)"
+        )
         key = "verify-timeout"
     failure.sqlstate = None
     failure.detail = None
-    failure.hint = (f"a statement that waits, sleeps or loops would hold every deploy as long; if it really needs "
-                    f"longer on this data, raise `{key}` in the configuration")
+    failure.hint = (
+        f"a statement that waits, sleeps or loops would hold every deploy as long; if it really needs "
+        f"longer on this data, raise `{key}` in the configuration"
+    )
     return failure

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from .. import registry, suppress
-from ..analysis import header as header_mod, pg
+from ..analysis import header as header_mod
+from ..analysis import pg
 from ..config import Config
 from ..engine import Project, Result
 from ..files import MigrationFile
@@ -101,11 +102,23 @@ def reported_migrations(project: Project) -> set[Path]:
 # --- attributing a schema difference to a statement --------------------------------------
 
 _CREATE_KINDS = {
-    "table": {"table"}, "view": {"view"}, "materialized view": {"materialized view"}, "index": {"index"},
-    "sequence": {"sequence"}, "type": {"type"}, "function": {"function", "procedure"},
-    "procedure": {"function", "procedure"}, "aggregate": {"aggregate", "function"}, "trigger": {"trigger"},
-    "policy": {"policy"}, "rule": {"rule"}, "schema": {"schema"}, "extension": {"extension"},
-    "foreign table": {"foreign table"}, "event trigger": {"event trigger"}, "publication": {"publication"},
+    "table": {"table"},
+    "view": {"view"},
+    "materialized view": {"materialized view"},
+    "index": {"index"},
+    "sequence": {"sequence"},
+    "type": {"type"},
+    "function": {"function", "procedure"},
+    "procedure": {"function", "procedure"},
+    "aggregate": {"aggregate", "function"},
+    "trigger": {"trigger"},
+    "policy": {"policy"},
+    "rule": {"rule"},
+    "schema": {"schema"},
+    "extension": {"extension"},
+    "foreign table": {"foreign table"},
+    "event trigger": {"event trigger"},
+    "publication": {"publication"},
 }
 
 
@@ -131,7 +144,12 @@ def _score(st: Statement, obj: Obj, prefer_drop: bool = False) -> int:
             if dtype in kinds and dname == name and (not dtable or not obj.table or dtable == obj.table):
                 return 3 if prefer_drop else 2
     n = st.node
-    if obj.kind == "index" and st.kind == "IndexStmt" and not n.get("idxname") and _relname(n.get("relation")) == obj.table:
+    if (
+        obj.kind == "index"
+        and st.kind == "IndexStmt"
+        and not n.get("idxname")
+        and _relname(n.get("relation")) == obj.table
+    ):
         return 2
     if st.kind == "AlterTableStmt" and _relname(n.get("relation")) == table:
         for cmd in n.get("cmds", ()):
@@ -145,7 +163,11 @@ def _score(st: Statement, obj: Obj, prefer_drop: bool = False) -> int:
                 return 2
         if obj.kind in ("column", "constraint", "table"):
             return 1
-    if st.kind == "CreateStmt" and _relname(n.get("relation")) == table and obj.kind in ("column", "constraint", "table"):
+    if (
+        st.kind == "CreateStmt"
+        and _relname(n.get("relation")) == table
+        and obj.kind in ("column", "constraint", "table")
+    ):
         return 2
     if st.kind == "RenameStmt" and name and name in (n.get("newname"), n.get("subname")):
         return 2
@@ -187,6 +209,7 @@ def responsible(f: MigrationFile | None, obj: Obj, prefer_drop: bool = False) ->
 
 # --- the SQL that would undo an object ----------------------------------------------------
 
+
 def _q(name: str | None) -> str:
     name = name or ""
     return name if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) else '"' + name.replace('"', '""') + '"'
@@ -199,8 +222,15 @@ def _qual(schema: str | None, name: str | None) -> str:
 def drop_sql(obj: Obj) -> str | None:
     """A statement that removes ``obj`` (for a rollback that leaves it behind)."""
     k, s, n, t = obj.kind, obj.schema, obj.name, obj.table
-    simple = {"table": "TABLE", "view": "VIEW", "materialized view": "MATERIALIZED VIEW", "index": "INDEX",
-              "sequence": "SEQUENCE", "foreign table": "FOREIGN TABLE", "statistics": "STATISTICS"}
+    simple = {
+        "table": "TABLE",
+        "view": "VIEW",
+        "materialized view": "MATERIALIZED VIEW",
+        "index": "INDEX",
+        "sequence": "SEQUENCE",
+        "foreign table": "FOREIGN TABLE",
+        "statistics": "STATISTICS",
+    }
     if k in simple:
         return f"DROP {simple[k]} IF EXISTS {_qual(s, n)};"
     if k == "type":
@@ -221,13 +251,14 @@ def drop_sql(obj: Obj) -> str | None:
         pub = obj.key.rsplit(" in publication ", 1)[-1]
         return f"ALTER PUBLICATION {_q(pub)} DROP TABLE {_qual(s, t)};"
     if k == "comment":
-        return f"COMMENT ON {obj.key[len('comment on '):]} IS NULL;"
+        return f"COMMENT ON {obj.key[len('comment on ') :]} IS NULL;"
     if k == "database setting":
         return f"ALTER DATABASE <database> RESET {n};"
     return None
 
 
 # --- findings -----------------------------------------------------------------------------
+
 
 @dataclass
 class _Emitter:
@@ -237,13 +268,25 @@ class _Emitter:
     enabled: set[str]
     findings: list[Finding] = field(default_factory=list)
 
-    def emit(self, rule: str, f: MigrationFile, line: int, column: int, message: str, help: str,
-             end_line: int | None = None, end_column: int | None = None) -> None:
+    def emit(
+        self,
+        rule: str,
+        f: MigrationFile,
+        line: int,
+        column: int,
+        message: str,
+        help: str,
+        end_line: int | None = None,
+        end_column: int | None = None,
+    ) -> None:
         if rule not in self.enabled:
             return
         rules = registry.load()
-        self.findings.append(Finding(rule, self.config.severity_of(rules[rule]), f.display, line, column,
-                                     message, help, end_line, end_column))
+        self.findings.append(
+            Finding(
+                rule, self.config.severity_of(rules[rule]), f.display, line, column, message, help, end_line, end_column
+            )
+        )
 
     def at(self, rule: str, f: MigrationFile, st: Statement | None, message: str, help: str) -> None:
         if st is None:
@@ -252,9 +295,16 @@ class _Emitter:
             self.emit(rule, f, st.line, st.column, message, help, st.end_line, st.end_column)
 
     def failure(self, rule: str, f: MigrationFile, fail: runner.Failure, message: str, help: str) -> None:
-        self.emit(rule, f, fail.line, fail.column, message, help,
-                  fail.end_line if fail.line == fail.statement_line else None,
-                  fail.end_column if fail.line == fail.statement_line else None)
+        self.emit(
+            rule,
+            f,
+            fail.line,
+            fail.column,
+            message,
+            help,
+            fail.end_line if fail.line == fail.statement_line else None,
+            fail.end_column if fail.line == fail.statement_line else None,
+        )
 
 
 def _sentence(*parts: str) -> str:
@@ -262,6 +312,7 @@ def _sentence(*parts: str) -> str:
 
 
 # --- the procedure ------------------------------------------------------------------------
+
 
 def directories(project: Project) -> list[Path]:
     """The migration directories that hold a migration to verify, in path order. Each is a
@@ -284,10 +335,21 @@ def merge(results: list[Result]) -> Result:
     return out
 
 
-def verify_project(project: Project, config: Config, conninfo: str, *, enabled: Iterable[str] = RULES,
-                   preludes: list[tuple[str, MigrationFile]] = (), progress: ProgressFn | None = None,
-                   timings: Timings | None = None, trace: bool = False, server_version: int = 15,
-                   directory: Path | None = None, shared_server: bool = False, data: bool = False) -> Result:
+def verify_project(
+    project: Project,
+    config: Config,
+    conninfo: str,
+    *,
+    enabled: Iterable[str] = RULES,
+    preludes: list[tuple[str, MigrationFile]] = (),
+    progress: ProgressFn | None = None,
+    timings: Timings | None = None,
+    trace: bool = False,
+    server_version: int = 15,
+    directory: Path | None = None,
+    shared_server: bool = False,
+    data: bool = False,
+) -> Result:
     """Run the procedure on the database ``conninfo`` (which should be empty: the caller creates
     it) and return the findings as an engine ``Result``. With ``trace``, the first apply of each
     verified migration is traced (``trace.apply``); the result then carries ``traces``: display
@@ -359,20 +421,29 @@ def verify_project(project: Project, config: Config, conninfo: str, *, enabled: 
                 timings.trace_time += time.perf_counter() - t
             touched = {lk.relation for st in ft.statements for lk in st.locks}
             touched |= {r for st in ft.statements for r in st.held}
-            ft.empty = {rel: why.removeprefix("empty: ") for rel, why in existing.items()
-                        if why.startswith("empty") and rel in touched}
+            ft.empty = {
+                rel: why.removeprefix("empty: ")
+                for rel, why in existing.items()
+                if why.startswith("empty") and rel in touched
+            }
             traces[f.display] = ft
             if fail is None:
-                trace_mod.findings(ft, f, lambda rule, st, msg, hlp: out.emit(
-                    rule, f, st.line, st.column, msg, hlp, st.end_line, st.end_column))
+                trace_mod.findings(
+                    ft,
+                    f,
+                    lambda rule, st, msg, hlp: out.emit(
+                        rule, f, st.line, st.column, msg, hlp, st.end_line, st.end_column
+                    ),
+                )
             return fail
 
         t0 = time.perf_counter()
         for label, pf in preludes:
             fail = run(pf)
             if fail is not None:
-                raise VerifyError(f"the prelude {label} fails at line {fail.line}, column {fail.column}: "
-                                  f"{fail.describe()}")
+                raise VerifyError(
+                    f"the prelude {label} fails at line {fail.line}, column {fail.column}: {fail.describe()}"
+                )
         timings.prelude = time.perf_counter() - t0
 
         failed_before: list[MigrationFile] = []  # migrations that failed to apply in this run
@@ -387,8 +458,9 @@ def verify_project(project: Project, config: Config, conninfo: str, *, enabled: 
                     continue
                 _verify_one(m, project.rollback_of(m), out, snap, run, failed_before, first_apply, data_round)
             except psycopg.OperationalError as exc:  # the server went away (a statement crashed it?)
-                raise VerifyError(f"lost the connection to the database while verifying {m.display}: "
-                                  f"{' '.join(str(exc).split())}") from None
+                raise VerifyError(
+                    f"lost the connection to the database while verifying {m.display}: {' '.join(str(exc).split())}"
+                ) from None
             timings.per_migration[m.display] = time.perf_counter() - t_m
     finally:
         snap_conn.close()
@@ -410,16 +482,27 @@ def _cascade_note(failed_before: list[MigrationFile]) -> str:
     if not failed_before:
         return ""
     more = f" (and {len(failed_before) - 1} more after it)" if len(failed_before) > 1 else ""
-    return (f"Earlier in this run, {failed_before[0].name} failed to apply{more}; this failure may "
-            "follow from that.")
+    return f"Earlier in this run, {failed_before[0].name} failed to apply{more}; this failure may follow from that."
 
 
-def _verify_one(m: MigrationFile, rb: MigrationFile | None, out: _Emitter, snap, run,
-                failed_before: list[MigrationFile], first_apply=None, data_round=None) -> None:
+def _verify_one(
+    m: MigrationFile,
+    rb: MigrationFile | None,
+    out: _Emitter,
+    snap,
+    run,
+    failed_before: list[MigrationFile],
+    first_apply=None,
+    data_round=None,
+) -> None:
     if m.read_problem:
-        out.emit("verify-apply-failed", m, *(m.read_problem[2] or (1, 1)),
-                 f"the migration cannot be run: {m.read_problem[1]}",
-                 "Make the file readable UTF-8 SQL; `migcheck check` reports the same problem.")
+        out.emit(
+            "verify-apply-failed",
+            m,
+            *(m.read_problem[2] or (1, 1)),
+            f"the migration cannot be run: {m.read_problem[1]}",
+            "Make the file readable UTF-8 SQL; `migcheck check` reports the same problem.",
+        )
         failed_before.append(m)
         return
     before = snap()
@@ -427,14 +510,26 @@ def _verify_one(m: MigrationFile, rb: MigrationFile | None, out: _Emitter, snap,
     # 3. apply (traced with --trace)
     fail = (first_apply or run)(m)
     if fail is not None:
-        partial = ("The statements before it were committed one by one (the file has no BEGIN/COMMIT), "
-                   "so a failed run leaves the migration half-applied." if fail.autocommit else "")
+        partial = (
+            "The statements before it were committed one by one (the file has no BEGIN/COMMIT), "
+            "so a failed run leaves the migration half-applied."
+            if fail.autocommit
+            else ""
+        )
         why, fix = runner.transaction_note(fail.wrapped, fail.sqlstate)
-        out.failure("verify-apply-failed", m, fail,
-                    f"the migration fails to apply: {fail.describe()}" + (f": {why}" if why else ""),
-                    fix or _sentence(fail.extra(), "" if fail.sqlstate == "42601" else _cascade_note(failed_before),
-                                     "Fix the statement so the migration applies on a database with every earlier "
-                                     "migration applied.", partial))
+        out.failure(
+            "verify-apply-failed",
+            m,
+            fail,
+            f"the migration fails to apply: {fail.describe()}" + (f": {why}" if why else ""),
+            fix
+            or _sentence(
+                fail.extra(),
+                "" if fail.sqlstate == "42601" else _cascade_note(failed_before),
+                "Fix the statement so the migration applies on a database with every earlier migration applied.",
+                partial,
+            ),
+        )
         failed_before.append(m)
         return
 
@@ -443,27 +538,44 @@ def _verify_one(m: MigrationFile, rb: MigrationFile | None, out: _Emitter, snap,
         applied = snap()
         fail2 = run(m)
         if fail2 is not None:
-            out.failure("not-idempotent", m, fail2, f"running the migration a second time fails: {fail2.describe()}",
-                        _sentence(fail2.extra(),
-                                  "The guidelines ask for re-runnable migrations: use IF NOT EXISTS / OR REPLACE, "
-                                  "DROP ... IF EXISTS before a CREATE, or guard the statement; if the migration "
-                                  "cannot be re-run by design, say so in its header with `-- Idempotent: no`."))
+            out.failure(
+                "not-idempotent",
+                m,
+                fail2,
+                f"running the migration a second time fails: {fail2.describe()}",
+                _sentence(
+                    fail2.extra(),
+                    "The guidelines ask for re-runnable migrations: use IF NOT EXISTS / OR REPLACE, "
+                    "DROP ... IF EXISTS before a CREATE, or guard the statement; if the migration "
+                    "cannot be re-run by design, say so in its header with `-- Idempotent: no`.",
+                ),
+            )
         else:
             for ch in snapshot.diff(applied, snap()):
                 st = responsible(m, ch.obj)
                 if ch.what == "added":
                     msg = f"running the migration a second time creates {ch.key} again: {snapshot.compact(ch.obj.definition)}"
-                    hlp = ("A re-run must find what the first run made: name the object and create it with "
-                           "IF NOT EXISTS (an unnamed index or constraint gets a new name on every run).")
+                    hlp = (
+                        "A re-run must find what the first run made: name the object and create it with "
+                        "IF NOT EXISTS (an unnamed index or constraint gets a new name on every run)."
+                    )
                 elif ch.what == "removed":
                     msg = f"running the migration a second time removes {ch.key}: {snapshot.compact(ch.obj.definition)}"
                     hlp = "A re-run must leave the schema as the first run left it."
                 else:
-                    msg = (f"running the migration a second time changes {ch.key}: before "
-                           f"`{snapshot.compact(ch.before.definition, 160)}`, after `{snapshot.compact(ch.after.definition, 160)}`")
+                    msg = (
+                        f"running the migration a second time changes {ch.key}: before "
+                        f"`{snapshot.compact(ch.before.definition, 160)}`, after `{snapshot.compact(ch.after.definition, 160)}`"
+                    )
                     hlp = "A re-run must leave the schema as the first run left it."
-                out.at("not-idempotent", m, st, msg, hlp + " If the migration cannot be re-run by design, "
-                       "say so in its header with `-- Idempotent: no`.")
+                out.at(
+                    "not-idempotent",
+                    m,
+                    st,
+                    msg,
+                    hlp + " If the migration cannot be re-run by design, "
+                    "say so in its header with `-- Idempotent: no`.",
+                )
 
     # 5. rollback
     if rb is None:
@@ -473,13 +585,21 @@ def _verify_one(m: MigrationFile, rb: MigrationFile | None, out: _Emitter, snap,
         pass  # the rows --trace generated made it fail: rollback-fails-with-data (reported by the round)
     elif fail3 is not None:
         why, fix = runner.transaction_note(fail3.wrapped, fail3.sqlstate)
-        out.failure("verify-rollback-failed", rb, fail3,
-                    f"the rollback fails: {fail3.describe()}" + (f": {why}" if why else ""),
-                    fix or _sentence(fail3.extra(),
-                              f"Run the rollback right after {m.name} on a scratch database and fix the statement; "
-                              "a rollback that fails leaves production half-way at the worst moment.",
-                              "The statements before it were committed one by one (the file has no BEGIN/COMMIT)."
-                              if fail3.autocommit else ""))
+        out.failure(
+            "verify-rollback-failed",
+            rb,
+            fail3,
+            f"the rollback fails: {fail3.describe()}" + (f": {why}" if why else ""),
+            fix
+            or _sentence(
+                fail3.extra(),
+                f"Run the rollback right after {m.name} on a scratch database and fix the statement; "
+                "a rollback that fails leaves production half-way at the worst moment.",
+                "The statements before it were committed one by one (the file has no BEGIN/COMMIT)."
+                if fail3.autocommit
+                else "",
+            ),
+        )
     if fail3 is not None:
         # the rollback's own transaction is undone: the migration is still applied; without one,
         # re-apply the migration so the next migrations start from a known state
@@ -495,11 +615,17 @@ def _verify_one(m: MigrationFile, rb: MigrationFile | None, out: _Emitter, snap,
     # 6. re-apply, so the next migration starts where production would be
     fail4 = run(m)
     if fail4 is not None:
-        out.failure("verify-rollback-failed", m, fail4,
-                    f"after its rollback ({rb.name}), the migration fails to apply again: {fail4.describe()}",
-                    _sentence(fail4.extra(),
-                              "The rollback does not bring the database back to where the migration started; "
-                              "make it undo everything the migration does."))
+        out.failure(
+            "verify-rollback-failed",
+            m,
+            fail4,
+            f"after its rollback ({rb.name}), the migration fails to apply again: {fail4.describe()}",
+            _sentence(
+                fail4.extra(),
+                "The rollback does not bring the database back to where the migration started; "
+                "make it undo everything the migration does.",
+            ),
+        )
         failed_before.append(m)
 
 
@@ -514,8 +640,9 @@ def _mismatch(m: MigrationFile, rb: MigrationFile, ch: Change, out: _Emitter, no
         where = m
         msg = f"the rollback leaves {ch.key} behind: {snapshot.compact(obj.definition)}"
         sql = drop_sql(obj)
-        hlp = (f"Add `{sql}` to {rb.display}." if sql else
-               f"Make {rb.display} undo it too.") + " Before the migration it did not exist."
+        hlp = (
+            f"Add `{sql}` to {rb.display}." if sql else f"Make {rb.display} undo it too."
+        ) + " Before the migration it did not exist."
     elif ch.what == "removed":
         st = responsible(rb, obj, prefer_drop=True)
         dropped_by_rollback = st is not None and _score(st, obj, prefer_drop=True) == 3
@@ -523,28 +650,34 @@ def _mismatch(m: MigrationFile, rb: MigrationFile, ch: Change, out: _Emitter, no
         if not dropped_by_rollback and mst is not None and _score(mst, obj, prefer_drop=True) == 3:
             # the migration drops it (or a CASCADE does) and the rollback does not bring it back
             st, where = mst, m
-            msg = (f"the migration drops {ch.key} and the rollback does not restore it: "
-                   f"{snapshot.compact(obj.definition)}")
-            hlp = (f"Make {rb.display} re-create it as it was before the migration: "
-                   f"`{snapshot.compact(obj.definition, 400)}`.")
+            msg = (
+                f"the migration drops {ch.key} and the rollback does not restore it: {snapshot.compact(obj.definition)}"
+            )
+            hlp = (
+                f"Make {rb.display} re-create it as it was before the migration: "
+                f"`{snapshot.compact(obj.definition, 400)}`."
+            )
             out.at("rollback-mismatch", where, st, msg, hlp)
             return
         where = rb if st is not None else m
         if st is None:
             st = responsible(m, obj)
         msg = f"the rollback removes {ch.key}, which existed before the migration: {snapshot.compact(obj.definition)}"
-        hlp = ("A rollback restores the state before the migration: it must not drop what the migration did not "
-               f"create. Before the migration: `{snapshot.compact(obj.definition, 400)}`.")
+        hlp = (
+            "A rollback restores the state before the migration: it must not drop what the migration did not "
+            f"create. Before the migration: `{snapshot.compact(obj.definition, 400)}`."
+        )
     else:
         st = responsible(m, obj)
         where = m
         if st is None:
             st = responsible(rb, obj)
             where = rb if st is not None else m
-        msg = (f"after the rollback, {ch.key} differs from before the migration: before "
-               f"`{snapshot.compact(ch.before.definition, 160)}`, after `{snapshot.compact(ch.after.definition, 160)}`")
-        hlp = (f"Make {rb.display} restore the previous definition: "
-               f"`{snapshot.compact(ch.before.definition, 400)}`.")
+        msg = (
+            f"after the rollback, {ch.key} differs from before the migration: before "
+            f"`{snapshot.compact(ch.before.definition, 160)}`, after `{snapshot.compact(ch.after.definition, 160)}`"
+        )
+        hlp = f"Make {rb.display} restore the previous definition: `{snapshot.compact(ch.before.definition, 400)}`."
     out.at("rollback-mismatch", where, st, msg, hlp)
 
 
@@ -574,7 +707,9 @@ def _apply_suppressions(findings: list[Finding], files: list[MigrationFile]) -> 
             if finding.rule not in sup.rules:
                 continue
             st = sup.statement
-            if sup.file_wide or (st is not None and suppress.covers((st.line, st.column), (st.end_line, st.end_column),
-                                                                    finding.line, finding.column)):
+            if sup.file_wide or (
+                st is not None
+                and suppress.covers((st.line, st.column), (st.end_line, st.end_column), finding.line, finding.column)
+            ):
                 finding.suppressed, finding.reason = True, sup.reason
                 break

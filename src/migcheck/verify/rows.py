@@ -167,9 +167,21 @@ def catalog(conn, oids=None) -> dict[str, Table]:
     out: dict[str, Table] = {}
     rows = conn.execute(_CATALOG, {"oids": list(oids) if oids is not None else None}).fetchall()
     for oid, schema, name, cols, cons, uidx in rows:
-        columns = [Column(n, typ, cat or "", tn or "", tt or "", base or typ, bool(nn), dflt,
-                          tuple(_loads(dchecks) or ()), int(mod if mod is not None else -1))
-                   for n, typ, cat, tn, tt, base, nn, dflt, dchecks, mod in _loads(cols)]
+        columns = [
+            Column(
+                n,
+                typ,
+                cat or "",
+                tn or "",
+                tt or "",
+                base or typ,
+                bool(nn),
+                dflt,
+                tuple(_loads(dchecks) or ()),
+                int(mod if mod is not None else -1),
+            )
+            for n, typ, cat, tn, tt, base, nn, dflt, dchecks, mod in _loads(cols)
+        ]
         t = Table(int(oid), schema, name, columns)
         for contype, keys, pschema, pname, pkeys, definition, poid in _loads(cons):
             keys = tuple(keys or ())
@@ -190,8 +202,23 @@ def catalog(conn, oids=None) -> dict[str, Table]:
 
 _LITERAL = re.compile(r"'((?:[^']|'')*)'")
 # types of category N that are object references, not numbers: no value can be made up for them
-_OID_ALIASES = {"oid", "regclass", "regproc", "regprocedure", "regoper", "regoperator", "regtype", "regconfig",
-                "regdictionary", "regnamespace", "regrole", "regcollation", "xid", "cid", "tid"}
+_OID_ALIASES = {
+    "oid",
+    "regclass",
+    "regproc",
+    "regprocedure",
+    "regoper",
+    "regoperator",
+    "regtype",
+    "regconfig",
+    "regdictionary",
+    "regnamespace",
+    "regrole",
+    "regcollation",
+    "xid",
+    "cid",
+    "tid",
+}
 EPOCH = "timestamptz '2025-01-01 00:00:00+00'"
 
 
@@ -244,8 +271,7 @@ def value(col: Column, table: Table | None = None, i: str = "g.i") -> str | None
         return None if tn in _OID_ALIASES else f"({i})::{typ}"
     if cat == "S":
         name = col.name.lower()
-        text = (f"{_quote(col.name)} || {i} || '@example.com'" if "mail" in name
-                else f"{_quote(col.name + ' ')} || {i}")
+        text = f"{_quote(col.name)} || {i} || '@example.com'" if "mail" in name else f"{_quote(col.name + ' ')} || {i}"
         return f"({text})::{typ}"
     if cat == "B":
         return f"({i} % 2 = 0)::{typ}"
@@ -269,6 +295,7 @@ def _ref_like(name: str) -> bool:
 
 # --- inserting ----------------------------------------------------------------------------
 
+
 @dataclass
 class Plan:
     """How to write rows into one table: the SQL for rows ``first..last``, or why not."""
@@ -278,8 +305,17 @@ class Plan:
     why: str = ""
 
 
-def insert_sql(table: Table, first: int, last: int, *, defaults: bool, override: dict[str, str] | None = None,
-               extra_fks: list[ForeignKey] = (), empty: set[str] = frozenset(), returning: bool = True) -> Plan:
+def insert_sql(
+    table: Table,
+    first: int,
+    last: int,
+    *,
+    defaults: bool,
+    override: dict[str, str] | None = None,
+    extra_fks: list[ForeignKey] = (),
+    empty: set[str] = frozenset(),
+    returning: bool = True,
+) -> Plan:
     """``INSERT INTO table ... SELECT ... FROM generate_series(first, last) AS g(i)``.
 
     ``defaults``: a column with a default gets its default (else a generated value); ``override``:
@@ -309,8 +345,10 @@ def insert_sql(table: Table, first: int, last: int, *, defaults: bool, override:
         # when the reference is part of a unique key (one profile per user, one vote per post and user)
         cycle = any(set(fk.columns) <= set(u) for u in table.unique_sets())
         offset = f"(g.i - 1) % greatest((SELECT count(*) FROM {parent}), 1)" if cycle else "0"
-        joins.append(f"LEFT JOIN LATERAL (SELECT {keys} FROM {parent} p ORDER BY {keys} "
-                     f"OFFSET {offset} LIMIT 1) AS {alias} ON true")
+        joins.append(
+            f"LEFT JOIN LATERAL (SELECT {keys} FROM {parent} p ORDER BY {keys} "
+            f"OFFSET {offset} LIMIT 1) AS {alias} ON true"
+        )
         for c, pc in zip(fk.columns, fk.parent_columns):
             fk_of[c] = f"{alias}.{ident(pc)}"
     for col in table.columns:
@@ -339,8 +377,11 @@ def insert_sql(table: Table, first: int, last: int, *, defaults: bool, override:
         cols.append(ident(col.name))
         exprs.append(expr)
     target = f"{table.sql} AS x" + (f" ({', '.join(cols)})" if cols else "")
-    sql = (f"INSERT INTO {target} SELECT {', '.join(exprs)} FROM generate_series({first}, {last}) AS g(i)"
-           + "".join(f" {j}" for j in joins) + (" RETURNING to_jsonb(x)::text" if returning else ""))
+    sql = (
+        f"INSERT INTO {target} SELECT {', '.join(exprs)} FROM generate_series({first}, {last}) AS g(i)"
+        + "".join(f" {j}" for j in joins)
+        + (" RETURNING to_jsonb(x)::text" if returning else "")
+    )
     return Plan(table, sql)
 
 
@@ -364,21 +405,33 @@ def message(exc) -> str:
     return " ".join(((diag.message_primary if diag else None) or str(exc)).split())
 
 
-def write(conn, table: Table, first: int, last: int, *, prefer_defaults: bool = False,
-          override: dict[str, str] | None = None, extra_fks: list[ForeignKey] = (),
-          empty: set[str] = frozenset()) -> Written:
+def write(
+    conn,
+    table: Table,
+    first: int,
+    last: int,
+    *,
+    prefer_defaults: bool = False,
+    override: dict[str, str] | None = None,
+    extra_fks: list[ForeignKey] = (),
+    empty: set[str] = frozenset(),
+) -> Written:
     """Insert rows ``first..last`` into ``table``, each attempt in a savepoint of its own (or a
     transaction, on an autocommit connection): the whole batch with generated values, the batch
     with the columns' own defaults, then row by row; a row the server rejects is left out."""
     import psycopg
 
     out = Written(table.display)
-    plans = [insert_sql(table, first, last, defaults=d, override=override, extra_fks=extra_fks, empty=empty)
-             for d in ((True, False) if prefer_defaults else (False, True))]
+    plans = [
+        insert_sql(table, first, last, defaults=d, override=override, extra_fks=extra_fks, empty=empty)
+        for d in ((True, False) if prefer_defaults else (False, True))
+    ]
     plans = [p for p in plans if p.sql]
     if not plans:
-        out.why = insert_sql(table, first, last, defaults=False, override=override, extra_fks=extra_fks,
-                             empty=empty).why or "no value can be generated"
+        out.why = (
+            insert_sql(table, first, last, defaults=False, override=override, extra_fks=extra_fks, empty=empty).why
+            or "no value can be generated"
+        )
         return out
     seen = set()
     retry = []
@@ -438,8 +491,9 @@ def order(tables: list[Table]) -> list[Table]:
     return done
 
 
-def fill(conn, tables: list[Table], rows: int, *, prefer_defaults: bool = False,
-         empty: set[str] | None = None) -> dict[str, Written]:
+def fill(
+    conn, tables: list[Table], rows: int, *, prefer_defaults: bool = False, empty: set[str] | None = None
+) -> dict[str, Written]:
     """Rows ``1..rows`` in each of ``tables`` (all empty), referenced tables first; ``empty``:
     every table known to have no rows (updated as tables get rows)."""
     empty = set(empty if empty is not None else (t.display for t in tables))

@@ -28,10 +28,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..analysis import pg, plpgsql
 from .. import source
-from . import limits
+from ..analysis import pg, plpgsql
 from ..model import Statement
+from . import limits
 
 
 @dataclass
@@ -75,9 +75,11 @@ class Failure:
         if self.hint:
             parts.append(f"Hint: {self.hint.rstrip('.')}.")
         if self.newer_syntax:
-            parts.append(f"migcheck's own parser (PostgreSQL 17's grammar) reads this statement, so it is likely syntax "
-                         f"of a later PostgreSQL than the {self.newer_syntax} verify ran on: verify on the version "
-                         "production runs (`--dsn URL`, or MIGCHECK_PG_BINDIR for a private cluster).")
+            parts.append(
+                f"migcheck's own parser (PostgreSQL 17's grammar) reads this statement, so it is likely syntax "
+                f"of a later PostgreSQL than the {self.newer_syntax} verify ran on: verify on the version "
+                "production runs (`--dsn URL`, or MIGCHECK_PG_BINDIR for a private cluster)."
+            )
         return " ".join(parts)
 
 
@@ -85,7 +87,7 @@ def pieces(f) -> list[Piece]:
     """The statements of file ``f`` as they will be sent to the server."""
     text = f.text
     if not f.problems:
-        return [Piece(st.start, st.end, text[st.start:st.end], st) for st in f.statements]
+        return [Piece(st.start, st.end, text[st.start : st.end], st) for st in f.statements]
     out = []
     by_start = {st.start: st for st in f.statements}
     for p_start, p_end in source.split(text):
@@ -131,18 +133,33 @@ def transaction_note(r, sqlstate: str | None) -> tuple[str, str]:
     if r is None or sqlstate != "25001":
         return "", ""
     if r.effective == "wrap" and r.opens_tx and r.marker:
-        return (f"{r.title} runs each migration in a transaction unless it is marked `{r.marker}`",
-                f"Mark the file with `{r.marker}` {r.marker_where}, and keep this statement alone in it "
-                f"(with the marker, {r.title} " + ("runs the statements one by one)." if r.splits else
-                                                   "sends the file as one query, which PostgreSQL still runs as "
-                                                   "one transaction when it holds more than one statement)."))
+        return (
+            f"{r.title} runs each migration in a transaction unless it is marked `{r.marker}`",
+            f"Mark the file with `{r.marker}` {r.marker_where}, and keep this statement alone in it "
+            f"(with the marker, {r.title} "
+            + (
+                "runs the statements one by one)."
+                if r.splits
+                else "sends the file as one query, which PostgreSQL still runs as "
+                "one transaction when it holds more than one statement)."
+            ),
+        )
     if r.opted_out:
-        return (f"the file is marked `{r.marker}`, but {r.title} sends it as one query, which PostgreSQL runs as "
-                "one transaction", "Move this statement into a migration of its own, alone.")
-    how = ("sends the file as one query, which PostgreSQL runs as one transaction" if not r.opens_tx
-           else "runs each file in one transaction")
-    return (f"{r.title} {how}", "Move this statement into a migration file of its own, alone "
-            f"({r.title} runs a file that holds only such a statement without a transaction).")
+        return (
+            f"the file is marked `{r.marker}`, but {r.title} sends it as one query, which PostgreSQL runs as "
+            "one transaction",
+            "Move this statement into a migration of its own, alone.",
+        )
+    how = (
+        "sends the file as one query, which PostgreSQL runs as one transaction"
+        if not r.opens_tx
+        else "runs each file in one transaction"
+    )
+    return (
+        f"{r.title} {how}",
+        "Move this statement into a migration file of its own, alone "
+        f"({r.title} runs a file that holds only such a statement without a transaction).",
+    )
 
 
 _INLINE_LINE = re.compile(r"PL/pgSQL function inline_code_block line (\d+)")
@@ -192,9 +209,25 @@ def failure(conn, f, p: Piece, exc, ps: list[Piece], i: int, wrapped=None) -> Fa
     newer = 0
     if diag.sqlstate == "42601" and p.stmt is not None and not f.problems and not conn.closed:
         newer = conn.info.server_version // 10000
-    return limits.explain(conn, Failure(line, col, msg, diag.sqlstate, diag.message_detail, diag.message_hint,
-                                        sl, sc, el, ec, autocommit=wrapped is None and not runs_as_written(ps) and i > 0,
-                                        index=i, wrapped=wrapped, newer_syntax=newer))
+    return limits.explain(
+        conn,
+        Failure(
+            line,
+            col,
+            msg,
+            diag.sqlstate,
+            diag.message_detail,
+            diag.message_hint,
+            sl,
+            sc,
+            el,
+            ec,
+            autocommit=wrapped is None and not runs_as_written(ps) and i > 0,
+            index=i,
+            wrapped=wrapped,
+            newer_syntax=newer,
+        ),
+    )
 
 
 def apply_tail(conn, f, ps: list[Piece]) -> Failure:
@@ -203,9 +236,17 @@ def apply_tail(conn, f, ps: list[Piece]) -> Failure:
     start = opened.start if opened else 0
     line, col = f.positions.line_col(start)
     conn.execute("ROLLBACK")
-    return Failure(line, col, "the transaction opened here is never committed, so the server rolls "
-                   "the migration back when the session ends", None, None,
-                   "End the transaction with COMMIT.", line, col, index=len(ps))
+    return Failure(
+        line,
+        col,
+        "the transaction opened here is never committed, so the server rolls the migration back when the session ends",
+        None,
+        None,
+        "End the transaction with COMMIT.",
+        line,
+        col,
+        index=len(ps),
+    )
 
 
 def apply(conninfo: str, f, *, connect_timeout: int = 30, config=None) -> Failure | None:

@@ -43,10 +43,28 @@ _TABLE_KINDS = {"r": "table", "p": "table", "v": "view", "m": "materialized view
 _KIND_NAMES = dict(_TABLE_KINDS, i="index", I="index", S="sequence", c="type", t="toast")
 
 # statement kinds the static model covers: a trace of any other kind is shown, never compared
-MODELLED = {"AlterTableStmt", "CreateStmt", "IndexStmt", "DropStmt", "CreateTrigStmt", "CreatePolicyStmt",
-            "AlterPolicyStmt", "RuleStmt", "RenameStmt", "TruncateStmt", "LockStmt", "VacuumStmt",
-            "ClusterStmt", "RefreshMatViewStmt", "ReindexStmt", "CommentStmt", "InsertStmt", "UpdateStmt",
-            "DeleteStmt", "MergeStmt"}
+MODELLED = {
+    "AlterTableStmt",
+    "CreateStmt",
+    "IndexStmt",
+    "DropStmt",
+    "CreateTrigStmt",
+    "CreatePolicyStmt",
+    "AlterPolicyStmt",
+    "RuleStmt",
+    "RenameStmt",
+    "TruncateStmt",
+    "LockStmt",
+    "VacuumStmt",
+    "ClusterStmt",
+    "RefreshMatViewStmt",
+    "ReindexStmt",
+    "CommentStmt",
+    "InsertStmt",
+    "UpdateStmt",
+    "DeleteStmt",
+    "MergeStmt",
+}
 _DML = {"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"}
 # words in a static prediction's note that make its rewrite/scan flag a "maybe"
 _HEDGES = ("unless", " if ", "skipped")
@@ -62,11 +80,16 @@ BLOCKS_SHORT = {
     lock_model.ACCESS_SHARE: "blocks only ACCESS EXCLUSIVE (DDL); reads and writes go on",
 }
 
-_MODE_OF = {"AccessShareLock": lock_model.ACCESS_SHARE, "RowShareLock": lock_model.ROW_SHARE,
-            "RowExclusiveLock": lock_model.ROW_EXCLUSIVE,
-            "ShareUpdateExclusiveLock": lock_model.SHARE_UPDATE_EXCLUSIVE, "ShareLock": lock_model.SHARE,
-            "ShareRowExclusiveLock": lock_model.SHARE_ROW_EXCLUSIVE, "ExclusiveLock": lock_model.EXCLUSIVE,
-            "AccessExclusiveLock": lock_model.ACCESS_EXCLUSIVE}
+_MODE_OF = {
+    "AccessShareLock": lock_model.ACCESS_SHARE,
+    "RowShareLock": lock_model.ROW_SHARE,
+    "RowExclusiveLock": lock_model.ROW_EXCLUSIVE,
+    "ShareUpdateExclusiveLock": lock_model.SHARE_UPDATE_EXCLUSIVE,
+    "ShareLock": lock_model.SHARE,
+    "ShareRowExclusiveLock": lock_model.SHARE_ROW_EXCLUSIVE,
+    "ExclusiveLock": lock_model.EXCLUSIVE,
+    "AccessExclusiveLock": lock_model.ACCESS_EXCLUSIVE,
+}
 
 # One round trip: the setting, the own backend's relation locks, and every user relation with its
 # file node and its sequential scans in this transaction.
@@ -121,10 +144,15 @@ def probe(conn, names: list[str] = ()) -> Probe:
     timeout, locks, rels, resolved = row
     locks, rels, resolved = (json.loads(v) if isinstance(v, str) else v for v in (locks, rels, resolved))
     by_text = {_regclass_text(n): n for n in names}
-    return Probe(timeout, {(int(o), _MODE_OF.get(m, m)) for o, m in locks},
-                 {int(o): Rel(int(o), f"{s}.{n}", k, int(fn or 0), int(sc or 0), int(t) if t else None)
-                  for o, s, n, k, fn, sc, t in rels},
-                 {by_text[k]: int(v) for k, v in (resolved or {}).items() if v is not None and k in by_text})
+    return Probe(
+        timeout,
+        {(int(o), _MODE_OF.get(m, m)) for o, m in locks},
+        {
+            int(o): Rel(int(o), f"{s}.{n}", k, int(fn or 0), int(sc or 0), int(t) if t else None)
+            for o, s, n, k, fn, sc, t in rels
+        },
+        {by_text[k]: int(v) for k, v in (resolved or {}).items() if v is not None and k in by_text},
+    )
 
 
 @dataclass
@@ -138,8 +166,14 @@ class LockSeen:
     rows: str = ""  # "had rows", "seeded", "empty", "" (new)
 
     def to_dict(self) -> dict:
-        return {"relation": self.relation, "mode": self.mode, "kind": self.kind, "existing": self.existed,
-                "rows": self.rows or None, "blocks": BLOCKS_SHORT[self.mode]}
+        return {
+            "relation": self.relation,
+            "mode": self.mode,
+            "kind": self.kind,
+            "existing": self.existed,
+            "rows": self.rows or None,
+            "blocks": BLOCKS_SHORT[self.mode],
+        }
 
 
 @dataclass
@@ -170,14 +204,25 @@ class Traced:
 
     def to_dict(self) -> dict:
         return {
-            "line": self.line, "column": self.column, "end_line": self.end_line, "end_column": self.end_column,
-            "statement": self.statement, "traced": self.traced,
-            "transaction": self.transaction, "duration_ms": round(self.duration_ms, 3),
-            "lock_timeout": self.lock_timeout if self.traced else None, "locks": [lk.to_dict() for lk in self.locks],
-            "already_held": self.held, "rewrites": self.rewrites, "scans": self.scans,
-            "static": [{"relation": lk.relation, "mode": lk.mode, "rewrite": lk.rewrite, "scan": lk.scan,
-                        "note": lk.note} for lk in self.static],
-            "model": self.model, "differences": self.differences,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "statement": self.statement,
+            "traced": self.traced,
+            "transaction": self.transaction,
+            "duration_ms": round(self.duration_ms, 3),
+            "lock_timeout": self.lock_timeout if self.traced else None,
+            "locks": [lk.to_dict() for lk in self.locks],
+            "already_held": self.held,
+            "rewrites": self.rewrites,
+            "scans": self.scans,
+            "static": [
+                {"relation": lk.relation, "mode": lk.mode, "rewrite": lk.rewrite, "scan": lk.scan, "note": lk.note}
+                for lk in self.static
+            ],
+            "model": self.model,
+            "differences": self.differences,
             **({"reason": self.reason} if self.reason else {}),
             **({"skipped": self.skipped} if self.skipped else {}),
         }
@@ -215,21 +260,28 @@ def label(stmt: Statement | None, text: str) -> str:
     if stmt.kind in _LABELS or stmt.kind == "DropStmt":
         lab = static_label(stmt)
     else:
-        lab = {"ViewStmt": "CREATE VIEW", "SelectStmt": "SELECT", "VariableSetStmt": "SET",
-               "CreateTableAsStmt": "CREATE TABLE AS", "CreateSeqStmt": "CREATE SEQUENCE",
-               "CreateEnumStmt": "CREATE TYPE", "CompositeTypeStmt": "CREATE TYPE"}.get(
-            stmt.kind, _words(stmt.kind.removesuffix("Stmt")))
+        lab = {
+            "ViewStmt": "CREATE VIEW",
+            "SelectStmt": "SELECT",
+            "VariableSetStmt": "SET",
+            "CreateTableAsStmt": "CREATE TABLE AS",
+            "CreateSeqStmt": "CREATE SEQUENCE",
+            "CreateEnumStmt": "CREATE TYPE",
+            "CompositeTypeStmt": "CREATE TYPE",
+        }.get(stmt.kind, _words(stmt.kind.removesuffix("Stmt")))
     if stmt.kind == "IndexStmt" and stmt.node.get("concurrent"):
         lab += " CONCURRENTLY"
     if stmt.kind == "AlterTableStmt":
-        subs = [_words(c.get("AlterTableCmd", {}).get("subtype", "").removeprefix("AT_"))
-                for c in stmt.node.get("cmds", ())]
+        subs = [
+            _words(c.get("AlterTableCmd", {}).get("subtype", "").removeprefix("AT_")) for c in stmt.node.get("cmds", ())
+        ]
         if subs:
             lab += " " + ", ".join(dict.fromkeys(s for s in subs if s))
     return lab
 
 
 # --- comparing with the static model ------------------------------------------------------
+
 
 def _norm(name: str) -> str:
     return name.replace('"', "").lower()
@@ -244,8 +296,14 @@ def _hedged(lk: lock_model.Lock) -> bool:
     return any(h in lk.note for h in _HEDGES)
 
 
-def compare(t: Traced, before: Probe, new_modes: dict[int, set[str]], after_names: dict[int, Rel],
-            rewritten: set[int], scanned: set[int]) -> None:
+def compare(
+    t: Traced,
+    before: Probe,
+    new_modes: dict[int, set[str]],
+    after_names: dict[int, Rel],
+    rewritten: set[int],
+    scanned: set[int],
+) -> None:
     """Fill ``t.model`` and ``t.differences``: the static prediction against the measurement."""
     if t.kind not in MODELLED:
         t.model = "no model"
@@ -274,13 +332,22 @@ def compare(t: Traced, before: Probe, new_modes: dict[int, set[str]], after_name
                 diffs.append(f"{rel.name}: the model predicts {lk.mode}, the statement took {got or 'no new lock'}")
         did_rewrite = oid in rewritten
         if t.kind != "TruncateStmt" and did_rewrite != lk.rewrite and not _hedged(lk):
-            diffs.append(f"{rel.name}: the model predicts {'a' if lk.rewrite else 'no'} rewrite, the table was "
-                         f"{'' if did_rewrite else 'not '}rewritten")
+            diffs.append(
+                f"{rel.name}: the model predicts {'a' if lk.rewrite else 'no'} rewrite, the table was "
+                f"{'' if did_rewrite else 'not '}rewritten"
+            )
         did_scan = oid in scanned
         if lk.scan and not did_scan and not did_rewrite and not _hedged(lk):
             diffs.append(f"{rel.name}: the model predicts a full scan, none was counted")
-        if (not lk.scan and not lk.rewrite and did_scan and not did_rewrite and t.kind == "AlterTableStmt"
-                and not lk.note.startswith("referenced") and not _hedged(lk)):
+        if (
+            not lk.scan
+            and not lk.rewrite
+            and did_scan
+            and not did_rewrite
+            and t.kind == "AlterTableStmt"
+            and not lk.note.startswith("referenced")
+            and not _hedged(lk)
+        ):
             diffs.append(f"{rel.name}: the model predicts no scan, the statement read the whole table")
     for oid, modes in new_modes.items():
         rel = before.rels.get(oid)
@@ -294,6 +361,7 @@ def compare(t: Traced, before: Probe, new_modes: dict[int, set[str]], after_name
 
 
 # --- running a file -----------------------------------------------------------------------
+
 
 def _statement_box(f, p: runner.Piece):
     st = p.stmt
@@ -312,8 +380,16 @@ def _is_control(p: runner.Piece) -> bool:
     return bool(re.match(r"(?is)\s*(begin|start\s+transaction|commit|end|rollback|savepoint|release)\b", p.text))
 
 
-def apply(conninfo: str, f, *, version: int = 15, existing: dict[str, str] | None = None,
-          keep_going: bool = False, connect_timeout: int = 30, config=None) -> tuple[runner.Failure | None, FileTrace]:
+def apply(
+    conninfo: str,
+    f,
+    *,
+    version: int = 15,
+    existing: dict[str, str] | None = None,
+    keep_going: bool = False,
+    connect_timeout: int = 30,
+    config=None,
+) -> tuple[runner.Failure | None, FileTrace]:
     """Run file ``f`` like ``runner.apply`` and trace every statement. ``existing``: the tables that
     existed before the migration, schema-qualified, with "had rows" / "seeded" / "empty: why".
 
@@ -350,8 +426,18 @@ def apply(conninfo: str, f, *, version: int = 15, existing: dict[str, str] | Non
                     return _fail(conn, f, p, exc, ps, i, trace, wrapped), trace
                 continue
             line, col, el, ec = _statement_box(f, p)
-            t = Traced(line, col, el, ec, label(p.stmt, p.text), p.stmt.kind if p.stmt else None, True, "file",
-                       txn=txn, quiet=p.stmt is not None and (pg.is_session_setting(p.stmt) or pg.is_query_only(p.stmt)))
+            t = Traced(
+                line,
+                col,
+                el,
+                ec,
+                label(p.stmt, p.text),
+                p.stmt.kind if p.stmt else None,
+                True,
+                "file",
+                txn=txn,
+                quiet=p.stmt is not None and (pg.is_session_setting(p.stmt) or pg.is_query_only(p.stmt)),
+            )
             if p.stmt is not None and p.stmt.kind in MODELLED:
                 # as the schema model sees it (a SET NOT NULL a validated CHECK proves scans nothing)
                 t.static = [lk for lk, _ in schema_model.statement_locks(f, p.stmt, version)]
@@ -387,13 +473,20 @@ def apply(conninfo: str, f, *, version: int = 15, existing: dict[str, str] | Non
                 t.skipped = [n for n in notices if n.endswith("skipping")]
                 after = probe(conn)
             except psycopg.Error as exc:
-                if own and exc.diag.sqlstate in ("25001", "2D000") and conn.info.transaction_status != TransactionStatus.IDLE:
+                if (
+                    own
+                    and exc.diag.sqlstate in ("25001", "2D000")
+                    and conn.info.transaction_status != TransactionStatus.IDLE
+                ):
                     # cannot run inside a transaction block (a form pg.non_transactional does not
                     # know), or commits on its own (a DO block or procedure with COMMIT): run it as written
                     conn.execute("ROLLBACK")
                     t.traced, t.transaction, t.model = False, "none", "not traced"
-                    t.reason = ("it commits on its own (COMMIT inside a DO block or procedure)" if exc.diag.sqlstate == "2D000"
-                                else "it cannot run in a transaction block") + ", so its locks cannot be read from pg_locks"
+                    t.reason = (
+                        "it commits on its own (COMMIT inside a DO block or procedure)"
+                        if exc.diag.sqlstate == "2D000"
+                        else "it cannot run in a transaction block"
+                    ) + ", so its locks cannot be read from pg_locks"
                     try:
                         t0 = time.perf_counter()
                         conn.execute(p.text)
@@ -440,10 +533,16 @@ def _measure(t: Traced, before: Probe, after: Probe, existing: dict[str, str]) -
     for oid, mode in after.locks - before.locks:
         new_modes.setdefault(oid, set()).add(mode)
     names = {**after.rels, **before.rels}  # a dropped relation keeps its name from before
-    rewritten = {o for o, r in after.rels.items() if o in before.rels and r.filenode != before.rels[o].filenode
-                 and r.kind not in ("v", "f", "p", "I")}
-    scanned = {o for o, r in after.rels.items() if r.scans > (before.rels[o].scans if o in before.rels else 0)
-               and o in before.rels}
+    rewritten = {
+        o
+        for o, r in after.rels.items()
+        if o in before.rels and r.filenode != before.rels[o].filenode and r.kind not in ("v", "f", "p", "I")
+    }
+    scanned = {
+        o
+        for o, r in after.rels.items()
+        if r.scans > (before.rels[o].scans if o in before.rels else 0) and o in before.rels
+    }
     t.lock_timeout = before.lock_timeout
     for oid, modes in sorted(new_modes.items(), key=lambda kv: names[kv[0]].name if kv[0] in names else ""):
         rel = names.get(oid)
@@ -454,8 +553,11 @@ def _measure(t: Traced, before: Probe, after: Probe, existing: dict[str, str]) -
         if oid not in before.rels:
             continue  # created by this very statement: nobody else can be waiting for it
         existed = rel.name in existing
-        t.locks.append(LockSeen(rel.name, _strongest(modes), _KIND_NAMES.get(rel.kind, rel.kind), existed,
-                                existing.get(rel.name, "")))
+        t.locks.append(
+            LockSeen(
+                rel.name, _strongest(modes), _KIND_NAMES.get(rel.kind, rel.kind), existed, existing.get(rel.name, "")
+            )
+        )
     held = {o for o, _ in before.locks}
     t.held = sorted(names[o].name for o in held if o in names and o in before.resolved.values() and o not in new_modes)
     t.rewrites = sorted(names[o].name for o in rewritten)
@@ -493,9 +595,10 @@ def seed(conn, known: dict[int, str]) -> dict[str, str]:
             fresh.append((oid, schema, name))
     todo = []
     for start in range(0, len(fresh), 200):  # one round trip for up to 200 tables
-        chunk = fresh[start:start + 200]
-        sql = " UNION ALL ".join(f"SELECT {oid}::bigint, EXISTS (SELECT 1 FROM {rows.ident(s)}.{rows.ident(n)})"
-                                 for oid, s, n in chunk)
+        chunk = fresh[start : start + 200]
+        sql = " UNION ALL ".join(
+            f"SELECT {oid}::bigint, EXISTS (SELECT 1 FROM {rows.ident(s)}.{rows.ident(n)})" for oid, s, n in chunk
+        )
         has = dict(conn.execute(sql).fetchall())
         for oid, schema, name in chunk:
             if has.get(oid):
@@ -527,6 +630,7 @@ SELECT n.nspname, c.relname, c.relkind::text
 
 # --- findings -----------------------------------------------------------------------------
 
+
 def _has_rows(status: str) -> bool:
     return status in ("had rows", "seeded")
 
@@ -537,11 +641,14 @@ def findings(ft: FileTrace, f, emit) -> None:
     # lock-model-mismatch
     for t in ft.statements:
         if t.model == "differs":
-            emit("lock-model-mismatch", t,
-                 f"the static lock model is wrong about this {t.statement}: " + "; ".join(t.differences),
-                 "The trace is what PostgreSQL did; `migcheck locks` shows the model. The safety rules build on "
-                 "the model, so a wrong prediction can hide a risk or raise a false one: report the statement "
-                 "to the migcheck maintainers, and trust the trace.")
+            emit(
+                "lock-model-mismatch",
+                t,
+                f"the static lock model is wrong about this {t.statement}: " + "; ".join(t.differences),
+                "The trace is what PostgreSQL did; `migcheck locks` shows the model. The safety rules build on "
+                "the model, so a wrong prediction can hide a risk or raise a false one: report the statement "
+                "to the migcheck maintainers, and trust the trace.",
+            )
     # lock-held-across-statements: ACCESS EXCLUSIVE on an existing table, then more statements in the same transaction
     open_lock: dict[str, Traced] = {}
     reported: set[str] = set()
@@ -563,19 +670,27 @@ def findings(ft: FileTrace, f, emit) -> None:
                 runs = f"this statement and {more} more run" if more else "this statement runs"
                 if ft.runner and t.txn == 1:  # the runner's transaction (opened before the file's first statement)
                     until = f"{ft.runner} commits the migration"
-                    fix = (f"Keep the ACCESS EXCLUSIVE window to the one statement: {ft.runner} runs the whole "
-                           f"migration in one transaction, so move the statement of line {taker.line} into a "
-                           "migration of its own (or this statement before it), as the guidelines' "
-                           "one-change-at-a-time rule asks.")
+                    fix = (
+                        f"Keep the ACCESS EXCLUSIVE window to the one statement: {ft.runner} runs the whole "
+                        f"migration in one transaction, so move the statement of line {taker.line} into a "
+                        "migration of its own (or this statement before it), as the guidelines' "
+                        "one-change-at-a-time rule asks."
+                    )
                 else:
                     until = "COMMIT"
-                    fix = (f"Keep the ACCESS EXCLUSIVE window to the one statement: commit right after line {taker.line} "
-                           "and run this statement in a transaction of its own (or before the statement that takes the "
-                           "lock), as the guidelines' one-change-at-a-time rule asks.")
-                emit("lock-held-across-statements", t,
-                     f"{rel} has been locked ACCESS EXCLUSIVE since line {taker.line} ({taker.statement}); "
-                     f"{runs} before {until} while every read and write on {rel} queues "
-                     f"({ms:.1f} ms here, on a few rows)", fix)
+                    fix = (
+                        f"Keep the ACCESS EXCLUSIVE window to the one statement: commit right after line {taker.line} "
+                        "and run this statement in a transaction of its own (or before the statement that takes the "
+                        "lock), as the guidelines' one-change-at-a-time rule asks."
+                    )
+                emit(
+                    "lock-held-across-statements",
+                    t,
+                    f"{rel} has been locked ACCESS EXCLUSIVE since line {taker.line} ({taker.statement}); "
+                    f"{runs} before {until} while every read and write on {rel} queues "
+                    f"({ms:.1f} ms here, on a few rows)",
+                    fix,
+                )
         for lk in t.locks:
             if lk.mode == ae and lk.existed and lk.relation not in open_lock:
                 open_lock[lk.relation] = t
@@ -588,29 +703,41 @@ def findings(ft: FileTrace, f, emit) -> None:
             lk = existing.get(rel)
             if lk is None or not _has_rows(lk.rows):
                 continue
-            emit("table-rewritten", t,
-                 f"{t.statement} rewrote {rel}: every row was copied to a new file and its indexes rebuilt while "
-                 f"it held {lk.mode} ({t.duration_ms:.1f} ms for {'a few seeded' if lk.rows == 'seeded' else 'its'} rows)",
-                 "On a large table the rewrite blocks reads and writes for as long as the copy takes. Use the "
-                 "form that does not rewrite: add the column without a volatile default and backfill in batches, "
-                 "change the type through a new column, or schedule a maintenance window.")
+            emit(
+                "table-rewritten",
+                t,
+                f"{t.statement} rewrote {rel}: every row was copied to a new file and its indexes rebuilt while "
+                f"it held {lk.mode} ({t.duration_ms:.1f} ms for {'a few seeded' if lk.rows == 'seeded' else 'its'} rows)",
+                "On a large table the rewrite blocks reads and writes for as long as the copy takes. Use the "
+                "form that does not rewrite: add the column without a volatile default and backfill in batches, "
+                "change the type through a new column, or schedule a maintenance window.",
+            )
     # lock-without-timeout: once per file, at the first statement
-    bad = [(t, lk) for t in ft.statements for lk in t.locks
-           if lk.existed and lock_model.STRENGTH[lk.mode] >= lock_model.STRENGTH[lock_model.SHARE]
-           and t.lock_timeout in ("0", "0ms", "0s", "")]
+    bad = [
+        (t, lk)
+        for t in ft.statements
+        for lk in t.locks
+        if lk.existed
+        and lock_model.STRENGTH[lk.mode] >= lock_model.STRENGTH[lock_model.SHARE]
+        and t.lock_timeout in ("0", "0ms", "0s", "")
+    ]
     if bad:
         t, lk = bad[0]
         more = len({id(x) for x, _ in bad}) - 1
-        emit("lock-without-timeout", t,
-             f"{t.statement} took {lk.mode} on {lk.relation} with lock_timeout = 0"
-             + (f" ({more} more statement{'s' if more > 1 else ''} in this file too)" if more else "")
-             + f": if another session holds a conflicting lock, the statement waits without limit and every "
-               f"session after it queues behind it ({BLOCKS_SHORT[lk.mode].split(';')[0]})",
-             "Start the migration with `SET lock_timeout = '5s';` (inside the transaction: `SET LOCAL`), so "
-             "the migration fails fast and can be retried instead of stalling the application.")
+        emit(
+            "lock-without-timeout",
+            t,
+            f"{t.statement} took {lk.mode} on {lk.relation} with lock_timeout = 0"
+            + (f" ({more} more statement{'s' if more > 1 else ''} in this file too)" if more else "")
+            + f": if another session holds a conflicting lock, the statement waits without limit and every "
+            f"session after it queues behind it ({BLOCKS_SHORT[lk.mode].split(';')[0]})",
+            "Start the migration with `SET lock_timeout = '5s';` (inside the transaction: `SET LOCAL`), so "
+            "the migration fails fast and can be retried instead of stalling the application.",
+        )
 
 
 # --- output -------------------------------------------------------------------------------
+
 
 def _marks(t: Traced, rel: str) -> str:
     rewrite = "emptied" if t.kind == "TruncateStmt" else "rewrite"
@@ -638,8 +765,10 @@ def render_text(traces: dict[str, FileTrace]) -> str:
                 fresh = "" if lk.existed else "  [created in this migration]"
                 out.append(f"      {lk.relation}  {lk.mode}{_marks(t, lk.relation)} -- {BLOCKS_SHORT[lk.mode]}{fresh}")
             for rel in t.held:
-                out.append(f"      {rel}  (lock already held from an earlier statement){_marks(t, rel)}"
-                           + ("" if rel in ft.existing else "  [created in this migration]"))
+                out.append(
+                    f"      {rel}  (lock already held from an earlier statement){_marks(t, rel)}"
+                    + ("" if rel in ft.existing else "  [created in this migration]")
+                )
             shown = {lk.relation for lk in t.locks} | set(t.held)
             extra = [r for r in t.rewrites + t.scans if r not in shown]
             for rel in dict.fromkeys(extra):
