@@ -905,7 +905,9 @@ def drop_loses_nothing(project: Any, f: Any, st: Any, table: str, name: str, ind
       validated-CHECK route to SET NOT NULL ends with dropping it);
     - a UNIQUE constraint, a unique index or a PRIMARY KEY the same file replaces with another
       on the same columns (a unique index for a constraint or the reverse; a primary key only
-      by a primary key), created before or after the drop and still there at the end."""
+      by a primary key), created before or after the drop and still there at the end;
+    - a FOREIGN KEY whose columns the same statement drops, or that the same file replaces with
+      a validated foreign key on the same columns to the same table (``_foreign_key_kept``)."""
     cat = before(project, f, st, [table, name])
     if index:
         idx = cat.index(name)
@@ -927,6 +929,8 @@ def drop_loses_nothing(project: Any, f: Any, st: Any, table: str, name: str, ind
                 cols = ", ".join(sorted(c.not_null))
                 return f"it only proved {cols} NOT NULL, which {'it is' if len(c.not_null) == 1 else 'they are'} now"
             return None
+        if c.kind == "foreign key":
+            return _foreign_key_kept(project, f, st, t.name, c)
         if c.kind not in ("unique", "primary key"):
             return None
         keys, primary = c.keys, c.kind == "primary key"
@@ -954,6 +958,60 @@ def drop_loses_nothing(project: Any, f: Any, st: Any, table: str, name: str, ind
                 f"the {what} {idx.name} on ({', '.join(idx.keys)}), which this file creates, is stricter: rows "
                 "equal on the old keys are equal on its keys"
             )
+    return None
+
+
+def table_dropped_later(project: Any, f: Any, st: Any, otype: str, name: str, table: str) -> str | None:
+    """The table that object ``name`` (an index, or a trigger, policy or rule on ``table``) lives on,
+    when a later top-level statement of ``f`` drops that table: dropping the object first loses
+    nothing the table's own DROP does not (that one is the loss to review)."""
+    if otype == "index":
+        idx = before(project, f, st, [name]).index(name)
+        table = idx.table if idx is not None else ""
+    if not table:
+        return None
+    want = unqualified(table)
+    seen = False
+    for other in f.statements:
+        if other is st:
+            seen = True
+        elif seen and other.kind == "DropStmt":
+            if any(k[0] == "table" and unqualified(k[1]) == want for k in pg.drop_keys(other)):
+                return want
+    return None
+
+
+def _columns_dropped_here(st: Any) -> set[str]:
+    """The columns an ALTER TABLE statement drops."""
+    out = set()
+    for cmd in (st.node.get("cmds") or ()) if st is not None and st.kind == "AlterTableStmt" else ():
+        c = cmd.get("AlterTableCmd", {})
+        if c.get("subtype") == "AT_DropColumn" and c.get("name"):
+            out.add(c["name"])
+    return out
+
+
+def _foreign_key_kept(project: Any, f: Any, st: Any, table: str, c: Constraint) -> str | None:
+    """Why dropping foreign key ``c`` of ``table`` loses no check: the statement drops its columns
+    too (the loss is the column's: drop-column), or this file adds a validated foreign key on the
+    same columns to the same table (changing ON DELETE is done that way), still there at the end."""
+    if not c.keys:
+        return None
+    if set(c.keys) <= _columns_dropped_here(st):
+        cols = ", ".join(c.keys)
+        return f"the statement drops {cols} too: there is nothing left for it to check"
+    end = before(project, f, None, [table, c.ref])
+    t = end.table(table)
+    for other in t.constraints.values() if t is not None else ():
+        if (
+            other.name != c.name
+            and other.kind == "foreign key"
+            and other.validated
+            and other.keys == c.keys
+            and other.ref == c.ref
+            and other.display == f.display
+        ):
+            return f"the foreign key {other.name}, which this file adds, checks the same columns against {c.ref}"
     return None
 
 

@@ -19,7 +19,7 @@ MODULES = {
     'domain_check_constraint': 4355,
     'drop_column': 3885,
     'drop_not_null': 2117,
-    'drop_object': 11098,
+    'drop_object': 11599,
     'drop_schema': 1763,
     'drop_table': 1021,
     'duplicate_version': 1650,

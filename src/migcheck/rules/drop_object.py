@@ -73,6 +73,16 @@ def _replaced_index(f, ctx, st, i: int) -> bool:
     return schema.drop_loses_nothing(ctx.project, f, st, "", keys[i][1], index=True) is not None
 
 
+def _goes_with_its_table(f, ctx, st, i: int) -> bool:
+    """Is the i-th object ``st`` drops an index, trigger, policy or rule of a table the file drops
+    further down (schema model)?"""
+    keys = pg.drop_keys(st)
+    if i >= len(keys) or keys[i][0] not in ("index", "trigger", "policy", "rule"):
+        return False
+    otype, name, table = keys[i]
+    return schema.table_dropped_later(ctx.project, f, st, otype, name, table) is not None
+
+
 def _drop_stmt(f, ctx, st, recreated):
     n = st.node
     rtype = n.get("removeType", "")
@@ -91,6 +101,7 @@ def _drop_stmt(f, ctx, st, recreated):
                 recreated.idiom(st, i)
                 or recreated.later(st, i)
                 or (rtype == "OBJECT_INDEX" and _replaced_index(f, ctx, st, i))
+                or _goes_with_its_table(f, ctx, st, i)
             )
         )
     ]
