@@ -751,15 +751,21 @@ def copied_before(f: Any, st: Any, table: str, column: str) -> int | None:
 # --- locks, as the model sees them ---------------------------------------------------------------
 
 
-def set_not_null_columns(st: Any) -> list[str]:
-    """The columns an ALTER TABLE sets NOT NULL."""
-    if st.kind != "AlterTableStmt":
+def altered_columns(st: Any, subtype: str) -> list[str]:
+    """The columns the ``subtype`` commands of an ALTER TABLE name (``AT_SetNotNull``,
+    ``AT_DropColumn``, ...)."""
+    if st is None or st.kind != "AlterTableStmt":
         return []
     return [
         c.get("AlterTableCmd", {}).get("name", "")
         for c in st.node.get("cmds", ())
-        if c.get("AlterTableCmd", {}).get("subtype") == "AT_SetNotNull"
+        if c.get("AlterTableCmd", {}).get("subtype") == subtype
     ]
+
+
+def set_not_null_columns(st: Any) -> list[str]:
+    """The columns an ALTER TABLE sets NOT NULL."""
+    return altered_columns(st, "AT_SetNotNull")
 
 
 TIMESTAMPS = frozenset({"timestamp", "timestamptz"})
@@ -981,23 +987,13 @@ def table_dropped_later(project: Any, f: Any, st: Any, otype: str, name: str, ta
     return None
 
 
-def _columns_dropped_here(st: Any) -> set[str]:
-    """The columns an ALTER TABLE statement drops."""
-    out = set()
-    for cmd in (st.node.get("cmds") or ()) if st is not None and st.kind == "AlterTableStmt" else ():
-        c = cmd.get("AlterTableCmd", {})
-        if c.get("subtype") == "AT_DropColumn" and c.get("name"):
-            out.add(c["name"])
-    return out
-
-
 def _foreign_key_kept(project: Any, f: Any, st: Any, table: str, c: Constraint) -> str | None:
     """Why dropping foreign key ``c`` of ``table`` loses no check: the statement drops its columns
     too (the loss is the column's: drop-column), or this file adds a validated foreign key on the
     same columns to the same table (changing ON DELETE is done that way), still there at the end."""
     if not c.keys:
         return None
-    if set(c.keys) <= _columns_dropped_here(st):
+    if set(c.keys) <= set(altered_columns(st, "AT_DropColumn")):
         cols = ", ".join(c.keys)
         return f"the statement drops {cols} too: there is nothing left for it to check"
     end = before(project, f, None, [table, c.ref])
