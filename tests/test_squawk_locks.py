@@ -10,7 +10,6 @@ statement waits for there (and what it holds by then). Both are held to the stat
 from __future__ import annotations
 
 import json
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 from test_stats import shop  # noqa: F401  (a project with a statistics snapshot)
 from test_trace import needs_server, pg, postgres  # noqa: F401  (pg: the module's temporary cluster)
+from test_trace import traced as trace_after
 
 from migcheck import cli, config, files
 from migcheck.analysis import locks as lock_model
@@ -56,30 +56,7 @@ def static(sql: str, version: int = 15) -> dict[str, tuple[str, bool, bool]]:
 
 def traced(pg, project, capsys, migration: str):
     """``verify --trace`` of ``migration`` after BASE: the traced file's statements, by line."""
-    for rel, text in {
-        "migrations/20251022_001_base.sql": BASE,
-        "migrations/20251023_002_change.sql": textwrap.dedent(migration),
-    }.items():
-        p = project / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text, encoding="utf-8")
-    code = cli.main(
-        [
-            "verify",
-            "--dsn",
-            pg.admin_conninfo(),
-            "--trace",
-            "--format",
-            "json",
-            "--ignore",
-            "not-idempotent,rollback-mismatch",
-            "migrations/20251023_002_change.sql",
-        ]
-    )
-    out, err = capsys.readouterr()
-    assert code in (0, 1), err
-    doc = json.loads(out)
-    entry = next(f for f in doc["files"] if f["path"] == "migrations/20251023_002_change.sql")
+    _, entry, _ = trace_after(pg, project, capsys, migration, "--ignore", "not-idempotent,rollback-mismatch", base=BASE)
     return {t["line"]: t for t in entry["trace"]}
 
 

@@ -57,10 +57,10 @@ def write(root: Path, files: dict[str, str]) -> None:
         p.write_text(textwrap.dedent(text), encoding="utf-8")
 
 
-def traced(pg, project, capsys, migration: str, *extra):
-    """Verify (with --trace) the migration `migration` after BASE; the JSON document, the traced
+def traced(pg, project, capsys, migration: str, *extra, base: str = BASE):
+    """Verify (with --trace) the migration `migration` after `base`; the JSON document, the traced
     file's statements and the findings of the trace rules."""
-    write(project, {"migrations/20251022_001_base.sql": BASE, "migrations/20251023_002_change.sql": migration})
+    write(project, {"migrations/20251022_001_base.sql": base, "migrations/20251023_002_change.sql": migration})
     code = cli.main(
         [
             "verify",
