@@ -279,33 +279,34 @@ def check(
             )
     if statistics and (fmt or "text") not in ("text", "json"):
         _fail("--statistics prints text or JSON: use it with --format text or --format json")
+    # (the one request, as _check_command takes it; the recorder of the run's answer comes last)
+    request = (
+        paths,
+        fmt,
+        output_file,
+        config_path,
+        select,
+        ignore,
+        fail_on,
+        exit_zero,
+        statistics,
+        show_source,
+        color_choice,
+        no_color,
+        quiet,
+        diff_ref,
+        overlay,
+        write_baseline,
+        no_baseline,
+        fix,
+        unsafe_fixes,
+        dry_run,
+        preset,
+        jobs,
+        no_cache,
+    )
     if no_cache or fix or write_baseline is not None or diff_ref is not None or overlay is not None or output_file:
-        return _check_command(
-            paths,
-            fmt,
-            output_file,
-            config_path,
-            select,
-            ignore,
-            fail_on,
-            exit_zero,
-            statistics,
-            show_source,
-            color_choice,
-            no_color,
-            quiet,
-            diff_ref,
-            overlay,
-            write_baseline,
-            no_baseline,
-            fix,
-            unsafe_fixes,
-            dry_run,
-            preset,
-            jobs,
-            no_cache,
-            None,
-        )
+        return _check_command(*request, None)
     # the same request with the same inputs as a run before: its answer (migcheck.runcache)
     from . import runcache
 
@@ -334,32 +335,7 @@ def check(
             sys.stderr.write(answer.err)
         return answer.code
     with runcache.Recorder() as rec:
-        code = _check_command(
-            paths,
-            fmt,
-            output_file,
-            config_path,
-            select,
-            ignore,
-            fail_on,
-            exit_zero,
-            statistics,
-            show_source,
-            color_choice,
-            no_color,
-            quiet,
-            diff_ref,
-            overlay,
-            write_baseline,
-            no_baseline,
-            fix,
-            unsafe_fixes,
-            dry_run,
-            preset,
-            jobs,
-            no_cache,
-            rec,
-        )
+        code = _check_command(*request, rec)
     rec.store(key, code, config_path)
     return code
 
