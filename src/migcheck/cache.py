@@ -228,7 +228,7 @@ class Cache:
         self._semantic: dict[bool, str] = {}  # (semantic_fp) reported -> fingerprint
         # the summary kinds the rules that read other files only through summaries read (set by
         # the engine: the ``needs`` of the enabled ones)
-        self.semantic_kinds: frozenset = frozenset(("effects", "schema", "parses"))
+        self.semantic_kinds: frozenset = frozenset(("effects", "schema", "parses", "words"))
         self._keys: dict[str, str] = {}
         self._memo: dict[str, list] = {}  # the stat memo read from the pack (_known)
         self._rules: frozenset = frozenset()  # the enabled rules (a cached hit of another is damage)
@@ -359,7 +359,7 @@ class Cache:
     # added at the end of one migration changes the content fingerprint, not this one; a new
     # column, or a line added above a statement, changes both. A file without its hashes (never
     # summarised) counts by its bytes.
-    SEMANTIC_KINDS = {"migration": ("effects", "schema", "parses"), "rollback": ("effects", "parses")}
+    SEMANTIC_KINDS = {"migration": ("effects", "schema", "parses", "words"), "rollback": ("effects", "parses")}
 
     def _semantic_kinds(self, kind: str) -> tuple[str, ...]:
         return tuple(k for k in self.SEMANTIC_KINDS.get(kind, ()) if k in self.semantic_kinds)
