@@ -109,6 +109,41 @@ def test_a_file_changed_within_the_racy_window_is_not_trusted(proj, capsys, monk
     assert answers(proj) == []
 
 
+def test_a_file_just_edited_is_found_before_the_others_are_asked(proj, capsys, monkeypatch):
+    """A run after one edit in a directory of thousands: the edited file is the one it opened,
+    and is asked first; the status of the unchanged siblings is not asked to learn the answer
+    cannot be kept (issue 22: one changed file)."""
+    for i in range(3, 40):
+        write(proj, f"migrations/20251024_{i:03d}_more.sql", "BEGIN;\nSELECT 1;\nCOMMIT;\n")
+    from migcheck.cache import Cache
+
+    monkeypatch.setattr(Cache, "RACY_NS", 0)
+    run(capsys, "check", "migrations")  # (the stat memo: the next run opens only what changed)
+    edited = proj / "migrations" / "20251024_039_more.sql"
+    edited.write_text("BEGIN;\nSELECT 2;\nCOMMIT;\n")
+    monkeypatch.setattr(runcache, "RACY_NS", 60 * 10**9)
+    asked: list[str] = []
+    real, store = runcache._status, runcache.Recorder.store
+
+    def status(path, how):  # every other path as if written long ago
+        asked.append(path)
+        st = real(path, how)
+        if st is not None and len(st) == 6 and path != str(edited):
+            st[2] = st[3] = 0
+        return st
+
+    def storing(self, *a, **k):
+        asked.clear()  # (the lookup before the run asked the kept answer's inputs: not counted)
+        return store(self, *a, **k)
+
+    monkeypatch.setattr(runcache, "_status", status)
+    monkeypatch.setattr(runcache.Recorder, "store", storing)
+    before = set(answers(proj))
+    run(capsys, "check", "migrations")
+    assert set(answers(proj)) == before  # (not kept: the file was just written)
+    assert 0 < len(asked) < 10, asked
+
+
 def test_the_request_is_the_key(proj, capsys, monkeypatch):
     base = run(capsys, "check", "migrations")
     assert run(capsys, "check", "--format", "json", "migrations") != base

@@ -256,6 +256,14 @@ class Recorder:
             if not os.path.join(path, "").startswith(ignored):
                 inputs[path] = inputs.get(path, 0) | how
         recent = time.time_ns() - RACY_NS
+        # the files this run opened first (a changed file is among them: the others' digests came
+        # from the stat memo): one just written makes the answer untrusted, found before the
+        # status of thousands of others is asked
+        for path, how in self.seen.items():
+            if how & READ and path in inputs:
+                status = _status(path, inputs[path])
+                if status is not None and len(status) == 6 and max(status[2], status[3]) >= min(recent, self.start_ns):
+                    return False
         rows = []
         for path in sorted(inputs):
             how = inputs[path]
