@@ -536,7 +536,11 @@ class Cache:
 
     @staticmethod
     def _write(
-        directory: Path, name: str, text: str | bytes | Iterable[str], prune: re.Pattern = _PACK, keep: int = KEEP_PACKS
+        directory: Path,
+        name: str,
+        text: str | bytes | Iterable[str | bytes],
+        prune: re.Pattern = _PACK,
+        keep: int = KEEP_PACKS,
     ) -> None:
         """Write ``text`` (or its pieces) to ``directory/name`` atomically, then remove all but the
         ``keep`` most recent other files whose names match ``prune`` (and their side files)."""
@@ -558,7 +562,7 @@ class Cache:
                     fh.write(text)
                 else:
                     for piece in text:
-                        fh.write(piece.encode("utf-8"))
+                        fh.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
             os.replace(tmp, directory / name)
         except BaseException:
             try:

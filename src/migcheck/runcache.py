@@ -271,16 +271,26 @@ class Recorder:
             if status is not None and len(status) == 6 and max(status[2], status[3]) >= min(recent, self.start_ns):
                 return False  # changed while the run read it, or just before: not trusted
             rows.append([path, how, status])
-        out, err = "".join(self.out), "".join(self.err)
         head = json.dumps(
-            {"format": FORMAT, "code": code, "out": len(out), "err": len(err), "inputs": rows}, separators=(",", ":")
+            {
+                "format": FORMAT,
+                "code": code,
+                "out": sum(map(len, self.out)),
+                "err": sum(map(len, self.err)),
+                "inputs": rows,
+            },
+            separators=(",", ":"),
         )
-        data = head.encode() + b"\n" + (out + err).encode("utf-8", "surrogateescape")
         from .cache import Cache
+
+        def data():  # (the report a piece at a time, as it was printed: never a second copy of it whole)
+            yield head.encode() + b"\n"
+            for part in (*self.out, *self.err):
+                yield part.encode("utf-8", "surrogateescape")
 
         for d in dict.fromkeys((where, places[-1])):
             try:
-                Cache._write(d, PREFIX + request_key, data, prune=_ANSWER, keep=KEEP)
+                Cache._write(d, PREFIX + request_key, data(), prune=_ANSWER, keep=KEEP)
                 return True
             except OSError:
                 continue
