@@ -622,14 +622,18 @@ def test_filling_the_cache_holds_each_summary_once_and_writes_in_pieces(realisti
     monkeypatch.setattr(summaries, "detach", detach)
     summaries.clear()
     cfg = cfgmod.load(None, realistic)
-    first = engine.run(engine.collect(["migrations", "fixtures"], cfg, realistic), cfg, jobs=1, cache=Cache(tmp_path / "c"))
+    first = engine.run(
+        engine.collect(["migrations", "fixtures"], cfg, realistic), cfg, jobs=1, cache=Cache(tmp_path / "c")
+    )
     assert len(held) > 400 and all(type(v) is str for v in held)
     assert {n.rsplit(".", 1)[-1] for n in written} == {"json", "side"}
     for name, (size, largest) in written.items():
         assert size > 20_000 and largest * 10 < size, (name, size, largest)
     summaries.clear()  # a new process: the pack and side file serve it
     monkeypatch.setattr(Cache, "_write", staticmethod(real_write))
-    again = engine.run(engine.collect(["migrations", "fixtures"], cfg, realistic), cfg, jobs=1, cache=Cache(tmp_path / "c"))
+    again = engine.run(
+        engine.collect(["migrations", "fixtures"], cfg, realistic), cfg, jobs=1, cache=Cache(tmp_path / "c")
+    )
     assert [f.sort_key() for f in again.findings] == [f.sort_key() for f in first.findings]
     summaries.clear()
 

@@ -3,6 +3,7 @@ files only through their summaries are kept while those summaries are the same
 (engine.SUMMARY_ONLY_RULES, cache.semantic_fp)."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -224,3 +225,25 @@ def test_an_edit_of_an_earlier_migration_is_seen_by_what_read_it(history, capsys
     p.write_text(edit(p.read_text()))
     got = run(capsys, "check", "--format", "json", "migrations")
     assert got == run(capsys, "check", "--format", "json", "--no-cache", "migrations")
+
+
+def test_after_one_edit_unknown_dependency_reads_no_other_file(realistic, capsys, monkeypatch):
+    """``unknown-dependency`` runs again when any file changes: whether each migration may
+    declare a dependency comes from the pack (issue 22: it read and normalised every
+    migration's text, 0.4 s of one changed file in a 3,500-migration directory)."""
+    from migcheck import fsutil
+    from migcheck.cache import Cache
+
+    monkeypatch.setattr(Cache, "RACY_NS", 0)  # (the stat memo keeps every file: none is read for its digest)
+    run(capsys, "check", "--format", "json", "migrations", "fixtures")
+    p = realistic / LEADS
+    p.write_text(p.read_text() + "\n-- reviewed again\n")
+    read: list[str] = []
+    real = fsutil.read_regular
+    monkeypatch.setattr(fsutil, "read_regular", lambda path, *a, **k: read.append(str(path)) or real(path, *a, **k))
+    after = run(capsys, "check", "--format", "json", "migrations", "fixtures")
+    others = {r for r in read if r.endswith(".sql") and r != str(p)}
+    # (but those that do declare one: their header is read again)
+    assert others and all("depends" in Path(r).read_text().lower() for r in others), sorted(others)
+    monkeypatch.setattr(fsutil, "read_regular", real)
+    assert after == run(capsys, "check", "--format", "json", "--no-cache", "migrations", "fixtures")

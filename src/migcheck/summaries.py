@@ -204,6 +204,9 @@ _CODECS = {
     # the words of each file's text (``analysis.perfile.mentions``): which earlier migrations name
     # a table is answered without reading them
     "words": (str, _words_decode),
+    # whether a migration may have a Depends-On header field (``unknown-dependency``, a project
+    # rule run again whenever a file changes): the others' text is not read then
+    "may-depend": (bool, _parses_decode),
 }
 
 
