@@ -620,6 +620,7 @@ def test_filling_the_cache_holds_each_summary_once_and_writes_in_pieces(realisti
         real_detach()
 
     monkeypatch.setattr(summaries, "detach", detach)
+    monkeypatch.setattr(summaries, "BATCH", 16)  # (entries a piece: 256, more than this project has)
     summaries.clear()
     cfg = cfgmod.load(None, realistic)
     first = engine.run(

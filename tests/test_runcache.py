@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_cli import write
 
 from migcheck import runcache
@@ -235,3 +237,12 @@ def test_every_environment_variable_migcheck_reads_is_in_the_key():
         for m in pattern.finditer(path.read_text()):
             found.add(m.group(1) or m.group(2))
     assert found and found <= set(runcache.ENV), sorted(found - set(runcache.ENV))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["a", ".", "..", "", ".x", "..y", "b.sql"]), min_size=1, max_size=6))
+def test_a_path_taken_as_it_is_is_its_own_absolute_path(parts):
+    """The recorder skips ``os.path.abspath`` for plain absolute paths (thousands of stats)."""
+    path = "/" + "/".join(parts)
+    if runcache._PLAIN.match(path):
+        assert os.path.abspath(path) == path

@@ -587,8 +587,8 @@ class Cache:
 
 
 def _chunks(pack: dict):
-    """The pack's JSON text a piece at a time: an entry of ``files`` each, the summaries as
-    ``summaries.Entries`` writes them."""
+    """The pack's JSON text a piece at a time: a few hundred entries of ``files`` each, the
+    summaries as ``summaries.Entries`` writes them."""
     yield "{"
     sep = ""
     for key, value in pack.items():
@@ -599,8 +599,8 @@ def _chunks(pack: dict):
         elif key == "files":
             inner = ""
             yield "{"
-            for path, entry in value.items():
-                yield f"{inner}{json.dumps(path)}:{json.dumps(entry, separators=(',', ':'))}"
+            for batch in summaries._batches(value):  # (a few hundred files' results a piece)
+                yield inner + json.dumps(batch, separators=(",", ":"))[1:-1]
                 inner = ","
             yield "}"
         else:

@@ -37,6 +37,7 @@ PREFIX = "run-"
 KEEP = 4  # answers kept per cache directory, the most recent (a large project's is its whole report)
 RACY_NS = 2_000_000_000
 DIR_NAME = ".migcheck_cache"
+_PLAIN = re.compile(r"(?:/(?!\.\.?(?:/|\Z))[^/]+)+\Z")  # ("/a/b.sql": an absolute path abspath leaves as it is)
 _ANSWER = re.compile(rf"^{PREFIX}[0-9a-f]{{32}}$")  # (only files of this shape are ever pruned)
 
 # The environment variables migcheck reads (tests/test_runcache.py greps the sources for any other).
@@ -219,7 +220,11 @@ class Recorder:
 
     def add(self, path, how: int) -> None:
         if isinstance(path, (str, bytes, os.PathLike)):  # (not a file descriptor)
-            name = os.path.abspath(os.fsdecode(path))
+            name = os.fsdecode(path)
+            # (an absolute path with no ".", ".." or empty part is its own abspath: the engine's
+            # thousands of stats of the migrations skip the normalisation)
+            if not (name[:1] == os.sep and _PLAIN.match(name)):
+                name = os.path.abspath(name)
             self.seen[name] = self.seen.get(name, 0) | how
 
     def kept(self, directory: Path | None, files) -> None:
