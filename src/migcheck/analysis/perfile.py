@@ -80,29 +80,20 @@ _UNREADABLE = "\0"  # (the words of a file that cannot be read: it names nothing
 
 
 def code(f) -> str:
-    """``f``'s text without its comments (PostgreSQL's scanner finds them; each is replaced by a
-    space, so the words on either side stay apart). Where the scanner stops (an unterminated
-    string or comment), the rest is kept as it is; another dialect's text is kept whole: the
-    text then holds more words, never fewer."""
+    """``f``'s text without its comments (PostgreSQL's scanner finds them: ``source.comments``;
+    each is replaced by a space, so the words on either side stay apart). Where the scanner stops
+    (an unterminated string or comment), the rest is kept as it is; another dialect's text is
+    kept whole: the text then holds more words, never fewer."""
     text = f.text
     if not _COMMENT_START.search(text) or getattr(getattr(f, "config", None), "dialect", "postgres") != "postgres":
         return text
-    from ..source import pg
+    from .. import source
 
-    try:
-        tokens = pg.scan(text)
-    except pg.ParseError as exc:
-        stop = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
-        try:
-            tokens = pg.scan(text[:stop])
-        except pg.ParseError:
-            tokens = []
     pieces = []
     last = 0
-    for tok in tokens:
-        if tok.name in ("SQL_COMMENT", "C_COMMENT"):
-            pieces.append(text[last : tok.start])
-            last = tok.end + 1
+    for c in source.comments(text, source.Positions(text)):
+        pieces.append(text[last : c.start])
+        last = c.start + len(c.text)
     if not pieces:
         return text
     pieces.append(text[last:])
