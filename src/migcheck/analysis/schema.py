@@ -40,8 +40,11 @@ table here).
 from __future__ import annotations
 
 import bisect
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any, Protocol
 
 from . import effects as fx
@@ -165,6 +168,20 @@ def _rename_in(items: dict[str, Any], old: str, new: str) -> Any:
     return item
 
 
+# every field of each, in order (a copy is the constructor called on them: the values are immutable)
+_COLUMN_FIELDS = attrgetter(*(f.name for f in fields(Column)))
+_CONSTRAINT_FIELDS = attrgetter(*(f.name for f in fields(Constraint)))
+_INDEX_FIELDS = attrgetter(*(f.name for f in fields(Index)))
+_TABLE_FIELDS = attrgetter(*(f.name for f in fields(Table)))
+
+
+def _copy_table(t: Table) -> Table:
+    out = Table(*_TABLE_FIELDS(t))  # (its two dicts are replaced by copies)
+    out.columns = {k: Column(*_COLUMN_FIELDS(c)) for k, c in t.columns.items()}
+    out.constraints = {k: Constraint(*_CONSTRAINT_FIELDS(c)) for k, c in t.constraints.items()}
+    return out
+
+
 def _key(obj: fx.Obj) -> tuple[str, str, str]:
     """The catalog key of any other object: (namespace, the table it hangs on, name)."""
     parent = obj.parent.name if obj.parent is not None else ""
@@ -180,6 +197,16 @@ class Catalog:
         self.indexes: dict[str, Index] = {}
         self.objects: dict[tuple[str, str, str], str] = {}  # functions, types, triggers, ... -> origin
         self.changed: set[str] = set()  # relation and index names the last ``apply`` changed
+
+    def copy(self) -> Catalog:
+        """An independent copy (``apply`` to either leaves the other as it was): the replays of
+        ``before`` are kept and copied, not replayed again."""
+        out = Catalog.__new__(Catalog)
+        out.tables = {k: _copy_table(t) for k, t in self.tables.items()}
+        out.indexes = {k: Index(*_INDEX_FIELDS(i)) for k, i in self.indexes.items()}
+        out.objects = dict(self.objects)
+        out.changed = set(self.changed)
+        return out
 
     # lookups
     def table(self, name: str) -> Table | None:
@@ -692,19 +719,210 @@ def before(project: Any, f: Any, st: Any, names: Iterable[str]) -> Catalog:
     (tables, indexes: the others the replay meets are there too, but not necessarily complete):
     the earlier migrations that name them (``relevant``), then ``f`` up to ``st``. A table
     created by an earlier migration is ``CHANGE`` when that migration is in the change set, else
-    ``EXISTING``."""
+    ``EXISTING``.
+
+    Answered by the directory's ``_Directory``: which earlier migrations are relevant from its
+    index of their words, and their replay from the longest replay of the same migrations it
+    kept (one replay of the history serves every later question that reads the same migrations,
+    and those that add later ones to them)."""
     own = [e for e in _effects(f) if st is None or (e.stmt is not None and _pos(e.stmt) < _pos(st))]
     wanted = {unqualified(n).lower() for n in names if n}
-    history = relevant(earlier(project, f), wanted, own)
-    changes = {id(m) for m in project.changes_before(f)} if project is not None else set()
-    cat = Catalog()
-    for m in history:
-        origin = CHANGE if id(m) in changes else EXISTING
-        for e in _effects(m):
-            cat.apply(e, origin, m.display)
+    directory = _directory(project, f)
+    if directory is None:  # no earlier migrations (``earlier`` is empty)
+        cat = Catalog()
+    else:
+        cat = directory.replayed(project, f, wanted | _related(own, wanted))
     for e in own:
         cat.apply(e, FILE, f.display)
     return cat
+
+
+# --- one index and one replay per directory ------------------------------------------------------
+
+_BLOCK = 256  # migrations per block of the word index (built as far as the questions reach)
+_KEPT = 32  # replays kept per directory (least recently used dropped): about a catalog each
+_DIRECTORIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _directory(project: Any, f: Any) -> _Directory | None:
+    """The index of ``f``'s directory, built once per project (per process: each pool worker
+    has its own), or None when ``earlier(project, f)`` is empty whatever the files say."""
+    if f.kind != "migration" or not f.version or project is None:
+        return None
+    group = project.groups.get(f.mdir)
+    if group is None:
+        return None
+    per_project = _DIRECTORIES.get(project)
+    if per_project is None:
+        per_project = _DIRECTORIES[project] = {}
+    d = per_project.get(f.mdir)
+    if d is None or not d.current(group.migrations):
+        d = per_project[f.mdir] = _Directory(group.migrations)
+    return d
+
+
+def _bits(mask: int) -> Iterator[int]:
+    """The positions of the bits set in ``mask``, lowest first."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
+class _Directory:
+    """The migrations of one directory in the runner's order, for ``before``:
+
+    - which of them name a word (``relevant``'s text filter), as a bit mask over positions, from
+      their ``words`` summaries joined a block at a time and searched once per name;
+    - the names each ties to others (``_related``: renames, an index's table);
+    - catalogs replayed from sets of them (by the mask of the set and of the change-set members
+      among it), the last ``_KEPT`` used: a question whose relevant migrations extend a kept set
+      with later ones replays only those, from a copy.
+
+    The answers are ``relevant``'s and the old per-question replay's, exactly (tests/test_schema_replay.py)."""
+
+    def __init__(self, migrations: list[Any]) -> None:
+        self.source = migrations
+        self.migrations = list(migrations)
+        self.position = {id(m): i for i, m in enumerate(self.migrations)}
+        self.versioned = 0  # the migrations with a version
+        self.by_version: dict[str, int] = {}  # the migrations of each version
+        for i, m in enumerate(self.migrations):
+            if m.version:
+                self.versioned |= 1 << i
+                self.by_version[m.version] = self.by_version.get(m.version, 0) | (1 << i)
+        self._blocks: list[tuple[str, list[int]]] = []  # the joined words of each block, its files' offsets
+        self._masks: dict[str, tuple[int, int]] = {}  # name -> (blocks searched, mask)
+        self._links: dict[int, tuple[tuple[str, str, str], ...]] = {}
+        self._replays: OrderedDict[tuple[int, int], Catalog] = OrderedDict()
+
+    def current(self, migrations: list[Any]) -> bool:
+        """Is this still the index of ``migrations`` (the same files in the same order)?"""
+        return migrations is self.source and len(migrations) == len(self.migrations)
+
+    # which migrations name what
+    def _block(self, b: int) -> tuple[str, list[int]]:
+        while len(self._blocks) <= b:
+            parts, starts, at = [], [], 0
+            for m in self.migrations[len(self._blocks) * _BLOCK : (len(self._blocks) + 1) * _BLOCK]:
+                held = perfile.held_words(m)
+                starts.append(at)
+                parts.append(held if held is not None else "")
+                at += len(parts[-1]) + 1
+            self._blocks.append(("\n".join(parts), starts))
+        return self._blocks[b]
+
+    def _search(self, name: str, b: int) -> int:
+        """The mask of block ``b``'s migrations that name ``name`` (``perfile.mentions``)."""
+        first = b * _BLOCK
+        out = 0
+        if not name or not perfile.wordlike(name):  # "" is in any readable text; others: the text itself
+            for i, m in enumerate(self.migrations[first : first + _BLOCK]):
+                if perfile.mentions(m, (name,)):
+                    out |= 1 << (first + i)
+            return out
+        text, starts = self._block(b)
+        at = text.find(name)
+        while at >= 0:
+            k = bisect.bisect_right(starts, at) - 1
+            out |= 1 << (first + k)
+            if k + 1 >= len(starts):
+                break
+            at = text.find(name, starts[k + 1])
+        return out
+
+    def naming(self, name: str, upto: int) -> int:
+        """The mask of the migrations before position ``upto`` (at least) whose text names ``name``."""
+        done, mask = self._masks.get(name, (0, 0))
+        need = -(-upto // _BLOCK)
+        if done < need:
+            for b in range(done, need):
+                mask |= self._search(name, b)
+            self._masks[name] = (need, mask)
+        return mask
+
+    def _related(self, i: int, names: set[str]) -> set[str]:
+        """``_related(_effects(migration i), names)``, from its links kept once."""
+        links = self._links.get(i)
+        if links is None:
+            out = []
+            for e in _effects(self.migrations[i]):
+                obj = e.obj
+                if obj is None:
+                    continue
+                if e.op == fx.RENAME and e.new is not None and obj.kind in RELATION_KINDS | {fx.INDEX}:
+                    out.append(("rename", obj.name.lower(), e.new.name.lower()))
+                elif e.op == fx.CREATE and obj.kind == fx.INDEX and e.on is not None:
+                    out.append(("index", obj.name.lower(), e.on.name.lower()))
+            links = self._links[i] = tuple(out)
+        found = set()
+        for how, a, b in links:
+            if how == "rename":
+                if a in names or b in names:
+                    found |= {a, b}
+            elif a in names:
+                found.add(b)
+        return found - names
+
+    def earlier(self, f: Any) -> tuple[int, int]:
+        """``earlier(project, f)`` as a mask, and how far it reaches."""
+        pos = self.position.get(id(f), len(self.migrations))
+        mask = self.versioned & ((1 << pos) - 1) & ~self.by_version.get(f.version, 0)
+        return mask, pos
+
+    def relevant(self, f: Any, names: set[str]) -> int:
+        """``relevant(earlier(project, f), names)`` as a mask: the same search, by the index."""
+        within, upto = self.earlier(f)
+        names = set(names)
+        kept = 0
+        todo = set(names)
+        while todo:
+            found: set[str] = set()
+            new = 0
+            for n in todo:
+                new |= self.naming(n, upto)
+            new &= within & ~kept
+            for i in _bits(new):
+                found |= self._related(i, names)
+            kept |= new
+            names |= found
+            todo = found
+        return kept
+
+    # their replay
+    def replayed(self, project: Any, f: Any, names: set[str]) -> Catalog:
+        """A fresh catalog of the relevant earlier migrations of ``f`` for ``names`` (closed under
+        ``_related`` with ``f``'s own effects already), replayed as ``before`` replays them."""
+        kept = self.relevant(f, names)
+        changes = 0
+        for m in project.changes_before(f):
+            i = self.position.get(id(m))
+            if i is not None:
+                changes |= 1 << i
+        changes &= kept
+        order = list(_bits(kept))
+        # the longest kept replay of a prefix of them
+        start, base = 0, None
+        prefix = kept
+        for n in range(len(order), 0, -1):
+            base = self._replays.get((prefix, changes & prefix))
+            if base is not None:
+                self._replays.move_to_end((prefix, changes & prefix))
+                start = n
+                break
+            prefix ^= 1 << order[n - 1]
+        if start == len(order):
+            return base.copy() if base is not None else Catalog()
+        cat = base.copy() if base is not None else Catalog()
+        for i in order[start:]:
+            m = self.migrations[i]
+            origin = CHANGE if changes >> i & 1 else EXISTING
+            for e in _effects(m):
+                cat.apply(e, origin, m.display)
+        self._replays[(kept, changes)] = cat
+        if len(self._replays) > _KEPT:
+            self._replays.popitem(last=False)
+        return cat.copy()
 
 
 def file_before(f: Any, st: Any) -> Catalog:
