@@ -85,7 +85,8 @@ def test_examples_project_answers_as_the_per_question_replay():
 # A project made to exercise what the closure and the origins depend on: renames in a chain (and
 # back), an index that names its table only through the index, same-version files (not "before"
 # each other), a file without a version, dynamic SQL, a drop and a re-create, short names that
-# are substrings of longer ones, and quoted names that are not word-like.
+# are substrings of longer ones, quoted names that are not word-like, and files whose first
+# statement changes a table of the history in place.
 TRICKY = {
     "20250101_001_base.sql": """
 CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name text);
@@ -124,6 +125,13 @@ CREATE UNIQUE INDEX ix_a ON users (lower(email));
 ALTER TABLE users RENAME COLUMN name TO full_name;
 """,
     "noversion.sql": "CREATE TABLE users (other int);\n",
+    # each first changes a table of the history in place (the kept replay must not see it)
+    "20250108_008_drop_constraint.sql": "ALTER TABLE users DROP CONSTRAINT name_nn;\n",
+    "20250109_009_drop_column.sql": (
+        "ALTER TABLE user_role DROP COLUMN granted_at;\n"
+        "ALTER TABLE user_role ADD CONSTRAINT role_nn CHECK (role IS NOT NULL) NOT VALID;\n"
+    ),
+    "20250110_010_validate.sql": "ALTER TABLE user_role VALIDATE CONSTRAINT role_nn;\n",
     "20250107_007_last.sql": """
 ALTER TABLE users ALTER COLUMN full_name SET NOT NULL;
 ALTER TABLE audits ALTER COLUMN id TYPE bigint;
@@ -134,7 +142,7 @@ ALTER TABLE user_roles RENAME TO user_role;
 }
 TRICKY_NAMES = [
     "users", "accounts", "user_roles", "user_role", "user", "audit", "audits", "ix_a", "ix_audits",
-    "users_email", "accounts_email", "accounts_email_key", "Odd-Name", "odd-name", "public.users", "nothing",
+    "users_email", "accounts_email", "accounts_email_key", "Odd-Name", "odd-name", "public.users", "nothing", "role_nn", "name_nn",
 ]  # fmt: skip
 
 

@@ -197,16 +197,48 @@ class Catalog:
         self.indexes: dict[str, Index] = {}
         self.objects: dict[tuple[str, str, str], str] = {}  # functions, types, triggers, ... -> origin
         self.changed: set[str] = set()  # relation and index names the last ``apply`` changed
+        # Copy on write (``copy``): once copied, a catalog shares its tables and indexes with the
+        # copy, and changes one in place only when it made it since (``_mine``: ids, of objects it
+        # holds): ``_table``/``_index`` copy it first otherwise.
+        self._cow = False
+        self._mine: set[int] = set()
 
     def copy(self) -> Catalog:
-        """An independent copy (``apply`` to either leaves the other as it was): the replays of
-        ``before`` are kept and copied, not replayed again."""
+        """An independent copy (``apply`` to either leaves the other as it was), in the time of
+        copying three dicts: the tables and indexes are shared until one of the two changes
+        them. The replays of ``before`` are kept and copied, not replayed again."""
         out = Catalog.__new__(Catalog)
-        out.tables = {k: _copy_table(t) for k, t in self.tables.items()}
-        out.indexes = {k: Index(*_INDEX_FIELDS(i)) for k, i in self.indexes.items()}
+        out.tables = dict(self.tables)
+        out.indexes = dict(self.indexes)
         out.objects = dict(self.objects)
         out.changed = set(self.changed)
+        out._cow = self._cow = True
+        out._mine, self._mine = set(), set()
         return out
+
+    def _table(self, name: str) -> Table | None:
+        """Table ``name``, to change in place (``tables.get`` is for reading)."""
+        t = self.tables.get(name)
+        if t is None or not self._cow or id(t) in self._mine:
+            return t
+        t = self.tables[name] = _copy_table(t)
+        self._mine.add(id(t))
+        return t
+
+    def _index(self, name: str) -> Index | None:
+        """Index ``name``, to change in place."""
+        i = self.indexes.get(name)
+        if i is None or not self._cow or id(i) in self._mine:
+            return i
+        i = self.indexes[name] = Index(*_INDEX_FIELDS(i))
+        self._mine.add(id(i))
+        return i
+
+    def _made(self, item: Any) -> Any:
+        """A table or index this catalog just made: its own to change."""
+        if self._cow:
+            self._mine.add(id(item))
+        return item
 
     # lookups
     def table(self, name: str) -> Table | None:
@@ -229,9 +261,9 @@ class Catalog:
         """The table a column or constraint hangs on (met for the first time: it existed)."""
         if obj is None or obj.kind not in (fx.TABLE, fx.FOREIGN_TABLE, fx.VIEW, fx.MATVIEW):
             return None
-        t = self.tables.get(obj.name)
+        t = self._table(obj.name)
         if t is None:
-            t = self.tables[obj.name] = Table(obj.name, obj.schema, obj.kind, EXISTING)
+            t = self.tables[obj.name] = self._made(Table(obj.name, obj.schema, obj.kind, EXISTING))
             self.changed.add(obj.name)
         return t
 
@@ -242,7 +274,10 @@ class Catalog:
         self.changed.clear()
         op, obj = e.op, e.obj
         if op == fx.UNKNOWN:  # dynamic SQL, CALL, ...: it may have written any table
-            for t in self.tables.values():
+            for name, t in list(self.tables.items()):
+                if t.empty is None and all(col.origin == EXISTING for col in t.columns.values()):
+                    continue
+                t = self._table(name)  # type: ignore[assignment]
                 if t.empty is not None:
                     t.empty = None
                     self.changed.add(t.name)
@@ -274,11 +309,12 @@ class Catalog:
                 # already there: IF NOT EXISTS does nothing, OR REPLACE keeps what it is. Of a table
                 # met only through what altered it, this is the best account of its columns there is
                 if not there.known and not there.display and spec is not None and spec[0] == "table":
+                    there = self._table(obj.name)  # type: ignore[assignment]
                     for c in spec[2]:
                         there.columns[c[1]] = _column(c)
                     self.changed.add(obj.name)
                 return
-            t = Table(obj.name, obj.schema, k, origin, display, line)
+            t = self._made(Table(obj.name, obj.schema, k, origin, display, line))
             if spec is not None and spec[0] == "table":
                 for c in spec[2]:
                     t.columns[c[1]] = _column(c, origin, line)
@@ -300,8 +336,8 @@ class Catalog:
             else:
                 unique, partial, keys, primary, plain = False, False, (), False, False
             shown = f"{on.schema}.{on.name}" if on is not None and on.schema else table
-            self.indexes[obj.name] = Index(
-                obj.name, table, keys, unique, partial, primary, False, plain, origin, line, display, shown
+            self.indexes[obj.name] = self._made(
+                Index(obj.name, table, keys, unique, partial, primary, False, plain, origin, line, display, shown)
             )
             self.changed.add(obj.name)
         elif k == fx.COLUMN:
@@ -332,25 +368,27 @@ class Catalog:
                 return
             _, kind, validated, keys, not_null, only, ref, using = spec
             if using:
-                idx = self.indexes.get(obj.name) or self.indexes.get(using)
+                idx = self._index(obj.name if obj.name in self.indexes else using)
                 if idx is not None:
                     keys = idx.keys
                     idx.constraint = True
                     idx.primary = kind == "primary key"
                     idx.claimed = origin
             elif kind in ("unique", "primary key", "exclude"):
-                self.indexes[obj.name] = Index(
-                    obj.name,
-                    t.name,
-                    keys,
-                    kind != "exclude",
-                    False,
-                    kind == "primary key",
-                    True,
-                    kind != "exclude",
-                    origin,
-                    line,
-                    display,
+                self.indexes[obj.name] = self._made(
+                    Index(
+                        obj.name,
+                        t.name,
+                        keys,
+                        kind != "exclude",
+                        False,
+                        kind == "primary key",
+                        True,
+                        kind != "exclude",
+                        origin,
+                        line,
+                        display,
+                    )
                 )
                 self.changed.add(obj.name)
             t.constraints[obj.name] = Constraint(
@@ -375,7 +413,7 @@ class Catalog:
             if self.indexes.pop(obj.name, None) is not None:
                 self.changed.add(obj.name)
         elif k == fx.COLUMN and obj.parent is not None:
-            t = self.tables.get(obj.parent.name)
+            t = self._table(obj.parent.name)
             if t is None:
                 return
             t.columns.pop(obj.name, None)
@@ -388,7 +426,7 @@ class Catalog:
                 self.changed.add(idx.name)
             self.changed.add(t.name)
         elif k == fx.CONSTRAINT and obj.parent is not None:
-            t = self.tables.get(obj.parent.name)
+            t = self._table(obj.parent.name)
             if t is not None:
                 self._drop_constraint(t, obj.name)
         else:
@@ -421,7 +459,7 @@ class Catalog:
                 col.sequence = specs.SEQUENCE_IDENTITY if e.value == "on" else ""
             self.changed.add(t.name)
         elif obj.kind == fx.CONSTRAINT and e.attr == "validated" and obj.parent is not None:
-            t = self.tables.get(obj.parent.name)
+            t = self._table(obj.parent.name)
             c = t.constraints.get(obj.name) if t is not None else None
             if c is not None:
                 c.validated = True
@@ -433,10 +471,12 @@ class Catalog:
         if k in RELATION_KINDS:
             if obj.name not in self.tables:
                 return
+            self._table(obj.name)
             t = _rename_in(self.tables, obj.name, new.name)
             t.schema = new.schema or t.schema
-            for idx in self.indexes.values():
-                if idx.table == obj.name:
+            for name in [name for name, idx in self.indexes.items() if idx.table == obj.name]:
+                idx = self._index(name)
+                if idx is not None:
                     idx.table = t.name
                     if new.name != obj.name:
                         idx.shown = t.name
@@ -445,15 +485,17 @@ class Catalog:
         elif k == fx.INDEX:
             if obj.name not in self.indexes:
                 return
+            self._index(obj.name)
             idx = _rename_in(self.indexes, obj.name, new.name)
             t = self.tables.get(idx.table)
             if idx.constraint and t is not None and obj.name in t.constraints:
-                _rename_in(t.constraints, obj.name, new.name)
+                _rename_in(self._table(idx.table).constraints, obj.name, new.name)  # type: ignore[union-attr]
             self.changed |= {obj.name, new.name}
         elif k == fx.COLUMN and obj.parent is not None:
             t = self.tables.get(obj.parent.name)
             if t is None or obj.name not in t.columns:
                 return
+            t = self._table(obj.parent.name)  # type: ignore[assignment]
             _rename_in(t.columns, obj.name, new.name)
 
             def swap(names: Iterable[str]) -> tuple[str, ...]:
@@ -462,8 +504,9 @@ class Catalog:
             for c in t.constraints.values():
                 c.keys = swap(c.keys)
                 c.not_null = frozenset(swap(c.not_null))
-            for idx in self.indexes.values():
-                if idx.table == t.name:
+            for name in [name for name, idx in self.indexes.items() if idx.table == t.name]:
+                idx = self._index(name)
+                if idx is not None:
                     idx.keys = tuple(specs.rename_key(k, obj.name, new.name) for k in idx.keys)
             for col in t.columns.values():
                 if obj.name in col.copy_of:
@@ -473,8 +516,10 @@ class Catalog:
             t = self.tables.get(obj.parent.name)
             if t is None or obj.name not in t.constraints:
                 return
+            t = self._table(obj.parent.name)  # type: ignore[assignment]
             _rename_in(t.constraints, obj.name, new.name)
             if obj.name in self.indexes:
+                self._index(obj.name)
                 _rename_in(self.indexes, obj.name, new.name)
             self.changed.add(t.name)
         else:
@@ -489,7 +534,7 @@ class Catalog:
                 t.empty = f"every row was deleted on line {line} ({e.attr})"
                 self.changed.add(t.name)
             return
-        t = self.tables.get(obj.name)
+        t = self._table(obj.name)
         if t is not None:
             self._written(t, spec, line, origin)
         if t is not None and e.attr in _DATA_IN and t.empty is not None:
