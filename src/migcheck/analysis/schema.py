@@ -785,7 +785,7 @@ def before(project: Any, f: Any, st: Any, names: Iterable[str]) -> Catalog:
 # --- one index and one replay per directory ------------------------------------------------------
 
 _BLOCK = 256  # migrations per block of the word index (built as far as the questions reach)
-_KEPT = 32  # replays kept per directory (least recently used dropped): about a catalog each
+_KEPT = 128  # replays kept per directory (least recently used dropped): they share most tables
 _DIRECTORIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
