@@ -25,7 +25,9 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 def reference_before(project, f, st, names) -> schema.Catalog:
     """``schema.before`` as it was: ``relevant`` over ``earlier`` for each question, replayed."""
-    own = [e for e in schema._effects(f) if st is None or (e.stmt is not None and schema._pos(e.stmt) < schema._pos(st))]
+    own = [
+        e for e in schema._effects(f) if st is None or (e.stmt is not None and schema._pos(e.stmt) < schema._pos(st))
+    ]
     wanted = {schema.unqualified(n).lower() for n in names if n}
     history = schema.relevant(schema.earlier(project, f), wanted, own)
     changes = {id(m) for m in project.changes_before(f)} if project is not None else set()
@@ -167,7 +169,14 @@ def test_a_directory_answers_as_the_per_question_replay(tmp_path):
 def test_a_change_set_answers_as_the_per_question_replay(tmp_path):
     """Files given one by one are the change set: what they create is CHANGE, not EXISTING."""
     root = tricky(tmp_path)
-    project = collect(root, ["migrations/20250102_002_rename.sql", "migrations/20250104_004_index.sql", "migrations/20250106_006_recreate.sql"])
+    project = collect(
+        root,
+        [
+            "migrations/20250102_002_rename.sql",
+            "migrations/20250104_004_index.sql",
+            "migrations/20250106_006_recreate.sql",
+        ],
+    )
     assert any(project.changes_before(f) for g in project.groups.values() for f in g.migrations)
     assert same_answers(project, TRICKY_NAMES) > 100
 

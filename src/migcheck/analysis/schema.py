@@ -32,6 +32,9 @@ Two ways in, by cost:
 - ``before(project, f, st, names)``: the full catalog for the objects ``names`` (tables, indexes)
   just before ``st``, from the earlier migrations whose text names one of them (or a name they had
   before a rename), so a directory of thousands is not replayed for one ALTER COLUMN ... TYPE.
+  One ``_Directory`` per directory (and process) finds them by an index of the migrations' words
+  and keeps the replays it made, so that a later question extends a kept replay instead of
+  replaying the same history again (copies share the tables: ``Catalog.copy``).
 
 Names are compared unqualified, as the lock rules always have (``public.t`` and ``app.t`` are one
 table here).
@@ -219,9 +222,13 @@ class Catalog:
     def _table(self, name: str) -> Table | None:
         """Table ``name``, to change in place (``tables.get`` is for reading)."""
         t = self.tables.get(name)
-        if t is None or not self._cow or id(t) in self._mine:
+        return None if t is None else self._writable(t)
+
+    def _writable(self, t: Table) -> Table:
+        """Table ``t`` of this catalog (kept under its name), to change in place."""
+        if not self._cow or id(t) in self._mine:
             return t
-        t = self.tables[name] = _copy_table(t)
+        t = self.tables[t.name] = _copy_table(t)
         self._mine.add(id(t))
         return t
 
@@ -274,10 +281,10 @@ class Catalog:
         self.changed.clear()
         op, obj = e.op, e.obj
         if op == fx.UNKNOWN:  # dynamic SQL, CALL, ...: it may have written any table
-            for name, t in list(self.tables.items()):
+            for t in list(self.tables.values()):
                 if t.empty is None and all(col.origin == EXISTING for col in t.columns.values()):
                     continue
-                t = self._table(name)  # type: ignore[assignment]
+                t = self._writable(t)
                 if t.empty is not None:
                     t.empty = None
                     self.changed.add(t.name)
@@ -309,7 +316,7 @@ class Catalog:
                 # already there: IF NOT EXISTS does nothing, OR REPLACE keeps what it is. Of a table
                 # met only through what altered it, this is the best account of its columns there is
                 if not there.known and not there.display and spec is not None and spec[0] == "table":
-                    there = self._table(obj.name)  # type: ignore[assignment]
+                    there = self._writable(there)
                     for c in spec[2]:
                         there.columns[c[1]] = _column(c)
                     self.changed.add(obj.name)
@@ -489,13 +496,13 @@ class Catalog:
             idx = _rename_in(self.indexes, obj.name, new.name)
             t = self.tables.get(idx.table)
             if idx.constraint and t is not None and obj.name in t.constraints:
-                _rename_in(self._table(idx.table).constraints, obj.name, new.name)  # type: ignore[union-attr]
+                _rename_in(self._writable(t).constraints, obj.name, new.name)
             self.changed |= {obj.name, new.name}
         elif k == fx.COLUMN and obj.parent is not None:
             t = self.tables.get(obj.parent.name)
             if t is None or obj.name not in t.columns:
                 return
-            t = self._table(obj.parent.name)  # type: ignore[assignment]
+            t = self._writable(t)
             _rename_in(t.columns, obj.name, new.name)
 
             def swap(names: Iterable[str]) -> tuple[str, ...]:
@@ -516,7 +523,7 @@ class Catalog:
             t = self.tables.get(obj.parent.name)
             if t is None or obj.name not in t.constraints:
                 return
-            t = self._table(obj.parent.name)  # type: ignore[assignment]
+            t = self._writable(t)
             _rename_in(t.constraints, obj.name, new.name)
             if obj.name in self.indexes:
                 self._index(obj.name)
