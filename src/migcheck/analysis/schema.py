@@ -780,10 +780,9 @@ def before(project: Any, f: Any, st: Any, names: Iterable[str]) -> Catalog:
     own = [e for e in _effects(f) if st is None or (e.stmt is not None and _pos(e.stmt) < _pos(st))]
     wanted = {unqualified(n).lower() for n in names if n}
     directory = _directory(project, f)
-    if directory is None:  # no earlier migrations (``earlier`` is empty)
-        cat = Catalog()
-    else:
-        cat = directory.replayed(project, f, wanted | _related(own, wanted))
+    if directory is not None:
+        return directory.before(project, f, own, wanted | _related(own, wanted))
+    cat = Catalog()  # no earlier migrations (``earlier`` is empty)
     for e in own:
         cat.apply(e, FILE, f.display)
     return cat
@@ -847,6 +846,9 @@ class _Directory:
         self._masks: dict[str, tuple[int, int]] = {}  # name -> (blocks searched, mask)
         self._links: dict[int, tuple[tuple[str, str, str], ...]] = {}
         self._replays: OrderedDict[tuple[int, int], Catalog] = OrderedDict()
+        # the file asked about last: by history, how far into its own effects a kept catalog is
+        self._file: Any = None
+        self._own: dict[tuple[int, int], tuple[list[fx.Effect], Catalog]] = {}
 
     def current(self, migrations: list[Any]) -> bool:
         """Is this still the index of ``migrations`` (the same files in the same order)?"""
@@ -942,9 +944,11 @@ class _Directory:
         return kept
 
     # their replay
-    def replayed(self, project: Any, f: Any, names: set[str]) -> Catalog:
-        """A fresh catalog of the relevant earlier migrations of ``f`` for ``names`` (closed under
-        ``_related`` with ``f``'s own effects already), replayed as ``before`` replays them."""
+    def before(self, project: Any, f: Any, own: list[fx.Effect], names: set[str]) -> Catalog:
+        """``before``'s catalog: the relevant earlier migrations of ``f`` for ``names`` (closed
+        under ``_related`` with ``own`` already), then ``own`` (``f``'s effects before the
+        statement). The questions about one file usually come one statement after another: the
+        last catalog of each history is kept with the effects it applied, and extended."""
         kept = self.relevant(f, names)
         changes = 0
         for m in project.changes_before(f):
@@ -952,6 +956,21 @@ class _Directory:
             if i is not None:
                 changes |= 1 << i
         changes &= kept
+        if self._file is not f:
+            self._file, self._own = f, {}
+        done = self._own.get((kept, changes))
+        if done is not None and len(done[0]) <= len(own) and all(a is b for a, b in zip(done[0], own)):
+            cat, start = done[1], len(done[0])  # (replaced below: only copies of it were handed out)
+        else:
+            cat, start = self.replayed(kept, changes), 0
+        for e in own[start:]:
+            cat.apply(e, FILE, f.display)
+        self._own[(kept, changes)] = (own, cat)
+        return cat.copy()
+
+    def replayed(self, kept: int, changes: int) -> Catalog:
+        """A fresh catalog of the migrations ``kept`` (a mask), replayed as ``before`` replays
+        them: those of ``changes`` as ``CHANGE``, the others as ``EXISTING``."""
         order = list(_bits(kept))
         # the longest kept replay of a prefix of them
         start, base = 0, None
