@@ -837,11 +837,11 @@ class _Directory:
         self.migrations = list(migrations)
         self.position = {id(m): i for i, m in enumerate(self.migrations)}
         self.versioned = 0  # the migrations with a version
-        self.by_version: dict[str, int] = {}  # the migrations of each version
+        self.by_version: dict[str, list[int]] = {}  # the positions of each version's migrations
         for i, m in enumerate(self.migrations):
             if m.version:
                 self.versioned |= 1 << i
-                self.by_version[m.version] = self.by_version.get(m.version, 0) | (1 << i)
+                self.by_version.setdefault(m.version, []).append(i)
         self._blocks: list[tuple[str, list[int]]] = []  # the joined words of each block, its files' offsets
         self._masks: dict[str, tuple[int, int]] = {}  # name -> (blocks searched, mask)
         self._links: dict[int, tuple[tuple[str, str, str], ...]] = {}
@@ -921,7 +921,9 @@ class _Directory:
     def earlier(self, f: Any) -> tuple[int, int]:
         """``earlier(project, f)`` as a mask, and how far it reaches."""
         pos = self.position.get(id(f), len(self.migrations))
-        mask = self.versioned & ((1 << pos) - 1) & ~self.by_version.get(f.version, 0)
+        mask = self.versioned & ((1 << pos) - 1)
+        for i in self.by_version.get(f.version, ()):
+            mask &= ~(1 << i)
         return mask, pos
 
     def relevant(self, f: Any, names: set[str]) -> int:
