@@ -275,3 +275,16 @@ def test_only_the_migrations_that_name_a_table_are_replayed(tmp_path):
     t = schema.before(project, last, last.all_statements[0], ["t"]).table("t")
     assert t is not None and t.empty is not None and t.empty.startswith("created by migrations/20250101_001_t.sql:1")
     assert dump(schema.before(project, last, None, ["t"])) == dump(reference_before(project, last, None, ["t"]))
+
+
+def test_a_file_outside_the_directory_list_reads_every_other_version(tmp_path):
+    """``earlier`` of a migration its group does not list (it stops at none): every migration
+    with a version other than its own, as the per-question replay read them."""
+    project = collect(tricky(tmp_path), ["migrations"])
+    group = next(iter(project.groups.values()))
+    f = named(project, "20250104_004_same_version.sql")
+    group.migrations.remove(f)
+    schema._DIRECTORIES.pop(project, None)
+    for ns in (["audit"], ["ix_a", "users"], ["audits"]):
+        for st in [*f.all_statements, None]:
+            assert dump(schema.before(project, f, st, ns)) == dump(reference_before(project, f, st, ns))

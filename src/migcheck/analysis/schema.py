@@ -837,11 +837,13 @@ class _Directory:
         self.migrations = list(migrations)
         self.position = {id(m): i for i, m in enumerate(self.migrations)}
         self.versioned = 0  # the migrations with a version
-        self.by_version: dict[str, list[int]] = {}  # the positions of each version's migrations
+        by_version: dict[str, list[int]] = {}
         for i, m in enumerate(self.migrations):
             if m.version:
                 self.versioned |= 1 << i
-                self.by_version.setdefault(m.version, []).append(i)
+                by_version.setdefault(m.version, []).append(i)
+        # the positions of the versions that several migrations share (none is "before" another)
+        self.shared = {v: tuple(ps) for v, ps in by_version.items() if len(ps) > 1}
         self._blocks: list[tuple[str, list[int]]] = []  # the joined words of each block, its files' offsets
         self._masks: dict[str, tuple[int, int]] = {}  # name -> (blocks searched, mask)
         self._links: dict[int, tuple[tuple[str, str, str], ...]] = {}
@@ -920,9 +922,15 @@ class _Directory:
 
     def earlier(self, f: Any) -> tuple[int, int]:
         """``earlier(project, f)`` as a mask, and how far it reaches."""
-        pos = self.position.get(id(f), len(self.migrations))
+        pos = self.position.get(id(f))
+        if pos is None:  # (not one of them: every migration with another version)
+            out = 0
+            for i, m in enumerate(self.migrations):
+                if m.version and m.version != f.version:
+                    out |= 1 << i
+            return out, len(self.migrations)
         mask = self.versioned & ((1 << pos) - 1)
-        for i in self.by_version.get(f.version, ()):
+        for i in self.shared.get(f.version, ()):
             mask &= ~(1 << i)
         return mask, pos
 
