@@ -153,6 +153,58 @@ def _iter(node):
     return out
 
 
+class Scan:
+    """What ``touch`` reads of a tree, gathered in one walk (issue 22: it used to walk each tree
+    five times, for its CTEs, relations, types, function calls and column names): the
+    ``RangeVar`` dicts, the CTE names, the ``TypeName`` dicts, the ``FuncCall`` dicts, and the
+    names of the columns it defines (``ColumnDef``) or the ``ALTER TABLE`` commands name."""
+
+    __slots__ = ("rangevars", "ctes", "types", "calls", "names")
+
+    def __init__(self, node):
+        rangevars: list[dict] = []
+        ctes: set[str] = set()
+        types: list[dict] = []
+        calls: list[dict] = []
+        names: list[str] = []
+        stack = [node]
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        watched = _WATCHED
+        while stack:
+            cur = pop()
+            t = type(cur)
+            if t is dict:
+                if "relname" in cur and "relpersistence" in cur:
+                    rangevars.append(cur)
+                if "names" in cur and "typemod" in cur:
+                    types.append(cur)
+                for k, v in cur.items():
+                    tv = type(v)
+                    if tv is dict:
+                        if k in watched:
+                            if k == "CommonTableExpr":
+                                ctes.add(v.get("ctename", ""))
+                            elif k == "FuncCall":
+                                calls.append(v)
+                            elif k == "ColumnDef":
+                                names.append(v.get("colname", ""))
+                            elif "ColumnDef" not in cur:  # AlterTableCmd (``words``: ColumnDef first)
+                                names.append(v.get("name", "") or "")
+                        push(v)
+                    elif tv is list:
+                        extend(v)
+            elif t is list:
+                extend(cur)
+        self.rangevars = rangevars
+        self.ctes = ctes
+        self.types = types
+        self.calls = calls
+        self.names = names
+
+
+_WATCHED = frozenset({"CommonTableExpr", "FuncCall", "ColumnDef", "AlterTableCmd"})
+
+
 def is_rangevar(d: dict) -> bool:
     return "relname" in d and "relpersistence" in d
 
@@ -398,18 +450,29 @@ def touch(st: Statement, fo: FileObjects, deep: bool = True) -> Touch:
         if changed and name not in t.changed:
             t.changed.append(name)
 
+    own: list[Scan] = []  # the scan of ``n`` itself, for ``words``
+
     def refs(node) -> None:
         if not deep:
             return
-        node = walked(node)
-        for rv in rangevars(node):
+        s = Scan(node)
+        if node is n:
+            own.append(s)
+        ctes = s.ctes
+        for rv in s.rangevars:
+            if not rv.get("schemaname") and rv.get("relname") in ctes:
+                continue  # a CTE's name, not a table
             rel(_name(rv))
-        for ty in type_names(node):
-            if ty in fo.types:
-                t.nodes.add((REL, ty))
-        for fn in func_calls(node):
-            if fn in fo.functions:
-                t.nodes.add((FN, fn))
+        if fo.types:
+            for d in s.types:
+                names = pg.strings(d.get("names"))
+                if names and names[0] != "pg_catalog" and names[-1] in fo.types:
+                    t.nodes.add((REL, names[-1]))
+        if fo.functions:
+            for d in s.calls:
+                names = pg.strings(d.get("funcname"))
+                if names and names[-1] in fo.functions:
+                    t.nodes.add((FN, names[-1]))
 
     if k == "CreateStmt":
         temp = n.get("relation", {}).get("relpersistence") == "t"
@@ -548,7 +611,7 @@ def touch(st: Statement, fo: FileObjects, deep: bool = True) -> Touch:
     t.nodes.discard((REL, ""))
     if deep and (t.kind is not None or t.nodes):
         t.sigs = signatures(st)
-        t.words = words(st, t)
+        t.words = words(st, t, own[0] if own else None)
     return t
 
 
@@ -663,16 +726,13 @@ def name_words(name: str) -> set[str]:
     return out
 
 
-def words(st: Statement, t: Touch) -> set[str]:
+def words(st: Statement, t: Touch, scan: Scan | None = None) -> set[str]:
     """Word tokens of the names ``st`` gives or changes: its tables, the columns it defines,
-    changes or sets, and the index, trigger, policy or function it creates."""
+    changes or sets, and the index, trigger, policy or function it creates. ``scan``: the
+    statement's tree's ``Scan``, when the caller has it."""
     k, n = st.kind, st.node
     names = list(t.changed)
-    for d in _iter(n):
-        if "ColumnDef" in d:
-            names.append(d["ColumnDef"].get("colname", ""))
-        elif "AlterTableCmd" in d:
-            names.append(d["AlterTableCmd"].get("name", "") or "")
+    names += (scan or Scan(n)).names
     if k == "RenameStmt":
         names += [n.get("subname", "") or "", n.get("newname", "") or ""]
     elif k == "UpdateStmt":
