@@ -308,6 +308,9 @@ def function_body_trees(stmt: Statement) -> list:
 def plpgsql_trees(tree) -> list:
     """Parse trees of every SQL query and expression in a PL/pgSQL parse tree (conditions
     included), for the relations they read."""
+    from . import plpgsql
+
+    sql_tree = plpgsql.sql_tree
     out = []
     for d in _iter(tree):
         expr = d.get("PLpgSQL_expr")
@@ -316,13 +319,13 @@ def plpgsql_trees(tree) -> list:
         q = expr.get("query", "")
         if not q.strip():
             continue
-        from . import plpgsql
-
-        for text in (q, "SELECT " + q, "SELECT " + q.split(":=", 1)[-1]):
-            tree = plpgsql.sql_tree(text)
-            if tree is not None:
-                out.append(tree)
-                break
+        tree = sql_tree(q)
+        if tree is None:
+            tree = sql_tree("SELECT " + q)
+            if tree is None:
+                tree = sql_tree("SELECT " + q.split(":=", 1)[-1])
+        if tree is not None:
+            out.append(tree)
     return out
 
 
@@ -588,8 +591,8 @@ def touch(st: Statement, fo: FileObjects, deep: bool = True) -> Touch:
     elif k == "CreateFunctionStmt":
         name = last(pg.strings(n.get("funcname")))
         t.nodes.add((FN, name))
-        for tree in function_body_trees(st) if deep else ():
-            refs(tree)
+        if deep:
+            refs(function_body_trees(st))  # (one walk of all its trees: refs only gathers into sets)
     elif k == "AlterFunctionStmt":
         t.nodes.add((FN, last(pg.strings(n.get("func", {}).get("objname")))))
     elif k in _TYPE_STMTS:
