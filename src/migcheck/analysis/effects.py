@@ -249,18 +249,28 @@ def definition(node) -> str:
     equality, so a digest of the normalised JSON, not the text: every migration's effects are
     kept for a run (a 19,000-file run holds them all)."""
 
-    def clean(n):
-        if isinstance(n, dict):
-            return {
-                k: (" ".join(v.split()) if k == "sval" and isinstance(v, str) else clean(v))
-                for k, v in n.items()
-                if k not in _DEFN_SKIP
-            }
-        if isinstance(n, list):
-            return [clean(v) for v in n]
-        return n
+    return blake2b(json.dumps(_defn_clean(node), sort_keys=True).encode(), digest_size=16).hexdigest()
 
-    return blake2b(json.dumps(clean(node), sort_keys=True).encode(), digest_size=16).hexdigest()
+
+def _defn_clean(n):
+    """``definition``'s normal form of a JSON tree: a copy without ``_DEFN_SKIP`` keys, ``sval``
+    strings' white space collapsed. Scalars are kept as they are without a call of their own (a
+    CREATE TABLE's tree holds three times as many scalars as dicts and lists: 724,630 calls for
+    13,785 definitions on the corpus, issue 22)."""
+    if isinstance(n, dict):
+        out = {}
+        for k, v in n.items():
+            if k in _DEFN_SKIP:
+                continue
+            if isinstance(v, (dict, list)):
+                v = _defn_clean(v)
+            elif k == "sval" and isinstance(v, str):
+                v = " ".join(v.split())
+            out[k] = v
+        return out
+    if isinstance(n, list):
+        return [_defn_clean(v) if isinstance(v, (dict, list)) else v for v in n]
+    return n
 
 
 def type_name(tn: dict | None, with_mods: bool = False) -> str:
@@ -426,8 +436,9 @@ def _refs(node) -> frozenset:
     """Names of the relations, functions and types a definition refers to (for CASCADE)."""
     out = set()
     stack = [node]
+    pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
-        cur = stack.pop()
+        cur = pop()
         if isinstance(cur, dict):
             if "relname" in cur and "relpersistence" in cur:
                 out.add(cur["relname"])
@@ -439,9 +450,13 @@ def _refs(node) -> frozenset:
                 names = pg.strings(cur.get("names"))
                 if names and names[0] != "pg_catalog":
                     out.add(names[-1])
-            stack.extend(v for v in cur.values() if isinstance(v, (dict, list)))
+            for v in cur.values():  # (no generator: a set is gathered, the order does not matter)
+                if isinstance(v, dict):
+                    push(v)
+                elif isinstance(v, list):
+                    extend(v)
         elif isinstance(cur, list):
-            stack.extend(cur)
+            extend(cur)
     return frozenset(out)
 
 
@@ -1425,16 +1440,21 @@ def _called(node) -> set[str]:
     """Names of the functions a statement calls."""
     out = set()
     stack = [node]
+    pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
-        cur = stack.pop()
+        cur = pop()
         if isinstance(cur, dict):
             if "FuncCall" in cur:
                 names = pg.strings(cur["FuncCall"].get("funcname"))
                 if names:
                     out.add(names[-1])
-            stack.extend(v for v in cur.values() if isinstance(v, (dict, list)))
+            for v in cur.values():  # (no generator: a set is gathered, the order does not matter)
+                if isinstance(v, dict):
+                    push(v)
+                elif isinstance(v, list):
+                    extend(v)
         elif isinstance(cur, list):
-            stack.extend(cur)
+            extend(cur)
     return out
 
 
