@@ -248,7 +248,6 @@ def definition(node) -> str:
     CONCURRENTLY, white space in strings (function bodies) collapsed. Only ever compared for
     equality, so a digest of the normalised JSON, not the text: every migration's effects are
     kept for a run (a 19,000-file run holds them all)."""
-
     return blake2b(json.dumps(_defn_clean(node), sort_keys=True).encode(), digest_size=16).hexdigest()
 
 
@@ -256,21 +255,23 @@ def _defn_clean(n):
     """``definition``'s normal form of a JSON tree: a copy without ``_DEFN_SKIP`` keys, ``sval``
     strings' white space collapsed. Scalars are kept as they are without a call of their own (a
     CREATE TABLE's tree holds three times as many scalars as dicts and lists: 724,630 calls for
-    13,785 definitions on the corpus, issue 22)."""
-    if isinstance(n, dict):
-        out = {}
-        for k, v in n.items():
-            if k in _DEFN_SKIP:
-                continue
-            if isinstance(v, (dict, list)):
-                v = _defn_clean(v)
-            elif k == "sval" and isinstance(v, str):
-                v = " ".join(v.split())
-            out[k] = v
-        return out
-    if isinstance(n, list):
-        return [_defn_clean(v) if isinstance(v, (dict, list)) else v for v in n]
-    return n
+    13,785 definitions on the corpus, issue 22). ``n`` is JSON (``json.loads``: exact dicts and
+    lists)."""
+    if type(n) is list:
+        return [_defn_clean(v) if type(v) is dict or type(v) is list else v for v in n]
+    if type(n) is not dict:
+        return n
+    out = {}
+    for k, v in n.items():
+        if k in _DEFN_SKIP:
+            continue
+        tv = type(v)
+        if tv is dict or tv is list:
+            v = _defn_clean(v)
+        elif k == "sval" and tv is str:
+            v = " ".join(v.split())
+        out[k] = v
+    return out
 
 
 def type_name(tn: dict | None, with_mods: bool = False) -> str:

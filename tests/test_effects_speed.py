@@ -1,0 +1,57 @@
+"""The effects summaries' faster code (issue 22) gives what the plain code gave.
+
+``effects.definition`` normalises a tree without a call per scalar (``_defn_clean``); its digest
+must be the one the recursive copy gave (written out below as it was), for any JSON tree:
+skipped keys at any depth, ``sval`` strings with white space of every kind, nested lists."""
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from migcheck._digest import blake2b
+from migcheck.analysis import effects as fx
+from migcheck.analysis import plpgsql
+
+
+def reference_definition(node) -> str:
+    def clean(n):
+        if isinstance(n, dict):
+            return {
+                k: (" ".join(v.split()) if k == "sval" and isinstance(v, str) else clean(v))
+                for k, v in n.items()
+                if k not in fx._DEFN_SKIP
+            }
+        if isinstance(n, list):
+            return [clean(v) for v in n]
+        return n
+
+    return blake2b(json.dumps(clean(node), sort_keys=True).encode(), digest_size=16).hexdigest()
+
+
+KEYS = st.sampled_from([*sorted(fx._DEFN_SKIP), "sval", "relname", "a", "z", "names"])
+PIECES = ["a", " ", "\t", "\n", "\x0b", "\x1c", "\x85", "\xa0", "\u2003", "\u3000", '"', "\\", ",", "{", ":"]
+PIECES += ['"location": 1', ', "replace": true', "é", "\U0001f600"]
+TEXT = st.lists(st.sampled_from(PIECES), max_size=8).map("".join)
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), TEXT)
+TREES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(KEYS, inner, max_size=5)),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(TREES)
+def test_definition_is_the_digest_of_the_clean_copy(tree):
+    assert fx.definition(tree) == reference_definition(tree)
+
+
+def test_definition_of_real_statements():
+    sql = """
+    CREATE TABLE IF NOT EXISTS t (id bigint PRIMARY KEY, note text DEFAULT 'a  b' CHECK (note <> ''));
+    CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT   1 $$;
+    CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (note) WHERE note IS NOT NULL;
+    """
+    for raw in plpgsql.sql_tree(sql)["stmts"]:
+        assert fx.definition(raw) == reference_definition(raw)
