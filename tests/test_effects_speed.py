@@ -55,3 +55,37 @@ def test_definition_of_real_statements():
     """
     for raw in plpgsql.sql_tree(sql)["stmts"]:
         assert fx.definition(raw) == reference_definition(raw)
+
+
+# --- Model.created_in on a cycle (hypothesis found it): an object named like the relation it
+# belongs to (relations share one namespace), or two that belong to each other
+
+
+def _model(*effects):
+    m = fx.Model()
+    m.apply(list(effects), "m")
+    return m
+
+
+def test_created_in_an_index_named_like_its_table():
+    idx = fx.Obj(fx.INDEX, "t")
+    m = _model(fx.Effect(fx.CREATE, idx, on=fx.Obj(fx.TABLE, "t")))
+    assert m.created_in(idx, "m")
+    assert not m.created_in(idx, "r")  # (recursed without end)
+    assert not m.created_in(fx.Obj(fx.TABLE, "t"), "r")
+
+
+def test_created_in_a_two_step_cycle():
+    a, b = fx.Obj(fx.SEQUENCE, "a"), fx.Obj(fx.SEQUENCE, "b")
+    m = fx.Model(existed=lambda obj: True)
+    m.apply([fx.Effect(fx.CREATE, a, on=b), fx.Effect(fx.CREATE, b, on=a)], "m")
+    assert not m.created_in(a, "r")
+    assert not m.created_in(b, "r")
+
+
+def test_created_in_through_the_table_it_hangs_on():
+    t, col = fx.Obj(fx.TABLE, "t"), fx.Obj(fx.COLUMN, "c", parent=fx.Obj(fx.TABLE, "t"))
+    idx = fx.Obj(fx.INDEX, "i")
+    m = _model(fx.Effect(fx.CREATE, t), fx.Effect(fx.CREATE, idx, on=t))
+    assert m.created_in(idx, "m") and m.created_in(col, "m")
+    assert not m.created_in(idx, "r") and not m.created_in(col, "r")

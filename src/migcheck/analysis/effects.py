@@ -1727,14 +1727,22 @@ class Model:
                 return e.obj
         return obj
 
-    def created_in(self, obj: Obj, phase: str) -> bool:
-        """Is ``obj`` (or the table/type it hangs on) an object that ``phase`` created?"""
+    def created_in(self, obj: Obj, phase: str, _seen: set | None = None) -> bool:
+        """Is ``obj`` (or the table/type it hangs on) an object that ``phase`` created?
+
+        ``_seen``: the objects asked already in this question. The tables things belong to can
+        form a cycle (an index named like its own table: relations share one namespace); an
+        object asked again adds nothing to the answer."""
+        seen = set() if _seen is None else _seen
+        if obj in seen:
+            return False
+        seen.add(obj)
         for ent in self.live(obj):
             if ent.existed is False and ent.first_phase == phase:
                 return True
-            if ent.on is not None and self.created_in(ent.on, phase):
+            if ent.on is not None and self.created_in(ent.on, phase, seen):
                 return True
-        if obj.parent is not None and self.created_in(obj.parent, phase):
+        if obj.parent is not None and self.created_in(obj.parent, phase, seen):
             return True
         return False
 
