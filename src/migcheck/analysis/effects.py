@@ -438,6 +438,7 @@ def _refs(node) -> frozenset:
     out = set()
     stack = [node]
     pop, push, extend = stack.pop, stack.append, stack.extend
+    leaves = pg.LEAF_NODES
     while stack:
         cur = pop()
         if isinstance(cur, dict):
@@ -451,9 +452,10 @@ def _refs(node) -> frozenset:
                 names = pg.strings(cur.get("names"))
                 if names and names[0] != "pg_catalog":
                     out.add(names[-1])
-            for v in cur.values():  # (no generator: a set is gathered, the order does not matter)
+            for k, v in cur.items():  # (no generator: a set is gathered, the order does not matter)
                 if isinstance(v, dict):
-                    push(v)
+                    if k not in leaves:
+                        push(v)
                 elif isinstance(v, list):
                     extend(v)
         elif isinstance(cur, list):
@@ -617,10 +619,13 @@ class _Builder:
         self.st = st
         self.sp = search_path
         self.out: list[Effect] = []
+        self._defn: str | None = None  # the statement's definition, once (a table and its serials' sequences)
 
     def add(self, op: str, obj: Obj | None, **kw) -> Effect:
         if op == CREATE and "defn" not in kw:
-            kw["defn"] = definition(self.st.node)
+            if self._defn is None:
+                self._defn = definition(self.st.node)
+            kw["defn"] = self._defn
         e = Effect(op, obj, self.st, **kw)
         self.out.append(e)
         return e
@@ -1442,6 +1447,7 @@ def _called(node) -> set[str]:
     out = set()
     stack = [node]
     pop, push, extend = stack.pop, stack.append, stack.extend
+    leaves = pg.LEAF_NODES
     while stack:
         cur = pop()
         if isinstance(cur, dict):
@@ -1449,9 +1455,10 @@ def _called(node) -> set[str]:
                 names = pg.strings(cur["FuncCall"].get("funcname"))
                 if names:
                     out.add(names[-1])
-            for v in cur.values():  # (no generator: a set is gathered, the order does not matter)
+            for k, v in cur.items():  # (no generator: a set is gathered, the order does not matter)
                 if isinstance(v, dict):
-                    push(v)
+                    if k not in leaves:
+                        push(v)
                 elif isinstance(v, list):
                     extend(v)
         elif isinstance(cur, list):

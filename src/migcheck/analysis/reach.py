@@ -106,11 +106,14 @@ def _functions(node: dict, table: dict, prefixes: dict | None = None) -> str | N
     prefixes = prefixes or {}
     stack = [node]
     pop, push, extend = stack.pop, stack.append, stack.extend
+    leaves = pg.LEAF_NODES
     while stack:
         cur = pop()
         if isinstance(cur, dict):
             for key, value in cur.items():
                 if isinstance(value, dict):
+                    if key in leaves:
+                        continue  # (no call below: the order of the others is kept)
                     if key == "FuncCall":
                         name = _function_name(value)
                         if name in table:

@@ -169,7 +169,7 @@ class Scan:
         names: list[str] = []
         stack = [node]
         pop, push, extend = stack.pop, stack.append, stack.extend
-        watched = _WATCHED
+        special, leaves = _SPECIAL, _LEAVES
         while stack:
             cur = pop()
             t = type(cur)
@@ -181,7 +181,9 @@ class Scan:
                 for k, v in cur.items():
                     tv = type(v)
                     if tv is dict:
-                        if k in watched:
+                        if k in special:
+                            if k in leaves:
+                                continue
                             if k == "CommonTableExpr":
                                 ctes.add(v.get("ctename", ""))
                             elif k == "FuncCall":
@@ -203,6 +205,8 @@ class Scan:
 
 
 _WATCHED = frozenset({"CommonTableExpr", "FuncCall", "ColumnDef", "AlterTableCmd"})
+_LEAVES = pg.LEAF_NODES  # (not walked: nothing a Scan gathers is below them)
+_SPECIAL = _WATCHED | _LEAVES
 
 
 def is_rangevar(d: dict) -> bool:
