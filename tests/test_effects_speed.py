@@ -89,3 +89,37 @@ def test_created_in_through_the_table_it_hangs_on():
     m = _model(fx.Effect(fx.CREATE, t), fx.Effect(fx.CREATE, idx, on=t))
     assert m.created_in(idx, "m") and m.created_in(col, "m")
     assert not m.created_in(idx, "r") and not m.created_in(col, "r")
+
+
+# --- relations.function_body_trees reads a PL/pgSQL body's expressions from the parser's JSON
+# text (plpgsql.expr_queries) instead of its decoded tree: the same queries, whatever the size
+
+
+def _queries_of_tree(text):
+    from migcheck.analysis import relations
+
+    tree = plpgsql.plpgsql_tree(text)
+    if tree is None:
+        return None
+    return sorted(d["PLpgSQL_expr"]["query"] for d in relations._iter(tree) if "query" in d.get("PLpgSQL_expr", {}))
+
+
+def _function(body: str) -> str:
+    return f"CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $fn$ {body} $fn$"
+
+
+def test_expr_queries_small_large_deep_and_broken():
+    small = _function("""DECLARE x int := 1; s text := 'a "quoted" \\ thing'; BEGIN
+        NEW.a := now(); IF x > 0 AND s <> E'\\t' THEN PERFORM g("x"); END IF;
+        EXECUTE format('SELECT %I', s); RETURN NEW; END""")
+    large = _function(
+        "BEGIN " + " ".join(f"IF NEW.c{i} > {i} THEN NEW.d := {i}; END IF;" for i in range(150)) + " RETURN NEW; END"
+    )
+    deep = _function("BEGIN " + "IF true THEN " * 600 + "PERFORM 1;" + " END IF;" * 600 + " RETURN NEW; END")
+    broken = _function("BEGIN IF THEN END")
+    for text in (small, large, deep, broken):
+        got = plpgsql.expr_queries(text)
+        assert (sorted(got) if got is not None else None) == _queries_of_tree(text)
+    assert plpgsql.expr_queries(broken) is None
+    raw = plpgsql.pg.parse_plpgsql_json(large)
+    assert raw.count("{") + raw.count("[") >= plpgsql._SHALLOW  # (the large one takes the tree's path)

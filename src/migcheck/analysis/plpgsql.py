@@ -245,6 +245,41 @@ def plpgsql_tree(text: str):
         return None
 
 
+# What a PL/pgSQL parse tree's JSON says of each expression: ``{"PLpgSQL_expr":{"query":"..."``
+# (the parser writes the query first; a raw ``"`` in JSON always delimits a string).
+_EXPR_QUERY = re.compile(r'"PLpgSQL_expr":\{"query":"((?:[^"\\]|\\.)*)"')
+# Below this many ``{`` and ``[`` the JSON cannot nest deep enough for ``json.loads`` to give up
+# (RecursionError, which makes ``plpgsql_tree`` None): read as text, it says the same.
+_SHALLOW = 500
+
+
+def expr_queries(text: str) -> list[str] | None:
+    """The query text of every ``PLpgSQL_expr`` of ``text`` (a ``CREATE FUNCTION`` statement),
+    in no particular order, or None when it does not parse: what ``plpgsql_tree`` holds, read
+    from the parser's JSON without building the tree (issue 22: decoding a function's whole tree,
+    its variables and statements, to read its expressions' text was 4% of a cold run)."""
+    try:
+        raw = pg.parse_plpgsql_json(text)
+    except (pg.ParseError, RecursionError, ValueError):
+        return None
+    if raw.count("{") + raw.count("[") >= _SHALLOW:
+        tree = plpgsql_tree(text)
+        if tree is None:
+            return None
+        stack, out = [tree], []
+        while stack:
+            cur = stack.pop()
+            if isinstance(cur, dict):
+                expr = cur.get("PLpgSQL_expr")
+                if isinstance(expr, dict) and "query" in expr:
+                    out.append(expr["query"])
+                stack.extend(v for v in cur.values() if isinstance(v, (dict, list)))
+            elif isinstance(cur, list):
+                stack.extend(cur)
+        return out
+    return [json.loads('"' + q + '"') for q in _EXPR_QUERY.findall(raw)]
+
+
 @functools.lru_cache(maxsize=1024)
 def sql_tree(text: str):
     """The SQL parse tree of ``text`` (the JSON form: ``{"stmts": [...]}``), or None when it does

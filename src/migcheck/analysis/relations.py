@@ -304,23 +304,30 @@ def function_body_trees(stmt: Statement) -> list:
         tree = plpgsql.sql_tree(bodies[0])
         return [] if tree is None else [tree]
     if lang == "plpgsql":
-        tree = plpgsql.plpgsql_tree(stmt.text)
-        return [] if tree is None else plpgsql_trees(tree)
+        queries = plpgsql.expr_queries(stmt.text)  # (the trees in another order: touch gathers sets)
+        return [] if queries is None else _expr_trees(queries)
     return []
 
 
 def plpgsql_trees(tree) -> list:
     """Parse trees of every SQL query and expression in a PL/pgSQL parse tree (conditions
     included), for the relations they read."""
+    queries = []
+    for d in _iter(tree):
+        expr = d.get("PLpgSQL_expr")
+        if isinstance(expr, dict):
+            queries.append(expr.get("query", ""))
+    return _expr_trees(queries)
+
+
+def _expr_trees(queries: list[str]) -> list:
+    """The SQL parse tree of each PL/pgSQL expression (a query, ``SELECT <expression>``, or the
+    value of ``target := <expression>``), those that parse."""
     from . import plpgsql
 
     sql_tree = plpgsql.sql_tree
     out = []
-    for d in _iter(tree):
-        expr = d.get("PLpgSQL_expr")
-        if not isinstance(expr, dict):
-            continue
-        q = expr.get("query", "")
+    for q in queries:
         if not q.strip():
             continue
         tree = sql_tree(q)
