@@ -124,7 +124,16 @@ def do_body(stmt: Statement, text: str) -> Body | None:
             lang = d.get("arg", {}).get("String", {}).get("sval", "").lower()
     if body is None or lang != "plpgsql":
         return None
-    src = text[stmt.start : stmt.end]
+    return _located_body(text[stmt.start : stmt.end], stmt.start, body)
+
+
+# A DO block's body is asked for by its inner statements, its comments, the effects, the routines
+# and mixed-changes: three scans of the block each (issue 22), all while its file is checked (a
+# few kept: a body holds an offset per character). Bodies are shared: nobody changes them.
+@functools.lru_cache(maxsize=16)
+def _located_body(src: str, start: int, body: str) -> Body:
+    """``body`` (the string constant of the DO block ``src``, at ``start`` in its file) mapped to
+    the file."""
     try:
         tokens = pg.scan(src)
     except pg.ParseError:
@@ -135,7 +144,7 @@ def do_body(stmt: Statement, text: str) -> Body | None:
         lit = src[tok.start : tok.end + 1]
         decoded = decode_literal(lit)
         if decoded is not None and decoded[0] == body:
-            base = stmt.start + tok.start
+            base = start + tok.start
             return Body(body, [base + o for o in decoded[1]])
     return Body(body, None)  # a form not mapped (U&'...'): the statements sit at the DO
 
