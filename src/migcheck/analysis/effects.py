@@ -1418,7 +1418,7 @@ def effects_of(statements: Iterable[Statement], text: str) -> list[Effect]:
         if st.kind == "SelectStmt" and not st.inner:
             for fc in _set_config_search_path(st.node):
                 sp = fc
-        if st.kind in ("SelectStmt", "DoStmt") or st.inner:
+        if own_functions and (st.kind in ("SelectStmt", "DoStmt") or st.inner):  # (none defined: none called)
             called = own_functions.intersection(_called(st.node))
             if called:
                 out.append(

@@ -844,10 +844,27 @@ def foreign_keys(st: Statement) -> list[tuple[str, str]]:
         table = _name(n.get("relation"))
     else:
         return []
+    if not table:
+        return []
     out = []
-    for d in _iter(n):
-        if "Constraint" in d and d["Constraint"].get("contype") == "CONSTR_FOREIGN":
-            parent = _name(d["Constraint"].get("pktable"))
-            if table and parent and parent != table:
-                out.append((table, parent))
+    stack = [n]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    leaves = pg.LEAF_NODES
+    while stack:  # (_iter's order; no constraint is below a leaf node)
+        cur = pop()
+        if type(cur) is dict:
+            con = cur.get("Constraint")
+            if type(con) is dict and con.get("contype") == "CONSTR_FOREIGN":
+                parent = _name(con.get("pktable"))
+                if parent and parent != table:
+                    out.append((table, parent))
+            for k, v in cur.items():
+                tv = type(v)
+                if tv is dict:
+                    if k not in leaves:
+                        push(v)
+                elif tv is list:
+                    push(v)
+        elif type(cur) is list:
+            extend(cur)
     return out
