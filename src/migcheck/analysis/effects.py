@@ -436,30 +436,17 @@ def object_of(objtype: str, node, search_path: str = "") -> Obj | None:
 def _refs(node) -> frozenset:
     """Names of the relations, functions and types a definition refers to (for CASCADE)."""
     out = set()
-    stack = [node]
-    pop, push, extend = stack.pop, stack.append, stack.extend
-    leaves = pg.LEAF_NODES
-    while stack:
-        cur = pop()
-        if isinstance(cur, dict):
-            if "relname" in cur and "relpersistence" in cur:
-                out.add(cur["relname"])
-            if "funcname" in cur:
-                names = pg.strings(cur.get("funcname"))
-                if names:
-                    out.add(names[-1])
-            if "names" in cur and "typemod" in cur:
-                names = pg.strings(cur.get("names"))
-                if names and names[0] != "pg_catalog":
-                    out.add(names[-1])
-            for k, v in cur.items():  # (no generator: a set is gathered, the order does not matter)
-                if isinstance(v, dict):
-                    if k not in leaves:
-                        push(v)
-                elif isinstance(v, list):
-                    extend(v)
-        elif isinstance(cur, list):
-            extend(cur)
+    for cur in pg.dicts(node):
+        if "relname" in cur and "relpersistence" in cur:
+            out.add(cur["relname"])
+        if "funcname" in cur:
+            names = pg.strings(cur.get("funcname"))
+            if names:
+                out.add(names[-1])
+        if "names" in cur and "typemod" in cur:
+            names = pg.strings(cur.get("names"))
+            if names and names[0] != "pg_catalog":
+                out.add(names[-1])
     return frozenset(out)
 
 
@@ -1445,24 +1432,11 @@ def effects_of(statements: Iterable[Statement], text: str) -> list[Effect]:
 def _called(node) -> set[str]:
     """Names of the functions a statement calls."""
     out = set()
-    stack = [node]
-    pop, push, extend = stack.pop, stack.append, stack.extend
-    leaves = pg.LEAF_NODES
-    while stack:
-        cur = pop()
-        if isinstance(cur, dict):
-            if "FuncCall" in cur:
-                names = pg.strings(cur["FuncCall"].get("funcname"))
-                if names:
-                    out.add(names[-1])
-            for k, v in cur.items():  # (no generator: a set is gathered, the order does not matter)
-                if isinstance(v, dict):
-                    if k not in leaves:
-                        push(v)
-                elif isinstance(v, list):
-                    extend(v)
-        elif isinstance(cur, list):
-            extend(cur)
+    for cur in pg.dicts(node):
+        if "FuncCall" in cur:
+            names = pg.strings(cur["FuncCall"].get("funcname"))
+            if names:
+                out.add(names[-1])
     return out
 
 

@@ -16,6 +16,29 @@ LEAF_NODES = frozenset(
 )
 
 
+def dicts(node) -> list[dict]:
+    """Every dict of a JSON tree (``node`` itself included), depth first, without entering
+    ``LEAF_NODES``: for a walk that looks for relations, types, calls or constraints."""
+    out: list[dict] = []
+    stack = [node]
+    pop, push, emit, leaves = stack.pop, stack.append, out.append, LEAF_NODES
+    while stack:
+        cur = pop()
+        t = type(cur)
+        if t is dict:
+            emit(cur)
+            for k, v in cur.items():
+                tv = type(v)
+                if tv is dict:
+                    if k not in leaves:
+                        push(v)
+                elif tv is list:
+                    push(v)
+        elif t is list:
+            stack.extend(cur)
+    return out
+
+
 def strings(items) -> list[str]:
     """``[{"String": {"sval": "a"}}, ...]`` -> ``["a", ...]``."""
     out = []

@@ -161,7 +161,7 @@ class Scan:
 
     __slots__ = ("rangevars", "ctes", "types", "calls", "names")
 
-    def __init__(self, node):
+    def __init__(self, node) -> None:
         rangevars: list[dict] = []
         ctes: set[str] = set()
         types: list[dict] = []
@@ -847,24 +847,10 @@ def foreign_keys(st: Statement) -> list[tuple[str, str]]:
     if not table:
         return []
     out = []
-    stack = [n]
-    pop, push, extend = stack.pop, stack.append, stack.extend
-    leaves = pg.LEAF_NODES
-    while stack:  # (_iter's order; no constraint is below a leaf node)
-        cur = pop()
-        if type(cur) is dict:
-            con = cur.get("Constraint")
-            if type(con) is dict and con.get("contype") == "CONSTR_FOREIGN":
-                parent = _name(con.get("pktable"))
-                if parent and parent != table:
-                    out.append((table, parent))
-            for k, v in cur.items():
-                tv = type(v)
-                if tv is dict:
-                    if k not in leaves:
-                        push(v)
-                elif tv is list:
-                    push(v)
-        elif type(cur) is list:
-            extend(cur)
+    for d in pg.dicts(n):  # (_iter's order; no constraint is below a leaf node)
+        con = d.get("Constraint")
+        if type(con) is dict and con.get("contype") == "CONSTR_FOREIGN":
+            parent = _name(con.get("pktable"))
+            if parent and parent != table:
+                out.append((table, parent))
     return out
