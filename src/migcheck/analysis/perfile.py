@@ -127,3 +127,16 @@ def unreadable(f) -> bool:
     """Can ``f`` not be read (``MigrationFile.read_problem``)? Answered from its words summary,
     so a reader of other files' summaries does not touch the file itself."""
     return summaries.summary(f, "words", words) == _UNREADABLE
+
+
+def held_words(f) -> str | None:
+    """``f``'s ``words`` summary (its distinct runs of word characters, one a line), or None when
+    it cannot be read: ``mentions(f, [n])`` for a word-like ``n`` is ``n in held_words(f)``.
+    (The schema model's index of a directory reads it: ``schema._Directory``.)"""
+    held = summaries.summary(f, "words", words)
+    return None if held == _UNREADABLE else held
+
+
+def wordlike(name: str) -> bool:
+    """Can ``name`` be looked up in ``held_words`` (else ``mentions`` reads the lowered text)?"""
+    return _WORDLIKE.match(name) is not None
