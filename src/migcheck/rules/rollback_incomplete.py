@@ -61,15 +61,32 @@ def _changed(project, m, leftovers):
 
 
 def _never_there(project, m, left) -> bool:
-    """A ``DROP ... IF EXISTS`` of an object that holds no data (an index, a view, a function, ...)
+    """A ``DROP ... IF EXISTS`` of an object that holds no data (``_NO_DATA``: an index, a view, a
+    function, ...)
     that no earlier migration of the directory created: on the databases these migrations build it
     is not there, the drop does nothing, and no definition in the project could re-create it."""
-    if left.what != "dropped" or not left.effect.missing_ok or left.obj.kind in _HOLDS_DATA:
+    if left.what != "dropped" or not left.effect.missing_ok or left.obj.kind not in _NO_DATA:
         return False
     hist = ri.history(project, m)
     return hist is not None and hist.last_create(left.obj, m) is None and not hist.existed(left.obj, m)
 
 
+# what holds no data, nor anything that does (a schema, an extension or a type can: CASCADE
+# takes tables or columns with them)
+_NO_DATA = frozenset(
+    {
+        fx.INDEX,
+        fx.VIEW,
+        fx.FUNCTION,
+        fx.PROCEDURE,
+        fx.AGGREGATE,
+        fx.TRIGGER,
+        fx.POLICY,
+        fx.RULE,
+        fx.CONSTRAINT,
+        fx.EVENT_TRIGGER,
+    }
+)
 _VIEWS = frozenset({fx.VIEW, fx.MATVIEW})
 
 
