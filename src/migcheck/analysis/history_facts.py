@@ -29,11 +29,16 @@ def covering_index(project: Any, f: Any, st: Any, name: str) -> str | None:
     ordering on its leading columns, so every query the dropped index served can use the new one
     (a little larger: a judgement of speed, not a guarantee). An index another file built is not
     the replacement a reviewer sees in this change: still reported."""
-    idx = schema.before(project, f, st, [name]).index(name)
+    cat = schema.before(project, f, st, [name])
+    idx = cat.index(name)
     if idx is None or idx.unique or idx.partial or not idx.plain or not idx.keys or "expr" in idx.keys:
         return None
+    # the end of the file: only what the file itself does from ``st`` on can change the indexes it
+    # created (the only ones that count), so its own effects are replayed on top, not the history
+    for e in (*schema.effects_of(f, st), *schema.effects_after(f, st)):
+        cat.apply(e, schema.FILE, f.display)
     n = len(idx.keys)
-    for other in schema.before(project, f, None, [idx.table]).indexes_on(idx.table):
+    for other in cat.indexes_on(idx.table):
         if (
             other.name != idx.name
             and other.origin == schema.FILE
