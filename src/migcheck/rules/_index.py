@@ -61,7 +61,7 @@ MODULES = {
     'require_table_schema': 2091,
     'rls_disabled': 4230,
     'rollback_data_change': 3836,
-    'rollback_incomplete': 19910,
+    'rollback_incomplete': 21541,
     'sequence_gap': 2787,
     'sequence_order': 2162,
     'set_not_null': 2563,

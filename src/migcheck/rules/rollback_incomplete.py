@@ -9,7 +9,11 @@ instead, so that editing a migration without its rollback is still caught.
 
 from __future__ import annotations
 
+import re
+
+from .. import summaries
 from ..analysis import effects as fx
+from ..analysis import perfile
 from ..analysis import rollback as ri
 from ..registry import rule
 
@@ -68,7 +72,43 @@ def _never_there(project, m, left) -> bool:
     if left.what != "dropped" or not left.effect.missing_ok or left.obj.kind not in _NO_DATA:
         return False
     hist = ri.history(project, m)
-    return hist is not None and hist.last_create(left.obj, m) is None and not hist.existed(left.obj, m)
+    if hist is None or hist.last_create(left.obj, m) is not None or hist.existed(left.obj, m):
+        return False
+    return not _maybe_generated(project, m, left.obj)
+
+
+def _maybe_generated(project, m, obj) -> bool:
+    """Could ``obj`` (an index or constraint) be one an earlier migration created without a name?
+    PostgreSQL names it ``<table>_<columns>_<idx|key|pkey|fkey|check|excl>``, which the migration's
+    text never spells (the history's text filter cannot find it) and which the model can only guess
+    (``lower(email)`` is ``t_lower_idx`` to PostgreSQL, ``t_expr_idx`` to the model): yes when an
+    earlier migration creates an unnamed one of the same kind (the same suffix) on a table whose
+    name starts ``obj``'s name."""
+    found = _GENERATED.search(obj.name)
+    if obj.kind not in (fx.INDEX, fx.CONSTRAINT) or found is None:
+        return False
+    suffix = found.group(1)
+    first = obj.name.split("_", 1)[0].lower()
+    for other in ri.history(project, m).migrations:
+        if other is m:
+            break
+        if not perfile.mentions(other, (first,)):
+            continue
+        for _, e in summaries.summary(other, "history", ri.history_effects):
+            table = e.on if e.on is not None else e.obj.parent
+            if (
+                e.op == fx.CREATE
+                and e.guessed
+                and table is not None
+                and obj.name.startswith(table.name + "_")
+                and (m2 := _GENERATED.search(e.obj.name)) is not None
+                and m2.group(1) == suffix
+            ):
+                return True
+    return False
+
+
+_GENERATED = re.compile(r"_(idx|key|pkey|fkey|check|excl)\d*$")
 
 
 # what holds no data, nor anything that does (a schema, an extension or a type can: CASCADE
