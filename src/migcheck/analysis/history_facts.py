@@ -105,7 +105,16 @@ def unused_trigger_function(project: Any, f: Any, st: Any, name: str) -> str | N
     function's definition, when a trigger that calls it is still there, or when SQL the model
     cannot read (dynamic SQL) ran in between."""
     fn = schema.unqualified(name)
-    if not fn:
+    # the function as the DROP names it (its argument types, when given, tell overloads apart)
+    dropped = next(
+        (
+            e.obj
+            for e in schema.effects_of(f, st)
+            if e.op == fx.DROP and e.obj is not None and e.obj.kind == fx.FUNCTION and e.obj.name == fn
+        ),
+        None,
+    )
+    if not fn or dropped is None:
         return None
     low = fn.lower()
     stream = [fx.file_effects(m) for m in schema.earlier(project, f) if perfile.mentions(m, (low,))]
@@ -119,7 +128,7 @@ def unused_trigger_function(project: Any, f: Any, st: Any, name: str) -> str | N
                 return None
             if obj is None:
                 continue
-            if obj.kind == fx.FUNCTION and obj.name == fn:
+            if obj.kind == fx.FUNCTION and obj.name == fn and fx.same(obj, dropped):
                 if e.op == fx.CREATE:
                     returns_trigger = "trigger" in e.refs
                 elif e.op == fx.DROP:
