@@ -248,19 +248,30 @@ def definition(node) -> str:
     CONCURRENTLY, white space in strings (function bodies) collapsed. Only ever compared for
     equality, so a digest of the normalised JSON, not the text: every migration's effects are
     kept for a run (a 19,000-file run holds them all)."""
+    return blake2b(json.dumps(_defn_clean(node), sort_keys=True).encode(), digest_size=16).hexdigest()
 
-    def clean(n):
-        if isinstance(n, dict):
-            return {
-                k: (" ".join(v.split()) if k == "sval" and isinstance(v, str) else clean(v))
-                for k, v in n.items()
-                if k not in _DEFN_SKIP
-            }
-        if isinstance(n, list):
-            return [clean(v) for v in n]
+
+def _defn_clean(n):
+    """``definition``'s normal form of a JSON tree: a copy without ``_DEFN_SKIP`` keys, ``sval``
+    strings' white space collapsed. Scalars are kept as they are without a call of their own (a
+    CREATE TABLE's tree holds three times as many scalars as dicts and lists: 724,630 calls for
+    13,785 definitions on the corpus, issue 22). ``n`` is JSON (``json.loads``: exact dicts and
+    lists)."""
+    if type(n) is list:
+        return [_defn_clean(v) if type(v) is dict or type(v) is list else v for v in n]
+    if type(n) is not dict:
         return n
-
-    return blake2b(json.dumps(clean(node), sort_keys=True).encode(), digest_size=16).hexdigest()
+    out = {}
+    for k, v in n.items():
+        if k in _DEFN_SKIP:
+            continue
+        tv = type(v)
+        if tv is dict or tv is list:
+            v = _defn_clean(v)
+        elif k == "sval" and tv is str:
+            v = " ".join(v.split())
+        out[k] = v
+    return out
 
 
 def type_name(tn: dict | None, with_mods: bool = False) -> str:
@@ -425,23 +436,17 @@ def object_of(objtype: str, node, search_path: str = "") -> Obj | None:
 def _refs(node) -> frozenset:
     """Names of the relations, functions and types a definition refers to (for CASCADE)."""
     out = set()
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, dict):
-            if "relname" in cur and "relpersistence" in cur:
-                out.add(cur["relname"])
-            if "funcname" in cur:
-                names = pg.strings(cur.get("funcname"))
-                if names:
-                    out.add(names[-1])
-            if "names" in cur and "typemod" in cur:
-                names = pg.strings(cur.get("names"))
-                if names and names[0] != "pg_catalog":
-                    out.add(names[-1])
-            stack.extend(v for v in cur.values() if isinstance(v, (dict, list)))
-        elif isinstance(cur, list):
-            stack.extend(cur)
+    for cur in pg.dicts(node):
+        if "relname" in cur and "relpersistence" in cur:
+            out.add(cur["relname"])
+        if "funcname" in cur:
+            names = pg.strings(cur.get("funcname"))
+            if names:
+                out.add(names[-1])
+        if "names" in cur and "typemod" in cur:
+            names = pg.strings(cur.get("names"))
+            if names and names[0] != "pg_catalog":
+                out.add(names[-1])
     return frozenset(out)
 
 
@@ -601,10 +606,13 @@ class _Builder:
         self.st = st
         self.sp = search_path
         self.out: list[Effect] = []
+        self._defn: str | None = None  # the statement's definition, once (a table and its serials' sequences)
 
     def add(self, op: str, obj: Obj | None, **kw) -> Effect:
         if op == CREATE and "defn" not in kw:
-            kw["defn"] = definition(self.st.node)
+            if self._defn is None:
+                self._defn = definition(self.st.node)
+            kw["defn"] = self._defn
         e = Effect(op, obj, self.st, **kw)
         self.out.append(e)
         return e
@@ -1397,7 +1405,7 @@ def effects_of(statements: Iterable[Statement], text: str) -> list[Effect]:
         if st.kind == "SelectStmt" and not st.inner:
             for fc in _set_config_search_path(st.node):
                 sp = fc
-        if st.kind in ("SelectStmt", "DoStmt") or st.inner:
+        if own_functions and (st.kind in ("SelectStmt", "DoStmt") or st.inner):  # (none defined: none called)
             called = own_functions.intersection(_called(st.node))
             if called:
                 out.append(
@@ -1424,17 +1432,11 @@ def effects_of(statements: Iterable[Statement], text: str) -> list[Effect]:
 def _called(node) -> set[str]:
     """Names of the functions a statement calls."""
     out = set()
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, dict):
-            if "FuncCall" in cur:
-                names = pg.strings(cur["FuncCall"].get("funcname"))
-                if names:
-                    out.add(names[-1])
-            stack.extend(v for v in cur.values() if isinstance(v, (dict, list)))
-        elif isinstance(cur, list):
-            stack.extend(cur)
+    for cur in pg.dicts(node):
+        if "FuncCall" in cur:
+            names = pg.strings(cur["FuncCall"].get("funcname"))
+            if names:
+                out.add(names[-1])
     return out
 
 
@@ -1706,14 +1708,22 @@ class Model:
                 return e.obj
         return obj
 
-    def created_in(self, obj: Obj, phase: str) -> bool:
-        """Is ``obj`` (or the table/type it hangs on) an object that ``phase`` created?"""
+    def created_in(self, obj: Obj, phase: str, _seen: set | None = None) -> bool:
+        """Is ``obj`` (or the table/type it hangs on) an object that ``phase`` created?
+
+        ``_seen``: the objects asked already in this question. The tables things belong to can
+        form a cycle (an index named like its own table: relations share one namespace); an
+        object asked again adds nothing to the answer."""
+        seen = set() if _seen is None else _seen
+        if obj in seen:
+            return False
+        seen.add(obj)
         for ent in self.live(obj):
             if ent.existed is False and ent.first_phase == phase:
                 return True
-            if ent.on is not None and self.created_in(ent.on, phase):
+            if ent.on is not None and self.created_in(ent.on, phase, seen):
                 return True
-        if obj.parent is not None and self.created_in(obj.parent, phase):
+        if obj.parent is not None and self.created_in(obj.parent, phase, seen):
             return True
         return False
 

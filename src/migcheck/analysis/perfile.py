@@ -91,3 +91,16 @@ def mentions(f, names: Iterable[str]) -> bool:
     else:  # (a quoted name with other characters: the text itself, memoised but not kept)
         held = summaries.summary(f, "lowered", _lowered)
     return held != _UNREADABLE and any(n in held for n in names)
+
+
+def held_words(f) -> str | None:
+    """``f``'s ``words`` summary (its distinct runs of word characters, one a line), or None when
+    it cannot be read: ``mentions(f, [n])`` for a word-like ``n`` is ``n in held_words(f)``.
+    (The schema model's index of a directory reads it: ``schema._Directory``.)"""
+    held = summaries.summary(f, "words", words)
+    return None if held == _UNREADABLE else held
+
+
+def wordlike(name: str) -> bool:
+    """Can ``name`` be looked up in ``held_words`` (else ``mentions`` reads the lowered text)?"""
+    return _WORDLIKE.match(name) is not None

@@ -8,6 +8,36 @@ BEGIN_KINDS = frozenset({"TRANS_STMT_BEGIN", "TRANS_STMT_START"})
 COMMIT_KINDS = frozenset({"TRANS_STMT_COMMIT"})
 ROLLBACK_KINDS = frozenset({"TRANS_STMT_ROLLBACK"})
 
+# Nodes with no node below them but names and constants (a column reference's field names, a
+# literal, a role): no relation, type, function call or definition. A walk that looks for those
+# need not enter them (issue 22: about a third of a statement tree's dicts).
+LEAF_NODES = frozenset(
+    {"String", "Integer", "Float", "Boolean", "BitString", "A_Const", "A_Star", "ColumnRef", "ParamRef", "RoleSpec"}
+)
+
+
+def dicts(node) -> list[dict]:
+    """Every dict of a JSON tree (``node`` itself included), depth first, without entering
+    ``LEAF_NODES``: for a walk that looks for relations, types, calls or constraints."""
+    out: list[dict] = []
+    stack = [node]
+    pop, push, emit, leaves = stack.pop, stack.append, out.append, LEAF_NODES
+    while stack:
+        cur = pop()
+        t = type(cur)
+        if t is dict:
+            emit(cur)
+            for k, v in cur.items():
+                tv = type(v)
+                if tv is dict:
+                    if k not in leaves:
+                        push(v)
+                elif tv is list:
+                    push(v)
+        elif t is list:
+            stack.extend(cur)
+    return out
+
 
 def strings(items) -> list[str]:
     """``[{"String": {"sval": "a"}}, ...]`` -> ``["a", ...]``."""

@@ -153,6 +153,62 @@ def _iter(node):
     return out
 
 
+class Scan:
+    """What ``touch`` reads of a tree, gathered in one walk (issue 22: it used to walk each tree
+    five times, for its CTEs, relations, types, function calls and column names): the
+    ``RangeVar`` dicts, the CTE names, the ``TypeName`` dicts, the ``FuncCall`` dicts, and the
+    names of the columns it defines (``ColumnDef``) or the ``ALTER TABLE`` commands name."""
+
+    __slots__ = ("rangevars", "ctes", "types", "calls", "names")
+
+    def __init__(self, node) -> None:
+        rangevars: list[dict] = []
+        ctes: set[str] = set()
+        types: list[dict] = []
+        calls: list[dict] = []
+        names: list[str] = []
+        stack = [node]
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        special, leaves = _SPECIAL, _LEAVES
+        while stack:
+            cur = pop()
+            t = type(cur)
+            if t is dict:
+                if "relname" in cur and "relpersistence" in cur:
+                    rangevars.append(cur)
+                if "names" in cur and "typemod" in cur:
+                    types.append(cur)
+                for k, v in cur.items():
+                    tv = type(v)
+                    if tv is dict:
+                        if k in special:
+                            if k in leaves:
+                                continue
+                            if k == "CommonTableExpr":
+                                ctes.add(v.get("ctename", ""))
+                            elif k == "FuncCall":
+                                calls.append(v)
+                            elif k == "ColumnDef":
+                                names.append(v.get("colname", ""))
+                            elif "ColumnDef" not in cur:  # AlterTableCmd (``words``: ColumnDef first)
+                                names.append(v.get("name", "") or "")
+                        push(v)
+                    elif tv is list:
+                        extend(v)
+            elif t is list:
+                extend(cur)
+        self.rangevars = rangevars
+        self.ctes = ctes
+        self.types = types
+        self.calls = calls
+        self.names = names
+
+
+_WATCHED = frozenset({"CommonTableExpr", "FuncCall", "ColumnDef", "AlterTableCmd"})
+_LEAVES = pg.LEAF_NODES  # (not walked: nothing a Scan gathers is below them)
+_SPECIAL = _WATCHED | _LEAVES
+
+
 def is_rangevar(d: dict) -> bool:
     return "relname" in d and "relpersistence" in d
 
@@ -248,29 +304,39 @@ def function_body_trees(stmt: Statement) -> list:
         tree = plpgsql.sql_tree(bodies[0])
         return [] if tree is None else [tree]
     if lang == "plpgsql":
-        tree = plpgsql.plpgsql_tree(stmt.text)
-        return [] if tree is None else plpgsql_trees(tree)
+        queries = plpgsql.expr_queries(stmt.text)  # (the trees in another order: touch gathers sets)
+        return [] if queries is None else _expr_trees(queries)
     return []
 
 
 def plpgsql_trees(tree) -> list:
     """Parse trees of every SQL query and expression in a PL/pgSQL parse tree (conditions
     included), for the relations they read."""
-    out = []
+    queries = []
     for d in _iter(tree):
         expr = d.get("PLpgSQL_expr")
-        if not isinstance(expr, dict):
-            continue
-        q = expr.get("query", "")
+        if isinstance(expr, dict):
+            queries.append(expr.get("query", ""))
+    return _expr_trees(queries)
+
+
+def _expr_trees(queries: list[str]) -> list:
+    """The SQL parse tree of each PL/pgSQL expression (a query, ``SELECT <expression>``, or the
+    value of ``target := <expression>``), those that parse."""
+    from . import plpgsql
+
+    sql_tree = plpgsql.sql_tree
+    out = []
+    for q in queries:
         if not q.strip():
             continue
-        from . import plpgsql
-
-        for text in (q, "SELECT " + q, "SELECT " + q.split(":=", 1)[-1]):
-            tree = plpgsql.sql_tree(text)
-            if tree is not None:
-                out.append(tree)
-                break
+        tree = sql_tree(q)
+        if tree is None:
+            tree = sql_tree("SELECT " + q)
+            if tree is None:
+                tree = sql_tree("SELECT " + q.split(":=", 1)[-1])
+        if tree is not None:
+            out.append(tree)
     return out
 
 
@@ -398,18 +464,29 @@ def touch(st: Statement, fo: FileObjects, deep: bool = True) -> Touch:
         if changed and name not in t.changed:
             t.changed.append(name)
 
+    own: list[Scan] = []  # the scan of ``n`` itself, for ``words``
+
     def refs(node) -> None:
         if not deep:
             return
-        node = walked(node)
-        for rv in rangevars(node):
+        s = Scan(node)
+        if node is n:
+            own.append(s)
+        ctes = s.ctes
+        for rv in s.rangevars:
+            if not rv.get("schemaname") and rv.get("relname") in ctes:
+                continue  # a CTE's name, not a table
             rel(_name(rv))
-        for ty in type_names(node):
-            if ty in fo.types:
-                t.nodes.add((REL, ty))
-        for fn in func_calls(node):
-            if fn in fo.functions:
-                t.nodes.add((FN, fn))
+        if fo.types:
+            for d in s.types:
+                names = pg.strings(d.get("names"))
+                if names and names[0] != "pg_catalog" and names[-1] in fo.types:
+                    t.nodes.add((REL, names[-1]))
+        if fo.functions:
+            for d in s.calls:
+                names = pg.strings(d.get("funcname"))
+                if names and names[-1] in fo.functions:
+                    t.nodes.add((FN, names[-1]))
 
     if k == "CreateStmt":
         temp = n.get("relation", {}).get("relpersistence") == "t"
@@ -525,8 +602,8 @@ def touch(st: Statement, fo: FileObjects, deep: bool = True) -> Touch:
     elif k == "CreateFunctionStmt":
         name = last(pg.strings(n.get("funcname")))
         t.nodes.add((FN, name))
-        for tree in function_body_trees(st) if deep else ():
-            refs(tree)
+        if deep:
+            refs(function_body_trees(st))  # (one walk of all its trees: refs only gathers into sets)
     elif k == "AlterFunctionStmt":
         t.nodes.add((FN, last(pg.strings(n.get("func", {}).get("objname")))))
     elif k in _TYPE_STMTS:
@@ -548,7 +625,7 @@ def touch(st: Statement, fo: FileObjects, deep: bool = True) -> Touch:
     t.nodes.discard((REL, ""))
     if deep and (t.kind is not None or t.nodes):
         t.sigs = signatures(st)
-        t.words = words(st, t)
+        t.words = words(st, t, own[0] if own else None)
     return t
 
 
@@ -663,16 +740,13 @@ def name_words(name: str) -> set[str]:
     return out
 
 
-def words(st: Statement, t: Touch) -> set[str]:
+def words(st: Statement, t: Touch, scan: Scan | None = None) -> set[str]:
     """Word tokens of the names ``st`` gives or changes: its tables, the columns it defines,
-    changes or sets, and the index, trigger, policy or function it creates."""
+    changes or sets, and the index, trigger, policy or function it creates. ``scan``: the
+    statement's tree's ``Scan``, when the caller has it."""
     k, n = st.kind, st.node
     names = list(t.changed)
-    for d in _iter(n):
-        if "ColumnDef" in d:
-            names.append(d["ColumnDef"].get("colname", ""))
-        elif "AlterTableCmd" in d:
-            names.append(d["AlterTableCmd"].get("name", "") or "")
+    names += (scan or Scan(n)).names
     if k == "RenameStmt":
         names += [n.get("subname", "") or "", n.get("newname", "") or ""]
     elif k == "UpdateStmt":
@@ -770,10 +844,13 @@ def foreign_keys(st: Statement) -> list[tuple[str, str]]:
         table = _name(n.get("relation"))
     else:
         return []
+    if not table:
+        return []
     out = []
-    for d in _iter(n):
-        if "Constraint" in d and d["Constraint"].get("contype") == "CONSTR_FOREIGN":
-            parent = _name(d["Constraint"].get("pktable"))
-            if table and parent and parent != table:
+    for d in pg.dicts(n):  # (_iter's order; no constraint is below a leaf node)
+        con = d.get("Constraint")
+        if type(con) is dict and con.get("contype") == "CONSTR_FOREIGN":
+            parent = _name(con.get("pktable"))
+            if parent and parent != table:
                 out.append((table, parent))
     return out

@@ -32,6 +32,9 @@ Two ways in, by cost:
 - ``before(project, f, st, names)``: the full catalog for the objects ``names`` (tables, indexes)
   just before ``st``, from the earlier migrations whose text names one of them (or a name they had
   before a rename), so a directory of thousands is not replayed for one ALTER COLUMN ... TYPE.
+  One ``_Directory`` per directory (and process) finds them by an index of the migrations' words
+  and keeps the replays it made, so that a later question extends a kept replay instead of
+  replaying the same history again (copies share the tables: ``Catalog.copy``).
 
 Names are compared unqualified, as the lock rules always have (``public.t`` and ``app.t`` are one
 table here).
@@ -40,8 +43,11 @@ table here).
 from __future__ import annotations
 
 import bisect
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any, Protocol
 
 from . import effects as fx
@@ -165,6 +171,20 @@ def _rename_in(items: dict[str, Any], old: str, new: str) -> Any:
     return item
 
 
+# every field of each, in order (a copy is the constructor called on them: the values are immutable)
+_COLUMN_FIELDS = attrgetter(*(f.name for f in fields(Column)))
+_CONSTRAINT_FIELDS = attrgetter(*(f.name for f in fields(Constraint)))
+_INDEX_FIELDS = attrgetter(*(f.name for f in fields(Index)))
+_TABLE_FIELDS = attrgetter(*(f.name for f in fields(Table)))
+
+
+def _copy_table(t: Table) -> Table:
+    out = Table(*_TABLE_FIELDS(t))  # (its two dicts are replaced by copies)
+    out.columns = {k: Column(*_COLUMN_FIELDS(c)) for k, c in t.columns.items()}
+    out.constraints = {k: Constraint(*_CONSTRAINT_FIELDS(c)) for k, c in t.constraints.items()}
+    return out
+
+
 def _key(obj: fx.Obj) -> tuple[str, str, str]:
     """The catalog key of any other object: (namespace, the table it hangs on, name)."""
     parent = obj.parent.name if obj.parent is not None else ""
@@ -180,6 +200,52 @@ class Catalog:
         self.indexes: dict[str, Index] = {}
         self.objects: dict[tuple[str, str, str], str] = {}  # functions, types, triggers, ... -> origin
         self.changed: set[str] = set()  # relation and index names the last ``apply`` changed
+        # Copy on write (``copy``): once copied, a catalog shares its tables and indexes with the
+        # copy, and changes one in place only when it made it since (``_mine``: ids, of objects it
+        # holds): ``_table``/``_index`` copy it first otherwise.
+        self._cow = False
+        self._mine: set[int] = set()
+
+    def copy(self) -> Catalog:
+        """An independent copy (``apply`` to either leaves the other as it was), in the time of
+        copying three dicts: the tables and indexes are shared until one of the two changes
+        them. The replays of ``before`` are kept and copied, not replayed again."""
+        out = Catalog.__new__(Catalog)
+        out.tables = dict(self.tables)
+        out.indexes = dict(self.indexes)
+        out.objects = dict(self.objects)
+        out.changed = set(self.changed)
+        out._cow = self._cow = True
+        out._mine, self._mine = set(), set()
+        return out
+
+    def _table(self, name: str) -> Table | None:
+        """Table ``name``, to change in place (``tables.get`` is for reading)."""
+        t = self.tables.get(name)
+        return None if t is None else self._writable(t)
+
+    def _writable(self, t: Table) -> Table:
+        """Table ``t`` of this catalog (kept under its name), to change in place."""
+        if not self._cow or id(t) in self._mine:
+            return t
+        t = self.tables[t.name] = _copy_table(t)
+        self._mine.add(id(t))
+        return t
+
+    def _index(self, name: str) -> Index | None:
+        """Index ``name``, to change in place."""
+        i = self.indexes.get(name)
+        if i is None or not self._cow or id(i) in self._mine:
+            return i
+        i = self.indexes[name] = Index(*_INDEX_FIELDS(i))
+        self._mine.add(id(i))
+        return i
+
+    def _made(self, item: Any) -> Any:
+        """A table or index this catalog just made: its own to change."""
+        if self._cow:
+            self._mine.add(id(item))
+        return item
 
     # lookups
     def table(self, name: str) -> Table | None:
@@ -202,9 +268,9 @@ class Catalog:
         """The table a column or constraint hangs on (met for the first time: it existed)."""
         if obj is None or obj.kind not in (fx.TABLE, fx.FOREIGN_TABLE, fx.VIEW, fx.MATVIEW):
             return None
-        t = self.tables.get(obj.name)
+        t = self._table(obj.name)
         if t is None:
-            t = self.tables[obj.name] = Table(obj.name, obj.schema, obj.kind, EXISTING)
+            t = self.tables[obj.name] = self._made(Table(obj.name, obj.schema, obj.kind, EXISTING))
             self.changed.add(obj.name)
         return t
 
@@ -215,7 +281,10 @@ class Catalog:
         self.changed.clear()
         op, obj = e.op, e.obj
         if op == fx.UNKNOWN:  # dynamic SQL, CALL, ...: it may have written any table
-            for t in self.tables.values():
+            for t in list(self.tables.values()):
+                if t.empty is None and all(col.origin == EXISTING for col in t.columns.values()):
+                    continue
+                t = self._writable(t)
                 if t.empty is not None:
                     t.empty = None
                     self.changed.add(t.name)
@@ -247,11 +316,12 @@ class Catalog:
                 # already there: IF NOT EXISTS does nothing, OR REPLACE keeps what it is. Of a table
                 # met only through what altered it, this is the best account of its columns there is
                 if not there.known and not there.display and spec is not None and spec[0] == "table":
+                    there = self._writable(there)
                     for c in spec[2]:
                         there.columns[c[1]] = _column(c)
                     self.changed.add(obj.name)
                 return
-            t = Table(obj.name, obj.schema, k, origin, display, line)
+            t = self._made(Table(obj.name, obj.schema, k, origin, display, line))
             if spec is not None and spec[0] == "table":
                 for c in spec[2]:
                     t.columns[c[1]] = _column(c, origin, line)
@@ -273,8 +343,8 @@ class Catalog:
             else:
                 unique, partial, keys, primary, plain = False, False, (), False, False
             shown = f"{on.schema}.{on.name}" if on is not None and on.schema else table
-            self.indexes[obj.name] = Index(
-                obj.name, table, keys, unique, partial, primary, False, plain, origin, line, display, shown
+            self.indexes[obj.name] = self._made(
+                Index(obj.name, table, keys, unique, partial, primary, False, plain, origin, line, display, shown)
             )
             self.changed.add(obj.name)
         elif k == fx.COLUMN:
@@ -305,25 +375,27 @@ class Catalog:
                 return
             _, kind, validated, keys, not_null, only, ref, using = spec
             if using:
-                idx = self.indexes.get(obj.name) or self.indexes.get(using)
+                idx = self._index(obj.name if obj.name in self.indexes else using)
                 if idx is not None:
                     keys = idx.keys
                     idx.constraint = True
                     idx.primary = kind == "primary key"
                     idx.claimed = origin
             elif kind in ("unique", "primary key", "exclude"):
-                self.indexes[obj.name] = Index(
-                    obj.name,
-                    t.name,
-                    keys,
-                    kind != "exclude",
-                    False,
-                    kind == "primary key",
-                    True,
-                    kind != "exclude",
-                    origin,
-                    line,
-                    display,
+                self.indexes[obj.name] = self._made(
+                    Index(
+                        obj.name,
+                        t.name,
+                        keys,
+                        kind != "exclude",
+                        False,
+                        kind == "primary key",
+                        True,
+                        kind != "exclude",
+                        origin,
+                        line,
+                        display,
+                    )
                 )
                 self.changed.add(obj.name)
             t.constraints[obj.name] = Constraint(
@@ -348,7 +420,7 @@ class Catalog:
             if self.indexes.pop(obj.name, None) is not None:
                 self.changed.add(obj.name)
         elif k == fx.COLUMN and obj.parent is not None:
-            t = self.tables.get(obj.parent.name)
+            t = self._table(obj.parent.name)
             if t is None:
                 return
             t.columns.pop(obj.name, None)
@@ -361,7 +433,7 @@ class Catalog:
                 self.changed.add(idx.name)
             self.changed.add(t.name)
         elif k == fx.CONSTRAINT and obj.parent is not None:
-            t = self.tables.get(obj.parent.name)
+            t = self._table(obj.parent.name)
             if t is not None:
                 self._drop_constraint(t, obj.name)
         else:
@@ -394,7 +466,7 @@ class Catalog:
                 col.sequence = specs.SEQUENCE_IDENTITY if e.value == "on" else ""
             self.changed.add(t.name)
         elif obj.kind == fx.CONSTRAINT and e.attr == "validated" and obj.parent is not None:
-            t = self.tables.get(obj.parent.name)
+            t = self._table(obj.parent.name)
             c = t.constraints.get(obj.name) if t is not None else None
             if c is not None:
                 c.validated = True
@@ -406,10 +478,12 @@ class Catalog:
         if k in RELATION_KINDS:
             if obj.name not in self.tables:
                 return
+            self._table(obj.name)
             t = _rename_in(self.tables, obj.name, new.name)
             t.schema = new.schema or t.schema
-            for idx in self.indexes.values():
-                if idx.table == obj.name:
+            for name in [name for name, idx in self.indexes.items() if idx.table == obj.name]:
+                idx = self._index(name)
+                if idx is not None:
                     idx.table = t.name
                     if new.name != obj.name:
                         idx.shown = t.name
@@ -418,15 +492,17 @@ class Catalog:
         elif k == fx.INDEX:
             if obj.name not in self.indexes:
                 return
+            self._index(obj.name)
             idx = _rename_in(self.indexes, obj.name, new.name)
             t = self.tables.get(idx.table)
             if idx.constraint and t is not None and obj.name in t.constraints:
-                _rename_in(t.constraints, obj.name, new.name)
+                _rename_in(self._writable(t).constraints, obj.name, new.name)
             self.changed |= {obj.name, new.name}
         elif k == fx.COLUMN and obj.parent is not None:
             t = self.tables.get(obj.parent.name)
             if t is None or obj.name not in t.columns:
                 return
+            t = self._writable(t)
             _rename_in(t.columns, obj.name, new.name)
 
             def swap(names: Iterable[str]) -> tuple[str, ...]:
@@ -435,8 +511,9 @@ class Catalog:
             for c in t.constraints.values():
                 c.keys = swap(c.keys)
                 c.not_null = frozenset(swap(c.not_null))
-            for idx in self.indexes.values():
-                if idx.table == t.name:
+            for name in [name for name, idx in self.indexes.items() if idx.table == t.name]:
+                idx = self._index(name)
+                if idx is not None:
                     idx.keys = tuple(specs.rename_key(k, obj.name, new.name) for k in idx.keys)
             for col in t.columns.values():
                 if obj.name in col.copy_of:
@@ -446,8 +523,10 @@ class Catalog:
             t = self.tables.get(obj.parent.name)
             if t is None or obj.name not in t.constraints:
                 return
+            t = self._writable(t)
             _rename_in(t.constraints, obj.name, new.name)
             if obj.name in self.indexes:
+                self._index(obj.name)
                 _rename_in(self.indexes, obj.name, new.name)
             self.changed.add(t.name)
         else:
@@ -462,7 +541,7 @@ class Catalog:
                 t.empty = f"every row was deleted on line {line} ({e.attr})"
                 self.changed.add(t.name)
             return
-        t = self.tables.get(obj.name)
+        t = self._table(obj.name)
         if t is not None:
             self._written(t, spec, line, origin)
         if t is not None and e.attr in _DATA_IN and t.empty is not None:
@@ -692,19 +771,239 @@ def before(project: Any, f: Any, st: Any, names: Iterable[str]) -> Catalog:
     (tables, indexes: the others the replay meets are there too, but not necessarily complete):
     the earlier migrations that name them (``relevant``), then ``f`` up to ``st``. A table
     created by an earlier migration is ``CHANGE`` when that migration is in the change set, else
-    ``EXISTING``."""
+    ``EXISTING``.
+
+    Answered by the directory's ``_Directory``: which earlier migrations are relevant from its
+    index of their words, and their replay from the longest replay of the same migrations it
+    kept (one replay of the history serves every later question that reads the same migrations,
+    and those that add later ones to them)."""
     own = [e for e in _effects(f) if st is None or (e.stmt is not None and _pos(e.stmt) < _pos(st))]
     wanted = {unqualified(n).lower() for n in names if n}
-    history = relevant(earlier(project, f), wanted, own)
-    changes = {id(m) for m in project.changes_before(f)} if project is not None else set()
-    cat = Catalog()
-    for m in history:
-        origin = CHANGE if id(m) in changes else EXISTING
-        for e in _effects(m):
-            cat.apply(e, origin, m.display)
+    directory = _directory(project, f)
+    if directory is not None:
+        return directory.before(project, f, own, wanted | _related(own, wanted))
+    cat = Catalog()  # no earlier migrations (``earlier`` is empty)
     for e in own:
         cat.apply(e, FILE, f.display)
     return cat
+
+
+# --- one index and one replay per directory ------------------------------------------------------
+
+_BLOCK = 256  # migrations per block of the word index (built as far as the questions reach)
+_KEPT = 128  # replays kept per directory (least recently used dropped): they share most tables
+_DIRECTORIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _directory(project: Any, f: Any) -> _Directory | None:
+    """The index of ``f``'s directory, built once per project (per process: each pool worker
+    has its own), or None when ``earlier(project, f)`` is empty whatever the files say."""
+    if f.kind != "migration" or not f.version or project is None:
+        return None
+    group = project.groups.get(f.mdir)
+    if group is None:
+        return None
+    per_project = _DIRECTORIES.get(project)
+    if per_project is None:
+        per_project = _DIRECTORIES[project] = {}
+    d = per_project.get(f.mdir)
+    if d is None or not d.current(group.migrations):
+        d = per_project[f.mdir] = _Directory(group.migrations)
+    return d
+
+
+def _bits(mask: int) -> Iterator[int]:
+    """The positions of the bits set in ``mask``, lowest first."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
+class _Directory:
+    """The migrations of one directory in the runner's order, for ``before``:
+
+    - which of them name a word (``relevant``'s text filter), as a bit mask over positions, from
+      their ``words`` summaries joined a block at a time and searched once per name;
+    - the names each ties to others (``_related``: renames, an index's table);
+    - catalogs replayed from sets of them (by the mask of the set and of the change-set members
+      among it), the last ``_KEPT`` used: a question whose relevant migrations extend a kept set
+      with later ones replays only those, from a copy.
+
+    The answers are ``relevant``'s and the old per-question replay's, exactly (tests/test_schema_replay.py)."""
+
+    def __init__(self, migrations: list[Any]) -> None:
+        self.source = migrations
+        self.migrations = list(migrations)
+        self.position = {id(m): i for i, m in enumerate(self.migrations)}
+        self.versioned = 0  # the migrations with a version
+        by_version: dict[str, list[int]] = {}
+        for i, m in enumerate(self.migrations):
+            if m.version:
+                self.versioned |= 1 << i
+                by_version.setdefault(m.version, []).append(i)
+        # the positions of the versions that several migrations share (none is "before" another)
+        self.shared = {v: tuple(ps) for v, ps in by_version.items() if len(ps) > 1}
+        self._blocks: list[tuple[str, list[int]]] = []  # the joined words of each block, its files' offsets
+        self._masks: dict[str, tuple[int, int]] = {}  # name -> (blocks searched, mask)
+        self._links: dict[int, tuple[tuple[str, str, str], ...]] = {}
+        self._replays: OrderedDict[tuple[int, int], Catalog] = OrderedDict()
+        # the file asked about last: by history, how far into its own effects a kept catalog is
+        self._file: Any = None
+        self._own: dict[tuple[int, int], tuple[list[fx.Effect], Catalog]] = {}
+
+    def current(self, migrations: list[Any]) -> bool:
+        """Is this still the index of ``migrations`` (the same files in the same order)?"""
+        return migrations is self.source and len(migrations) == len(self.migrations)
+
+    # which migrations name what
+    def _block(self, b: int) -> tuple[str, list[int]]:
+        while len(self._blocks) <= b:
+            parts, starts, at = [], [], 0
+            for m in self.migrations[len(self._blocks) * _BLOCK : (len(self._blocks) + 1) * _BLOCK]:
+                held = perfile.held_words(m)
+                starts.append(at)
+                parts.append(held if held is not None else "")
+                at += len(parts[-1]) + 1
+            self._blocks.append(("\n".join(parts), starts))
+        return self._blocks[b]
+
+    def _search(self, name: str, b: int) -> int:
+        """The mask of block ``b``'s migrations that name ``name`` (``perfile.mentions``)."""
+        first = b * _BLOCK
+        out = 0
+        if not name or not perfile.wordlike(name):  # "" is in any readable text; others: the text itself
+            for i, m in enumerate(self.migrations[first : first + _BLOCK]):
+                if perfile.mentions(m, (name,)):
+                    out |= 1 << (first + i)
+            return out
+        text, starts = self._block(b)
+        at = text.find(name)
+        while at >= 0:
+            k = bisect.bisect_right(starts, at) - 1
+            out |= 1 << (first + k)
+            if k + 1 >= len(starts):
+                break
+            at = text.find(name, starts[k + 1])
+        return out
+
+    def naming(self, name: str, upto: int) -> int:
+        """The mask of the migrations before position ``upto`` (at least) whose text names ``name``."""
+        done, mask = self._masks.get(name, (0, 0))
+        need = -(-upto // _BLOCK)
+        if done < need:
+            for b in range(done, need):
+                mask |= self._search(name, b)
+            self._masks[name] = (need, mask)
+        return mask
+
+    def _related(self, i: int, names: set[str]) -> set[str]:
+        """``_related(_effects(migration i), names)``, from its links kept once."""
+        links = self._links.get(i)
+        if links is None:
+            out = []
+            for e in _effects(self.migrations[i]):
+                obj = e.obj
+                if obj is None:
+                    continue
+                if e.op == fx.RENAME and e.new is not None and obj.kind in RELATION_KINDS | {fx.INDEX}:
+                    out.append(("rename", obj.name.lower(), e.new.name.lower()))
+                elif e.op == fx.CREATE and obj.kind == fx.INDEX and e.on is not None:
+                    out.append(("index", obj.name.lower(), e.on.name.lower()))
+            links = self._links[i] = tuple(out)
+        found = set()
+        for how, a, b in links:
+            if how == "rename":
+                if a in names or b in names:
+                    found |= {a, b}
+            elif a in names:
+                found.add(b)
+        return found - names
+
+    def earlier(self, f: Any) -> tuple[int, int]:
+        """``earlier(project, f)`` as a mask, and how far it reaches."""
+        pos = self.position.get(id(f))
+        if pos is None:  # (not one of them: every migration with another version)
+            out = 0
+            for i, m in enumerate(self.migrations):
+                if m.version and m.version != f.version:
+                    out |= 1 << i
+            return out, len(self.migrations)
+        mask = self.versioned & ((1 << pos) - 1)
+        for i in self.shared.get(f.version, ()):
+            mask &= ~(1 << i)
+        return mask, pos
+
+    def relevant(self, f: Any, names: set[str]) -> int:
+        """``relevant(earlier(project, f), names)`` as a mask: the same search, by the index."""
+        within, upto = self.earlier(f)
+        names = set(names)
+        kept = 0
+        todo = set(names)
+        while todo:
+            found: set[str] = set()
+            new = 0
+            for n in todo:
+                new |= self.naming(n, upto)
+            new &= within & ~kept
+            for i in _bits(new):
+                found |= self._related(i, names)
+            kept |= new
+            names |= found
+            todo = found
+        return kept
+
+    # their replay
+    def before(self, project: Any, f: Any, own: list[fx.Effect], names: set[str]) -> Catalog:
+        """``before``'s catalog: the relevant earlier migrations of ``f`` for ``names`` (closed
+        under ``_related`` with ``own`` already), then ``own`` (``f``'s effects before the
+        statement). The questions about one file usually come one statement after another: the
+        last catalog of each history is kept with the effects it applied, and extended."""
+        kept = self.relevant(f, names)
+        changes = 0
+        for m in project.changes_before(f):
+            i = self.position.get(id(m))
+            if i is not None:
+                changes |= 1 << i
+        changes &= kept
+        if self._file is not f:
+            self._file, self._own = f, {}
+        done = self._own.get((kept, changes))
+        if done is not None and len(done[0]) <= len(own) and all(a is b for a, b in zip(done[0], own)):
+            cat, start = done[1], len(done[0])  # (replaced below: only copies of it were handed out)
+        else:
+            cat, start = self.replayed(kept, changes), 0
+        for e in own[start:]:
+            cat.apply(e, FILE, f.display)
+        self._own[(kept, changes)] = (own, cat)
+        return cat.copy()
+
+    def replayed(self, kept: int, changes: int) -> Catalog:
+        """A fresh catalog of the migrations ``kept`` (a mask), replayed as ``before`` replays
+        them: those of ``changes`` as ``CHANGE``, the others as ``EXISTING``."""
+        order = list(_bits(kept))
+        # the longest kept replay of a prefix of them
+        start, base = 0, None
+        prefix = kept
+        for n in range(len(order), 0, -1):
+            base = self._replays.get((prefix, changes & prefix))
+            if base is not None:
+                self._replays.move_to_end((prefix, changes & prefix))
+                start = n
+                break
+            prefix ^= 1 << order[n - 1]
+        if start == len(order):
+            return base.copy() if base is not None else Catalog()
+        cat = base.copy() if base is not None else Catalog()
+        for i in order[start:]:
+            m = self.migrations[i]
+            origin = CHANGE if changes >> i & 1 else EXISTING
+            for e in _effects(m):
+                cat.apply(e, origin, m.display)
+        self._replays[(kept, changes)] = cat
+        if len(self._replays) > _KEPT:
+            self._replays.popitem(last=False)
+        return cat.copy()
 
 
 def file_before(f: Any, st: Any) -> Catalog:
