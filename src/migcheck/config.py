@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import registry
+from ._lazyre import lazy
 
 DEFAULT_HEADER = ("MIGRATION", "Purpose", "Impact", "Rollback", "Testing")
 DEFAULT_NAMING = r"^(?P<date>\d{8})_(?P<seq>\d{3})_(?P<description>[a-z0-9_]+)\.sql$"
@@ -344,7 +345,7 @@ def _preset_changes(cfg: Config, value: Any, where: str, explicit_dirs: bool) ->
     return changes
 
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB)?\s*$", re.I)
+_SIZE = lazy(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB)?\s*$", re.I)
 
 
 def _size(value: Any, where: str, name: str = "'max-file-size'", allow_false: bool = True) -> int | None:
@@ -364,7 +365,7 @@ def _size(value: Any, where: str, name: str = "'max-file-size'", allow_false: bo
     )
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$", re.I)
+_DURATION = lazy(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$", re.I)
 
 
 def _seconds(value: Any, key: str, where: str) -> float | None:

@@ -13,23 +13,24 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import fsutil, presets
+from ._lazyre import lazy
 from .config import DEFAULT_NAMING, Config
 from .layout import DieselLayout, sql_paths_in
 
-_GUIDELINES = re.compile(DEFAULT_NAMING)
-_FLYWAY = re.compile(r"^(?:[VUB]\d+(?:[._]\d+)*|R)__.+\.sql$")
-_UPDOWN = re.compile(r"^\d+_.+\.(?:up|down)\.sql$")
-_NUMBERED = re.compile(r"^\d+_.+\.sql$")
-_REFINERY = re.compile(r"^[UV]\d+__\w+\.sql$")
-_DASHED = re.compile(r"^\d+-.+\.sql$")  # postgres-migrations (`0001-create-buckets.sql`)
-_UNDERSCORE_UPDOWN = re.compile(r"^[\w-]+_(?:up|down)\.sql$", re.A)  # maragudk/migrate's `0021_x_up.sql`
+_GUIDELINES = lazy(DEFAULT_NAMING)
+_FLYWAY = lazy(r"^(?:[VUB]\d+(?:[._]\d+)*|R)__.+\.sql$")
+_UPDOWN = lazy(r"^\d+_.+\.(?:up|down)\.sql$")
+_NUMBERED = lazy(r"^\d+_.+\.sql$")
+_REFINERY = lazy(r"^[UV]\d+__\w+\.sql$")
+_DASHED = lazy(r"^\d+-.+\.sql$")  # postgres-migrations (`0001-create-buckets.sql`)
+_UNDERSCORE_UPDOWN = lazy(r"^[\w-]+_(?:up|down)\.sql$", re.A)  # maragudk/migrate's `0021_x_up.sql`
 # pop / popx: a database between the name and `.up.sql` (pop's dialect names), or popx's `.autocommit.`
-_POP_INFIX = re.compile(
+_POP_INFIX = lazy(
     r"^\d+_[^.]+\.(?:postgres|postgresql|pg|pgx|cockroach|cockroachdb|crdb|mysql|mariadb|"
     r"sqlite|sqlite3|autocommit)(?:\.autocommit)?\.(?:up|down)\.sql$"
 )
-_GOOSE = re.compile(r"^--\s*\+goose\s+up\b", re.I | re.M)
-_DBMATE = re.compile(r"^--\s*migrate:up\b", re.M)
+_GOOSE = lazy(r"^--\s*\+goose\s+up\b", re.I | re.M)
+_DBMATE = lazy(r"^--\s*migrate:up\b", re.M)
 _PEEK_FILES, _PEEK_BYTES = 20, 4096
 
 

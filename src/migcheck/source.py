@@ -12,6 +12,7 @@ import bisect
 import json
 import re
 
+from ._lazyre import lazy
 from .model import Comment, ParseProblem, Record, Statement
 
 
@@ -191,7 +192,7 @@ def too_deep(node) -> bool:
     return False
 
 
-_RAW_STMT = re.compile(r'\{"stmt":')  # where each statement starts in the JSON (only RawStmt has a "stmt" field)
+_RAW_STMT = lazy(r'\{"stmt":')  # where each statement starts in the JSON (only RawStmt has a "stmt" field)
 
 
 def _deep(raw: str, count: int) -> list[bool] | None:
@@ -316,7 +317,7 @@ def split(text: str) -> list[tuple[int, int]]:
     return pieces
 
 
-_PSQL_VAR = re.compile(r""":(?:[A-Za-z_][A-Za-z0-9_]*|'[A-Za-z_][A-Za-z0-9_]*'|"[A-Za-z_][A-Za-z0-9_]*")""")
+_PSQL_VAR = lazy(r""":(?:[A-Za-z_][A-Za-z0-9_]*|'[A-Za-z_][A-Za-z0-9_]*'|"[A-Za-z_][A-Za-z0-9_]*")""")
 
 
 def _explain(message: str, piece: str, offset: int) -> str:
