@@ -51,4 +51,3 @@ def test_the_entry_point_collects_no_cycles_while_it_imports(command, collecting
     finally:
         gc.enable()
     capsys.readouterr()
-
