@@ -51,3 +51,42 @@ def test_the_entry_point_collects_no_cycles_while_it_imports(command, collecting
     finally:
         gc.enable()
     capsys.readouterr()
+
+
+def _frozen_records():
+    import importlib
+    import pkgutil
+
+    import migcheck
+    from migcheck.model import FrozenRecord
+
+    for info in pkgutil.walk_packages(migcheck.__path__, "migcheck."):
+        if info.name.startswith(("migcheck.lsp", "migcheck.verify", "migcheck.__main__")):
+            continue
+        importlib.import_module(info.name)
+    out, todo = [], [FrozenRecord]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            out.append(sub)
+            todo.append(sub)
+    return out
+
+
+def test_every_frozen_record_copies_and_pickles():
+    """The types a run imports are ``model.Record``s, not dataclasses (a dataclass compiles its
+    methods at import: issue 22); a frozen one is copied and pickled through its ``__init__``,
+    which must take its fields in ``__slots__`` order, as a frozen dataclass's can be."""
+    import copy
+    import inspect
+    import pickle
+
+    from migcheck.analysis.locks import Lock
+
+    records = _frozen_records()
+    assert Lock in records
+    for cls in records:
+        params = [p for p in inspect.signature(cls.__init__).parameters][1:]
+        assert params == list(cls.__slots__), cls
+    lock = Lock("t", "ACCESS EXCLUSIVE", rewrite=True, note="n")
+    for other in (copy.copy(lock), copy.deepcopy(lock), pickle.loads(pickle.dumps(lock))):
+        assert other == lock and hash(other) == hash(lock) and other is not lock

@@ -60,6 +60,11 @@ class FrozenRecord(Record):
     def __hash__(self) -> int:  # type: ignore[override]  # (Record's is None: mutable ones are unhashable)
         return hash(tuple(getattr(self, n) for n in self._fields()))
 
+    def __reduce__(self):
+        # (copy, deepcopy and pickle: a frozen dataclass's support them; slots set one by one
+        # would meet __setattr__. A subclass's __init__ takes its fields in ``__slots__`` order.)
+        return type(self), tuple(getattr(self, n) for n in self.__slots__)
+
     def replace(self, **changes):
         """A copy with ``changes`` (``dataclasses.replace``)."""
         return type(self)(**{n: changes.get(n, getattr(self, n)) for n in self._fields()})
