@@ -90,3 +90,19 @@ def test_every_frozen_record_copies_and_pickles():
     lock = Lock("t", "ACCESS EXCLUSIVE", rewrite=True, note="n")
     for other in (copy.copy(lock), copy.deepcopy(lock), pickle.loads(pickle.dumps(lock))):
         assert other == lock and hash(other) == hash(lock) and other is not lock
+
+
+def test_a_pyproject_above_the_paths_and_the_working_directory_is_parsed_once(tmp_path, monkeypatch):
+    """``check FILE`` looks for the configuration from the file's directory up, then (none found)
+    from the working directory up: the same pyproject.toml (without [tool.migcheck]) on both ways."""
+    from migcheck import config
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    (tmp_path / "db" / "migrations").mkdir(parents=True)
+    (tmp_path / "db" / "migrations" / "20250101_001_a.sql").write_text("SELECT 1;\n")
+    parsed = []
+    real = config.tomllib.loads
+    monkeypatch.setattr(config.tomllib, "loads", lambda text: parsed.append(text) or real(text))
+    runs = config.for_paths(["migrations/20250101_001_a.sql"], tmp_path / "db")
+    assert [(c.source, c.root, g) for c, g in runs] == [(None, tmp_path / "db", ["migrations/20250101_001_a.sql"])]
+    assert len(parsed) == 1

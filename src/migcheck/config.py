@@ -391,16 +391,25 @@ def _read(path: Path) -> str:
     return read_regular(path, 16 << 20)[0].decode("utf-8")
 
 
-def find_config(start: Path) -> Path | None:
-    """The nearest migcheck.toml, or pyproject.toml with a [tool.migcheck] table, from ``start`` up."""
+def find_config(start: Path, memo: dict[Path, Path | None] | None = None) -> Path | None:
+    """The nearest migcheck.toml, or pyproject.toml with a [tool.migcheck] table, from ``start`` up.
+    ``memo``: the answers already known from a directory up (``for_paths`` searches from each
+    path and from the working directory: a pyproject.toml above them is parsed once)."""
+    walked: list[Path] = []
+    found = None
     for d in (start, *start.parents):
+        if memo is not None and d in memo:
+            found = memo[d]
+            break
+        walked.append(d)
         try:  # a directory we may not search (check reports its files as unreadable-file): look above
             here = (d / "migcheck.toml").is_file(), (d / "pyproject.toml").is_file()
         except OSError:
             continue
         cand = d / "migcheck.toml"
         if here[0]:
-            return cand
+            found = cand
+            break
         cand = d / "pyproject.toml"
         if here[1]:
             try:
@@ -409,8 +418,11 @@ def find_config(start: Path) -> Path | None:
                 raise ConfigError(f"{cand}: not valid TOML") from None
             tool = data.get("tool")
             if isinstance(tool, dict) and "migcheck" in tool:
-                return cand
-    return None
+                found = cand
+                break
+    if memo is not None:
+        memo.update(dict.fromkeys(walked, found))
+    return found
 
 
 def for_paths(paths, cwd: Path | None = None, explicit: Path | None = None) -> list[tuple[Config, list[str]]]:
@@ -424,6 +436,7 @@ def for_paths(paths, cwd: Path | None = None, explicit: Path | None = None) -> l
     if explicit is not None or not paths:
         return [(load(explicit, cwd), paths)]
     groups: dict[Path | None, list[str]] = {}
+    memo: dict[Path, Path | None] = {}
     for p in paths:
         start = Path(p) if Path(p).is_absolute() else cwd / p
         try:
@@ -431,8 +444,15 @@ def for_paths(paths, cwd: Path | None = None, explicit: Path | None = None) -> l
                 start = start.parent
         except OSError:
             start = start.parent
-        groups.setdefault(find_config(Path(os.path.abspath(start))), []).append(p)
-    return [(load(source, cwd) if source is not None else load(None, cwd), group) for source, group in groups.items()]
+        groups.setdefault(find_config(Path(os.path.abspath(start)), memo), []).append(p)
+    out = []
+    for source, group in groups.items():
+        if source is None:  # (load(None, cwd): the working directory's configuration, if any)
+            source = find_config(cwd, memo)
+            out.append((load(source, cwd) if source is not None else Config(root=cwd), group))
+        else:
+            out.append((load(source, cwd), group))
+    return out
 
 
 def load(path: Path | None = None, cwd: Path | None = None) -> Config:
