@@ -106,3 +106,17 @@ def test_a_pyproject_above_the_paths_and_the_working_directory_is_parsed_once(tm
     runs = config.for_paths(["migrations/20250101_001_a.sql"], tmp_path / "db")
     assert [(c.source, c.root, g) for c, g in runs] == [(None, tmp_path / "db", ["migrations/20250101_001_a.sql"])]
     assert len(parsed) == 1
+
+
+def test_date_problems_as_calendar_has_them():
+    import calendar
+
+    from migcheck.analysis.naming import date_problem
+
+    for y in (1, 1900, 2000, 2023, 2024, 2100, 9999):
+        for m in range(1, 13):
+            last = calendar.monthrange(y, m)[1]
+            for d in range(0, 33):
+                text = f"{y:04d}{m:02d}{d:02d}"
+                want = None if 1 <= d <= last else f"{calendar.month_name[m]} {y} has no day {d:02d}"
+                assert date_problem(text) == want, text
