@@ -120,3 +120,28 @@ def test_date_problems_as_calendar_has_them():
                 text = f"{y:04d}{m:02d}{d:02d}"
                 want = None if 1 <= d <= last else f"{calendar.month_name[m]} {y} has no day {d:02d}"
                 assert date_problem(text) == want, text
+
+
+def test_records_compare_and_hash_as_the_dataclasses_they_replace():
+    """Equality and hash by the fields' tuple, as a dataclass's (a hash decides a set's order,
+    and a set of them may be iterated into a message)."""
+    from dataclasses import dataclass
+
+    from migcheck.analysis.locks import Lock
+    from migcheck.analysis.schema import Column
+    from migcheck.model import Finding
+
+    @dataclass(frozen=True)
+    class LockDC:
+        relation: str
+        mode: str
+        rewrite: bool = False
+        scan: bool = False
+        note: str = ""
+
+    for args in (("t", "SHARE"), ("s.t", "ACCESS EXCLUSIVE", True, False, "n")):
+        assert hash(Lock(*args)) == hash(LockDC(*args))
+        assert Lock(*args) == Lock(*args) and Lock(*args) != Lock("other", "SHARE")
+    same = Column("a", None, True)
+    assert same == Column("a", None, True) and same != Column("a", None, False) and same != "a"
+    assert Finding("r", "error", "p", 1, 1, "m", "h") != Finding("r", "error", "p", 1, 2, "m", "h")

@@ -29,7 +29,13 @@ class Column(FrozenRecord):
     array: bool
 
     def __init__(self, name: str, cd: dict, how: str, type: str, mods: tuple, array: bool):
-        self._init(name, cd, how, type, mods, array)
+        set_ = object.__setattr__  # (as a frozen dataclass sets its fields: the hot path makes many)
+        set_(self, "name", name)
+        set_(self, "cd", cd)
+        set_(self, "how", how)
+        set_(self, "type", type)
+        set_(self, "mods", mods)
+        set_(self, "array", array)
 
     @property
     def location(self) -> int:

@@ -116,7 +116,12 @@ class Lock(FrozenRecord):
     note: str
 
     def __init__(self, relation: str, mode: str, rewrite: bool = False, scan: bool = False, note: str = ""):
-        self._init(relation, mode, rewrite, scan, note)
+        set_ = object.__setattr__  # (as a frozen dataclass sets its fields: the hot path makes many)
+        set_(self, "relation", relation)
+        set_(self, "mode", mode)
+        set_(self, "rewrite", rewrite)
+        set_(self, "scan", scan)
+        set_(self, "note", note)
 
     @property
     def blocks(self) -> str:

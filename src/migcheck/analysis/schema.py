@@ -658,7 +658,13 @@ class State(FrozenRecord):
     table: str  # an index: its table
 
     def __init__(self, kind: str, origin: str, display: str, line: int, empty: str | None = None, table: str = ""):
-        self._init(kind, origin, display, line, empty, table)
+        set_ = object.__setattr__  # (as a frozen dataclass sets its fields: the hot path makes many)
+        set_(self, "kind", kind)
+        set_(self, "origin", origin)
+        set_(self, "display", display)
+        set_(self, "line", line)
+        set_(self, "empty", empty)
+        set_(self, "table", table)
 
 
 class Timeline:
