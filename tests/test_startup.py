@@ -145,3 +145,19 @@ def test_records_compare_and_hash_as_the_dataclasses_they_replace():
     same = Column("a", None, True)
     assert same == Column("a", None, True) and same != Column("a", None, False) and same != "a"
     assert Finding("r", "error", "p", 1, 1, "m", "h") != Finding("r", "error", "p", 1, 2, "m", "h")
+
+
+def test_config_compares_every_field_and_copies_with_changes():
+    """Config is a Record (not a dataclass): equality over every field (``stats`` and ``risk``
+    too, as the dataclass compared them), its repr without them, ``replace`` as dataclasses'."""
+    from pathlib import Path
+
+    from migcheck.config import Config
+
+    base = Config(root=Path("/p"))
+    assert base == Config(root=Path("/p")) and base != base.replace(stats="s.json")
+    assert base.replace(risk={"high": "error"}) != base and base.replace(fail_on="warning").fail_on == "warning"
+    assert "stats" not in repr(base) and "fail_on='error'" in repr(base)
+    changed = base.replace(select=("safety",))
+    assert (changed.select, base.select, changed.root) == (("safety",), None, Path("/p"))
+    assert Config().severity is not Config().severity  # (a fresh dict each, as default_factory made)

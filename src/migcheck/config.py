@@ -7,12 +7,13 @@ import functools
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from . import registry
 from ._lazyre import lazy
+from .model import Record
 
 DEFAULT_HEADER = ("MIGRATION", "Purpose", "Impact", "Rollback", "Testing")
 DEFAULT_NAMING = r"^(?P<date>\d{8})_(?P<seq>\d{3})_(?P<description>[a-z0-9_]+)\.sql$"
@@ -50,47 +51,162 @@ def _rollback_parts(pattern: str) -> tuple[tuple[str, ...], str]:
 OPTIONAL_ROLLBACK_RULES = frozenset({"missing-rollback-file", "empty-rollback"})
 
 
-@dataclass
-class Config:
+class Config(Record):
     """The effective configuration: the file's settings, then the command line's (``with_cli``)."""
 
-    root: Path = field(default_factory=Path.cwd)  # directory relative paths in the config refer to
-    source: Path | None = None  # the file it came from
-    migrations: tuple[str, ...] = ("migrations",)
-    rollback: str = DEFAULT_ROLLBACK
-    naming: re.Pattern = field(default_factory=lambda: re.compile(DEFAULT_NAMING))
-    sequence: str = "global"
-    header: tuple[str, ...] = DEFAULT_HEADER
-    changelog: str | bool = True  # True: find CHANGELOG.md walking up; a path; or False
-    select: tuple[str, ...] | None = None
-    ignore: tuple[str, ...] = ()
-    severity: dict[str, str] = field(default_factory=dict)
-    fail_on: str = "error"
-    postgres_version: int = 15
-    max_file_size: int | None = 10 << 20  # bytes; a larger file is file-too-large, not read (None: no limit)
-    dialect: str = "postgres"  # or a sqlglot dialect name (migcheck.dialects, docs/dialects.md)
-    preset: str | None = None  # a runner preset (migcheck.presets, docs/presets.md); None: guidelines, not pinned
+    __slots__ = (
+        "root",
+        "source",
+        "migrations",
+        "rollback",
+        "naming",
+        "sequence",
+        "header",
+        "changelog",
+        "select",
+        "ignore",
+        "severity",
+        "fail_on",
+        "postgres_version",
+        "max_file_size",
+        "dialect",
+        "preset",
+        "require_rollback",
+        "exclude",
+        "per_file_ignores",
+        "baseline",
+        "verify_statement_timeout",
+        "verify_timeout",
+        "verify_data",
+        "stats",
+        "risk",
+        "__dict__",
+    )
+    FIELDS = __slots__[:-1]
+    # the repr and the cache key leave out ``stats`` and ``risk`` (applied when the findings are
+    # assembled, after the cache: cache.config_key); equality compares every field, as the dataclass did
+    _key = staticmethod(attrgetter(*FIELDS))
+    SHOWN = (
+        "root",
+        "source",
+        "migrations",
+        "rollback",
+        "naming",
+        "sequence",
+        "header",
+        "changelog",
+        "select",
+        "ignore",
+        "severity",
+        "fail_on",
+        "postgres_version",
+        "max_file_size",
+        "dialect",
+        "preset",
+        "require_rollback",
+        "exclude",
+        "per_file_ignores",
+        "baseline",
+        "verify_statement_timeout",
+        "verify_timeout",
+        "verify_data",
+    )
+
+    root: Path  # directory relative paths in the config refer to
+    source: Path | None  # the file it came from
+    migrations: tuple[str, ...]
+    rollback: str
+    naming: re.Pattern
+    sequence: str
+    header: tuple[str, ...]
+    changelog: str | bool  # True: find CHANGELOG.md walking up; a path; or False
+    select: tuple[str, ...] | None
+    ignore: tuple[str, ...]
+    severity: dict[str, str]
+    fail_on: str
+    postgres_version: int
+    max_file_size: int | None  # bytes; a larger file is file-too-large, not read (None: no limit)
+    dialect: str  # or a sqlglot dialect name (migcheck.dialects, docs/dialects.md)
+    preset: str | None  # a runner preset (migcheck.presets, docs/presets.md); None: guidelines, not pinned
     # every migration needs its rollback (missing-rollback-file on each); False: said once per
     # directory; None: as the preset has it (required by the guidelines, diesel, sqitch, popx)
-    require_rollback: bool | None = None
+    require_rollback: bool | None
     # files not checked (globs, as ruff's ``exclude`` + ``extend-exclude``): still read by the
     # cross-file rules, never reported on
-    exclude: tuple[str, ...] = ()
+    exclude: tuple[str, ...]
     # (glob, rule ids) pairs: those rules' findings are dropped on the matching files
-    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...]
     # the baseline file (migcheck.baseline): None, ``migcheck-baseline.json`` beside the
     # configuration; a path relative to it; False: none
-    baseline: str | bool | None = None
+    baseline: str | bool | None
     # `migcheck verify`: seconds one statement / one run of a file may take (None: no limit; verify/limits.py)
-    verify_statement_timeout: float | None = 60.0
-    verify_timeout: float | None = 300.0
+    verify_statement_timeout: float | None
+    verify_timeout: float | None
     # `migcheck verify` runs with --data unless --no-data (docs/verify-data.md)
-    verify_data: bool = False
+    verify_data: bool
     # The production snapshot (docs/stats.md): None: the default path, used when it exists; a
     # path: it must exist; False: none. Applied when findings are assembled, so (like ``risk``,
     # the thresholds, field names as in RISK_KEYS) it is no part of the cache key: not in repr.
-    stats: str | bool | None = field(default=None, repr=False)
-    risk: dict[str, Any] = field(default_factory=dict, repr=False)
+    stats: str | bool | None
+    risk: dict[str, Any]
+
+    def __init__(
+        self,
+        root: Path | None = None,
+        source: Path | None = None,
+        migrations: tuple[str, ...] = ("migrations",),
+        rollback: str = DEFAULT_ROLLBACK,
+        naming: re.Pattern | None = None,
+        sequence: str = "global",
+        header: tuple[str, ...] = DEFAULT_HEADER,
+        changelog: str | bool = True,
+        select: tuple[str, ...] | None = None,
+        ignore: tuple[str, ...] = (),
+        severity: dict[str, str] | None = None,
+        fail_on: str = "error",
+        postgres_version: int = 15,
+        max_file_size: int | None = 10 << 20,
+        dialect: str = "postgres",
+        preset: str | None = None,
+        require_rollback: bool | None = None,
+        exclude: tuple[str, ...] = (),
+        per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = (),
+        baseline: str | bool | None = None,
+        verify_statement_timeout: float | None = 60.0,
+        verify_timeout: float | None = 300.0,
+        verify_data: bool = False,
+        stats: str | bool | None = None,
+        risk: dict[str, Any] | None = None,
+    ):
+        self.root = Path.cwd() if root is None else root
+        self.source = source
+        self.migrations = migrations
+        self.rollback = rollback
+        self.naming = re.compile(DEFAULT_NAMING) if naming is None else naming
+        self.sequence = sequence
+        self.header = header
+        self.changelog = changelog
+        self.select = select
+        self.ignore = ignore
+        self.severity = {} if severity is None else severity
+        self.fail_on = fail_on
+        self.postgres_version = postgres_version
+        self.max_file_size = max_file_size
+        self.dialect = dialect
+        self.preset = preset
+        self.require_rollback = require_rollback
+        self.exclude = exclude
+        self.per_file_ignores = per_file_ignores
+        self.baseline = baseline
+        self.verify_statement_timeout = verify_statement_timeout
+        self.verify_timeout = verify_timeout
+        self.verify_data = verify_data
+        self.stats = stats
+        self.risk = {} if risk is None else risk
+
+    def replace(self, **changes) -> Config:
+        """A copy with ``changes`` (``dataclasses.replace``)."""
+        return Config(**{n: changes.get(n, getattr(self, n)) for n in self.FIELDS})
 
     def with_cli(self, *, select=None, ignore=None, fail_on=None, preset=None) -> Config:
         changes: dict[str, Any] = {}
@@ -102,7 +218,7 @@ class Config:
             changes["ignore"] = tuple(self.ignore) + tuple(_rule_list(ignore, "--ignore"))
         if fail_on is not None:
             changes["fail_on"] = fail_on
-        return replace(self, **changes)
+        return self.replace(**changes)
 
     def rollback_parts(self) -> tuple[tuple[str, ...], str]:
         """(directory parts, file-name template) of the rollback pattern."""

@@ -9,7 +9,6 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from pathlib import Path
 
 from . import fsutil, presets
@@ -233,7 +232,7 @@ def apply(cfg: Config, paths: Iterable[str], cwd: Path, echo: Callable[[str], No
     if presets.UNRECOGNISED in found and (len(found) > 1 or cfg.naming.pattern != DEFAULT_NAMING):
         del found[presets.UNRECOGNISED]  # a runner's layout beside it, or a configured `naming`, decides
     if found.keys() == {presets.UNRECOGNISED}:  # said once per directory by unknown-layout, not here
-        return replace(cfg, preset=presets.UNRECOGNISED)
+        return cfg.replace(preset=presets.UNRECOGNISED)
     if len(found) != 1:
         if len(found) > 1:
             echo(
@@ -250,4 +249,4 @@ def apply(cfg: Config, paths: Iterable[str], cwd: Path, echo: Callable[[str], No
     changes: dict = {"preset": name}
     if new_dirs is not None:
         changes["migrations"] = new_dirs
-    return replace(cfg, **changes)
+    return cfg.replace(**changes)

@@ -32,7 +32,9 @@ class Record:
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         names = cls.SHOWN or tuple(n for n in cls.__slots__ if n != "__dict__")
-        if len(names) == 1:
+        if "_key" in cls.__dict__:  # (its own: it compares other fields than it shows)
+            pass
+        elif len(names) == 1:
             cls._key = staticmethod(lambda self, get=attrgetter(names[0]): (get(self),))
         elif names:  # (attrgetter of several names gives their tuple, in C)
             cls._key = staticmethod(attrgetter(*names))
