@@ -161,3 +161,13 @@ def test_config_compares_every_field_and_copies_with_changes():
     changed = base.replace(select=("safety",))
     assert (changed.select, base.select, changed.root) == (("safety",), None, Path("/p"))
     assert Config().severity is not Config().severity  # (a fresh dict each, as default_factory made)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "\n", "a", "a\n", "a\nb", "a\n\nb\n", "\n\n\n", "x\r\ny\rz\n", "é\n€\n", "a\r\n", "\r"],
+)
+def test_line_starts_as_the_line_break_pattern_finds_them(text):
+    from migcheck.source import _LINE_BREAK, Positions
+
+    assert Positions(text).line_starts == [0] + [m.end() for m in _LINE_BREAK.finditer(text)]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import bisect
 import json
 import re
+from itertools import accumulate, repeat
+from operator import add
 
 from ._lazyre import lazy
 from .model import Comment, ParseProblem, Record, Statement
@@ -87,7 +89,11 @@ class Positions:
     @property
     def line_starts(self) -> list[int]:
         if self._starts is None:
-            self._starts = [0] + [m.end() for m in _LINE_BREAK.finditer(self.text)]
+            text = self.text
+            if "\r" in text:
+                self._starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+            else:  # (LF only, as most files: each line's length plus its LF, summed, all in C)
+                self._starts = list(accumulate(map(add, map(len, text.split("\n")), repeat(1)), initial=0))[:-1]
         return self._starts
 
     def line_col(self, offset: int) -> tuple[int, int]:
@@ -224,6 +230,7 @@ def _statements_from_json(
     A statement nested deeper than MAX_DEPTH becomes a problem in ``problems`` instead (``deep``:
     which statements may be, ``_deep``; None: any of them)."""
     conv = local or pos
+    starts, size, bisect_right = pos.line_starts, len(pos.text), bisect.bisect_right
     for i, raw in enumerate(tree.get("stmts", ())):
         stmt = raw["stmt"]
         kind, node = next(iter(stmt.items()))
@@ -233,8 +240,13 @@ def _statements_from_json(
         c_end = conv.char_of_byte(b_start + b_len) if b_len else len(text)
         c_start = _skip_trivia(text, c_start, c_end)
         start, end = base + c_start, base + c_end
-        line, col = pos.line_col(start)
-        end_line, end_col = pos.line_col(end)
+        # (pos.line_col of both, written out: two calls per statement were 1% of a cold run)
+        at = max(0, min(start, size))
+        k = bisect_right(starts, at) - 1
+        line, col = k + 1, at - starts[k] + 1
+        at = max(0, min(end, size))
+        k = bisect_right(starts, at) - 1
+        end_line, end_col = k + 1, at - starts[k] + 1
         if problems is not None and (deep is None or deep[i]) and too_deep(node):
             problems.append(ParseProblem(_TOO_DEEP, line, col))
             continue
