@@ -86,31 +86,7 @@ class Config(Record):
     # the repr and the cache key leave out ``stats`` and ``risk`` (applied when the findings are
     # assembled, after the cache: cache.config_key); equality compares every field, as the dataclass did
     _key = staticmethod(attrgetter(*FIELDS))
-    SHOWN = (
-        "root",
-        "source",
-        "migrations",
-        "rollback",
-        "naming",
-        "sequence",
-        "header",
-        "changelog",
-        "select",
-        "ignore",
-        "severity",
-        "fail_on",
-        "postgres_version",
-        "max_file_size",
-        "dialect",
-        "preset",
-        "require_rollback",
-        "exclude",
-        "per_file_ignores",
-        "baseline",
-        "verify_statement_timeout",
-        "verify_timeout",
-        "verify_data",
-    )
+    SHOWN = FIELDS[:-2]  # (all but stats and risk, the last two)
 
     root: Path  # directory relative paths in the config refer to
     source: Path | None  # the file it came from
