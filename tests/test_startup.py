@@ -161,6 +161,8 @@ def test_config_compares_every_field_and_copies_with_changes():
     changed = base.replace(select=("safety",))
     assert (changed.select, base.select, changed.root) == (("safety",), None, Path("/p"))
     assert Config().severity is not Config().severity  # (a fresh dict each, as default_factory made)
+    with pytest.raises(TypeError):
+        base.replace(presett="goose")
 
 
 @pytest.mark.parametrize(

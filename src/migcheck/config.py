@@ -181,7 +181,10 @@ class Config(Record):
         self.risk = {} if risk is None else risk
 
     def replace(self, **changes) -> Config:
-        """A copy with ``changes`` (``dataclasses.replace``)."""
+        """A copy with ``changes`` (``dataclasses.replace``: an unknown field is a TypeError)."""
+        unknown = set(changes) - set(self.FIELDS)
+        if unknown:
+            raise TypeError(f"Config has no field {sorted(unknown)[0]!r}")
         return Config(**{n: changes.get(n, getattr(self, n)) for n in self.FIELDS})
 
     def with_cli(self, *, select=None, ignore=None, fail_on=None, preset=None) -> Config:
