@@ -90,6 +90,9 @@ def test_every_frozen_record_copies_and_pickles():
     lock = Lock("t", "ACCESS EXCLUSIVE", rewrite=True, note="n")
     for other in (copy.copy(lock), copy.deepcopy(lock), pickle.loads(pickle.dumps(lock))):
         assert other == lock and hash(other) == hash(lock) and other is not lock
+    assert lock.replace(mode="SHARE") == Lock("t", "SHARE", rewrite=True, note="n")
+    with pytest.raises(TypeError):
+        lock.replace(mdoe="SHARE")
 
 
 def test_a_pyproject_above_the_paths_and_the_working_directory_is_parsed_once(tmp_path, monkeypatch):

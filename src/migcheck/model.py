@@ -80,8 +80,11 @@ class FrozenRecord(Record):
         return type(self), tuple(getattr(self, n) for n in self.__slots__)
 
     def replace(self, **changes):
-        """A copy with ``changes`` (``dataclasses.replace``)."""
-        return type(self)(**{n: changes.get(n, getattr(self, n)) for n in self._fields()})
+        """A copy with ``changes`` (``dataclasses.replace``: an unknown field is a TypeError)."""
+        fields = self._fields()
+        if not changes.keys() <= set(fields):
+            raise TypeError(f"{type(self).__name__} has no field {sorted(set(changes) - set(fields))[0]!r}")
+        return type(self)(**{n: changes.get(n, getattr(self, n)) for n in fields})
 
 
 class Finding(Record):
