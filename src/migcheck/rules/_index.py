@@ -40,7 +40,7 @@ MODULES = {
     'missing_rollback_file': 5868,
     'missing_transaction': 7288,
     'missing_verification': 6490,
-    'mixed_changes': 10943,
+    'mixed_changes': 11412,
     'modified_migration': 6093,
     'orphan_rollback': 2093,
     'parse_error': 849,
