@@ -1,5 +1,5 @@
 import sys
 
-from migcheck.cli import main
+from migcheck._entry import main
 
 sys.exit(main())

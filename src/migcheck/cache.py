@@ -31,6 +31,7 @@ from pathlib import Path
 
 from . import __version__, fsutil, summaries, suppress
 from ._digest import blake2b
+from .model import Record
 
 # The pack's format: 2 since the ``words`` summary leaves comments out (issue 22). A pack of
 # another format has another name and is never read; the pruning below removes it in time.
@@ -170,7 +171,9 @@ def _plain(value):
         return sorted((_plain(v) for v in value), key=repr)
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    if dataclasses.is_dataclass(value):  # (a field with repr=False is applied after the cache: config.py)
+    if isinstance(value, Record):  # its shown fields (config.py: the others apply after the cache)
+        return {name: _plain(getattr(value, name)) for name in value._fields()}
+    if dataclasses.is_dataclass(value):  # (a field with repr=False is applied after the cache)
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.repr}
     raise TypeError(f"cache: no key for a configuration value of type {type(value).__name__}")
 

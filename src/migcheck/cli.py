@@ -58,8 +58,13 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="migcheck", message="%(prog)s %(version)s")
-def cli() -> None:
+@click.pass_context
+def cli(ctx) -> None:
     """migcheck: lint PostgreSQL migration files before they reach production."""
+    if ctx.invoked_subcommand != "check":  # (the entry point turned the collector off for the imports: _entry.py)
+        import gc
+
+        gc.enable()
 
 
 class Choice(click.Choice):

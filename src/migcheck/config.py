@@ -7,11 +7,13 @@ import functools
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from . import registry
+from ._lazyre import lazy
+from .model import Record
 
 DEFAULT_HEADER = ("MIGRATION", "Purpose", "Impact", "Rollback", "Testing")
 DEFAULT_NAMING = r"^(?P<date>\d{8})_(?P<seq>\d{3})_(?P<description>[a-z0-9_]+)\.sql$"
@@ -49,47 +51,141 @@ def _rollback_parts(pattern: str) -> tuple[tuple[str, ...], str]:
 OPTIONAL_ROLLBACK_RULES = frozenset({"missing-rollback-file", "empty-rollback"})
 
 
-@dataclass
-class Config:
+class Config(Record):
     """The effective configuration: the file's settings, then the command line's (``with_cli``)."""
 
-    root: Path = field(default_factory=Path.cwd)  # directory relative paths in the config refer to
-    source: Path | None = None  # the file it came from
-    migrations: tuple[str, ...] = ("migrations",)
-    rollback: str = DEFAULT_ROLLBACK
-    naming: re.Pattern = field(default_factory=lambda: re.compile(DEFAULT_NAMING))
-    sequence: str = "global"
-    header: tuple[str, ...] = DEFAULT_HEADER
-    changelog: str | bool = True  # True: find CHANGELOG.md walking up; a path; or False
-    select: tuple[str, ...] | None = None
-    ignore: tuple[str, ...] = ()
-    severity: dict[str, str] = field(default_factory=dict)
-    fail_on: str = "error"
-    postgres_version: int = 15
-    max_file_size: int | None = 10 << 20  # bytes; a larger file is file-too-large, not read (None: no limit)
-    dialect: str = "postgres"  # or a sqlglot dialect name (migcheck.dialects, docs/dialects.md)
-    preset: str | None = None  # a runner preset (migcheck.presets, docs/presets.md); None: guidelines, not pinned
+    __slots__ = (
+        "root",
+        "source",
+        "migrations",
+        "rollback",
+        "naming",
+        "sequence",
+        "header",
+        "changelog",
+        "select",
+        "ignore",
+        "severity",
+        "fail_on",
+        "postgres_version",
+        "max_file_size",
+        "dialect",
+        "preset",
+        "require_rollback",
+        "exclude",
+        "per_file_ignores",
+        "baseline",
+        "verify_statement_timeout",
+        "verify_timeout",
+        "verify_data",
+        "stats",
+        "risk",
+        "__dict__",
+    )
+    FIELDS = __slots__[:-1]
+    # the repr and the cache key leave out ``stats`` and ``risk`` (applied when the findings are
+    # assembled, after the cache: cache.config_key); equality compares every field, as the dataclass did
+    _key = staticmethod(attrgetter(*FIELDS))
+    SHOWN = FIELDS[:-2]  # (all but stats and risk, the last two)
+
+    root: Path  # directory relative paths in the config refer to
+    source: Path | None  # the file it came from
+    migrations: tuple[str, ...]
+    rollback: str
+    naming: re.Pattern
+    sequence: str
+    header: tuple[str, ...]
+    changelog: str | bool  # True: find CHANGELOG.md walking up; a path; or False
+    select: tuple[str, ...] | None
+    ignore: tuple[str, ...]
+    severity: dict[str, str]
+    fail_on: str
+    postgres_version: int
+    max_file_size: int | None  # bytes; a larger file is file-too-large, not read (None: no limit)
+    dialect: str  # or a sqlglot dialect name (migcheck.dialects, docs/dialects.md)
+    preset: str | None  # a runner preset (migcheck.presets, docs/presets.md); None: guidelines, not pinned
     # every migration needs its rollback (missing-rollback-file on each); False: said once per
     # directory; None: as the preset has it (required by the guidelines, diesel, sqitch, popx)
-    require_rollback: bool | None = None
+    require_rollback: bool | None
     # files not checked (globs, as ruff's ``exclude`` + ``extend-exclude``): still read by the
     # cross-file rules, never reported on
-    exclude: tuple[str, ...] = ()
+    exclude: tuple[str, ...]
     # (glob, rule ids) pairs: those rules' findings are dropped on the matching files
-    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...]
     # the baseline file (migcheck.baseline): None, ``migcheck-baseline.json`` beside the
     # configuration; a path relative to it; False: none
-    baseline: str | bool | None = None
+    baseline: str | bool | None
     # `migcheck verify`: seconds one statement / one run of a file may take (None: no limit; verify/limits.py)
-    verify_statement_timeout: float | None = 60.0
-    verify_timeout: float | None = 300.0
+    verify_statement_timeout: float | None
+    verify_timeout: float | None
     # `migcheck verify` runs with --data unless --no-data (docs/verify-data.md)
-    verify_data: bool = False
+    verify_data: bool
     # The production snapshot (docs/stats.md): None: the default path, used when it exists; a
     # path: it must exist; False: none. Applied when findings are assembled, so (like ``risk``,
     # the thresholds, field names as in RISK_KEYS) it is no part of the cache key: not in repr.
-    stats: str | bool | None = field(default=None, repr=False)
-    risk: dict[str, Any] = field(default_factory=dict, repr=False)
+    stats: str | bool | None
+    risk: dict[str, Any]
+
+    def __init__(
+        self,
+        root: Path | None = None,
+        source: Path | None = None,
+        migrations: tuple[str, ...] = ("migrations",),
+        rollback: str = DEFAULT_ROLLBACK,
+        naming: re.Pattern | None = None,
+        sequence: str = "global",
+        header: tuple[str, ...] = DEFAULT_HEADER,
+        changelog: str | bool = True,
+        select: tuple[str, ...] | None = None,
+        ignore: tuple[str, ...] = (),
+        severity: dict[str, str] | None = None,
+        fail_on: str = "error",
+        postgres_version: int = 15,
+        max_file_size: int | None = 10 << 20,
+        dialect: str = "postgres",
+        preset: str | None = None,
+        require_rollback: bool | None = None,
+        exclude: tuple[str, ...] = (),
+        per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = (),
+        baseline: str | bool | None = None,
+        verify_statement_timeout: float | None = 60.0,
+        verify_timeout: float | None = 300.0,
+        verify_data: bool = False,
+        stats: str | bool | None = None,
+        risk: dict[str, Any] | None = None,
+    ):
+        self.root = Path.cwd() if root is None else root
+        self.source = source
+        self.migrations = migrations
+        self.rollback = rollback
+        self.naming = re.compile(DEFAULT_NAMING) if naming is None else naming
+        self.sequence = sequence
+        self.header = header
+        self.changelog = changelog
+        self.select = select
+        self.ignore = ignore
+        self.severity = {} if severity is None else severity
+        self.fail_on = fail_on
+        self.postgres_version = postgres_version
+        self.max_file_size = max_file_size
+        self.dialect = dialect
+        self.preset = preset
+        self.require_rollback = require_rollback
+        self.exclude = exclude
+        self.per_file_ignores = per_file_ignores
+        self.baseline = baseline
+        self.verify_statement_timeout = verify_statement_timeout
+        self.verify_timeout = verify_timeout
+        self.verify_data = verify_data
+        self.stats = stats
+        self.risk = {} if risk is None else risk
+
+    def replace(self, **changes) -> Config:
+        """A copy with ``changes`` (``dataclasses.replace``: an unknown field is a TypeError)."""
+        unknown = set(changes) - set(self.FIELDS)
+        if unknown:
+            raise TypeError(f"Config has no field {sorted(unknown)[0]!r}")
+        return Config(**{n: changes.get(n, getattr(self, n)) for n in self.FIELDS})
 
     def with_cli(self, *, select=None, ignore=None, fail_on=None, preset=None) -> Config:
         changes: dict[str, Any] = {}
@@ -101,7 +197,7 @@ class Config:
             changes["ignore"] = tuple(self.ignore) + tuple(_rule_list(ignore, "--ignore"))
         if fail_on is not None:
             changes["fail_on"] = fail_on
-        return replace(self, **changes)
+        return self.replace(**changes)
 
     def rollback_parts(self) -> tuple[tuple[str, ...], str]:
         """(directory parts, file-name template) of the rollback pattern."""
@@ -344,7 +440,7 @@ def _preset_changes(cfg: Config, value: Any, where: str, explicit_dirs: bool) ->
     return changes
 
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB)?\s*$", re.I)
+_SIZE = lazy(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB)?\s*$", re.I)
 
 
 def _size(value: Any, where: str, name: str = "'max-file-size'", allow_false: bool = True) -> int | None:
@@ -364,7 +460,7 @@ def _size(value: Any, where: str, name: str = "'max-file-size'", allow_false: bo
     )
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$", re.I)
+_DURATION = lazy(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$", re.I)
 
 
 def _seconds(value: Any, key: str, where: str) -> float | None:
@@ -390,16 +486,25 @@ def _read(path: Path) -> str:
     return read_regular(path, 16 << 20)[0].decode("utf-8")
 
 
-def find_config(start: Path) -> Path | None:
-    """The nearest migcheck.toml, or pyproject.toml with a [tool.migcheck] table, from ``start`` up."""
+def find_config(start: Path, memo: dict[Path, Path | None] | None = None) -> Path | None:
+    """The nearest migcheck.toml, or pyproject.toml with a [tool.migcheck] table, from ``start`` up.
+    ``memo``: the answers already known from a directory up (``for_paths`` searches from each
+    path and from the working directory: a pyproject.toml above them is parsed once)."""
+    walked: list[Path] = []
+    found = None
     for d in (start, *start.parents):
+        if memo is not None and d in memo:
+            found = memo[d]
+            break
+        walked.append(d)
         try:  # a directory we may not search (check reports its files as unreadable-file): look above
             here = (d / "migcheck.toml").is_file(), (d / "pyproject.toml").is_file()
         except OSError:
             continue
         cand = d / "migcheck.toml"
         if here[0]:
-            return cand
+            found = cand
+            break
         cand = d / "pyproject.toml"
         if here[1]:
             try:
@@ -408,8 +513,11 @@ def find_config(start: Path) -> Path | None:
                 raise ConfigError(f"{cand}: not valid TOML") from None
             tool = data.get("tool")
             if isinstance(tool, dict) and "migcheck" in tool:
-                return cand
-    return None
+                found = cand
+                break
+    if memo is not None:
+        memo.update(dict.fromkeys(walked, found))
+    return found
 
 
 def for_paths(paths, cwd: Path | None = None, explicit: Path | None = None) -> list[tuple[Config, list[str]]]:
@@ -423,6 +531,7 @@ def for_paths(paths, cwd: Path | None = None, explicit: Path | None = None) -> l
     if explicit is not None or not paths:
         return [(load(explicit, cwd), paths)]
     groups: dict[Path | None, list[str]] = {}
+    memo: dict[Path, Path | None] = {}
     for p in paths:
         start = Path(p) if Path(p).is_absolute() else cwd / p
         try:
@@ -430,8 +539,15 @@ def for_paths(paths, cwd: Path | None = None, explicit: Path | None = None) -> l
                 start = start.parent
         except OSError:
             start = start.parent
-        groups.setdefault(find_config(Path(os.path.abspath(start))), []).append(p)
-    return [(load(source, cwd) if source is not None else load(None, cwd), group) for source, group in groups.items()]
+        groups.setdefault(find_config(Path(os.path.abspath(start)), memo), []).append(p)
+    out = []
+    for source, group in groups.items():
+        if source is None:  # (load(None, cwd): the working directory's configuration, if any)
+            source = find_config(cwd, memo)
+            out.append((load(source, cwd) if source is not None else Config(root=cwd), group))
+        else:
+            out.append((load(source, cwd), group))
+    return out
 
 
 def load(path: Path | None = None, cwd: Path | None = None) -> Config:

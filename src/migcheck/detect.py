@@ -9,27 +9,27 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from pathlib import Path
 
 from . import fsutil, presets
+from ._lazyre import lazy
 from .config import DEFAULT_NAMING, Config
 from .layout import DieselLayout, sql_paths_in
 
-_GUIDELINES = re.compile(DEFAULT_NAMING)
-_FLYWAY = re.compile(r"^(?:[VUB]\d+(?:[._]\d+)*|R)__.+\.sql$")
-_UPDOWN = re.compile(r"^\d+_.+\.(?:up|down)\.sql$")
-_NUMBERED = re.compile(r"^\d+_.+\.sql$")
-_REFINERY = re.compile(r"^[UV]\d+__\w+\.sql$")
-_DASHED = re.compile(r"^\d+-.+\.sql$")  # postgres-migrations (`0001-create-buckets.sql`)
-_UNDERSCORE_UPDOWN = re.compile(r"^[\w-]+_(?:up|down)\.sql$", re.A)  # maragudk/migrate's `0021_x_up.sql`
+_GUIDELINES = lazy(DEFAULT_NAMING)
+_FLYWAY = lazy(r"^(?:[VUB]\d+(?:[._]\d+)*|R)__.+\.sql$")
+_UPDOWN = lazy(r"^\d+_.+\.(?:up|down)\.sql$")
+_NUMBERED = lazy(r"^\d+_.+\.sql$")
+_REFINERY = lazy(r"^[UV]\d+__\w+\.sql$")
+_DASHED = lazy(r"^\d+-.+\.sql$")  # postgres-migrations (`0001-create-buckets.sql`)
+_UNDERSCORE_UPDOWN = lazy(r"^[\w-]+_(?:up|down)\.sql$", re.A)  # maragudk/migrate's `0021_x_up.sql`
 # pop / popx: a database between the name and `.up.sql` (pop's dialect names), or popx's `.autocommit.`
-_POP_INFIX = re.compile(
+_POP_INFIX = lazy(
     r"^\d+_[^.]+\.(?:postgres|postgresql|pg|pgx|cockroach|cockroachdb|crdb|mysql|mariadb|"
     r"sqlite|sqlite3|autocommit)(?:\.autocommit)?\.(?:up|down)\.sql$"
 )
-_GOOSE = re.compile(r"^--\s*\+goose\s+up\b", re.I | re.M)
-_DBMATE = re.compile(r"^--\s*migrate:up\b", re.M)
+_GOOSE = lazy(r"^--\s*\+goose\s+up\b", re.I | re.M)
+_DBMATE = lazy(r"^--\s*migrate:up\b", re.M)
 _PEEK_FILES, _PEEK_BYTES = 20, 4096
 
 
@@ -232,7 +232,7 @@ def apply(cfg: Config, paths: Iterable[str], cwd: Path, echo: Callable[[str], No
     if presets.UNRECOGNISED in found and (len(found) > 1 or cfg.naming.pattern != DEFAULT_NAMING):
         del found[presets.UNRECOGNISED]  # a runner's layout beside it, or a configured `naming`, decides
     if found.keys() == {presets.UNRECOGNISED}:  # said once per directory by unknown-layout, not here
-        return replace(cfg, preset=presets.UNRECOGNISED)
+        return cfg.replace(preset=presets.UNRECOGNISED)
     if len(found) != 1:
         if len(found) > 1:
             echo(
@@ -249,4 +249,4 @@ def apply(cfg: Config, paths: Iterable[str], cwd: Path, echo: Callable[[str], No
     changes: dict = {"preset": name}
     if new_dirs is not None:
         changes["migrations"] = new_dirs
-    return replace(cfg, **changes)
+    return cfg.replace(**changes)

@@ -104,7 +104,7 @@ def _findings(text: str, path: Path, config: Config, rules: set[str] | None):
     chosen = sorted(rules & set(enabled))
     if not chosen:
         return [], None
-    cfg = replace(config, select=tuple(chosen))
+    cfg = config.replace(select=tuple(chosen))
     key = Path(os.path.abspath(path))
     project = engine.collect([str(key)], cfg, key.parent, overlay={key: text.encode("utf-8")})
     project = engine.Project(
@@ -543,8 +543,8 @@ def run_cli(
     todo: set[str] = set()
     if chosen:
         pre = engine.run(
-            engine.collect(paths, replace(config, select=tuple(chosen)), cwd, changes),
-            replace(config, select=tuple(chosen)),
+            engine.collect(paths, config.replace(select=tuple(chosen)), cwd, changes),
+            config.replace(select=tuple(chosen)),
         )
         todo = {x.path for x in pre.findings if not x.suppressed and x.rule in FIXABLE}
     for f in project.files:

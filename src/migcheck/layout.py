@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from . import fsutil
+from ._lazyre import lazy
 from .config import Config
 
 
@@ -291,7 +292,7 @@ class RunnerLayout(Layout):
     rollbacks (when the runner has them) beside it. Subclasses set the name patterns."""
 
     # the migration and rollback file-name patterns: groups ``version`` and ``description``
-    migration_re: re.Pattern = re.compile(r"^(?P<version>\d+)_(?P<description>.*)\.sql$")
+    migration_re: re.Pattern = lazy(r"^(?P<version>\d+)_(?P<description>.*)\.sql$")
     rollback_re: re.Pattern | None = None
     shape = "<version>_<name>.sql"  # for file-naming's message
     numeric = True  # the runner parses the version as a number (`001` is `1`); else it is a string
@@ -387,15 +388,15 @@ class SupabaseLayout(RunnerLayout):
 
 class PostgresMigrationsLayout(RunnerLayout):
     # the npm package's names: `<id>_<name>.sql` or `<id>-<name>.sql`, consecutive ids, no down files
-    migration_re = re.compile(r"^(?P<version>\d+)[-_](?P<description>.*)\.sql$")
+    migration_re = lazy(r"^(?P<version>\d+)[-_](?P<description>.*)\.sql$")
     shape = "<id>-<name>.sql"
 
 
 class UpDownLayout(RunnerLayout):
     """golang-migrate and sqlx: ``<version>_<name>.up.sql`` and ``<version>_<name>.down.sql``."""
 
-    migration_re = re.compile(r"^(?P<version>\d+)_(?P<description>.*)\.up\.sql$")
-    rollback_re = re.compile(r"^(?P<version>\d+)_(?P<description>.*)\.down\.sql$")
+    migration_re = lazy(r"^(?P<version>\d+)_(?P<description>.*)\.up\.sql$")
+    rollback_re = lazy(r"^(?P<version>\d+)_(?P<description>.*)\.down\.sql$")
     shape = "<version>_<name>.up.sql / .down.sql"
 
     def rollback_name(self, m) -> str | None:
@@ -406,7 +407,7 @@ class UpDownLayout(RunnerLayout):
 
 class SqlxLayout(UpDownLayout):
     # sqlx also runs simple (irreversible) migrations: `<version>_<name>.sql`
-    migration_re = re.compile(r"^(?P<version>\d+)_(?P<description>.*?)(?:\.up)?\.sql$")
+    migration_re = lazy(r"^(?P<version>\d+)_(?P<description>.*?)(?:\.up)?\.sql$")
     shape = "<version>_<name>.sql (or .up.sql / .down.sql)"
 
     def match(self, path: Path, kind: str):
@@ -419,8 +420,8 @@ class FlywayLayout(RunnerLayout):
     """``V<version>__<desc>.sql`` versioned, ``U<version>__<desc>.sql`` undo, ``R__<desc>.sql``
     repeatable (no version, no undo), ``B<version>__`` baseline."""
 
-    migration_re = re.compile(r"^(?:[VB](?P<version>\d+(?:[._]\d+)*)|R(?P<rep>))__(?P<description>.+)\.sql$")
-    rollback_re = re.compile(r"^U(?P<version>\d+(?:[._]\d+)*)__(?P<description>.+)\.sql$")
+    migration_re = lazy(r"^(?:[VB](?P<version>\d+(?:[._]\d+)*)|R(?P<rep>))__(?P<description>.+)\.sql$")
+    rollback_re = lazy(r"^U(?P<version>\d+(?:[._]\d+)*)__(?P<description>.+)\.sql$")
     shape = "V<version>__<description>.sql (U... undo, R__... repeatable)"
 
     def identify(self, path: Path, kind: str) -> Identity:
@@ -454,7 +455,7 @@ class RefineryLayout(RunnerLayout):
     applied out of order); no down files. refinery_core's pattern: ``^[UV](\d+(?:\.\d+)?)__(\w+)``,
     the version parsed as an ``i32`` (so ``V1.1__`` is an invalid version) and unique across V and U."""
 
-    migration_re = re.compile(r"^[UV](?P<version>\d+)__(?P<description>\w+)\.sql$")
+    migration_re = lazy(r"^[UV](?P<version>\d+)__(?P<description>\w+)\.sql$")
     shape = "V<version>__<name>.sql (or U<version>__<name>.sql, unversioned)"
 
 
@@ -462,7 +463,7 @@ class DieselLayout(RunnerLayout):
     """``migrations/<version>_<name>/up.sql`` and ``down.sql`` (``metadata.toml`` beside them)."""
 
     # diesel's `version_from_string`: the name up to the first `_`, dashes removed, a string
-    dir_re = re.compile(r"^(?P<version>\d[\d-]*)_(?P<description>.+)$")
+    dir_re = lazy(r"^(?P<version>\d[\d-]*)_(?P<description>.+)$")
     shape = "<version>_<name>/up.sql and down.sql"
     numeric = False
 
@@ -683,14 +684,14 @@ class SectionsLayout(RunnerLayout):
 
 class GooseLayout(SectionsLayout):
     # annotations are case-insensitive and start their line (pressly.github.io/goose/documentation/annotations)
-    up_re = re.compile(r"^--\s*\+goose\s+up\b.*$", re.I | re.M)
-    down_re = re.compile(r"^--\s*\+goose\s+down\b.*$", re.I | re.M)
+    up_re = lazy(r"^--\s*\+goose\s+up\b.*$", re.I | re.M)
+    down_re = lazy(r"^--\s*\+goose\s+down\b.*$", re.I | re.M)
     up_marker, down_marker = "-- +goose Up", "-- +goose Down"
 
 
 class DbmateLayout(SectionsLayout):
-    up_re = re.compile(r"^--\s*migrate:up\b.*$", re.M)
-    down_re = re.compile(r"^--\s*migrate:down\b.*$", re.M)
+    up_re = lazy(r"^--\s*migrate:up\b.*$", re.M)
+    down_re = lazy(r"^--\s*migrate:down\b.*$", re.M)
     up_marker, down_marker = "-- migrate:up", "-- migrate:down"
     numeric = False
 
@@ -774,7 +775,7 @@ class PopLayout(RunnerLayout):
     migrations it converted to one statement per file)."""
 
     # popx match.go `MigrationFileRegexp`; pop's is the same without `.autocommit` (and with .fizz)
-    name_re = re.compile(
+    name_re = lazy(
         r"^(?P<version>\d+)_(?P<description>[^.]+)(?P<dialect>\.[a-z0-9]+)?"
         r"(?P<autocommit>\.autocommit)?\.(?P<direction>up|down)\.sql$"
     )
@@ -903,8 +904,8 @@ class MaragudkLayout(RunnerLayout):
     as a string. migrate.go's patterns are ``^([\w-]+).up.sql$`` and ``^([\w-]+).down.sql``,
     whose unescaped dots match any character: ``0021_x_up.sql`` is the up migration ``0021_x``."""
 
-    migration_re = re.compile(r"^(?P<version>[0-9A-Za-z_-]+).up.sql$")
-    rollback_re = re.compile(r"^(?P<version>[0-9A-Za-z_-]+).down.sql")
+    migration_re = lazy(r"^(?P<version>[0-9A-Za-z_-]+).up.sql$")
+    rollback_re = lazy(r"^(?P<version>[0-9A-Za-z_-]+).down.sql")
     shape = "<version>.up.sql / <version>.down.sql"
     numeric = False
     named = True

@@ -6,7 +6,8 @@ Nothing here knows about output formats or about individual rules.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from operator import attrgetter
 from typing import Any
 
 SEVERITIES = ("error", "warning", "info")
@@ -25,6 +26,18 @@ class Record:
 
     __slots__: tuple[str, ...] = ()
     SHOWN: tuple[str, ...] = ()
+    # the compared fields' values as a tuple, as a dataclass compares and hashes them (set per class)
+    _key: Callable[[Any], tuple] = staticmethod(lambda self: ())
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        names = cls.SHOWN or tuple(n for n in cls.__slots__ if n != "__dict__")
+        if "_key" in cls.__dict__:  # (its own: it compares other fields than it shows)
+            pass
+        elif len(names) == 1:
+            cls._key = staticmethod(lambda self, get=attrgetter(names[0]): (get(self),))
+        elif names:  # (attrgetter of several names gives their tuple, in C)
+            cls._key = staticmethod(attrgetter(*names))
 
     def _fields(self) -> tuple[str, ...]:
         return self.SHOWN or tuple(n for n in self.__slots__ if n != "__dict__")
@@ -35,7 +48,8 @@ class Record:
     def __eq__(self, other) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in self._fields())
+        key = self._key
+        return key(self) == key(other)
 
     # (mutable, compared by value: as a dataclass)
     __hash__ = None  # type: ignore[assignment]
@@ -58,11 +72,19 @@ class FrozenRecord(Record):
         raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name}")
 
     def __hash__(self) -> int:  # type: ignore[override]  # (Record's is None: mutable ones are unhashable)
-        return hash(tuple(getattr(self, n) for n in self._fields()))
+        return hash(self._key(self))
+
+    def __reduce__(self):
+        # (copy, deepcopy and pickle: a frozen dataclass's support them; slots set one by one
+        # would meet __setattr__. A subclass's __init__ takes its fields in ``__slots__`` order.)
+        return type(self), tuple(getattr(self, n) for n in self.__slots__)
 
     def replace(self, **changes):
-        """A copy with ``changes`` (``dataclasses.replace``)."""
-        return type(self)(**{n: changes.get(n, getattr(self, n)) for n in self._fields()})
+        """A copy with ``changes`` (``dataclasses.replace``: an unknown field is a TypeError)."""
+        fields = self._fields()
+        if not changes.keys() <= set(fields):
+            raise TypeError(f"{type(self).__name__} has no field {sorted(set(changes) - set(fields))[0]!r}")
+        return type(self)(**{n: changes.get(n, getattr(self, n)) for n in fields})
 
 
 class Finding(Record):

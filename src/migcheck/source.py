@@ -11,7 +11,10 @@ from __future__ import annotations
 import bisect
 import json
 import re
+from itertools import accumulate, repeat
+from operator import add
 
+from ._lazyre import lazy
 from .model import Comment, ParseProblem, Record, Statement
 
 
@@ -86,7 +89,11 @@ class Positions:
     @property
     def line_starts(self) -> list[int]:
         if self._starts is None:
-            self._starts = [0] + [m.end() for m in _LINE_BREAK.finditer(self.text)]
+            text = self.text
+            if "\r" in text:
+                self._starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+            else:  # (LF only, as most files: each line's length plus its LF, summed, all in C)
+                self._starts = list(accumulate(map(add, map(len, text.split("\n")), repeat(1)), initial=0))[:-1]
         return self._starts
 
     def line_col(self, offset: int) -> tuple[int, int]:
@@ -191,7 +198,7 @@ def too_deep(node) -> bool:
     return False
 
 
-_RAW_STMT = re.compile(r'\{"stmt":')  # where each statement starts in the JSON (only RawStmt has a "stmt" field)
+_RAW_STMT = lazy(r'\{"stmt":')  # where each statement starts in the JSON (only RawStmt has a "stmt" field)
 
 
 def _deep(raw: str, count: int) -> list[bool] | None:
@@ -223,6 +230,7 @@ def _statements_from_json(
     A statement nested deeper than MAX_DEPTH becomes a problem in ``problems`` instead (``deep``:
     which statements may be, ``_deep``; None: any of them)."""
     conv = local or pos
+    starts, size, bisect_right = pos.line_starts, len(pos.text), bisect.bisect_right
     for i, raw in enumerate(tree.get("stmts", ())):
         stmt = raw["stmt"]
         kind, node = next(iter(stmt.items()))
@@ -232,8 +240,13 @@ def _statements_from_json(
         c_end = conv.char_of_byte(b_start + b_len) if b_len else len(text)
         c_start = _skip_trivia(text, c_start, c_end)
         start, end = base + c_start, base + c_end
-        line, col = pos.line_col(start)
-        end_line, end_col = pos.line_col(end)
+        # (pos.line_col of both, written out: two calls per statement were 1% of a cold run)
+        at = max(0, min(start, size))
+        k = bisect_right(starts, at) - 1
+        line, col = k + 1, at - starts[k] + 1
+        at = max(0, min(end, size))
+        k = bisect_right(starts, at) - 1
+        end_line, end_col = k + 1, at - starts[k] + 1
         if problems is not None and (deep is None or deep[i]) and too_deep(node):
             problems.append(ParseProblem(_TOO_DEEP, line, col))
             continue
@@ -316,7 +329,7 @@ def split(text: str) -> list[tuple[int, int]]:
     return pieces
 
 
-_PSQL_VAR = re.compile(r""":(?:[A-Za-z_][A-Za-z0-9_]*|'[A-Za-z_][A-Za-z0-9_]*'|"[A-Za-z_][A-Za-z0-9_]*")""")
+_PSQL_VAR = lazy(r""":(?:[A-Za-z_][A-Za-z0-9_]*|'[A-Za-z_][A-Za-z0-9_]*'|"[A-Za-z_][A-Za-z0-9_]*")""")
 
 
 def _explain(message: str, piece: str, offset: int) -> str:

@@ -10,24 +10,32 @@ covers it (suppressions match any line of the statement).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from .._pglast import parser as pgparser
-from ..model import Statement
+from ..model import FrozenRecord, Statement
 from . import locking as lk
 from . import pg
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(FrozenRecord):
     """A column as a statement defines or re-types it, with its resolved type."""
 
+    __slots__ = ("name", "cd", "how", "type", "mods", "array")
     name: str
     cd: dict  # the ColumnDef fields
     how: str  # "create" (CREATE TABLE), "add" (ADD COLUMN), "type" (ALTER COLUMN ... TYPE)
     type: str  # base type name as PostgreSQL resolves it: int4, int2, serial, varchar, bpchar, timestamp, ...
     mods: tuple  # type modifiers (constants only; a non-constant one is None)
     array: bool
+
+    def __init__(self, name: str, cd: dict, how: str, type: str, mods: tuple, array: bool):
+        set_ = object.__setattr__  # (as a frozen dataclass sets its fields: the hot path makes many)
+        set_(self, "name", name)
+        set_(self, "cd", cd)
+        set_(self, "how", how)
+        set_(self, "type", type)
+        set_(self, "mods", mods)
+        set_(self, "array", array)
 
     @property
     def location(self) -> int:

@@ -31,16 +31,16 @@ Users: the ``rollback-incomplete`` and ``rollback-data-change`` rules; the lock 
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import weakref
 from collections.abc import Callable, Iterable
-from dataclasses import MISSING, dataclass, field, fields, replace
 
 from .._digest import blake2b
 from .._pglast import keywords as _kw
 from .._pglast import parser as _pgparser
-from ..model import Statement
+from ..model import FrozenRecord, Record, Statement
 from . import pg, plpgsql, specs
 
 # --- object kinds ------------------------------------------------------------------------------
@@ -97,8 +97,7 @@ def _namespace(kind: str) -> str:
 _NAMESPACES = {k: _namespace(k) for k in (*RELATIONS, *ROUTINES, *TYPES)}
 
 
-@dataclass(frozen=True, slots=True)
-class Obj:
+class Obj(FrozenRecord):
     """The identity of a schema object.
 
     ``schema`` is empty when the name was not qualified (it then matches any schema). ``parent``
@@ -106,12 +105,46 @@ class Obj:
     object of a privilege. ``args`` are a routine's argument types (None: not given, any overload).
     ``detail`` is the grantee of a privilege."""
 
+    __slots__ = ("kind", "name", "schema", "parent", "args", "detail")
     kind: str
     name: str
-    schema: str = ""
-    parent: Obj | None = None
-    args: tuple[str, ...] | None = None
-    detail: str = ""
+    schema: str
+    parent: Obj | None
+    args: tuple[str, ...] | None
+    detail: str
+
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        schema: str = "",
+        parent: Obj | None = None,
+        args: tuple[str, ...] | None = None,
+        detail: str = "",
+    ):
+        set_ = object.__setattr__  # (as a frozen dataclass sets its fields: the hot path makes many)
+        set_(self, "kind", kind)
+        set_(self, "name", name)
+        set_(self, "schema", schema)
+        set_(self, "parent", parent)
+        set_(self, "args", args)
+        set_(self, "detail", detail)
+
+    # (written out as the dataclass generated them: objects are compared and hashed all the time)
+    def __eq__(self, other) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.kind, self.name, self.schema, self.parent, self.args, self.detail) == (
+            other.kind,
+            other.name,
+            other.schema,
+            other.parent,
+            other.args,
+            other.detail,
+        )
+
+    def __hash__(self) -> int:  # type: ignore[override]  # (Record's is None: mutable ones are unhashable)
+        return hash((self.kind, self.name, self.schema, self.parent, self.args, self.detail))
 
     def qualified(self) -> str:
         return f"{quote_ident(self.schema)}.{quote_ident(self.name)}" if self.schema else quote_ident(self.name)
@@ -187,28 +220,87 @@ def quote_ident(name: str) -> str:
 # --- effects -----------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Effect:
+class Effect(Record):
     """One thing a statement does to the schema (or to the rows of a table)."""
 
+    __slots__ = (
+        "op",
+        "obj",
+        "stmt",
+        "attr",
+        "value",
+        "new",
+        "replace",
+        "if_not_exists",
+        "missing_ok",
+        "cascade",
+        "on",
+        "columns",
+        "refs",
+        "guessed",
+        "recreate",
+        "defn",
+        "reason",
+        "spec",
+    )
     op: str  # CREATE, DROP, ALTER, RENAME, DATA, COMMENT, UNKNOWN
     obj: Obj | None  # None only for UNKNOWN
-    stmt: Statement | Loc | None = None  # a ``Loc`` in the per-file summary
-    attr: str = ""  # ALTER: what changed ("type", "default", "not null", ...); DATA: the verb; CREATE: TEMPORARY
-    value: str | None = None  # ALTER: the new value, comparable as text (None: not comparable)
-    new: Obj | None = None  # RENAME (and SET SCHEMA): the new identity
-    replace: bool = False  # CREATE OR REPLACE
-    if_not_exists: bool = False
-    missing_ok: bool = False  # DROP ... IF EXISTS
-    cascade: bool = False
-    on: Obj | None = None  # INDEX, owned SEQUENCE, PARTITION: the table it belongs to
-    columns: frozenset = frozenset()  # INDEX / CONSTRAINT: the columns it uses; CREATE TABLE: its columns
-    refs: frozenset = frozenset()  # names of the objects its definition refers to
-    guessed: bool = False  # the name is PostgreSQL's generated name, guessed (unnamed index/constraint)
-    recreate: bool = False  # CREATE right after a DROP ... IF EXISTS of the same object (re-create idiom)
-    defn: str | None = None  # CREATE: the definition, normalised (no positions, flags or layout)
-    reason: str = ""  # UNKNOWN: why
-    spec: tuple | None = None  # what the schema model needs beyond the identity (``analysis.specs``)
+    stmt: Statement | Loc | None  # a ``Loc`` in the per-file summary
+    attr: str  # ALTER: what changed ("type", "default", "not null", ...); DATA: the verb; CREATE: TEMPORARY
+    value: str | None  # ALTER: the new value, comparable as text (None: not comparable)
+    new: Obj | None  # RENAME (and SET SCHEMA): the new identity
+    replace: bool  # CREATE OR REPLACE
+    if_not_exists: bool
+    missing_ok: bool  # DROP ... IF EXISTS
+    cascade: bool
+    on: Obj | None  # INDEX, owned SEQUENCE, PARTITION: the table it belongs to
+    columns: frozenset  # INDEX / CONSTRAINT: the columns it uses; CREATE TABLE: its columns
+    refs: frozenset  # names of the objects its definition refers to
+    guessed: bool  # the name is PostgreSQL's generated name, guessed (unnamed index/constraint)
+    recreate: bool  # CREATE right after a DROP ... IF EXISTS of the same object (re-create idiom)
+    defn: str | None  # CREATE: the definition, normalised (no positions, flags or layout)
+    reason: str  # UNKNOWN: why
+    spec: tuple | None  # what the schema model needs beyond the identity (``analysis.specs``)
+
+    def __init__(
+        self,
+        op: str,
+        obj: Obj | None,
+        stmt: Statement | Loc | None = None,
+        attr: str = "",
+        value: str | None = None,
+        new: Obj | None = None,
+        replace: bool = False,
+        if_not_exists: bool = False,
+        missing_ok: bool = False,
+        cascade: bool = False,
+        on: Obj | None = None,
+        columns: frozenset = frozenset(),
+        refs: frozenset = frozenset(),
+        guessed: bool = False,
+        recreate: bool = False,
+        defn: str | None = None,
+        reason: str = "",
+        spec: tuple | None = None,
+    ):
+        self.op = op
+        self.obj = obj
+        self.stmt = stmt
+        self.attr = attr
+        self.value = value
+        self.new = new
+        self.replace = replace
+        self.if_not_exists = if_not_exists
+        self.missing_ok = missing_ok
+        self.cascade = cascade
+        self.on = on
+        self.columns = columns
+        self.refs = refs
+        self.guessed = guessed
+        self.recreate = recreate
+        self.defn = defn
+        self.reason = reason
+        self.spec = spec
 
     @property
     def line(self) -> int:
@@ -1052,7 +1144,7 @@ def _alter_table(b: _Builder, n: dict) -> None:
             if con.get("indexname") and con["indexname"] != obj.name:
                 # ADD CONSTRAINT ... USING INDEX renames the index to the constraint's name
                 idx = Obj(INDEX, con["indexname"], rel.schema)
-                b.add(RENAME, idx, new=replace(idx, name=obj.name))
+                b.add(RENAME, idx, new=idx.replace(name=obj.name))
             b.add(
                 CREATE,
                 obj,
@@ -1109,19 +1201,19 @@ def _rename(b: _Builder, n: dict) -> None:
     new = n.get("newname", "")
     if rtype in _REL_KIND:
         old = rel_obj(n.get("relation"), _REL_KIND[rtype], b.sp)
-        b.add(RENAME, old, new=replace(old, name=new), missing_ok=bool(n.get("missing_ok")))
+        b.add(RENAME, old, new=old.replace(name=new), missing_ok=bool(n.get("missing_ok")))
     elif rtype in _RENAME_PARENT:
         rel_kind = _REL_KIND.get(n.get("relationType", ""), TABLE)
         if rtype == "OBJECT_ATTRIBUTE":
             rel_kind = TYPE
         parent = rel_obj(n.get("relation"), rel_kind, b.sp)
         old = Obj(_RENAME_PARENT[rtype], n.get("subname", ""), parent=parent)
-        b.add(RENAME, old, new=replace(old, name=new), missing_ok=bool(n.get("missing_ok")))
+        b.add(RENAME, old, new=old.replace(name=new), missing_ok=bool(n.get("missing_ok")))
     elif rtype == "OBJECT_DOMCONSTRAINT":
         schema, name = _split(pg.strings((n.get("object") or {}).get("List", {}).get("items")))
         dom = Obj(DOMAIN, name, schema or b.sp)
         old = Obj(CONSTRAINT, n.get("subname", ""), parent=dom)
-        b.add(RENAME, old, new=replace(old, name=new))
+        b.add(RENAME, old, new=old.replace(name=new))
     elif rtype == "OBJECT_SCHEMA":
         old = Obj(SCHEMA, n.get("subname", ""))
         b.add(RENAME, old, new=Obj(SCHEMA, new))
@@ -1131,7 +1223,7 @@ def _rename(b: _Builder, n: dict) -> None:
     else:
         other = object_of(rtype, n.get("object"), b.sp)
         if other is not None:
-            b.add(RENAME, other, new=replace(other, name=new), missing_ok=bool(n.get("missing_ok")))
+            b.add(RENAME, other, new=other.replace(name=new), missing_ok=bool(n.get("missing_ok")))
 
 
 def _set_schema(b: _Builder, n: dict) -> None:
@@ -1142,7 +1234,7 @@ def _set_schema(b: _Builder, n: dict) -> None:
     else:
         old = object_of(otype, n.get("object"), b.sp)
     if old is not None:
-        b.add(RENAME, old, new=replace(old, schema=n.get("newschema", "")), missing_ok=bool(n.get("missing_ok")))
+        b.add(RENAME, old, new=old.replace(schema=n.get("newschema", "")), missing_ok=bool(n.get("missing_ok")))
 
 
 def _alter_function(b: _Builder, n: dict) -> None:
@@ -1458,15 +1550,22 @@ def _set_config_search_path(n: dict) -> list[str]:
 _FILE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-@dataclass(frozen=True, slots=True)
-class Loc:
+class Loc(FrozenRecord):
     """Where a statement is, without its parse tree: what an ``Effect`` of ``file_effects``
     carries as ``stmt`` (a finding's position is all the cross-file rules take from it)."""
 
+    __slots__ = ("line", "column", "end_line", "end_column")
     line: int
     column: int
     end_line: int
     end_column: int
+
+    def __init__(self, line: int, column: int, end_line: int, end_column: int):
+        set_ = object.__setattr__  # (as a frozen dataclass sets its fields: the hot path makes many)
+        set_(self, "line", line)
+        set_(self, "column", column)
+        set_(self, "end_line", end_line)
+        set_(self, "end_column", end_column)
 
 
 def file_effects(f) -> list[Effect]:
@@ -1500,7 +1599,11 @@ def _located_effects(f) -> list[Effect]:
 # as four numbers); decoding checks the types, and anything else raises TypeError/ValueError
 # (the entry is then ignored and computed again).
 
-_EFFECT_DEFAULTS = {f.name: f.default for f in fields(Effect) if f.default is not MISSING and f.name != "stmt"}
+_EFFECT_DEFAULTS = {
+    name: p.default
+    for name, p in inspect.signature(Effect).parameters.items()
+    if p.default is not inspect.Parameter.empty and name != "stmt"
+}
 
 
 def _obj_encode(o: Obj | None):
@@ -1617,29 +1720,93 @@ def sql_effects(sql: str) -> list[Effect]:
 # --- the model: replaying effects ---------------------------------------------------------------
 
 
-@dataclass(eq=False)
-class Entry:
+class Entry(Record):
     """One object the model met. ``existed``: before the first phase (True, False, or None when a
     ``CREATE OR REPLACE`` or the re-create idiom leaves it open)."""
 
+    __slots__ = (
+        "obj",
+        "orig",
+        "existed",
+        "exists",
+        "first_phase",
+        "on",
+        "columns",
+        "refs",
+        "guessed",
+        "created",
+        "defined",
+        "replaced",
+        "dropped",
+        "direct_drop",
+        "renamed",
+        "altered",
+        "touched",
+        "if_not_exists",
+        "__dict__",
+    )
     obj: Obj  # current identity
     orig: Obj  # identity before the first phase
     existed: bool | None
     exists: bool
     first_phase: str
-    on: Obj | None = None
-    columns: frozenset = frozenset()
-    refs: frozenset = frozenset()
-    guessed: bool = False
-    created: dict = field(default_factory=dict)  # phase -> the CREATE (or revival) effect
-    defined: dict = field(default_factory=dict)  # phase -> the last CREATE effect that defined it
-    replaced: dict = field(default_factory=dict)  # phase -> effect that re-defined a pre-existing object
-    dropped: dict = field(default_factory=dict)  # phase -> the effect that dropped it
-    direct_drop: dict = field(default_factory=dict)  # phase -> True when dropped by name (not by cascade)
-    renamed: dict = field(default_factory=dict)  # phase -> the last RENAME effect
-    altered: dict = field(default_factory=dict)  # phase -> {attr: (first effect, first value, last value)}
-    touched: set = field(default_factory=set)  # phases that did something to it
-    if_not_exists: bool = False  # first met as a CREATE ... IF NOT EXISTS (``Model.there_before``)
+    on: Obj | None
+    columns: frozenset
+    refs: frozenset
+    guessed: bool
+    created: dict  # phase -> the CREATE (or revival) effect
+    defined: dict  # phase -> the last CREATE effect that defined it
+    replaced: dict  # phase -> effect that re-defined a pre-existing object
+    dropped: dict  # phase -> the effect that dropped it
+    direct_drop: dict  # phase -> True when dropped by name (not by cascade)
+    renamed: dict  # phase -> the last RENAME effect
+    altered: dict  # phase -> {attr: (first effect, first value, last value)}
+    touched: set  # phases that did something to it
+    if_not_exists: bool  # first met as a CREATE ... IF NOT EXISTS (``Model.there_before``)
+
+    # (compared and hashed by identity, as the ``@dataclass(eq=False)`` it was)
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        obj: Obj,
+        orig: Obj,
+        existed: bool | None,
+        exists: bool,
+        first_phase: str,
+        on: Obj | None = None,
+        columns: frozenset = frozenset(),
+        refs: frozenset = frozenset(),
+        guessed: bool = False,
+        created: dict | None = None,
+        defined: dict | None = None,
+        replaced: dict | None = None,
+        dropped: dict | None = None,
+        direct_drop: dict | None = None,
+        renamed: dict | None = None,
+        altered: dict | None = None,
+        touched: set | None = None,
+        if_not_exists: bool = False,
+    ):
+        self.obj = obj
+        self.orig = orig
+        self.existed = existed
+        self.exists = exists
+        self.first_phase = first_phase
+        self.on = on
+        self.columns = columns
+        self.refs = refs
+        self.guessed = guessed
+        self.created = {} if created is None else created
+        self.defined = {} if defined is None else defined
+        self.replaced = {} if replaced is None else replaced
+        self.dropped = {} if dropped is None else dropped
+        self.direct_drop = {} if direct_drop is None else direct_drop
+        self.renamed = {} if renamed is None else renamed
+        self.altered = {} if altered is None else altered
+        self.touched = set() if touched is None else touched
+        self.if_not_exists = if_not_exists
 
 
 class Model:
@@ -1687,7 +1854,7 @@ class Model:
             # hanging on a table renamed earlier in this run: originally it hung on the old name
             holder = next((e for e in self.entries if e.exists and same(e.obj, obj.parent)), None)
             if holder is not None and holder.obj != holder.orig:
-                orig = replace(obj, parent=holder.orig)
+                orig = obj.replace(parent=holder.orig)
         ent = Entry(obj, orig, existed, exists, phase)
         if eff is not None:
             ent.on, ent.columns, ent.refs, ent.guessed = eff.on, eff.columns, eff.refs, eff.guessed
@@ -1987,14 +2154,14 @@ class Model:
             old = ent.obj
             ent.touched.add(phase)
             ent.renamed[phase] = eff
-            ent.obj = replace(old, name=new.name, schema=new.schema if moved_schema else old.schema)
+            ent.obj = old.replace(name=new.name, schema=new.schema if moved_schema else old.schema)
             # what hangs on it follows it
             for other in self.entries:
                 if other is ent:
                     continue
                 o = other.obj
                 if o.parent is not None and same(o.parent, old):
-                    other.obj = o = replace(o, parent=ent.obj)
+                    other.obj = o = o.replace(parent=ent.obj)
                 if other.on is not None and same(other.on, old):
                     other.on = ent.obj
                 if (
@@ -2008,14 +2175,13 @@ class Model:
                 ):
                     other.columns = (other.columns - {old.name}) | {ent.obj.name}
                 if old.kind == SCHEMA and o.schema == old.name:
-                    other.obj = replace(o, schema=ent.obj.name)
+                    other.obj = o.replace(schema=ent.obj.name)
 
 
 # --- what a rollback leaves behind --------------------------------------------------------------
 
 
-@dataclass
-class Leftover:
+class Leftover(Record):
     """Something the migration did that the rollback does not undo.
 
     ``what``: ``created`` (still there), ``replaced`` (a pre-existing object re-defined, old
@@ -2024,13 +2190,32 @@ class Leftover:
     back), ``renamed`` (not renamed back), ``enum value`` (``ALTER TYPE ... ADD VALUE``: PostgreSQL
     cannot remove an enum value)."""
 
+    __slots__ = ("what", "obj", "effect", "attr", "now", "values", "entry", "__dict__")
     what: str
     obj: Obj  # the object as the migration knew it
     effect: Effect  # the migration's effect
-    attr: str = ""
-    now: Obj | None = None  # its identity after the rollback (None: gone)
-    values: tuple[str, ...] = ()  # enum values added to one type
-    entry: Entry | None = None
+    attr: str
+    now: Obj | None  # its identity after the rollback (None: gone)
+    values: tuple[str, ...]  # enum values added to one type
+    entry: Entry | None
+
+    def __init__(
+        self,
+        what: str,
+        obj: Obj,
+        effect: Effect,
+        attr: str = "",
+        now: Obj | None = None,
+        values: tuple[str, ...] = (),
+        entry: Entry | None = None,
+    ):
+        self.what = what
+        self.obj = obj
+        self.effect = effect
+        self.attr = attr
+        self.now = now
+        self.values = values
+        self.entry = entry
 
 
 # objects that are dropped and re-created to change their definition (views, functions, ...; an
@@ -2059,13 +2244,18 @@ REVERSIBLE_ATTRS = frozenset(
 )
 
 
-@dataclass
-class Comparison:
+class Comparison(Record):
     """What replaying a migration then its rollback left changed (``compare``)."""
 
+    __slots__ = ("leftovers", "unknown", "model", "__dict__")
     leftovers: list[Leftover]
     unknown: list[Effect]  # rollback statements the model cannot see through
     model: Model | None  # None once the rules that read it are done with it (``rollback.comparison``)
+
+    def __init__(self, leftovers: list[Leftover], unknown: list[Effect], model: Model | None):
+        self.leftovers = leftovers
+        self.unknown = unknown
+        self.model = model
 
 
 def compare(

@@ -14,10 +14,9 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from dataclasses import dataclass, field
 
 from .._pglast import parser as pgparser
-from ..model import Statement
+from ..model import FrozenRecord, Record, Statement
 from . import pg
 from .destructive import OBJECT_WORDS, constraint_name, dropped_names, ident, names, relation
 
@@ -31,37 +30,62 @@ NAMEDATALEN = 64  # PostgreSQL's identifier limit is NAMEDATALEN - 1 bytes
 # --- what is missing ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(FrozenRecord):
     """One way to write the missing words: after a token named in ``anchors`` (moved past the
     tokens in ``follow`` that come right after it), or after one of the ``first`` tokens that
     follow the statement's first token."""
 
+    __slots__ = ("words", "anchors", "follow", "first", "extra")
     words: str
-    anchors: frozenset = frozenset()
-    follow: frozenset = frozenset()
-    first: int = 0
-    extra: str = ""  # inserted after the words as is (the name of an unnamed index)
+    anchors: frozenset
+    follow: frozenset
+    first: int
+    extra: str  # inserted after the words as is (the name of an unnamed index)
+
+    def __init__(
+        self,
+        words: str,
+        anchors: frozenset = frozenset(),
+        follow: frozenset = frozenset(),
+        first: int = 0,
+        extra: str = "",
+    ):
+        self._init(words, anchors, follow, first, extra)
 
 
-@dataclass(frozen=True)
-class Gap:
+class Gap(FrozenRecord):
     """One missing ``IF [NOT] EXISTS`` / ``OR REPLACE`` in a statement.
 
     ``sets``: the fields of the statement's node the edit sets, as ``(path, value)``;
     ``keys``: the ``(object type, name, table)`` of what the clause is about (for the file's
     history: dropped earlier, created earlier); ``parent``: the relation or type it lives on."""
 
+    __slots__ = ("words", "clause", "noun", "name", "options", "sets", "keys", "parent", "unnamed", "count")
     words: str  # "IF NOT EXISTS", "IF EXISTS", "OR REPLACE"
     clause: str  # "CREATE INDEX", "ADD COLUMN", "DROP CONSTRAINT", ...
     noun: str  # "index", "column", ...
     name: str  # display name, "" when the object has none
     options: tuple[Option, ...]
     sets: tuple[tuple[tuple, object], ...]
-    keys: tuple[tuple[str, str, str], ...] = ()
-    parent: str = ""
-    unnamed: bool = False  # CREATE INDEX without a name
-    count: int = 1  # how many objects the clause names (DROP VIEW a, b: 2)
+    keys: tuple[tuple[str, str, str], ...]
+    parent: str
+    unnamed: bool  # CREATE INDEX without a name
+    count: int  # how many objects the clause names (DROP VIEW a, b: 2)
+
+    def __init__(
+        self,
+        words: str,
+        clause: str,
+        noun: str,
+        name: str,
+        options: tuple[Option, ...],
+        sets: tuple[tuple[tuple, object], ...],
+        keys: tuple[tuple[str, str, str], ...] = (),
+        parent: str = "",
+        unnamed: bool = False,
+        count: int = 1,
+    ):
+        self._init(words, clause, noun, name, options, sets, keys, parent, unnamed, count)
 
 
 def _opt(words: str, *anchors: str, follow: tuple[str, ...] = (), extra: str = "") -> Option:
@@ -623,13 +647,15 @@ def _matches(a: Key, b: Key) -> bool:
     return _same_type(ta, tb) and na == nb and (not ra or not rb or ra == rb)
 
 
-@dataclass
-class History:
+class History(Record):
     """What the earlier top-level statements of a file dropped and created (``note`` each
     statement in turn; names unqualified, as ``pg.drop_keys`` has them)."""
 
-    dropped: set = field(default_factory=set)
-    created: set = field(default_factory=set)
+    __slots__ = ("dropped", "created")
+
+    def __init__(self, dropped: set | None = None, created: set | None = None):
+        self.dropped: set = set() if dropped is None else dropped
+        self.created: set = set() if created is None else created
 
     @staticmethod
     def _has(keys: set, key: Key) -> bool:
@@ -831,12 +857,15 @@ def default_index_name(node: dict) -> str | None:
 _COMMENTS = ("SQL_COMMENT", "C_COMMENT")
 
 
-@dataclass(frozen=True)
-class Rewrite:
+class Rewrite(FrozenRecord):
     """A statement with ``IF [NOT] EXISTS`` (or ``OR REPLACE``) inserted: the fix's text."""
 
+    __slots__ = ("text", "insertions")
     text: str  # the statement with the words inserted
     insertions: tuple[tuple[int, str], ...]  # (offset into the original text, inserted text)
+
+    def __init__(self, text: str, insertions: tuple[tuple[int, str], ...]):
+        self._init(text, insertions)
 
 
 def _parse_one(text: str) -> dict | None:

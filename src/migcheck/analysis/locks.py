@@ -11,9 +11,8 @@ instead of guessing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from ..model import Statement
+from ..model import FrozenRecord, Statement
 from . import pg
 
 ACCESS_SHARE = "ACCESS SHARE"
@@ -106,15 +105,23 @@ NON_VOLATILE_FUNCTIONS = frozenset(
 SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
 
 
-@dataclass(frozen=True)
-class Lock:
+class Lock(FrozenRecord):
     """The lock a statement takes on one relation, and whether it rewrites or scans it."""
 
+    __slots__ = ("relation", "mode", "rewrite", "scan", "note")
     relation: str  # as written in the statement (schema-qualified when it was)
     mode: str
-    rewrite: bool = False  # the table (and its indexes) are rewritten
-    scan: bool = False  # every row is read (validation, index build)
-    note: str = ""
+    rewrite: bool  # the table (and its indexes) are rewritten
+    scan: bool  # every row is read (validation, index build)
+    note: str
+
+    def __init__(self, relation: str, mode: str, rewrite: bool = False, scan: bool = False, note: str = ""):
+        set_ = object.__setattr__  # (as a frozen dataclass sets its fields: the hot path makes many)
+        set_(self, "relation", relation)
+        set_(self, "mode", mode)
+        set_(self, "rewrite", rewrite)
+        set_(self, "scan", scan)
+        set_(self, "note", note)
 
     @property
     def blocks(self) -> str:

@@ -3,7 +3,6 @@ leniently (to say what is wrong with it), real dates, and the next free version 
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import re
 import unicodedata
@@ -61,10 +60,30 @@ def date_problem(d: str) -> str | None:
         return "year 0000 does not exist"
     if not 1 <= m <= 12:
         return f"there is no month {d[4:6]}"
-    last = calendar.monthrange(y, m)[1]
+    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    last = 29 if m == 2 and leap else _MONTH_DAYS[m - 1]
     if not 1 <= dd <= last:
-        return f"{calendar.month_name[m]} {y} has no day {d[6:8]}"
+        return f"{_MONTH_NAMES[m - 1]} {y} has no day {d[6:8]}"
     return None
+
+
+# (calendar's monthrange and month_name, without importing calendar: a one-file check imports it
+# for these alone, issue 22; month_name is the C locale's, which migcheck never changes)
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def swapped(d: str) -> str | None:

@@ -13,25 +13,36 @@ from __future__ import annotations
 import posixpath
 import re
 import weakref
-from dataclasses import dataclass, field
 from typing import Any
 
 from .. import summaries
-from ..model import Statement
+from ..model import Record, Statement
 from . import naming as nm
 from . import pg
 
 # --- rollback pairing ----------------------------------------------------------------------
 
 
-@dataclass
-class Pairing:
+class Pairing(Record):
     """One migration directory: each versioned migration, the rollback files, who matches whom."""
 
-    versions: dict[str, Any] = field(default_factory=dict)  # version -> first migration with it
-    entries: list[tuple[Any, str]] = field(default_factory=list)  # (migration, version), path order
-    rollbacks: list[Any] = field(default_factory=list)
-    by_version: dict[str, Any] = field(default_factory=dict)  # rollback version -> rollback file
+    __slots__ = ("versions", "entries", "rollbacks", "by_version", "__dict__")
+    versions: dict[str, Any]  # version -> first migration with it
+    entries: list[tuple[Any, str]]  # (migration, version), path order
+    rollbacks: list[Any]
+    by_version: dict[str, Any]  # rollback version -> rollback file
+
+    def __init__(
+        self,
+        versions: dict[str, Any] | None = None,
+        entries: list[tuple[Any, str]] | None = None,
+        rollbacks: list[Any] | None = None,
+        by_version: dict[str, Any] | None = None,
+    ):
+        self.versions = {} if versions is None else versions
+        self.entries = [] if entries is None else entries
+        self.rollbacks = [] if rollbacks is None else rollbacks
+        self.by_version = {} if by_version is None else by_version
 
 
 _PAIRINGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -395,25 +406,46 @@ _TYPE_STMTS = {
 }
 
 
-@dataclass
-class Touch:
+class Touch(Record):
     """What one statement does to the relatedness graph."""
 
-    changed: list[str] = field(default_factory=list)  # tables/views it changes, in order
-    nodes: set[tuple[str, str]] = field(default_factory=set)  # everything it ties together
-    kind: str | None = None  # "schema", "data", or None (ties only, starts no change of its own)
-    sigs: set[tuple] = field(default_factory=set)  # what it does, whatever the table (see signatures)
-    words: set[str] = field(default_factory=set)  # the names it gives or changes, as word tokens
+    __slots__ = ("changed", "nodes", "kind", "sigs", "words", "__dict__")
+    changed: list[str]  # tables/views it changes, in order
+    nodes: set[tuple[str, str]]  # everything it ties together
+    kind: str | None  # "schema", "data", or None (ties only, starts no change of its own)
+    sigs: set[tuple]  # what it does, whatever the table (see signatures)
+    words: set[str]  # the names it gives or changes, as word tokens
+
+    def __init__(
+        self,
+        changed: list[str] | None = None,
+        nodes: set[tuple[str, str]] | None = None,
+        kind: str | None = None,
+        sigs: set[tuple] | None = None,
+        words: set[str] | None = None,
+    ):
+        self.changed = [] if changed is None else changed
+        self.nodes = set() if nodes is None else nodes
+        self.kind = kind
+        self.sigs = set() if sigs is None else sigs
+        self.words = set() if words is None else words
 
 
-@dataclass
-class FileObjects:
+class FileObjects(Record):
     """What a file defines, so that only those functions and types tie statements together
     (``now()`` or ``text`` in two statements relate nothing)."""
 
-    functions: set[str] = field(default_factory=set)
-    types: set[str] = field(default_factory=set)
-    indexes: dict[str, str] = field(default_factory=dict)  # index name -> table
+    __slots__ = ("functions", "types", "indexes", "__dict__")
+    functions: set[str]
+    types: set[str]
+    indexes: dict[str, str]  # index name -> table
+
+    def __init__(
+        self, functions: set[str] | None = None, types: set[str] | None = None, indexes: dict[str, str] | None = None
+    ):
+        self.functions = set() if functions is None else functions
+        self.types = set() if types is None else types
+        self.indexes = {} if indexes is None else indexes
 
 
 def file_objects(statements: list[Statement], known_indexes: dict[str, str] | None = None) -> FileObjects:
@@ -788,12 +820,16 @@ class UnionFind:
 # --- what the project already knows: indexes and foreign keys of earlier migrations -------
 
 
-@dataclass
-class Schema:
+class Schema(Record):
     """The indexes and foreign keys the migrations of a directory declare."""
 
-    indexes: dict[str, str] = field(default_factory=dict)  # index name -> table
-    fks: set[frozenset[str]] = field(default_factory=set)  # {child, parent} table pairs
+    __slots__ = ("indexes", "fks", "__dict__")
+    indexes: dict[str, str]  # index name -> table
+    fks: set[frozenset[str]]  # {child, parent} table pairs
+
+    def __init__(self, indexes: dict[str, str] | None = None, fks: set[frozenset[str]] | None = None):
+        self.indexes = {} if indexes is None else indexes
+        self.fks = set() if fks is None else fks
 
 
 _SCHEMAS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -5,22 +5,30 @@ set) is the schema model's business (``analysis.schema``); ``is_new_table`` asks
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from ..model import Statement
+from ..model import Record, Statement
 from . import txn
 
 
-@dataclass
-class FileContext:
+class FileContext(Record):
     """Per statement of a file: transaction state, SET values in force; which tables are new is
     the schema model's answer (``analysis.schema``)."""
 
-    statements: list[Statement]
-    inside: list[bool] = field(default_factory=list)  # per statement: inside BEGIN ... COMMIT
-    settings_before: list[dict[str, str]] = field(default_factory=list)  # per statement: SET values in force
-    file: object = None  # the MigrationFile, when built from one (``context``)
-    _own: object = None  # without a file: the statements' own timeline (``schema.replay``)
+    __slots__ = ("statements", "inside", "settings_before", "file", "_own", "__dict__")
+
+    def __init__(
+        self,
+        statements: list[Statement],
+        inside: list[bool] | None = None,
+        settings_before: list[dict[str, str]] | None = None,
+        file: object = None,
+        _own: object = None,
+    ):
+        self.statements = statements
+        self.inside: list[bool] = [] if inside is None else inside  # per statement: inside BEGIN ... COMMIT
+        # per statement: SET values in force
+        self.settings_before: list[dict[str, str]] = [] if settings_before is None else settings_before
+        self.file = file  # the MigrationFile, when built from one (``context``)
+        self._own = _own  # without a file: the statements' own timeline (``schema.replay``)
 
     def index(self, stmt: Statement) -> int:
         top = stmt.parent or stmt

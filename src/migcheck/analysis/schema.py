@@ -46,10 +46,10 @@ import bisect
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from typing import Any, Protocol
 
+from ..model import FrozenRecord, Record
 from . import effects as fx
 from . import locks, perfile, pg, specs
 from .specs import TypeKey
@@ -78,65 +78,193 @@ def unqualified(name: str) -> str:
 # --- the catalog --------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Column:
+class Column(Record):
+    __slots__ = (
+        "name",
+        "type",
+        "not_null",
+        "default",
+        "sequence",
+        "generated",
+        "origin",
+        "line",
+        "written",
+        "copy_of",
+        "assumed",
+    )
     name: str
-    type: TypeKey | None = None  # None: not known (created outside the migrations, or not plain)
-    not_null: bool = False
-    default: bool = False
-    sequence: str = ""  # how it fills itself from a sequence (``specs.SEQUENCE_*``), "" when not known to
-    generated: bool = False  # GENERATED ALWAYS AS (...): computed from the row, no data of its own
-    origin: str = EXISTING  # where it was added (``FILE``, ``CHANGE``: no running code wrote it)
-    line: int = 0  # and on which line
-    written: int = 0  # the line of the last statement that wrote it since it was added there (0: none)
-    copy_of: frozenset[str] = frozenset()  # the columns of its table the file or change set copied into it
-    assumed: bool = False  # added by ADD COLUMN IF NOT EXISTS to a table whose columns are not all known: maybe not
+    type: TypeKey | None  # None: not known (created outside the migrations, or not plain)
+    not_null: bool
+    default: bool
+    sequence: str  # how it fills itself from a sequence (``specs.SEQUENCE_*``), "" when not known to
+    generated: bool  # GENERATED ALWAYS AS (...): computed from the row, no data of its own
+    origin: str  # where it was added (``FILE``, ``CHANGE``: no running code wrote it)
+    line: int  # and on which line
+    written: int  # the line of the last statement that wrote it since it was added there (0: none)
+    copy_of: frozenset[str]  # the columns of its table the file or change set copied into it
+    assumed: bool  # added by ADD COLUMN IF NOT EXISTS to a table whose columns are not all known: maybe not
+
+    def __init__(
+        self,
+        name: str,
+        type: TypeKey | None = None,
+        not_null: bool = False,
+        default: bool = False,
+        sequence: str = "",
+        generated: bool = False,
+        origin: str = EXISTING,
+        line: int = 0,
+        written: int = 0,
+        copy_of: frozenset[str] = frozenset(),
+        assumed: bool = False,
+    ):
+        self.name = name
+        self.type = type
+        self.not_null = not_null
+        self.default = default
+        self.sequence = sequence
+        self.generated = generated
+        self.origin = origin
+        self.line = line
+        self.written = written
+        self.copy_of = copy_of
+        self.assumed = assumed
 
 
-@dataclass(slots=True)
-class Constraint:
+class Constraint(Record):
+    __slots__ = ("name", "kind", "validated", "keys", "not_null", "only_not_null", "ref", "line", "display")
     name: str
     kind: str  # ``specs.CONTYPES`` values: "primary key", "unique", "foreign key", "check", "exclude"
-    validated: bool = True
-    keys: tuple[str, ...] = ()
-    not_null: frozenset[str] = frozenset()  # the columns a CHECK proves NOT NULL
-    only_not_null: bool = False  # the CHECK checks nothing but that
-    ref: str = ""  # FOREIGN KEY: the referenced table
-    line: int = 0
-    display: str = ""  # the file that added it
+    validated: bool
+    keys: tuple[str, ...]
+    not_null: frozenset[str]  # the columns a CHECK proves NOT NULL
+    only_not_null: bool  # the CHECK checks nothing but that
+    ref: str  # FOREIGN KEY: the referenced table
+    line: int
+    display: str  # the file that added it
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        validated: bool = True,
+        keys: tuple[str, ...] = (),
+        not_null: frozenset[str] = frozenset(),
+        only_not_null: bool = False,
+        ref: str = "",
+        line: int = 0,
+        display: str = "",
+    ):
+        self.name = name
+        self.kind = kind
+        self.validated = validated
+        self.keys = keys
+        self.not_null = not_null
+        self.only_not_null = only_not_null
+        self.ref = ref
+        self.line = line
+        self.display = display
 
 
-@dataclass(slots=True)
-class Index:
+class Index(Record):
+    __slots__ = (
+        "name",
+        "table",
+        "keys",
+        "unique",
+        "partial",
+        "primary",
+        "constraint",
+        "plain",
+        "origin",
+        "line",
+        "display",
+        "shown",
+        "claimed",
+    )
     name: str
     table: str
-    keys: tuple[str, ...] = ()
-    unique: bool = False
-    partial: bool = False
-    primary: bool = False
-    constraint: bool = False  # the index behind a UNIQUE / PRIMARY KEY constraint
-    plain: bool = True  # btree, default operator classes and ordering, no INCLUDE (``specs.index``)
-    origin: str = EXISTING
-    line: int = 0
-    display: str = ""
-    shown: str = ""  # its table as the CREATE INDEX wrote it (schema-qualified when it was), for messages
-    claimed: str = ""  # the origin of the constraint that adopted it (ADD CONSTRAINT ... USING INDEX)
+    keys: tuple[str, ...]
+    unique: bool
+    partial: bool
+    primary: bool
+    constraint: bool  # the index behind a UNIQUE / PRIMARY KEY constraint
+    plain: bool  # btree, default operator classes and ordering, no INCLUDE (``specs.index``)
+    origin: str
+    line: int
+    display: str
+    shown: str  # its table as the CREATE INDEX wrote it (schema-qualified when it was), for messages
+    claimed: str  # the origin of the constraint that adopted it (ADD CONSTRAINT ... USING INDEX)
+
+    def __init__(
+        self,
+        name: str,
+        table: str,
+        keys: tuple[str, ...] = (),
+        unique: bool = False,
+        partial: bool = False,
+        primary: bool = False,
+        constraint: bool = False,
+        plain: bool = True,
+        origin: str = EXISTING,
+        line: int = 0,
+        display: str = "",
+        shown: str = "",
+        claimed: str = "",
+    ):
+        self.name = name
+        self.table = table
+        self.keys = keys
+        self.unique = unique
+        self.partial = partial
+        self.primary = primary
+        self.constraint = constraint
+        self.plain = plain
+        self.origin = origin
+        self.line = line
+        self.display = display
+        self.shown = shown
+        self.claimed = claimed
 
 
-@dataclass(slots=True)
-class Table:
+class Table(Record):
     """A relation (table, view, materialized view, foreign table)."""
 
+    __slots__ = ("name", "schema", "kind", "origin", "display", "line", "columns", "known", "constraints", "empty")
     name: str
-    schema: str = ""
-    kind: str = fx.TABLE
-    origin: str = EXISTING
-    display: str = ""  # the file that created it ("" when not known)
-    line: int = 0
-    columns: dict[str, Column] = field(default_factory=dict)
-    known: bool = False  # ``columns`` are all of them (created in the replay with a column list)
-    constraints: dict[str, Constraint] = field(default_factory=dict)
-    empty: str | None = None  # why it is provably empty, or None
+    schema: str
+    kind: str
+    origin: str
+    display: str  # the file that created it ("" when not known)
+    line: int
+    columns: dict[str, Column]
+    known: bool  # ``columns`` are all of them (created in the replay with a column list)
+    constraints: dict[str, Constraint]
+    empty: str | None  # why it is provably empty, or None
+
+    def __init__(
+        self,
+        name: str,
+        schema: str = "",
+        kind: str = fx.TABLE,
+        origin: str = EXISTING,
+        display: str = "",
+        line: int = 0,
+        columns: dict[str, Column] | None = None,
+        known: bool = False,
+        constraints: dict[str, Constraint] | None = None,
+        empty: str | None = None,
+    ):
+        self.name = name
+        self.schema = schema
+        self.kind = kind
+        self.origin = origin
+        self.display = display
+        self.line = line
+        self.columns = {} if columns is None else columns
+        self.known = known
+        self.constraints = {} if constraints is None else constraints
+        self.empty = empty
 
     @property
     def new(self) -> bool:
@@ -172,10 +300,10 @@ def _rename_in(items: dict[str, Any], old: str, new: str) -> Any:
 
 
 # every field of each, in order (a copy is the constructor called on them: the values are immutable)
-_COLUMN_FIELDS = attrgetter(*(f.name for f in fields(Column)))
-_CONSTRAINT_FIELDS = attrgetter(*(f.name for f in fields(Constraint)))
-_INDEX_FIELDS = attrgetter(*(f.name for f in fields(Index)))
-_TABLE_FIELDS = attrgetter(*(f.name for f in fields(Table)))
+_COLUMN_FIELDS = attrgetter(*Column.__slots__)
+_CONSTRAINT_FIELDS = attrgetter(*Constraint.__slots__)
+_INDEX_FIELDS = attrgetter(*Index.__slots__)
+_TABLE_FIELDS = attrgetter(*Table.__slots__)
 
 
 def _copy_table(t: Table) -> Table:
@@ -597,16 +725,25 @@ def _effects(f: Any) -> list[fx.Effect]:
 # --- the cheap view: the file and its change set ---------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class State:
+class State(FrozenRecord):
     """What the ``Timeline`` knows of a relation or index at one point."""
 
+    __slots__ = ("kind", "origin", "display", "line", "empty", "table")
     kind: str
     origin: str
     display: str
     line: int
-    empty: str | None = None
-    table: str = ""  # an index: its table
+    empty: str | None
+    table: str  # an index: its table
+
+    def __init__(self, kind: str, origin: str, display: str, line: int, empty: str | None = None, table: str = ""):
+        set_ = object.__setattr__  # (as a frozen dataclass sets its fields: the hot path makes many)
+        set_(self, "kind", kind)
+        set_(self, "origin", origin)
+        set_(self, "display", display)
+        set_(self, "line", line)
+        set_(self, "empty", empty)
+        set_(self, "table", table)
 
 
 class Timeline:

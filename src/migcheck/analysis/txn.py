@@ -7,6 +7,7 @@ Only top-level statements count: a ``BEGIN`` inside a ``$$ ... $$`` function bod
 from __future__ import annotations
 
 from .. import fsutil
+from .._lazyre import lazy
 from ..model import FrozenRecord, Record, Statement
 from . import pg
 
@@ -65,9 +66,9 @@ def analyse(statements: list[Statement]) -> Blocks:
 import re  # noqa: E402
 import tomllib  # noqa: E402
 
-_GOOSE_NO_TX = re.compile(r"^--\s*\+goose\s+no\s+transaction\b", re.I | re.M)
-_REFINERY_NO_TX = re.compile(r"^-{2,}\s?refinery:noTransaction\r?$", re.M)
-_DBMATE_NO_TX = re.compile(r"^--\s*migrate:(?:up|down)\b[^\n]*\btransaction:false\b", re.M)
+_GOOSE_NO_TX = lazy(r"^--\s*\+goose\s+no\s+transaction\b", re.I | re.M)
+_REFINERY_NO_TX = lazy(r"^-{2,}\s?refinery:noTransaction\r?$", re.M)
+_DBMATE_NO_TX = lazy(r"^--\s*migrate:(?:up|down)\b[^\n]*\btransaction:false\b", re.M)
 
 
 class Runner(FrozenRecord):

@@ -1,5 +1,5 @@
 from ..analysis import destructive as d
-from ..analysis import routines, schema
+from ..analysis import history_facts, routines, schema
 from ..registry import rule
 
 
@@ -22,12 +22,19 @@ def check(f, ctx):
         table = d.relation(st.node.get("relation"))
         relname = (st.node.get("relation") or {}).get("relname", "")
         # the schema model: a column added in this file or change set, a generated column added
-        # again, a column replaced by its converted copy: no data is lost
+        # again, a column replaced by its converted copy: no data is lost; a DROP COLUMN IF EXISTS
+        # of a column the fully known table does not have drops nothing
         dropped = [
             c
             for c in dropped
             if c.get("behavior") == "DROP_CASCADE"
-            or schema.dropped_column_kept(lambda: ctx.project, f, st, relname, c.get("name", "")) is None
+            or (
+                schema.dropped_column_kept(lambda: ctx.project, f, st, relname, c.get("name", "")) is None
+                and not (
+                    c.get("missing_ok")
+                    and history_facts.column_not_there(lambda: ctx.project, f, st, relname, c.get("name", ""))
+                )
+            )
         ]
         if not dropped:
             continue

@@ -1,6 +1,6 @@
 from ..analysis import destructive as d
+from ..analysis import history_facts, pg, routines, schema
 from ..analysis import idempotency as idem
-from ..analysis import pg, routines, schema
 from ..registry import rule
 
 _NOT_HERE = {"OBJECT_TABLE": "drop-table", "OBJECT_SCHEMA": "drop-schema"}
@@ -66,11 +66,24 @@ def _reviewed(what: str) -> str:
 
 def _replaced_index(f, ctx, st, i: int) -> bool:
     """Is the i-th index ``st`` drops a unique index that the same file replaces with a UNIQUE
-    constraint (or another unique index) on the same columns (the schema model)?"""
+    constraint (or another unique index) on the same columns, a plain index another one
+    duplicates, or a plain index the same file replaces with a wider one that starts with its
+    columns (the schema model)?"""
     keys = pg.drop_keys(st)
     if i >= len(keys) or st.node.get("behavior") == "DROP_CASCADE":
         return False
-    return schema.drop_loses_nothing(ctx.project, f, st, "", keys[i][1], index=True) is not None
+    if schema.drop_loses_nothing(ctx.project, f, st, "", keys[i][1], index=True) is not None:
+        return True
+    return history_facts.covering_index(ctx.project, f, st, keys[i][1]) is not None
+
+
+def _unused_trigger_function(f, ctx, st, i: int) -> bool:
+    """Is the i-th object ``st`` drops a ``RETURNS trigger`` function whose every trigger is gone
+    (dropped earlier in this file, or before it): nothing can call it any more (schema model)?"""
+    keys = pg.drop_keys(st)
+    if i >= len(keys) or keys[i][0] != "function":
+        return False
+    return history_facts.unused_trigger_function(ctx.project, f, st, keys[i][1]) is not None
 
 
 def _goes_with_its_table(f, ctx, st, i: int) -> bool:
@@ -101,6 +114,7 @@ def _drop_stmt(f, ctx, st, recreated):
                 recreated.idiom(st, i)
                 or recreated.later(st, i)
                 or (rtype == "OBJECT_INDEX" and _replaced_index(f, ctx, st, i))
+                or (rtype in ("OBJECT_FUNCTION", "OBJECT_ROUTINE") and _unused_trigger_function(f, ctx, st, i))
                 or _goes_with_its_table(f, ctx, st, i)
             )
         )

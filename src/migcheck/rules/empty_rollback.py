@@ -30,17 +30,42 @@ def _tracking_writes(statements) -> set[str]:
     }
 
 
+# Statements that leave no schema or data change behind for a rollback to undo: planner
+# statistics and maintenance (ANALYZE, VACUUM, CHECKPOINT, REINDEX rebuilds an index as it was),
+# locks, and what lasts only for the session (LOAD, DISCARD, LISTEN/NOTIFY, PREPARE).
+_MAINTENANCE = frozenset(
+    {
+        "VacuumStmt",
+        "CheckPointStmt",
+        "ReindexStmt",
+        "LockStmt",
+        "LoadStmt",
+        "DiscardStmt",
+        "ListenStmt",
+        "UnlistenStmt",
+        "NotifyStmt",
+        "PrepareStmt",
+        "DeallocateStmt",
+    }
+)
+
+
 def _what_it_changes(m) -> tuple[bool, frozenset[str]]:
-    """(does migration ``m`` change anything beyond the tracking bookkeeping, the tracking tables
-    it writes); memoised on its bytes (``migcheck.summaries``: a pool frees the trees it parsed)."""
+    """(does migration ``m`` change anything beyond the tracking bookkeeping and maintenance, the
+    tracking tables it writes); memoised on its bytes (``migcheck.summaries``: a pool frees the
+    trees it parsed)."""
     if m.read_problem or m.problems:
         return True, frozenset()  # what did not parse may be the change
     stmts = m.all_statements
-    return (any(pg.is_change(st) and not _tracking_only(st) for st in stmts), frozenset(_tracking_writes(stmts)))
+    return (
+        any(pg.is_change(st) and not _tracking_only(st) and st.kind not in _MAINTENANCE for st in stmts),
+        frozenset(_tracking_writes(stmts)),
+    )
 
 
 def _nothing_to_undo(migration, rollback) -> bool:
-    """The migration changed nothing (comments, queries, settings, tracking bookkeeping only), or
+    """The migration changed nothing (comments, queries, settings, maintenance such as ANALYZE,
+    tracking bookkeeping only), or
     the rollback's DML on the tracking table undoes the migration's own writes to that table."""
     changes, writes = summaries.summary(migration, "changes", _what_it_changes)
     if not changes:

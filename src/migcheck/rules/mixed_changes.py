@@ -1,19 +1,34 @@
-from dataclasses import dataclass, field
-
 from ..analysis import relations as rel
+from ..model import Record
 from ..registry import Deferred, rule
 
 
-@dataclass
-class Change:
+class Change(Record):
     """One group of related tables the migration changes."""
 
+    __slots__ = ("first", "tables", "kinds", "lines", "sigs", "words", "__dict__")
     first: object  # its first statement
-    tables: list[str] = field(default_factory=list)
-    kinds: set[str] = field(default_factory=set)
-    lines: list[int] = field(default_factory=list)
-    sigs: set = field(default_factory=set)
-    words: set[str] = field(default_factory=set)
+    tables: list[str]
+    kinds: set[str]
+    lines: list[int]
+    sigs: set
+    words: set[str]
+
+    def __init__(
+        self,
+        first: object,
+        tables: list[str] | None = None,
+        kinds: set[str] | None = None,
+        lines: list[int] | None = None,
+        sigs: set | None = None,
+        words: set[str] | None = None,
+    ):
+        self.first = first
+        self.tables = [] if tables is None else tables
+        self.kinds = set() if kinds is None else kinds
+        self.lines = [] if lines is None else lines
+        self.sigs = set() if sigs is None else sigs
+        self.words = set() if words is None else words
 
     def describe(self) -> str:
         names = ", ".join(f"`{t}`" for t in self.tables[:3])

@@ -20,6 +20,28 @@ def _created_or_dropped(model: fx.Model, table: fx.Obj) -> bool:
     return False
 
 
+def _backfill(model: fx.Model, e: fx.Effect) -> bool:
+    """Is ``e`` an UPDATE that only sets columns the migration itself added (a backfill of a new
+    column)? No value that was there before changes: undoing the columns (rollback-incomplete's
+    business) undoes it. An UPDATE of an older summary, without the columns it sets, is not."""
+    spec = e.spec
+    if e.attr != "UPDATE" or spec is None or spec[0] != "data" or len(spec) < 4 or not spec[3]:
+        return False
+    for w in spec[3]:
+        column = w[0] if w else "*"
+        if column == "*" or not any(
+            ent.obj.kind == fx.COLUMN
+            and ent.obj.name == column
+            and ent.existed is False
+            and ent.first_phase == "m"
+            and not model.there_before(ent)
+            and fx.same(ent.obj.parent, e.obj)
+            for ent in model.entries
+        ):
+            return False
+    return True
+
+
 def _catalog(obj: fx.Obj) -> bool:
     """A system catalog (``UPDATE pg_index SET indisready ...``): not the application's data."""
     return obj.schema in ("pg_catalog", "information_schema") or (not obj.schema and obj.name.startswith("pg_"))
@@ -45,7 +67,7 @@ def check(project, ctx):
             continue
         by_table: dict[fx.Obj, list[fx.Effect]] = {}
         for e in m_eff:
-            if e.op != fx.DATA or ri.is_tracking(e.obj) or _catalog(e.obj):
+            if e.op != fx.DATA or ri.is_tracking(e.obj) or _catalog(e.obj) or _backfill(cmp.model, e):
                 continue
             key = next((k for k in by_table if fx.same(k, e.obj)), e.obj)
             by_table.setdefault(key, []).append(e)

@@ -9,7 +9,11 @@ instead, so that editing a migration without its rollback is still caught.
 
 from __future__ import annotations
 
+import re
+
+from .. import summaries
 from ..analysis import effects as fx
+from ..analysis import perfile
 from ..analysis import rollback as ri
 from ..registry import rule
 
@@ -30,10 +34,14 @@ def check(project, ctx):
         found = ri.comparison(project, m, r, "rollback-incomplete", shared)
         if found is None:
             continue
-        cmp, _, _ = found
+        cmp, m_eff, r_eff = found
         if cmp.unknown:
             continue  # the rollback runs SQL the model cannot see (dynamic SQL, CALL): stay quiet
-        for left in sorted(_changed(project, m, cmp.leftovers), key=lambda l: (l.effect.line, l.obj.label())):
+        leftovers = _changed(project, m, cmp.leftovers)
+        leftovers = [
+            l for l in leftovers if not (_never_there(project, m, l) or _cascaded(project, m, l, m_eff, r_eff))
+        ]
+        for left in sorted(leftovers, key=lambda l: (l.effect.line, l.obj.label())):
             what, miss, help = describe(left)
             yield ri.where(m, r, project, left.effect, (what, miss), help)
 
@@ -54,6 +62,109 @@ def _changed(project, m, leftovers):
                 continue
         out.append(left)
     return out
+
+
+def _never_there(project, m, left) -> bool:
+    """A ``DROP ... IF EXISTS`` of an object that holds no data (``_NO_DATA``: an index, a view, a
+    function, ...)
+    that no earlier migration of the directory created: on the databases these migrations build it
+    is not there, the drop does nothing, and no definition in the project could re-create it."""
+    if left.what != "dropped" or not left.effect.missing_ok or left.obj.kind not in _NO_DATA:
+        return False
+    hist = ri.history(project, m)
+    if hist is None or hist.last_create(left.obj, m) is not None or hist.existed(left.obj, m):
+        return False
+    return not _maybe_generated(project, m, left.obj)
+
+
+def _maybe_generated(project, m, obj) -> bool:
+    """Could ``obj`` (an index or constraint) be one an earlier migration created without a name?
+    PostgreSQL names it ``<table>_<columns>_<idx|key|pkey|fkey|check|excl>``, which the migration's
+    text never spells (the history's text filter cannot find it) and which the model can only guess
+    (``lower(email)`` is ``t_lower_idx`` to PostgreSQL, ``t_expr_idx`` to the model): yes when an
+    earlier migration creates an unnamed one of the same kind (the same suffix) on a table whose
+    name starts ``obj``'s name."""
+    found = _GENERATED.search(obj.name)
+    if obj.kind not in (fx.INDEX, fx.CONSTRAINT) or found is None:
+        return False
+    suffix = found.group(1)
+    first = obj.name.split("_", 1)[0].lower()
+    for other in ri.history(project, m).migrations:
+        if other is m:
+            break
+        if not perfile.mentions(other, (first,)):
+            continue
+        for _, e in summaries.summary(other, "history", ri.history_effects):
+            table = e.on if e.on is not None else e.obj.parent
+            if (
+                e.op == fx.CREATE
+                and e.guessed
+                and table is not None
+                and obj.name.startswith(table.name + "_")
+                and (m2 := _GENERATED.search(e.obj.name)) is not None
+                and m2.group(1) == suffix
+            ):
+                return True
+    return False
+
+
+_GENERATED = re.compile(r"_(idx|key|pkey|fkey|check|excl)\d*$")
+
+
+# what holds no data, nor anything that does (a schema, an extension or a type can: CASCADE
+# takes tables or columns with them)
+_NO_DATA = frozenset(
+    {
+        fx.INDEX,
+        fx.VIEW,
+        fx.FUNCTION,
+        fx.PROCEDURE,
+        fx.AGGREGATE,
+        fx.TRIGGER,
+        fx.POLICY,
+        fx.RULE,
+        fx.CONSTRAINT,
+        fx.EVENT_TRIGGER,
+    }
+)
+_VIEWS = frozenset({fx.VIEW, fx.MATVIEW})
+
+
+def _cascaded(project, m, left, m_eff, r_eff) -> bool:
+    """Did a ``DROP ... CASCADE`` of the rollback take ``left`` (an object the migration created)
+    with it, through a view the model did not meet: a ``DROP COLUMN ... CASCADE`` or ``DROP TABLE
+    ... CASCADE`` drops the views that read the table (which columns a view reads is not known: any
+    of them counts, as the model is lenient), and with a view, what refers to it (a function that
+    takes its row type, a view on the view). The views are read from the migration itself, else
+    from the earlier migrations of the directory (their last CREATE)."""
+    if left.what != "created" or left.entry is None or not left.entry.refs:
+        return False
+    tables = {
+        (e.obj.parent if e.obj.kind == fx.COLUMN else e.obj).name
+        for e in r_eff
+        if e.op == fx.DROP
+        and e.cascade
+        and e.obj is not None
+        and (e.obj.kind == fx.TABLE or (e.obj.kind == fx.COLUMN and e.obj.parent is not None))
+    }
+    if not tables:
+        return False
+    hist = ri.history(project, m)
+
+    def view(name: str) -> fx.Effect | None:
+        for e in reversed(m_eff):
+            if e.op == fx.CREATE and e.obj is not None and e.obj.name == name and e.obj.kind in _VIEWS:
+                return e
+        e = hist.last_create(fx.Obj(fx.VIEW, name), m) if hist is not None else None
+        return e if e is not None and e.obj is not None and e.obj.kind in _VIEWS else None
+
+    def goes(name: str, depth: int) -> bool:
+        v = view(name)
+        if v is None:
+            return False
+        return bool(tables & v.refs) or (depth < 3 and any(goes(r, depth + 1) for r in v.refs if r != name))
+
+    return any(goes(r, 0) for r in left.entry.refs)
 
 
 # --- wording -----------------------------------------------------------------------------------
