@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from migcheck import fsutil, summaries
+from migcheck import cache, fsutil, summaries
 from migcheck.cli import main
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -471,7 +471,7 @@ def test_cache_pruning_leaves_the_user_s_files_alone(project, capsys, monkeypatc
         (project / "migcheck.toml").write_text(f"changelog = false\nmax-file-size = {1000 + i}\n")
         run(capsys, "check")
     assert sorted(p.name for p in user.iterdir() if p.is_file()) == sorted(theirs)
-    ours = [p.name for p in (user / "migcheck").glob("v1-*.json")]
+    ours = [p.name for p in (user / "migcheck").glob(f"v{cache.FORMAT}-*.json")]
     assert 1 <= len(ours) <= 9  # its own packs, in its own subdirectory, pruned there
     assert "migcheck result cache" in (user / "migcheck" / "CACHEDIR.TAG").read_text()
 

@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_cli import write
 
 from migcheck import runcache
@@ -109,6 +111,69 @@ def test_a_file_changed_within_the_racy_window_is_not_trusted(proj, capsys, monk
     assert answers(proj) == []
 
 
+def test_a_file_just_edited_is_found_before_the_others_are_asked(proj, capsys, monkeypatch):
+    """A run after one edit in a directory of thousands: the edited file is the one it opened,
+    and is asked first; the status of the unchanged siblings is not asked to learn the answer
+    cannot be kept (issue 22: one changed file)."""
+    for i in range(3, 40):
+        write(proj, f"migrations/20251024_{i:03d}_more.sql", "BEGIN;\nSELECT 1;\nCOMMIT;\n")
+    from migcheck.cache import Cache
+
+    monkeypatch.setattr(Cache, "RACY_NS", 0)
+    run(capsys, "check", "migrations")  # (the stat memo: the next run opens only what changed)
+    edited = proj / "migrations" / "20251024_039_more.sql"
+    edited.write_text("BEGIN;\nSELECT 2;\nCOMMIT;\n")
+    monkeypatch.setattr(runcache, "RACY_NS", 60 * 10**9)
+    asked: list[str] = []
+    real, store = runcache._status, runcache.Recorder.store
+
+    def status(path, how):  # every other path as if written long ago
+        asked.append(path)
+        st = real(path, how)
+        if st is not None and len(st) == 6 and path != str(edited):
+            st[2] = st[3] = 0
+        return st
+
+    def storing(self, *a, **k):
+        asked.clear()  # (the lookup before the run asked the kept answer's inputs: not counted)
+        return store(self, *a, **k)
+
+    monkeypatch.setattr(runcache, "_status", status)
+    monkeypatch.setattr(runcache.Recorder, "store", storing)
+    before = set(answers(proj))
+    run(capsys, "check", "migrations")
+    assert set(answers(proj)) == before  # (not kept: the file was just written)
+    assert 0 < len(asked) < 10, asked
+
+
+def test_an_answer_is_written_as_it_was_printed_not_copied_whole(proj, capsys, monkeypatch):
+    """Memory (issue 22): at 10,048 files the report is 15 MB, and keeping it cost three more
+    copies (joined, encoded, joined with its head), 45 MB of the peak of a run filling the cache."""
+    from migcheck.cache import Cache
+
+    for i in range(3, 60):
+        write(proj, f"migrations/20251024_{i:03d}_more.sql", BAD)
+    pieces: list[int] = []
+    real = Cache._write
+
+    def spy(directory, name, text, *a, **k):
+        if name.startswith(runcache.PREFIX):
+            got = [text] if isinstance(text, (str, bytes)) else list(text)
+            pieces.extend(len(p) for p in got)
+            text = b"".join(p if isinstance(p, bytes) else p.encode() for p in got)
+        return real(directory, name, text, *a, **k)
+
+    monkeypatch.setattr(Cache, "_write", staticmethod(spy))
+    from migcheck import report
+
+    real_report = report.write
+    monkeypatch.setattr(report, "write", lambda *a, **k: real_report(*a, **k, size=2048))  # (its pieces: 64 KB)
+    first = run(capsys, "check", "--format", "json", "migrations")
+    assert sum(pieces) > 20_000 and max(pieces) * 4 < sum(pieces), (sum(pieces), pieces)
+    served(monkeypatch)
+    assert run(capsys, "check", "--format", "json", "migrations") == first
+
+
 def test_the_request_is_the_key(proj, capsys, monkeypatch):
     base = run(capsys, "check", "migrations")
     assert run(capsys, "check", "--format", "json", "migrations") != base
@@ -172,3 +237,12 @@ def test_every_environment_variable_migcheck_reads_is_in_the_key():
         for m in pattern.finditer(path.read_text()):
             found.add(m.group(1) or m.group(2))
     assert found and found <= set(runcache.ENV), sorted(found - set(runcache.ENV))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["a", ".", "..", "", ".x", "..y", "b.sql"]), min_size=1, max_size=6))
+def test_a_path_taken_as_it_is_is_its_own_absolute_path(parts):
+    """The recorder skips ``os.path.abspath`` for plain absolute paths (thousands of stats)."""
+    path = "/" + "/".join(parts)
+    if runcache._PLAIN.match(path):
+        assert os.path.abspath(path) == path

@@ -26,13 +26,16 @@ import json
 import os
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from . import __version__, fsutil, summaries, suppress
 from ._digest import blake2b
 from .model import Record
 
-FORMAT = 1
+# The pack's format: 2 since the ``words`` summary leaves comments out (issue 22). A pack of
+# another format has another name and is never read; the pruning below removes it in time.
+FORMAT = 2
 SIDE_SUFFIX = ".side"  # beside a pack: the summaries of ``summaries.SIDE_KINDS``, read only when needed
 KEEP_PACKS = 8  # packs of other configurations / rule sets kept beside the current one
 
@@ -195,7 +198,7 @@ def default_dir(config) -> Path:
 # packs in a `migcheck` subdirectory of its own. Only names of the pack shape are pruned.
 MARKER = "CACHEDIR.TAG"
 MARKER_TEXT = "Signature: 8a477f597d28d172789f06886806bc55\n# migcheck result cache\n"
-_PACK = re.compile(rf"^v{FORMAT}-[0-9a-f]{{32}}\.json$")
+_PACK = re.compile(r"^v[0-9]+-[0-9a-f]{32}\.json$")  # (any format's: an old one is pruned too)
 
 
 def _marked(directory: Path) -> bool:
@@ -231,7 +234,7 @@ class Cache:
         self._semantic: dict[bool, str] = {}  # (semantic_fp) reported -> fingerprint
         # the summary kinds the rules that read other files only through summaries read (set by
         # the engine: the ``needs`` of the enabled ones)
-        self.semantic_kinds: frozenset = frozenset(("effects", "schema", "parses"))
+        self.semantic_kinds: frozenset = frozenset(("effects", "schema", "parses", "words"))
         self._keys: dict[str, str] = {}
         self._memo: dict[str, list] = {}  # the stat memo read from the pack (_known)
         self._rules: frozenset = frozenset()  # the enabled rules (a cached hit of another is damage)
@@ -362,7 +365,7 @@ class Cache:
     # added at the end of one migration changes the content fingerprint, not this one; a new
     # column, or a line added above a statement, changes both. A file without its hashes (never
     # summarised) counts by its bytes.
-    SEMANTIC_KINDS = {"migration": ("effects", "schema", "parses"), "rollback": ("effects", "parses")}
+    SEMANTIC_KINDS = {"migration": ("effects", "schema", "parses", "words"), "rollback": ("effects", "parses")}
 
     def _semantic_kinds(self, kind: str) -> tuple[str, ...]:
         return tuple(k for k in self.SEMANTIC_KINDS.get(kind, ()) if k in self.semantic_kinds)
@@ -523,23 +526,27 @@ class Cache:
         }
         side = summaries.for_side(limit)
         summaries.detach()
-        # (each JSON text made just before it is written, and written as text: one copy of one
-        # of them at a time, not both texts and their bytes: 40 MB of a 10,000-file run's peak)
+        # (each JSON text written a piece at a time as it is made: the summaries were encoded
+        # when they were computed, and neither file's whole text is ever held)
         for directory in (self.pack.parent, _fallback_dir()):
             try:
                 if side is not None:  # (first: a pack never names a side file that is not there yet)
-                    self._write(directory, self.pack.name + SIDE_SUFFIX, json.dumps(side, separators=(",", ":")))
-                self._write(directory, self.pack.name, json.dumps(pack, separators=(",", ":")))
+                    self._write(directory, self.pack.name + SIDE_SUFFIX, side.chunks())
+                self._write(directory, self.pack.name, _chunks(pack))
                 return
             except OSError:
                 continue
 
     @staticmethod
     def _write(
-        directory: Path, name: str, text: str | bytes, prune: re.Pattern = _PACK, keep: int = KEEP_PACKS
+        directory: Path,
+        name: str,
+        text: str | bytes | Iterable[str | bytes],
+        prune: re.Pattern = _PACK,
+        keep: int = KEEP_PACKS,
     ) -> None:
-        """Write ``text`` to ``directory/name`` atomically, then remove all but the ``keep`` most
-        recent other files whose names match ``prune`` (and their side files)."""
+        """Write ``text`` (or its pieces) to ``directory/name`` atomically, then remove all but the
+        ``keep`` most recent other files whose names match ``prune`` (and their side files)."""
         import tempfile  # only when something changed: a warm run does not pay for it
 
         directory = own_dir(directory)
@@ -554,8 +561,11 @@ class Cache:
                 if isinstance(text, str):  # (encoded a megabyte at a time, not copied whole)
                     for i in range(0, len(text), 1 << 20):
                         fh.write(text[i : i + (1 << 20)].encode("utf-8"))
-                else:
+                elif isinstance(text, bytes):
                     fh.write(text)
+                else:
+                    for piece in text:
+                        fh.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
             os.replace(tmp, directory / name)
         except BaseException:
             try:
@@ -577,6 +587,28 @@ class Cache:
                     path.unlink()
                 except OSError:
                     pass
+
+
+def _chunks(pack: dict):
+    """The pack's JSON text a piece at a time: a few hundred entries of ``files`` each, the
+    summaries as ``summaries.Entries`` writes them."""
+    yield "{"
+    sep = ""
+    for key, value in pack.items():
+        yield f"{sep}{json.dumps(key)}:"
+        sep = ","
+        if isinstance(value, summaries.Entries):
+            yield from value.chunks()
+        elif key == "files":
+            inner = ""
+            yield "{"
+            for batch in summaries._batches(value):  # (a few hundred files' results a piece)
+                yield inner + json.dumps(batch, separators=(",", ":"))[1:-1]
+                inner = ","
+            yield "}"
+        else:
+            yield json.dumps(value, separators=(",", ":"))
+    yield "}"
 
 
 def _runner_files(f, h) -> bool:

@@ -583,26 +583,77 @@ CACHEABLE_PROJECT_RULES = frozenset(
     }
 )
 
-# The rules that read the other files of the project only through the project's shape (the files'
-# paths, kinds, versions, which rollback is whose) and the summaries they declare (``needs``:
-# ``migcheck.analysis.perfile``, and whether a file parses): their results depend on the other
-# files' summaries, not on their bytes, so the cache keeps them while the summaries are the same
-# (``cache.semantic_fp``: an edit that changes a migration's comments or data changes only its own
-# results). tests/test_semantic.py holds each of them to it: with every other file sealed, a
-# check reads nothing of them but their summaries.
-SUMMARY_ONLY_RULES = frozenset(
+# The rules that ask the schema model (``analysis.schema``) what an earlier migration made of a
+# table: it reads the other files only through their ``words`` (which of them name the table:
+# their text without comments, ``analysis.perfile``) and their ``effects`` (the replay), so a
+# comment edited in one migration leaves the results of the files whose history reads it as
+# they were (issue 22: one file changed in a 3,500-migration directory).
+SCHEMA_MODEL_READERS = frozenset(
     {
-        "mixed-changes",
-        "file-naming",
-        "empty-rollback",
-        "duplicate-version",
-        "sequence-order",
-        "sequence-gap",
-        "orphan-rollback",
-        "rollback-incomplete",
-        "rollback-data-change",
+        "add-unique-constraint",
+        "adding-not-null-column",
+        "adding-serial-column",
+        "changing-column-type",
+        "cluster",
+        "constraint-missing-not-valid",
+        "drop-column",
+        "drop-not-null",
+        "drop-object",
+        "empty-migration",
+        "lock-table",
+        "missing-transaction",
+        "prefer-bigint",
+        "prefer-identity",
+        "rename-column",
+        "require-concurrent-index",
+        "require-concurrent-index-deletion",
+        "require-concurrent-partition-detach",
+        "require-concurrent-reindex",
+        "require-lock-timeout",
+        "set-not-null",
+        "update-in-same-transaction-as-ddl",
+        "update-without-where",
+        "vacuum-full",
+        "volatile-default",
     }
 )
+
+# The rules that read the other files of the project only through the project's shape (the files'
+# paths, kinds, versions, which rollback is whose) and the summaries they declare (``needs``:
+# ``migcheck.analysis.perfile``, and whether a file parses; the schema model's readers: words and
+# effects): their results depend on the other files' summaries, not on their bytes, so the cache
+# keeps them while the summaries are the same (``cache.semantic_fp``: an edit that changes a
+# migration's comments or data changes only its own results). tests/test_semantic.py holds each
+# of them to it: with every other file sealed, a check reads nothing of them but their summaries.
+SUMMARY_ONLY_RULES = (
+    frozenset(
+        {
+            "mixed-changes",
+            "file-naming",
+            "empty-rollback",
+            "duplicate-version",
+            "sequence-order",
+            "sequence-gap",
+            "orphan-rollback",
+            "rollback-incomplete",
+            "rollback-data-change",
+        }
+    )
+    | SCHEMA_MODEL_READERS
+)
+
+
+def semantic_kinds(rules: dict[str, registry.Rule]) -> frozenset[str]:
+    """The summary kinds the enabled summary-only rules read of the other files (the cache's
+    semantic fingerprint hashes these): the effects' readers read which files name an object
+    (``words``) and whether a file parses too."""
+    needs = {n for rid, r in rules.items() if rid in SUMMARY_ONLY_RULES for n in r.needs}
+    if any(rid in SCHEMA_MODEL_READERS for rid in rules):
+        needs.add("effects")
+    return frozenset(
+        ({"effects", "parses", "words"} if needs & {"effects", "history"} else set()) | ({"schema"} & needs)
+    )
+
 
 # Below this many files to check, a process pool costs more than it saves.
 POOL_MIN_FILES = 200
@@ -662,10 +713,7 @@ def _run(project: Project, config: Config, *, cache=None, jobs: int = 1, progres
     if cache is not None:
         cache.start(project, config, rules)
         # what the rules that read other files only through summaries read of them (cache.semantic_fp)
-        needs = {n for r in rules.values() if r.id in SUMMARY_ONLY_RULES for n in r.needs}
-        cache.semantic_kinds = frozenset(
-            ({"effects", "parses"} if needs & {"effects", "history"} else set()) | ({"schema"} & needs)
-        )
+        cache.semantic_kinds = semantic_kinds(rules)
         for f in reported:
             got = cache.get(f)
             if got is not None:

@@ -149,7 +149,11 @@ def _needs(rules) -> dict[str, list]:
     never parses)."""
     from .analysis import perfile
 
-    return perfile.computers({name for r in rules.values() for name in r.needs})
+    # (and the words the schema model's readers ask of the earlier migrations, while the file's
+    # text is here: ``engine.semantic_kinds``)
+    return perfile.computers(
+        {name for r in rules.values() for name in r.needs} | (engine.semantic_kinds(rules) & {"words"})
+    )
 
 
 def _chunks(items: list[int], workers: int, sizes: list[int]) -> list[list[int]]:

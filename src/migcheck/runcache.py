@@ -37,6 +37,7 @@ PREFIX = "run-"
 KEEP = 4  # answers kept per cache directory, the most recent (a large project's is its whole report)
 RACY_NS = 2_000_000_000
 DIR_NAME = ".migcheck_cache"
+_PLAIN = re.compile(r"(?:/(?!\.\.?(?:/|\Z))[^/]+)+\Z")  # ("/a/b.sql": an absolute path abspath leaves as it is)
 _ANSWER = re.compile(rf"^{PREFIX}[0-9a-f]{{32}}$")  # (only files of this shape are ever pruned)
 
 # The environment variables migcheck reads (tests/test_runcache.py greps the sources for any other).
@@ -219,7 +220,11 @@ class Recorder:
 
     def add(self, path, how: int) -> None:
         if isinstance(path, (str, bytes, os.PathLike)):  # (not a file descriptor)
-            name = os.path.abspath(os.fsdecode(path))
+            name = os.fsdecode(path)
+            # (an absolute path with no ".", ".." or empty part is its own abspath: the engine's
+            # thousands of stats of the migrations skip the normalisation)
+            if not (name[:1] == os.sep and _PLAIN.match(name)):
+                name = os.path.abspath(name)
             self.seen[name] = self.seen.get(name, 0) | how
 
     def kept(self, directory: Path | None, files) -> None:
@@ -256,6 +261,14 @@ class Recorder:
             if not os.path.join(path, "").startswith(ignored):
                 inputs[path] = inputs.get(path, 0) | how
         recent = time.time_ns() - RACY_NS
+        # the files this run opened first (a changed file is among them: the others' digests came
+        # from the stat memo): one just written makes the answer untrusted, found before the
+        # status of thousands of others is asked
+        for path, how in self.seen.items():
+            if how & READ and path in inputs:
+                status = _status(path, inputs[path])
+                if status is not None and len(status) == 6 and max(status[2], status[3]) >= min(recent, self.start_ns):
+                    return False
         rows = []
         for path in sorted(inputs):
             how = inputs[path]
@@ -263,16 +276,26 @@ class Recorder:
             if status is not None and len(status) == 6 and max(status[2], status[3]) >= min(recent, self.start_ns):
                 return False  # changed while the run read it, or just before: not trusted
             rows.append([path, how, status])
-        out, err = "".join(self.out), "".join(self.err)
         head = json.dumps(
-            {"format": FORMAT, "code": code, "out": len(out), "err": len(err), "inputs": rows}, separators=(",", ":")
+            {
+                "format": FORMAT,
+                "code": code,
+                "out": sum(map(len, self.out)),
+                "err": sum(map(len, self.err)),
+                "inputs": rows,
+            },
+            separators=(",", ":"),
         )
-        data = head.encode() + b"\n" + (out + err).encode("utf-8", "surrogateescape")
         from .cache import Cache
+
+        def data():  # (the report a piece at a time, as it was printed: never a second copy of it whole)
+            yield head.encode() + b"\n"
+            for part in (*self.out, *self.err):
+                yield part.encode("utf-8", "surrogateescape")
 
         for d in dict.fromkeys((where, places[-1])):
             try:
-                Cache._write(d, PREFIX + request_key, data, prune=_ANSWER, keep=KEEP)
+                Cache._write(d, PREFIX + request_key, data(), prune=_ANSWER, keep=KEEP)
                 return True
             except OSError:
                 continue

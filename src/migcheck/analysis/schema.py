@@ -717,7 +717,7 @@ def _pos(st: Any) -> tuple[int, int]:
 
 
 def _effects(f: Any) -> list[fx.Effect]:
-    if f.read_problem:
+    if perfile.unreadable(f):  # (from its words summary: a reader of summaries only, for the cache)
         return []
     return fx.file_effects(f)
 

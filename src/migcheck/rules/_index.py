@@ -70,7 +70,7 @@ MODULES = {
     'truncate': 1428,
     'truncate_cascade': 1091,
     'unbalanced_transaction': 5245,
-    'unknown_dependency': 4391,
+    'unknown_dependency': 4715,
     'unknown_layout': 2198,
     'unparsed_statement': 864,
     'unreadable_file': 320,

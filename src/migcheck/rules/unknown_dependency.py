@@ -1,5 +1,6 @@
 import re
 
+from .. import summaries
 from ..analysis import header as hdr
 from ..registry import rule
 
@@ -14,6 +15,10 @@ def _may_declare(f) -> bool:
     (reading it needs the parse): a field name compares without case, spaces, '-' and '_'
     (``header.normalize``), so it holds "depends" once those are dropped."""
     return "depends" in f.text.lower() or "depends" in hdr.normalize(f.text)
+
+
+def _may_depend(f) -> bool:
+    return not f.read_problem and _may_declare(f)
 
 
 def _order(version: str) -> tuple[str, int]:
@@ -49,7 +54,9 @@ def check(project, ctx):
             if m.version is not None:
                 versions.setdefault(m.version, m)
         for f in group.migrations:
-            if not project.is_reported(f) or f.read_problem or not _may_declare(f):
+            # (whether it may declare one is memoised on its bytes and kept in the cache's pack: a
+            # run after one edit reads the text of none of the other files that do not)
+            if not project.is_reported(f) or not summaries.summary(f, "may-depend", _may_depend) or f.read_problem:
                 continue
             found = next((x for x in (hdr.find(f.header, n) for n in FIELDS) if x), None)
             if found is None:
