@@ -108,6 +108,16 @@ class History:
         self._by_name: dict[str, list[tuple[int, int, fx.Effect]]] | None = None
         self._whole: bool | None = None  # every summary in memory: index them all at once
         self._lazy: dict[tuple[str, str], list[tuple[int, int, fx.Effect]]] = {}
+        self._naming: dict[str, tuple[int, ...]] = {}  # a name -> the migrations whose text names it
+
+    def _files_naming(self, low: str) -> tuple[int, ...]:
+        """The positions of the migrations whose text names ``low`` (from their words, kept in
+        the cache: not their text); one pass over the directory per name, however many lookups
+        pair it with another name (a table's, for each of its columns)."""
+        found = self._naming.get(low)
+        if found is None:
+            found = self._naming[low] = tuple(i for i, f in enumerate(self.migrations) if perfile.mentions(f, (low,)))
+        return found
 
     def _entries(self, name: str, also: str = "") -> list[tuple[int, int, fx.Effect]]:
         """The entries for ``name``; without the whole index, from the migrations whose text names
@@ -118,11 +128,13 @@ class History:
             return self._index().get(name, [])
         found = self._lazy.get((name, also))
         if found is None:
-            low, other = name.lower(), also.lower()
+            candidates = self._files_naming(name.lower())
+            if also:
+                both = set(self._files_naming(also.lower()))
+                candidates = tuple(i for i in candidates if i in both)
             found = []
-            for i, f in enumerate(self.migrations):
-                if not (perfile.mentions(f, (low,)) and perfile.mentions(f, (other,))):
-                    continue  # (from its words, kept in the cache: not its text)
+            for i in candidates:
+                f = self.migrations[i]
                 for j, e in summaries.summary(f, "history", history_effects):
                     if e.obj.name == name or (e.op == fx.RENAME and e.new is not None and e.new.name == name):
                         found.append((i, j, e))

@@ -60,7 +60,7 @@ MODULES = {
     'require_statement_timeout': 1212,
     'require_table_schema': 2091,
     'rls_disabled': 4230,
-    'rollback_data_change': 3836,
+    'rollback_data_change': 3871,
     'rollback_incomplete': 21541,
     'sequence_gap': 2787,
     'sequence_order': 2162,

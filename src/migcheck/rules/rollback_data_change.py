@@ -34,8 +34,8 @@ def _backfill(model: fx.Model, e: fx.Effect) -> bool:
             and ent.obj.name == column
             and ent.existed is False
             and ent.first_phase == "m"
-            and not model.there_before(ent)
             and fx.same(ent.obj.parent, e.obj)
+            and not model.there_before(ent)  # (last: it may read the history)
             for ent in model.entries
         ):
             return False
