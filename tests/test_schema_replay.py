@@ -75,6 +75,13 @@ def same_answers(project: engine.Project, names: list[str]) -> int:
                 st.line if st is not None else None,
                 ns,
             )
+            # the directory's index answers the text filter's other askers as the plain search does
+            wanted = {schema.unqualified(n).lower() for n in ns if n}
+            plain = schema.relevant(schema.earlier(project, f), wanted)
+            assert schema.relevant_earlier(project, f, wanted) == plain, (f.display, ns)
+            for n in wanted:
+                naming = [m for m in schema.earlier(project, f) if schema.perfile.mentions(m, (n,))]
+                assert schema.earlier_naming(project, f, n) == naming, (f.display, n)
     return len(qs)
 
 

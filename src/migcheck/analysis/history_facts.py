@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import summaries
 from . import effects as fx
-from . import perfile, schema
+from . import schema
 
 
 def covering_index(project: Any, f: Any, st: Any, name: str) -> str | None:
@@ -117,7 +117,7 @@ def unused_trigger_function(project: Any, f: Any, st: Any, name: str) -> str | N
     if not fn or dropped is None:
         return None
     low = fn.lower()
-    stream = [fx.file_effects(m) for m in schema.earlier(project, f) if perfile.mentions(m, (low,))]
+    stream = [fx.file_effects(m) for m in schema.earlier_naming(project, f, low)]
     stream.append(list(schema.effects_before(f, st)))
     returns_trigger: bool | None = None
     triggers: dict[tuple[str, str], bool] = {}  # (table, trigger) -> it executes ``fn``

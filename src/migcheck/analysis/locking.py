@@ -154,11 +154,6 @@ def type_sql(key: TypeKey | None) -> str:
 # --- what earlier migrations of the directory said -----------------------------------------
 
 
-def earlier_migrations(f, ctx) -> list:
-    """Migrations of ``f``'s directory that run before it (``schema.earlier``)."""
-    return schema.earlier(getattr(ctx, "project", None), f)
-
-
 def before(f, ctx, st: Statement, *names: str) -> schema.Catalog:
     """The catalog just before ``st`` for the tables and indexes ``names``: the schema model over
     the earlier migrations that name them, then the file (reads the project: the result depends
@@ -170,10 +165,9 @@ def history(f, ctx, st: Statement, *, table: str | None = None, index: str | Non
     """Statements that ran before ``st``: the earlier migrations that name ``table`` or ``index``
     (or every earlier one), then ``f`` up to ``st`` (DO block bodies included). Kept for rules
     that walk statements themselves; the schema model (``before``) answers what they computed."""
-    earlier = earlier_migrations(f, ctx)
     wanted = {unqualified(n).lower() for n in (table, index) if n}
-    if wanted:
-        earlier = schema.relevant(earlier, wanted)
+    project = getattr(ctx, "project", None)
+    earlier = schema.relevant_earlier(project, f, wanted) if wanted else schema.earlier(project, f)
     out: list[Statement] = [s for m in earlier if not m.read_problem for s in m.all_statements]
     for s in f.all_statements:
         if s is st:

@@ -925,6 +925,25 @@ def before(project: Any, f: Any, st: Any, names: Iterable[str]) -> Catalog:
     return cat
 
 
+def relevant_earlier(project: Any, f: Any, names: Iterable[str]) -> list[Any]:
+    """``relevant(earlier(project, f), names)`` (names in lower case), in the runner's order,
+    from the directory's index of words (``_Directory``) instead of each migration's words."""
+    directory = _directory(project, f)
+    if directory is None:  # (``earlier`` is empty)
+        return []
+    return [directory.migrations[i] for i in _bits(directory.relevant(f, set(names)))]
+
+
+def earlier_naming(project: Any, f: Any, name: str) -> list[Any]:
+    """The migrations of ``earlier(project, f)`` whose text names ``name`` (lower case:
+    ``perfile.mentions``), in the runner's order, from the directory's index of words."""
+    directory = _directory(project, f)
+    if directory is None:
+        return []
+    within, upto = directory.earlier(f)
+    return [directory.migrations[i] for i in _bits(directory.naming(name, upto) & within)]
+
+
 # --- one index and one replay per directory ------------------------------------------------------
 
 _BLOCK = 256  # migrations per block of the word index (built as far as the questions reach)
