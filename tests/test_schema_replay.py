@@ -82,6 +82,9 @@ def same_answers(project: engine.Project, names: list[str]) -> int:
             for n in wanted:
                 naming = [m for m in schema.earlier(project, f) if schema.perfile.mentions(m, (n,))]
                 assert schema.earlier_naming(project, f, n) == naming, (f.display, n)
+                every = project.groups[f.mdir].migrations
+                named = tuple(i for i, m in enumerate(every) if schema.perfile.mentions(m, (n,)))
+                assert schema.positions_naming(project, f.mdir, n) == named, (f.display, n)
     return len(qs)
 
 

@@ -11,8 +11,8 @@ import weakref
 
 from .. import summaries
 from . import effects as fx
-from . import perfile
 from . import relations as rel
+from . import schema
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _HISTORIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -103,21 +103,17 @@ class History:
     text filter), so only their summaries are read or computed."""
 
     def __init__(self, project, mdir):
+        self.project, self.mdir = project, mdir
         self.migrations = list(project.groups[mdir].migrations)
         self.position = {f.path: i for i, f in enumerate(self.migrations)}
         self._by_name: dict[str, list[tuple[int, int, fx.Effect]]] | None = None
         self._whole: bool | None = None  # every summary in memory: index them all at once
         self._lazy: dict[tuple[str, str], list[tuple[int, int, fx.Effect]]] = {}
-        self._naming: dict[str, tuple[int, ...]] = {}  # a name -> the migrations whose text names it
 
     def _files_naming(self, low: str) -> tuple[int, ...]:
         """The positions of the migrations whose text names ``low`` (from their words, kept in
-        the cache: not their text); one pass over the directory per name, however many lookups
-        pair it with another name (a table's, for each of its columns)."""
-        found = self._naming.get(low)
-        if found is None:
-            found = self._naming[low] = tuple(i for i, f in enumerate(self.migrations) if perfile.mentions(f, (low,)))
-        return found
+        the cache: not their text), by the schema model's index of the directory's words."""
+        return schema.positions_naming(self.project, self.mdir, low)
 
     def _entries(self, name: str, also: str = "") -> list[tuple[int, int, fx.Effect]]:
         """The entries for ``name``; without the whole index, from the migrations whose text names

@@ -956,16 +956,29 @@ def _directory(project: Any, f: Any) -> _Directory | None:
     has its own), or None when ``earlier(project, f)`` is empty whatever the files say."""
     if f.kind != "migration" or not f.version or project is None:
         return None
-    group = project.groups.get(f.mdir)
+    return _directory_of(project, f.mdir)
+
+
+def _directory_of(project: Any, mdir: Any) -> _Directory | None:
+    """The index of the migration directory ``mdir`` of ``project`` (built once per project and
+    process), or None when the project has no such directory."""
+    group = project.groups.get(mdir)
     if group is None:
         return None
     per_project = _DIRECTORIES.get(project)
     if per_project is None:
         per_project = _DIRECTORIES[project] = {}
-    d = per_project.get(f.mdir)
+    d = per_project.get(mdir)
     if d is None or not d.current(group.migrations):
-        d = per_project[f.mdir] = _Directory(group.migrations)
+        d = per_project[mdir] = _Directory(group.migrations)
     return d
+
+
+def positions_naming(project: Any, mdir: Any, name: str) -> tuple[int, ...]:
+    """The positions, in ``project.groups[mdir].migrations``, of the migrations whose text names
+    ``name`` (lower case: ``perfile.mentions``), from the directory's index of words."""
+    d = _directory_of(project, mdir)
+    return tuple(_bits(d.naming(name, len(d.migrations)))) if d is not None else ()
 
 
 def _bits(mask: int) -> Iterator[int]:
